@@ -1,0 +1,58 @@
+"""Models → plain data → the official Word tables (``projects.docx.writer``)."""
+
+from __future__ import annotations
+
+from projects.docx import writer
+from projects.docx.data import DepartmentGoalsData, DocumentData, IndicatorData, PlanPointData, SheetData
+from projects.models import Agency, DepartmentGoals, TargetSheet
+from projects.selectors import package_sheets
+
+
+def sheet_data(sheet: TargetSheet) -> SheetData:
+    return SheetData(
+        number=sheet.position,
+        title=sheet.display_title,
+        agency_code=sheet.agency.code,
+        agency_name=sheet.agency.name,
+        project_code=sheet.project.code,
+        project_name=sheet.project.name,
+        budget_total=sheet.budget_total,
+        fiscal_funds=sheet.fiscal_funds,
+        other_funds=sheet.other_funds,
+        purpose=sheet.purpose,
+        plan=[PlanPointData(p.checkpoint.label, p.checkpoint.date.month, p.cumulative_percent) for p in sheet.plan.all()],
+        goal=sheet.goal,
+        indicators=[
+            IndicatorData(i.category, i.subcategory, i.name, i.description, i.target_value, i.basis)
+            for i in sheet.indicators.all()
+        ],
+    )
+
+
+def goals_data(agency: Agency, year: int) -> DepartmentGoalsData:
+    record = DepartmentGoals.objects.filter(agency=agency, fiscal_year__year=year).first()
+    if record is None:
+        return DepartmentGoalsData()
+    return DepartmentGoalsData(
+        overall=record.paragraphs(record.overall),
+        itemized=record.paragraphs(record.itemized),
+        safeguards=record.paragraphs(record.safeguards),
+    )
+
+
+def package_data(agency: Agency, year: int, *, published_only: bool = False) -> DocumentData:
+    sheets = [sheet_data(s) for s in package_sheets(agency=agency, year=year, published_only=published_only)]
+    for number, sheet in enumerate(sheets, start=1):
+        sheet.number = number
+    return DocumentData(agency_code=agency.code, agency_name=agency.name, goals=goals_data(agency, year), sheets=sheets)
+
+
+def export_package(*, agency: Agency, year: int, target, published_only: bool = False) -> DocumentData:
+    """Write the agency's department package for a year; returns what was written."""
+    data = package_data(agency, year, published_only=published_only)
+    writer.write_document(data, target)
+    return data
+
+
+def export_sheet(*, sheet: TargetSheet, target) -> None:
+    writer.write_sheet(sheet_data(sheet), target)

@@ -1,0 +1,298 @@
+"""The documents: agencies, their projects, and each project's target sheet per year."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from projects import values
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+PERCENT = {"max_digits": 5, "decimal_places": 2, "validators": [MinValueValidator(0), MaxValueValidator(100)]}
+
+DEFAULT_CHECKPOINTS = (((3, 31), Decimal(25)), ((6, 30), Decimal(50)), ((10, 31), Decimal(75)), ((12, 31), Decimal(100)))
+
+
+class Agency(models.Model):
+    code = models.CharField("单位编码", max_length=20, unique=True)
+    name = models.CharField("单位名称", max_length=100)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "预算单位"
+        ordering = ["code"]
+        permissions = [
+            ("lead_agency", "作为局领导审批本单位绩效目标"),
+            ("review_agency", "作为财政审核人审核本单位绩效目标"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    @property
+    def unit_line(self) -> str:
+        return f"{self.code}{self.name}"
+
+
+class Section(models.Model):
+    agency = models.ForeignKey(Agency, verbose_name="预算单位", on_delete=models.PROTECT, related_name="sections")
+    name = models.CharField("科室名称", max_length=100)
+    wecom_robot_key = models.CharField(
+        "企业微信群机器人 key", max_length=100, blank=True, help_text="可选：科室群机器人 webhook 地址中 key= 后的部分"
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "科室"
+        ordering = ["agency__code", "name"]
+        constraints = [models.UniqueConstraint(fields=["agency", "name"], name="section_unique_name_per_agency")]
+        permissions = [
+            ("draft_section", "作为经办人编制本科室绩效目标"),
+            ("head_section", "作为科室负责人审核本科室绩效目标"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class FiscalYear(models.Model):
+    year = models.PositiveSmallIntegerField("年度", unique=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "预算年度"
+        ordering = ["-year"]
+
+    def __str__(self):
+        return f"{self.year}年"
+
+    @classmethod
+    def get_or_create_with_defaults(cls, year: int) -> "FiscalYear":
+        fiscal_year, created = cls.objects.get_or_create(year=year)
+        if created:
+            Checkpoint.objects.bulk_create(
+                Checkpoint(fiscal_year=fiscal_year, date=datetime.date(year, m, d), planned_percent=p)
+                for (m, d), p in DEFAULT_CHECKPOINTS
+            )
+        return fiscal_year
+
+
+class Checkpoint(models.Model):
+    """A spending checkpoint of a year: by ``date`` a sheet plans to have spent a cumulative %."""
+
+    fiscal_year = models.ForeignKey(FiscalYear, verbose_name="预算年度", on_delete=models.CASCADE, related_name="checkpoints")
+    date = models.DateField("时间节点")
+    planned_percent = models.DecimalField("默认累计支出进度（%）", **PERCENT)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "资金支出时间节点"
+        ordering = ["date"]
+        constraints = [models.UniqueConstraint(fields=["fiscal_year", "date"], name="checkpoint_unique_date")]
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def label(self) -> str:
+        next_day = self.date + datetime.timedelta(days=1)
+        if next_day.month != self.date.month:
+            return f"{self.date.month}月底"
+        return f"{self.date.month}月{self.date.day}日"
+
+
+class Project(models.Model):
+    agency = models.ForeignKey(Agency, verbose_name="预算单位", on_delete=models.PROTECT, related_name="projects")
+    section = models.ForeignKey(
+        Section, verbose_name="科室", on_delete=models.SET_NULL, null=True, blank=True, related_name="projects"
+    )
+    code = models.CharField("项目编码", max_length=40, unique=True)
+    name = models.CharField("项目名称", max_length=200)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "预算项目"
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.name}（{self.code}）"
+
+
+class SheetState(models.TextChoices):
+    DRAFT = "draft", "草稿"
+    RETURNED = "returned", "退回修改"
+    SECTION_REVIEW = "section_review", "科室审核"
+    LEADER_REVIEW = "leader_review", "局领导审批"
+    FINANCE_REVIEW = "finance_review", "财政审核"
+    PUBLISHED = "published", "已公开"
+
+
+EDITABLE_STATES = (SheetState.DRAFT, SheetState.RETURNED)
+
+
+class TargetSheet(models.Model):
+    """项目支出绩效目标表: one project's targets for one year, the unit of approval."""
+
+    project = models.ForeignKey(Project, verbose_name="预算项目", on_delete=models.PROTECT, related_name="sheets")
+    fiscal_year = models.ForeignKey(FiscalYear, verbose_name="预算年度", on_delete=models.PROTECT, related_name="sheets")
+    # Copied from the project so that lists and task queues filter on indexed keys.
+    agency = models.ForeignKey(Agency, verbose_name="预算单位", on_delete=models.PROTECT, related_name="sheets")
+    section = models.ForeignKey(
+        Section, verbose_name="科室", on_delete=models.PROTECT, null=True, blank=True, related_name="sheets"
+    )
+    position = models.PositiveSmallIntegerField("序号", default=0, help_text="在单位绩效目标汇总表中的顺序")
+    title = models.CharField("表名", max_length=200, blank=True, help_text="“N.<表名>绩效目标表”，留空则用项目名称")
+    budget_total = models.DecimalField("预算数（万元）", **MONEY, default=Decimal("0.00"))
+    fiscal_funds = models.DecimalField("其中：财政资金（万元）", **MONEY, default=Decimal("0.00"))
+    other_funds = models.DecimalField("其他资金（万元）", **MONEY, default=Decimal("0.00"))
+    purpose = models.TextField("资金用途", blank=True)
+    goal = models.TextField("绩效目标", blank=True)
+    state = models.CharField("状态", max_length=20, choices=SheetState.choices, default=SheetState.DRAFT, db_index=True)
+    created = models.DateTimeField("创建时间", auto_now_add=True)
+    updated = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "项目支出绩效目标表"
+        ordering = ["fiscal_year", "agency", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["project", "fiscal_year"], name="sheet_unique_per_project_year")]
+        indexes = [
+            models.Index(fields=["section", "state"], name="sheet_section_state"),
+            models.Index(fields=["agency", "state"], name="sheet_agency_state"),
+        ]
+
+    def __str__(self):
+        return f"{self.display_title}（{self.fiscal_year.year}年）"
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.project.name
+
+    @property
+    def is_editable(self) -> bool:
+        return self.state in EDITABLE_STATES
+
+    @property
+    def is_published(self) -> bool:
+        return self.state == SheetState.PUBLISHED
+
+    def content(self):
+        """The sheet's content as the rule checker reads it (uses prefetched plan/indicators when present)."""
+        from projects.rules import PlanPoint, Row, SheetContent
+
+        return SheetContent(
+            budget_total=self.budget_total,
+            fiscal_funds=self.fiscal_funds,
+            other_funds=self.other_funds,
+            plan=[PlanPoint(p.checkpoint.label, p.cumulative_percent) for p in self.plan.all()],
+            rows=[
+                Row(i.category, i.subcategory, i.name, i.description, i.target_value, i.basis)
+                for i in self.indicators.all()
+            ],
+        )
+
+    def snapshot(self) -> dict:
+        """The sheet's content as plain JSON-able data: what a submission freezes and a diff compares."""
+        return {
+            "project_code": self.project.code,
+            "project_name": self.project.name,
+            "title": self.display_title,
+            "budget_total": str(self.budget_total),
+            "fiscal_funds": str(self.fiscal_funds),
+            "other_funds": str(self.other_funds),
+            "purpose": self.purpose,
+            "goal": self.goal,
+            "plan": [{"label": p.checkpoint.label, "percent": str(p.cumulative_percent)} for p in self.plan.all()],
+            "indicators": [
+                {
+                    "category": i.category,
+                    "subcategory": i.subcategory,
+                    "name": i.name,
+                    "description": i.description,
+                    "target_value": i.target_value,
+                    "basis": i.basis,
+                }
+                for i in self.indicators.all()
+            ],
+        }
+
+    def findings(self):
+        from projects.rules import check_sheet
+
+        return check_sheet(self)
+
+
+class SpendPlan(models.Model):
+    """资金支出计划: the cumulative % of the budget a sheet plans to spend by a checkpoint."""
+
+    sheet = models.ForeignKey(TargetSheet, on_delete=models.CASCADE, related_name="plan")
+    checkpoint = models.ForeignKey(Checkpoint, verbose_name="时间节点", on_delete=models.PROTECT, related_name="+")
+    cumulative_percent = models.DecimalField("累计支出进度（%）", max_digits=6, decimal_places=2)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "资金支出计划"
+        ordering = ["checkpoint__date"]
+        constraints = [models.UniqueConstraint(fields=["sheet", "checkpoint"], name="plan_unique_checkpoint")]
+
+    def __str__(self):
+        return f"{self.checkpoint.label} {values.format_number(self.cumulative_percent)}%"
+
+
+class Indicator(models.Model):
+    """One row of the three-level indicator table (一级/二级/三级指标)."""
+
+    sheet = models.ForeignKey(TargetSheet, on_delete=models.CASCADE, related_name="indicators")
+    order = models.PositiveSmallIntegerField("顺序", default=0)
+    category = models.CharField("一级指标", max_length=50)
+    subcategory = models.CharField("二级指标", max_length=50)
+    name = models.CharField("三级指标", max_length=200)
+    description = models.TextField("绩效指标描述", blank=True)
+    target_value = models.CharField("指标值", max_length=100, blank=True)
+    value_kind = models.CharField(
+        "指标值类型", max_length=20, choices=list(values.KIND_LABELS.items()), default=values.UNPARSED, editable=False
+    )
+    value_operator = models.CharField("比较符", max_length=2, blank=True, editable=False)
+    value_number = models.DecimalField("数值", max_digits=20, decimal_places=4, null=True, blank=True, editable=False)
+    value_unit = models.CharField("单位", max_length=20, blank=True, editable=False)
+    basis = models.TextField("指标值确定依据", blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "绩效指标"
+        ordering = ["sheet", "order", "id"]
+
+    def __str__(self):
+        return f"{self.category}/{self.subcategory}/{self.name}：{self.target_value}"
+
+    def save(self, *args, **kwargs):
+        self.apply_parsed_value()
+        super().save(*args, **kwargs)
+
+    def apply_parsed_value(self) -> None:
+        parsed = values.parse_target_value(self.target_value)
+        self.value_kind = parsed.kind
+        self.value_operator = parsed.operator
+        self.value_number = parsed.number
+        self.value_unit = parsed.unit
+
+
+class DepartmentGoals(models.Model):
+    """部门整体绩效目标: an agency's goals for a year, each part as ordered paragraphs (one per line)."""
+
+    agency = models.ForeignKey(Agency, verbose_name="预算单位", on_delete=models.CASCADE, related_name="goals")
+    fiscal_year = models.ForeignKey(FiscalYear, verbose_name="预算年度", on_delete=models.PROTECT, related_name="+")
+    overall = models.TextField("总体绩效目标", blank=True, help_text="每段一行")
+    itemized = models.TextField("分项绩效目标", blank=True, help_text="每段一行")
+    safeguards = models.TextField("工作保障措施", blank=True, help_text="每段一行")
+    updated = models.DateTimeField("更新时间", auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="更新人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "部门整体绩效目标"
+        constraints = [models.UniqueConstraint(fields=["agency", "fiscal_year"], name="goals_unique_per_agency_year")]
+
+    def __str__(self):
+        return f"{self.agency.name} {self.fiscal_year.year}年部门整体绩效目标"
+
+    @staticmethod
+    def paragraphs(text: str) -> list[str]:
+        return [line.strip() for line in (text or "").splitlines() if line.strip()]

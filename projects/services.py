@@ -1,0 +1,181 @@
+"""Writes on the documents: import a Word package, update a draft, set department goals.
+
+Every function here is atomic: it saves everything or nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+
+from projects.docx.data import DepartmentGoalsData, DocumentData, IndicatorData, PlanPointData, SheetData
+from projects.models import (
+    Agency,
+    DepartmentGoals,
+    FiscalYear,
+    Indicator,
+    Project,
+    Section,
+    SheetState,
+    SpendPlan,
+    TargetSheet,
+)
+
+
+class ImportRefused(Exception):
+    """The document cannot be imported as a whole; the message is Chinese and names the place."""
+
+
+@dataclass
+class ImportResult:
+    agency: Agency
+    year: int
+    created: list[TargetSheet] = field(default_factory=list)
+    updated: list[TargetSheet] = field(default_factory=list)
+    refused: list[tuple[TargetSheet, str]] = field(default_factory=list)
+    goals_updated: bool = False
+
+    def summary(self) -> str:
+        parts = [f"新建 {len(self.created)} 张", f"更新 {len(self.updated)} 张", f"拒绝 {len(self.refused)} 张"]
+        if self.goals_updated:
+            parts.append("部门整体绩效目标已更新")
+        return f"{self.agency.unit_line} {self.year}年：" + "，".join(parts)
+
+
+@transaction.atomic
+def document_import(*, data: DocumentData, year: int, section: Section | None = None, user=None) -> ImportResult:
+    """Create or update the agency, its projects and their sheets (in draft) from a read document.
+
+    A sheet that has left draft is refused (and reported) while the others are
+    imported; anything inconsistent in the document refuses the whole import.
+    ``section`` becomes the section of newly created projects.
+    """
+    fiscal_year = FiscalYear.get_or_create_with_defaults(year)
+    agency = _agency_upsert(data.agency_code, data.agency_name)
+    if section is not None and section.agency_id != agency.pk:
+        raise ImportRefused(f"文件属于“{agency.unit_line}”，不能导入到科室“{section.name}”所在单位。")
+    result = ImportResult(agency=agency, year=year)
+    if not data.goals.is_empty():
+        goals_set(agency=agency, fiscal_year=fiscal_year, goals=data.goals, user=user)
+        result.goals_updated = True
+    for sheet_data in data.sheets:
+        _sheet_import(sheet_data, agency=agency, fiscal_year=fiscal_year, section=section, result=result)
+    return result
+
+
+def _agency_upsert(code: str, name: str) -> Agency:
+    agency, created = Agency.objects.get_or_create(code=code, defaults={"name": name})
+    if not created and name and agency.name != name:
+        agency.name = name
+        agency.save(update_fields=["name"])
+    return agency
+
+
+def _sheet_import(data: SheetData, *, agency, fiscal_year, section, result: ImportResult) -> None:
+    project = _project_upsert(data, agency=agency, section=section)
+    sheet = TargetSheet.objects.filter(project=project, fiscal_year=fiscal_year).select_for_update().first()
+    if sheet is not None and not sheet.is_editable:
+        result.refused.append((sheet, f"“{sheet.display_title}”处于“{sheet.get_state_display()}”状态，不能用导入覆盖。"))
+        return
+    created = sheet is None
+    if created:
+        sheet = TargetSheet(project=project, fiscal_year=fiscal_year, state=SheetState.DRAFT)
+    sheet.agency = agency
+    sheet.section = project.section
+    sheet.position = data.number
+    sheet.title = "" if data.title == data.project_name else data.title
+    sheet_content_replace(
+        sheet=sheet,
+        budget_total=data.budget_total,
+        fiscal_funds=data.fiscal_funds,
+        other_funds=data.other_funds,
+        purpose=data.purpose,
+        goal=data.goal,
+        plan=_plan_by_checkpoint(data, fiscal_year),
+        indicators=data.indicators,
+    )
+    (result.created if created else result.updated).append(sheet)
+
+
+def _project_upsert(data: SheetData, *, agency: Agency, section: Section | None) -> Project:
+    project = Project.objects.filter(code=data.project_code).first()
+    if project is None:
+        return Project.objects.create(code=data.project_code, name=data.project_name, agency=agency, section=section)
+    if project.agency_id != agency.pk:
+        raise ImportRefused(
+            f"第{data.number}张表：项目编码 {data.project_code} 已属于“{project.agency.unit_line}”，不能导入到“{agency.unit_line}”。"
+        )
+    if project.name != data.project_name:
+        project.name = data.project_name
+        project.save(update_fields=["name"])
+    return project
+
+
+def _plan_by_checkpoint(data: SheetData, fiscal_year: FiscalYear) -> dict:
+    checkpoints = {cp.date.month: cp for cp in fiscal_year.checkpoints.all()}
+    plan = {}
+    for point in data.plan:
+        checkpoint = checkpoints.get(point.month)
+        if checkpoint is None:
+            labels = "、".join(cp.label for cp in checkpoints.values())
+            raise ImportRefused(
+                f"第{data.number}张表“{data.title}”：资金支出计划的节点“{point.label}”不是{fiscal_year.year}年的时间节点（{labels}）。"
+            )
+        plan[checkpoint] = point.percent
+    return plan
+
+
+def sheet_content_replace(
+    *,
+    sheet: TargetSheet,
+    budget_total: Decimal,
+    fiscal_funds: Decimal,
+    other_funds: Decimal,
+    purpose: str,
+    goal: str,
+    plan: dict,
+    indicators: list[IndicatorData],
+) -> TargetSheet:
+    """Replace a draft's content: the money, purpose, goal, plan (checkpoint → %) and indicator rows."""
+    if sheet.pk is not None and not sheet.is_editable:
+        raise ImportRefused(f"“{sheet.display_title}”处于“{sheet.get_state_display()}”状态，不能修改。")
+    sheet.budget_total = budget_total
+    sheet.fiscal_funds = fiscal_funds
+    sheet.other_funds = other_funds
+    sheet.purpose = purpose
+    sheet.goal = goal
+    sheet.save()
+    sheet.plan.all().delete()
+    SpendPlan.objects.bulk_create(
+        SpendPlan(sheet=sheet, checkpoint=checkpoint, cumulative_percent=percent) for checkpoint, percent in plan.items()
+    )
+    sheet.indicators.all().delete()
+    rows = []
+    for order, item in enumerate(indicators):
+        row = Indicator(
+            sheet=sheet,
+            order=order,
+            category=item.category,
+            subcategory=item.subcategory,
+            name=item.name,
+            description=item.description,
+            target_value=item.target_value,
+            basis=item.basis,
+        )
+        row.apply_parsed_value()
+        rows.append(row)
+    Indicator.objects.bulk_create(rows)
+    return sheet
+
+
+@transaction.atomic
+def goals_set(*, agency: Agency, fiscal_year: FiscalYear, goals: DepartmentGoalsData, user=None) -> DepartmentGoals:
+    record, _ = DepartmentGoals.objects.get_or_create(agency=agency, fiscal_year=fiscal_year)
+    record.overall = "\n".join(goals.overall)
+    record.itemized = "\n".join(goals.itemized)
+    record.safeguards = "\n".join(goals.safeguards)
+    record.updated_by = user if (user is not None and user.is_authenticated) else None
+    record.save()
+    return record

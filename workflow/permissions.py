@@ -1,0 +1,77 @@
+"""Who may see and do what with a sheet: one place for every page, download and API endpoint."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from projects.models import EDITABLE_STATES, SheetState, TargetSheet
+from workflow import roles
+
+FINANCE_VISIBLE_STATES = (SheetState.FINANCE_REVIEW, SheetState.PUBLISHED)
+
+# review state → (role that acts, whether its scope is the section rather than the agency)
+REVIEW_ROLES = {
+    SheetState.SECTION_REVIEW: roles.SECTION_HEAD,
+    SheetState.LEADER_REVIEW: roles.LEADER,
+    SheetState.FINANCE_REVIEW: roles.FINANCE_REVIEWER,
+}
+SECTION_ROLES = (roles.STAFF, roles.SECTION_HEAD)
+
+
+def scope_of(sheet: TargetSheet, role: str):
+    return sheet.section if role in SECTION_ROLES else sheet.agency
+
+
+def holds(user, role: str, sheet: TargetSheet) -> bool:
+    scope = scope_of(sheet, role)
+    return scope is not None and roles.has_role(user, role, scope)
+
+
+def visible_sheets(user, queryset: QuerySet | None = None) -> QuerySet:
+    """Sheets ``user`` may read, filtered on the indexed section/agency keys."""
+    queryset = TargetSheet.objects.all() if queryset is None else queryset
+    if not user.is_authenticated:
+        return queryset.none()
+    if user.is_superuser:
+        return queryset
+    sections = roles.scope_ids(user, roles.STAFF) | roles.scope_ids(user, roles.SECTION_HEAD)
+    visible = (
+        Q(state=SheetState.PUBLISHED)
+        | Q(section_id__in=sections)
+        | Q(agency_id__in=roles.scope_ids(user, roles.LEADER))
+        | Q(agency_id__in=roles.scope_ids(user, roles.FINANCE_REVIEWER), state__in=FINANCE_VISIBLE_STATES)
+    )
+    return queryset.filter(visible)
+
+
+def can_view(user, sheet: TargetSheet) -> bool:
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser or sheet.is_published:
+        return True
+    return (
+        holds(user, roles.STAFF, sheet)
+        or holds(user, roles.SECTION_HEAD, sheet)
+        or holds(user, roles.LEADER, sheet)
+        or (sheet.state in FINANCE_VISIBLE_STATES and holds(user, roles.FINANCE_REVIEWER, sheet))
+    )
+
+
+def can_edit(user, sheet: TargetSheet) -> bool:
+    return sheet.state in EDITABLE_STATES and holds(user, roles.STAFF, sheet)
+
+
+def review_role(sheet: TargetSheet) -> str | None:
+    return REVIEW_ROLES.get(sheet.state)
+
+
+def can_review(user, sheet: TargetSheet, task=None) -> bool:
+    """May ``user`` approve or return the sheet at its current step (or reassign that step)?"""
+    role = review_role(sheet)
+    if role is None or not holds(user, role, sheet):
+        return False
+    return task is None or task.owner_id is None or task.owner_id == user.pk
+
+
+def can_edit_goals(user, agency) -> bool:
+    return user.is_authenticated and (user.is_superuser or roles.has_role(user, roles.LEADER, agency))
