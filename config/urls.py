@@ -1,6 +1,18 @@
 from django.contrib import admin
-from django.urls import path
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+from projects import public_views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("public/", public_views.public_list, name="public_list"),
+    path("public/sheets/<int:pk>/", public_views.public_detail, name="public_detail"),
+    path("public/sheets/<int:pk>/export.docx", public_views.public_download, name="public_download"),
+    path("api/", include("workflow.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("", include("workflow.urls")),
 ]

@@ -45,23 +45,33 @@ class ImportResult:
 
 
 @transaction.atomic
-def document_import(*, data: DocumentData, year: int, section: Section | None = None, user=None) -> ImportResult:
+def document_import(
+    *, data: DocumentData, year: int, section: Section | None = None, user=None, restrict_to_section: bool = False
+) -> ImportResult:
     """Create or update the agency, its projects and their sheets (in draft) from a read document.
 
     A sheet that has left draft is refused (and reported) while the others are
     imported; anything inconsistent in the document refuses the whole import.
-    ``section`` becomes the section of newly created projects.
+    ``section`` becomes the section of newly created projects. With
+    ``restrict_to_section`` (a section's staff importing), the document must be
+    that section's agency's, sheets of other sections are refused, and the
+    department goals are left alone (their leader edits them).
     """
     fiscal_year = FiscalYear.get_or_create_with_defaults(year)
+    if section is not None and data.agency_code != section.agency.code:
+        raise ImportRefused(
+            f"文件属于“{data.agency_code}{data.agency_name}”，不能导入到“{section.agency.unit_line}”的科室“{section.name}”。"
+        )
     agency = _agency_upsert(data.agency_code, data.agency_name)
-    if section is not None and section.agency_id != agency.pk:
-        raise ImportRefused(f"文件属于“{agency.unit_line}”，不能导入到科室“{section.name}”所在单位。")
     result = ImportResult(agency=agency, year=year)
-    if not data.goals.is_empty():
+    if not data.goals.is_empty() and not restrict_to_section:
         goals_set(agency=agency, fiscal_year=fiscal_year, goals=data.goals, user=user)
         result.goals_updated = True
     for sheet_data in data.sheets:
-        _sheet_import(sheet_data, agency=agency, fiscal_year=fiscal_year, section=section, result=result)
+        _sheet_import(
+            sheet_data, agency=agency, fiscal_year=fiscal_year, section=section,
+            restrict_to_section=restrict_to_section, result=result,
+        )
     return result
 
 
@@ -73,9 +83,14 @@ def _agency_upsert(code: str, name: str) -> Agency:
     return agency
 
 
-def _sheet_import(data: SheetData, *, agency, fiscal_year, section, result: ImportResult) -> None:
+def _sheet_import(data: SheetData, *, agency, fiscal_year, section, restrict_to_section: bool, result: ImportResult) -> None:
     project = _project_upsert(data, agency=agency, section=section)
     sheet = TargetSheet.objects.filter(project=project, fiscal_year=fiscal_year).select_for_update().first()
+    if restrict_to_section and project.section_id != section.pk:
+        owner = project.section.name if project.section else "未分配科室"
+        refused = sheet or TargetSheet(project=project, fiscal_year=fiscal_year, agency=agency)
+        result.refused.append((refused, f"“{data.title}”属于“{owner}”，不能由本科室导入。"))
+        return
     if sheet is not None and not sheet.is_editable:
         result.refused.append((sheet, f"“{sheet.display_title}”处于“{sheet.get_state_display()}”状态，不能用导入覆盖。"))
         return

@@ -75,3 +75,20 @@ def can_review(user, sheet: TargetSheet, task=None) -> bool:
 
 def can_edit_goals(user, agency) -> bool:
     return user.is_authenticated and (user.is_superuser or roles.has_role(user, roles.LEADER, agency))
+
+
+def can_download_package(user, agency) -> bool:
+    """The agency's package (all its sheets) goes to its leader, its finance reviewers and admins."""
+    return user.is_authenticated and (
+        user.is_superuser or roles.has_role(user, roles.LEADER, agency) or roles.has_role(user, roles.FINANCE_REVIEWER, agency)
+    )
+
+
+def can_view_goals(user, agency) -> bool:
+    """Department goals are read by everyone working for or reviewing the agency."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser or can_download_package(user, agency):
+        return True
+    sections = roles.scope_ids(user, roles.STAFF) | roles.scope_ids(user, roles.SECTION_HEAD)
+    return agency.sections.filter(pk__in=sections).exists()

@@ -224,3 +224,19 @@ def reassign_candidates(sheet: TargetSheet, user):
 def task_waiting_since(sheet: TargetSheet):
     task = open_task(sheet)
     return task.created if task is not None else timezone.now()
+
+
+@transaction.atomic
+def sheet_edit(*, sheet: TargetSheet, user, budget_total, fiscal_funds, other_funds, purpose, goal, plan, indicators) -> TargetSheet:
+    """Save a draft or returned sheet edited by its section's staff (the content is replaced as a whole)."""
+    from projects.services import sheet_content_replace
+
+    sheet = _lock(sheet)
+    if not permissions.can_edit(user, sheet):
+        if sheet.is_editable:
+            raise NotAllowed("只有本科室经办人可以修改这张绩效目标表。")
+        raise IllegalMove(f"这张表处于“{sheet.get_state_display()}”状态，不能修改。")
+    return sheet_content_replace(
+        sheet=sheet, budget_total=budget_total, fiscal_funds=fiscal_funds, other_funds=other_funds,
+        purpose=purpose, goal=goal, plan=plan, indicators=indicators,
+    )

@@ -1,0 +1,148 @@
+"""REST API over the same services as the browser pages. No flash messages here."""
+
+from __future__ import annotations
+
+import io
+
+from django.contrib.auth import get_user_model
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from django.utils.http import content_disposition_header
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.decorators import api_view
+from rest_framework.response import Response
+
+from projects import exporting
+from projects.docx.data import IndicatorData
+from projects.models import SheetState
+from projects.selectors import sheets_with_content
+from workflow import permissions, selectors, services
+from workflow.serializers import (
+    CommentSerializer,
+    ReassignSerializer,
+    ReturnSerializer,
+    SheetDetailSerializer,
+    SheetListSerializer,
+    SheetPatchSerializer,
+)
+from workflow.views import DOCX
+
+
+def _sheet_for(user, pk):
+    sheet = get_object_or_404(sheets_with_content(), pk=pk)
+    if not permissions.can_view(user, sheet):
+        raise Http404
+    return sheet
+
+
+def _detail(sheet, status=200) -> Response:
+    fresh = sheets_with_content().get(pk=sheet.pk)
+    return Response(SheetDetailSerializer(fresh).data, status=status)
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("year", int), OpenApiParameter("state", str, enum=SheetState.values), OpenApiParameter("section", int),
+    ],
+    responses=SheetListSerializer(many=True),
+)
+@api_view(["GET"])
+def sheet_list(request):
+    params = request.query_params
+    state = params.get("state")
+    if state and state not in SheetState.values:
+        return Response({"detail": f"未知的状态“{state}”，可选：{'、'.join(SheetState.values)}。", "code": "invalid"}, status=400)
+    try:
+        year = int(params["year"]) if params.get("year") else None
+        section = int(params["section"]) if params.get("section") else None
+    except ValueError:
+        return Response({"detail": "year 与 section 必须是整数。", "code": "invalid"}, status=400)
+    sheets = selectors.sheet_list(request.user, year=year, section=section, state=state)
+    return Response(SheetListSerializer(sheets, many=True).data)
+
+
+@extend_schema(methods=["GET"], responses=SheetDetailSerializer)
+@extend_schema(methods=["PATCH"], request=SheetPatchSerializer, responses=SheetDetailSerializer)
+@api_view(["GET", "PATCH"])
+def sheet_detail(request, pk):
+    sheet = _sheet_for(request.user, pk)
+    if request.method == "GET":
+        return _detail(sheet)
+    serializer = SheetPatchSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    services.sheet_edit(sheet=sheet, user=request.user, **_patched_content(sheet, serializer.validated_data))
+    return _detail(sheet)
+
+
+def _patched_content(sheet, data: dict) -> dict:
+    """The sheet's whole content with the PATCHed parts replaced."""
+    content = {name: data.get(name, getattr(sheet, name)) for name in ("budget_total", "fiscal_funds", "other_funds", "purpose", "goal")}
+    checkpoints = {cp.date: cp for cp in sheet.fiscal_year.checkpoints.all()}
+    if "plan" in data:
+        unknown = [str(p["date"]) for p in data["plan"] if p["date"] not in checkpoints]
+        if unknown:
+            raise services.Invalid(f"{'、'.join(unknown)} 不是 {sheet.fiscal_year.year} 年的资金支出时间节点。")
+        content["plan"] = {checkpoints[p["date"]]: p["percent"] for p in data["plan"]}
+    else:
+        content["plan"] = {p.checkpoint: p.cumulative_percent for p in sheet.plan.all()}
+    rows = data["indicators"] if "indicators" in data else [
+        {n: getattr(i, n) for n in ("category", "subcategory", "name", "description", "target_value", "basis")}
+        for i in sheet.indicators.all()
+    ]
+    content["indicators"] = [IndicatorData(**{n: row.get(n, "") for n in ("category", "subcategory", "name", "description", "target_value", "basis")}) for row in rows]
+    return content
+
+
+def _move(request, pk, move, serializer_class=CommentSerializer, **extra):
+    sheet = _sheet_for(request.user, pk)
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    move(sheet=sheet, user=request.user, **serializer.validated_data, **extra)
+    return _detail(sheet)
+
+
+@extend_schema(request=CommentSerializer, responses=SheetDetailSerializer)
+@api_view(["POST"])
+def sheet_submit(request, pk):
+    return _move(request, pk, services.sheet_submit)
+
+
+@extend_schema(request=CommentSerializer, responses=SheetDetailSerializer)
+@api_view(["POST"])
+def sheet_withdraw(request, pk):
+    return _move(request, pk, services.sheet_withdraw)
+
+
+@extend_schema(request=CommentSerializer, responses=SheetDetailSerializer)
+@api_view(["POST"])
+def sheet_approve(request, pk):
+    return _move(request, pk, services.sheet_approve)
+
+
+@extend_schema(request=ReturnSerializer, responses=SheetDetailSerializer)
+@api_view(["POST"])
+def sheet_return(request, pk):
+    return _move(request, pk, services.sheet_return, ReturnSerializer)
+
+
+@extend_schema(request=ReassignSerializer, responses=SheetDetailSerializer)
+@api_view(["POST"])
+def sheet_reassign(request, pk):
+    sheet = _sheet_for(request.user, pk)
+    serializer = ReassignSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    to_user = get_user_model().objects.filter(username=serializer.validated_data["user"]).first()
+    services.task_reassign(sheet=sheet, user=request.user, to_user=to_user, comment=serializer.validated_data["comment"])
+    return _detail(sheet)
+
+
+@extend_schema(responses={(200, DOCX): bytes})
+@api_view(["GET"])
+def sheet_export(request, pk):
+    sheet = _sheet_for(request.user, pk)
+    buffer = io.BytesIO()
+    exporting.export_sheet(sheet=sheet, target=buffer)
+    buffer.seek(0)
+    response = FileResponse(buffer, content_type=DOCX)
+    response["Content-Disposition"] = content_disposition_header(True, f"{sheet.project.code}.docx")
+    return response

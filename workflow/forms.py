@@ -1,0 +1,118 @@
+"""Forms for the sheet editor and the review actions."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from projects.docx.data import IndicatorData
+from projects.models import TargetSheet
+from projects.rules import PlanPoint, Row, SheetContent
+
+TEXTAREA = {"rows": 2}
+
+
+class SheetForm(forms.ModelForm):
+    class Meta:
+        model = TargetSheet
+        fields = ["budget_total", "fiscal_funds", "other_funds", "purpose", "goal"]
+        widgets = {"purpose": forms.Textarea(attrs=TEXTAREA), "goal": forms.Textarea(attrs={"rows": 3})}
+
+
+class IndicatorForm(forms.Form):
+    category = forms.CharField(label="一级指标", max_length=50)
+    subcategory = forms.CharField(label="二级指标", max_length=50)
+    name = forms.CharField(label="三级指标", max_length=200)
+    description = forms.CharField(label="绩效指标描述", required=False, widget=forms.Textarea(attrs=TEXTAREA))
+    target_value = forms.CharField(label="指标值", max_length=100, required=False)
+    basis = forms.CharField(label="指标值确定依据", required=False, widget=forms.Textarea(attrs=TEXTAREA))
+
+
+IndicatorFormSet = forms.formset_factory(IndicatorForm, extra=0, can_delete=True, can_order=True, max_num=200)
+
+
+class PlanForm(forms.Form):
+    """One percent field per checkpoint of the sheet's year."""
+
+    def __init__(self, *args, checkpoints, initial_percents: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.checkpoints = list(checkpoints)
+        for checkpoint in self.checkpoints:
+            self.fields[f"cp_{checkpoint.pk}"] = forms.DecimalField(
+                label=checkpoint.label, max_digits=6, decimal_places=2, min_value=0, max_value=100,
+                initial=initial_percents.get(checkpoint.pk, checkpoint.planned_percent),
+            )
+
+    def plan(self) -> dict:
+        return {cp: self.cleaned_data[f"cp_{cp.pk}"] for cp in self.checkpoints}
+
+
+def ordered_indicators(formset) -> list[IndicatorData]:
+    """The rows the user kept, in the order they arranged them."""
+    kept = [f for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+    kept.sort(key=lambda f: (f.cleaned_data.get("ORDER") is None, f.cleaned_data.get("ORDER") or 0))
+    return [
+        IndicatorData(
+            **{name: f.cleaned_data.get(name, "").strip() for name in ("category", "subcategory", "name", "description", "target_value", "basis")}
+        )
+        for f in kept
+    ]
+
+
+def content_from_forms(sheet_form, plan_form, formset) -> SheetContent:
+    """What the checker reads, from the editor's (possibly half-valid) input, for findings as you type."""
+
+    def amount(name):
+        value = sheet_form.cleaned_data.get(name) if hasattr(sheet_form, "cleaned_data") else None
+        return value if value is not None else Decimal(0)
+
+    return SheetContent(
+        budget_total=amount("budget_total"),
+        fiscal_funds=amount("fiscal_funds"),
+        other_funds=amount("other_funds"),
+        plan=[PlanPoint(cp.label, plan_form.cleaned_data.get(f"cp_{cp.pk}") if hasattr(plan_form, "cleaned_data") else None) for cp in plan_form.checkpoints],
+        rows=[Row(i.category, i.subcategory, i.name, i.description, i.target_value, i.basis) for i in ordered_indicators(formset)],
+    )
+
+
+class CommentForm(forms.Form):
+    comment = forms.CharField(label="意见", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ReturnForm(forms.Form):
+    comment = forms.CharField(
+        label="退回意见", widget=forms.Textarea(attrs={"rows": 3}), error_messages={"required": "退回修改必须填写意见。"}
+    )
+
+
+class ReassignForm(forms.Form):
+    user = forms.ModelChoiceField(label="转办给", queryset=get_user_model().objects.none(), error_messages={"required": "请选择转办对象。", "invalid_choice": "请选择有效的转办对象。"})
+    comment = forms.CharField(label="转办原因", widget=forms.Textarea(attrs={"rows": 2}), error_messages={"required": "转办必须填写原因。"})
+
+    def __init__(self, *args, candidates=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = get_user_model().objects.filter(pk__in=[u.pk for u in candidates])
+        self.fields["user"].label_from_instance = lambda u: f"{u.get_full_name() or u.username}（{u.username}）"
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label="Word 文件（.docx）", error_messages={"required": "请选择要导入的 .docx 文件。"})
+    year = forms.IntegerField(label="预算年度", min_value=2000, max_value=2100, initial=2024)
+    section = forms.ModelChoiceField(label="导入到科室", queryset=None, empty_label="（不指定）")
+
+    def __init__(self, *args, sections, required: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["section"]
+        field.queryset = sections
+        field.required = required
+        field.error_messages["required"] = "请选择导入到哪个科室。"
+        if required and len(sections) == 1:
+            field.initial = sections[0]
+
+
+class GoalsForm(forms.Form):
+    overall = forms.CharField(label="一、总体绩效目标", required=False, widget=forms.Textarea(attrs={"rows": 10}), help_text="每段一行")
+    itemized = forms.CharField(label="二、分项绩效目标", required=False, widget=forms.Textarea(attrs={"rows": 10}), help_text="每段一行")
+    safeguards = forms.CharField(label="三、工作保障措施", required=False, widget=forms.Textarea(attrs={"rows": 10}), help_text="每段一行")

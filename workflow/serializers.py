@@ -1,0 +1,94 @@
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from projects.models import TargetSheet
+from workflow.models import SheetEvent
+
+
+class PlanPointSerializer(serializers.Serializer):
+    label = serializers.CharField(source="checkpoint.label", read_only=True)
+    date = serializers.DateField(source="checkpoint.date")
+    percent = serializers.DecimalField(source="cumulative_percent", max_digits=6, decimal_places=2)
+
+
+class IndicatorSerializer(serializers.Serializer):
+    category = serializers.CharField(max_length=50)
+    subcategory = serializers.CharField(max_length=50)
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(allow_blank=True, required=False, default="")
+    target_value = serializers.CharField(max_length=100, allow_blank=True, required=False, default="")
+    basis = serializers.CharField(allow_blank=True, required=False, default="")
+    value_kind = serializers.CharField(read_only=True)
+    value_operator = serializers.CharField(read_only=True)
+    value_number = serializers.DecimalField(max_digits=20, decimal_places=4, read_only=True)
+    value_unit = serializers.CharField(read_only=True)
+
+
+class EventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username", default=None)
+    target_user = serializers.CharField(source="target_user.username", default=None)
+    action_label = serializers.CharField(source="get_action_display")
+
+    class Meta:
+        model = SheetEvent
+        fields = ["id", "action", "action_label", "actor", "target_user", "from_state", "to_state", "comment", "created"]
+
+
+class SheetListSerializer(serializers.ModelSerializer):
+    project_code = serializers.CharField(source="project.code")
+    title = serializers.CharField(source="display_title")
+    year = serializers.IntegerField(source="fiscal_year.year")
+    agency = serializers.CharField(source="agency.code")
+    section = serializers.CharField(source="section.name", default=None)
+    state_label = serializers.CharField(source="get_state_display")
+
+    class Meta:
+        model = TargetSheet
+        fields = ["id", "project_code", "title", "year", "agency", "section", "state", "state_label", "budget_total"]
+
+
+class SheetDetailSerializer(SheetListSerializer):
+    plan = PlanPointSerializer(many=True)
+    indicators = IndicatorSerializer(many=True)
+    findings = serializers.SerializerMethodField()
+    history = serializers.SerializerMethodField()
+
+    class Meta(SheetListSerializer.Meta):
+        fields = SheetListSerializer.Meta.fields + [
+            "fiscal_funds", "other_funds", "purpose", "goal", "plan", "indicators", "findings", "history",
+        ]
+
+    def get_findings(self, sheet) -> list[dict]:
+        return [f.as_dict() for f in sheet.findings()]
+
+    def get_history(self, sheet) -> list[dict]:
+        return EventSerializer(sheet.events.select_related("actor", "target_user").order_by("created", "id"), many=True).data
+
+
+class PlanInputSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    percent = serializers.DecimalField(max_digits=6, decimal_places=2, min_value=Decimal(0), max_value=Decimal(100))
+
+
+class SheetPatchSerializer(serializers.Serializer):
+    budget_total = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
+    fiscal_funds = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
+    other_funds = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
+    purpose = serializers.CharField(allow_blank=True, required=False)
+    goal = serializers.CharField(allow_blank=True, required=False)
+    plan = PlanInputSerializer(many=True, required=False)
+    indicators = IndicatorSerializer(many=True, required=False)
+
+
+class CommentSerializer(serializers.Serializer):
+    comment = serializers.CharField(allow_blank=True, required=False, default="")
+
+
+class ReturnSerializer(serializers.Serializer):
+    comment = serializers.CharField(error_messages={"required": "退回修改必须填写意见。", "blank": "退回修改必须填写意见。"})
+
+
+class ReassignSerializer(serializers.Serializer):
+    user = serializers.CharField(error_messages={"required": "请指定转办对象的用户名。"})
+    comment = serializers.CharField(error_messages={"required": "转办必须填写原因。", "blank": "转办必须填写原因。"})

@@ -1,0 +1,23 @@
+from django.urls import path
+
+from workflow import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("tasks/", views.inbox, name="inbox"),
+    path("tasks/done/", views.done_list, name="done_list"),
+    path("sheets/", views.sheet_list, name="sheet_list"),
+    path("sheets/<int:pk>/", views.sheet_detail, name="sheet_detail"),
+    path("sheets/<int:pk>/edit/", views.sheet_edit, name="sheet_edit"),
+    path("sheets/<int:pk>/check/", views.sheet_check, name="sheet_check"),
+    path("sheets/<int:pk>/submit/", views.sheet_submit, name="sheet_submit"),
+    path("sheets/<int:pk>/withdraw/", views.sheet_withdraw, name="sheet_withdraw"),
+    path("sheets/<int:pk>/approve/", views.sheet_approve, name="sheet_approve"),
+    path("sheets/<int:pk>/return/", views.sheet_return, name="sheet_return"),
+    path("sheets/<int:pk>/reassign/", views.sheet_reassign, name="sheet_reassign"),
+    path("sheets/<int:pk>/export.docx", views.sheet_download, name="sheet_download"),
+    path("agencies/<str:code>/<int:year>/package.docx", views.package_download, name="package_download"),
+    path("import/", views.import_upload, name="import_upload"),
+    path("goals/", views.goals_list, name="goals_list"),
+    path("goals/<str:code>/<int:year>/", views.goals_edit, name="goals_edit"),
+]

@@ -1,0 +1,343 @@
+"""Browser pages: thin views over workflow.services and the selectors; every one checks the object."""
+
+from __future__ import annotations
+
+import io
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_POST
+
+from projects import exporting
+from projects.docx.data import DocxReadError
+from projects.docx.reader import read_document
+from projects.models import Agency, DepartmentGoals, FiscalYear, Section, SheetState, TargetSheet
+from projects.rules import check_sheet
+from projects.selectors import sheets_with_content
+from projects.services import ImportRefused, document_import, goals_set
+from projects.docx.data import DepartmentGoalsData
+from workflow import forms, permissions, roles, selectors, services
+from workflow.snapshots import submission_diffs
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _sheet_for(user, pk) -> TargetSheet:
+    """The sheet if ``user`` may see it; 404 otherwise, so a foreign sheet's existence is not revealed."""
+    sheet = get_object_or_404(sheets_with_content(), pk=pk)
+    if not permissions.can_view(user, sheet):
+        raise Http404("没有找到这张绩效目标表。")
+    return sheet
+
+
+@login_required
+def home(request):
+    return redirect("inbox")
+
+
+@login_required
+def inbox(request):
+    tasks = list(selectors.review_tasks(request.user))
+    drafts = list(selectors.drafts_to_do(request.user))
+    context = {"tasks": tasks, "drafts": drafts, "total": len(tasks) + len(drafts), "nav": "inbox"}
+    return render(request, "workflow/inbox.html", context)
+
+
+@login_required
+def done_list(request):
+    events = selectors.done_events(request.user)[:200]
+    return render(request, "workflow/done.html", {"events": events, "nav": "done"})
+
+
+@login_required
+def sheet_list(request):
+    filters = {
+        "year": _int_or_none(request.GET.get("year")),
+        "section": _int_or_none(request.GET.get("section")),
+        "state": request.GET.get("state") if request.GET.get("state") in SheetState.values else None,
+    }
+    sheets = list(selectors.sheet_list(request.user, **filters))
+    for sheet in sheets:
+        sheet.checked = check_sheet(sheet)
+        sheet.error_count = sum(f.is_error for f in sheet.checked)
+        sheet.warning_count = len(sheet.checked) - sheet.error_count
+    has_errors = request.GET.get("errors")
+    if has_errors == "1":
+        sheets = [s for s in sheets if s.error_count]
+    elif has_errors == "0":
+        sheets = [s for s in sheets if not s.error_count]
+    section_ids = {s.section_id for s in selectors.sheet_list(request.user)}
+    context = {
+        "sheets": sheets,
+        "filters": filters,
+        "errors_filter": has_errors or "",
+        "years": FiscalYear.objects.values_list("year", flat=True),
+        "sections": Section.objects.filter(pk__in=section_ids),
+        "states": SheetState.choices,
+        "agencies": _package_agencies(request.user),
+        "nav": "sheets",
+    }
+    return render(request, "workflow/sheet_list.html", context)
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _package_agencies(user):
+    """Agencies whose package ``user`` may download: their leader, finance reviewer or an admin."""
+    if user.is_superuser:
+        return Agency.objects.all()
+    ids = roles.scope_ids(user, roles.LEADER) | roles.scope_ids(user, roles.FINANCE_REVIEWER)
+    return Agency.objects.filter(pk__in=ids)
+
+
+@login_required
+def sheet_detail(request, pk):
+    sheet = _sheet_for(request.user, pk)
+    findings = check_sheet(sheet)
+    task = services.open_task(sheet)
+    history = list(selectors.sheet_history(sheet))
+    can_review = permissions.can_review(request.user, sheet, task)
+    last_return = next((e for e in reversed(history) if e.action == "return"), None)
+    context = {
+        "sheet": sheet,
+        "findings": findings,
+        "sheet_findings": [f for f in findings if f.row is None],
+        "row_findings": _findings_by_row(findings),
+        "errors": [f for f in findings if f.is_error],
+        "history": history,
+        "diffs": submission_diffs(history),
+        "task": task,
+        "can_edit": permissions.can_edit(request.user, sheet),
+        "can_review": can_review,
+        "can_withdraw": _can_withdraw(request.user, sheet, history),
+        "return_comment": last_return if sheet.state == SheetState.RETURNED else None,
+        "return_form": forms.ReturnForm(),
+        "comment_form": forms.CommentForm(),
+        "reassign_form": forms.ReassignForm(candidates=services.reassign_candidates(sheet, request.user)) if can_review else None,
+        "nav": "sheets",
+    }
+    return render(request, "workflow/sheet_detail.html", context)
+
+
+def _findings_by_row(findings) -> dict:
+    rows: dict = {}
+    for finding in findings:
+        if finding.row is not None:
+            rows.setdefault(finding.row, []).append(finding)
+    return rows
+
+
+def _can_withdraw(user, sheet, history) -> bool:
+    if sheet.state != SheetState.SECTION_REVIEW:
+        return False
+    last_submit = next((e for e in reversed(history) if e.action == "submit"), None)
+    return last_submit is not None and last_submit.actor_id == user.pk
+
+
+@login_required
+def sheet_edit(request, pk):
+    sheet = _sheet_for(request.user, pk)
+    if not permissions.can_edit(request.user, sheet):
+        messages.error(request, "这张表当前不能由您修改。")
+        return redirect("sheet_detail", pk=sheet.pk)
+    editor = _editor_forms(sheet, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and all(f.is_valid() for f in editor.values()):
+        try:
+            services.sheet_edit(
+                sheet=sheet, user=request.user, **_edited_content(editor),
+            )
+        except services.WorkflowError as error:
+            messages.error(request, error.message)
+            return redirect("sheet_detail", pk=sheet.pk)
+        messages.success(request, "已保存。")
+        if "submit" in request.POST:
+            return _run(request, sheet, services.sheet_submit, "已提交科室审核。")
+        return redirect("sheet_detail", pk=sheet.pk)
+    findings = check_sheet(forms.content_from_forms(editor["sheet_form"], editor["plan"], editor["rows"])) if request.method == "POST" else check_sheet(sheet)
+    return render(request, "workflow/sheet_edit.html", {"sheet": sheet, **editor, "findings": findings, "nav": "sheets"})
+
+
+def _editor_forms(sheet, data):
+    initial_rows = [
+        {"category": i.category, "subcategory": i.subcategory, "name": i.name, "description": i.description,
+         "target_value": i.target_value, "basis": i.basis, "ORDER": n}
+        for n, i in enumerate(sheet.indicators.all(), start=1)
+    ]
+    return {
+        "sheet_form": forms.SheetForm(data, instance=sheet, prefix="sheet"),
+        "plan": forms.PlanForm(
+            data, prefix="plan", checkpoints=sheet.fiscal_year.checkpoints.all(),
+            initial_percents={p.checkpoint_id: p.cumulative_percent for p in sheet.plan.all()},
+        ),
+        "rows": forms.IndicatorFormSet(data, initial=None if data else initial_rows, prefix="rows"),
+    }
+
+
+def _edited_content(editor) -> dict:
+    data = editor["sheet_form"].cleaned_data
+    return {
+        "budget_total": data["budget_total"], "fiscal_funds": data["fiscal_funds"], "other_funds": data["other_funds"],
+        "purpose": data["purpose"], "goal": data["goal"], "plan": editor["plan"].plan(),
+        "indicators": forms.ordered_indicators(editor["rows"]),
+    }
+
+
+@login_required
+@require_POST
+def sheet_check(request, pk):
+    """Findings for the editor's current input, as JSON (the edit page calls this as you type)."""
+    sheet = _sheet_for(request.user, pk)
+    if not permissions.can_edit(request.user, sheet):
+        return JsonResponse({"detail": "无权修改这张表。"}, status=403)
+    editor = _editor_forms(sheet, request.POST)
+    for form in editor.values():
+        form.is_valid()
+    findings = check_sheet(forms.content_from_forms(editor["sheet_form"], editor["plan"], editor["rows"]))
+    return JsonResponse({"findings": [f.as_dict() | {"severity_label": f.severity_label} for f in findings]})
+
+
+def _run(request, sheet, move, success: str, **kwargs):
+    try:
+        move(sheet=sheet, user=request.user, **kwargs)
+    except services.WorkflowError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, success)
+    return redirect("sheet_detail", pk=sheet.pk)
+
+
+@login_required
+@require_POST
+def sheet_submit(request, pk):
+    sheet = _sheet_for(request.user, pk)
+    return _run(request, sheet, services.sheet_submit, "已提交科室审核。", comment=request.POST.get("comment", ""))
+
+
+@login_required
+@require_POST
+def sheet_withdraw(request, pk):
+    sheet = _sheet_for(request.user, pk)
+    return _run(request, sheet, services.sheet_withdraw, "已撤回，可以继续修改。", comment=request.POST.get("comment", ""))
+
+
+@login_required
+@require_POST
+def sheet_approve(request, pk):
+    sheet = _sheet_for(request.user, pk)
+    success = "已通过，绩效目标表已公开。" if sheet.state == SheetState.FINANCE_REVIEW else "已通过，转下一步审核。"
+    return _run(request, sheet, services.sheet_approve, success, comment=request.POST.get("comment", ""))
+
+
+@login_required
+@require_POST
+def sheet_return(request, pk):
+    sheet = _sheet_for(request.user, pk)
+    form = forms.ReturnForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "退回修改必须填写意见。")
+        return redirect("sheet_detail", pk=sheet.pk)
+    return _run(request, sheet, services.sheet_return, "已退回修改。", comment=form.cleaned_data["comment"])
+
+
+@login_required
+@require_POST
+def sheet_reassign(request, pk):
+    sheet = _sheet_for(request.user, pk)
+    form = forms.ReassignForm(request.POST, candidates=services.reassign_candidates(sheet, request.user))
+    if not form.is_valid():
+        messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
+        return redirect("sheet_detail", pk=sheet.pk)
+    return _run(
+        request, sheet, services.task_reassign, f"已转办给 {form.cleaned_data['user'].username}。",
+        to_user=form.cleaned_data["user"], comment=form.cleaned_data["comment"],
+    )
+
+
+def _docx_response(write, filename: str) -> FileResponse:
+    buffer = io.BytesIO()
+    write(buffer)
+    buffer.seek(0)
+    response = FileResponse(buffer, content_type=DOCX)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+@login_required
+def sheet_download(request, pk):
+    sheet = _sheet_for(request.user, pk)
+    return _docx_response(
+        lambda target: exporting.export_sheet(sheet=sheet, target=target),
+        f"{sheet.project.code}-{sheet.display_title}绩效目标表.docx",
+    )
+
+
+@login_required
+def package_download(request, code, year):
+    agency = get_object_or_404(Agency, code=code)
+    if not permissions.can_download_package(request.user, agency):
+        raise Http404("没有找到该单位。")
+    published_only = request.GET.get("published") == "1"
+    return _docx_response(
+        lambda target: exporting.export_package(agency=agency, year=year, target=target, published_only=published_only),
+        f"{agency.code}{agency.name}{year}年预算绩效目标.docx",
+    )
+
+
+@login_required
+def import_upload(request):
+    sections = Section.objects.filter(pk__in=roles.scope_ids(request.user, roles.STAFF)).select_related("agency")
+    if not (sections.exists() or request.user.is_superuser):
+        messages.error(request, "只有经办人或管理员可以导入 Word 文件。")
+        return redirect("inbox")
+    form = forms.UploadForm(request.POST or None, request.FILES or None, sections=sections, required=not request.user.is_superuser)
+    result = error = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        section = form.cleaned_data.get("section")
+        try:
+            data = read_document(upload, filename=upload.name)
+            result = document_import(
+                data=data, year=form.cleaned_data["year"], section=section, user=request.user,
+                restrict_to_section=not request.user.is_superuser,
+            )
+        except (DocxReadError, ImportRefused) as exc:
+            error = f"导入失败，未做任何修改。{exc}"
+    return render(request, "workflow/import.html", {"form": form, "result": result, "error": error, "nav": "import"})
+
+
+@login_required
+def goals_list(request):
+    agencies = [a for a in Agency.objects.all() if permissions.can_view_goals(request.user, a)]
+    years = FiscalYear.objects.all()
+    return render(request, "workflow/goals_list.html", {"agencies": agencies, "years": years, "nav": "goals"})
+
+
+@login_required
+def goals_edit(request, code, year):
+    agency = get_object_or_404(Agency, code=code)
+    if not permissions.can_view_goals(request.user, agency):
+        raise Http404("没有找到该单位。")
+    fiscal_year = get_object_or_404(FiscalYear, year=year)
+    record = DepartmentGoals.objects.filter(agency=agency, fiscal_year=fiscal_year).first()
+    can_edit = permissions.can_edit_goals(request.user, agency)
+    initial = {name: getattr(record, name, "") for name in ("overall", "itemized", "safeguards")}
+    form = forms.GoalsForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST":
+        if not can_edit:
+            messages.error(request, "只有本单位局领导或管理员可以修改部门整体绩效目标。")
+            return redirect("goals_edit", code=code, year=year)
+        if form.is_valid():
+            goals = DepartmentGoalsData(**{n: DepartmentGoals.paragraphs(form.cleaned_data[n]) for n in initial})
+            goals_set(agency=agency, fiscal_year=fiscal_year, goals=goals, user=request.user)
+            messages.success(request, "部门整体绩效目标已保存。")
+            return redirect("goals_edit", code=code, year=year)
+    context = {"agency": agency, "fiscal_year": fiscal_year, "form": form, "record": record, "can_edit": can_edit, "nav": "goals"}
+    return render(request, "workflow/goals_edit.html", context)
