@@ -7,21 +7,44 @@ from django.core.management import call_command
 SEED_DOCX = Path(settings.BASE_DIR) / "projects" / "fixtures" / "laoting-approval-bureau-targets.docx"
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the demo once per run; each test rolls its own changes back."""
+    with django_db_blocker.unblock():
+        _seed_demo()
+
+
+def _seed_demo():
+    from django.contrib.auth import get_user_model
+
+    if not get_user_model().objects.filter(username="finance").exists():
+        with override_hashers():
+            call_command("seed_demo", stdout=open("/dev/null", "w"))
+
+
+def override_hashers():
+    from django.test import override_settings
+
+    return override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+
+
 @pytest.fixture
 def seed_docx() -> Path:
     return SEED_DOCX
 
 
 @pytest.fixture
-def seeded(db):
-    """The seed document imported for 2024 (no sections, no users)."""
-    from projects.docx.reader import read_document
-    from projects.services import document_import
-
-    return document_import(data=read_document(SEED_DOCX), year=2024)
+def seeded(demo):
+    """The seed document imported for 2024."""
+    return demo
 
 
 @pytest.fixture
 def demo(db):
-    """``seed_demo``: the seed plus sections and one user for every role."""
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    """``seed_demo``: the seed plus sections and one user for every role (reloaded after a transactional test flushed it)."""
+    _seed_demo()

@@ -1,0 +1,30 @@
+import pytest
+
+from projects.models import SheetState
+from workflow import services
+from tests.workflow.conftest import drive
+
+
+def test_submitter_withdraws_before_the_section_head_acts(sheet, people):
+    drive(sheet, ("submit", people.staff_ggzy), ("withdraw", people.staff_ggzy))
+    assert sheet.state == SheetState.DRAFT
+    assert services.open_task(sheet).flow_task.name == "revise"
+    drive(sheet, ("submit", people.staff_ggzy), ("approve", people.head_ggzy))
+    assert sheet.state == SheetState.LEADER_REVIEW
+
+
+def test_withdraw_is_refused_once_the_section_head_has_acted(sheet, people):
+    drive(sheet, ("submit", people.staff_ggzy), ("approve", people.head_ggzy))
+    with pytest.raises(services.IllegalMove, match="不能再撤回"):
+        services.sheet_withdraw(sheet=sheet, user=people.staff_ggzy)
+    sheet.refresh_from_db()
+    assert sheet.state == SheetState.LEADER_REVIEW
+
+
+def test_only_the_submitter_may_withdraw(sheet, people):
+    drive(sheet, ("submit", people.staff_ggzy))
+    for user in (people.head_ggzy, people.staff_xy, people.other_staff):
+        with pytest.raises(services.NotAllowed):
+            services.sheet_withdraw(sheet=sheet, user=user)
+    sheet.refresh_from_db()
+    assert sheet.state == SheetState.SECTION_REVIEW
