@@ -95,7 +95,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
+STATIC_ROOT = Path(env("STATIC_ROOT", default=str(BASE_DIR / "var" / "static")))
+WHITENOISE_USE_FINDERS = True  # serve app and project static files without collectstatic (make run)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 REDIS_URL = env("REDIS_URL", default="")

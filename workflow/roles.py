@@ -55,10 +55,10 @@ def scope_ids(user, role: str) -> set[int]:
 
 
 def has_role(user, role: str, scope) -> bool:
+    """Does ``user`` hold ``role`` on ``scope`` by an explicit grant? (Superusers act only where granted.)"""
     if not user.is_authenticated or not user.is_active:
         return False
-    permission, _ = SCOPE_PERMISSIONS[role]
-    return user.has_perm(permission, scope)
+    return scope.pk in scope_ids(user, role)
 
 
 def users_with_role(role: str, scope):

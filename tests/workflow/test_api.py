@@ -1,0 +1,129 @@
+"""The REST API: filters, PATCH, moves, JSON errors in Chinese, token auth, no flash messages."""
+
+import pytest
+from django.contrib.messages import get_messages
+from django.core.management import call_command
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from projects.models import SheetState, TargetSheet
+
+
+@pytest.fixture
+def api(people):
+    def client_for(username):
+        client = APIClient()
+        client.force_authenticate(getattr(people, username))
+        return client
+
+    return client_for
+
+
+def test_list_filters_by_year_state_and_section(api, people, to_state):
+    to_state(TargetSheet.objects.get(position=3), "section_review")
+    leader = api("leader")
+    assert len(leader.get("/api/sheets/?year=2024").json()) == 9
+    assert leader.get("/api/sheets/?year=2023").json() == []
+    rows = leader.get("/api/sheets/?state=section_review").json()
+    assert [(r["project_code"][-4:], r["state"], r["state_label"]) for r in rows] == [("037P", "section_review", "科室审核")]
+    section = TargetSheet.objects.get(position=5).section_id
+    assert [r["project_code"][-4:] for r in leader.get(f"/api/sheets/?section={section}").json()] == ["040A"]
+    bad = leader.get("/api/sheets/?state=bogus")
+    assert bad.status_code == 400 and "未知的状态" in bad.json()["detail"]
+
+
+def test_detail_has_plan_indicators_findings_and_history(api, to_state):
+    sheet = to_state(TargetSheet.objects.get(position=3), "section_review")
+    data = api("head_ggzy").get(f"/api/sheets/{sheet.pk}/").json()
+    assert [(p["label"], p["percent"]) for p in data["plan"]] == [("3月底", "25.00"), ("6月底", "50.00"), ("10月底", "75.00"), ("12月底", "100.00")]
+    assert data["indicators"][0]["target_value"] == "≥150件" and data["indicators"][0]["value_operator"] == ">="
+    assert data["findings"] == []
+    assert [(h["action"], h["actor"]) for h in data["history"]] == [("submit", "staff_ggzy")]
+
+
+def test_findings_of_sheet_7_name_the_cost_row(api):
+    sheet7 = TargetSheet.objects.get(position=7)
+    findings = api("staff_zwfw").get(f"/api/sheets/{sheet7.pk}/").json()["findings"]
+    assert [(f["code"], f["severity"], f["row"]) for f in findings] == [("cost_not_money", "error", 3)]
+
+
+def test_patch_replaces_indicators_and_plan_and_the_checker_sees_it(api):
+    sheet7 = TargetSheet.objects.get(position=7)
+    client = api("staff_zwfw")
+    rows = client.get(f"/api/sheets/{sheet7.pk}/").json()["indicators"]
+    rows[3]["target_value"] = "≤75.5万元"
+    response = client.patch(f"/api/sheets/{sheet7.pk}/", {"indicators": rows, "plan": [{"date": "2024-03-31", "percent": "30"}, {"date": "2024-06-30", "percent": "50"}, {"date": "2024-10-31", "percent": "75"}, {"date": "2024-12-31", "percent": "100"}]}, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["findings"] == []
+    assert response.json()["plan"][0]["percent"] == "30.00"
+    submitted = client.post(f"/api/sheets/{sheet7.pk}/submit/", {}, format="json")
+    assert submitted.status_code == 200 and submitted.json()["state"] == "section_review"
+
+
+def test_patch_with_bad_data_is_400_in_chinese_and_changes_nothing(api):
+    sheet = TargetSheet.objects.get(position=3)
+    client = api("staff_ggzy")
+    response = client.patch(f"/api/sheets/{sheet.pk}/", {"budget_total": "很多"}, format="json")
+    assert response.status_code == 400
+    assert "合法的数字" in str(response.json())  # DRF's own message, in Chinese
+    response = client.patch(f"/api/sheets/{sheet.pk}/", {"plan": [{"date": "2024-05-01", "percent": "10"}]}, format="json")
+    assert response.status_code == 400 and "不是 2024 年的资金支出时间节点" in response.json()["detail"]
+    sheet.refresh_from_db()
+    assert str(sheet.budget_total) == "10.00"
+
+
+def test_submit_with_checker_errors_is_400(api):
+    sheet7 = TargetSheet.objects.get(position=7)
+    response = api("staff_zwfw").post(f"/api/sheets/{sheet7.pk}/submit/", {}, format="json")
+    assert response.status_code == 400
+    assert "体检发现错误" in response.json()["detail"]
+
+
+def test_illegal_transition_is_409(api):
+    sheet = TargetSheet.objects.get(position=3)
+    response = api("head_ggzy").post(f"/api/sheets/{sheet.pk}/approve/", {}, format="json")
+    assert response.status_code == 409
+    assert response.json()["code"] == "illegal_transition"
+
+
+def test_return_requires_a_comment(api, to_state):
+    sheet = to_state(TargetSheet.objects.get(position=3), "section_review")
+    response = api("head_ggzy").post(f"/api/sheets/{sheet.pk}/return/", {}, format="json")
+    assert response.status_code == 400 and "必须填写意见" in str(response.json())
+    ok = api("head_ggzy").post(f"/api/sheets/{sheet.pk}/return/", {"comment": "请补充依据"}, format="json")
+    assert ok.json()["state"] == "returned" and ok.json()["history"][-1]["comment"] == "请补充依据"
+
+
+def test_token_auth_from_drf_create_token(people, to_state):
+    sheet = to_state(TargetSheet.objects.get(position=3), "leader_review")
+    call_command("drf_create_token", "leader", stdout=open("/dev/null", "w"))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get(user__username='leader').key}")
+    response = client.post(f"/api/sheets/{sheet.pk}/approve/", {"comment": "同意"}, format="json")
+    assert response.status_code == 200 and response.json()["state"] == "finance_review"
+
+
+def test_api_moves_leave_no_flash_messages_in_the_session(people, to_state):
+    sheet = to_state(TargetSheet.objects.get(position=3), "section_review")
+    client = APIClient()
+    client.force_login(people.head_ggzy)  # a session client, as a script holding a session cookie would be
+    response = client.post(f"/api/sheets/{sheet.pk}/approve/", {}, format="json")
+    assert response.status_code == 200
+    assert list(get_messages(response.wsgi_request)) == []
+    assert "_messages" not in client.session
+
+
+def test_export_docx_downloads_the_sheet(api):
+    sheet = TargetSheet.objects.get(position=3)
+    response = api("staff_ggzy").get(f"/api/sheets/{sheet.pk}/export.docx")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert b"".join(response.streaming_content)[:2] == b"PK"
+
+
+def test_openapi_schema_lists_the_endpoints(api):
+    response = api("staff_ggzy").get("/api/schema/?format=json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    for path in ("/api/sheets/", "/api/sheets/{id}/", "/api/sheets/{id}/submit/", "/api/sheets/{id}/reassign/", "/api/sheets/{id}/export.docx"):
+        assert path in paths, path
