@@ -43,15 +43,24 @@ def role_grant(*, user, role: str, scope=None) -> None:
         if not isinstance(scope, model):
             raise ValueError(f"role {role} needs a {model.__name__} scope")
         assign_perm(permission, user, scope)
+    vars(user).pop(_CACHE, None)
+
+
+_CACHE = "_targetflow_scope_ids"
 
 
 def scope_ids(user, role: str) -> set[int]:
-    """Ids of the Sections (staff, section_head) or Agencies (leader, finance_reviewer) where ``user`` holds ``role``."""
+    """Ids of the Sections (staff, section_head) or Agencies (leader, finance_reviewer) where ``user`` holds ``role``.
+
+    Remembered on the user object, which lives for one request."""
     if not user.is_authenticated:
         return set()
-    permission, model = SCOPE_PERMISSIONS[role]
-    objects = get_objects_for_user(user, permission, klass=model, use_groups=False, with_superuser=False, accept_global_perms=False)
-    return set(objects.values_list("pk", flat=True))
+    cache = vars(user).setdefault(_CACHE, {})
+    if role not in cache:
+        permission, model = SCOPE_PERMISSIONS[role]
+        objects = get_objects_for_user(user, permission, klass=model, use_groups=False, with_superuser=False, accept_global_perms=False)
+        cache[role] = set(objects.values_list("pk", flat=True))
+    return set(cache[role])
 
 
 def has_role(user, role: str, scope) -> bool:

@@ -69,7 +69,7 @@ def sheet_list(request):
         sheets = [s for s in sheets if s.error_count]
     elif has_errors == "0":
         sheets = [s for s in sheets if not s.error_count]
-    section_ids = {s.section_id for s in selectors.sheet_list(request.user)}
+    section_ids = set(selectors.sheet_list(request.user).values_list("section_id", flat=True))
     context = {
         "sheets": sheets,
         "filters": filters,
