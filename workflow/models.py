@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from viewflow.workflow.models import Process
 
 from projects.models import Agency, Section, SheetState, TargetSheet
@@ -61,4 +62,4 @@ class SheetEvent(models.Model):
         indexes = [models.Index(fields=["sheet", "created"], name="event_sheet_created")]
 
     def __str__(self):
-        return f"{self.get_action_display()} {self.sheet} @ {self.created:%Y-%m-%d %H:%M}"
+        return f"{self.get_action_display()} {self.sheet} @ {timezone.localtime(self.created):%Y-%m-%d %H:%M}"
