@@ -22,7 +22,7 @@ run: setup
 	$(MAKE) --no-print-directory messages
 	$(PY) manage.py seed_demo
 	@echo "targetflow 已启动：http://127.0.0.1:8000 （Ctrl+C 停止）"
-	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py runserver 127.0.0.1:8000
 
 # Our zh_Hans catalog (viewflow ships no Chinese); needs gettext's msgfmt.
 messages: setup
