@@ -48,8 +48,9 @@ def inbox(request):
 
 @login_required
 def done_list(request):
-    events = selectors.done_events(request.user)[:200]
-    return render(request, "workflow/done.html", {"events": events, "nav": "done"})
+    events = list(selectors.done_events(request.user)[:200])
+    visible = set(permissions.visible_sheets(request.user).filter(pk__in={e.sheet_id for e in events}).values_list("pk", flat=True))
+    return render(request, "workflow/done.html", {"events": events, "visible": visible, "nav": "done"})
 
 
 @login_required
@@ -211,6 +212,9 @@ def _run(request, sheet, move, success: str, **kwargs):
         messages.error(request, error.message)
     else:
         messages.success(request, success)
+        sheet.refresh_from_db()
+        if not permissions.can_view(request.user, sheet):
+            return redirect("inbox")  # e.g. finance returned it: a returned sheet is no longer theirs to see
     return redirect("sheet_detail", pk=sheet.pk)
 
 

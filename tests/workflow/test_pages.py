@@ -165,3 +165,13 @@ def test_import_page_is_for_staff_and_admins(browser):
     assert browser("head_ggzy").get("/import/").status_code == 302
     assert browser("staff_ggzy").get("/import/").status_code == 200
     assert browser("admin").get("/import/").status_code == 200
+
+
+def test_finance_returning_lands_on_the_inbox_and_done_list_has_no_dead_link(browser, sheet3, to_state):
+    to_state(sheet3, "finance_review")
+    client = browser("finance")
+    response = client.post(f"/sheets/{sheet3.pk}/return/", {"comment": "成本指标请细化"}, follow=True)
+    assert response.redirect_chain[-1][0] == "/tasks/" and response.status_code == 200
+    assert "已退回修改" in response.content.decode()
+    done = client.get("/tasks/done/").content.decode()
+    assert "公共资源交易中心经费" in done and f"/sheets/{sheet3.pk}/" not in done

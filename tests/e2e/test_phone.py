@@ -1,0 +1,58 @@
+"""The bureau leader approves from a phone-width screen (WeCom's in-app browser)."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from playwright.sync_api import expect
+
+from projects.models import TargetSheet
+from tests.e2e.conftest import sign_in
+from workflow import services
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+TITLE = "公共资源交易中心经费"
+
+
+def horizontal_overflow(page) -> int:
+    """How many CSS pixels the page itself is wider than the screen (0: no sideways scrolling)."""
+    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+
+
+def test_leader_approves_on_a_phone(phone, live_server, shot):
+    users = {u.username: u for u in get_user_model().objects.filter(username__in=["staff_ggzy", "head_ggzy"])}
+    sheet = TargetSheet.objects.get(position=3, fiscal_year__year=2024)
+    services.sheet_submit(sheet=sheet, user=users["staff_ggzy"])
+    services.sheet_approve(sheet=sheet, user=users["head_ggzy"])
+    sheet.refresh_from_db()
+    assert sheet.state == "leader_review"
+
+    page = phone
+    sign_in(page, live_server, "leader")
+    assert page.evaluate("window.innerWidth") == 390
+    expect(page.get_by_test_id("task").filter(has_text=TITLE)).to_be_visible()
+    assert horizontal_overflow(page) <= 0
+    shot(page, "01-inbox")
+
+    page.get_by_test_id("task").get_by_role("link", name=TITLE, exact=True).click()
+    expect(page.get_by_test_id("sheet-state")).to_have_text("局领导审批")
+    assert horizontal_overflow(page) <= 0, "the sheet page scrolls sideways on a phone"
+
+    approve = page.get_by_test_id("approve")
+    approve.scroll_into_view_if_needed()
+    expect(approve).to_be_visible()
+    expect(approve).to_be_in_viewport()
+    box = approve.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    assert page.evaluate("window.scrollX") == 0
+    shot(page, "02-review")
+
+    page.get_by_test_id("review-panel").locator("form[action$='/approve/'] textarea[name=comment]").fill("同意")
+    approve.tap()
+    expect(page.locator(".messages")).to_contain_text("已通过，转下一步审核。")
+    expect(page.get_by_test_id("sheet-state")).to_have_text("财政审核")
+    assert horizontal_overflow(page) <= 0
+    shot(page, "03-approved")
+
+    sheet.refresh_from_db()
+    assert sheet.state == "finance_review"
+    assert sheet.events.order_by("-created", "-id").first().comment == "同意"
