@@ -65,6 +65,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "workflow.context_processors.inbox",
+                "notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -112,6 +113,10 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDI
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Enqueueing happens after a user's action commits: give up quickly when Redis is down (the outbox sweep delivers later).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 3600, "socket_connect_timeout": 3, "socket_timeout": 10}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "daily-reminders": {
@@ -142,6 +147,20 @@ WECOM_BASE_URL = env("WECOM_BASE_URL", default="https://qyapi.weixin.qq.com").rs
 WECOM_CORP_ID = env("WECOM_CORP_ID", default="")
 WECOM_SECRET = env("WECOM_SECRET", default="")
 WECOM_AGENT_ID = env.int("WECOM_AGENT_ID", default=0)
+WECOM_TIMEOUT = env.float("WECOM_TIMEOUT", default=5.0)
+# Access tokens and rate-limit counters live in Redis (REDIS_URL) under this prefix.
+WECOM_REDIS_PREFIX = env("WECOM_REDIS_PREFIX", default="targetflow:wecom:")
+
+# Notification outbox: delivery queue, retries with exponential backoff, the sweep.
+NOTIFY_QUEUE = env("NOTIFY_QUEUE", default="celery")
+NOTIFY_RETRY_BASE_SECONDS = env.float("NOTIFY_RETRY_BASE_SECONDS", default=30.0)
+NOTIFY_RETRY_MAX_SECONDS = env.float("NOTIFY_RETRY_MAX_SECONDS", default=3600.0)
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=12)
+NOTIFY_SWEEP_GRACE_SECONDS = env.int("NOTIFY_SWEEP_GRACE_SECONDS", default=60)
+NOTIFY_SWEEP_BATCH = env.int("NOTIFY_SWEEP_BATCH", default=500)
+NOTIFY_SWEEP_REQUEUE_SECONDS = env.int("NOTIFY_SWEEP_REQUEUE_SECONDS", default=600)
+NOTIFY_SENDING_TIMEOUT_SECONDS = env.int("NOTIFY_SENDING_TIMEOUT_SECONDS", default=900)
+NOTIFY_EMAIL_SUBJECT_PREFIX = env("NOTIFY_EMAIL_SUBJECT_PREFIX", default="【预算绩效】")
 
 NUDGE_AFTER_WORKDAYS = env.int("NUDGE_AFTER_WORKDAYS", default=2)
 

@@ -10,6 +10,7 @@ from projects.models import (
     Project,
     Section,
     SpendPlan,
+    SpendReport,
     TargetSheet,
 )
 
@@ -102,3 +103,10 @@ class TargetSheetAdmin(admin.ModelAdmin):
 class DepartmentGoalsAdmin(admin.ModelAdmin):
     list_display = ["agency", "fiscal_year", "updated"]
     list_filter = ["fiscal_year"]
+
+
+@admin.register(SpendReport)
+class SpendReportAdmin(admin.ModelAdmin):
+    list_display = ["sheet", "checkpoint", "amount", "reported_by", "reported_at"]
+    list_filter = ["checkpoint__fiscal_year", "sheet__agency"]
+    search_fields = ["sheet__project__code", "sheet__project__name"]

@@ -8,8 +8,22 @@ SEED_DOCX = Path(settings.BASE_DIR) / "projects" / "fixtures" / "laoting-approva
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
+def _test_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Mail stays in memory unless a test starts the loopback SMTP server (tests/notifications/conftest.py).
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _tasks_run_in_process():
+    """Delivery tasks run in-process unless a test starts a real worker (the ``broker`` fixture):
+    nothing is left queued in Redis for a worker that never comes."""
+    from config.celery import app
+
+    saved = app.conf.CELERY_TASK_ALWAYS_EAGER  # the app reads Django's CELERY_* names
+    app.conf.CELERY_TASK_ALWAYS_EAGER = True
+    yield
+    app.conf.CELERY_TASK_ALWAYS_EAGER = saved
 
 
 @pytest.fixture(scope="session")

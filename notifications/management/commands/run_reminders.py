@@ -1,0 +1,53 @@
+"""``manage.py run_reminders [--date YYYY-MM-DD] [--dry-run]``: the daily 09:00 checkpoint job, for any day."""
+
+import datetime
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from notifications import services
+from notifications.models import Channel
+
+CHANNEL_LABELS = dict(Channel.choices)
+
+
+class Command(BaseCommand):
+    help = "按资金支出时间节点发送填报提醒、支出预警与财政汇总（与每日 09:00 定时任务相同）；同一天重复执行不会重复发送。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--date", help="按哪一天执行，格式 YYYY-MM-DD，默认今天（北京时间）")
+        parser.add_argument("--dry-run", action="store_true", help="只列出将要发送的通知，不写入也不发送")
+
+    def handle(self, *args, date=None, dry_run=False, **options):
+        day = self._day(date)
+        sent = services.reminders_send(day=day, dry_run=dry_run)
+        verb = "将发送" if dry_run else "已发送"
+        heading = f"{day:%Y-%m-%d} 资金支出提醒与预警" + ("（演练，未发送）" if dry_run else "")
+        self.stdout.write(heading)
+        if not sent:
+            self.stdout.write("没有需要发送的新提醒或预警。")
+            return
+        total = 0
+        for item in sent:
+            self.stdout.write(f"[{verb}] {item.due.summary}")
+            for line in _recipients(item.rows):
+                self.stdout.write(f"    → {line}")
+            total += len(item.rows)
+        self.stdout.write(self.style.SUCCESS(f"共 {len(sent)} 项，{verb}通知 {total} 条。"))
+
+    def _day(self, value) -> datetime.date:
+        if not value:
+            return timezone.localdate()
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            raise CommandError(f"日期“{value}”格式不对，应为 YYYY-MM-DD，例如 2024-06-23。") from None
+
+
+def _recipients(rows) -> list[str]:
+    """One line per recipient: "username（站内消息、电子邮件）"; the group robot on its own line."""
+    by_user: dict[str, list[str]] = {}
+    for row in rows:
+        name = row.recipient.username if row.recipient is not None else "科室群机器人"
+        by_user.setdefault(name, []).append(CHANNEL_LABELS[row.channel])
+    return [f"{name}（{'、'.join(channels)}）" for name, channels in by_user.items()]

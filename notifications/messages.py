@@ -1,0 +1,197 @@
+"""The Chinese text of every notification.
+
+Each message names the sheet and its project code, says what happened and
+what to do next, and links (absolutely, from ``settings.SITE_URL``) to the page
+where that is done.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from notifications.models import Kind
+from projects.models import SheetState
+from projects.values import format_number
+
+STEP_LABELS = {
+    SheetState.SECTION_REVIEW: "科室审核",
+    SheetState.LEADER_REVIEW: "局领导审批",
+    SheetState.FINANCE_REVIEW: "财政审核",
+}
+LEVEL_LABELS = {"yellow": "黄色预警", "red": "红色预警"}
+
+
+@dataclass(frozen=True)
+class Message:
+    kind: str
+    title: str
+    body: str
+    url: str
+    sheet: object | None = None
+
+
+def absolute(path: str) -> str:
+    return settings.SITE_URL + path
+
+
+def sheet_url(sheet) -> str:
+    return absolute(reverse("sheet_detail", args=[sheet.pk]))
+
+
+def spending_url(sheet) -> str:
+    return absolute(reverse("sheet_spending", args=[sheet.pk]))
+
+
+def agency_spending_url(agency, year: int) -> str:
+    return absolute(reverse("agency_spending", args=[agency.code]) + f"?year={year}")
+
+
+def _name(user) -> str:
+    if user is None:
+        return "系统"
+    return user.get_full_name() or user.username
+
+
+def _about(sheet) -> str:
+    lines = [f"绩效目标表：{sheet.display_title}", f"项目编码：{sheet.project.code}", f"预算单位：{sheet.agency.unit_line}"]
+    if sheet.section_id:
+        lines.append(f"科室：{sheet.section.name}")
+    return "\n".join(lines)
+
+
+def _when(moment: datetime.datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def _pct(value: Decimal) -> str:
+    return f"{format_number(value)}%"
+
+
+# ---------------------------------------------------------------- sheet events
+
+
+def for_event(event) -> Message:
+    """The message a SheetEvent sends to the people it concerns (see ``receivers``)."""
+    sheet, actor, when = event.sheet, _name(event.actor), _when(event.created)
+    name = f"“{sheet.display_title}”"
+    comment = event.comment.strip()
+    url = sheet_url(sheet)
+    if event.action == Kind.SUBMIT:
+        title = f"待科室审核：{sheet.display_title}"
+        what = f"{actor}于 {when} 提交了绩效目标表{name}，等待科室审核。"
+        todo = "请打开链接审核，通过或退回修改。"
+        extra = f"提交说明：{comment}" if comment else ""
+    elif event.action == Kind.APPROVE:
+        step = STEP_LABELS.get(event.to_state, "下一步审核")
+        title = f"待{step}：{sheet.display_title}"
+        what = f"{actor}于 {when} 在“{STEP_LABELS.get(event.from_state, '上一环节')}”通过了绩效目标表{name}，等待{step}。"
+        todo = "请打开链接审核，通过或退回修改。"
+        extra = f"审核意见：{comment}" if comment else ""
+    elif event.action == Kind.PUBLISH:
+        title = f"已公开：{sheet.display_title}"
+        what = f"绩效目标表{name}已于 {when} 通过财政审核并公开。"
+        todo = "请在各资金支出时间节点填报累计实际支出（执行进度）。"
+        extra = ""
+        url = spending_url(sheet)
+    elif event.action == Kind.RETURN:
+        step = STEP_LABELS.get(event.from_state, "审核")
+        title = f"退回修改：{sheet.display_title}"
+        what = f"{actor}于 {when} 在“{step}”环节退回了绩效目标表{name}。"
+        todo = "请按退回意见修改后重新提交。"
+        extra = f"退回意见：{comment}"
+    elif event.action == Kind.WITHDRAW:
+        title = f"已撤回：{sheet.display_title}"
+        what = f"{actor}于 {when} 撤回了绩效目标表{name}，科室审核已取消。"
+        todo = "无需处理；经办人修改后会重新提交。"
+        extra = f"撤回说明：{comment}" if comment else ""
+    elif event.action == Kind.REASSIGN:
+        step = STEP_LABELS.get(event.to_state, "审核")
+        title = f"转办给您：{sheet.display_title}"
+        what = f"{actor}于 {when} 将绩效目标表{name}的“{step}”转办给您。"
+        todo = "请打开链接审核，通过或退回修改。"
+        extra = f"转办原因：{comment}" if comment else ""
+    elif event.action == Kind.NUDGE:
+        step = STEP_LABELS.get(event.to_state, "审核")
+        title = f"催办：{sheet.display_title}"
+        what = f"{actor}于 {when} 催办绩效目标表{name}的“{step}”。"
+        todo = "请尽快打开链接审核。"
+        extra = f"催办说明：{comment}" if comment else ""
+    else:
+        title = f"{event.get_action_display()}：{sheet.display_title}"
+        what = f"{actor}于 {when} 对绩效目标表{name}执行了“{event.get_action_display()}”。"
+        todo = "请打开链接查看。"
+        extra = comment
+    return Message(event.action, title, _join(what, _about(sheet), extra, f"下一步：{todo}"), url, sheet)
+
+
+def _join(*parts: str) -> str:
+    return "\n".join(p for p in parts if p)
+
+
+# ---------------------------------------------------------------- nudges
+
+
+def for_nudge(sheet, *, workdays: int, since: datetime.datetime, level: int) -> Message:
+    step = STEP_LABELS.get(sheet.state, "审核")
+    what = f"绩效目标表“{sheet.display_title}”已在“{step}”等待 {workdays} 个工作日（自 {_when(since)} 起）。"
+    if level >= 2:
+        todo = "等待时间已超过催办期限的两倍，请尽快审核；局领导请督促办理。"
+    else:
+        todo = "请尽快打开链接审核，通过或退回修改。"
+    title = f"{'再次催办' if level >= 2 else '催办'}：{sheet.display_title}"
+    return Message(Kind.NUDGE, title, _join(what, _about(sheet), f"下一步：{todo}"), sheet_url(sheet), sheet)
+
+
+# ---------------------------------------------------------------- spending checkpoints
+
+
+def for_spend_reminder(sheet, checkpoint, *, planned: Decimal, days_left: int) -> Message:
+    title = f"填报提醒：{sheet.display_title}（{checkpoint.label}）"
+    what = (
+        f"资金支出时间节点“{checkpoint.label}”（{checkpoint.date:%Y-%m-%d}）还有 {days_left} 天，"
+        f"计划累计支出进度 {_pct(planned)}。"
+    )
+    todo = "请在节点前后填报截至该节点的累计实际支出；进度落后于计划时请说明原因。"
+    return Message(Kind.SPEND_REMINDER, title, _join(what, _about(sheet), f"下一步：{todo}"), spending_url(sheet), sheet)
+
+
+def for_spend_warning(sheet, checkpoint, *, planned: Decimal, actual: Decimal | None, behind: Decimal, level: str) -> Message:
+    title = f"{LEVEL_LABELS[level]}：{sheet.display_title}（{checkpoint.label}）"
+    if actual is None:
+        state = f"截至“{checkpoint.label}”（{checkpoint.date:%Y-%m-%d}）计划累计支出 {_pct(planned)}，尚未填报执行进度。"
+        todo = "请尽快填报截至该节点的累计实际支出，并说明进度落后的原因。"
+    else:
+        state = (
+            f"截至“{checkpoint.label}”（{checkpoint.date:%Y-%m-%d}）计划累计支出 {_pct(planned)}，"
+            f"实际 {_pct(actual)}，落后 {format_number(behind)} 个百分点。"
+        )
+        todo = "请加快资金支出进度，并在执行进度中说明原因和措施。"
+    return Message(Kind.SPEND_WARNING, title, _join(state, _about(sheet), f"下一步：{todo}"), spending_url(sheet), sheet)
+
+
+def for_spend_digest(agency, checkpoint, warnings: list) -> Message:
+    """One message to the agency's finance reviewers listing every warned sheet at ``checkpoint``.
+
+    ``warnings``: (sheet, planned, actual or None, level) tuples.
+    """
+    reds = sum(1 for *_, level in warnings if level == "red")
+    yellows = len(warnings) - reds
+    title = f"支出预警汇总：{agency.name}（{checkpoint.label}）"
+    lines = [
+        f"{agency.unit_line} 截至“{checkpoint.label}”（{checkpoint.date:%Y-%m-%d}）有 {len(warnings)} 张已公开的绩效目标表"
+        f"资金支出进度落后于计划：红色预警 {reds} 张，黄色预警 {yellows} 张。"
+    ]
+    for number, (sheet, planned, actual, level) in enumerate(warnings, start=1):
+        actual_text = "未填报" if actual is None else f"实际 {_pct(actual)}"
+        lines.append(
+            f"{number}. {sheet.display_title}（{sheet.project.code}）：计划 {_pct(planned)}，{actual_text}，{LEVEL_LABELS[level]}"
+        )
+    lines.append("下一步：请打开链接查看单位执行进度，督促相关科室加快支出。")
+    url = agency_spending_url(agency, checkpoint.date.year)
+    return Message(Kind.SPEND_DIGEST, title, "\n".join(lines), url, None)

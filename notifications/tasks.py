@@ -1,0 +1,55 @@
+"""Celery tasks: deliver one notification, sweep the outbox, daily checkpoint reminders, nudges.
+
+Every task is a thin shell over ``notifications.services``; the outbox row, not
+the Celery message, is the truth, so a lost or duplicated message does no harm.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from notifications import services
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(bind=True, name="notifications.tasks.deliver_notification", max_retries=None, acks_late=True, ignore_result=True)
+def deliver_notification(self, notification_id: int) -> str:
+    """Deliver one outbox row; on a temporary failure retry with exponential backoff (the row keeps the count)."""
+    outcome = services.notification_deliver(notification_id=notification_id)
+    if outcome.status == "retry" and not self.request.is_eager:
+        # If even this cannot be queued (broker down), the row stays pending and sweep_outbox picks it up.
+        raise self.retry(countdown=outcome.retry_in, queue=settings.NOTIFY_QUEUE)
+    return outcome.status
+
+
+@shared_task(name="notifications.tasks.sweep_outbox", ignore_result=True)
+def sweep_outbox() -> dict:
+    """Every few minutes: queue pending rows left behind (broker or worker outage, exhausted retries)."""
+    result = services.outbox_sweep()
+    if result.due or result.interrupted:
+        logger.info("发件箱巡检：补发 %s 条（已入队 %s 条），中断 %s 条", len(result.due), result.enqueued, result.interrupted)
+    return {"due": len(result.due), "enqueued": result.enqueued, "interrupted": result.interrupted}
+
+
+@shared_task(name="notifications.tasks.run_daily_reminders", ignore_result=True)
+def run_daily_reminders() -> int:
+    """09:00 Asia/Shanghai: spending checkpoint reminders, warnings and finance digests for today."""
+    day = timezone.localdate()
+    sent = services.reminders_send(day=day)
+    for item in sent:
+        logger.info("%s：%s（%s 条通知）", day, item.due.summary, len(item.rows))
+    return sum(len(item.rows) for item in sent)
+
+
+@shared_task(name="notifications.tasks.nudge_reviewers", ignore_result=True)
+def nudge_reviewers() -> int:
+    """Daily: 催办 review tasks waiting more than NUDGE_AFTER_WORKDAYS working days."""
+    sent = services.nudges_send()
+    for item in sent:
+        logger.info("%s（%s 条通知）", item.due.summary, len(item.rows))
+    return sum(len(item.rows) for item in sent)

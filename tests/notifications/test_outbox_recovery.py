@@ -1,0 +1,77 @@
+"""Nothing is lost: a message survives a stopped SMTP server, a WeCom outage and a Redis outage at the moment of
+the event, and goes out exactly once when they are back."""
+
+import time
+
+import pytest
+
+from notifications.models import Channel, Notification, Status
+from notifications.tasks import sweep_outbox
+from tests.notifications.conftest import TEST_BROKER_URL, free_port, use_broker, wait_for
+from workflow import services
+
+pytestmark = pytest.mark.worker
+
+
+def outbox():
+    return {n.channel: n for n in Notification.objects.exclude(channel=Channel.IN_APP)}
+
+
+def test_a_notification_survives_smtp_and_wecom_outages_and_is_delivered_once_after_recovery(
+    org, make_sheet, smtp, wecom, celery_worker, broker
+):
+    smtp.stop()
+    wecom.stop()
+
+    services.sheet_submit(sheet=make_sheet(), user=org.owner)
+
+    def retried_while_down():
+        rows = outbox()
+        return len(rows) == 3 and all(n.status == Status.PENDING and n.attempts >= 3 for n in rows.values())
+
+    wait_for(retried_while_down)
+    rows = outbox()
+    assert rows[Channel.EMAIL].last_error.startswith(f"无法连接邮件服务器 127.0.0.1:{smtp.port}")
+    assert rows[Channel.WECOM].last_error.startswith("无法连接企业微信")
+    assert rows[Channel.ROBOT].last_error.startswith("无法连接企业微信")
+
+    smtp.start()
+    wecom.start()
+
+    wait_for(lambda: all(n.status == Status.SENT for n in outbox().values()))
+    attempts = {channel: n.attempts for channel, n in outbox().items()}
+    # a sweep after recovery, and a little time for any stray retry, send nothing more
+    sweep_outbox.apply_async(queue=broker)
+    time.sleep(1.0)
+    assert [m["to"] for m in smtp.mails] == [["office_head@example.gov.cn"]]
+    assert [m["delivered_to"] for m in wecom.app_messages()] == [["head.wx"]]
+    assert len(wecom.robot_messages()) == 1
+    assert {channel: n.attempts for channel, n in outbox().items()} == attempts
+    assert all(n.status == Status.SENT and n.last_error == "" for n in outbox().values())
+
+
+def test_a_redis_outage_at_the_event_does_not_break_the_action_and_the_sweep_delivers_later(
+    org, make_sheet, smtp, broker, run_worker, settings
+):
+    use_broker(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    sheet = make_sheet()
+
+    started = time.monotonic()
+    event = services.sheet_submit(sheet=sheet, user=org.owner)
+    elapsed = time.monotonic() - started
+
+    sheet.refresh_from_db()
+    assert sheet.state == "section_review" and event.pk
+    assert elapsed < 2, f"提交用时 {elapsed:.1f} 秒"
+    [mail] = Notification.objects.filter(channel=Channel.EMAIL)
+    assert mail.status == Status.PENDING and mail.attempts == 0
+
+    use_broker(TEST_BROKER_URL)  # Redis is back
+    settings.NOTIFY_SWEEP_GRACE_SECONDS = 0
+    with run_worker():
+        sweep_outbox.apply_async(queue=broker)
+        wait_for(lambda: Notification.objects.get(pk=mail.pk).status == Status.SENT)
+        sweep_outbox.apply_async(queue=broker)  # a second sweep finds nothing left to do
+        time.sleep(0.5)
+
+    assert [m["to"] for m in smtp.mails] == [["office_head@example.gov.cn"]]

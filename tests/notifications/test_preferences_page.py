@@ -1,0 +1,49 @@
+"""/notifications/preferences/: each user chooses e-mail and WeCom (in-app is always on) and gives a WeCom id."""
+
+from django.urls import reverse
+
+from notifications.models import Channel, Preference
+from workflow import services
+
+URL = "/notifications/preferences/"
+
+
+def test_anonymous_is_sent_to_login(client):
+    response = client.get(URL)
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_defaults_are_shown_for_someone_who_never_chose(client, org):
+    client.force_login(org.outsider)
+    page = client.get(URL).content.decode()
+    assert 'name="email_enabled" id="id_email_enabled" checked' in page and "邮件将发送到 outsider@example.gov.cn" in page
+
+
+def test_choices_are_saved_and_change_what_the_user_receives(client, org, make_sheet, wecom):
+    client.force_login(org.head)
+
+    response = client.post(URL, {"wecom_enabled": "on", "wecom_userid": " head.wx "}, follow=True)
+
+    assert "通知设置已保存。" in response.content.decode()
+    preference = Preference.objects.get(user=org.head)
+    assert (preference.email_enabled, preference.wecom_enabled, preference.wecom_userid) == (False, True, "head.wx")
+    services.sheet_submit(sheet=make_sheet(), user=org.owner)
+    assert sorted(org.head.notifications.values_list("channel", flat=True)) == [Channel.IN_APP, Channel.WECOM]
+
+
+def test_wecom_without_an_account_is_refused(client, org):
+    client.force_login(org.outsider)
+
+    response = client.post(URL, {"email_enabled": "on", "wecom_enabled": "on", "wecom_userid": ""})
+
+    assert response.status_code == 400
+    assert "要接收企业微信消息，请填写企业微信账号。" in response.content.decode()
+    assert not Preference.objects.filter(user=org.outsider).exists()
+
+
+def test_each_user_edits_only_their_own(client, org):
+    client.force_login(org.colleague)
+    client.post(URL, {"email_enabled": "on"})
+    assert Preference.objects.get(user=org.colleague).wecom_enabled is False
+    assert Preference.objects.get(user=org.owner).wecom_userid == "owner.wx"  # untouched
+    assert reverse("notification_preferences") == URL
