@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from projects.docx.data import DepartmentGoalsData, DocumentData, IndicatorData, PlanPointData, SheetData
+from projects.docx.data import DepartmentGoalsData, DocumentData, IndicatorData, SheetData
 from projects.models import (
     Agency,
     DepartmentGoals,

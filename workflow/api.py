@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import io
-
 from django.contrib.auth import get_user_model
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.utils.http import content_disposition_header
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
-from projects import exporting
+from projects import downloads
+from projects.downloads import DOCX
 from projects.docx.data import IndicatorData
 from projects.models import SheetState
 from projects.selectors import sheets_with_content
@@ -25,7 +23,6 @@ from workflow.serializers import (
     SheetListSerializer,
     SheetPatchSerializer,
 )
-from workflow.views import DOCX
 
 
 def _sheet_for(user, pk):
@@ -139,10 +136,4 @@ def sheet_reassign(request, pk):
 @extend_schema(responses={(200, DOCX): bytes})
 @api_view(["GET"])
 def sheet_export(request, pk):
-    sheet = _sheet_for(request.user, pk)
-    buffer = io.BytesIO()
-    exporting.export_sheet(sheet=sheet, target=buffer)
-    buffer.seek(0)
-    response = FileResponse(buffer, content_type=DOCX)
-    response["Content-Disposition"] = content_disposition_header(True, f"{sheet.project.code}.docx")
-    return response
+    return downloads.sheet_download(_sheet_for(request.user, pk))

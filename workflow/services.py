@@ -14,7 +14,6 @@ from django.utils import timezone
 from viewflow.workflow.status import STATUS
 
 from projects.models import SheetState, TargetSheet
-from projects.rules import has_errors
 from projects.selectors import sheets_with_content
 from workflow import permissions, roles
 from workflow.flows import TargetSheetFlow

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import io
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
-from projects import exporting
+from projects import downloads, exporting
 from projects.docx.data import DocxReadError
 from projects.docx.reader import read_document
 from projects.models import Agency, DepartmentGoals, FiscalYear, Section, SheetState, TargetSheet
@@ -22,7 +19,6 @@ from projects.docx.data import DepartmentGoalsData
 from workflow import forms, permissions, roles, selectors, services
 from workflow.snapshots import submission_diffs
 
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _sheet_for(user, pk) -> TargetSheet:
@@ -265,22 +261,9 @@ def sheet_reassign(request, pk):
     )
 
 
-def _docx_response(write, filename: str) -> FileResponse:
-    buffer = io.BytesIO()
-    write(buffer)
-    buffer.seek(0)
-    response = FileResponse(buffer, content_type=DOCX)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    return response
-
-
 @login_required
 def sheet_download(request, pk):
-    sheet = _sheet_for(request.user, pk)
-    return _docx_response(
-        lambda target: exporting.export_sheet(sheet=sheet, target=target),
-        f"{sheet.project.code}-{sheet.display_title}绩效目标表.docx",
-    )
+    return downloads.sheet_download(_sheet_for(request.user, pk))
 
 
 @login_required
@@ -289,7 +272,7 @@ def package_download(request, code, year):
     if not permissions.can_download_package(request.user, agency):
         raise Http404("没有找到该单位。")
     published_only = request.GET.get("published") == "1"
-    return _docx_response(
+    return downloads.docx_response(
         lambda target: exporting.export_package(agency=agency, year=year, target=target, published_only=published_only),
         f"{agency.code}{agency.name}{year}年预算绩效目标.docx",
     )
