@@ -37,9 +37,9 @@ INTERRUPTED = (
 
 
 def channels_for(user, preference: Preference | None) -> list[str]:
-    """In-app always; e-mail and WeCom as the user chose (WeCom only when the system has a WeCom application)."""
+    """In-app always; e-mail (to users with an address) and WeCom as the user chose (WeCom only when the system has a WeCom application)."""
     channels = [Channel.IN_APP]
-    if preference is None or preference.email_enabled:
+    if (preference is None or preference.email_enabled) and user.email:
         channels.append(Channel.EMAIL)
     if (preference is None or preference.wecom_enabled) and delivery.wecom_configured():
         channels.append(Channel.WECOM)

@@ -40,16 +40,16 @@ def goals_data(agency: Agency, year: int) -> DepartmentGoalsData:
     )
 
 
-def package_data(agency: Agency, year: int, *, published_only: bool = False) -> DocumentData:
-    sheets = [sheet_data(s) for s in package_sheets(agency=agency, year=year, published_only=published_only)]
+def package_data(agency: Agency, year: int, *, states=None) -> DocumentData:
+    sheets = [sheet_data(s) for s in package_sheets(agency=agency, year=year, states=states)]
     for number, sheet in enumerate(sheets, start=1):
         sheet.number = number
     return DocumentData(agency_code=agency.code, agency_name=agency.name, goals=goals_data(agency, year), sheets=sheets)
 
 
-def export_package(*, agency: Agency, year: int, target, published_only: bool = False) -> DocumentData:
-    """Write the agency's department package for a year; returns what was written."""
-    data = package_data(agency, year, published_only=published_only)
+def export_package(*, agency: Agency, year: int, target, states=None) -> DocumentData:
+    """Write the agency's department package for a year (only sheets in ``states`` when given); returns what was written."""
+    data = package_data(agency, year, states=states)
     writer.write_document(data, target)
     return data
 

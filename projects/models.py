@@ -182,12 +182,18 @@ class TargetSheet(models.Model):
             budget_total=self.budget_total,
             fiscal_funds=self.fiscal_funds,
             other_funds=self.other_funds,
-            plan=[PlanPoint(p.checkpoint.label, p.cumulative_percent) for p in self.plan.all()],
+            plan=self._plan_points(PlanPoint),
             rows=[
                 Row(i.category, i.subcategory, i.name, i.description, i.target_value, i.basis)
                 for i in self.indicators.all()
             ],
         )
+
+    def _plan_points(self, point_class) -> list:
+        """One point per checkpoint of the year, in date order; a checkpoint the sheet does not plan has None."""
+        planned = {p.checkpoint_id: p.cumulative_percent for p in self.plan.all()}
+        checkpoints = sorted(self.fiscal_year.checkpoints.all(), key=lambda cp: cp.date)
+        return [point_class(cp.label, planned.get(cp.pk)) for cp in checkpoints]
 
     def snapshot(self) -> dict:
         """The sheet's content as plain JSON-able data: what a submission freezes and a diff compares."""

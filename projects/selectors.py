@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
-from projects.models import Indicator, SheetState, SpendPlan, TargetSheet
+from projects.models import Indicator, SpendPlan, TargetSheet
 
 
 def sheets_with_content(queryset: QuerySet | None = None) -> QuerySet:
     """Sheets with everything the table layout, the checker and the exporter read, in a fixed number of queries."""
     queryset = TargetSheet.objects.all() if queryset is None else queryset
     return queryset.select_related("project", "agency", "section", "fiscal_year").prefetch_related(
+        "fiscal_year__checkpoints",
         Prefetch("plan", queryset=SpendPlan.objects.select_related("checkpoint").order_by("checkpoint__date")),
         Prefetch("indicators", queryset=Indicator.objects.order_by("order", "id")),
     )
 
 
-def package_sheets(*, agency, year: int, published_only: bool = False) -> QuerySet:
+def package_sheets(*, agency, year: int, states=None) -> QuerySet:
+    """The agency's sheets of a year in package order; only those in ``states`` when given."""
     queryset = TargetSheet.objects.filter(agency=agency, fiscal_year__year=year)
-    if published_only:
-        queryset = queryset.filter(state=SheetState.PUBLISHED)
+    if states is not None:
+        queryset = queryset.filter(state__in=states)
     return sheets_with_content(queryset).order_by("position", "id")

@@ -62,7 +62,7 @@ def document_import(
         raise ImportRefused(
             f"文件属于“{data.agency_code}{data.agency_name}”，不能导入到“{section.agency.unit_line}”的科室“{section.name}”。"
         )
-    agency = _agency_upsert(data.agency_code, data.agency_name)
+    agency = _agency_upsert(data.agency_code, data.agency_name, rename=not restrict_to_section)
     result = ImportResult(agency=agency, year=year)
     if not data.goals.is_empty() and not restrict_to_section:
         goals_set(agency=agency, fiscal_year=fiscal_year, goals=data.goals, user=user)
@@ -75,25 +75,25 @@ def document_import(
     return result
 
 
-def _agency_upsert(code: str, name: str) -> Agency:
+def _agency_upsert(code: str, name: str, *, rename: bool) -> Agency:
     agency, created = Agency.objects.get_or_create(code=code, defaults={"name": name})
-    if not created and name and agency.name != name:
+    if rename and not created and name and agency.name != name:
         agency.name = name
         agency.save(update_fields=["name"])
     return agency
 
 
 def _sheet_import(data: SheetData, *, agency, fiscal_year, section, restrict_to_section: bool, result: ImportResult) -> None:
-    project = _project_upsert(data, agency=agency, section=section)
-    sheet = TargetSheet.objects.filter(project=project, fiscal_year=fiscal_year).select_for_update().first()
-    if restrict_to_section and project.section_id != section.pk:
-        owner = project.section.name if project.section else "未分配科室"
-        refused = sheet or TargetSheet(project=project, fiscal_year=fiscal_year, agency=agency)
-        result.refused.append((refused, f"“{data.title}”属于“{owner}”，不能由本科室导入。"))
-        return
-    if sheet is not None and not sheet.is_editable:
-        result.refused.append((sheet, f"“{sheet.display_title}”处于“{sheet.get_state_display()}”状态，不能用导入覆盖。"))
-        return
+    project = _existing_project(data, agency=agency)
+    sheet = None
+    if project is not None:
+        sheet = TargetSheet.objects.filter(project=project, fiscal_year=fiscal_year).select_for_update().first()
+    refusal = _refusal(data, project=project, sheet=sheet, section=section, restrict_to_section=restrict_to_section)
+    if refusal:
+        shown = sheet or TargetSheet(project=project or Project(code=data.project_code, name=data.project_name), agency=agency)
+        result.refused.append((shown, refusal))
+        return  # nothing of a refused sheet is touched, not even its project's name
+    project = _project_save(project, data, agency=agency, section=section)
     created = sheet is None
     if created:
         sheet = TargetSheet(project=project, fiscal_year=fiscal_year, state=SheetState.DRAFT)
@@ -114,14 +114,28 @@ def _sheet_import(data: SheetData, *, agency, fiscal_year, section, restrict_to_
     (result.created if created else result.updated).append(sheet)
 
 
-def _project_upsert(data: SheetData, *, agency: Agency, section: Section | None) -> Project:
-    project = Project.objects.filter(code=data.project_code).first()
-    if project is None:
-        return Project.objects.create(code=data.project_code, name=data.project_name, agency=agency, section=section)
-    if project.agency_id != agency.pk:
+def _existing_project(data: SheetData, *, agency: Agency) -> Project | None:
+    project = Project.objects.filter(code=data.project_code).select_related("agency", "section").first()
+    if project is not None and project.agency_id != agency.pk:
         raise ImportRefused(
             f"第{data.number}张表：项目编码 {data.project_code} 已属于“{project.agency.unit_line}”，不能导入到“{agency.unit_line}”。"
         )
+    return project
+
+
+def _refusal(data: SheetData, *, project, sheet, section, restrict_to_section: bool) -> str:
+    """Why this sheet of the document may not be imported, or "" when it may."""
+    if restrict_to_section and project is not None and project.section_id != section.pk:
+        owner = project.section.name if project.section else "未分配科室"
+        return f"“{data.title}”属于“{owner}”，不能由本科室导入。"
+    if sheet is not None and not sheet.is_editable:
+        return f"“{sheet.display_title}”处于“{sheet.get_state_display()}”状态，不能用导入覆盖。"
+    return ""
+
+
+def _project_save(project: Project | None, data: SheetData, *, agency: Agency, section: Section | None) -> Project:
+    if project is None:
+        return Project.objects.create(code=data.project_code, name=data.project_name, agency=agency, section=section)
     if project.name != data.project_name:
         project.name = data.project_name
         project.save(update_fields=["name"])

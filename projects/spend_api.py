@@ -55,7 +55,7 @@ def _refused(message: str, code: str, status: int) -> Response:
 def _checkpoint(sheet: TargetSheet, value: str):
     checkpoints = sheet.fiscal_year.checkpoints.all()
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         found = [cp for cp in checkpoints if cp.pk == int(value)]
     else:
         try:

@@ -56,6 +56,10 @@ KNOWN_UNITS = (
     "篇", "名", "座", "小时", "分钟", "工作日", "个工作日", "吨", "亩", "公顷", "GB", "TB",
 )
 
+# What Indicator.value_number stores: 16 integer digits, 4 decimals.
+MAX_NUMBER = Decimal(10) ** 16
+MAX_DECIMALS = 4
+
 _OPERATOR_RE = re.compile(r"^(>=|<=|=>|=<|≥|≤|>|<|=|不低于|不少于|不高于|不超过|不多于)")
 _NUMBER_RE = re.compile(r"^(\d+(?:,\d{3})*(?:\.\d+)?|\.\d+)")
 _UNIT_RE = re.compile(r"^(?:[\u4e00-\u9fff]{1,3}|[A-Za-z]{1,3})$")
@@ -127,6 +131,8 @@ def _parse_quantitative(text: str) -> ParsedValue | None:
         number = Decimal(match.group(1).replace(",", ""))
     except InvalidOperation:  # pragma: no cover - the regex only admits digits
         return None
+    if number >= MAX_NUMBER or number.as_tuple().exponent < -MAX_DECIMALS:
+        return None  # not a target anyone means; kept as written and reported by the checker
     unit = text[match.end():]
     if unit and unit not in KNOWN_UNITS and not _UNIT_RE.match(unit):
         return None

@@ -65,6 +65,7 @@ def sheet_detail(request, pk):
     sheet = _sheet_for(request.user, pk)
     if request.method == "GET":
         return _detail(sheet)
+    services.ensure_editable(request.user, sheet)  # who may edit is answered before what they sent
     serializer = SheetPatchSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     services.sheet_edit(sheet=sheet, user=request.user, **_patched_content(sheet, serializer.validated_data))
@@ -75,13 +76,11 @@ def _patched_content(sheet, data: dict) -> dict:
     """The sheet's whole content with the PATCHed parts replaced."""
     content = {name: data.get(name, getattr(sheet, name)) for name in ("budget_total", "fiscal_funds", "other_funds", "purpose", "goal")}
     checkpoints = {cp.date: cp for cp in sheet.fiscal_year.checkpoints.all()}
-    if "plan" in data:
-        unknown = [str(p["date"]) for p in data["plan"] if p["date"] not in checkpoints]
-        if unknown:
-            raise services.Invalid(f"{'、'.join(unknown)} 不是 {sheet.fiscal_year.year} 年的资金支出时间节点。")
-        content["plan"] = {checkpoints[p["date"]]: p["percent"] for p in data["plan"]}
-    else:
-        content["plan"] = {p.checkpoint: p.cumulative_percent for p in sheet.plan.all()}
+    content["plan"] = {p.checkpoint: p.cumulative_percent for p in sheet.plan.all()}
+    unknown = [str(p["date"]) for p in data.get("plan", []) if p["date"] not in checkpoints]
+    if unknown:
+        raise services.Invalid(f"{'、'.join(unknown)} 不是 {sheet.fiscal_year.year} 年的资金支出时间节点。")
+    content["plan"].update({checkpoints[p["date"]]: p["percent"] for p in data.get("plan", [])})  # the points sent replace theirs
     rows = data["indicators"] if "indicators" in data else [
         {n: getattr(i, n) for n in ("category", "subcategory", "name", "description", "target_value", "basis")}
         for i in sheet.indicators.all()

@@ -80,5 +80,3 @@ class TargetSheetFlow(flow.Flow):
     def approved(self, activation):
         return activation.process.coerced.decision == "approve"
 
-
-REVIEW_STEPS = ("section_review", "leader_review", "finance_review")

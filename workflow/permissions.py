@@ -84,6 +84,15 @@ def can_download_package(user, agency) -> bool:
     )
 
 
+def package_states(user, agency, *, published_only: bool):
+    """Which sheets of the agency's package ``user`` gets: all for its leader and admins, never drafts for finance."""
+    if published_only:
+        return [SheetState.PUBLISHED]
+    if user.is_superuser or roles.has_role(user, roles.LEADER, agency):
+        return None
+    return list(FINANCE_VISIBLE_STATES)
+
+
 def can_view_goals(user, agency) -> bool:
     """Department goals are read by everyone working for or reviewing the agency."""
     if not user.is_authenticated:

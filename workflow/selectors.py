@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from viewflow.workflow.models import Task
 
-from projects.models import EDITABLE_STATES, SheetState, TargetSheet
+from projects.models import EDITABLE_STATES, TargetSheet
 from projects.selectors import sheets_with_content
 from workflow import roles
 from workflow.flows import TargetSheetFlow
@@ -69,8 +69,3 @@ def sheet_list(user, *, year=None, section=None, state=None) -> QuerySet:
 def sheet_history(sheet) -> QuerySet:
     return sheet.events.select_related("actor", "target_user").order_by("created", "id")
 
-
-def published_sheets() -> QuerySet:
-    return TargetSheet.objects.filter(state=SheetState.PUBLISHED).select_related("project", "agency", "fiscal_year").order_by(
-        "-fiscal_year__year", "agency__code", "position"
-    )

@@ -9,8 +9,9 @@ Browser views and the REST API both call these functions.
 
 from __future__ import annotations
 
+import functools
+
 from django.db import transaction
-from django.utils import timezone
 from viewflow.workflow.status import STATUS
 
 from projects.models import SheetState, TargetSheet
@@ -58,9 +59,27 @@ class Invalid(WorkflowError):
 
 
 def _lock(sheet: TargetSheet) -> TargetSheet:
-    """Re-read the sheet under a row lock: concurrent moves on one sheet run one after the other."""
+    """Re-read the sheet under a row lock: concurrent moves on one sheet run one after the other.
+
+    ``sheet`` is what the actor saw; if someone else moved it meanwhile, the move is refused."""
     locked = sheets_with_content(TargetSheet.objects.select_for_update(of=("self",))).get(pk=sheet.pk)
+    if locked.state != sheet.state:
+        raise IllegalMove(f"这张表已由他人处理，当前状态为“{locked.get_state_display()}”，请刷新页面后再操作。")
     return locked
+
+
+def move(function):
+    """A move on one sheet: atomic, under the sheet's lock, and the caller's sheet shows the new state afterwards."""
+
+    @functools.wraps(function)
+    @transaction.atomic
+    def run(*, sheet: TargetSheet, **kwargs):
+        locked = _lock(sheet)
+        result = function(sheet=locked, **kwargs)
+        sheet.state = locked.state
+        return result
+
+    return run
 
 
 def current_process(sheet: TargetSheet) -> SheetProcess | None:
@@ -117,13 +136,17 @@ def _set_state(sheet: TargetSheet, state: str) -> str:
     return previous
 
 
-@transaction.atomic
-def sheet_submit(*, sheet: TargetSheet, user, comment: str = "") -> SheetEvent:
-    sheet = _lock(sheet)
+def ensure_editable(user, sheet: TargetSheet, *, verb: str = "修改") -> None:
+    """Refuse unless ``user`` is staff of the sheet's section and the sheet is a draft or returned."""
     if not permissions.can_edit(user, sheet):
         if sheet.is_editable:
-            raise NotAllowed("只有本科室经办人可以提交这张绩效目标表。")
-        raise IllegalMove(f"这张表处于“{sheet.get_state_display()}”状态，不能提交。")
+            raise NotAllowed(f"只有本科室经办人可以{verb}这张绩效目标表。")
+        raise IllegalMove(f"这张表处于“{sheet.get_state_display()}”状态，不能{verb}。")
+
+
+@move
+def sheet_submit(*, sheet: TargetSheet, user, comment: str = "") -> SheetEvent:
+    ensure_editable(user, sheet, verb="提交")
     errors = [f for f in sheet.findings() if f.is_error]
     if errors:
         raise Invalid("体检发现错误，请先修改：" + "；".join(f.message for f in errors))
@@ -140,15 +163,24 @@ def sheet_submit(*, sheet: TargetSheet, user, comment: str = "") -> SheetEvent:
     )
 
 
-@transaction.atomic
-def sheet_withdraw(*, sheet: TargetSheet, user, comment: str = "") -> SheetEvent:
-    sheet = _lock(sheet)
+def withdraw_refusal(sheet: TargetSheet, user, task) -> WorkflowError | None:
+    """Why ``user`` may not withdraw the sheet (``task``: its open step), or None: only its submitter, until the head acts."""
     if sheet.state != SheetState.SECTION_REVIEW:
-        raise IllegalMove("科室负责人已处理，不能再撤回。" if sheet.state != SheetState.DRAFT else "这张表尚未提交。")
+        return IllegalMove("科室负责人已处理，不能再撤回。" if sheet.state != SheetState.DRAFT else "这张表尚未提交。")
     last_submit = sheet.events.filter(action=Action.SUBMIT).order_by("-created", "-id").first()
     if last_submit is None or last_submit.actor_id != user.pk or not permissions.holds(user, roles.STAFF, sheet):
-        raise NotAllowed("只有提交人可以撤回。")
+        return NotAllowed("只有提交人可以撤回。")
+    if task is None or task.owner_id is not None:
+        return IllegalMove("科室负责人已处理（已转办），不能再撤回。")
+    return None
+
+
+@move
+def sheet_withdraw(*, sheet: TargetSheet, user, comment: str = "") -> SheetEvent:
     task = open_task(sheet)
+    refusal = withdraw_refusal(sheet, user, task)
+    if refusal is not None:
+        raise refusal
     _complete(task, user=user, decision="withdraw")
     previous = _set_state(sheet, SheetState.DRAFT)
     return _record(sheet, process=task.process.coerced, actor=user, action=Action.WITHDRAW, from_state=previous, comment=comment)
@@ -166,9 +198,8 @@ def _reviewable(sheet: TargetSheet, user):
     return task
 
 
-@transaction.atomic
+@move
 def sheet_approve(*, sheet: TargetSheet, user, comment: str = "") -> SheetEvent:
-    sheet = _lock(sheet)
     task = _reviewable(sheet, user)
     _complete(task, user=user, decision="approve")
     new_state = NEXT_STATE[sheet.state]
@@ -177,11 +208,10 @@ def sheet_approve(*, sheet: TargetSheet, user, comment: str = "") -> SheetEvent:
     return _record(sheet, process=task.process.coerced, actor=user, action=action, from_state=previous, comment=comment)
 
 
-@transaction.atomic
+@move
 def sheet_return(*, sheet: TargetSheet, user, comment: str) -> SheetEvent:
     if not (comment or "").strip():
         raise Invalid("退回修改必须填写意见。")
-    sheet = _lock(sheet)
     task = _reviewable(sheet, user)
     _complete(task, user=user, decision="return")
     previous = _set_state(sheet, SheetState.RETURNED)
@@ -190,11 +220,10 @@ def sheet_return(*, sheet: TargetSheet, user, comment: str) -> SheetEvent:
     )
 
 
-@transaction.atomic
+@move
 def task_reassign(*, sheet: TargetSheet, user, to_user, comment: str) -> SheetEvent:
     if not (comment or "").strip():
         raise Invalid("转办必须填写原因。")
-    sheet = _lock(sheet)
     task = _reviewable(sheet, user)
     role = permissions.review_role(sheet)
     if to_user is None or not to_user.is_active or not permissions.holds(to_user, role, sheet):
@@ -220,21 +249,13 @@ def reassign_candidates(sheet: TargetSheet, user):
     return [u for u in roles.users_with_role(role, permissions.scope_of(sheet, role)) if u.pk != user.pk]
 
 
-def task_waiting_since(sheet: TargetSheet):
-    task = open_task(sheet)
-    return task.created if task is not None else timezone.now()
 
-
-@transaction.atomic
+@move
 def sheet_edit(*, sheet: TargetSheet, user, budget_total, fiscal_funds, other_funds, purpose, goal, plan, indicators) -> TargetSheet:
     """Save a draft or returned sheet edited by its section's staff (the content is replaced as a whole)."""
     from projects.services import sheet_content_replace
 
-    sheet = _lock(sheet)
-    if not permissions.can_edit(user, sheet):
-        if sheet.is_editable:
-            raise NotAllowed("只有本科室经办人可以修改这张绩效目标表。")
-        raise IllegalMove(f"这张表处于“{sheet.get_state_display()}”状态，不能修改。")
+    ensure_editable(user, sheet)
     return sheet_content_replace(
         sheet=sheet, budget_total=budget_total, fiscal_funds=fiscal_funds, other_funds=other_funds,
         purpose=purpose, goal=goal, plan=plan, indicators=indicators,

@@ -114,7 +114,7 @@ def sheet_detail(request, pk):
         "task": task,
         "can_edit": permissions.can_edit(request.user, sheet),
         "can_review": can_review,
-        "can_withdraw": _can_withdraw(request.user, sheet, history),
+        "can_withdraw": services.withdraw_refusal(sheet, request.user, task) is None,
         "return_comment": last_return if sheet.state == SheetState.RETURNED else None,
         "return_form": forms.ReturnForm(),
         "comment_form": forms.CommentForm(),
@@ -130,13 +130,6 @@ def _findings_by_row(findings) -> dict:
         if finding.row is not None:
             rows.setdefault(finding.row, []).append(finding)
     return rows
-
-
-def _can_withdraw(user, sheet, history) -> bool:
-    if sheet.state != SheetState.SECTION_REVIEW:
-        return False
-    last_submit = next((e for e in reversed(history) if e.action == "submit"), None)
-    return last_submit is not None and last_submit.actor_id == user.pk
 
 
 @login_required
@@ -271,9 +264,9 @@ def package_download(request, code, year):
     agency = get_object_or_404(Agency, code=code)
     if not permissions.can_download_package(request.user, agency):
         raise Http404("没有找到该单位。")
-    published_only = request.GET.get("published") == "1"
+    states = permissions.package_states(request.user, agency, published_only=request.GET.get("published") == "1")
     return downloads.docx_response(
-        lambda target: exporting.export_package(agency=agency, year=year, target=target, published_only=published_only),
+        lambda target: exporting.export_package(agency=agency, year=year, target=target, states=states),
         f"{agency.code}{agency.name}{year}年预算绩效目标.docx",
     )
 

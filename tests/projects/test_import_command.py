@@ -116,6 +116,11 @@ def test_a_table_it_cannot_read_rolls_back_the_whole_file(demo, tmp_path, seed_d
     assert TargetSheet.objects.get(position=1).purpose == "未导入前"
 
 
+def test_year_out_of_range_is_refused(db, seed_docx):
+    with pytest.raises(CommandError, match="year"):
+        run(str(seed_docx), "--year", "99999")
+
+
 def test_missing_file_is_reported(db):
     with pytest.raises(CommandError, match="找不到文件"):
         run("/nonexistent/targets.docx", "--year", "2024")

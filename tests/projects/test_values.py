@@ -55,7 +55,7 @@ def test_blank_value_is_empty(raw):
     assert parse_target_value(raw).kind == EMPTY
 
 
-@pytest.mark.parametrize("raw", ["abc", "大约十个", "≥", "98%%%", "≥98%左右吧很多字"])
+@pytest.mark.parametrize("raw", ["abc", "大约十个", "≥", "98%%%", "≥98%左右吧很多字", "≥99999999999999999999个", "0.123456%"])
 def test_unknown_forms_are_kept_as_unparsed(raw):
     assert parse_target_value(raw).kind == UNPARSED
 

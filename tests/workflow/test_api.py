@@ -72,6 +72,35 @@ def test_patch_with_bad_data_is_400_in_chinese_and_changes_nothing(api):
     assert str(sheet.budget_total) == "10.00"
 
 
+def test_patch_is_refused_by_permission_before_its_data_is_read(api):
+    sheet = TargetSheet.objects.get(position=3)
+    response = api("leader").patch(f"/api/sheets/{sheet.pk}/", {"plan": [{"date": "2024-05-01", "percent": "x"}]}, format="json")
+    assert response.status_code == 403
+
+
+def test_patch_of_one_plan_point_keeps_the_others(api):
+    sheet = TargetSheet.objects.get(position=3)
+    response = api("staff_ggzy").patch(f"/api/sheets/{sheet.pk}/", {"plan": [{"date": "2024-03-31", "percent": "20"}]}, format="json")
+    assert [p["percent"] for p in response.json()["plan"]] == ["20.00", "50.00", "75.00", "100.00"]
+
+
+def test_a_missing_checkpoint_is_an_error(api):
+    sheet = TargetSheet.objects.get(position=3)
+    sheet.plan.filter(checkpoint__date__month=6).delete()
+    findings = api("staff_ggzy").get(f"/api/sheets/{sheet.pk}/").json()["findings"]
+    assert [(f["code"], f["severity"]) for f in findings] == [("plan_blank", "error")]
+
+
+def test_an_absurd_number_is_reported_not_a_server_error(api):
+    sheet = TargetSheet.objects.get(position=3)
+    client = api("staff_ggzy")
+    rows = client.get(f"/api/sheets/{sheet.pk}/").json()["indicators"]
+    rows[0]["target_value"] = "≥99999999999999999999个"
+    response = client.patch(f"/api/sheets/{sheet.pk}/", {"indicators": rows}, format="json")
+    assert response.status_code == 200
+    assert [f["code"] for f in response.json()["findings"]] == ["value_unparsed"]
+
+
 def test_submit_with_checker_errors_is_400(api):
     sheet7 = TargetSheet.objects.get(position=7)
     response = api("staff_zwfw").post(f"/api/sheets/{sheet7.pk}/submit/", {}, format="json")

@@ -119,10 +119,21 @@ def test_live_check_returns_findings_for_the_typed_input(browser, sheet3):
     assert browser("head_ggzy").post(f"/sheets/{sheet3.pk}/check/", data).status_code == 403
 
 
-def test_package_download_for_leader_and_finance_only(browser):
+def _tables(response) -> int:
+    import io
+
+    import docx
+
+    return len(docx.Document(io.BytesIO(b"".join(response.streaming_content))).tables)
+
+
+def test_package_download_for_leader_and_finance_only_and_finance_never_gets_drafts(browser, sheet3, to_state):
     url = "/agencies/483001/2024/package.docx"
-    assert browser("leader").get(url).status_code == 200
-    assert browser("finance").get(url).status_code == 200
+    assert _tables(browser("leader").get(url)) == 18  # nine sheets, two tables each
+    assert _tables(browser("finance").get(url)) == 0  # all drafts
+    to_state(sheet3, "finance_review")
+    assert _tables(browser("finance").get(url)) == 2
+    assert _tables(browser("leader").get(url + "?published=1")) == 0
     for outsider in ("staff_ggzy", "head_ggzy", "other_leader", "other_finance"):
         assert browser(outsider).get(url).status_code == 404, outsider
 
@@ -149,6 +160,31 @@ def test_import_page_updates_own_section_and_refuses_the_others(browser, seed_do
     assert "更新 4 张" in page and "拒绝 5 张" in page
     assert TargetSheet.objects.get(position=3).purpose == "保证县内招投标正常运行"
     assert TargetSheet.objects.get(position=5).purpose == "导入前"
+
+
+def test_staff_import_renames_nothing_outside_its_own_drafts(browser, seed_docx, tmp_path, to_state):
+    import docx
+
+    from projects.models import Agency, Project
+
+    to_state(TargetSheet.objects.get(position=1), "published")
+    document = docx.Document(str(seed_docx))
+    for table in document.tables:
+        for row in table.rows:
+            for cell in row.cells:
+                if cell.text.startswith("483001"):
+                    cell.text = "483001被改名的单位"
+    for index in (0, 16):  # sheet 1 (published, own section) and sheet 9 (another section)
+        document.tables[index].cell(1, 4).text = "被改的项目名"
+    renamed = tmp_path / "renamed.docx"
+    document.save(str(renamed))
+    with open(renamed, "rb") as upload:
+        page = browser("staff_ggzy").post(
+            "/import/", {"file": upload, "year": "2024", "section": TargetSheet.objects.get(position=3).section_id}
+        ).content.decode()
+    assert "更新 3 张" in page and "拒绝 6 张" in page
+    assert Agency.objects.get(code="483001").name == "乐亭县行政审批局本级"
+    assert not Project.objects.filter(name="被改的项目名").exists()
 
 
 def test_import_page_reports_a_bad_file_and_changes_nothing(browser, tmp_path):

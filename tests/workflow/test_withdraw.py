@@ -28,3 +28,17 @@ def test_only_the_submitter_may_withdraw(sheet, people):
             services.sheet_withdraw(sheet=sheet, user=user)
     sheet.refresh_from_db()
     assert sheet.state == SheetState.SECTION_REVIEW
+
+
+def test_withdraw_is_refused_once_the_head_has_reassigned_the_task(sheet, people):
+    from django.contrib.auth import get_user_model
+
+    from projects.models import Section
+    from workflow import roles
+
+    colleague = get_user_model().objects.create_user("head2_ggzy", password="pw")
+    roles.role_grant(user=colleague, role=roles.SECTION_HEAD, scope=Section.objects.get(name="公共资源交易中心"))
+    drive(sheet, ("submit", people.staff_ggzy))
+    services.task_reassign(sheet=sheet, user=people.head_ggzy, to_user=colleague, comment="请代审")
+    with pytest.raises(services.IllegalMove, match="已转办"):
+        services.sheet_withdraw(sheet=sheet, user=people.staff_ggzy)

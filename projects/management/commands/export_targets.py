@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from projects.exporting import export_package
-from projects.models import Agency
+from projects.models import Agency, SheetState
 
 
 class Command(BaseCommand):
@@ -18,7 +18,8 @@ class Command(BaseCommand):
         if record is None:
             raise CommandError(f"没有编码为 {agency} 的预算单位。")
         try:
-            data = export_package(agency=record, year=year, target=output, published_only=published_only)
+            states = [SheetState.PUBLISHED] if published_only else None
+            data = export_package(agency=record, year=year, target=output, states=states)
         except OSError as error:
             raise CommandError(f"无法写入“{output}”：{error.strerror or error}") from None
         self.stdout.write(self.style.SUCCESS(f"已导出 {len(data.sheets)} 张绩效目标表到 {output}"))

@@ -12,7 +12,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", help=".docx 文件路径")
-        parser.add_argument("--year", type=int, required=True, help="预算年度，例如 2024")
+        parser.add_argument("--year", type=int, required=True, choices=range(2000, 2101), metavar="YEAR", help="预算年度（2000–2100），例如 2024")
 
     def handle(self, *args, file, year, **options):
         path = Path(file)
