@@ -18,12 +18,9 @@ from django.utils import timezone
 from notifications.models import Kind
 from projects.models import SheetState
 from projects.values import format_number
+from workflow.permissions import REVIEW_ROLES
 
-STEP_LABELS = {
-    SheetState.SECTION_REVIEW: "科室审核",
-    SheetState.LEADER_REVIEW: "局领导审批",
-    SheetState.FINANCE_REVIEW: "财政审核",
-}
+STEP_LABELS = {state: SheetState(state).label for state in REVIEW_ROLES}  # 科室审核, 局领导审批, 财政审核
 LEVEL_LABELS = {"yellow": "黄色预警", "red": "红色预警"}
 
 

@@ -5,16 +5,8 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from notifications.models import Channel, Notification
-from projects.models import SheetState
 from workflow import permissions, roles
 from workflow.models import Action
-
-# the review step a sheet waits in after an approval → the role that acts there
-NEXT_REVIEWERS = {
-    SheetState.SECTION_REVIEW: roles.SECTION_HEAD,
-    SheetState.LEADER_REVIEW: roles.LEADER,
-    SheetState.FINANCE_REVIEW: roles.FINANCE_REVIEWER,
-}
 
 
 def holders(role: str, sheet) -> list:
@@ -31,7 +23,7 @@ def event_recipients(event) -> list:
     if action in (Action.SUBMIT, Action.WITHDRAW):
         users = holders(roles.SECTION_HEAD, sheet)
     elif action == Action.APPROVE:
-        role = NEXT_REVIEWERS.get(event.to_state)
+        role = permissions.REVIEW_ROLES.get(event.to_state)  # the step the sheet now waits in
         users = holders(role, sheet) if role else []
     elif action == Action.PUBLISH:
         users = holders(roles.STAFF, sheet) + holders(roles.SECTION_HEAD, sheet)
