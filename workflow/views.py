@@ -8,7 +8,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from projects import downloads, exporting
+from projects import downloads, exporting, spending
 from projects.docx.data import DocxReadError
 from projects.docx.reader import read_document
 from projects.models import Agency, DepartmentGoals, FiscalYear, Section, SheetState, TargetSheet
@@ -119,9 +119,18 @@ def sheet_detail(request, pk):
         "return_form": forms.ReturnForm(),
         "comment_form": forms.CommentForm(),
         "reassign_form": forms.ReassignForm(candidates=services.reassign_candidates(sheet, request.user)) if can_review else None,
+        **_spending_context(request.user, sheet),
         "nav": "sheets",
     }
     return render(request, "workflow/sheet_detail.html", context)
+
+
+def _spending_context(user, sheet) -> dict:
+    """Plan against actual for a published sheet, as the chart on its page."""
+    if not (sheet.is_published and spending.can_view(user, sheet)):
+        return {}
+    points = spending.sheet_spending(sheet=sheet)
+    return {"spend_points": points, "chart": spending.chart(points)}
 
 
 def _findings_by_row(findings) -> dict:

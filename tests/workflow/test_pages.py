@@ -211,3 +211,11 @@ def test_finance_returning_lands_on_the_inbox_and_done_list_has_no_dead_link(bro
     assert "已退回修改" in response.content.decode()
     done = client.get("/tasks/done/").content.decode()
     assert "公共资源交易中心经费" in done and f"/sheets/{sheet3.pk}/" not in done
+
+
+def test_published_sheet_page_shows_plan_against_actual(browser, sheet3, to_state):
+    to_state(sheet3, "published")
+    page = browser("staff_ggzy").get(f"/sheets/{sheet3.pk}/").content.decode()
+    assert 'data-testid="spend-chart"' in page and "执行进度" in page
+    draft = TargetSheet.objects.get(position=4)
+    assert 'data-testid="spend-chart"' not in browser("staff_ggzy").get(f"/sheets/{draft.pk}/").content.decode()
