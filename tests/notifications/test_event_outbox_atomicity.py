@@ -1,0 +1,24 @@
+"""An event and its notifications commit together or not at all."""
+
+import pytest
+
+from notifications.models import Notification
+from projects.models import SheetState, TargetSheet
+from workflow import services
+from workflow.models import SheetEvent
+
+
+def test_a_move_whose_notifications_cannot_be_written_is_rolled_back(demo, monkeypatch):
+    from django.contrib.auth import get_user_model
+
+    def broken(**kwargs):
+        raise RuntimeError("outbox unavailable")
+
+    monkeypatch.setattr("notifications.services.notifications_create", broken)
+    sheet = TargetSheet.objects.get(position=3)
+    with pytest.raises(RuntimeError):
+        services.sheet_submit(sheet=sheet, user=get_user_model().objects.get(username="staff_ggzy"))
+    sheet.refresh_from_db()
+    assert sheet.state == SheetState.DRAFT
+    assert not SheetEvent.objects.filter(sheet=sheet).exists()
+    assert not Notification.objects.filter(sheet=sheet).exists()
