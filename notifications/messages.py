@@ -16,12 +16,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.models import Kind
+from projects import spending
 from projects.models import SheetState
 from projects.values import format_number
 from workflow.permissions import REVIEW_ROLES
 
 STEP_LABELS = {state: SheetState(state).label for state in REVIEW_ROLES}  # 科室审核, 局领导审批, 财政审核
-LEVEL_LABELS = {"yellow": "黄色预警", "red": "红色预警"}
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ def for_spend_reminder(sheet, checkpoint, *, planned: Decimal, days_left: int) -
 
 
 def for_spend_warning(sheet, checkpoint, *, planned: Decimal, actual: Decimal | None, behind: Decimal, level: str) -> Message:
-    title = f"{LEVEL_LABELS[level]}：{sheet.display_title}（{checkpoint.label}）"
+    title = f"{spending.LEVEL_LABELS[level]}：{sheet.display_title}（{checkpoint.label}）"
     if actual is None:
         state = f"截至“{checkpoint.label}”（{checkpoint.date:%Y-%m-%d}）计划累计支出 {_pct(planned)}，尚未填报执行进度。"
         todo = "请尽快填报截至该节点的累计实际支出，并说明进度落后的原因。"
@@ -187,7 +187,7 @@ def for_spend_digest(agency, checkpoint, warnings: list) -> Message:
     for number, (sheet, planned, actual, level) in enumerate(warnings, start=1):
         actual_text = "未填报" if actual is None else f"实际 {_pct(actual)}"
         lines.append(
-            f"{number}. {sheet.display_title}（{sheet.project.code}）：计划 {_pct(planned)}，{actual_text}，{LEVEL_LABELS[level]}"
+            f"{number}. {sheet.display_title}（{sheet.project.code}）：计划 {_pct(planned)}，{actual_text}，{spending.LEVEL_LABELS[level]}"
         )
     lines.append("下一步：请打开链接查看单位执行进度，督促相关科室加快支出。")
     url = agency_spending_url(agency, checkpoint.date.year)

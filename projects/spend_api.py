@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime
 
-from django.http import Http404
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import api_view
@@ -42,10 +40,7 @@ class CheckpointSpendSerializer(serializers.Serializer):
 
 
 def _sheet_for(user, pk) -> TargetSheet:
-    sheet = get_object_or_404(spending.with_spending(TargetSheet.objects.all()), pk=pk)
-    if not permissions.can_view(user, sheet):
-        raise Http404
-    return sheet
+    return permissions.visible_sheet_or_404(user, pk, spending.with_spending(TargetSheet.objects.all()))
 
 
 def _refused(message: str, code: str, status: int) -> Response:

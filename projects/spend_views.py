@@ -8,7 +8,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
@@ -40,9 +39,7 @@ class SpendReportForm(forms.Form):
 
 def _sheet_for(user, pk) -> TargetSheet:
     """404 for a sheet the user may not see at all; 403 when they see it but not its spending."""
-    sheet = get_object_or_404(spending.with_spending(TargetSheet.objects.all()), pk=pk)
-    if not permissions.can_view(user, sheet):
-        raise Http404("没有找到这张绩效目标表。")
+    sheet = permissions.visible_sheet_or_404(user, pk, spending.with_spending(TargetSheet.objects.all()))
     if not spending.can_view(user, sheet):
         raise PermissionDenied(NOT_ALLOWED)
     return sheet

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.http import Http404
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
@@ -26,10 +24,7 @@ from workflow.serializers import (
 
 
 def _sheet_for(user, pk):
-    sheet = get_object_or_404(sheets_with_content(), pk=pk)
-    if not permissions.can_view(user, sheet):
-        raise Http404
-    return sheet
+    return permissions.visible_sheet_or_404(user, pk, sheets_with_content())
 
 
 def _detail(sheet, status=200) -> Response:

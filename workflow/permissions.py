@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 
 from projects.models import EDITABLE_STATES, SheetState, TargetSheet
 from workflow import roles
@@ -42,6 +44,14 @@ def visible_sheets(user, queryset: QuerySet | None = None) -> QuerySet:
         | Q(agency_id__in=roles.scope_ids(user, roles.FINANCE_REVIEWER), state__in=FINANCE_VISIBLE_STATES)
     )
     return queryset.filter(visible)
+
+
+def visible_sheet_or_404(user, pk, queryset: QuerySet) -> TargetSheet:
+    """The sheet if ``user`` may see it; 404 otherwise, so a foreign sheet's existence is not revealed."""
+    sheet = get_object_or_404(queryset, pk=pk)
+    if not can_view(user, sheet):
+        raise Http404("没有找到这张绩效目标表。")
+    return sheet
 
 
 def can_view(user, sheet: TargetSheet) -> bool:

@@ -22,11 +22,7 @@ from workflow.snapshots import submission_diffs
 
 
 def _sheet_for(user, pk) -> TargetSheet:
-    """The sheet if ``user`` may see it; 404 otherwise, so a foreign sheet's existence is not revealed."""
-    sheet = get_object_or_404(sheets_with_content(), pk=pk)
-    if not permissions.can_view(user, sheet):
-        raise Http404("没有找到这张绩效目标表。")
-    return sheet
+    return permissions.visible_sheet_or_404(user, pk, sheets_with_content())
 
 
 @login_required

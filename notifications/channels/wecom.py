@@ -1,18 +1,9 @@
 """WeCom (企业微信) application-message client, Redis token store and rate limiter.
 
 The client never sleeps or retries on its own (except the single token refresh):
-it raises ``WeComError`` with ``temporary`` set, and the caller (a Celery task)
-decides whether to retry. Typical use in a task::
-
-    limiter = RateLimiter(redis_client, limit=MEMBER_RATE_LIMIT, prefix=MEMBER_RATE_PREFIX)
-    if not all(limiter.acquire(user) for user in users):
-        raise self.retry(countdown=limiter.retry_after())
-    try:
-        client.send_text(users, "…")
-    except WeComError as exc:
-        if exc.temporary:
-            raise self.retry(exc=exc)
-        raise
+it raises ``WeComError`` with ``temporary`` set, and the caller decides whether to
+retry. ``notifications.delivery`` is that caller: it takes a ``RateLimiter`` slot per
+member, sends, and turns a temporary error into a retry with backoff.
 """
 
 from __future__ import annotations
