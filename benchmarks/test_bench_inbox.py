@@ -1,9 +1,9 @@
 """On demand (`make benchmark`): the review queue at scale.
 
-Fills PostgreSQL with BENCH_PROCESSES approval processes (default 200,000) spread over
-1,000 sections of 200 agencies, each waiting at one review step, then times what a
-section head's 待办 costs: the selector, the count in the nav badge and the whole page.
-The queue filters tasks on the process's indexed section/agency keys, never on
+Fills PostgreSQL with BENCH_PROCESSES sheets (default 200,000) spread over 1,000
+sections of 200 agencies, each waiting at one review step, then times what a section
+head's 待办 costs: the selector, the count in the nav badge and the whole page. The
+queue filters sheets by state on their indexed section/agency keys, never on
 guardian's per-object rows (see DEVELOPERS.md).
 """
 
@@ -15,49 +15,48 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from projects.models import Agency, Section, TargetSheet
-from workflow import roles, selectors
+from projects.models import Agency, FiscalYear, Section
+from workflow import selectors
 
-PROCESSES = int(os.environ.get("BENCH_PROCESSES", "200000"))
+PROCESSES = int(os.environ.get("BENCH_PROCESSES", "200000"))  # sheets waiting at a review step
 AGENCIES, SECTIONS_PER_AGENCY = 200, 5
 STEPS = ["section_review", "leader_review", "finance_review"]
-FLOW = "workflow/flows.TargetSheetFlow"
 
 
-def fill(sheet_id: int) -> None:
+def fill() -> None:
+    """BENCH_PROCESSES sheets (one project each) spread over the sections, each waiting at one review step."""
     agencies = Agency.objects.bulk_create(Agency(code=f"9{n:05d}", name=f"压测单位{n}") for n in range(AGENCIES))
     sections = Section.objects.bulk_create(
         Section(agency=a, name=f"压测科室{k}") for a in agencies for k in range(SECTIONS_PER_AGENCY)
     )
     section_ids = [s.pk for s in sections] + [Section.objects.get(name="公共资源交易中心").pk]
     agency_ids = [s.agency_id for s in sections] + [Agency.objects.get(code="483001").pk]
+    year = FiscalYear.objects.get(year=2024).pk
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            WITH p AS (
-              INSERT INTO viewflow_process (flow_class, status, created, data)
-              SELECT %s, 'NEW', now() - make_interval(mins => g), '{}'::jsonb FROM generate_series(1, %s) g
-              RETURNING id
-            )
-            INSERT INTO workflow_sheetprocess (process_ptr_id, decision, sheet_id, section_id, agency_id)
-            SELECT p.id, '', %s, (%s::bigint[])[1 + p.id %% %s], (%s::bigint[])[1 + p.id %% %s] FROM p
+            INSERT INTO projects_project (agency_id, section_id, code, name)
+            SELECT (%s::bigint[])[1 + g %% %s], (%s::bigint[])[1 + g %% %s], 'BENCH' || g, '压测项目' || g
+            FROM generate_series(1, %s) g
             """,
-            [FLOW, PROCESSES, sheet_id, section_ids, len(section_ids), agency_ids, len(agency_ids)],
+            [agency_ids, len(agency_ids), section_ids, len(section_ids), PROCESSES],
         )
         cursor.execute(
             """
-            INSERT INTO viewflow_task (flow_task, flow_task_type, status, created, token, process_id, data)
-            SELECT %s || '.' || (%s::text[])[1 + sp.process_ptr_id %% 3], 'HUMAN', 'NEW', now(), 'start', sp.process_ptr_id, '{}'::jsonb
-            FROM workflow_sheetprocess sp WHERE sp.decision = ''
+            INSERT INTO projects_targetsheet (project_id, fiscal_year_id, agency_id, section_id, position, title,
+                budget_total, fiscal_funds, other_funds, purpose, goal, state, state_since, version, created, updated)
+            SELECT p.id, %s, p.agency_id, p.section_id, 1, '', 10, 10, 0, '', '',
+                (%s::text[])[1 + p.id %% 3], now() - make_interval(mins => (p.id %% 10000)::int), 2, now(), now()
+            FROM projects_project p WHERE p.code LIKE 'BENCH%%'
             """,
-            [FLOW, STEPS],
+            [year, STEPS],
         )
-        cursor.execute("ANALYZE viewflow_process; ANALYZE viewflow_task; ANALYZE workflow_sheetprocess;")
+        cursor.execute("ANALYZE projects_project; ANALYZE projects_targetsheet;")
 
 
 @pytest.fixture
 def queue(demo):
-    fill(TargetSheet.objects.get(position=3, agency__code="483001").pk)
+    fill()
     return get_user_model().objects.get(username="head_ggzy")
 
 

@@ -4,10 +4,13 @@ Without any environment the project runs on the embedded default: SQLite in
 var/db.sqlite3, an in-process cache, and Celery tasks run in-process (no Redis).
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF, UNSAFE_HASHES
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -15,7 +18,8 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False) if (BASE_DIR / ".env").
 
 DEBUG = env.bool("DEBUG", default=False)
 # The fallback key only serves the embedded demo; production sets SECRET_KEY.
-SECRET_KEY = env("SECRET_KEY", default="insecure-targetflow-demo-key-set-SECRET_KEY-in-production")
+DEMO_SECRET_KEY = "insecure-targetflow-demo-key-set-SECRET_KEY-in-production"
+SECRET_KEY = env("SECRET_KEY", default=DEMO_SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
@@ -32,23 +36,30 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "guardian",
+    "axes",
+    "csp",
     "viewflow",
     "viewflow.workflow",
     "projects",
+    "people",
     "workflow",
+    "spending",
     "notifications",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "core.handlers.AppErrorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into the lockout page
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -60,12 +71,14 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
+            "builtins": ["people.templatetags.people_tags"],  # {{ user|person }}: 姓名 in Chinese order, everywhere
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "workflow.context_processors.inbox",
                 "notifications.context_processors.unread_notifications",
+                "people.context_processors.people_admin",
             ],
         },
     },
@@ -75,13 +88,17 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out logins before the password is checked
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user object; the public pages need none
 
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -174,7 +191,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "workflow.api_errors.exception_handler",
+    "EXCEPTION_HANDLER": "core.handlers.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {"TITLE": "targetflow API", "VERSION": "1.0.0"}
 
@@ -189,7 +206,76 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
 
-if not DEBUG:
-    SESSION_COOKIE_HTTPONLY = True
-    SECURE_CONTENT_TYPE_NOSNIFF = True
-    X_FRAME_OPTIONS = "DENY"
+# ---------------------------------------------------------------------------------------------
+# Deployment security (issue 10). HTTPS-only settings are off by default so that `make run`
+# works on http://127.0.0.1:8000; production turns them on from the environment (.env.example),
+# and scripts/check-deploy.sh runs `manage.py check --deploy` with those values.
+# ---------------------------------------------------------------------------------------------
+
+# Refuse to serve real users with a published key (the demo key, or the .env.example placeholder
+# left unchanged): only the demo (`make run`) and the tests set TARGETFLOW_DEMO=1.
+_published_key = SECRET_KEY == DEMO_SECRET_KEY or SECRET_KEY.startswith("CHANGE-ME")
+if not DEBUG and _published_key and not env.bool("TARGETFLOW_DEMO", default=False):
+    raise ImproperlyConfigured(
+        "拒绝启动：生产模式（DEBUG=false）下不能使用演示密钥或 .env.example 中的示例 SECRET_KEY。"
+        "请通过环境变量 SECRET_KEY 设置一段足够长的随机字符串（至少 50 个字符）；"
+        "仅在本机运行演示时才可设置 TARGETFLOW_DEMO=1。"
+    )
+
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+SESSION_COOKIE_HTTPONLY = True
+# Behind a TLS-terminating proxy: SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https (only if
+# the proxy always sets or strips that header; otherwise clients could claim HTTPS).
+_proxy_ssl_header = env.list("SECURE_PROXY_SSL_HEADER", default=[])
+if _proxy_ssl_header:
+    if len(_proxy_ssl_header) != 2:
+        raise ImproperlyConfigured("SECURE_PROXY_SSL_HEADER 应为“请求头,取值”，例如 HTTP_X_FORWARDED_PROTO,https")
+    SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header)
+SECURE_CONTENT_TYPE_NOSNIFF = env.bool("SECURE_CONTENT_TYPE_NOSNIFF", default=True)
+X_FRAME_OPTIONS = env("X_FRAME_OPTIONS", default="DENY")
+SECURE_REFERRER_POLICY = env("SECURE_REFERRER_POLICY", default="same-origin")
+
+# Content-Security-Policy (django-csp 4): our own origin only. The few inline blocks that the
+# templates still carry are allowed by their exact hash (tests/test_security_settings.py fails
+# when one changes); new inline <script> needs nonce="{{ request.csp_nonce }}".
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [
+            SELF,
+            NONCE,
+            UNSAFE_HASHES,
+            "'sha256-osjxnKEPL/pQJbFk1dKsF7PYFmTyMWGmVSiL9inhxJY='",  # onchange="this.form.submit()", spending/agency_spending.html
+        ],
+        "style-src": [
+            SELF,
+            UNSAFE_HASHES,
+            "'sha256-u/WssSgnbLMPFHPgPUFRcAKBlUfM7wb3tGJByKK2KNs='",  # <style> of spending/_styles.html
+            "'sha256-j5ujsiXc4xP3VKwLlw6C+/nKc6dBQIKNf7XDsSqy44o='",  # <style> of notifications/list.html
+            "'sha256-6tHtB5v6413eJcRAHVnFhG9BMg1IiHVHnYaxIc+e7P8='",  # style= of the <body> of 500.html
+        ],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# Login throttling (django-axes): 5 failures for one username from one address lock that
+# combination for 15 minutes; the login page then answers 429 with the lockout message.
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/login.html"  # shows 登录失败次数过多… when `failure_limit` is set
+AXES_HTTP_RESPONSE_CODE = 429
+# ---------------------------------------------------------------------------------------------

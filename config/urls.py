@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/", include("workflow.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("", include("notifications.urls")),
-    path("", include("projects.spend_urls")),
+    path("", include("spending.urls")),
+    path("", include("people.urls")),
     path("", include("workflow.urls")),
 ]

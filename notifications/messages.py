@@ -16,12 +16,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.models import Kind
-from projects import spending
 from projects.models import SheetState
 from projects.values import format_number
-from workflow.permissions import REVIEW_ROLES
+from people.roles import display_name
+from spending import services as spending
+from workflow import approval
 
-STEP_LABELS = {state: SheetState(state).label for state in REVIEW_ROLES}  # 科室审核, 局领导审批, 财政审核
+STEP_LABELS = {step.state: step.label for step in approval.REVIEW_STEPS}  # 科室审核, 局领导审批, 财政审核
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,7 @@ def agency_spending_url(agency, year: int) -> str:
 
 
 def _name(user) -> str:
-    if user is None:
-        return "系统"
-    return user.get_full_name() or user.username
+    return display_name(user)
 
 
 def _about(sheet) -> str:

@@ -21,22 +21,20 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils import timezone
-from viewflow.workflow.status import STATUS
 
 from notifications import messages, selectors
 from notifications.messages import Message
 from notifications.models import Kind
 from notifications.workdays import next_workday, workdays_between
-from projects import spending
 from projects.models import Checkpoint, SheetState, TargetSheet
 from projects.values import format_number
-from workflow import roles
+from people.roles import Role
+from spending import services as spending
+from workflow import approval
 
 REMINDER_DAYS_BEFORE = (7, 1)
 # a checkpoint's first working day after it is at most this far away (the longest holiday is 8 days)
 WARNING_LOOKBACK = datetime.timedelta(days=20)
-REVIEW_STATES = (SheetState.SECTION_REVIEW, SheetState.LEADER_REVIEW, SheetState.FINANCE_REVIEW)
-WAITING_STATUSES = (STATUS.NEW, STATUS.ASSIGNED)
 
 
 @dataclass
@@ -64,7 +62,7 @@ def _reminders(day: datetime.date) -> list[Due]:
                 due.append(Due(
                     kind=Kind.SPEND_REMINDER,
                     summary=f"填报提醒（还有 {days_left} 天）：{_sheet(sheet)} {checkpoint.label}",
-                    recipients=selectors.holders(roles.STAFF, sheet),
+                    recipients=selectors.holders(Role.STAFF, sheet),
                     message=messages.for_spend_reminder(sheet, checkpoint, planned=planned, days_left=days_left),
                     dedupe_key=f"spend-reminder:{sheet.pk}:{checkpoint.pk}:{days_left}",
                 ))
@@ -83,9 +81,9 @@ def _warnings(day: datetime.date) -> list[Due]:
             point = spending.checkpoint_spend(sheet, checkpoint, report, today=day)
             if point.level not in (spending.YELLOW, spending.RED):
                 continue
-            recipients = selectors.holders(roles.STAFF, sheet) + selectors.holders(roles.SECTION_HEAD, sheet)
+            recipients = selectors.holders(Role.STAFF, sheet) + selectors.holders(Role.SECTION_HEAD, sheet)
             if point.level == spending.RED:
-                recipients += selectors.holders(roles.LEADER, sheet)
+                recipients += selectors.holders(Role.LEADER, sheet)
             state = "未填报" if point.actual is None else f"实际 {format_number(point.actual)}%"
             due.append(Due(
                 kind=Kind.SPEND_WARNING,
@@ -106,7 +104,7 @@ def _warnings(day: datetime.date) -> list[Due]:
             due.append(Due(
                 kind=Kind.SPEND_DIGEST,
                 summary=f"预警汇总：{agency.unit_line} {checkpoint.label} 共 {len(warned)} 张",
-                recipients=list(roles.users_with_role(roles.FINANCE_REVIEWER, agency)),
+                recipients=list(approval.roles.users_with_role(Role.FINANCE_REVIEWER, agency)),
                 message=messages.for_spend_digest(agency, checkpoint, warned),
                 dedupe_key=f"spend-digest:{agency.pk}:{checkpoint.pk}",
             ))
@@ -115,29 +113,26 @@ def _warnings(day: datetime.date) -> list[Due]:
 
 def nudges_due(now: datetime.datetime | None = None) -> list[Due]:
     """催办 due at ``now``: one per waiting review task and level (1: reviewers; 2: reviewers and leaders)."""
-    from workflow.services import open_task
-
     today = timezone.localdate(now or timezone.now())
     after = settings.NUDGE_AFTER_WORKDAYS
     due = []
-    sheets = TargetSheet.objects.filter(state__in=REVIEW_STATES).select_related("project", "agency", "section")
+    sheets = TargetSheet.objects.filter(state__in=approval.REVIEW_STATES, state_since__isnull=False).select_related(
+        "project", "agency", "section", "assignee"
+    )
     for sheet in sheets.order_by("agency__code", "position", "id"):
-        task = open_task(sheet)
-        if task is None or task.status not in WAITING_STATUSES:
-            continue
-        waited = workdays_between(timezone.localtime(task.created), today)
+        waited = workdays_between(timezone.localtime(sheet.state_since), today)
         if waited <= after:
             continue
         level = 2 if waited > 2 * after else 1
-        recipients = selectors.task_reviewers(sheet, task)
+        recipients = selectors.task_reviewers(sheet)
         if level == 2:
-            recipients += selectors.holders(roles.LEADER, sheet)
+            recipients += selectors.holders(Role.LEADER, sheet)
         due.append(Due(
             kind=Kind.NUDGE,
             summary=f"{'再次催办' if level == 2 else '催办'}：{_sheet(sheet)} 已在“{sheet.get_state_display()}”等待 {waited} 个工作日",
             recipients=recipients,
-            message=messages.for_nudge(sheet, workdays=waited, since=task.created, level=level),
-            dedupe_key=f"nudge:{task.pk}:{level}",
+            message=messages.for_nudge(sheet, workdays=waited, since=sheet.state_since, level=level),
+            dedupe_key=f"nudge:{sheet.pk}:{sheet.state}:{sheet.state_since:%Y%m%d%H%M%S%f}:{level}",
         ))
     return due
 

@@ -1,5 +1,4 @@
 from django.contrib import admin
-from guardian.admin import GuardedModelAdmin
 
 from projects.models import (
     Agency,
@@ -10,9 +9,9 @@ from projects.models import (
     Project,
     Section,
     SpendPlan,
-    SpendReport,
     TargetSheet,
 )
+from projects.services import project_section_set
 
 admin.site.site_header = "targetflow 预算绩效目标管理"
 admin.site.site_title = "targetflow"
@@ -25,14 +24,16 @@ class SectionInline(admin.TabularInline):
 
 
 @admin.register(Agency)
-class AgencyAdmin(GuardedModelAdmin):
+class AgencyAdmin(admin.ModelAdmin):
+    """Roles are given on the 人员与角色 page (/people/), where every change is recorded; not here."""
+
     list_display = ["code", "name"]
     search_fields = ["code", "name"]
     inlines = [SectionInline]
 
 
 @admin.register(Section)
-class SectionAdmin(GuardedModelAdmin):
+class SectionAdmin(admin.ModelAdmin):
     list_display = ["name", "agency"]
     list_filter = ["agency"]
     search_fields = ["name"]
@@ -55,6 +56,21 @@ class ProjectAdmin(admin.ModelAdmin):
     list_filter = ["agency", "section"]
     search_fields = ["code", "name"]
 
+    def get_readonly_fields(self, request, obj=None):
+        return ["agency"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        """A new section moves every sheet of the project with it, and their open steps, in one transaction."""
+        if change and "section" in form.changed_data:
+            section = obj.section
+            obj.section_id = form.initial.get("section")
+            other = [name for name in form.changed_data if name != "section"]
+            if other:
+                obj.save(update_fields=other)
+            project_section_set(project=obj, section=section, user=request.user)
+        else:
+            super().save_model(request, obj, form, change)
+
 
 def _locked(obj) -> bool:
     """A sheet under review or published is read-only here as everywhere else."""
@@ -65,13 +81,13 @@ class SheetPartInline(admin.TabularInline):
     extra = 0
 
     def has_add_permission(self, request, obj=None):
-        return super().has_add_permission(request, obj) and not _locked(obj)
+        return False
 
     def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and not _locked(obj)
+        return False
 
     def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and not _locked(obj)
+        return False
 
 
 class SpendPlanInline(SheetPartInline):
@@ -86,14 +102,19 @@ class IndicatorInline(SheetPartInline):
 
 @admin.register(TargetSheet)
 class TargetSheetAdmin(admin.ModelAdmin):
-    list_display = ["display_title", "project", "fiscal_year", "section", "state", "budget_total"]
+    """Read-only: a sheet's content is edited in the editor (versioned and checked), its state only by its approval,
+    and its section follows its project."""
+
+    list_display = ["display_title", "project", "fiscal_year", "section", "state", "version", "budget_total"]
     list_filter = ["fiscal_year", "state", "agency", "section"]
     search_fields = ["project__code", "project__name", "title"]
     inlines = [SpendPlanInline, IndicatorInline]
-    readonly_fields = ["state", "created", "updated"]
+
+    def has_add_permission(self, request):
+        return False
 
     def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and not _locked(obj)
+        return False
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and not _locked(obj)
@@ -103,10 +124,3 @@ class TargetSheetAdmin(admin.ModelAdmin):
 class DepartmentGoalsAdmin(admin.ModelAdmin):
     list_display = ["agency", "fiscal_year", "updated"]
     list_filter = ["fiscal_year"]
-
-
-@admin.register(SpendReport)
-class SpendReportAdmin(admin.ModelAdmin):
-    list_display = ["sheet", "checkpoint", "amount", "reported_by", "reported_at"]
-    list_filter = ["checkpoint__fiscal_year", "sheet__agency"]
-    search_fields = ["sheet__project__code", "sheet__project__name"]

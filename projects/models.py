@@ -27,6 +27,7 @@ class Agency(models.Model):
         permissions = [
             ("lead_agency", "作为局领导审批本单位绩效目标"),
             ("review_agency", "作为财政审核人审核本单位绩效目标"),
+            ("manage_agency", "作为单位管理员管理本单位人员与角色"),
         ]
 
     def __str__(self):
@@ -134,19 +135,31 @@ class TargetSheet(models.Model):
 
     project = models.ForeignKey(Project, verbose_name="预算项目", on_delete=models.PROTECT, related_name="sheets")
     fiscal_year = models.ForeignKey(FiscalYear, verbose_name="预算年度", on_delete=models.PROTECT, related_name="sheets")
-    # Copied from the project so that lists and task queues filter on indexed keys.
+    # Copied from the project so that lists and task queues filter on indexed keys; written only by
+    # ``projects.services`` together with the project (``project_section_set``), checked by ``check_workflow``.
     agency = models.ForeignKey(Agency, verbose_name="预算单位", on_delete=models.PROTECT, related_name="sheets")
     section = models.ForeignKey(
         Section, verbose_name="科室", on_delete=models.PROTECT, null=True, blank=True, related_name="sheets"
     )
     position = models.PositiveSmallIntegerField("序号", default=0, help_text="在单位绩效目标汇总表中的顺序")
     title = models.CharField("表名", max_length=200, blank=True, help_text="“N.<表名>绩效目标表”，留空则用项目名称")
-    budget_total = models.DecimalField("预算数（万元）", **MONEY, default=Decimal("0.00"))
-    fiscal_funds = models.DecimalField("其中：财政资金（万元）", **MONEY, default=Decimal("0.00"))
-    other_funds = models.DecimalField("其他资金（万元）", **MONEY, default=Decimal("0.00"))
+    budget_total = models.DecimalField("预算数（万元）", **MONEY, default=Decimal("0.00"), validators=[MinValueValidator(0)])
+    fiscal_funds = models.DecimalField("其中：财政资金（万元）", **MONEY, default=Decimal("0.00"), validators=[MinValueValidator(0)])
+    other_funds = models.DecimalField("其他资金（万元）", **MONEY, default=Decimal("0.00"), validators=[MinValueValidator(0)])
     purpose = models.TextField("资金用途", blank=True)
     goal = models.TextField("绩效目标", blank=True)
+    # The approval state: written only by ``workflow.approval.SheetApproval`` (viewflow.fsm).
     state = models.CharField("状态", max_length=20, choices=SheetState.choices, default=SheetState.DRAFT, db_index=True)
+    state_since = models.DateTimeField("进入当前状态时间", null=True, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="当前步骤转办给", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="assigned_sheets", help_text="转办后只有此人可以办理当前步骤；为空时该步骤的所有角色持有人都可以办理",
+    )
+    # Every write (content or state) bumps the version: a write based on an older version is refused.
+    version = models.PositiveIntegerField("版本", default=1)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="最后修改人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created = models.DateTimeField("创建时间", auto_now_add=True)
     updated = models.DateTimeField("更新时间", auto_now=True)
 
@@ -165,6 +178,15 @@ class TargetSheet(models.Model):
     @property
     def display_title(self) -> str:
         return self.title or self.project.name
+
+    def bump_version(self, user=None) -> None:
+        """Mark a write: the next version, and who made it (saved with the caller's ``save``)."""
+        self.version += 1
+        self.updated_by = user if (user is not None and getattr(user, "is_authenticated", False)) else None
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.pk}-{self.version}"'
 
     @property
     def is_editable(self) -> bool:
@@ -302,34 +324,3 @@ class DepartmentGoals(models.Model):
     @staticmethod
     def paragraphs(text: str) -> list[str]:
         return [line.strip() for line in (text or "").splitlines() if line.strip()]
-
-
-class SpendReport(models.Model):
-    """执行进度: the actual cumulative spend of a published sheet by a checkpoint, reported by its section's staff.
-
-    One report per sheet and checkpoint; a later report for the same checkpoint replaces the figures.
-    """
-
-    sheet = models.ForeignKey(TargetSheet, verbose_name="绩效目标表", on_delete=models.CASCADE, related_name="spend_reports")
-    checkpoint = models.ForeignKey(Checkpoint, verbose_name="时间节点", on_delete=models.PROTECT, related_name="+")
-    amount = models.DecimalField("累计实际支出（万元）", **MONEY, validators=[MinValueValidator(0)])
-    explanation = models.TextField("进度说明", blank=True, help_text="实际支出进度落后于计划时必填")
-    reported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="填报人", null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    reported_at = models.DateTimeField("填报时间")
-
-    class Meta:
-        verbose_name = verbose_name_plural = "资金支出执行进度"
-        ordering = ["sheet", "checkpoint__date"]
-        constraints = [models.UniqueConstraint(fields=["sheet", "checkpoint"], name="spend_report_unique_checkpoint")]
-
-    def __str__(self):
-        return f"{self.sheet.display_title} {self.checkpoint.label} {values.format_number(self.amount)}万元"
-
-    @property
-    def actual_percent(self) -> Decimal | None:
-        """Cumulative spend as a % of the sheet's budget (two decimals); None when the budget is 0."""
-        if not self.sheet.budget_total:
-            return None
-        return (self.amount / self.sheet.budget_total * 100).quantize(Decimal("0.01"))

@@ -10,6 +10,8 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from core import errors
+from projects import signals
 from projects.docx.data import DepartmentGoalsData, DocumentData, IndicatorData, SheetData
 from projects.models import (
     Agency,
@@ -24,8 +26,9 @@ from projects.models import (
 )
 
 
-class ImportRefused(Exception):
+def ImportRefused(message: str) -> errors.AppError:  # noqa: N802 — reads like the refusal it builds
     """The document cannot be imported as a whole; the message is Chinese and names the place."""
+    return errors.invalid(message, code="import_refused")
 
 
 @dataclass
@@ -70,7 +73,7 @@ def document_import(
     for sheet_data in data.sheets:
         _sheet_import(
             sheet_data, agency=agency, fiscal_year=fiscal_year, section=section,
-            restrict_to_section=restrict_to_section, result=result,
+            restrict_to_section=restrict_to_section, result=result, user=user,
         )
     return result
 
@@ -83,7 +86,7 @@ def _agency_upsert(code: str, name: str, *, rename: bool) -> Agency:
     return agency
 
 
-def _sheet_import(data: SheetData, *, agency, fiscal_year, section, restrict_to_section: bool, result: ImportResult) -> None:
+def _sheet_import(data: SheetData, *, agency, fiscal_year, section, restrict_to_section: bool, result: ImportResult, user=None) -> None:
     project = _existing_project(data, agency=agency)
     sheet = None
     if project is not None:
@@ -110,6 +113,7 @@ def _sheet_import(data: SheetData, *, agency, fiscal_year, section, restrict_to_
         goal=data.goal,
         plan=_plan_by_checkpoint(data, fiscal_year),
         indicators=data.indicators,
+        user=user,
     )
     (result.created if created else result.updated).append(sheet)
 
@@ -166,10 +170,17 @@ def sheet_content_replace(
     goal: str,
     plan: dict,
     indicators: list[IndicatorData],
+    user=None,
 ) -> TargetSheet:
-    """Replace a draft's content: the money, purpose, goal, plan (checkpoint → %) and indicator rows."""
+    """Replace a draft's content: the money, purpose, goal, plan (checkpoint → %) and indicator rows.
+
+    The caller holds the sheet's row lock; the write takes the next version, recorded as ``user``'s."""
     if sheet.pk is not None and not sheet.is_editable:
-        raise ImportRefused(f"“{sheet.display_title}”处于“{sheet.get_state_display()}”状态，不能修改。")
+        raise errors.conflict(f"“{sheet.display_title}”处于“{sheet.get_state_display()}”状态，不能修改。")
+    if sheet.pk is not None:
+        sheet.bump_version(user)
+    else:
+        sheet.updated_by = user if (user is not None and user.is_authenticated) else None
     sheet.budget_total = budget_total
     sheet.fiscal_funds = fiscal_funds
     sheet.other_funds = other_funds
@@ -197,6 +208,28 @@ def sheet_content_replace(
         rows.append(row)
     Indicator.objects.bulk_create(rows)
     return sheet
+
+
+@transaction.atomic
+def project_section_set(*, project: Project, section: Section | None, user=None) -> list[TargetSheet]:
+    """Move a project (and every sheet of it, in every year) to another section of its agency, in one transaction.
+
+    The sheets' copied ``section`` key moves with the project; receivers of ``projects.signals.sheets_moved``
+    (the workflow) hand an open step scoped on the old section to the new section's holders."""
+    if section is not None and section.agency_id != project.agency_id:
+        raise errors.invalid(f"科室“{section.name}”不属于“{project.agency.unit_line}”，项目不能移到其他单位的科室。")
+    old_section_id = project.section_id
+    project.section = section
+    project.save(update_fields=["section"])
+    sheets = list(TargetSheet.objects.select_for_update().filter(project=project))
+    moved = [s for s in sheets if s.section_id != (section.pk if section else None)]
+    for sheet in moved:
+        sheet.section = section
+        sheet.bump_version(user)
+        sheet.save(update_fields=["section", "version", "updated_by", "updated"])
+    if moved:
+        signals.sheets_moved.send(sender=TargetSheet, sheets=moved, old_section_id=old_section_id, new_section=section, user=user)
+    return moved
 
 
 @transaction.atomic

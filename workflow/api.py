@@ -7,6 +7,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
+from core import errors
 from projects import downloads
 from projects.downloads import DOCX
 from projects.docx.data import IndicatorData
@@ -29,7 +30,23 @@ def _sheet_for(user, pk):
 
 def _detail(sheet, status=200) -> Response:
     fresh = sheets_with_content().get(pk=sheet.pk)
-    return Response(SheetDetailSerializer(fresh).data, status=status)
+    return Response(SheetDetailSerializer(fresh).data, status=status, headers={"ETag": fresh.etag})
+
+
+def _if_match(request, sheet, *, required: bool) -> int | None:
+    """The version an If-Match header names (``"<id>-<version>"``, as our ETag); 428 when a write must name one."""
+    header = request.headers.get("If-Match", "").strip()
+    if not header:
+        if required:
+            raise errors.version_required(
+                "请在 If-Match 请求头中提供这张表的 ETag（先 GET 取得），以免覆盖他人的修改。"
+            )
+        return None
+    tag = header.removeprefix("W/").strip('"')
+    sheet_id, _, version = tag.partition("-")
+    if sheet_id != str(sheet.pk) or not version.isdigit():
+        raise errors.stale(f"If-Match 的值 {header} 不是这张表的 ETag，当前为 {sheet.etag}。")
+    return int(version)
 
 
 @extend_schema(
@@ -61,34 +78,35 @@ def sheet_detail(request, pk):
     if request.method == "GET":
         return _detail(sheet)
     services.ensure_editable(request.user, sheet)  # who may edit is answered before what they sent
+    expected_version = _if_match(request, sheet, required=True)
     serializer = SheetPatchSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
-    services.sheet_edit(sheet=sheet, user=request.user, **_patched_content(sheet, serializer.validated_data))
+    services.sheet_edit(sheet=sheet, user=request.user, expected_version=expected_version, **_changes(sheet, serializer.validated_data))
     return _detail(sheet)
 
 
-def _patched_content(sheet, data: dict) -> dict:
-    """The sheet's whole content with the PATCHed parts replaced."""
-    content = {name: data.get(name, getattr(sheet, name)) for name in ("budget_total", "fiscal_funds", "other_funds", "purpose", "goal")}
-    checkpoints = {cp.date: cp for cp in sheet.fiscal_year.checkpoints.all()}
-    content["plan"] = {p.checkpoint: p.cumulative_percent for p in sheet.plan.all()}
-    unknown = [str(p["date"]) for p in data.get("plan", []) if p["date"] not in checkpoints]
-    if unknown:
-        raise services.Invalid(f"{'、'.join(unknown)} 不是 {sheet.fiscal_year.year} 年的资金支出时间节点。")
-    content["plan"].update({checkpoints[p["date"]]: p["percent"] for p in data.get("plan", [])})  # the points sent replace theirs
-    rows = data["indicators"] if "indicators" in data else [
-        {n: getattr(i, n) for n in ("category", "subcategory", "name", "description", "target_value", "basis")}
-        for i in sheet.indicators.all()
-    ]
-    content["indicators"] = [IndicatorData(**{n: row.get(n, "") for n in ("category", "subcategory", "name", "description", "target_value", "basis")}) for row in rows]
-    return content
+ROW_FIELDS = ("category", "subcategory", "name", "description", "target_value", "basis")
+
+
+def _changes(sheet, data: dict) -> dict:
+    """The PATCHed parts only; the service merges them onto the content it reads under the row lock."""
+    changes = {name: data[name] for name in ("budget_total", "fiscal_funds", "other_funds", "purpose", "goal") if name in data}
+    if "plan" in data:
+        checkpoints = {cp.date: cp for cp in sheet.fiscal_year.checkpoints.all()}
+        unknown = [str(p["date"]) for p in data["plan"] if p["date"] not in checkpoints]
+        if unknown:
+            raise errors.invalid(f"{'、'.join(unknown)} 不是 {sheet.fiscal_year.year} 年的资金支出时间节点。")
+        changes["plan"] = {checkpoints[p["date"]]: p["percent"] for p in data["plan"]}  # the points sent replace theirs
+    if "indicators" in data:
+        changes["indicators"] = [IndicatorData(**{n: row.get(n, "") for n in ROW_FIELDS}) for row in data["indicators"]]
+    return changes
 
 
 def _move(request, pk, move, serializer_class=CommentSerializer, **extra):
     sheet = _sheet_for(request.user, pk)
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
-    move(sheet=sheet, user=request.user, **serializer.validated_data, **extra)
+    move(sheet=sheet, user=request.user, expected_version=_if_match(request, sheet, required=False), **serializer.validated_data, **extra)
     return _detail(sheet)
 
 
@@ -123,7 +141,10 @@ def sheet_reassign(request, pk):
     serializer = ReassignSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     to_user = get_user_model().objects.filter(username=serializer.validated_data["user"]).first()
-    services.task_reassign(sheet=sheet, user=request.user, to_user=to_user, comment=serializer.validated_data["comment"])
+    services.task_reassign(
+        sheet=sheet, user=request.user, to_user=to_user, comment=serializer.validated_data["comment"],
+        expected_version=_if_match(request, sheet, required=False),
+    )
     return _detail(sheet)
 
 

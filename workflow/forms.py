@@ -98,7 +98,10 @@ class ReassignForm(forms.Form):
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(label="Word 文件（.docx）", error_messages={"required": "请选择要导入的 .docx 文件。"})
+    file = forms.FileField(
+        label="Word 文件（.docx）", error_messages={"required": "请选择要导入的 .docx 文件。"},
+        widget=forms.FileInput(attrs={"accept": ".docx,application/vnd.openxmlformats-officedocument.wordprocessingml.document"}),
+    )
     year = forms.IntegerField(label="预算年度", min_value=2000, max_value=2100, initial=2024)
     section = forms.ModelChoiceField(label="导入到科室", queryset=None, empty_label="（不指定）")
 

@@ -1,27 +1,9 @@
-"""The approval process of a target sheet and its history."""
+"""The history of a target sheet (办理记录): every move, import and repair, with who did it."""
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from viewflow.workflow.models import Process
-
-from projects.models import Agency, Section, SheetState, TargetSheet
-
-
-class SheetProcess(Process):
-    """One approval run of a sheet: from its first submission until it is published.
-
-    ``section`` and ``agency`` are copied from the sheet so task queues filter on indexed keys.
-    """
-
-    sheet = models.ForeignKey(TargetSheet, verbose_name="绩效目标表", on_delete=models.CASCADE, related_name="processes")
-    section = models.ForeignKey(Section, verbose_name="科室", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    agency = models.ForeignKey(Agency, verbose_name="预算单位", on_delete=models.PROTECT, related_name="+")
-    decision = models.CharField("最近决定", max_length=20, blank=True)
-
-    class Meta:
-        verbose_name = "审批流程"
-        verbose_name_plural = "审批流程"
+from projects.models import SheetState, TargetSheet
 
 
 class Action(models.TextChoices):
@@ -32,17 +14,20 @@ class Action(models.TextChoices):
     REASSIGN = "reassign", "转办"
     NUDGE = "nudge", "催办"
     PUBLISH = "publish", "公开"
+    MOVE = "move", "移交科室"
+    IMPORT = "import", "导入 Word"
+    RESTORE = "restore", "恢复内容"
+    REPAIR = "repair", "系统校正"
 
 
 class SheetEvent(models.Model):
     """One thing that happened to a sheet: who did what, when, with which comment.
 
-    A submission also freezes the sheet's content in ``snapshot`` so reviewers
-    can see what changed between two submissions.
+    A submission freezes the sheet's content in ``snapshot`` so reviewers can see what changed
+    between two submissions; an import or a restore keeps there the content it replaced.
     """
 
     sheet = models.ForeignKey(TargetSheet, verbose_name="绩效目标表", on_delete=models.CASCADE, related_name="events")
-    process = models.ForeignKey(SheetProcess, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -53,7 +38,7 @@ class SheetEvent(models.Model):
     target_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="转办给", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    snapshot = models.JSONField("提交时内容", null=True, blank=True)
+    snapshot = models.JSONField("内容快照", null=True, blank=True, help_text="提交时的内容；导入、恢复时为被替换前的内容")
     created = models.DateTimeField("时间", auto_now_add=True, db_index=True)
 
     class Meta:
@@ -63,3 +48,31 @@ class SheetEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()} {self.sheet} @ {timezone.localtime(self.created):%Y-%m-%d %H:%M}"
+
+
+class PendingImport(models.Model):
+    """An uploaded Word document waiting for its uploader to confirm the previewed import (导入预览).
+
+    ``expected_versions`` holds the versions ({sheet id: version}) of the drafts the preview would update:
+    the import is confirmed only while none of them has changed since.
+    """
+
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="上传人", on_delete=models.CASCADE, related_name="pending_imports"
+    )
+    file_name = models.CharField("文件名", max_length=255)
+    content = models.BinaryField("文件内容")
+    year = models.PositiveSmallIntegerField("预算年度")
+    section = models.ForeignKey(
+        "projects.Section", verbose_name="导入到科室", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created = models.DateTimeField("上传时间", auto_now_add=True, db_index=True)
+    confirmed_at = models.DateTimeField("确认导入时间", null=True, blank=True)
+    expected_versions = models.JSONField("预览时各表版本", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "待确认的导入"
+        ordering = ["-created", "-id"]
+
+    def __str__(self):
+        return f"{self.file_name}（{self.year}年，{timezone.localtime(self.created):%Y-%m-%d %H:%M}）"

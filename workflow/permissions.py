@@ -1,4 +1,8 @@
-"""Who may see and do what with a sheet: one place for every page, download and API endpoint."""
+"""Who may see and do what with a sheet: one place for every page, download and API endpoint.
+
+Everything step-specific comes from the declaration in ``workflow.approval``;
+roles and their scopes from ``people.roles``.
+"""
 
 from __future__ import annotations
 
@@ -6,27 +10,23 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from projects.models import EDITABLE_STATES, SheetState, TargetSheet
-from workflow import roles
+from people import roles
+from people.roles import Role
+from projects.models import SheetState, TargetSheet
+from workflow import approval
+from workflow.approval import holds, scope_of  # noqa: F401 — part of this module's vocabulary
 
-FINANCE_VISIBLE_STATES = (SheetState.FINANCE_REVIEW, SheetState.PUBLISHED)
-
-# review state → (role that acts, whether its scope is the section rather than the agency)
-REVIEW_ROLES = {
-    SheetState.SECTION_REVIEW: roles.SECTION_HEAD,
-    SheetState.LEADER_REVIEW: roles.LEADER,
-    SheetState.FINANCE_REVIEW: roles.FINANCE_REVIEWER,
-}
-SECTION_ROLES = (roles.STAFF, roles.SECTION_HEAD)
+SECTION_ROLES = roles.SECTION_ROLES
 
 
-def scope_of(sheet: TargetSheet, role: str):
-    return sheet.section if role in SECTION_ROLES else sheet.agency
-
-
-def holds(user, role: str, sheet: TargetSheet) -> bool:
-    scope = scope_of(sheet, role)
-    return scope is not None and roles.has_role(user, role, scope)
+def _role_visibility(user, role: str) -> Q:
+    """Sheets ``user`` sees through ``role``: their scopes, in the states the declaration lets the role see."""
+    ids = roles.scope_ids(user, role)
+    if not ids:
+        return Q(pk__in=[])
+    key = "section_id__in" if roles.is_section_role(role) else "agency_id__in"
+    states = approval.visible_states(role)
+    return Q(**{key: ids}) if states is None else Q(**{key: ids}, state__in=states)
 
 
 def visible_sheets(user, queryset: QuerySet | None = None) -> QuerySet:
@@ -36,13 +36,9 @@ def visible_sheets(user, queryset: QuerySet | None = None) -> QuerySet:
         return queryset.none()
     if user.is_superuser:
         return queryset
-    sections = roles.scope_ids(user, roles.STAFF) | roles.scope_ids(user, roles.SECTION_HEAD)
-    visible = (
-        Q(state=SheetState.PUBLISHED)
-        | Q(section_id__in=sections)
-        | Q(agency_id__in=roles.scope_ids(user, roles.LEADER))
-        | Q(agency_id__in=roles.scope_ids(user, roles.FINANCE_REVIEWER), state__in=FINANCE_VISIBLE_STATES)
-    )
+    visible = Q(state=SheetState.PUBLISHED)
+    for role in (Role.STAFF, Role.SECTION_HEAD, Role.LEADER, Role.FINANCE_REVIEWER):
+        visible |= _role_visibility(user, role)
     return queryset.filter(visible)
 
 
@@ -59,48 +55,45 @@ def can_view(user, sheet: TargetSheet) -> bool:
         return False
     if user.is_superuser or sheet.is_published:
         return True
-    return (
-        holds(user, roles.STAFF, sheet)
-        or holds(user, roles.SECTION_HEAD, sheet)
-        or holds(user, roles.LEADER, sheet)
-        or (sheet.state in FINANCE_VISIBLE_STATES and holds(user, roles.FINANCE_REVIEWER, sheet))
-    )
+    for role in (Role.STAFF, Role.SECTION_HEAD, Role.LEADER, Role.FINANCE_REVIEWER):
+        states = approval.visible_states(role)
+        if (states is None or sheet.state in states) and holds(user, role, sheet):
+            return True
+    return False
 
 
 def can_edit(user, sheet: TargetSheet) -> bool:
-    return sheet.state in EDITABLE_STATES and holds(user, roles.STAFF, sheet)
+    return sheet.state in approval.DRAFTING_STATES and holds(user, approval.AUTHOR_ROLE, sheet)
 
 
 def review_role(sheet: TargetSheet) -> str | None:
-    return REVIEW_ROLES.get(sheet.state)
+    step = approval.step_for(sheet.state)
+    return step.role if step else None
 
 
-def can_review(user, sheet: TargetSheet, task=None) -> bool:
+def can_review(user, sheet: TargetSheet) -> bool:
     """May ``user`` approve or return the sheet at its current step (or reassign that step)?"""
-    role = review_role(sheet)
-    if role is None or not holds(user, role, sheet):
-        return False
-    return task is None or task.owner_id is None or task.owner_id == user.pk
+    return user.is_authenticated and approval.SheetApproval(sheet).may_review(user)
 
 
 def can_edit_goals(user, agency) -> bool:
-    return user.is_authenticated and (user.is_superuser or roles.has_role(user, roles.LEADER, agency))
+    return user.is_authenticated and (user.is_superuser or roles.has_role(user, Role.LEADER, agency))
 
 
 def can_download_package(user, agency) -> bool:
     """The agency's package (all its sheets) goes to its leader, its finance reviewers and admins."""
     return user.is_authenticated and (
-        user.is_superuser or roles.has_role(user, roles.LEADER, agency) or roles.has_role(user, roles.FINANCE_REVIEWER, agency)
+        user.is_superuser or roles.has_role(user, Role.LEADER, agency) or roles.has_role(user, Role.FINANCE_REVIEWER, agency)
     )
 
 
 def package_states(user, agency, *, published_only: bool):
-    """Which sheets of the agency's package ``user`` gets: all for its leader and admins, never drafts for finance."""
+    """Which sheets of the agency's package ``user`` gets: all for its leader and admins, what finance sees for finance."""
     if published_only:
         return [SheetState.PUBLISHED]
-    if user.is_superuser or roles.has_role(user, roles.LEADER, agency):
+    if user.is_superuser or roles.has_role(user, Role.LEADER, agency):
         return None
-    return list(FINANCE_VISIBLE_STATES)
+    return list(approval.visible_states(Role.FINANCE_REVIEWER) or SheetState.values)
 
 
 def can_view_goals(user, agency) -> bool:
@@ -109,5 +102,6 @@ def can_view_goals(user, agency) -> bool:
         return False
     if user.is_superuser or can_download_package(user, agency):
         return True
-    sections = roles.scope_ids(user, roles.STAFF) | roles.scope_ids(user, roles.SECTION_HEAD)
+    sections = roles.scope_ids(user, Role.STAFF) | roles.scope_ids(user, Role.SECTION_HEAD)
     return agency.sections.filter(pk__in=sections).exists()
+

@@ -3,43 +3,35 @@
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
-from viewflow.workflow.models import Task
 
+from people import roles
 from projects.models import EDITABLE_STATES, TargetSheet
 from projects.selectors import sheets_with_content
-from workflow import roles
-from workflow.flows import TargetSheetFlow
+from workflow import approval
 from workflow.models import SheetEvent
 from workflow.permissions import visible_sheets
-from workflow.services import OPEN_STATUSES
-
-REVIEW_STEP_ROLES = (
-    (TargetSheetFlow.section_review, roles.SECTION_HEAD, "section"),
-    (TargetSheetFlow.leader_review, roles.LEADER, "agency"),
-    (TargetSheetFlow.finance_review, roles.FINANCE_REVIEWER, "agency"),
-)
 
 
 def review_tasks(user) -> QuerySet:
-    """Open review tasks ``user`` may act on: by step, scoped on the process's indexed section/agency keys."""
+    """Sheets waiting at a step ``user`` may act on: by state and the indexed section/agency keys, oldest first."""
     if not user.is_authenticated:
-        return Task.objects.none()
+        return TargetSheet.objects.none()
     scope = Q(pk__in=[])
-    for step, role, key in REVIEW_STEP_ROLES:
-        ids = roles.scope_ids(user, role)
+    for step in approval.REVIEW_STEPS:
+        ids = roles.scope_ids(user, step.role)
         if ids:
-            scope |= Q(flow_task=step, **{f"process__sheetprocess__{key}_id__in": ids})
+            scope |= Q(state=step.state, **{f"{step.scope_field}_id__in": ids})
     return (
-        Task.objects.filter(scope, status__in=OPEN_STATUSES)
-        .filter(Q(owner__isnull=True) | Q(owner=user))
-        .select_related("process__sheetprocess__sheet__project", "owner")
-        .order_by("created")
+        TargetSheet.objects.filter(scope)
+        .filter(Q(assignee__isnull=True) | Q(assignee=user))
+        .select_related("project", "section", "agency", "assignee")
+        .order_by("state_since", "id")
     )
 
 
 def drafts_to_do(user) -> QuerySet:
     """Drafts and returned sheets of the sections where ``user`` is staff."""
-    sections = roles.scope_ids(user, roles.STAFF) if user.is_authenticated else set()
+    sections = roles.scope_ids(user, approval.AUTHOR_ROLE) if user.is_authenticated else set()
     return (
         TargetSheet.objects.filter(section_id__in=sections, state__in=EDITABLE_STATES)
         .select_related("project", "fiscal_year", "section")
@@ -68,4 +60,3 @@ def sheet_list(user, *, year=None, section=None, state=None) -> QuerySet:
 
 def sheet_history(sheet) -> QuerySet:
     return sheet.events.select_related("actor", "target_user").order_by("created", "id")
-

@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from people.roles import display_name
 from projects.models import TargetSheet
 from workflow.models import SheetEvent
 
@@ -27,12 +28,16 @@ class IndicatorSerializer(serializers.Serializer):
 
 class EventSerializer(serializers.ModelSerializer):
     actor = serializers.CharField(source="actor.username", default=None)
+    actor_name = serializers.SerializerMethodField()
     target_user = serializers.CharField(source="target_user.username", default=None)
     action_label = serializers.CharField(source="get_action_display")
 
     class Meta:
         model = SheetEvent
-        fields = ["id", "action", "action_label", "actor", "target_user", "from_state", "to_state", "comment", "created"]
+        fields = ["id", "action", "action_label", "actor", "actor_name", "target_user", "from_state", "to_state", "comment", "created"]
+
+    def get_actor_name(self, event) -> str:
+        return display_name(event.actor)
 
 
 class SheetListSerializer(serializers.ModelSerializer):
@@ -45,7 +50,7 @@ class SheetListSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = TargetSheet
-        fields = ["id", "project_code", "title", "year", "agency", "section", "state", "state_label", "budget_total"]
+        fields = ["id", "project_code", "title", "year", "agency", "section", "state", "state_label", "version", "budget_total"]
 
 
 class SheetDetailSerializer(SheetListSerializer):
@@ -72,9 +77,9 @@ class PlanInputSerializer(serializers.Serializer):
 
 
 class SheetPatchSerializer(serializers.Serializer):
-    budget_total = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
-    fiscal_funds = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
-    other_funds = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
+    budget_total = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal(0), required=False)
+    fiscal_funds = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal(0), required=False)
+    other_funds = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal(0), required=False)
     purpose = serializers.CharField(allow_blank=True, required=False)
     goal = serializers.CharField(allow_blank=True, required=False)
     plan = PlanInputSerializer(many=True, required=False)

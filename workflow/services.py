@@ -1,262 +1,216 @@
-"""The moves of a target sheet: submit, withdraw, approve, return for revision, reassign.
+"""The moves of a target sheet and the edits of a draft.
 
-Each one checks the actor's permission and the sheet's state, refuses an illegal
-move with a Chinese message, runs in one transaction under the sheet's row lock
-and viewflow's process lock, records a SheetEvent, and announces it
-(``workflow.signals.sheet_event_recorded``) inside that transaction.
-Browser views and the REST API both call these functions.
+Each move runs ``workflow.approval.SheetApproval`` in one transaction under the
+sheet's row lock: a move the state does not allow is refused with 409, one the
+person may not make with 403, a move based on a version someone else has since
+changed with 409 (``已由他人处理``). Content edits are refused when based on an older
+version (412). Browser views, the REST API and WeCom callbacks all call these.
 """
 
 from __future__ import annotations
 
-import functools
-
 from django.db import transaction
-from viewflow.workflow.status import STATUS
+from django.utils import timezone
+from viewflow.fsm import TransitionConditionsUnmet
 
-from projects.models import SheetState, TargetSheet
-from projects.selectors import sheets_with_content
-from workflow import permissions, roles
-from workflow.flows import TargetSheetFlow
-from workflow.models import Action, SheetEvent, SheetProcess
-from workflow.signals import sheet_event_recorded
+from core import errors
+from people import roles
+from people.roles import display_name
+from projects.docx.data import IndicatorData
+from projects.models import TargetSheet
+from projects.services import sheet_content_replace
+from workflow import approval, permissions
+from workflow.approval import SheetApproval
+from workflow.models import SheetEvent
 
-OPEN_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
-STEP_OF_STATE = {
-    SheetState.SECTION_REVIEW: "section_review",
-    SheetState.LEADER_REVIEW: "leader_review",
-    SheetState.FINANCE_REVIEW: "finance_review",
-    SheetState.DRAFT: "revise",
-    SheetState.RETURNED: "revise",
-}
-NEXT_STATE = {
-    SheetState.SECTION_REVIEW: SheetState.LEADER_REVIEW,
-    SheetState.LEADER_REVIEW: SheetState.FINANCE_REVIEW,
-    SheetState.FINANCE_REVIEW: SheetState.PUBLISHED,
-}
+VERBS = {"submit": "提交", "withdraw": "撤回", "approve": "通过", "return_for_revision": "退回", "reassign": "转办"}
 
 
-class WorkflowError(Exception):
-    """A refused move; ``status`` is the HTTP status an API answers with."""
-
-    status = 400
-
-    def __init__(self, message: str):
-        self.message = message
-        super().__init__(message)
+def _changed_by(sheet: TargetSheet) -> str:
+    who = display_name(sheet.updated_by) if sheet.updated_by_id else "他人"
+    return f"{who}于 {timezone.localtime(sheet.updated):%Y-%m-%d %H:%M}"
 
 
-class NotAllowed(WorkflowError):
-    status = 403
-
-
-class IllegalMove(WorkflowError):
-    status = 409
-
-
-class Invalid(WorkflowError):
-    status = 400
-
-
-def _lock(sheet: TargetSheet) -> TargetSheet:
-    """Re-read the sheet under a row lock: concurrent moves on one sheet run one after the other.
-
-    ``sheet`` is what the actor saw; if someone else moved it meanwhile, the move is refused."""
-    locked = sheets_with_content(TargetSheet.objects.select_for_update(of=("self",))).get(pk=sheet.pk)
-    if locked.state != sheet.state:
-        raise IllegalMove(f"这张表已由他人处理，当前状态为“{locked.get_state_display()}”，请刷新页面后再操作。")
-    return locked
-
-
-def move(function):
-    """A move on one sheet: atomic, under the sheet's lock, and the caller's sheet shows the new state afterwards."""
-
-    @functools.wraps(function)
-    @transaction.atomic
-    def run(*, sheet: TargetSheet, **kwargs):
-        locked = _lock(sheet)
-        result = function(sheet=locked, **kwargs)
-        sheet.state = locked.state
-        return result
-
-    return run
-
-
-def current_process(sheet: TargetSheet) -> SheetProcess | None:
-    return SheetProcess.objects.filter(sheet=sheet, finished__isnull=True).order_by("-created").first()
-
-
-def open_task(sheet: TargetSheet):
-    """The open viewflow task of the sheet's current step, if any."""
-    process = current_process(sheet)
-    step = STEP_OF_STATE.get(sheet.state)
-    if process is None or step is None:
-        return None
+def sheet_lock(pk: int) -> TargetSheet:
+    """The sheet under a row lock: writes on one sheet run one after another."""
     return (
-        process.task_set.filter(flow_task=getattr(TargetSheetFlow, step), status__in=OPEN_STATUSES)
-        .select_related("owner")
-        .order_by("-created")
-        .first()
+        TargetSheet.objects.select_for_update(of=("self",))
+        .select_related("project", "agency", "section", "fiscal_year", "assignee", "updated_by")
+        .get(pk=pk)
     )
 
 
-def _record(sheet, *, process, actor, action, from_state, comment="", target_user=None, snapshot=None) -> SheetEvent:
-    event = SheetEvent.objects.create(
-        sheet=sheet,
-        process=process,
-        actor=actor,
-        action=action,
-        from_state=from_state,
-        to_state=sheet.state,
-        comment=comment,
-        target_user=target_user,
-        snapshot=snapshot,
+def _refresh_caller(sheet: TargetSheet, locked: TargetSheet) -> None:
+    for name in ("state", "state_since", "assignee_id", "version", "updated_by_id", "updated", "section_id", "agency_id"):
+        setattr(sheet, name, getattr(locked, name))
+    for cached in ("assignee", "updated_by"):
+        sheet._state.fields_cache.pop(cached, None)
+
+
+def _perform(name: str, *, sheet: TargetSheet, user, expected_version: int | None = None, **kwargs) -> SheetEvent:
+    with transaction.atomic():
+        locked = sheet_lock(sheet.pk)
+        seen_version = expected_version if expected_version is not None else None
+        if seen_version is not None and locked.version != seen_version:
+            raise errors.conflict(
+                f"这张表已由{_changed_by(locked)}处理或修改，当前状态为“{locked.get_state_display()}”，请刷新页面后再操作。"
+            )
+        if seen_version is None and locked.state != sheet.state:
+            raise errors.conflict(f"这张表已由他人处理，当前状态为“{locked.get_state_display()}”，请刷新页面后再操作。")
+        machine = SheetApproval(locked)
+        transition = getattr(machine, name)
+        if not transition.can_proceed(check_conditions=False):
+            raise _illegal(name, locked, user)
+        if not transition.has_perm(user):
+            raise _refusal(name, locked, user)
+        try:
+            transition(user=user, **kwargs)
+        except TransitionConditionsUnmet as exc:
+            raise errors.invalid(exc.unmet_message or "条件不满足，不能办理。") from exc
+    _refresh_caller(sheet, locked)
+    return machine.event
+
+
+def _illegal(name: str, sheet: TargetSheet, user) -> errors.AppError:
+    verb = VERBS.get(name, "办理")
+    if name == "withdraw":
+        if sheet.state == approval.SheetState.DRAFT or sheet.state == approval.SheetState.RETURNED:
+            return errors.conflict("这张表尚未提交。")
+        return errors.conflict("科室负责人已处理，不能再撤回。")
+    if name == "submit":
+        return errors.conflict(f"这张表处于“{sheet.get_state_display()}”状态，不能{verb}。")
+    return errors.conflict(f"这张表处于“{sheet.get_state_display()}”状态，没有待审核的步骤（可能已由他人处理）。")
+
+
+def _refusal(name: str, sheet: TargetSheet, user) -> errors.AppError:
+    """Why ``user`` may not make this move: 403, or 409 when it is the step they held that someone else already handled."""
+    if name in ("submit",):
+        return errors.forbidden("只有本科室经办人可以提交这张绩效目标表。")
+    if name == "withdraw":
+        if sheet.assignee_id is not None and approval.holds(user, approval.AUTHOR_ROLE, sheet):
+            return errors.conflict("科室负责人已处理（已转办），不能再撤回。")
+        return errors.forbidden("只有提交人可以撤回。")
+    step = approval.step_for(sheet.state)
+    if step is not None and approval.holds(user, step.role, sheet) and sheet.assignee_id not in (None, user.pk):
+        return errors.forbidden(f"此任务已转办给 {display_name(sheet.assignee)}。")
+    earlier = approval.REVIEW_STEPS[: approval.REVIEW_STEPS.index(step)] if step is not None else ()
+    if any(approval.holds(user, other.role, sheet) for other in earlier):
+        # a reviewer of an earlier step: the step they came for has been handled meanwhile
+        return errors.conflict(f"这张表已由他人处理，当前状态为“{sheet.get_state_display()}”，请刷新页面后再操作。")
+    return errors.forbidden("您无权审核这一步。")
+
+
+# ---------------------------------------------------------------- the moves
+
+
+def sheet_submit(*, sheet: TargetSheet, user, comment: str = "", expected_version: int | None = None) -> SheetEvent:
+    return _perform("submit", sheet=sheet, user=user, comment=comment, expected_version=expected_version)
+
+
+def sheet_withdraw(*, sheet: TargetSheet, user, comment: str = "", expected_version: int | None = None) -> SheetEvent:
+    return _perform("withdraw", sheet=sheet, user=user, comment=comment, expected_version=expected_version)
+
+
+def sheet_approve(*, sheet: TargetSheet, user, comment: str = "", expected_version: int | None = None) -> SheetEvent:
+    return _perform("approve", sheet=sheet, user=user, comment=comment, expected_version=expected_version)
+
+
+def sheet_return(*, sheet: TargetSheet, user, comment: str, expected_version: int | None = None) -> SheetEvent:
+    if not (comment or "").strip():
+        raise errors.invalid("退回修改必须填写意见。")
+    return _perform("return_for_revision", sheet=sheet, user=user, comment=comment, expected_version=expected_version)
+
+
+def task_reassign(*, sheet: TargetSheet, user, to_user, comment: str, expected_version: int | None = None) -> SheetEvent:
+    if not (comment or "").strip():
+        raise errors.invalid("转办必须填写原因。")
+    return _perform("reassign", sheet=sheet, user=user, to_user=to_user, comment=comment, expected_version=expected_version)
+
+
+def withdraw_refusal(sheet: TargetSheet, user) -> errors.AppError | None:
+    """Why ``user`` may not withdraw the sheet now, or None (for showing the 撤回 button)."""
+    machine = SheetApproval(sheet)
+    if not machine.withdraw.can_proceed(check_conditions=False):
+        return _illegal("withdraw", sheet, user)
+    if not machine.withdraw.has_perm(user):
+        return _refusal("withdraw", sheet, user)
+    return None
+
+
+def reassign_candidates(sheet: TargetSheet, user) -> list:
+    """Users who hold the current step's role on the same scope, other than ``user``."""
+    step = approval.step_for(sheet.state)
+    if step is None:
+        return []
+    return [u for u in approval.holders(step.role, sheet) if u.pk != user.pk]
+
+
+@transaction.atomic
+def assignments_release(*, user, role: str, scope, by=None) -> int:
+    """``user`` no longer holds ``role`` on ``scope``: the steps reassigned to them there go back to the step's holders."""
+    steps = [s for s in approval.REVIEW_STEPS if s.role == role]
+    if not steps:
+        return 0
+    key = "section" if roles.is_section_role(role) else "agency"
+    pks = list(
+        TargetSheet.objects.filter(assignee=user, state__in=[s.state for s in steps], **{f"{key}_id": scope.pk})
+        .values_list("pk", flat=True)
     )
-    sheet_event_recorded.send(sender=SheetEvent, event=event)
-    return event
+    for pk in pks:
+        locked = sheet_lock(pk)
+        SheetApproval(locked).release(
+            user=by, comment=f"{display_name(user)}不再担任“{roles.ROLE_LABELS[role]}”，此步骤退回给其他{roles.ROLE_LABELS[role]}办理。"
+        )
+    return len(pks)
 
 
-def _complete(task, *, user, decision: str) -> None:
-    """Assign the open task to ``user`` if needed and complete it with ``decision`` (routes the If gates)."""
-    process = task.process.coerced
-    process.decision = decision
-    process.save(update_fields=["decision"])
-    with task.activation() as activation:
-        if activation.task.status == STATUS.NEW:
-            activation.assign(user)
-        if activation.task.status == STATUS.ASSIGNED:
-            activation.start(None)
-        activation.execute()
+@transaction.atomic
+def sheets_rescope(*, sheets, old_section_name: str, new_section_name: str, by=None) -> None:
+    """Record a section move in each sheet's history; a step scoped on the old section forgets its assignee there."""
+    for sheet in sheets:
+        locked = sheet_lock(sheet.pk)
+        SheetApproval(locked).move(user=by, comment=f"由“{old_section_name}”移交“{new_section_name}”。")
 
 
-def _set_state(sheet: TargetSheet, state: str) -> str:
-    previous = sheet.state
-    sheet.state = state
-    sheet.save(update_fields=["state", "updated"])
-    return previous
+# ---------------------------------------------------------------- edits of a draft
+
+CONTENT_FIELDS = ("budget_total", "fiscal_funds", "other_funds", "purpose", "goal")
 
 
 def ensure_editable(user, sheet: TargetSheet, *, verb: str = "修改") -> None:
     """Refuse unless ``user`` is staff of the sheet's section and the sheet is a draft or returned."""
     if not permissions.can_edit(user, sheet):
         if sheet.is_editable:
-            raise NotAllowed(f"只有本科室经办人可以{verb}这张绩效目标表。")
-        raise IllegalMove(f"这张表处于“{sheet.get_state_display()}”状态，不能{verb}。")
+            raise errors.forbidden(f"只有本科室经办人可以{verb}这张绩效目标表。")
+        raise errors.conflict(f"这张表处于“{sheet.get_state_display()}”状态，不能{verb}。")
 
 
-@move
-def sheet_submit(*, sheet: TargetSheet, user, comment: str = "") -> SheetEvent:
-    ensure_editable(user, sheet, verb="提交")
-    errors = [f for f in sheet.findings() if f.is_error]
-    if errors:
-        raise Invalid("体检发现错误，请先修改：" + "；".join(f.message for f in errors))
-    task = open_task(sheet)
-    if task is None:
-        process = TargetSheetFlow.start.run(sheet=sheet)
+@transaction.atomic
+def sheet_edit(*, sheet: TargetSheet, user, expected_version: int, **changes) -> TargetSheet:
+    """Save edits of a draft or returned sheet made on ``expected_version``; a stale version is refused (412).
+
+    ``changes``: any of the money fields, ``purpose``, ``goal``, ``plan`` ({Checkpoint: percent}, merged onto the
+    saved plan) and ``indicators`` (the whole table). What is not given stays as saved — read under the lock.
+    """
+    locked = sheet_lock(sheet.pk)
+    ensure_editable(user, locked)
+    if expected_version != locked.version:
+        raise errors.stale(
+            f"这张表已由{_changed_by(locked)}修改（当前版本 {locked.version}，您编辑的是版本 {expected_version}），"
+            "您的修改未保存。请刷新页面，在最新内容上重新修改。"
+        )
+    content = {name: changes.get(name, getattr(locked, name)) for name in CONTENT_FIELDS}
+    plan = {p.checkpoint: p.cumulative_percent for p in locked.plan.select_related("checkpoint")}
+    plan.update(changes.get("plan") or {})
+    if "indicators" in changes:
+        indicators = changes["indicators"]
     else:
-        process = task.process.coerced
-        _complete(task, user=user, decision="submit")
-    previous = _set_state(sheet, SheetState.SECTION_REVIEW)
-    return _record(
-        sheet, process=process, actor=user, action=Action.SUBMIT, from_state=previous,
-        comment=comment, snapshot=sheet.snapshot(),
-    )
-
-
-def withdraw_refusal(sheet: TargetSheet, user, task) -> WorkflowError | None:
-    """Why ``user`` may not withdraw the sheet (``task``: its open step), or None: only its submitter, until the head acts."""
-    if sheet.state != SheetState.SECTION_REVIEW:
-        return IllegalMove("科室负责人已处理，不能再撤回。" if sheet.state != SheetState.DRAFT else "这张表尚未提交。")
-    last_submit = sheet.events.filter(action=Action.SUBMIT).order_by("-created", "-id").first()
-    if last_submit is None or last_submit.actor_id != user.pk or not permissions.holds(user, roles.STAFF, sheet):
-        return NotAllowed("只有提交人可以撤回。")
-    if task is None or task.owner_id is not None:
-        return IllegalMove("科室负责人已处理（已转办），不能再撤回。")
-    return None
-
-
-@move
-def sheet_withdraw(*, sheet: TargetSheet, user, comment: str = "") -> SheetEvent:
-    task = open_task(sheet)
-    refusal = withdraw_refusal(sheet, user, task)
-    if refusal is not None:
-        raise refusal
-    _complete(task, user=user, decision="withdraw")
-    previous = _set_state(sheet, SheetState.DRAFT)
-    return _record(sheet, process=task.process.coerced, actor=user, action=Action.WITHDRAW, from_state=previous, comment=comment)
-
-
-def _reviewable(sheet: TargetSheet, user):
-    """The open review task ``user`` may act on, or the reason why not."""
-    if permissions.review_role(sheet) is None:
-        raise IllegalMove(f"这张表处于“{sheet.get_state_display()}”状态，没有待审核的步骤（可能已由他人处理）。")
-    task = open_task(sheet)
-    if not permissions.can_review(user, sheet, task):
-        if task is not None and task.owner_id and task.owner_id != user.pk and permissions.can_review(user, sheet):
-            raise NotAllowed(f"此任务已转办给 {task.owner.get_full_name() or task.owner.username}。")
-        raise NotAllowed("您无权审核这一步。")
-    return task
-
-
-@move
-def sheet_approve(*, sheet: TargetSheet, user, comment: str = "") -> SheetEvent:
-    task = _reviewable(sheet, user)
-    _complete(task, user=user, decision="approve")
-    new_state = NEXT_STATE[sheet.state]
-    previous = _set_state(sheet, new_state)
-    action = Action.PUBLISH if new_state == SheetState.PUBLISHED else Action.APPROVE
-    return _record(sheet, process=task.process.coerced, actor=user, action=action, from_state=previous, comment=comment)
-
-
-@move
-def sheet_return(*, sheet: TargetSheet, user, comment: str) -> SheetEvent:
-    if not (comment or "").strip():
-        raise Invalid("退回修改必须填写意见。")
-    task = _reviewable(sheet, user)
-    _complete(task, user=user, decision="return")
-    previous = _set_state(sheet, SheetState.RETURNED)
-    return _record(
-        sheet, process=task.process.coerced, actor=user, action=Action.RETURN, from_state=previous, comment=comment.strip()
-    )
-
-
-@move
-def task_reassign(*, sheet: TargetSheet, user, to_user, comment: str) -> SheetEvent:
-    if not (comment or "").strip():
-        raise Invalid("转办必须填写原因。")
-    task = _reviewable(sheet, user)
-    role = permissions.review_role(sheet)
-    if to_user is None or not to_user.is_active or not permissions.holds(to_user, role, sheet):
-        raise Invalid(f"只能转办给同一范围内的其他{roles.ROLE_LABELS[role]}。")
-    if to_user.pk == user.pk:
-        raise Invalid("不能转办给自己。")
-    with task.activation() as activation:
-        if activation.task.status == STATUS.NEW:
-            activation.assign(to_user)
-        else:
-            activation.reassign(to_user)
-    return _record(
-        sheet, process=task.process.coerced, actor=user, action=Action.REASSIGN, from_state=sheet.state,
-        comment=comment.strip(), target_user=to_user,
-    )
-
-
-def reassign_candidates(sheet: TargetSheet, user):
-    """Users who hold the current step's role on the same scope, other than ``user``."""
-    role = permissions.review_role(sheet)
-    if role is None:
-        return []
-    return [u for u in roles.users_with_role(role, permissions.scope_of(sheet, role)) if u.pk != user.pk]
-
-
-
-@move
-def sheet_edit(*, sheet: TargetSheet, user, budget_total, fiscal_funds, other_funds, purpose, goal, plan, indicators) -> TargetSheet:
-    """Save a draft or returned sheet edited by its section's staff (the content is replaced as a whole)."""
-    from projects.services import sheet_content_replace
-
-    ensure_editable(user, sheet)
-    return sheet_content_replace(
-        sheet=sheet, budget_total=budget_total, fiscal_funds=fiscal_funds, other_funds=other_funds,
-        purpose=purpose, goal=goal, plan=plan, indicators=indicators,
-    )
+        indicators = [
+            IndicatorData(i.category, i.subcategory, i.name, i.description, i.target_value, i.basis)
+            for i in locked.indicators.order_by("order", "id")
+        ]
+    sheet_content_replace(sheet=locked, plan=plan, indicators=indicators, user=user, **content)
+    _refresh_caller(sheet, locked)
+    for name in CONTENT_FIELDS:
+        setattr(sheet, name, getattr(locked, name))
+    return locked

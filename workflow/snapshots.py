@@ -104,8 +104,8 @@ def submission_diffs(events) -> dict[int, SnapshotDiff]:
     diffs = {}
     previous = None
     for event in events:
-        if event.snapshot is None:
-            continue
+        if event.action != "submit" or event.snapshot is None:
+            continue  # imports and restores keep the content they replaced, not a submission
         if previous is not None:
             diffs[event.pk] = diff_snapshots(previous, event.snapshot)
         previous = event.snapshot

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workflow import views
+from workflow import import_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -17,7 +17,11 @@ urlpatterns = [
     path("sheets/<int:pk>/reassign/", views.sheet_reassign, name="sheet_reassign"),
     path("sheets/<int:pk>/export.docx", views.sheet_download, name="sheet_download"),
     path("agencies/<str:code>/<int:year>/package.docx", views.package_download, name="package_download"),
-    path("import/", views.import_upload, name="import_upload"),
+    path("sheets/<int:pk>/restore/<int:event_id>/", import_views.sheet_restore, name="sheet_restore"),
+    path("import/", import_views.import_upload, name="import_upload"),
+    path("import/<int:pk>/", import_views.import_preview, name="import_preview"),
+    path("import/<int:pk>/confirm/", import_views.import_confirm, name="import_confirm"),
+    path("import/<int:pk>/cancel/", import_views.import_cancel, name="import_cancel"),
     path("goals/", views.goals_list, name="goals_list"),
     path("goals/<str:code>/<int:year>/", views.goals_edit, name="goals_edit"),
 ]

@@ -8,15 +8,16 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from projects import downloads, exporting, spending
-from projects.docx.data import DocxReadError
-from projects.docx.reader import read_document
+from core.errors import AppError
+from people import roles
+from people.roles import display_name
+from projects import downloads, exporting
 from projects.models import Agency, DepartmentGoals, FiscalYear, Section, SheetState, TargetSheet
 from projects.rules import check_sheet
 from projects.selectors import sheets_with_content
-from projects.services import ImportRefused, document_import, goals_set
+from projects.services import goals_set
 from projects.docx.data import DepartmentGoalsData
-from workflow import forms, permissions, roles, selectors, services
+from workflow import approval, forms, permissions, selectors, services
 from workflow.snapshots import submission_diffs
 
 
@@ -87,7 +88,7 @@ def _package_agencies(user):
     """Agencies whose package ``user`` may download: their leader, finance reviewer or an admin."""
     if user.is_superuser:
         return Agency.objects.all()
-    ids = roles.scope_ids(user, roles.LEADER) | roles.scope_ids(user, roles.FINANCE_REVIEWER)
+    ids = roles.scope_ids(user, roles.Role.LEADER) | roles.scope_ids(user, roles.Role.FINANCE_REVIEWER)
     return Agency.objects.filter(pk__in=ids)
 
 
@@ -95,9 +96,8 @@ def _package_agencies(user):
 def sheet_detail(request, pk):
     sheet = _sheet_for(request.user, pk)
     findings = check_sheet(sheet)
-    task = services.open_task(sheet)
     history = list(selectors.sheet_history(sheet))
-    can_review = permissions.can_review(request.user, sheet, task)
+    can_review = permissions.can_review(request.user, sheet)
     last_return = next((e for e in reversed(history) if e.action == "return"), None)
     context = {
         "sheet": sheet,
@@ -107,26 +107,39 @@ def sheet_detail(request, pk):
         "errors": [f for f in findings if f.is_error],
         "history": history,
         "diffs": submission_diffs(history),
-        "task": task,
+        "stepbar": _stepbar(sheet, history),
         "can_edit": permissions.can_edit(request.user, sheet),
         "can_review": can_review,
-        "can_withdraw": services.withdraw_refusal(sheet, request.user, task) is None,
+        "approve_publishes": can_review and approval.next_state(sheet.state) == approval.DONE,
+        "can_withdraw": services.withdraw_refusal(sheet, request.user) is None,
         "return_comment": last_return if sheet.state == SheetState.RETURNED else None,
         "return_form": forms.ReturnForm(),
         "comment_form": forms.CommentForm(),
         "reassign_form": forms.ReassignForm(candidates=services.reassign_candidates(sheet, request.user)) if can_review else None,
-        **_spending_context(request.user, sheet),
         "nav": "sheets",
     }
     return render(request, "workflow/sheet_detail.html", context)
 
 
-def _spending_context(user, sheet) -> dict:
-    """Plan against actual for a published sheet, as the chart on its page."""
-    if not (sheet.is_published and spending.can_view(user, sheet)):
-        return {}
-    points = spending.sheet_spending(sheet=sheet)
-    return {"spend_points": points, "chart": spending.chart(points)}
+def _stepbar(sheet, history) -> list[dict]:
+    """草稿 → each review step → 已公开: done, current (with who holds it and since when) or to come."""
+    current = SheetState.DRAFT if sheet.is_editable else sheet.state
+    position = approval.ORDER.index(current)
+    bar = []
+    for index, state in enumerate(approval.ORDER):
+        step = {"label": approval.state_label(state), "status": "done" if index < position else "current" if index == position else "todo"}
+        if index == position:
+            step["since"] = sheet.state_since
+            if sheet.assignee_id:
+                step["holder"] = display_name(sheet.assignee)
+            elif approval.step_for(state):
+                step["holder"] = roles.ROLE_LABELS[approval.step_for(state).role]
+            else:
+                step["holder"] = "经办人" if sheet.is_editable else "已完成"
+        bar.append(step)
+    if sheet.state == SheetState.RETURNED:
+        bar[0]["label"] = "退回修改"
+    return bar
 
 
 def _findings_by_row(findings) -> dict:
@@ -144,20 +157,24 @@ def sheet_edit(request, pk):
         messages.error(request, "这张表当前不能由您修改。")
         return redirect("sheet_detail", pk=sheet.pk)
     editor = _editor_forms(sheet, request.POST if request.method == "POST" else None)
-    if request.method == "POST" and all(f.is_valid() for f in editor.values()):
+    version = _int_or_none(request.POST.get("version")) if request.method == "POST" else sheet.version
+    stale_error = None
+    if request.method == "POST" and all([f.is_valid() for f in editor.values()]):
         try:
-            services.sheet_edit(
-                sheet=sheet, user=request.user, **_edited_content(editor),
-            )
-        except services.WorkflowError as error:
-            messages.error(request, error.message)
+            services.sheet_edit(sheet=sheet, user=request.user, expected_version=version, **_edited_content(editor))
+        except AppError as error:
+            if error.status != 412:
+                messages.error(request, error.message)
+                return redirect("sheet_detail", pk=sheet.pk)
+            stale_error = error.message  # keep the user's input on the page, next to what changed
+        else:
+            messages.success(request, "已保存。")
+            if "submit" in request.POST:
+                return _run(request, sheet, services.sheet_submit, "已提交科室审核。", expected_version=sheet.version)
             return redirect("sheet_detail", pk=sheet.pk)
-        messages.success(request, "已保存。")
-        if "submit" in request.POST:
-            return _run(request, sheet, services.sheet_submit, "已提交科室审核。")
-        return redirect("sheet_detail", pk=sheet.pk)
     findings = check_sheet(forms.content_from_forms(editor["sheet_form"], editor["plan"], editor["rows"])) if request.method == "POST" else check_sheet(sheet)
-    return render(request, "workflow/sheet_edit.html", {"sheet": sheet, **editor, "findings": findings, "nav": "sheets"})
+    context = {"sheet": sheet, **editor, "findings": findings, "version": version, "stale_error": stale_error, "nav": "sheets"}
+    return render(request, "workflow/sheet_edit.html", context)
 
 
 def _editor_forms(sheet, data):
@@ -199,10 +216,13 @@ def sheet_check(request, pk):
     return JsonResponse({"findings": [f.as_dict() | {"severity_label": f.severity_label} for f in findings]})
 
 
-def _run(request, sheet, move, success: str, **kwargs):
+def _run(request, sheet, move, success: str, *, expected_version=None, **kwargs):
+    """Make the move on the version the page showed (its hidden ``version`` field) unless told which."""
+    if expected_version is None:
+        expected_version = _int_or_none(request.POST.get("version"))
     try:
-        move(sheet=sheet, user=request.user, **kwargs)
-    except services.WorkflowError as error:
+        move(sheet=sheet, user=request.user, expected_version=expected_version, **kwargs)
+    except AppError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, success)
@@ -230,7 +250,8 @@ def sheet_withdraw(request, pk):
 @require_POST
 def sheet_approve(request, pk):
     sheet = _sheet_for(request.user, pk)
-    success = "已通过，绩效目标表已公开。" if sheet.state == SheetState.FINANCE_REVIEW else "已通过，转下一步审核。"
+    publishes = approval.step_for(sheet.state) is not None and approval.next_state(sheet.state) == approval.DONE
+    success = "已通过，绩效目标表已公开。" if publishes else "已通过，转下一步审核。"
     return _run(request, sheet, services.sheet_approve, success, comment=request.POST.get("comment", ""))
 
 
@@ -254,7 +275,7 @@ def sheet_reassign(request, pk):
         messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
         return redirect("sheet_detail", pk=sheet.pk)
     return _run(
-        request, sheet, services.task_reassign, f"已转办给 {form.cleaned_data['user'].username}。",
+        request, sheet, services.task_reassign, f"已转办给{display_name(form.cleaned_data['user'])}。",
         to_user=form.cleaned_data["user"], comment=form.cleaned_data["comment"],
     )
 
@@ -274,28 +295,6 @@ def package_download(request, code, year):
         lambda target: exporting.export_package(agency=agency, year=year, target=target, states=states),
         f"{agency.code}{agency.name}{year}年预算绩效目标.docx",
     )
-
-
-@login_required
-def import_upload(request):
-    sections = Section.objects.filter(pk__in=roles.scope_ids(request.user, roles.STAFF)).select_related("agency")
-    if not (sections.exists() or request.user.is_superuser):
-        messages.error(request, "只有经办人或管理员可以导入 Word 文件。")
-        return redirect("inbox")
-    form = forms.UploadForm(request.POST or None, request.FILES or None, sections=sections, required=not request.user.is_superuser)
-    result = error = None
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        section = form.cleaned_data.get("section")
-        try:
-            data = read_document(upload, filename=upload.name)
-            result = document_import(
-                data=data, year=form.cleaned_data["year"], section=section, user=request.user,
-                restrict_to_section=not request.user.is_superuser,
-            )
-        except (DocxReadError, ImportRefused) as exc:
-            error = f"导入失败，未做任何修改。{exc}"
-    return render(request, "workflow/import.html", {"form": form, "result": result, "error": error, "nav": "import"})
 
 
 @login_required

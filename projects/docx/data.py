@@ -10,17 +10,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from core.errors import AppError
 
-class DocxReadError(Exception):
-    """A document that cannot be read. ``str(error)`` is a Chinese message
-    naming the file, and where known the table number and the field."""
+
+class DocxReadError(AppError):
+    """A document that cannot be read (the application's one error type, status 400). ``str(error)`` is a
+    Chinese message naming the file, and where known the table number and the field."""
 
     def __init__(self, message: str, *, filename: str = "", table: int | None = None, field: str = ""):
         self.reason = message
         self.filename = filename
         self.table = table
         self.field = field
-        super().__init__(self._compose())
+        super().__init__(self._compose(), status=400, code="unreadable_document")
 
     def _compose(self) -> str:
         where = []

@@ -50,7 +50,12 @@ def review(page, live_server, shot, step, username, *, before, after, button="�
     panel = page.get_by_test_id("review-panel")
     expect(panel.get_by_test_id("approve")).to_have_text(button)
     shot(page, f"{step}-{username}-review")
+    asked = []
+    if button == "通过并公开":  # publishing asks first; the test answers 确定
+        page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     act(page, panel.get_by_test_id("approve"))
+    if button == "通过并公开":
+        assert asked == ["通过后这张表将立即公开，确定吗？"]
     expect(page.locator(".messages")).to_contain_text(message)
     expect(state(page)).to_have_text(after)
     expect(page.get_by_test_id("review-panel")).to_have_count(0)
@@ -139,7 +144,7 @@ def test_staff_to_published_with_one_return(page, live_server, shot):
     comment = page.get_by_test_id("return-comment")
     expect(comment).to_contain_text("退回修改意见")
     expect(comment).to_contain_text("成本指标请细化")
-    expect(comment).to_contain_text("财政局审核人")
+    expect(comment).to_contain_text("陈明")  # the finance reviewer, by name
     assert comment.bounding_box()["y"] < page.get_by_test_id("sheet-table").bounding_box()["y"]
     assert comment.bounding_box()["y"] < page.viewport_size["height"], "the return comment is not visible without scrolling"
     shot(page, "08-staff-returned")
@@ -169,10 +174,10 @@ def test_staff_to_published_with_one_return(page, live_server, shot):
     expect(page.get_by_role("link", name="编辑", exact=True)).to_have_count(0)
     events = page.get_by_test_id("history").locator("li.event")
     expect(events.locator("strong")).to_have_text(["提交", "通过", "通过", "退回修改", "提交", "通过", "通过", "公开"])
-    expect(events.nth(0)).to_contain_text("staff_ggzy")
-    expect(events.nth(1)).to_contain_text("head_ggzy")
-    expect(events.nth(2)).to_contain_text("leader")
-    expect(events.nth(3)).to_contain_text("finance")
+    expect(events.nth(0)).to_contain_text("王芳")
+    expect(events.nth(1)).to_contain_text("李强")
+    expect(events.nth(2)).to_contain_text("张建国")
+    expect(events.nth(3)).to_contain_text("陈明")
     expect(events.nth(3).locator("blockquote")).to_have_text("成本指标请细化")
     expect(events.nth(7)).to_contain_text("财政审核 → 已公开")
     diffs = page.get_by_test_id("diff")

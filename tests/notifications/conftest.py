@@ -34,7 +34,9 @@ from config.celery import app as celery_app
 from notifications.models import Preference
 from projects.models import Agency, FiscalYear, Indicator, Project, SpendPlan, TargetSheet
 from tests.fakes.wecom_server import FakeWeComServer, _Handler, _Server
-from workflow import roles, services
+from people import roles
+from people.services import role_grant
+from workflow import services
 
 TEST_BROKER_URL = os.environ.get("TARGETFLOW_TEST_BROKER_URL", "redis://127.0.0.1:6379/2")
 TEST_REDIS_URL = os.environ.get("TARGETFLOW_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -297,14 +299,14 @@ def org(db) -> Org:
         outsider=make_user("outsider", first_name="吴经办"),
         outsider_leader=make_user("outsider_leader", first_name="郑局长"),
     )
-    roles.role_grant(user=people.owner, role=roles.STAFF, scope=office)
-    roles.role_grant(user=people.head, role=roles.SECTION_HEAD, scope=office)
-    roles.role_grant(user=people.leader, role=roles.LEADER, scope=agency)
-    roles.role_grant(user=people.finance, role=roles.FINANCE_REVIEWER, scope=agency)
-    roles.role_grant(user=people.colleague, role=roles.STAFF, scope=business)
-    roles.role_grant(user=people.colleague_head, role=roles.SECTION_HEAD, scope=business)
-    roles.role_grant(user=people.outsider, role=roles.STAFF, scope=other_section)
-    roles.role_grant(user=people.outsider_leader, role=roles.LEADER, scope=other_agency)
+    role_grant(user=people.owner, role=roles.STAFF, scope=office)
+    role_grant(user=people.head, role=roles.SECTION_HEAD, scope=office)
+    role_grant(user=people.leader, role=roles.LEADER, scope=agency)
+    role_grant(user=people.finance, role=roles.FINANCE_REVIEWER, scope=agency)
+    role_grant(user=people.colleague, role=roles.STAFF, scope=business)
+    role_grant(user=people.colleague_head, role=roles.SECTION_HEAD, scope=business)
+    role_grant(user=people.outsider, role=roles.STAFF, scope=other_section)
+    role_grant(user=people.outsider_leader, role=roles.LEADER, scope=other_agency)
     return people
 
 

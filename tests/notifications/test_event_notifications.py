@@ -4,7 +4,10 @@ import pytest
 
 from notifications.models import Channel, Kind, Notification, Status
 from tests.notifications.conftest import make_user
-from workflow import roles, services
+from people import roles
+from people.services import role_grant
+from workflow import services
+from tests.refusals import refused
 
 
 def rows(**filters):
@@ -82,7 +85,7 @@ def test_publishing_tells_the_sections_staff_and_head_where_to_report_spending(o
     assert note.url == f"http://127.0.0.1:8000/sheets/{sheet.pk}/spending/"
 
 
-def test_return_tells_the_staff_with_the_comment(org, make_sheet):
+def test_return_tells_the_staff_and_the_reviewers_who_approved_this_round(org, make_sheet):
     sheet = make_sheet()
     services.sheet_submit(sheet=sheet, user=org.owner)
     services.sheet_approve(sheet=sheet, user=org.head)
@@ -93,7 +96,21 @@ def test_return_tells_the_staff_with_the_comment(org, make_sheet):
     assert "退回意见：满意度指标依据不足，请补充。" in note.body
     assert "在“局领导审批”环节退回" in note.body
     assert "下一步：请按退回意见修改后重新提交。" in note.body
-    assert not [n for n in in_app(org.head) if n.kind == Kind.RETURN]
+    [told] = [n for n in in_app(org.head) if n.kind == Kind.RETURN]  # the head had approved this round
+    assert "退回意见：满意度指标依据不足，请补充。" in told.body
+    assert not [n for n in in_app(org.leader) if n.kind == Kind.RETURN]  # never the actor
+
+
+def test_return_after_a_resubmission_tells_only_this_rounds_approvers(org, make_sheet):
+    sheet = make_sheet()
+    services.sheet_submit(sheet=sheet, user=org.owner)
+    services.sheet_approve(sheet=sheet, user=org.head)
+    services.sheet_return(sheet=sheet, user=org.leader, comment="第一次退回")
+    services.sheet_submit(sheet=sheet, user=org.owner)
+    services.sheet_return(sheet=sheet, user=org.head, comment="第二次退回")
+
+    assert [n.body.count("第二次退回") for n in in_app(org.owner) if n.kind == Kind.RETURN and "第二次" in n.body] == [1]
+    assert not [n for n in in_app(org.leader) if "第二次退回" in n.body]  # the leader approved nothing this round
 
 
 def test_withdraw_tells_the_section_head(org, make_sheet):
@@ -107,7 +124,7 @@ def test_withdraw_tells_the_section_head(org, make_sheet):
 
 def test_reassign_tells_only_the_new_reviewer(org, make_sheet):
     second_head = make_user("second_head", first_name="冯科长")
-    roles.role_grant(user=second_head, role=roles.SECTION_HEAD, scope=org.office)
+    role_grant(user=second_head, role=roles.SECTION_HEAD, scope=org.office)
     sheet = make_sheet()
     services.sheet_submit(sheet=sheet, user=org.owner)
 
@@ -120,7 +137,7 @@ def test_reassign_tells_only_the_new_reviewer(org, make_sheet):
 
 def test_a_refused_move_writes_no_notification(org, make_sheet):
     sheet = make_sheet()
-    with pytest.raises(services.NotAllowed):
+    with refused(403):
         services.sheet_submit(sheet=sheet, user=org.colleague)
     assert not Notification.objects.exists()
 

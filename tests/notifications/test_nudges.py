@@ -10,7 +10,9 @@ import time_machine
 from notifications.models import Channel, Kind, Notification
 from notifications.tasks import nudge_reviewers
 from tests.notifications.conftest import make_user
-from workflow import roles, services
+from people import roles
+from people.services import role_grant
+from workflow import services
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -57,7 +59,7 @@ def test_a_waiting_section_review_is_nudged_on_the_third_working_day_then_escala
 
 def test_a_reassigned_task_nudges_only_its_new_owner(org, make_sheet):
     deputy = make_user("deputy_head", first_name="冯副科长")
-    roles.role_grant(user=deputy, role=roles.SECTION_HEAD, scope=org.office)
+    role_grant(user=deputy, role=roles.SECTION_HEAD, scope=org.office)
     sheet = make_sheet()
     with at("2024-06-03", 10, 0):
         services.sheet_submit(sheet=sheet, user=org.owner)

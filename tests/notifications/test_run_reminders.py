@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from notifications.models import Channel, Kind, Notification
-from projects import spending
+from spending import services as spending
 from projects.models import Checkpoint, TargetSheet
 from workflow import services
 
@@ -100,6 +100,7 @@ def test_on_the_first_working_day_after_the_checkpoint_lagging_sheets_are_warned
         "staff_zwfw": [Channel.EMAIL, Channel.IN_APP],
         "head_zwfw": [Channel.EMAIL, Channel.IN_APP],
         "leader": [Channel.EMAIL, Channel.IN_APP],
+        "leader2": [Channel.EMAIL, Channel.IN_APP],
     }
     yellow = Notification.objects.get(kind=Kind.SPEND_WARNING, channel=Channel.IN_APP, recipient__username="staff_xy")
     assert yellow.title == f"黄色预警：{behind.display_title}（6月底）"
@@ -108,27 +109,27 @@ def test_on_the_first_working_day_after_the_checkpoint_lagging_sheets_are_warned
     assert red.title == f"红色预警：{silent.display_title}（6月底）" and "尚未填报执行进度" in red.body
 
     # finance gets one digest for the agency, not one message per sheet
-    assert received(Kind.SPEND_DIGEST) == {"finance": [Channel.EMAIL, Channel.IN_APP]}
-    digest = Notification.objects.get(kind=Kind.SPEND_DIGEST, channel=Channel.IN_APP)
+    assert received(Kind.SPEND_DIGEST) == {"finance": [Channel.EMAIL, Channel.IN_APP], "finance2": [Channel.EMAIL, Channel.IN_APP]}
+    digest = Notification.objects.get(kind=Kind.SPEND_DIGEST, channel=Channel.IN_APP, recipient__username="finance")
     assert "有 2 张已公开的绩效目标表资金支出进度落后于计划：红色预警 1 张，黄色预警 1 张" in digest.body
     assert f"{silent.display_title}（{silent.project.code}）：计划 50%，未填报，红色预警" in digest.body
     assert digest.url == "http://127.0.0.1:8000/agencies/483001/spending/?year=2024"
 
     assert "红色预警：" in output and "黄色预警：" in output and "预警汇总：483001" in output
-    assert "共 3 项，已发送通知 12 条。" in output
+    assert "共 3 项，已发送通知 16 条。" in output
     assert run("2024-07-01").endswith("没有需要发送的新提醒或预警。\n")
     assert run("2024-07-02").endswith("没有需要发送的新提醒或预警。\n")
-    assert Notification.objects.count() == 12
+    assert Notification.objects.count() == 16
 
 
 def test_a_dry_run_lists_what_would_be_sent_and_writes_nothing(published):
     output = run("2024-07-01", "--dry-run")
 
     assert "（演练，未发送）" in output and "[将发送] 红色预警：" in output
-    # three red sheets (no report at all) × staff, head and leader × in-app and e-mail, and the digest
-    assert "共 4 项，将发送通知 20 条。" in output
+    # three red sheets (no report at all) × staff, head and both leaders × in-app and e-mail, and the digest to both finance reviewers
+    assert "共 4 项，将发送通知 28 条。" in output
     assert not Notification.objects.exists()
-    assert "共 4 项，已发送通知 20 条。" in run("2024-07-01")
+    assert "共 4 项，已发送通知 28 条。" in run("2024-07-01")
 
 
 def test_a_bad_date_is_refused_in_chinese(demo):

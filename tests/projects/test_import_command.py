@@ -1,4 +1,5 @@
-"""manage.py import_targets: the seed imports, re-import updates drafts, bad input changes nothing."""
+"""manage.py import_targets (workflow): the seed imports, re-import updates drafts and records the previous content in
+the history, --dry-run previews without writing, bad input changes nothing."""
 
 import io
 import zipfile
@@ -8,6 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from projects.models import Agency, DepartmentGoals, Indicator, Project, SheetState, TargetSheet
+from workflow.models import Action, SheetEvent
 
 
 def run(*args):
@@ -50,6 +52,56 @@ def test_reimport_updates_drafts_in_place(demo, seed_docx):
     sheet.refresh_from_db()
     assert sheet.purpose == "保证县内招投标正常运行"
     assert table_counts() == before
+
+
+def test_the_command_records_the_import_in_each_sheets_history_with_the_previous_content(demo, seed_docx):
+    sheet = TargetSheet.objects.get(position=3)
+    sheet.purpose = "临时修改"
+    sheet.save()
+    run(str(seed_docx), "--year", "2024")
+    events = SheetEvent.objects.filter(action=Action.IMPORT)
+    assert events.count() == 9
+    assert {(e.actor_id, e.comment) for e in events} == {(None, f"导入文件“{seed_docx.name}”")}
+    event = events.get(sheet=sheet)
+    assert event.snapshot["purpose"] == "临时修改" and (event.from_state, event.to_state) == ("draft", "draft")
+
+
+def test_dry_run_prints_the_preview_and_writes_nothing(demo, seed_docx, tmp_path):
+    import docx
+
+    from django.contrib.auth import get_user_model
+
+    from workflow.services import sheet_submit
+
+    TargetSheet.objects.get(position=9).delete()
+    sheet_submit(sheet=TargetSheet.objects.get(position=1), user=get_user_model().objects.get(username="staff_ggzy"))
+    document = docx.Document(str(seed_docx))
+    document.tables[5].cell(1, 4).text = "≥200件"  # sheet 3's 数量指标 (its indicator table is the document's 6th)
+    changed = tmp_path / "changed.docx"
+    document.save(str(changed))
+    sheet = TargetSheet.objects.get(position=3)
+    versions = list(TargetSheet.objects.order_by("pk").values_list("pk", "version"))
+    before = (table_counts(), SheetEvent.objects.count(), sheet.indicators.get(subcategory="数量指标").target_value)
+
+    output = run(str(changed), "--year", "2024", "--dry-run")
+
+    assert "导入预览（未做任何修改）" in output
+    first, second = TargetSheet.objects.get(position=1), TargetSheet.objects.get(position=2)
+    assert f"拒绝  {first.project.code}  “{first.display_title}”处于“科室审核”状态，不能用导入覆盖。" in output
+    assert f"更新  {sheet.project.code}  公共资源交易中心经费（1 处修改）" in output
+    assert f"更新  {second.project.code}  {second.display_title}（内容没有变化）" in output
+    assert "新建  " in output and output.count("新建  ") == 1
+    assert "新建 1 张，更新 7 张，拒绝 1 张" in output and "未做任何修改" in output
+    assert (table_counts(), SheetEvent.objects.count(), sheet.indicators.get(subcategory="数量指标").target_value) == before
+    assert list(TargetSheet.objects.order_by("pk").values_list("pk", "version")) == versions
+    assert not TargetSheet.objects.filter(position=9).exists()
+
+
+def test_dry_run_of_a_bad_file_reports_it(demo, tmp_path):
+    bad = tmp_path / "notes.docx"
+    bad.write_text("这不是 Word 文件")
+    with pytest.raises(CommandError, match="notes.docx"):
+        run(str(bad), "--year", "2024", "--dry-run")
 
 
 def test_reimport_refuses_a_sheet_that_has_left_draft(demo, seed_docx):

@@ -4,7 +4,7 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 
 from projects.models import Project, Section, TargetSheet
-from workflow import roles
+from people import roles
 
 
 def test_seed_demo_is_idempotent_and_sets_up_every_role(demo):

@@ -5,7 +5,9 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from projects.models import Agency, FiscalYear, Indicator, Project, SpendPlan, TargetSheet
-from workflow import roles, services
+from people import roles
+from people.services import role_grant
+from workflow import services
 
 
 def _user(username, **extra):
@@ -27,10 +29,10 @@ def people(demo):
         "other_finance": _user("other_finance"),
         "nobody": _user("nobody"),
     }
-    roles.role_grant(user=outsiders["other_staff"], role=roles.STAFF, scope=other_section)
-    roles.role_grant(user=outsiders["other_head"], role=roles.SECTION_HEAD, scope=other_section)
-    roles.role_grant(user=outsiders["other_leader"], role=roles.LEADER, scope=other_agency)
-    roles.role_grant(user=outsiders["other_finance"], role=roles.FINANCE_REVIEWER, scope=other_agency)
+    role_grant(user=outsiders["other_staff"], role=roles.STAFF, scope=other_section)
+    role_grant(user=outsiders["other_head"], role=roles.SECTION_HEAD, scope=other_section)
+    role_grant(user=outsiders["other_leader"], role=roles.LEADER, scope=other_agency)
+    role_grant(user=outsiders["other_finance"], role=roles.FINANCE_REVIEWER, scope=other_agency)
     return SimpleNamespace(**named, **outsiders, other_agency=other_agency, other_section=other_section)
 
 

@@ -52,7 +52,7 @@ def test_patch_replaces_indicators_and_plan_and_the_checker_sees_it(api):
     client = api("staff_zwfw")
     rows = client.get(f"/api/sheets/{sheet7.pk}/").json()["indicators"]
     rows[3]["target_value"] = "≤75.5万元"
-    response = client.patch(f"/api/sheets/{sheet7.pk}/", {"indicators": rows, "plan": [{"date": "2024-03-31", "percent": "30"}, {"date": "2024-06-30", "percent": "50"}, {"date": "2024-10-31", "percent": "75"}, {"date": "2024-12-31", "percent": "100"}]}, format="json")
+    response = client.patch(f"/api/sheets/{sheet7.pk}/", {"indicators": rows, "plan": [{"date": "2024-03-31", "percent": "30"}, {"date": "2024-06-30", "percent": "50"}, {"date": "2024-10-31", "percent": "75"}, {"date": "2024-12-31", "percent": "100"}]}, format="json", HTTP_IF_MATCH=sheet7.etag)
     assert response.status_code == 200, response.json()
     assert response.json()["findings"] == []
     assert response.json()["plan"][0]["percent"] == "30.00"
@@ -63,10 +63,10 @@ def test_patch_replaces_indicators_and_plan_and_the_checker_sees_it(api):
 def test_patch_with_bad_data_is_400_in_chinese_and_changes_nothing(api):
     sheet = TargetSheet.objects.get(position=3)
     client = api("staff_ggzy")
-    response = client.patch(f"/api/sheets/{sheet.pk}/", {"budget_total": "很多"}, format="json")
+    response = client.patch(f"/api/sheets/{sheet.pk}/", {"budget_total": "很多"}, format="json", HTTP_IF_MATCH=sheet.etag)
     assert response.status_code == 400
     assert "合法的数字" in str(response.json())  # DRF's own message, in Chinese
-    response = client.patch(f"/api/sheets/{sheet.pk}/", {"plan": [{"date": "2024-05-01", "percent": "10"}]}, format="json")
+    response = client.patch(f"/api/sheets/{sheet.pk}/", {"plan": [{"date": "2024-05-01", "percent": "10"}]}, format="json", HTTP_IF_MATCH=sheet.etag)
     assert response.status_code == 400 and "不是 2024 年的资金支出时间节点" in response.json()["detail"]
     sheet.refresh_from_db()
     assert str(sheet.budget_total) == "10.00"
@@ -74,13 +74,13 @@ def test_patch_with_bad_data_is_400_in_chinese_and_changes_nothing(api):
 
 def test_patch_is_refused_by_permission_before_its_data_is_read(api):
     sheet = TargetSheet.objects.get(position=3)
-    response = api("leader").patch(f"/api/sheets/{sheet.pk}/", {"plan": [{"date": "2024-05-01", "percent": "x"}]}, format="json")
+    response = api("leader").patch(f"/api/sheets/{sheet.pk}/", {"plan": [{"date": "2024-05-01", "percent": "x"}]}, format="json", HTTP_IF_MATCH=sheet.etag)
     assert response.status_code == 403
 
 
 def test_patch_of_one_plan_point_keeps_the_others(api):
     sheet = TargetSheet.objects.get(position=3)
-    response = api("staff_ggzy").patch(f"/api/sheets/{sheet.pk}/", {"plan": [{"date": "2024-03-31", "percent": "20"}]}, format="json")
+    response = api("staff_ggzy").patch(f"/api/sheets/{sheet.pk}/", {"plan": [{"date": "2024-03-31", "percent": "20"}]}, format="json", HTTP_IF_MATCH=sheet.etag)
     assert [p["percent"] for p in response.json()["plan"]] == ["20.00", "50.00", "75.00", "100.00"]
 
 
@@ -96,7 +96,7 @@ def test_an_absurd_number_is_reported_not_a_server_error(api):
     client = api("staff_ggzy")
     rows = client.get(f"/api/sheets/{sheet.pk}/").json()["indicators"]
     rows[0]["target_value"] = "≥99999999999999999999个"
-    response = client.patch(f"/api/sheets/{sheet.pk}/", {"indicators": rows}, format="json")
+    response = client.patch(f"/api/sheets/{sheet.pk}/", {"indicators": rows}, format="json", HTTP_IF_MATCH=sheet.etag)
     assert response.status_code == 200
     assert [f["code"] for f in response.json()["findings"]] == ["value_unparsed"]
 
@@ -156,3 +156,44 @@ def test_openapi_schema_lists_the_endpoints(api):
     paths = response.json()["paths"]
     for path in ("/api/sheets/", "/api/sheets/{id}/", "/api/sheets/{id}/submit/", "/api/sheets/{id}/reassign/", "/api/sheets/{id}/export.docx"):
         assert path in paths, path
+
+
+def test_patch_without_if_match_is_refused_with_428_and_changes_nothing(api):
+    sheet = TargetSheet.objects.get(position=3)
+    response = api("staff_ggzy").patch(f"/api/sheets/{sheet.pk}/", {"purpose": "改"}, format="json")
+    assert response.status_code == 428 and "If-Match" in response.json()["detail"]
+    assert TargetSheet.objects.get(pk=sheet.pk).purpose == sheet.purpose
+
+
+def test_a_stale_patch_is_refused_with_412_naming_who_changed_it(api):
+    """Two people edit one draft: the second, based on the version both read, is refused and changes nothing."""
+    sheet = TargetSheet.objects.get(position=3)
+    read_by_both = api("staff_ggzy").get(f"/api/sheets/{sheet.pk}/")["ETag"]
+    first = api("staff_ggzy").patch(f"/api/sheets/{sheet.pk}/", {"purpose": "第一人的修改"}, format="json", HTTP_IF_MATCH=read_by_both)
+    assert first.status_code == 200 and first["ETag"] != read_by_both
+    second = api("staff_ggzy").patch(
+        f"/api/sheets/{sheet.pk}/", {"goal": "第二人的修改"}, format="json", HTTP_IF_MATCH=read_by_both
+    )
+    assert second.status_code == 412
+    assert second.json()["code"] == "stale_version" and "王芳" in second.json()["detail"]
+    saved = TargetSheet.objects.get(pk=sheet.pk)
+    assert (saved.purpose, saved.goal) == ("第一人的修改", sheet.goal)
+
+
+def test_patch_merges_onto_the_content_saved_under_the_lock(api):
+    """A PATCH of the goal keeps the purpose another request saved just before (no lost update)."""
+    sheet = TargetSheet.objects.get(position=3)
+    client = api("staff_ggzy")
+    etag = client.get(f"/api/sheets/{sheet.pk}/")["ETag"]
+    etag = client.patch(f"/api/sheets/{sheet.pk}/", {"purpose": "新的用途"}, format="json", HTTP_IF_MATCH=etag)["ETag"]
+    response = client.patch(f"/api/sheets/{sheet.pk}/", {"goal": "新的目标"}, format="json", HTTP_IF_MATCH=etag)
+    assert response.status_code == 200
+    assert (response.json()["purpose"], response.json()["goal"]) == ("新的用途", "新的目标")
+
+
+def test_a_move_with_a_stale_if_match_is_409_already_handled(api, people):
+    sheet = TargetSheet.objects.get(position=3)
+    etag = api("staff_ggzy").post(f"/api/sheets/{sheet.pk}/submit/", {}, format="json")["ETag"]
+    assert api("head_ggzy").post(f"/api/sheets/{sheet.pk}/approve/", {}, format="json", HTTP_IF_MATCH=etag).status_code == 200
+    late = api("head_ggzy").post(f"/api/sheets/{sheet.pk}/return/", {"comment": "晚了"}, format="json", HTTP_IF_MATCH=etag)
+    assert late.status_code == 409 and "已由" in late.json()["detail"]

@@ -93,6 +93,7 @@ def test_editor_saves_added_removed_and_reordered_rows(browser, sheet3):
     }
     for cp in sheet3.fiscal_year.checkpoints.all():
         data[f"plan-cp_{cp.pk}"] = str(cp.planned_percent)
+    data["version"] = str(sheet3.version)
     order = {0: 2, 1: 1}  # swap the first two rows
     for i, row in enumerate(rows):
         for name in ("category", "subcategory", "name", "description", "target_value", "basis"):
@@ -156,7 +157,9 @@ def test_import_page_updates_own_section_and_refuses_the_others(browser, seed_do
     client = browser("staff_ggzy")
     TargetSheet.objects.filter(position__in=(3, 5)).update(purpose="导入前")
     with open(seed_docx, "rb") as upload:
-        page = client.post("/import/", {"file": upload, "year": "2024", "section": TargetSheet.objects.get(position=3).section_id}).content.decode()
+        preview = client.post("/import/", {"file": upload, "year": "2024", "section": TargetSheet.objects.get(position=3).section_id})
+    assert TargetSheet.objects.get(position=3).purpose == "导入前"  # the preview writes nothing
+    page = client.post(preview["Location"] + "confirm/").content.decode()
     assert "更新 4 张" in page and "拒绝 5 张" in page
     assert TargetSheet.objects.get(position=3).purpose == "保证县内招投标正常运行"
     assert TargetSheet.objects.get(position=5).purpose == "导入前"
@@ -178,10 +181,10 @@ def test_staff_import_renames_nothing_outside_its_own_drafts(browser, seed_docx,
         document.tables[index].cell(1, 4).text = "被改的项目名"
     renamed = tmp_path / "renamed.docx"
     document.save(str(renamed))
+    client = browser("staff_ggzy")
     with open(renamed, "rb") as upload:
-        page = browser("staff_ggzy").post(
-            "/import/", {"file": upload, "year": "2024", "section": TargetSheet.objects.get(position=3).section_id}
-        ).content.decode()
+        preview = client.post("/import/", {"file": upload, "year": "2024", "section": TargetSheet.objects.get(position=3).section_id})
+    page = client.post(preview["Location"] + "confirm/").content.decode()
     assert "更新 3 张" in page and "拒绝 6 张" in page
     assert Agency.objects.get(code="483001").name == "乐亭县行政审批局本级"
     assert not Project.objects.filter(name="被改的项目名").exists()

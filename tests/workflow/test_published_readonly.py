@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from projects.models import SheetState, TargetSheet
 from workflow import services
+from tests.refusals import refused
 
 
 @pytest.fixture
@@ -22,9 +23,9 @@ def unchanged(sheet):
 
 
 def test_service_refuses(published, people):
-    with pytest.raises(services.IllegalMove):
+    with refused(409):
         services.sheet_edit(
-            sheet=published, user=people.staff_ggzy, budget_total=1, fiscal_funds=1, other_funds=0,
+            sheet=published, user=people.staff_ggzy, expected_version=published.version, budget_total=1, fiscal_funds=1, other_funds=0,
             purpose="改", goal="改", plan={}, indicators=[],
         )
     assert unchanged(published)

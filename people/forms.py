@@ -1,0 +1,158 @@
+"""Forms of the 人员与角色 page. Each names a role on a scope as one choice, ``<role>:<scope pk>``.
+
+The choices *offered* (rendered) are what the signed-in user may do; what is *accepted* is any
+well-formed role of this agency, so that a forged request reaches ``people.services``, which
+refuses it with the right status (财政审核人 by an agency administrator: 403).
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.validators import UnicodeUsernameValidator
+
+from people import roles
+from people.roles import Role, display_name
+
+
+def role_choices(agency, *, superuser: bool) -> list[tuple[str, str]]:
+    """Every role of ``agency`` and its sections ``(value, label)``; 财政审核人 only for a superuser."""
+    sections = list(agency.sections.all())
+    choices = []
+    for role in Role.values:
+        if role == Role.FINANCE_REVIEWER and not superuser:
+            continue
+        label = roles.ROLE_LABELS[role]
+        if roles.is_section_role(role):
+            choices += [(f"{role}:{section.pk}", f"{label}（{section.name}）") for section in sections]
+        else:
+            choices.append((f"{role}:{agency.pk}", f"{label}（本单位）"))
+    return choices
+
+
+def parse_role(value: str, agency):
+    """``"<role>:<pk>"`` → (role, Section or Agency of ``agency``), or a ValidationError."""
+    role, _, pk = (value or "").partition(":")
+    if role in roles.SCOPE_PERMISSIONS and pk.isdigit():
+        if roles.is_section_role(role):
+            scope = agency.sections.filter(pk=int(pk)).first()
+        else:
+            scope = agency if int(pk) == agency.pk else None
+        if scope is not None:
+            return role, scope
+    raise forms.ValidationError("请选择本单位或本单位科室的角色。", code="invalid_role")
+
+
+class _AgencyForm(forms.Form):
+    id_prefix = "id"  # two forms on one page: their ids must not clash
+
+    def __init__(self, *args, agency, user, **kwargs):
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
+        kwargs.setdefault("label_suffix", "")  # labels stand above their fields
+        super().__init__(*args, **kwargs)
+        self.agency = agency
+        self.user = user
+
+    def _offer_roles(self, name: str, *, blank: str | None = None) -> None:
+        offered = role_choices(self.agency, superuser=self.user.is_superuser)
+        self.fields[name].widget.choices = ([("", blank)] if blank is not None else []) + offered
+
+    def _clean_role(self, name: str):
+        value = self.cleaned_data.get(name)
+        if not value:
+            return None
+        return parse_role(value, self.agency)
+
+
+class PersonCreateForm(_AgencyForm):
+    id_prefix = "add"
+    username = forms.CharField(label="用户名", max_length=150, validators=[UnicodeUsernameValidator()], help_text="登录用，字母、数字或 @ . + - _")
+    last_name = forms.CharField(label="姓", max_length=150)
+    first_name = forms.CharField(label="名", max_length=150)
+    email = forms.EmailField(label="电子邮箱", required=False)
+    password1 = forms.CharField(label="初始密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password2 = forms.CharField(label="再次输入初始密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    role = forms.CharField(label="角色（可选）", required=False, widget=forms.Select)
+    note = forms.CharField(label="说明（可选）", max_length=500, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["password1"].help_text = "".join(password_validation.password_validators_help_texts())
+        self._offer_roles("role", blank="暂不授予角色")
+
+    def clean_username(self):
+        username = self.cleaned_data["username"].strip()
+        if get_user_model().objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(f"用户名“{username}”已被使用。", code="duplicate_username")
+        return username
+
+    def clean_role(self):
+        return self._clean_role("role")
+
+    def clean(self):
+        data = super().clean()
+        first, second = data.get("password1"), data.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", "两次输入的密码不一致。")
+        elif first:
+            candidate = get_user_model()(
+                username=data.get("username", ""), last_name=data.get("last_name", ""),
+                first_name=data.get("first_name", ""), email=data.get("email", ""),
+            )
+            try:
+                password_validation.validate_password(first, candidate)
+            except forms.ValidationError as error:
+                self.add_error("password1", [_in_chinese(e) for e in error.error_list])
+        return data
+
+
+def _in_chinese(error: forms.ValidationError) -> forms.ValidationError:
+    """Django's zh_Hans catalog misses the minimum-length message of this Django version (its msgid changed)."""
+    if error.code == "password_too_short":
+        length = (error.params or {}).get("min_length", "")
+        return forms.ValidationError(f"密码长度太短。密码必须包含至少 {length} 个字符。", code=error.code)
+    return error
+
+
+class _PersonField(forms.IntegerField):
+    """A person by id: offered as a list of names, accepted as any id (the service decides who may be reached)."""
+
+    widget = forms.Select
+
+    def clean(self, value):
+        pk = super().clean(value)
+        user = get_user_model().objects.filter(pk=pk).first() if pk is not None else None
+        if user is None:
+            raise forms.ValidationError("请选择人员。", code="no_person")
+        return user
+
+
+class RoleGrantForm(_AgencyForm):
+    id_prefix = "grant"
+    person = _PersonField(label="人员")
+    role = forms.CharField(label="角色", widget=forms.Select)
+    note = forms.CharField(label="说明（可选）", max_length=500, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.offer_people(())
+        self._offer_roles("role", blank="请选择角色")
+
+    def offer_people(self, people) -> None:
+        """The people listed in the 人员 choice (those the signed-in user may reach)."""
+        self.fields["person"].widget.choices = [("", "请选择人员")] + [
+            (user.pk, f"{display_name(user)}（{user.username}）{'' if user.is_active else '，已停用'}") for user in people
+        ]
+
+    def clean_role(self):
+        return self._clean_role("role")
+
+
+class RoleRevokeForm(_AgencyForm):
+    """One grant's 撤销 button: the person and the grant are hidden fields."""
+
+    person = _PersonField(widget=forms.HiddenInput)
+    role = forms.CharField(widget=forms.HiddenInput)
+
+    def clean_role(self):
+        return self._clean_role("role")

@@ -1,0 +1,98 @@
+"""Roles and their scopes: a role is a django-guardian permission granted on a Section or an Agency.
+
+A role is held *on* a scope: 经办人 and 科室负责人 on a section, 局领导, 财政审核人 and
+单位管理员 on an agency. There are no role groups: a grant is the role. Grants sit on
+the few Section/Agency rows, never on each sheet, so lists filter sheets by their
+indexed ``section_id`` / ``agency_id``. Writes that people see (and that are audited)
+go through ``people.services``; this module is the vocabulary and the reads.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db import models
+from guardian.shortcuts import get_objects_for_user, get_users_with_perms
+
+from projects.models import Agency, Section
+
+
+class Role(models.TextChoices):
+    STAFF = "staff", "经办人"
+    SECTION_HEAD = "section_head", "科室负责人"
+    LEADER = "leader", "局领导"
+    FINANCE_REVIEWER = "finance_reviewer", "财政审核人"
+    AGENCY_ADMIN = "agency_admin", "单位管理员"
+
+
+STAFF, SECTION_HEAD, LEADER, FINANCE_REVIEWER, AGENCY_ADMIN = Role.values
+ROLE_LABELS = dict(Role.choices)
+
+# role → (guardian permission, model of the scope object)
+SCOPE_PERMISSIONS = {
+    Role.STAFF: ("projects.draft_section", Section),
+    Role.SECTION_HEAD: ("projects.head_section", Section),
+    Role.LEADER: ("projects.lead_agency", Agency),
+    Role.FINANCE_REVIEWER: ("projects.review_agency", Agency),
+    Role.AGENCY_ADMIN: ("projects.manage_agency", Agency),
+}
+SECTION_ROLES = tuple(role for role, (_, model) in SCOPE_PERMISSIONS.items() if model is Section)
+
+
+def scope_model(role: str):
+    return SCOPE_PERMISSIONS[role][1]
+
+
+def is_section_role(role: str) -> bool:
+    return role in SECTION_ROLES
+
+
+def codename(role: str) -> str:
+    return SCOPE_PERMISSIONS[role][0].split(".", 1)[1]
+
+
+_CACHE = "_targetflow_scope_ids"
+
+
+def forget(user) -> None:
+    """Drop the scope ids remembered on ``user`` (after a grant or a revoke)."""
+    vars(user).pop(_CACHE, None)
+
+
+def scope_ids(user, role: str) -> set[int]:
+    """Ids of the Sections or Agencies where ``user`` holds ``role``. Remembered on the user object (one request)."""
+    if not user.is_authenticated or not user.is_active:
+        return set()
+    cache = vars(user).setdefault(_CACHE, {})
+    if role not in cache:
+        permission, model = SCOPE_PERMISSIONS[role]
+        objects = get_objects_for_user(user, permission, klass=model, use_groups=False, with_superuser=False, accept_global_perms=False)
+        cache[role] = set(objects.values_list("pk", flat=True))
+    return set(cache[role])
+
+
+def has_role(user, role: str, scope) -> bool:
+    """Does ``user`` hold ``role`` on ``scope`` by an explicit grant? (Superusers act only where granted.)"""
+    if scope is None or not user.is_authenticated or not user.is_active:
+        return False
+    return scope.pk in scope_ids(user, role)
+
+
+def users_with_role(role: str, scope):
+    """Active users who hold ``role`` on ``scope`` (a Section or an Agency)."""
+    if scope is None:
+        return get_user_model().objects.none()
+    users = get_users_with_perms(scope, only_with_perms_in=[codename(role)], with_group_users=False, with_superusers=False)
+    return users.filter(is_active=True).order_by("username")
+
+
+def display_name(user) -> str:
+    """A person as colleagues name them: 姓名 in Chinese order (family name first, no space), else the username."""
+    if user is None:
+        return "系统"
+    full = f"{user.last_name}{user.first_name}".strip()
+    return full or user.username
+
+
+def can_manage_people(user, agency) -> bool:
+    """The agency's administrators and superusers manage its people and roles."""
+    return user.is_authenticated and user.is_active and (user.is_superuser or has_role(user, Role.AGENCY_ADMIN, agency))

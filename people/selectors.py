@@ -1,0 +1,162 @@
+"""Reads for the 人员与角色 page: whom an administrator manages, who holds what in an agency, which steps nobody can act on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q, QuerySet
+from guardian.models import UserObjectPermission
+
+from people import roles
+from people.models import RoleChange
+from people.roles import Role
+from projects.models import Agency, TargetSheet
+
+ROLE_ORDER = {role: index for index, role in enumerate(Role.values)}
+_ROLE_OF_CODENAME = {roles.codename(role): role for role in Role.values}
+
+def managed_agencies(user) -> QuerySet:
+    """Agencies whose people ``user`` manages: all for a superuser, else where they are 单位管理员."""
+    if not (user.is_authenticated and user.is_active):
+        return Agency.objects.none()
+    if user.is_superuser:
+        return Agency.objects.all()
+    return Agency.objects.filter(pk__in=roles.scope_ids(user, Role.AGENCY_ADMIN))
+
+
+def manages_any_agency(user) -> bool:
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return user.is_superuser or bool(roles.scope_ids(user, Role.AGENCY_ADMIN))
+
+
+# ---------------------------------------------------------------- who holds what
+
+
+@dataclass
+class Grant:
+    role: str
+    scope: object  # a Section or the Agency
+
+    @property
+    def role_label(self) -> str:
+        return roles.ROLE_LABELS[self.role]
+
+    @property
+    def on_section(self) -> bool:
+        return roles.is_section_role(self.role)
+
+    @property
+    def scope_label(self) -> str:
+        return self.scope.name if self.on_section else "本单位"
+
+    @property
+    def value(self) -> str:
+        """How a form names this grant: ``<role>:<scope pk>``."""
+        return f"{self.role}:{self.scope.pk}"
+
+
+@dataclass
+class PersonRow:
+    user: object
+    grants: list[Grant] = field(default_factory=list)
+    created_here: bool = False  # added to this agency on the 人员与角色 page
+    elsewhere: bool = False  # holds roles in other agencies too
+    finance_anywhere: bool = False  # a 财政审核人 somewhere: belongs to the finance bureau
+
+    @property
+    def sort_key(self):
+        first = min((ROLE_ORDER[g.role] for g in self.grants), default=len(ROLE_ORDER))
+        return (not self.user.is_active, first, self.user.username)
+
+
+def _scope_filter(agency) -> Q:
+    """The guardian rows of role grants on ``agency`` and its sections."""
+    agency_type = ContentType.objects.get_for_model(Agency)
+    section_type = ContentType.objects.get_for_model(agency.sections.model)
+    section_pks = [str(pk) for pk in agency.sections.values_list("pk", flat=True)]
+    return Q(content_type=agency_type, object_pk=str(agency.pk)) | Q(content_type=section_type, object_pk__in=section_pks)
+
+
+def _role_rows():
+    return UserObjectPermission.objects.filter(permission__codename__in=list(_ROLE_OF_CODENAME))
+
+
+def agency_people(agency, *, only=None) -> list[PersonRow]:
+    """Everyone who holds a role on ``agency`` or one of its sections (active or not), and everyone added for it.
+
+    ``only``: restrict to one user (for a permission check)."""
+    rows = _role_rows().filter(_scope_filter(agency)).select_related("permission")
+    created = RoleChange.objects.filter(agency=agency, kind=RoleChange.Kind.CREATE)
+    if only is not None:
+        rows = rows.filter(user=only)
+        created = created.filter(person=only)
+    sections = {str(s.pk): s for s in agency.sections.all()}
+    grants: dict[int, list[Grant]] = {}
+    for row in rows:
+        role = _ROLE_OF_CODENAME[row.permission.codename]
+        scope = sections.get(row.object_pk) if roles.is_section_role(role) else agency
+        if scope is not None:
+            grants.setdefault(row.user_id, []).append(Grant(role, scope))
+    created_ids = set(created.values_list("person_id", flat=True))
+    user_ids = set(grants) | created_ids
+    if not user_ids:
+        return []
+    elsewhere = set(_role_rows().filter(user_id__in=user_ids).exclude(_scope_filter(agency)).values_list("user_id", flat=True))
+    finance_rows = _role_rows().filter(user_id__in=user_ids, permission__codename=roles.codename(Role.FINANCE_REVIEWER))
+    finance = set(finance_rows.values_list("user_id", flat=True))
+    people = []
+    for user in get_user_model().objects.filter(pk__in=user_ids):
+        held = sorted(grants.get(user.pk, []), key=lambda g: (ROLE_ORDER[g.role], g.scope.name if g.on_section else ""))
+        people.append(
+            PersonRow(user, held, created_here=user.pk in created_ids, elsewhere=user.pk in elsewhere, finance_anywhere=user.pk in finance)
+        )
+    return sorted(people, key=lambda p: p.sort_key)
+
+
+def person_row(agency, person) -> PersonRow | None:
+    """``person``'s row on ``agency``'s page, or None when they have nothing to do with it."""
+    found = agency_people(agency, only=person)
+    return found[0] if found else None
+
+
+def may_manage_person(by, agency, row: PersonRow | None) -> bool:
+    """May ``by`` grant to, revoke from (other than 财政审核人) this person on ``agency``'s page?
+
+    A superuser: anyone. An agency administrator: people who hold a role of the agency's own
+    (not 财政审核人, which the finance bureau's people hold) or who were added for it, never a superuser."""
+    if row is None or not roles.can_manage_people(by, agency):
+        return False
+    if by.is_superuser:
+        return True
+    if row.user.is_superuser:
+        return False
+    return row.created_here or any(g.role != Role.FINANCE_REVIEWER for g in row.grants)
+
+
+def may_switch_account(by, agency, row: PersonRow | None) -> bool:
+    """May ``by`` deactivate or reactivate this person's account from ``agency``'s page?
+
+    The account is used everywhere, so an agency administrator may do it only for people who
+    work for this agency alone (no role in another agency, not a finance reviewer), never for themselves."""
+    if not may_manage_person(by, agency, row) or row.user.pk == by.pk:
+        return False
+    return by.is_superuser or not (row.elsewhere or row.finance_anywhere)
+
+
+# ---------------------------------------------------------------- who can act on each review step
+
+
+def assigned_task_count(user) -> int:
+    """Review steps reassigned to ``user`` right now (a step's assignee is cleared when the sheet moves on)."""
+    return TargetSheet.objects.filter(assignee=user).count()
+
+
+# ---------------------------------------------------------------- the audit
+
+
+def agency_log(agency) -> QuerySet:
+    """The agency's RoleChange records, newest first."""
+    return RoleChange.objects.filter(agency=agency).select_related("person", "by", "section").order_by("-created", "-id")

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from people import views
+
+urlpatterns = [
+    path("people/", views.people_index, name="people_index"),
+    path("people/<str:code>/", views.people_agency, name="people_agency"),
+    path("people/<str:code>/add/", views.person_add, name="person_add"),
+    path("people/<str:code>/grant/", views.role_grant, name="role_grant"),
+    path("people/<str:code>/revoke/", views.role_revoke, name="role_revoke"),
+    path("people/<str:code>/people/<int:pk>/deactivate/", views.person_deactivate, name="person_deactivate"),
+    path("people/<str:code>/people/<int:pk>/activate/", views.person_activate, name="person_activate"),
+    path("people/<str:code>/log/", views.people_log, name="people_log"),
+]

@@ -1,0 +1,199 @@
+"""人员与角色: an agency's administrators (and superusers) see who holds what and change it.
+
+Thin views over ``people.services`` (which check the actor's authority again) and ``people.selectors``.
+An agency the user may not manage is answered 404 so its existence is not revealed; a refusal
+of a forged request (403/404) is shown on the error page by ``core.handlers.AppErrorMiddleware``;
+anything else the service refuses comes back as a message on the page.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from core.errors import AppError
+from people import forms, roles, selectors, services
+from people.roles import Role, display_name
+from projects.models import Agency, Section
+
+LOG_PAGE_SIZE = 50
+
+
+def _managed_agency_or_404(user, code) -> Agency:
+    agency = Agency.objects.filter(code=code).first()
+    if agency is None or not roles.can_manage_people(user, agency):
+        raise Http404("没有找到该单位。")
+    return agency
+
+
+def _refused(request, error: AppError) -> None:
+    """A refusal the user can correct (400/409) becomes a message; 403/404 go on to the error page."""
+    if error.status in (403, 404):
+        raise error
+    messages.error(request, error.message)
+
+
+@login_required
+def people_index(request):
+    agencies = list(selectors.managed_agencies(request.user))
+    if not agencies:
+        raise Http404("没有可以管理的单位。")
+    if len(agencies) == 1:
+        return redirect("people_agency", code=agencies[0].code)
+    return render(request, "people/index.html", {"agencies": agencies, "nav": "people"})
+
+
+def _page(request, agency, *, create_form=None, grant_form=None):
+    user = request.user
+    people = selectors.agency_people(agency)
+    for row in people:
+        row.manageable = selectors.may_manage_person(user, agency, row)
+        row.switchable = selectors.may_switch_account(user, agency, row)
+        for grant in row.grants:
+            grant.revocable = (
+                row.manageable
+                and (user.is_superuser or grant.role != Role.FINANCE_REVIEWER)
+                and not (grant.role == Role.AGENCY_ADMIN and row.user.pk == user.pk)
+            )
+    grant_form = grant_form or forms.RoleGrantForm(agency=agency, user=user)
+    # A superuser may give a role of this agency to anyone (say a finance bureau reviewer); an administrator to its own people.
+    reachable = get_user_model().objects.order_by("username") if user.is_superuser else [r.user for r in people if r.manageable]
+    grant_form.offer_people(reachable)
+    context = {
+        "agency": agency,
+        "people": people,
+        "create_form": create_form or forms.PersonCreateForm(agency=agency, user=user),
+        "grant_form": grant_form,
+        "nav": "people",
+    }
+    return render(request, "people/agency.html", context)
+
+
+@login_required
+def people_agency(request, code):
+    agency = _managed_agency_or_404(request.user, code)
+    return _page(request, agency)
+
+
+@login_required
+@require_POST
+def person_add(request, code):
+    agency = _managed_agency_or_404(request.user, code)
+    form = forms.PersonCreateForm(request.POST, agency=agency, user=request.user)
+    if form.is_valid():
+        data = form.cleaned_data
+        role, scope = data["role"] or (None, None)
+        try:
+            person = services.managed_person_create(
+                by=request.user, agency=agency, username=data["username"], last_name=data["last_name"],
+                first_name=data["first_name"], email=data["email"], password=data["password1"],
+                role=role, scope=scope, note=data["note"],
+            )
+        except AppError as error:
+            if error.status in (403, 404):
+                raise
+            form.add_error(None, error.message)
+        else:
+            granted = f"，并授予“{roles.ROLE_LABELS[role]}”（{_scope_name(scope)}）" if role else "，尚未授予角色"
+            messages.success(request, f"已新增人员{display_name(person)}（{person.username}）{granted}。")
+            return redirect("people_agency", code=agency.code)
+    messages.error(request, "未能新增人员，请按“新增人员”表单中的提示修改。")
+    return _page(request, agency, create_form=form)
+
+
+@login_required
+@require_POST
+def role_grant(request, code):
+    agency = _managed_agency_or_404(request.user, code)
+    form = forms.RoleGrantForm(request.POST, agency=agency, user=request.user)
+    if form.is_valid():
+        person, (role, scope) = form.cleaned_data["person"], form.cleaned_data["role"]
+        try:
+            new = services.managed_role_grant(
+                by=request.user, agency=agency, user=person, role=role, scope=scope, note=form.cleaned_data["note"],
+            )
+        except AppError as error:
+            if error.status in (403, 404):
+                raise
+            form.add_error(None, error.message)
+        else:
+            what = f"{display_name(person)}“{roles.ROLE_LABELS[role]}”（{_scope_name(scope)}）"
+            messages.success(request, f"已授予{what}。" if new else f"{what}的角色已经存在，未做修改。")
+            return redirect("people_agency", code=agency.code)
+    messages.error(request, "未能授予角色，请按“授予角色”表单中的提示修改。")
+    return _page(request, agency, grant_form=form)
+
+
+@login_required
+@require_POST
+def role_revoke(request, code):
+    agency = _managed_agency_or_404(request.user, code)
+    form = forms.RoleRevokeForm(request.POST, agency=agency, user=request.user)
+    if not form.is_valid():
+        messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
+        return redirect("people_agency", code=agency.code)
+    person, (role, scope) = form.cleaned_data["person"], form.cleaned_data["role"]
+    try:
+        handed_back = services.managed_role_revoke(by=request.user, agency=agency, user=person, role=role, scope=scope)
+    except AppError as error:
+        _refused(request, error)
+    else:
+        label = roles.ROLE_LABELS[role]
+        messages.success(
+            request, f"已撤销{display_name(person)}的“{label}”角色（{_scope_name(scope)}）。{_handed_back(handed_back, label)}",
+        )
+    return redirect("people_agency", code=agency.code)
+
+
+def _person_or_404(pk):
+    return get_object_or_404(get_user_model(), pk=pk)
+
+
+@login_required
+@require_POST
+def person_deactivate(request, code, pk):
+    agency = _managed_agency_or_404(request.user, code)
+    person = _person_or_404(pk)
+    try:
+        handed_back = services.managed_person_deactivate(by=request.user, agency=agency, user=person)
+    except AppError as error:
+        _refused(request, error)
+    else:
+        messages.success(request, f"已停用{display_name(person)}的账号，此人不能再登录。{_handed_back(handed_back, '持有人')}")
+    return redirect("people_agency", code=agency.code)
+
+
+@login_required
+@require_POST
+def person_activate(request, code, pk):
+    agency = _managed_agency_or_404(request.user, code)
+    person = _person_or_404(pk)
+    try:
+        services.managed_person_activate(by=request.user, agency=agency, user=person)
+    except AppError as error:
+        _refused(request, error)
+    else:
+        messages.success(request, f"已启用{display_name(person)}的账号，此人可以重新登录。")
+    return redirect("people_agency", code=agency.code)
+
+
+@login_required
+def people_log(request, code):
+    agency = _managed_agency_or_404(request.user, code)
+    page = Paginator(selectors.agency_log(agency), LOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "people/log.html", {"agency": agency, "page": page, "nav": "people"})
+
+
+def _scope_name(scope) -> str:
+    return scope.name if isinstance(scope, Section) else "本单位"
+
+
+def _handed_back(count: int, holders: str) -> str:
+    if not count:
+        return "没有转办给此人的待办需要退回。"
+    return f"{count} 项转办给此人的待办已退回给其他{holders}办理。"

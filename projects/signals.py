@@ -1,0 +1,5 @@
+from django.dispatch import Signal
+
+#: Sent inside the transaction that moved sheets to another section (``projects.services.project_section_set``):
+#: ``sender=TargetSheet, sheets=[TargetSheet], old_section_id=int|None, new_section=Section|None, user=User|None``.
+sheets_moved = Signal()

@@ -1,0 +1,103 @@
+"""人员与角色 in a real browser: the agency administrator adds a person, gives and takes away a role, and reads the log."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import screenshot, sign_in
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "Bright-lake-2024"
+
+
+def horizontal_overflow(page) -> int:
+    """How many CSS pixels the page itself is wider than the screen (0: no sideways scrolling)."""
+    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+
+
+def person_row(page, username):
+    return page.locator(f"[data-testid=person][data-username='{username}']")
+
+
+def accept_next_confirm(page) -> list[str]:
+    """data-confirm asks through window.confirm: say yes, and keep the question for the test to check."""
+    asked = []
+
+    def answer(dialog):
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", answer)
+    return asked
+
+
+def test_agency_admin_adds_a_person_grants_and_takes_away_a_role(page, phone, live_server):
+    sign_in(page, live_server, "unit_admin")
+    page.get_by_role("link", name="人员与角色").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("人员与角色 · 乐亭县行政审批局本级")
+    expect(person_row(page, "staff_ggzy")).to_contain_text("经办人（公共资源交易中心）")
+    expect(person_row(page, "finance")).to_contain_text("由系统管理员管理")
+    expect(page.get_by_test_id("unstaffed")).to_have_count(0)
+
+    # 新增人员, without a role yet
+    add = page.get_by_test_id("add-form")
+    add.get_by_label("用户名").fill("staff_new")
+    add.get_by_label("姓", exact=True).fill("何")
+    add.get_by_label("名", exact=True).fill("晓东")
+    add.get_by_label("电子邮箱").fill("staff_new@example.gov.cn")
+    add.get_by_label("初始密码", exact=True).fill(PASSWORD)
+    add.get_by_label("再次输入初始密码").fill(PASSWORD)
+    add.get_by_role("button", name="新增").click()
+    expect(page.locator(".messages")).to_contain_text("已新增人员何晓东（staff_new），尚未授予角色。")
+    expect(person_row(page, "staff_new")).to_contain_text("未授予角色")
+
+    # 授予角色: 经办人 of 公共资源交易中心
+    grant = page.get_by_test_id("grant-form")
+    grant.get_by_label("人员").select_option(label="何晓东（staff_new）")
+    grant.get_by_label("角色", exact=True).select_option(label="经办人（公共资源交易中心）")
+    grant.get_by_label("说明（可选）").fill("新入职")
+    grant.get_by_role("button", name="授予").click()
+    expect(page.locator(".messages")).to_contain_text("已授予何晓东“经办人”（公共资源交易中心）。")
+    expect(person_row(page, "staff_new")).to_contain_text("经办人（公共资源交易中心）")
+    assert page.js_errors == []
+    screenshot(page, "people", "desktop")
+
+    # …and on a phone: labelled cards, no sideways scrolling
+    sign_in(phone, live_server, "unit_admin")
+    phone.goto(f"{live_server.url}/people/483001/")
+    assert phone.evaluate("window.innerWidth") == 390
+    row = person_row(phone, "staff_new")
+    expect(row.locator("td[data-label=角色]")).to_contain_text("经办人（公共资源交易中心）")
+    assert phone.evaluate("getComputedStyle(document.querySelector('[data-testid=people-table] thead')).display") == "none"
+    # each cell carries its column's name, drawn by the stylesheet (so it is not in the text)
+    label = phone.evaluate("getComputedStyle(document.querySelector('[data-testid=person] td[data-label=用户名]'), '::before').content")
+    assert label == '"用户名："', label
+    assert horizontal_overflow(phone) <= 0, "the people page scrolls sideways on a phone"
+    screenshot(phone, "people", "phone")
+
+    # the log shows the grant: who, when, what
+    page.get_by_test_id("log-link").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("人员与角色变更记录")
+    newest = page.get_by_test_id("change").first
+    expect(newest).to_contain_text("郑丽")
+    expect(newest).to_contain_text("授予角色")
+    expect(newest).to_contain_text("何晓东")
+    expect(newest).to_contain_text("经办人")
+    expect(newest).to_contain_text("公共资源交易中心")
+    expect(newest).to_contain_text("新入职")
+    expect(newest.locator("td[data-label=时间]")).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$"))
+    screenshot(page, "people", "log-desktop")
+
+    # take it away, after saying yes to the question
+    page.go_back()
+    asked = accept_next_confirm(page)
+    person_row(page, "staff_new").get_by_role("button", name="撤销何晓东的经办人（公共资源交易中心）").click()
+    expect(page.locator(".messages")).to_contain_text("已撤销何晓东的“经办人”角色（公共资源交易中心）。没有转办给此人的待办需要退回。")
+    assert asked == ["确定撤销何晓东的“经办人”角色（公共资源交易中心）吗？转办给此人的待办将退回给其他经办人。"]
+    expect(person_row(page, "staff_new")).to_contain_text("未授予角色")
+
+    page.get_by_test_id("log-link").click()
+    expect(page.get_by_test_id("change").first).to_contain_text("撤销角色")
+    expect(page.get_by_test_id("change").nth(1)).to_contain_text("授予角色")

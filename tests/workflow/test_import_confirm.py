@@ -1,0 +1,147 @@
+"""确认导入: writes what the preview showed and records it in the history with the previous content; a draft
+changed since the preview refuses the whole import (412) and changes nothing; 取消 discards the upload."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.utils import timezone
+
+from core.errors import AppError
+from people import roles
+from people.services import role_grant
+from projects.models import TargetSheet
+from tests.workflow.test_import_preview import FILE_NAME, edit_quantity, signed_in, state_of_everything, upload
+from workflow import imports, services
+from workflow.models import Action, PendingImport, SheetEvent
+
+
+@pytest.fixture
+def sheet3(people):
+    return TargetSheet.objects.get(position=3, fiscal_year__year=2024)
+
+
+@pytest.fixture
+def colleague(people, sheet3):
+    user = get_user_model().objects.create_user(username="staff_ggzy2", password="pw", last_name="张", first_name="三")
+    role_grant(user=user, role=roles.STAFF, scope=sheet3.section)
+    return user
+
+
+def previewed(client: Client, seed_docx, section) -> str:
+    response = upload(client, seed_docx, section)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return response["Location"]
+
+
+def test_confirming_writes_and_the_history_names_the_importer_and_the_file(people, sheet3, colleague, seed_docx):
+    edit_quantity(sheet3, colleague, "40个")
+    sheet3.refresh_from_db()
+    previous = TargetSheet.objects.prefetch_related("plan__checkpoint", "indicators").get(pk=sheet3.pk).snapshot()
+    version = sheet3.version
+    client = signed_in(people.staff_ggzy)
+    url = previewed(client, seed_docx, sheet3.section)
+
+    page = client.post(f"{url}confirm/").content.decode()
+
+    assert "更新 4 张" in page and "拒绝 5 张" in page and f"导入结果：{FILE_NAME}" in page
+    sheet3.refresh_from_db()
+    assert sheet3.indicators.get(subcategory="数量指标").target_value == "≥150件"
+    assert sheet3.version == version + 1 and sheet3.updated_by == people.staff_ggzy
+    event = sheet3.events.get(action=Action.IMPORT)
+    assert event.actor == people.staff_ggzy
+    assert event.comment == f"导入文件“{FILE_NAME}”"
+    assert event.snapshot == previous  # the colleague's content, restorable
+    assert (event.from_state, event.to_state) == ("draft", "draft")
+    imported = set(SheetEvent.objects.filter(action=Action.IMPORT).values_list("sheet__position", flat=True))
+    assert imported == {1, 2, 3, 4}  # this section's drafts only; the refused sheets have no entry
+    assert PendingImport.objects.get().confirmed_at is not None
+
+    history = client.get(f"/sheets/{sheet3.pk}/").content.decode()
+    assert "导入 Word" in history and f"导入文件“{FILE_NAME}”" in history
+    assert '<span data-testid="event-actor">王芳</span>' in history
+
+    # a second confirmation (a reloaded result page) imports nothing again
+    again = client.post(f"{url}confirm/", follow=True)
+    assert "这次导入已经确认过了" in again.content.decode()
+    assert signed_in(colleague).post(f"{url}confirm/").status_code == 404  # and tells nobody else anything
+    assert SheetEvent.objects.filter(action=Action.IMPORT).count() == 4
+
+
+def test_a_draft_edited_after_the_preview_refuses_the_whole_import_and_changes_nothing(people, sheet3, colleague, seed_docx):
+    client = signed_in(people.staff_ggzy)
+    url = previewed(client, seed_docx, sheet3.section)
+    edit_quantity(sheet3, colleague, "40个")  # saved while the importer looks at the preview
+    sheet3.refresh_from_db()
+    before = state_of_everything()
+
+    response = client.post(f"{url}confirm/", follow=True)
+
+    page = response.content.decode()
+    when = timezone.localtime(sheet3.updated).strftime("%Y-%m-%d %H:%M")
+    message = f"“公共资源交易中心经费”已由 张三 于 {when} 修改，导入预览已过期，请重新上传预览。"
+    assert message in page
+    assert response.redirect_chain[-1][0] == "/import/"
+    assert state_of_everything() == before  # versions, content, history: unchanged
+    assert sheet3.indicators.get(subcategory="数量指标").target_value == "40个"
+    assert PendingImport.objects.get().confirmed_at is None
+
+    # the preview page says so too, and offers no 确认导入
+    preview = client.get(url).content.decode()
+    assert message in preview and 'data-testid="confirm-import"' not in preview
+    with pytest.raises(AppError) as error:
+        imports.import_confirm(pending=PendingImport.objects.get(), user=people.staff_ggzy)
+    assert error.value.status == 412 and error.value.message == message
+    assert state_of_everything() == before
+
+
+def test_a_sheet_refused_in_the_preview_that_became_a_draft_since_also_refuses_the_import(people, seed_docx, to_state):
+    """Sheet 1 was under review (拒绝) at the preview and has been withdrawn since: importing would overwrite it unseen."""
+    first = TargetSheet.objects.get(position=1)
+    to_state(first, "section_review")
+    client = signed_in(people.staff_ggzy)
+    url = previewed(client, seed_docx, first.section)
+    assert "“" + first.display_title + "”处于“科室审核”状态" in client.get(url).content.decode()
+    services.sheet_withdraw(sheet=first, user=people.staff_ggzy)
+    before = state_of_everything()
+
+    page = client.post(f"{url}confirm/", follow=True).content.decode()
+
+    assert f"“{first.display_title}”已由 王芳 于" in page and "导入预览已过期" in page
+    assert state_of_everything() == before
+
+
+def test_cancel_discards_the_upload_and_writes_nothing(people, sheet3, seed_docx):
+    client = signed_in(people.staff_ggzy)
+    url = previewed(client, seed_docx, sheet3.section)
+    before = state_of_everything()
+    response = client.post(f"{url}cancel/", follow=True)
+    assert "已取消导入" in response.content.decode()
+    assert not PendingImport.objects.exists()
+    assert client.get(url).status_code == 404
+    assert client.post(f"{url}confirm/").status_code == 404
+    assert state_of_everything() == before
+
+
+def test_a_created_sheet_is_recorded_without_previous_content(people, seed_docx):
+    TargetSheet.objects.get(position=9).delete()
+    client = signed_in(people.admin)
+    response = client.post("/import/", {"file": seed_docx.open("rb"), "year": "2024", "section": ""})
+    url = response["Location"]
+    assert "新建 1 张，更新 8 张，拒绝 0 张" in client.get(url).content.decode()
+    client.post(f"{url}confirm/")
+    created = TargetSheet.objects.get(position=9)
+    event = created.events.get()
+    assert (event.action, event.actor, event.snapshot) == (Action.IMPORT, people.admin, None)
+    assert SheetEvent.objects.filter(action=Action.IMPORT).count() == 9
+
+
+def test_a_staff_member_who_lost_the_role_since_the_preview_cannot_confirm(people, sheet3, colleague, seed_docx):
+    from people.services import role_revoke
+
+    client = signed_in(colleague)
+    url = previewed(client, seed_docx, sheet3.section)
+    before = state_of_everything()
+    role_revoke(user=colleague, role=roles.STAFF, scope=sheet3.section)
+    page = client.post(f"{url}confirm/", follow=True).content.decode()
+    assert "经办人可以导入" in page
+    assert state_of_everything() == before

@@ -1,0 +1,287 @@
+"""The approval of a target sheet, declared once.
+
+    草稿 / 退回修改 ──提交──▶ 科室审核 ──通过──▶ 局领导审批 ──通过──▶ 财政审核 ──通过──▶ 已公开
+        ▲  ◀──撤回（科室负责人办理前）──┘        │                  │
+        └──────────────────退回修改（任一审核步骤，须填写意见）──────────┘
+    转办: any review step stays where it is and is assigned to another holder of its role.
+
+``REVIEW_STEPS`` is the one list of review steps: in which order, who acts (a role held
+on the sheet's section or agency), and whether that role belongs to another
+organisation. ``SheetApproval`` (viewflow.fsm) is generated from it and is the only
+writer of a sheet's approval state (``state``, ``assignee``, ``state_since``); who may
+do what, task queues, step labels, next states, notification audiences and
+reminders are all derived from it. Adding a step (say a second section's review of a
+cross-section project) is one more ``Step`` here and its ``SheetState`` value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils import timezone
+from viewflow import fsm, this
+
+from people import roles
+from people.roles import Role
+from projects.models import EDITABLE_STATES, SheetState
+from workflow.models import Action, SheetEvent
+from workflow.signals import sheet_event_recorded
+
+
+@dataclass(frozen=True)
+class Step:
+    state: str  # the sheet's state while it waits at this step
+    role: str  # who acts: holders of this role on the sheet's section or agency
+    outside: bool = False  # the role belongs to another organisation: it sees a sheet only from this step on
+
+    @property
+    def label(self) -> str:
+        return SheetState(self.state).label
+
+    @property
+    def scope_field(self) -> str:
+        """The sheet's key the role's scope is compared with: ``section`` or ``agency``."""
+        return "section" if roles.is_section_role(self.role) else "agency"
+
+
+AUTHOR_ROLE = Role.STAFF  # drafts, submits, revises, withdraws
+DRAFTING_STATES = tuple(EDITABLE_STATES)  # draft, returned
+REVIEW_STEPS = (
+    Step(SheetState.SECTION_REVIEW, Role.SECTION_HEAD),
+    Step(SheetState.LEADER_REVIEW, Role.LEADER),
+    Step(SheetState.FINANCE_REVIEW, Role.FINANCE_REVIEWER, outside=True),
+)
+DONE = SheetState.PUBLISHED
+
+# ---------------------------------------------------------------- derived from the declaration
+
+FIRST_STEP = REVIEW_STEPS[0]
+REVIEW_STATES = tuple(step.state for step in REVIEW_STEPS)
+ORDER = (SheetState.DRAFT, *REVIEW_STATES, DONE)  # the step bar, left to right (退回修改 is shown on 草稿)
+_STEP_OF_STATE = {step.state: step for step in REVIEW_STEPS}
+_NEXT_STATE = {step.state: (REVIEW_STEPS[i + 1].state if i + 1 < len(REVIEW_STEPS) else DONE) for i, step in enumerate(REVIEW_STEPS)}
+REVIEW_ROLES = tuple(dict.fromkeys(step.role for step in REVIEW_STEPS))
+
+
+def step_for(state: str) -> Step | None:
+    """The review step a sheet in ``state`` waits at (None for drafts and published sheets)."""
+    return _STEP_OF_STATE.get(state)
+
+
+def next_state(state: str) -> str:
+    """Where an approval at ``state`` leads."""
+    return _NEXT_STATE[state]
+
+
+def state_label(state: str) -> str:
+    return SheetState(state).label
+
+
+def visible_states(role: str) -> tuple[str, ...] | None:
+    """The states in which a holder of ``role`` sees a sheet of their scope; None: every state."""
+    for index, step in enumerate(REVIEW_STEPS):
+        if step.role == role and step.outside:
+            return tuple(s.state for s in REVIEW_STEPS[index:]) + (DONE,)
+    return None
+
+
+def scope_of(sheet, role: str):
+    """The Section or Agency of ``sheet`` on which ``role`` is held."""
+    return sheet.section if roles.is_section_role(role) else sheet.agency
+
+
+def holds(user, role: str, sheet) -> bool:
+    return roles.has_role(user, role, scope_of(sheet, role))
+
+
+def holders(role: str, sheet) -> list:
+    """Active users holding ``role`` on the sheet's section or agency."""
+    scope = scope_of(sheet, role)
+    return list(roles.users_with_role(role, scope)) if scope is not None else []
+
+
+def reviewers(sheet) -> list:
+    """Who the sheet's current step waits for: its assignee once reassigned, else every holder of the step's role."""
+    step = step_for(sheet.state)
+    if step is None:
+        return []
+    if sheet.assignee_id and sheet.assignee.is_active:
+        return [sheet.assignee]
+    return holders(step.role, sheet)
+
+
+def audience(event) -> list:
+    """Who hears about an event (never its actor): derived from the steps."""
+    sheet, action = event.sheet, event.action
+    if action in (Action.SUBMIT, Action.APPROVE, Action.NUDGE):
+        users = reviewers(sheet)
+    elif action == Action.WITHDRAW:
+        users = holders(FIRST_STEP.role, sheet)
+    elif action == Action.PUBLISH:
+        users = holders(AUTHOR_ROLE, sheet) + holders(FIRST_STEP.role, sheet)
+    elif action == Action.RETURN:
+        users = holders(AUTHOR_ROLE, sheet) + approvers_this_round(sheet)
+    elif action == Action.REASSIGN:
+        users = [event.target_user] if event.target_user is not None and event.target_user.is_active else reviewers(sheet)
+    elif action == Action.MOVE:
+        users = reviewers(sheet)
+    else:
+        users = []
+    seen, result = set(), []
+    for user in users:
+        if user.pk not in seen and user.pk != event.actor_id:
+            seen.add(user.pk)
+            result.append(user)
+    return result
+
+
+def approvers_this_round(sheet) -> list:
+    """The reviewers who approved the sheet since it was last submitted (told when a later step returns it)."""
+    last_submit = sheet.events.filter(action=Action.SUBMIT).order_by("-created", "-id").values_list("created", flat=True).first()
+    if last_submit is None:
+        return []
+    events = sheet.events.filter(action=Action.APPROVE, created__gte=last_submit).select_related("actor")
+    return [e.actor for e in events if e.actor is not None and e.actor.is_active]
+
+
+# ---------------------------------------------------------------- the state machine
+
+
+def _approved_state(approval: "SheetApproval", **kwargs) -> str:
+    return next_state(approval.sheet.state)
+
+
+class SheetApproval:
+    """The viewflow.fsm machine over one sheet (loaded under its row lock by ``workflow.services``).
+
+    Each transition names its permission; the services check ``has_perm`` before calling it.
+    A successful transition saves the sheet (next version) and records who did what in 办理记录.
+    """
+
+    state = fsm.State(SheetState, default=SheetState.DRAFT)
+
+    def __init__(self, sheet):
+        self.sheet = sheet
+        self.event: SheetEvent | None = None
+
+    @state.getter()
+    def _get_state(self):
+        return self.sheet.state
+
+    @state.setter()
+    def _set_state(self, value):
+        self.sheet.state = value
+
+    # ------------------------------------------------------------ permissions
+
+    def may_author(self, user) -> bool:
+        return holds(user, AUTHOR_ROLE, self.sheet)
+
+    def may_review(self, user) -> bool:
+        step = step_for(self.sheet.state)
+        if step is None or not holds(user, step.role, self.sheet):
+            return False
+        return self.sheet.assignee_id is None or self.sheet.assignee_id == user.pk
+
+    def may_withdraw(self, user) -> bool:
+        """Only the submitter, while they are still staff of the section and the head has not acted (nor reassigned)."""
+        if self.sheet.assignee_id is not None or not self.may_author(user):
+            return False
+        last_submit = self.sheet.events.filter(action=Action.SUBMIT).order_by("-created", "-id").first()
+        return last_submit is not None and last_submit.actor_id == user.pk
+
+    def checker_clean(self):
+        errors = [f for f in self.sheet.findings() if f.is_error]
+        return fsm.State.CONDITION(not errors, "体检发现错误，请先修改：" + "；".join(f.message for f in errors))
+
+    # ------------------------------------------------------------ transitions
+
+    @state.transition(source=DRAFTING_STATES, target=FIRST_STEP.state, label="提交", permission=this.may_author, conditions=[this.checker_clean])
+    def submit(self, *, user, comment: str = "", **kwargs):
+        """Send a draft or a revised sheet to the first review step."""
+
+    @state.transition(source=FIRST_STEP.state, target=SheetState.DRAFT, label="撤回", permission=this.may_withdraw)
+    def withdraw(self, *, user, comment: str = "", **kwargs):
+        """Take a submission back before the first reviewer acted; the review step is cancelled, not completed."""
+
+    @state.transition(
+        source=REVIEW_STATES, target=fsm.State.GET_STATE(_approved_state, states=[*REVIEW_STATES[1:], DONE]),
+        label="通过", permission=this.may_review,
+    )
+    def approve(self, *, user, comment: str = "", **kwargs):
+        """Pass the sheet on to the next step; the last step publishes it."""
+
+    @state.transition(source=REVIEW_STATES, target=SheetState.RETURNED, label="退回修改", permission=this.may_review)
+    def return_for_revision(self, *, user, comment: str = "", **kwargs):
+        """Send the sheet back to its drafters with a comment."""
+        if not comment.strip():
+            from core import errors
+
+            raise errors.invalid("退回修改必须填写意见。")
+
+    @state.transition(source=REVIEW_STATES, label="转办", permission=this.may_review)
+    def reassign(self, *, user, to_user, comment: str = "", **kwargs):
+        """Hand the current step to another holder of its role on the same scope."""
+        from core import errors
+
+        step = step_for(self.sheet.state)
+        if not comment.strip():
+            raise errors.invalid("转办必须填写原因。")
+        if to_user is None or not to_user.is_active or not holds(to_user, step.role, self.sheet):
+            raise errors.invalid(f"只能转办给同一范围内的其他{roles.ROLE_LABELS[step.role]}。")
+        if to_user.pk == user.pk:
+            raise errors.invalid("不能转办给自己。")
+        self.sheet.assignee = to_user
+
+    @state.transition(source=REVIEW_STATES, label="退回待办", permission=None)
+    def release(self, *, user, comment: str = "", **kwargs):
+        """The system gives a reassigned step back to every holder of its role (the assignee lost the role)."""
+        self.sheet.assignee = None
+
+    @state.transition(source=fsm.State.ANY, label="移交科室", permission=None)
+    def move(self, *, user, comment: str = "", **kwargs):
+        """The sheet moved to another section: a step scoped on the section forgets an assignee who does not hold it there."""
+        step = step_for(self.sheet.state)
+        if self.sheet.assignee_id and (step is None or not holds(self.sheet.assignee, step.role, self.sheet)):
+            self.sheet.assignee = None
+
+    @state.transition(source=fsm.State.ANY, label="系统校正", permission=None)
+    def repair(self, *, user, comment: str = "", previous_state: str | None = None, **kwargs):
+        """``check_workflow --repair``: the fixes are made by the caller; this records them in the history."""
+        self._repaired_from = previous_state
+
+    # ------------------------------------------------------------ recording
+
+    @state.on_success()
+    def _recorded(self, descriptor, source, target, user=None, comment: str = "", to_user=None, **kwargs):
+        sheet = self.sheet
+        slug = descriptor._func.__name__  # the transition method (viewflow passes its bound wrapper)
+        moved = target is not None and target != source and target in SheetState.values
+        if moved:
+            sheet.state_since = timezone.now()
+            sheet.assignee = None
+        sheet.bump_version(user)
+        sheet.save(update_fields=["state", "state_since", "assignee", "version", "updated_by", "updated"])
+        action = _ACTIONS[slug]
+        if slug == "approve" and sheet.state == DONE:
+            action = Action.PUBLISH
+        from_state = getattr(self, "_repaired_from", None) or source
+        self.event = SheetEvent.objects.create(
+            sheet=sheet, actor=user if (user is not None and user.is_authenticated) else None, action=action,
+            from_state=from_state, to_state=sheet.state, comment=(comment or "").strip(),
+            target_user=to_user if slug == "reassign" else None,
+            snapshot=sheet.snapshot() if slug == "submit" else None,
+        )
+        sheet_event_recorded.send(sender=SheetEvent, event=self.event)
+
+
+_ACTIONS = {
+    "submit": Action.SUBMIT,
+    "withdraw": Action.WITHDRAW,
+    "approve": Action.APPROVE,
+    "return_for_revision": Action.RETURN,
+    "reassign": Action.REASSIGN,
+    "release": Action.REASSIGN,
+    "move": Action.MOVE,
+    "repair": Action.REPAIR,
+}

@@ -1,0 +1,407 @@
+"""Importing a Word document without silently overwriting anyone's edits (导入预览、确认导入、恢复导入前内容).
+
+An upload is first previewed: ``projects.services.document_import`` runs inside a
+transaction that is rolled back, so the preview is exactly what a confirmation will
+do — per sheet of the document 新建 / 更新 (with the cell-level diff against the
+current draft) / 拒绝 (with the reason), and whether the department goals change.
+The upload is kept as a ``PendingImport`` with the versions of the drafts it would
+update; confirming imports it only while none of them has changed since (else 412,
+naming who changed which sheet and when), and records an IMPORT entry holding the
+previous content in each created or updated sheet's history. From that entry the
+section's staff can restore the pre-import content of a draft (``sheet_restore``).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from core import errors
+from people import roles
+from people.roles import display_name
+from projects.docx.data import DocumentData, IndicatorData
+from projects.docx.reader import read_document
+from projects.models import DepartmentGoals, TargetSheet
+from projects.services import ImportResult, document_import, sheet_content_replace
+from workflow import approval
+from workflow.models import Action, PendingImport, SheetEvent
+from workflow.services import ensure_editable, sheet_lock
+from workflow.snapshots import ROW_FIELDS, FieldChange, SnapshotDiff, diff_snapshots
+
+PENDING_LIFETIME = datetime.timedelta(days=1)
+STALE = "导入预览已过期，请重新上传预览。"
+GOALS_PARTS = {"overall": "总体绩效目标", "itemized": "分项绩效目标", "safeguards": "工作保障措施"}
+KIND_LABELS = {"created": "新建", "updated": "更新", "refused": "拒绝"}
+KIND_CLASSES = {"created": "state state-published", "updated": "state state-section_review", "refused": "state error"}  # app.css badges
+
+
+# ---------------------------------------------------------------- the preview
+
+
+@dataclass
+class SheetPreview:
+    """What the import does to one sheet of the document."""
+
+    kind: str  # "created" | "updated" | "refused"
+    code: str  # 项目编码
+    title: str
+    number: int = 0  # its N in the document ("N.<项目名称>绩效目标表")
+    sheet_id: int | None = None  # the existing sheet (updated, or refused when it exists)
+    version: int | None = None  # its version before the import
+    reason: str = ""  # why it is refused
+    diff: SnapshotDiff | None = None  # updated: the current draft → the imported content
+    last_editor: str = ""  # who last saved the current draft, and when
+    last_edited: datetime.datetime | None = None
+    after: dict | None = None  # created: the content it would get
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+    @property
+    def kind_class(self) -> str:
+        return KIND_CLASSES[self.kind]
+
+    @property
+    def changed_cells(self) -> int:
+        """How many cells the import changes: fields, plan points, indicator cells (a whole added/removed row counts all its cells)."""
+        if self.diff is None:
+            return 0
+        rows = sum(len(r.changes) if r.kind == "changed" else len(ROW_FIELDS) for r in self.diff.rows)
+        return len(self.diff.fields) + len(self.diff.plan) + rows
+
+    @property
+    def indicator_count(self) -> int:
+        return len((self.after or {}).get("indicators", []))
+
+
+@dataclass
+class GoalsPreview:
+    """部门整体绩效目标: in the document? written by this import? which parts change?"""
+
+    in_document: bool
+    written: bool
+    changes: list[FieldChange] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        if not self.in_document:
+            return "文件中没有部门整体绩效目标，不会修改。"
+        if not self.written:
+            return "本次导入不修改部门整体绩效目标（由局领导维护）。"
+        if not self.changes:
+            return "部门整体绩效目标与当前内容相同，不会变化。"
+        return "部门整体绩效目标将更新：" + "、".join(c.label for c in self.changes) + "。"
+
+    @property
+    def will_change(self) -> bool:
+        return self.written and bool(self.changes)
+
+
+@dataclass
+class ImportPreview:
+    file_name: str
+    year: int
+    agency: str  # the agency's unit line, e.g. 483001乐亭县行政审批局本级
+    sheets: list[SheetPreview]
+    goals: GoalsPreview
+    stale: str = ""  # set when a draft changed since the upload was previewed: confirming is refused
+
+    def _of(self, kind: str) -> list[SheetPreview]:
+        return [s for s in self.sheets if s.kind == kind]
+
+    @property
+    def created(self) -> list[SheetPreview]:
+        return self._of("created")
+
+    @property
+    def updated(self) -> list[SheetPreview]:
+        return self._of("updated")
+
+    @property
+    def refused(self) -> list[SheetPreview]:
+        return self._of("refused")
+
+    @property
+    def expected_versions(self) -> dict[str, int]:
+        """{sheet id: version} of the drafts the import would update (JSON keys are strings)."""
+        return {str(s.sheet_id): s.version for s in self.updated}
+
+    def summary(self) -> str:
+        parts = [f"新建 {len(self.created)} 张", f"更新 {len(self.updated)} 张", f"拒绝 {len(self.refused)} 张"]
+        if self.goals.will_change:
+            parts.append("部门整体绩效目标将更新")
+        return f"{self.agency} {self.year}年：" + "，".join(parts)
+
+
+@dataclass
+class _Before:
+    """The document's existing sheets (locked) and department goals, as they were before the import."""
+
+    sheets: dict[int, TargetSheet]
+    snapshots: dict[int, dict]
+    goals: dict[str, str] | None
+
+
+def _before(data: DocumentData, year: int) -> _Before:
+    codes = [s.project_code for s in data.sheets]
+    sheets = list(
+        TargetSheet.objects.select_for_update(of=("self",))
+        .filter(project__code__in=codes, fiscal_year__year=year)
+        .select_related("project", "updated_by")
+        .prefetch_related("plan__checkpoint", "indicators")
+        .order_by("pk")  # one lock order for every import: two imports never wait on each other in a circle
+    )
+    goals = DepartmentGoals.objects.filter(agency__code=data.agency_code, fiscal_year__year=year).first()
+    return _Before(
+        sheets={s.pk: s for s in sheets},
+        snapshots={s.pk: s.snapshot() for s in sheets},
+        goals={name: getattr(goals, name) for name in GOALS_PARTS} if goals else None,
+    )
+
+
+def _snapshots_of(pks) -> dict[int, dict]:
+    sheets = TargetSheet.objects.filter(pk__in=pks).select_related("project").prefetch_related("plan__checkpoint", "indicators")
+    return {s.pk: s.snapshot() for s in sheets}
+
+
+def _goals_preview(data: DocumentData, result: ImportResult, before: _Before, year: int) -> GoalsPreview:
+    preview = GoalsPreview(in_document=not data.goals.is_empty(), written=result.goals_updated)
+    if preview.written:
+        after = DepartmentGoals.objects.get(agency=result.agency, fiscal_year__year=year)
+        old = before.goals or dict.fromkeys(GOALS_PARTS, "")
+        preview.changes = [
+            FieldChange(label, old[name], getattr(after, name))
+            for name, label in GOALS_PARTS.items()
+            if old[name] != getattr(after, name)
+        ]
+    return preview
+
+
+def _sheet_previews(data: DocumentData, result: ImportResult, before: _Before) -> list[SheetPreview]:
+    """One entry per sheet of the document, in the document's order."""
+    after = _snapshots_of([s.pk for s in result.created + result.updated])
+    by_code: dict[str, SheetPreview] = {}
+    for sheet in result.created:
+        by_code[sheet.project.code] = SheetPreview("created", sheet.project.code, sheet.display_title, after=after[sheet.pk])
+    for sheet in result.updated:
+        old = before.sheets[sheet.pk]
+        by_code[sheet.project.code] = SheetPreview(
+            "updated", sheet.project.code, sheet.display_title, sheet_id=sheet.pk, version=old.version,
+            diff=diff_snapshots(before.snapshots[sheet.pk], after[sheet.pk]),
+            last_editor=display_name(old.updated_by) if old.updated_by_id else "", last_edited=old.updated,
+        )
+    for sheet, reason in result.refused:
+        by_code[sheet.project.code] = SheetPreview(
+            "refused", sheet.project.code, sheet.display_title, sheet_id=sheet.pk, version=sheet.version if sheet.pk else None,
+            reason=reason,
+        )
+    previews = []
+    for sheet_data in data.sheets:
+        if sheet_data.project_code in by_code:
+            by_code[sheet_data.project_code].number = sheet_data.number
+            previews.append(by_code[sheet_data.project_code])
+    return previews
+
+
+def _who_when(sheet: TargetSheet) -> str:
+    who = display_name(sheet.updated_by) if sheet.updated_by_id else "他人"
+    return f"{who} 于 {timezone.localtime(sheet.updated):%Y-%m-%d %H:%M}"
+
+
+def _stale_message(before: _Before, result: ImportResult, expected_versions: dict) -> str:
+    """Why the previewed import is out of date, or "": a draft it would update changed (or was created,
+    moved in, withdrawn…) since the preview, so confirming would overwrite what the preview did not show."""
+    expected = {int(pk): version for pk, version in expected_versions.items()}
+    changed = []
+    for pk, version in expected.items():
+        sheet = before.sheets.get(pk)
+        if sheet is None:
+            changed.append("预览中的一张表已被删除")
+        elif sheet.version != version:
+            changed.append(f"“{sheet.display_title}”已由 {_who_when(sheet)} 修改")
+    for sheet in result.updated:
+        if sheet.pk not in expected:  # previewed as new or refused: it would now be overwritten unseen
+            changed.append(f"“{before.sheets[sheet.pk].display_title}”已由 {_who_when(before.sheets[sheet.pk])} 修改")
+    return "，".join(changed) + "，" + STALE if changed else ""
+
+
+def _restricted(user) -> bool:
+    """A section's staff import into their section only; an admin (or the command line) imports anything."""
+    return user is not None and not user.is_superuser
+
+
+def _check_importer(user, section) -> None:
+    if not _restricted(user):
+        return
+    if section is None:
+        raise errors.invalid("请选择导入到哪个科室。")
+    if not roles.has_role(user, approval.AUTHOR_ROLE, section):
+        raise errors.forbidden(f"只有“{section.name}”的经办人可以导入到该科室。")
+
+
+def import_preview(
+    *, content: bytes, file_name: str, year: int, section=None, user=None, expected_versions: dict | None = None
+) -> ImportPreview:
+    """What importing the document would do, computed by importing it in a transaction that is rolled back.
+
+    Writes nothing. With ``expected_versions`` (a stored preview's), ``stale`` says which drafts changed since."""
+    _check_importer(user, section)
+    data = read_document(content, filename=file_name)
+    with transaction.atomic():
+        before = _before(data, year)
+        result = document_import(data=data, year=year, section=section, user=user, restrict_to_section=_restricted(user))
+        preview = ImportPreview(
+            file_name=file_name, year=year, agency=result.agency.unit_line,
+            sheets=_sheet_previews(data, result, before), goals=_goals_preview(data, result, before, year),
+            stale=_stale_message(before, result, expected_versions) if expected_versions is not None else "",
+        )
+        transaction.set_rollback(True)
+    return preview
+
+
+# ---------------------------------------------------------------- pending uploads
+
+
+def pending_purge() -> int:
+    """Forget uploads older than a day (previewed or confirmed): they are not kept as archives."""
+    deleted, _ = PendingImport.objects.filter(created__lt=timezone.now() - PENDING_LIFETIME).delete()
+    return deleted
+
+
+def pending_imports(user):
+    """The uploads ``user`` may still preview and confirm: their own, unconfirmed, less than a day old."""
+    if not user.is_authenticated:
+        return PendingImport.objects.none()
+    return PendingImport.objects.filter(
+        uploaded_by=user, confirmed_at__isnull=True, created__gte=timezone.now() - PENDING_LIFETIME
+    ).select_related("section__agency")
+
+
+def pending_confirmed(user, pk: int) -> bool:
+    """Has ``user`` already confirmed their upload ``pk``?"""
+    return user.is_authenticated and PendingImport.objects.filter(pk=pk, uploaded_by=user, confirmed_at__isnull=False).exists()
+
+
+def import_upload(*, user, file_name: str, content: bytes, year: int, section=None) -> tuple[PendingImport, ImportPreview]:
+    """Preview an uploaded document and keep it for confirmation. A document that cannot be imported at all
+    (unreadable, another agency's …) is refused here and nothing is kept."""
+    pending_purge()
+    preview = import_preview(content=content, file_name=file_name, year=year, section=section, user=user)
+    pending = PendingImport.objects.create(
+        uploaded_by=user, file_name=file_name[:255], content=content, year=year, section=section,
+        expected_versions=preview.expected_versions,
+    )
+    return pending, preview
+
+
+def pending_preview(*, pending: PendingImport, user) -> ImportPreview:
+    """The stored upload's preview against the current drafts, ``stale`` when one changed since the upload."""
+    return import_preview(
+        content=bytes(pending.content), file_name=pending.file_name, year=pending.year, section=pending.section,
+        user=user, expected_versions=pending.expected_versions,
+    )
+
+
+def import_confirm(*, pending: PendingImport, user) -> ImportResult:
+    """Import the previewed upload, in one transaction; refused as a whole (412) when a draft changed since the preview."""
+    pending_purge()
+    with transaction.atomic():
+        locked = pending_imports(user).select_for_update(of=("self",)).filter(pk=pending.pk).first()
+        if locked is None:
+            raise errors.not_found("没有找到这次导入预览（可能已确认、已取消或超过 1 天），请重新上传。")
+        _check_importer(user, locked.section)
+        data = read_document(bytes(locked.content), filename=locked.file_name)
+        result = _import_recorded(
+            data=data, year=locked.year, section=locked.section, user=user, file_name=locked.file_name,
+            expected_versions=locked.expected_versions,
+        )
+        locked.confirmed_at = timezone.now()
+        locked.save(update_fields=["confirmed_at"])
+    return result
+
+
+def import_cancel(*, pending: PendingImport, user) -> None:
+    """Discard an upload that was not confirmed: nothing was imported."""
+    pending_imports(user).filter(pk=pending.pk).delete()
+
+
+def import_document(*, data: DocumentData, year: int, file_name: str, section=None, user=None) -> ImportResult:
+    """Import without a preview (``manage.py import_targets``), still recording the previous content in the history."""
+    return _import_recorded(data=data, year=year, section=section, user=user, file_name=file_name)
+
+
+def _import_recorded(*, data, year, section, user, file_name: str, expected_versions: dict | None = None) -> ImportResult:
+    with transaction.atomic():
+        before = _before(data, year)
+        result = document_import(data=data, year=year, section=section, user=user, restrict_to_section=_restricted(user))
+        if expected_versions is not None:
+            stale = _stale_message(before, result, expected_versions)
+            if stale:
+                raise errors.stale(stale)  # rolls the import back
+        actor = user if (user is not None and user.is_authenticated) else None
+        SheetEvent.objects.bulk_create(
+            SheetEvent(
+                sheet=sheet, actor=actor, action=Action.IMPORT, from_state=sheet.state, to_state=sheet.state,
+                comment=f"导入文件“{file_name}”", snapshot=before.snapshots.get(sheet.pk),
+            )
+            for sheet in result.created + result.updated
+        )
+    return result
+
+
+# ---------------------------------------------------------------- restoring the pre-import content
+
+
+def restorable(event: SheetEvent) -> bool:
+    return event.action == Action.IMPORT and bool(event.snapshot)
+
+
+@transaction.atomic
+def sheet_restore(*, sheet: TargetSheet, user, event: SheetEvent, expected_version: int | None) -> TargetSheet:
+    """Put back the content a sheet had before an import (the IMPORT event's snapshot), as a new version.
+
+    Only the section's staff, while the sheet is a draft or returned; a restore based on an older
+    version than the current one is refused (412). Recorded as RESTORE with the replaced content."""
+    locked = sheet_lock(sheet.pk)
+    ensure_editable(user, locked, verb="恢复")
+    if event.sheet_id != locked.pk or not restorable(event):
+        raise errors.invalid("这条记录没有可恢复的导入前内容。")
+    if expected_version != locked.version:
+        raise errors.stale(
+            f"这张表已由 {_who_when(locked)} 修改（当前版本 {locked.version}，您看到的是版本 {expected_version}），"
+            "未恢复。请刷新页面，确认最新内容后再操作。"
+        )
+    snapshot = event.snapshot
+    replaced = locked.snapshot()
+    checkpoints = {cp.label: cp for cp in locked.fiscal_year.checkpoints.all()}
+    plan = {}
+    for point in snapshot.get("plan", []):
+        if point["label"] not in checkpoints:
+            raise errors.invalid(
+                f"导入前内容的资金支出计划节点“{point['label']}”已不是{locked.fiscal_year.year}年的时间节点，不能恢复。"
+            )
+        plan[checkpoints[point["label"]]] = Decimal(point["percent"])
+    title = snapshot.get("title", "")
+    locked.title = "" if title in (snapshot.get("project_name"), locked.project.name) else title
+    sheet_content_replace(
+        sheet=locked,
+        budget_total=Decimal(snapshot["budget_total"]),
+        fiscal_funds=Decimal(snapshot["fiscal_funds"]),
+        other_funds=Decimal(snapshot["other_funds"]),
+        purpose=snapshot.get("purpose", ""),
+        goal=snapshot.get("goal", ""),
+        plan=plan,
+        indicators=[IndicatorData(**{name: row.get(name, "") for name in ROW_FIELDS}) for row in snapshot.get("indicators", [])],
+        user=user,
+    )
+    SheetEvent.objects.create(
+        sheet=locked, actor=user, action=Action.RESTORE, from_state=locked.state, to_state=locked.state,
+        comment=f"恢复{event.comment or '导入'}之前的内容（{timezone.localtime(event.created):%Y-%m-%d %H:%M} 导入）",
+        snapshot=replaced,
+    )
+    return locked

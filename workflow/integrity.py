@@ -1,0 +1,107 @@
+"""Does every sheet's approval state agree with itself? Find what disagrees, and repair it with a history entry.
+
+A sheet's approval state lives on its row (``state``, ``assignee``, ``state_since``), owned by
+``workflow.approval``; its scope keys (``agency``, ``section``) are copies of its project's,
+written together by ``projects.services``. They can still disagree after raw SQL, a restore of
+an old backup, or a role taken away outside the product. ``check_workflow`` (and the deploy
+system check) lists such sheets; ``--repair`` makes the project and the declaration right again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import F, OuterRef, Q, Subquery
+
+from projects.models import SheetState, TargetSheet
+from workflow import approval
+from workflow.models import SheetEvent
+
+
+@dataclass(frozen=True)
+class Divergence:
+    sheet_id: int
+    code: str
+    message: str
+
+    def __str__(self):
+        return f"表 {self.sheet_id}：{self.message}"
+
+
+def divergences(queryset=None) -> list[Divergence]:
+    """Every disagreement, a fixed number of queries plus one role check per reassigned sheet."""
+    sheets = TargetSheet.objects.all() if queryset is None else queryset
+    found: list[Divergence] = []
+    for sheet in sheets.exclude(agency_id=F("project__agency_id")).select_related("project__agency", "agency"):
+        found.append(Divergence(sheet.pk, "agency", f"所属单位“{sheet.agency.name}”与项目的单位“{sheet.project.agency.name}”不一致"))
+    section_differs = sheets.filter(
+        Q(project__section__isnull=True, section__isnull=False)
+        | Q(project__section__isnull=False, section__isnull=True)
+        | (Q(project__section__isnull=False) & ~Q(section_id=F("project__section_id")))
+    )
+    for sheet in section_differs.select_related("project__section", "section"):
+        found.append(Divergence(
+            sheet.pk, "section",
+            f"所属科室“{_name(sheet.section)}”与项目的科室“{_name(sheet.project.section)}”不一致",
+        ))
+    for sheet in sheets.filter(assignee__isnull=False).exclude(state__in=approval.REVIEW_STATES):
+        found.append(Divergence(sheet.pk, "assignee_outside_review", f"处于“{sheet.get_state_display()}”却仍有转办人"))
+    for sheet in sheets.filter(assignee__isnull=False, state__in=approval.REVIEW_STATES).select_related("assignee", "section", "agency"):
+        step = approval.step_for(sheet.state)
+        if not approval.holds(sheet.assignee, step.role, sheet):
+            found.append(Divergence(
+                sheet.pk, "assignee_without_role",
+                f"“{step.label}”转办给的人已不是本范围的{approval.roles.ROLE_LABELS[step.role]}（或已停用）",
+            ))
+    last_state = SheetEvent.objects.filter(sheet=OuterRef("pk")).order_by("-created", "-id").values("to_state")[:1]
+    annotated = sheets.annotate(history_state=Subquery(last_state))
+    for sheet in annotated.exclude(history_state=F("state")).exclude(history_state__isnull=True):
+        found.append(Divergence(
+            sheet.pk, "history",
+            f"状态“{sheet.get_state_display()}”与办理记录最后的状态“{SheetState(sheet.history_state).label}”不一致",
+        ))
+    for sheet in annotated.filter(history_state__isnull=True).exclude(state=SheetState.DRAFT):
+        found.append(Divergence(sheet.pk, "history", f"处于“{sheet.get_state_display()}”却没有任何办理记录"))
+    for sheet in sheets.filter(state__in=approval.REVIEW_STATES, state_since__isnull=True):
+        found.append(Divergence(sheet.pk, "since", "缺少进入当前步骤的时间"))
+    return sorted(found, key=lambda d: (d.sheet_id, d.code))
+
+
+def _name(section) -> str:
+    return section.name if section is not None else "未分配科室"
+
+
+@transaction.atomic
+def divergences_repair(*, by=None, queryset=None) -> list[Divergence]:
+    """Repair every divergence: the project's scope wins, an assignee who lost the role is released, the history is
+    told the sheet's state. Each repaired sheet gets one 系统校正 entry naming what was fixed."""
+    from workflow.services import sheet_lock
+
+    found = divergences(queryset)
+    by_sheet: dict[int, list[Divergence]] = {}
+    for item in found:
+        by_sheet.setdefault(item.sheet_id, []).append(item)
+    for pk, items in by_sheet.items():
+        sheet = sheet_lock(pk)
+        codes = {d.code for d in items}
+        previous_state = None
+        if "agency" in codes or "section" in codes:
+            sheet.agency_id = sheet.project.agency_id
+            sheet.section_id = sheet.project.section_id
+            sheet.save(update_fields=["agency", "section"])
+            sheet = sheet_lock(pk)
+        if codes & {"assignee_outside_review", "assignee_without_role"} or ("section" in codes and sheet.assignee_id):
+            step = approval.step_for(sheet.state)
+            if step is None or not approval.holds(sheet.assignee, step.role, sheet):
+                sheet.assignee = None
+        if "since" in codes or sheet.state_since is None:
+            last = sheet.events.order_by("-created", "-id").first()
+            sheet.state_since = last.created if last else sheet.updated
+        if "history" in codes:
+            last = sheet.events.order_by("-created", "-id").first()
+            previous_state = last.to_state if last else SheetState.DRAFT
+        approval.SheetApproval(sheet).repair(
+            user=by, comment="系统校正：" + "；".join(d.message for d in items) + "。", previous_state=previous_state,
+        )
+    return found
