@@ -1,5 +1,6 @@
 # targetflow: one image for web (gunicorn), the Celery worker and Celery beat (see docker-compose.yml).
-FROM python:3.11-slim
+# Pinned: an exact Python patch release on an exact Debian release (tests/test_compose_file.py checks it).
+FROM python:3.11.14-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -13,7 +14,7 @@ RUN apt-get update \
 
 WORKDIR /app
 COPY requirements.txt .
-RUN pip install -r requirements.txt
+RUN pip install --require-hashes -r requirements.txt
 
 COPY . .
 # Build-time only values: the real ones come from the environment when a container starts.

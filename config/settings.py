@@ -24,6 +24,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
+SILENCED_SYSTEM_CHECKS = env.list("SILENCED_SYSTEM_CHECKS", default=[])
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -38,6 +40,7 @@ INSTALLED_APPS = [
     "guardian",
     "axes",
     "csp",
+    "django_celery_beat",
     "viewflow",
     "viewflow.workflow",
     "projects",
@@ -48,6 +51,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # first: /healthz answers before the host check and the HTTPS redirect (container health probes)
+    "config.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -147,7 +152,25 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.nudge_reviewers",
         "schedule": crontab(hour=9, minute=30),
     },
+    "calendar-check": {
+        "task": "notifications.tasks.warn_missing_calendar",
+        "schedule": crontab(hour=8, minute=30),
+    },
+    "worker-heartbeat": {
+        "task": "config.celery.heartbeat",
+        "schedule": float(env.int("HEALTH_HEARTBEAT_SECONDS", default=30)),
+    },
 }
+# Beat keeps the schedule and each task's last run in the database (django-celery-beat), not in a
+# file of the container: a restarted beat neither forgets nor repeats a run. On start it writes the
+# entries above into the database (admin: 周期性任务); entries added in the admin are kept too.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+DJANGO_CELERY_BEAT_TZ_AWARE = True
+
+# /healthz (config/health.py): the worker's heartbeat key in Redis must be younger than this.
+HEALTH_HEARTBEAT_SECONDS = env.int("HEALTH_HEARTBEAT_SECONDS", default=30)
+HEALTH_WORKER_MAX_AGE_SECONDS = env.int("HEALTH_WORKER_MAX_AGE_SECONDS", default=120)
+HEALTH_REDIS_KEY = env("HEALTH_REDIS_KEY", default="targetflow:health:worker")
 
 # Without an SMTP host (the embedded demo) mail is printed to the console instead of sent.
 EMAIL_HOST = env("EMAIL_HOST", default="")
@@ -181,6 +204,10 @@ NOTIFY_SWEEP_BATCH = env.int("NOTIFY_SWEEP_BATCH", default=500)
 NOTIFY_SWEEP_REQUEUE_SECONDS = env.int("NOTIFY_SWEEP_REQUEUE_SECONDS", default=600)
 NOTIFY_SENDING_TIMEOUT_SECONDS = env.int("NOTIFY_SENDING_TIMEOUT_SECONDS", default=900)
 NOTIFY_EMAIL_SUBJECT_PREFIX = env("NOTIFY_EMAIL_SUBJECT_PREFIX", default="【预算绩效】")
+# Automatic revival of failed rows (services.outbox_sweep): at most this many per row, and while
+# a channel stays silent one probe row per channel every NOTIFY_REVIVE_PROBE_SECONDS.
+NOTIFY_MAX_REVIVALS = env.int("NOTIFY_MAX_REVIVALS", default=3)
+NOTIFY_REVIVE_PROBE_SECONDS = env.int("NOTIFY_REVIVE_PROBE_SECONDS", default=3600)
 
 NUDGE_AFTER_WORKDAYS = env.int("NUDGE_AFTER_WORKDAYS", default=2)
 
@@ -278,4 +305,20 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/login.html"  # shows 登录失败次数过多… when `failure_limit` is set
 AXES_HTTP_RESPONSE_CODE = 429
+# ---------------------------------------------------------------------------------------------
+
+# ---------------------------------------------------------------------------------------------
+# Request limits (issue 10, "Bad input and limits"). The editor posts 8 fields per indicator row
+# (200 rows at most, projects.validation.MAX_INDICATOR_ROWS) plus the sheet, plan and formset fields.
+# The API's JSON bodies are limited by core.parsers.LimitedJSONParser (413 beyond API_MAX_BODY_BYTES,
+# 400 beyond API_MAX_JSON_DEPTH levels of nesting): DRF's own parser ignores DATA_UPLOAD_MAX_MEMORY_SIZE.
+# ---------------------------------------------------------------------------------------------
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=2 * 1024 * 1024)
+API_MAX_JSON_DEPTH = 32
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "core.parsers.LimitedJSONParser",
+    "core.parsers.LimitedFormParser",
+    "core.parsers.LimitedMultiPartParser",
+]
 # ---------------------------------------------------------------------------------------------

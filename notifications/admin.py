@@ -1,20 +1,22 @@
 from django.contrib import admin, messages
 
 from notifications import services
-from notifications.models import Notification, Preference
+from notifications.models import CalendarDay, Notification, Preference
 
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["created", "channel", "kind", "recipient", "title", "status", "attempts", "sent_at", "short_error"]
-    list_filter = ["status", "channel", "kind"]
+    list_display = [
+        "created", "channel", "kind", "recipient", "title", "status", "attempts", "revivals", "sent_at", "short_error",
+    ]
+    list_filter = ["status", "failure_kind", "channel", "kind"]
     search_fields = ["title", "recipient__username", "dedupe_key", "last_error"]
     date_hierarchy = "created"
     list_select_related = ["recipient"]
     actions = ["resend"]
     readonly_fields = [
         "recipient", "channel", "kind", "sheet", "title", "body", "url", "status", "attempts", "last_error",
-        "next_attempt_at", "claimed_at", "dedupe_key", "created", "sent_at", "read_at",
+        "failure_kind", "failed_at", "revivals", "next_attempt_at", "claimed_at", "dedupe_key", "created", "sent_at", "read_at",
     ]
 
     def has_add_permission(self, request):
@@ -39,3 +41,17 @@ class PreferenceAdmin(admin.ModelAdmin):
     list_filter = ["email_enabled", "wecom_enabled"]
     search_fields = ["user__username", "wecom_userid"]
     autocomplete_fields = ["user"]
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    """节假日与调休: overrides chinesecalendar day by day (notifications.workdays)."""
+
+    list_display = ["date", "weekday", "kind", "note"]
+    list_filter = ["kind", ("date", admin.DateFieldListFilter)]
+    search_fields = ["note"]
+    date_hierarchy = "date"
+
+    @admin.display(description="星期")
+    def weekday(self, obj):
+        return "星期" + "一二三四五六日"[obj.date.weekday()]

@@ -6,9 +6,9 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.decorators import api_view
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 
+from core.pagination import KeysetPagination
 from notifications import selectors, services
 from notifications.models import Notification
 
@@ -23,29 +23,25 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 
 class NotificationPageSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
     unread = serializers.IntegerField(help_text="未读通知数")
     results = NotificationSerializer(many=True)
 
 
-class NotificationPagination(LimitOffsetPagination):
-    default_limit = 50
-    max_limit = 200
-
-
 @extend_schema(
-    parameters=[OpenApiParameter("unread", bool, description="只返回未读通知"), OpenApiParameter("limit", int), OpenApiParameter("offset", int)],
+    parameters=[OpenApiParameter("unread", bool, description="只返回未读通知"), OpenApiParameter("cursor", str, description="next / previous 链接里的游标"),
+        OpenApiParameter("size", int, description="每页条数，默认 50，最多 100"),
+    ],
     responses=NotificationPageSerializer,
 )
 @api_view(["GET"])
 def notification_list(request):
-    """The signed-in user's notifications, newest first, with read state and the unread count."""
+    """The signed-in user's notifications, newest first, a keyset page at a time (``next``/``previous``), with the unread count."""
     notifications = selectors.inbox(request.user)
     if request.query_params.get("unread") in ("1", "true"):
         notifications = notifications.filter(read_at__isnull=True)
-    paginator = NotificationPagination()
+    paginator = KeysetPagination(("-created", "-id"))
     page = paginator.paginate_queryset(notifications, request)
     response = paginator.get_paginated_response(NotificationSerializer(page, many=True).data)
     response.data["unread"] = selectors.unread_count(request.user)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+from urllib.parse import urlsplit
 
 import redis
 from django.conf import settings
@@ -16,6 +17,7 @@ from django.core.cache import cache
 from notifications.channels.email import send_email
 from notifications.channels.errors import DeliveryError, RateLimited
 from notifications.channels.robot import ROBOT_RATE_LIMIT, RobotClient, robot_rate_key
+from notifications.channels.text import escape_html, escape_markdown
 from notifications.channels.wecom import (
     MEMBER_RATE_LIMIT,
     TOKEN_ERRCODES,
@@ -44,12 +46,21 @@ def wecom_configured() -> bool:
 def deliver(notification: Notification) -> None:
     """Send ``notification`` on its channel; return only when the channel accepted it."""
     if notification.channel == Channel.EMAIL:
-        send_email(to=notification.recipient.email, subject=notification.title, body=_text_with_link(notification))
+        send_email(
+            to=notification.recipient.email, subject=notification.title, body=_text_with_link(notification),
+            message_id=message_id(notification),
+        )
     elif notification.channel == Channel.WECOM:
         _send_wecom(notification)
     elif notification.channel == Channel.ROBOT:
         _send_robot(notification)
     # in-app rows are the message itself: nothing to send
+
+
+def message_id(notification: Notification) -> str:
+    """The same Message-ID on every attempt of one row: a copy sent twice (a revived interrupted send) shows once."""
+    host = urlsplit(settings.SITE_URL).hostname or "targetflow.local"
+    return f"<targetflow-notification-{notification.pk}@{host}>"
 
 
 def _text_with_link(notification: Notification) -> str:
@@ -72,7 +83,8 @@ def _send_wecom(notification: Notification) -> None:
     )
     with client, _wecom_errors():
         if notification.url:
-            client.send_textcard([userid], title=notification.title, description=notification.body, url=notification.url)
+            # the description is read as HTML by WeCom: the body (users' comments) is text
+            client.send_textcard([userid], title=notification.title, description=escape_html(notification.body), url=notification.url)
         else:
             client.send_text([userid], f"{notification.title}\n{notification.body}")
 
@@ -83,7 +95,8 @@ def _send_robot(notification: Notification) -> None:
     if not key:
         raise DeliveryError("该科室未配置企业微信群机器人。", temporary=False)
     _acquire(ROBOT_RATE_LIMIT, "rate:robot:", robot_rate_key(key))
-    content = f"**{notification.title}**\n{notification.body}"
+    # title and body carry users' text (titles, comments): escaped, so only our own link is markup
+    content = f"**{escape_markdown(notification.title)}**\n{escape_markdown(notification.body)}"
     if notification.url:
         content += f"\n[打开办理]({notification.url})"
     with RobotClient(base_url=settings.WECOM_BASE_URL, timeout=settings.WECOM_TIMEOUT) as client, _wecom_errors():

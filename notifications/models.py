@@ -4,7 +4,9 @@ A ``Notification`` is one message to one recipient on one channel. It is written
 in the same transaction as the thing it tells about (a sheet event, a due
 reminder) and delivered after commit by a Celery task; its ``status`` is the
 truth about delivery. In-app rows need no delivery: they are ``sent`` when
-written and carry the read state.
+written and carry the read state. A failed row says why (``failure_kind``), which
+decides whether the outbox sweep revives it on its own (``revivals``, bounded; see
+``services.outbox_sweep``). ``CalendarDay`` is the administrators' holiday table.
 """
 
 from __future__ import annotations
@@ -39,6 +41,16 @@ class Kind(models.TextChoices):
     SPEND_REMINDER = "spend_reminder", "填报提醒"
     SPEND_WARNING = "spend_warning", "支出预警"
     SPEND_DIGEST = "spend_digest", "预警汇总"
+    CALENDAR = "calendar", "节假日日历"
+
+
+class FailureKind(models.TextChoices):
+    """Why a row is ``failed``: decides whether the sweep may revive it (see ``services.outbox_sweep``)."""
+
+    NONE = "", "—"
+    TEMPORARY = "temporary", "暂时故障（重试次数用尽）"
+    PERMANENT = "permanent", "永久错误"
+    INTERRUPTED = "interrupted", "投递中断（可能已送达）"
 
 
 class Notification(models.Model):
@@ -60,6 +72,11 @@ class Notification(models.Model):
     last_error = models.TextField("最近错误", blank=True)
     next_attempt_at = models.DateTimeField("下次尝试时间", null=True, blank=True)
     claimed_at = models.DateTimeField("开始投递时间", null=True, blank=True)
+    failure_kind = models.CharField("失败类型", max_length=12, choices=FailureKind.choices, blank=True, default="")
+    failed_at = models.DateTimeField("失败时间", null=True, blank=True)
+    revivals = models.PositiveSmallIntegerField(
+        "自动恢复次数", default=0, help_text="发件箱巡检自动重新放入发件箱的次数（有上限）",
+    )
     dedupe_key = models.CharField("去重键", max_length=200)
     created = models.DateTimeField("创建时间", auto_now_add=True)
     sent_at = models.DateTimeField("发送时间", null=True, blank=True)
@@ -107,3 +124,27 @@ class Preference(models.Model):
 
     def __str__(self):
         return f"{self.user} 的通知偏好"
+
+
+class DayKind(models.TextChoices):
+    HOLIDAY = "holiday", "放假（节假日）"
+    WORKDAY = "workday", "上班（调休补班）"
+
+
+class CalendarDay(models.Model):
+    """A day whose working status an administrator sets by hand; it wins over ``chinesecalendar``.
+
+    Enter the State Council's holiday notice for a year chinesecalendar does not know yet
+    (every holiday day, and every make-up working day on a weekend), or correct a single day.
+    """
+
+    date = models.DateField("日期", unique=True)
+    kind = models.CharField("类型", max_length=10, choices=DayKind.choices)
+    note = models.CharField("说明", max_length=100, blank=True, help_text="例如：春节、国庆节调休上班")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "节假日与调休"
+        ordering = ["date"]
+
+    def __str__(self):
+        return f"{self.date:%Y-%m-%d} {self.get_kind_display()}" + (f"（{self.note}）" if self.note else "")

@@ -17,3 +17,13 @@ def on_sheet_event(sender, event, **kwargs) -> None:
         dedupe_key=f"event:{event.pk}",
         robot=True,
     )
+
+
+def on_calendar_day_changed(sender, **kwargs) -> None:
+    """A ``CalendarDay`` was saved or deleted: forget the cached table now and again after commit."""
+    from django.db import transaction
+
+    from notifications import workdays
+
+    workdays.overrides_changed()
+    transaction.on_commit(workdays.overrides_changed)

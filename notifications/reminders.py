@@ -20,21 +20,26 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from notifications import messages, selectors
+from notifications import messages
 from notifications.messages import Message
 from notifications.models import Kind
 from notifications.workdays import next_workday, workdays_between
-from projects.models import Checkpoint, SheetState, TargetSheet
+from projects.models import Checkpoint, SheetState, SpendPlan, TargetSheet
 from projects.values import format_number
+from people import roles
 from people.roles import Role
 from spending import services as spending
+from spending.models import SpendReport
 from workflow import approval
 
 REMINDER_DAYS_BEFORE = (7, 1)
 # a checkpoint's first working day after it is at most this far away (the longest holiday is 8 days)
 WARNING_LOOKBACK = datetime.timedelta(days=20)
+# the daily job also sends what was due on this many days before today and was missed (beat or the worker down)
+CATCH_UP_DAYS = 7
 
 
 @dataclass
@@ -46,44 +51,108 @@ class Due:
     dedupe_key: str
 
 
-def spending_due_on(day: datetime.date) -> list[Due]:
-    """Reminders, warnings and finance digests due on ``day`` (a local date)."""
-    return _reminders(day) + _warnings(day)
+class _Holders:
+    """Role holders of every section and agency involved, read in one query (never one per sheet)."""
+
+    def __init__(self, sheets, role_list):
+        wanted: dict[str, set[int]] = {role: set() for role in role_list}
+        for sheet in sheets:
+            for role in role_list:
+                scope_id = _scope_id(sheet, role)
+                if scope_id is not None:
+                    wanted[role].add(scope_id)
+        self._map = roles.holders_by_scope(wanted) if sheets else {}
+
+    def __call__(self, role: str, sheet) -> list:
+        return list(self._map.get((role, _scope_id(sheet, role)), []))
+
+    def of_agency(self, role: str, agency_id: int) -> list:
+        return list(self._map.get((role, agency_id), []))
 
 
-def _reminders(day: datetime.date) -> list[Due]:
-    due = []
+def _scope_id(sheet, role: str):
+    return sheet.section_id if roles.is_section_role(role) else sheet.agency_id
+
+
+def spending_due_on(day: datetime.date, *, today: datetime.date | None = None) -> list[Due]:
+    """Reminders, warnings and finance digests due on ``day`` (a local date).
+
+    ``today`` (default ``day``) is when they are sent: a day caught up later reads the reports
+    and the days left as of ``today``, and skips reminders a later one has overtaken.
+    """
+    today = today or day
+    return _reminders(day, today) + _warnings(day, today)
+
+
+def spending_due_since(today: datetime.date, *, days: int = CATCH_UP_DAYS) -> list[Due]:
+    """What was due on ``today`` and on each of the ``days - 1`` days before it (the dedupe keys skip what was sent)."""
+    due: dict[str, Due] = {}
+    for back in range(days - 1, -1, -1):
+        for item in spending_due_on(today - datetime.timedelta(days=back), today=today):
+            due.setdefault(item.dedupe_key, item)
+    return list(due.values())
+
+
+def _reminders(day: datetime.date, today: datetime.date) -> list[Due]:
+    work = []
     for days_left in REMINDER_DAYS_BEFORE:
         for checkpoint in Checkpoint.objects.filter(date=day + datetime.timedelta(days=days_left)):
-            for sheet in spending.published_sheets(fiscal_year=checkpoint.fiscal_year_id):
-                if any(r.checkpoint_id == checkpoint.pk for r in sheet.spend_reports.all()):
-                    continue  # already reported for this checkpoint
-                planned = spending.planned_percent(sheet, checkpoint)
-                due.append(Due(
-                    kind=Kind.SPEND_REMINDER,
-                    summary=f"填报提醒（还有 {days_left} 天）：{_sheet(sheet)} {checkpoint.label}",
-                    recipients=selectors.holders(Role.STAFF, sheet),
-                    message=messages.for_spend_reminder(sheet, checkpoint, planned=planned, days_left=days_left),
-                    dedupe_key=f"spend-reminder:{sheet.pk}:{checkpoint.pk}:{days_left}",
-                ))
+            if checkpoint.date < today:
+                continue  # caught up too late: the checkpoint passed, its warning tells the rest
+            if any(d < days_left and checkpoint.date - datetime.timedelta(days=d) <= today for d in REMINDER_DAYS_BEFORE):
+                continue  # a later reminder for the same checkpoint is due by now: send that one only
+            work.append((days_left, checkpoint, *_unreported(checkpoint)))
+    holders = _Holders([s for _, _, sheets, _ in work for s in sheets], (Role.STAFF,))
+    due = []
+    for days_left, checkpoint, sheets, plans in work:
+        left = (checkpoint.date - today).days
+        for sheet in sheets:
+            planned = plans.get(sheet.pk, checkpoint.planned_percent)  # spending.planned_percent, read in one query
+            due.append(Due(
+                kind=Kind.SPEND_REMINDER,
+                summary=f"填报提醒（还有 {left} 天）：{_sheet(sheet)} {checkpoint.label}",
+                recipients=holders(Role.STAFF, sheet),
+                message=messages.for_spend_reminder(sheet, checkpoint, planned=planned, days_left=left),
+                dedupe_key=f"spend-reminder:{sheet.pk}:{checkpoint.pk}:{days_left}",
+            ))
     return due
 
 
-def _warnings(day: datetime.date) -> list[Due]:
-    due = []
+def _unreported(checkpoint) -> tuple[list, dict]:
+    """The published sheets of the checkpoint's year without a report for it, and their plans at it: two queries."""
+    published = TargetSheet.objects.filter(state=SheetState.PUBLISHED, fiscal_year_id=checkpoint.fiscal_year_id)
+    sheets = (
+        published.filter(~Exists(SpendReport.objects.filter(sheet=OuterRef("pk"), checkpoint=checkpoint)))
+        .select_related("project", "agency", "section")
+        .order_by("agency__code", "position", "id")
+    )
+    plans = dict(
+        SpendPlan.objects.filter(checkpoint=checkpoint, sheet__in=published).values_list("sheet_id", "cumulative_percent")
+    )
+    return list(sheets), plans
+
+
+def _warnings(day: datetime.date, today: datetime.date) -> list[Due]:
     checkpoints = Checkpoint.objects.filter(date__lt=day, date__gte=day - WARNING_LOOKBACK).order_by("date")
-    for checkpoint in checkpoints:
-        if next_workday(checkpoint.date) != day:
-            continue
+    work = [
+        (checkpoint, list(spending.published_sheets(fiscal_year=checkpoint.fiscal_year_id)))
+        for checkpoint in checkpoints
+        if next_workday(checkpoint.date) == day
+    ]
+    holders = _Holders(
+        [s for _, sheets in work for s in sheets], (Role.STAFF, Role.SECTION_HEAD, Role.LEADER, Role.FINANCE_REVIEWER)
+    )
+    due = []
+    for checkpoint, sheets in work:
         by_agency: dict[int, tuple[object, list]] = {}
-        for sheet in spending.published_sheets(fiscal_year=checkpoint.fiscal_year_id):
+        for sheet in sheets:
             report = next((r for r in sheet.spend_reports.all() if r.checkpoint_id == checkpoint.pk), None)
-            point = spending.checkpoint_spend(sheet, checkpoint, report, today=day)
+            point = spending.checkpoint_spend(sheet, checkpoint, report, today=today)
             if point.level not in (spending.YELLOW, spending.RED):
                 continue
-            recipients = selectors.holders(Role.STAFF, sheet) + selectors.holders(Role.SECTION_HEAD, sheet)
+            recipients = holders(Role.STAFF, sheet) + holders(Role.SECTION_HEAD, sheet)
             if point.level == spending.RED:
-                recipients += selectors.holders(Role.LEADER, sheet)
+                recipients += holders(Role.LEADER, sheet)
             state = "未填报" if point.actual is None else f"实际 {format_number(point.actual)}%"
             due.append(Due(
                 kind=Kind.SPEND_WARNING,
@@ -104,7 +173,7 @@ def _warnings(day: datetime.date) -> list[Due]:
             due.append(Due(
                 kind=Kind.SPEND_DIGEST,
                 summary=f"预警汇总：{agency.unit_line} {checkpoint.label} 共 {len(warned)} 张",
-                recipients=list(approval.roles.users_with_role(Role.FINANCE_REVIEWER, agency)),
+                recipients=holders.of_agency(Role.FINANCE_REVIEWER, agency.pk),
                 message=messages.for_spend_digest(agency, checkpoint, warned),
                 dedupe_key=f"spend-digest:{agency.pk}:{checkpoint.pk}",
             ))
@@ -115,18 +184,22 @@ def nudges_due(now: datetime.datetime | None = None) -> list[Due]:
     """催办 due at ``now``: one per waiting review task and level (1: reviewers; 2: reviewers and leaders)."""
     today = timezone.localdate(now or timezone.now())
     after = settings.NUDGE_AFTER_WORKDAYS
-    due = []
     sheets = TargetSheet.objects.filter(state__in=approval.REVIEW_STATES, state_since__isnull=False).select_related(
         "project", "agency", "section", "assignee"
     )
+    waiting = []
     for sheet in sheets.order_by("agency__code", "position", "id"):
         waited = workdays_between(timezone.localtime(sheet.state_since), today)
-        if waited <= after:
-            continue
+        if waited > after:
+            waiting.append((sheet, waited))
+    step_roles = tuple(dict.fromkeys(step.role for step in approval.REVIEW_STEPS)) + (Role.LEADER,)
+    holders = _Holders([sheet for sheet, _ in waiting], tuple(dict.fromkeys(step_roles)))
+    due = []
+    for sheet, waited in waiting:
         level = 2 if waited > 2 * after else 1
-        recipients = selectors.task_reviewers(sheet)
+        recipients = _reviewers(sheet, holders)
         if level == 2:
-            recipients += selectors.holders(Role.LEADER, sheet)
+            recipients += holders(Role.LEADER, sheet)
         due.append(Due(
             kind=Kind.NUDGE,
             summary=f"{'再次催办' if level == 2 else '催办'}：{_sheet(sheet)} 已在“{sheet.get_state_display()}”等待 {waited} 个工作日",
@@ -135,6 +208,16 @@ def nudges_due(now: datetime.datetime | None = None) -> list[Due]:
             dedupe_key=f"nudge:{sheet.pk}:{sheet.state}:{sheet.state_since:%Y%m%d%H%M%S%f}:{level}",
         ))
     return due
+
+
+def _reviewers(sheet, holders: _Holders) -> list:
+    """``approval.reviewers`` on the batched holders: the active assignee once reassigned, else the step's role holders."""
+    step = approval.step_for(sheet.state)
+    if step is None:
+        return []
+    if sheet.assignee_id and sheet.assignee.is_active:
+        return [sheet.assignee]
+    return holders(step.role, sheet)
 
 
 def _sheet(sheet) -> str:

@@ -17,31 +17,43 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from notifications import delivery, selectors
 from notifications.channels.errors import DeliveryError, RateLimited
 from notifications.messages import Message
-from notifications.models import Channel, Notification, Preference, Status
+from notifications.models import Channel, FailureKind, Notification, Preference, Status
 
 logger = logging.getLogger(__name__)
 
 INTERRUPTED = (
-    "投递过程中断（工作进程在发送时异常退出），无法确认是否已送达；为避免重复发送未自动重试。"
-    "如确认对方未收到，请在后台选中后执行“重新发送”。"
+    "投递过程中断（工作进程在发送时异常退出），无法确认是否已送达；已自动重新放入发件箱，"
+    "对方可能收到两次（邮件带有同一 Message-ID，多数邮件客户端会合并）。"
 )
+INTERRUPTED_GAVE_UP = (
+    "投递过程中断（工作进程在发送时异常退出），无法确认是否已送达；自动恢复次数已用完，"
+    "为避免重复发送不再自动重试。如确认对方未收到，请在后台选中后执行“重新发送”。"
+)
+REVIVED = "渠道已恢复，自动重新发送（第 {n} 次自动恢复）。上次错误："
 
 
 # ---------------------------------------------------------------- creating
 
 
 def channels_for(user, preference: Preference | None) -> list[str]:
-    """In-app always; e-mail (to users with an address) and WeCom as the user chose (WeCom only when the system has a WeCom application)."""
+    """In-app always; e-mail (to users with an address) and WeCom as the user chose.
+
+    WeCom only when the system has a WeCom application and the user has a WeCom user id:
+    a row for someone WeCom cannot address would only fail.
+    """
     channels = [Channel.IN_APP]
     if (preference is None or preference.email_enabled) and user.email:
         channels.append(Channel.EMAIL)
-    if (preference is None or preference.wecom_enabled) and delivery.wecom_configured():
+    if (
+        preference is not None and preference.wecom_enabled and preference.wecom_userid.strip()
+        and delivery.wecom_configured()
+    ):
         channels.append(Channel.WECOM)
     return channels
 
@@ -56,50 +68,97 @@ def notifications_create(
     not written again. Returns the new rows (unsaved with ``dry_run``). Delivery
     tasks for them are enqueued after the surrounding transaction commits.
     """
-    recipients = selectors.unique_users(recipients)
-    preferences = {p.user_id: p for p in Preference.objects.filter(user__in=[u.pk for u in recipients])}
-    wanted = [(user, channel) for user in recipients for channel in channels_for(user, preferences.get(user.pk))]
-    section = message.sheet.section if message.sheet is not None and message.sheet.section_id else None
-    if robot and section is not None and section.wecom_robot_key.strip():
-        wanted.append((None, Channel.ROBOT))
+    return notifications_create_many([Outgoing(recipients, message, dedupe_key, robot)], dry_run=dry_run)[0]
 
+
+@dataclass
+class Outgoing:
+    recipients: list
+    message: Message
+    dedupe_key: str
+    robot: bool = False
+
+
+# rows per INSERT and keys per dedupe lookup: a province's reminders take a handful of statements, not one per row
+BULK_BATCH = 5000
+
+
+@transaction.atomic
+def notifications_create_many(items: list[Outgoing], *, dry_run: bool = False) -> list[list[Notification]]:
+    """``notifications_create`` for many messages at once, in a number of queries that does not grow with them.
+
+    One query for the recipients' preferences, one for the dedupe keys already written, the
+    inserts in batches (``ignore_conflicts`` on the unique recipient/channel/dedupe key, so a
+    concurrent run writes nothing twice) and one to read back the new rows' ids. Returns the
+    new rows of each item, in order; delivery is enqueued after commit.
+    """
+    recipients_of = [selectors.unique_users(item.recipients) for item in items]
+    user_ids = {user.pk for users in recipients_of for user in users}
+    preferences = {p.user_id: p for p in Preference.objects.filter(user__in=user_ids)} if user_ids else {}
     now = timezone.now()
-    created: list[Notification] = []
-    for user, channel in wanted:
-        in_app = channel == Channel.IN_APP
-        row = Notification(
-            recipient=user, channel=channel, kind=message.kind, sheet=message.sheet, title=message.title[:200],
-            body=message.body, url=message.url, dedupe_key=dedupe_key,
-            status=Status.SENT if in_app else Status.PENDING, sent_at=now if in_app else None,
-        )
-        if dry_run:
-            if not _written(row):
-                created.append(row)
-            continue
-        row, was_created = _create_once(row)
-        if was_created:
-            created.append(row)
-    to_deliver = [row.pk for row in created if row.status == Status.PENDING]
+    planned: list[tuple[int, Notification]] = []
+    seen: set[tuple] = set()
+    for index, (item, users) in enumerate(zip(items, recipients_of)):
+        message = item.message
+        wanted = [(user, channel) for user in users for channel in channels_for(user, preferences.get(user.pk))]
+        section = message.sheet.section if message.sheet is not None and message.sheet.section_id else None
+        if item.robot and section is not None and section.wecom_robot_key.strip():
+            wanted.append((None, Channel.ROBOT))
+        for user, channel in wanted:
+            key = (user.pk if user is not None else None, channel, item.dedupe_key)
+            if key in seen:
+                continue
+            seen.add(key)
+            in_app = channel == Channel.IN_APP
+            planned.append((index, Notification(
+                recipient=user, channel=channel, kind=message.kind, sheet=message.sheet, title=message.title[:200],
+                body=message.body, url=message.url, dedupe_key=item.dedupe_key,
+                status=Status.SENT if in_app else Status.PENDING, sent_at=now if in_app else None,
+            )))
+    result: list[list[Notification]] = [[] for _ in items]
+    if not planned:
+        return result
+    keys = sorted({row.dedupe_key for _, row in planned})
+    existing = _existing(keys, user_ids)
+    new = [(index, row) for index, row in planned if (row.recipient_id, row.channel, row.dedupe_key) not in existing]
+    if not new:
+        return result
+    if not dry_run:
+        Notification.objects.bulk_create([row for _, row in new], batch_size=BULK_BATCH, ignore_conflicts=True)
+        # ignore_conflicts leaves the ids unset: read them back (a row a concurrent run wrote first is
+        # delivered once all the same — delivery claims each row under a lock)
+        ids = _existing(sorted({row.dedupe_key for _, row in new}), user_ids, with_ids=True)
+        new = [(index, row) for index, row in new if _set_pk(row, ids)]
+    for index, row in new:
+        result[index].append(row)
+    to_deliver = [row.pk for _, row in new if row.status == Status.PENDING]
     if to_deliver and not dry_run:
         transaction.on_commit(functools.partial(notifications_enqueue, ids=to_deliver))
-    return created
+    return result
 
 
-def _written(row: Notification) -> bool:
-    """Is there already a row for the same recipient (or robot), channel and dedupe key?"""
-    existing = Notification.objects.filter(channel=row.channel, dedupe_key=row.dedupe_key)
-    if row.recipient is None:
-        return existing.filter(recipient__isnull=True).exists()
-    return existing.filter(recipient=row.recipient).exists()
+def _existing(keys: list[str], user_ids, *, with_ids: bool = False):
+    """(recipient id, channel, dedupe key) of the rows already written for ``keys`` (→ id with ``with_ids``).
+
+    Looked up on the unique indexes: recipient among ``user_ids`` (notification_once_per_recipient leads with
+    the recipient), or the robot's rows (notification_once_per_robot); never a scan of the whole outbox."""
+    found: dict = {}
+    for start in range(0, len(keys), BULK_BATCH):
+        chunk = keys[start:start + BULK_BATCH]
+        mine = Q(recipient_id__in=user_ids, dedupe_key__in=chunk) if user_ids else Q(pk__in=[])
+        robot = Q(recipient__isnull=True, channel=Channel.ROBOT, dedupe_key__in=chunk)
+        rows = Notification.objects.filter(mine | robot).values_list("pk", "recipient_id", "channel", "dedupe_key")
+        for pk, recipient_id, channel, dedupe_key in rows:
+            found[(recipient_id, channel, dedupe_key)] = pk
+    return found if with_ids else set(found)
 
 
-def _create_once(row: Notification) -> tuple[Notification, bool]:
-    """Insert ``row`` unless a row for the same recipient, channel and dedupe key exists (also under concurrency)."""
-    lookup = {"recipient": row.recipient, "channel": row.channel, "dedupe_key": row.dedupe_key}
-    defaults = {f.attname: getattr(row, f.attname) for f in Notification._meta.concrete_fields if not f.primary_key}
-    for name in ("recipient_id", "channel", "dedupe_key", "created"):
-        defaults.pop(name, None)
-    return Notification.objects.get_or_create(**lookup, defaults=defaults)
+def _set_pk(row: Notification, ids: dict) -> bool:
+    row.pk = ids.get((row.recipient_id, row.channel, row.dedupe_key))
+    if row.pk is None:
+        return False
+    row._state.adding = False
+    return True
 
 
 def notifications_enqueue(*, ids: list[int]) -> int:
@@ -143,13 +202,15 @@ def notification_deliver(*, notification_id: int) -> Outcome:
         return _release(row, delay=exc.retry_after, reason=f"已达到发送频率上限，{exc.retry_after:g} 秒后重试。", counted=False)
     except DeliveryError as exc:
         if not exc.temporary:
-            return _fail(row, exc.reason)
+            return _fail(row, exc.reason, kind=FailureKind.PERMANENT)
         return _retry_or_fail(row, exc.reason)
     except Exception as exc:  # a bug or an unforeseen outage: keep the row and retry, loudly
         logger.exception("通知 %s 投递出错", row.pk)
         return _retry_or_fail(row, f"投递出错：{type(exc).__name__}：{exc}")
     Notification.objects.filter(pk=row.pk, status=Status.SENDING).update(
-        status=Status.SENT, sent_at=timezone.now(), last_error="", next_attempt_at=None
+        status=Status.SENT, sent_at=timezone.now(), last_error="", next_attempt_at=None,
+        # a row revived after an interruption keeps saying so: it may have reached its recipient twice
+        failure_kind=Case(When(failure_kind=FailureKind.INTERRUPTED, then=Value(FailureKind.INTERRUPTED)), default=Value("")),
     )
     return Outcome("sent")
 
@@ -175,7 +236,7 @@ def retry_delay(attempts: int) -> float:
 
 def _retry_or_fail(row: Notification, reason: str) -> Outcome:
     if row.attempts >= settings.NOTIFY_MAX_ATTEMPTS:
-        return _fail(row, f"已尝试 {row.attempts} 次仍未成功：{reason}")
+        return _fail(row, f"已尝试 {row.attempts} 次仍未成功：{reason}", kind=FailureKind.TEMPORARY)
     return _release(row, delay=retry_delay(row.attempts), reason=reason)
 
 
@@ -189,9 +250,9 @@ def _release(row: Notification, *, delay: float, reason: str, counted: bool = Tr
     return Outcome("retry", retry_in=delay, reason=reason)
 
 
-def _fail(row: Notification, reason: str) -> Outcome:
+def _fail(row: Notification, reason: str, *, kind: str) -> Outcome:
     Notification.objects.filter(pk=row.pk, status=Status.SENDING).update(
-        status=Status.FAILED, last_error=reason, next_attempt_at=None
+        status=Status.FAILED, last_error=reason, next_attempt_at=None, failure_kind=kind, failed_at=timezone.now()
     )
     return Outcome("failed", reason=reason)
 
@@ -199,18 +260,37 @@ def _fail(row: Notification, reason: str) -> Outcome:
 @dataclass
 class SweepResult:
     interrupted: int = 0
+    revived: list[int] = field(default_factory=list)
     due: list[int] = field(default_factory=list)
     enqueued: int = 0
 
 
 def outbox_sweep(*, now=None) -> SweepResult:
-    """Queue pending rows whose time has come; fail rows stuck in sending (never resent automatically)."""
+    """Revive what may be revived, then queue pending rows whose time has come.
+
+    Nothing waits on an administrator, and no row is revived without bound
+    (``revivals`` ≤ ``NOTIFY_MAX_REVIVALS``; the admin's 重新发送 starts the count afresh):
+
+    * **Interrupted** — a row left ``sending`` longer than ``NOTIFY_SENDING_TIMEOUT_SECONDS``
+      (its worker was killed mid-send). Whether the channel accepted it cannot be known:
+      losing it silently is worse than sending it twice, so it goes back to ``pending``
+      at once and the at-least-once reality is written into ``last_error``. A second
+      copy is softened where the channel allows: e-mail carries a Message-ID fixed per
+      row, so the recipient's client shows one mail. With no revival left it is failed
+      as ``interrupted`` and waits for 重新发送.
+    * **Temporary failure** — a row failed because a temporary outage outlasted its
+      retry budget (``failure_kind=temporary``) was certainly not delivered, so sending
+      it again duplicates nothing. It is revived, with a fresh retry budget, when its
+      channel answers again: some row on the same channel was sent after this one
+      failed. While the channel stays silent, one such row per channel (the oldest) is
+      revived every ``NOTIFY_REVIVE_PROBE_SECONDS`` as a probe.
+    * **Permanent failure** (bad address, configuration error) is never revived: the
+      same send would fail the same way. It waits for 重新发送 once the cause is fixed.
+    """
     now = now or timezone.now()
     result = SweepResult()
-    stuck = Notification.objects.filter(
-        status=Status.SENDING, claimed_at__lt=now - timedelta(seconds=settings.NOTIFY_SENDING_TIMEOUT_SECONDS)
-    )
-    result.interrupted = stuck.update(status=Status.FAILED, last_error=INTERRUPTED)
+    result.interrupted, interrupted_ids = _revive_interrupted(now)
+    result.revived = interrupted_ids + _revive_temporary_failures(now)
     due = (
         Notification.objects.filter(status=Status.PENDING, created__lte=now - timedelta(seconds=settings.NOTIFY_SWEEP_GRACE_SECONDS))
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
@@ -225,12 +305,67 @@ def outbox_sweep(*, now=None) -> SweepResult:
     return result
 
 
+def _revive_interrupted(now) -> tuple[int, list[int]]:
+    """Rows stuck in ``sending``: back to pending (at least once) while revivals last, else failed."""
+    stuck = Notification.objects.filter(
+        status=Status.SENDING, claimed_at__lt=now - timedelta(seconds=settings.NOTIFY_SENDING_TIMEOUT_SECONDS)
+    )
+    with transaction.atomic():
+        rows = list(stuck.select_for_update(skip_locked=True).values_list("pk", "revivals"))
+        revive = [pk for pk, revivals in rows if revivals < settings.NOTIFY_MAX_REVIVALS]
+        give_up = [pk for pk, revivals in rows if revivals >= settings.NOTIFY_MAX_REVIVALS]
+        Notification.objects.filter(pk__in=revive, status=Status.SENDING).update(
+            status=Status.PENDING, attempts=0, next_attempt_at=None, claimed_at=None, revivals=F("revivals") + 1,
+            failure_kind=FailureKind.INTERRUPTED, failed_at=now, last_error=INTERRUPTED,
+        )
+        Notification.objects.filter(pk__in=give_up, status=Status.SENDING).update(
+            status=Status.FAILED, next_attempt_at=None, failure_kind=FailureKind.INTERRUPTED, failed_at=now,
+            last_error=INTERRUPTED_GAVE_UP,
+        )
+    return len(rows), revive
+
+
+def _revive_temporary_failures(now) -> list[int]:
+    """Failed-by-outage rows of every channel that answers again (or one probe row per silent channel)."""
+    revived: list[int] = []
+    candidates = Notification.objects.filter(
+        status=Status.FAILED, failure_kind=FailureKind.TEMPORARY, revivals__lt=settings.NOTIFY_MAX_REVIVALS
+    )
+    for channel in candidates.order_by().values_list("channel", flat=True).distinct():
+        rows = candidates.filter(channel=channel)
+        last_sent = (
+            Notification.objects.filter(channel=channel, status=Status.SENT, sent_at__isnull=False)
+            .order_by("-sent_at").values_list("sent_at", flat=True).first()
+        )
+        ids = list(rows.filter(failed_at__lt=last_sent).values_list("pk", flat=True)[: settings.NOTIFY_SWEEP_BATCH]) if last_sent else []
+        if not ids:
+            probe_before = now - timedelta(seconds=settings.NOTIFY_REVIVE_PROBE_SECONDS)
+            # a revived row of this channel still on its way is the probe: wait for its outcome
+            recent_probe = Notification.objects.filter(
+                channel=channel, failure_kind=FailureKind.TEMPORARY, status__in=[Status.PENDING, Status.SENDING]
+            ).exists()
+            oldest = rows.filter(failed_at__lt=probe_before).order_by("failed_at", "id").values_list("pk", flat=True).first()
+            ids = [oldest] if oldest is not None and not recent_probe else []
+        if ids:
+            _revive(ids, now)
+            revived += ids
+    return revived
+
+
+def _revive(ids: list[int], now) -> None:
+    for row in Notification.objects.filter(pk__in=ids, status=Status.FAILED).only("pk", "revivals", "last_error"):
+        Notification.objects.filter(pk=row.pk, status=Status.FAILED).update(
+            status=Status.PENDING, attempts=0, next_attempt_at=None, claimed_at=None, revivals=row.revivals + 1,
+            last_error=REVIVED.format(n=row.revivals + 1) + row.last_error[:500],
+        )
+
+
 @transaction.atomic
 def notifications_resend(*, notifications: QuerySet) -> int:
     """Put failed rows back into the outbox (admin action 重新发送) and queue them after commit."""
     ids = list(notifications.filter(status=Status.FAILED).exclude(channel=Channel.IN_APP).values_list("pk", flat=True))
     Notification.objects.filter(pk__in=ids).update(
-        status=Status.PENDING, attempts=0, next_attempt_at=None, claimed_at=None
+        status=Status.PENDING, attempts=0, next_attempt_at=None, claimed_at=None, revivals=0
     )
     if ids:
         transaction.on_commit(functools.partial(notifications_enqueue, ids=ids))
@@ -277,10 +412,16 @@ class Sent:
     rows: list[Notification]
 
 
-def reminders_send(*, day, dry_run: bool = False) -> list[Sent]:
-    """Write the spending reminders, warnings and digests due on ``day`` (the daily 09:00 job and run_reminders)."""
+def reminders_send(*, day, dry_run: bool = False, catch_up_days: int = 1) -> list[Sent]:
+    """Write the spending reminders, warnings and digests due on ``day`` (the daily 09:00 job and run_reminders).
+
+    With ``catch_up_days`` > 1 also what was due on the days before ``day`` within that window and
+    never written (the job did not run): the dedupe keys make sure nothing is sent twice.
+    """
     from notifications import reminders
 
+    if catch_up_days > 1:
+        return _send_due(reminders.spending_due_since(day, days=catch_up_days), dry_run=dry_run)
     return _send_due(reminders.spending_due_on(day), dry_run=dry_run)
 
 
@@ -293,9 +434,30 @@ def nudges_send(*, now=None, dry_run: bool = False) -> list[Sent]:
 
 @transaction.atomic
 def _send_due(dues, *, dry_run: bool) -> list[Sent]:
-    sent = []
-    for due in dues:
-        rows = notifications_create(recipients=due.recipients, message=due.message, dedupe_key=due.dedupe_key, dry_run=dry_run)
-        if rows:
-            sent.append(Sent(due, rows))
-    return sent
+    """All the rows of all ``dues`` in one transaction and a fixed number of queries."""
+    dues = list(dues)
+    created = notifications_create_many([Outgoing(d.recipients, d.message, d.dedupe_key) for d in dues], dry_run=dry_run)
+    return [Sent(due, rows) for due, rows in zip(dues, created) if rows]
+
+
+# ---------------------------------------------------------------- the holiday calendar
+
+
+def calendar_warning_send(*, today) -> list[Notification]:
+    """Write today's "next year's calendar is missing" notice to every active superuser (nothing if not missing)."""
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+
+    from notifications import workdays
+    from notifications.messages import Message, absolute
+    from notifications.models import Kind
+
+    year = workdays.missing_calendar_year(today)
+    if year is None:
+        return []
+    admins = get_user_model().objects.filter(is_superuser=True, is_active=True).order_by("pk")
+    message = Message(
+        Kind.CALENDAR, f"请录入 {year} 年节假日安排", workdays.missing_calendar_message(year),
+        absolute(reverse("admin:notifications_calendarday_changelist")),
+    )
+    return notifications_create(recipients=list(admins), message=message, dedupe_key=f"calendar-missing:{year}:{today.isoformat()}")

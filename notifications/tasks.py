@@ -1,4 +1,4 @@
-"""Celery tasks: deliver one notification, sweep the outbox, daily checkpoint reminders, nudges.
+"""Celery tasks: deliver one notification, sweep the outbox, daily checkpoint reminders, nudges, the calendar check.
 
 Every task is a thin shell over ``notifications.services``; the outbox row, not
 the Celery message, is the truth, so a lost or duplicated message does no harm.
@@ -31,16 +31,22 @@ def deliver_notification(self, notification_id: int) -> str:
 def sweep_outbox() -> dict:
     """Every few minutes: queue pending rows left behind (broker or worker outage, exhausted retries)."""
     result = services.outbox_sweep()
-    if result.due or result.interrupted:
-        logger.info("发件箱巡检：补发 %s 条（已入队 %s 条），中断 %s 条", len(result.due), result.enqueued, result.interrupted)
-    return {"due": len(result.due), "enqueued": result.enqueued, "interrupted": result.interrupted}
+    if result.due or result.interrupted or result.revived:
+        logger.info(
+            "发件箱巡检：补发 %s 条（已入队 %s 条），中断 %s 条，自动恢复 %s 条",
+            len(result.due), result.enqueued, result.interrupted, len(result.revived),
+        )
+    return {"due": len(result.due), "enqueued": result.enqueued, "interrupted": result.interrupted, "revived": len(result.revived)}
 
 
 @shared_task(name="notifications.tasks.run_daily_reminders", ignore_result=True)
 def run_daily_reminders() -> int:
-    """09:00 Asia/Shanghai: spending checkpoint reminders, warnings and finance digests for today."""
+    """09:00 Asia/Shanghai: spending checkpoint reminders, warnings and finance digests for today,
+    and what the last ``CATCH_UP_DAYS`` days missed (beat or the worker down); never twice."""
+    from notifications.reminders import CATCH_UP_DAYS
+
     day = timezone.localdate()
-    sent = services.reminders_send(day=day)
+    sent = services.reminders_send(day=day, catch_up_days=CATCH_UP_DAYS)
     for item in sent:
         logger.info("%s：%s（%s 条通知）", day, item.due.summary, len(item.rows))
     return sum(len(item.rows) for item in sent)
@@ -53,3 +59,12 @@ def nudge_reviewers() -> int:
     for item in sent:
         logger.info("%s（%s 条通知）", item.due.summary, len(item.rows))
     return sum(len(item.rows) for item in sent)
+
+
+@shared_task(name="notifications.tasks.warn_missing_calendar", ignore_result=True)
+def warn_missing_calendar() -> int:
+    """Daily from 1 December: tell the superusers (e-mail and in-app) when next year's holidays are missing.
+
+    Once a day at most: the outbox's dedupe key carries the date, so a second run that day writes nothing.
+    """
+    return len(services.calendar_warning_send(today=timezone.localdate()))

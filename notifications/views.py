@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from core.pagination import keyset_page, page_size
 from notifications import delivery, selectors, services
 from notifications.forms import PreferenceForm
 
@@ -20,7 +20,10 @@ def notification_list(request):
     notifications = selectors.inbox(request.user)
     if unread_only:
         notifications = notifications.filter(read_at__isnull=True)
-    page = Paginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = keyset_page(
+        notifications, ("-created", "-id"), cursor=request.GET.get("cursor"),
+        size=page_size(request.GET.get("size"), default=PAGE_SIZE), params={"unread": "1" if unread_only else ""},
+    )
     context = {"page": page, "unread_only": unread_only, "nav": "notifications"}
     return render(request, "notifications/list.html", context)
 

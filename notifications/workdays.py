@@ -1,7 +1,10 @@
 """Working days in mainland China (statutory holidays and make-up working days).
 
-Backed by ``chinesecalendar``; for years it has no data for (it raises
-``NotImplementedError``), Monday–Friday are treated as working days.
+Backed by ``chinesecalendar``, overridden by the administrators' table
+``CalendarDay`` (admin: 节假日与调休): a day in the table is a holiday or a
+working day as the table says. For other days of years chinesecalendar has no
+data for (it raises ``NotImplementedError``), Monday–Friday are working days.
+``missing_calendar_year`` says when next year's calendar is due and missing.
 Pass local (Asia/Shanghai) dates or datetimes: a datetime is reduced to its ``.date()``.
 """
 
@@ -10,8 +13,63 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import chinese_calendar
+from django.core.cache import cache
 
 _ONE_DAY = timedelta(days=1)
+# The table is small (a few dozen days a year) and read in loops: all of it is cached, and every
+# change to it deletes the cache entry (notifications.receivers via the model's signals).
+OVERRIDES_CACHE_KEY = "targetflow:calendar-days:v1"
+OVERRIDES_CACHE_SECONDS = 300
+
+
+def overrides() -> dict[date, bool]:
+    """{date: is a working day} of every ``CalendarDay``."""
+    table = cache.get(OVERRIDES_CACHE_KEY)
+    if table is None:
+        from notifications.models import CalendarDay, DayKind
+
+        table = {day: kind == DayKind.WORKDAY for day, kind in CalendarDay.objects.values_list("date", "kind")}
+        cache.set(OVERRIDES_CACHE_KEY, table, OVERRIDES_CACHE_SECONDS)
+    return table
+
+
+def overrides_changed() -> None:
+    cache.delete(OVERRIDES_CACHE_KEY)
+
+
+def library_knows(year: int) -> bool:
+    """Does chinesecalendar have the State Council's holidays for ``year``?"""
+    try:
+        chinese_calendar.is_workday(date(year, 1, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
+def table_covers(year: int) -> bool:
+    """Has an administrator entered ``year``'s holidays (at least one holiday day in the table)?"""
+    from notifications.models import CalendarDay, DayKind
+
+    return CalendarDay.objects.filter(date__year=year, kind=DayKind.HOLIDAY).exists()
+
+
+def missing_calendar_year(today: date) -> int | None:
+    """From 1 December: next year, if neither chinesecalendar nor the table knows its holidays; else None."""
+    if today.month != 12:
+        return None
+    year = today.year + 1
+    if library_knows(year) or table_covers(year):
+        return None
+    return year
+
+
+def missing_calendar_message(year: int) -> str:
+    return (
+        f"{year} 年的法定节假日和调休安排尚未录入：chinesecalendar 只有到 {year - 1} 年的数据，"
+        f"“节假日与调休”表中也没有 {year} 年的放假日期。不补录时，{year} 年将按周一至周五上班计算"
+        "工作日（催办、支出预警的时间会出错）。请在国务院办公厅发布放假通知后，在后台“节假日与调休”中录入"
+        f"{year} 年的每个放假日和调休上班日，或升级 chinesecalendar。"
+    )
 
 
 def _as_date(day: date | datetime) -> date:
@@ -21,6 +79,9 @@ def _as_date(day: date | datetime) -> date:
 def is_workday(day: date | datetime) -> bool:
     """True if people work on ``day`` (make-up Saturdays/Sundays included)."""
     day = _as_date(day)
+    table = overrides()
+    if day in table:
+        return table[day]
     try:
         return bool(chinese_calendar.is_workday(day))
     except NotImplementedError:

@@ -170,6 +170,10 @@ class TargetSheet(models.Model):
         indexes = [
             models.Index(fields=["section", "state"], name="sheet_section_state"),
             models.Index(fields=["agency", "state"], name="sheet_agency_state"),
+            # the lists' keyset order (workflow.selectors.SHEET_LIST_ORDER), with and without a state filter
+            # (the public list is state = published); project name/code search: trigram indexes, projects 0005
+            models.Index(fields=["-fiscal_year", "agency", "position", "id"], name="sheet_list_order"),
+            models.Index(fields=["state", "-fiscal_year", "agency", "position", "id"], name="sheet_state_list_order"),
         ]
 
     def __str__(self):

@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from core import errors
-from projects import signals
+from projects import signals, validation
 from projects.docx.data import DepartmentGoalsData, DocumentData, IndicatorData, SheetData
 from projects.models import (
     Agency,
@@ -39,12 +39,14 @@ class ImportResult:
     updated: list[TargetSheet] = field(default_factory=list)
     refused: list[tuple[TargetSheet, str]] = field(default_factory=list)
     goals_updated: bool = False
+    notes: list[str] = field(default_factory=list)  # what the import left alone on purpose (e.g. a published project's name)
 
     def summary(self) -> str:
         parts = [f"新建 {len(self.created)} 张", f"更新 {len(self.updated)} 张", f"拒绝 {len(self.refused)} 张"]
         if self.goals_updated:
             parts.append("部门整体绩效目标已更新")
-        return f"{self.agency.unit_line} {self.year}年：" + "，".join(parts)
+        text = f"{self.agency.unit_line} {self.year}年：" + "，".join(parts)
+        return "\n".join([text, *self.notes])
 
 
 @transaction.atomic
@@ -59,7 +61,12 @@ def document_import(
     ``restrict_to_section`` (a section's staff importing), the document must be
     that section's agency's, sheets of other sections are refused, and the
     department goals are left alone (their leader edits them).
+
+    Control characters Word had are stripped; anything the database cannot hold (``projects.validation``)
+    refuses the whole file. A project with a published sheet (any year) keeps its name: see ``notes``.
     """
+    validation.clean_document(data)
+    validation.validate_document(data)
     fiscal_year = FiscalYear.get_or_create_with_defaults(year)
     if section is not None and data.agency_code != section.agency.code:
         raise ImportRefused(
@@ -96,14 +103,14 @@ def _sheet_import(data: SheetData, *, agency, fiscal_year, section, restrict_to_
         shown = sheet or TargetSheet(project=project or Project(code=data.project_code, name=data.project_name), agency=agency)
         result.refused.append((shown, refusal))
         return  # nothing of a refused sheet is touched, not even its project's name
-    project = _project_save(project, data, agency=agency, section=section)
+    project = _project_save(project, data, agency=agency, section=section, result=result)
     created = sheet is None
     if created:
         sheet = TargetSheet(project=project, fiscal_year=fiscal_year, state=SheetState.DRAFT)
     sheet.agency = agency
     sheet.section = project.section
     sheet.position = data.number
-    sheet.title = "" if data.title == data.project_name else data.title
+    sheet.title = "" if data.title == project.name else data.title
     sheet_content_replace(
         sheet=sheet,
         budget_total=data.budget_total,
@@ -137,10 +144,16 @@ def _refusal(data: SheetData, *, project, sheet, section, restrict_to_section: b
     return ""
 
 
-def _project_save(project: Project | None, data: SheetData, *, agency: Agency, section: Section | None) -> Project:
+def _project_save(project: Project | None, data: SheetData, *, agency: Agency, section: Section | None, result: ImportResult) -> Project:
     if project is None:
         return Project.objects.create(code=data.project_code, name=data.project_name, agency=agency, section=section)
-    if project.name != data.project_name:
+    if project.name != data.project_name and project.sheets.filter(state=SheetState.PUBLISHED).exists():
+        # Its published sheets (any year) show the project's name: an import never changes what is public.
+        result.notes.append(
+            f"项目“{project.name}”（{project.code}）已有公开的绩效目标表，导入未改名为“{data.project_name}”；"
+            "如需改名，请在该表的审批中修改。"
+        )
+    elif project.name != data.project_name:
         project.name = data.project_name
         project.save(update_fields=["name"])
     return project
@@ -177,6 +190,10 @@ def sheet_content_replace(
     The caller holds the sheet's row lock; the write takes the next version, recorded as ``user``'s."""
     if sheet.pk is not None and not sheet.is_editable:
         raise errors.conflict(f"“{sheet.display_title}”处于“{sheet.get_state_display()}”状态，不能修改。")
+    validation.validate_sheet_content(
+        budget_total=budget_total, fiscal_funds=fiscal_funds, other_funds=other_funds, purpose=purpose, goal=goal,
+        plan=plan, indicators=indicators,
+    )  # a sheet that could not be stored whole or exported to Word is not saved
     if sheet.pk is not None:
         sheet.bump_version(user)
     else:
@@ -234,6 +251,7 @@ def project_section_set(*, project: Project, section: Section | None, user=None)
 
 @transaction.atomic
 def goals_set(*, agency: Agency, fiscal_year: FiscalYear, goals: DepartmentGoalsData, user=None) -> DepartmentGoals:
+    validation.validate_goals(goals)
     record, _ = DepartmentGoals.objects.get_or_create(agency=agency, fiscal_year=fiscal_year)
     record.overall = "\n".join(goals.overall)
     record.itemized = "\n".join(goals.itemized)

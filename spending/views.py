@@ -8,11 +8,15 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from core.errors import AppError
+from core.pagination import page_size
 from spending import services as spending
+from projects import validation
 from projects.models import Agency, Checkpoint, FiscalYear, TargetSheet
 from projects.values import format_number
 from workflow import permissions
@@ -96,6 +100,8 @@ def sheet_spending(request, pk):
 
 @login_required
 def agency_spending(request, code):
+    if validation.text_problem(code, "单位编码", max_length=20, multiline=False):
+        raise Http404("没有找到该单位。")  # a NUL or control character in the URL: no such agency (PostgreSQL refuses NUL)
     agency = get_object_or_404(Agency, code=code)
     if not spending.can_view_agency(request.user, agency):
         raise PermissionDenied("只有本单位局领导、财政审核人和管理员可以查看单位执行进度。")
@@ -105,5 +111,10 @@ def agency_spending(request, code):
     except ValueError:
         year = years[0] if years else timezone.localdate().year
     data = spending.agency_spending(agency=agency, year=year)
-    context = {"data": data, "agency": agency, "year": year, "years": years, "chart": spending.chart(data.totals), "nav": "sheets"}
+    # the totals weigh every sheet of the agency (one budget unit); the table shows a page of them
+    rows_page = Paginator(data.rows, page_size(request.GET.get("size"))).get_page(request.GET.get("page"))
+    context = {
+        "data": data, "rows_page": rows_page, "agency": agency, "year": year, "years": years,
+        "chart": spending.chart(data.totals), "nav": "sheets",
+    }
     return render(request, "spending/agency_spending.html", context)

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
 from core import errors
+from core.pagination import KeysetPagination
 from projects import downloads
 from projects.downloads import DOCX
 from projects.docx.data import IndicatorData
 from projects.models import SheetState
 from projects.selectors import sheets_with_content
-from workflow import permissions, selectors, services
+from workflow import approval, permissions, selectors, services
 from workflow.serializers import (
     CommentSerializer,
     ReassignSerializer,
@@ -49,14 +51,26 @@ def _if_match(request, sheet, *, required: bool) -> int | None:
     return int(version)
 
 
+class SheetListPage(serializers.Serializer):
+    next = serializers.URLField(allow_null=True, help_text="下一页；没有更多时为 null")
+    previous = serializers.URLField(allow_null=True, help_text="上一页；第一页为 null")
+    results = SheetListSerializer(many=True)
+
+
 @extend_schema(
     parameters=[
         OpenApiParameter("year", int), OpenApiParameter("state", str, enum=SheetState.values), OpenApiParameter("section", int),
+        OpenApiParameter("agency", str, description="单位编码"),
+        OpenApiParameter("q", str, description="项目名称或编码中的文字"),
+        OpenApiParameter("cursor", str, description="上一次响应中 next / previous 链接里的游标"),
+        OpenApiParameter("size", int, description="每页条数，默认 50，最多 100"),
     ],
-    responses=SheetListSerializer(many=True),
+    responses=SheetListPage,
+    operation_id="sheets_list",
 )
 @api_view(["GET"])
 def sheet_list(request):
+    """The sheets the user may read, a keyset page at a time: ``{"next", "previous", "results"}``, no total."""
     params = request.query_params
     state = params.get("state")
     if state and state not in SheetState.values:
@@ -66,8 +80,13 @@ def sheet_list(request):
         section = int(params["section"]) if params.get("section") else None
     except ValueError:
         return Response({"detail": "year 与 section 必须是整数。", "code": "invalid"}, status=400)
-    sheets = selectors.sheet_list(request.user, year=year, section=section, state=state)
-    return Response(SheetListSerializer(sheets, many=True).data)
+    sheets = selectors.sheet_list(
+        request.user, year=year, section=section, state=state,
+        agency=(params.get("agency") or "").strip()[:20] or None, search=(params.get("q") or "").strip()[:100] or None,
+    )
+    paginator = KeysetPagination(selectors.SHEET_LIST_ORDER)
+    page = paginator.paginate_queryset(sheets, request)
+    return paginator.get_paginated_response(SheetListSerializer(page, many=True).data)
 
 
 @extend_schema(methods=["GET"], responses=SheetDetailSerializer)
@@ -102,8 +121,19 @@ def _changes(sheet, data: dict) -> dict:
     return changes
 
 
+def _actor_sheet(user, pk):
+    """The sheet for a move, refused (403) before the body is read when ``user`` holds no role on it at all
+    (a published sheet is visible to everyone signed in, but only its author and reviewers may act on it)."""
+    sheet = _sheet_for(user, pk)
+    if user.is_superuser or sheet.assignee_id == user.pk:
+        return sheet
+    if not any(approval.holds(user, role, sheet) for role in (approval.AUTHOR_ROLE, *(s.role for s in approval.REVIEW_STEPS))):
+        raise errors.forbidden()
+    return sheet
+
+
 def _move(request, pk, move, serializer_class=CommentSerializer, **extra):
-    sheet = _sheet_for(request.user, pk)
+    sheet = _actor_sheet(request.user, pk)  # who may act is answered before what they sent
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
     move(sheet=sheet, user=request.user, expected_version=_if_match(request, sheet, required=False), **serializer.validated_data, **extra)
@@ -137,7 +167,7 @@ def sheet_return(request, pk):
 @extend_schema(request=ReassignSerializer, responses=SheetDetailSerializer)
 @api_view(["POST"])
 def sheet_reassign(request, pk):
-    sheet = _sheet_for(request.user, pk)
+    sheet = _actor_sheet(request.user, pk)
     serializer = ReassignSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     to_user = get_user_model().objects.filter(username=serializer.validated_data["user"]).first()

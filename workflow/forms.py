@@ -7,6 +7,7 @@ from decimal import Decimal
 from django import forms
 from django.contrib.auth import get_user_model
 
+from projects import validation
 from projects.docx.data import IndicatorData
 from projects.models import TargetSheet
 from projects.rules import PlanPoint, Row, SheetContent
@@ -14,23 +15,40 @@ from projects.rules import PlanPoint, Row, SheetContent
 TEXTAREA = {"rows": 2}
 
 
+def _text(spec, **kwargs) -> forms.CharField:
+    """A text field with the limits of ``projects.validation`` (length, control characters)."""
+    label, max_length, _ = spec
+    return forms.CharField(label=label, max_length=max_length, validators=[validation.validator(spec)], **kwargs)
+
+
 class SheetForm(forms.ModelForm):
+    purpose = _text(validation.PURPOSE, required=False, widget=forms.Textarea(attrs=TEXTAREA))
+    goal = _text(validation.GOAL, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
     class Meta:
         model = TargetSheet
         fields = ["budget_total", "fiscal_funds", "other_funds", "purpose", "goal"]
-        widgets = {"purpose": forms.Textarea(attrs=TEXTAREA), "goal": forms.Textarea(attrs={"rows": 3})}
 
 
 class IndicatorForm(forms.Form):
-    category = forms.CharField(label="一级指标", max_length=50)
-    subcategory = forms.CharField(label="二级指标", max_length=50)
-    name = forms.CharField(label="三级指标", max_length=200)
-    description = forms.CharField(label="绩效指标描述", required=False, widget=forms.Textarea(attrs=TEXTAREA))
-    target_value = forms.CharField(label="指标值", max_length=100, required=False)
-    basis = forms.CharField(label="指标值确定依据", required=False, widget=forms.Textarea(attrs=TEXTAREA))
+    category = _text(validation.INDICATOR_FIELDS["category"])
+    subcategory = _text(validation.INDICATOR_FIELDS["subcategory"])
+    name = _text(validation.INDICATOR_FIELDS["name"])
+    description = _text(validation.INDICATOR_FIELDS["description"], required=False, widget=forms.Textarea(attrs=TEXTAREA))
+    target_value = _text(validation.INDICATOR_FIELDS["target_value"], required=False)
+    basis = _text(validation.INDICATOR_FIELDS["basis"], required=False, widget=forms.Textarea(attrs=TEXTAREA))
 
 
-IndicatorFormSet = forms.formset_factory(IndicatorForm, extra=0, can_delete=True, can_order=True, max_num=200)
+class BaseIndicatorFormSet(forms.BaseFormSet):
+    default_error_messages = {
+        "too_many_forms": f"绩效指标最多 {validation.MAX_INDICATOR_ROWS} 行，请删除多余的行。",
+    }
+
+
+IndicatorFormSet = forms.formset_factory(
+    IndicatorForm, formset=BaseIndicatorFormSet, extra=0, can_delete=True, can_order=True,
+    max_num=validation.MAX_INDICATOR_ROWS, validate_max=True, absolute_max=validation.MAX_INDICATOR_ROWS + 50,
+)
 
 
 class PlanForm(forms.Form):
@@ -78,7 +96,7 @@ def content_from_forms(sheet_form, plan_form, formset) -> SheetContent:
 
 
 class CommentForm(forms.Form):
-    comment = forms.CharField(label="意见", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    comment = forms.CharField(label="意见", required=False, max_length=validation.COMMENT_MAX, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class ReturnForm(forms.Form):
@@ -115,7 +133,15 @@ class UploadForm(forms.Form):
             field.initial = sections[0]
 
 
+def _goals_text(label: str, name: str) -> forms.CharField:
+    _, max_length, _ = spec = validation.GOALS_FIELDS[name]
+    return forms.CharField(
+        label=label, required=False, max_length=max_length, validators=[validation.validator(spec)],
+        widget=forms.Textarea(attrs={"rows": 10}), help_text="每段一行",
+    )
+
+
 class GoalsForm(forms.Form):
-    overall = forms.CharField(label="一、总体绩效目标", required=False, widget=forms.Textarea(attrs={"rows": 10}), help_text="每段一行")
-    itemized = forms.CharField(label="二、分项绩效目标", required=False, widget=forms.Textarea(attrs={"rows": 10}), help_text="每段一行")
-    safeguards = forms.CharField(label="三、工作保障措施", required=False, widget=forms.Textarea(attrs={"rows": 10}), help_text="每段一行")
+    overall = _goals_text("一、总体绩效目标", "overall")
+    itemized = _goals_text("二、分项绩效目标", "itemized")
+    safeguards = _goals_text("三、工作保障措施", "safeguards")

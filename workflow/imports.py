@@ -110,6 +110,7 @@ class ImportPreview:
     sheets: list[SheetPreview]
     goals: GoalsPreview
     stale: str = ""  # set when a draft changed since the upload was previewed: confirming is refused
+    notes: list[str] = field(default_factory=list)  # what the import leaves alone on purpose (a published project's name)
 
     def _of(self, kind: str) -> list[SheetPreview]:
         return [s for s in self.sheets if s.kind == kind]
@@ -259,6 +260,7 @@ def import_preview(
             file_name=file_name, year=year, agency=result.agency.unit_line,
             sheets=_sheet_previews(data, result, before), goals=_goals_preview(data, result, before, year),
             stale=_stale_message(before, result, expected_versions) if expected_versions is not None else "",
+            notes=list(result.notes),
         )
         transaction.set_rollback(True)
     return preview

@@ -45,6 +45,8 @@ def divergences(queryset=None) -> list[Divergence]:
             sheet.pk, "section",
             f"所属科室“{_name(sheet.section)}”与项目的科室“{_name(sheet.project.section)}”不一致",
         ))
+    for sheet in sheets.exclude(state__in=SheetState.values):
+        found.append(Divergence(sheet.pk, "state", f"状态“{sheet.state}”不是有效的审批状态"))
     for sheet in sheets.filter(assignee__isnull=False).exclude(state__in=approval.REVIEW_STATES):
         found.append(Divergence(sheet.pk, "assignee_outside_review", f"处于“{sheet.get_state_display()}”却仍有转办人"))
     for sheet in sheets.filter(assignee__isnull=False, state__in=approval.REVIEW_STATES).select_related("assignee", "section", "agency"):
@@ -75,7 +77,8 @@ def _name(section) -> str:
 @transaction.atomic
 def divergences_repair(*, by=None, queryset=None) -> list[Divergence]:
     """Repair every divergence: the project's scope wins, an assignee who lost the role is released, the history is
-    told the sheet's state. Each repaired sheet gets one 系统校正 entry naming what was fixed."""
+    told the sheet's state (a state that does not exist goes back to the history's). Each repaired sheet gets one
+    系统校正 entry naming what was fixed."""
     from workflow.services import sheet_lock
 
     found = divergences(queryset)
@@ -91,6 +94,9 @@ def divergences_repair(*, by=None, queryset=None) -> list[Divergence]:
             sheet.section_id = sheet.project.section_id
             sheet.save(update_fields=["agency", "section"])
             sheet = sheet_lock(pk)
+        if "state" in codes:  # no such state: back to the last valid one of its history (a draft without history)
+            last_valid = sheet.events.filter(to_state__in=SheetState.values).order_by("-created", "-id").first()
+            sheet.state = last_valid.to_state if last_valid else SheetState.DRAFT
         if codes & {"assignee_outside_review", "assignee_without_role"} or ("section" in codes and sheet.assignee_id):
             step = approval.step_for(sheet.state)
             if step is None or not approval.holds(sheet.assignee, step.role, sheet):

@@ -44,7 +44,10 @@ class SheetEvent(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "审批记录"
         ordering = ["created", "id"]
-        indexes = [models.Index(fields=["sheet", "created"], name="event_sheet_created")]
+        indexes = [
+            models.Index(fields=["sheet", "created"], name="event_sheet_created"),
+            models.Index(fields=["actor", "-created", "-id"], name="event_actor_created"),  # 已办, a keyset page at a time
+        ]
 
     def __str__(self):
         return f"{self.get_action_display()} {self.sheet} @ {timezone.localtime(self.created):%Y-%m-%d %H:%M}"

@@ -3,6 +3,7 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from people.roles import display_name
+from projects import validation
 from projects.models import TargetSheet
 from workflow.models import SheetEvent
 
@@ -13,13 +14,21 @@ class PlanPointSerializer(serializers.Serializer):
     percent = serializers.DecimalField(source="cumulative_percent", max_digits=6, decimal_places=2)
 
 
+def _text(spec, **kwargs) -> serializers.CharField:
+    """A text field with the limits of ``projects.validation`` (length, control characters)."""
+    return serializers.CharField(max_length=spec[1], validators=[validation.validator(spec)], **kwargs)
+
+
+ROW = validation.INDICATOR_FIELDS
+
+
 class IndicatorSerializer(serializers.Serializer):
-    category = serializers.CharField(max_length=50)
-    subcategory = serializers.CharField(max_length=50)
-    name = serializers.CharField(max_length=200)
-    description = serializers.CharField(allow_blank=True, required=False, default="")
-    target_value = serializers.CharField(max_length=100, allow_blank=True, required=False, default="")
-    basis = serializers.CharField(allow_blank=True, required=False, default="")
+    category = _text(ROW["category"])
+    subcategory = _text(ROW["subcategory"])
+    name = _text(ROW["name"])
+    description = _text(ROW["description"], allow_blank=True, required=False, default="")
+    target_value = _text(ROW["target_value"], allow_blank=True, required=False, default="")
+    basis = _text(ROW["basis"], allow_blank=True, required=False, default="")
     value_kind = serializers.CharField(read_only=True)
     value_operator = serializers.CharField(read_only=True)
     value_number = serializers.DecimalField(max_digits=20, decimal_places=4, read_only=True)
@@ -73,27 +82,35 @@ class SheetDetailSerializer(SheetListSerializer):
 
 class PlanInputSerializer(serializers.Serializer):
     date = serializers.DateField()
-    percent = serializers.DecimalField(max_digits=6, decimal_places=2, min_value=Decimal(0), max_value=Decimal(100))
+    percent = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=Decimal(0), max_value=Decimal(100))
 
 
 class SheetPatchSerializer(serializers.Serializer):
     budget_total = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal(0), required=False)
     fiscal_funds = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal(0), required=False)
     other_funds = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal(0), required=False)
-    purpose = serializers.CharField(allow_blank=True, required=False)
-    goal = serializers.CharField(allow_blank=True, required=False)
-    plan = PlanInputSerializer(many=True, required=False)
-    indicators = IndicatorSerializer(many=True, required=False)
+    purpose = _text(validation.PURPOSE, allow_blank=True, required=False)
+    goal = _text(validation.GOAL, allow_blank=True, required=False)
+    plan = PlanInputSerializer(many=True, required=False, max_length=50)
+    indicators = IndicatorSerializer(
+        many=True, required=False, max_length=validation.MAX_INDICATOR_ROWS,
+        error_messages={"max_length": f"绩效指标最多 {validation.MAX_INDICATOR_ROWS} 行。"},
+    )
 
 
 class CommentSerializer(serializers.Serializer):
-    comment = serializers.CharField(allow_blank=True, required=False, default="")
+    comment = serializers.CharField(allow_blank=True, required=False, default="", max_length=validation.COMMENT_MAX)
 
 
 class ReturnSerializer(serializers.Serializer):
-    comment = serializers.CharField(error_messages={"required": "退回修改必须填写意见。", "blank": "退回修改必须填写意见。"})
+    comment = serializers.CharField(
+        max_length=validation.COMMENT_MAX,
+        error_messages={"required": "退回修改必须填写意见。", "blank": "退回修改必须填写意见。"},
+    )
 
 
 class ReassignSerializer(serializers.Serializer):
     user = serializers.CharField(error_messages={"required": "请指定转办对象的用户名。"})
-    comment = serializers.CharField(error_messages={"required": "转办必须填写原因。", "blank": "转办必须填写原因。"})
+    comment = serializers.CharField(
+        max_length=validation.COMMENT_MAX, error_messages={"required": "转办必须填写原因。", "blank": "转办必须填写原因。"}
+    )

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from core.errors import AppError
+from core.pagination import keyset_page, page_size
 from people import roles
 from people.roles import display_name
-from projects import downloads, exporting
-from projects.models import Agency, DepartmentGoals, FiscalYear, Section, SheetState, TargetSheet
+from projects import downloads, exporting, validation
+from projects.models import Agency, DepartmentGoals, FiscalYear, Indicator, Section, SheetState, SpendPlan, TargetSheet
 from projects.rules import check_sheet
 from projects.selectors import sheets_with_content
 from projects.services import goals_set
@@ -24,6 +26,13 @@ from workflow.snapshots import submission_diffs
 
 def _sheet_for(user, pk) -> TargetSheet:
     return permissions.visible_sheet_or_404(user, pk, sheets_with_content())
+
+
+def agency_or_404(code: str) -> Agency:
+    """The agency of a URL's code; a code no column can hold (NUL, control characters, too long) is simply not found."""
+    if validation.text_problem(code, "单位编码", max_length=20, multiline=False):
+        raise Http404("没有找到该单位。")
+    return get_object_or_404(Agency, code=code)
 
 
 @login_required
@@ -41,40 +50,73 @@ def inbox(request):
 
 @login_required
 def done_list(request):
-    events = list(selectors.done_events(request.user)[:200])
-    visible = set(permissions.visible_sheets(request.user).filter(pk__in={e.sheet_id for e in events}).values_list("pk", flat=True))
-    return render(request, "workflow/done.html", {"events": events, "visible": visible, "nav": "done"})
+    page = keyset_page(
+        selectors.done_events(request.user), ("-created", "-id"),
+        cursor=request.GET.get("cursor"), size=page_size(request.GET.get("size")),
+    )
+    visible = set(permissions.visible_sheets(request.user).filter(pk__in={e.sheet_id for e in page}).values_list("pk", flat=True))
+    return render(request, "workflow/done.html", {"events": page.rows, "page": page, "visible": visible, "nav": "done"})
 
 
 @login_required
 def sheet_list(request):
+    """The sheets the user may read, a keyset page at a time (no total: "下一页" while there is more).
+
+    The checker runs on the shown page only, with its content read for those rows alone; the
+    有错误/无错误 filter therefore narrows the shown page (the page says so).
+    """
     filters = {
         "year": _int_or_none(request.GET.get("year")),
         "section": _int_or_none(request.GET.get("section")),
         "state": request.GET.get("state") if request.GET.get("state") in SheetState.values else None,
+        "agency": (request.GET.get("agency") or "").strip()[:20] or None,
+        "search": (request.GET.get("q") or "").strip()[:100] or None,
     }
-    sheets = list(selectors.sheet_list(request.user, **filters))
+    has_errors = request.GET.get("errors") if request.GET.get("errors") in ("0", "1") else ""
+    params = {**{k: v for k, v in filters.items() if k != "search"}, "q": filters["search"], "errors": has_errors}
+    page = keyset_page(
+        selectors.sheet_list(request.user, **filters), selectors.SHEET_LIST_ORDER,
+        cursor=request.GET.get("cursor"), size=page_size(request.GET.get("size")), params=params,
+    )
+    sheets = page.rows
+    prefetch_related_objects(sheets, *CHECKER_CONTENT)
     for sheet in sheets:
         sheet.checked = check_sheet(sheet)
         sheet.error_count = sum(f.is_error for f in sheet.checked)
         sheet.warning_count = len(sheet.checked) - sheet.error_count
-    has_errors = request.GET.get("errors")
     if has_errors == "1":
         sheets = [s for s in sheets if s.error_count]
     elif has_errors == "0":
         sheets = [s for s in sheets if not s.error_count]
-    section_ids = set(selectors.sheet_list(request.user).values_list("section_id", flat=True))
     context = {
         "sheets": sheets,
+        "page": page,
         "filters": filters,
-        "errors_filter": has_errors or "",
+        "errors_filter": has_errors,
         "years": FiscalYear.objects.values_list("year", flat=True),
-        "sections": Section.objects.filter(pk__in=section_ids),
+        "sections": _filter_sections(request.user),
         "states": SheetState.choices,
         "agencies": _package_agencies(request.user),
         "nav": "sheets",
     }
     return render(request, "workflow/sheet_list.html", context)
+
+
+# what the checker reads beyond the list row, prefetched for the shown page only
+CHECKER_CONTENT = (
+    "fiscal_year__checkpoints",
+    Prefetch("plan", queryset=SpendPlan.objects.select_related("checkpoint").order_by("checkpoint__date")),
+    Prefetch("indicators", queryset=Indicator.objects.order_by("order", "id")),
+)
+
+
+def _filter_sections(user):
+    """The 科室 choices: the sections of the user's roles (and of their agencies' roles), not every section the list may show."""
+    if user.is_superuser:
+        return Section.objects.select_related("agency").order_by("agency__code", "name")
+    section_ids = set().union(*(roles.scope_ids(user, role) for role in roles.SECTION_ROLES))
+    agency_ids = set().union(*(roles.scope_ids(user, role) for role in (roles.Role.LEADER, roles.Role.FINANCE_REVIEWER)))
+    return Section.objects.filter(Q(pk__in=section_ids) | Q(agency_id__in=agency_ids)).order_by("agency_id", "name")
 
 
 def _int_or_none(value):
@@ -287,7 +329,7 @@ def sheet_download(request, pk):
 
 @login_required
 def package_download(request, code, year):
-    agency = get_object_or_404(Agency, code=code)
+    agency = agency_or_404(code)
     if not permissions.can_download_package(request.user, agency):
         raise Http404("没有找到该单位。")
     states = permissions.package_states(request.user, agency, published_only=request.GET.get("published") == "1")
@@ -306,7 +348,7 @@ def goals_list(request):
 
 @login_required
 def goals_edit(request, code, year):
-    agency = get_object_or_404(Agency, code=code)
+    agency = agency_or_404(code)
     if not permissions.can_view_goals(request.user, agency):
         raise Http404("没有找到该单位。")
     fiscal_year = get_object_or_404(FiscalYear, year=year)
@@ -320,8 +362,12 @@ def goals_edit(request, code, year):
             return redirect("goals_edit", code=code, year=year)
         if form.is_valid():
             goals = DepartmentGoalsData(**{n: DepartmentGoals.paragraphs(form.cleaned_data[n]) for n in initial})
-            goals_set(agency=agency, fiscal_year=fiscal_year, goals=goals, user=request.user)
-            messages.success(request, "部门整体绩效目标已保存。")
-            return redirect("goals_edit", code=code, year=year)
+            try:
+                goals_set(agency=agency, fiscal_year=fiscal_year, goals=goals, user=request.user)
+            except AppError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, "部门整体绩效目标已保存。")
+                return redirect("goals_edit", code=code, year=year)
     context = {"agency": agency, "fiscal_year": fiscal_year, "form": form, "record": record, "can_edit": can_edit, "nav": "goals"}
     return render(request, "workflow/goals_edit.html", context)

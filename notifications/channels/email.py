@@ -11,12 +11,16 @@ from django.core.mail import EmailMessage, get_connection
 from .errors import DeliveryError
 
 
-def send_email(*, to: str, subject: str, body: str) -> None:
-    """Send one plain-text mail to ``to``; raise ``DeliveryError`` if it was not accepted."""
+def send_email(*, to: str, subject: str, body: str, message_id: str | None = None) -> None:
+    """Send one plain-text mail to ``to``; raise ``DeliveryError`` if it was not accepted.
+
+    ``message_id``: a fixed Message-ID (the outbox row's), so that a resent copy is recognisably the same mail.
+    """
     if not to:
         raise DeliveryError("收件人未设置电子邮箱。", temporary=False)
     subject = " ".join((settings.NOTIFY_EMAIL_SUBJECT_PREFIX + subject).split())  # no newlines in a header
-    message = EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[to])
+    headers = {"Message-ID": message_id} if message_id else None
+    message = EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[to], headers=headers)
     try:
         connection = get_connection(fail_silently=False)
         connection.send_messages([message])

@@ -2,7 +2,28 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 TRUNCATION_MARKER = "…（内容过长已截断）"
+
+# WeCom markdown's syntax characters, replaced by their full-width forms: users' text (comments, titles)
+# reads the same but cannot make links, emphasis, headings, quotes, code or <font> tags.
+_MARKDOWN = str.maketrans({
+    "\\": "＼", "*": "＊", "_": "＿", "`": "｀", "[": "［", "]": "］", "(": "（", ")": "）",
+    "<": "＜", ">": "＞", "#": "＃", "~": "～", "!": "！", "|": "｜", "&": "＆",
+})
+_URL_SCHEME = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*):(?=//)")
+
+
+def escape_markdown(text: str) -> str:
+    """Plain text for WeCom robot markdown: no markup of the user's survives, and no bare URL becomes a link."""
+    return _URL_SCHEME.sub(r"\1：", text.translate(_MARKDOWN))
+
+
+def escape_html(text: str) -> str:
+    """Plain text for a WeCom text card's description, which WeCom reads as HTML (``<div class="gray">``…)."""
+    return html.escape(text, quote=False)
 
 
 def utf8_len(text: str) -> int:

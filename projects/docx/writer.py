@@ -19,6 +19,7 @@ from docx.document import Document
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
+from docx.oxml.simpletypes import ST_Merge
 from docx.shared import Cm, Mm, Pt, RGBColor
 from docx.styles.style import BaseStyle
 from docx.table import Table, _Cell
@@ -157,6 +158,10 @@ def _put(
     if to_row is not None or to_column is not None:
         corner = (row if to_row is None else to_row, column if to_column is None else to_column)
         cell = cell.merge(_grid_cell(table, *corner))
+    _fill(cell, text, bold=bold, align=align)
+
+
+def _fill(cell: _Cell, text: str, *, bold: bool = False, align: WD_ALIGN_PARAGRAPH = WD_ALIGN_PARAGRAPH.CENTER) -> None:
     cell.text = text
     cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
     paragraph = cell.paragraphs[0]
@@ -213,22 +218,34 @@ def _plan_spans(count: int) -> list[tuple[int, int]]:
 
 
 def _add_indicator_table(document: Document, sheet: SheetData) -> None:
+    """Linear in the rows: every row's cells are looked up once (``table.cell`` and ``_Cell.merge`` walk the
+    table, and merging a long run recursed once per row)."""
     indicators = sheet.indicators
     table = _new_table(document, rows=1 + len(indicators), widths_cm=INDICATOR_WIDTHS_CM)
+    grid = [row.cells for row in table.rows]
     for column, label in enumerate(INDICATOR_HEADERS):
-        _put(table, 0, column, label, bold=True)
+        _fill(grid[0][column], label, bold=True)
     for row, indicator in enumerate(indicators, start=1):
         values = (indicator.name, indicator.description, indicator.target_value, indicator.basis)
         for column, value in enumerate(values, start=2):
-            _put(table, row, column, value)
-    _merge_runs(table, 0, [(i.category,) for i in indicators], [i.category for i in indicators])
-    _merge_runs(table, 1, [(i.category, i.subcategory) for i in indicators], [i.subcategory for i in indicators])
+            _fill(grid[row][column], value)
+    _merge_runs(grid, 0, [(i.category,) for i in indicators], [i.category for i in indicators])
+    _merge_runs(grid, 1, [(i.category, i.subcategory) for i in indicators], [i.subcategory for i in indicators])
 
 
-def _merge_runs(table: Table, column: int, keys: Sequence[Hashable], texts: Sequence[str]) -> None:
-    """One vertically merged cell per run of equal consecutive keys."""
+def _merge_runs(grid: Sequence[Sequence[_Cell]], column: int, keys: Sequence[Hashable], texts: Sequence[str]) -> None:
+    """One vertically merged cell per run of equal consecutive keys (``grid[0]`` is the header row).
+
+    The merge is written directly as Word stores it: ``w:vMerge="restart"`` on the run's first cell and
+    ``w:vMerge`` (continue) on the cells below it, which stay empty."""
     row = 1
     for _, run in groupby(range(len(keys)), key=lambda index: keys[index]):
         length = len(list(run))
-        _put(table, row, column, texts[row - 1], to_row=row + length - 1 if length > 1 else None)
+        top = grid[row][column]
+        _fill(top, texts[row - 1])
+        if length > 1:
+            top._tc.vMerge = ST_Merge.RESTART
+            for below in range(row + 1, row + length):
+                grid[below][column]._tc.vMerge = ST_Merge.CONTINUE
+                grid[below][column].vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
         row += length

@@ -56,3 +56,28 @@ def test_leader_approves_on_a_phone(phone, live_server, shot):
     sheet.refresh_from_db()
     assert sheet.state == "finance_review"
     assert sheet.events.order_by("-created", "-id").first().comment == "同意"
+
+
+def test_the_sheet_list_pages_on_a_phone(phone, live_server, shot):
+    """390 px: the page links of /sheets/ are on screen, tappable, and walk the leader's 9 sheets 4 at a time."""
+    page = phone
+    sign_in(page, live_server, "leader")
+    page.goto(f"{live_server.url}/sheets/?size=4")
+    pager = page.get_by_test_id("pager")
+    expect(pager).to_be_visible()
+    seen = []
+    for expected_rows in (4, 4, 1):
+        expect(page.get_by_test_id("sheet-list").locator("tbody tr")).to_have_count(expected_rows)
+        seen += page.get_by_test_id("sheet-list").locator("tbody tr td:nth-child(2)").all_inner_texts()
+        links = page.get_by_test_id("pager").get_by_role("link")
+        for index in range(links.count()):
+            box = links.nth(index).bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 390 and box["height"] >= 36, box
+        assert horizontal_overflow(page) <= 0
+        if expected_rows == 4:
+            page.get_by_role("link", name="下一页").click()
+    shot(page, "pager-last-page")
+    assert len(set(seen)) == 9
+    expect(page.get_by_role("link", name="下一页")).to_have_count(0)
+    page.get_by_role("link", name="上一页").click()
+    expect(page.get_by_test_id("sheet-list").locator("tbody tr")).to_have_count(4)

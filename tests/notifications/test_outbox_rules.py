@@ -150,9 +150,13 @@ def test_the_sweep_queues_only_rows_whose_time_has_come(transactional_db, queued
     assert done.pk not in services.outbox_sweep(now=now + timedelta(hours=1)).due
 
 
-def test_a_row_left_sending_by_a_crashed_worker_is_failed_not_resent(transactional_db, queued, smtp, settings):
+def test_a_row_left_sending_by_a_crashed_worker_after_its_last_revival_is_failed_not_resent(
+    transactional_db, queued, smtp, settings
+):
+    """(Revival of an interrupted row while revivals last: tests/notifications/test_outbox_revival.py.)"""
     settings.NOTIFY_SENDING_TIMEOUT_SECONDS = 900
-    row = outbox_row(make_user("crashed"), Channel.EMAIL, status=Status.SENDING, attempts=1)
+    settings.NOTIFY_MAX_REVIVALS = 3
+    row = outbox_row(make_user("crashed"), Channel.EMAIL, status=Status.SENDING, attempts=1, revivals=3)
     Notification.objects.filter(pk=row.pk).update(
         claimed_at=timezone.now() - timedelta(minutes=20), created=timezone.now() - timedelta(minutes=20)
     )

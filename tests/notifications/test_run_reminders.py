@@ -135,3 +135,43 @@ def test_a_dry_run_lists_what_would_be_sent_and_writes_nothing(published):
 def test_a_bad_date_is_refused_in_chinese(demo):
     with pytest.raises(CommandError, match="日期“2024/07/01”格式不对"):
         run("2024/07/01")
+
+
+def test_a_missed_warning_day_is_caught_up_the_next_day_once(published):
+    """Beat was down on 2024-07-01 (the warning day): the next day's job sends those warnings, once."""
+    import datetime
+
+    import time_machine
+    from zoneinfo import ZoneInfo
+
+    from notifications.tasks import run_daily_reminders
+
+    next_day = datetime.datetime(2024, 7, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert run("2024-07-02").endswith("没有需要发送的新提醒或预警。\n")  # --date alone: that day only
+
+    with time_machine.travel(next_day, tick=False):
+        output = io.StringIO()
+        call_command("run_reminders", stdout=output)  # no --date: today and the missed days of the window
+    assert "共 4 项，已发送通知 28 条。" in output.getvalue()
+    assert set(received(Kind.SPEND_WARNING)) == {
+        "staff_ggzy", "head_ggzy", "staff_xy", "head_xy", "staff_zwfw", "head_zwfw", "leader", "leader2",
+    }
+    assert received(Kind.SPEND_DIGEST) == {"finance": [Channel.EMAIL, Channel.IN_APP], "finance2": [Channel.EMAIL, Channel.IN_APP]}
+    # the June reminders (due 06-23 and 06-29) are past their checkpoint: not sent late
+    assert not Notification.objects.filter(kind=Kind.SPEND_REMINDER).exists()
+
+    with time_machine.travel(next_day, tick=False):
+        assert run_daily_reminders.apply().get() == 0  # the daily job again: nothing twice
+    assert Notification.objects.count() == 28
+
+
+def test_a_missed_reminder_is_caught_up_with_the_days_left_as_of_today(published):
+    """06-23 (7 days before) was missed; on 06-25 staff are reminded once, told 5 days are left."""
+    output = run("2024-06-25", "--catch-up", "7")
+
+    assert "填报提醒（还有 5 天）" in output and "共 3 项，已发送通知 6 条。" in output
+    note = Notification.objects.get(kind=Kind.SPEND_REMINDER, channel=Channel.IN_APP, recipient__username="staff_ggzy")
+    assert "还有 5 天" in note.body
+    assert run("2024-06-25", "--catch-up", "7").endswith("没有需要发送的新提醒或预警。\n")
+    # the 1-day reminder on 06-29 is a new one
+    assert "共 3 项，已发送通知 6 条。" in run("2024-06-29", "--catch-up", "7")

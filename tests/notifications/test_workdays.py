@@ -10,6 +10,9 @@ from notifications.workdays import (
     workdays_between,
 )
 
+# The administrators' table (CalendarDay, tests/notifications/test_calendar_days.py) is read first.
+pytestmark = pytest.mark.django_db
+
 FAR_FUTURE = date(2099, 3, 2)  # chinesecalendar has no data for 2099
 
 

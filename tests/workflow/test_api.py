@@ -22,14 +22,38 @@ def api(people):
 def test_list_filters_by_year_state_and_section(api, people, to_state):
     to_state(TargetSheet.objects.get(position=3), "section_review")
     leader = api("leader")
-    assert len(leader.get("/api/sheets/?year=2024").json()) == 9
-    assert leader.get("/api/sheets/?year=2023").json() == []
-    rows = leader.get("/api/sheets/?state=section_review").json()
+    assert len(leader.get("/api/sheets/?year=2024").json()["results"]) == 9
+    assert leader.get("/api/sheets/?year=2023").json() == {"next": None, "previous": None, "results": []}
+    rows = leader.get("/api/sheets/?state=section_review").json()["results"]
     assert [(r["project_code"][-4:], r["state"], r["state_label"]) for r in rows] == [("037P", "section_review", "科室审核")]
     section = TargetSheet.objects.get(position=5).section_id
-    assert [r["project_code"][-4:] for r in leader.get(f"/api/sheets/?section={section}").json()] == ["040A"]
+    assert [r["project_code"][-4:] for r in leader.get(f"/api/sheets/?section={section}").json()["results"]] == ["040A"]
     bad = leader.get("/api/sheets/?state=bogus")
     assert bad.status_code == 400 and "未知的状态" in bad.json()["detail"]
+
+
+def test_list_filters_by_agency_and_text(api):
+    leader = api("leader")
+    codes = lambda query: [r["project_code"][-4:] for r in leader.get("/api/sheets/" + query).json()["results"]]  # noqa: E731
+    assert len(codes("?agency=483001")) == 9 and codes("?agency=999999") == []
+    assert codes("?q=040A") == ["040A"] and codes("?q=040a") == ["040A"]
+    name = TargetSheet.objects.get(position=7).project.name
+    assert codes("?q=" + name[2:6]) == [TargetSheet.objects.get(position=7).project.code[-4:]]
+
+
+def test_list_pages_with_a_cursor_and_caps_the_size(api):
+    leader = api("leader")
+    everything = [r["id"] for r in leader.get("/api/sheets/").json()["results"]]
+    first = leader.get("/api/sheets/?size=4").json()
+    assert first["previous"] is None and first["next"] and "size=4" in first["next"]
+    second = leader.get(first["next"]).json()
+    third = leader.get(second["next"]).json()
+    assert [r["id"] for r in first["results"] + second["results"] + third["results"]] == everything
+    assert third["next"] is None and len(third["results"]) == 1
+    back = leader.get(second["previous"]).json()
+    assert [r["id"] for r in back["results"]] == [r["id"] for r in first["results"]] and back["previous"] is None
+    assert len(leader.get("/api/sheets/?size=100000").json()["results"]) == 9  # capped at 100, there are 9
+    assert leader.get("/api/sheets/?cursor=garbage").json()["results"][0]["id"] == everything[0]  # a bad cursor: page 1
 
 
 def test_detail_has_plan_indicators_findings_and_history(api, to_state):

@@ -132,7 +132,7 @@ def test_list_shows_only_what_each_role_may_see(people, foreign_sheet, to_state)
     def listed(username):
         client = APIClient()
         client.force_authenticate(get_user_model().objects.get(username=username))
-        return sorted(row["project_code"][-4:] for row in client.get("/api/sheets/").json())
+        return sorted(row["project_code"][-4:] for row in client.get("/api/sheets/").json()["results"])
 
     assert listed("staff_ggzy") == sorted(["041X", "042H", "037P", "0364"])
     assert listed("staff_xy") == ["040A"]

@@ -30,3 +30,54 @@ def test_inbox_and_lists_do_not_grow_with_the_number_of_tasks(people):
     four_tasks = count_queries(head)
     assert four_tasks == one_task
     assert max(one_task.values()) <= 15, one_task
+
+
+LISTS = ("/sheets/", "/api/sheets/", "/public/", "/sheets/?year=2024&q=P0", "/sheets/?errors=1", "/tasks/done/")
+
+
+def _more_published_sheets(count: int, *, start: int) -> None:
+    """``count`` published sheets with content (plan and indicators) in the demo's sections, in bulk."""
+    from projects.models import Indicator, Project, SpendPlan
+
+    template = TargetSheet.objects.select_related("project").get(position=1, fiscal_year__year=2024)
+    sections = list(template.agency.sections.all())
+    for n in range(start, start + count):
+        section = sections[n % len(sections)]
+        project = Project.objects.create(agency=template.agency, section=section, code=f"13022524P0QC{n:06d}", name=f"查询计数项目{n}")
+        sheet = TargetSheet.objects.create(
+            project=project, fiscal_year=template.fiscal_year, agency=template.agency, section=section, position=100 + n,
+            budget_total=template.budget_total, fiscal_funds=template.fiscal_funds, purpose="p", goal="g", state="published",
+        )
+        SpendPlan.objects.bulk_create(SpendPlan(sheet=sheet, checkpoint=p.checkpoint, cumulative_percent=p.cumulative_percent) for p in template.plan.all())
+        Indicator.objects.bulk_create(
+            Indicator(sheet=sheet, order=i.order, category=i.category, subcategory=i.subcategory, name=i.name, target_value=i.target_value)
+            for i in template.indicators.all()
+        )
+
+
+def _list_queries(client) -> dict:
+    counts = {}
+    for url in LISTS:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+            assert response.status_code == 200, url
+        counts[url] = len(captured)
+    return counts
+
+
+def test_lists_cost_at_most_12_queries_however_many_sheets_there_are(people):
+    """/sheets/, /api/sheets/ and /public/ (and 已办) read one page: the same queries for 9 sheets and for 130 (> 2 pages)."""
+    head = Client()
+    head.force_login(people.head_ggzy)
+    drive(TargetSheet.objects.get(position=1), ("submit", people.staff_ggzy), ("approve", people.head_ggzy))
+    _list_queries(head)  # warm the content-type cache
+    few = _list_queries(head)
+    _more_published_sheets(121, start=0)
+    many = _list_queries(head)
+    assert many == few
+    assert max(many.values()) <= 12, many
+    page = head.get("/sheets/")
+    assert page.content.decode().count('href="/sheets/') - page.content.decode().count('href="/sheets/?') >= 50
+    assert "下一页" in page.content.decode()
+    public = head.get("/public/").content.decode()
+    assert "下一页" in public and public.count("查询计数项目") == 50  # the default page size

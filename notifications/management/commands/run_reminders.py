@@ -1,11 +1,13 @@
-"""``manage.py run_reminders [--date YYYY-MM-DD] [--dry-run]``: the daily 09:00 checkpoint job, for any day."""
+"""``manage.py run_reminders [--date YYYY-MM-DD] [--catch-up DAYS] [--dry-run]``: the daily 09:00 checkpoint job, for any day.
+
+Without ``--date`` it runs as the daily job does: today and what the last days missed."""
 
 import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from notifications import services
+from notifications import reminders, services
 from notifications.models import Channel
 
 CHANNEL_LABELS = dict(Channel.choices)
@@ -17,10 +19,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--date", help="按哪一天执行，格式 YYYY-MM-DD，默认今天（北京时间）")
         parser.add_argument("--dry-run", action="store_true", help="只列出将要发送的通知，不写入也不发送")
+        parser.add_argument(
+            "--catch-up", type=int, default=None, metavar="DAYS",
+            help=f"同时补发此前若干天（含当天共 DAYS 天）应发而未发的提醒与预警；不指定 --date 时默认 {reminders.CATCH_UP_DAYS} 天，指定时默认只发当天",
+        )
 
-    def handle(self, *args, date=None, dry_run=False, **options):
+    def handle(self, *args, date=None, dry_run=False, catch_up=None, **options):
         day = self._day(date)
-        sent = services.reminders_send(day=day, dry_run=dry_run)
+        if catch_up is None:
+            catch_up = 1 if date else reminders.CATCH_UP_DAYS
+        if catch_up < 1:
+            raise CommandError("--catch-up 至少为 1（只发当天）。")
+        sent = services.reminders_send(day=day, dry_run=dry_run, catch_up_days=catch_up)
         verb = "将发送" if dry_run else "已发送"
         heading = f"{day:%Y-%m-%d} 资金支出提醒与预警" + ("（演练，未发送）" if dry_run else "")
         self.stdout.write(heading)

@@ -1,0 +1,344 @@
+"""The approval invariant, under random sequences of everything that can touch a sheet's approval state.
+
+Each example starts from the same point — the seeded demo plus a pool of three extra people, with sheet 3
+(公共资源交易中心) at 科室审核 reassigned to pool_a, sheet 5 (信用与放管服办公室) at 局领导审批 and sheet 7
+(政务服务中心, which has a checker error) a draft — inside a savepoint rolled back after it, and makes up to
+five steps: a move of a sheet (提交, 撤回, 通过, 退回修改 with or without a comment, 转办 to anyone — mostly to
+another holder of the step's role), a section move of a sheet's project among the three sections of 483001
+(``project_section_set``), a grant or revoke of 科室负责人 / 局领导 / 财政审核人 to someone of the pool, or the
+deactivation / reactivation of pool_a. Each is made by someone drawn from the demo people and the pool —
+mostly someone likely to be allowed, often not — so many moves are refused: a refusal must be an ``AppError``
+and must change nothing (each sheet's state, version, assignee and number of history entries, and the rest
+of what the invariant reads). After every step, the invariant holds:
+
+* ``workflow.integrity.divergences()`` finds nothing on the three sheets;
+* a sheet's state is a ``SheetState``; its assignee is None outside the review steps, and otherwise an
+  active holder of the step's role on the sheet's section or agency;
+* everyone's 待办 (``review_tasks``) holds a sheet exactly when ``can_review`` lets them act on it;
+* the last 办理记录 entry ends in the sheet's state.
+
+It is evaluated after every step that changed something: everything it reads is in the fingerprint compared
+after each step (``_fingerprint``), so after a step that changed nothing — every refusal, a grant already held —
+it still holds as it did before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, transaction
+from django.db.models import IntegerField, Value
+from guardian.models import UserObjectPermission
+from hypothesis import HealthCheck, Phase, given, note, settings
+from hypothesis import strategies as st
+
+from core.errors import AppError
+from people import roles, services as people_services
+from projects.models import Agency, Project, Section, SheetState, TargetSheet
+from projects.services import project_section_set
+from workflow import approval, services
+from workflow.integrity import divergences
+from workflow.models import SheetEvent
+from workflow.permissions import can_review
+from workflow.selectors import review_tasks
+from tests.workflow.conftest import drive
+
+AGENCY = "483001"
+SECTIONS = ("公共资源交易中心", "信用与放管服办公室", "政务服务中心")
+SHEET_POSITIONS = (3, 5, 7)
+SHEET_WEIGHTS = (0, 0, 1, 1, 2)  # indexes into the sheets: 7 only goes as far as the checker, it is drawn less
+DEMO = (
+    "staff_ggzy", "head_ggzy", "staff_xy", "head_xy", "staff_zwfw", "head_zwfw",
+    "leader", "leader2", "finance", "finance2", "unit_admin", "admin",
+)
+POOL = ("pool_a", "pool_b", "pool_c")  # pool_a is the one deactivated and reactivated
+EVERYONE = DEMO + POOL
+CHANGEABLE_ROLES = (roles.SECTION_HEAD, roles.LEADER, roles.FINANCE_REVIEWER)
+SHEET_MOVES = ("submit", "withdraw", "approve", "return", "reassign")
+# what a step is, by weight: mostly a move of a sheet, sometimes a section move of its project or a role change
+KINDS = ("sheet",) * 10 + ("section",) * 2 + ("role",) * 3 + ("activation",)
+LIKELY = (True, True, True, False)  # three times in four the likely choice, else any
+MAX_STEPS = 5  # the starting point is mid-approval, so short sequences reach every state; 500 of them take ~80 s here
+
+
+class World(SimpleNamespace):
+    def __repr__(self):  # shown in hypothesis's report of a failing example
+        return f"World(sheets {self.pks})"
+
+
+@pytest.fixture
+def world(people, to_state):
+    """Made once for all examples: the pool (pool_a is a second 科室负责人 of 公共资源交易中心, pool_b a third 局领导,
+    pool_c a third 财政审核人),
+    the sheets in their starting states, the sections, and everyone's user object as the starting point has
+    them, role cache filled (``judges``)."""
+    User = get_user_model()
+    pool = {name: User.objects.create_user(name, password="pw", last_name="池", first_name=name[-1]) for name in POOL}
+    agency = Agency.objects.get(code=AGENCY)
+    sections = list(Section.objects.filter(agency=agency, name__in=SECTIONS).order_by("name"))
+    people_services.role_grant(user=pool["pool_a"], role=roles.SECTION_HEAD, scope=Section.objects.get(agency=agency, name=SECTIONS[0]))
+    people_services.role_grant(user=pool["pool_b"], role=roles.LEADER, scope=agency)
+    people_services.role_grant(user=pool["pool_c"], role=roles.FINANCE_REVIEWER, scope=agency)
+    sheets = {s.position: s for s in TargetSheet.objects.filter(agency=agency, fiscal_year__year=2024, position__in=SHEET_POSITIONS)}
+    assert set(sheets) == set(SHEET_POSITIONS)
+    to_state(sheets[3], "section_review")
+    services.task_reassign(sheet=sheets[3], user=User.objects.get(username="head_ggzy"), to_user=pool["pool_a"], comment="请代为审核")
+    drive(sheets[5], ("submit", User.objects.get(username="staff_xy")), ("approve", User.objects.get(username="head_xy")))
+    assert sheets[7].state == SheetState.DRAFT
+    pks = sorted(sheet.pk for sheet in sheets.values())
+    judges = Judges({u.username: u for u in User.objects.filter(username__in=EVERYONE)}, pks)
+    assert set(judges) == set(EVERYONE)
+    _assert_invariant(pks, judges)  # at the starting point itself
+    return World(pks=pks, sections=sections, judges=judges)
+
+
+class Judges(dict):
+    """Everyone (username → user object) as the invariant judges them, and everyone's 待办: ``review_tasks`` of each
+    person restricted to the sheets, run as one UNION ALL query.
+
+    Made at the starting point, and again — the pool re-read from the database — after every change of someone's
+    roles or activation (only the pool's change in this test). In between, nobody's roles change, so neither do
+    the role caches of these objects nor the SQL that ``review_tasks`` builds from them: each person's query is built
+    once and re-run after every step, on the sheets as they are then. These objects are only read, never acted
+    with (the actors are other objects, ``who``)."""
+
+    def __init__(self, people: dict, pks, queues: dict | None = None):
+        super().__init__(people)
+        self.queues = dict(queues or {})  # username → (sql, params) of their 待办, or None for an empty one
+        for name, person in self.items():
+            if name not in self.queues:
+                queue = review_tasks(person).filter(pk__in=pks).order_by()
+                queue = queue.annotate(judge=Value(person.pk, output_field=IntegerField())).values_list("judge", "pk")
+                try:
+                    self.queues[name] = queue.query.sql_with_params()
+                except EmptyResultSet:  # no review role anywhere: an empty queryset
+                    self.queues[name] = None
+        parts = [queue for queue in self.queues.values() if queue is not None]
+        self.tasks_sql = " UNION ALL ".join(f"({sql})" for sql, _ in parts)
+        self.tasks_params = [param for _, params in parts for param in params]
+
+    def tasks(self) -> set[tuple[int, int]]:
+        """(person id, sheet id) for every sheet in someone's 待办."""
+        if not self.tasks_sql:
+            return set()
+        with connection.cursor() as cursor:
+            cursor.execute(self.tasks_sql, self.tasks_params)
+            return set(cursor.fetchall())
+
+    def reread(self, names, pks) -> "Judges":
+        """After a change of these people's roles or activation: they are re-read, their 待办 queries built again."""
+        changed = {u.username: u for u in get_user_model().objects.filter(username__in=names)}
+        return Judges({**self, **changed}, pks, {name: queue for name, queue in self.queues.items() if name not in changed})
+
+
+_FINGERPRINT_SQL = None
+
+
+def _fingerprint(pks) -> tuple:
+    """Everything the invariant reads: each sheet's state, version, assignee, number of history entries and the last
+    entry's state, its scope keys and entry time, its project's; and for everyone whether they are active and their
+    role grants (grant ids only grow, so any grant or revoke changes their count or sum)."""
+    global _FINGERPRINT_SQL
+    if _FINGERPRINT_SQL is None:
+        sheet, project, event = TargetSheet._meta.db_table, Project._meta.db_table, SheetEvent._meta.db_table
+        grant, user = UserObjectPermission._meta.db_table, get_user_model()._meta.db_table
+        _FINGERPRINT_SQL = (
+            f"""SELECT s.id, s.state, s.version, s.assignee_id, s.section_id, s.agency_id, s.state_since, p.section_id, p.agency_id,
+                (SELECT COUNT(*) FROM {event} e WHERE e.sheet_id = s.id),
+                (SELECT e.to_state FROM {event} e WHERE e.sheet_id = s.id ORDER BY e.created DESC, e.id DESC LIMIT 1)
+            FROM {sheet} s JOIN {project} p ON p.id = s.project_id
+            WHERE s.id IN ({", ".join(["%s"] * len(SHEET_POSITIONS))}) ORDER BY s.id""",
+            f"""SELECT u.username, u.is_active, COUNT(g.id), SUM(g.id) FROM {user} u LEFT JOIN {grant} g ON g.user_id = u.id
+            WHERE u.username IN ({", ".join(["%s"] * len(EVERYONE))}) GROUP BY u.id, u.username, u.is_active ORDER BY u.id""",
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(_FINGERPRINT_SQL[0], pks)
+        sheets = tuple(cursor.fetchall())
+        cursor.execute(_FINGERPRINT_SQL[1], EVERYONE)
+        people = {row[0]: row[1:] for row in cursor.fetchall()}
+    return sheets, people
+
+
+def _assert_invariant(pks, judges: Judges, fingerprint: tuple | None = None) -> None:
+    """The invariant on the sheets ``pks``, judged for everyone of ``judges``; ``fingerprint``: the sheets' as just read."""
+    found = divergences(TargetSheet.objects.filter(pk__in=pks).order_by())  # unordered: no joins for the default ordering
+    assert found == [], [str(d) for d in found]
+    sheets = list(TargetSheet.objects.filter(pk__in=pks).select_related("section", "agency").order_by("pk"))
+    last_entry = {row[0]: row[10] for row in (fingerprint or _fingerprint(pks))[0]}
+    by_pk = {u.pk: u for u in judges.values()}
+    for sheet in sheets:
+        assert sheet.state in SheetState.values
+        step = approval.step_for(sheet.state)
+        if step is None:
+            assert sheet.assignee_id is None, f"sheet {sheet.pk} in {sheet.state} is still assigned to user {sheet.assignee_id}"
+        elif sheet.assignee_id is not None:
+            assignee = by_pk[sheet.assignee_id]
+            assert assignee.is_active, f"sheet {sheet.pk} is assigned to the deactivated {assignee.username}"
+            assert approval.holds(assignee, step.role, sheet), f"sheet {sheet.pk} is assigned to {assignee.username} without {step.role}"
+        history_ends = last_entry[sheet.pk] or SheetState.DRAFT  # a sheet without history is a draft
+        assert history_ends == sheet.state, f"sheet {sheet.pk} is {sheet.state}, its history ends in {last_entry[sheet.pk]}"
+    tasks = judges.tasks()
+    for person in judges.values():
+        for sheet in sheets:
+            allowed = can_review(person, sheet)
+            assert ((person.pk, sheet.pk) in tasks) == allowed, (
+                f"{person.username}: 待办 {'has' if (person.pk, sheet.pk) in tasks else 'lacks'} sheet {sheet.pk} "
+                f"({sheet.state}, section {sheet.section_id}, assignee {sheet.assignee_id}) but can_review is {allowed}"
+            )
+
+
+# ---------------------------------------------------------------- drawing a step
+
+
+def _allowed_moves(sheet: TargetSheet) -> tuple[str, ...]:
+    """The moves of the sheet its state allows (someone may still be refused them)."""
+    if sheet.state in approval.DRAFTING_STATES:
+        return ("submit",)
+    if sheet.state == approval.FIRST_STEP.state:
+        return ("withdraw", "approve", "return", "reassign")
+    if sheet.state in approval.REVIEW_STATES:
+        return ("approve", "return", "reassign")
+    return ()
+
+
+def _likely_actors(move: str, sheet: TargetSheet, judges: dict) -> list[str]:
+    """Who is likely to be allowed to make ``move`` now."""
+    if move == "submit":
+        return [name for name in DEMO if approval.holds(judges[name], approval.AUTHOR_ROLE, sheet)]
+    if move == "withdraw":
+        submitter = sheet.events.filter(action="submit").order_by("-created", "-id").values_list("actor__username", flat=True).first()
+        return [submitter] if submitter in judges else []
+    if move in ("approve", "return", "reassign"):
+        return [name for name, judge in judges.items() if can_review(judge, sheet)]
+    return []
+
+
+def _step_holders(sheet: TargetSheet, judges: dict) -> list[str]:
+    """Who holds the current step's role on the sheet's scope (and is active): whom it may be reassigned to."""
+    step = approval.step_for(sheet.state)
+    return [name for name, judge in judges.items() if step is not None and approval.holds(judge, step.role, sheet)]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One step, drawn before anything runs; its choices among people and moves are indexes into what is possible
+    when it runs (so a shrunk sequence still makes sense)."""
+
+    sheet: int  # which of the sheets
+    kind: str  # KINDS
+    by_state: bool  # a move the sheet's state allows (else any move of a sheet)
+    move: int
+    likely_actor: bool  # someone likely to be allowed (else anyone)
+    actor: int
+    version: str | None  # expected version: None, "current" or "stale"
+    with_comment: bool
+    to_holder: bool  # reassign to a holder of the step's role (else to anyone)
+    to: int
+    section: int
+    person: int  # of the pool
+    role: int  # CHANGEABLE_ROLES
+    grant: bool
+
+
+def _pick(options, index: int):
+    return sorted(options)[index % len(options)]
+
+
+plans = st.builds(
+    Plan, sheet=st.sampled_from(SHEET_WEIGHTS), kind=st.sampled_from(KINDS), by_state=st.sampled_from(LIKELY),
+    move=st.integers(0, 11), likely_actor=st.sampled_from(LIKELY), actor=st.integers(0, len(EVERYONE) - 1),
+    version=st.sampled_from([None, None, "current", "stale"]), with_comment=st.sampled_from(LIKELY),
+    to_holder=st.sampled_from(LIKELY), to=st.integers(0, len(EVERYONE) - 1), section=st.integers(0, len(SECTIONS) - 1),
+    person=st.integers(0, len(POOL) - 1), role=st.integers(0, len(CHANGEABLE_ROLES) - 1), grant=st.booleans(),
+)
+
+
+def _step(plan: Plan, who: dict, judges: dict, world):
+    """The step ``plan`` stands for now, to be made by someone of ``who``: (its kind, what it is, the call)."""
+    pk = world.pks[plan.sheet]
+    sheet = TargetSheet.objects.select_related("section", "agency").get(pk=pk)
+    move = plan.kind
+    if move == "sheet":
+        allowed = _allowed_moves(sheet)
+        choices = allowed if allowed and plan.by_state else SHEET_MOVES
+        move = choices[plan.move % len(choices)]
+    likely = _likely_actors(move, sheet, judges)
+    actor = who[_pick(likely, plan.actor) if likely and plan.likely_actor else EVERYONE[plan.actor]]
+
+    if move in SHEET_MOVES:
+        expected = {None: None, "current": sheet.version, "stale": sheet.version - 1}[plan.version]
+        done = f"{actor.username}: {move} sheet {pk} ({sheet.state}, v{sheet.version}, expecting v{expected})"
+        kwargs = {"sheet": sheet, "user": actor, "expected_version": expected}
+        if move == "submit":
+            return move, done, lambda: services.sheet_submit(**kwargs)
+        if move == "withdraw":
+            return move, done, lambda: services.sheet_withdraw(**kwargs)
+        if move == "approve":
+            return move, done, lambda: services.sheet_approve(**kwargs)
+        if move == "return":
+            comment = "请补充依据" if plan.with_comment else "  "
+            return move, f"{done} «{comment}»", lambda: services.sheet_return(comment=comment, **kwargs)
+        holders = [name for name in _step_holders(sheet, judges) if name != actor.username]
+        to_user = who[_pick(holders, plan.to) if holders and plan.to_holder else EVERYONE[plan.to]]
+        comment = "出差，请代为审核" if plan.with_comment else ""
+        return move, f"{done} to {to_user.username} «{comment}»", (
+            lambda: services.task_reassign(to_user=to_user, comment=comment, **kwargs)
+        )
+    if move == "section":
+        section = world.sections[plan.section]
+        return move, f"{actor.username}: moves the project of sheet {pk} to {section.name}", (
+            lambda: project_section_set(project=Project.objects.get(pk=sheet.project_id), section=section, user=actor)
+        )
+    if move == "role":
+        person, role = who[POOL[plan.person]], CHANGEABLE_ROLES[plan.role]
+        scope = world.sections[plan.section] if roles.is_section_role(role) else sheet.agency
+        if plan.grant:
+            return move, f"{actor.username}: grants {person.username} {role} on {scope}", (
+                lambda: people_services.role_grant(user=person, role=role, scope=scope, by=actor)
+            )
+        return move, f"{actor.username}: revokes {person.username}'s {role} on {scope}", (
+            lambda: people_services.role_revoke(user=person, role=role, scope=scope, by=actor)
+        )
+    person = who["pool_a"]  # activation
+    if person.is_active:
+        return move, f"{actor.username}: deactivates pool_a", lambda: people_services.person_deactivate(user=person, by=actor)
+    return move, f"{actor.username}: reactivates pool_a", lambda: people_services.person_activate(user=person, by=actor)
+
+
+@settings(
+    max_examples=500,
+    deadline=None,
+    database=None,
+    phases=(Phase.explicit, Phase.generate, Phase.shrink),  # no explain phase: it re-runs the slow failing example
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(steps=st.lists(plans, min_size=1, max_size=MAX_STEPS))
+def test_approval_state_stays_consistent_under_random_moves(world, steps):
+    with transaction.atomic():  # a savepoint: each example starts from the starting point and is rolled back
+        try:
+            who = {u.username: u for u in get_user_model().objects.filter(username__in=EVERYONE)}  # one object per person
+            judges = world.judges
+            before = _fingerprint(world.pks)
+            for plan in steps:
+                move, done, make = _step(plan, who, judges, world)
+                note(done)
+                try:
+                    make()
+                except AppError as refusal:
+                    note(f"  refused ({refusal.status}): {refusal.message}")
+                    assert refusal.status in (400, 403, 409, 412), refusal.status
+                    assert _fingerprint(world.pks) == before, "a refused move changed something"
+                    continue
+                after = _fingerprint(world.pks)
+                changed = [name for name in EVERYONE if after[1][name] != before[1][name]]
+                if changed:  # someone's roles or activation changed (someone of the pool)
+                    judges = judges.reread(changed, world.pks)
+                if after != before:
+                    _assert_invariant(world.pks, judges, after)
+                before = after
+        finally:
+            transaction.set_rollback(True)
