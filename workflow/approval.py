@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 from viewflow import fsm, this
 
+from core import errors
 from people import roles
 from people.roles import Role
 from projects.models import EDITABLE_STATES, SheetState
@@ -214,18 +215,14 @@ class SheetApproval:
     @state.transition(source=REVIEW_STATES, target=SheetState.RETURNED, label="退回修改", permission=this.may_review)
     def return_for_revision(self, *, user, comment: str = "", **kwargs):
         """Send the sheet back to its drafters with a comment."""
-        if not comment.strip():
-            from core import errors
-
+        if not (comment or "").strip():
             raise errors.invalid("退回修改必须填写意见。")
 
     @state.transition(source=REVIEW_STATES, label="转办", permission=this.may_review)
     def reassign(self, *, user, to_user, comment: str = "", **kwargs):
         """Hand the current step to another holder of its role on the same scope."""
-        from core import errors
-
         step = step_for(self.sheet.state)
-        if not comment.strip():
+        if not (comment or "").strip():
             raise errors.invalid("转办必须填写原因。")
         if to_user is None or not to_user.is_active or not holds(to_user, step.role, self.sheet):
             raise errors.invalid(f"只能转办给同一范围内的其他{roles.ROLE_LABELS[step.role]}。")

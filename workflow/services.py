@@ -50,12 +50,11 @@ def _refresh_caller(sheet: TargetSheet, locked: TargetSheet) -> None:
 def _perform(name: str, *, sheet: TargetSheet, user, expected_version: int | None = None, **kwargs) -> SheetEvent:
     with transaction.atomic():
         locked = sheet_lock(sheet.pk)
-        seen_version = expected_version if expected_version is not None else None
-        if seen_version is not None and locked.version != seen_version:
+        if expected_version is not None and locked.version != expected_version:
             raise errors.conflict(
                 f"这张表已由{_changed_by(locked)}处理或修改，当前状态为“{locked.get_state_display()}”，请刷新页面后再操作。"
             )
-        if seen_version is None and locked.state != sheet.state:
+        if expected_version is None and locked.state != sheet.state:
             raise errors.conflict(f"这张表已由他人处理，当前状态为“{locked.get_state_display()}”，请刷新页面后再操作。")
         machine = SheetApproval(locked)
         transition = getattr(machine, name)
@@ -116,14 +115,10 @@ def sheet_approve(*, sheet: TargetSheet, user, comment: str = "", expected_versi
 
 
 def sheet_return(*, sheet: TargetSheet, user, comment: str, expected_version: int | None = None) -> SheetEvent:
-    if not (comment or "").strip():
-        raise errors.invalid("退回修改必须填写意见。")
     return _perform("return_for_revision", sheet=sheet, user=user, comment=comment, expected_version=expected_version)
 
 
 def task_reassign(*, sheet: TargetSheet, user, to_user, comment: str, expected_version: int | None = None) -> SheetEvent:
-    if not (comment or "").strip():
-        raise errors.invalid("转办必须填写原因。")
     return _perform("reassign", sheet=sheet, user=user, to_user=to_user, comment=comment, expected_version=expected_version)
 
 
