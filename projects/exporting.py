@@ -26,6 +26,9 @@ def sheet_data(sheet: TargetSheet) -> SheetData:
             IndicatorData(i.category, i.subcategory, i.name, i.description, i.target_value, i.basis)
             for i in sheet.indicators.all()
         ],
+        published=sheet.is_published,
+        state_label=sheet.get_state_display(),
+        year=sheet.fiscal_year.year,
     )
 
 
@@ -44,7 +47,9 @@ def package_data(agency: Agency, year: int, *, states=None) -> DocumentData:
     sheets = [sheet_data(s) for s in package_sheets(agency=agency, year=year, states=states)]
     for number, sheet in enumerate(sheets, start=1):
         sheet.number = number
-    return DocumentData(agency_code=agency.code, agency_name=agency.name, goals=goals_data(agency, year), sheets=sheets)
+    return DocumentData(
+        agency_code=agency.code, agency_name=agency.name, goals=goals_data(agency, year), sheets=sheets, year=year
+    )
 
 
 def export_package(*, agency: Agency, year: int, target, states=None) -> DocumentData:
