@@ -216,7 +216,8 @@ class _Table:
     def row(self, cells: list[tuple]) -> None:
         """``cells``: (text, grid span, width, bold, align, vertical merge), the arguments of ``_cell``."""
         self.rows.append(cells)
-        self.height += LINE_PT * max(_lines(cell[0], cell[2]) for cell in cells) + 1
+        if self.height <= LONG_TABLE_PT:  # once longer than a page, the estimate has said all it has to say
+            self.height += LINE_PT * max(_lines(cell[0], cell[2]) for cell in cells) + 1
 
     def mark_head(self) -> None:
         self.head_rows = len(self.rows)
@@ -239,7 +240,7 @@ def _lines(text: str, width_twips: int) -> int:
     usable = max(width_twips / 20 - CELL_MARGINS_PT, 10)
     lines = 0
     for line in text.split("\n"):
-        wide = sum(1 for char in line if ord(char) > 0x2E80)
+        wide = (len(line.encode("utf-8")) - len(line)) // 2  # CJK characters take 3 bytes in UTF-8, ASCII 1
         lines += max(1, -(-int(wide * 10 + (len(line) - wide) * 5.5) // int(usable)))
     return lines
 
