@@ -96,6 +96,8 @@ def export_job_start(*, user, kind: str, filters: dict) -> ExportJob:
     else:
         filters = {name: filters.get(name) for name in selectors.FILTER_NAMES}
         total = selectors.summary_sheets(user, filters).order_by().count()
+    if not total:
+        raise errors.invalid("没有符合条件的绩效目标表，无需导出。")
     export_jobs_expire()
     now = timezone.now()
     job = ExportJob.objects.create(

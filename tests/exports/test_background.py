@@ -149,3 +149,10 @@ def test_starting_a_package_of_another_agency_is_refused(client, people):
     response = client.post(reverse("export_start"), {"kind": "docx", "agency": "483001", "year": "2024"}, follow=True)
     assert "无权下载" in response.content.decode()
     assert not ExportJob.objects.exists()
+
+
+def test_an_empty_export_is_refused_and_nothing_is_queued(client, people):
+    client.force_login(people.finance)  # finance sees none of the demo's drafts
+    response = client.post(reverse("export_start"), {"kind": "xlsx", "year": "2024", "state": "draft"}, follow=True)
+    assert "没有符合条件的绩效目标表" in response.content.decode()
+    assert not ExportJob.objects.exists()
