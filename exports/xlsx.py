@@ -107,11 +107,12 @@ def write_summary(
     _prepare(summary, summary_columns)
     _prepare(details, INDICATOR_COLUMNS)
     money_at = [summary_columns.index(c) for c in SUMMARY_COLUMNS if c.number_format == MONEY_FORMAT]
+    summary_rows, detail_rows = _Rows(summary, summary_columns), _Rows(details, INDICATOR_COLUMNS)
     count = indicator_rows = 0
     for sheet in sheets:
-        summary.append(_cells(summary, summary_columns, _summary_values(sheet, checkpoint_labels)))
+        summary_rows.append(_summary_values(sheet, checkpoint_labels))
         for indicator in sheet.indicators.all():
-            details.append(_cells(details, INDICATOR_COLUMNS, _indicator_values(sheet, indicator)))
+            detail_rows.append(_indicator_values(sheet, indicator))
             indicator_rows += 1
         count += 1
         if progress and count % every == 0:
@@ -138,19 +139,34 @@ def _prepare(worksheet, columns: Sequence[Column]) -> None:
     worksheet.append(header)
 
 
-def _cells(worksheet, columns: Sequence[Column], values: Sequence) -> list:
-    cells = []
-    for column, value in zip(columns, values):
-        if column.number_format is None and not column.wrap:
-            cells.append(value)
-            continue
-        cell = WriteOnlyCell(worksheet, value)
-        if column.number_format:
-            cell.number_format = column.number_format
-        if column.wrap:
-            cell.alignment = _WRAP
-        cells.append(cell)
-    return cells
+class _Rows:
+    """Appends rows to a write-only worksheet. Styled cells are made once per column and reused: write-only
+    mode serialises a row as it is appended, so only the value changes (styling a new cell per value was
+    most of the time of a 1,000-sheet summary)."""
+
+    def __init__(self, worksheet, columns: Sequence[Column]):
+        self.worksheet = worksheet
+        self.templates = []
+        for column in columns:
+            if column.number_format is None and not column.wrap:
+                self.templates.append(None)
+                continue
+            cell = WriteOnlyCell(worksheet)
+            if column.number_format:
+                cell.number_format = column.number_format
+            if column.wrap:
+                cell.alignment = _WRAP
+            self.templates.append(cell)
+
+    def append(self, values: Sequence) -> None:
+        row = []
+        for template, value in zip(self.templates, values):
+            if template is None:
+                row.append(value)
+            else:
+                template.value = value
+                row.append(template)
+        self.worksheet.append(row)
 
 
 def _date(moment: datetime.datetime | None) -> datetime.date | None:
