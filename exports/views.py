@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.http import require_POST
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
@@ -122,14 +123,33 @@ def _api_filters(params) -> dict:
     return selectors.clean_filters(params)
 
 
+class ExportJobSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=ExportKind.choices)
+    status = serializers.ChoiceField(choices=ExportStatus.choices)
+    status_label = serializers.CharField()
+    done = serializers.IntegerField(help_text="已处理的绩效目标表张数")
+    total = serializers.IntegerField()
+    percent = serializers.IntegerField()
+    error = serializers.CharField(help_text="失败时的中文说明")
+    file_name = serializers.CharField()
+    status_url = serializers.CharField()
+    download_url = serializers.CharField(allow_null=True, help_text="完成后可下载；只有申请人可以下载")
+    expires = serializers.DateTimeField()
+
+
+_FILTER_PARAMETERS = [
+    OpenApiParameter("year", int), OpenApiParameter("state", str, enum=SheetState.values), OpenApiParameter("section", int),
+    OpenApiParameter("agency", str, description="单位编码"), OpenApiParameter("q", str, description="项目名称或编码中的文字"),
+]
+
+
 @extend_schema(
-    methods=["GET", "POST"],
-    parameters=[
-        OpenApiParameter("year", int), OpenApiParameter("state", str, enum=SheetState.values), OpenApiParameter("section", int),
-        OpenApiParameter("agency", str, description="单位编码"), OpenApiParameter("q", str, description="项目名称或编码中的文字"),
-    ],
-    responses={(200, services.XLSX): bytes},
-    operation_id="sheets_export_xlsx",
+    methods=["GET"], parameters=_FILTER_PARAMETERS, responses={(200, services.XLSX): bytes}, operation_id="sheets_export_xlsx",
+)
+@extend_schema(
+    methods=["POST"], parameters=_FILTER_PARAMETERS, request=None, responses={202: ExportJobSerializer},
+    operation_id="sheets_export_xlsx_start",
 )
 @api_view(["GET", "POST"])
 def api_sheets_xlsx(request):
@@ -156,6 +176,7 @@ def _api_job(job: ExportJob, status: int = 200) -> Response:
     return Response(body, status=status, headers={"Location": body["status_url"]} if status == 202 else None)
 
 
+@extend_schema(responses=ExportJobSerializer)
 @api_view(["GET"])
 def api_export_job(request, pk):
     return _api_job(services.job_for_owner(request.user, pk))
