@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "workflow",
     "spending",
     "notifications",
+    "exports",
 ]
 
 MIDDLEWARE = [
@@ -156,6 +157,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.warn_missing_calendar",
         "schedule": crontab(hour=8, minute=30),
     },
+    "expire-exports": {
+        "task": "exports.tasks.expire_export_jobs",
+        "schedule": crontab(minute=15),
+    },
     "worker-heartbeat": {
         "task": "config.celery.heartbeat",
         "schedule": float(env.int("HEALTH_HEARTBEAT_SECONDS", default=30)),
@@ -196,6 +201,11 @@ WECOM_REDIS_PREFIX = env("WECOM_REDIS_PREFIX", default="targetflow:wecom:")
 
 # Notification outbox: delivery queue, retries with exponential backoff, the sweep.
 NOTIFY_QUEUE = env("NOTIFY_QUEUE", default="celery")
+# Exports (exports app): from this many sheets a Word package or Excel summary is built by a Celery task on
+# EXPORT_QUEUE and kept EXPORT_KEEP_HOURS for its owner to download.
+EXPORT_QUEUE = env("EXPORT_QUEUE", default="celery")
+EXPORT_BACKGROUND_FROM = env.int("EXPORT_BACKGROUND_FROM", default=1000)
+EXPORT_KEEP_HOURS = env.int("EXPORT_KEEP_HOURS", default=24)
 NOTIFY_RETRY_BASE_SECONDS = env.float("NOTIFY_RETRY_BASE_SECONDS", default=30.0)
 NOTIFY_RETRY_MAX_SECONDS = env.float("NOTIFY_RETRY_MAX_SECONDS", default=3600.0)
 NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=12)

@@ -7,16 +7,20 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from core.errors import AppError
 from core.pagination import keyset_page, page_size
+from exports import services as export_services
+from exports import views as export_views
+from exports.selectors import count_upto as selectors_count_upto
 from people import roles
 from people.roles import display_name
 from projects import downloads, exporting, validation
 from projects.models import Agency, DepartmentGoals, FiscalYear, Indicator, Section, SheetState, SpendPlan, TargetSheet
 from projects.rules import check_sheet
-from projects.selectors import sheets_with_content
+from projects.selectors import package_sheets, sheets_with_content
 from projects.services import goals_set
 from projects.docx.data import DepartmentGoalsData
 from workflow import approval, forms, permissions, selectors, services
@@ -332,7 +336,11 @@ def package_download(request, code, year):
     agency = agency_or_404(code)
     if not permissions.can_download_package(request.user, agency):
         raise Http404("没有找到该单位。")
-    states = permissions.package_states(request.user, agency, published_only=request.GET.get("published") == "1")
+    published_only = request.GET.get("published") == "1"
+    states = permissions.package_states(request.user, agency, published_only=published_only)
+    if selectors_count_upto(package_sheets(agency=agency, year=year, states=states), export_services.background_from()) >= export_services.background_from():
+        filters = {"agency": agency.code, "year": year, "published_only": published_only}
+        return export_views.start_page(request, kind="docx", filters=filters, back=reverse("sheet_list"))
     return downloads.docx_response(
         lambda target: exporting.export_package(agency=agency, year=year, target=target, states=states),
         f"{agency.code}{agency.name}{year}年预算绩效目标.docx",

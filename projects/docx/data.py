@@ -68,6 +68,11 @@ class SheetData:
     plan: list[PlanPointData]
     goal: str
     indicators: list[IndicatorData] = field(default_factory=list)
+    # Not in the document's tables: the writer marks a sheet that is not published “草稿 — 未审定”
+    # (with its state's label) and names the year in the file's properties.
+    published: bool = True
+    state_label: str = ""
+    year: int | None = None
 
 
 @dataclass
@@ -86,3 +91,4 @@ class DocumentData:
     agency_name: str
     goals: DepartmentGoalsData
     sheets: list[SheetData]
+    year: int | None = None  # the file's properties name it; the reader leaves it unknown

@@ -3,7 +3,7 @@
 The reader knows nothing about Django. It finds the department goals by their
 section labels and every project by its two tables (a header table holding
 “项目编码” and an indicator table whose first row holds “一级指标” and
-“指标值”), so reordered rows, extra paragraphs and common label variants are
+“指标值”), so one table holding both parts (the official form), reordered rows, extra paragraphs and common label variants are
 tolerated. Every problem with the input surfaces as ``DocxReadError`` with a
 Chinese message naming the file and, where known, the table and the field.
 
@@ -320,6 +320,8 @@ def _read_goals(blocks: Iterable[Paragraph | Table]) -> DepartmentGoalsData:
         if not text:
             continue
         key = _strip_ordinal(text)
+        if not key:  # a bare part heading such as 第二部分
+            continue
         if key == PROJECTS_PART or _SHEET_HEADING.match(text):
             break
         if key in GOAL_SECTIONS:
@@ -347,7 +349,15 @@ def _read_sheets(blocks: Iterable[Paragraph | Table], filename: str) -> list[She
             continue
         table_no += 1
         rows = _grid_rows(block)
-        if _is_header_table(rows):
+        split = _indicator_header_row(rows)
+        if split and _is_header_table(rows[:split]):
+            # one table per sheet (the official form): the header part, then the indicator part
+            if pending:
+                raise _missing_indicators(pending, filename)
+            header = _PendingHeader(table_no, rows[:split], heading)
+            indicators = _IndicatorTable(rows[split:], table_no, filename).indicators()
+            sheets.append(_read_sheet(header, indicators, len(sheets) + 1, filename))
+        elif _is_header_table(rows):
             if pending:
                 raise _missing_indicators(pending, filename)
             pending = _PendingHeader(table_no, rows, heading)
@@ -448,8 +458,20 @@ def _is_header_table(rows: list[list[_GridCell]]) -> bool:
 
 
 def _is_indicator_table(rows: list[list[_GridCell]]) -> bool:
-    labels = {cell.label for cell in rows[0]} if rows else set()
+    return bool(rows) and _is_indicator_header(rows[0])
+
+
+def _is_indicator_header(row: list[_GridCell]) -> bool:
+    labels = {cell.label for cell in row}
     return "一级指标" in labels and "指标值" in labels
+
+
+def _indicator_header_row(rows: list[list[_GridCell]]) -> int:
+    """The index of the indicator part's header row inside a table, 0 when there is none after row 0."""
+    for index, row in enumerate(rows[1:], start=1):
+        if _is_indicator_header(row):
+            return index
+    return 0
 
 
 class _HeaderTable:

@@ -10,7 +10,7 @@ def test_every_scheduled_job_is_a_registered_task():
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert scheduled == {
         "notifications.tasks.run_daily_reminders", "notifications.tasks.sweep_outbox", "notifications.tasks.nudge_reviewers",
-        "notifications.tasks.warn_missing_calendar", "config.celery.heartbeat",
+        "notifications.tasks.warn_missing_calendar", "config.celery.heartbeat", "exports.tasks.expire_export_jobs",
     }
     assert scheduled <= set(app.tasks)
     assert "notifications.tasks.deliver_notification" in app.tasks

@@ -24,15 +24,16 @@ def all_snapshots():
     return [s.snapshot() for s in sheets_with_content().filter(fiscal_year__year=2024, agency__code="483001").order_by("position")]
 
 
-def test_export_writes_goals_and_nine_numbered_tables(demo, tmp_path):
+def test_export_writes_goals_and_nine_numbered_tables_marked_as_drafts(demo, tmp_path):
     target, output = export(tmp_path)
     assert "已导出 9 张" in output
     document = docx.Document(str(target))
     headings = [p.text for p in document.paragraphs if p.text.endswith("绩效目标表")]
     assert headings[0] == "1.“双盲评审”系统升级改造费绩效目标表"
     assert headings[6] == "7.审批中心办公楼运维及保安保洁服务费绩效目标表"
-    assert len(document.tables) == 18
+    assert len(document.tables) == 9  # one table per sheet, as in the official form
     assert document.tables[0].cell(0, 0).text == "483001乐亭县行政审批局本级"
+    assert sum(p.text.startswith("草稿 — 未审定") for p in document.paragraphs) == 9  # the demo's sheets are drafts
     assert any("总体绩效目标" in p.text for p in document.paragraphs)
 
 

@@ -130,10 +130,10 @@ def _tables(response) -> int:
 
 def test_package_download_for_leader_and_finance_only_and_finance_never_gets_drafts(browser, sheet3, to_state):
     url = "/agencies/483001/2024/package.docx"
-    assert _tables(browser("leader").get(url)) == 18  # nine sheets, two tables each
+    assert _tables(browser("leader").get(url)) == 9  # nine sheets, one table each
     assert _tables(browser("finance").get(url)) == 0  # all drafts
     to_state(sheet3, "finance_review")
-    assert _tables(browser("finance").get(url)) == 2
+    assert _tables(browser("finance").get(url)) == 1
     assert _tables(browser("leader").get(url + "?published=1")) == 0
     for outsider in ("staff_ggzy", "head_ggzy", "other_leader", "other_finance"):
         assert browser(outsider).get(url).status_code == 404, outsider

@@ -1,0 +1,55 @@
+"""Exports that run in the background (Word packages and Excel summaries of many sheets): one row per job."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class ExportKind(models.TextChoices):
+    XLSX = "xlsx", "Excel 汇总表"
+    DOCX = "docx", "Word 绩效目标汇总"
+
+
+class ExportStatus(models.TextChoices):
+    PENDING = "pending", "排队中"
+    RUNNING = "running", "生成中"
+    DONE = "done", "已完成"
+    FAILED = "failed", "失败"
+
+
+class ExportJob(models.Model):
+    """One export a user asked for. The file is kept in the row (web and worker need share no disk) until
+    ``expires``; only ``owner`` may download it. Progress is ``done`` of ``total`` sheets."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.CASCADE, related_name="export_jobs")
+    kind = models.CharField("类型", max_length=10, choices=ExportKind.choices)
+    filters = models.JSONField("筛选条件", default=dict, blank=True)
+    status = models.CharField("状态", max_length=10, choices=ExportStatus.choices, default=ExportStatus.PENDING)
+    done = models.PositiveIntegerField("已处理", default=0)
+    total = models.PositiveIntegerField("总数", default=0)
+    file_name = models.CharField("文件名", max_length=255, blank=True)
+    content = models.BinaryField("文件内容", null=True, blank=True, editable=False)
+    error = models.TextField("错误信息", blank=True)
+    created = models.DateTimeField("申请时间", auto_now_add=True)
+    started = models.DateTimeField("开始时间", null=True, blank=True)
+    finished = models.DateTimeField("完成时间", null=True, blank=True)
+    expires = models.DateTimeField("过期时间", db_index=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "导出任务"
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["owner", "-created"], name="exportjob_owner_created")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk}（{self.get_status_display()}）"
+
+    @property
+    def percent(self) -> int:
+        if self.status == ExportStatus.DONE:
+            return 100
+        return int(100 * self.done / self.total) if self.total else 0
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ExportStatus.DONE, ExportStatus.FAILED)

@@ -1,0 +1,13 @@
+from celery import shared_task
+
+from exports import services
+
+
+@shared_task(name="exports.tasks.run_export_job", ignore_result=True, acks_late=True)
+def run_export_job(job_id: int) -> None:
+    services.export_job_run(job_id=job_id)
+
+
+@shared_task(name="exports.tasks.expire_export_jobs", ignore_result=True)
+def expire_export_jobs() -> int:
+    return services.export_jobs_expire()

@@ -1,0 +1,188 @@
+"""Browser pages and API endpoints of the exports: the sheet list's Excel, background jobs and their progress."""
+
+from __future__ import annotations
+
+import io
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import content_disposition_header, urlencode
+from django.views.decorators.http import require_POST
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import api_view
+from rest_framework.response import Response
+
+from core import errors
+from core.errors import AppError
+from exports import selectors, services
+from exports.models import ExportJob, ExportKind, ExportStatus
+from projects.models import SheetState
+
+
+def file_response(content: bytes, file_name: str, content_type: str) -> FileResponse:
+    response = FileResponse(io.BytesIO(content), content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, file_name)
+    return response
+
+
+def xlsx_response(user, filters: dict) -> FileResponse:
+    buffer = io.BytesIO()
+    services.xlsx_write(user=user, filters=filters, target=buffer)
+    return file_response(buffer.getvalue(), services.xlsx_file_name(filters), services.XLSX)
+
+
+def start_page(request, *, kind: str, filters: dict, back: str):
+    """A large export: the page that starts it in the background (a POST, so a link never starts work by itself)."""
+    context = {"kind": kind, "kind_label": ExportKind(kind).label, "filters": filters, "limit": services.background_from(), "back": back}
+    return render(request, "exports/start.html", context)
+
+
+@login_required
+def sheets_xlsx(request):
+    """“导出 Excel” from the sheet list: its filters, its permissions; a large set goes to the background."""
+    filters = selectors.clean_filters(request.GET)
+    if services.export_size(user=request.user, kind=ExportKind.XLSX, filters=filters) >= services.background_from():
+        return start_page(request, kind=ExportKind.XLSX, filters=filters, back=reverse("sheet_list") + "?" + request.GET.urlencode())
+    return xlsx_response(request.user, filters)
+
+
+@login_required
+@require_POST
+def export_start(request):
+    kind = request.POST.get("kind", "")
+    if kind == ExportKind.DOCX:
+        filters = {"agency": request.POST.get("agency"), "year": request.POST.get("year"), "published_only": request.POST.get("published_only") == "1"}
+    else:
+        filters = selectors.clean_filters(request.POST)
+    try:
+        job = services.export_job_start(user=request.user, kind=kind, filters=filters)
+    except AppError as error:
+        messages.error(request, error.message)
+        return redirect("sheet_list")
+    return redirect("export_job", pk=job.pk)
+
+
+@login_required
+def export_job(request, pk):
+    job = services.job_for_owner(request.user, pk)
+    return render(request, "exports/job.html", {"job": job, "status": _status(job), "nav": "sheets"})
+
+
+@login_required
+def export_status(request, pk):
+    return JsonResponse(_status(services.job_for_owner(request.user, pk)))
+
+
+@login_required
+def export_download(request, pk):
+    return _download(services.job_for_owner(request.user, pk))
+
+
+def _status(job: ExportJob) -> dict:
+    done = job.status == ExportStatus.DONE
+    return {
+        "id": job.pk,
+        "kind": job.kind,
+        "status": job.status,
+        "status_label": job.get_status_display(),
+        "done": job.done,
+        "total": job.total,
+        "percent": job.percent,
+        "error": job.error,
+        "file_name": job.file_name,
+        "download_url": reverse("export_download", args=[job.pk]) if done else None,
+        "expires": timezone.localtime(job.expires).isoformat(),
+    }
+
+
+def _download(job: ExportJob) -> HttpResponse:
+    if job.expires < timezone.now():
+        raise errors.not_found("这个导出文件已过期，请重新导出。")
+    if job.status != ExportStatus.DONE:
+        raise errors.conflict("文件还没有生成完，请稍候。", code="export_not_ready")
+    content = ExportJob.objects.filter(pk=job.pk).values_list("content", flat=True).get()
+    content_type = services.XLSX if job.kind == ExportKind.XLSX else "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    return file_response(bytes(content), job.file_name, content_type)
+
+
+# ---------------------------------------------------------------- API
+
+
+def _api_filters(params) -> dict:
+    state = params.get("state")
+    if state and state not in SheetState.values:
+        raise errors.invalid(f"未知的状态“{state}”，可选：{'、'.join(SheetState.values)}。")
+    for name in ("year", "section"):
+        if params.get(name) and not str(params.get(name)).isdigit():
+            raise errors.invalid("year 与 section 必须是整数。")
+    return selectors.clean_filters(params)
+
+
+class ExportJobSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=ExportKind.choices)
+    status = serializers.ChoiceField(choices=ExportStatus.choices)
+    status_label = serializers.CharField()
+    done = serializers.IntegerField(help_text="已处理的绩效目标表张数")
+    total = serializers.IntegerField()
+    percent = serializers.IntegerField()
+    error = serializers.CharField(help_text="失败时的中文说明")
+    file_name = serializers.CharField()
+    status_url = serializers.CharField()
+    download_url = serializers.CharField(allow_null=True, help_text="完成后可下载；只有申请人可以下载")
+    expires = serializers.DateTimeField()
+
+
+_FILTER_PARAMETERS = [
+    OpenApiParameter("year", int), OpenApiParameter("state", str, enum=SheetState.values), OpenApiParameter("section", int),
+    OpenApiParameter("agency", str, description="单位编码"), OpenApiParameter("q", str, description="项目名称或编码中的文字"),
+]
+
+
+@extend_schema(
+    methods=["GET"], parameters=_FILTER_PARAMETERS, responses={(200, services.XLSX): bytes}, operation_id="sheets_export_xlsx",
+)
+@extend_schema(
+    methods=["POST"], parameters=_FILTER_PARAMETERS, request=None, responses={202: ExportJobSerializer},
+    operation_id="sheets_export_xlsx_start",
+)
+@api_view(["GET", "POST"])
+def api_sheets_xlsx(request):
+    """GET: the Excel summary of the sheets ``/api/sheets/`` lists with the same filters (409 from 1,000 sheets
+    on); POST with the same query: start it in the background (202 and the job's status)."""
+    filters = _api_filters(request.query_params)
+    if request.method == "POST":
+        job = services.export_job_start(user=request.user, kind=ExportKind.XLSX, filters=filters)
+        return _api_job(job, status=202)
+    if services.export_size(user=request.user, kind=ExportKind.XLSX, filters=filters) >= services.background_from():
+        query = urlencode({k: v for k, v in request.query_params.items()})
+        raise errors.conflict(
+            f"符合条件的绩效目标表有 {services.background_from()} 张以上，请用 POST {request.path}?{query} 在后台生成，再按返回的 status_url 查看进度。",
+            code="export_too_large",
+        )
+    return xlsx_response(request.user, filters)
+
+
+def _api_job(job: ExportJob, status: int = 200) -> Response:
+    body = _status(job) | {
+        "status_url": reverse("api_export_job", args=[job.pk]),
+        "download_url": reverse("api_export_download", args=[job.pk]) if job.status == ExportStatus.DONE else None,
+    }
+    return Response(body, status=status, headers={"Location": body["status_url"]} if status == 202 else None)
+
+
+@extend_schema(responses=ExportJobSerializer)
+@api_view(["GET"])
+def api_export_job(request, pk):
+    return _api_job(services.job_for_owner(request.user, pk))
+
+
+@extend_schema(responses={(200, services.XLSX): bytes})
+@api_view(["GET"])
+def api_export_download(request, pk):
+    return _download(services.job_for_owner(request.user, pk))
