@@ -178,6 +178,7 @@ def sheet_detail(request, pk):
         "approve_publishes": can_review and approval.next_state(sheet.state) == approval.DONE,
         "can_withdraw": services.withdraw_refusal(sheet, request.user) is None,
         "return_comment": last_return if sheet.state == SheetState.RETURNED else None,
+        "last_return": last_return,
         "return_form": forms.ReturnForm(),
         "comment_form": forms.CommentForm(),
         "reassign_form": forms.ReassignForm(candidates=services.reassign_candidates(sheet, request.user)) if can_review else None,
