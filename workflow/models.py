@@ -84,7 +84,9 @@ class PendingImport(models.Model):
 class SavedPhrase(models.Model):
     """常用意见: a comment a reviewer saved to pick again in the comment boxes (their own only)."""
 
-    DEFAULTS = ("同意。", "同意，请按计划执行。", "请补充指标值确定依据。", "请核实预算数与资金支出计划。")
+    APPROVE_DEFAULTS = ("同意。", "同意，请按计划执行。")
+    RETURN_DEFAULTS = ("请补充指标值确定依据。", "请核实预算数与资金支出计划。", "请细化绩效指标，量化指标值。")
+    DEFAULTS = APPROVE_DEFAULTS + RETURN_DEFAULTS
     MAX_LENGTH = 200
     MAX_PER_USER = 30
 

@@ -103,11 +103,11 @@ def next_task(user, *, after_pk: int | None = None) -> TargetSheet | None:
     return queryset.select_related(None).only("pk").first()
 
 
-def saved_phrases(user) -> list[dict]:
-    """常用意见: the user's own saved phrases (newest first, with their id), then the defaults they did not save."""
+def saved_phrases(user, *, defaults=SavedPhrase.DEFAULTS) -> list[dict]:
+    """常用意见: the user's own saved phrases (newest first, with their id), then the ``defaults`` they did not save."""
     own = list(SavedPhrase.objects.filter(user=user).order_by("-created", "-id").values("id", "text")) if user.is_authenticated else []
     texts = {p["text"] for p in own}
-    return [{**p, "own": True} for p in own] + [{"id": None, "text": t, "own": False} for t in SavedPhrase.DEFAULTS if t not in texts]
+    return [{**p, "own": True} for p in own] + [{"id": None, "text": t, "own": False} for t in defaults if t not in texts]
 
 
 def drafts_to_do(user) -> QuerySet:

@@ -21,6 +21,7 @@ from projects.selectors import sheets_with_content
 from projects.services import goals_set
 from projects.docx.data import DepartmentGoalsData
 from workflow import approval, forms, permissions, selectors, services
+from workflow.models import SavedPhrase
 from workflow.snapshots import submission_diffs
 
 
@@ -172,7 +173,8 @@ def sheet_detail(request, pk):
         "diffs": submission_diffs(history),
         "stepbar": stepbar,
         "current_step": next((step for step in stepbar if step["status"] == "current"), None),
-        "phrases": selectors.saved_phrases(request.user) if can_review else [],
+        "approve_phrases": selectors.saved_phrases(request.user, defaults=SavedPhrase.APPROVE_DEFAULTS) if can_review else [],
+        "return_phrases": selectors.saved_phrases(request.user, defaults=SavedPhrase.RETURN_DEFAULTS) if can_review else [],
         "can_edit": permissions.can_edit(request.user, sheet),
         "can_review": can_review,
         "approve_publishes": can_review and approval.next_state(sheet.state) == approval.DONE,

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from people.roles import Role
 from projects.models import TargetSheet
-from tests.e2e.conftest import DESKTOP, _close, _open_page, screenshot, sign_in
+from tests.e2e.conftest import DESKTOP, SCREENSHOTS, _close, _open_page, screenshot, sign_in
 from workflow import approval, services
 from workflow.models import Action, SheetEvent
 
@@ -145,13 +145,14 @@ def test_the_phone_sheet_page_leads_with_a_summary_and_decides_from_a_bar(wecom_
     assert box["y"] + box["height"] <= 844 + 1 and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
     assert scroll_width(page) <= 390
     screenshot(page, "phone", "sheet-summary")
+    page.screenshot(path=str(SCREENSHOTS / "phone-sheet-viewport.png"))  # what the leader sees first, bar included
 
     page.get_by_test_id("open-return").tap()
     sheet_panel = page.get_by_test_id("return-sheet")
     expect(sheet_panel).to_be_visible()
     sheet_panel.locator("[data-phrase]").first.tap()
     expect(sheet_panel.locator("textarea")).not_to_have_value("")
-    screenshot(page, "phone", "sheet-return-sheet")
+    page.screenshot(path=str(SCREENSHOTS / "phone-sheet-return-sheet.png"))
     sheet_panel.get_by_role("button", name="取消").tap()
     expect(sheet_panel).to_be_hidden()
 

@@ -63,4 +63,7 @@ def test_the_review_boxes_offer_the_reviewers_phrases(people, to_state, sheet):
     SavedPhrase.objects.create(user=people.leader, text="局长常用")
     page = client_for(people.head_ggzy).get(f"/sheets/{sheet.pk}/").content.decode()
     assert 'data-phrase="科长常用"' in page and 'data-phrase="局长常用"' not in page
-    assert f'data-phrase="{SavedPhrase.DEFAULTS[0]}"' in page
+    approve_box = page[page.index('id="approve-sheet"'):page.index('id="return-sheet"')]
+    return_box = page[page.index('id="return-sheet"'):]
+    assert 'data-phrase="同意。"' in approve_box and 'data-phrase="同意。"' not in return_box
+    assert 'data-phrase="请补充指标值确定依据。"' in return_box and 'data-phrase="科长常用"' in return_box
