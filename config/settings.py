@@ -287,13 +287,10 @@ CONTENT_SECURITY_POLICY = {
             SELF,
             NONCE,
             UNSAFE_HASHES,
-            "'sha256-osjxnKEPL/pQJbFk1dKsF7PYFmTyMWGmVSiL9inhxJY='",  # onchange="this.form.submit()", spending/agency_spending.html
         ],
         "style-src": [
             SELF,
             UNSAFE_HASHES,
-            "'sha256-u/WssSgnbLMPFHPgPUFRcAKBlUfM7wb3tGJByKK2KNs='",  # <style> of spending/_styles.html
-            "'sha256-j5ujsiXc4xP3VKwLlw6C+/nKc6dBQIKNf7XDsSqy44o='",  # <style> of notifications/list.html
             "'sha256-6tHtB5v6413eJcRAHVnFhG9BMg1IiHVHnYaxIc+e7P8='",  # style= of the <body> of 500.html
         ],
         "img-src": [SELF, "data:"],

@@ -81,6 +81,9 @@ class Notification(models.Model):
     created = models.DateTimeField("创建时间", auto_now_add=True)
     sent_at = models.DateTimeField("发送时间", null=True, blank=True)
     read_at = models.DateTimeField("阅读时间", null=True, blank=True)
+    handled_at = models.DateTimeField(
+        "办结时间", null=True, blank=True, help_text="通知所说的待办已由某人办理（通过、退回、撤回、转办）：不再算作未读",
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "通知发件箱"
@@ -107,6 +110,10 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+    @property
+    def is_handled(self) -> bool:
+        return self.handled_at is not None
 
 
 class Preference(models.Model):

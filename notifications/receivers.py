@@ -10,7 +10,9 @@ def on_sheet_event(sender, event, **kwargs) -> None:
 
     The rows are written in the event's transaction: if they cannot be written, the move
     itself is rolled back, so no event is ever recorded without its notifications.
+    A move also settles the earlier notifications that asked for the task it handled (read and handled).
     """
+    services.notifications_mark_handled(sheet=event.sheet, action=event.action)
     services.notifications_create(
         recipients=selectors.event_recipients(event),
         message=messages.for_event(event),

@@ -23,7 +23,7 @@ from django.utils import timezone
 from notifications import delivery, selectors
 from notifications.channels.errors import DeliveryError, RateLimited
 from notifications.messages import Message
-from notifications.models import Channel, FailureKind, Notification, Preference, Status
+from notifications.models import Channel, FailureKind, Kind, Notification, Preference, Status
 
 logger = logging.getLogger(__name__)
 
@@ -380,6 +380,34 @@ def notification_mark_read(*, notification: Notification) -> Notification:
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])
     return notification
+
+
+# Which notifications ask someone to act on a sheet, and which moves settle that: the review task
+# (submitted, passed on, reassigned, nudged) is settled by any decision on it or its withdrawal; the
+# drafters' task of revising a returned sheet by its next submission.
+REVIEW_TASK_KINDS = (Kind.SUBMIT, Kind.APPROVE, Kind.REASSIGN, Kind.NUDGE)
+SETTLED_BY = {
+    Kind.APPROVE: REVIEW_TASK_KINDS,
+    Kind.PUBLISH: REVIEW_TASK_KINDS,
+    Kind.RETURN: REVIEW_TASK_KINDS,
+    Kind.WITHDRAW: REVIEW_TASK_KINDS,
+    Kind.REASSIGN: REVIEW_TASK_KINDS,
+    Kind.SUBMIT: (Kind.RETURN,),
+}
+
+
+def notifications_mark_handled(*, sheet, action: str) -> int:
+    """The task a sheet's notifications asked for was handled (by anyone): mark them handled and read.
+
+    Called for every move before its own notifications are written, so only the earlier ones are settled.
+    """
+    kinds = SETTLED_BY.get(action)
+    if not kinds or sheet is None:
+        return 0
+    now = timezone.now()
+    rows = Notification.objects.filter(sheet=sheet, channel=Channel.IN_APP, kind__in=kinds, handled_at__isnull=True)
+    handled = rows.filter(read_at__isnull=True).update(read_at=now, handled_at=now)
+    return handled + rows.update(handled_at=now)
 
 
 def notifications_mark_all_read(*, user) -> int:

@@ -7,6 +7,8 @@ from decimal import Decimal
 from django import forms
 from django.contrib.auth import get_user_model
 
+from people.roles import display_name
+
 from projects import validation
 from projects.docx.data import IndicatorData
 from projects.models import TargetSheet
@@ -112,7 +114,7 @@ class ReassignForm(forms.Form):
     def __init__(self, *args, candidates=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["user"].queryset = get_user_model().objects.filter(pk__in=[u.pk for u in candidates])
-        self.fields["user"].label_from_instance = lambda u: f"{u.get_full_name() or u.username}（{u.username}）"
+        self.fields["user"].label_from_instance = display_name
 
 
 class UploadForm(forms.Form):

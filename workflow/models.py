@@ -79,3 +79,25 @@ class PendingImport(models.Model):
 
     def __str__(self):
         return f"{self.file_name}（{self.year}年，{timezone.localtime(self.created):%Y-%m-%d %H:%M}）"
+
+
+class SavedPhrase(models.Model):
+    """常用意见: a comment a reviewer saved to pick again in the comment boxes (their own only)."""
+
+    APPROVE_DEFAULTS = ("同意。", "同意，请按计划执行。")
+    RETURN_DEFAULTS = ("请补充指标值确定依据。", "请核实预算数与资金支出计划。", "请细化绩效指标，量化指标值。")
+    DEFAULTS = APPROVE_DEFAULTS + RETURN_DEFAULTS
+    MAX_LENGTH = 200
+    MAX_PER_USER = 30
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="用户", on_delete=models.CASCADE, related_name="saved_phrases")
+    text = models.CharField("常用意见", max_length=MAX_LENGTH)
+    created = models.DateTimeField("保存时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "常用意见"
+        ordering = ["-created", "-id"]
+        constraints = [models.UniqueConstraint(fields=["user", "text"], name="saved_phrase_once_per_user")]
+
+    def __str__(self):
+        return self.text

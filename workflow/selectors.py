@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from dataclasses import dataclass
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from notifications.workdays import workdays_between  # pure calendar logic (the holiday table is read lazily)
 from people import roles
-from projects.models import EDITABLE_STATES, TargetSheet
+from projects.models import EDITABLE_STATES, Indicator, SpendPlan, TargetSheet
+from projects.rules import check_sheet
 from workflow import approval
-from workflow.models import SheetEvent
+from workflow.models import Action, SavedPhrase, SheetEvent
 from workflow.permissions import visible_sheets
 
 
@@ -26,6 +33,81 @@ def review_tasks(user) -> QuerySet:
         .select_related("project", "section", "agency", "assignee")
         .order_by("state_since", "id")
     )
+
+
+# what the checker reads beyond a list row, prefetched for the shown rows only
+CHECKER_CONTENT = (
+    "fiscal_year__checkpoints",
+    Prefetch("plan", queryset=SpendPlan.objects.select_related("checkpoint").order_by("checkpoint__date")),
+    Prefetch("indicators", queryset=Indicator.objects.order_by("order", "id")),
+)
+
+
+@dataclass
+class TaskCard:
+    """One card of 待办: what a reviewer needs to decide without opening the sheet."""
+
+    sheet: TargetSheet
+    submitter: object | None
+    waited: int  # whole working days at this step
+    overdue: bool  # past the 催办 threshold (NUDGE_AFTER_WORKDAYS)
+    error_count: int
+    warning_count: int
+
+    @property
+    def batchable(self) -> bool:
+        """Clean for the checker: may be approved in a batch (never one with errors)."""
+        return self.error_count == 0
+
+    @property
+    def step_label(self) -> str:
+        return approval.state_label(self.sheet.state)
+
+
+def _last_submitter():
+    return Subquery(
+        SheetEvent.objects.filter(sheet=OuterRef("pk"), action=Action.SUBMIT).order_by("-created", "-id").values("actor_id")[:1]
+    )
+
+
+def task_cards(user, *, now=None) -> list[TaskCard]:
+    """``review_tasks`` as 待办 cards: amount, section, submitter, step, working days waited, checker counts.
+
+    A fixed number of queries however many tasks: the sheets with the last submitter's id, the submitters,
+    the checker's content (prefetched) and the holiday table (cached).
+    """
+    sheets = list(
+        review_tasks(user).select_related("fiscal_year").annotate(submitter_id=_last_submitter()).prefetch_related(*CHECKER_CONTENT)
+    )
+    ids = {s.submitter_id for s in sheets if s.submitter_id}
+    submitters = get_user_model().objects.in_bulk(ids) if ids else {}
+    today = timezone.localdate(now or timezone.now())
+    after = settings.NUDGE_AFTER_WORKDAYS
+    cards = []
+    for sheet in sheets:
+        findings = check_sheet(sheet)
+        errors = sum(f.is_error for f in findings)
+        waited = workdays_between(timezone.localtime(sheet.state_since), today) if sheet.state_since else 0
+        cards.append(TaskCard(
+            sheet=sheet, submitter=submitters.get(sheet.submitter_id), waited=waited, overdue=waited > after,
+            error_count=errors, warning_count=len(findings) - errors,
+        ))
+    return cards
+
+
+def next_task(user, *, after_pk: int | None = None) -> TargetSheet | None:
+    """The first sheet of ``user``'s 待办 (other than ``after_pk``): where a reviewer goes after a decision."""
+    queryset = review_tasks(user)
+    if after_pk is not None:
+        queryset = queryset.exclude(pk=after_pk)
+    return queryset.select_related(None).only("pk").first()
+
+
+def saved_phrases(user, *, defaults=SavedPhrase.DEFAULTS) -> list[dict]:
+    """常用意见: the user's own saved phrases (newest first, with their id), then the ``defaults`` they did not save."""
+    own = list(SavedPhrase.objects.filter(user=user).order_by("-created", "-id").values("id", "text")) if user.is_authenticated else []
+    texts = {p["text"] for p in own}
+    return [{**p, "own": True} for p in own] + [{"id": None, "text": t, "own": False} for t in defaults if t not in texts]
 
 
 def drafts_to_do(user) -> QuerySet:

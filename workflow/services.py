@@ -9,19 +9,22 @@ version (412). Browser views, the REST API and WeCom callbacks all call these.
 
 from __future__ import annotations
 
-from django.db import transaction
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from viewflow.fsm import TransitionConditionsUnmet
 
 from core import errors
 from people import roles
 from people.roles import display_name
+from projects import validation
 from projects.docx.data import IndicatorData
 from projects.models import TargetSheet
 from projects.services import sheet_content_replace
 from workflow import approval, permissions
 from workflow.approval import SheetApproval
-from workflow.models import SheetEvent
+from workflow.models import SavedPhrase, SheetEvent
 
 VERBS = {"submit": "提交", "withdraw": "撤回", "approve": "通过", "return_for_revision": "退回", "reassign": "转办"}
 
@@ -122,6 +125,39 @@ def task_reassign(*, sheet: TargetSheet, user, to_user, comment: str, expected_v
     return _perform("reassign", sheet=sheet, user=user, to_user=to_user, comment=comment, expected_version=expected_version)
 
 
+@dataclass
+class BatchOutcome:
+    approved: list  # the SheetEvents recorded, one per sheet
+    refused: list  # (sheet title or id, Chinese reason), one per sheet not approved
+
+
+def sheets_approve_batch(*, user, versions: dict[int, int | None], comment: str = "") -> BatchOutcome:
+    """批量通过: approve each sheet on the version the page showed, one separate move (and SheetEvent) per sheet.
+
+    ``versions``: {sheet id: version shown}. A sheet that changed since (stale), that the user may not see or
+    review, or whose checker finds an error (never approved in a batch) is refused and reported by name; the
+    others go through. Each approval is its own transaction: one refusal does not undo the others.
+    """
+    outcome = BatchOutcome(approved=[], refused=[])
+    visible = {s.pk: s for s in permissions.visible_sheets(user, TargetSheet.objects.select_related("project")).filter(pk__in=list(versions))}
+    for pk, version in versions.items():
+        sheet = visible.get(pk)
+        if sheet is None:
+            outcome.refused.append((f"编号 {pk}", "没有找到这张绩效目标表，或您无权查看。"))
+            continue
+        if version is None:
+            outcome.refused.append((sheet.display_title, "缺少页面显示时的版本号，请刷新待办后再批量通过。"))
+            continue
+        if any(f.is_error for f in sheet.findings()):
+            outcome.refused.append((sheet.display_title, "体检发现错误，不能批量通过，请打开这张表逐一审核。"))
+            continue
+        try:
+            outcome.approved.append(sheet_approve(sheet=sheet, user=user, comment=comment, expected_version=version))
+        except errors.AppError as error:
+            outcome.refused.append((sheet.display_title, error.message))
+    return outcome
+
+
 def withdraw_refusal(sheet: TargetSheet, user) -> errors.AppError | None:
     """Why ``user`` may not withdraw the sheet now, or None (for showing the 撤回 button)."""
     machine = SheetApproval(sheet)
@@ -209,3 +245,37 @@ def sheet_edit(*, sheet: TargetSheet, user, expected_version: int, **changes) ->
     for name in CONTENT_FIELDS:
         setattr(sheet, name, getattr(locked, name))
     return locked
+
+
+# ---------------------------------------------------------------- 常用意见 (saved phrases)
+
+
+@transaction.atomic
+def phrase_save(*, user, text: str) -> SavedPhrase:
+    """Save ``text`` as one of ``user``'s 常用意见 (saving it again keeps one copy; at most MAX_PER_USER, oldest dropped)."""
+    if not user.is_authenticated:
+        raise errors.forbidden("请先登录。")
+    text = (text or "").strip()
+    if not text:
+        raise errors.invalid("常用意见不能为空。")
+    problem = validation.text_problem(text, "常用意见", max_length=SavedPhrase.MAX_LENGTH, multiline=False)
+    if problem:
+        raise errors.invalid(problem)
+    phrase = SavedPhrase.objects.filter(user=user, text=text).first()
+    if phrase is None:
+        try:
+            with transaction.atomic():
+                phrase = SavedPhrase.objects.create(user=user, text=text)
+        except IntegrityError:  # saved at the same moment in another tab
+            phrase = SavedPhrase.objects.get(user=user, text=text)
+    keep = SavedPhrase.objects.filter(user=user).order_by("-created", "-id").values_list("pk", flat=True)[: SavedPhrase.MAX_PER_USER]
+    SavedPhrase.objects.filter(user=user).exclude(pk__in=list(keep)).delete()
+    return phrase
+
+
+@transaction.atomic
+def phrase_delete(*, user, phrase_id: int) -> None:
+    """Delete one of ``user``'s own saved phrases; another person's (or a missing one) is not found."""
+    deleted, _ = SavedPhrase.objects.filter(user=user, pk=phrase_id).delete()
+    if not deleted:
+        raise errors.not_found("没有找到这条常用意见。")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Prefetch, Q, prefetch_related_objects
+from django.conf import settings
+from django.db.models import Q, prefetch_related_objects
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,12 +19,13 @@ from exports.selectors import count_upto as selectors_count_upto
 from people import roles
 from people.roles import display_name
 from projects import downloads, exporting, validation
-from projects.models import Agency, DepartmentGoals, FiscalYear, Indicator, Section, SheetState, SpendPlan, TargetSheet
+from projects.models import Agency, DepartmentGoals, FiscalYear, Section, SheetState, TargetSheet
 from projects.rules import check_sheet
 from projects.selectors import package_sheets, sheets_with_content
 from projects.services import goals_set
 from projects.docx.data import DepartmentGoalsData
 from workflow import approval, forms, permissions, selectors, services
+from workflow.models import SavedPhrase
 from workflow.snapshots import submission_diffs
 
 
@@ -46,10 +48,33 @@ def home(request):
 
 @login_required
 def inbox(request):
-    tasks = list(selectors.review_tasks(request.user))
+    cards = selectors.task_cards(request.user)
     drafts = list(selectors.drafts_to_do(request.user))
-    context = {"tasks": tasks, "drafts": drafts, "total": len(tasks) + len(drafts), "nav": "inbox"}
+    context = {
+        "cards": cards, "drafts": drafts, "total": len(cards) + len(drafts), "nav": "inbox",
+        "batchable": sum(card.batchable for card in cards), "nudge_after": settings.NUDGE_AFTER_WORKDAYS,
+    }
     return render(request, "workflow/inbox.html", context)
+
+
+BATCH_MAX = 100
+
+
+@login_required
+@require_POST
+def inbox_batch_approve(request):
+    """批量通过 the ticked cards of 待办: each sheet on the version its card showed, each a separate recorded move."""
+    ids = [pk for pk in (_int_or_none(v) for v in request.POST.getlist("sheet")) if pk is not None][:BATCH_MAX]
+    if not ids:
+        messages.error(request, "请先勾选要批量通过的绩效目标表。")
+        return redirect("inbox")
+    versions = {pk: _int_or_none(request.POST.get(f"version-{pk}")) for pk in dict.fromkeys(ids)}
+    outcome = services.sheets_approve_batch(user=request.user, versions=versions)
+    if outcome.approved:
+        messages.success(request, f"已批量通过 {len(outcome.approved)} 张绩效目标表，每张均已记入办理记录。")
+    for title, reason in outcome.refused:
+        messages.error(request, f"“{title}”未通过：{reason}")
+    return redirect("inbox")
 
 
 @login_required
@@ -106,12 +131,7 @@ def sheet_list(request):
     return render(request, "workflow/sheet_list.html", context)
 
 
-# what the checker reads beyond the list row, prefetched for the shown page only
-CHECKER_CONTENT = (
-    "fiscal_year__checkpoints",
-    Prefetch("plan", queryset=SpendPlan.objects.select_related("checkpoint").order_by("checkpoint__date")),
-    Prefetch("indicators", queryset=Indicator.objects.order_by("order", "id")),
-)
+CHECKER_CONTENT = selectors.CHECKER_CONTENT  # what the checker reads beyond the list row, for the shown page only
 
 
 def _filter_sections(user):
@@ -145,20 +165,26 @@ def sheet_detail(request, pk):
     history = list(selectors.sheet_history(sheet))
     can_review = permissions.can_review(request.user, sheet)
     last_return = next((e for e in reversed(history) if e.action == "return"), None)
+    stepbar = _stepbar(sheet, history)
     context = {
         "sheet": sheet,
         "findings": findings,
         "sheet_findings": [f for f in findings if f.row is None],
         "row_findings": _findings_by_row(findings),
         "errors": [f for f in findings if f.is_error],
+        "warnings": [f for f in findings if not f.is_error],
         "history": history,
         "diffs": submission_diffs(history),
-        "stepbar": _stepbar(sheet, history),
+        "stepbar": stepbar,
+        "current_step": next((step for step in stepbar if step["status"] == "current"), None),
+        "approve_phrases": selectors.saved_phrases(request.user, defaults=SavedPhrase.APPROVE_DEFAULTS) if can_review else [],
+        "return_phrases": selectors.saved_phrases(request.user, defaults=SavedPhrase.RETURN_DEFAULTS) if can_review else [],
         "can_edit": permissions.can_edit(request.user, sheet),
         "can_review": can_review,
         "approve_publishes": can_review and approval.next_state(sheet.state) == approval.DONE,
         "can_withdraw": services.withdraw_refusal(sheet, request.user) is None,
         "return_comment": last_return if sheet.state == SheetState.RETURNED else None,
+        "last_return": last_return,
         "return_form": forms.ReturnForm(),
         "comment_form": forms.CommentForm(),
         "reassign_form": forms.ReassignForm(candidates=services.reassign_candidates(sheet, request.user)) if can_review else None,
@@ -262,8 +288,12 @@ def sheet_check(request, pk):
     return JsonResponse({"findings": [f.as_dict() | {"severity_label": f.severity_label} for f in findings]})
 
 
-def _run(request, sheet, move, success: str, *, expected_version=None, **kwargs):
-    """Make the move on the version the page showed (its hidden ``version`` field) unless told which."""
+def _run(request, sheet, move, success: str, *, expected_version=None, decision: bool = False, **kwargs):
+    """Make the move on the version the page showed (its hidden ``version`` field) unless told which.
+
+    After a reviewer's decision (``decision``: approve, return, reassign) go straight to the next sheet of
+    their 待办, or back to an empty 待办 with a message.
+    """
     if expected_version is None:
         expected_version = _int_or_none(request.POST.get("version"))
     try:
@@ -271,6 +301,13 @@ def _run(request, sheet, move, success: str, *, expected_version=None, **kwargs)
     except AppError as error:
         messages.error(request, error.message)
     else:
+        if decision:
+            following = selectors.next_task(request.user, after_pk=sheet.pk)
+            if following is not None:
+                messages.success(request, f"{success}下一张待办如下。")
+                return redirect("sheet_detail", pk=following.pk)
+            messages.success(request, f"{success}待办已全部处理完毕。")
+            return redirect("inbox")
         messages.success(request, success)
         sheet.refresh_from_db()
         if not permissions.can_view(request.user, sheet):
@@ -298,7 +335,7 @@ def sheet_approve(request, pk):
     sheet = _sheet_for(request.user, pk)
     publishes = approval.step_for(sheet.state) is not None and approval.next_state(sheet.state) == approval.DONE
     success = "已通过，绩效目标表已公开。" if publishes else "已通过，转下一步审核。"
-    return _run(request, sheet, services.sheet_approve, success, comment=request.POST.get("comment", ""))
+    return _run(request, sheet, services.sheet_approve, success, decision=True, comment=request.POST.get("comment", ""))
 
 
 @login_required
@@ -309,7 +346,7 @@ def sheet_return(request, pk):
     if not form.is_valid():
         messages.error(request, "退回修改必须填写意见。")
         return redirect("sheet_detail", pk=sheet.pk)
-    return _run(request, sheet, services.sheet_return, "已退回修改。", comment=form.cleaned_data["comment"])
+    return _run(request, sheet, services.sheet_return, "已退回修改。", decision=True, comment=form.cleaned_data["comment"])
 
 
 @login_required
@@ -321,7 +358,7 @@ def sheet_reassign(request, pk):
         messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
         return redirect("sheet_detail", pk=sheet.pk)
     return _run(
-        request, sheet, services.task_reassign, f"已转办给{display_name(form.cleaned_data['user'])}。",
+        request, sheet, services.task_reassign, f"已转办给{display_name(form.cleaned_data['user'])}。", decision=True,
         to_user=form.cleaned_data["user"], comment=form.cleaned_data["comment"],
     )
 
@@ -379,3 +416,30 @@ def goals_edit(request, code, year):
                 return redirect("goals_edit", code=code, year=year)
     context = {"agency": agency, "fiscal_year": fiscal_year, "form": form, "record": record, "can_edit": can_edit, "nav": "goals"}
     return render(request, "workflow/goals_edit.html", context)
+
+
+# ---------------------------------------------------------------- 常用意见
+
+
+@login_required
+def phrases(request):
+    """GET: the signed-in user's 常用意见 (own first, then the defaults). POST ``text``: save one of their own."""
+    if request.method == "POST":
+        try:
+            services.phrase_save(user=request.user, text=request.POST.get("text", ""))
+        except AppError as error:
+            return JsonResponse({"detail": error.message, "code": error.code}, status=error.status)
+        return JsonResponse({"phrases": selectors.saved_phrases(request.user)}, status=201)
+    if request.method != "GET":
+        return JsonResponse({"detail": "不支持该请求方法。"}, status=405)
+    return JsonResponse({"phrases": selectors.saved_phrases(request.user)})
+
+
+@login_required
+@require_POST
+def phrase_delete(request, pk):
+    try:
+        services.phrase_delete(user=request.user, phrase_id=pk)
+    except AppError as error:
+        return JsonResponse({"detail": error.message, "code": error.code}, status=error.status)
+    return JsonResponse({"phrases": selectors.saved_phrases(request.user)})

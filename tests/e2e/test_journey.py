@@ -53,10 +53,13 @@ def review(page, live_server, shot, step, username, *, before, after, button="�
     asked = []
     if button == "通过并公开":  # publishing asks first; the test answers 确定
         page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    sheet_url = page.url
     act(page, panel.get_by_test_id("approve"))
     if button == "通过并公开":
         assert asked == ["通过后这张表将立即公开，确定吗？"]
     expect(page.locator(".messages")).to_contain_text(message)
+    expect(page.get_by_test_id("inbox-empty")).to_be_visible()  # a decision goes on to the next task: none left
+    page.goto(sheet_url)
     expect(state(page)).to_have_text(after)
     expect(page.get_by_test_id("review-panel")).to_have_count(0)
     sign_out(page)
@@ -129,6 +132,8 @@ def test_staff_to_published_with_one_return(page, live_server, shot):
     open_from_inbox(page, live_server, "待我审核（1）")
     expect(state(page)).to_have_text("财政审核")
     panel = page.get_by_test_id("review-panel")
+    expect(panel.locator("textarea:visible")).to_have_count(0)  # the comment box opens with 退回
+    panel.get_by_test_id("open-return").click()
     panel.locator("form[action$='/return/'] textarea[name=comment]").fill("成本指标请细化")
     shot(page, "07-finance-return")
     # Finance no longer sees a returned sheet; wherever it lands, it must be a real page confirming the return.
