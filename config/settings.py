@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "workflow",
     "spending",
     "notifications",
+    "library",
 ]
 
 MIDDLEWARE = [

@@ -20,4 +20,5 @@ urlpatterns = [
     path("", include("spending.urls")),
     path("", include("people.urls")),
     path("", include("workflow.urls")),
+    path("", include("library.urls")),
 ]

@@ -7,6 +7,7 @@ urlpatterns = [
     path("tasks/", views.inbox, name="inbox"),
     path("tasks/done/", views.done_list, name="done_list"),
     path("sheets/", views.sheet_list, name="sheet_list"),
+    path("sheets/rollover/", views.sheets_rollover, name="sheets_rollover"),
     path("sheets/<int:pk>/", views.sheet_detail, name="sheet_detail"),
     path("sheets/<int:pk>/edit/", views.sheet_edit, name="sheet_edit"),
     path("sheets/<int:pk>/check/", views.sheet_check, name="sheet_check"),
