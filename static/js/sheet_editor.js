@@ -40,7 +40,10 @@
     area.style.height = area.scrollHeight + 2 + "px";
   }
   const growAll = (root) => root.querySelectorAll("textarea.grow").forEach(grow);
-  form.addEventListener("input", (event) => grow(event.target));
+  form.addEventListener("input", (event) => {
+    grow(event.target);
+    scheduleCheck();
+  });
   form.addEventListener("keydown", (event) => {
     // 三级指标 and 指标值 are one line in the form: Enter does not break them (they still wrap to show long text)
     if (event.key === "Enter" && event.target.classList && event.target.classList.contains("single-line")) {
@@ -217,7 +220,7 @@
     for (const finding of list) {
       const item = document.createElement("li");
       item.className = "finding " + finding.severity;
-      item.textContent = finding.severity_label + "：" + (finding.row !== null ? `第 ${finding.row + 1} 行 ` : "") + finding.message;
+      item.textContent = finding.severity_label + "：" + finding.message;
       findings.appendChild(item);
       if (finding.row !== null && rows[finding.row]) {
         const row = rows[finding.row];

@@ -134,4 +134,4 @@ def test_the_editor_asks_for_the_note_and_the_history_shows_it(people, sheet, to
     assert TargetSheet.objects.get(pk=sheet.pk).state == "section_review"
     client.force_login(people.head_ggzy)
     page = client.get(reverse("sheet_detail", args=[sheet.pk])).content.decode()
-    assert 'data-testid="review-revision-note"' in page and "修改说明：</strong>按意见补充了用途" in page
+    assert 'data-testid="review-revision-note"' in page and "修改说明：</span>按意见补充了用途" in page
