@@ -3,7 +3,6 @@ categories and marks the field, a returned sheet shows its 退回意见, and a r
 
 import re
 
-import pytest
 from django.urls import reverse
 
 from projects.docx.data import IndicatorData
