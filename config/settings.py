@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "spending",
     "notifications",
     "exports",
+    "library",
 ]
 
 MIDDLEWARE = [

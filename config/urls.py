@@ -21,4 +21,5 @@ urlpatterns = [
     path("", include("spending.urls")),
     path("", include("people.urls")),
     path("", include("workflow.urls")),
+    path("", include("library.urls")),
 ]

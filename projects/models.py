@@ -155,6 +155,10 @@ class TargetSheet(models.Model):
         settings.AUTH_USER_MODEL, verbose_name="当前步骤转办给", null=True, blank=True, on_delete=models.PROTECT,
         related_name="assigned_sheets", help_text="转办后只有此人可以办理当前步骤；为空时该步骤的所有角色持有人都可以办理",
     )
+    rolled_over_from = models.ForeignKey(
+        "self", verbose_name="由上年结转自", null=True, blank=True, on_delete=models.SET_NULL, related_name="rolled_over_to",
+        help_text="由上一年度已公开的绩效目标表结转生成时，指向那张表",
+    )
     # Every write (content or state) bumps the version: a write based on an older version is refused.
     version = models.PositiveIntegerField("版本", default=1)
     updated_by = models.ForeignKey(

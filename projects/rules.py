@@ -33,8 +33,9 @@ class Finding:
     code: str
     severity: str
     message: str
-    field: str = ""  # a sheet field ("budget_total", "plan", "indicators") …
-    row: int | None = None  # … or the 0-based position of an indicator row
+    field: str = ""  # a sheet field ("budget_total", "plan", "indicators") or, with ``row``, the row's field ("target_value")
+    row: int | None = None  # the 0-based position of an indicator row
+    group: str = ""  # the indicator group the finding is about: "产出指标" or "产出指标/数量指标"
 
     @property
     def is_error(self) -> bool:
@@ -45,7 +46,10 @@ class Finding:
         return SEVERITY_LABELS[self.severity]
 
     def as_dict(self) -> dict:
-        return {"code": self.code, "severity": self.severity, "message": self.message, "field": self.field, "row": self.row}
+        return {
+            "code": self.code, "severity": self.severity, "message": self.message, "field": self.field, "row": self.row,
+            "group": self.group,
+        }
 
 
 @dataclass
@@ -147,13 +151,44 @@ def plan_is_cumulative(sheet: SheetContent):
 def required_categories(sheet: SheetContent):
     present = {(r.category, r.subcategory) for r in sheet.rows}
     categories = {r.category for r in sheet.rows}
-    for subcategory in REQUIRED_OUTPUT_SUBCATEGORIES:
-        if (OUTPUT, subcategory) not in present:
-            yield Finding("missing_output", ERROR, f"缺少产出指标中的“{subcategory}”。", field="indicators")
+    if OUTPUT not in categories:
+        yield Finding("missing_output", ERROR, "产出指标为空：至少需要数量、质量、时效、成本指标各一条。", field="indicators", group=OUTPUT)
+    else:
+        for subcategory in REQUIRED_OUTPUT_SUBCATEGORIES:
+            if (OUTPUT, subcategory) not in present:
+                yield Finding(
+                    "missing_output", ERROR, f"缺少产出指标中的“{subcategory}”。", field="indicators", group=f"{OUTPUT}/{subcategory}"
+                )
     if BENEFIT not in categories:
-        yield Finding("missing_benefit", ERROR, "至少需要一条效益指标。", field="indicators")
+        yield Finding("missing_benefit", ERROR, "效益指标为空：至少需要一条效益指标。", field="indicators", group=BENEFIT)
     if SATISFACTION not in categories:
-        yield Finding("missing_satisfaction", ERROR, "至少需要一条满意度指标。", field="indicators")
+        yield Finding("missing_satisfaction", ERROR, "满意度指标为空：至少需要一条满意度指标。", field="indicators", group=SATISFACTION)
+
+
+@rule
+def groups_not_split(sheet: SheetContent):
+    """In the official table each 一级 and each 二级 group is one block of rows (merged cells): a group whose rows
+    are separated by another group's is split."""
+    for level, key in (("一级指标", lambda r: (r.category.strip(),)), ("二级指标", lambda r: (r.category.strip(), r.subcategory.strip()))):
+        last_index: dict[tuple, int] = {}
+        previous = None
+        for index, row in enumerate(sheet.rows):
+            current = key(row)
+            if not all(current):
+                previous = None
+                continue
+            if current != previous and current in last_index:
+                label = "/".join(current)
+                yield Finding(
+                    "group_split", ERROR,
+                    f"第 {index + 1} 行“{row.name}”属于{label}，但与同组的第 {last_index[current] + 1} 行之间隔着其他{level}："
+                    f"同一{level}的行应连在一起（拖到该组内）。",
+                    row=index, field="subcategory" if len(current) == 2 else "category", group=label,
+                )
+                if len(current) == 1:
+                    break  # one finding per split 一级 group is enough; its 二级 groups are reported below
+            last_index[current] = index
+            previous = current
 
 
 @rule
@@ -161,14 +196,14 @@ def target_values_parse(sheet: SheetContent):
     for index, row in enumerate(sheet.rows):
         parsed = values.parse_target_value(row.target_value)
         if parsed.kind == values.EMPTY:
-            yield Finding("value_empty", ERROR, f"指标“{row.name}”的指标值未填写。", row=index)
+            yield Finding("value_empty", ERROR, f"指标“{row.name}”的指标值未填写。", row=index, field="target_value")
         elif parsed.kind == values.UNPARSED:
             yield Finding(
                 "value_unparsed",
                 ERROR,
                 f"指标“{row.name}”的指标值“{row.target_value}”无法识别：请写成“≥98%”“≤8万元”“30个”的形式，"
                 "或使用“逐年改善”等定性表述。",
-                row=index,
+                row=index, field="target_value",
             )
 
 
@@ -188,7 +223,7 @@ def cost_is_money_within_budget(sheet: SheetContent):
                     ERROR,
                     f"成本指标“{row.name}”的指标值“{row.target_value}”应为金额（万元或元），"
                     f"例如“≤{_money(sheet.budget_total)}万元”。",
-                    row=index,
+                    row=index, field="target_value",
                 )
             continue
         if amount > sheet.budget_total:
@@ -196,14 +231,14 @@ def cost_is_money_within_budget(sheet: SheetContent):
                 "cost_over_budget",
                 ERROR,
                 f"成本指标“{row.name}”的上限 {values.format_number(amount)} 万元超过预算数 {_money(sheet.budget_total)} 万元。",
-                row=index,
+                row=index, field="target_value",
             )
         elif sheet.budget_total > 0 and amount < sheet.budget_total * COST_FAR_BELOW_RATIO:
             yield Finding(
                 "cost_far_below_budget",
                 WARNING,
                 f"成本指标“{row.name}”的上限 {values.format_number(amount)} 万元远低于预算数 {_money(sheet.budget_total)} 万元，请核实。",
-                row=index,
+                row=index, field="target_value",
             )
 
 
@@ -218,7 +253,7 @@ def satisfaction_high_enough(sheet: SheetContent):
                 "satisfaction_low",
                 WARNING,
                 f"满意度指标“{row.name}”的目标 {row.target_value} 低于 90%，请说明理由。",
-                row=index,
+                row=index, field="target_value",
             )
 
 
@@ -236,7 +271,7 @@ def rows_not_duplicated(sheet: SheetContent):
                     "row_duplicated",
                     ERROR,
                     f"第 {index + 1} 行指标“{row.name}”与第 {first + 1} 行重复。",
-                    row=index,
+                    row=index, field="name",
                 )
 
 
@@ -245,4 +280,5 @@ def rows_complete(sheet: SheetContent):
     for index, row in enumerate(sheet.rows):
         missing = [label for label, text in (("一级指标", row.category), ("二级指标", row.subcategory), ("三级指标", row.name)) if not text.strip()]
         if missing:
-            yield Finding("row_incomplete", ERROR, f"第 {index + 1} 行缺少{'、'.join(missing)}。", row=index)
+            field = {"一级指标": "category", "二级指标": "subcategory", "三级指标": "name"}[missing[0]]
+            yield Finding("row_incomplete", ERROR, f"第 {index + 1} 行缺少{'、'.join(missing)}。", row=index, field=field)

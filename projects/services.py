@@ -224,6 +224,7 @@ def sheet_content_replace(
         row.apply_parsed_value()
         rows.append(row)
     Indicator.objects.bulk_create(rows)
+    signals.sheet_content_replaced.send(sender=TargetSheet, sheet=sheet)
     return sheet
 
 

@@ -53,6 +53,7 @@ REVIEW_STEPS = (
     Step(SheetState.FINANCE_REVIEW, Role.FINANCE_REVIEWER, outside=True),
 )
 DONE = SheetState.PUBLISHED
+REVISION_NOTE_REQUIRED = "退回修改后重新提交，请填写修改说明（简要说明按退回意见改了什么）。"
 
 # ---------------------------------------------------------------- derived from the declaration
 
@@ -191,6 +192,10 @@ class SheetApproval:
         last_submit = self.sheet.events.filter(action=Action.SUBMIT).order_by("-created", "-id").first()
         return last_submit is not None and last_submit.actor_id == user.pk
 
+    def needs_revision_note(self) -> bool:
+        """A returned sheet is resubmitted with a 修改说明 (checked before the move: the body runs in the new state)."""
+        return self.sheet.state == SheetState.RETURNED
+
     def checker_clean(self):
         errors = [f for f in self.sheet.findings() if f.is_error]
         return fsm.State.CONDITION(not errors, "体检发现错误，请先修改：" + "；".join(f.message for f in errors))
@@ -199,7 +204,7 @@ class SheetApproval:
 
     @state.transition(source=DRAFTING_STATES, target=FIRST_STEP.state, label="提交", permission=this.may_author, conditions=[this.checker_clean])
     def submit(self, *, user, comment: str = "", **kwargs):
-        """Send a draft or a revised sheet to the first review step."""
+        """Send a draft or a revised sheet to the first review step (a returned one with a 修改说明: ``needs_revision_note``)."""
 
     @state.transition(source=FIRST_STEP.state, target=SheetState.DRAFT, label="撤回", permission=this.may_withdraw)
     def withdraw(self, *, user, comment: str = "", **kwargs):

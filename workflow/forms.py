@@ -14,7 +14,7 @@ from projects.docx.data import IndicatorData
 from projects.models import TargetSheet
 from projects.rules import PlanPoint, Row, SheetContent
 
-TEXTAREA = {"rows": 2}
+TEXTAREA = {"rows": 2, "class": "grow"}
 
 
 def _text(spec, **kwargs) -> forms.CharField:
@@ -33,11 +33,13 @@ class SheetForm(forms.ModelForm):
 
 
 class IndicatorForm(forms.Form):
-    category = _text(validation.INDICATOR_FIELDS["category"])
-    subcategory = _text(validation.INDICATOR_FIELDS["subcategory"])
-    name = _text(validation.INDICATOR_FIELDS["name"])
+    category = _text(validation.INDICATOR_FIELDS["category"], widget=forms.HiddenInput)
+    subcategory = _text(validation.INDICATOR_FIELDS["subcategory"], widget=forms.HiddenInput)
+    name = _text(validation.INDICATOR_FIELDS["name"], widget=forms.Textarea(attrs={"rows": 1, "class": "grow single-line"}))
     description = _text(validation.INDICATOR_FIELDS["description"], required=False, widget=forms.Textarea(attrs=TEXTAREA))
-    target_value = _text(validation.INDICATOR_FIELDS["target_value"], required=False)
+    target_value = _text(
+        validation.INDICATOR_FIELDS["target_value"], required=False, widget=forms.Textarea(attrs={"rows": 1, "class": "grow single-line"})
+    )
     basis = _text(validation.INDICATOR_FIELDS["basis"], required=False, widget=forms.Textarea(attrs=TEXTAREA))
 
 
@@ -70,15 +72,40 @@ class PlanForm(forms.Form):
 
 
 def ordered_indicators(formset) -> list[IndicatorData]:
-    """The rows the user kept, in the order they arranged them."""
+    """The rows the user kept, in the order they arranged them; a row added without a place (no ORDER, e.g. from a
+    page without JavaScript) goes to the end of its 一级/二级 group, never to the bottom of the table."""
     kept = [f for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
-    kept.sort(key=lambda f: (f.cleaned_data.get("ORDER") is None, f.cleaned_data.get("ORDER") or 0))
-    return [
-        IndicatorData(
-            **{name: f.cleaned_data.get(name, "").strip() for name in ("category", "subcategory", "name", "description", "target_value", "basis")}
-        )
-        for f in kept
-    ]
+    placed = sorted((f for f in kept if f.cleaned_data.get("ORDER") is not None), key=lambda f: f.cleaned_data["ORDER"])
+    rows = [_row(f) for f in placed]
+    for form in kept:
+        if form.cleaned_data.get("ORDER") is None:
+            rows = row_insert(rows, _row(form))
+    return rows
+
+
+def _row(form) -> IndicatorData:
+    return IndicatorData(
+        **{name: form.cleaned_data.get(name, "").strip() for name in ("category", "subcategory", "name", "description", "target_value", "basis")}
+    )
+
+
+def row_insert(rows: list, row) -> list:
+    """``rows`` with ``row`` placed after the last row of its (一级, 二级) group; a group not yet on the sheet goes
+    where the form's order of groups puts it (after the groups before it), an unknown one after its 一级 group."""
+    from library.common import category_order
+
+    order = category_order()
+    key = (row.category, row.subcategory)
+    same = [i for i, r in enumerate(rows) if (r.category, r.subcategory) == key]
+    if same:
+        at = same[-1] + 1
+    elif key in order:
+        before = [i for i, r in enumerate(rows) if order.get((r.category, r.subcategory), len(order)) < order[key]]
+        at = before[-1] + 1 if before else 0
+    else:
+        kin = [i for i, r in enumerate(rows) if r.category == row.category]
+        at = kin[-1] + 1 if kin else len(rows)
+    return rows[:at] + [row] + rows[at:]
 
 
 def content_from_forms(sheet_form, plan_form, formset) -> SheetContent:
@@ -94,6 +121,19 @@ def content_from_forms(sheet_form, plan_form, formset) -> SheetContent:
         other_funds=amount("other_funds"),
         plan=[PlanPoint(cp.label, plan_form.cleaned_data.get(f"cp_{cp.pk}") if hasattr(plan_form, "cleaned_data") else None) for cp in plan_form.checkpoints],
         rows=[Row(i.category, i.subcategory, i.name, i.description, i.target_value, i.basis) for i in ordered_indicators(formset)],
+    )
+
+
+class RevisionNoteForm(forms.Form):
+    """修改说明: what a resubmission after a return changed (required by ``SheetApproval.submit``; only when submitting,
+    so the browser must not demand it for a plain 保存)."""
+
+    use_required_attribute = False
+
+    comment = forms.CharField(
+        label="修改说明（退回后重新提交必填）", max_length=validation.COMMENT_MAX,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "简要说明按退回意见修改了什么"}),
+        error_messages={"required": "退回修改后重新提交，请填写修改说明（简要说明按退回意见改了什么）。"},
     )
 
 

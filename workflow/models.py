@@ -18,6 +18,7 @@ class Action(models.TextChoices):
     IMPORT = "import", "导入 Word"
     RESTORE = "restore", "恢复内容"
     REPAIR = "repair", "系统校正"
+    ROLLOVER = "rollover", "由上年结转"
 
 
 class SheetEvent(models.Model):

@@ -65,6 +65,8 @@ def _perform(name: str, *, sheet: TargetSheet, user, expected_version: int | Non
             raise _illegal(name, locked, user)
         if not transition.has_perm(user):
             raise _refusal(name, locked, user)
+        if name == "submit" and machine.needs_revision_note() and not (kwargs.get("comment") or "").strip():
+            raise errors.invalid(approval.REVISION_NOTE_REQUIRED)
         try:
             transition(user=user, **kwargs)
         except TransitionConditionsUnmet as exc:

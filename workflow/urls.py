@@ -10,6 +10,7 @@ urlpatterns = [
     path("phrases/", views.phrases, name="phrases"),
     path("phrases/<int:pk>/delete/", views.phrase_delete, name="phrase_delete"),
     path("sheets/", views.sheet_list, name="sheet_list"),
+    path("sheets/rollover/", views.sheets_rollover, name="sheets_rollover"),
     path("sheets/<int:pk>/", views.sheet_detail, name="sheet_detail"),
     path("sheets/<int:pk>/edit/", views.sheet_edit, name="sheet_edit"),
     path("sheets/<int:pk>/check/", views.sheet_check, name="sheet_check"),

@@ -126,6 +126,7 @@ def sheet_list(request):
         "sections": _filter_sections(request.user),
         "states": SheetState.choices,
         "agencies": _package_agencies(request.user),
+        "rollover_sections": rollover_sections(request.user),
         "nav": "sheets",
     }
     return render(request, "workflow/sheet_list.html", context)
@@ -185,12 +186,19 @@ def sheet_detail(request, pk):
         "can_withdraw": services.withdraw_refusal(sheet, request.user) is None,
         "return_comment": last_return if sheet.state == SheetState.RETURNED else None,
         "last_return": last_return,
+        "revision_note": _revision_note(history) if can_review else None,
         "return_form": forms.ReturnForm(),
         "comment_form": forms.CommentForm(),
         "reassign_form": forms.ReassignForm(candidates=services.reassign_candidates(sheet, request.user)) if can_review else None,
         "nav": "sheets",
     }
     return render(request, "workflow/sheet_detail.html", context)
+
+
+def _revision_note(history):
+    """The 修改说明 of the latest submission when it resubmitted a returned sheet (shown to its reviewer)."""
+    last_submit = next((e for e in reversed(history) if e.action == "submit"), None)
+    return last_submit if last_submit is not None and last_submit.from_state == SheetState.RETURNED and last_submit.comment else None
 
 
 def _stepbar(sheet, history) -> list[dict]:
@@ -228,10 +236,15 @@ def sheet_edit(request, pk):
     if not permissions.can_edit(request.user, sheet):
         messages.error(request, "这张表当前不能由您修改。")
         return redirect("sheet_detail", pk=sheet.pk)
-    editor = _editor_forms(sheet, request.POST if request.method == "POST" else None)
+    posted = request.POST if request.method == "POST" else None
+    editor = _editor_forms(sheet, posted)
+    returned = sheet.state == SheetState.RETURNED
+    note_form = forms.RevisionNoteForm(posted if posted is not None and "submit" in posted else None, prefix="note") if returned else None
     version = _int_or_none(request.POST.get("version")) if request.method == "POST" else sheet.version
     stale_error = None
-    if request.method == "POST" and all([f.is_valid() for f in editor.values()]):
+    forms_valid = request.method == "POST" and all([f.is_valid() for f in editor.values()])
+    note_valid = note_form is None or "submit" not in request.POST or note_form.is_valid()
+    if forms_valid and note_valid:
         try:
             services.sheet_edit(sheet=sheet, user=request.user, expected_version=version, **_edited_content(editor))
         except AppError as error:
@@ -242,11 +255,62 @@ def sheet_edit(request, pk):
         else:
             messages.success(request, "已保存。")
             if "submit" in request.POST:
-                return _run(request, sheet, services.sheet_submit, "已提交科室审核。", expected_version=sheet.version)
+                comment = note_form.cleaned_data["comment"] if note_form is not None else ""
+                return _run(request, sheet, services.sheet_submit, "已提交科室审核。", expected_version=sheet.version, comment=comment)
             return redirect("sheet_detail", pk=sheet.pk)
-    findings = check_sheet(forms.content_from_forms(editor["sheet_form"], editor["plan"], editor["rows"])) if request.method == "POST" else check_sheet(sheet)
-    context = {"sheet": sheet, **editor, "findings": findings, "version": version, "stale_error": stale_error, "nav": "sheets"}
+    findings = check_sheet(forms.content_from_forms(editor["sheet_form"], editor["plan"], editor["rows"])) if forms_valid or request.method == "POST" else check_sheet(sheet)
+    last_return = sheet.events.filter(action="return").select_related("actor").order_by("-created", "-id").first() if returned else None
+    context = {
+        "sheet": sheet, **editor, "findings": findings, "version": version, "stale_error": stale_error, "nav": "sheets",
+        "groups": _editor_groups(editor["rows"], findings), "return_comment": last_return, "note_form": note_form,
+        "sheet_findings": [f for f in findings if f.row is None],
+    }
     return render(request, "workflow/sheet_edit.html", context)
+
+
+def _editor_groups(formset, findings) -> list[dict]:
+    """The indicator rows in the official form's 一级/二级 groups (every framework group, even empty, so a row can be
+    added inside it), each row with its findings; groups outside the framework follow in the order they appear."""
+    from library.common import framework
+
+    groups, by_key = [], {}
+    for group in framework():
+        for subcategory in group["subcategories"]:
+            item = {"category": group["category"], "subcategory": subcategory, "rows": [], "findings": []}
+            groups.append(item)
+            by_key[(group["category"], subcategory)] = item
+    live = [f for f in formset.forms if not (f.is_bound and f["DELETE"].value())]
+    deleted = [f for f in formset.forms if f not in live]
+    row_findings = _findings_by_row(findings)
+    position = {id(f): n for n, f in enumerate(_in_saved_order(live))}
+    for form in _in_saved_order(live):
+        key = ((form["category"].value() or "").strip(), (form["subcategory"].value() or "").strip())
+        if key not in by_key:
+            by_key[key] = {"category": key[0], "subcategory": key[1], "rows": [], "findings": []}
+            groups.append(by_key[key])
+        form.row_findings = row_findings.get(position[id(form)], [])
+        form.invalid_fields = {f.field for f in form.row_findings}
+        by_key[key]["rows"].append(form)
+    for finding in findings:
+        if finding.row is None and finding.group:
+            for item in groups:
+                if finding.group in (item["category"], f"{item['category']}/{item['subcategory']}"):
+                    item["findings"].append(finding)
+                    break
+    if deleted and groups:
+        groups[-1].setdefault("deleted", []).extend(deleted)
+    return groups
+
+
+def _in_saved_order(forms_list):
+    def order(form):
+        value = form["ORDER"].value()
+        try:
+            return (0, int(value))
+        except (TypeError, ValueError):
+            return (1, 0)
+
+    return sorted(forms_list, key=order)
 
 
 def _editor_forms(sheet, data):
@@ -433,6 +497,9 @@ def phrases(request):
     if request.method != "GET":
         return JsonResponse({"detail": "不支持该请求方法。"}, status=405)
     return JsonResponse({"phrases": selectors.saved_phrases(request.user)})
+def rollover_sections(user):
+    """The sections whose sheets ``user`` may roll over (经办人)."""
+    return Section.objects.filter(pk__in=roles.scope_ids(user, roles.Role.STAFF)).select_related("agency").order_by("agency__code", "name")
 
 
 @login_required
@@ -443,3 +510,19 @@ def phrase_delete(request, pk):
     except AppError as error:
         return JsonResponse({"detail": error.message, "code": error.code}, status=error.status)
     return JsonResponse({"phrases": selectors.saved_phrases(request.user)})
+def sheets_rollover(request):
+    """由上年结转 for one of the user's sections: last year's published sheets become this year's drafts."""
+    from workflow.rollover import sheets_rollover as rollover
+
+    section = rollover_sections(request.user).filter(pk=_int_or_none(request.POST.get("section")) or 0).first()
+    from_year = _int_or_none(request.POST.get("from_year"))
+    if section is None or from_year is None:
+        messages.error(request, "请选择本科室和来源年度。")
+        return redirect("sheet_list")
+    try:
+        result = rollover(agency=section.agency, section=section, from_year=from_year, to_year=from_year + 1, user=request.user)
+    except AppError as error:
+        messages.error(request, error.message)
+        return redirect("sheet_list")
+    (messages.success if result.created else messages.warning)(request, result.summary())
+    return redirect(f"{reverse('sheet_list')}?year={from_year + 1}&section={section.pk}")

@@ -19,7 +19,7 @@ def state(page):
 
 def row_named(page, name):
     """The editor row whose 三级指标 input holds ``name``."""
-    return page.get_by_test_id("indicator-row").filter(has=page.locator(f"input[name$='-name'][value='{name}']"))
+    return page.get_by_test_id("indicator-row").filter(has=page.locator(f"textarea[name$='-name']:text-is('{name}')"))
 
 
 def live_findings(page):
@@ -81,11 +81,11 @@ def test_staff_to_published_with_one_return(page, live_server, shot):
     expect(rows).to_have_count(6)
     expect(live_findings(page)).to_contain_text("未发现问题。")
 
-    quantity = row_named(page, "县内招投标数量").locator("input[name$='-target_value']")
+    quantity = row_named(page, "县内招投标数量").locator("textarea[name$='-target_value']")
     expect(quantity).to_have_value("≥150件")
     quantity.fill("≥160件")
 
-    rate = row_named(page, "招投标办结率").locator("input[name$='-target_value']")
+    rate = row_named(page, "招投标办结率").locator("textarea[name$='-target_value']")
     rate.fill("")
     expect(live_findings(page)).to_contain_text("错误：指标“招投标办结率”的指标值未填写。")
     shot(page, "02-staff-blank-value")
@@ -93,23 +93,21 @@ def test_staff_to_published_with_one_return(page, live_server, shot):
     expect(live_findings(page)).not_to_contain_text("招投标办结率")
     expect(live_findings(page)).to_contain_text("未发现问题。")
 
-    page.get_by_role("button", name="＋ 添加指标").click()
+    # ＋添加指标 inside 效益指标 · 社会效益指标: the row lands in its group, above the 满意度 row
+    page.locator("tbody[data-subcategory='社会效益指标']").get_by_test_id("add-row").click()
     expect(rows).to_have_count(7)
-    new = rows.nth(6)
-    expect(live_findings(page)).to_contain_text("第 7 行缺少一级指标、二级指标、三级指标。")
-    new.locator("input[name$='-category']").fill("效益指标")
-    new.locator("input[name$='-subcategory']").fill("社会效益指标")
-    new.locator("input[name$='-name']").fill("交易信息公开率")
-    new.locator("input[name$='-target_value']").fill("100%")
+    new = rows.nth(5)
+    expect(live_findings(page)).to_contain_text("第 6 行缺少三级指标。")
+    new.locator("textarea[name$='-name']").fill("交易信息公开率")
+    new.locator("textarea[name$='-target_value']").fill("100%")
     expect(live_findings(page)).to_contain_text("未发现问题。")
-    new.get_by_role("button", name="↑").click()  # above the 满意度 row, next to the other 效益指标
-    expect(rows.nth(5).locator("input[name$='-name']")).to_have_value("交易信息公开率")
-    expect(rows.nth(6).locator("input[name$='-name']")).to_have_value("服务对象满意度")
+    expect(rows.nth(5).locator("textarea[name$='-name']")).to_have_value("交易信息公开率")
+    expect(rows.nth(6).locator("textarea[name$='-name']")).to_have_value("服务对象满意度")
 
-    page.get_by_role("button", name="＋ 添加指标").click()
+    page.locator("tbody[data-subcategory='服务对象满意度指标']").get_by_test_id("add-row").click()
     expect(rows).to_have_count(8)
-    expect(live_findings(page)).to_contain_text("第 8 行缺少一级指标、二级指标、三级指标。")
-    rows.nth(7).get_by_role("button", name="✕").click()
+    expect(live_findings(page)).to_contain_text("第 8 行缺少三级指标。")
+    rows.nth(7).get_by_role("button", name="删除").click()
     expect(rows.nth(7)).to_be_hidden()
     expect(live_findings(page)).to_contain_text("未发现问题。")
     shot(page, "03-staff-edited")
@@ -155,10 +153,12 @@ def test_staff_to_published_with_one_return(page, live_server, shot):
     shot(page, "08-staff-returned")
     page.get_by_role("link", name="编辑", exact=True).click()
     cost = row_named(page, "经费预算控制数")
-    expect(cost.locator("input[name$='-target_value']")).to_have_value("≤10万元")
-    cost.locator("input[name$='-target_value']").fill("≤9.5万元")
+    expect(page.get_by_test_id("return-comment")).to_contain_text("成本指标请细化")  # pinned above the editor
+    expect(cost.locator("textarea[name$='-target_value']")).to_have_value("≤10万元")
+    cost.locator("textarea[name$='-target_value']").fill("≤9.5万元")
     cost.locator("textarea[name$='-description']").fill("交易场地运行、系统运维及办公支出合计")
     expect(live_findings(page)).to_contain_text("未发现问题。")
+    page.locator("textarea[name='note-comment']").fill("已细化成本指标")  # 修改说明, required on resubmission
     act(page, page.get_by_role("button", name="保存并提交审核"))
     expect(page.locator(".messages")).to_contain_text("已提交科室审核。")
     expect(state(page)).to_have_text("科室审核")
@@ -187,6 +187,7 @@ def test_staff_to_published_with_one_return(page, live_server, shot):
     expect(events.nth(7)).to_contain_text("财政审核 → 已公开")
     diffs = page.get_by_test_id("diff")
     expect(diffs).to_have_count(1)  # the first submission has nothing to compare with
+    expect(events.nth(4).locator("blockquote")).to_have_text("修改说明：已细化成本指标")
     diff = events.nth(4).get_by_test_id("diff")
     expect(diff).to_contain_text("修改指标 产出指标 / 成本指标 / 经费预算控制数")
     expect(diff).to_contain_text("指标值")

@@ -106,7 +106,7 @@ def test_return_after_a_resubmission_tells_only_this_rounds_approvers(org, make_
     services.sheet_submit(sheet=sheet, user=org.owner)
     services.sheet_approve(sheet=sheet, user=org.head)
     services.sheet_return(sheet=sheet, user=org.leader, comment="第一次退回")
-    services.sheet_submit(sheet=sheet, user=org.owner)
+    services.sheet_submit(sheet=sheet, user=org.owner, comment="已按退回意见修改")
     services.sheet_return(sheet=sheet, user=org.head, comment="第二次退回")
 
     assert [n.body.count("第二次退回") for n in in_app(org.owner) if n.kind == Kind.RETURN and "第二次" in n.body] == [1]

@@ -134,7 +134,7 @@ def test_satisfaction_below_90_percent_is_a_warning():
 def test_duplicated_rows_are_reported_on_the_repeat():
     content = valid_content()
     content.rows.append(Row("产出指标", "质量指标", "办结率", "", "≥99%"))
-    findings = check_sheet(content)
+    findings = [f for f in check_sheet(content) if f.code != "group_split"]  # appended at the bottom it also splits 质量指标
     assert [(f.code, f.row) for f in findings] == [("row_duplicated", 6)]
     assert "第 2 行" in findings[0].message
 

@@ -70,6 +70,8 @@ def drive(sheet, *steps):
         name, user, *rest = step
         if name == "return":
             services.sheet_return(sheet=sheet, user=user, comment=rest[0])
+        elif name == "submit" and sheet.state == "returned":  # a resubmission carries its 修改说明
+            services.sheet_submit(sheet=sheet, user=user, comment=rest[0] if rest else "已按退回意见修改")
         else:
             moves[name](sheet=sheet, user=user)
     sheet.refresh_from_db()

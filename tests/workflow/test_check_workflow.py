@@ -123,7 +123,7 @@ def test_moving_a_returned_sheets_project_in_the_admin_hands_its_review_to_the_n
     with pytest.raises(AppError) as refused:  # the old section's staff no longer submits it
         services.sheet_submit(sheet=sheet, user=_fresh(people.staff_ggzy))
     assert refused.value.status == 403
-    services.sheet_submit(sheet=sheet, user=_fresh(people.staff_zwfw))
+    services.sheet_submit(sheet=sheet, user=_fresh(people.staff_zwfw), comment="已按退回意见修改")
     sheet.refresh_from_db()
     assert sheet.state == SheetState.SECTION_REVIEW
 

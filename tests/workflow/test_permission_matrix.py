@@ -20,7 +20,7 @@ ACTIONS = {
     "view": ("get", "/api/sheets/{pk}/", None),
     "download": ("get", "/api/sheets/{pk}/export.docx", None),
     "edit": ("patch", "/api/sheets/{pk}/", {"purpose": "改"}),
-    "submit": ("post", "/api/sheets/{pk}/submit/", {}),
+    "submit": ("post", "/api/sheets/{pk}/submit/", {"comment": "已按退回意见修改"}),  # the 修改说明 a resubmission needs
     "withdraw": ("post", "/api/sheets/{pk}/withdraw/", {}),
     "approve": ("post", "/api/sheets/{pk}/approve/", {}),
     "return": ("post", "/api/sheets/{pk}/return/", {"comment": "请修改"}),

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class LibraryConfig(AppConfig):
+    name = "library"
+    verbose_name = "指标库"
+
+    def ready(self):
+        from library import receivers
+        from projects.signals import sheet_content_replaced
+
+        sheet_content_replaced.connect(receivers.on_sheet_content_replaced, dispatch_uid="library.on_sheet_content_replaced")

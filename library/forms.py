@@ -1,0 +1,17 @@
+from django import forms
+
+from library.models import Entry
+
+
+class MergeForm(forms.Form):
+    keep = forms.ModelChoiceField(
+        label="合并到（保留的条目）", queryset=Entry.objects.none(),
+        error_messages={"required": "请选择要保留的条目。", "invalid_choice": "请选择同一类别中在用的条目。"},
+    )
+    note = forms.CharField(label="说明", required=False, max_length=500)
+
+    def __init__(self, *args, duplicate: Entry, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["keep"].queryset = Entry.objects.filter(
+            category=duplicate.category, subcategory=duplicate.subcategory, retired=False
+        ).exclude(pk=duplicate.pk).order_by("-recommended", "-use_count", "name")

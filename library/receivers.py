@@ -1,0 +1,36 @@
+"""The library follows content writes: after the transaction that replaced a sheet's content commits, that
+sheet's usage rows are refreshed (one refresh per transaction, however many sheets it wrote: an import of a
+whole package is one refresh)."""
+
+from __future__ import annotations
+
+import logging
+
+from asgiref.local import Local
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+_pending = Local()
+
+
+def on_sheet_content_replaced(sender, sheet, **kwargs) -> None:
+    ids = getattr(_pending, "ids", None)
+    if ids is None:
+        ids = _pending.ids = set()
+    ids.add(sheet.pk)
+    connection = transaction.get_connection()
+    if not any(entry[1] is _flush for entry in connection.run_on_commit):  # a rolled-back block dropped its callback
+        transaction.on_commit(_flush)
+
+
+def _flush() -> None:
+    ids = getattr(_pending, "ids", None) or set()
+    _pending.ids = None
+    if not ids:
+        return
+    from library import services
+
+    try:
+        services.library_sheets_refresh(sheet_ids=ids)
+    except Exception:  # the sheet is saved; the derived library catches up at the next ``manage.py library_rebuild``
+        logger.exception("library refresh failed for sheets %s", sorted(ids))

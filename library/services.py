@@ -1,0 +1,165 @@
+"""Writes on the indicator library: rebuilding its usage from the sheets, and curation.
+
+``library_rebuild`` and ``library_sheets_refresh`` are set-based: a handful of statements however many sheets
+there are (the new entries in one bulk insert, the usage rows in one INSERT … SELECT, the counts in one UPDATE).
+They run after every content write (``library.receivers``, on commit) and on demand (``manage.py library_rebuild``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import connection, transaction
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+
+from core import errors
+from library import permissions
+from library.common import load_common
+from library.models import SOURCE_SHEETS, CurationEvent, Entry, Kind, Usage
+from library.pinyin import initials
+from projects.models import Indicator
+
+
+@transaction.atomic
+def library_rebuild() -> dict:
+    """Rebuild every usage row and count from all indicator rows of all sheets (and put back any entry of the shipped
+    common set that is missing; curated entries are left as they are)."""
+    common = load_common(Entry)
+    result = _refresh(sheet_ids=None)
+    result["entries_created"] += common
+    return result
+
+
+@transaction.atomic
+def library_sheets_refresh(*, sheet_ids: Iterable[int]) -> dict:
+    """Refresh the usage of these sheets only (after an edit, an import, a restore, a rollover)."""
+    return _refresh(sheet_ids=sorted(set(sheet_ids)))
+
+
+def _refresh(*, sheet_ids: list[int] | None) -> dict:
+    indicators = Indicator.objects.all() if sheet_ids is None else Indicator.objects.filter(sheet_id__in=sheet_ids)
+    indicators = indicators.exclude(category="").exclude(subcategory="").exclude(name="")
+    created = _entries_create(indicators)
+    old = Usage.objects.all() if sheet_ids is None else Usage.objects.filter(sheet_id__in=sheet_ids)
+    touched = set(old.values_list("entry_id", flat=True).distinct())
+    old.delete()
+    inserted = _usages_insert(sheet_ids)
+    new = Usage.objects.all() if sheet_ids is None else Usage.objects.filter(sheet_id__in=sheet_ids)
+    touched |= set(new.values_list("entry_id", flat=True).distinct())
+    _counts_update(None if sheet_ids is None else touched)
+    return {"entries_created": created, "usages": inserted}
+
+
+def _entries_create(indicators) -> int:
+    """One entry per new (一级, 二级, 三级) seen in the sheets, described by its latest row."""
+    existing = set(Entry.objects.values_list("category", "subcategory", "name"))
+    latest = {}
+    rows = indicators.order_by("category", "subcategory", "name", "-sheet__fiscal_year__year", "-id").values_list(
+        "category", "subcategory", "name", "description", "value_operator", "value_unit", "target_value"
+    )
+    for category, subcategory, name, description, operator, unit, value in rows.iterator(chunk_size=5000):
+        key = (category.strip(), subcategory.strip(), name.strip())
+        if key in existing or key in latest:
+            continue
+        latest[key] = Entry(
+            category=key[0], subcategory=key[1], name=key[2], description=description, value_operator=operator,
+            value_unit=unit, example_value=value, initials=initials(key[2]), kind=Kind.SPECIFIC, source=SOURCE_SHEETS,
+        )
+    Entry.objects.bulk_create(latest.values(), batch_size=2000, ignore_conflicts=True)
+    return len(latest)
+
+
+def _usages_insert(sheet_ids: list[int] | None) -> int:
+    """INSERT … SELECT: each indicator row to its entry (a merged entry's rows go to the entry kept)."""
+    usage, entry = Usage._meta.db_table, Entry._meta.db_table
+    indicator = Indicator._meta.db_table
+    sheet, year = "projects_targetsheet", "projects_fiscalyear"
+    where, params = "", []
+    if sheet_ids is not None:
+        if not sheet_ids:
+            return 0
+        where = f" AND i.sheet_id IN ({', '.join(['%s'] * len(sheet_ids))})"
+        params = list(sheet_ids)
+    sql = (
+        f"INSERT INTO {usage} (entry_id, sheet_id, year, target_value) "
+        f"SELECT COALESCE(e.merged_into_id, e.id), i.sheet_id, y.year, i.target_value "
+        f"FROM {indicator} i JOIN {entry} e ON e.category = TRIM(i.category) AND e.subcategory = TRIM(i.subcategory) "
+        f"AND e.name = TRIM(i.name) JOIN {sheet} s ON s.id = i.sheet_id JOIN {year} y ON y.id = s.fiscal_year_id "
+        f"WHERE 1 = 1{where}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def _counts_update(entry_ids: set[int] | None) -> None:
+    """use_count = the number of distinct sheets using the entry."""
+    counts = Usage.objects.filter(entry=OuterRef("pk")).order_by().values("entry").annotate(n=Count("sheet", distinct=True)).values("n")
+    entries = Entry.objects.all() if entry_ids is None else Entry.objects.filter(pk__in=entry_ids)
+    entries.update(use_count=Coalesce(Subquery(counts), 0))
+
+
+# ---------------------------------------------------------------- curation
+
+
+def _curated(entry: Entry, *, user, action: str, note: str = "", other: Entry | None = None) -> CurationEvent:
+    return CurationEvent.objects.create(entry=entry, action=action, actor=user, note=note, other=other)
+
+
+def _locked(entry: Entry) -> Entry:
+    return Entry.objects.select_for_update().get(pk=entry.pk)
+
+
+@transaction.atomic
+def entry_recommend(*, entry: Entry, user, recommended: bool = True) -> Entry:
+    permissions.ensure_curator(user)
+    entry = _locked(entry)
+    if entry.retired:
+        raise errors.conflict(f"“{entry.name}”已停用，不能设为推荐。")
+    if entry.recommended == recommended:
+        return entry
+    entry.recommended = recommended
+    entry.save(update_fields=["recommended", "updated"])
+    _curated(entry, user=user, action=CurationEvent.Action.RECOMMEND if recommended else CurationEvent.Action.UNRECOMMEND)
+    return entry
+
+
+@transaction.atomic
+def entry_retire(*, entry: Entry, user, note: str = "", retired: bool = True) -> Entry:
+    permissions.ensure_curator(user)
+    entry = _locked(entry)
+    if entry.retired == retired:
+        raise errors.conflict(f"“{entry.name}”{'已经停用' if retired else '没有停用'}。")
+    if not retired and entry.merged_into_id:
+        raise errors.conflict(f"“{entry.name}”已合并到“{entry.merged_into.name}”，不能单独恢复。")
+    entry.retired = retired
+    entry.recommended = False if retired else entry.recommended
+    entry.save(update_fields=["retired", "recommended", "updated"])
+    _curated(entry, user=user, action=CurationEvent.Action.RETIRE if retired else CurationEvent.Action.RESTORE, note=note)
+    return entry
+
+
+@transaction.atomic
+def entries_merge(*, duplicate: Entry, keep: Entry, user, note: str = "") -> Entry:
+    """``duplicate`` is retired and points at ``keep``; its usage (and that of entries merged into it) moves to ``keep``."""
+    permissions.ensure_curator(user)
+    if duplicate.pk == keep.pk:
+        raise errors.invalid("不能把条目合并到它自己。")
+    locked = {e.pk: e for e in Entry.objects.select_for_update().filter(pk__in=[duplicate.pk, keep.pk])}
+    duplicate, keep = locked[duplicate.pk], locked[keep.pk]
+    if keep.retired:
+        raise errors.conflict(f"保留的条目“{keep.name}”已停用，请选择一个在用的条目。")
+    if duplicate.merged_into_id:
+        raise errors.conflict(f"“{duplicate.name}”已合并到其他条目。")
+    if (duplicate.category, duplicate.subcategory) != (keep.category, keep.subcategory):
+        raise errors.invalid(
+            f"只能合并同一类别的条目：“{duplicate.name}”属于{duplicate.category}/{duplicate.subcategory}，"
+            f"“{keep.name}”属于{keep.category}/{keep.subcategory}。"
+        )
+    Entry.objects.filter(Q(pk=duplicate.pk) | Q(merged_into=duplicate)).update(merged_into=keep, retired=True, recommended=False)
+    Usage.objects.filter(entry=duplicate).update(entry=keep)
+    _counts_update({duplicate.pk, keep.pk})
+    _curated(duplicate, user=user, action=CurationEvent.Action.MERGE, other=keep, note=note)
+    keep.refresh_from_db()
+    return keep
