@@ -16,6 +16,7 @@ urlpatterns = [
     path("public/sheets/<int:pk>/export.docx", public_views.public_download, name="public_download"),
     path("api/", include("workflow.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("wecom/", include("wecom.urls")),
     path("", include("notifications.urls")),
     path("", include("spending.urls")),
     path("", include("people.urls")),
