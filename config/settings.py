@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "notifications",
     "exports",
     "library",
+    "wecom",
 ]
 
 MIDDLEWARE = [
@@ -199,6 +200,15 @@ WECOM_AGENT_ID = env.int("WECOM_AGENT_ID", default=0)
 WECOM_TIMEOUT = env.float("WECOM_TIMEOUT", default=5.0)
 # Access tokens and rate-limit counters live in Redis (REDIS_URL) under this prefix.
 WECOM_REDIS_PREFIX = env("WECOM_REDIS_PREFIX", default="targetflow:wecom:")
+# Signing in from WeCom (OAuth2 snsapi_base, docs/wecom.md): the authorize page's base (政务微信 and
+# private deployments have their own host) and our site's base as registered as the application's
+# 可信域名 (scheme, host and port: redirect_uri must be on it). Callbacks: Token and EncodingAESKey
+# of the application's 接收消息 settings; callbacks older or newer than the window are refused.
+WECOM_AUTHORIZE_URL = env("WECOM_AUTHORIZE_URL", default="https://open.weixin.qq.com/connect/oauth2/authorize")
+WECOM_TRUSTED_BASE_URL = env("WECOM_TRUSTED_BASE_URL", default=SITE_URL).rstrip("/")
+WECOM_CALLBACK_TOKEN = env("WECOM_CALLBACK_TOKEN", default="")
+WECOM_ENCODING_AES_KEY = env("WECOM_ENCODING_AES_KEY", default="")
+WECOM_CALLBACK_WINDOW_SECONDS = env.int("WECOM_CALLBACK_WINDOW_SECONDS", default=300)
 
 # Notification outbox: delivery queue, retries with exponential backoff, the sweep.
 NOTIFY_QUEUE = env("NOTIFY_QUEUE", default="celery")

@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/", include("workflow.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("", include("exports.urls")),
+    path("wecom/", include("wecom.urls")),
     path("", include("notifications.urls")),
     path("", include("spending.urls")),
     path("", include("people.urls")),

@@ -26,7 +26,8 @@ from notifications.channels.wecom import (
     WeComClient,
     WeComError,
 )
-from notifications.models import Channel, Notification
+from notifications import cards
+from notifications.models import Channel, Notification, WeComCard
 
 WECOM_REASONS = {
     -1: "企业微信系统繁忙（-1），稍后重试",
@@ -75,18 +76,40 @@ def _send_wecom(notification: Notification) -> None:
     preference = getattr(notification.recipient, "notification_preference", None)
     userid = preference.wecom_userid.strip() if preference else ""
     if not userid:
-        raise DeliveryError("接收人未设置企业微信账号（userid），请在通知设置中填写。", temporary=False)
+        raise DeliveryError("接收人未设置企业微信账号（userid），请单位管理员在“企业微信账号”中设置。", temporary=False)
     _acquire(MEMBER_RATE_LIMIT, "rate:member:", userid)
-    client = WeComClient(
+    client = wecom_client()
+    with client, _wecom_errors():
+        card = cards.approval_card(notification, userid)
+        if card is not None:
+            _send_card(client, userid, card)
+        elif notification.url:
+            # the description is read as HTML by WeCom: the body (users' comments) is text
+            client.send_textcard(
+                [userid], title=notification.title, description=escape_html(notification.body),
+                url=cards.wecom_link(notification.url),
+            )
+        else:
+            client.send_text([userid], f"{notification.title}\n{notification.body}")
+
+
+def _send_card(client: WeComClient, userid: str, card: cards.Card) -> None:
+    """Record the card first (a tap must find it), send it, keep its response code; a failed send leaves no record."""
+    card.record.save()
+    try:
+        result = client.send_template_card([userid], card.payload)
+    except BaseException:
+        WeComCard.objects.filter(pk=card.record.pk).delete()
+        raise
+    WeComCard.objects.filter(pk=card.record.pk).update(response_code=result.response_code)
+
+
+def wecom_client() -> WeComClient:
+    """The site's WeCom application, with its access token shared through Redis (or the cache)."""
+    return WeComClient(
         base_url=settings.WECOM_BASE_URL, corp_id=settings.WECOM_CORP_ID, secret=settings.WECOM_SECRET,
         agent_id=settings.WECOM_AGENT_ID, token_store=_token_store(), timeout=settings.WECOM_TIMEOUT,
     )
-    with client, _wecom_errors():
-        if notification.url:
-            # the description is read as HTML by WeCom: the body (users' comments) is text
-            client.send_textcard([userid], title=notification.title, description=escape_html(notification.body), url=notification.url)
-        else:
-            client.send_text([userid], f"{notification.title}\n{notification.body}")
 
 
 def _send_robot(notification: Notification) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 
 class Channel(models.TextChoices):
@@ -117,20 +118,62 @@ class Notification(models.Model):
 
 
 class Preference(models.Model):
-    """Which channels a user wants besides the in-app notification centre (always on)."""
+    """Which channels a user wants besides the in-app notification centre (always on).
+
+    ``wecom_userid`` is also who the person is when they sign in from WeCom (``wecom`` app): it is
+    set by an administrator (the agency's 单位管理员 at /wecom/accounts/<code>/, or the Django
+    admin), never by the person, and no two people share one (case-insensitive, as WeCom's ids).
+    """
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, verbose_name="用户", on_delete=models.CASCADE, related_name="notification_preference"
     )
-    wecom_userid = models.CharField("企业微信账号（userid）", max_length=64, blank=True)
+    wecom_userid = models.CharField(
+        "企业微信账号（userid）", max_length=64, blank=True,
+        help_text="企业微信通讯录中的账号；用于企业微信消息和免密登录，由管理员设置，不能与他人重复。",
+    )
     email_enabled = models.BooleanField("接收电子邮件", default=True)
     wecom_enabled = models.BooleanField("接收企业微信消息", default=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "通知偏好"
+        constraints = [
+            models.UniqueConstraint(
+                Lower("wecom_userid"), condition=~Q(wecom_userid=""), name="preference_wecom_userid_unique",
+                violation_error_message="该企业微信账号已关联其他人员。",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.user} 的通知偏好"
+
+
+class WeComCard(models.Model):
+    """An approval card (template card, ``button_interaction``) sent to one reviewer over WeCom.
+
+    A tap on 通过 comes back to ``wecom.views.callback`` with the card's ``task_id``: the card says
+    which sheet, at which state and version, for whom. The approval is made on that version only,
+    so a sheet handled, withdrawn or reassigned meanwhile answers 已由他人处理 and changes nothing.
+    """
+
+    task_id = models.CharField("任务 ID", max_length=128, unique=True)
+    notification = models.ForeignKey(Notification, verbose_name="通知", null=True, on_delete=models.SET_NULL, related_name="+")
+    sheet = models.ForeignKey("projects.TargetSheet", verbose_name="绩效目标表", on_delete=models.CASCADE, related_name="+")
+    state = models.CharField("发送时状态", max_length=20)
+    version = models.PositiveIntegerField("发送时版本")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="接收人", on_delete=models.CASCADE, related_name="+")
+    wecom_userid = models.CharField("企业微信账号", max_length=64)
+    response_code = models.CharField("发送返回的 response_code", max_length=512, blank=True)
+    created = models.DateTimeField("发送时间", auto_now_add=True)
+    handled_at = models.DateTimeField("点击处理时间", null=True, blank=True)
+    outcome = models.CharField("处理结果", max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "企业微信审批卡片"
+        ordering = ["-created", "-id"]
+
+    def __str__(self):
+        return f"{self.task_id} → {self.wecom_userid}"
 
 
 class DayKind(models.TextChoices):

@@ -417,12 +417,12 @@ def notifications_mark_all_read(*, user) -> int:
 
 
 @transaction.atomic
-def preference_update(*, user, email_enabled: bool, wecom_enabled: bool, wecom_userid: str) -> Preference:
+def preference_update(*, user, email_enabled: bool, wecom_enabled: bool) -> Preference:
+    """The person's own choice of channels; their WeCom id is set by an administrator (``wecom.services``)."""
     preference, _ = Preference.objects.select_for_update().get_or_create(user=user)
     preference.email_enabled = email_enabled
     preference.wecom_enabled = wecom_enabled
-    preference.wecom_userid = wecom_userid.strip()
-    preference.save()
+    preference.save(update_fields=["email_enabled", "wecom_enabled"])
     return preference
 
 

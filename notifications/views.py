@@ -51,19 +51,18 @@ def notifications_read_all(request):
 def notification_preferences(request):
     preference = services.preference_for(request.user)
     if request.method == "POST":
-        form = PreferenceForm(request.POST)
+        form = PreferenceForm(request.POST, wecom_userid=preference.wecom_userid)
         if form.is_valid():
             services.preference_update(user=request.user, **form.cleaned_data)
             messages.success(request, "通知设置已保存。")
             return redirect("notification_preferences")
     else:
-        form = PreferenceForm(initial={
-            "email_enabled": preference.email_enabled,
-            "wecom_enabled": preference.wecom_enabled,
-            "wecom_userid": preference.wecom_userid,
-        })
+        form = PreferenceForm(
+            initial={"email_enabled": preference.email_enabled, "wecom_enabled": preference.wecom_enabled},
+            wecom_userid=preference.wecom_userid,
+        )
     context = {
-        "form": form, "nav": "notifications", "email": request.user.email,
+        "form": form, "nav": "notifications", "email": request.user.email, "wecom_userid": preference.wecom_userid,
         "wecom_available": delivery.wecom_configured(),
     }
     return render(request, "notifications/preferences.html", context, status=400 if form.errors else 200)

@@ -50,6 +50,7 @@ class WeComError(Exception):
 class SendResult:
     msgid: str
     invalid_users: list[str] = field(default_factory=list)
+    response_code: str = ""  # template cards with buttons: updates the card once, within 72 hours (path 94888)
 
 
 def request_json(
@@ -200,6 +201,40 @@ class WeComClient:
         }
         return self._send(touser, "textcard", card)
 
+    def send_template_card(self, touser: list[str], card: dict[str, Any]) -> SendResult:
+        """Send a template card (path 90236, ``msgtype: template_card``); the answer carries its ``response_code``."""
+        return self._send(touser, "template_card", card)
+
+    def update_template_card(self, *, userids: list[str], response_code: str, replace_name: str) -> None:
+        """Turn the card's buttons into one grey, untappable button saying ``replace_name`` (path 94888).
+
+        ``response_code`` is used up by this call (one use, valid 72 hours)."""
+        body = {
+            "userids": list(userids), "agentid": self.agent_id, "response_code": response_code,
+            "button": {"replace_name": replace_name},
+        }
+        self._with_token("POST", "/cgi-bin/message/update_template_card", body=body)
+
+    def getuserinfo(self, code: str) -> dict[str, Any]:
+        """Who signed in with the OAuth ``code`` (``/cgi-bin/auth/getuserinfo``): ``userid`` for a member of the
+        corp, ``openid`` otherwise. An invalid, used or expired code raises ``WeComError`` 40029."""
+        return self._with_token("GET", "/cgi-bin/auth/getuserinfo", params={"code": code})
+
+    def _with_token(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: dict | None = None):
+        def call():
+            return request_json(
+                self._http, method, f"{self.base_url}{path}", timeout=self.timeout,
+                params={"access_token": self.access_token(), **(params or {})}, body=body,
+            )
+
+        try:
+            return call()
+        except WeComError as exc:
+            if exc.errcode not in TOKEN_ERRCODES:
+                raise
+            self.invalidate_token()
+            return call()
+
     def close(self) -> None:
         if self._owns_http:
             self._http.close()
@@ -222,7 +257,7 @@ class WeComClient:
         self.token_store.set(self.token_key, token, ttl)
         return str(token)
 
-    def _send(self, touser: list[str], msgtype: str, payload: dict[str, str]) -> SendResult:
+    def _send(self, touser: list[str], msgtype: str, payload: dict[str, Any]) -> SendResult:
         body = {"touser": _join_users(touser), "msgtype": msgtype, "agentid": self.agent_id, msgtype: payload}
         try:
             data = self._post_message(body)
@@ -232,7 +267,10 @@ class WeComClient:
             self.invalidate_token()
             data = self._post_message(body)
         invalid = str(data.get("invaliduser") or "")
-        return SendResult(msgid=str(data.get("msgid", "")), invalid_users=[u for u in invalid.split("|") if u])
+        return SendResult(
+            msgid=str(data.get("msgid", "")), invalid_users=[u for u in invalid.split("|") if u],
+            response_code=str(data.get("response_code") or ""),
+        )
 
     def _post_message(self, body: dict[str, Any]) -> dict[str, Any]:
         return request_json(

@@ -41,9 +41,10 @@ def test_the_section_head_receives_the_submission_by_mail_wecom_and_the_group_ro
     assert f"办理链接：http://127.0.0.1:8000/sheets/{sheet.pk}/" in mail["body"]
     [card] = wecom.app_messages()
     assert card["delivered_to"] == ["head.wx"]
-    assert card["body"]["msgtype"] == "textcard"
-    assert card["body"]["textcard"]["title"] == f"待科室审核：{sheet.display_title}"
-    assert card["body"]["textcard"]["url"] == f"http://127.0.0.1:8000/sheets/{sheet.pk}/"
+    assert card["body"]["msgtype"] == "template_card"  # a reviewer's task: the approval card (tests/wecom)
+    template = card["body"]["template_card"]
+    assert (template["main_title"]["title"], template["main_title"]["desc"]) == ("待科室审核", sheet.display_title)
+    assert template["card_action"]["url"] == f"http://127.0.0.1:8000/wecom/signin/?next=%2Fsheets%2F{sheet.pk}%2F"
     [robot] = wecom.robot_messages()
     assert robot["body"]["msgtype"] == "markdown"
     assert f"[打开办理](http://127.0.0.1:8000/sheets/{sheet.pk}/)" in robot["body"]["markdown"]["content"]

@@ -45,7 +45,8 @@ def test_a_comment_with_a_markdown_link_is_no_live_link_in_the_group_robot(org, 
 
 
 def test_html_in_a_comment_is_text_in_the_text_card_description(org, make_sheet, wecom):
-    user = make_user("escaped_head", wecom_userid="head.wx")
+    wecom.users.add("escaped.wx")
+    user = make_user("escaped_head", wecom_userid="escaped.wx")
     row = outbox_row(user, Channel.WECOM, sheet=make_sheet())
 
     services.notification_deliver(notification_id=row.pk)
@@ -53,4 +54,4 @@ def test_html_in_a_comment_is_text_in_the_text_card_description(org, make_sheet,
     [card] = wecom.app_messages()
     description = card["body"]["textcard"]["description"]
     assert "<div" not in description and "&lt;div class=\"highlight\"&gt;点我&lt;/div&gt;" in description
-    assert card["body"]["textcard"]["url"] == "http://127.0.0.1:8000/sheets/1/"
+    assert card["body"]["textcard"]["url"] == "http://127.0.0.1:8000/wecom/signin/?next=%2Fsheets%2F1%2F"

@@ -40,7 +40,7 @@ def test_a_user_without_a_wecom_account_fails_with_the_reason(db, wecom):
 
     row.refresh_from_db()
     assert row.status == Status.FAILED
-    assert row.last_error == "接收人未设置企业微信账号（userid），请在通知设置中填写。"
+    assert row.last_error == "接收人未设置企业微信账号（userid），请单位管理员在“企业微信账号”中设置。"
     assert wecom.requests == []
 
 

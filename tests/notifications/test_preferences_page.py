@@ -1,4 +1,6 @@
-"""/notifications/preferences/: each user chooses e-mail and WeCom (in-app is always on) and gives a WeCom id."""
+"""/notifications/preferences/: each user chooses e-mail and WeCom (in-app is always on); the WeCom id is shown, not edited.
+
+The WeCom id signs its owner in from WeCom: only an administrator sets it (tests/wecom/test_wecom_accounts_page.py)."""
 
 from django.urls import reverse
 
@@ -22,7 +24,7 @@ def test_defaults_are_shown_for_someone_who_never_chose(client, org):
 def test_choices_are_saved_and_change_what_the_user_receives(client, org, make_sheet, wecom):
     client.force_login(org.head)
 
-    response = client.post(URL, {"wecom_enabled": "on", "wecom_userid": " head.wx "}, follow=True)
+    response = client.post(URL, {"wecom_enabled": "on"}, follow=True)
 
     assert "通知设置已保存。" in response.content.decode()
     preference = Preference.objects.get(user=org.head)
@@ -34,11 +36,22 @@ def test_choices_are_saved_and_change_what_the_user_receives(client, org, make_s
 def test_wecom_without_an_account_is_refused(client, org):
     client.force_login(org.outsider)
 
-    response = client.post(URL, {"email_enabled": "on", "wecom_enabled": "on", "wecom_userid": ""})
+    response = client.post(URL, {"email_enabled": "on", "wecom_enabled": "on"})
 
     assert response.status_code == 400
-    assert "要接收企业微信消息，请填写企业微信账号。" in response.content.decode()
+    assert "您还没有企业微信账号，请联系单位管理员设置后再开启企业微信消息。" in response.content.decode()
     assert not Preference.objects.filter(user=org.outsider).exists()
+
+
+def test_nobody_sets_their_own_wecom_id(client, org):
+    """A WeCom id signs its owner in: a head who claims the leader's id would sign in as the leader."""
+    client.force_login(org.head)
+
+    page = client.get(URL).content.decode()
+    client.post(URL, {"email_enabled": "on", "wecom_enabled": "on", "wecom_userid": "leader.wx"})
+
+    assert 'name="wecom_userid"' not in page and "head.wx" in page
+    assert Preference.objects.get(user=org.head).wecom_userid == "head.wx"
 
 
 def test_each_user_edits_only_their_own(client, org):

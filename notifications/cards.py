@@ -1,0 +1,104 @@
+"""What a WeCom message carries: links through WeCom sign-in, and approval cards for reviewers.
+
+Every link sent into WeCom points at our sign-in door (``/wecom/signin/?next=<path>``), which
+sends the phone through WeCom's authorize page (silent ``snsapi_base``) and lands the person
+signed in on the page. A notification that a sheet waits for its recipient becomes a template card
+(``button_interaction``, documentation path 90236) with the sheet's essentials and the buttons
+通过 (a callback, ``wecom.views.callback``), 退回 and 查看详情 (both open the page: a return needs a
+comment). The last step's approval publishes the sheet and asks for a confirmation on the page, so
+its card carries no 通过 button.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.urls import reverse
+
+from notifications.channels.text import cut_to_bytes
+from notifications.models import Kind, Notification, WeComCard
+from people.roles import display_name
+from projects.models import TargetSheet
+from projects.rules import check_sheet
+from projects.values import format_number
+from workflow import approval, permissions
+from workflow.models import Action
+
+APPROVE_KEY = "approve"
+# notifications that a sheet now waits for its recipient
+WAITING_KINDS = frozenset({Kind.SUBMIT, Kind.APPROVE, Kind.REASSIGN, Kind.NUDGE})
+
+
+def wecom_link(url: str) -> str:
+    """``url`` (one of our absolute links) as a link through WeCom sign-in; other links are left as they are."""
+    site = settings.SITE_URL
+    if not url or not url.startswith(site + "/"):
+        return url
+    return f"{site}{reverse('wecom_signin')}?{urlencode({'next': url[len(site):]})}"
+
+
+@dataclass
+class Card:
+    payload: dict
+    record: WeComCard  # unsaved: saved before sending, so that a tap always finds it
+
+
+def _text(value: str, limit: int = 90) -> str:
+    return cut_to_bytes(value or "—", limit, marker="…")
+
+
+def checker_summary(sheet) -> str:
+    findings = check_sheet(sheet)
+    errors = sum(1 for f in findings if f.is_error)
+    warnings = len(findings) - errors
+    if not findings:
+        return "体检通过"
+    return (f"{errors} 个错误" if errors else "无错误") + (f"，{warnings} 个提醒" if warnings else "")
+
+
+def submitter_of(sheet) -> str:
+    event = sheet.events.filter(action=Action.SUBMIT).select_related("actor").order_by("-created", "-id").first()
+    return display_name(event.actor) if event is not None and event.actor is not None else "—"
+
+
+def approval_card(notification: Notification, userid: str) -> Card | None:
+    """The template card for a notification that a sheet waits for its recipient's review, or None."""
+    if notification.kind not in WAITING_KINDS or not notification.sheet_id or notification.recipient is None:
+        return None
+    sheet = TargetSheet.objects.select_related("project", "section", "agency").filter(pk=notification.sheet_id).first()
+    step = approval.step_for(sheet.state) if sheet is not None else None
+    if step is None or not permissions.can_review(notification.recipient, sheet):
+        return None  # handled meanwhile, or no longer theirs: a plain message says what happened
+    link = wecom_link(settings.SITE_URL + reverse("sheet_detail", args=[sheet.pk]))
+    task_id = f"tf{notification.pk}-{secrets.token_hex(8)}"
+    publishes = approval.next_state(sheet.state) == approval.DONE
+    buttons = [] if publishes else [{"type": 0, "text": "通过", "style": 1, "key": APPROVE_KEY}]
+    buttons += [
+        {"type": 1, "text": "退回" if not publishes else "审核并公开", "style": 2, "url": link},
+        {"type": 1, "text": "查看详情", "style": 2, "url": link},
+    ]
+    payload = {
+        "card_type": "button_interaction",
+        "source": {"desc": "预算绩效目标", "desc_color": 0},
+        "main_title": {"title": _text(f"待{step.label}", 78), "desc": _text(sheet.display_title)},
+        "sub_title_text": _text(sheet.agency.unit_line, 300),
+        "horizontal_content_list": [
+            {"keyname": "项目", "value": _text(sheet.project.name)},
+            {"keyname": "项目编码", "value": _text(sheet.project.code)},
+            {"keyname": "科室", "value": _text(sheet.section.name if sheet.section_id else "")},
+            {"keyname": "预算金额", "value": f"{format_number(sheet.budget_total)} 万元"},
+            {"keyname": "体检", "value": checker_summary(sheet)},
+            {"keyname": "提交人", "value": _text(submitter_of(sheet))},
+        ],
+        "card_action": {"type": 1, "url": link},
+        "task_id": task_id,
+        "button_list": buttons,
+    }
+    record = WeComCard(
+        task_id=task_id, notification=notification, sheet=sheet, state=sheet.state, version=sheet.version,
+        recipient=notification.recipient, wecom_userid=userid,
+    )
+    return Card(payload=payload, record=record)

@@ -1,0 +1,247 @@
+"""The WeCom doors: silent sign-in (OAuth2 ``snsapi_base``), the encrypted callback, the WeCom ids of an agency's people.
+
+Sign-in: every link we send into WeCom is ``/wecom/signin/?next=<path>``. That view binds a random
+``state`` to the session and sends the phone to WeCom's authorize page; WeCom comes back to
+``/wecom/oauth/?code=…&state=…`` on our trusted domain. The state must be one this session asked
+for, the code is exchanged once (we refuse a code we already used, whatever WeCom says) for the
+member's userid, and only the one active person with that WeCom id is signed in. Anything else
+gets a Chinese page with the password login, never someone else's session.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+import xml.etree.ElementTree as ET
+from urllib.parse import quote, urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model, login, logout
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from core.errors import AppError
+from notifications.channels.wecom import WeComError
+from notifications.delivery import wecom_client
+from notifications.models import Preference
+from people import roles
+from people import selectors as people_selectors
+from people.roles import display_name
+from projects.models import Agency
+from wecom import services
+from wecom.crypto import CallbackRefused, MessageCrypt
+
+logger = logging.getLogger(__name__)
+
+SESSION_KEY = "wecom_oauth_states"
+STATE_MAX_AGE = 600  # seconds between leaving for WeCom's authorize page and coming back
+STATES_KEPT = 5  # a few links opened in turn each keep their own state
+MAX_CALLBACK_BYTES = 64 * 1024
+BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+FAILURES = {
+    "state": ("登录链接已失效", "这个登录请求不是由本页面发起的，或已超过 10 分钟。请回到企业微信，重新点开消息中的链接。", 400),
+    "no_code": ("未获得企业微信授权", "企业微信没有返回授权码。请在企业微信中重新点开消息中的链接。", 400),
+    "used_code": ("登录链接已使用过", "每个企业微信登录授权只能使用一次。请回到企业微信，重新点开消息中的链接。", 400),
+    "invalid_code": ("企业微信授权无效或已过期", "授权码无效、已使用或已超过 5 分钟。请回到企业微信，重新点开消息中的链接。", 400),
+    "unavailable": ("暂时无法连接企业微信", "系统暂时无法向企业微信确认您的身份，请稍后再试，或使用用户名和密码登录。", 503),
+    "not_member": ("不是本单位企业微信成员", "企业微信未确认您是本企业的成员，无法免密登录。", 403),
+    "unmatched": ("企业微信账号未关联本系统账号", "您的企业微信账号没有关联本系统的账号（或关联的账号已停用）。请联系本单位的单位管理员在“企业微信账号”中设置，或使用用户名和密码登录。", 403),
+    "not_configured": ("系统未接入企业微信", "系统尚未配置企业微信应用，请使用用户名和密码登录。", 503),
+}
+
+
+def wecom_signin_configured() -> bool:
+    return bool(settings.WECOM_CORP_ID and settings.WECOM_AGENT_ID and settings.WECOM_SECRET)
+
+
+def safe_next(value: str | None) -> str:
+    """A path on this site only (no scheme, no host, no ``//`` or backslash tricks); else the home page."""
+    value = (value or "").strip()
+    if (
+        value.startswith("/") and not value.startswith("//") and "\\" not in value
+        and url_has_allowed_host_and_scheme(value, allowed_hosts=set())
+    ):
+        return value
+    return "/"
+
+
+def authorize_url(state: str) -> str:
+    """WeCom's 构造网页授权链接 (path 96714): silent ``snsapi_base``, back to our trusted domain."""
+    redirect_uri = settings.WECOM_TRUSTED_BASE_URL + reverse("wecom_oauth_return")
+    query = (
+        f"appid={quote(settings.WECOM_CORP_ID, safe='')}&redirect_uri={quote(redirect_uri, safe='')}"
+        f"&response_type=code&scope=snsapi_base&state={state}&agentid={settings.WECOM_AGENT_ID}"
+    )
+    return f"{settings.WECOM_AUTHORIZE_URL}?{query}#wechat_redirect"
+
+
+def _failed(request, reason: str, next_url: str = "/", **extra):
+    title, text, status = FAILURES[reason]
+    context = {"title": title, "text": text, "login_url": f"{reverse('login')}?{urlencode({'next': next_url})}", **extra}
+    return render(request, "wecom/signin_failed.html", context, status=status)
+
+
+@require_GET
+def signin(request):
+    """The door of every link sent into WeCom: remember where to go, bind a state to the session, go to WeCom."""
+    next_url = safe_next(request.GET.get("next"))
+    if not wecom_signin_configured():
+        return _failed(request, "not_configured", next_url)
+    state = secrets.token_hex(16)  # a-zA-Z0-9, ≤ 128 bytes
+    pending = dict(request.session.get(SESSION_KEY) or {})
+    pending = dict(sorted(pending.items(), key=lambda item: item[1][1])[-(STATES_KEPT - 1):])
+    pending[state] = [next_url, int(time.time())]
+    request.session[SESSION_KEY] = pending
+    return redirect(authorize_url(state))
+
+
+@require_GET
+def oauth_return(request):
+    """WeCom's redirect back with ``code`` and ``state``: check the state, exchange the code once, sign in."""
+    state = request.GET.get("state") or ""
+    pending = dict(request.session.get(SESSION_KEY) or {})
+    entry = pending.pop(state, None) if state else None
+    if SESSION_KEY in request.session:
+        request.session[SESSION_KEY] = pending
+    if entry is None or time.time() - entry[1] > STATE_MAX_AGE:
+        return _failed(request, "state")
+    next_url = safe_next(entry[0])
+    code = request.GET.get("code") or ""
+    if not code or len(code.encode("utf-8")) > 512:
+        return _failed(request, "no_code", next_url)
+    if not services.oauth_code_consume(code):
+        return _failed(request, "used_code", next_url)
+    try:
+        with wecom_client() as client:
+            info = client.getuserinfo(code)
+    except WeComError as exc:
+        if exc.errcode == 40029:
+            return _failed(request, "invalid_code", next_url)
+        logger.warning("企业微信登录：getuserinfo 失败：%s", exc)
+        return _failed(request, "unavailable", next_url)
+    userid = str(info.get("userid") or info.get("UserId") or "")
+    user = services.person_for_wecom_userid(userid) if userid else None
+    if user is None:
+        if request.user.is_authenticated:
+            logout(request)  # whoever was signed in on this phone is not the person WeCom names
+        return _failed(request, "unmatched" if userid else "not_member", next_url, userid=userid)
+    login(request, user, backend=BACKEND)
+    return redirect(next_url)
+
+
+# ---------------------------------------------------------------- the callback
+
+
+def _crypt() -> MessageCrypt | None:
+    try:
+        return MessageCrypt(
+            token=settings.WECOM_CALLBACK_TOKEN, encoding_aes_key=settings.WECOM_ENCODING_AES_KEY,
+            receive_id=settings.WECOM_CORP_ID,
+        )
+    except ValueError:
+        return None
+
+
+def _xml(data: bytes | str) -> dict[str, str]:
+    """The child elements of a small XML document; no DTD, no entities."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if b"<!DOCTYPE" in raw.upper() or b"<!ENTITY" in raw.upper():
+        raise CallbackRefused("XML 不允许包含 DTD")
+    try:
+        root = ET.fromstring(raw)
+    except ET.ParseError as exc:
+        raise CallbackRefused("XML 格式不正确") from exc
+    return {child.tag: (child.text or "").strip() for child in root}
+
+
+def _refused(reason: str) -> HttpResponse:
+    logger.warning("拒绝企业微信回调：%s", reason)
+    return HttpResponse("refused", status=403, content_type="text/plain; charset=utf-8")
+
+
+@csrf_exempt
+def callback(request):
+    """The application's 接收消息 URL: URL verification (GET) and encrypted events (POST), path 90968."""
+    crypt = _crypt()
+    if crypt is None:
+        raise Http404("未配置企业微信回调。")
+    query = request.GET
+    msg_signature, timestamp, nonce = query.get("msg_signature", ""), query.get("timestamp", ""), query.get("nonce", "")
+    if request.method == "GET":
+        echostr = query.get("echostr", "")
+        try:
+            crypt.verify(msg_signature, timestamp, nonce, echostr)
+            plain = crypt.decrypt(echostr)
+        except CallbackRefused as exc:
+            return _refused(str(exc))
+        return HttpResponse(plain, content_type="text/plain; charset=utf-8")
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["GET", "POST"])
+    if len(request.body) > MAX_CALLBACK_BYTES:
+        return _refused("请求体过大")
+    try:
+        encrypted = _xml(request.body).get("Encrypt", "")
+        crypt.verify(msg_signature, timestamp, nonce, encrypted)  # before anything is decrypted
+        services.callback_accept(signature=msg_signature, timestamp=timestamp, nonce=nonce)
+        event = _xml(crypt.decrypt(encrypted))
+    except CallbackRefused as exc:
+        return _refused(str(exc))
+    if event.get("MsgType") == "event" and event.get("Event") == "template_card_event":
+        userid = event.get("FromUserName", "")
+        answer = services.card_tap(task_id=event.get("TaskId", ""), event_key=event.get("EventKey", ""), userid=userid)
+        services.card_update(userid=userid, response_code=event.get("ResponseCode", ""), text=answer.text)
+    return HttpResponse("", content_type="text/plain; charset=utf-8")  # no passive reply
+
+
+# ---------------------------------------------------------------- WeCom ids of an agency's people
+
+
+def _managed_agency_or_404(user, code) -> Agency:
+    agency = Agency.objects.filter(code=code).first()
+    if agency is None or not roles.can_manage_people(user, agency):
+        raise Http404("没有找到该单位。")
+    return agency
+
+
+@login_required
+def accounts(request, code):
+    """企业微信账号: who signs in as whom from WeCom (and receives WeCom messages), set by the agency's administrator."""
+    agency = _managed_agency_or_404(request.user, code)
+    rows = people_selectors.agency_people(agency)
+    ids = dict(Preference.objects.filter(user__in=[r.user for r in rows]).values_list("user_id", "wecom_userid"))
+    for row in rows:
+        row.wecom_userid = ids.get(row.user.pk, "")
+        row.manageable = request.user.is_superuser or (
+            not row.user.is_superuser and people_selectors.may_manage_person(request.user, agency, row)
+        )
+    return render(request, "wecom/accounts.html", {"agency": agency, "people": rows, "nav": "people"})
+
+
+@login_required
+@require_POST
+def account_set(request, code):
+    agency = _managed_agency_or_404(request.user, code)
+    try:
+        person = get_object_or_404(get_user_model(), pk=int(request.POST.get("person") or 0))
+    except ValueError:
+        raise Http404("没有找到该人员。") from None
+    try:
+        preference = services.wecom_account_set(by=request.user, agency=agency, user=person, userid=request.POST.get("wecom_userid", ""))
+    except AppError as error:
+        if error.status in (403, 404):
+            raise
+        messages.error(request, error.message)
+    else:
+        if preference.wecom_userid:
+            messages.success(request, f"已将{display_name(person)}的企业微信账号设为“{preference.wecom_userid}”。")
+        else:
+            messages.success(request, f"已清除{display_name(person)}的企业微信账号。")
+    return redirect("wecom_accounts", code=agency.code)
