@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import struct
-import time
 import tracemalloc
 import zipfile
 import zlib
@@ -261,29 +260,27 @@ def _bomb(member: str, size: int, *, level: int = 1, prefix: bytes = b"") -> byt
     return buffer.getvalue()
 
 
-def _read_within_limits(data: bytes) -> tuple[DocumentData | DocxReadError, float, int]:
+def _read_within_limits(data: bytes) -> tuple[DocumentData | DocxReadError, int]:
+    """The reader's answer and its peak memory: a bomb is refused without inflating it."""
     tracemalloc.start()
-    started = time.perf_counter()
     try:
         result: DocumentData | DocxReadError = read_document(data, filename="炸弹.docx")
     except DocxReadError as error:
         result = error
-    elapsed = time.perf_counter() - started
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    return result, elapsed, peak
+    return result, peak
 
 
 def test_a_zip_bomb_is_refused_without_inflating() -> None:
-    result, elapsed, peak = _read_within_limits(_bomb("word/media/bomb.bin", 200 * MB))
+    result, peak = _read_within_limits(_bomb("word/media/bomb.bin", 200 * MB))
     assert isinstance(result, DocxReadError)
     assert_read_error(result, "炸弹.docx", "解压后超过大小上限（50 MB）", "压缩炸弹")
-    assert elapsed < 1.0
     assert peak < 20 * MB
 
 
 def test_an_absurd_compression_ratio_is_refused() -> None:
-    result, _, peak = _read_within_limits(_bomb("word/media/small-bomb.bin", 8 * MB, level=9))
+    result, peak = _read_within_limits(_bomb("word/media/small-bomb.bin", 8 * MB, level=9))
     assert isinstance(result, DocxReadError)
     assert_read_error(result, "炸弹.docx", "压缩比", "压缩炸弹")
     assert peak < 20 * MB
@@ -296,11 +293,10 @@ def test_a_lying_declared_size_never_inflates_beyond_it() -> None:
         document_xml = source.read("word/document.xml")
     data = _bomb("word/document.xml", 200 * MB, prefix=document_xml)
     data = _patch_central_directory(data, "word/document.xml", len(document_xml), zlib.crc32(document_xml))
-    result, elapsed, peak = _read_within_limits(data)
+    result, peak = _read_within_limits(data)
     assert isinstance(result, DocumentData), result
     assert len(result.sheets) == 9
     assert peak < 50 * MB
-    assert elapsed < 2.0
 
 
 def _patch_central_directory(data: bytes, name: str, size: int, crc: int) -> bytes:
