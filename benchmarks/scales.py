@@ -23,7 +23,7 @@ class Scale:
 
 SCALES = {
     "tiny": Scale("tiny", 4, 5, 2, 8, 2, 4, 20, 5),
-    "county": Scale("county", 100, 10, 2, 8, 5, 40, 600, 200),
+    "county": Scale("county", 100, 10, 2, 8, 3, 40, 600, 200),
     "province": Scale("province", 20_000, 10, 2, 8, 3, 60, 1200, 1000),
 }
 

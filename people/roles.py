@@ -9,8 +9,10 @@ go through ``people.services``; this module is the vocabulary and the reads.
 
 from __future__ import annotations
 
+import itertools
+
 from django.contrib.auth import get_user_model
-from django.db import models
+from django.db import connection, models
 from guardian.shortcuts import get_users_with_perms
 
 from projects.models import Agency, Section
@@ -90,10 +92,39 @@ def _all_scope_ids(user) -> dict[str, set[int]]:
         )
     rows = UserObjectPermission.objects.filter(condition, exists, user=user).values_list(
         "content_type_id", "permission__codename", "object_pk"
-    )
-    for content_type_id, permission_codename, object_pk in rows:
-        result[role_of[(content_type_id, permission_codename)]].add(int(object_pk))
+    ).order_by("content_type_id", "permission__codename")
+    # the rows straight from the cursor: a province's finance reviewer holds 20,000 grants
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    for (content_type_id, permission_codename), group in itertools.groupby(found, key=lambda row: row[:2]):
+        result[role_of[(content_type_id, permission_codename)]].update(int(row[2]) for row in group)
     return result
+
+
+# More scope ids than this go into SQL as a subquery on the user's grants, not as a literal list
+# (a province's finance reviewer holds 20,000 agencies).
+LITERAL_IDS_MAX = 500
+
+
+def scope_in(user, role: str, field: str):
+    """A Q: ``field`` (a Section or Agency id column) is one of the scopes where ``user`` holds ``role``."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import Q
+    from django.db.models.functions import Cast
+    from guardian.models import UserObjectPermission
+
+    ids = scope_ids(user, role)
+    if not ids:
+        return Q(pk__in=[])
+    if len(ids) <= LITERAL_IDS_MAX:
+        return Q(**{f"{field}__in": ids})
+    content_type = ContentType.objects.get_for_model(scope_model(role))
+    grants = UserObjectPermission.objects.filter(
+        user=user, content_type=content_type, permission__content_type=content_type, permission__codename=codename(role)
+    ).values(scope_id=Cast("object_pk", models.BigIntegerField()))
+    return Q(**{f"{field}__in": grants})
 
 
 def has_role(user, role: str, scope) -> bool:

@@ -125,9 +125,9 @@ def _filter_sections(user, agency_code=None):
         return sections.filter(agency__code=agency_code) if agency_code else sections[:200]
     section_ids = set().union(*(roles.scope_ids(user, role) for role in roles.SECTION_ROLES))
     agency_ids = set().union(*(roles.scope_ids(user, role) for role in (roles.Role.LEADER, roles.Role.FINANCE_REVIEWER)))
-    if len(agency_ids) > CHOICES_AGENCIES_MAX:
-        agencies = Q(agency_id__in=agency_ids, agency__code=agency_code) if agency_code else Q(pk__in=[])
-        return Section.objects.filter(Q(pk__in=section_ids) | agencies).order_by("agency_id", "name")
+    if len(agency_ids) > CHOICES_AGENCIES_MAX:  # the filtered agency's sections, if it is one of theirs
+        named = set(Agency.objects.filter(code=agency_code).values_list("pk", flat=True)) & agency_ids if agency_code else set()
+        return Section.objects.filter(Q(pk__in=section_ids) | Q(agency_id__in=named)).order_by("agency_id", "name")
     return Section.objects.filter(Q(pk__in=section_ids) | Q(agency_id__in=agency_ids)).order_by("agency_id", "name")
 
 
@@ -145,7 +145,10 @@ def _package_agencies(user, agency_code=None) -> tuple:
         agencies, many = Agency.objects.all(), Agency.objects.count() > CHOICES_AGENCIES_MAX
     else:
         ids = roles.scope_ids(user, roles.Role.LEADER) | roles.scope_ids(user, roles.Role.FINANCE_REVIEWER)
-        agencies, many = Agency.objects.filter(pk__in=ids), len(ids) > CHOICES_AGENCIES_MAX
+        if len(ids) > CHOICES_AGENCIES_MAX:  # the filtered agency, if it is one of theirs (no 20,000-id IN list)
+            named = [a for a in Agency.objects.filter(code=agency_code)] if agency_code else []
+            return [a for a in named if a.pk in ids], True
+        agencies, many = Agency.objects.filter(pk__in=ids), False
     if many:
         return (agencies.filter(code=agency_code) if agency_code else Agency.objects.none()), True
     return agencies, False
