@@ -40,11 +40,17 @@ def home(request):
     return redirect("inbox")
 
 
+TASKS_SHOWN = 200
+
+
 @login_required
 def inbox(request):
-    tasks = list(selectors.review_tasks(request.user))
+    # the oldest TASKS_SHOWN tasks: a province's finance reviewer may have 25,000 waiting (they are oldest first)
+    tasks = list(selectors.review_tasks(request.user)[:TASKS_SHOWN + 1])
+    tasks_more = len(tasks) > TASKS_SHOWN
+    tasks = tasks[:TASKS_SHOWN]
     drafts = list(selectors.drafts_to_do(request.user))
-    context = {"tasks": tasks, "drafts": drafts, "total": len(tasks) + len(drafts), "nav": "inbox"}
+    context = {"tasks": tasks, "tasks_more": tasks_more, "drafts": drafts, "total": len(tasks) + len(drafts), "nav": "inbox"}
     return render(request, "workflow/inbox.html", context)
 
 
