@@ -172,7 +172,7 @@ def _set_pk(row: Notification, ids: dict) -> bool:
 
 
 # ids per delivery task: a task claims its WeCom rows at once and sends identical messages in one call
-DELIVERY_BATCH = 200
+DELIVERY_BATCH = 50
 
 
 def notifications_enqueue(*, ids: list[int]) -> int:
