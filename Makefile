@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/targetflow
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: setup run test messages services test-deps benchmark lock clean
+.PHONY: setup run test messages services test-deps benchmark benchmark-micro lock clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -52,7 +52,15 @@ test: setup services test-deps messages
 	DATABASE_URL=$(TEST_DATABASE_URL) bash scripts/check-deploy.sh
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest
 
+# SCALE=county (1,000 sheets) or province (200,000 sheets × 8 indicators): fills <db>_bench_<scale> once, runs
+# targetflow, the plain viewflow anchor (benchmarks/anchor) and the transaction floor interleaved, and writes
+# docs/benchmarks.md. `make benchmark-micro` runs the older pytest-benchmark files.
+SCALE ?= county
+benchmark: export TARGETFLOW_DEMO := 1
 benchmark: setup services
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m benchmarks.bench --scale $(SCALE)
+
+benchmark-micro: setup services
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest benchmarks --benchmark-only -p no:cacheprovider
 
 clean:

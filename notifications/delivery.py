@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 from urllib.parse import urlsplit
 
 import redis
@@ -78,19 +79,12 @@ def _send_wecom(notification: Notification) -> None:
     if not userid:
         raise DeliveryError("接收人未设置企业微信账号（userid），请单位管理员在“企业微信账号”中设置。", temporary=False)
     _acquire(MEMBER_RATE_LIMIT, "rate:member:", userid)
-    client = wecom_client()
-    with client, _wecom_errors():
+    with _wecom_errors():
         card = cards.approval_card(notification, userid)
         if card is not None:
-            _send_card(client, userid, card)
-        elif notification.url:
-            # the description is read as HTML by WeCom: the body (users' comments) is text
-            client.send_textcard(
-                [userid], title=notification.title, description=escape_html(notification.body),
-                url=cards.wecom_link(notification.url),
-            )
+            _send_card(_wecom_client(), userid, card)
         else:
-            client.send_text([userid], f"{notification.title}\n{notification.body}")
+            _wecom_send(_wecom_client(), [userid], notification)
 
 
 def _send_card(client: WeComClient, userid: str, card: cards.Card) -> None:
@@ -105,11 +99,93 @@ def _send_card(client: WeComClient, userid: str, card: cards.Card) -> None:
 
 
 def wecom_client() -> WeComClient:
-    """The site's WeCom application, with its access token shared through Redis (or the cache)."""
+    """A new client of the site's WeCom application (close it: ``with wecom_client() as client``), with its access
+    token shared through Redis (or the cache). Delivery uses one shared client per worker process instead."""
     return WeComClient(
         base_url=settings.WECOM_BASE_URL, corp_id=settings.WECOM_CORP_ID, secret=settings.WECOM_SECRET,
         agent_id=settings.WECOM_AGENT_ID, token_store=_token_store(), timeout=settings.WECOM_TIMEOUT,
     )
+
+
+def _wecom_send(client: WeComClient, userids: list[str], notification: Notification):
+    if notification.url:
+        # the description is read as HTML by WeCom: the body (users' comments) is text; the link signs in through WeCom
+        return client.send_textcard(
+            userids, title=notification.title, description=escape_html(notification.body), url=cards.wecom_link(notification.url),
+        )
+    return client.send_text(userids, f"{notification.title}\n{notification.body}")
+
+
+def wecom_userid(notification: Notification) -> str:
+    preference = getattr(notification.recipient, "notification_preference", None)
+    return preference.wecom_userid.strip() if preference else ""
+
+
+def wecom_message_key(notification: Notification) -> tuple:
+    """Rows with the same key carry the same WeCom message: one send addresses all their recipients."""
+    return (notification.title, notification.body, notification.url)
+
+
+def send_wecom_group(rows: list[Notification]) -> dict[int, Exception | None]:
+    """One WeCom application message to the recipients of ``rows`` (same ``wecom_message_key``, at most
+    ``MAX_USERS_PER_MESSAGE`` of them): ``touser`` joins their ids with '|'. Each member's per-minute slot is taken
+    in one Redis round trip. A reviewer whose task it is gets their own approval card instead (a card is recorded
+    per recipient for the tap). Returns each row's outcome: None (sent), ``DeliveryError`` or ``RateLimited``."""
+    outcome: dict[int, Exception | None] = {}
+    by_user: dict[str, list[Notification]] = {}
+    for row in rows:
+        userid = wecom_userid(row)
+        if not userid:
+            outcome[row.pk] = DeliveryError("接收人未设置企业微信账号（userid），请单位管理员在“企业微信账号”中设置。", temporary=False)
+        else:
+            by_user.setdefault(userid, []).append(row)
+    if not wecom_configured():
+        error = DeliveryError("系统未配置企业微信应用（WECOM_CORP_ID / WECOM_SECRET / WECOM_AGENT_ID）。", temporary=False)
+        return {**outcome, **{row.pk: error for row in rows}}
+    try:
+        allowed = _acquire_many(MEMBER_RATE_LIMIT, "rate:member:", list(by_user))
+    except DeliveryError as exc:
+        return {**outcome, **{row.pk: exc for group in by_user.values() for row in group}}
+    for userid, retry_after in allowed.items():
+        if retry_after is not None:
+            outcome.update({row.pk: RateLimited(retry_after) for row in by_user.pop(userid)})
+    client = _wecom_client()
+    plain: dict[str, list[Notification]] = {}
+    for userid, group in by_user.items():
+        card = cards.approval_card(group[0], userid)
+        if card is None:
+            plain[userid] = group
+            continue
+        try:
+            with _wecom_errors():
+                _send_card(client, userid, card)
+        except DeliveryError as exc:
+            outcome.update({row.pk: exc for row in group})
+        else:
+            outcome.update({row.pk: None for row in group})
+    if not plain:
+        return outcome
+    try:
+        with _wecom_errors():
+            result = _wecom_send(client, list(plain), next(iter(plain.values()))[0])
+    except DeliveryError as exc:
+        return {**outcome, **{row.pk: exc for group in plain.values() for row in group}}
+    invalid = set(result.invalid_users)
+    for userid, group in plain.items():
+        error = DeliveryError(WECOM_REASONS[81013] + "。", temporary=False) if userid in invalid else None
+        outcome.update({row.pk: error for row in group})
+    return outcome
+
+@functools.lru_cache(maxsize=4)
+def _shared_client(base_url: str, corp_id: str, secret: str, agent_id: int, timeout: float, pid: int) -> WeComClient:
+    """One client (one HTTP connection pool and TLS context) per worker process and configuration."""
+    return WeComClient(base_url=base_url, corp_id=corp_id, secret=secret, agent_id=agent_id, token_store=_token_store(),
+                       timeout=timeout)
+
+
+def _wecom_client() -> WeComClient:
+    return _shared_client(settings.WECOM_BASE_URL, settings.WECOM_CORP_ID, settings.WECOM_SECRET, settings.WECOM_AGENT_ID,
+                          settings.WECOM_TIMEOUT, os.getpid())  # a forked worker builds its own
 
 
 def _send_robot(notification: Notification) -> None:
@@ -157,6 +233,18 @@ def _acquire(limit: int, kind: str, key: str) -> None:
         raise DeliveryError(f"无法连接 Redis 检查发送频率：{exc}", temporary=True) from exc
     if not allowed:
         raise RateLimited(limiter.retry_after())
+
+
+def _acquire_many(limit: int, kind: str, keys: list[str]) -> dict[str, int | None]:
+    """``_acquire`` for many keys in one Redis round trip: key → None (slot taken) or seconds until a retry."""
+    if not settings.REDIS_URL:
+        return dict.fromkeys(keys)
+    limiter = RateLimiter(_redis(settings.REDIS_URL), limit=limit, prefix=settings.WECOM_REDIS_PREFIX + kind)
+    try:
+        allowed = limiter.acquire_many(keys)
+    except redis.RedisError as exc:
+        raise DeliveryError(f"无法连接 Redis 检查发送频率：{exc}", temporary=True) from exc
+    return {key: None if ok else limiter.retry_after() for key, ok in allowed.items()}
 
 
 def _token_store():

@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from notifications import delivery, selectors
 from notifications.channels.errors import DeliveryError, RateLimited
+from notifications.channels.wecom import MAX_USERS_PER_MESSAGE
 from notifications.messages import Message
 from notifications.models import Channel, FailureKind, Kind, Notification, Preference, Status
 
@@ -58,7 +59,7 @@ def channels_for(user, preference: Preference | None) -> list[str]:
     return channels
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # part of the caller's transaction: a failed write rolls the caller back
 def notifications_create(
     *, recipients, message: Message, dedupe_key: str, robot: bool = False, dry_run: bool = False
 ) -> list[Notification]:
@@ -79,18 +80,14 @@ class Outgoing:
     robot: bool = False
 
 
-# rows per INSERT and keys per dedupe lookup: a province's reminders take a handful of statements, not one per row
-BULK_BATCH = 5000
-
-
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # part of the caller's transaction: a failed write rolls the caller back
 def notifications_create_many(items: list[Outgoing], *, dry_run: bool = False) -> list[list[Notification]]:
     """``notifications_create`` for many messages at once, in a number of queries that does not grow with them.
 
-    One query for the recipients' preferences, one for the dedupe keys already written, the
-    inserts in batches (``ignore_conflicts`` on the unique recipient/channel/dedupe key, so a
-    concurrent run writes nothing twice) and one to read back the new rows' ids. Returns the
-    new rows of each item, in order; delivery is enqueued after commit.
+    One query for the recipients' preferences and one ``INSERT … ON CONFLICT DO NOTHING RETURNING`` for all
+    the rows (the unique recipient/channel/dedupe key skips what was already written, also by a concurrent
+    run, and the statement returns the ids of the rows it did write). Returns the new rows of each item, in
+    order; delivery is enqueued after commit. ``dry_run`` looks the dedupe keys up instead of writing.
     """
     recipients_of = [selectors.unique_users(item.recipients) for item in items]
     user_ids = {user.pk for users in recipients_of for user in users}
@@ -113,22 +110,17 @@ def notifications_create_many(items: list[Outgoing], *, dry_run: bool = False) -
             planned.append((index, Notification(
                 recipient=user, channel=channel, kind=message.kind, sheet=message.sheet, title=message.title[:200],
                 body=message.body, url=message.url, dedupe_key=item.dedupe_key,
-                status=Status.SENT if in_app else Status.PENDING, sent_at=now if in_app else None,
+                status=Status.SENT if in_app else Status.PENDING, sent_at=now if in_app else None, created=now,
             )))
     result: list[list[Notification]] = [[] for _ in items]
     if not planned:
         return result
-    keys = sorted({row.dedupe_key for _, row in planned})
-    existing = _existing(keys, user_ids)
-    new = [(index, row) for index, row in planned if (row.recipient_id, row.channel, row.dedupe_key) not in existing]
-    if not new:
-        return result
-    if not dry_run:
-        Notification.objects.bulk_create([row for _, row in new], batch_size=BULK_BATCH, ignore_conflicts=True)
-        # ignore_conflicts leaves the ids unset: read them back (a row a concurrent run wrote first is
-        # delivered once all the same — delivery claims each row under a lock)
-        ids = _existing(sorted({row.dedupe_key for _, row in new}), user_ids, with_ids=True)
-        new = [(index, row) for index, row in new if _set_pk(row, ids)]
+    if dry_run:
+        existing = _existing(sorted({row.dedupe_key for _, row in planned}), user_ids)
+        new = [(index, row) for index, row in planned if (row.recipient_id, row.channel, row.dedupe_key) not in existing]
+    else:
+        ids = _insert_new([row for _, row in planned])
+        new = [(index, row) for index, row in planned if _set_pk(row, ids)]
     for index, row in new:
         result[index].append(row)
     to_deliver = [row.pk for _, row in new if row.status == Status.PENDING]
@@ -137,19 +129,37 @@ def notifications_create_many(items: list[Outgoing], *, dry_run: bool = False) -
     return result
 
 
+_INSERT_NEW = """
+    INSERT INTO notifications_notification (recipient_id, channel, kind, sheet_id, title, body, url, status, attempts,
+        last_error, failure_kind, revivals, dedupe_key, created, sent_at)
+    SELECT r, c, k, s, t, b, u, st, 0, '', '', 0, d, cr, sa
+    FROM unnest(%s::int[], %s::text[], %s::text[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[],
+                %s::text[], %s::timestamptz[], %s::timestamptz[]) AS x(r, c, k, s, t, b, u, st, d, cr, sa)
+    ON CONFLICT DO NOTHING
+    RETURNING id, recipient_id, channel, dedupe_key
+"""
+
+
+def _insert_new(rows: list[Notification]) -> dict:
+    """Write ``rows`` in one statement, skipping those whose recipient/channel/dedupe key is already written (the
+    unique constraints decide); (recipient id, channel, dedupe key) → id of the rows written."""
+    columns = [[getattr(row, name) for row in rows] for name in (
+        "recipient_id", "channel", "kind", "sheet_id", "title", "body", "url", "status", "dedupe_key", "created", "sent_at"
+    )]
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_NEW, columns)
+        return {(recipient_id, channel, key): pk for pk, recipient_id, channel, key in cursor.fetchall()}
+
+
 def _existing(keys: list[str], user_ids, *, with_ids: bool = False):
     """(recipient id, channel, dedupe key) of the rows already written for ``keys`` (→ id with ``with_ids``).
 
     Looked up on the unique indexes: recipient among ``user_ids`` (notification_once_per_recipient leads with
-    the recipient), or the robot's rows (notification_once_per_robot); never a scan of the whole outbox."""
-    found: dict = {}
-    for start in range(0, len(keys), BULK_BATCH):
-        chunk = keys[start:start + BULK_BATCH]
-        mine = Q(recipient_id__in=user_ids, dedupe_key__in=chunk) if user_ids else Q(pk__in=[])
-        robot = Q(recipient__isnull=True, channel=Channel.ROBOT, dedupe_key__in=chunk)
-        rows = Notification.objects.filter(mine | robot).values_list("pk", "recipient_id", "channel", "dedupe_key")
-        for pk, recipient_id, channel, dedupe_key in rows:
-            found[(recipient_id, channel, dedupe_key)] = pk
+    the recipient), or the robot's rows (notification_once_per_robot); never a scan of the whole outbox. One query."""
+    mine = Q(recipient_id__in=user_ids, dedupe_key__in=keys) if user_ids else Q(pk__in=[])
+    robot = Q(recipient__isnull=True, channel=Channel.ROBOT, dedupe_key__in=keys)
+    rows = Notification.objects.filter(mine | robot).values_list("pk", "recipient_id", "channel", "dedupe_key")
+    found = {(recipient_id, channel, dedupe_key): pk for pk, recipient_id, channel, dedupe_key in rows}
     return found if with_ids else set(found)
 
 
@@ -161,18 +171,24 @@ def _set_pk(row: Notification, ids: dict) -> bool:
     return True
 
 
+# ids per delivery task: a task claims its WeCom rows at once and sends identical messages in one call
+DELIVERY_BATCH = 50
+
+
 def notifications_enqueue(*, ids: list[int]) -> int:
-    """Queue one delivery task per row; a broker outage is logged, never raised (the sweep delivers later)."""
-    from notifications.tasks import deliver_notification
+    """Queue delivery tasks for the rows, ``DELIVERY_BATCH`` ids a task; a broker outage is logged, never raised
+    (the sweep delivers later). Returns how many ids were queued."""
+    from notifications.tasks import deliver_notifications
 
     queued = 0
-    for pk in ids:
+    for start in range(0, len(ids), DELIVERY_BATCH):
+        chunk = list(ids[start:start + DELIVERY_BATCH])
         try:
-            deliver_notification.apply_async(args=[pk], queue=settings.NOTIFY_QUEUE)
+            deliver_notifications.apply_async(args=[chunk], queue=settings.NOTIFY_QUEUE)
         except Exception:  # the broker is down or unreachable: leave the rest to outbox_sweep
             logger.warning("通知投递任务入队失败，稍后由定时巡检补发：notification ids %s", ids[queued:], exc_info=True)
             break
-        queued += 1
+        queued += len(chunk)
     return queued
 
 
@@ -207,12 +223,65 @@ def notification_deliver(*, notification_id: int) -> Outcome:
     except Exception as exc:  # a bug or an unforeseen outage: keep the row and retry, loudly
         logger.exception("通知 %s 投递出错", row.pk)
         return _retry_or_fail(row, f"投递出错：{type(exc).__name__}：{exc}")
-    Notification.objects.filter(pk=row.pk, status=Status.SENDING).update(
+    _mark_sent(Notification.objects.filter(pk=row.pk, status=Status.SENDING))
+    return Outcome("sent")
+
+
+def notifications_deliver(*, ids: list[int]) -> dict[int, Outcome]:
+    """Deliver the pending rows among ``ids``; idempotent. WeCom application rows are claimed together and rows
+    carrying the same message go out as one send to all their recipients (``touser`` takes up to 1,000 ids);
+    every other row goes through ``notification_deliver``. Returns each row's outcome (retries carry ``retry_in``)."""
+    outcomes: dict[int, Outcome] = {}
+    rows = _claim_many(ids, channel=Channel.WECOM)
+    groups: dict[tuple, list[Notification]] = {}
+    for row in rows:
+        groups.setdefault(delivery.wecom_message_key(row), []).append(row)
+    sent: list[int] = []
+    for group in groups.values():
+        for start in range(0, len(group), MAX_USERS_PER_MESSAGE):
+            chunk = group[start:start + MAX_USERS_PER_MESSAGE]
+            results = delivery.send_wecom_group(chunk)
+            for row in chunk:
+                error = results.get(row.pk)
+                if error is None:
+                    sent.append(row.pk)
+                    outcomes[row.pk] = Outcome("sent")
+                elif isinstance(error, RateLimited):
+                    outcomes[row.pk] = _release(row, delay=error.retry_after, reason=f"已达到发送频率上限，{error.retry_after:g} 秒后重试。", counted=False)
+                elif not error.temporary:
+                    outcomes[row.pk] = _fail(row, error.reason, kind=FailureKind.PERMANENT)
+                else:
+                    outcomes[row.pk] = _retry_or_fail(row, error.reason)
+    if sent:
+        _mark_sent(Notification.objects.filter(pk__in=sent, status=Status.SENDING))
+    for pk in ids:
+        if pk not in outcomes:
+            outcomes[pk] = notification_deliver(notification_id=pk)
+    return outcomes
+
+
+def _mark_sent(rows: QuerySet) -> None:
+    rows.update(
         status=Status.SENT, sent_at=timezone.now(), last_error="", next_attempt_at=None,
         # a row revived after an interruption keeps saying so: it may have reached its recipient twice
         failure_kind=Case(When(failure_kind=FailureKind.INTERRUPTED, then=Value(FailureKind.INTERRUPTED)), default=Value("")),
     )
-    return Outcome("sent")
+
+
+def _claim_many(ids: list[int], *, channel: str) -> list[Notification]:
+    """``_claim`` for the pending rows of ``channel`` among ``ids`` in one statement (rows another worker holds
+    are skipped), then read with their recipients' preferences."""
+    if not ids:
+        return []
+    with transaction.atomic():
+        free = Notification.objects.select_for_update(skip_locked=True).filter(pk__in=ids, status=Status.PENDING, channel=channel)
+        claimed = list(free.values_list("pk", flat=True))
+        if not claimed:
+            return []
+        Notification.objects.filter(pk__in=claimed).update(
+            status=Status.SENDING, attempts=F("attempts") + 1, claimed_at=timezone.now(), next_attempt_at=None
+        )
+    return list(Notification.objects.select_related("recipient__notification_preference").filter(pk__in=claimed).order_by("pk"))
 
 
 def _claim(pk: int) -> Notification | None:

@@ -27,6 +27,22 @@ def deliver_notification(self, notification_id: int) -> str:
     return outcome.status
 
 
+@shared_task(bind=True, name="notifications.tasks.deliver_notifications", max_retries=None, acks_late=True, ignore_result=True)
+def deliver_notifications(self, notification_ids: list[int]) -> dict:
+    """Deliver a batch of outbox rows (identical WeCom messages in one send); rows to retry are queued again
+    together, after the shortest of their delays (each row keeps its own next attempt time and count)."""
+    outcomes = services.notifications_deliver(ids=notification_ids)
+    retry = [pk for pk, outcome in outcomes.items() if outcome.status == "retry"]
+    if retry and not self.request.is_eager:
+        delay = min(outcomes[pk].retry_in for pk in retry)
+        # If even this cannot be queued (broker down), the rows stay pending and sweep_outbox picks them up.
+        deliver_notifications.apply_async(args=[retry], countdown=delay, queue=settings.NOTIFY_QUEUE)
+    counts: dict[str, int] = {}
+    for outcome in outcomes.values():
+        counts[outcome.status] = counts.get(outcome.status, 0) + 1
+    return counts
+
+
 @shared_task(name="notifications.tasks.sweep_outbox", ignore_result=True)
 def sweep_outbox() -> dict:
     """Every few minutes: queue pending rows left behind (broker or worker outage, exhausted retries)."""

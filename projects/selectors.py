@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import prefetch_related_objects, Prefetch, QuerySet
 
 from projects.models import Indicator, SpendPlan, TargetSheet
 
@@ -10,11 +10,21 @@ from projects.models import Indicator, SpendPlan, TargetSheet
 def sheets_with_content(queryset: QuerySet | None = None) -> QuerySet:
     """Sheets with everything the table layout, the checker and the exporter read, in a fixed number of queries."""
     queryset = TargetSheet.objects.all() if queryset is None else queryset
-    return queryset.select_related("project", "agency", "section", "fiscal_year").prefetch_related(
+    return queryset.select_related("project", "agency", "section", "fiscal_year").prefetch_related(*_content())
+
+
+def _content() -> tuple:
+    return (
         "fiscal_year__checkpoints",
         Prefetch("plan", queryset=SpendPlan.objects.select_related("checkpoint").order_by("checkpoint__date")),
         Prefetch("indicators", queryset=Indicator.objects.order_by("order", "id")),
     )
+
+
+def content_load(sheet: TargetSheet) -> TargetSheet:
+    """``sheets_with_content``'s content on a sheet already read (with its project, agency, section and year)."""
+    prefetch_related_objects([sheet], *_content())
+    return sheet
 
 
 def package_sheets(*, agency, year: int, states=None) -> QuerySet:

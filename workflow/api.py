@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import api_view
@@ -14,7 +15,7 @@ from projects import downloads
 from projects.downloads import DOCX
 from projects.docx.data import IndicatorData
 from projects.models import SheetState
-from projects.selectors import sheets_with_content
+from projects.selectors import content_load, sheets_with_content
 from workflow import approval, permissions, selectors, services
 from workflow.serializers import (
     CommentSerializer,
@@ -26,12 +27,14 @@ from workflow.serializers import (
 )
 
 
-def _sheet_for(user, pk):
-    return permissions.visible_sheet_or_404(user, pk, sheets_with_content())
+def _sheet_for(user, pk, queryset=None):
+    return permissions.visible_sheet_or_404(user, pk, sheets_with_content() if queryset is None else queryset)
 
 
-def _detail(sheet, status=200) -> Response:
-    fresh = sheets_with_content().get(pk=sheet.pk)
+def _detail(sheet, status=200, *, reload: bool = True) -> Response:
+    """The sheet as the API shows it. After a move (``reload=False``) the caller's sheet already carries the new
+    state and version (the service copies them from the locked row) and its content is unchanged: it is read once."""
+    fresh = sheets_with_content().get(pk=sheet.pk) if reload else content_load(sheet)
     return Response(SheetDetailSerializer(fresh).data, status=status, headers={"ETag": fresh.etag})
 
 
@@ -123,8 +126,11 @@ def _changes(sheet, data: dict) -> dict:
 
 def _actor_sheet(user, pk):
     """The sheet for a move, refused (403) before the body is read when ``user`` holds no role on it at all
-    (a published sheet is visible to everyone signed in, but only its author and reviewers may act on it)."""
-    sheet = _sheet_for(user, pk)
+    (a published sheet is visible to everyone signed in, but only its author and reviewers may act on it).
+
+    Read once, under its row lock, in the transaction the caller holds for the move (the service moves this very
+    row), and without its content, which a move does not change (``_detail`` reads it once, after the move)."""
+    sheet = services.mark_locked(_sheet_for(user, pk, services.sheets_locked()))
     if user.is_superuser or sheet.assignee_id == user.pk:
         return sheet
     if not any(approval.holds(user, role, sheet) for role in (approval.AUTHOR_ROLE, *(s.role for s in approval.REVIEW_STEPS))):
@@ -133,11 +139,12 @@ def _actor_sheet(user, pk):
 
 
 def _move(request, pk, move, serializer_class=CommentSerializer, **extra):
-    sheet = _actor_sheet(request.user, pk)  # who may act is answered before what they sent
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    move(sheet=sheet, user=request.user, expected_version=_if_match(request, sheet, required=False), **serializer.validated_data, **extra)
-    return _detail(sheet)
+    with transaction.atomic():
+        sheet = _actor_sheet(request.user, pk)  # who may act is answered before what they sent
+        serializer = serializer_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        move(sheet=sheet, user=request.user, expected_version=_if_match(request, sheet, required=False), **serializer.validated_data, **extra)
+    return _detail(sheet, reload=False)
 
 
 @extend_schema(request=CommentSerializer, responses=SheetDetailSerializer)
@@ -167,15 +174,16 @@ def sheet_return(request, pk):
 @extend_schema(request=ReassignSerializer, responses=SheetDetailSerializer)
 @api_view(["POST"])
 def sheet_reassign(request, pk):
-    sheet = _actor_sheet(request.user, pk)
-    serializer = ReassignSerializer(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    to_user = get_user_model().objects.filter(username=serializer.validated_data["user"]).first()
-    services.task_reassign(
-        sheet=sheet, user=request.user, to_user=to_user, comment=serializer.validated_data["comment"],
-        expected_version=_if_match(request, sheet, required=False),
-    )
-    return _detail(sheet)
+    with transaction.atomic():
+        sheet = _actor_sheet(request.user, pk)
+        serializer = ReassignSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        to_user = get_user_model().objects.filter(username=serializer.validated_data["user"]).first()
+        services.task_reassign(
+            sheet=sheet, user=request.user, to_user=to_user, comment=serializer.validated_data["comment"],
+            expected_version=_if_match(request, sheet, required=False),
+        )
+    return _detail(sheet, reload=False)
 
 
 @extend_schema(responses={(200, DOCX): bytes})

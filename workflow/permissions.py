@@ -21,12 +21,9 @@ SECTION_ROLES = roles.SECTION_ROLES
 
 def _role_visibility(user, role: str) -> Q:
     """Sheets ``user`` sees through ``role``: their scopes, in the states the declaration lets the role see."""
-    ids = roles.scope_ids(user, role)
-    if not ids:
-        return Q(pk__in=[])
-    key = "section_id__in" if roles.is_section_role(role) else "agency_id__in"
+    scope = roles.scope_in(user, role, "section_id" if roles.is_section_role(role) else "agency_id")
     states = approval.visible_states(role)
-    return Q(**{key: ids}) if states is None else Q(**{key: ids}, state__in=states)
+    return scope if states is None else scope & Q(state__in=states)
 
 
 def visible_sheets(user, queryset: QuerySet | None = None) -> QuerySet:

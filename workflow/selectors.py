@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from notifications.workdays import workdays_between  # pure calendar logic (the holiday table is read lazily)
 from people import roles
-from projects.models import EDITABLE_STATES, Indicator, SpendPlan, TargetSheet
+from projects.models import EDITABLE_STATES, FiscalYear, Indicator, SpendPlan, TargetSheet
 from projects.rules import check_sheet
 from workflow import approval
 from workflow.models import Action, SavedPhrase, SheetEvent
@@ -24,9 +24,8 @@ def review_tasks(user) -> QuerySet:
         return TargetSheet.objects.none()
     scope = Q(pk__in=[])
     for step in approval.REVIEW_STEPS:
-        ids = roles.scope_ids(user, step.role)
-        if ids:
-            scope |= Q(state=step.state, **{f"{step.scope_field}_id__in": ids})
+        if roles.scope_ids(user, step.role):
+            scope |= Q(state=step.state) & roles.scope_in(user, step.role, f"{step.scope_field}_id")
     return (
         TargetSheet.objects.filter(scope)
         .filter(Q(assignee__isnull=True) | Q(assignee=user))
@@ -70,15 +69,14 @@ def _last_submitter():
     )
 
 
-def task_cards(user, *, now=None) -> list[TaskCard]:
+def task_cards(user, *, limit: int | None = None, now=None) -> list[TaskCard]:
     """``review_tasks`` as 待办 cards: amount, section, submitter, step, working days waited, checker counts.
 
     A fixed number of queries however many tasks: the sheets with the last submitter's id, the submitters,
-    the checker's content (prefetched) and the holiday table (cached).
+    the checker's content (prefetched) and the holiday table (cached). ``limit``: the oldest that many only.
     """
-    sheets = list(
-        review_tasks(user).select_related("fiscal_year").annotate(submitter_id=_last_submitter()).prefetch_related(*CHECKER_CONTENT)
-    )
+    tasks = review_tasks(user).select_related("fiscal_year").annotate(submitter_id=_last_submitter())
+    sheets = list((tasks[:limit] if limit is not None else tasks).prefetch_related(*CHECKER_CONTENT))
     ids = {s.submitter_id for s in sheets if s.submitter_id}
     submitters = get_user_model().objects.in_bulk(ids) if ids else {}
     today = timezone.localdate(now or timezone.now())
@@ -120,8 +118,12 @@ def drafts_to_do(user) -> QuerySet:
     )
 
 
-def inbox_count(user) -> int:
-    return review_tasks(user).count() + drafts_to_do(user).count()
+def inbox_count(user, *, cap: int | None = None) -> int:
+    """Tasks and drafts waiting for ``user``; with ``cap``, counted up to ``cap`` each (the nav badge's "99+"
+    reads at most that many index entries, however many thousand sheets a province's reviewer holds)."""
+    if cap is None:
+        return review_tasks(user).count() + drafts_to_do(user).count()
+    return review_tasks(user).order_by()[:cap].count() + drafts_to_do(user).order_by()[:cap].count()
 
 
 def done_events(user) -> QuerySet:
@@ -136,7 +138,9 @@ SHEET_LIST_ORDER = ("-fiscal_year_id", "agency_id", "position", "id")
 def sheet_filter(queryset: QuerySet, *, year=None, section=None, state=None, agency=None, search=None) -> QuerySet:
     """The list filters: year, section id, state, agency code and text in the project's name or code."""
     if year:
-        queryset = queryset.filter(fiscal_year__year=year)
+        # the year's id as a scalar subquery, not a join: the planner then walks the list's index in order
+        # (a join on fiscal_year hid the year's selectivity and sorted the whole state)
+        queryset = queryset.filter(fiscal_year_id=Subquery(FiscalYear.objects.filter(year=year).values("pk")[:1]))
     if section:
         queryset = queryset.filter(section_id=section)
     if state:

@@ -49,6 +49,21 @@ class EventSerializer(serializers.ModelSerializer):
         return display_name(event.actor)
 
 
+_CREATED = serializers.DateTimeField()
+
+
+def event_data(event: SheetEvent) -> dict:
+    """``EventSerializer(event).data`` without building a ModelSerializer per call (a sheet's history is read on
+    every detail and after every move)."""
+    return {
+        "id": event.pk, "action": event.action, "action_label": event.get_action_display(),
+        "actor": event.actor.username if event.actor_id else None, "actor_name": display_name(event.actor),
+        "target_user": event.target_user.username if event.target_user_id else None,
+        "from_state": event.from_state, "to_state": event.to_state, "comment": event.comment,
+        "created": _CREATED.to_representation(event.created),
+    }
+
+
 class SheetListSerializer(serializers.ModelSerializer):
     project_code = serializers.CharField(source="project.code")
     title = serializers.CharField(source="display_title")
@@ -77,7 +92,9 @@ class SheetDetailSerializer(SheetListSerializer):
         return [f.as_dict() for f in sheet.findings()]
 
     def get_history(self, sheet) -> list[dict]:
-        return EventSerializer(sheet.events.select_related("actor", "target_user").order_by("created", "id"), many=True).data
+        # the snapshot (a copy of the whole sheet at each submit) is not shown: not read either
+        events = sheet.events.select_related("actor", "target_user").defer("snapshot").order_by("created", "id")
+        return [event_data(event) for event in events]
 
 
 class PlanInputSerializer(serializers.Serializer):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from viewflow.fsm import TransitionConditionsUnmet
 
@@ -34,13 +35,30 @@ def _changed_by(sheet: TargetSheet) -> str:
     return f"{who}于 {timezone.localtime(sheet.updated):%Y-%m-%d %H:%M}"
 
 
+def sheets_locked() -> QuerySet:
+    """Sheets read under a row lock (inside a transaction): writes on one sheet run one after another."""
+    return TargetSheet.objects.select_for_update(of=("self",)).select_related(
+        "project", "agency", "section", "fiscal_year", "assignee", "updated_by"
+    )
+
+
 def sheet_lock(pk: int) -> TargetSheet:
     """The sheet under a row lock: writes on one sheet run one after another."""
-    return (
-        TargetSheet.objects.select_for_update(of=("self",))
-        .select_related("project", "agency", "section", "fiscal_year", "assignee", "updated_by")
-        .get(pk=pk)
-    )
+    return sheets_locked().get(pk=pk)
+
+
+def _locked_here(sheet: TargetSheet) -> bool:
+    """Did the caller read ``sheet`` from ``sheets_locked`` in the transaction still open? (The API reads it so
+    once, for the permission check and the move; the move then needs neither a second read nor a savepoint.)"""
+    connection = transaction.get_connection()
+    return connection.in_atomic_block and getattr(sheet, "_locked_in", None) is connection.atomic_blocks[0]
+
+
+def mark_locked(sheet: TargetSheet) -> TargetSheet:
+    """Say that ``sheet`` was read from ``sheets_locked`` in the caller's open transaction (``_perform`` reuses it)."""
+    connection = transaction.get_connection()
+    sheet._locked_in = connection.atomic_blocks[0] if connection.in_atomic_block else None  # this transaction
+    return sheet
 
 
 def _refresh_caller(sheet: TargetSheet, locked: TargetSheet) -> None:
@@ -51,8 +69,9 @@ def _refresh_caller(sheet: TargetSheet, locked: TargetSheet) -> None:
 
 
 def _perform(name: str, *, sheet: TargetSheet, user, expected_version: int | None = None, **kwargs) -> SheetEvent:
-    with transaction.atomic():
-        locked = sheet_lock(sheet.pk)
+    prelocked = _locked_here(sheet)
+    with transaction.atomic(savepoint=not prelocked):  # a refusal rolls the API's whole transaction back
+        locked = sheet if prelocked else sheet_lock(sheet.pk)
         if expected_version is not None and locked.version != expected_version:
             raise errors.conflict(
                 f"这张表已由{_changed_by(locked)}处理或修改，当前状态为“{locked.get_state_display()}”，请刷新页面后再操作。"

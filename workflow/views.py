@@ -46,12 +46,18 @@ def home(request):
     return redirect("inbox")
 
 
+TASKS_SHOWN = 200
+
+
 @login_required
 def inbox(request):
-    cards = selectors.task_cards(request.user)
+    # the oldest TASKS_SHOWN tasks: a province's finance reviewer may have 25,000 waiting (they are oldest first)
+    cards = selectors.task_cards(request.user, limit=TASKS_SHOWN + 1)
+    tasks_more = len(cards) > TASKS_SHOWN
+    cards = cards[:TASKS_SHOWN]
     drafts = list(selectors.drafts_to_do(request.user))
     context = {
-        "cards": cards, "drafts": drafts, "total": len(cards) + len(drafts), "nav": "inbox",
+        "cards": cards, "tasks_more": tasks_more, "drafts": drafts, "total": len(cards) + len(drafts), "nav": "inbox",
         "batchable": sum(card.batchable for card in cards), "nudge_after": settings.NUDGE_AFTER_WORKDAYS,
     }
     return render(request, "workflow/inbox.html", context)
@@ -113,6 +119,7 @@ def sheet_list(request):
         sheet.checked = check_sheet(sheet)
         sheet.error_count = sum(f.is_error for f in sheet.checked)
         sheet.warning_count = len(sheet.checked) - sheet.error_count
+    agencies, agencies_many = _package_agencies(request.user, filters["agency"])
     if has_errors == "1":
         sheets = [s for s in sheets if s.error_count]
     elif has_errors == "0":
@@ -123,9 +130,10 @@ def sheet_list(request):
         "filters": filters,
         "errors_filter": has_errors,
         "years": FiscalYear.objects.values_list("year", flat=True),
-        "sections": _filter_sections(request.user),
+        "sections": _filter_sections(request.user, filters["agency"]),
         "states": SheetState.choices,
-        "agencies": _package_agencies(request.user),
+        "agencies": agencies,
+        "agencies_many": agencies_many,
         "rollover_sections": rollover_sections(request.user),
         "nav": "sheets",
     }
@@ -135,12 +143,22 @@ def sheet_list(request):
 CHECKER_CONTENT = selectors.CHECKER_CONTENT  # what the checker reads beyond the list row, for the shown page only
 
 
-def _filter_sections(user):
-    """The 科室 choices: the sections of the user's roles (and of their agencies' roles), not every section the list may show."""
+# A province's finance reviewer holds thousands of agencies: the page lists their sections and package links
+# only up to this many agencies, else those of the agency named in the 单位编码 filter.
+CHOICES_AGENCIES_MAX = 20
+
+
+def _filter_sections(user, agency_code=None):
+    """The 科室 choices: the sections of the user's roles (and of their agencies' roles), not every section the list
+    may show; with more than ``CHOICES_AGENCIES_MAX`` agencies, those of the filtered agency only."""
     if user.is_superuser:
-        return Section.objects.select_related("agency").order_by("agency__code", "name")
+        sections = Section.objects.select_related("agency").order_by("agency__code", "name")
+        return sections.filter(agency__code=agency_code) if agency_code else sections[:200]
     section_ids = set().union(*(roles.scope_ids(user, role) for role in roles.SECTION_ROLES))
     agency_ids = set().union(*(roles.scope_ids(user, role) for role in (roles.Role.LEADER, roles.Role.FINANCE_REVIEWER)))
+    if len(agency_ids) > CHOICES_AGENCIES_MAX:  # the filtered agency's sections, if it is one of theirs
+        named = set(Agency.objects.filter(code=agency_code).values_list("pk", flat=True)) & agency_ids if agency_code else set()
+        return Section.objects.filter(Q(pk__in=section_ids) | Q(agency_id__in=named)).order_by("agency_id", "name")
     return Section.objects.filter(Q(pk__in=section_ids) | Q(agency_id__in=agency_ids)).order_by("agency_id", "name")
 
 
@@ -151,12 +169,20 @@ def _int_or_none(value):
         return None
 
 
-def _package_agencies(user):
-    """Agencies whose package ``user`` may download: their leader, finance reviewer or an admin."""
+def _package_agencies(user, agency_code=None) -> tuple:
+    """Agencies whose package ``user`` may download (their leader, finance reviewer or an admin), and how many there
+    are when that is more than ``CHOICES_AGENCIES_MAX`` (then only the filtered agency's links are shown)."""
     if user.is_superuser:
-        return Agency.objects.all()
-    ids = roles.scope_ids(user, roles.Role.LEADER) | roles.scope_ids(user, roles.Role.FINANCE_REVIEWER)
-    return Agency.objects.filter(pk__in=ids)
+        agencies, many = Agency.objects.all(), Agency.objects.count() > CHOICES_AGENCIES_MAX
+    else:
+        ids = roles.scope_ids(user, roles.Role.LEADER) | roles.scope_ids(user, roles.Role.FINANCE_REVIEWER)
+        if len(ids) > CHOICES_AGENCIES_MAX:  # the filtered agency, if it is one of theirs (no 20,000-id IN list)
+            named = [a for a in Agency.objects.filter(code=agency_code)] if agency_code else []
+            return [a for a in named if a.pk in ids], True
+        agencies, many = Agency.objects.filter(pk__in=ids), False
+    if many:
+        return (agencies.filter(code=agency_code) if agency_code else Agency.objects.none()), True
+    return agencies, False
 
 
 @login_required

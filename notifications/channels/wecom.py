@@ -135,6 +135,16 @@ class RateLimiter:
         count, _ = pipe.execute()
         return int(count) <= self.limit
 
+    def acquire_many(self, keys: list[str]) -> dict[str, bool]:
+        """``acquire`` for each of ``keys`` in one pipeline (one Redis round trip): key → slot taken?"""
+        bucket = int(time.time() // self.window)
+        pipe = self.redis.pipeline()
+        for key in keys:
+            pipe.incr(f"{self.prefix}{key}:{bucket}")
+            pipe.expire(f"{self.prefix}{key}:{bucket}", self.window * 2)
+        counts = pipe.execute()[::2]
+        return {key: int(count) <= self.limit for key, count in zip(keys, counts)}
+
     def retry_after(self) -> int:
         """Seconds until the current window ends (a countdown for a retry)."""
         return int(self.window - time.time() % self.window) + 1

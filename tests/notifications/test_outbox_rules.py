@@ -1,6 +1,8 @@
 """The outbox rules, driven through the delivery service against the real SMTP and fake WeCom servers:
 permanent failures, rate limits, giving up, idempotency, and what the periodic sweep does."""
 
+import base64
+import json
 from datetime import timedelta
 
 import pytest
@@ -117,12 +119,16 @@ def test_a_robot_row_goes_to_the_sheets_section_robot(org, make_sheet, wecom):
 
 @pytest.fixture
 def queued(broker):
-    """Messages waiting in this test's queue on the real Redis."""
+    """Outbox rows waiting for delivery in this test's queue on the real Redis (a task carries a batch of ids)."""
 
     def count():
         client = redis.Redis.from_url(TEST_BROKER_URL)
         try:
-            return client.llen(broker)
+            total = 0
+            for raw in client.lrange(broker, 0, -1):
+                args = json.loads(base64.b64decode(json.loads(raw)["body"]))[0]  # Celery protocol 2: [args, kwargs, embed]
+                total += len(args[0]) if isinstance(args[0], list) else 1
+            return total
         finally:
             client.close()
 

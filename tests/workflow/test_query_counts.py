@@ -81,3 +81,21 @@ def test_lists_cost_at_most_12_queries_however_many_sheets_there_are(people):
     assert "下一页" in page.content.decode()
     public = head.get("/public/").content.decode()
     assert "下一页" in public and public.count("查询计数项目") == 50  # the default page size
+
+
+def test_an_approval_over_the_api_costs_at_most_15_queries(people):
+    """科室审核 通过 through the API: the sheet is read once under its lock (no content before the move), the event
+    and its notifications are written in one transaction, and the answer reads the content once."""
+    head = Client()
+    head.force_login(people.head_ggzy)
+    first, second = (TargetSheet.objects.get(position=p) for p in (1, 2))
+    for sheet in (first, second):
+        drive(sheet, ("submit", people.staff_ggzy))
+    assert head.post(f"/api/sheets/{first.pk}/approve/", {"comment": ""}, content_type="application/json").status_code == 200
+    with CaptureQueriesContext(connection) as captured:
+        response = head.post(f"/api/sheets/{second.pk}/approve/", {"comment": "同意"}, content_type="application/json")
+    assert response.status_code == 200
+    assert response.json()["state"] == "leader_review" and response.json()["history"][-1]["comment"] == "同意"
+    second.refresh_from_db()
+    assert second.state == "leader_review" and response["ETag"] == second.etag
+    assert len(captured) <= 15, "\n".join(q["sql"][:120] for q in captured.captured_queries)

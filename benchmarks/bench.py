@@ -1,0 +1,487 @@
+"""``make benchmark SCALE=county|province``: targetflow side by side with a plain viewflow flow and the bare
+transaction floor, written to docs/benchmarks.md.
+
+    python -m benchmarks.bench --scale county [--rounds N] [--output docs/benchmarks.md] [--db NAME] [--anchor-db NAME]
+
+1. Fills two databases once (kept between runs; refilled when the sheet count is not the scale's): targetflow's
+   (``benchmarks.fill``) and the anchor's (``benchmarks.anchor``: one 3-step ``viewflow.workflow`` flow with guardian
+   object permissions, the same sheets in the same states). The approval pools are reset before every run.
+2. Starts each app under gunicorn (one sync worker on loopback, ``benchmarks.wsgi_counting`` adds the query count
+   and the worker's peak RSS to every response), a Celery worker for targetflow, and the fake WeCom server.
+3. Runs every measurement ``rounds`` times, interleaved: one round runs each targetflow row, then the anchor's rows,
+   then the floor, so load on the shared machine hits all of them alike.
+4. Writes the table: median and p95 (per request, or per operation for approvals, delivery and the floor), queries,
+   peak memory, and the ratios to the anchor and to the floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import psycopg
+
+from benchmarks.scales import SCALES, Scale
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+SEED = ROOT / "projects" / "fixtures" / "laoting-approval-bureau-targets.docx"
+REQUESTS_PER_ROUND = 5
+
+
+# --------------------------------------------------------------------------- environment
+
+def _db_url(base: str, name: str) -> str:
+    parts = urlsplit(base)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+def _admin_conn(base: str):
+    return psycopg.connect(_db_url(base, "postgres"), autocommit=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _run(cmd, env, **kwargs):
+    result = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, **kwargs)
+    if result.returncode:
+        raise SystemExit(f"failed: {' '.join(map(str, cmd))}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return result.stdout
+
+
+def _inproc(measure: str, env, *args) -> dict:
+    out = _run([PY, "-m", "benchmarks.inproc", measure, *map(str, args)], env)
+    line = next(line for line in out.splitlines() if line.startswith("BENCH-RESULT "))
+    return json.loads(line.split(" ", 1)[1])
+
+
+def _sheet_count(url: str, table: str) -> int | None:
+    try:
+        with psycopg.connect(url) as conn:
+            return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    except psycopg.Error:
+        return None
+
+
+def prepare(scale: Scale, base: str, db: str, anchor_db: str, log) -> tuple[dict, dict]:
+    """The two databases, filled for ``scale`` (kept when already filled), and the environments that point at them."""
+    env = {**os.environ, "TARGETFLOW_DEMO": "1", "DATABASE_URL": _db_url(base, db), "AXES_ENABLED": "false",
+           "DJANGO_SETTINGS_MODULE": "config.settings"}
+    anchor_env = {**os.environ, "ANCHOR_DATABASE_URL": _db_url(base, anchor_db),
+                  "DJANGO_SETTINGS_MODULE": "benchmarks.anchor.settings"}
+    expected = scale.sheets + 9  # the seed's nine sheets
+    have = _sheet_count(env["DATABASE_URL"], "projects_targetsheet")
+    if have is None or have < expected:
+        log(f"filling {db} ({scale.sheets:,} sheets)")
+        with _admin_conn(base) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{db}"')
+        _run([PY, "manage.py", "migrate", "-v0"], env)
+        _run([PY, "manage.py", "seed_demo"], env)
+        log(_run([PY, "-m", "benchmarks.fill", scale.name], env).strip().splitlines()[-1])
+    else:
+        _run([PY, "manage.py", "migrate", "-v0"], env)  # new indexes reach a kept database
+    with _admin_conn(base) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [anchor_db]).fetchone():
+            conn.execute(f'CREATE DATABASE "{anchor_db}"')
+    _run([PY, "-m", "django", "migrate", "-v0"], anchor_env)
+    log("anchor " + _run([PY, "-m", "benchmarks.anchor.fill", scale.name], anchor_env).strip().splitlines()[-1])
+    reset_pool(env["DATABASE_URL"])
+    return env, anchor_env
+
+
+def reset_pool(url: str) -> None:
+    """The approval pool back at 科室审核 (a rerun approves the same sheets again), the floor's tables, no outbox."""
+    with psycopg.connect(url) as conn:
+        conn.execute("""UPDATE projects_targetsheet t SET state = 'section_review', version = t.version + 1, assignee_id = NULL
+                        FROM projects_agency a WHERE a.id = t.agency_id AND a.code = 'BAPPROVE'""")
+        conn.execute("DELETE FROM notifications_notification")
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_floor (id int PRIMARY KEY, n bigint NOT NULL)")
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_floor_log (id bigserial PRIMARY KEY, floor_id int, at timestamptz)")
+        conn.execute("INSERT INTO bench_floor VALUES (1, 0) ON CONFLICT DO NOTHING")
+        conn.execute("TRUNCATE bench_floor_log")
+
+
+class Processes:
+    def __init__(self):
+        self.procs: list[subprocess.Popen] = []
+
+    def start(self, cmd, env, log_name) -> subprocess.Popen:
+        out = open(Path(tempfile.gettempdir()) / f"bench-{os.getpid()}-{log_name}.log", "w")
+        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        self.procs.append(proc)
+        return proc
+
+    def stop(self):
+        for proc in self.procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _gunicorn(procs: Processes, env, name: str) -> str:
+    port = _free_port()
+    procs.start([PY, "-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{port}", "--timeout", "600",
+                 "benchmarks.wsgi_counting:application"], env, name)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            httpx.get(base + "/healthz" if name == "targetflow" else base + "/accounts/login/", timeout=2)
+            return base
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise SystemExit(f"{name} server did not start")
+
+
+# --------------------------------------------------------------------------- measurements
+
+@dataclass
+class Row:
+    key: str
+    label: str
+    unit: str = "ms"  # ms per request/operation
+    samples: list[float] = field(default_factory=list)  # seconds per request or operation
+    queries: list[int] = field(default_factory=list)
+    maxrss_kb: int = 0
+    anchor: str | None = None  # key of the anchor row it compares with
+    note: str = ""
+    rate: list[float] = field(default_factory=list)  # operations per second, per round
+
+    def add(self, seconds, queries=None, maxrss_kb=0):
+        self.samples.append(seconds)
+        if queries is not None:
+            self.queries.append(int(queries))
+        self.maxrss_kb = max(self.maxrss_kb, int(maxrss_kb or 0))
+
+    @property
+    def median(self):
+        return statistics.median(self.samples) if self.samples else None
+
+    @property
+    def p95(self):
+        if not self.samples:
+            return None
+        ordered = sorted(self.samples)
+        return ordered[min(len(ordered) - 1, max(0, int(round(0.95 * len(ordered) + 0.5)) - 1))]
+
+
+class Http:
+    def __init__(self, base: str, cookie: str | None, session_cookie="sessionid"):
+        self.client = httpx.Client(base_url=base, timeout=600, follow_redirects=False)
+        if cookie:
+            self.client.cookies.set(session_cookie, cookie)
+        self.csrf = None
+
+    def ensure_csrf(self, path):
+        self.client.get(path)
+        self.csrf = self.client.cookies.get("csrftoken")
+
+    def get(self, row: Row, path: str, expect=200):
+        started = time.perf_counter()
+        response = self.client.get(path)
+        seconds = time.perf_counter() - started
+        if response.status_code != expect:
+            raise SystemExit(f"GET {path}: {response.status_code} {response.text[:300]}")
+        row.add(seconds, response.headers.get("X-Bench-Queries"), response.headers.get("X-Bench-Maxrss-Kb"))
+        return response
+
+    def post(self, path: str, **kwargs):
+        headers = {"X-CSRFToken": self.csrf or "", "Referer": str(self.client.base_url) + "/"}
+        return self.client.post(path, headers=headers, **kwargs)
+
+
+def _approve_targetflow(http: Http, row: Row, ids: list[int]):
+    started = time.perf_counter()
+    for pk in ids:
+        t = time.perf_counter()
+        response = http.post(f"/api/sheets/{pk}/approve/", json={"comment": ""})
+        if response.status_code != 200:
+            raise SystemExit(f"approve {pk}: {response.status_code} {response.text[:300]}")
+        row.add(time.perf_counter() - t, response.headers.get("X-Bench-Queries"), response.headers.get("X-Bench-Maxrss-Kb"))
+    row.rate.append(len(ids) / (time.perf_counter() - started))
+
+
+def _approve_anchor(http: Http, row: Row, tasks: list[tuple[int, int]]):
+    started = time.perf_counter()
+    for process_pk, task_pk in tasks:
+        t = time.perf_counter()
+        base = f"/approval/{process_pk}/section_review/{task_pk}/"
+        queries = 0
+        for step in ("assign/", "execute/"):
+            response = http.post(base + step, data={"csrfmiddlewaretoken": http.csrf})
+            if response.status_code != 302:
+                raise SystemExit(f"anchor {step} {task_pk}: {response.status_code} {response.text[:300]}")
+            queries += int(response.headers.get("X-Bench-Queries", 0))
+        row.add(time.perf_counter() - t, queries, response.headers.get("X-Bench-Maxrss-Kb"))
+    row.rate.append(len(tasks) / (time.perf_counter() - started))
+
+
+def _floor(url: str, row: Row, n: int):
+    with psycopg.connect(url) as conn:
+        started = time.perf_counter()
+        for _ in range(n):
+            t = time.perf_counter()
+            with conn.transaction():
+                conn.execute("UPDATE bench_floor SET n = n + 1 WHERE id = 1")
+                conn.execute("INSERT INTO bench_floor_log (floor_id, at) VALUES (1, now())")
+            row.add(time.perf_counter() - t, 2)
+        row.rate.append(n / (time.perf_counter() - started))
+
+
+def _whole_process(row: Row, cmd, env):
+    started = time.perf_counter()
+    _run(cmd, env)
+    row.add(time.perf_counter() - started)
+
+
+def run(scale: Scale, rounds: int, base: str, db: str, anchor_db: str, output: Path, log=print) -> dict:
+    env, anchor_env = prepare(scale, base, db, anchor_db, log)
+    tf_url, anchor_url = env["DATABASE_URL"], anchor_env["ANCHOR_DATABASE_URL"]
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/5")
+    sys.path.insert(0, str(ROOT))
+    from tests.fakes.wecom_server import FakeWeComServer
+
+    with psycopg.connect(tf_url) as conn:
+        pool = [r[0] for r in conn.execute(
+            """SELECT t.id FROM projects_targetsheet t JOIN projects_agency a ON a.id = t.agency_id
+               WHERE a.code = 'BAPPROVE' ORDER BY t.id""")]
+        staff = [r[0] for r in conn.execute("SELECT id FROM auth_user WHERE username LIKE 'bs\\_%%' ORDER BY id")]
+    with psycopg.connect(anchor_url) as conn:
+        anchor_pool = conn.execute(
+            """SELECT k.process_id, k.id FROM viewflow_task k JOIN viewflow_process p ON p.id = k.process_id
+               JOIN anchor_sheet s ON s.id = p.artifact_object_id JOIN anchor_agency a ON a.id = s.agency_id
+               WHERE a.code = 'BAPPROVE' AND k.status = 'NEW' ORDER BY k.id""").fetchall()
+
+    fake = FakeWeComServer(users={f"wx{pk}" for pk in staff}).start()
+    env = {**env, "REDIS_URL": redis_url, "WECOM_BASE_URL": fake.base_url, "WECOM_CORP_ID": fake.corp_id,
+           "WECOM_SECRET": fake.secret, "WECOM_AGENT_ID": str(fake.agent_id), "CELERY_TASK_ALWAYS_EAGER": "false",
+           "NOTIFY_QUEUE": f"bench-{os.getpid()}", "WECOM_REDIS_PREFIX": f"bench-{os.getpid()}:wecom:"}
+    procs = Processes()
+    try:
+        tf = _gunicorn(procs, env, "targetflow")
+        anchor = _gunicorn(procs, anchor_env, "anchor")
+        procs.start([PY, "-m", "celery", "-A", "config", "worker", "-Q", env["NOTIFY_QUEUE"], "-c", "2", "-P", "prefork",
+                     "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"], env, "celery")
+        cookies = _inproc("sessions", env, "bench_head", "bench_finance")["cookies"]
+        anchor_cookies = _inproc("sessions", anchor_env, "anchor_head")["cookies"]
+        head, finance, public = Http(tf, cookies["bench_head"]), Http(tf, cookies["bench_finance"]), Http(tf, None)
+        head.ensure_csrf("/tasks/")
+        ahead = Http(anchor, anchor_cookies["anchor_head"])
+        ahead.ensure_csrf("/accounts/login/")
+
+        rows = {r.key: r for r in [
+            Row("tasks", "待办 /tasks/（科室负责人）", anchor="a_inbox"),
+            Row("sheets_head", "/sheets/（科室负责人，全省已公开）", anchor="a_queue"),
+            Row("sheets_finance", "/sheets/（财政审核人，全省）", anchor="a_queue"),
+            Row("sheets_filtered", "/sheets/?year=2024&state=published", anchor="a_queue"),
+            Row("sheets_search", "/sheets/?q=<项目名称>（文字搜索）", anchor="a_queue"),
+            Row("api_sheets", "/api/sheets/（科室负责人）", anchor="a_queue"),
+            Row("api_deep", "/api/sheets/ 第 N 页（游标）", anchor="a_queue"),
+            Row("public", "公开列表 /public/（匿名）", anchor="a_queue"),
+            Row("approvals", "审批（API，HTTP）：每次通过", unit="op", anchor="a_approve"),
+            Row("reminders", f"run_reminders {datetime.date(2024, 6, 23)}", unit="run"),
+            Row("delivery", "通知投递（Celery 2 进程 → 假企业微信）：每条", unit="op"),
+            Row("export", f"Word 导出（{scale.export_sheets} 张表的单位）", unit="run"),
+            Row("seed_import", "种子导入（进程内）", unit="run"),
+            Row("seed_export", "种子导出（进程内）", unit="run"),
+            Row("seed_import_cmd", "种子导入（整个进程 import_targets）", unit="run"),
+            Row("seed_export_cmd", "种子导出（整个进程 export_targets）", unit="run"),
+            Row("a_inbox", "锚点 viewflow 收件箱 /approval/inbox/"),
+            Row("a_queue", "锚点 viewflow 队列 /approval/queue/"),
+            Row("a_approve", "锚点 viewflow 审批（assign + execute）", unit="op"),
+            Row("floor", "事务底线（UPDATE + INSERT 一个事务）", unit="op"),
+        ]}
+        # the deep page: follow `next` as far as the scale allows, once, and time that page
+        deep = "/api/sheets/?size=100"
+        for _ in range(min(50, scale.sheets // 100)):
+            nxt = head.client.get(deep).json().get("next")
+            if not nxt:
+                break
+            deep = nxt.split(tf, 1)[-1] if nxt.startswith(tf) else urlsplit(nxt)._replace(scheme="", netloc="").geturl()
+        with psycopg.connect(tf_url) as conn:
+            search = conn.execute("SELECT name FROM projects_project WHERE code LIKE 'BP%%' ORDER BY id DESC LIMIT 1").fetchone()[0]
+        pages = [("tasks", head, "/tasks/"), ("sheets_head", head, "/sheets/"), ("sheets_finance", finance, "/sheets/"),
+                 ("sheets_filtered", head, "/sheets/?year=2024&state=published"), ("sheets_search", head, f"/sheets/?q={search}"),
+                 ("api_sheets", head, "/api/sheets/"), ("api_deep", head, deep), ("public", public, "/public/")]
+        for key, http, path in pages:  # warm up (templates, connections) once, unmeasured
+            http.client.get(path)
+        ahead.client.get("/approval/inbox/")
+        ahead.client.get("/approval/queue/")
+        seed_cmd_env = {**env}
+        out_docx = Path(tempfile.gettempdir()) / f"bench-{os.getpid()}-seed.docx"
+        idle_queue = f"bench-{os.getpid()}-unread"
+        for r in range(rounds):
+            log(f"round {r + 1}/{rounds}")
+            for key, http, path in pages:
+                for _ in range(REQUESTS_PER_ROUND):
+                    http.get(rows[key], path)
+            batch = pool[r * scale.approvals_per_round:(r + 1) * scale.approvals_per_round]
+            _approve_targetflow(head, rows["approvals"], batch)
+            # the reminders' own e-mail rows go to a queue no worker reads (emptied at the end): their delivery
+            # would otherwise load the worker while the delivery row is measured
+            result = _inproc("reminders", {**env, "NOTIFY_QUEUE": idle_queue})
+            rows["reminders"].add(result["seconds"], result["queries"], result["maxrss_kb"])
+            rows["reminders"].note = f"{result['items']:,} 条提醒，{result['rows']:,} 行通知"
+            result = _inproc("delivery", env, scale.deliveries_per_round, r)
+            rows["delivery"].add(result["seconds"] / scale.deliveries_per_round, None, result["maxrss_kb"])
+            rows["delivery"].rate.append(scale.deliveries_per_round / result["seconds"])
+            rows["delivery"].note = "、".join(f"{k} {v}" for k, v in result["statuses"].items())
+            for key in ("export", "seed_import", "seed_export"):
+                if key == "export" and r >= scale.export_rounds:
+                    continue
+                result = _inproc(key, env)
+                rows[key].add(result["seconds"], result["queries"], result["maxrss_kb"])
+            _whole_process(rows["seed_import_cmd"], [PY, "manage.py", "import_targets", str(SEED), "--year", "2024"], seed_cmd_env)
+            _whole_process(rows["seed_export_cmd"], [PY, "manage.py", "export_targets", "--agency", "483001", "--year", "2024",
+                                                     "--output", str(out_docx)], seed_cmd_env)
+            # the anchor
+            for _ in range(REQUESTS_PER_ROUND):
+                ahead.get(rows["a_inbox"], "/approval/inbox/")
+                ahead.get(rows["a_queue"], "/approval/queue/")
+            _approve_anchor(ahead, rows["a_approve"], anchor_pool[r * scale.approvals_per_round:(r + 1) * scale.approvals_per_round])
+            # the floor
+            _floor(tf_url, rows["floor"], scale.approvals_per_round)
+        machine = machine_info(tf_url)
+        write_table(output, scale, rounds, rows, machine)
+        log(f"wrote {output}")
+        return {"rows": rows, "machine": machine}
+    finally:
+        procs.stop()
+        fake.stop()
+        _drop_queue(redis_url, f"bench-{os.getpid()}-unread")
+
+
+def _drop_queue(redis_url: str, name: str) -> None:
+    import redis
+
+    try:
+        redis.Redis.from_url(redis_url).delete(name)
+    except redis.RedisError:
+        pass
+
+
+# --------------------------------------------------------------------------- report
+
+def machine_info(url: str) -> dict:
+    cpu = "?"
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    try:
+        mem_kb = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal"))
+    except (OSError, StopIteration):
+        mem_kb = 0
+    with psycopg.connect(url) as conn:
+        pg = conn.execute("SHOW server_version").fetchone()[0]
+    return {
+        "cpu": cpu, "cores": os.cpu_count(), "ram_gb": round(mem_kb / 1024 / 1024, 1), "python": platform.python_version(),
+        "postgres": pg, "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "load": " / ".join(f"{x:.2f}" for x in os.getloadavg()),
+    }
+
+
+def _ms(seconds):
+    if seconds is None:
+        return "—"
+    ms = seconds * 1000
+    return f"{ms:,.0f}" if ms >= 100 else f"{ms:.1f}" if ms >= 1 else f"{ms:.2f}"
+
+
+def _queries(row: Row) -> str:
+    if not row.queries:
+        return "—"
+    low, high = min(row.queries), max(row.queries)
+    return str(low) if low == high else f"{low}–{high}"
+
+
+def table_lines(scale: Scale, rows: dict) -> list[str]:
+    floor = rows["floor"].median
+    lines = [
+        "| 测量 | 中位数 ms | p95 ms | 每秒 | 查询数 | 峰值内存 MB | 相对锚点 | 相对底线 | 说明 |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for row in rows.values():
+        anchor = rows[row.anchor].median if row.anchor else None
+        vs_anchor = f"{anchor / row.median:.2f}×" if anchor and row.median else "—"
+        vs_floor = f"{row.median / floor:,.0f}×" if floor and row.median else "—"
+        rate = f"{statistics.median(row.rate):,.1f}" if row.rate else "—"
+        mem = f"{row.maxrss_kb / 1024:,.0f}" if row.maxrss_kb else "—"
+        lines.append(f"| {row.label} | {_ms(row.median)} | {_ms(row.p95)} | {rate} | {_queries(row)} | {mem} | "
+                     f"{vs_anchor} | {vs_floor} | {row.note} |")
+    return lines
+
+
+def write_table(output: Path, scale: Scale, rounds: int, rows: dict, machine: dict) -> None:
+    """Replace this scale's section of ``output`` (other scales' sections stay)."""
+    begin, end = f"<!-- benchmark:{scale.name}:begin -->", f"<!-- benchmark:{scale.name}:end -->"
+    section = [
+        begin,
+        f"### {scale.name}：{scale.sheets:,} 张表（{scale.agencies:,} 个单位 × {scale.projects_per_agency} 个项目，"
+        f"每表 {scale.indicators} 条指标），{rounds} 轮交替",
+        "",
+        f"机器：{machine['cores']} 核 {machine['cpu']}，内存 {machine['ram_gb']} GB；Python {machine['python']}，"
+        f"PostgreSQL {machine['postgres']}；{machine['date']}；结束时负载（1/5/15 分钟）{machine['load']}。",
+        "",
+        *table_lines(scale, rows),
+        end,
+    ]
+    text = output.read_text(encoding="utf-8") if output.exists() else HEADER
+    if begin in text and end in text:
+        text = text[:text.index(begin)] + "\n".join(section) + text[text.index(end) + len(end):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + "\n".join(section) + "\n"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+
+
+HEADER = """# Benchmarks
+
+Written by `make benchmark SCALE=county|province` (`benchmarks/bench.py`); see the end of this file for how to read it.
+"""
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=sorted(SCALES), default="county")
+    parser.add_argument("--rounds", type=int)
+    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--db", help="targetflow's benchmark database (default <DATABASE_URL's name>_bench_<scale>)")
+    parser.add_argument("--anchor-db", help="the anchor's database (default <db>_anchor)")
+    args = parser.parse_args(argv)
+    scale = SCALES[args.scale]
+    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/targetflow")
+    db = args.db or f"{urlsplit(base).path.lstrip('/') or 'targetflow'}_bench_{scale.name}"
+    anchor_db = args.anchor_db or f"{db}_anchor"
+    started = time.monotonic()
+    # stopped with SIGTERM (or SIGINT in the background, where the shell ignores it): stop the servers and the worker
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGINT, lambda *_: sys.exit(130))
+    run(scale, args.rounds or scale.rounds, base, db, anchor_db, args.output,
+        log=lambda msg: print(f"[{time.monotonic() - started:7.1f}s] {msg}", flush=True))
+
+
+if __name__ == "__main__":
+    main()

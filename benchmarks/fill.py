@@ -1,0 +1,120 @@
+"""Fill a migrated, seeded (``seed_demo``) targetflow database with a county or a province, in set-based SQL.
+
+Run under ``config.settings``: ``python -m benchmarks.fill SCALE``. Every row is written by an
+``INSERT … SELECT generate_series`` statement, so 200,000 sheets with 8 indicators each take minutes.
+
+What it writes (``B`` codes, so nothing collides with the seed):
+- ``agencies`` budget units with ``sections_per_agency`` sections and ``projects_per_agency`` projects each, one
+  2024 sheet per project: half published, the rest spread over drafts and the three review steps;
+  ``indicators`` rows per sheet;
+- per section one 经办人 (``bs_<section id>``) and one 科室负责人 (``bh_<section id>``), granted in bulk;
+- ``bench_finance``: 财政审核人 of every agency (the province's finance view);
+- the approval pool: a section of its own (agency ``BAPPROVE``) with enough sheets waiting at 科室审核 for
+  every approval round, its head ``bench_head``, leader ``bench_leader`` and finance ``bench_finance``;
+- the export agency ``BEXPORT`` with ``export_sheets`` published sheets (the Word package row).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+STATES = ["published", "section_review", "published", "leader_review", "published", "finance_review", "draft", "published"]
+
+
+def fill(scale) -> dict:
+    from django.contrib.auth.models import Permission
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection, transaction
+
+    from benchmarks.scales import APPROVAL_POOL_SPARE
+    from projects.models import Agency, FiscalYear, Section
+
+    started = time.monotonic()
+    year = FiscalYear.objects.get(year=2024).pk
+    section_type = ContentType.objects.get_for_model(Section).pk
+    agency_type = ContentType.objects.get_for_model(Agency).pk
+    perm = {p.codename: p.pk for p in Permission.objects.filter(content_type_id__in=[section_type, agency_type])}
+    pool = scale.rounds * scale.approvals_per_round * 2 + APPROVAL_POOL_SPARE  # the smoke run approves twice as much
+
+    def run(cursor, sql, params=()):
+        cursor.execute(sql, params)
+
+    with transaction.atomic(), connection.cursor() as c:
+        run(c, "SET LOCAL synchronous_commit = off")
+        run(c, """INSERT INTO projects_agency (code, name)
+                  SELECT 'B' || lpad(g::text, 6, '0'), '压测单位' || g FROM generate_series(1, %s) g""", [scale.agencies])
+        run(c, "INSERT INTO projects_agency (code, name) VALUES ('BAPPROVE', '压测审批单位'), ('BEXPORT', '压测导出单位')")
+        run(c, """INSERT INTO projects_section (agency_id, name, wecom_robot_key)
+                  SELECT a.id, '压测科室' || k, '' FROM projects_agency a, generate_series(1, %s) k
+                  WHERE a.code LIKE 'B%%'""", [scale.sections_per_agency])
+        # projects: per ordinary agency projects_per_agency, pool and export agencies their own counts
+        run(c, """INSERT INTO projects_project (agency_id, section_id, code, name)
+                  SELECT a.id, s.id, 'BP' || a.code || '-' || n, '压测项目' || a.code || '-' || n
+                  FROM projects_agency a
+                  CROSS JOIN LATERAL generate_series(1, CASE a.code WHEN 'BAPPROVE' THEN %s WHEN 'BEXPORT' THEN %s ELSE %s END) n
+                  JOIN LATERAL (SELECT s.id FROM projects_section s WHERE s.agency_id = a.id ORDER BY s.id
+                                OFFSET (CASE a.code WHEN 'BAPPROVE' THEN 0 ELSE n %% %s END) LIMIT 1) s ON true
+                  WHERE a.code LIKE 'B%%'""",
+            [pool, scale.export_sheets, scale.projects_per_agency, scale.sections_per_agency])
+        run(c, """INSERT INTO projects_targetsheet (project_id, fiscal_year_id, agency_id, section_id, position, title,
+                      budget_total, fiscal_funds, other_funds, purpose, goal, state, state_since, version, created, updated)
+                  SELECT p.id, %s, p.agency_id, p.section_id,
+                      (row_number() OVER (PARTITION BY p.agency_id ORDER BY p.id))::int,
+                      '', 100, 80, 20, '压测资金用途', '压测绩效目标',
+                      CASE a.code WHEN 'BAPPROVE' THEN 'section_review' WHEN 'BEXPORT' THEN 'published'
+                           ELSE (%s::text[])[1 + p.id %% %s] END,
+                      now() - make_interval(mins => (p.id %% 10000)::int), 1, now(), now()
+                  FROM projects_project p JOIN projects_agency a ON a.id = p.agency_id
+                  WHERE p.code LIKE 'BP%%'""", [year, STATES, len(STATES)])
+        run(c, """INSERT INTO projects_indicator (sheet_id, "order", category, subcategory, name, description, target_value,
+                      value_kind, value_operator, value_number, value_unit, basis)
+                  SELECT t.id, k, CASE WHEN k <= 4 THEN '产出指标' WHEN k <= 6 THEN '效益指标' ELSE '满意度指标' END,
+                      CASE WHEN k <= 2 THEN '数量指标' WHEN k <= 4 THEN '质量指标' WHEN k <= 6 THEN '社会效益指标'
+                           ELSE '服务对象满意度指标' END,
+                      '压测指标' || k, '压测指标描述' || k, '≥' || (90 + k) || '%%', 'number', '>=', 90 + k, '%%', '压测依据'
+                  FROM projects_targetsheet t JOIN projects_project p ON p.id = t.project_id,
+                       generate_series(1, %s) k
+                  WHERE p.code LIKE 'BP%%'""", [scale.indicators])
+        # people: a staff member and a head per section; the pool's leader; finance over every bench agency
+        run(c, """INSERT INTO auth_user (username, password, is_superuser, is_staff, is_active, first_name, last_name, email, date_joined)
+                  SELECT r || s.id, '!', false, false, true, '压测', r || s.id, r || s.id || '@example.cn', now()
+                  FROM projects_section s JOIN projects_agency a ON a.id = s.agency_id, unnest(ARRAY['bs_', 'bh_']) r
+                  WHERE a.code LIKE 'B%%'""")
+        run(c, """INSERT INTO auth_user (username, password, is_superuser, is_staff, is_active, first_name, last_name, email, date_joined)
+                  VALUES ('bench_finance', '!', false, false, true, '财政', '压测', 'bf@example.cn', now()),
+                         ('bench_leader', '!', false, false, true, '领导', '压测', 'bl@example.cn', now())""")
+        run(c, """INSERT INTO guardian_userobjectpermission (permission_id, content_type_id, object_pk, user_id)
+                  SELECT CASE WHEN u.username LIKE 'bs\\_%%' THEN %s ELSE %s END, %s, substr(u.username, 4), u.id
+                  FROM auth_user u WHERE u.username LIKE 'bs\\_%%' OR u.username LIKE 'bh\\_%%'""",
+            [perm["draft_section"], perm["head_section"], section_type])
+        run(c, """INSERT INTO guardian_userobjectpermission (permission_id, content_type_id, object_pk, user_id)
+                  SELECT %s, %s, a.id::text, u.id FROM projects_agency a, auth_user u
+                  WHERE a.code LIKE 'B%%' AND u.username = 'bench_finance'
+                  UNION ALL
+                  SELECT %s, %s, a.id::text, u.id FROM projects_agency a, auth_user u
+                  WHERE a.code = 'BAPPROVE' AND u.username = 'bench_leader'""",
+            [perm["review_agency"], agency_type, perm["lead_agency"], agency_type])
+        run(c, """UPDATE auth_user u SET username = 'bench_head' FROM projects_section s JOIN projects_agency a ON a.id = s.agency_id
+                  WHERE a.code = 'BAPPROVE' AND u.username = 'bh_' || s.id
+                  AND s.id = (SELECT min(s2.id) FROM projects_section s2 WHERE s2.agency_id = a.id)""")
+    with connection.cursor() as c:
+        for table in ("projects_agency", "projects_section", "projects_project", "projects_targetsheet",
+                      "projects_indicator", "auth_user", "guardian_userobjectpermission"):
+            c.execute(f"VACUUM ANALYZE {table}")
+        c.execute("SELECT count(*) FROM projects_targetsheet")
+        sheets = c.fetchone()[0]
+    return {"sheets": sheets, "seconds": round(time.monotonic() - started, 1)}
+
+
+if __name__ == "__main__":
+    import os
+
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+    django.setup()
+    from benchmarks.scales import SCALES
+
+    print(fill(SCALES[sys.argv[1]]))

@@ -1,0 +1,143 @@
+"""One in-process measurement, run in a fresh process by ``benchmarks.bench`` (so its peak RSS is its own):
+
+    python -m benchmarks.inproc reminders|export|seed_import|seed_export|delivery|sessions [args]
+
+Prints one JSON line: ``seconds``, ``queries``, ``maxrss_kb`` and what else the measurement reports.
+Runs under ``config.settings`` (``sessions`` also under the anchor's settings).
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import os
+import resource
+import sys
+import time
+
+REMINDER_DAY = datetime.date(2024, 6, 23)  # 7 days before the 6月底 checkpoint
+
+
+class Counter:
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+def _timed(fn):
+    from django.db import connection
+
+    counter = Counter()
+    with connection.execute_wrapper(counter):
+        started = time.perf_counter()
+        extra = fn() or {}
+        seconds = time.perf_counter() - started
+    return {"seconds": seconds, "queries": counter.count, **extra}
+
+
+def reminders() -> dict:
+    from notifications import services
+    from notifications.models import Kind, Notification
+
+    Notification.objects.filter(kind=Kind.SPEND_REMINDER).delete()
+
+    def run():
+        sent = services.reminders_send(day=REMINDER_DAY)
+        return {"items": len(sent), "rows": sum(len(s.rows) for s in sent)}
+
+    return _timed(run)
+
+
+def export() -> dict:
+    from projects.exporting import export_package
+    from projects.models import Agency
+
+    agency = Agency.objects.get(code="BEXPORT")
+    return _timed(lambda: {"sheets": len(export_package(agency=agency, year=2024, target=io.BytesIO()).sheets)})
+
+
+def seed_import() -> dict:
+    from django.conf import settings
+
+    from projects.docx.reader import read_document
+    from projects.services import document_import
+
+    path = os.path.join(settings.BASE_DIR, "projects", "fixtures", "laoting-approval-bureau-targets.docx")
+    return _timed(lambda: {"sheets": len(document_import(data=read_document(path), year=2024).updated)})
+
+
+def seed_export() -> dict:
+    from projects.exporting import export_package
+    from projects.models import Agency
+
+    agency = Agency.objects.get(code="483001")
+    return _timed(lambda: {"sheets": len(export_package(agency=agency, year=2024, target=io.BytesIO()).sheets)})
+
+
+def delivery(count: str, round_no: str) -> dict:
+    """``count`` WeCom rows to the bench staff (half one message each, half one message to groups of ten, as a
+    step's notice to its role holders), queued as the services queue them; timed until the worker sent them all."""
+    from django.contrib.auth import get_user_model
+
+    from notifications import services
+    from notifications.models import Channel, Kind, Notification, Preference, Status
+
+    count = int(count)
+    users = list(get_user_model().objects.filter(username__startswith="bs_").order_by("pk")[: max(count // 2, 10)])
+    Preference.objects.bulk_create(
+        [Preference(user=u, wecom_userid=f"wx{u.pk}") for u in users], ignore_conflicts=True, batch_size=5000
+    )
+    rows = []
+    for i in range(count):
+        group = i // 10 if i >= count // 2 else None
+        text = f"第{round_no}轮压测通知 {group if group is not None else i}"
+        rows.append(Notification(
+            recipient=users[i % len(users)], channel=Channel.WECOM, kind=Kind.NUDGE, title=text, body="压测正文",
+            url="http://127.0.0.1/tasks/", dedupe_key=f"bench-delivery:{round_no}:{i}",
+        ))
+    created = Notification.objects.bulk_create(rows, batch_size=5000)
+    ids = [row.pk for row in created]
+
+    def run():
+        services.notifications_enqueue(ids=ids)
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            left = Notification.objects.filter(pk__in=ids, status__in=[Status.PENDING, Status.SENDING]).count()
+            if not left:
+                break
+            time.sleep(0.05)
+        statuses = dict(Notification.objects.filter(pk__in=ids).values_list("status").annotate(n=__import__("django.db.models", fromlist=["Count"]).Count("pk")))
+        return {"rows": count, "statuses": statuses}
+
+    result = _timed(run)
+    result["queries"] = None  # the worker's queries are counted by the harness from the worker's log, not here
+    return result
+
+
+def sessions(*usernames: str) -> dict:
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    cookies = {}
+    for name in usernames:
+        client = Client()
+        client.force_login(get_user_model().objects.get(username=name))
+        cookies[name] = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return {"cookies": cookies, "seconds": 0, "queries": 0}
+
+
+MEASURES = {f.__name__: f for f in (reminders, export, seed_import, seed_export, delivery, sessions)}
+
+if __name__ == "__main__":
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    django.setup()
+    result = MEASURES[sys.argv[1]](*sys.argv[2:])
+    result["maxrss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print("BENCH-RESULT " + json.dumps(result, ensure_ascii=False, default=str))

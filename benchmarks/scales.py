@@ -1,0 +1,32 @@
+"""The sizes ``make benchmark SCALE=…`` fills: a county (1,000 sheets), a province (200,000 = 20,000 budget units × 10
+projects) and ``tiny``, which the test suite runs so the harness cannot rot."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Scale:
+    name: str
+    agencies: int
+    projects_per_agency: int  # one sheet per project and year
+    sections_per_agency: int
+    indicators: int  # rows per sheet
+    rounds: int  # every measurement runs this many times, interleaved with the anchor and the floor
+    approvals_per_round: int
+    deliveries_per_round: int
+    export_sheets: int  # sheets of the agency whose Word package is exported
+    export_rounds: int  # the Word export runs in this many of the rounds (1,000 sheets take minutes)
+
+    @property
+    def sheets(self) -> int:
+        return self.agencies * self.projects_per_agency
+
+
+SCALES = {
+    "tiny": Scale("tiny", 4, 5, 2, 8, 2, 4, 20, 5, 2),
+    "county": Scale("county", 100, 10, 2, 8, 3, 40, 600, 200, 3),
+    "province": Scale("province", 20_000, 10, 2, 8, 3, 60, 1200, 1000, 1),
+}
+
+# The approval pool: sheets waiting at 科室审核 in one section of its own, approved over HTTP by its head.
+APPROVAL_POOL_SPARE = 20
