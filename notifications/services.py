@@ -18,6 +18,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from notifications import delivery, selectors
@@ -475,8 +476,7 @@ def notifications_mark_handled(*, sheet, action: str) -> int:
         return 0
     now = timezone.now()
     rows = Notification.objects.filter(sheet=sheet, channel=Channel.IN_APP, kind__in=kinds, handled_at__isnull=True)
-    handled = rows.filter(read_at__isnull=True).update(read_at=now, handled_at=now)
-    return handled + rows.update(handled_at=now)
+    return rows.update(handled_at=now, read_at=Coalesce("read_at", Value(now)))
 
 
 def notifications_mark_all_read(*, user) -> int:

@@ -116,7 +116,7 @@ def test_leader_clears_seven_sheets_with_batch_approve_in_at_most_four_taps(weco
 def test_the_phone_sheet_page_leads_with_a_summary_and_decides_from_a_bar(wecom_phone, browser, live_server, request):
     first, second = waiting_for_leader(2)
     services.sheet_return(sheet=first, user=approval.holders(Role.LEADER, first)[1], comment="请核实预算数")
-    services.sheet_submit(sheet=first, user=staff_of(first))
+    services.sheet_submit(sheet=first, user=staff_of(first), comment="已核实预算数")
     services.sheet_approve(sheet=first, user=head_of(first))
     page = wecom_phone
     sign_in(page, live_server, "leader")

@@ -82,7 +82,7 @@ def test_resubmission_settles_the_drafters_return_notification(org, make_sheet):
     services.sheet_return(sheet=sheet, user=org.head, comment="请补充依据")
     [note] = in_app(org.owner, kind=Kind.RETURN)
     assert not note.is_handled
-    services.sheet_submit(sheet=sheet, user=org.owner)
+    services.sheet_submit(sheet=sheet, user=org.owner, comment="已补充依据")
     note.refresh_from_db()
     assert note.is_handled and note.is_read
 
@@ -107,7 +107,7 @@ def test_a_return_tells_only_the_approvers_of_this_round(org, make_sheet):
     services.sheet_submit(sheet=sheet, user=org.owner)
     services.sheet_approve(sheet=sheet, user=org.head)
     services.sheet_return(sheet=sheet, user=org.leader, comment="第一轮退回")
-    services.sheet_submit(sheet=sheet, user=org.owner)
+    services.sheet_submit(sheet=sheet, user=org.owner, comment="已按意见修改")
 
     services.sheet_return(sheet=sheet, user=org.head, comment="第二轮退回")
 

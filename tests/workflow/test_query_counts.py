@@ -98,4 +98,6 @@ def test_an_approval_over_the_api_costs_at_most_15_queries(people):
     assert response.json()["state"] == "leader_review" and response.json()["history"][-1]["comment"] == "同意"
     second.refresh_from_db()
     assert second.state == "leader_review" and response["ETag"] == second.etag
-    assert len(captured) <= 15, "\n".join(q["sql"][:120] for q in captured.captured_queries)
+    # SAVEPOINT/RELEASE only exist because the test runs inside a transaction; over HTTP they are not sent
+    queries = [q["sql"] for q in captured.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
+    assert len(queries) <= 15, "\n".join(sql[:120] for sql in queries)
