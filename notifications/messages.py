@@ -16,7 +16,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.models import Kind
-from projects.models import SheetState
 from projects.values import format_number
 from people.roles import display_name
 from spending import services as spending
