@@ -150,3 +150,14 @@ def test_batch_without_a_version_or_a_choice_is_refused_in_chinese(people):
     assert "缺少页面显示时的版本号" in page
     sheet.refresh_from_db()
     assert sheet.state == "leader_review"
+
+
+def test_a_long_queue_shows_the_oldest_page_of_cards_and_says_there_are_more(people, monkeypatch):
+    monkeypatch.setattr("workflow.views.TASKS_SHOWN", 2)
+    oldest, middle, newest = clean_sheets(people, 3)
+    for hours, sheet in ((9, oldest), (10, middle), (11, newest)):
+        TargetSheet.objects.filter(pk=sheet.pk).update(state_since=f"2024-04-01T{hours:02d}:00:00+08:00")
+    page = client_for(people.leader).get("/tasks/").content.decode()
+    assert f'data-sheet="{oldest.pk}"' in page and f'data-sheet="{middle.pk}"' in page
+    assert f'data-sheet="{newest.pk}"' not in page
+    assert "待我审核（2+）" in page and "这里列出等待最久的 2 张" in page
