@@ -94,9 +94,15 @@ def wecom_account_set(*, by, agency, user, userid: str) -> Preference:
 # ---------------------------------------------------------------- sign-in codes and callbacks
 
 
+# WeCom refuses a code older than 5 minutes itself: our record of a used one is needed only a while longer
+USED_CODES_KEPT = timedelta(days=1)
+
+
 def oauth_code_consume(code: str) -> bool:
-    """Remember that ``code`` was exchanged; False when it already was (a replayed sign-in link)."""
+    """Remember that ``code`` was exchanged; False when it already was (a replayed sign-in link). Records older
+    than ``USED_CODES_KEPT`` are dropped on the way, so the table holds about one day of sign-ins."""
     digest = hashlib.sha256(code.encode("utf-8")).hexdigest()
+    UsedOAuthCode.objects.filter(used_at__lt=timezone.now() - USED_CODES_KEPT).delete()
     try:
         with transaction.atomic():
             UsedOAuthCode.objects.create(digest=digest)

@@ -149,3 +149,21 @@ def test_a_wecom_id_belongs_to_one_person(org):
     other = make_user("impostor")
     with pytest.raises(IntegrityError), transaction.atomic():
         Preference.objects.create(user=other, wecom_userid="LEADER.wx")
+
+
+def test_records_of_used_codes_are_kept_a_day_and_a_replay_within_it_is_still_refused(client, org, wecom_app):
+    import datetime
+
+    from django.utils import timezone
+
+    from wecom import services
+
+    stale = UsedOAuthCode.objects.create(digest="0" * 64)
+    UsedOAuthCode.objects.filter(pk=stale.pk).update(used_at=timezone.now() - datetime.timedelta(days=1, minutes=1))
+    recent = UsedOAuthCode.objects.create(digest="1" * 64)
+    UsedOAuthCode.objects.filter(pk=recent.pk).update(used_at=timezone.now() - datetime.timedelta(hours=23))
+
+    assert services.oauth_code_consume("a-new-code")
+    assert not UsedOAuthCode.objects.filter(pk=stale.pk).exists()
+    assert UsedOAuthCode.objects.filter(pk=recent.pk).exists()
+    assert not services.oauth_code_consume("a-new-code")  # the replay is refused as before
