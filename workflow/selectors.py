@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from notifications.workdays import workdays_between  # pure calendar logic (the holiday table is read lazily)
 from people import roles
-from projects.models import EDITABLE_STATES, FiscalYear, Indicator, SpendPlan, TargetSheet
+from projects.models import EDITABLE_STATES, FiscalYear, Indicator, Section, SpendPlan, TargetSheet
 from projects.rules import check_sheet
 from workflow import approval
 from workflow.models import Action, SavedPhrase, SheetEvent
@@ -106,6 +106,11 @@ def saved_phrases(user, *, defaults=SavedPhrase.DEFAULTS) -> list[dict]:
     own = list(SavedPhrase.objects.filter(user=user).order_by("-created", "-id").values("id", "text")) if user.is_authenticated else []
     texts = {p["text"] for p in own}
     return [{**p, "own": True} for p in own] + [{"id": None, "text": t, "own": False} for t in defaults if t not in texts]
+
+
+def rollover_sections(user) -> QuerySet:
+    """The sections whose sheets ``user`` may roll over (经办人)."""
+    return Section.objects.filter(pk__in=roles.scope_ids(user, roles.Role.STAFF)).select_related("agency").order_by("agency__code", "name")
 
 
 def drafts_to_do(user) -> QuerySet:

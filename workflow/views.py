@@ -24,7 +24,7 @@ from projects.rules import check_sheet
 from projects.selectors import package_sheets, sheets_with_content
 from projects.services import goals_set
 from projects.docx.data import DepartmentGoalsData
-from workflow import approval, forms, permissions, selectors, services
+from workflow import approval, forms, permissions, rollover, selectors, services
 from workflow.models import SavedPhrase
 from workflow.snapshots import submission_diffs
 
@@ -114,7 +114,7 @@ def sheet_list(request):
         cursor=request.GET.get("cursor"), size=page_size(request.GET.get("size")), params=params,
     )
     sheets = page.rows
-    prefetch_related_objects(sheets, *CHECKER_CONTENT)
+    prefetch_related_objects(sheets, *selectors.CHECKER_CONTENT)
     for sheet in sheets:
         sheet.checked = check_sheet(sheet)
         sheet.error_count = sum(f.is_error for f in sheet.checked)
@@ -134,13 +134,10 @@ def sheet_list(request):
         "states": SheetState.choices,
         "agencies": agencies,
         "agencies_many": agencies_many,
-        "rollover_sections": rollover_sections(request.user),
+        "rollover_sections": selectors.rollover_sections(request.user),
         "nav": "sheets",
     }
     return render(request, "workflow/sheet_list.html", context)
-
-
-CHECKER_CONTENT = selectors.CHECKER_CONTENT  # what the checker reads beyond the list row, for the shown page only
 
 
 # A province's finance reviewer holds thousands of agencies: the page lists their sections and package links
@@ -523,9 +520,6 @@ def phrases(request):
     if request.method != "GET":
         return JsonResponse({"detail": "不支持该请求方法。"}, status=405)
     return JsonResponse({"phrases": selectors.saved_phrases(request.user)})
-def rollover_sections(user):
-    """The sections whose sheets ``user`` may roll over (经办人)."""
-    return Section.objects.filter(pk__in=roles.scope_ids(user, roles.Role.STAFF)).select_related("agency").order_by("agency__code", "name")
 
 
 @login_required
@@ -536,17 +530,22 @@ def phrase_delete(request, pk):
     except AppError as error:
         return JsonResponse({"detail": error.message, "code": error.code}, status=error.status)
     return JsonResponse({"phrases": selectors.saved_phrases(request.user)})
+
+
+# ---------------------------------------------------------------- 由上年结转
+
+
+@login_required
+@require_POST
 def sheets_rollover(request):
     """由上年结转 for one of the user's sections: last year's published sheets become this year's drafts."""
-    from workflow.rollover import sheets_rollover as rollover
-
-    section = rollover_sections(request.user).filter(pk=_int_or_none(request.POST.get("section")) or 0).first()
+    section = selectors.rollover_sections(request.user).filter(pk=_int_or_none(request.POST.get("section")) or 0).first()
     from_year = _int_or_none(request.POST.get("from_year"))
     if section is None or from_year is None:
         messages.error(request, "请选择本科室和来源年度。")
         return redirect("sheet_list")
     try:
-        result = rollover(agency=section.agency, section=section, from_year=from_year, to_year=from_year + 1, user=request.user)
+        result = rollover.sheets_rollover(agency=section.agency, section=section, from_year=from_year, to_year=from_year + 1, user=request.user)
     except AppError as error:
         messages.error(request, error.message)
         return redirect("sheet_list")

@@ -80,5 +80,8 @@ def test_the_sheet_list_button_rolls_over_the_section(published, client, people)
     client.force_login(people.head_ggzy)
     assert "由上年结转" not in client.get(reverse("sheet_list")).content.decode()
     client.logout()
-    assert client.post(reverse("sheets_rollover"), {"section": published.section_id, "from_year": 2024}).status_code == 302
+    anonymous = client.post(reverse("sheets_rollover"), {"section": published.section_id, "from_year": 2024})
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith(reverse("login"))
+    client.force_login(people.staff_ggzy)
+    assert client.get(reverse("sheets_rollover"), {"section": published.section_id, "from_year": 2024}).status_code == 405
     assert TargetSheet.objects.filter(fiscal_year__year=2025).count() == 1
