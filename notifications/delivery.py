@@ -41,6 +41,10 @@ WECOM_REASONS = {
 }
 
 
+NO_WECOM_USERID = "接收人未设置企业微信账号（userid），请单位管理员在“企业微信账号”中设置。"
+WECOM_NOT_CONFIGURED = "系统未配置企业微信应用（WECOM_CORP_ID / WECOM_SECRET / WECOM_AGENT_ID）。"
+
+
 def wecom_configured() -> bool:
     return bool(settings.WECOM_CORP_ID and settings.WECOM_SECRET and settings.WECOM_AGENT_ID)
 
@@ -72,19 +76,10 @@ def _text_with_link(notification: Notification) -> str:
 
 
 def _send_wecom(notification: Notification) -> None:
-    if not wecom_configured():
-        raise DeliveryError("系统未配置企业微信应用（WECOM_CORP_ID / WECOM_SECRET / WECOM_AGENT_ID）。", temporary=False)
-    preference = getattr(notification.recipient, "notification_preference", None)
-    userid = preference.wecom_userid.strip() if preference else ""
-    if not userid:
-        raise DeliveryError("接收人未设置企业微信账号（userid），请单位管理员在“企业微信账号”中设置。", temporary=False)
-    _acquire(MEMBER_RATE_LIMIT, "rate:member:", userid)
-    with _wecom_errors():
-        card = cards.approval_card(notification, userid)
-        if card is not None:
-            _send_card(_wecom_client(), userid, card)
-        else:
-            _wecom_send(_wecom_client(), [userid], notification)
+    """One row: ``send_wecom_group`` of one, raising its outcome."""
+    error = send_wecom_group([notification])[notification.pk]
+    if error is not None:
+        raise error
 
 
 def _send_card(client: WeComClient, userid: str, card: cards.Card) -> None:
@@ -136,11 +131,11 @@ def send_wecom_group(rows: list[Notification]) -> dict[int, Exception | None]:
     for row in rows:
         userid = wecom_userid(row)
         if not userid:
-            outcome[row.pk] = DeliveryError("接收人未设置企业微信账号（userid），请单位管理员在“企业微信账号”中设置。", temporary=False)
+            outcome[row.pk] = DeliveryError(NO_WECOM_USERID, temporary=False)
         else:
             by_user.setdefault(userid, []).append(row)
     if not wecom_configured():
-        error = DeliveryError("系统未配置企业微信应用（WECOM_CORP_ID / WECOM_SECRET / WECOM_AGENT_ID）。", temporary=False)
+        error = DeliveryError(WECOM_NOT_CONFIGURED, temporary=False)
         return {**outcome, **{row.pk: error for row in rows}}
     try:
         allowed = _acquire_many(MEMBER_RATE_LIMIT, "rate:member:", list(by_user))
@@ -176,16 +171,18 @@ def send_wecom_group(rows: list[Notification]) -> dict[int, Exception | None]:
         outcome.update({row.pk: error for row in group})
     return outcome
 
+
 @functools.lru_cache(maxsize=4)
-def _shared_client(base_url: str, corp_id: str, secret: str, agent_id: int, timeout: float, pid: int) -> WeComClient:
-    """One client (one HTTP connection pool and TLS context) per worker process and configuration."""
-    return WeComClient(base_url=base_url, corp_id=corp_id, secret=secret, agent_id=agent_id, token_store=_token_store(),
-                       timeout=timeout)
+def _shared_client(configuration: tuple, pid: int) -> WeComClient:
+    """One client (one HTTP connection pool and TLS context) per worker process and configuration: the arguments
+    are only the cache key (a forked worker, or changed settings, build their own)."""
+    return wecom_client()
 
 
 def _wecom_client() -> WeComClient:
-    return _shared_client(settings.WECOM_BASE_URL, settings.WECOM_CORP_ID, settings.WECOM_SECRET, settings.WECOM_AGENT_ID,
-                          settings.WECOM_TIMEOUT, os.getpid())  # a forked worker builds its own
+    configuration = (settings.WECOM_BASE_URL, settings.WECOM_CORP_ID, settings.WECOM_SECRET, settings.WECOM_AGENT_ID,
+                     settings.WECOM_TIMEOUT)
+    return _shared_client(configuration, os.getpid())
 
 
 def _send_robot(notification: Notification) -> None:
