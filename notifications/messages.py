@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.conf import settings
 from django.urls import reverse
@@ -45,6 +46,32 @@ def spending_url(sheet) -> str:
     return absolute(reverse("sheet_spending", args=[sheet.pk]))
 
 
+_PK = 987654321  # stands for the sheet id when a route is reversed once for many sheets
+
+
+def url_of(route: str):
+    """``pk -> absolute URL of route(pk)``, reversed once (as ``sheet_url`` / ``spending_url``, for many sheets)."""
+    head, tail = absolute(reverse(route, args=[_PK])).split(str(_PK))
+    return lambda pk: f"{head}{pk}{tail}"
+
+
+class SheetText(NamedTuple):
+    """What a message says about a sheet, as plain values (read as tuples for a whole province, or from a sheet)."""
+
+    pk: int
+    title: str  # the display title
+    code: str  # the project code
+    unit_line: str  # the agency's code and name
+    section: str  # the section's name, "" without one
+
+    @classmethod
+    def of(cls, sheet) -> "SheetText":
+        return cls(
+            sheet.pk, sheet.display_title, sheet.project.code, sheet.agency.unit_line,
+            sheet.section.name if sheet.section_id else "",
+        )
+
+
 def agency_spending_url(agency, year: int) -> str:
     return absolute(reverse("agency_spending", args=[agency.code]) + f"?year={year}")
 
@@ -54,10 +81,12 @@ def _name(user) -> str:
 
 
 def _about(sheet) -> str:
-    lines = [f"绩效目标表：{sheet.display_title}", f"项目编码：{sheet.project.code}", f"预算单位：{sheet.agency.unit_line}"]
-    if sheet.section_id:
-        lines.append(f"科室：{sheet.section.name}")
-    return "\n".join(lines)
+    return _about_text(SheetText.of(sheet))
+
+
+def _about_text(sheet: SheetText) -> str:
+    about = f"绩效目标表：{sheet.title}\n项目编码：{sheet.code}\n预算单位：{sheet.unit_line}"
+    return f"{about}\n科室：{sheet.section}" if sheet.section else about
 
 
 def _when(moment: datetime.datetime) -> str:
@@ -147,13 +176,31 @@ def for_nudge(sheet, *, workdays: int, since: datetime.datetime, level: int) -> 
 
 
 def for_spend_reminder(sheet, checkpoint, *, planned: Decimal, days_left: int) -> Message:
-    title = f"填报提醒：{sheet.display_title}（{checkpoint.label}）"
-    what = (
-        f"资金支出时间节点“{checkpoint.label}”（{checkpoint.date:%Y-%m-%d}）还有 {days_left} 天，"
-        f"计划累计支出进度 {_pct(planned)}。"
-    )
-    todo = "请在节点前后填报截至该节点的累计实际支出；进度落后于计划时请说明原因。"
-    return Message(Kind.SPEND_REMINDER, title, _join(what, _about(sheet), f"下一步：{todo}"), spending_url(sheet), sheet)
+    title, body, url = SpendReminderText(checkpoint, days_left=days_left)(SheetText.of(sheet), planned)
+    return Message(Kind.SPEND_REMINDER, title, body, url, sheet)
+
+
+class SpendReminderText:
+    """The reminder of one checkpoint ``days_left`` days before it, for any sheet: ``(title, body, url)``.
+
+    Made once per checkpoint and day (the URL reversed once, each plan % formatted once), then filled in
+    per sheet from plain values, so a province's 100,000 reminders cost a string each.
+    """
+
+    TODO = "下一步：请在节点前后填报截至该节点的累计实际支出；进度落后于计划时请说明原因。"
+
+    def __init__(self, checkpoint, *, days_left: int):
+        self.label = checkpoint.label
+        self.what = f"资金支出时间节点“{self.label}”（{checkpoint.date:%Y-%m-%d}）还有 {days_left} 天，计划累计支出进度 "
+        self.url = url_of("sheet_spending")
+        self._pct: dict[Decimal, str] = {}
+
+    def __call__(self, sheet: SheetText, planned: Decimal) -> tuple[str, str, str]:
+        pct = self._pct.get(planned)
+        if pct is None:
+            pct = self._pct[planned] = _pct(planned)
+        title = f"填报提醒：{sheet.title}（{self.label}）"
+        return title, f"{self.what}{pct}。\n{_about_text(sheet)}\n{self.TODO}", self.url(sheet.pk)
 
 
 def for_spend_warning(sheet, checkpoint, *, planned: Decimal, actual: Decimal | None, behind: Decimal, level: str) -> Message:

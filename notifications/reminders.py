@@ -42,32 +42,53 @@ WARNING_LOOKBACK = datetime.timedelta(days=20)
 CATCH_UP_DAYS = 7
 
 
-@dataclass
+@dataclass(slots=True)
 class Due:
+    """One message due to its recipients (``services`` writes a row per recipient and channel, once per dedupe key)."""
+
     kind: str
     summary: str  # one line for the run_reminders output
-    recipients: list
-    message: Message
+    recipients: list  # people (``pk``, ``username``, ``email``); items of one scope share the list: never change it
+    title: str
+    body: str
+    url: str
+    sheet_id: int | None
     dedupe_key: str
+
+    @classmethod
+    def of(cls, *, kind: str, summary: str, recipients: list, message: Message, dedupe_key: str) -> "Due":
+        sheet_id = message.sheet.pk if message.sheet is not None else None
+        return cls(kind, summary, recipients, message.title, message.body, message.url, sheet_id, dedupe_key)
 
 
 class _Holders:
     """Role holders of every section and agency involved, read in one query (never one per sheet)."""
 
-    def __init__(self, sheets, role_list):
+    def __init__(self, wanted: dict[str, set[int]]):
+        self._map = roles.holders_by_scope(wanted) if any(wanted.values()) else {}
+
+    @classmethod
+    def of_sheets(cls, sheets, role_list) -> "_Holders":
         wanted: dict[str, set[int]] = {role: set() for role in role_list}
         for sheet in sheets:
             for role in role_list:
                 scope_id = _scope_id(sheet, role)
                 if scope_id is not None:
                     wanted[role].add(scope_id)
-        self._map = roles.holders_by_scope(wanted) if sheets else {}
+        return cls(wanted)
 
     def __call__(self, role: str, sheet) -> list:
         return list(self._map.get((role, _scope_id(sheet, role)), []))
 
     def of_agency(self, role: str, agency_id: int) -> list:
         return list(self._map.get((role, agency_id), []))
+
+    def shared(self, role: str, scope_id: int | None) -> list:
+        """The holders of ``role`` on a scope as one list shared by every caller (read it, never change it)."""
+        return self._map.get((role, scope_id), _NOBODY)
+
+
+_NOBODY: list = []
 
 
 def _scope_id(sheet, role: str):
@@ -102,34 +123,40 @@ def _reminders(day: datetime.date, today: datetime.date) -> list[Due]:
             if any(d < days_left and checkpoint.date - datetime.timedelta(days=d) <= today for d in REMINDER_DAYS_BEFORE):
                 continue  # a later reminder for the same checkpoint is due by now: send that one only
             work.append((days_left, checkpoint, *_unreported(checkpoint)))
-    holders = _Holders([s for _, _, sheets, _ in work for s in sheets], (Role.STAFF,))
+    holders = _Holders({Role.STAFF: {section_id for _, _, sheets, _ in work for _, section_id in sheets} - {None}})
     due = []
     for days_left, checkpoint, sheets, plans in work:
         left = (checkpoint.date - today).days
-        for sheet in sheets:
-            planned = plans.get(sheet.pk, checkpoint.planned_percent)  # spending.planned_percent, read in one query
+        text = messages.SpendReminderText(checkpoint, days_left=left)
+        label, default = checkpoint.label, checkpoint.planned_percent
+        for sheet, section_id in sheets:
+            title, body, url = text(sheet, plans.get(sheet.pk, default))  # spending.planned_percent, read in one query
             due.append(Due(
-                kind=Kind.SPEND_REMINDER,
-                summary=f"填报提醒（还有 {left} 天）：{_sheet(sheet)} {checkpoint.label}",
-                recipients=holders(Role.STAFF, sheet),
-                message=messages.for_spend_reminder(sheet, checkpoint, planned=planned, days_left=left),
-                dedupe_key=f"spend-reminder:{sheet.pk}:{checkpoint.pk}:{days_left}",
+                Kind.SPEND_REMINDER, f"填报提醒（还有 {left} 天）：“{sheet.title}”（{sheet.code}） {label}",
+                holders.shared(Role.STAFF, section_id), title, body, url, sheet.pk,
+                f"spend-reminder:{sheet.pk}:{checkpoint.pk}:{days_left}",
             ))
     return due
 
 
 def _unreported(checkpoint) -> tuple[list, dict]:
-    """The published sheets of the checkpoint's year without a report for it, and their plans at it: two queries."""
+    """The published sheets of the checkpoint's year without a report for it, as (SheetText, section id), and their
+    plans at it: two queries, plain values (no model is built for a province's 100,000 sheets)."""
     published = TargetSheet.objects.filter(state=SheetState.PUBLISHED, fiscal_year_id=checkpoint.fiscal_year_id)
-    sheets = (
+    rows = (
         published.filter(~Exists(SpendReport.objects.filter(sheet=OuterRef("pk"), checkpoint=checkpoint)))
-        .select_related("project", "agency", "section")
         .order_by("agency__code", "position", "id")
+        .values_list("pk", "title", "project__name", "project__code", "agency__code", "agency__name", "section_id", "section__name")
     )
+    sheets = [
+        # display_title and unit_line as TargetSheet and Agency say them
+        (messages.SheetText(pk, title or project_name, code, f"{agency_code}{agency_name}", (section_name or "") if section_id else ""), section_id)
+        for pk, title, project_name, code, agency_code, agency_name, section_id, section_name in rows
+    ]
     plans = dict(
         SpendPlan.objects.filter(checkpoint=checkpoint, sheet__in=published).values_list("sheet_id", "cumulative_percent")
     )
-    return list(sheets), plans
+    return sheets, plans
 
 
 def _warnings(day: datetime.date, today: datetime.date) -> list[Due]:
@@ -139,7 +166,7 @@ def _warnings(day: datetime.date, today: datetime.date) -> list[Due]:
         for checkpoint in checkpoints
         if next_workday(checkpoint.date) == day
     ]
-    holders = _Holders(
+    holders = _Holders.of_sheets(
         [s for _, sheets in work for s in sheets], (Role.STAFF, Role.SECTION_HEAD, Role.LEADER, Role.FINANCE_REVIEWER)
     )
     due = []
@@ -154,7 +181,7 @@ def _warnings(day: datetime.date, today: datetime.date) -> list[Due]:
             if point.level == spending.RED:
                 recipients += holders(Role.LEADER, sheet)
             state = "未填报" if point.actual is None else f"实际 {format_number(point.actual)}%"
-            due.append(Due(
+            due.append(Due.of(
                 kind=Kind.SPEND_WARNING,
                 summary=(
                     f"{spending.LEVEL_LABELS[point.level]}：{_sheet(sheet)} {checkpoint.label} "
@@ -170,7 +197,7 @@ def _warnings(day: datetime.date, today: datetime.date) -> list[Due]:
                 (sheet, point.planned, point.actual, point.level)
             )
         for agency, warned in by_agency.values():
-            due.append(Due(
+            due.append(Due.of(
                 kind=Kind.SPEND_DIGEST,
                 summary=f"预警汇总：{agency.unit_line} {checkpoint.label} 共 {len(warned)} 张",
                 recipients=holders.of_agency(Role.FINANCE_REVIEWER, agency.pk),
@@ -193,14 +220,14 @@ def nudges_due(now: datetime.datetime | None = None) -> list[Due]:
         if waited > after:
             waiting.append((sheet, waited))
     step_roles = tuple(dict.fromkeys(step.role for step in approval.REVIEW_STEPS)) + (Role.LEADER,)
-    holders = _Holders([sheet for sheet, _ in waiting], tuple(dict.fromkeys(step_roles)))
+    holders = _Holders.of_sheets([sheet for sheet, _ in waiting], tuple(dict.fromkeys(step_roles)))
     due = []
     for sheet, waited in waiting:
         level = 2 if waited > 2 * after else 1
         recipients = _reviewers(sheet, holders)
         if level == 2:
             recipients += holders(Role.LEADER, sheet)
-        due.append(Due(
+        due.append(Due.of(
             kind=Kind.NUDGE,
             summary=f"{'再次催办' if level == 2 else '催办'}：{_sheet(sheet)} 已在“{sheet.get_state_display()}”等待 {waited} 个工作日",
             recipients=recipients,

@@ -10,6 +10,7 @@ go through ``people.services``; this module is the vocabulary and the reads.
 from __future__ import annotations
 
 import itertools
+from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.db import connection, models
@@ -164,9 +165,17 @@ def can_manage_people(user, agency) -> bool:
     return user.is_authenticated and user.is_active and (user.is_superuser or has_role(user, Role.AGENCY_ADMIN, agency))
 
 
-def holders_by_scope(wanted: dict[str, set[int]]) -> dict[tuple[str, int], list]:
+class Holder(NamedTuple):
+    """A role holder as the reminders address them: read as a tuple, never as a model (a province has 100,000)."""
+
+    pk: int
+    username: str
+    email: str
+
+
+def holders_by_scope(wanted: dict[str, set[int]]) -> dict[tuple[str, int], list[Holder]]:
     """Active users holding each role on each scope id, in one query (reminders for a whole province):
-    ``{(role, scope id): [users by username]}``. The set-based counterpart of ``users_with_role``."""
+    ``{(role, scope id): [holders by username]}``. The set-based counterpart of ``users_with_role``."""
     from django.contrib.contenttypes.models import ContentType
     from django.db.models import Q
     from guardian.models import UserObjectPermission
@@ -186,11 +195,14 @@ def holders_by_scope(wanted: dict[str, set[int]]) -> dict[tuple[str, int], list]
         return {}
     rows = (
         UserObjectPermission.objects.filter(condition, user__is_active=True)
-        .select_related("user", "permission")
         .order_by("user__username", "id")
+        .values_list("content_type_id", "permission__codename", "object_pk", "user_id", "user__username", "user__email")
     )
-    result: dict[tuple[str, int], list] = {}
-    for row in rows:
-        role = role_of[(row.content_type_id, row.permission.codename)]
-        result.setdefault((role, int(row.object_pk)), []).append(row.user)
+    result: dict[tuple[str, int], list[Holder]] = {}
+    people: dict[int, Holder] = {}
+    for content_type_id, permission, object_pk, user_id, username, email in rows:
+        person = people.get(user_id)
+        if person is None:
+            person = people[user_id] = Holder(user_id, username, email)
+        result.setdefault((role_of[(content_type_id, permission)], int(object_pk)), []).append(person)
     return result
