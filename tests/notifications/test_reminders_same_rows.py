@@ -1,0 +1,130 @@
+"""The set-based reminders (tuples, one text template per checkpoint, one INSERT for every row) write exactly the
+rows the obvious per-item path writes: for each published sheet without a report, its section's staff
+(``roles.users_with_role``), ``messages.for_spend_reminder`` on the sheet's models, ``notifications_create``.
+Same recipients, channels (by preference), titles, bodies, URLs, dedupe keys, statuses, and in the same order."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from notifications import messages, services
+from notifications.models import Kind, Notification, Preference
+from people import roles
+from people.services import role_grant
+from projects.models import Checkpoint, SheetState, SpendPlan, TargetSheet
+from spending.models import SpendReport
+from tests.notifications.conftest import make_user
+
+JUNE = datetime.date(2024, 6, 30)
+
+
+@pytest.fixture
+def province(org, make_sheet, settings):
+    """Published sheets of two agencies; staff with every kind of channel choice; a plan of its own; a report."""
+    settings.WECOM_CORP_ID, settings.WECOM_SECRET, settings.WECOM_AGENT_ID = "corp", "secret", "1000002"  # WeCom on
+    Preference.objects.filter(user=org.colleague).update(email_enabled=False)  # in-app and WeCom only
+    Preference.objects.filter(user=org.owner).update(wecom_enabled=False)  # in-app and e-mail
+    role_grant(user=make_user("no_mail", email=""), role=roles.STAFF, scope=org.office)  # in-app only
+    role_grant(user=make_user("gone", is_active=False), role=roles.STAFF, scope=org.business)  # nobody
+    role_grant(user=org.owner, role=roles.STAFF, scope=org.business)  # staff of two sections
+    sheets = [make_sheet(org.office if n % 3 else org.business) for n in range(7)]
+    sheets.append(make_sheet(org.other_agency.sections.get()))
+    sheets[1].title = "自定义标题"
+    sheets[1].save(update_fields=["title"])
+    TargetSheet.objects.filter(pk=sheets[2].pk).update(section=None)  # a sheet no section's staff is reminded of
+    june = Checkpoint.objects.get(fiscal_year=org.year, date=JUNE)
+    SpendPlan.objects.filter(sheet=sheets[3], checkpoint=june).update(cumulative_percent=Decimal("37.50"))
+    SpendReport.objects.create(sheet=sheets[4], checkpoint=june, amount=Decimal("5.00"), reported_at=timezone.now())
+    TargetSheet.objects.filter(pk__in=[s.pk for s in sheets]).update(state=SheetState.PUBLISHED)
+    make_sheet(org.office)  # a draft: not reminded
+    Notification.objects.all().delete()
+    return sheets
+
+
+def snapshot() -> list[tuple]:
+    rows = Notification.objects.order_by("pk").values_list(
+        "recipient__username", "channel", "kind", "sheet_id", "title", "body", "url", "dedupe_key", "status",
+        "sent_at", "attempts", "failure_kind",
+    )
+    return [(*row[:9], row[9] is not None, *row[10:]) for row in rows]
+
+
+def per_item(*, days_left: int, left: int) -> list[tuple]:
+    """What the per-item path writes for the reminder ``days_left`` days before June, sent ``left`` days before."""
+    june = Checkpoint.objects.get(fiscal_year__year=2024, date=JUNE)
+    sheets = (
+        TargetSheet.objects.filter(state=SheetState.PUBLISHED, fiscal_year=june.fiscal_year)
+        .exclude(spend_reports__checkpoint=june)
+        .select_related("project", "agency", "section")
+        .prefetch_related("plan")
+        .order_by("agency__code", "position", "id")
+    )
+    for sheet in sheets:
+        planned = next((p.cumulative_percent for p in sheet.plan.all() if p.checkpoint_id == june.pk), june.planned_percent)
+        services.notifications_create(
+            recipients=list(roles.users_with_role(roles.STAFF, sheet.section)),
+            message=messages.for_spend_reminder(sheet, june, planned=planned, days_left=left),
+            dedupe_key=f"spend-reminder:{sheet.pk}:{june.pk}:{days_left}",
+        )
+    rows = snapshot()
+    Notification.objects.all().delete()
+    return rows
+
+
+@pytest.mark.parametrize("day, catch_up, days_left, left", [
+    (datetime.date(2024, 6, 23), 1, 7, 7),
+    (datetime.date(2024, 6, 29), 1, 1, 1),
+    (datetime.date(2024, 6, 25), 7, 7, 5),  # 06-23 missed: caught up with the days left as of 06-25
+])
+def test_the_set_based_reminders_write_the_rows_of_the_per_item_path(province, day, catch_up, days_left, left):
+    expected = per_item(days_left=days_left, left=left)
+
+    sent = services.reminders_send(day=day, catch_up_days=catch_up)
+
+    assert snapshot() == expected
+    # 办公室 (2 sheets): owner in-app + e-mail, no_mail in-app; 业务科 (3): colleague in-app + WeCom, owner in-app +
+    # e-mail; the other agency (1): outsider in-app + e-mail
+    assert len(expected) == 2 * 3 + 3 * 4 + 2
+    assert sum(len(item.rows) for item in sent) == len(expected)
+    assert [(row.recipient.username, row.channel) for item in sent for row in item.rows] == [row[:2] for row in expected]
+    assert services.reminders_send(day=day, catch_up_days=catch_up) == []  # once
+
+
+def test_a_dry_run_lists_the_rows_a_run_writes(province):
+    planned = services.reminders_send(day=datetime.date(2024, 6, 23), dry_run=True)
+    assert not Notification.objects.exists()
+
+    sent = services.reminders_send(day=datetime.date(2024, 6, 23))
+
+    def rows(items):
+        return [(item.due.dedupe_key, row.recipient.username, row.channel, row.status) for item in items for row in item.rows]
+
+    assert rows(planned) == rows(sent) and all(row.pk is None for item in planned for row in item.rows)
+    assert services.reminders_send(day=datetime.date(2024, 6, 23), dry_run=True) == []
+
+
+def test_a_reminder_says_what_it_said_before(province):
+    """The text, spelled out: the template must not drift from what staff have been receiving."""
+    sheet = province[3]  # 业务科, its own 37.5% plan for June
+    services.reminders_send(day=datetime.date(2024, 6, 23))
+
+    row = Notification.objects.get(sheet=sheet, recipient__username="owner", channel="in_app")
+    assert row.kind == Kind.SPEND_REMINDER
+    assert row.title == f"填报提醒：{sheet.project.name}（6月底）"
+    assert row.body == (
+        "资金支出时间节点“6月底”（2024-06-30）还有 7 天，计划累计支出进度 37.5%。\n"
+        f"绩效目标表：{sheet.project.name}\n"
+        f"项目编码：{sheet.project.code}\n"
+        "预算单位：489001测试县行政审批局本级\n"
+        "科室：业务科\n"
+        "下一步：请在节点前后填报截至该节点的累计实际支出；进度落后于计划时请说明原因。"
+    )
+    assert row.url == f"http://127.0.0.1:8000/sheets/{sheet.pk}/spending/"
+    assert row.dedupe_key == f"spend-reminder:{sheet.pk}:{Checkpoint.objects.get(date=JUNE).pk}:7"
+    custom = Notification.objects.get(sheet=province[1], recipient__username="owner", channel="in_app")
+    assert custom.title == "填报提醒：自定义标题（6月底）" and "\n绩效目标表：自定义标题\n" in custom.body
+    assert not Notification.objects.filter(sheet=province[2]).exists()  # no section: no staff
+    assert not Notification.objects.filter(recipient=get_user_model().objects.get(username="gone")).exists()
