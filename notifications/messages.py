@@ -162,14 +162,25 @@ def _join(*parts: str) -> str:
 
 
 def for_nudge(sheet, *, workdays: int, since: datetime.datetime, level: int) -> Message:
-    step = STEP_LABELS.get(sheet.state, "审核")
-    what = f"绩效目标表“{sheet.display_title}”已在“{step}”等待 {workdays} 个工作日（自 {_when(since)} 起）。"
-    if level >= 2:
-        todo = "等待时间已超过催办期限的两倍，请尽快审核；局领导请督促办理。"
-    else:
-        todo = "请尽快打开链接审核，通过或退回修改。"
-    title = f"{'再次催办' if level >= 2 else '催办'}：{sheet.display_title}"
-    return Message(Kind.NUDGE, title, _join(what, _about(sheet), f"下一步：{todo}"), sheet_url(sheet), sheet)
+    title, body, url = NudgeText()(SheetText.of(sheet), state=sheet.state, workdays=workdays, since=since, level=level)
+    return Message(Kind.NUDGE, title, body, url, sheet)
+
+
+class NudgeText:
+    """The 催办 of any waiting sheet: ``(title, body, url)``, the URL reversed once for all of them."""
+
+    def __init__(self):
+        self.url = url_of("sheet_detail")
+
+    def __call__(self, sheet: SheetText, *, state: str, workdays: int, since: datetime.datetime, level: int) -> tuple[str, str, str]:
+        step = STEP_LABELS.get(state, "审核")
+        what = f"绩效目标表“{sheet.title}”已在“{step}”等待 {workdays} 个工作日（自 {_when(since)} 起）。"
+        if level >= 2:
+            todo = "等待时间已超过催办期限的两倍，请尽快审核；局领导请督促办理。"
+        else:
+            todo = "请尽快打开链接审核，通过或退回修改。"
+        title = f"{'再次催办' if level >= 2 else '催办'}：{sheet.title}"
+        return title, _join(what, _about_text(sheet), f"下一步：{todo}"), self.url(sheet.pk)
 
 
 # ---------------------------------------------------------------- spending checkpoints

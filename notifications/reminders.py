@@ -208,43 +208,61 @@ def _warnings(day: datetime.date, today: datetime.date) -> list[Due]:
 
 
 def nudges_due(now: datetime.datetime | None = None) -> list[Due]:
-    """催办 due at ``now``: one per waiting review task and level (1: reviewers; 2: reviewers and leaders)."""
+    """催办 due at ``now``: one per waiting review task and level (1: reviewers; 2: reviewers and leaders).
+
+    The waiting sheets are read as tuples; how long a task waited depends only on the day it started, so the
+    working days are counted once per such day, not once per sheet."""
     today = timezone.localdate(now or timezone.now())
     after = settings.NUDGE_AFTER_WORKDAYS
-    sheets = TargetSheet.objects.filter(state__in=approval.REVIEW_STATES, state_since__isnull=False).select_related(
-        "project", "agency", "section", "assignee"
+    rows = (
+        TargetSheet.objects.filter(state__in=approval.REVIEW_STATES, state_since__isnull=False)
+        .order_by("agency__code", "position", "id")
+        .values_list(
+            "pk", "state", "state_since", "title", "project__name", "project__code", "agency_id", "agency__code",
+            "agency__name", "section_id", "section__name", "assignee_id", "assignee__is_active", "assignee__username",
+            "assignee__email",
+        )
     )
+    waited_since: dict[datetime.date, int] = {}
     waiting = []
-    for sheet in sheets.order_by("agency__code", "position", "id"):
-        waited = workdays_between(timezone.localtime(sheet.state_since), today)
+    for row in rows:
+        since_day = timezone.localtime(row[2]).date()
+        waited = waited_since.get(since_day)
+        if waited is None:
+            waited = waited_since[since_day] = workdays_between(since_day, today)
         if waited > after:
-            waiting.append((sheet, waited))
-    step_roles = tuple(dict.fromkeys(step.role for step in approval.REVIEW_STEPS)) + (Role.LEADER,)
-    holders = _Holders.of_sheets([sheet for sheet, _ in waiting], tuple(dict.fromkeys(step_roles)))
-    due = []
-    for sheet, waited in waiting:
-        level = 2 if waited > 2 * after else 1
-        recipients = _reviewers(sheet, holders)
+            waiting.append((row, waited, 2 if waited > 2 * after else 1))
+    wanted: dict[str, set[int]] = {}
+    for row, _, level in waiting:
+        role = approval.step_for(row[1]).role
+        wanted.setdefault(role, set()).add(row[9] if roles.is_section_role(role) else row[6])
         if level == 2:
-            recipients += holders(Role.LEADER, sheet)
-        due.append(Due.of(
-            kind=Kind.NUDGE,
-            summary=f"{'再次催办' if level == 2 else '催办'}：{_sheet(sheet)} 已在“{sheet.get_state_display()}”等待 {waited} 个工作日",
-            recipients=recipients,
-            message=messages.for_nudge(sheet, workdays=waited, since=sheet.state_since, level=level),
-            dedupe_key=f"nudge:{sheet.pk}:{sheet.state}:{sheet.state_since:%Y%m%d%H%M%S%f}:{level}",
+            wanted.setdefault(Role.LEADER, set()).add(row[6])
+    holders = _Holders(wanted)
+    text = messages.NudgeText()
+    state_labels = dict(SheetState.choices)
+    due = []
+    for row, waited, level in waiting:
+        (pk, state, since, title, project_name, code, agency_id, agency_code, agency_name, section_id, section_name,
+         assignee_id, assignee_active, assignee_username, assignee_email) = row
+        sheet = messages.SheetText(
+            pk, title or project_name, code, f"{agency_code}{agency_name}", (section_name or "") if section_id else ""
+        )
+        role = approval.step_for(state).role
+        # approval.reviewers on the batched holders: the active assignee once reassigned, else the step's role holders
+        if assignee_id and assignee_active:
+            recipients = [roles.Holder(assignee_id, assignee_username, assignee_email)]
+        else:
+            recipients = holders.shared(role, section_id if roles.is_section_role(role) else agency_id)
+        if level == 2:
+            recipients = recipients + holders.shared(Role.LEADER, agency_id)
+        title, body, url = text(sheet, state=state, workdays=waited, since=since, level=level)
+        due.append(Due(
+            Kind.NUDGE,
+            f"{'再次催办' if level == 2 else '催办'}：“{sheet.title}”（{code}） 已在“{state_labels[state]}”等待 {waited} 个工作日",
+            recipients, title, body, url, pk, f"nudge:{pk}:{state}:{since:%Y%m%d%H%M%S%f}:{level}",
         ))
     return due
-
-
-def _reviewers(sheet, holders: _Holders) -> list:
-    """``approval.reviewers`` on the batched holders: the active assignee once reassigned, else the step's role holders."""
-    step = approval.step_for(sheet.state)
-    if step is None:
-        return []
-    if sheet.assignee_id and sheet.assignee.is_active:
-        return [sheet.assignee]
-    return holders(step.role, sheet)
 
 
 def _sheet(sheet) -> str:

@@ -128,3 +128,60 @@ def test_a_reminder_says_what_it_said_before(province):
     assert custom.title == "填报提醒：自定义标题（6月底）" and "\n绩效目标表：自定义标题\n" in custom.body
     assert not Notification.objects.filter(sheet=province[2]).exists()  # no section: no staff
     assert not Notification.objects.filter(recipient=get_user_model().objects.get(username="gone")).exists()
+
+
+def test_the_set_based_nudges_write_the_rows_of_the_per_item_path(org, make_sheet, settings):
+    """Waiting at each review step, for 1, 3 and 6 working days, reassigned to an active and to a departed colleague."""
+    import time_machine
+
+    from tests.notifications.test_nudges import SHANGHAI
+    from notifications import workdays
+    from workflow import approval
+
+    settings.WECOM_CORP_ID, settings.WECOM_SECRET, settings.WECOM_AGENT_ID = "corp", "secret", "1000002"
+    deputy = make_user("deputy", first_name="冯副科长")
+    departed = make_user("departed", is_active=False)
+    waits = {
+        SheetState.SECTION_REVIEW: datetime.datetime(2024, 6, 3, 10, tzinfo=SHANGHAI),  # 6 working days by 06-12
+        SheetState.LEADER_REVIEW: datetime.datetime(2024, 6, 6, 16, 45, tzinfo=SHANGHAI),  # 3
+        SheetState.FINANCE_REVIEW: datetime.datetime(2024, 6, 11, 8, tzinfo=SHANGHAI),  # 1: not yet
+    }
+    sheets = []
+    for n, (state, since) in enumerate(list(waits.items()) * 3):
+        sheet = make_sheet(org.business if n % 2 else org.office, title=f"待审{n}")
+        TargetSheet.objects.filter(pk=sheet.pk).update(state=state, state_since=since)
+        sheets.append(sheet)
+    TargetSheet.objects.filter(pk=sheets[0].pk).update(assignee=deputy)
+    TargetSheet.objects.filter(pk=sheets[3].pk).update(assignee=departed)  # gone: the step's holders again
+    TargetSheet.objects.filter(pk=sheets[4].pk).update(state=SheetState.LEADER_REVIEW, assignee=org.finance)
+    Notification.objects.all().delete()
+    now = datetime.datetime(2024, 6, 12, 9, 30, tzinfo=SHANGHAI)
+
+    with time_machine.travel(now, tick=False):
+        after = settings.NUDGE_AFTER_WORKDAYS
+        waiting = (
+            TargetSheet.objects.filter(state__in=approval.REVIEW_STATES, state_since__isnull=False)
+            .select_related("project", "agency", "section", "assignee").order_by("agency__code", "position", "id")
+        )
+        for sheet in waiting:
+            waited = workdays.workdays_between(timezone.localtime(sheet.state_since), timezone.localdate())
+            if waited <= after:
+                continue
+            level = 2 if waited > 2 * after else 1
+            recipients = approval.reviewers(sheet)
+            if level == 2:
+                recipients += list(roles.users_with_role(roles.LEADER, sheet.agency))
+            services.notifications_create(
+                recipients=recipients,
+                message=messages.for_nudge(sheet, workdays=waited, since=sheet.state_since, level=level),
+                dedupe_key=f"nudge:{sheet.pk}:{sheet.state}:{sheet.state_since:%Y%m%d%H%M%S%f}:{level}",
+            )
+        expected = snapshot()
+        Notification.objects.all().delete()
+
+        sent = services.nudges_send()
+
+    assert snapshot() == expected
+    assert {row[0] for row in expected} == {"deputy", "office_head", "colleague_head", "agency_leader", "agency_finance"}
+    assert sum(len(item.rows) for item in sent) == len(expected)
+    assert any("再次催办" in row[4] for row in expected) and any(row[4].startswith("催办") for row in expected)
