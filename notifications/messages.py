@@ -215,23 +215,34 @@ class SpendReminderText:
 
 
 def for_spend_warning(sheet, checkpoint, *, planned: Decimal, actual: Decimal | None, behind: Decimal, level: str) -> Message:
-    title = f"{spending.LEVEL_LABELS[level]}：{sheet.display_title}（{checkpoint.label}）"
-    if actual is None:
-        state = f"截至“{checkpoint.label}”（{checkpoint.date:%Y-%m-%d}）计划累计支出 {_pct(planned)}，尚未填报执行进度。"
-        todo = "请尽快填报截至该节点的累计实际支出，并说明进度落后的原因。"
-    else:
-        state = (
-            f"截至“{checkpoint.label}”（{checkpoint.date:%Y-%m-%d}）计划累计支出 {_pct(planned)}，"
-            f"实际 {_pct(actual)}，落后 {format_number(behind)} 个百分点。"
-        )
-        todo = "请加快资金支出进度，并在执行进度中说明原因和措施。"
-    return Message(Kind.SPEND_WARNING, title, _join(state, _about(sheet), f"下一步：{todo}"), spending_url(sheet), sheet)
+    title, body, url = SpendWarningText(checkpoint)(SheetText.of(sheet), planned=planned, actual=actual, behind=behind, level=level)
+    return Message(Kind.SPEND_WARNING, title, body, url, sheet)
+
+
+class SpendWarningText:
+    """The warning of one checkpoint for any sheet: ``(title, body, url)``, the URL reversed once."""
+
+    def __init__(self, checkpoint):
+        self.label = checkpoint.label
+        self.as_of = f"截至“{self.label}”（{checkpoint.date:%Y-%m-%d}）计划累计支出 "
+        self.url = url_of("sheet_spending")
+
+    def __call__(self, sheet: SheetText, *, planned: Decimal, actual: Decimal | None, behind: Decimal, level: str) -> tuple[str, str, str]:
+        title = f"{spending.LEVEL_LABELS[level]}：{sheet.title}（{self.label}）"
+        if actual is None:
+            state = f"{self.as_of}{_pct(planned)}，尚未填报执行进度。"
+            todo = "请尽快填报截至该节点的累计实际支出，并说明进度落后的原因。"
+        else:
+            state = f"{self.as_of}{_pct(planned)}，实际 {_pct(actual)}，落后 {format_number(behind)} 个百分点。"
+            todo = "请加快资金支出进度，并在执行进度中说明原因和措施。"
+        return title, _join(state, _about_text(sheet), f"下一步：{todo}"), self.url(sheet.pk)
 
 
 def for_spend_digest(agency, checkpoint, warnings: list) -> Message:
     """One message to the agency's finance reviewers listing every warned sheet at ``checkpoint``.
 
-    ``warnings``: (sheet, planned, actual or None, level) tuples.
+    ``agency``: an Agency (or anything with its ``code``, ``name`` and ``unit_line``);
+    ``warnings``: (SheetText, planned, actual or None, level) tuples.
     """
     reds = sum(1 for *_, level in warnings if level == "red")
     yellows = len(warnings) - reds
@@ -242,9 +253,7 @@ def for_spend_digest(agency, checkpoint, warnings: list) -> Message:
     ]
     for number, (sheet, planned, actual, level) in enumerate(warnings, start=1):
         actual_text = "未填报" if actual is None else f"实际 {_pct(actual)}"
-        lines.append(
-            f"{number}. {sheet.display_title}（{sheet.project.code}）：计划 {_pct(planned)}，{actual_text}，{spending.LEVEL_LABELS[level]}"
-        )
+        lines.append(f"{number}. {sheet.title}（{sheet.code}）：计划 {_pct(planned)}，{actual_text}，{spending.LEVEL_LABELS[level]}")
     lines.append("下一步：请打开链接查看单位执行进度，督促相关科室加快支出。")
     url = agency_spending_url(agency, checkpoint.date.year)
     return Message(Kind.SPEND_DIGEST, title, "\n".join(lines), url, None)

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef
@@ -161,50 +163,90 @@ def _unreported(checkpoint) -> tuple[list, dict]:
 
 def _warnings(day: datetime.date, today: datetime.date) -> list[Due]:
     checkpoints = Checkpoint.objects.filter(date__lt=day, date__gte=day - WARNING_LOOKBACK).order_by("date")
-    work = [
-        (checkpoint, list(spending.published_sheets(fiscal_year=checkpoint.fiscal_year_id)))
-        for checkpoint in checkpoints
-        if next_workday(checkpoint.date) == day
-    ]
-    holders = _Holders.of_sheets(
-        [s for _, sheets in work for s in sheets], (Role.STAFF, Role.SECTION_HEAD, Role.LEADER, Role.FINANCE_REVIEWER)
-    )
+    work = [(checkpoint, *_published(checkpoint)) for checkpoint in checkpoints if next_workday(checkpoint.date) == day]
+    sections = {section_id for _, sheets, _, _ in work for _, section_id, _, _ in sheets} - {None}
+    agencies = {agency.pk for _, sheets, _, _ in work for _, _, agency, _ in sheets}
+    holders = _Holders({
+        Role.STAFF: sections, Role.SECTION_HEAD: sections, Role.LEADER: agencies, Role.FINANCE_REVIEWER: agencies,
+    })
+    audiences: dict[tuple, list] = {}  # (section, agency, red) → staff and heads (and leaders), shared by its sheets
     due = []
-    for checkpoint, sheets in work:
+    for checkpoint, sheets, plans, reports in work:
+        text = messages.SpendWarningText(checkpoint)
+        default = checkpoint.planned_percent
         by_agency: dict[int, tuple[object, list]] = {}
-        for sheet in sheets:
-            report = next((r for r in sheet.spend_reports.all() if r.checkpoint_id == checkpoint.pk), None)
-            point = spending.checkpoint_spend(sheet, checkpoint, report, today=today)
+        for sheet, section_id, agency, budget_total in sheets:
+            point = spending.spend_at(
+                checkpoint, planned=plans.get(sheet.pk, default), budget_total=budget_total,
+                report=reports.get(sheet.pk), today=today,
+            )
             if point.level not in (spending.YELLOW, spending.RED):
                 continue
-            recipients = holders(Role.STAFF, sheet) + holders(Role.SECTION_HEAD, sheet)
-            if point.level == spending.RED:
-                recipients += holders(Role.LEADER, sheet)
+            red = point.level == spending.RED
+            recipients = audiences.get((section_id, agency.pk, red))
+            if recipients is None:
+                recipients = holders.shared(Role.STAFF, section_id) + holders.shared(Role.SECTION_HEAD, section_id)
+                if red:
+                    recipients += holders.shared(Role.LEADER, agency.pk)
+                audiences[(section_id, agency.pk, red)] = recipients
             state = "未填报" if point.actual is None else f"实际 {format_number(point.actual)}%"
-            due.append(Due.of(
-                kind=Kind.SPEND_WARNING,
-                summary=(
-                    f"{spending.LEVEL_LABELS[point.level]}：{_sheet(sheet)} {checkpoint.label} "
-                    f"计划 {format_number(point.planned)}%，{state}"
-                ),
-                recipients=recipients,
-                message=messages.for_spend_warning(
-                    sheet, checkpoint, planned=point.planned, actual=point.actual, behind=point.behind, level=point.level
-                ),
-                dedupe_key=f"spend-warning:{sheet.pk}:{checkpoint.pk}",
+            title, body, url = text(sheet, planned=point.planned, actual=point.actual, behind=point.behind, level=point.level)
+            due.append(Due(
+                Kind.SPEND_WARNING,
+                f"{spending.LEVEL_LABELS[point.level]}：“{sheet.title}”（{sheet.code}） {checkpoint.label} "
+                f"计划 {format_number(point.planned)}%，{state}",
+                recipients, title, body, url, sheet.pk, f"spend-warning:{sheet.pk}:{checkpoint.pk}",
             ))
-            by_agency.setdefault(sheet.agency_id, (sheet.agency, []))[1].append(
-                (sheet, point.planned, point.actual, point.level)
-            )
+            by_agency.setdefault(agency.pk, (agency, []))[1].append((sheet, point.planned, point.actual, point.level))
         for agency, warned in by_agency.values():
             due.append(Due.of(
                 kind=Kind.SPEND_DIGEST,
                 summary=f"预警汇总：{agency.unit_line} {checkpoint.label} 共 {len(warned)} 张",
-                recipients=holders.of_agency(Role.FINANCE_REVIEWER, agency.pk),
+                recipients=holders.shared(Role.FINANCE_REVIEWER, agency.pk),
                 message=messages.for_spend_digest(agency, checkpoint, warned),
                 dedupe_key=f"spend-digest:{agency.pk}:{checkpoint.pk}",
             ))
     return due
+
+
+class _Agency(NamedTuple):
+    pk: int
+    code: str
+    name: str
+
+    @property
+    def unit_line(self) -> str:
+        return f"{self.code}{self.name}"  # as Agency.unit_line
+
+
+class _Amount(NamedTuple):
+    amount: Decimal  # what spending.spend_at reads of a report
+
+
+def _published(checkpoint) -> tuple[list, dict, dict]:
+    """The published sheets of the checkpoint's year as (SheetText, section id, agency, budget), their plans at it and
+    the amounts reported for it: three queries, plain values."""
+    published = TargetSheet.objects.filter(state=SheetState.PUBLISHED, fiscal_year_id=checkpoint.fiscal_year_id)
+    rows = published.order_by("agency__code", "position", "id").values_list(
+        "pk", "title", "project__name", "project__code", "agency_id", "agency__code", "agency__name", "section_id",
+        "section__name", "budget_total",
+    )
+    agencies: dict[int, _Agency] = {}
+    sheets = []
+    for pk, title, project_name, code, agency_id, agency_code, agency_name, section_id, section_name, budget in rows:
+        agency = agencies.get(agency_id)
+        if agency is None:
+            agency = agencies[agency_id] = _Agency(agency_id, agency_code, agency_name)
+        text = messages.SheetText(pk, title or project_name, code, agency.unit_line, (section_name or "") if section_id else "")
+        sheets.append((text, section_id, agency, budget))
+    plans = dict(
+        SpendPlan.objects.filter(checkpoint=checkpoint, sheet__in=published).values_list("sheet_id", "cumulative_percent")
+    )
+    reports = {
+        sheet_id: _Amount(amount)
+        for sheet_id, amount in SpendReport.objects.filter(checkpoint=checkpoint, sheet__in=published).values_list("sheet_id", "amount")
+    }
+    return sheets, plans, reports
 
 
 def nudges_due(now: datetime.datetime | None = None) -> list[Due]:
@@ -263,7 +305,3 @@ def nudges_due(now: datetime.datetime | None = None) -> list[Due]:
             recipients, title, body, url, pk, f"nudge:{pk}:{state}:{since:%Y%m%d%H%M%S%f}:{level}",
         ))
     return due
-
-
-def _sheet(sheet) -> str:
-    return f"“{sheet.display_title}”（{sheet.project.code}）"

@@ -79,7 +79,11 @@ def planned_percent(sheet: TargetSheet, checkpoint: Checkpoint) -> Decimal:
 def percent_of_budget(sheet: TargetSheet, amount: Decimal) -> Decimal | None:
     if not sheet.budget_total:
         return None
-    return (Decimal(amount) / sheet.budget_total * 100).quantize(CENT)
+    return percent_of(sheet.budget_total, amount)
+
+
+def percent_of(budget_total: Decimal, amount: Decimal) -> Decimal:
+    return (Decimal(amount) / budget_total * 100).quantize(CENT)
 
 
 @dataclass
@@ -109,9 +113,14 @@ class CheckpointSpend:
 
 
 def checkpoint_spend(sheet: TargetSheet, checkpoint: Checkpoint, report: SpendReport | None, today: datetime.date) -> CheckpointSpend:
-    planned = planned_percent(sheet, checkpoint)
+    return spend_at(checkpoint, planned=planned_percent(sheet, checkpoint), budget_total=sheet.budget_total, report=report, today=today)
+
+
+def spend_at(checkpoint: Checkpoint, *, planned: Decimal, budget_total: Decimal, report, today: datetime.date) -> CheckpointSpend:
+    """``checkpoint_spend`` on plain values (a province's sheets are read as tuples): ``report`` is anything with
+    the report's ``amount``, or None."""
     if report is not None:
-        actual = percent_of_budget(sheet, report.amount) or Decimal(0)
+        actual = (percent_of(budget_total, report.amount) if budget_total else None) or Decimal(0)
     elif checkpoint.date < today:
         actual = None
     else:

@@ -185,3 +185,48 @@ def test_the_set_based_nudges_write_the_rows_of_the_per_item_path(org, make_shee
     assert {row[0] for row in expected} == {"deputy", "office_head", "colleague_head", "agency_leader", "agency_finance"}
     assert sum(len(item.rows) for item in sent) == len(expected)
     assert any("再次催办" in row[4] for row in expected) and any(row[4].startswith("催办") for row in expected)
+
+
+def test_the_set_based_warnings_and_digests_write_the_rows_of_the_per_item_path(province, org, settings):
+    """2024-07-01: on plan, yellow (a report behind the sheet's own plan), red (no report, or a report far behind),
+    a sheet without a section; leaders only for red; one digest per agency to its finance reviewers."""
+    from spending import services as spending
+
+    june = Checkpoint.objects.get(fiscal_year=org.year, date=JUNE)
+    role_grant(user=make_user("leader_two"), role=roles.LEADER, scope=org.agency)
+    SpendReport.objects.create(sheet=province[0], checkpoint=june, amount=Decimal("4.20"), reported_at=timezone.now())
+    SpendReport.objects.create(sheet=province[3], checkpoint=june, amount=Decimal("3.00"), reported_at=timezone.now())
+    SpendReport.objects.create(sheet=province[5], checkpoint=june, amount=Decimal("0.50"), reported_at=timezone.now())
+    today = datetime.date(2024, 7, 1)
+
+    warned: dict = {}
+    for sheet in spending.published_sheets(fiscal_year=june.fiscal_year_id):
+        report = next((r for r in sheet.spend_reports.all() if r.checkpoint_id == june.pk), None)
+        point = spending.checkpoint_spend(sheet, june, report, today=today)
+        if point.level not in (spending.YELLOW, spending.RED):
+            continue
+        recipients = list(roles.users_with_role(roles.STAFF, sheet.section)) + list(roles.users_with_role(roles.SECTION_HEAD, sheet.section))
+        if point.level == spending.RED:
+            recipients += list(roles.users_with_role(roles.LEADER, sheet.agency))
+        services.notifications_create(
+            recipients=recipients,
+            message=messages.for_spend_warning(sheet, june, planned=point.planned, actual=point.actual, behind=point.behind, level=point.level),
+            dedupe_key=f"spend-warning:{sheet.pk}:{june.pk}",
+        )
+        warned.setdefault(sheet.agency, []).append((messages.SheetText.of(sheet), point.planned, point.actual, point.level))
+    for agency, sheets in warned.items():
+        services.notifications_create(
+            recipients=list(roles.users_with_role(roles.FINANCE_REVIEWER, agency)),
+            message=messages.for_spend_digest(agency, june, sheets), dedupe_key=f"spend-digest:{agency.pk}:{june.pk}",
+        )
+    expected = snapshot()
+    Notification.objects.all().delete()
+
+    sent = services.reminders_send(day=today)
+
+    assert snapshot() == expected
+    assert sum(len(item.rows) for item in sent) == len(expected)
+    kinds = {row[2] for row in expected}
+    titles = {row[4].split("：")[0] for row in expected}
+    assert kinds == {Kind.SPEND_WARNING, Kind.SPEND_DIGEST} and {"黄色预警", "红色预警", "支出预警汇总"} <= titles
+    assert {"agency_leader", "leader_two", "agency_finance"} <= {row[0] for row in expected}
