@@ -178,6 +178,7 @@ def holders_by_scope(wanted: dict[str, set[int]]) -> dict[tuple[str, int], list[
     ``{(role, scope id): [holders by username]}``. The set-based counterpart of ``users_with_role``."""
     from django.contrib.contenttypes.models import ContentType
     from django.db.models import Q
+    from django.db.models.expressions import RawSQL
     from guardian.models import UserObjectPermission
 
     condition = Q(pk__in=[])
@@ -189,7 +190,8 @@ def holders_by_scope(wanted: dict[str, set[int]]) -> dict[tuple[str, int], list[
         role_of[(content_type.pk, codename(role))] = role
         condition |= Q(
             content_type=content_type, permission__content_type=content_type, permission__codename=codename(role),
-            object_pk__in=[str(pk) for pk in ids],
+            # one array parameter, not one placeholder per scope (a province has 40,000 sections)
+            object_pk__in=RawSQL("SELECT unnest(%s::text[])", [[str(pk) for pk in ids]]),
         )
     if not role_of:
         return {}
