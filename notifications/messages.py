@@ -62,13 +62,13 @@ class SheetText(NamedTuple):
     title: str  # the display title
     code: str  # the project code
     unit_line: str  # the agency's code and name
-    section: str  # the section's name, "" without one
+    section: str | None  # the section's name, None without one
 
     @classmethod
     def of(cls, sheet) -> "SheetText":
         return cls(
             sheet.pk, sheet.display_title, sheet.project.code, sheet.agency.unit_line,
-            sheet.section.name if sheet.section_id else "",
+            sheet.section.name if sheet.section_id else None,
         )
 
 
@@ -86,7 +86,7 @@ def _about(sheet) -> str:
 
 def _about_text(sheet: SheetText) -> str:
     about = f"绩效目标表：{sheet.title}\n项目编码：{sheet.code}\n预算单位：{sheet.unit_line}"
-    return f"{about}\n科室：{sheet.section}" if sheet.section else about
+    return about if sheet.section is None else f"{about}\n科室：{sheet.section}"
 
 
 def _when(moment: datetime.datetime) -> str:

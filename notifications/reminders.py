@@ -12,6 +12,10 @@ Nudges: a review task waiting more than ``NUDGE_AFTER_WORKDAYS`` working days
 goes to its reviewers; waiting more than twice as long, also to the agency's leaders.
 
 Every item carries a dedupe key, so running a day twice writes nothing new.
+
+A province has 100,000 published sheets: the sheets, plans, reports and role holders are read as tuples in a
+fixed number of queries (no model object per sheet), each text is filled into one template per checkpoint
+(``messages.SpendReminderText`` …), and ``services`` writes every row in one statement.
 """
 
 from __future__ import annotations
@@ -69,32 +73,13 @@ class _Holders:
     def __init__(self, wanted: dict[str, set[int]]):
         self._map = roles.holders_by_scope(wanted) if any(wanted.values()) else {}
 
-    @classmethod
-    def of_sheets(cls, sheets, role_list) -> "_Holders":
-        wanted: dict[str, set[int]] = {role: set() for role in role_list}
-        for sheet in sheets:
-            for role in role_list:
-                scope_id = _scope_id(sheet, role)
-                if scope_id is not None:
-                    wanted[role].add(scope_id)
-        return cls(wanted)
-
-    def __call__(self, role: str, sheet) -> list:
-        return list(self._map.get((role, _scope_id(sheet, role)), []))
-
-    def of_agency(self, role: str, agency_id: int) -> list:
-        return list(self._map.get((role, agency_id), []))
-
     def shared(self, role: str, scope_id: int | None) -> list:
-        """The holders of ``role`` on a scope as one list shared by every caller (read it, never change it)."""
+        """The holders of ``role`` on a scope (a section or agency id) as one list shared by every caller: read it,
+        never change it."""
         return self._map.get((role, scope_id), _NOBODY)
 
 
 _NOBODY: list = []
-
-
-def _scope_id(sheet, role: str):
-    return sheet.section_id if roles.is_section_role(role) else sheet.agency_id
 
 
 def spending_due_on(day: datetime.date, *, today: datetime.date | None = None) -> list[Due]:
@@ -152,7 +137,12 @@ def _unreported(checkpoint) -> tuple[list, dict]:
     )
     sheets = [
         # display_title and unit_line as TargetSheet and Agency say them
-        (messages.SheetText(pk, title or project_name, code, f"{agency_code}{agency_name}", (section_name or "") if section_id else ""), section_id)
+        (
+            messages.SheetText(
+                pk, title or project_name, code, f"{agency_code}{agency_name}", section_name if section_id else None
+            ),
+            section_id,
+        )
         for pk, title, project_name, code, agency_code, agency_name, section_id, section_name in rows
     ]
     plans = dict(
@@ -237,7 +227,7 @@ def _published(checkpoint) -> tuple[list, dict, dict]:
         agency = agencies.get(agency_id)
         if agency is None:
             agency = agencies[agency_id] = _Agency(agency_id, agency_code, agency_name)
-        text = messages.SheetText(pk, title or project_name, code, agency.unit_line, (section_name or "") if section_id else "")
+        text = messages.SheetText(pk, title or project_name, code, agency.unit_line, section_name if section_id else None)
         sheets.append((text, section_id, agency, budget))
     plans = dict(
         SpendPlan.objects.filter(checkpoint=checkpoint, sheet__in=published).values_list("sheet_id", "cumulative_percent")
@@ -288,7 +278,7 @@ def nudges_due(now: datetime.datetime | None = None) -> list[Due]:
         (pk, state, since, title, project_name, code, agency_id, agency_code, agency_name, section_id, section_name,
          assignee_id, assignee_active, assignee_username, assignee_email) = row
         sheet = messages.SheetText(
-            pk, title or project_name, code, f"{agency_code}{agency_name}", (section_name or "") if section_id else ""
+            pk, title or project_name, code, f"{agency_code}{agency_name}", section_name if section_id else None
         )
         role = approval.step_for(state).role
         # approval.reviewers on the batched holders: the active assignee once reassigned, else the step's role holders
