@@ -305,7 +305,7 @@ def _claim_many(ids: list[int], *, channel: str) -> list[Notification]:
     if not ids:
         return []
     with connection.cursor() as cursor:
-        cursor.execute(_CLAIM, [Status.SENDING, timezone.now(), list(ids), Status.PENDING, channel])
+        cursor.execute(_CLAIM, [Status.SENDING.value, timezone.now(), list(ids), Status.PENDING.value, str(channel)])
         claimed = [pk for (pk,) in cursor.fetchall()]
     if not claimed:
         return []
