@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.conf import settings
-from django.db.models import Q, prefetch_related_objects
+from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -97,8 +97,8 @@ def done_list(request):
 def sheet_list(request):
     """The sheets the user may read, a keyset page at a time (no total: "下一页" while there is more).
 
-    The checker runs on the shown page only, with its content read for those rows alone; the
-    有错误/无错误 filter therefore narrows the shown page (the page says so).
+    The checker's counts are those stored with each sheet's content (``selectors.verdicts_load``); the
+    有错误/无错误 filter narrows the shown page (the page says so).
     """
     filters = {
         "year": _int_or_none(request.GET.get("year")),
@@ -114,11 +114,7 @@ def sheet_list(request):
         cursor=request.GET.get("cursor"), size=page_size(request.GET.get("size")), params=params,
     )
     sheets = page.rows
-    prefetch_related_objects(sheets, *selectors.CHECKER_CONTENT)
-    for sheet in sheets:
-        sheet.checked = check_sheet(sheet)
-        sheet.error_count = sum(f.is_error for f in sheet.checked)
-        sheet.warning_count = len(sheet.checked) - sheet.error_count
+    selectors.verdicts_load(sheets)
     agencies, agencies_many = _package_agencies(request.user, filters["agency"])
     if has_errors == "1":
         sheets = [s for s in sheets if s.error_count]
