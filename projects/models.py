@@ -184,6 +184,8 @@ class TargetSheet(models.Model):
             # (the public list is state = published); project name/code search: trigram indexes, projects 0005
             models.Index(fields=["-fiscal_year", "agency", "position", "id"], name="sheet_list_order"),
             models.Index(fields=["state", "-fiscal_year", "agency", "position", "id"], name="sheet_state_list_order"),
+            # 待办's order (workflow.selectors.review_tasks): the oldest waiting at a step first
+            models.Index(fields=["state", "state_since", "id"], name="sheet_state_waiting"),
         ]
 
     def __str__(self):

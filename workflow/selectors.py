@@ -23,7 +23,7 @@ def review_tasks(user) -> QuerySet:
         return TargetSheet.objects.none()
     scope = Q(pk__in=[])
     for step in approval.REVIEW_STEPS:
-        if roles.scope_ids(user, step.role):
+        if roles.holds_any(user, step.role):
             scope |= Q(state=step.state) & roles.scope_in(user, step.role, f"{step.scope_field}_id")
     return (
         TargetSheet.objects.filter(scope)
@@ -124,9 +124,10 @@ def rollover_sections(user) -> QuerySet:
 
 def drafts_to_do(user) -> QuerySet:
     """Drafts and returned sheets of the sections where ``user`` is staff."""
-    sections = roles.scope_ids(user, approval.AUTHOR_ROLE) if user.is_authenticated else set()
+    if not user.is_authenticated:
+        return TargetSheet.objects.none()
     return (
-        TargetSheet.objects.filter(section_id__in=sections, state__in=EDITABLE_STATES)
+        TargetSheet.objects.filter(roles.scope_in(user, approval.AUTHOR_ROLE, "section_id"), state__in=EDITABLE_STATES)
         .select_related("project", "fiscal_year", "section")
         .order_by("-state", "position")
     )
