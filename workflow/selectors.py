@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, prefetch_related_objects
 from django.utils import timezone
 
-from notifications.workdays import workdays_between  # pure calendar logic (the holiday table is read lazily)
+from notifications.workdays import overrides, workdays_between  # calendar logic; the holiday table read once a page
 from people import roles
 from projects.models import EDITABLE_STATES, FiscalYear, Indicator, Section, SpendPlan, TargetSheet
 from workflow import approval
@@ -93,8 +93,9 @@ def task_cards(user, *, limit: int | None = None, now=None) -> list[TaskCard]:
     today = timezone.localdate(now or timezone.now())
     after = settings.NUDGE_AFTER_WORKDAYS
     cards = []
+    holidays = overrides() if sheets else {}
     for sheet in sheets:
-        waited = workdays_between(timezone.localtime(sheet.state_since), today) if sheet.state_since else 0
+        waited = workdays_between(timezone.localtime(sheet.state_since), today, table=holidays) if sheet.state_since else 0
         cards.append(TaskCard(
             sheet=sheet, submitter=submitters.get(sheet.submitter_id), waited=waited, overdue=waited > after,
             error_count=sheet.error_count, warning_count=sheet.warning_count,
