@@ -171,7 +171,7 @@ def sheet_filter(queryset: QuerySet, *, year=None, section=None, state=None, age
 
 def sheet_list(user, *, year=None, section=None, state=None, agency=None, search=None) -> QuerySet:
     """The sheets ``user`` may read, filtered, with what a list row shows (no content: see ``sheets_with_content``)."""
-    queryset = sheet_filter(visible_sheets(user, TargetSheet.objects.all()), year=year, section=section, state=state, agency=agency, search=search)
+    queryset = sheet_filter(visible_sheets(user, TargetSheet.objects.all(), state=state), year=year, section=section, agency=agency, search=search)
     return queryset.select_related("project", "agency", "section", "fiscal_year").order_by(*SHEET_LIST_ORDER)
 
 
