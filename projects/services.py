@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 
 from core import errors
 from projects import rules, signals, validation
@@ -69,6 +70,7 @@ def document_import(
     validation.clean_document(data)
     validation.validate_document(data)
     fiscal_year = FiscalYear.get_or_create_with_defaults(year)
+    prefetch_related_objects([fiscal_year], "checkpoints")  # each sheet's plan and checker read them: once
     if section is not None and data.agency_code != section.agency.code:
         raise ImportRefused(
             f"文件属于“{data.agency_code}{data.agency_name}”，不能导入到“{section.agency.unit_line}”的科室“{section.name}”。"
@@ -108,6 +110,7 @@ def _sheet_import(data: SheetData, *, agency, fiscal_year, section, restrict_to_
     created = sheet is None
     if created:
         sheet = TargetSheet(project=project, fiscal_year=fiscal_year, state=SheetState.DRAFT)
+    sheet.fiscal_year = fiscal_year  # the same year, with its checkpoints read
     sheet.agency = agency
     sheet.section = project.section
     sheet.position = data.number
@@ -220,7 +223,9 @@ def sheet_content_replace(
         row.apply_parsed_value()
         rows.append(row)
     # the checker's verdict on exactly the rows written below, saved with them (validation above refused any
-    # value the columns would round, so the saved content reads back equal)
+    # value the columns would round, so the saved content reads back equal); the year's checkpoints are read once
+    # per year object (an import or a rollover writes many sheets of one year)
+    prefetch_related_objects([sheet.fiscal_year], "checkpoints")
     sheet.check_errors, sheet.check_warnings = verdict_of(sheet.content(plan=plan_rows, indicators=rows))
     sheet.save()
     sheet.plan.all().delete()
