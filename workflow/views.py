@@ -46,7 +46,7 @@ def home(request):
     return redirect("inbox")
 
 
-TASKS_SHOWN = 50  # a page of cards: each runs the checker (batch 通过 only for clean sheets)
+TASKS_SHOWN = 50  # a page of cards (each shows its stored checker verdict: batch 通过 only for clean sheets)
 
 
 @login_required
