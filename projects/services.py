@@ -261,7 +261,8 @@ def sheet_verdicts_fill(*, apps=None, batch: int = 2000) -> int:
     ``check_errors`` to NULL and calls this."""
     from django.db import connection
 
-    get = (lambda name: apps.get_model("projects", name)) if apps is not None else (lambda name: globals()[name])
+    current = {"TargetSheet": TargetSheet, "SpendPlan": SpendPlan, "Indicator": Indicator, "Checkpoint": Checkpoint}
+    get = (lambda name: apps.get_model("projects", name)) if apps is not None else current.__getitem__
     sheets_model, plan_model, indicator_model = get("TargetSheet"), get("SpendPlan"), get("Indicator")
     checkpoints: dict[int, list[int]] = {}
     for checkpoint_id, year_id in get("Checkpoint").objects.order_by("date", "id").values_list("pk", "fiscal_year_id"):
