@@ -51,7 +51,7 @@ def codename(role: str) -> str:
 
 _CACHE = "_targetflow_scope_ids"
 
-# A role held on more scopes than this is not read into Python: SQL filters on the user's grants as a subquery, and
+# A role held on more scopes than this is not read into Python: a list looks the grant up per row (``_GrantOn``),
 # a check on one scope asks for that grant (a province's finance reviewer holds 20,000 agencies; reading them on
 # every request cost tens of milliseconds).
 LITERAL_IDS_MAX = 500
@@ -155,7 +155,7 @@ def _all_ids(user, role: str) -> set[int]:
 
 class _GrantOn(models.Expression):
     """``EXISTS`` a grant of one role to one user on the scope ``column`` names, checked row by row through the grant
-    table's unique index (user, permission, object_pk). ``OFFSET 0`` keeps PostgreSQL from hashing every grant of the
+    table's indexes on (user, permission, object_pk). ``OFFSET 0`` keeps PostgreSQL from hashing every grant of the
     user first (20,000 for a province's finance reviewer): a list reading 50 rows in index order looks up 50 grants."""
 
     output_field = models.BooleanField()
@@ -176,11 +176,11 @@ class _GrantOn(models.Expression):
 
         column, params = compiler.compile(self.column)
         sql = (
-            f"EXISTS (SELECT 1 FROM {UserObjectPermission._meta.db_table} g WHERE g.user_id = %s AND g.permission_id = "
-            "(SELECT p.id FROM auth_permission p WHERE p.content_type_id = %s AND p.codename = %s) "
+            f"EXISTS (SELECT 1 FROM {UserObjectPermission._meta.db_table} g WHERE g.user_id = %s AND g.content_type_id = %s "
+            "AND g.permission_id = (SELECT p.id FROM auth_permission p WHERE p.content_type_id = %s AND p.codename = %s) "
             f"AND g.object_pk = CAST({column} AS VARCHAR) OFFSET 0)"
         )
-        return sql, [self.user_id, self.content_type_id, self.codename, *params]
+        return sql, [self.user_id, self.content_type_id, self.content_type_id, self.codename, *params]
 
 
 def scope_in(user, role: str, field: str):
