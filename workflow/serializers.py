@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from people.roles import display_name
 from projects import validation
-from projects.models import TargetSheet
+from projects.models import SheetState, TargetSheet
 from workflow.models import SheetEvent
 
 
@@ -95,6 +95,26 @@ class SheetDetailSerializer(SheetListSerializer):
         # the snapshot (a copy of the whole sheet at each submit) is not shown: not read either
         events = sheet.events.select_related("actor", "target_user").defer("snapshot").order_by("created", "id")
         return [event_data(event) for event in events]
+
+
+class MoveResultSerializer(serializers.Serializer):
+    """What a move answers by default (``Prefer: return=minimal``): what it changed, read from the move itself.
+    ``Prefer: return=representation`` answers the whole sheet instead (``SheetDetailSerializer``)."""
+
+    id = serializers.IntegerField()
+    state = serializers.ChoiceField(choices=SheetState.choices)
+    state_label = serializers.CharField()
+    version = serializers.IntegerField()
+    assignee = serializers.CharField(allow_null=True, help_text="转办后的办理人（用户名）；由该步骤的所有角色持有人办理时为 null")
+    event = EventSerializer(help_text="这次办理在办理记录中的一条（与详情 history 的最后一条相同）")
+
+
+def move_result(sheet: TargetSheet, event: SheetEvent) -> dict:
+    """``MoveResultSerializer``'s shape from the moved sheet and its event, both in memory: no query."""
+    return {
+        "id": sheet.pk, "state": sheet.state, "state_label": sheet.get_state_display(), "version": sheet.version,
+        "assignee": sheet.assignee.username if sheet.assignee_id else None, "event": event_data(event),
+    }
 
 
 class PlanInputSerializer(serializers.Serializer):

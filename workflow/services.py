@@ -62,6 +62,10 @@ def mark_locked(sheet: TargetSheet) -> TargetSheet:
 
 
 def _refresh_caller(sheet: TargetSheet, locked: TargetSheet) -> None:
+    """The caller's ``sheet`` takes the approval fields of the ``locked`` row the move wrote (nothing to do when the
+    caller passed the locked row itself: its related objects, e.g. a new assignee, are already the right ones)."""
+    if sheet is locked:
+        return
     for name in ("state", "state_since", "assignee_id", "version", "updated_by_id", "updated", "section_id", "agency_id"):
         setattr(sheet, name, getattr(locked, name))
     for cached in ("assignee", "updated_by"):
