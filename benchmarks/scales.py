@@ -15,7 +15,7 @@ class Scale:
     approvals_per_round: int
     deliveries_per_round: int
     export_sheets: int  # sheets of the agency whose Word package is exported
-    export_rounds: int  # the Word export runs in this many of the rounds (1,000 sheets take minutes)
+    export_rounds: int  # the Word export runs in this many of the rounds
 
     @property
     def sheets(self) -> int:
@@ -24,8 +24,8 @@ class Scale:
 
 SCALES = {
     "tiny": Scale("tiny", 4, 5, 2, 8, 2, 4, 20, 5, 2),
-    "county": Scale("county", 100, 10, 2, 8, 3, 40, 600, 200, 3),
-    "province": Scale("province", 20_000, 10, 2, 8, 3, 60, 1200, 1000, 1),
+    "county": Scale("county", 100, 10, 2, 8, 3, 40, 1500, 200, 3),
+    "province": Scale("province", 20_000, 10, 2, 8, 3, 60, 4000, 1000, 3),
 }
 
 # The approval pool: sheets waiting at 科室审核 in one section of its own, approved over HTTP by its head.

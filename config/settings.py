@@ -327,6 +327,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/login.html"  # shows 登录失败次数过多… when `failure_limit` is set
 AXES_HTTP_RESPONSE_CODE = 429
+# Behind N reverse proxies that append to X-Forwarded-For, throttle by the address the outermost one saw
+# (config/client_ip.py); 0 (default): REMOTE_ADDR, and the header is not believed.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
 # ---------------------------------------------------------------------------------------------
 
 # ---------------------------------------------------------------------------------------------

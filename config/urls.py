@@ -24,3 +24,6 @@ urlpatterns = [
     path("", include("workflow.urls")),
     path("", include("library.urls")),
 ]
+
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"

@@ -18,7 +18,6 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from projects.rules import check_sheet
 
 SUMMARY_TITLE = "项目汇总"
 INDICATORS_TITLE = "指标明细"
@@ -174,9 +173,7 @@ def _date(moment: datetime.datetime | None) -> datetime.date | None:
 
 
 def _summary_values(sheet, labels: Sequence[str]) -> list:
-    findings = check_sheet(sheet)
-    errors = sum(f.is_error for f in findings)
-    warnings = len(findings) - errors
+    errors, warnings = sheet.verdict()  # stored with the content; checked here only when unknown
     verdict = f"{errors} 个错误" if errors else f"{warnings} 个提示" if warnings else "通过"
     planned = {point.checkpoint.label: point.cumulative_percent for point in sheet.plan.all()}
     return [

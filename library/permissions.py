@@ -13,7 +13,7 @@ CURATOR_ROLES = (Role.FINANCE_REVIEWER, Role.AGENCY_ADMIN)
 def can_curate(user) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
-    return user.is_superuser or any(roles.scope_ids(user, role) for role in CURATOR_ROLES)
+    return user.is_superuser or any(roles.holds_any(user, role) for role in CURATOR_ROLES)
 
 
 def ensure_curator(user) -> None:

@@ -22,7 +22,6 @@ from notifications.channels.text import cut_to_bytes
 from notifications.models import Kind, Notification, WeComCard
 from people.roles import display_name
 from projects.models import TargetSheet
-from projects.rules import check_sheet
 from projects.values import format_number
 from workflow import approval, permissions
 from workflow.models import Action
@@ -51,10 +50,8 @@ def _text(value: str, limit: int = 90) -> str:
 
 
 def checker_summary(sheet) -> str:
-    findings = check_sheet(sheet)
-    errors = sum(1 for f in findings if f.is_error)
-    warnings = len(findings) - errors
-    if not findings:
+    errors, warnings = sheet.verdict()  # stored with the content; checked here only when unknown
+    if not errors and not warnings:
         return "体检通过"
     return (f"{errors} 个错误" if errors else "无错误") + (f"，{warnings} 个提醒" if warnings else "")
 

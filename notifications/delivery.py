@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import os
 from urllib.parse import urlsplit
 
@@ -20,15 +21,20 @@ from notifications.channels.errors import DeliveryError, RateLimited
 from notifications.channels.robot import ROBOT_RATE_LIMIT, RobotClient, robot_rate_key
 from notifications.channels.text import escape_html, escape_markdown
 from notifications.channels.wecom import (
+    MAX_USERS_PER_MESSAGE,
+    MEMBER_HOURLY,
     MEMBER_RATE_LIMIT,
     TOKEN_ERRCODES,
     RateLimiter,
     RedisTokenStore,
+    Slots,
     WeComClient,
     WeComError,
 )
 from notifications import cards
 from notifications.models import Channel, Notification, WeComCard
+
+logger = logging.getLogger(__name__)
 
 WECOM_REASONS = {
     -1: "企业微信系统繁忙（-1），稍后重试",
@@ -76,8 +82,8 @@ def _text_with_link(notification: Notification) -> str:
 
 
 def _send_wecom(notification: Notification) -> None:
-    """One row: ``send_wecom_group`` of one, raising its outcome."""
-    error = send_wecom_group([notification])[notification.pk]
+    """One row: ``send_wecom_rows`` of one, raising its outcome."""
+    error = send_wecom_rows([notification])[notification.pk]
     if error is not None:
         raise error
 
@@ -121,55 +127,118 @@ def wecom_message_key(notification: Notification) -> tuple:
     return (notification.title, notification.body, notification.url)
 
 
-def send_wecom_group(rows: list[Notification]) -> dict[int, Exception | None]:
-    """One WeCom application message to the recipients of ``rows`` (same ``wecom_message_key``, at most
-    ``MAX_USERS_PER_MESSAGE`` of them): ``touser`` joins their ids with '|'. Each member's per-minute slot is taken
-    in one Redis round trip. A reviewer whose task it is gets their own approval card instead (a card is recorded
-    per recipient for the tap). Returns each row's outcome: None (sent), ``DeliveryError`` or ``RateLimited``."""
+def send_wecom_rows(rows: list[Notification]) -> dict[int, Exception | None]:
+    """The WeCom application rows of one delivery batch: rows carrying the same message (``wecom_message_key``) go
+    out as one send whose ``touser`` joins their recipients' ids with '|' (at most ``MAX_USERS_PER_MESSAGE`` a send).
+
+    Every member's slots for the whole batch (one per distinct message to them) are taken in one Redis round trip,
+    within both of WeCom's per-member limits (30 a minute, 1,000 an hour); a member whose limit is full waits
+    for those of their messages that did not fit, the others go out. A reviewer whose task it is gets their own
+    approval card instead of the plain message (a card is recorded per recipient for the tap). Returns each
+    row's outcome: None (sent), ``DeliveryError`` or ``RateLimited``."""
     outcome: dict[int, Exception | None] = {}
-    by_user: dict[str, list[Notification]] = {}
+    if not wecom_configured():
+        error = DeliveryError(WECOM_NOT_CONFIGURED, temporary=False)
+        return {row.pk: error for row in rows}
+    messages: dict[tuple, dict[str, list[Notification]]] = {}  # message → member → their rows with it
     for row in rows:
         userid = wecom_userid(row)
         if not userid:
             outcome[row.pk] = DeliveryError(NO_WECOM_USERID, temporary=False)
         else:
-            by_user.setdefault(userid, []).append(row)
-    if not wecom_configured():
-        error = DeliveryError(WECOM_NOT_CONFIGURED, temporary=False)
-        return {**outcome, **{row.pk: error for row in rows}}
+            messages.setdefault(wecom_message_key(row), {}).setdefault(userid, []).append(row)
+    wanted: dict[str, int] = {}
+    for members in messages.values():
+        for userid in members:
+            wanted[userid] = wanted.get(userid, 0) + 1
     try:
-        allowed = _acquire_many(MEMBER_RATE_LIMIT, "rate:member:", list(by_user))
+        slots = _take_member_slots(wanted)
     except DeliveryError as exc:
-        return {**outcome, **{row.pk: exc for group in by_user.values() for row in group}}
-    for userid, retry_after in allowed.items():
-        if retry_after is not None:
-            outcome.update({row.pk: RateLimited(retry_after) for row in by_user.pop(userid)})
+        return {**outcome, **{row.pk: exc for members in messages.values() for group in members.values() for row in group}}
+    for members in messages.values():
+        for userid in list(members):
+            slot = slots[userid]
+            if slot.granted > 0:
+                slots[userid] = Slots(slot.granted - 1, slot.retry_after)
+            else:
+                outcome.update({row.pk: RateLimited(slot.retry_after) for row in members.pop(userid)})
     client = _wecom_client()
-    plain: dict[str, list[Notification]] = {}
-    for userid, group in by_user.items():
-        card = cards.approval_card(group[0], userid)
-        if card is None:
-            plain[userid] = group
-            continue
+    pending = list(messages.values())
+    while pending:
+        members = pending.pop(0)
         try:
+            outcome.update(_send_message(client, members))
+        except _ChannelDown as down:
+            # WeCom is unreachable, busy or refuses the application: the other messages would only fail the same way
+            outcome.update(down.outcome)
+            outcome.update({row.pk: down.error for rest in pending for group in rest.values() for row in group})
+            break
+    return outcome
+
+
+# errors about the application or the channel, not about one message or its recipients
+CHANNEL_ERRCODES = frozenset({40001, 40013, 60020})
+
+
+class _ChannelDown(Exception):
+    def __init__(self, error: DeliveryError, outcome: dict) -> None:
+        super().__init__(error.reason)
+        self.error = error
+        self.outcome = outcome
+
+
+def _channel_down(exc: DeliveryError) -> bool:
+    cause = exc.__cause__
+    return exc.temporary or (isinstance(cause, WeComError) and cause.errcode in CHANNEL_ERRCODES)
+
+
+def _send_message(client: WeComClient, members: dict[str, list[Notification]]) -> dict[int, Exception | None]:
+    """One message (the same content in every row) to ``members``: cards to the reviewers it is for, then the plain
+    message to everyone else, ``MAX_USERS_PER_MESSAGE`` a send. Each row's outcome."""
+    outcome: dict[int, Exception | None] = {}
+    plain: list[str] = []
+    for userid, group in members.items():
+        try:
+            card = cards.approval_card(group[0], userid)
+            if card is None:
+                plain.append(userid)
+                continue
             with _wecom_errors():
                 _send_card(client, userid, card)
         except DeliveryError as exc:
             outcome.update({row.pk: exc for row in group})
+            if _channel_down(exc):
+                _stop(exc, outcome, members)
+        except Exception as exc:  # a bug or an unforeseen outage: these rows are retried, the others keep their outcome
+            logger.exception("企业微信审批卡片发送出错")
+            outcome.update({row.pk: exc for row in group})
         else:
             outcome.update({row.pk: None for row in group})
-    if not plain:
-        return outcome
-    try:
-        with _wecom_errors():
-            result = _wecom_send(client, list(plain), next(iter(plain.values()))[0])
-    except DeliveryError as exc:
-        return {**outcome, **{row.pk: exc for group in plain.values() for row in group}}
-    invalid = set(result.invalid_users)
-    for userid, group in plain.items():
-        error = DeliveryError(WECOM_REASONS[81013] + "。", temporary=False) if userid in invalid else None
-        outcome.update({row.pk: error for row in group})
+    for start in range(0, len(plain), MAX_USERS_PER_MESSAGE):
+        userids = plain[start:start + MAX_USERS_PER_MESSAGE]
+        try:
+            with _wecom_errors():
+                result = _wecom_send(client, userids, members[userids[0]][0])
+        except DeliveryError as exc:
+            outcome.update({row.pk: exc for userid in userids for row in members[userid]})
+            if _channel_down(exc):
+                _stop(exc, outcome, members)
+            continue
+        except Exception as exc:  # a bug or an unforeseen outage: these rows are retried, the others keep their outcome
+            logger.exception("企业微信消息发送出错")
+            outcome.update({row.pk: exc for userid in userids for row in members[userid]})
+            continue
+        invalid = set(result.invalid_users)
+        for userid in userids:
+            error = DeliveryError(WECOM_REASONS[81013] + "。", temporary=False) if userid in invalid else None
+            outcome.update({row.pk: error for row in members[userid]})
     return outcome
+
+
+def _stop(error: DeliveryError, outcome: dict, members: dict[str, list[Notification]]) -> None:
+    """Give up the rest of the batch: the rows of ``members`` not sent yet share ``error``."""
+    rest = {row.pk: error for group in members.values() for row in group if row.pk not in outcome}
+    raise _ChannelDown(error, {**outcome, **rest})
 
 
 @functools.lru_cache(maxsize=4)
@@ -195,8 +264,14 @@ def _send_robot(notification: Notification) -> None:
     content = f"**{escape_markdown(notification.title)}**\n{escape_markdown(notification.body)}"
     if notification.url:
         content += f"\n[打开办理]({notification.url})"
-    with RobotClient(base_url=settings.WECOM_BASE_URL, timeout=settings.WECOM_TIMEOUT) as client, _wecom_errors():
-        client.send_markdown(key, content)
+    with _wecom_errors():
+        _shared_robot_client(settings.WECOM_BASE_URL, settings.WECOM_TIMEOUT, os.getpid()).send_markdown(key, content)
+
+
+@functools.lru_cache(maxsize=4)
+def _shared_robot_client(base_url: str, timeout: float, pid: int) -> RobotClient:
+    """One robot client (one connection pool) per worker process and configuration, as ``_shared_client``."""
+    return RobotClient(base_url=base_url, timeout=timeout)
 
 
 @contextlib.contextmanager
@@ -232,16 +307,18 @@ def _acquire(limit: int, kind: str, key: str) -> None:
         raise RateLimited(limiter.retry_after())
 
 
-def _acquire_many(limit: int, kind: str, keys: list[str]) -> dict[str, int | None]:
-    """``_acquire`` for many keys in one Redis round trip: key → None (slot taken) or seconds until a retry."""
+def _take_member_slots(wanted: dict[str, int]) -> dict[str, Slots]:
+    """``wanted[userid]`` messages for each member within WeCom's per-member limits, in one Redis round trip."""
     if not settings.REDIS_URL:
-        return dict.fromkeys(keys)
-    limiter = RateLimiter(_redis(settings.REDIS_URL), limit=limit, prefix=settings.WECOM_REDIS_PREFIX + kind)
+        return {key: Slots(count) for key, count in wanted.items()}
+    limiter = RateLimiter(
+        _redis(settings.REDIS_URL), limit=MEMBER_RATE_LIMIT, prefix=settings.WECOM_REDIS_PREFIX + "rate:member:",
+        also=MEMBER_HOURLY,
+    )
     try:
-        allowed = limiter.acquire_many(keys)
+        return limiter.take(wanted)
     except redis.RedisError as exc:
         raise DeliveryError(f"无法连接 Redis 检查发送频率：{exc}", temporary=True) from exc
-    return {key: None if ok else limiter.retry_after() for key, ok in allowed.items()}
 
 
 def _token_store():

@@ -23,7 +23,6 @@ from django.utils import timezone
 
 from notifications import delivery, selectors
 from notifications.channels.errors import DeliveryError, RateLimited
-from notifications.channels.wecom import MAX_USERS_PER_MESSAGE
 from notifications.messages import Message
 from notifications.models import Channel, FailureKind, Kind, Notification, Preference, Status
 
@@ -243,36 +242,56 @@ def notification_deliver(*, notification_id: int) -> Outcome:
 
 
 def notifications_deliver(*, ids: list[int]) -> dict[int, Outcome]:
-    """Deliver the pending rows among ``ids``; idempotent. WeCom application rows are claimed together and rows
-    carrying the same message go out as one send to all their recipients (``touser`` takes up to 1,000 ids);
-    every other row goes through ``notification_deliver``. Returns each row's outcome (retries carry ``retry_in``)."""
-    outcomes: dict[int, Outcome] = {}
+    """Deliver the pending rows among ``ids``; idempotent. WeCom application rows are claimed together in one
+    statement and rows carrying the same message go out as one send to all their recipients (``touser`` takes up
+    to 1,000 ids), their member slots taken in one Redis round trip; their outcomes are written one statement per
+    kind of outcome. Every other pending row goes through ``notification_deliver``. Returns each row's outcome
+    (retries carry ``retry_in``); rows no longer pending are ``skipped``."""
     rows = _claim_many(ids, channel=Channel.WECOM)
-    groups: dict[tuple, list[Notification]] = {}
-    for row in rows:
-        groups.setdefault(delivery.wecom_message_key(row), []).append(row)
+    outcomes = _settle(rows, delivery.send_wecom_rows(rows)) if rows else {}
+    rest = [pk for pk in ids if pk not in outcomes]
+    pending = set(Notification.objects.filter(pk__in=rest, status=Status.PENDING).values_list("pk", flat=True)) if rest else set()
+    for pk in rest:
+        outcomes[pk] = notification_deliver(notification_id=pk) if pk in pending else Outcome("skipped")
+    return outcomes
+
+
+def _settle(rows: list[Notification], results: dict[int, Exception | None]) -> dict[int, Outcome]:
+    """Write the outcome of claimed rows: one UPDATE for the sent rows and one per (kind, reason, delay) of the others."""
+    outcomes: dict[int, Outcome] = {}
     sent: list[int] = []
-    for group in groups.values():
-        for start in range(0, len(group), MAX_USERS_PER_MESSAGE):
-            chunk = group[start:start + MAX_USERS_PER_MESSAGE]
-            results = delivery.send_wecom_group(chunk)
-            for row in chunk:
-                error = results.get(row.pk)
-                if error is None:
-                    sent.append(row.pk)
-                    outcomes[row.pk] = Outcome("sent")
-                elif isinstance(error, RateLimited):
-                    outcomes[row.pk] = _release(row, delay=error.retry_after, reason=f"已达到发送频率上限，{error.retry_after:g} 秒后重试。", counted=False)
-                elif not error.temporary:
-                    outcomes[row.pk] = _fail(row, error.reason, kind=FailureKind.PERMANENT)
-                else:
-                    outcomes[row.pk] = _retry_or_fail(row, error.reason)
+    groups: dict[tuple, list[int]] = {}  # (status, reason, delay or failure kind, counted) → rows
+    for row in rows:
+        error = results.get(row.pk)
+        if error is None:
+            sent.append(row.pk)
+            outcomes[row.pk] = Outcome("sent")
+            continue
+        if isinstance(error, RateLimited):
+            key = ("retry", f"已达到发送频率上限，{error.retry_after:g} 秒后重试。", error.retry_after, False)
+        elif not isinstance(error, DeliveryError):  # a bug or an unforeseen outage (logged where it happened): retry
+            key = _retry_or_fail_key(row, f"投递出错：{type(error).__name__}：{error}")
+        elif not error.temporary:
+            key = ("failed", error.reason, FailureKind.PERMANENT, True)
+        else:
+            key = _retry_or_fail_key(row, error.reason)
+        groups.setdefault(key, []).append(row.pk)
+        status, reason, detail, _ = key
+        outcomes[row.pk] = Outcome("retry", retry_in=detail, reason=reason) if status == "retry" else Outcome("failed", reason=reason)
     if sent:
         _mark_sent(Notification.objects.filter(pk__in=sent, status=Status.SENDING))
-    for pk in ids:
-        if pk not in outcomes:
-            outcomes[pk] = notification_deliver(notification_id=pk)
+    for (status, reason, detail, counted), pks in groups.items():
+        if status == "retry":
+            _release_rows(pks, delay=detail, reason=reason, counted=counted)
+        else:
+            _fail_rows(pks, reason, kind=detail)
     return outcomes
+
+
+def _retry_or_fail_key(row: Notification, reason: str) -> tuple:
+    if row.attempts >= settings.NOTIFY_MAX_ATTEMPTS:
+        return ("failed", f"已尝试 {row.attempts} 次仍未成功：{reason}", FailureKind.TEMPORARY, True)
+    return ("retry", reason, retry_delay(row.attempts), True)
 
 
 def _mark_sent(rows: QuerySet) -> None:
@@ -283,19 +302,27 @@ def _mark_sent(rows: QuerySet) -> None:
     )
 
 
+_CLAIM = """
+    UPDATE notifications_notification SET status = %s, attempts = attempts + 1, claimed_at = %s, next_attempt_at = NULL
+    WHERE id IN (
+        SELECT id FROM notifications_notification
+        WHERE id = ANY(%s) AND status = %s AND channel = %s
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING id
+"""
+
+
 def _claim_many(ids: list[int], *, channel: str) -> list[Notification]:
     """``_claim`` for the pending rows of ``channel`` among ``ids`` in one statement (rows another worker holds
-    are skipped), then read with their recipients' preferences."""
+    are skipped), then read with their recipients' preferences: two queries."""
     if not ids:
         return []
-    with transaction.atomic():
-        free = Notification.objects.select_for_update(skip_locked=True).filter(pk__in=ids, status=Status.PENDING, channel=channel)
-        claimed = list(free.values_list("pk", flat=True))
-        if not claimed:
-            return []
-        Notification.objects.filter(pk__in=claimed).update(
-            status=Status.SENDING, attempts=F("attempts") + 1, claimed_at=timezone.now(), next_attempt_at=None
-        )
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM, [Status.SENDING.value, timezone.now(), list(ids), Status.PENDING.value, str(channel)])
+        claimed = [pk for (pk,) in cursor.fetchall()]
+    if not claimed:
+        return []
     return list(Notification.objects.select_related("recipient__notification_preference").filter(pk__in=claimed).order_by("pk"))
 
 
@@ -325,20 +352,29 @@ def _retry_or_fail(row: Notification, reason: str) -> Outcome:
 
 
 def _release(row: Notification, *, delay: float, reason: str, counted: bool = True) -> Outcome:
-    Notification.objects.filter(pk=row.pk, status=Status.SENDING).update(
+    _release_rows([row.pk], delay=delay, reason=reason, counted=counted)
+    return Outcome("retry", retry_in=delay, reason=reason)
+
+
+def _release_rows(pks: list[int], *, delay: float, reason: str, counted: bool = True) -> None:
+    """Back to pending for another attempt in ``delay`` seconds (``counted=False``: this one was not an attempt)."""
+    Notification.objects.filter(pk__in=pks, status=Status.SENDING).update(
         status=Status.PENDING,
         next_attempt_at=timezone.now() + timedelta(seconds=delay),
         last_error=reason,
         attempts=F("attempts") - (0 if counted else 1),
     )
-    return Outcome("retry", retry_in=delay, reason=reason)
 
 
 def _fail(row: Notification, reason: str, *, kind: str) -> Outcome:
-    Notification.objects.filter(pk=row.pk, status=Status.SENDING).update(
+    _fail_rows([row.pk], reason, kind=kind)
+    return Outcome("failed", reason=reason)
+
+
+def _fail_rows(pks: list[int], reason: str, *, kind: str) -> None:
+    Notification.objects.filter(pk__in=pks, status=Status.SENDING).update(
         status=Status.FAILED, last_error=reason, next_attempt_at=None, failure_kind=kind, failed_at=timezone.now()
     )
-    return Outcome("failed", reason=reason)
 
 
 @dataclass

@@ -76,10 +76,11 @@ def _as_date(day: date | datetime) -> date:
     return day.date() if isinstance(day, datetime) else day
 
 
-def is_workday(day: date | datetime) -> bool:
-    """True if people work on ``day`` (make-up Saturdays/Sundays included)."""
+def is_workday(day: date | datetime, *, table: dict | None = None) -> bool:
+    """True if people work on ``day`` (make-up Saturdays/Sundays included). ``table``: ``overrides()`` already read
+    (loops over days read it once, not once a day from the cache)."""
     day = _as_date(day)
-    table = overrides()
+    table = overrides() if table is None else table
     if day in table:
         return table[day]
     try:
@@ -101,16 +102,19 @@ def first_workday_on_or_after(day: date | datetime) -> date:
     return day
 
 
-def workdays_between(start: date | datetime, end: date | datetime) -> int:
+def workdays_between(start: date | datetime, end: date | datetime, *, table: dict | None = None) -> int:
     """Whole working days elapsed from ``start`` to ``end``.
 
     Counts the working days in (start's date, end's date]; 0 if ``end`` is not after ``start``.
+    ``table``: ``overrides()`` already read, for a caller counting many intervals.
     """
     day, last = _as_date(start), _as_date(end)
     count = 0
+    if table is None:
+        table = overrides() if day < last else {}
     while day < last:
         day += _ONE_DAY
-        if is_workday(day):
+        if is_workday(day, table=table):
             count += 1
     return count
 

@@ -9,8 +9,6 @@ go through ``people.services``; this module is the vocabulary and the reads.
 
 from __future__ import annotations
 
-import itertools
-
 from django.contrib.auth import get_user_model
 from django.db import connection, models
 
@@ -53,84 +51,165 @@ def codename(role: str) -> str:
 
 _CACHE = "_targetflow_scope_ids"
 
+# A role held on more scopes than this is not read into Python: a list looks the grant up per row (``_GrantOn``),
+# a check on one scope asks for that grant (a province's finance reviewer holds 20,000 agencies; reading them on
+# every request cost tens of milliseconds).
+LITERAL_IDS_MAX = 500
+
 
 def forget(user) -> None:
     """Drop the scope ids remembered on ``user`` (after a grant or a revoke)."""
     vars(user).pop(_CACHE, None)
 
 
+def _cache(user) -> dict:
+    """Per role: the scope ids (a set), or None when the user holds it on more than ``LITERAL_IDS_MAX`` scopes;
+    plus ("all", role) → every id and ("one", role, pk) → bool, read when asked. Remembered on the user (one request)."""
+    cache = vars(user).setdefault(_CACHE, {})
+    if not cache:
+        cache.update(_scope_summary(user))  # every role at once: one query per request, not one per role
+    return cache
+
+
 def scope_ids(user, role: str) -> set[int]:
-    """Ids of the Sections or Agencies where ``user`` holds ``role``. Remembered on the user object (one request)."""
+    """Ids of the Sections or Agencies where ``user`` holds ``role``. Exact: for a role held on more than
+    ``LITERAL_IDS_MAX`` scopes this reads them all (one more query); lists filter with ``scope_in`` and check one
+    scope with ``has_role`` instead."""
     if not user.is_authenticated or not user.is_active:
         return set()
-    cache = vars(user).setdefault(_CACHE, {})
-    if role not in cache:
-        cache.update(_all_scope_ids(user))  # every role at once: one query per request, not one per role
-    return set(cache[role])
+    cache = _cache(user)
+    if cache[role] is not None:
+        return set(cache[role])
+    if ("all", role) not in cache:
+        cache[("all", role)] = _all_ids(user, role)
+    return set(cache[("all", role)])
 
 
-def _all_scope_ids(user) -> dict[str, set[int]]:
-    """The scope ids of every role of ``user`` in one query (direct object grants only, as ``get_objects_for_user``
-    with ``use_groups=False, with_superuser=False, accept_global_perms=False``), of scopes that still exist.
+def scope_ids_upto(user, role: str) -> set[int] | None:
+    """``scope_ids`` when ``user`` holds ``role`` on at most ``LITERAL_IDS_MAX`` scopes, else None (many)."""
+    if not user.is_authenticated or not user.is_active:
+        return set()
+    ids = _cache(user)[role]
+    return None if ids is None else set(ids)
 
-    Plain SQL read straight from the cursor: it runs on every request, and building it with the ORM cost more than
-    running it (a province's finance reviewer holds 20,000 grants)."""
+
+def holds_any(user, role: str) -> bool:
+    """Does ``user`` hold ``role`` on some scope? (No query beyond the request's one.)"""
+    return scope_ids_upto(user, role) != set()
+
+
+def _scope_table_condition(model) -> str:
+    return f"EXISTS (SELECT 1 FROM {model._meta.db_table} s WHERE s.id = CAST(g.object_pk AS BIGINT))"
+
+
+def _scope_summary(user) -> dict:
+    """Per role, the scope ids of ``user`` (direct object grants only, as ``get_objects_for_user`` with
+    ``use_groups=False, with_superuser=False, accept_global_perms=False``, of scopes that still exist), or None for
+    a role held on more than ``LITERAL_IDS_MAX`` scopes: at most ``LITERAL_IDS_MAX + 1`` grants are read per role.
+
+    Plain SQL read straight from the cursor: it runs on every request."""
     from django.contrib.contenttypes.models import ContentType
-    from guardian.models import UserObjectPermission
 
-    result: dict[str, set[int]] = {role: set() for role in SCOPE_PERMISSIONS}
-    role_of, scopes, params = {}, [], [user.pk]
+    result: dict = {role: set() for role in SCOPE_PERMISSIONS}
+    role_of, parts, params = {}, [], []
     for model in (Section, Agency):
         content_type = ContentType.objects.get_for_model(model)  # cached by Django
         names = [codename(role) for role, (_, m) in SCOPE_PERMISSIONS.items() if m is model]
         role_of.update({(content_type.pk, codename(role)): role for role, (_, m) in SCOPE_PERMISSIONS.items() if m is model})
-        scopes.append(
-            f"(g.content_type_id = %s AND p.codename IN ({', '.join(['%s'] * len(names))}) AND EXISTS "
-            f"(SELECT 1 FROM {model._meta.db_table} s WHERE s.id = CAST(g.object_pk AS BIGINT)))"
+        parts.append(
+            "SELECT p.content_type_id, p.codename, x.object_pk FROM auth_permission p CROSS JOIN LATERAL "
+            "(SELECT g.object_pk FROM guardian_userobjectpermission g WHERE g.user_id = %s AND g.permission_id = p.id "
+            f"AND g.content_type_id = p.content_type_id AND {_scope_table_condition(model)} LIMIT %s) x "
+            f"WHERE p.content_type_id = %s AND p.codename IN ({', '.join(['%s'] * len(names))})"
         )
-        params += [content_type.pk, *names]
-    sql = (
-        f"SELECT g.content_type_id, p.codename, g.object_pk FROM {UserObjectPermission._meta.db_table} g "
-        f"JOIN auth_permission p ON p.id = g.permission_id AND p.content_type_id = g.content_type_id "
-        f"WHERE g.user_id = %s AND ({' OR '.join(scopes)}) ORDER BY 1, 2"
-    )
+        params += [user.pk, LITERAL_IDS_MAX + 1, content_type.pk, *names]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(" UNION ALL ".join(parts), params)
         found = cursor.fetchall()
-    for (content_type_id, permission_codename), group in itertools.groupby(found, key=lambda row: row[:2]):
-        result[role_of[(content_type_id, permission_codename)]].update(int(row[2]) for row in group)
+    for content_type_id, permission_codename, object_pk in found:
+        ids = result[role_of[(content_type_id, permission_codename)]]
+        if ids is not None:
+            ids.add(int(object_pk))
+    for role, ids in result.items():
+        if ids is not None and len(ids) > LITERAL_IDS_MAX:
+            result[role] = None
     return result
 
 
-# More scope ids than this go into SQL as a subquery on the user's grants, not as a literal list
-# (a province's finance reviewer holds 20,000 agencies).
-LITERAL_IDS_MAX = 500
+def _grants(user, role: str):
+    """The user's grant rows of ``role`` (object_pk as text), as a queryset."""
+    from django.contrib.contenttypes.models import ContentType
+    from guardian.models import UserObjectPermission
+
+    content_type = ContentType.objects.get_for_model(scope_model(role))
+    return UserObjectPermission.objects.filter(
+        user=user, content_type=content_type, permission__content_type=content_type, permission__codename=codename(role)
+    )
+
+
+def _all_ids(user, role: str) -> set[int]:
+    model = scope_model(role)
+    ids = {int(pk) for pk in _grants(user, role).values_list("object_pk", flat=True)}
+    return set(model.objects.filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
+
+
+class _GrantOn(models.Expression):
+    """``EXISTS`` a grant of one role to one user on the scope ``column`` names, checked row by row through the grant
+    table's indexes on (user, permission, object_pk). ``OFFSET 0`` keeps PostgreSQL from hashing every grant of the
+    user first (20,000 for a province's finance reviewer): a list reading 50 rows in index order looks up 50 grants."""
+
+    output_field = models.BooleanField()
+    conditional = True
+
+    def __init__(self, column, *, user_id: int, content_type_id: int, codename: str):
+        super().__init__()
+        self.column, self.user_id, self.content_type_id, self.codename = column, user_id, content_type_id, codename
+
+    def get_source_expressions(self):
+        return [self.column]
+
+    def set_source_expressions(self, expressions):
+        [self.column] = expressions
+
+    def as_sql(self, compiler, connection):
+        from guardian.models import UserObjectPermission
+
+        column, params = compiler.compile(self.column)
+        sql = (
+            f"EXISTS (SELECT 1 FROM {UserObjectPermission._meta.db_table} g WHERE g.user_id = %s AND g.content_type_id = %s "
+            "AND g.permission_id = (SELECT p.id FROM auth_permission p WHERE p.content_type_id = %s AND p.codename = %s) "
+            f"AND g.object_pk = CAST({column} AS VARCHAR) OFFSET 0)"
+        )
+        return sql, [self.user_id, self.content_type_id, self.content_type_id, self.codename, *params]
 
 
 def scope_in(user, role: str, field: str):
-    """A Q: ``field`` (a Section or Agency id column) is one of the scopes where ``user`` holds ``role``."""
+    """A Q: ``field`` (a Section or Agency id column) is one of the scopes where ``user`` holds ``role``: a literal
+    list of at most ``LITERAL_IDS_MAX`` ids, else a grant looked up per row (``_GrantOn``; the rows' ``field``
+    references an existing scope, so a grant on a deleted one matches nothing)."""
     from django.contrib.contenttypes.models import ContentType
-    from django.db.models import Q
-    from django.db.models.functions import Cast
-    from guardian.models import UserObjectPermission
+    from django.db.models import F, Q
 
-    ids = scope_ids(user, role)
-    if not ids:
-        return Q(pk__in=[])
-    if len(ids) <= LITERAL_IDS_MAX:
-        return Q(**{f"{field}__in": ids})
+    ids = scope_ids_upto(user, role)
+    if ids is not None:
+        return Q(**{f"{field}__in": ids}) if ids else Q(pk__in=[])
     content_type = ContentType.objects.get_for_model(scope_model(role))
-    grants = UserObjectPermission.objects.filter(
-        user=user, content_type=content_type, permission__content_type=content_type, permission__codename=codename(role)
-    ).values(scope_id=Cast("object_pk", models.BigIntegerField()))
-    return Q(**{f"{field}__in": grants})
+    return Q(_GrantOn(F(field), user_id=user.pk, content_type_id=content_type.pk, codename=codename(role)))
 
 
 def has_role(user, role: str, scope) -> bool:
     """Does ``user`` hold ``role`` on ``scope`` by an explicit grant? (Superusers act only where granted.)"""
     if scope is None or not user.is_authenticated or not user.is_active:
         return False
-    return scope.pk in scope_ids(user, role)
+    cache = _cache(user)
+    if cache[role] is not None:
+        return scope.pk in cache[role]
+    if ("all", role) in cache:
+        return scope.pk in cache[("all", role)]
+    key = ("one", role, scope.pk)
+    if key not in cache:  # one of many scopes: ask for this grant (an index lookup)
+        cache[key] = _grants(user, role).filter(object_pk=str(scope.pk)).exists()
+    return cache[key]
 
 
 def users_with_role(role: str, scope):

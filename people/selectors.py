@@ -29,7 +29,7 @@ def managed_agencies(user) -> QuerySet:
 def manages_any_agency(user) -> bool:
     if not (user.is_authenticated and user.is_active):
         return False
-    return user.is_superuser or bool(roles.scope_ids(user, Role.AGENCY_ADMIN))
+    return user.is_superuser or roles.holds_any(user, Role.AGENCY_ADMIN)
 
 
 # ---------------------------------------------------------------- who holds what

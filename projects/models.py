@@ -159,6 +159,12 @@ class TargetSheet(models.Model):
         "self", verbose_name="由上年结转自", null=True, blank=True, on_delete=models.SET_NULL, related_name="rolled_over_to",
         help_text="由上一年度已公开的绩效目标表结转生成时，指向那张表",
     )
+    # The checker's verdict on the content (``projects.rules.check_sheet``): how many errors and warnings it finds.
+    # Written with the content in the same save (``projects.services.sheet_content_replace``, the one place content
+    # is written); None when unknown (rows written outside it, or after the year's checkpoints changed): readers then
+    # run the checker (``TargetSheet.verdict``).
+    check_errors = models.PositiveSmallIntegerField("体检错误数", null=True, blank=True, editable=False)
+    check_warnings = models.PositiveSmallIntegerField("体检提示数", null=True, blank=True, editable=False)
     # Every write (content or state) bumps the version: a write based on an older version is refused.
     version = models.PositiveIntegerField("版本", default=1)
     updated_by = models.ForeignKey(
@@ -178,6 +184,8 @@ class TargetSheet(models.Model):
             # (the public list is state = published); project name/code search: trigram indexes, projects 0005
             models.Index(fields=["-fiscal_year", "agency", "position", "id"], name="sheet_list_order"),
             models.Index(fields=["state", "-fiscal_year", "agency", "position", "id"], name="sheet_state_list_order"),
+            # 待办's order (workflow.selectors.review_tasks): the oldest waiting at a step first
+            models.Index(fields=["state", "state_since", "id"], name="sheet_state_waiting"),
         ]
 
     def __str__(self):
@@ -204,24 +212,27 @@ class TargetSheet(models.Model):
     def is_published(self) -> bool:
         return self.state == SheetState.PUBLISHED
 
-    def content(self):
-        """The sheet's content as the rule checker reads it (uses prefetched plan/indicators when present)."""
+    def content(self, *, plan=None, indicators=None):
+        """The sheet's content as the rule checker reads it (uses prefetched plan/indicators when present).
+
+        ``plan`` (SpendPlan rows) and ``indicators`` (Indicator rows, in order): the rows about to be written,
+        instead of the saved ones."""
         from projects.rules import PlanPoint, Row, SheetContent
 
         return SheetContent(
             budget_total=self.budget_total,
             fiscal_funds=self.fiscal_funds,
             other_funds=self.other_funds,
-            plan=self._plan_points(PlanPoint),
+            plan=self._plan_points(PlanPoint, self.plan.all() if plan is None else plan),
             rows=[
                 Row(i.category, i.subcategory, i.name, i.description, i.target_value, i.basis)
-                for i in self.indicators.all()
+                for i in (self.indicators.all() if indicators is None else indicators)
             ],
         )
 
-    def _plan_points(self, point_class) -> list:
+    def _plan_points(self, point_class, plan) -> list:
         """One point per checkpoint of the year, in date order; a checkpoint the sheet does not plan has None."""
-        planned = {p.checkpoint_id: p.cumulative_percent for p in self.plan.all()}
+        planned = {p.checkpoint_id: p.cumulative_percent for p in plan}
         checkpoints = sorted(self.fiscal_year.checkpoints.all(), key=lambda cp: cp.date)
         return [point_class(cp.label, planned.get(cp.pk)) for cp in checkpoints]
 
@@ -255,6 +266,19 @@ class TargetSheet(models.Model):
 
         return check_sheet(self)
 
+    @property
+    def verdict_known(self) -> bool:
+        return self.check_errors is not None and self.check_warnings is not None
+
+    def verdict(self) -> tuple[int, int]:
+        """(errors, warnings) of the checker: the stored counts, or the checker's when they are unknown
+        (then the content is read: prefetch ``workflow.selectors.CHECKER_CONTENT`` for a list's unknown rows)."""
+        if self.verdict_known:
+            return self.check_errors, self.check_warnings
+        findings = self.findings()
+        errors = sum(f.is_error for f in findings)
+        return errors, len(findings) - errors
+
 
 class SpendPlan(models.Model):
     """资金支出计划: the cumulative % of the budget a sheet plans to spend by a checkpoint."""
@@ -270,6 +294,21 @@ class SpendPlan(models.Model):
 
     def __str__(self):
         return f"{self.checkpoint.label} {values.format_number(self.cumulative_percent)}%"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        _verdict_unknown(self.sheet_id)
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        _verdict_unknown(self.sheet_id)
+        return result
+
+
+def _verdict_unknown(sheet_id) -> None:
+    """A plan or indicator row written one at a time (not by ``projects.services.sheet_content_replace``, which
+    writes them in bulk with the verdict): the sheet's stored verdict is unknown until its content is next written."""
+    TargetSheet.objects.filter(pk=sheet_id, check_errors__isnull=False).update(check_errors=None, check_warnings=None)
 
 
 class Indicator(models.Model):
@@ -300,6 +339,12 @@ class Indicator(models.Model):
     def save(self, *args, **kwargs):
         self.apply_parsed_value()
         super().save(*args, **kwargs)
+        _verdict_unknown(self.sheet_id)
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        _verdict_unknown(self.sheet_id)
+        return result
 
     def apply_parsed_value(self) -> None:
         parsed = values.parse_target_value(self.target_value)

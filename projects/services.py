@@ -9,12 +9,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 
 from core import errors
-from projects import signals, validation
+from projects import rules, signals, validation
 from projects.docx.data import DepartmentGoalsData, DocumentData, IndicatorData, SheetData
 from projects.models import (
     Agency,
+    Checkpoint,
     DepartmentGoals,
     FiscalYear,
     Indicator,
@@ -68,6 +70,7 @@ def document_import(
     validation.clean_document(data)
     validation.validate_document(data)
     fiscal_year = FiscalYear.get_or_create_with_defaults(year)
+    prefetch_related_objects([fiscal_year], "checkpoints")  # each sheet's plan and checker read them: once
     if section is not None and data.agency_code != section.agency.code:
         raise ImportRefused(
             f"文件属于“{data.agency_code}{data.agency_name}”，不能导入到“{section.agency.unit_line}”的科室“{section.name}”。"
@@ -107,6 +110,7 @@ def _sheet_import(data: SheetData, *, agency, fiscal_year, section, restrict_to_
     created = sheet is None
     if created:
         sheet = TargetSheet(project=project, fiscal_year=fiscal_year, state=SheetState.DRAFT)
+    sheet.fiscal_year = fiscal_year  # the same year, with its checkpoints read
     sheet.agency = agency
     sheet.section = project.section
     sheet.position = data.number
@@ -203,12 +207,7 @@ def sheet_content_replace(
     sheet.other_funds = other_funds
     sheet.purpose = purpose
     sheet.goal = goal
-    sheet.save()
-    sheet.plan.all().delete()
-    SpendPlan.objects.bulk_create(
-        SpendPlan(sheet=sheet, checkpoint=checkpoint, cumulative_percent=percent) for checkpoint, percent in plan.items()
-    )
-    sheet.indicators.all().delete()
+    plan_rows = [SpendPlan(sheet=sheet, checkpoint=checkpoint, cumulative_percent=percent) for checkpoint, percent in plan.items()]
     rows = []
     for order, item in enumerate(indicators):
         row = Indicator(
@@ -223,9 +222,83 @@ def sheet_content_replace(
         )
         row.apply_parsed_value()
         rows.append(row)
+    # the checker's verdict on exactly the rows written below, saved with them (validation above refused any
+    # value the columns would round, so the saved content reads back equal); the year's checkpoints are read once
+    # per year object (an import or a rollover writes many sheets of one year)
+    prefetch_related_objects([sheet.fiscal_year], "checkpoints")
+    sheet.check_errors, sheet.check_warnings = verdict_of(sheet.content(plan=plan_rows, indicators=rows))
+    sheet.save()
+    sheet.plan.all().delete()
+    SpendPlan.objects.bulk_create(plan_rows)
+    sheet.indicators.all().delete()
     Indicator.objects.bulk_create(rows)
     signals.sheet_content_replaced.send(sender=TargetSheet, sheet=sheet)
     return sheet
+
+
+def verdict_of(content) -> tuple[int, int]:
+    """(errors, warnings) the checker finds in ``content`` (a ``projects.rules.SheetContent``)."""
+    findings = rules.check_sheet(content)
+    errors = sum(f.is_error for f in findings)
+    return errors, len(findings) - errors
+
+
+def sheet_verdicts_forget(*, fiscal_year_id: int) -> int:
+    """The year's checkpoints changed: every sheet of the year is checked against them, so its stored verdict is
+    unknown until its content is next written (lists run the checker on such rows). Returns how many were reset."""
+    return TargetSheet.objects.filter(fiscal_year_id=fiscal_year_id, check_errors__isnull=False).update(
+        check_errors=None, check_warnings=None
+    )
+
+
+def sheet_verdicts_fill(*, apps=None, batch: int = 2000) -> int:
+    """Store the checker's verdict on every sheet that has none (``check_errors`` is NULL): after the fields were
+    added (projects 0007, which calls this with its ``apps``), after the year's checkpoints changed, or after rows
+    were inserted outside ``sheet_content_replace`` (the benchmark's bulk fill). A batch of sheets at a time, its
+    content read in three queries and the counts written in one UPDATE. Returns how many sheets were checked.
+
+    Changing a rule in ``projects.rules`` changes verdicts: such a change comes with a migration that sets
+    ``check_errors`` to NULL and calls this."""
+    from django.db import connection
+
+    current = {"TargetSheet": TargetSheet, "SpendPlan": SpendPlan, "Indicator": Indicator, "Checkpoint": Checkpoint}
+    get = (lambda name: apps.get_model("projects", name)) if apps is not None else current.__getitem__
+    sheets_model, plan_model, indicator_model = get("TargetSheet"), get("SpendPlan"), get("Indicator")
+    checkpoints: dict[int, list[int]] = {}
+    for checkpoint_id, year_id in get("Checkpoint").objects.order_by("date", "id").values_list("pk", "fiscal_year_id"):
+        checkpoints.setdefault(year_id, []).append(checkpoint_id)
+    done, after = 0, 0
+    while True:
+        sheets = list(
+            sheets_model.objects.filter(check_errors__isnull=True, pk__gt=after).order_by("pk")
+            .values_list("pk", "fiscal_year_id", "budget_total", "fiscal_funds", "other_funds")[:batch]
+        )
+        if not sheets:
+            return done
+        ids = [row[0] for row in sheets]
+        planned: dict[int, dict] = {}
+        for sheet_id, checkpoint_id, percent in plan_model.objects.filter(sheet_id__in=ids).values_list(
+            "sheet_id", "checkpoint_id", "cumulative_percent"
+        ):
+            planned.setdefault(sheet_id, {})[checkpoint_id] = percent
+        rows: dict[int, list] = {}
+        for sheet_id, *fields in indicator_model.objects.filter(sheet_id__in=ids).order_by("sheet_id", "order", "id").values_list(
+            "sheet_id", "category", "subcategory", "name", "description", "target_value", "basis"
+        ):
+            rows.setdefault(sheet_id, []).append(rules.Row(*fields))
+        counts = []
+        for pk, year_id, budget_total, fiscal_funds, other_funds in sheets:
+            plan = [rules.PlanPoint(str(cp), planned.get(pk, {}).get(cp)) for cp in checkpoints.get(year_id, [])]
+            content = rules.SheetContent(budget_total, fiscal_funds, other_funds, plan=plan, rows=rows.get(pk, []))
+            counts.append(verdict_of(content))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {sheets_model._meta.db_table} t SET check_errors = v.e, check_warnings = v.w "
+                "FROM unnest(%s::bigint[], %s::int[], %s::int[]) AS v(id, e, w) WHERE t.id = v.id",
+                [ids, [c[0] for c in counts], [c[1] for c in counts]],
+            )
+        done += len(sheets)
+        after = ids[-1]
 
 
 @transaction.atomic

@@ -88,8 +88,6 @@ def test_migrate_then_gunicorn_worker_and_beat_start_and_healthz_reports_all_ok(
         HEALTH_HEARTBEAT_SECONDS="2", HEALTH_WORKER_MAX_AGE_SECONDS="30", HEALTH_REDIS_KEY=heartbeat_key,
         LOG_LEVEL="WARNING",
     )
-    started = time.monotonic()
-
     migrate = subprocess.run(compose_command("migrate", port), cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert migrate.returncode == 0, migrate.stderr[-3000:]
 
@@ -135,4 +133,3 @@ def test_migrate_then_gunicorn_worker_and_beat_start_and_healthz_reports_all_ok(
     with psycopg.connect(**connect) as conn:
         names = {row[0] for row in conn.execute("SELECT name FROM django_celery_beat_periodictask")}
     assert set(settings.CELERY_BEAT_SCHEDULE) <= names
-    assert time.monotonic() - started < 60

@@ -143,3 +143,44 @@ def test_a_strong_password_is_accepted(client, db):
 
     assert response.status_code == 302
     assert get_user_model().objects.get(username="wang_wu").check_password("预算绩效-Qm7#k2")
+
+
+PROXY = "10.0.0.5"  # the reverse proxy gunicorn sees as REMOTE_ADDR
+
+
+def through_proxy(client, username, password, client_address, claimed=""):
+    """A sign-in relayed by one proxy that appends the address it saw to X-Forwarded-For."""
+    forwarded = f"{claimed}, {client_address}" if claimed else client_address
+    return sign_in(client, username, password, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=forwarded)
+
+
+def test_behind_a_proxy_a_locked_user_can_still_sign_in_from_another_office(client, users, throttled, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    zhang, _ = users
+    for n in range(5):
+        through_proxy(client, "zhang_san", f"wrong-{n}", "198.51.100.7")
+
+    assert through_proxy(client, "zhang_san", PASSWORD, "198.51.100.7").status_code == 429
+    response = through_proxy(client, "zhang_san", PASSWORD, "203.0.113.9")  # same proxy, another client
+    assert response.status_code == 302
+    assert signed_in_as(client) == str(zhang.pk)
+
+
+def test_behind_a_proxy_a_forged_forwarded_for_does_not_escape_the_lock(client, users, throttled, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    for n in range(5):
+        through_proxy(client, "zhang_san", f"wrong-{n}", "198.51.100.7", claimed=f"192.0.2.{n}")
+
+    response = through_proxy(client, "zhang_san", PASSWORD, "198.51.100.7", claimed="192.0.2.99")
+
+    assert response.status_code == 429
+    assert LOCKED in response.content.decode()
+
+
+def test_without_a_trusted_proxy_the_forwarded_for_header_is_not_believed(client, users, throttled):
+    for n in range(5):
+        sign_in(client, "zhang_san", f"wrong-{n}", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}")
+
+    response = sign_in(client, "zhang_san", PASSWORD, HTTP_X_FORWARDED_FOR="192.0.2.99")
+
+    assert response.status_code == 429

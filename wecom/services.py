@@ -31,6 +31,7 @@ from people import selectors as people_selectors
 from people.roles import display_name
 from workflow import approval, permissions
 from workflow import services as workflow_services
+from workflow.models import Action, SheetEvent
 from wecom.crypto import CallbackRefused
 from wecom.models import AccountChange, SeenCallback, UsedOAuthCode
 
@@ -173,6 +174,46 @@ def _approve(card: WeComCard, user) -> CardAnswer:
             return CardAnswer(NOT_YOURS)
         return CardAnswer(cut_to_bytes(error.message, 48, marker="…"))
     return CardAnswer(f"已通过 · {display_name(user)}", approved=True)
+
+
+SETTLED_TEXTS = {  # what a card's button says once its task was handled elsewhere ({name}: who did it)
+    Action.APPROVE: "已通过 · {name}",
+    Action.RETURN: "已退回 · {name}",
+    Action.WITHDRAW: "已撤回 · {name}",
+    Action.REASSIGN: "已转办 · {name}",
+    Action.MOVE: "已移交科室 · {name}",
+}
+
+
+def settles_cards(event: SheetEvent) -> bool:
+    """Does ``event`` end the review task that approval cards were sent for?"""
+    if event.from_state not in approval.REVIEW_STATES:
+        return False
+    return event.from_state != event.to_state or event.action in (Action.REASSIGN, Action.MOVE)
+
+
+def cards_settle(*, event_id: int) -> list[WeComCard]:
+    """The task ``event`` ended was handled in the browser (or by another reviewer's card): every card still
+    showing 通过 for it is marked handled and updated in WeCom to say who did what, with the one-use
+    ``response_code`` its send returned. A later tap on it answers the same words and changes nothing.
+
+    Cards sent after the event (the next step's) and a reassigned task's new holder's cards stay open."""
+    event = SheetEvent.objects.select_related("actor", "sheet").filter(pk=event_id).first()
+    if event is None or not settles_cards(event):
+        return []
+    name = display_name(event.actor) if event.actor_id else "系统"
+    text = SETTLED_TEXTS.get(event.action, HANDLED_ELSEWHERE).format(name=name)
+    with transaction.atomic():
+        open_cards = WeComCard.objects.select_for_update(skip_locked=True).filter(
+            sheet_id=event.sheet_id, state=event.from_state, handled_at__isnull=True, created__lt=event.created,
+        )
+        if event.action == Action.REASSIGN and event.sheet.assignee_id:
+            open_cards = open_cards.exclude(recipient_id=event.sheet.assignee_id)
+        settled = list(open_cards)
+        WeComCard.objects.filter(pk__in=[c.pk for c in settled]).update(handled_at=timezone.now(), outcome=text)
+    for card in settled:
+        card_update(userid=card.wecom_userid, response_code=card.response_code, text=text)
+    return settled
 
 
 def card_update(*, userid: str, response_code: str, text: str) -> bool:

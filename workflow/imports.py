@@ -14,6 +14,8 @@ section's staff can restore the pre-import content of a draft (``sheet_restore``
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -86,6 +88,7 @@ class GoalsPreview:
     in_document: bool
     written: bool
     changes: list[FieldChange] = field(default_factory=list)
+    fingerprint: str = ""  # of the goals the preview compared with (see _goals_fingerprint)
 
     @property
     def label(self) -> str:
@@ -129,8 +132,12 @@ class ImportPreview:
 
     @property
     def expected_versions(self) -> dict[str, int]:
-        """{sheet id: version} of the drafts the import would update (JSON keys are strings)."""
-        return {str(s.sheet_id): s.version for s in self.updated}
+        """{sheet id: version} of the drafts the import would update (JSON keys are strings), and under
+        ``GOALS_KEY`` the fingerprint of the department goals when the import writes them."""
+        expected: dict = {str(s.sheet_id): s.version for s in self.updated}
+        if self.goals.written:
+            expected[GOALS_KEY] = self.goals.fingerprint
+        return expected
 
     def summary(self) -> str:
         parts = [f"新建 {len(self.created)} 张", f"更新 {len(self.updated)} 张", f"拒绝 {len(self.refused)} 张"]
@@ -146,6 +153,7 @@ class _Before:
     sheets: dict[int, TargetSheet]
     snapshots: dict[int, dict]
     goals: dict[str, str] | None
+    goals_row: DepartmentGoals | None = None
 
 
 def _before(data: DocumentData, year: int) -> _Before:
@@ -157,12 +165,25 @@ def _before(data: DocumentData, year: int) -> _Before:
         .prefetch_related("plan__checkpoint", "indicators")
         .order_by("pk")  # one lock order for every import: two imports never wait on each other in a circle
     )
-    goals = DepartmentGoals.objects.filter(agency__code=data.agency_code, fiscal_year__year=year).first()
+    goals = (
+        DepartmentGoals.objects.select_for_update(of=("self",)).select_related("updated_by")
+        .filter(agency__code=data.agency_code, fiscal_year__year=year).first()
+    )
     return _Before(
         sheets={s.pk: s for s in sheets},
         snapshots={s.pk: s.snapshot() for s in sheets},
         goals={name: getattr(goals, name) for name in GOALS_PARTS} if goals else None,
+        goals_row=goals,
     )
+
+
+GOALS_KEY = "goals"  # expected_versions' entry for the department goals (sheet entries are ids)
+
+
+def _goals_fingerprint(goals: dict[str, str] | None) -> str:
+    """The department goals' content as one short string: it changes whenever a part does (there is no version)."""
+    text = json.dumps(goals or {}, ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _snapshots_of(pks) -> dict[int, dict]:
@@ -171,7 +192,9 @@ def _snapshots_of(pks) -> dict[int, dict]:
 
 
 def _goals_preview(data: DocumentData, result: ImportResult, before: _Before, year: int) -> GoalsPreview:
-    preview = GoalsPreview(in_document=not data.goals.is_empty(), written=result.goals_updated)
+    preview = GoalsPreview(
+        in_document=not data.goals.is_empty(), written=result.goals_updated, fingerprint=_goals_fingerprint(before.goals)
+    )
     if preview.written:
         after = DepartmentGoals.objects.get(agency=result.agency, fiscal_year__year=year)
         old = before.goals or dict.fromkeys(GOALS_PARTS, "")
@@ -217,8 +240,16 @@ def _who_when(sheet: TargetSheet) -> str:
 def _stale_message(before: _Before, result: ImportResult, expected_versions: dict) -> str:
     """Why the previewed import is out of date, or "": a draft it would update changed (or was created,
     moved in, withdrawn…) since the preview, so confirming would overwrite what the preview did not show."""
-    expected = {int(pk): version for pk, version in expected_versions.items()}
+    expected = {int(pk): version for pk, version in expected_versions.items() if pk != GOALS_KEY}
     changed = []
+    if (
+        GOALS_KEY in expected_versions and result.goals_updated
+        and _goals_fingerprint(before.goals) != expected_versions[GOALS_KEY]
+    ):
+        row = before.goals_row
+        who = display_name(row.updated_by) if row is not None and row.updated_by_id else "他人"
+        when = f" 于 {timezone.localtime(row.updated):%Y-%m-%d %H:%M}" if row is not None else ""
+        changed.append(f"部门整体绩效目标已由 {who}{when} 修改")
     for pk, version in expected.items():
         sheet = before.sheets.get(pk)
         if sheet is None:

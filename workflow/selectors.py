@@ -6,13 +6,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, prefetch_related_objects
 from django.utils import timezone
 
-from notifications.workdays import workdays_between  # pure calendar logic (the holiday table is read lazily)
+from notifications.workdays import overrides, workdays_between  # calendar logic; the holiday table read once a page
 from people import roles
 from projects.models import EDITABLE_STATES, FiscalYear, Indicator, Section, SpendPlan, TargetSheet
-from projects.rules import check_sheet
 from workflow import approval
 from workflow.models import Action, SavedPhrase, SheetEvent
 from workflow.permissions import visible_sheets
@@ -24,7 +23,7 @@ def review_tasks(user) -> QuerySet:
         return TargetSheet.objects.none()
     scope = Q(pk__in=[])
     for step in approval.REVIEW_STEPS:
-        if roles.scope_ids(user, step.role):
+        if roles.holds_any(user, step.role):
             scope |= Q(state=step.state) & roles.scope_in(user, step.role, f"{step.scope_field}_id")
     return (
         TargetSheet.objects.filter(scope)
@@ -40,6 +39,16 @@ CHECKER_CONTENT = (
     Prefetch("plan", queryset=SpendPlan.objects.select_related("checkpoint").order_by("checkpoint__date")),
     Prefetch("indicators", queryset=Indicator.objects.order_by("order", "id")),
 )
+
+
+def verdicts_load(sheets) -> None:
+    """Set ``error_count`` and ``warning_count`` on each sheet of a list: the verdict stored with its content; the
+    content is read and checked only for rows without one (``TargetSheet.verdict``)."""
+    unknown = [sheet for sheet in sheets if not sheet.verdict_known]
+    if unknown:
+        prefetch_related_objects(unknown, *CHECKER_CONTENT)
+    for sheet in sheets:
+        sheet.error_count, sheet.warning_count = sheet.verdict()
 
 
 @dataclass
@@ -72,23 +81,24 @@ def _last_submitter():
 def task_cards(user, *, limit: int | None = None, now=None) -> list[TaskCard]:
     """``review_tasks`` as 待办 cards: amount, section, submitter, step, working days waited, checker counts.
 
-    A fixed number of queries however many tasks: the sheets with the last submitter's id, the submitters,
-    the checker's content (prefetched) and the holiday table (cached). ``limit``: the oldest that many only.
+    A fixed number of queries however many tasks: the sheets with the last submitter's id and their stored checker
+    verdicts, the submitters and the holiday table (cached); the content only of sheets without a stored verdict.
+    ``limit``: the oldest that many only.
     """
     tasks = review_tasks(user).select_related("fiscal_year").annotate(submitter_id=_last_submitter())
-    sheets = list((tasks[:limit] if limit is not None else tasks).prefetch_related(*CHECKER_CONTENT))
+    sheets = list(tasks[:limit] if limit is not None else tasks)
+    verdicts_load(sheets)
     ids = {s.submitter_id for s in sheets if s.submitter_id}
     submitters = get_user_model().objects.in_bulk(ids) if ids else {}
     today = timezone.localdate(now or timezone.now())
     after = settings.NUDGE_AFTER_WORKDAYS
     cards = []
+    holidays = overrides() if sheets else {}
     for sheet in sheets:
-        findings = check_sheet(sheet)
-        errors = sum(f.is_error for f in findings)
-        waited = workdays_between(timezone.localtime(sheet.state_since), today) if sheet.state_since else 0
+        waited = workdays_between(timezone.localtime(sheet.state_since), today, table=holidays) if sheet.state_since else 0
         cards.append(TaskCard(
             sheet=sheet, submitter=submitters.get(sheet.submitter_id), waited=waited, overdue=waited > after,
-            error_count=errors, warning_count=len(findings) - errors,
+            error_count=sheet.error_count, warning_count=sheet.warning_count,
         ))
     return cards
 
@@ -115,9 +125,10 @@ def rollover_sections(user) -> QuerySet:
 
 def drafts_to_do(user) -> QuerySet:
     """Drafts and returned sheets of the sections where ``user`` is staff."""
-    sections = roles.scope_ids(user, approval.AUTHOR_ROLE) if user.is_authenticated else set()
+    if not user.is_authenticated:
+        return TargetSheet.objects.none()
     return (
-        TargetSheet.objects.filter(section_id__in=sections, state__in=EDITABLE_STATES)
+        TargetSheet.objects.filter(roles.scope_in(user, approval.AUTHOR_ROLE, "section_id"), state__in=EDITABLE_STATES)
         .select_related("project", "fiscal_year", "section")
         .order_by("-state", "position")
     )
@@ -160,7 +171,7 @@ def sheet_filter(queryset: QuerySet, *, year=None, section=None, state=None, age
 
 def sheet_list(user, *, year=None, section=None, state=None, agency=None, search=None) -> QuerySet:
     """The sheets ``user`` may read, filtered, with what a list row shows (no content: see ``sheets_with_content``)."""
-    queryset = sheet_filter(visible_sheets(user, TargetSheet.objects.all()), year=year, section=section, state=state, agency=agency, search=search)
+    queryset = sheet_filter(visible_sheets(user, TargetSheet.objects.all(), state=state), year=year, section=section, agency=agency, search=search)
     return queryset.select_related("project", "agency", "section", "fiscal_year").order_by(*SHEET_LIST_ORDER)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.conf import settings
-from django.db.models import Q, prefetch_related_objects
+from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -46,7 +46,7 @@ def home(request):
     return redirect("inbox")
 
 
-TASKS_SHOWN = 50  # a page of cards: each runs the checker (batch 通过 only for clean sheets)
+TASKS_SHOWN = 50  # a page of cards (each shows its stored checker verdict: batch 通过 only for clean sheets)
 
 
 @login_required
@@ -97,8 +97,8 @@ def done_list(request):
 def sheet_list(request):
     """The sheets the user may read, a keyset page at a time (no total: "下一页" while there is more).
 
-    The checker runs on the shown page only, with its content read for those rows alone; the
-    有错误/无错误 filter therefore narrows the shown page (the page says so).
+    The checker's counts are those stored with each sheet's content (``selectors.verdicts_load``); the
+    有错误/无错误 filter narrows the shown page (the page says so).
     """
     filters = {
         "year": _int_or_none(request.GET.get("year")),
@@ -114,11 +114,7 @@ def sheet_list(request):
         cursor=request.GET.get("cursor"), size=page_size(request.GET.get("size")), params=params,
     )
     sheets = page.rows
-    prefetch_related_objects(sheets, *selectors.CHECKER_CONTENT)
-    for sheet in sheets:
-        sheet.checked = check_sheet(sheet)
-        sheet.error_count = sum(f.is_error for f in sheet.checked)
-        sheet.warning_count = len(sheet.checked) - sheet.error_count
+    selectors.verdicts_load(sheets)
     agencies, agencies_many = _package_agencies(request.user, filters["agency"])
     if has_errors == "1":
         sheets = [s for s in sheets if s.error_count]
@@ -152,11 +148,25 @@ def _filter_sections(user, agency_code=None):
         sections = Section.objects.select_related("agency").order_by("agency__code", "name")
         return sections.filter(agency__code=agency_code) if agency_code else sections[:200]
     section_ids = set().union(*(roles.scope_ids(user, role) for role in roles.SECTION_ROLES))
-    agency_ids = set().union(*(roles.scope_ids(user, role) for role in (roles.Role.LEADER, roles.Role.FINANCE_REVIEWER)))
-    if len(agency_ids) > CHOICES_AGENCIES_MAX:  # the filtered agency's sections, if it is one of theirs
-        named = set(Agency.objects.filter(code=agency_code).values_list("pk", flat=True)) & agency_ids if agency_code else set()
+    agency_ids = _agency_ids_upto(user)
+    if agency_ids is None or len(agency_ids) > CHOICES_AGENCIES_MAX:  # the filtered agency's sections, if one of theirs
+        named = [a.pk for a in _agency_of_theirs(user, agency_code)]
         return Section.objects.filter(Q(pk__in=section_ids) | Q(agency_id__in=named)).order_by("agency_id", "name")
     return Section.objects.filter(Q(pk__in=section_ids) | Q(agency_id__in=agency_ids)).order_by("agency_id", "name")
+
+
+def _agency_ids_upto(user) -> set[int] | None:
+    """The agencies where ``user`` is 局领导 or 财政审核人, or None when there are too many to read (a province's)."""
+    leader, finance = (roles.scope_ids_upto(user, role) for role in (roles.Role.LEADER, roles.Role.FINANCE_REVIEWER))
+    return None if leader is None or finance is None else leader | finance
+
+
+def _agency_of_theirs(user, agency_code) -> list:
+    """The agency of the 单位编码 filter when ``user`` is its 局领导 or 财政审核人 (one grant looked up), else none."""
+    agency = Agency.objects.filter(code=agency_code).first() if agency_code else None
+    if agency is None or not any(roles.has_role(user, role, agency) for role in (roles.Role.LEADER, roles.Role.FINANCE_REVIEWER)):
+        return []
+    return [agency]
 
 
 def _int_or_none(value):
@@ -172,10 +182,9 @@ def _package_agencies(user, agency_code=None) -> tuple:
     if user.is_superuser:
         agencies, many = Agency.objects.all(), Agency.objects.count() > CHOICES_AGENCIES_MAX
     else:
-        ids = roles.scope_ids(user, roles.Role.LEADER) | roles.scope_ids(user, roles.Role.FINANCE_REVIEWER)
-        if len(ids) > CHOICES_AGENCIES_MAX:  # the filtered agency, if it is one of theirs (no 20,000-id IN list)
-            named = [a for a in Agency.objects.filter(code=agency_code)] if agency_code else []
-            return [a for a in named if a.pk in ids], True
+        ids = _agency_ids_upto(user)
+        if ids is None or len(ids) > CHOICES_AGENCIES_MAX:  # the filtered agency, if it is one of theirs (no 20,000-id IN list)
+            return _agency_of_theirs(user, agency_code), True
         agencies, many = Agency.objects.filter(pk__in=ids), False
     if many:
         return (agencies.filter(code=agency_code) if agency_code else Agency.objects.none()), True

@@ -23,7 +23,10 @@ TEXTCARD_TITLE_LIMIT = 128
 TEXTCARD_DESCRIPTION_LIMIT = 512
 MAX_USERS_PER_MESSAGE = 1000
 MEMBER_RATE_LIMIT = 30  # messages a minute to one member
+MEMBER_HOURLY = ((1000, 3600),)  # and at most 1,000 an hour (more are dropped silently by WeCom)
 MEMBER_RATE_PREFIX = "targetflow:wecom:rate:member:"
+
+TOKEN_REUSE_SECONDS = 60  # a client reads the shared token again after this long (tokens live 7,200 s)
 
 TEMPORARY_ERRCODES = frozenset({-1, 45009})
 TOKEN_ERRCODES = frozenset({40014, 41001, 42001})
@@ -108,46 +111,105 @@ class RedisTokenStore:
         self.redis.delete(self.prefix + key)
 
 
-class RateLimiter:
-    """Fixed one-window counter in Redis (INCR + EXPIRE), one counter per key.
+# Take up to the wanted number of slots for each member in every window at once, or as many as all its windows have
+# room for; a refused message is not counted. KEYS: ``nwin`` counters per member; ARGV: nwin, (limit, ttl) per window,
+# then the wanted count per member. Answers [granted, index of the window that ran out (0: none)] per member.
+_TAKE_SLOTS = """
+local nwin = tonumber(ARGV[1])
+local members = #KEYS / nwin
+local result = {}
+for m = 1, members do
+  local grant = tonumber(ARGV[1 + 2 * nwin + m])
+  local full = 0
+  for w = 1, nwin do
+    local used = tonumber(redis.call('GET', KEYS[(m - 1) * nwin + w]) or '0')
+    local room = tonumber(ARGV[2 * w]) - used
+    if room < grant then
+      grant = math.max(room, 0)
+      full = w
+    end
+  end
+  if grant > 0 then
+    for w = 1, nwin do
+      local key = KEYS[(m - 1) * nwin + w]
+      redis.call('INCRBY', key, grant)
+      redis.call('EXPIRE', key, tonumber(ARGV[2 * w + 1]))
+    end
+  end
+  result[m] = {grant, full}
+end
+return result
+"""
 
-    Members: ``RateLimiter(r, limit=MEMBER_RATE_LIMIT, prefix=MEMBER_RATE_PREFIX)`` keyed by user id.
-    Robots: ``RateLimiter(r, limit=ROBOT_RATE_LIMIT, prefix=ROBOT_RATE_PREFIX)`` keyed by
-    ``robot_rate_key(webhook_key)`` (see robot.py), so the secret key is not stored.
+
+@dataclass(frozen=True)
+class Slots:
+    """What ``RateLimiter.take`` granted one key: ``granted`` messages now; the rest wait ``retry_after`` seconds."""
+
+    granted: int
+    retry_after: int | None = None
+
+
+class RateLimiter:
+    """Fixed-window counters in Redis, one per key and window, checked and taken in one atomic script.
+
+    Members: ``RateLimiter(r, limit=MEMBER_RATE_LIMIT, prefix=MEMBER_RATE_PREFIX, also=MEMBER_HOURLY)`` keyed by
+    user id (30 a minute and 1,000 an hour). Robots: ``RateLimiter(r, limit=ROBOT_RATE_LIMIT, prefix=ROBOT_RATE_PREFIX)``
+    keyed by ``robot_rate_key(webhook_key)`` (see robot.py), so the secret key is not stored. A message the
+    limits refuse is not counted (its retry later is).
     """
 
     def __init__(
         self, redis_client: redis.Redis, limit: int = MEMBER_RATE_LIMIT, window: int = 60,
-        prefix: str = MEMBER_RATE_PREFIX,
+        prefix: str = MEMBER_RATE_PREFIX, *, also: tuple[tuple[int, int], ...] = (),
     ) -> None:
         self.redis = redis_client
         self.limit = limit
         self.window = window
         self.prefix = prefix
+        self.windows = ((limit, window), *also)  # (limit, seconds)
+        self._script = redis_client.register_script(_TAKE_SLOTS)
+
+    def _keys(self, key: str, now: float) -> list[str]:
+        # the first window keeps its historical key (``prefix + key + ":" + minute``): counters survive a deploy
+        return [
+            f"{self.prefix}{key}:{int(now // window)}" if index == 0 else f"{self.prefix}{key}:{window}s:{int(now // window)}"
+            for index, (_, window) in enumerate(self.windows)
+        ]
+
+    def take(self, wanted: dict[str, int]) -> dict[str, Slots]:
+        """Up to ``wanted[key]`` messages for each key, in one Redis round trip: key → ``Slots``."""
+        wanted = {key: count for key, count in wanted.items() if count > 0}
+        if not wanted:
+            return {}
+        now = time.time()
+        keys = [counter for key in wanted for counter in self._keys(key, now)]
+        args = [len(self.windows)]
+        for limit, window in self.windows:
+            args += [limit, window * 2]
+        args += list(wanted.values())
+        answers = self._script(keys=keys, args=args)
+        result = {}
+        for key, (granted, full) in zip(wanted, answers):
+            granted, full = int(granted), int(full)
+            result[key] = Slots(granted, None if full == 0 else self._until_next(self.windows[full - 1][1], now))
+        return result
 
     def acquire(self, key: str) -> bool:
-        """Count one message for ``key``; False if the current window is already full."""
-        bucket = int(time.time() // self.window)
-        redis_key = f"{self.prefix}{key}:{bucket}"
-        pipe = self.redis.pipeline()
-        pipe.incr(redis_key)
-        pipe.expire(redis_key, self.window * 2)
-        count, _ = pipe.execute()
-        return int(count) <= self.limit
+        """Count one message for ``key``; False (and not counted) if one of its windows is already full."""
+        return self.take({key: 1})[key].granted == 1
 
     def acquire_many(self, keys: list[str]) -> dict[str, bool]:
-        """``acquire`` for each of ``keys`` in one pipeline (one Redis round trip): key → slot taken?"""
-        bucket = int(time.time() // self.window)
-        pipe = self.redis.pipeline()
-        for key in keys:
-            pipe.incr(f"{self.prefix}{key}:{bucket}")
-            pipe.expire(f"{self.prefix}{key}:{bucket}", self.window * 2)
-        counts = pipe.execute()[::2]
-        return {key: int(count) <= self.limit for key, count in zip(keys, counts)}
+        """``acquire`` for each of ``keys`` in one Redis round trip: key → slot taken?"""
+        return {key: slots.granted == 1 for key, slots in self.take(dict.fromkeys(keys, 1)).items()}
 
     def retry_after(self) -> int:
-        """Seconds until the current window ends (a countdown for a retry)."""
-        return int(self.window - time.time() % self.window) + 1
+        """Seconds until the current (first) window ends (a countdown for a retry)."""
+        return self._until_next(self.window, time.time())
+
+    @staticmethod
+    def _until_next(window: int, now: float) -> int:
+        return int(window - now % window) + 1
 
 
 def _join_users(touser: Iterable[str]) -> str:
@@ -183,16 +245,25 @@ class WeComClient:
         self.timeout = timeout
         self._http = http or httpx.Client()
         self._owns_http = http is None
+        self._token: tuple[str, float] | None = None  # (token, monotonic time until which it is used without asking)
 
     @property
     def token_key(self) -> str:
         return f"{self.corp_id}:{self.agent_id}"
 
     def access_token(self) -> str:
-        """The cached access token, fetched from WeCom when missing."""
-        return self.token_store.get(self.token_key) or self._fetch_token()
+        """The cached access token, fetched from WeCom when missing. The store (Redis, shared by every worker) is
+        asked at most once per ``TOKEN_REUSE_SECONDS``, not once per send: the store's copy expires 300 s before
+        WeCom's, and a token WeCom revoked earlier is dropped on its first refusal (``invalidate_token``)."""
+        now = time.monotonic()
+        if self._token is not None and now < self._token[1]:
+            return self._token[0]
+        token = self.token_store.get(self.token_key) or self._fetch_token()
+        self._token = (token, now + TOKEN_REUSE_SECONDS)
+        return token
 
     def invalidate_token(self) -> None:
+        self._token = None
         self.token_store.delete(self.token_key)
 
     def send_text(self, touser: list[str], content: str) -> SendResult:

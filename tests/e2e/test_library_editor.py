@@ -83,6 +83,50 @@ def test_rows_drag_across_groups_and_the_checker_marks_the_field(page, live_serv
     screenshot(page, "library", "editor-desktop")
 
 
+def touch_drag(page, start, end, steps=12):
+    """A finger on ``start`` moved to ``end`` and lifted, as the phone's touch screen sends it (CDP touch events,
+    which Chromium turns into pointer events of type "touch")."""
+    cdp = page.context.new_cdp_session(page)
+
+    def touch(kind, x, y):
+        points = [] if kind == "touchEnd" else [{"x": x, "y": y}]
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+    touch("touchStart", *start)
+    for n in range(1, steps + 1):
+        touch("touchMove", start[0] + (end[0] - start[0]) * n / steps, start[1] + (end[1] - start[1]) * n / steps)
+    touch("touchEnd", *end)
+
+
+def test_a_row_dragged_with_a_finger_on_a_phone_lands_in_the_other_group_and_saves(phone, live_server):
+    sheet = TargetSheet.objects.get(position=3, fiscal_year__year=2024)
+    page = phone
+    sign_in(page, live_server, "staff_ggzy")
+    page.goto(f"{live_server.url}/sheets/{sheet.pk}/edit/")
+    quantity, quality = group(page, "产出指标", "数量指标"), group(page, "产出指标", "质量指标")
+    moved = quantity.locator("tr.indicator-row").first
+    moved_name = moved.locator("textarea[name$='-name']").input_value()
+    moved.locator(".drag-handle").scroll_into_view_if_needed()
+    handle = moved.locator(".drag-handle").bounding_box()
+    target = quality.locator("tr.indicator-row").first.bounding_box()
+    assert target["y"] + 40 < 844, "the target row must be on screen for a finger to reach it"
+    scroll_before = page.evaluate("window.scrollY")
+
+    touch_drag(
+        page, (handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2),
+        (handle["x"] + handle["width"] / 2, target["y"] + 30),
+    )
+
+    dropped = quality.locator("tr.indicator-row", has=page.locator(f"textarea[name$='-name']:text-is('{moved_name}')"))
+    expect(dropped).to_have_count(1)
+    expect(dropped.locator("input[name$='-subcategory']")).to_have_value("质量指标")
+    assert page.evaluate("window.scrollY") == scroll_before  # the finger dragged the row, not the page
+    screenshot(page, "library", "editor-phone-touch-drag")
+    page.get_by_role("button", name="保存").first.click()
+    expect(page.locator(".messages, .alert, [role=status]").first).to_be_visible()
+    assert sheet.indicators.get(name=moved_name).subcategory == "质量指标"
+
+
 def test_the_library_page_on_desktop_and_phone(page, phone, live_server):
     library_rebuild()
     sign_in(page, live_server, "finance")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from notifications.models import WeComCard
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -18,4 +20,9 @@ def test_a_tap_posted_over_http_approves_and_its_replay_is_refused(live_server, 
     sheet.refresh_from_db()
     assert sheet.state == "finance_review"
     assert sheet.events.filter(action="approve", actor=org.leader).count() == 1
-    assert [u["button"]["replace_name"] for u in wecom_app.card_updates] == ["已通过 · 赵局长"]
+    updates = {u["task_id"]: u["button"]["replace_name"] for u in wecom_app.card_updates}
+    assert updates[card.task_id] == "已通过 · 赵局长"  # the tap's answer, once
+    assert [u["task_id"] for u in wecom_app.card_updates].count(card.task_id) == 1
+    # the section head's card from the submission was greyed out when the head approved in the browser
+    head_card = WeComCard.objects.get(sheet=sheet, recipient=org.head)
+    assert updates[head_card.task_id] == "已通过 · 李科长"

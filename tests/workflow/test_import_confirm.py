@@ -9,7 +9,9 @@ from django.utils import timezone
 from core.errors import AppError
 from people import roles
 from people.services import role_grant
-from projects.models import TargetSheet
+from projects.docx.data import DepartmentGoalsData
+from projects.models import DepartmentGoals, TargetSheet
+from projects.services import goals_set
 from tests.workflow.test_import_preview import FILE_NAME, edit_quantity, signed_in, state_of_everything, upload
 from workflow import imports, services
 from workflow.models import Action, PendingImport, SheetEvent
@@ -145,3 +147,45 @@ def test_a_staff_member_who_lost_the_role_since_the_preview_cannot_confirm(peopl
     page = client.post(f"{url}confirm/", follow=True).content.decode()
     assert "经办人可以导入" in page
     assert state_of_everything() == before
+
+
+def test_goals_edited_after_the_preview_refuse_the_import_and_keep_the_leaders_text(people, seed_docx):
+    """An admin's upload would replace the department goals; the leader saves new goals while the admin reads the
+    preview: confirming is refused, names the goals and who changed them, and changes nothing."""
+    pending, preview = imports.import_upload(
+        user=people.admin, file_name=FILE_NAME, content=seed_docx.read_bytes(), year=2024
+    )
+    assert preview.goals.written
+    goals = DepartmentGoals.objects.get(agency__code="483001", fiscal_year__year=2024)
+    goals_set(
+        agency=goals.agency, fiscal_year=goals.fiscal_year, user=people.leader,
+        goals=DepartmentGoalsData(overall=["局领导刚改的总体目标"], itemized=goals.itemized.split("\n"),
+                                  safeguards=goals.safeguards.split("\n")),
+    )
+    before = state_of_everything()
+
+    with pytest.raises(AppError) as refused:
+        imports.import_confirm(pending=pending, user=people.admin)
+
+    assert refused.value.status == 412
+    assert "部门整体绩效目标已由 " in refused.value.message and imports.STALE in refused.value.message
+    assert state_of_everything() == before
+    assert DepartmentGoals.objects.get(pk=goals.pk).overall == "局领导刚改的总体目标"
+    assert PendingImport.objects.get(pk=pending.pk).confirmed_at is None
+
+
+def test_goals_saved_again_with_the_same_text_let_the_import_through(people, seed_docx):
+    """The check is on what the preview showed: a save that changes no text does not refuse the import."""
+    goals = DepartmentGoals.objects.get(agency__code="483001", fiscal_year__year=2024)
+    DepartmentGoals.objects.filter(pk=goals.pk).update(overall="局领导改过的总体目标")
+    pending, preview = imports.import_upload(
+        user=people.admin, file_name=FILE_NAME, content=seed_docx.read_bytes(), year=2024
+    )
+    assert preview.goals.will_change
+    DepartmentGoals.objects.filter(pk=goals.pk).update(overall="临时")
+    DepartmentGoals.objects.filter(pk=goals.pk).update(overall="局领导改过的总体目标")
+
+    result = imports.import_confirm(pending=pending, user=people.admin)
+
+    assert result.goals_updated
+    assert DepartmentGoals.objects.get(pk=goals.pk).overall == goals.overall  # the document's text

@@ -38,6 +38,7 @@ LISTS = ("/sheets/", "/api/sheets/", "/public/", "/sheets/?year=2024&q=P0", "/sh
 def _more_published_sheets(count: int, *, start: int) -> None:
     """``count`` published sheets with content (plan and indicators) in the demo's sections, in bulk."""
     from projects.models import Indicator, Project, SpendPlan
+    from projects.services import sheet_verdicts_fill
 
     template = TargetSheet.objects.select_related("project").get(position=1, fiscal_year__year=2024)
     sections = list(template.agency.sections.all())
@@ -53,6 +54,19 @@ def _more_published_sheets(count: int, *, start: int) -> None:
             Indicator(sheet=sheet, order=i.order, category=i.category, subcategory=i.subcategory, name=i.name, target_value=i.target_value)
             for i in template.indicators.all()
         )
+    sheet_verdicts_fill()  # rows written in bulk, outside sheet_content_replace: their checker verdicts, as a fill does
+
+
+def test_a_page_of_sheets_without_a_stored_verdict_reads_their_content_in_three_more_queries(people):
+    """Rows written outside ``sheet_content_replace`` have no stored verdict: the list checks them, still a fixed
+    number of queries (the content of the shown rows)."""
+    head = Client()
+    head.force_login(people.head_ggzy)
+    _list_queries(head)
+    known = _list_queries(head)
+    TargetSheet.objects.update(check_errors=None, check_warnings=None)
+    unknown = _list_queries(head)
+    assert unknown["/sheets/"] == known["/sheets/"] + 3 and unknown["/public/"] == known["/public/"]
 
 
 def _list_queries(client) -> dict:
