@@ -282,6 +282,8 @@ def run(scale: Scale, rounds: int, base: str, db: str, anchor_db: str, output: P
     try:
         tf = _gunicorn(procs, env, "targetflow")
         anchor = _gunicorn(procs, anchor_env, "anchor")
+        # the same anchor keeping its database connection between requests, as targetflow does (DB_CONN_MAX_AGE)
+        anchor_kept = _gunicorn(procs, {**anchor_env, "ANCHOR_CONN_MAX_AGE": "60"}, "anchor-kept")
         procs.start([PY, "-m", "celery", "-A", "config", "worker", "-Q", env["NOTIFY_QUEUE"], "-c", "2", "-P", "prefork",
                      "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"], env, "celery")
         cookies = _inproc("sessions", env, "bench_head", "bench_finance")["cookies"]
@@ -290,6 +292,8 @@ def run(scale: Scale, rounds: int, base: str, db: str, anchor_db: str, output: P
         head.ensure_csrf("/tasks/")
         ahead = Http(anchor, anchor_cookies["anchor_head"])
         ahead.ensure_csrf("/accounts/login/")
+        ahead_kept = Http(anchor_kept, anchor_cookies["anchor_head"])
+        ahead_kept.ensure_csrf("/accounts/login/")
 
         rows = {r.key: r for r in [
             Row("tasks", "待办 /tasks/（科室负责人）", anchor="a_inbox"),
@@ -311,6 +315,7 @@ def run(scale: Scale, rounds: int, base: str, db: str, anchor_db: str, output: P
             Row("a_inbox", "锚点 viewflow 收件箱 /approval/inbox/"),
             Row("a_queue", "锚点 viewflow 队列 /approval/queue/"),
             Row("a_approve", "锚点 viewflow 审批（assign + execute）", unit="op"),
+            Row("a_approve_kept", "锚点 viewflow 审批（同样保持数据库连接）", unit="op"),
             Row("floor", "事务底线（UPDATE + INSERT 一个事务）", unit="op"),
         ]}
         # the deep page: follow `next` as far as the scale allows, once, and time that page
@@ -360,9 +365,14 @@ def run(scale: Scale, rounds: int, base: str, db: str, anchor_db: str, output: P
             for _ in range(REQUESTS_PER_ROUND):
                 ahead.get(rows["a_inbox"], "/approval/inbox/")
                 ahead.get(rows["a_queue"], "/approval/queue/")
-            _approve_anchor(ahead, rows["a_approve"], anchor_pool[r * scale.approvals_per_round:(r + 1) * scale.approvals_per_round])
+            n = scale.approvals_per_round
+            _approve_anchor(ahead, rows["a_approve"], anchor_pool[r * n:(r + 1) * n])
+            _approve_anchor(ahead_kept, rows["a_approve_kept"], anchor_pool[(rounds + r) * n:(rounds + r + 1) * n])
             # the floor
             _floor(tf_url, rows["floor"], scale.approvals_per_round)
+        kept, approvals = rows["a_approve_kept"], rows["approvals"]
+        if kept.median and approvals.median:
+            approvals.note = f"相对同样保持数据库连接的锚点 {kept.median / approvals.median:.2f}×"
         machine = machine_info(tf_url)
         write_table(output, scale, rounds, rows, machine)
         log(f"wrote {output}")

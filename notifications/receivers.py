@@ -13,11 +13,13 @@ def on_sheet_event(sender, event, **kwargs) -> None:
     A move also settles the earlier notifications that asked for the task it handled (read and handled).
     """
     services.notifications_mark_handled(sheet=event.sheet, action=event.action)
+    recipients = selectors.event_recipients(event)  # the role holders come with their preferences: not read again
     services.notifications_create(
-        recipients=selectors.event_recipients(event),
+        recipients=recipients,
         message=messages.for_event(event),
         dedupe_key=f"event:{event.pk}",
         robot=True,
+        preferences=services.preferences_read_with(recipients),
     )
 
 

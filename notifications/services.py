@@ -63,7 +63,8 @@ def channels_for(user, preference: Preference | None) -> list[str]:
 
 @transaction.atomic(savepoint=False)  # part of the caller's transaction: a failed write rolls the caller back
 def notifications_create(
-    *, recipients, message: Message, dedupe_key: str, robot: bool = False, dry_run: bool = False
+    *, recipients, message: Message, dedupe_key: str, robot: bool = False, dry_run: bool = False,
+    preferences: dict | None = None,
 ) -> list[Notification]:
     """Outbox rows for every recipient on each of their channels and, with ``robot``, for the sheet's section robot.
 
@@ -71,7 +72,7 @@ def notifications_create(
     not written again. Returns the new rows (unsaved with ``dry_run``). Delivery
     tasks for them are enqueued after the surrounding transaction commits.
     """
-    return notifications_create_many([Outgoing(recipients, message, dedupe_key, robot)], dry_run=dry_run)[0]
+    return notifications_create_many([Outgoing(recipients, message, dedupe_key, robot)], dry_run=dry_run, preferences=preferences)[0]
 
 
 @dataclass
@@ -83,17 +84,23 @@ class Outgoing:
 
 
 @transaction.atomic(savepoint=False)  # part of the caller's transaction: a failed write rolls the caller back
-def notifications_create_many(items: list[Outgoing], *, dry_run: bool = False) -> list[list[Notification]]:
+def notifications_create_many(
+    items: list[Outgoing], *, dry_run: bool = False, preferences: dict | None = None
+) -> list[list[Notification]]:
     """``notifications_create`` for many messages at once, in a number of queries that does not grow with them.
 
-    One query for the recipients' preferences and one ``INSERT … ON CONFLICT DO NOTHING RETURNING`` for all
-    the rows (the unique recipient/channel/dedupe key skips what was already written, also by a concurrent
+    One query for the recipients' preferences (none for those in ``preferences``, {user id: Preference or None},
+    which the caller read with the users: ``preferences_read_with``) and one ``INSERT … ON CONFLICT DO NOTHING
+    RETURNING`` for all the rows (the unique recipient/channel/dedupe key skips what was already written, also by a concurrent
     run, and the statement returns the ids of the rows it did write). Returns the new rows of each item, in
     order; delivery is enqueued after commit. ``dry_run`` looks the dedupe keys up instead of writing.
     """
     recipients_of = [selectors.unique_users(item.recipients) for item in items]
     user_ids = {user.pk for users in recipients_of for user in users}
-    preferences = {p.user_id: p for p in Preference.objects.filter(user__in=user_ids)} if user_ids else {}
+    known = preferences or {}  # {user id: Preference or None} the caller read with the users
+    preferences = {pk: p for pk, p in known.items() if pk in user_ids and p is not None}
+    if unknown := user_ids - known.keys():
+        preferences.update({p.user_id: p for p in Preference.objects.filter(user__in=unknown)})
     now = timezone.now()
     planned: list[tuple[int, Notification]] = []
     seen: set[tuple] = set()
@@ -129,6 +136,13 @@ def notifications_create_many(items: list[Outgoing], *, dry_run: bool = False) -
     if to_deliver and not dry_run:
         transaction.on_commit(functools.partial(notifications_enqueue, ids=to_deliver))
     return result
+
+
+def preferences_read_with(users) -> dict:
+    """{user id: Preference or None} for the ``users`` read with their preference (``select_related``, as a move's
+    role holders are, in the move's transaction); what ``notifications_create(preferences=…)`` takes."""
+    cache = Preference.user.field.remote_field  # the reverse side: user.notification_preference
+    return {user.pk: cache.get_cached_value(user) for user in users if cache.is_cached(user)}
 
 
 _INSERT_NEW = """

@@ -19,11 +19,13 @@ from projects.selectors import content_load, sheets_with_content
 from workflow import approval, permissions, selectors, services
 from workflow.serializers import (
     CommentSerializer,
+    MoveResultSerializer,
     ReassignSerializer,
     ReturnSerializer,
     SheetDetailSerializer,
     SheetListSerializer,
     SheetPatchSerializer,
+    move_result,
 )
 
 
@@ -129,7 +131,8 @@ def _actor_sheet(user, pk):
     (a published sheet is visible to everyone signed in, but only its author and reviewers may act on it).
 
     Read once, under its row lock, in the transaction the caller holds for the move (the service moves this very
-    row), and without its content, which a move does not change (``_detail`` reads it once, after the move)."""
+    row), and without its content, which a move does not change (only ``Prefer: return=representation`` reads it,
+    once, after the move)."""
     sheet = services.mark_locked(_sheet_for(user, pk, services.sheets_locked()))
     if user.is_superuser or sheet.assignee_id == user.pk:
         return sheet
@@ -138,40 +141,66 @@ def _actor_sheet(user, pk):
     return sheet
 
 
+def _wants_representation(request) -> bool:
+    """``Prefer: return=representation`` (RFC 7240): the client asks a move for the whole sheet, not the short answer."""
+    preferences = (p.strip().lower().replace(" ", "") for p in request.headers.get("Prefer", "").split(","))
+    return "return=representation" in preferences
+
+
+def _moved(request, sheet, event) -> Response:
+    """The answer to a move. By default what the move changed — state, version, assignee and the history entry it
+    recorded — from memory, without reading the sheet again; with ``Prefer: return=representation`` the whole sheet
+    as GET shows it (its content and history read once more). Both carry the new ETag."""
+    if _wants_representation(request):
+        response = _detail(sheet, reload=False)
+        response["Preference-Applied"] = "return=representation"
+        return response
+    return Response(move_result(sheet, event), headers={"ETag": sheet.etag, "Preference-Applied": "return=minimal"})
+
+
+MOVE_RESPONSES = {200: MoveResultSerializer}
+MOVE_PARAMETERS = [OpenApiParameter(
+    "Prefer", str, OpenApiParameter.HEADER, enum=["return=minimal", "return=representation"],
+    description="默认 return=minimal：只返回这次办理改变了什么（状态、版本、办理人、办理记录的这一条）；"
+                "return=representation：返回整张表（与 GET 相同）",
+)]
+
+
 def _move(request, pk, move, serializer_class=CommentSerializer, **extra):
     with transaction.atomic():
         sheet = _actor_sheet(request.user, pk)  # who may act is answered before what they sent
         serializer = serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
-        move(sheet=sheet, user=request.user, expected_version=_if_match(request, sheet, required=False), **serializer.validated_data, **extra)
-    return _detail(sheet, reload=False)
+        event = move(sheet=sheet, user=request.user, expected_version=_if_match(request, sheet, required=False),
+                     **serializer.validated_data, **extra)
+    return _moved(request, sheet, event)
 
 
-@extend_schema(request=CommentSerializer, responses=SheetDetailSerializer)
+@extend_schema(request=CommentSerializer, responses=MOVE_RESPONSES, parameters=MOVE_PARAMETERS)
 @api_view(["POST"])
 def sheet_submit(request, pk):
     return _move(request, pk, services.sheet_submit)
 
 
-@extend_schema(request=CommentSerializer, responses=SheetDetailSerializer)
+@extend_schema(request=CommentSerializer, responses=MOVE_RESPONSES, parameters=MOVE_PARAMETERS)
 @api_view(["POST"])
 def sheet_withdraw(request, pk):
     return _move(request, pk, services.sheet_withdraw)
 
 
-@extend_schema(request=CommentSerializer, responses=SheetDetailSerializer)
+@extend_schema(request=CommentSerializer, responses=MOVE_RESPONSES, parameters=MOVE_PARAMETERS)
 @api_view(["POST"])
 def sheet_approve(request, pk):
     return _move(request, pk, services.sheet_approve)
 
 
-@extend_schema(request=ReturnSerializer, responses=SheetDetailSerializer)
+@extend_schema(request=ReturnSerializer, responses=MOVE_RESPONSES, parameters=MOVE_PARAMETERS)
 @api_view(["POST"])
 def sheet_return(request, pk):
     return _move(request, pk, services.sheet_return, ReturnSerializer)
 
 
-@extend_schema(request=ReassignSerializer, responses=SheetDetailSerializer)
+@extend_schema(request=ReassignSerializer, responses=MOVE_RESPONSES, parameters=MOVE_PARAMETERS)
 @api_view(["POST"])
 def sheet_reassign(request, pk):
     with transaction.atomic():
@@ -179,11 +208,11 @@ def sheet_reassign(request, pk):
         serializer = ReassignSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         to_user = get_user_model().objects.filter(username=serializer.validated_data["user"]).first()
-        services.task_reassign(
+        event = services.task_reassign(
             sheet=sheet, user=request.user, to_user=to_user, comment=serializer.validated_data["comment"],
             expected_version=_if_match(request, sheet, required=False),
         )
-    return _detail(sheet, reload=False)
+    return _moved(request, sheet, event)
 
 
 @extend_schema(responses={(200, DOCX): bytes})

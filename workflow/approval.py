@@ -97,9 +97,12 @@ def holds(user, role: str, sheet) -> bool:
 
 
 def holders(role: str, sheet) -> list:
-    """Active users holding ``role`` on the sheet's section or agency."""
+    """Active users holding ``role`` on the sheet's section or agency, each read with their notification preference
+    (the move's notifications choose channels by it: no second query)."""
     scope = scope_of(sheet, role)
-    return list(roles.users_with_role(role, scope)) if scope is not None else []
+    if scope is None:
+        return []
+    return list(roles.users_with_role(role, scope).select_related("notification_preference"))
 
 
 def reviewers(sheet) -> list:

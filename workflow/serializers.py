@@ -97,6 +97,41 @@ class SheetDetailSerializer(SheetListSerializer):
         return [event_data(event) for event in events]
 
 
+class EventDataSerializer(serializers.Serializer):
+    """The shape of ``event_data`` (one entry of a sheet's 办理记录), for the API schema."""
+
+    id = serializers.IntegerField()
+    action = serializers.CharField()
+    action_label = serializers.CharField()
+    actor = serializers.CharField(allow_null=True, help_text="用户名；系统办理时为 null")
+    actor_name = serializers.CharField()
+    target_user = serializers.CharField(allow_null=True, help_text="转办对象的用户名")
+    from_state = serializers.CharField()
+    to_state = serializers.CharField()
+    comment = serializers.CharField(allow_blank=True)
+    created = serializers.DateTimeField()
+
+
+class MoveResultSerializer(serializers.Serializer):
+    """What a move answers by default (``Prefer: return=minimal``): what it changed, read from the move itself.
+    ``Prefer: return=representation`` answers the whole sheet instead (``SheetDetailSerializer``)."""
+
+    id = serializers.IntegerField()
+    state = serializers.CharField(help_text="办理后的状态，取值同详情的 state")
+    state_label = serializers.CharField()
+    version = serializers.IntegerField()
+    assignee = serializers.CharField(allow_null=True, help_text="转办后的办理人（用户名）；由该步骤的所有角色持有人办理时为 null")
+    event = EventDataSerializer(help_text="这次办理在办理记录中的一条（与详情 history 的最后一条相同）")
+
+
+def move_result(sheet: TargetSheet, event: SheetEvent) -> dict:
+    """``MoveResultSerializer``'s shape from the moved sheet and its event, both in memory: no query."""
+    return {
+        "id": sheet.pk, "state": sheet.state, "state_label": sheet.get_state_display(), "version": sheet.version,
+        "assignee": sheet.assignee.username if sheet.assignee_id else None, "event": event_data(event),
+    }
+
+
 class PlanInputSerializer(serializers.Serializer):
     date = serializers.DateField()
     percent = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=Decimal(0), max_value=Decimal(100))

@@ -45,6 +45,9 @@ DATABASES = {"default": {
     "PASSWORD": _db.password or "",
     "HOST": _db.hostname or "127.0.0.1",
     "PORT": _db.port or 5432,
+    # Django's default (a connection per request) unless the harness measures it with kept connections as well
+    "CONN_MAX_AGE": int(os.environ.get("ANCHOR_CONN_MAX_AGE", "0")),
+    "CONN_HEALTH_CHECKS": True,
 }}
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend", "guardian.backends.ObjectPermissionBackend"]
 ANONYMOUS_USER_NAME = None

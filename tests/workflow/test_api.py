@@ -1,11 +1,14 @@
 """The REST API: filters, PATCH, moves, JSON errors in Chinese, token auth, no flash messages."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
 from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from people import roles
+from people.services import role_grant
 from projects.models import SheetState, TargetSheet
 
 
@@ -144,7 +147,38 @@ def test_return_requires_a_comment(api, to_state):
     response = api("head_ggzy").post(f"/api/sheets/{sheet.pk}/return/", {}, format="json")
     assert response.status_code == 400 and "必须填写意见" in str(response.json())
     ok = api("head_ggzy").post(f"/api/sheets/{sheet.pk}/return/", {"comment": "请补充依据"}, format="json")
-    assert ok.json()["state"] == "returned" and ok.json()["history"][-1]["comment"] == "请补充依据"
+    assert ok.json()["state"] == "returned" and ok.json()["event"]["comment"] == "请补充依据"
+
+
+def test_a_move_answers_what_it_changed_and_the_whole_sheet_when_asked(api, people, to_state):
+    """By default a move answers its outcome (state, version, assignee, the history entry it recorded); with
+    ``Prefer: return=representation`` the whole sheet as GET shows it. Both carry the new ETag."""
+    first, second = (to_state(TargetSheet.objects.get(position=p), "section_review") for p in (3, 4))
+    head = api("head_ggzy")
+    short = head.post(f"/api/sheets/{first.pk}/approve/", {"comment": "同意"}, format="json")
+    first.refresh_from_db()
+    assert short.status_code == 200 and short["ETag"] == first.etag and short["Preference-Applied"] == "return=minimal"
+    body = dict(short.json())
+    event = body.pop("event")
+    assert body == {"id": first.pk, "state": "leader_review", "state_label": "局领导审批", "version": first.version, "assignee": None}
+    assert (event["action"], event["action_label"], event["actor"], event["actor_name"]) == ("approve", "通过", "head_ggzy", "李强")
+    assert (event["from_state"], event["to_state"], event["comment"], event["target_user"]) == ("section_review", "leader_review", "同意", None)
+    assert event == head.get(f"/api/sheets/{first.pk}/").json()["history"][-1]
+    full = head.post(f"/api/sheets/{second.pk}/approve/", {}, format="json", HTTP_PREFER="return=representation")
+    second.refresh_from_db()
+    assert full["ETag"] == second.etag and full["Preference-Applied"] == "return=representation"
+    assert full.json() == head.get(f"/api/sheets/{second.pk}/").json()
+    assert full.json()["history"][-1]["action"] == "approve" and full.json()["indicators"]
+
+
+def test_a_reassignment_answers_the_new_assignee(api, people, to_state):
+    sheet = to_state(TargetSheet.objects.get(position=3), "section_review")
+    colleague = get_user_model().objects.create_user("head2_ggzy", password="pw")
+    role_grant(user=colleague, role=roles.SECTION_HEAD, scope=sheet.section)
+    response = api("head_ggzy").post(f"/api/sheets/{sheet.pk}/reassign/", {"user": "head2_ggzy", "comment": "出差"}, format="json")
+    assert response.status_code == 200
+    assert (response.json()["state"], response.json()["assignee"]) == ("section_review", "head2_ggzy")
+    assert (response.json()["event"]["action"], response.json()["event"]["target_user"]) == ("reassign", "head2_ggzy")
 
 
 def test_token_auth_from_drf_create_token(people, to_state):
