@@ -13,6 +13,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from notifications import services
+from notifications.models import Kind
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +64,7 @@ def run_daily_reminders() -> int:
 
     day = timezone.localdate()
     sent = services.reminders_send(day=day, catch_up_days=CATCH_UP_DAYS)
-    for item in sent:
-        logger.info("%s：%s（%s 条通知）", day, item.due.summary, len(item.rows))
+    _log_sent(f"{day} 提醒", sent)
     return sum(len(item.rows) for item in sent)
 
 
@@ -72,9 +72,26 @@ def run_daily_reminders() -> int:
 def nudge_reviewers() -> int:
     """Daily: 催办 review tasks waiting more than NUDGE_AFTER_WORKDAYS working days."""
     sent = services.nudges_send()
-    for item in sent:
-        logger.info("%s（%s 条通知）", item.due.summary, len(item.rows))
+    _log_sent(f"{timezone.localdate()} 催办", sent)
     return sum(len(item.rows) for item in sent)
+
+
+LOGGED_ITEMS = 20  # a province's checkpoint day writes 100,000 items: the log gets a count per kind and the first few
+
+
+def _log_sent(what: str, sent: list) -> None:
+    """One line per kind of message (how many items, how many rows), then the first ``LOGGED_ITEMS`` items."""
+    kinds: dict[str, list[int]] = {}
+    for item in sent:
+        counts = kinds.setdefault(item.due.kind, [0, 0])
+        counts[0] += 1
+        counts[1] += len(item.rows)
+    for kind, (items, rows) in kinds.items():
+        logger.info("%s：%s %s 项，%s 条通知", what, Kind(kind).label, items, rows)
+    for item in sent[:LOGGED_ITEMS]:
+        logger.info("%s：%s（%s 条通知）", what, item.due.summary, len(item.rows))
+    if len(sent) > LOGGED_ITEMS:
+        logger.info("%s：另有 %s 项未逐条记录（manage.py run_reminders --dry-run 可列出）", what, len(sent) - LOGGED_ITEMS)
 
 
 @shared_task(name="notifications.tasks.warn_missing_calendar", ignore_result=True)

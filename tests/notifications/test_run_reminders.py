@@ -175,3 +175,30 @@ def test_a_missed_reminder_is_caught_up_with_the_days_left_as_of_today(published
     assert run("2024-06-25", "--catch-up", "7").endswith("没有需要发送的新提醒或预警。\n")
     # the 1-day reminder on 06-29 is a new one
     assert "共 3 项，已发送通知 6 条。" in run("2024-06-29", "--catch-up", "7")
+
+
+def test_the_daily_job_logs_a_count_per_kind_and_only_the_first_items(published, caplog, monkeypatch):
+    """A province's checkpoint day writes 100,000 items: the worker's log gets one line per kind with the counts,
+    the first few items, and how many more there were."""
+    import datetime
+    import logging
+
+    import time_machine
+    from zoneinfo import ZoneInfo
+
+    from notifications import tasks
+
+    monkeypatch.setattr(tasks, "LOGGED_ITEMS", 1)
+    with caplog.at_level(logging.INFO, logger="notifications.tasks"), time_machine.travel(
+        datetime.datetime(2024, 7, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False
+    ):
+        written = tasks.run_daily_reminders.apply().get()
+
+    lines = [r.getMessage() for r in caplog.records if r.name == "notifications.tasks"]
+    warnings = Notification.objects.filter(kind=Kind.SPEND_WARNING).count()
+    digests = Notification.objects.filter(kind=Kind.SPEND_DIGEST).count()
+    assert written == Notification.objects.count() == warnings + digests > 0
+    assert f"2024-07-01 提醒：{Kind.SPEND_WARNING.label} 3 项，{warnings} 条通知" in lines
+    assert f"2024-07-01 提醒：{Kind.SPEND_DIGEST.label} 1 项，{digests} 条通知" in lines
+    assert lines[-1] == "2024-07-01 提醒：另有 3 项未逐条记录（manage.py run_reminders --dry-run 可列出）"
+    assert len(lines) == 2 + 1 + 1
