@@ -58,6 +58,7 @@ class Notification(models.Model):
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="接收人", null=True, blank=True, on_delete=models.CASCADE,
         related_name="notifications", help_text="群机器人消息没有个人接收人",
+        db_index=False,  # notification_inbox (recipient, channel, read_at) serves every lookup by recipient
     )
     channel = models.CharField("渠道", max_length=10, choices=Channel.choices)
     kind = models.CharField("类型", max_length=20, choices=Kind.choices)
