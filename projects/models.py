@@ -280,7 +280,28 @@ class TargetSheet(models.Model):
         return errors, len(findings) - errors
 
 
-class SpendPlan(models.Model):
+class SheetContentRow(models.Model):
+    """A plan or indicator row. Written one at a time (not by ``projects.services.sheet_content_replace``, which
+    writes a sheet's rows in bulk with the verdict), it leaves the sheet's stored verdict unknown until its content
+    is next written."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        self._verdict_unknown()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        self._verdict_unknown()
+        return result
+
+    def _verdict_unknown(self) -> None:
+        TargetSheet.objects.filter(pk=self.sheet_id, check_errors__isnull=False).update(check_errors=None, check_warnings=None)
+
+
+class SpendPlan(SheetContentRow):
     """资金支出计划: the cumulative % of the budget a sheet plans to spend by a checkpoint."""
 
     sheet = models.ForeignKey(TargetSheet, on_delete=models.CASCADE, related_name="plan")
@@ -295,23 +316,9 @@ class SpendPlan(models.Model):
     def __str__(self):
         return f"{self.checkpoint.label} {values.format_number(self.cumulative_percent)}%"
 
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        _verdict_unknown(self.sheet_id)
-
-    def delete(self, *args, **kwargs):
-        result = super().delete(*args, **kwargs)
-        _verdict_unknown(self.sheet_id)
-        return result
 
 
-def _verdict_unknown(sheet_id) -> None:
-    """A plan or indicator row written one at a time (not by ``projects.services.sheet_content_replace``, which
-    writes them in bulk with the verdict): the sheet's stored verdict is unknown until its content is next written."""
-    TargetSheet.objects.filter(pk=sheet_id, check_errors__isnull=False).update(check_errors=None, check_warnings=None)
-
-
-class Indicator(models.Model):
+class Indicator(SheetContentRow):
     """One row of the three-level indicator table (一级/二级/三级指标)."""
 
     sheet = models.ForeignKey(TargetSheet, on_delete=models.CASCADE, related_name="indicators")
@@ -339,12 +346,6 @@ class Indicator(models.Model):
     def save(self, *args, **kwargs):
         self.apply_parsed_value()
         super().save(*args, **kwargs)
-        _verdict_unknown(self.sheet_id)
-
-    def delete(self, *args, **kwargs):
-        result = super().delete(*args, **kwargs)
-        _verdict_unknown(self.sheet_id)
-        return result
 
     def apply_parsed_value(self) -> None:
         parsed = values.parse_target_value(self.target_value)
