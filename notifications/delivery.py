@@ -263,7 +263,9 @@ def _send_robot(notification: Notification) -> None:
     # title and body carry users' text (titles, comments): escaped, so only our own link is markup
     content = f"**{escape_markdown(notification.title)}**\n{escape_markdown(notification.body)}"
     if notification.url:
-        content += f"\n[打开办理]({notification.url})"
+        # tapped inside WeCom: through its silent sign-in when the application is set up (a robot alone has no OAuth)
+        link = cards.wecom_link(notification.url) if wecom_configured() else notification.url
+        content += f"\n[打开办理]({link})"
     with _wecom_errors():
         _shared_robot_client(settings.WECOM_BASE_URL, settings.WECOM_TIMEOUT, os.getpid()).send_markdown(key, content)
 

@@ -47,7 +47,8 @@ def test_the_section_head_receives_the_submission_by_mail_wecom_and_the_group_ro
     assert template["card_action"]["url"] == f"http://127.0.0.1:8000/wecom/signin/?next=%2Fsheets%2F{sheet.pk}%2F"
     [robot] = wecom.robot_messages()
     assert robot["body"]["msgtype"] == "markdown"
-    assert f"[打开办理](http://127.0.0.1:8000/sheets/{sheet.pk}/)" in robot["body"]["markdown"]["content"]
+    # tapped in the group chat: through WeCom's silent sign-in, as the application's messages
+    assert f"[打开办理](http://127.0.0.1:8000/wecom/signin/?next=%2Fsheets%2F{sheet.pk}%2F)" in robot["body"]["markdown"]["content"]
 
 
 def test_wecom_busy_and_rate_limited_answers_are_retried_until_delivered(org, make_sheet, wecom, celery_worker):

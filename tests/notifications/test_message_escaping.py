@@ -41,7 +41,7 @@ def test_a_comment_with_a_markdown_link_is_no_live_link_in_the_group_robot(org, 
     content = message["body"]["markdown"]["content"]
     assert "](http://evil.example" not in content and "[点此查看]" not in content and "<font" not in content
     assert "点此查看" in content and "evil.example/phish" in content
-    assert content.endswith("\n[打开办理](http://127.0.0.1:8000/sheets/1/)")
+    assert content.endswith("\n[打开办理](http://127.0.0.1:8000/wecom/signin/?next=%2Fsheets%2F1%2F)")
 
 
 def test_html_in_a_comment_is_text_in_the_text_card_description(org, make_sheet, wecom):
@@ -55,3 +55,15 @@ def test_html_in_a_comment_is_text_in_the_text_card_description(org, make_sheet,
     description = card["body"]["textcard"]["description"]
     assert "<div" not in description and "&lt;div class=\"highlight\"&gt;点我&lt;/div&gt;" in description
     assert card["body"]["textcard"]["url"] == "http://127.0.0.1:8000/wecom/signin/?next=%2Fsheets%2F1%2F"
+
+
+def test_a_robot_without_the_wecom_application_links_straight_to_the_page(org, make_sheet, wecom, settings):
+    """A section may have a group robot (a webhook key) while the site has no WeCom application: no sign-in door then."""
+    settings.WECOM_SECRET = ""
+    sheet = make_sheet()
+    row = outbox_row(None, Channel.ROBOT, sheet=sheet)
+
+    services.notification_deliver(notification_id=row.pk)
+
+    [message] = wecom.robot_messages()
+    assert message["body"]["markdown"]["content"].endswith("\n[打开办理](http://127.0.0.1:8000/sheets/1/)")
