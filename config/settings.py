@@ -202,6 +202,8 @@ WECOM_CORP_ID = env("WECOM_CORP_ID", default="")
 WECOM_SECRET = env("WECOM_SECRET", default="")
 WECOM_AGENT_ID = env.int("WECOM_AGENT_ID", default=0)
 WECOM_TIMEOUT = env.float("WECOM_TIMEOUT", default=5.0)
+# A delivery batch's plain messages go out this many at a time (each send mostly waits for WeCom's answer)
+WECOM_SEND_THREADS = env.int("WECOM_SEND_THREADS", default=4)
 # Access tokens and rate-limit counters live in Redis (REDIS_URL) under this prefix.
 WECOM_REDIS_PREFIX = env("WECOM_REDIS_PREFIX", default="targetflow:wecom:")
 # Signing in from WeCom (OAuth2 snsapi_base, docs/wecom.md): the authorize page's base (政务微信 and

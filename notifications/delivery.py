@@ -10,6 +10,7 @@ import contextlib
 import functools
 import logging
 import os
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import redis
@@ -164,15 +165,20 @@ def send_wecom_rows(rows: list[Notification]) -> dict[int, Exception | None]:
                 outcome.update({row.pk: RateLimited(slot.retry_after) for row in members.pop(userid)})
     client = _wecom_client()
     pending = list(messages.values())
+    sends: list[tuple[list[str], dict]] = []  # the plain messages' sends, made after every card
     while pending:
         members = pending.pop(0)
         try:
-            outcome.update(_send_message(client, members))
+            card_outcome, plain = _send_cards(client, members)
         except _ChannelDown as down:
             # WeCom is unreachable, busy or refuses the application: the other messages would only fail the same way
             outcome.update(down.outcome)
             outcome.update({row.pk: down.error for rest in pending for group in rest.values() for row in group})
-            break
+            outcome.update({row.pk: down.error for userids, group in sends for u in userids for row in group[u]})
+            return outcome
+        outcome.update(card_outcome)
+        sends += [(plain[i:i + MAX_USERS_PER_MESSAGE], members) for i in range(0, len(plain), MAX_USERS_PER_MESSAGE)]
+    outcome.update(_send_plain_all(client, sends))
     return outcome
 
 
@@ -192,9 +198,9 @@ def _channel_down(exc: DeliveryError) -> bool:
     return exc.temporary or (isinstance(cause, WeComError) and cause.errcode in CHANNEL_ERRCODES)
 
 
-def _send_message(client: WeComClient, members: dict[str, list[Notification]]) -> dict[int, Exception | None]:
-    """One message (the same content in every row) to ``members``: cards to the reviewers it is for, then the plain
-    message to everyone else, ``MAX_USERS_PER_MESSAGE`` a send. Each row's outcome."""
+def _send_cards(client: WeComClient, members: dict[str, list[Notification]]) -> tuple[dict, list[str]]:
+    """The approval cards of one message (the same content in every row), one send per reviewer it is for (each card
+    is recorded before it goes). Their rows' outcomes, and the members who get the plain message instead."""
     outcome: dict[int, Exception | None] = {}
     plain: list[str] = []
     for userid, group in members.items():
@@ -214,25 +220,57 @@ def _send_message(client: WeComClient, members: dict[str, list[Notification]]) -
             outcome.update({row.pk: exc for row in group})
         else:
             outcome.update({row.pk: None for row in group})
-    for start in range(0, len(plain), MAX_USERS_PER_MESSAGE):
-        userids = plain[start:start + MAX_USERS_PER_MESSAGE]
-        try:
-            with _wecom_errors():
-                result = _wecom_send(client, userids, members[userids[0]][0])
-        except DeliveryError as exc:
-            outcome.update({row.pk: exc for userid in userids for row in members[userid]})
-            if _channel_down(exc):
-                _stop(exc, outcome, members)
-            continue
-        except Exception as exc:  # a bug or an unforeseen outage: these rows are retried, the others keep their outcome
-            logger.exception("企业微信消息发送出错")
-            outcome.update({row.pk: exc for userid in userids for row in members[userid]})
-            continue
-        invalid = set(result.invalid_users)
-        for userid in userids:
-            error = DeliveryError(WECOM_REASONS[81013] + "。", temporary=False) if userid in invalid else None
-            outcome.update({row.pk: error for row in members[userid]})
+    return outcome, plain
+
+
+def _send_plain_all(client: WeComClient, sends: list[tuple[list[str], dict]]) -> dict[int, Exception | None]:
+    """The plain messages of a batch: the first send alone (an outage or a refused application then costs one call),
+    the rest ``WECOM_SEND_THREADS`` at a time, since each send mostly waits for WeCom's answer. Once one finds the
+    channel down, the sends not started yet are not made and their rows share its error."""
+    outcome: dict[int, Exception | None] = {}
+    if not sends:
+        return outcome
+    down: list[DeliveryError] = []
+
+    def one(send) -> dict[int, Exception | None]:
+        userids, members = send
+        if down:
+            return {row.pk: down[0] for userid in userids for row in members[userid]}
+        result, channel_error = _send_plain(client, userids, members)
+        if channel_error is not None:
+            down.append(channel_error)
+        return result
+
+    outcome.update(one(sends[0]))
+    threads = min(settings.WECOM_SEND_THREADS, len(sends) - 1)
+    if threads <= 1:
+        for send in sends[1:]:
+            outcome.update(one(send))
+    else:
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="wecom-send") as pool:
+            for result in pool.map(one, sends[1:]):
+                outcome.update(result)
     return outcome
+
+
+def _send_plain(client: WeComClient, userids: list[str], members: dict) -> tuple[dict, DeliveryError | None]:
+    """One plain send to ``userids`` (no database work: it may run on a sending thread). Its rows' outcomes, and the
+    error when it found the channel down."""
+    rows = [row for userid in userids for row in members[userid]]
+    try:
+        with _wecom_errors():
+            result = _wecom_send(client, userids, members[userids[0]][0])
+    except DeliveryError as exc:
+        return {row.pk: exc for row in rows}, (exc if _channel_down(exc) else None)
+    except Exception as exc:  # a bug or an unforeseen outage: these rows are retried, the others keep their outcome
+        logger.exception("企业微信消息发送出错")
+        return {row.pk: exc for row in rows}, None
+    invalid = set(result.invalid_users)
+    outcome: dict[int, Exception | None] = {}
+    for userid in userids:
+        error = DeliveryError(WECOM_REASONS[81013] + "。", temporary=False) if userid in invalid else None
+        outcome.update({row.pk: error for row in members[userid]})
+    return outcome, None
 
 
 def _stop(error: DeliveryError, outcome: dict, members: dict[str, list[Notification]]) -> None:

@@ -169,7 +169,15 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
-        answer = self.server.fake._handle(method, url.path, query, raw)
+        fake = self.server.fake
+        with fake._lock:
+            fake._in_flight += 1
+            fake._most_in_flight = max(fake._most_in_flight, fake._in_flight)
+        try:
+            answer = fake._handle(method, url.path, query, raw)
+        finally:
+            with fake._lock:
+                fake._in_flight -= 1
         if answer is None:  # aborted while delayed (reset/stop): drop the connection
             self.close_connection = True
             return
@@ -239,7 +247,9 @@ class FakeWeComServer:
         self._expired: set[str] = set()
         self._messages: list[dict[str, Any]] = []
         self._requests: list[dict[str, Any]] = []
-        self._failures: list[list[Any]] = []  # [remaining, errcode, path, status]
+        self._in_flight = 0  # requests being answered now
+        self._most_in_flight = 0  # the most ever answered at once
+        self._failures: list[list[Any]] = []  # [remaining, errcode, path, status, let through first]
         self._delays: list[list[Any]] = []  # [remaining, seconds, path]
         self._gettoken_calls = 0
         self._oauth_codes: dict[str, list[Any]] = {}  # code -> [userid, monotonic expiry, used]
@@ -281,10 +291,11 @@ class FakeWeComServer:
         return f"http://127.0.0.1:{self._httpd.server_address[1]}"
 
     # control -----------------------------------------------------------------
-    def fail_next(self, n: int, errcode: int, *, path: str | None = None, status: int = 200) -> None:
-        """Answer the next ``n`` sends (or requests to ``path``) with ``errcode`` (HTTP ``status``)."""
+    def fail_next(self, n: int, errcode: int, *, path: str | None = None, status: int = 200, after: int = 0) -> None:
+        """Answer the next ``n`` sends (or requests to ``path``) with ``errcode`` (HTTP ``status``), once ``after``
+        of them have been answered as usual."""
         with self._lock:
-            self._failures.append([n, errcode, path, status])
+            self._failures.append([n, errcode, path, status, after])
 
     def delay_next(self, n: int, seconds: float, *, path: str | None = None) -> None:
         """Sleep ``seconds`` before answering the next ``n`` sends (or requests to ``path``)."""
@@ -321,6 +332,12 @@ class FakeWeComServer:
         """Every request: ``{"method", "path", "query", "body", "status", "errcode"}``."""
         with self._lock:
             return [dict(r) for r in self._requests]
+
+    @property
+    def most_in_flight(self) -> int:
+        """The most requests this server was answering at the same moment."""
+        with self._lock:
+            return self._most_in_flight
 
     @property
     def gettoken_calls(self) -> int:
@@ -422,6 +439,9 @@ class FakeWeComServer:
         for rule in rules:
             target = rule[2]
             if rule[0] > 0 and (path == target or (target is None and path in SEND_PATHS)):
+                if len(rule) > 4 and rule[4] > 0:  # a failure that lets ``after`` requests through first
+                    rule[4] -= 1
+                    return None
                 rule[0] -= 1
                 return rule
         return None

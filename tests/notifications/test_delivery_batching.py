@@ -226,3 +226,49 @@ def test_a_duplicate_task_for_a_delivered_batch_takes_two_queries_and_sends_noth
 
     assert {o.status for o in outcomes.values()} == {"skipped"}
     assert len(wecom.app_messages()) == 1
+
+
+def _distinct(wecom, n, key):
+    people = many_people(wecom, n, prefix=key)
+    return [row for i, person in enumerate(people) for row in rows([person], title=f"通知 {i}", key=f"{key}{i}")]
+
+
+def test_different_messages_go_out_several_at_a_time_up_to_the_configured_number(org, wecom, settings):
+    """Each send mostly waits for WeCom's answer: a slow WeCom does not hold a batch's other messages back."""
+    settings.WECOM_SEND_THREADS = 3
+    batch = _distinct(wecom, 10, "parallel")
+    wecom.delay_next(10, 0.2)
+
+    outcomes = services.notifications_deliver(ids=[r.pk for r in batch])
+
+    assert {o.status for o in outcomes.values()} == {"sent"}
+    assert len(wecom.app_messages()) == 10
+    assert 2 <= wecom.most_in_flight <= 3
+
+
+def test_with_one_sending_thread_messages_go_out_one_after_another(org, wecom, settings):
+    settings.WECOM_SEND_THREADS = 1
+    batch = _distinct(wecom, 4, "serial")
+    wecom.delay_next(4, 0.05)
+
+    services.notifications_deliver(ids=[r.pk for r in batch])
+
+    assert len(wecom.app_messages()) == 4
+    assert wecom.most_in_flight == 1
+
+
+def test_an_outage_in_the_middle_of_a_batch_stops_the_sends_not_yet_started(org, wecom, settings):
+    settings.WECOM_SEND_THREADS = 2
+    batch = _distinct(wecom, 10, "midway")
+    wecom.delay_next(10, 0.2)
+    wecom.fail_next(1, -1, after=1)  # the first send goes through, the next one answered finds WeCom busy
+
+    services.notifications_deliver(ids=[r.pk for r in batch])
+
+    statuses = dict(Notification.objects.filter(pk__in=[r.pk for r in batch]).values_list("pk", "status"))
+    calls = len([r for r in wecom.requests if r["path"] == "/cgi-bin/message/send"])
+    assert calls <= 1 + settings.WECOM_SEND_THREADS  # the first alone, then only the sends already on their way
+    assert list(statuses.values()).count(Status.SENT) == len(wecom.app_messages()) == calls - 1
+    retried = Notification.objects.filter(pk__in=[r.pk for r in batch], status=Status.PENDING)
+    assert retried.count() == 10 - (calls - 1)
+    assert all("系统繁忙" in row.last_error for row in retried)
