@@ -19,10 +19,10 @@ from typing import NamedTuple
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Case, F, Q, QuerySet, Value, When
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from core.db import in_values, is_postgresql
 from notifications import delivery, selectors
 from notifications.channels.errors import DeliveryError, RateLimited
 from notifications.messages import Message
@@ -159,12 +159,31 @@ _INSERT_NEW = """
 def _insert_new(rows: list[Notification]) -> dict:
     """Write ``rows`` in one statement, skipping those whose recipient/channel/dedupe key is already written (the
     unique constraints decide); (recipient id, channel, dedupe key) → id of the rows written."""
-    columns = [[getattr(row, name) for row in rows] for name in (
-        "recipient_id", "channel", "kind", "sheet_id", "title", "body", "url", "status", "dedupe_key", "created", "sent_at"
-    )]
+    names = ("recipient_id", "channel", "kind", "sheet_id", "title", "body", "url", "status", "dedupe_key", "created", "sent_at")
+    if not is_postgresql():
+        written = _rows_insert_portable([{name: getattr(row, name) for name in names} for row in rows])
+        return {(recipient_id, channel, key): pk for pk, recipient_id, channel, key, _ in written}
+    columns = [[getattr(row, name) for row in rows] for name in names]
     with connection.cursor() as cursor:
         cursor.execute(_INSERT_NEW, columns)
         return {(recipient_id, channel, key): pk for pk, recipient_id, channel, key in cursor.fetchall()}
+
+
+def _rows_insert_portable(rows: list[dict]) -> list[tuple]:
+    """``_INSERT_NEW`` / ``_INSERT_DUE`` without PostgreSQL's arrays (SQLite, the embedded demo): a row at a time, each
+    in a savepoint, skipping those the unique constraints refuse. (id, recipient id, channel, dedupe key, status)
+    of the rows written, in order."""
+    from django.db import IntegrityError
+
+    written = []
+    for values in rows:
+        try:
+            with transaction.atomic():
+                row = Notification.objects.create(**values)
+        except IntegrityError:
+            continue
+        written.append((row.pk, row.recipient_id, row.channel, row.dedupe_key, row.status))
+    return written
 
 
 def _existing(keys: list[str], user_ids, *, with_ids: bool = False):
@@ -320,9 +339,17 @@ def _claim_many(ids: list[int], *, channel: str) -> list[Notification]:
     are skipped), then read with their recipients' preferences: two queries."""
     if not ids:
         return []
-    with connection.cursor() as cursor:
-        cursor.execute(_CLAIM, [Status.SENDING.value, timezone.now(), list(ids), Status.PENDING.value, str(channel)])
-        claimed = [pk for (pk,) in cursor.fetchall()]
+    now = timezone.now()
+    if is_postgresql():
+        with connection.cursor() as cursor:
+            cursor.execute(_CLAIM, [Status.SENDING.value, now, list(ids), Status.PENDING.value, str(channel)])
+            claimed = [pk for (pk,) in cursor.fetchall()]
+    else:  # SQLite runs one writer at a time: the rows this UPDATE took are those carrying its claim time
+        with transaction.atomic():
+            Notification.objects.filter(pk__in=list(ids), status=Status.PENDING, channel=channel).update(
+                status=Status.SENDING, attempts=F("attempts") + 1, claimed_at=now, next_attempt_at=None
+            )
+            claimed = list(Notification.objects.filter(pk__in=list(ids), status=Status.SENDING, claimed_at=now).values_list("pk", flat=True))
     if not claimed:
         return []
     return list(Notification.objects.select_related("recipient__notification_preference").filter(pk__in=claimed).order_by("pk"))
@@ -602,7 +629,7 @@ def _send_due(dues, *, dry_run: bool) -> list[Sent]:
     dues = list(dues)
     people = {person.pk: person for due in dues for person in due.recipients}
     # the ids as one array parameter: a province's 40,000 recipients would otherwise be 40,000 placeholders
-    mine = Preference.objects.filter(user_id__in=RawSQL("SELECT unnest(%s::int[])", [list(people)]))
+    mine = Preference.objects.filter(user_id__in=in_values(people, "int"))
     preferences = {p.user_id: p for p in mine} if people else {}
     channels = {pk: channels_for(person, preferences.get(pk)) for pk, person in people.items()}
     runs = _Runs(channels)
@@ -693,6 +720,13 @@ def _due_rows_insert(dues, spans: list[tuple[int, int]], runs: _Runs) -> list[tu
         "user_id": runs.users, "variant": runs.variant_of,
         "channel": [channel for channel, _ in runs.variants], "status": [str(status) for _, status in runs.variants],
     }
+    if not is_postgresql():
+        return _rows_insert_portable([
+            {"recipient_id": user_id, "channel": channel, "kind": due.kind, "sheet_id": due.sheet_id,
+             "title": due.title[:200], "body": due.body, "url": due.url, "status": status, "dedupe_key": due.dedupe_key,
+             "created": params["now"], "sent_at": params["now"] if status == Status.SENT else None}
+            for due, span in zip(dues, spans) for user_id, channel, status in runs.pairs(*span)
+        ])
     with connection.cursor() as cursor:
         cursor.execute(_INSERT_DUE, params)
         return sorted(cursor.fetchall())  # in the order written

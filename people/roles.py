@@ -112,6 +112,11 @@ def _scope_summary(user) -> dict:
     Plain SQL read straight from the cursor: it runs on every request."""
     from django.contrib.contenttypes.models import ContentType
 
+    from core.db import is_postgresql
+
+    if not is_postgresql():
+        return _scope_summary_portable(user)
+
     result: dict = {role: set() for role in SCOPE_PERMISSIONS}
     role_of, parts, params = {}, [], []
     for model in (Section, Agency):
@@ -134,6 +139,31 @@ def _scope_summary(user) -> dict:
             ids.add(int(object_pk))
     for role, ids in result.items():
         if ids is not None and len(ids) > LITERAL_IDS_MAX:
+            result[role] = None
+    return result
+
+
+def _scope_summary_portable(user) -> dict:
+    """``_scope_summary`` without PostgreSQL's LATERAL join (SQLite, the embedded demo): every grant of the user read
+    at once, then the scopes that still exist."""
+    from django.contrib.contenttypes.models import ContentType
+    from guardian.models import UserObjectPermission
+
+    result: dict = {role: set() for role in SCOPE_PERMISSIONS}
+    role_of, existing = {}, {}
+    for model in (Section, Agency):
+        content_type = ContentType.objects.get_for_model(model)
+        role_of.update({(content_type.pk, codename(role)): role for role, (_, m) in SCOPE_PERMISSIONS.items() if m is model})
+        existing[content_type.pk] = set(model.objects.values_list("pk", flat=True))
+    grants = UserObjectPermission.objects.filter(user_id=user.pk, content_type_id__in=list(existing)).values_list(
+        "content_type_id", "permission__codename", "object_pk"
+    )
+    for content_type_id, permission_codename, object_pk in grants:
+        role = role_of.get((content_type_id, permission_codename))
+        if role is not None and object_pk.isdigit() and int(object_pk) in existing[content_type_id]:
+            result[role].add(int(object_pk))
+    for role, ids in result.items():
+        if len(ids) > LITERAL_IDS_MAX:
             result[role] = None
     return result
 
@@ -180,7 +210,7 @@ class _GrantOn(models.Expression):
         sql = (
             f"EXISTS (SELECT 1 FROM {UserObjectPermission._meta.db_table} g WHERE g.user_id = %s AND g.content_type_id = %s "
             "AND g.permission_id = (SELECT p.id FROM auth_permission p WHERE p.content_type_id = %s AND p.codename = %s) "
-            f"AND g.object_pk = CAST({column} AS VARCHAR) OFFSET 0)"
+            f"AND g.object_pk = CAST({column} AS VARCHAR){' OFFSET 0' if connection.vendor == 'postgresql' else ''})"
         )
         return sql, [self.user_id, self.content_type_id, self.content_type_id, self.codename, *params]
 
@@ -258,8 +288,9 @@ def holders_by_scope(wanted: dict[str, set[int]]) -> dict[tuple[str, int], list[
     ``{(role, scope id): [holders by username]}``. The set-based counterpart of ``users_with_role``."""
     from django.contrib.contenttypes.models import ContentType
     from django.db.models import Q
-    from django.db.models.expressions import RawSQL
     from guardian.models import UserObjectPermission
+
+    from core.db import in_values
 
     condition = Q(pk__in=[])
     role_of = {}
@@ -271,7 +302,7 @@ def holders_by_scope(wanted: dict[str, set[int]]) -> dict[tuple[str, int], list[
         condition |= Q(
             content_type=content_type, permission__content_type=content_type, permission__codename=codename(role),
             # one array parameter, not one placeholder per scope (a province has 40,000 sections)
-            object_pk__in=RawSQL("SELECT unnest(%s::text[])", [[str(pk) for pk in ids]]),
+            object_pk__in=in_values((str(pk) for pk in ids), "text"),
         )
     if not role_of:
         return {}

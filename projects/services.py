@@ -259,8 +259,6 @@ def sheet_verdicts_fill(*, apps=None, batch: int = 2000) -> int:
 
     Changing a rule in ``projects.rules`` changes verdicts: such a change comes with a migration that sets
     ``check_errors`` to NULL and calls this."""
-    from django.db import connection
-
     current = {"TargetSheet": TargetSheet, "SpendPlan": SpendPlan, "Indicator": Indicator, "Checkpoint": Checkpoint}
     get = (lambda name: apps.get_model("projects", name)) if apps is not None else current.__getitem__
     sheets_model, plan_model, indicator_model = get("TargetSheet"), get("SpendPlan"), get("Indicator")
@@ -269,36 +267,51 @@ def sheet_verdicts_fill(*, apps=None, batch: int = 2000) -> int:
         checkpoints.setdefault(year_id, []).append(checkpoint_id)
     done, after = 0, 0
     while True:
-        sheets = list(
-            sheets_model.objects.filter(check_errors__isnull=True, pk__gt=after).order_by("pk")
-            .values_list("pk", "fiscal_year_id", "budget_total", "fiscal_funds", "other_funds")[:batch]
-        )
-        if not sheets:
-            return done
-        ids = [row[0] for row in sheets]
-        planned: dict[int, dict] = {}
-        for sheet_id, checkpoint_id, percent in plan_model.objects.filter(sheet_id__in=ids).values_list(
-            "sheet_id", "checkpoint_id", "cumulative_percent"
-        ):
-            planned.setdefault(sheet_id, {})[checkpoint_id] = percent
-        rows: dict[int, list] = {}
-        for sheet_id, *fields in indicator_model.objects.filter(sheet_id__in=ids).order_by("sheet_id", "order", "id").values_list(
-            "sheet_id", "category", "subcategory", "name", "description", "target_value", "basis"
-        ):
-            rows.setdefault(sheet_id, []).append(rules.Row(*fields))
-        counts = []
-        for pk, year_id, budget_total, fiscal_funds, other_funds in sheets:
-            plan = [rules.PlanPoint(str(cp), planned.get(pk, {}).get(cp)) for cp in checkpoints.get(year_id, [])]
-            content = rules.SheetContent(budget_total, fiscal_funds, other_funds, plan=plan, rows=rows.get(pk, []))
-            counts.append(verdict_of(content))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {sheets_model._meta.db_table} t SET check_errors = v.e, check_warnings = v.w "
-                "FROM unnest(%s::bigint[], %s::int[], %s::int[]) AS v(id, e, w) WHERE t.id = v.id",
-                [ids, [c[0] for c in counts], [c[1] for c in counts]],
+        with transaction.atomic():  # one batch a transaction: a migration running this locks no more than a batch
+            sheets = list(
+                sheets_model.objects.filter(check_errors__isnull=True, pk__gt=after).order_by("pk")
+                .values_list("pk", "fiscal_year_id", "budget_total", "fiscal_funds", "other_funds")[:batch]
             )
+            if not sheets:
+                return done
+            ids = [row[0] for row in sheets]
+            planned: dict[int, dict] = {}
+            for sheet_id, checkpoint_id, percent in plan_model.objects.filter(sheet_id__in=ids).values_list(
+                "sheet_id", "checkpoint_id", "cumulative_percent"
+            ):
+                planned.setdefault(sheet_id, {})[checkpoint_id] = percent
+            rows: dict[int, list] = {}
+            for sheet_id, *fields in indicator_model.objects.filter(sheet_id__in=ids).order_by(
+                "sheet_id", "order", "id"
+            ).values_list("sheet_id", "category", "subcategory", "name", "description", "target_value", "basis"):
+                rows.setdefault(sheet_id, []).append(rules.Row(*fields))
+            counts = []
+            for pk, year_id, budget_total, fiscal_funds, other_funds in sheets:
+                plan = [rules.PlanPoint(str(cp), planned.get(pk, {}).get(cp)) for cp in checkpoints.get(year_id, [])]
+                content = rules.SheetContent(budget_total, fiscal_funds, other_funds, plan=plan, rows=rows.get(pk, []))
+                counts.append(verdict_of(content))
+            _verdicts_write(sheets_model, ids, counts)
         done += len(sheets)
         after = ids[-1]
+
+
+def _verdicts_write(sheets_model, ids: list[int], counts: list[tuple[int, int]]) -> None:
+    """Store the counts on sheets still without a verdict: one written meanwhile by ``sheet_content_replace`` (from
+    newer content) is kept. One UPDATE from arrays on PostgreSQL, one per sheet elsewhere (the SQLite demo)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        for pk, (error_count, warning_count) in zip(ids, counts):
+            sheets_model.objects.filter(pk=pk, check_errors__isnull=True).update(
+                check_errors=error_count, check_warnings=warning_count
+            )
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {sheets_model._meta.db_table} t SET check_errors = v.e, check_warnings = v.w "
+            "FROM unnest(%s::bigint[], %s::int[], %s::int[]) AS v(id, e, w) WHERE t.id = v.id AND t.check_errors IS NULL",
+            [ids, [c[0] for c in counts], [c[1] for c in counts]],
+        )
 
 
 @transaction.atomic

