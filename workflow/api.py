@@ -77,7 +77,7 @@ class SheetListPage(serializers.Serializer):
 def sheet_list(request):
     """The sheets the user may read, a keyset page at a time: ``{"next", "previous", "results"}``, no total."""
     params = request.query_params
-    state = params.get("state")
+    state = params.get("state") or None  # an empty ?state= (a blank filter field) means any state
     if state and state not in SheetState.values:
         return Response({"detail": f"未知的状态“{state}”，可选：{'、'.join(SheetState.values)}。", "code": "invalid"}, status=400)
     try:

@@ -36,6 +36,7 @@ def visible_sheets(user, queryset: QuerySet | None = None, *, state: str | None 
     queryset = TargetSheet.objects.all() if queryset is None else queryset
     if not user.is_authenticated:
         return queryset.none()
+    state = state or None
     if state is not None:
         queryset = queryset.filter(state=state)
     if user.is_superuser or state == SheetState.PUBLISHED:

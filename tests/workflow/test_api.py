@@ -33,6 +33,9 @@ def test_list_filters_by_year_state_and_section(api, people, to_state):
     assert [r["project_code"][-4:] for r in leader.get(f"/api/sheets/?section={section}").json()["results"]] == ["040A"]
     bad = leader.get("/api/sheets/?state=bogus")
     assert bad.status_code == 400 and "未知的状态" in bad.json()["detail"]
+    # a blank filter field (?state=&year=) filters nothing, as on the web list
+    everything = [r["id"] for r in leader.get("/api/sheets/").json()["results"]]
+    assert everything and [r["id"] for r in leader.get("/api/sheets/?state=&year=&section=").json()["results"]] == everything
 
 
 def test_list_filters_by_agency_and_text(api):
