@@ -198,7 +198,7 @@ def cards_settle(*, event_id: int) -> list[WeComCard]:
     ``response_code`` its send returned. A later tap on it answers the same words and changes nothing.
 
     Cards sent after the event (the next step's) and a reassigned task's new holder's cards stay open."""
-    event = SheetEvent.objects.select_related("actor", "sheet").filter(pk=event_id).first()
+    event = SheetEvent.objects.select_related("actor").filter(pk=event_id).first()
     if event is None or not settles_cards(event):
         return []
     name = display_name(event.actor) if event.actor_id else "系统"
@@ -207,8 +207,8 @@ def cards_settle(*, event_id: int) -> list[WeComCard]:
         open_cards = WeComCard.objects.select_for_update(skip_locked=True).filter(
             sheet_id=event.sheet_id, state=event.from_state, handled_at__isnull=True, created__lt=event.created,
         )
-        if event.action == Action.REASSIGN and event.sheet.assignee_id:
-            open_cards = open_cards.exclude(recipient_id=event.sheet.assignee_id)
+        if event.action == Action.REASSIGN and event.target_user_id:  # who it went to then, whatever happened since
+            open_cards = open_cards.exclude(recipient_id=event.target_user_id)
         settled = list(open_cards)
         WeComCard.objects.filter(pk__in=[c.pk for c in settled]).update(handled_at=timezone.now(), outcome=text)
     for card in settled:
