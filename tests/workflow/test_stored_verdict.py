@@ -123,13 +123,19 @@ def test_a_rollover_stores_the_new_drafts_verdict(people, sheet3, to_state):
     assert_current(new)
 
 
-def test_a_checkpoint_change_or_a_single_row_write_leaves_the_verdict_unknown_and_pages_check_those_rows(people, sheet3):
-    other_year = TargetSheet.objects.exclude(fiscal_year=sheet3.fiscal_year).first()
+def test_a_checkpoint_change_or_a_single_row_write_leaves_the_verdict_unknown_and_pages_check_those_rows(
+    people, sheet3, to_state
+):
+    published = to_state(TargetSheet.objects.get(position=1, fiscal_year__year=2024), "published")
+    [other_year] = sheets_rollover(
+        agency=published.agency, from_year=2024, to_year=2025, user=people.staff_ggzy, section=published.section
+    ).created
+    assert stored(other_year) != (None, None)
     checkpoint = sheet3.fiscal_year.checkpoints.order_by("date").last()
     checkpoint.date = datetime.date(2024, 12, 30)
     checkpoint.save()  # what the admin's checkpoint inline does
     assert stored(sheet3) == (None, None)
-    assert other_year is None or stored(other_year) != (None, None)
+    assert stored(other_year) != (None, None)  # 2025's checkpoints did not change
     Checkpoint.objects.create(fiscal_year=sheet3.fiscal_year, date=datetime.date(2024, 11, 30), planned_percent=Decimal(90))
     assert checker(sheet3)[0] == 1  # the new checkpoint is not planned
     client = Client()
