@@ -177,6 +177,23 @@ class WeComCard(models.Model):
         return f"{self.task_id} → {self.wecom_userid}"
 
 
+class PendingFanOut(models.Model):
+    """A move whose notifications are not written yet (``services.event_notify``).
+
+    Written in the move's own transaction, so a move is never recorded without it; the worker writes the
+    notifications after the move commits, the sheet's moves in their order, and deletes this row in the same
+    transaction. If the worker is never told (a lost publish), the outbox sweep does it."""
+
+    event = models.OneToOneField(
+        "workflow.SheetEvent", verbose_name="办理记录", primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    sheet = models.ForeignKey("projects.TargetSheet", verbose_name="绩效目标表", on_delete=models.CASCADE, related_name="+")
+    created = models.DateTimeField("记录时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "待写入的办理通知"
+
+
 class DayKind(models.TextChoices):
     HOLIDAY = "holiday", "放假（节假日）"
     WORKDAY = "workday", "上班（调休补班）"

@@ -23,10 +23,10 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.db import in_values, is_postgresql
-from notifications import delivery, selectors
+from notifications import delivery, messages, selectors
 from notifications.channels.errors import DeliveryError, RateLimited
 from notifications.messages import Message
-from notifications.models import Channel, FailureKind, Kind, Notification, Preference, Status
+from notifications.models import Channel, FailureKind, Kind, Notification, PendingFanOut, Preference, Status
 
 logger = logging.getLogger(__name__)
 
@@ -412,10 +412,12 @@ class SweepResult:
     revived: list[int] = field(default_factory=list)
     due: list[int] = field(default_factory=list)
     enqueued: int = 0
+    written: int = 0  # moves whose notifications the worker was never told to write
 
 
 def outbox_sweep(*, now=None) -> SweepResult:
-    """Revive what may be revived, then queue pending rows whose time has come.
+    """Write the notifications of moves the worker was never told about, revive what may be revived, then queue
+    pending rows whose time has come.
 
     Nothing waits on an administrator, and no row is revived without bound
     (``revivals`` ≤ ``NOTIFY_MAX_REVIVALS``; the admin's 重新发送 starts the count afresh):
@@ -438,6 +440,8 @@ def outbox_sweep(*, now=None) -> SweepResult:
     """
     now = now or timezone.now()
     result = SweepResult()
+    for sheet_id in fan_outs_overdue(older_than=timedelta(seconds=settings.NOTIFY_SWEEP_GRACE_SECONDS)):
+        result.written += fan_outs_run(sheet_id=sheet_id)
     result.interrupted, interrupted_ids = _revive_interrupted(now)
     result.revived = interrupted_ids + _revive_temporary_failures(now)
     due = (
@@ -543,6 +547,92 @@ SETTLED_BY = {
     Kind.REASSIGN: REVIEW_TASK_KINDS,
     Kind.SUBMIT: (Kind.RETURN,),
 }
+
+
+# Moves whose notifications the worker writes after the move commits (the move's request does not wait for the role
+# holders, the rows and the settling of the handled task): their audience follows from the event alone — the step
+# the sheet moved to, with no assignee (a move clears it). A return (its round's approvers), a 转办, a move between
+# sections and the rest are written with the move.
+DEFERRED_ACTIONS = frozenset({"submit", "approve", "withdraw", "publish"})
+
+
+def event_notify(*, event) -> None:
+    """A move was recorded (inside its transaction): write its notifications now, or — with a worker to hand them
+    to, for ``DEFERRED_ACTIONS`` — record a ``PendingFanOut`` with the move and let the worker write them once the
+    move commits. Notifications are written in the order of the sheet's moves either way: a move written now first
+    writes those still pending for the sheet."""
+    if not _worker_available():
+        _event_fan_out(event)
+        return
+    if event.action in DEFERRED_ACTIONS:
+        PendingFanOut.objects.create(event_id=event.pk, sheet_id=event.sheet_id)
+        sheet_id = event.sheet_id
+        transaction.on_commit(lambda: _fan_outs_enqueue(sheet_id))
+        return
+    fan_outs_run(sheet_id=event.sheet_id)
+    _event_fan_out(event)
+
+
+def _worker_available() -> bool:
+    """Do tasks go to a worker? (Not on the embedded default without Redis, where they run in-process.)"""
+    from config.celery import app
+
+    return not app.conf.task_always_eager
+
+
+def _fan_outs_enqueue(sheet_id: int) -> None:
+    """After the move commits: the worker writes its notifications. If the broker cannot take the task, they are
+    written here and now instead (in a transaction of their own), so they never wait for the sweep."""
+    from notifications.tasks import write_event_notifications
+
+    try:
+        write_event_notifications.apply_async(args=[sheet_id], queue=settings.NOTIFY_QUEUE)
+    except Exception:  # noqa: BLE001 — the broker is down: do it here
+        logger.warning("无法把办理通知交给后台任务（消息队列不可用），改为当场写入", exc_info=True)
+        fan_outs_run(sheet_id=sheet_id)
+
+
+def fan_outs_run(*, sheet_id: int) -> int:
+    """Write the notifications of the sheet's moves still pending, oldest first, and forget them: in the caller's
+    transaction, or in one of its own. Two workers (or a worker and a move) take turns on the rows' locks.
+    Returns how many moves were written."""
+    with transaction.atomic():
+        pending = list(
+            PendingFanOut.objects.select_for_update().filter(sheet_id=sheet_id).order_by("event_id")
+            .values_list("event_id", flat=True)
+        )
+        if not pending:
+            return 0
+        from workflow.models import SheetEvent
+
+        events = SheetEvent.objects.select_related(
+            "sheet__project", "sheet__agency", "sheet__section", "sheet__fiscal_year", "actor"
+        ).filter(pk__in=pending).order_by("pk")
+        for event in events:
+            # as the move left the sheet: in the step it moved to, with no assignee, whatever happened since
+            event.sheet.state, event.sheet.assignee = event.to_state, None
+            _event_fan_out(event)
+        PendingFanOut.objects.filter(event_id__in=pending).delete()
+    return len(pending)
+
+
+def fan_outs_overdue(*, older_than: timedelta) -> list[int]:
+    """Sheets with a move whose notifications are still pending after ``older_than`` (the worker was never told)."""
+    return list(
+        PendingFanOut.objects.filter(created__lt=timezone.now() - older_than).order_by()
+        .values_list("sheet_id", flat=True).distinct()
+    )
+
+
+def _event_fan_out(event) -> None:
+    """Settle the earlier notifications that asked for the task the move handled (read and handled), then notify the
+    people the event concerns, and the section's group robot."""
+    notifications_mark_handled(sheet=event.sheet, action=event.action)
+    recipients = selectors.event_recipients(event)  # the role holders come with their preferences: not read again
+    notifications_create(
+        recipients=recipients, message=messages.for_event(event), dedupe_key=f"event:{event.pk}", robot=True,
+        preferences=preferences_read_with(recipients),
+    )
 
 
 def notifications_mark_handled(*, sheet, action: str) -> int:

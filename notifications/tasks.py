@@ -44,16 +44,23 @@ def deliver_notifications(self, notification_ids: list[int]) -> dict:
     return counts
 
 
+@shared_task(name="notifications.tasks.write_event_notifications", ignore_result=True, acks_late=True)
+def write_event_notifications(sheet_id: int) -> int:
+    """Right after a move commits: write the notifications of the sheet's pending moves, in their order."""
+    return services.fan_outs_run(sheet_id=sheet_id)
+
+
 @shared_task(name="notifications.tasks.sweep_outbox", ignore_result=True)
 def sweep_outbox() -> dict:
     """Every few minutes: queue pending rows left behind (broker or worker outage, exhausted retries)."""
     result = services.outbox_sweep()
-    if result.due or result.interrupted or result.revived:
+    if result.due or result.interrupted or result.revived or result.written:
         logger.info(
-            "发件箱巡检：补发 %s 条（已入队 %s 条），中断 %s 条，自动恢复 %s 条",
-            len(result.due), result.enqueued, result.interrupted, len(result.revived),
+            "发件箱巡检：补写 %s 次办理的通知，补发 %s 条（已入队 %s 条），中断 %s 条，自动恢复 %s 条",
+            result.written, len(result.due), result.enqueued, result.interrupted, len(result.revived),
         )
-    return {"due": len(result.due), "enqueued": result.enqueued, "interrupted": result.interrupted, "revived": len(result.revived)}
+    return {"written": result.written, "due": len(result.due), "enqueued": result.enqueued, "interrupted": result.interrupted,
+            "revived": len(result.revived)}
 
 
 @shared_task(name="notifications.tasks.run_daily_reminders", ignore_result=True)

@@ -70,8 +70,9 @@ def test_an_expired_token_is_fetched_again_within_the_same_attempt(org, make_she
     services.sheet_approve(sheet=Notification.objects.filter(kind="submit").first().sheet, user=org.head)
 
     [row] = delivered(channel=Channel.WECOM, recipient=org.leader)
-    assert row.status == Status.SENT and row.attempts == 1
-    assert wecom.gettoken_calls == 2
+    assert row.status == Status.SENT and row.attempts == 1  # refused with the old token, sent with a new one
+    # one fetch at the start, one by the delivery; greying out the head's card (another client) may fetch first
+    assert wecom.gettoken_calls in (2, 3)
     assert [m["delivered_to"] for m in wecom.app_messages()] == [["head.wx"], ["leader.wx"]]
 
 
