@@ -596,7 +596,12 @@ def fan_outs_run(*, sheet_id: int) -> int:
     """Write the notifications of the sheet's moves still pending, oldest first, and forget them: in the caller's
     transaction, or in one of its own. Two workers (or a worker and a move) take turns on the rows' locks.
     Returns how many moves were written."""
+    from projects.models import TargetSheet
+
     with transaction.atomic():
+        # the sheet's row lock first, as every move takes it: a move and a worker never wait on each other in a circle
+        # (the notifications' foreign key to the sheet waits for a move's lock)
+        TargetSheet.objects.select_for_update(of=("self",)).filter(pk=sheet_id).exists()
         pending = list(
             PendingFanOut.objects.select_for_update().filter(sheet_id=sheet_id).order_by("event_id")
             .values_list("event_id", flat=True)
