@@ -27,6 +27,7 @@ from notifications import delivery, messages, selectors
 from notifications.channels.errors import DeliveryError, RateLimited
 from notifications.messages import Message
 from notifications.models import Channel, FailureKind, Kind, Notification, PendingFanOut, Preference, Status
+from notifications.signals import event_notified
 
 logger = logging.getLogger(__name__)
 
@@ -562,15 +563,15 @@ def event_notify(*, event) -> None:
     move commits. Notifications are written in the order of the sheet's moves either way: a move written now first
     writes those still pending for the sheet."""
     if not _worker_available():
-        _event_fan_out(event)
+        _event_fan_out(event, in_request=True)
         return
     if event.action in DEFERRED_ACTIONS:
         PendingFanOut.objects.create(event_id=event.pk, sheet_id=event.sheet_id)
         sheet_id = event.sheet_id
         transaction.on_commit(lambda: _fan_outs_enqueue(sheet_id))
         return
-    fan_outs_run(sheet_id=event.sheet_id)
-    _event_fan_out(event)
+    fan_outs_run(sheet_id=event.sheet_id, in_request=True)
+    _event_fan_out(event, in_request=True)
 
 
 def _worker_available() -> bool:
@@ -589,12 +590,13 @@ def _fan_outs_enqueue(sheet_id: int) -> None:
         write_event_notifications.apply_async(args=[sheet_id], queue=settings.NOTIFY_QUEUE)
     except Exception:  # noqa: BLE001 — the broker is down: do it here
         logger.warning("无法把办理通知交给后台任务（消息队列不可用），改为当场写入", exc_info=True)
-        fan_outs_run(sheet_id=sheet_id)
+        fan_outs_run(sheet_id=sheet_id, in_request=True)
 
 
-def fan_outs_run(*, sheet_id: int) -> int:
+def fan_outs_run(*, sheet_id: int, in_request: bool = False) -> int:
     """Write the notifications of the sheet's moves still pending, oldest first, and forget them: in the caller's
     transaction, or in one of its own. Two workers (or a worker and a move) take turns on the rows' locks.
+    ``in_request``: called while a person waits (a move, or a broker outage), not by the worker or the sweep.
     Returns how many moves were written."""
     from projects.models import TargetSheet
 
@@ -616,7 +618,7 @@ def fan_outs_run(*, sheet_id: int) -> int:
         for event in events:
             # as the move left the sheet: in the step it moved to, with no assignee, whatever happened since
             event.sheet.state, event.sheet.assignee = event.to_state, None
-            _event_fan_out(event)
+            _event_fan_out(event, in_request=in_request)
         PendingFanOut.objects.filter(event_id__in=pending).delete()
     return len(pending)
 
@@ -629,15 +631,16 @@ def fan_outs_overdue(*, older_than: timedelta) -> list[int]:
     )
 
 
-def _event_fan_out(event) -> None:
+def _event_fan_out(event, *, in_request: bool) -> None:
     """Settle the earlier notifications that asked for the task the move handled (read and handled), then notify the
-    people the event concerns, and the section's group robot."""
+    people the event concerns, and the section's group robot; then ``signals.event_notified``."""
     notifications_mark_handled(sheet=event.sheet, action=event.action)
     recipients = selectors.event_recipients(event)  # the role holders come with their preferences: not read again
     notifications_create(
         recipients=recipients, message=messages.for_event(event), dedupe_key=f"event:{event.pk}", robot=True,
         preferences=preferences_read_with(recipients),
     )
+    event_notified.send(sender=type(event), event=event, in_request=in_request)
 
 
 def notifications_mark_handled(*, sheet, action: str) -> int:

@@ -7,7 +7,7 @@ class WecomConfig(AppConfig):
     verbose_name = "企业微信"
 
     def ready(self):
+        from notifications.signals import event_notified
         from wecom import receivers
-        from workflow.signals import sheet_event_recorded
 
-        sheet_event_recorded.connect(receivers.on_sheet_event, dispatch_uid="wecom.on_sheet_event")
+        event_notified.connect(receivers.on_event_notified, dispatch_uid="wecom.on_event_notified")

@@ -85,3 +85,30 @@ def test_a_refused_move_settles_nothing(org, leader_card, wecom_app, django_capt
     assert _updates_for(wecom_app, card) == []
     card.refresh_from_db()
     assert card.handled_at is None
+
+
+def test_with_a_worker_the_cards_are_greyed_out_by_the_worker_that_writes_the_notifications(
+    org, leader_card, wecom_app, django_capture_on_commit_callbacks
+):
+    """The approval's notifications are written by the worker after the move: it greys out the handled task's
+    cards itself, once its own transaction commits (no second task)."""
+    from notifications import services as notification_services
+    from notifications.models import PendingFanOut
+    from tests.notifications.conftest import celery_setting
+
+    sheet, card = leader_card()
+    saved = celery_setting("task_always_eager")
+    celery_setting("task_always_eager", False)
+    try:
+        with django_capture_on_commit_callbacks(execute=False) as request_callbacks:
+            services.sheet_approve(sheet=sheet, user=org.leader, expected_version=sheet.version)
+        assert PendingFanOut.objects.filter(sheet=sheet).exists()
+        assert _updates_for(wecom_app, card) == []  # nothing yet: the request only recorded the move
+        assert len(request_callbacks) == 1  # the one task for the worker
+
+        with django_capture_on_commit_callbacks(execute=True):
+            notification_services.fan_outs_run(sheet_id=sheet.pk)  # what the worker's task runs
+    finally:
+        celery_setting("task_always_eager", saved)
+
+    assert _updates_for(wecom_app, card) == ["已通过 · 赵局长"]
