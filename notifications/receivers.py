@@ -11,6 +11,12 @@ def on_sheet_event(sender, event, **kwargs) -> None:
     services.event_notify(event=event)
 
 
+def on_sheet_deleting(sender, instance, **kwargs) -> None:
+    """``pre_delete`` of a TargetSheet: the notifications of its moves still pending are written first (a withdraw's
+    notices, and the settling of the notices that asked for the task), before the deletion removes what they need."""
+    services.fan_outs_run(sheet_id=instance.pk)
+
+
 def on_calendar_day_changed(sender, **kwargs) -> None:
     """A ``CalendarDay`` was saved or deleted: forget the cached table now and again after commit."""
     from django.db import transaction

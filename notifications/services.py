@@ -417,8 +417,8 @@ class SweepResult:
 
 
 def outbox_sweep(*, now=None) -> SweepResult:
-    """Write the notifications of moves the worker was never told about, revive what may be revived, then queue
-    pending rows whose time has come.
+    """Revive what may be revived, queue pending rows whose time has come, then write the notifications of moves
+    the worker was never told about.
 
     Nothing waits on an administrator, and no row is revived without bound
     (``revivals`` ≤ ``NOTIFY_MAX_REVIVALS``; the admin's 重新发送 starts the count afresh):
@@ -441,8 +441,6 @@ def outbox_sweep(*, now=None) -> SweepResult:
     """
     now = now or timezone.now()
     result = SweepResult()
-    for sheet_id in fan_outs_overdue(older_than=timedelta(seconds=settings.NOTIFY_SWEEP_GRACE_SECONDS)):
-        result.written += fan_outs_run(sheet_id=sheet_id)
     result.interrupted, interrupted_ids = _revive_interrupted(now)
     result.revived = interrupted_ids + _revive_temporary_failures(now)
     due = (
@@ -456,7 +454,21 @@ def outbox_sweep(*, now=None) -> SweepResult:
     # While a worker is away its queue keeps these tasks: do not queue the same rows again on every sweep.
     requeue_at = now + timedelta(seconds=settings.NOTIFY_SWEEP_REQUEUE_SECONDS)
     Notification.objects.filter(pk__in=result.due[: result.enqueued], status=Status.PENDING).update(next_attempt_at=requeue_at)
+    result.written = _fan_outs_catch_up()
     return result
+
+
+def _fan_outs_catch_up() -> int:
+    """The sweep's last part: write the notifications of moves whose task was lost, a sheet at a time (at most
+    ``NOTIFY_SWEEP_BATCH`` sheets a sweep). One sheet that fails is logged and left for the next sweep."""
+    written = 0
+    overdue = fan_outs_overdue(older_than=timedelta(seconds=settings.NOTIFY_SWEEP_GRACE_SECONDS))
+    for sheet_id in overdue[: settings.NOTIFY_SWEEP_BATCH]:
+        try:
+            written += fan_outs_run(sheet_id=sheet_id)
+        except Exception:  # noqa: BLE001 — the others still get theirs
+            logger.exception("补写绩效目标表 %s 的办理通知失败，下次巡检再试", sheet_id)
+    return written
 
 
 def _revive_interrupted(now) -> tuple[int, list[int]]:
@@ -563,15 +575,15 @@ def event_notify(*, event) -> None:
     move commits. Notifications are written in the order of the sheet's moves either way: a move written now first
     writes those still pending for the sheet."""
     if not _worker_available():
-        _event_fan_out(event, in_request=True)
+        _event_fan_out(event)
         return
     if event.action in DEFERRED_ACTIONS:
         PendingFanOut.objects.create(event_id=event.pk, sheet_id=event.sheet_id)
         sheet_id = event.sheet_id
         transaction.on_commit(lambda: _fan_outs_enqueue(sheet_id))
         return
-    fan_outs_run(sheet_id=event.sheet_id, in_request=True)
-    _event_fan_out(event, in_request=True)
+    fan_outs_run(sheet_id=event.sheet_id)
+    _event_fan_out(event)
 
 
 def _worker_available() -> bool:
@@ -590,13 +602,12 @@ def _fan_outs_enqueue(sheet_id: int) -> None:
         write_event_notifications.apply_async(args=[sheet_id], queue=settings.NOTIFY_QUEUE)
     except Exception:  # noqa: BLE001 — the broker is down: do it here
         logger.warning("无法把办理通知交给后台任务（消息队列不可用），改为当场写入", exc_info=True)
-        fan_outs_run(sheet_id=sheet_id, in_request=True)
+        fan_outs_run(sheet_id=sheet_id)
 
 
-def fan_outs_run(*, sheet_id: int, in_request: bool = False) -> int:
+def fan_outs_run(*, sheet_id: int) -> int:
     """Write the notifications of the sheet's moves still pending, oldest first, and forget them: in the caller's
     transaction, or in one of its own. Two workers (or a worker and a move) take turns on the rows' locks.
-    ``in_request``: called while a person waits (a move, or a broker outage), not by the worker or the sweep.
     Returns how many moves were written."""
     from projects.models import TargetSheet
 
@@ -618,7 +629,7 @@ def fan_outs_run(*, sheet_id: int, in_request: bool = False) -> int:
         for event in events:
             # as the move left the sheet: in the step it moved to, with no assignee, whatever happened since
             event.sheet.state, event.sheet.assignee = event.to_state, None
-            _event_fan_out(event, in_request=in_request)
+            _event_fan_out(event)
         PendingFanOut.objects.filter(event_id__in=pending).delete()
     return len(pending)
 
@@ -631,7 +642,7 @@ def fan_outs_overdue(*, older_than: timedelta) -> list[int]:
     )
 
 
-def _event_fan_out(event, *, in_request: bool) -> None:
+def _event_fan_out(event) -> None:
     """Settle the earlier notifications that asked for the task the move handled (read and handled), then notify the
     people the event concerns, and the section's group robot; then ``signals.event_notified``."""
     notifications_mark_handled(sheet=event.sheet, action=event.action)
@@ -640,7 +651,7 @@ def _event_fan_out(event, *, in_request: bool) -> None:
         recipients=recipients, message=messages.for_event(event), dedupe_key=f"event:{event.pk}", robot=True,
         preferences=preferences_read_with(recipients),
     )
-    event_notified.send(sender=type(event), event=event, in_request=in_request)
+    event_notified.send(sender=type(event), event=event)
 
 
 def notifications_mark_handled(*, sheet, action: str) -> int:

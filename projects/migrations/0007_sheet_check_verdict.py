@@ -1,21 +1,9 @@
 from django.db import migrations, models
 
 
-def fill_verdicts(apps, schema_editor):
-    from projects.services import sheet_verdicts_fill
-
-    sheet_verdicts_fill(apps=apps)
-
-
 class Migration(migrations.Migration):
-    """The checker's verdict stored on each sheet (lists and 待办 read it instead of running the checker per row),
-    computed here for the sheets that exist.
-
-    Not one transaction: the new columns are nullable (NULL: not known yet, lists then run the checker on the row),
-    each is added under a brief lock, and the fill commits a batch of sheets at a time (about 40 s for a province's
-    200,000), so the sheets stay readable and writable while it runs."""
-
-    atomic = False
+    """The checker's verdict stored on each sheet (lists and 待办 read it instead of running the checker per row).
+    The columns are nullable: NULL is "not known yet" (lists then run the checker on the row); 0009 fills them."""
 
     dependencies = [
         ("projects", "0006_sheet_rolled_over_from"),
@@ -32,5 +20,4 @@ class Migration(migrations.Migration):
             name="check_warnings",
             field=models.PositiveSmallIntegerField(blank=True, editable=False, null=True, verbose_name="体检提示数"),
         ),
-        migrations.RunPython(fill_verdicts, migrations.RunPython.noop, elidable=True),
     ]

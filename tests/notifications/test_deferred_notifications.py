@@ -86,3 +86,19 @@ def test_the_sweep_writes_the_notifications_of_a_move_the_worker_was_never_told_
 
     assert result.written == 1 and not PendingFanOut.objects.exists()
     assert Notification.objects.filter(sheet=sheet, recipient=org.head, kind="submit").count() == 3
+
+
+def test_deleting_a_sheet_writes_its_pending_notifications_first(org, make_sheet, wecom, with_worker):
+    """A withdrawn draft deleted before the worker wrote the withdraw's notices: they are written (and the section
+    head's 待审核 notice settled) before the sheet goes."""
+    sheet = make_sheet()
+    celery_setting("task_always_eager", True)
+    services.sheet_submit(sheet=sheet, user=org.owner)  # written at once
+    celery_setting("task_always_eager", False)
+    services.sheet_withdraw(sheet=sheet, user=org.owner)  # pending
+
+    sheet.delete()
+
+    assert not PendingFanOut.objects.exists()
+    head_notices = Notification.objects.filter(recipient=org.head, channel=Channel.IN_APP).order_by("id")
+    assert [(n.kind, n.handled_at is not None) for n in head_notices] == [("submit", True), ("withdraw", False)]

@@ -87,11 +87,11 @@ def test_a_refused_move_settles_nothing(org, leader_card, wecom_app, django_capt
     assert card.handled_at is None
 
 
-def test_with_a_worker_the_cards_are_greyed_out_by_the_worker_that_writes_the_notifications(
+def test_with_a_worker_the_cards_are_greyed_out_once_the_worker_wrote_the_notifications(
     org, leader_card, wecom_app, django_capture_on_commit_callbacks
 ):
-    """The approval's notifications are written by the worker after the move: it greys out the handled task's
-    cards itself, once its own transaction commits (no second task)."""
+    """The approval's notifications are written by the worker after the move: the request queues only that task;
+    the handled task's cards are greyed out once the worker's notifications are written."""
     from notifications import services as notification_services
     from notifications.models import PendingFanOut
     from tests.notifications.conftest import celery_setting
@@ -102,13 +102,34 @@ def test_with_a_worker_the_cards_are_greyed_out_by_the_worker_that_writes_the_no
     try:
         with django_capture_on_commit_callbacks(execute=False) as request_callbacks:
             services.sheet_approve(sheet=sheet, user=org.leader, expected_version=sheet.version)
-        assert PendingFanOut.objects.filter(sheet=sheet).exists()
-        assert _updates_for(wecom_app, card) == []  # nothing yet: the request only recorded the move
-        assert len(request_callbacks) == 1  # the one task for the worker
-
-        with django_capture_on_commit_callbacks(execute=True):
-            notification_services.fan_outs_run(sheet_id=sheet.pk)  # what the worker's task runs
     finally:
         celery_setting("task_always_eager", saved)
+    assert PendingFanOut.objects.filter(sheet=sheet).exists()
+    assert _updates_for(wecom_app, card) == []  # nothing yet: the request only recorded the move
+    assert len(request_callbacks) == 1  # the one task for the worker
+
+    with django_capture_on_commit_callbacks(execute=True):  # what the worker's task runs (its own tasks in-process)
+        notification_services.fan_outs_run(sheet_id=sheet.pk)
 
     assert _updates_for(wecom_app, card) == ["已通过 · 赵局长"]
+
+
+def test_a_broker_outage_leaves_the_cards_as_they_are_and_the_move_saved(
+    org, leader_card, wecom_app, django_capture_on_commit_callbacks, monkeypatch
+):
+    from kombu.exceptions import OperationalError
+
+    from wecom import tasks
+
+    def down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:1. Connection refused.")
+
+    monkeypatch.setattr(tasks.settle_cards, "apply_async", down)
+    sheet, card = leader_card()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.sheet_approve(sheet=sheet, user=org.leader, expected_version=sheet.version)
+
+    sheet.refresh_from_db()
+    assert sheet.state == "finance_review"
+    assert _updates_for(wecom_app, card) == []
