@@ -187,16 +187,14 @@ def _rows_insert_portable(rows: list[dict]) -> list[tuple]:
     return written
 
 
-def _existing(keys: list[str], user_ids, *, with_ids: bool = False):
-    """(recipient id, channel, dedupe key) of the rows already written for ``keys`` (→ id with ``with_ids``).
+def _existing(keys: list[str], user_ids) -> set[tuple]:
+    """(recipient id, channel, dedupe key) of the rows already written for ``keys``.
 
     Looked up on the unique indexes: recipient among ``user_ids`` (notification_once_per_recipient leads with
     the recipient), or the robot's rows (notification_once_per_robot); never a scan of the whole outbox. One query."""
     mine = Q(recipient_id__in=user_ids, dedupe_key__in=keys) if user_ids else Q(pk__in=[])
     robot = Q(recipient__isnull=True, channel=Channel.ROBOT, dedupe_key__in=keys)
-    rows = Notification.objects.filter(mine | robot).values_list("pk", "recipient_id", "channel", "dedupe_key")
-    found = {(recipient_id, channel, dedupe_key): pk for pk, recipient_id, channel, dedupe_key in rows}
-    return found if with_ids else set(found)
+    return set(Notification.objects.filter(mine | robot).values_list("recipient_id", "channel", "dedupe_key"))
 
 
 def _set_pk(row: Notification, ids: dict) -> bool:
@@ -820,8 +818,16 @@ _INSERT_DUE = """
 def _due_rows_insert(dues, spans: list[tuple[int, int]], runs: _Runs) -> list[tuple]:
     """Write every item's rows in one statement; (id, recipient id, channel, dedupe key, status) of those written
     (what was already written for the recipient, channel and dedupe key is skipped by the unique constraints)."""
+    now = timezone.now()
+    if not is_postgresql():
+        return _rows_insert_portable([
+            {"recipient_id": user_id, "channel": channel, "kind": due.kind, "sheet_id": due.sheet_id,
+             "title": due.title[:200], "body": due.body, "url": due.url, "status": status, "dedupe_key": due.dedupe_key,
+             "created": now, "sent_at": now if status == Status.SENT else None}
+            for due, span in zip(dues, spans) for user_id, channel, status in runs.pairs(*span)
+        ])
     params = {
-        "now": timezone.now(), "sent": Status.SENT,
+        "now": now, "sent": Status.SENT,
         "kind": [due.kind for due in dues], "sheet": [due.sheet_id for due in dues],
         "title": [due.title[:200] for due in dues], "body": [due.body for due in dues], "url": [due.url for due in dues],
         "key": [due.dedupe_key for due in dues],
@@ -829,13 +835,6 @@ def _due_rows_insert(dues, spans: list[tuple[int, int]], runs: _Runs) -> list[tu
         "user_id": runs.users, "variant": runs.variant_of,
         "channel": [channel for channel, _ in runs.variants], "status": [str(status) for _, status in runs.variants],
     }
-    if not is_postgresql():
-        return _rows_insert_portable([
-            {"recipient_id": user_id, "channel": channel, "kind": due.kind, "sheet_id": due.sheet_id,
-             "title": due.title[:200], "body": due.body, "url": due.url, "status": status, "dedupe_key": due.dedupe_key,
-             "created": params["now"], "sent_at": params["now"] if status == Status.SENT else None}
-            for due, span in zip(dues, spans) for user_id, channel, status in runs.pairs(*span)
-        ])
     with connection.cursor() as cursor:
         cursor.execute(_INSERT_DUE, params)
         return sorted(cursor.fetchall())  # in the order written

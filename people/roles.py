@@ -107,65 +107,60 @@ def _scope_table_condition(model) -> str:
 def _scope_summary(user) -> dict:
     """Per role, the scope ids of ``user`` (direct object grants only, as ``get_objects_for_user`` with
     ``use_groups=False, with_superuser=False, accept_global_perms=False``, of scopes that still exist), or None for
-    a role held on more than ``LITERAL_IDS_MAX`` scopes: at most ``LITERAL_IDS_MAX + 1`` grants are read per role.
-
-    Plain SQL read straight from the cursor: it runs on every request."""
-    from django.contrib.contenttypes.models import ContentType
-
+    a role held on more than ``LITERAL_IDS_MAX`` scopes. It runs on every request."""
     from core.db import is_postgresql
 
-    if not is_postgresql():
-        return _scope_summary_portable(user)
-
+    role_of = _role_of_permission()
+    read_grants = _summary_grants if is_postgresql() else _summary_grants_portable
     result: dict = {role: set() for role in SCOPE_PERMISSIONS}
-    role_of, parts, params = {}, [], []
+    for content_type_id, permission_codename, object_pk in read_grants(user, role_of):
+        result[role_of[(content_type_id, permission_codename)]].add(int(object_pk))
+    return {role: None if len(ids) > LITERAL_IDS_MAX else ids for role, ids in result.items()}
+
+
+def _role_of_permission() -> dict[tuple[int, str], str]:
+    """(content type id, permission codename) → role, for every role held on a Section or an Agency."""
+    from django.contrib.contenttypes.models import ContentType
+
+    # ContentType.objects.get_for_model is cached by Django
+    return {(ContentType.objects.get_for_model(model).pk, codename(role)): role for role, (_, model) in SCOPE_PERMISSIONS.items()}
+
+
+def _summary_grants(user, role_of) -> list[tuple]:
+    """The user's grants of the roles in ``role_of`` on existing scopes, at most ``LITERAL_IDS_MAX + 1`` a role: plain
+    SQL with PostgreSQL's LATERAL join, read straight from the cursor."""
+    from django.contrib.contenttypes.models import ContentType
+
+    parts, params = [], []
     for model in (Section, Agency):
-        content_type = ContentType.objects.get_for_model(model)  # cached by Django
-        names = [codename(role) for role, (_, m) in SCOPE_PERMISSIONS.items() if m is model]
-        role_of.update({(content_type.pk, codename(role)): role for role, (_, m) in SCOPE_PERMISSIONS.items() if m is model})
+        content_type_id = ContentType.objects.get_for_model(model).pk
+        names = [name for (ct, name) in role_of if ct == content_type_id]
         parts.append(
             "SELECT p.content_type_id, p.codename, x.object_pk FROM auth_permission p CROSS JOIN LATERAL "
             "(SELECT g.object_pk FROM guardian_userobjectpermission g WHERE g.user_id = %s AND g.permission_id = p.id "
             f"AND g.content_type_id = p.content_type_id AND {_scope_table_condition(model)} LIMIT %s) x "
             f"WHERE p.content_type_id = %s AND p.codename IN ({', '.join(['%s'] * len(names))})"
         )
-        params += [user.pk, LITERAL_IDS_MAX + 1, content_type.pk, *names]
+        params += [user.pk, LITERAL_IDS_MAX + 1, content_type_id, *names]
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), params)
-        found = cursor.fetchall()
-    for content_type_id, permission_codename, object_pk in found:
-        ids = result[role_of[(content_type_id, permission_codename)]]
-        if ids is not None:
-            ids.add(int(object_pk))
-    for role, ids in result.items():
-        if ids is not None and len(ids) > LITERAL_IDS_MAX:
-            result[role] = None
-    return result
+        return cursor.fetchall()
 
 
-def _scope_summary_portable(user) -> dict:
-    """``_scope_summary`` without PostgreSQL's LATERAL join (SQLite, the embedded demo): every grant of the user read
-    at once, then the scopes that still exist."""
+def _summary_grants_portable(user, role_of) -> list[tuple]:
+    """``_summary_grants`` without the LATERAL join (SQLite, the embedded demo): every grant of the user read at
+    once, kept when its role is one of ours and its scope still exists."""
     from django.contrib.contenttypes.models import ContentType
     from guardian.models import UserObjectPermission
 
-    result: dict = {role: set() for role in SCOPE_PERMISSIONS}
-    role_of, existing = {}, {}
-    for model in (Section, Agency):
-        content_type = ContentType.objects.get_for_model(model)
-        role_of.update({(content_type.pk, codename(role)): role for role, (_, m) in SCOPE_PERMISSIONS.items() if m is model})
-        existing[content_type.pk] = set(model.objects.values_list("pk", flat=True))
+    existing = {
+        ContentType.objects.get_for_model(model).pk: {str(pk) for pk in model.objects.values_list("pk", flat=True)}
+        for model in (Section, Agency)
+    }
     grants = UserObjectPermission.objects.filter(user_id=user.pk, content_type_id__in=list(existing)).values_list(
         "content_type_id", "permission__codename", "object_pk"
     )
-    for content_type_id, permission_codename, object_pk in grants:
-        role = role_of.get((content_type_id, permission_codename))
-        if role is not None and object_pk.isdigit() and int(object_pk) in existing[content_type_id]:
-            result[role].add(int(object_pk))
-    for role, ids in result.items():
-        if len(ids) > LITERAL_IDS_MAX:
-            result[role] = None
-    return result
+    return [row for row in grants if (row[0], row[1]) in role_of and row[2] in existing[row[0]]]
 
 
 def _grants(user, role: str):

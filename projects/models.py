@@ -273,11 +273,11 @@ class TargetSheet(models.Model):
     def verdict(self) -> tuple[int, int]:
         """(errors, warnings) of the checker: the stored counts, or the checker's when they are unknown
         (then the content is read: prefetch ``workflow.selectors.CHECKER_CONTENT`` for a list's unknown rows)."""
+        from projects.rules import verdict
+
         if self.verdict_known:
             return self.check_errors, self.check_warnings
-        findings = self.findings()
-        errors = sum(f.is_error for f in findings)
-        return errors, len(findings) - errors
+        return verdict(self)
 
 
 class SheetContentRow(models.Model):

@@ -93,6 +93,13 @@ def check_sheet(sheet) -> list[Finding]:
     return sorted(findings, key=lambda f: (f.severity != ERROR, f.row if f.row is not None else -1))
 
 
+def verdict(sheet) -> tuple[int, int]:
+    """(errors, warnings) ``check_sheet`` finds in ``sheet``: what a sheet stores as its verdict."""
+    findings = check_sheet(sheet)
+    errors = sum(f.is_error for f in findings)
+    return errors, len(findings) - errors
+
+
 def has_errors(findings: Iterable[Finding]) -> bool:
     return any(f.is_error for f in findings)
 

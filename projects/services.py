@@ -226,7 +226,7 @@ def sheet_content_replace(
     # value the columns would round, so the saved content reads back equal); the year's checkpoints are read once
     # per year object (an import or a rollover writes many sheets of one year)
     prefetch_related_objects([sheet.fiscal_year], "checkpoints")
-    sheet.check_errors, sheet.check_warnings = verdict_of(sheet.content(plan=plan_rows, indicators=rows))
+    sheet.check_errors, sheet.check_warnings = rules.verdict(sheet.content(plan=plan_rows, indicators=rows))
     sheet.save()
     sheet.plan.all().delete()
     SpendPlan.objects.bulk_create(plan_rows)
@@ -234,13 +234,6 @@ def sheet_content_replace(
     Indicator.objects.bulk_create(rows)
     signals.sheet_content_replaced.send(sender=TargetSheet, sheet=sheet)
     return sheet
-
-
-def verdict_of(content) -> tuple[int, int]:
-    """(errors, warnings) the checker finds in ``content`` (a ``projects.rules.SheetContent``)."""
-    findings = rules.check_sheet(content)
-    errors = sum(f.is_error for f in findings)
-    return errors, len(findings) - errors
 
 
 def sheet_verdicts_forget(*, fiscal_year_id: int) -> int:
@@ -289,7 +282,7 @@ def sheet_verdicts_fill(*, apps=None, batch: int = 2000) -> int:
             for pk, year_id, budget_total, fiscal_funds, other_funds in sheets:
                 plan = [rules.PlanPoint(str(cp), planned.get(pk, {}).get(cp)) for cp in checkpoints.get(year_id, [])]
                 content = rules.SheetContent(budget_total, fiscal_funds, other_funds, plan=plan, rows=rows.get(pk, []))
-                counts.append(verdict_of(content))
+                counts.append(rules.verdict(content))
             _verdicts_write(sheets_model, ids, counts)
         done += len(sheets)
         after = ids[-1]
@@ -300,7 +293,9 @@ def _verdicts_write(sheets_model, ids: list[int], counts: list[tuple[int, int]])
     newer content) is kept. One UPDATE from arrays on PostgreSQL, one per sheet elsewhere (the SQLite demo)."""
     from django.db import connection
 
-    if connection.vendor != "postgresql":
+    from core.db import is_postgresql
+
+    if not is_postgresql():
         for pk, (error_count, warning_count) in zip(ids, counts):
             sheets_model.objects.filter(pk=pk, check_errors__isnull=True).update(
                 check_errors=error_count, check_warnings=warning_count

@@ -35,26 +35,12 @@ class IndicatorSerializer(serializers.Serializer):
     value_unit = serializers.CharField(read_only=True)
 
 
-class EventSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor.username", default=None)
-    actor_name = serializers.SerializerMethodField()
-    target_user = serializers.CharField(source="target_user.username", default=None)
-    action_label = serializers.CharField(source="get_action_display")
-
-    class Meta:
-        model = SheetEvent
-        fields = ["id", "action", "action_label", "actor", "actor_name", "target_user", "from_state", "to_state", "comment", "created"]
-
-    def get_actor_name(self, event) -> str:
-        return display_name(event.actor)
-
-
 _CREATED = serializers.DateTimeField()
 
 
 def event_data(event: SheetEvent) -> dict:
-    """``EventSerializer(event).data`` without building a ModelSerializer per call (a sheet's history is read on
-    every detail and after every move)."""
+    """One entry of a sheet's 办理记录 as the API shows it (``EventDataSerializer`` describes it for the schema): a
+    plain dict, no serializer built per call (a sheet's history is read on every detail and after every move)."""
     return {
         "id": event.pk, "action": event.action, "action_label": event.get_action_display(),
         "actor": event.actor.username if event.actor_id else None, "actor_name": display_name(event.actor),
