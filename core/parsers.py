@@ -14,6 +14,9 @@ from django.conf import settings
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
 from core import errors
+from core.unstorable import CODE as UNSTORABLE_CODE
+from core.unstorable import MESSAGE as UNSTORABLE_MESSAGE
+from core.unstorable import unstorable
 
 CHUNK = 64 * 1024
 
@@ -81,11 +84,18 @@ class LimitedJSONParser(JSONParser):
             raise errors.invalid(f"请求内容不是有效的 JSON：{exc}", code="parse_error") from None
         if _depth_exceeds(data, settings.API_MAX_JSON_DEPTH):
             raise self._too_deep()
-        return data
+        return _storable(data)
 
     @staticmethod
     def _too_deep() -> errors.AppError:
         return errors.invalid(f"请求内容的 JSON 嵌套过深：最多 {settings.API_MAX_JSON_DEPTH} 层。", code="parse_error")
+
+
+def _storable(data):
+    """``data`` unless a string in it holds a character the database cannot store (core.unstorable): then 400."""
+    if unstorable(data):
+        raise errors.invalid(UNSTORABLE_MESSAGE, code=UNSTORABLE_CODE)
+    return data
 
 
 def _refuse_constant(name: str):
@@ -95,10 +105,12 @@ def _refuse_constant(name: str):
 class LimitedFormParser(FormParser):
     def parse(self, stream, media_type=None, parser_context=None):
         _check_declared_length(parser_context)
-        return super().parse(stream, media_type, parser_context)
+        return _storable(super().parse(stream, media_type, parser_context))
 
 
 class LimitedMultiPartParser(MultiPartParser):
     def parse(self, stream, media_type=None, parser_context=None):
         _check_declared_length(parser_context)
-        return super().parse(stream, media_type, parser_context)
+        parsed = super().parse(stream, media_type, parser_context)
+        _storable(parsed.data)  # the files' names: Django's parser already drops unprintable characters
+        return parsed
