@@ -2,9 +2,16 @@
 
 A sheet's approval state lives on its row (``state``, ``assignee``, ``state_since``), owned by
 ``workflow.approval``; its scope keys (``agency``, ``section``) are copies of its project's,
-written together by ``projects.services``. They can still disagree after raw SQL, a restore of
-an old backup, or a role taken away outside the product. ``check_workflow`` (and the deploy
-system check) lists such sheets; ``--repair`` makes the project and the declaration right again.
+written together by ``projects.services``, and a section always belongs to the agency of the project
+and sheet it holds. They can still disagree after raw SQL, a restore of an old backup, or a role
+taken away outside the product. ``check_workflow`` (and the deploy system check) lists such sheets;
+``--repair`` makes them right again, towards what was recorded and never towards more access:
+
+- a section of another agency is never kept nor adopted (its people could open the sheet): the project
+  goes back to the one section of its own agency its sheets still name, or to none (未分配科室) for a
+  person to choose in the admin, and its sheets follow the project;
+- a state the history does not record goes back to the history's last state (a draft without history):
+  an unrecorded publication is withdrawn, never adopted.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import F, OuterRef, Q, Subquery
 
-from projects.models import SheetState, TargetSheet
+from projects.models import Project, SheetState, TargetSheet
 from workflow import approval
 from workflow.models import SheetEvent
 
@@ -45,6 +52,12 @@ def divergences(queryset=None) -> list[Divergence]:
             sheet.pk, "section",
             f"所属科室“{_name(sheet.section)}”与项目的科室“{_name(sheet.project.section)}”不一致",
         ))
+    foreign = sheets.filter(
+        (Q(section__isnull=False) & ~Q(section__agency_id=F("agency_id")))
+        | (Q(project__section__isnull=False) & ~Q(project__section__agency_id=F("project__agency_id")))
+    )
+    for sheet in foreign.select_related("agency", "section__agency", "project__agency", "project__section__agency"):
+        found.append(Divergence(sheet.pk, "section_agency", "；".join(_foreign_sections(sheet))))
     for sheet in sheets.exclude(state__in=SheetState.values):
         found.append(Divergence(sheet.pk, "state", f"状态“{sheet.state}”不是有效的审批状态"))
     for sheet in sheets.filter(assignee__isnull=False).exclude(state__in=approval.REVIEW_STATES):
@@ -74,11 +87,35 @@ def _name(section) -> str:
     return section.name if section is not None else "未分配科室"
 
 
+def _foreign_sections(sheet) -> list[str]:
+    said = []
+    if sheet.section is not None and sheet.section.agency_id != sheet.agency_id:
+        said.append(f"所属科室“{sheet.section.name}”属于其他单位“{sheet.section.agency.name}”，不属于本表的单位“{sheet.agency.name}”")
+    project, section = sheet.project, sheet.project.section
+    if section is not None and section.agency_id != project.agency_id and section.pk != sheet.section_id:
+        said.append(f"项目的科室“{section.name}”属于其他单位“{section.agency.name}”，不属于项目的单位“{project.agency.name}”")
+    return said
+
+
+def _project_section_repair(project_id: int) -> None:
+    """A project whose section belongs to another agency goes back to the one section of its own agency that its
+    sheets still name, or to none: a person then chooses it in the admin (which offers only the agency's sections)."""
+    project = Project.objects.select_for_update().select_related("section").get(pk=project_id)
+    if project.section is None or project.section.agency_id == project.agency_id:
+        return
+    named = set(
+        TargetSheet.objects.filter(project=project, section__agency_id=project.agency_id).values_list("section_id", flat=True)
+    )
+    project.section_id = named.pop() if len(named) == 1 else None
+    project.save(update_fields=["section"])
+
+
 @transaction.atomic
 def divergences_repair(*, by=None, queryset=None) -> list[Divergence]:
-    """Repair every divergence: the project's scope wins, an assignee who lost the role is released, the history is
-    told the sheet's state (a state that does not exist goes back to the history's). Each repaired sheet gets one
-    系统校正 entry naming what was fixed."""
+    """Repair every divergence: the project's scope wins unless its section belongs to another agency (then the
+    project's own agency's section its sheets name, or none), an assignee who lost the role is released, a state the
+    history does not record goes back to the history's last state. Each repaired sheet gets one 系统校正 entry
+    naming what was found and what it was set to."""
     from workflow.services import sheet_lock
 
     found = divergences(queryset)
@@ -88,26 +125,36 @@ def divergences_repair(*, by=None, queryset=None) -> list[Divergence]:
     for pk, items in by_sheet.items():
         sheet = sheet_lock(pk)
         codes = {d.code for d in items}
+        done = []
         previous_state = None
-        if "agency" in codes or "section" in codes:
+        rescoped = codes & {"agency", "section", "section_agency"}
+        if rescoped:
+            if "section_agency" in codes:
+                _project_section_repair(sheet.project_id)
+            sheet.project.refresh_from_db(fields=["agency", "section"])
+            unassigned = "section_agency" in codes and sheet.project.section_id is None
+            note = "，请在后台为项目指定本单位的科室" if unassigned else ""
+            old_section_id = sheet.section_id
             sheet.agency_id = sheet.project.agency_id
             sheet.section_id = sheet.project.section_id
             sheet.save(update_fields=["agency", "section"])
             sheet = sheet_lock(pk)
-        if "state" in codes:  # no such state: back to the last valid one of its history (a draft without history)
-            last_valid = sheet.events.filter(to_state__in=SheetState.values).order_by("-created", "-id").first()
-            sheet.state = last_valid.to_state if last_valid else SheetState.DRAFT
-        if codes & {"assignee_outside_review", "assignee_without_role"} or ("section" in codes and sheet.assignee_id):
+            if sheet.section_id != old_section_id or note:
+                done.append(f"科室改为“{_name(sheet.section)}”{note}")
+        if codes & {"state", "history"}:  # back to the history's last state (a draft without history), never beyond it
+            recorded = sheet.events.filter(to_state__in=SheetState.values).order_by("-created", "-id").first()
+            found_state = sheet.state
+            sheet.state = recorded.to_state if recorded else SheetState.DRAFT
+            sheet.state_since = recorded.created if recorded else sheet.created
+            previous_state = found_state if found_state in SheetState.values else sheet.state
+            done.append(f"状态恢复为办理记录最后的状态“{sheet.get_state_display()}”")
+        if codes & {"assignee_outside_review", "assignee_without_role", "state", "history"} or (rescoped and sheet.assignee_id):
             step = approval.step_for(sheet.state)
-            if step is None or not approval.holds(sheet.assignee, step.role, sheet):
+            if sheet.assignee_id and (step is None or not approval.holds(sheet.assignee, step.role, sheet)):
                 sheet.assignee = None
         if "since" in codes or sheet.state_since is None:
             last = sheet.events.order_by("-created", "-id").first()
             sheet.state_since = last.created if last else sheet.updated
-        if "history" in codes:
-            last = sheet.events.order_by("-created", "-id").first()
-            previous_state = last.to_state if last else SheetState.DRAFT
-        approval.SheetApproval(sheet).repair(
-            user=by, comment="系统校正：" + "；".join(d.message for d in items) + "。", previous_state=previous_state,
-        )
+        comment = "系统校正：" + "；".join(d.message for d in items) + "。" + ("".join(f"{d}。" for d in done))
+        approval.SheetApproval(sheet).repair(user=by, comment=comment, previous_state=previous_state)
     return found

@@ -274,8 +274,8 @@ def test_check_workflow_repair_fixes_all_with_one_history_entry_per_sheet(diverg
         assert (entry.action, entry.get_action_display(), entry.actor) == (Action.REPAIR, "系统校正", None)
         assert entry.comment.startswith("系统校正：") and entry.to_state == sheet.state
     assert diverged["section"].section == diverged["section"].project.section  # the project's section wins
-    assert diverged["state"].state == SheetState.PUBLISHED  # the history is told the sheet's state
-    assert diverged["state"].events.last().from_state == SheetState.SECTION_REVIEW
+    assert diverged["state"].state == SheetState.SECTION_REVIEW  # back to the history's state, not the unrecorded one
+    assert diverged["state"].events.last().from_state == SheetState.PUBLISHED
     assert diverged["perm"].assignee is None and diverged["inactive"].assignee is None  # released to the step's holders
     assert diverged["perm"] in review_tasks(_fresh(people.leader))
     assert diverged["inactive"] in review_tasks(_fresh(people.finance))
@@ -315,3 +315,74 @@ def test_manage_py_check_deploy_reports_w001_until_repaired(people):
     assert "workflow.W001" in _check_deploy()
     call_command("check_workflow", "--repair", stdout=io.StringIO())
     assert "no issues" in _check_deploy()
+
+
+# ---------------------------------------------------------------- a section of another agency; an unrecorded state
+
+
+def _other_staff_opens(client, people, sheet) -> int:
+    client.force_login(people.other_staff)
+    return client.get(f"/sheets/{sheet.pk}/").status_code
+
+
+def test_a_project_moved_into_another_agencys_section_is_found_and_never_left_there(client, sheet, people, to_state):
+    """Raw SQL moves a project and its sheet into a section of agency 483099: its people can open the sheet. The
+    check names it; the repair takes it out (no section of its own agency is recorded anywhere: 未分配科室)."""
+    to_state(sheet, "section_review")
+    TargetSheet.objects.filter(pk=sheet.pk).update(section=people.other_section)
+    type(sheet.project).objects.filter(pk=sheet.project_id).update(section=people.other_section)
+    assert _other_staff_opens(client, people, sheet) == 200  # the leak the check must find
+
+    assert [(d.sheet_id, d.code) for d in divergences()] == [(sheet.pk, "section_agency")]
+    code, output = _check_workflow()
+    assert code == 1
+    assert f"表 {sheet.pk}：所属科室“其他局办公室”属于其他单位“乐亭县其他局本级”，不属于本表的单位“{sheet.agency.name}”" in output
+
+    assert _check_workflow("--repair")[0] == 0
+    sheet.refresh_from_db()
+    sheet.project.refresh_from_db()
+    assert (sheet.agency.code, sheet.section, sheet.project.section) == ("483001", None, None)
+    assert sheet.state == SheetState.SECTION_REVIEW
+    entry = sheet.events.last()
+    assert entry.action == Action.REPAIR and "请在后台为项目指定本单位的科室" in entry.comment
+    assert _other_staff_opens(client, people, sheet) == 404
+    assert divergences() == []
+
+
+def test_a_project_alone_moved_into_another_agencys_section_goes_back_to_the_section_its_sheets_name(client, sheet, people):
+    """Only the project was moved: its sheets still name 公共资源交易中心, and the repair returns the project there
+    instead of moving the sheets after it into the other agency."""
+    ggzy = sheet.section
+    type(sheet.project).objects.filter(pk=sheet.project_id).update(section=people.other_section)
+    assert {d.code for d in divergences()} == {"section", "section_agency"}
+
+    assert _check_workflow("--repair")[0] == 0
+    sheet.refresh_from_db()
+    sheet.project.refresh_from_db()
+    assert (sheet.section, sheet.project.section) == (ggzy, ggzy)
+    assert _other_staff_opens(client, people, sheet) == 404
+    assert divergences() == []
+
+
+def test_a_draft_published_by_raw_sql_goes_back_to_draft_and_off_the_public_list(client, sheet, people):
+    TargetSheet.objects.filter(pk=sheet.pk).update(state=SheetState.PUBLISHED)
+    assert client.get(f"/public/sheets/{sheet.pk}/").status_code == 200  # public without any approval
+    assert [(d.sheet_id, d.code) for d in divergences()] == [(sheet.pk, "history")]
+
+    assert _check_workflow("--repair")[0] == 0
+    sheet.refresh_from_db()
+    assert sheet.state == SheetState.DRAFT
+    entry = sheet.events.last()
+    assert (entry.action, entry.from_state, entry.to_state) == (Action.REPAIR, SheetState.PUBLISHED, SheetState.DRAFT)
+    assert "状态恢复为办理记录最后的状态“草稿”" in entry.comment
+    assert client.get(f"/public/sheets/{sheet.pk}/").status_code == 404
+    assert divergences() == []
+
+
+def test_a_sheet_raw_moved_back_from_published_is_published_again(sheet, people, to_state):
+    """Towards the last recorded state, whichever way: a recorded publication stands."""
+    to_state(sheet, "published")
+    TargetSheet.objects.filter(pk=sheet.pk).update(state=SheetState.LEADER_REVIEW)
+    assert _check_workflow("--repair")[0] == 0
+    sheet.refresh_from_db()
+    assert sheet.state == SheetState.PUBLISHED and sheet.assignee is None
