@@ -1,11 +1,16 @@
 """The WeCom doors: silent sign-in (OAuth2 ``snsapi_base``), the encrypted callback, the WeCom ids of an agency's people.
 
 Sign-in: every link we send into WeCom is ``/wecom/signin/?next=<path>``. That view binds a random
-``state`` to the session and sends the phone to WeCom's authorize page; WeCom comes back to
-``/wecom/oauth/?code=…&state=…`` on our trusted domain. The state must be one this session asked
+``state`` to the browser and sends the phone to WeCom's authorize page; WeCom comes back to
+``/wecom/oauth/?code=…&state=…`` on our trusted domain. The state must be one this browser asked
 for, the code is exchanged once (we refuse a code we already used, whatever WeCom says) for the
 member's userid, and only the one active person with that WeCom id is signed in. Anything else
 gets a Chinese page with the password login, never someone else's session.
+
+The pending states live in a signed, HttpOnly cookie (``STATE_COOKIE``, path ``/wecom/``, 10 minutes), not in
+the session: an anonymous visit to the door writes nothing to the server (a session row per visit let anyone
+fill the session table). The signature (SECRET_KEY) means a browser holds only states this site gave it;
+a state another browser started is never in it.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login, logout
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -40,9 +46,12 @@ from wecom.crypto import CallbackRefused, MessageCrypt
 
 logger = logging.getLogger(__name__)
 
-SESSION_KEY = "wecom_oauth_states"
+STATE_COOKIE = "wecom_oauth"
+STATE_SALT = "wecom.views.oauth-states"
 STATE_MAX_AGE = 600  # seconds between leaving for WeCom's authorize page and coming back
 STATES_KEPT = 5  # a few links opened in turn each keep their own state
+STATE_COOKIE_MAX_BYTES = 3000  # browsers drop a cookie beyond 4 KB: the oldest states give way
+NEXT_MAX_CHARS = 1000  # a longer ``next`` (no link of ours is) lands on the home page
 MAX_CALLBACK_BYTES = 64 * 1024
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -89,29 +98,60 @@ def _failed(request, reason: str, next_url: str = "/", **extra):
     return render(request, "wecom/signin_failed.html", context, status=status)
 
 
+def _pending_states(request) -> dict:
+    """This browser's pending states ``{state: [next, time]}``: none when the cookie is missing, forged or too old."""
+    value = request.COOKIES.get(STATE_COOKIE)
+    if not value:
+        return {}
+    try:
+        pending = signing.loads(value, salt=STATE_SALT, max_age=STATE_MAX_AGE)
+    except signing.BadSignature:
+        return {}
+    return pending if isinstance(pending, dict) else {}
+
+
+def _keep_states(request, response, pending: dict):
+    """Hand the browser its pending states (the newest first to stay when the cookie would grow too large)."""
+    newest = sorted(pending.items(), key=lambda item: item[1][1], reverse=True)[:STATES_KEPT]
+    while newest:
+        value = signing.dumps(dict(newest), salt=STATE_SALT, compress=True)
+        if len(value) <= STATE_COOKIE_MAX_BYTES:
+            response.set_cookie(
+                STATE_COOKIE, value, max_age=STATE_MAX_AGE, path="/wecom/", httponly=True, samesite="Lax",
+                secure=settings.SESSION_COOKIE_SECURE or request.is_secure(),
+            )
+            return response
+        newest.pop()
+    if STATE_COOKIE in request.COOKIES:
+        response.delete_cookie(STATE_COOKIE, path="/wecom/", samesite="Lax")
+    return response
+
+
 @require_GET
 def signin(request):
-    """The door of every link sent into WeCom: remember where to go, bind a state to the session, go to WeCom."""
+    """The door of every link sent into WeCom: remember where to go, bind a state to this browser, go to WeCom."""
     next_url = safe_next(request.GET.get("next"))
+    if len(next_url) > NEXT_MAX_CHARS:
+        next_url = "/"
     if not wecom_signin_configured():
         return _failed(request, "not_configured", next_url)
     state = secrets.token_hex(16)  # a-zA-Z0-9, ≤ 128 bytes
-    pending = dict(request.session.get(SESSION_KEY) or {})
-    pending = dict(sorted(pending.items(), key=lambda item: item[1][1])[-(STATES_KEPT - 1):])
+    pending = _pending_states(request)
     pending[state] = [next_url, int(time.time())]
-    request.session[SESSION_KEY] = pending
-    return redirect(authorize_url(state))
+    return _keep_states(request, redirect(authorize_url(state)), pending)
 
 
 @require_GET
 def oauth_return(request):
-    """WeCom's redirect back with ``code`` and ``state``: check the state, exchange the code once, sign in."""
+    """WeCom's redirect back with ``code`` and ``state``: check the state, spend it, exchange the code once, sign in."""
     state = request.GET.get("state") or ""
-    pending = dict(request.session.get(SESSION_KEY) or {})
+    pending = _pending_states(request)
     entry = pending.pop(state, None) if state else None
-    if SESSION_KEY in request.session:
-        request.session[SESSION_KEY] = pending
-    if entry is None or time.time() - entry[1] > STATE_MAX_AGE:
+    return _keep_states(request, _oauth_signin(request, entry), pending)
+
+
+def _oauth_signin(request, entry):
+    if not isinstance(entry, list) or len(entry) != 2 or time.time() - entry[1] > STATE_MAX_AGE:
         return _failed(request, "state")
     next_url = safe_next(entry[0])
     code = request.GET.get("code") or ""

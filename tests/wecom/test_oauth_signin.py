@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from django.contrib.sessions.models import Session
+from django.core import signing
+from django.test import Client
 
 from notifications.models import Preference
 from tests.notifications.conftest import make_user
@@ -167,3 +171,28 @@ def test_records_of_used_codes_are_kept_a_day_and_a_replay_within_it_is_still_re
     assert not UsedOAuthCode.objects.filter(pk=stale.pk).exists()
     assert UsedOAuthCode.objects.filter(pk=recent.pk).exists()
     assert not services.oauth_code_consume("a-new-code")  # the replay is refused as before
+
+
+def test_anonymous_visits_to_the_door_write_no_session_rows(org, wecom_app):
+    """Anyone may open /wecom/signin/ without signing in: a hundred visits leave the session table as it was, and each
+    visitor still holds the state its own sign-in needs."""
+    before = Session.objects.count()
+    visitors = [Client() for _ in range(100)]
+    for visitor in visitors:
+        _to_wecom(visitor, "/tasks/")
+    assert Session.objects.count() == before
+
+    wecom_app.current_user = "leader.wx"
+    last = visitors[-1]
+    assert last.get(_through_wecom(_to_wecom(last, "/sheets/"))).status_code == 302
+    assert _signed_in_as(last) == org.leader
+
+
+def test_a_forged_state_cookie_is_refused(client, org, wecom_app):
+    """The cookie holding the pending states is signed: a browser cannot write itself a state."""
+    wecom_app.current_user = "leader.wx"
+    code = wecom_app.issue_oauth_code("leader.wx")
+    client.cookies["wecom_oauth"] = signing.dumps({"f" * 32: ["/", int(time.time())]}, salt="another-salt")
+    response = client.get("/wecom/oauth/", {"code": code, "state": "f" * 32})
+    assert response.status_code == 400 and "登录链接已失效" in response.content.decode()
+    assert _signed_in_as(client) is None
