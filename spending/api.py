@@ -11,8 +11,9 @@ from rest_framework.response import Response
 
 from core.errors import AppError
 from spending import services as spending
+from projects import validation
 from projects.models import TargetSheet
-from spending.models import SpendReport
+from spending.models import EXPLANATION, SpendReport
 from spending.views import NOT_ALLOWED
 from workflow import permissions
 
@@ -20,7 +21,10 @@ from workflow import permissions
 class SpendReportInputSerializer(serializers.Serializer):
     checkpoint = serializers.CharField(help_text="时间节点：id，或日期 YYYY-MM-DD（如 2024-06-30）")
     amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, help_text="截至该节点累计实际支出（万元）")
-    explanation = serializers.CharField(required=False, allow_blank=True, default="", help_text="进度落后于计划时必填")
+    explanation = serializers.CharField(
+        required=False, allow_blank=True, default="", validators=[validation.validator(EXPLANATION)],
+        help_text=f"进度落后于计划时必填；最多 {EXPLANATION[1]} 个字",
+    )
 
 
 class CheckpointSpendSerializer(serializers.Serializer):

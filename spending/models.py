@@ -8,8 +8,11 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 
-from projects import values
+from projects import validation, values
 from projects.models import MONEY
+
+# 进度说明: as long as a review comment (COMMENT_MAX), checked at every door (service, page form, API, admin)
+EXPLANATION = ("进度说明", validation.COMMENT_MAX, True)
 
 
 class SpendReport(models.Model):
@@ -21,7 +24,9 @@ class SpendReport(models.Model):
     sheet = models.ForeignKey("projects.TargetSheet", verbose_name="绩效目标表", on_delete=models.CASCADE, related_name="spend_reports")
     checkpoint = models.ForeignKey("projects.Checkpoint", verbose_name="时间节点", on_delete=models.PROTECT, related_name="+")
     amount = models.DecimalField("累计实际支出（万元）", **MONEY, validators=[MinValueValidator(0)])
-    explanation = models.TextField("进度说明", blank=True, help_text="实际支出进度落后于计划时必填")
+    explanation = models.TextField(
+        "进度说明", blank=True, validators=[validation.validator(EXPLANATION)], help_text="实际支出进度落后于计划时必填"
+    )
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="填报人", null=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -16,11 +16,12 @@ from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
+from projects import validation
 from projects.models import Checkpoint, SheetState, SpendPlan, TargetSheet
 from projects.values import format_number
 from core import errors
 from people import roles
-from spending.models import SpendReport
+from spending.models import EXPLANATION, SpendReport
 from workflow import permissions
 
 YELLOW_MAX_BEHIND = Decimal(10)
@@ -261,9 +262,12 @@ def spend_report_record(*, sheet: TargetSheet, checkpoint: Checkpoint, amount, e
             raise errors.invalid(
                 f"累计实际支出不能多于“{other.checkpoint.label}”已填报的 {format_number(other.amount)} 万元（按累计数填报）。"
             )
+    explanation = (explanation or "").strip()
+    problem = validation.text_problem(explanation, EXPLANATION[0], max_length=EXPLANATION[1], multiline=EXPLANATION[2])
+    if problem:
+        raise errors.invalid(problem)
     planned = planned_percent(sheet, checkpoint)
     actual = percent_of_budget(sheet, amount)
-    explanation = (explanation or "").strip()
     if actual < planned and not explanation:
         raise errors.invalid(
             f"实际支出进度 {format_number(actual)}% 低于计划 {format_number(planned)}%，请填写进度说明（原因和措施）。"

@@ -19,6 +19,7 @@ from spending import services as spending
 from projects import validation
 from projects.models import Agency, Checkpoint, FiscalYear, TargetSheet
 from projects.values import format_number
+from spending.models import EXPLANATION
 from workflow import permissions
 
 NOT_ALLOWED = "只有本科室人员、本单位局领导和财政审核人可以查看执行进度。"
@@ -31,7 +32,8 @@ class SpendReportForm(forms.Form):
         widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal"}),
     )
     explanation = forms.CharField(
-        label="进度说明", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        label="进度说明", required=False, validators=[validation.validator(EXPLANATION)],
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": EXPLANATION[1]}),
         help_text="实际进度落后于计划时必填：原因和加快支出的措施。",
     )
 
