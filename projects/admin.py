@@ -11,6 +11,7 @@ from projects.models import (
     SpendPlan,
     TargetSheet,
 )
+from projects.models import SheetState
 from projects.services import project_section_set
 
 admin.site.site_header = "targetflow 预算绩效目标管理"
@@ -31,6 +32,9 @@ class AgencyAdmin(admin.ModelAdmin):
     search_fields = ["code", "name"]
     inlines = [SectionInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        return _published_fields(obj)
+
 
 @admin.register(Section)
 class SectionAdmin(admin.ModelAdmin):
@@ -40,8 +44,25 @@ class SectionAdmin(admin.ModelAdmin):
 
 
 class CheckpointInline(admin.TabularInline):
+    """A year with a published sheet keeps its checkpoints: the published plans are labelled by their dates."""
+
     model = Checkpoint
     extra = 0
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not _year_published(obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not _year_published(obj)
+
+
+def _year_published(fiscal_year) -> bool:
+    return fiscal_year is not None and fiscal_year.sheets.filter(state=SheetState.PUBLISHED).exists()
+
+
+def _published_fields(obj) -> list[str]:
+    """The fields a published sheet shows, read-only once ``obj`` (an agency or a project) has one."""
+    return list(obj.PUBLISHED_FIELDS) if obj is not None and obj.has_published_sheet() else []
 
 
 @admin.register(FiscalYear)
@@ -57,7 +78,7 @@ class ProjectAdmin(admin.ModelAdmin):
     search_fields = ["code", "name"]
 
     def get_readonly_fields(self, request, obj=None):
-        return ["agency"] if obj is not None else []
+        return ["agency", *_published_fields(obj)] if obj is not None else []
 
     def save_model(self, request, obj, form, change):
         """A new section moves every sheet of the project with it, and their open steps, in one transaction."""

@@ -6,6 +6,7 @@ import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
@@ -17,7 +18,38 @@ PERCENT = {"max_digits": 5, "decimal_places": 2, "validators": [MinValueValidato
 DEFAULT_CHECKPOINTS = (((3, 31), Decimal(25)), ((6, 30), Decimal(50)), ((10, 31), Decimal(75)), ((12, 31), Decimal(100)))
 
 
-class Agency(models.Model):
+class PublishedContent:
+    """A record whose fields ``PUBLISHED_FIELDS`` a published sheet shows (its public page and Word): once one of its
+    sheets is published they keep the values it was approved with. The admin shows them read-only; ``clean`` (model
+    validation, which the admin's forms run) refuses a change."""
+
+    PUBLISHED_FIELDS: tuple[str, ...] = ()
+    PUBLISHED_OWNER = ""  # what the message calls the record
+
+    def published_sheets(self):
+        raise NotImplementedError
+
+    def has_published_sheet(self) -> bool:
+        return self.pk is not None and self.published_sheets().filter(state=SheetState.PUBLISHED).exists()
+
+    def clean(self):
+        super().clean()
+        if self.pk is None:
+            return
+        stored = type(self).objects.filter(pk=self.pk).values(*self.PUBLISHED_FIELDS).first()
+        changed = [name for name in self.PUBLISHED_FIELDS if stored is not None and getattr(self, name) != stored[name]]
+        if changed and self.has_published_sheet():
+            raise ValidationError({
+                name: f"{self.PUBLISHED_OWNER}已有公开的绩效目标表，“{self._meta.get_field(name).verbose_name}”不能再修改："
+                "公开页面和 Word 文件以审定时的内容为准。"
+                for name in changed
+            })
+
+
+class Agency(PublishedContent, models.Model):
+    PUBLISHED_FIELDS = ("code", "name")  # 单位编码 and 单位名称 head every published sheet
+    PUBLISHED_OWNER = "该单位"
+
     code = models.CharField("单位编码", max_length=20, unique=True)
     name = models.CharField("单位名称", max_length=100)
 
@@ -36,6 +68,9 @@ class Agency(models.Model):
     @property
     def unit_line(self) -> str:
         return f"{self.code}{self.name}"
+
+    def published_sheets(self):
+        return self.sheets.all()
 
 
 class Section(models.Model):
@@ -79,8 +114,14 @@ class FiscalYear(models.Model):
         return fiscal_year
 
 
-class Checkpoint(models.Model):
+class Checkpoint(PublishedContent, models.Model):
     """A spending checkpoint of a year: by ``date`` a sheet plans to have spent a cumulative %."""
+
+    PUBLISHED_FIELDS = ("date",)  # a published sheet's plan is labelled by it (“6月底”)
+    PUBLISHED_OWNER = "该年度"
+
+    def published_sheets(self):
+        return TargetSheet.objects.filter(fiscal_year_id=self.fiscal_year_id)
 
     fiscal_year = models.ForeignKey(FiscalYear, verbose_name="预算年度", on_delete=models.CASCADE, related_name="checkpoints")
     date = models.DateField("时间节点")
@@ -102,7 +143,10 @@ class Checkpoint(models.Model):
         return f"{self.date.month}月{self.date.day}日"
 
 
-class Project(models.Model):
+class Project(PublishedContent, models.Model):
+    PUBLISHED_FIELDS = ("code", "name")  # 项目编码 and 项目名称 of every published sheet of the project (any year)
+    PUBLISHED_OWNER = "该项目"
+
     agency = models.ForeignKey(Agency, verbose_name="预算单位", on_delete=models.PROTECT, related_name="projects")
     section = models.ForeignKey(
         Section, verbose_name="科室", on_delete=models.SET_NULL, null=True, blank=True, related_name="projects"
@@ -116,6 +160,9 @@ class Project(models.Model):
 
     def __str__(self):
         return f"{self.name}（{self.code}）"
+
+    def published_sheets(self):
+        return self.sheets.all()
 
 
 class SheetState(models.TextChoices):

@@ -75,8 +75,10 @@ def document_import(
         raise ImportRefused(
             f"文件属于“{data.agency_code}{data.agency_name}”，不能导入到“{section.agency.unit_line}”的科室“{section.name}”。"
         )
-    agency = _agency_upsert(data.agency_code, data.agency_name, rename=not restrict_to_section)
+    agency, kept_name = _agency_upsert(data.agency_code, data.agency_name, rename=not restrict_to_section)
     result = ImportResult(agency=agency, year=year)
+    if kept_name:
+        result.notes.append(kept_name)
     if not data.goals.is_empty() and not restrict_to_section:
         goals_set(agency=agency, fiscal_year=fiscal_year, goals=data.goals, user=user)
         result.goals_updated = True
@@ -88,12 +90,15 @@ def document_import(
     return result
 
 
-def _agency_upsert(code: str, name: str, *, rename: bool) -> Agency:
+def _agency_upsert(code: str, name: str, *, rename: bool) -> tuple[Agency, str]:
+    """The agency, renamed as the document says unless one of its sheets is published (then a note says so)."""
     agency, created = Agency.objects.get_or_create(code=code, defaults={"name": name})
     if rename and not created and name and agency.name != name:
+        if agency.has_published_sheet():  # its published sheets show its name: an import never changes what is public
+            return agency, f"单位“{agency.unit_line}”已有公开的绩效目标表，导入未改名为“{name}”。"
         agency.name = name
         agency.save(update_fields=["name"])
-    return agency
+    return agency, ""
 
 
 def _sheet_import(data: SheetData, *, agency, fiscal_year, section, restrict_to_section: bool, result: ImportResult, user=None) -> None:
