@@ -100,7 +100,7 @@ def _foreign_sections(sheet) -> list[str]:
 def _project_section_repair(project_id: int) -> None:
     """A project whose section belongs to another agency goes back to the one section of its own agency that its
     sheets still name, or to none: a person then chooses it in the admin (which offers only the agency's sections)."""
-    project = Project.objects.select_for_update().select_related("section").get(pk=project_id)
+    project = Project.objects.select_for_update(of=("self",)).select_related("section").get(pk=project_id)
     if project.section is None or project.section.agency_id == project.agency_id:
         return
     named = set(
