@@ -338,9 +338,13 @@ def binding(request):
 
 
 @login_required
-@require_POST
+@require_GET
 def binding_confirm(request, pk):
-    """在企业微信中确认: ask WeCom who is signed in to it on this phone; the way back (``oauth_return``) confirms."""
+    """在企业微信中确认: ask WeCom who is signed in to it on this phone; the way back (``oauth_return``) confirms.
+
+    A link, like ``/wecom/signin/`` (a form could not redirect to WeCom under the CSP's ``form-action 'self'``). Opening
+    it decides nothing: what decides is WeCom's answer that this phone is signed in as the id asked for, brought back
+    to a state only this session started, for the person signed in here."""
     if not wecom_signin_configured():
         messages.error(request, "系统尚未接入企业微信，无法在企业微信中确认；请联系系统管理员。")
         return redirect("wecom_binding")

@@ -189,13 +189,13 @@ def test_without_review_tasks_her_id_still_needs_the_leaders_own_confirmation_in
     assert wecom_signin(phone, demo_wecom, "zhengli").status_code == 403
     assert signed_in_as(phone) is None
     # she cannot confirm it for him
-    assert admin_browser.post(f"/wecom/binding/{request.pk}/confirm/").status_code == 404
+    assert admin_browser.get(f"/wecom/binding/{request.pk}/confirm/").status_code == 404
     with refused(404):
         services.wecom_binding_confirm(user=people.unit_admin, request_id=request.pk, proven_userid="zhengli")
     # he confirms on his own phone: WeCom says he is zhangjianguo, not zhengli, and nothing changes
     leader = Client()
     leader.force_login(people.leader)
-    response = through_wecom(leader, demo_wecom, leader.post(f"/wecom/binding/{request.pk}/confirm/"), "zhangjianguo")
+    response = through_wecom(leader, demo_wecom, leader.get(f"/wecom/binding/{request.pk}/confirm/"), "zhangjianguo")
     assert response.status_code == 302 and response["Location"] == "/wecom/binding/"
     page = leader.get("/wecom/binding/")
     assert "企业微信确认您当前登录的账号是“zhangjianguo”，不是待确认的“zhengli”：变更没有生效。" in page_messages(page)
@@ -224,7 +224,7 @@ def test_a_person_confirms_a_new_id_from_wecom_and_then_signs_in_with_it(people,
     leader.force_login(people.leader)
     page = leader.get("/wecom/binding/").content.decode()
     assert "zjg.new" in page and "在企业微信中确认" in page
-    response = through_wecom(leader, demo_wecom, leader.post(f"/wecom/binding/{request.pk}/confirm/"), "zjg.new")
+    response = through_wecom(leader, demo_wecom, leader.get(f"/wecom/binding/{request.pk}/confirm/"), "zjg.new")
 
     assert response["Location"] == "/wecom/binding/"
     assert "企业微信账号“zjg.new”已生效" in page_messages(leader.get("/wecom/binding/"))
@@ -329,7 +329,7 @@ def test_another_agencys_administrator_reaches_nothing(people, demo_wecom, at_le
     assert client.post(f"{ACCOUNTS}requests/{request.pk}/cancel/").status_code == 404
     # nor through its own agency's page
     assert client.post(f"/wecom/accounts/{people.other_agency.code}/requests/{request.pk}/approve/").status_code == 404
-    assert client.post(f"/wecom/binding/{request.pk}/confirm/").status_code == 404
+    assert client.get(f"/wecom/binding/{request.pk}/confirm/").status_code == 404
     assert client.post(f"/wecom/binding/{request.pk}/decline/").status_code == 404
     assert state_of_ids() == before
 
@@ -340,10 +340,11 @@ def test_anonymous_reaches_nothing(people, demo_wecom, at_leader, admin_browser)
     before = state_of_ids()
     client = Client()
     for url in (f"{ACCOUNTS}set/", f"{ACCOUNTS}requests/{request.pk}/approve/", f"{ACCOUNTS}requests/{request.pk}/cancel/",
-                f"/wecom/binding/{request.pk}/confirm/", f"/wecom/binding/{request.pk}/decline/"):
+                f"/wecom/binding/{request.pk}/decline/"):
         response = client.post(url, {"person": people.leader.pk, "wecom_userid": "zl.spare"})
         assert response.status_code == 302 and response["Location"].startswith("/login/"), url
-    assert client.get("/wecom/binding/")["Location"].startswith("/login/")
+    for url in ("/wecom/binding/", f"/wecom/binding/{request.pk}/confirm/"):
+        assert client.get(url)["Location"].startswith("/login/"), url
     assert state_of_ids() == before
 
 
