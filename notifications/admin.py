@@ -42,6 +42,11 @@ class PreferenceAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "wecom_userid"]
     autocomplete_fields = ["user"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # the WeCom id is a sign-in identity: it changes only through wecom.services (recorded, notified, confirmed),
+        # at 人员与角色 → 企业微信账号, never here
+        return ["wecom_userid"]
+
 
 @admin.register(CalendarDay)
 class CalendarDayAdmin(admin.ModelAdmin):

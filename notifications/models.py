@@ -43,6 +43,7 @@ class Kind(models.TextChoices):
     SPEND_WARNING = "spend_warning", "支出预警"
     SPEND_DIGEST = "spend_digest", "预警汇总"
     CALENDAR = "calendar", "节假日日历"
+    ACCOUNT = "account", "账号安全"
 
 
 class FailureKind(models.TextChoices):
@@ -122,8 +123,9 @@ class Preference(models.Model):
     """Which channels a user wants besides the in-app notification centre (always on).
 
     ``wecom_userid`` is also who the person is when they sign in from WeCom (``wecom`` app): it is
-    set by an administrator (the agency's 单位管理员 at /wecom/accounts/<code>/, or the Django
-    admin), never by the person, and no two people share one (case-insensitive, as WeCom's ids).
+    written only by ``wecom.services`` (a superuser directly; an agency's 单位管理员 at
+    /wecom/accounts/<code>/ only as a request the person confirms from WeCom), never in the Django
+    admin, and no two people share one (case-insensitive, as WeCom's ids).
     """
 
     user = models.OneToOneField(

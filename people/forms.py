@@ -82,7 +82,15 @@ class PersonCreateForm(_AgencyForm):
 
     def clean_username(self):
         username = self.cleaned_data["username"].strip()
-        if get_user_model().objects.filter(username__iexact=username).exists():
+        taken = get_user_model().objects.filter(username__iexact=username).first()
+        if taken is not None:
+            from people import selectors
+
+            if selectors.may_manage_person(self.user, self.agency, selectors.person_row(self.agency, taken)):
+                raise forms.ValidationError(
+                    f"用户名“{username}”已被使用：此人（{display_name(taken)}）已在本单位人员列表中，请在“授予角色”中选择此人。",
+                    code="duplicate_username",
+                )
             raise forms.ValidationError(f"用户名“{username}”已被使用。", code="duplicate_username")
         return username
 

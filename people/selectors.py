@@ -63,6 +63,7 @@ class PersonRow:
     user: object
     grants: list[Grant] = field(default_factory=list)
     created_here: bool = False  # added to this agency on the 人员与角色 page
+    held_here: bool = False  # held a role of this agency (other than 财政审核人) at some time, maybe no longer
     elsewhere: bool = False  # holds roles in other agencies too
     finance_anywhere: bool = False  # a 财政审核人 somewhere: belongs to the finance bureau
 
@@ -85,14 +86,20 @@ def _role_rows():
 
 
 def agency_people(agency, *, only=None) -> list[PersonRow]:
-    """Everyone who holds a role on ``agency`` or one of its sections (active or not), and everyone added for it.
+    """Everyone who holds a role on ``agency`` or one of its sections (active or not), everyone added for it, and
+    everyone who once held one of its roles other than 财政审核人 (their last role taken away, they stay listed
+    without roles and can be given one again).
 
     ``only``: restrict to one user (for a permission check)."""
     rows = _role_rows().filter(_scope_filter(agency)).select_related("permission")
     created = RoleChange.objects.filter(agency=agency, kind=RoleChange.Kind.CREATE)
+    held = RoleChange.objects.filter(agency=agency, kind__in=[RoleChange.Kind.GRANT, RoleChange.Kind.REVOKE]).exclude(
+        role=Role.FINANCE_REVIEWER
+    )
     if only is not None:
         rows = rows.filter(user=only)
         created = created.filter(person=only)
+        held = held.filter(person=only)
     sections = {str(s.pk): s for s in agency.sections.all()}
     grants: dict[int, list[Grant]] = {}
     for row in rows:
@@ -101,7 +108,8 @@ def agency_people(agency, *, only=None) -> list[PersonRow]:
         if scope is not None:
             grants.setdefault(row.user_id, []).append(Grant(role, scope))
     created_ids = set(created.values_list("person_id", flat=True))
-    user_ids = set(grants) | created_ids
+    held_ids = set(held.values_list("person_id", flat=True).distinct())
+    user_ids = set(grants) | created_ids | held_ids
     if not user_ids:
         return []
     elsewhere = set(_role_rows().filter(user_id__in=user_ids).exclude(_scope_filter(agency)).values_list("user_id", flat=True))
@@ -111,7 +119,10 @@ def agency_people(agency, *, only=None) -> list[PersonRow]:
     for user in get_user_model().objects.filter(pk__in=user_ids):
         held = sorted(grants.get(user.pk, []), key=lambda g: (ROLE_ORDER[g.role], g.scope.name if g.on_section else ""))
         people.append(
-            PersonRow(user, held, created_here=user.pk in created_ids, elsewhere=user.pk in elsewhere, finance_anywhere=user.pk in finance)
+            PersonRow(
+                user, held, created_here=user.pk in created_ids, held_here=user.pk in held_ids, elsewhere=user.pk in elsewhere,
+                finance_anywhere=user.pk in finance,
+            )
         )
     return sorted(people, key=lambda p: p.sort_key)
 
@@ -125,7 +136,7 @@ def person_row(agency, person) -> PersonRow | None:
 def may_manage_person(by, agency, row: PersonRow | None) -> bool:
     """May ``by`` grant to, revoke from (other than 财政审核人) this person on ``agency``'s page?
 
-    A superuser: anyone. An agency administrator: people who hold a role of the agency's own
+    A superuser: anyone. An agency administrator: people who hold or held a role of the agency's own
     (not 财政审核人, which the finance bureau's people hold) or who were added for it, never a superuser."""
     if row is None or not roles.can_manage_people(by, agency):
         return False
@@ -133,7 +144,7 @@ def may_manage_person(by, agency, row: PersonRow | None) -> bool:
         return True
     if row.user.is_superuser:
         return False
-    return row.created_here or any(g.role != Role.FINANCE_REVIEWER for g in row.grants)
+    return row.created_here or row.held_here or any(g.role != Role.FINANCE_REVIEWER for g in row.grants)
 
 
 def may_switch_account(by, agency, row: PersonRow | None) -> bool:
@@ -146,12 +157,39 @@ def may_switch_account(by, agency, row: PersonRow | None) -> bool:
     return by.is_superuser or not (row.elsewhere or row.finance_anywhere)
 
 
+def may_set_wecom_id(by, agency, row: PersonRow | None) -> bool:
+    """May ``by`` change this person's WeCom id (their sign-in identity from WeCom) from ``agency``'s page?
+
+    Like the account itself, the identity is used everywhere: an agency administrator reaches only people who work
+    for this agency alone (themself included; every change still waits for the person's own confirmation)."""
+    if not may_manage_person(by, agency, row):
+        return False
+    return by.is_superuser or not (row.elsewhere or row.finance_anywhere)
+
+
 # ---------------------------------------------------------------- who can act on each review step
 
 
 def assigned_task_count(user) -> int:
     """Review steps reassigned to ``user`` right now (a step's assignee is cleared when the sheet moves on)."""
     return TargetSheet.objects.filter(assignee=user).count()
+
+
+def revoke_warnings(user, role: str, scope) -> list[str]:
+    """What taking ``role`` on ``scope`` away from ``user`` would leave undone: a review step nobody else (active)
+    can act on. For the revoke confirmation page."""
+    from workflow import approval
+
+    step = next((s for s in approval.REVIEW_STEPS if s.role == role), None)
+    if step is None or roles.users_with_role(role, scope).exclude(pk=user.pk).exists():
+        return []
+    label = roles.ROLE_LABELS[role]
+    if roles.is_section_role(role):
+        return [
+            f"撤销后，科室“{scope.name}”将没有{label}：该科室提交的绩效目标表在“{step.label}”无人可以办理。"
+            f"请先（或随后立即）把“{label}”授予该科室的其他人员。"
+        ]
+    return [f"撤销后，本单位将没有{label}：“{step.label}”无人可以办理。请先（或随后立即）把“{label}”授予其他人员。"]
 
 
 # ---------------------------------------------------------------- the audit

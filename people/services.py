@@ -183,14 +183,21 @@ def managed_role_grant(*, by, agency, user, role: str, scope, note: str = "") ->
     return role_grant(user=user, role=role, scope=scope, by=by, note=note)
 
 
-@transaction.atomic
-def managed_role_revoke(*, by, agency, user, role: str, scope, note: str = "") -> int:
-    """Take the role away; returns how many of the person's open tasks went back to the step's other holders."""
+def managed_role_revoke_check(*, by, agency, user, role: str, scope) -> None:
+    """What ``managed_role_revoke`` refuses, without writing anything (the revoke confirmation page asks first)."""
     _require_manager(by, agency)
     _require_role(by, role, scope, agency)
     _require_person(by, agency, user)
     if role == Role.AGENCY_ADMIN and user.pk == by.pk:
         raise errors.invalid("不能撤销自己的单位管理员角色。")
+    if scope.pk not in _raw_scope_ids(user, role):
+        raise errors.conflict("该人员已经没有这个角色。", code="not_held")
+
+
+@transaction.atomic
+def managed_role_revoke(*, by, agency, user, role: str, scope, note: str = "") -> int:
+    """Take the role away; returns how many of the person's open tasks went back to the step's other holders."""
+    managed_role_revoke_check(by=by, agency=agency, user=user, role=role, scope=scope)
     before = selectors.assigned_task_count(user)
     if not role_revoke(user=user, role=role, scope=scope, by=by, note=note):
         raise errors.conflict("该人员已经没有这个角色。", code="not_held")

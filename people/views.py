@@ -14,7 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import AppError
 from people import forms, roles, selectors, services
@@ -130,14 +130,18 @@ def role_grant(request, code):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def role_revoke(request, code):
+    """GET: the confirmation page (what the revoke hands back, which review step it leaves without anyone);
+    POST: the revoke."""
     agency = _managed_agency_or_404(request.user, code)
-    form = forms.RoleRevokeForm(request.POST, agency=agency, user=request.user)
+    form = forms.RoleRevokeForm(request.POST if request.method == "POST" else request.GET, agency=agency, user=request.user)
     if not form.is_valid():
         messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
         return redirect("people_agency", code=agency.code)
     person, (role, scope) = form.cleaned_data["person"], form.cleaned_data["role"]
+    if request.method == "GET":
+        return _revoke_confirmation(request, agency, person, role, scope)
     try:
         handed_back = services.managed_role_revoke(by=request.user, agency=agency, user=person, role=role, scope=scope)
     except AppError as error:
@@ -148,6 +152,21 @@ def role_revoke(request, code):
             request, f"已撤销{display_name(person)}的“{label}”角色（{_scope_name(scope)}）。{_handed_back(handed_back, label)}",
         )
     return redirect("people_agency", code=agency.code)
+
+
+def _revoke_confirmation(request, agency, person, role, scope):
+    try:
+        services.managed_role_revoke_check(by=request.user, agency=agency, user=person, role=role, scope=scope)
+    except AppError as error:
+        _refused(request, error)
+        return redirect("people_agency", code=agency.code)
+    row = selectors.person_row(agency, person)
+    context = {
+        "agency": agency, "person": person, "role": role, "role_label": roles.ROLE_LABELS[role], "scope_name": _scope_name(scope),
+        "value": f"{role}:{scope.pk}", "warnings": selectors.revoke_warnings(person, role, scope),
+        "last_role": row is not None and len(row.grants) == 1, "nav": "people",
+    }
+    return render(request, "people/revoke_confirm.html", context)
 
 
 def _person_or_404(pk):

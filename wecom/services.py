@@ -1,4 +1,4 @@
-"""Writes and checks behind the WeCom doors: sign-in codes, callbacks, approval cards, administrators' WeCom ids.
+"""Writes and checks behind the WeCom doors: sign-in codes, callbacks, approval cards, people's WeCom ids.
 
 A tap on a card's 通过 runs ``workflow.services.sheet_approve`` — the browser's service, with its
 permission checks — as the person the card was sent to, on the version of the sheet the card
@@ -33,7 +33,9 @@ from workflow import approval, permissions
 from workflow import services as workflow_services
 from workflow.models import Action, SheetEvent
 from wecom.crypto import CallbackRefused
-from wecom.models import AccountChange, SeenCallback, UsedOAuthCode
+from workflow import selectors as workflow_selectors
+from wecom import messages as wecom_messages
+from wecom.models import AccountChange, IdChangeRequest, SeenCallback, UsedOAuthCode, UsedWeComId
 
 logger = logging.getLogger(__name__)
 
@@ -58,38 +60,285 @@ def person_for_wecom_userid(userid: str):
     return rows[0].user
 
 
-@transaction.atomic
-def wecom_account_set(*, by, agency, user, userid: str) -> Preference:
-    """An administrator of ``agency`` sets (or clears, with "") the WeCom id ``user`` signs in with."""
-    if by is None or not roles.can_manage_people(by, agency):
-        raise errors.not_found("没有找到该单位。")
-    row = people_selectors.person_row(agency, user)
-    if not by.is_superuser:
-        if user.is_superuser:
-            raise errors.forbidden("不能修改系统管理员的企业微信账号。")
-        if row is None:
-            raise errors.not_found("没有找到该人员。")
-        if not people_selectors.may_manage_person(by, agency, row):
-            raise errors.forbidden("该人员只在本单位担任财政审核人，其企业微信账号由系统管理员设置。")
+# ---------------------------------------------------------------- WeCom ids: the sign-in identity
+#
+# ``Preference.wecom_userid`` signs its person in from WeCom and lets them approve from a WeCom card, so whoever can
+# move it could act as that person. These are its only writers (the account page, the Django admin shows it read-only):
+#
+# - an id that ever signed someone in, approved a card as them, was confirmed by them or was theirs (``UsedWeComId``)
+#   is never bound to anyone else by an agency administrator;
+# - an agency administrator's new id is an ``IdChangeRequest``: it takes effect only when the person, signed in here as
+#   themself, confirms it from inside WeCom signed in with that very id (``wecom_binding_confirm``); until then nobody
+#   signs in or approves with it, and the old id keeps working;
+# - a change (set, clear or replace) for someone who holds open review tasks waits for a second administrator of the
+#   agency (or a superuser), never the requester nor the person themself;
+# - a superuser sets or clears directly (there is no WeCom directory sync);
+# - every step is an ``AccountChange`` and a notice to the person (in-app, e-mail, WeCom as they chose).
+
+
+@dataclass(frozen=True)
+class AccountOutcome:
+    """What ``wecom_account_set`` did: ``set`` / ``cleared`` (in effect), ``awaiting_person`` / ``awaiting_admin``
+    (a request), ``unchanged``."""
+
+    status: str
+    userid: str
+    request: IdChangeRequest | None = None
+
+
+def _clean_userid(userid: str) -> str:
     userid = (userid or "").strip()
     if userid and not USERID.match(userid):
         raise errors.invalid("企业微信账号只能由字母、数字和 _ - @ . 组成，最长 64 个字符。")
-    if userid:
-        other = Preference.objects.filter(wecom_userid__iexact=userid).exclude(user=user).select_related("user").first()
-        if other is not None:
-            raise errors.invalid(f"企业微信账号“{userid}”已关联{display_name(other.user)}，同一账号不能关联两个人。")
-    preference, _ = Preference.objects.select_for_update().get_or_create(user=user)
+    return userid
+
+
+def _require_reach(by, agency, user) -> None:
+    """``by`` manages ``agency`` and may change ``user``'s WeCom id from its page (a superuser: anyone)."""
+    if by is None or agency is None or not roles.can_manage_people(by, agency):
+        raise errors.not_found("没有找到该单位。")
+    if by.is_superuser:
+        return
+    if user.is_superuser:
+        raise errors.forbidden("不能修改系统管理员的企业微信账号。")
+    row = people_selectors.person_row(agency, user)
+    if row is None:
+        raise errors.not_found("没有找到该人员。")
+    if not people_selectors.may_manage_person(by, agency, row):
+        raise errors.forbidden("该人员只在本单位担任财政审核人，其企业微信账号由系统管理员设置。")
+    if not people_selectors.may_set_wecom_id(by, agency, row):
+        raise errors.forbidden("该人员还在其他单位或财政部门担任角色，其企业微信账号只能由系统管理员设置。")
+
+
+def _require_free(userid: str, user, *, superuser: bool) -> None:
+    """``userid`` may become ``user``'s: no one else holds it, asks for it or (unless a superuser sets it) ever used it."""
+    other = Preference.objects.filter(wecom_userid__iexact=userid).exclude(user=user).select_related("user").first()
+    if other is not None:
+        raise errors.invalid(f"企业微信账号“{userid}”已关联{display_name(other.user)}，同一账号不能关联两个人。")
+    asked = (
+        IdChangeRequest.objects.filter(status__in=IdChangeRequest.OPEN, new__iexact=userid).exclude(person=user)
+        .select_related("person").first()
+    )
+    if asked is not None:
+        raise errors.invalid(f"企业微信账号“{userid}”正等待关联给{display_name(asked.person)}，同一账号不能关联两个人。")
+    if superuser:
+        return
+    used = UsedWeComId.objects.filter(userid=userid.lower()).exclude(person=user).select_related("person").first()
+    if used is not None:
+        raise errors.invalid(
+            f"企业微信账号“{userid}”曾是{display_name(used.person)}的企业微信账号（可以其身份登录和办理），不能关联给其他人员。"
+            "如企业微信通讯录确有调整，请联系系统管理员。"
+        )
+
+
+def has_open_tasks(user) -> bool:
+    """Does ``user`` hold review tasks (待办) right now? Changing who signs in as them then needs two administrators."""
+    return workflow_selectors.review_tasks(user).exists()
+
+
+def _log(request_or_none, *, kind, person, agency, old, new, by, notify_person: bool = True) -> AccountChange:
+    change = AccountChange.objects.create(
+        kind=kind, request=request_or_none, person=person, agency=agency, old=old, new=new, by=by,
+    )
+    if notify_person:
+        _notify([person], wecom_messages.for_person(change), change)
+    return change
+
+
+def _notify(recipients, message, change: AccountChange) -> None:
+    from notifications import services as notification_services
+
+    recipients = [user for user in recipients if user is not None and user.is_active]
+    if recipients:
+        notification_services.notifications_create(
+            recipients=recipients, message=message, dedupe_key=f"wecom-account:{change.pk}",
+        )
+
+
+def _apply(preference: Preference, userid: str, *, kind, by, agency, request=None) -> AccountChange:
+    """Put ``userid`` in effect as the person's WeCom id (checked by the caller), log it and tell them."""
     old = preference.wecom_userid
-    if old == userid:
-        return preference
     preference.wecom_userid = userid
     try:
         with transaction.atomic():
             preference.save(update_fields=["wecom_userid"])
     except IntegrityError as exc:
         raise errors.invalid(f"企业微信账号“{userid}”已关联其他人员。") from exc
-    AccountChange.objects.create(person=user, agency=agency, old=old, new=userid, by=by)
-    return preference
+    if old:  # it was theirs, and may have signed them in: it stays theirs for the rule above
+        wecom_id_used(userid=old, person=preference.user, how=UsedWeComId.How.BOUND)
+    if request is not None:
+        request.status, request.decided_at = IdChangeRequest.Status.DONE, timezone.now()
+        request.save(update_fields=["status", "decided_at", "approved_by"])
+    return _log(request, kind=kind, person=preference.user, agency=agency, old=old, new=userid, by=by)
+
+
+def _close(request: IdChangeRequest, *, status, kind, by) -> AccountChange:
+    request.status, request.decided_at = status, timezone.now()
+    request.save(update_fields=["status", "decided_at"])
+    current = Preference.objects.filter(user=request.person).values_list("wecom_userid", flat=True).first() or ""
+    change = _log(request, kind=kind, person=request.person, agency=request.agency, old=current, new=request.new, by=by,
+                  notify_person=kind != AccountChange.Kind.DECLINE)
+    if kind == AccountChange.Kind.DECLINE and request.requested_by_id:
+        _notify([request.requested_by], wecom_messages.for_requester(change), change)
+    return change
+
+
+def _open_request(user, *, lock: bool = False) -> IdChangeRequest | None:
+    rows = IdChangeRequest.objects.filter(person=user, status__in=IdChangeRequest.OPEN)
+    return (rows.select_for_update() if lock else rows).first()
+
+
+@transaction.atomic
+def wecom_account_set(*, by, agency, user, userid: str) -> AccountOutcome:
+    """``by`` sets ``user``'s WeCom id to ``userid`` (or clears it, with ""), from ``agency``'s page.
+
+    A superuser's change is in effect at once. An agency administrator's clear is in effect at once and a new id
+    waits for the person's confirmation from WeCom (``awaiting_person``); for someone holding review tasks either
+    first waits for a second administrator (``awaiting_admin``). Nothing else changes on a refusal."""
+    _require_reach(by, agency, user)
+    userid = _clean_userid(userid)
+    preference, _ = Preference.objects.select_for_update().get_or_create(user=user)
+    open_request = _open_request(user, lock=True)
+    if userid.lower() == preference.wecom_userid.lower():
+        if open_request is not None:  # set back to what is in effect: the pending change is withdrawn
+            _close(open_request, status=IdChangeRequest.Status.CANCELLED, kind=AccountChange.Kind.CANCEL, by=by)
+        return AccountOutcome("unchanged", preference.wecom_userid)
+    if open_request is not None and open_request.new.lower() == userid.lower():
+        return AccountOutcome(open_request.status, userid, open_request)  # asked already: nothing new
+    if userid:
+        _require_free(userid, user, superuser=by.is_superuser)
+    if open_request is not None:  # a newer change replaces the one still waiting
+        _close(open_request, status=IdChangeRequest.Status.CANCELLED, kind=AccountChange.Kind.CANCEL, by=by)
+    if by.is_superuser:
+        _apply(preference, userid, kind=AccountChange.Kind.SET if userid else AccountChange.Kind.CLEAR, by=by, agency=agency)
+        return AccountOutcome("set" if userid else "cleared", userid)
+    if has_open_tasks(user):
+        request = IdChangeRequest.objects.create(
+            person=user, agency=agency, old=preference.wecom_userid, new=userid, requested_by=by,
+            status=IdChangeRequest.Status.AWAITING_ADMIN,
+        )
+        change = _log(request, kind=AccountChange.Kind.REQUEST, person=user, agency=agency, old=request.old, new=userid, by=by)
+        others = roles.users_with_role(roles.Role.AGENCY_ADMIN, agency).exclude(pk__in=[by.pk, user.pk])
+        _notify(list(others), wecom_messages.for_second_admin(change), change)
+        return AccountOutcome(IdChangeRequest.Status.AWAITING_ADMIN, userid, request)
+    if not userid:
+        _apply(preference, "", kind=AccountChange.Kind.CLEAR, by=by, agency=agency)
+        return AccountOutcome("cleared", "")
+    request = IdChangeRequest.objects.create(
+        person=user, agency=agency, old=preference.wecom_userid, new=userid, requested_by=by,
+        status=IdChangeRequest.Status.AWAITING_PERSON,
+    )
+    _log(request, kind=AccountChange.Kind.REQUEST, person=user, agency=agency, old=request.old, new=userid, by=by)
+    return AccountOutcome(IdChangeRequest.Status.AWAITING_PERSON, userid, request)
+
+
+def _agency_request(by, agency, request_id) -> IdChangeRequest:
+    request = (
+        IdChangeRequest.objects.select_for_update(of=("self",)).select_related("person", "requested_by")
+        .filter(pk=request_id, agency=agency).first()
+    )
+    if request is None or by is None or not roles.can_manage_people(by, agency):
+        raise errors.not_found("没有找到该申请。")
+    return request
+
+
+@transaction.atomic
+def wecom_request_approve(*, by, agency, request_id: int) -> IdChangeRequest:
+    """A second administrator of ``agency`` (or a superuser) confirms a change that waits for one: a clear takes
+    effect, a new id goes on to wait for the person's own confirmation."""
+    request = _agency_request(by, agency, request_id)
+    if request.status != IdChangeRequest.Status.AWAITING_ADMIN:
+        raise errors.conflict("该申请已经处理，无需再确认。", code="already_handled")
+    if by.pk == request.requested_by_id:
+        raise errors.invalid("不能确认自己提交的申请：须由另一位管理员确认。")
+    if by.pk == request.person_id:
+        raise errors.invalid("不能确认更改自己企业微信账号的申请：须由另一位管理员确认。")
+    _require_reach(by, agency, request.person)
+    preference, _ = Preference.objects.select_for_update().get_or_create(user=request.person)
+    if preference.wecom_userid != request.old:
+        raise errors.conflict("该人员的企业微信账号在申请后已经变化，请撤回此申请后重新提交。", code="stale_request")
+    request.approved_by = by
+    if not request.new:
+        _apply(preference, "", kind=AccountChange.Kind.CLEAR, by=by, agency=agency, request=request)
+        return request
+    _require_free(request.new, request.person, superuser=False)
+    request.status = IdChangeRequest.Status.AWAITING_PERSON
+    request.save(update_fields=["status", "approved_by"])
+    _log(request, kind=AccountChange.Kind.APPROVE, person=request.person, agency=agency, old=request.old, new=request.new, by=by)
+    return request
+
+
+@transaction.atomic
+def wecom_request_cancel(*, by, agency, request_id: int) -> IdChangeRequest:
+    """An administrator of ``agency`` withdraws (or, as the second administrator, turns down) a change still waiting."""
+    request = _agency_request(by, agency, request_id)
+    if not request.is_open:
+        raise errors.conflict("该申请已经处理，不能再撤回。", code="already_handled")
+    _require_reach(by, agency, request.person)
+    _close(request, status=IdChangeRequest.Status.CANCELLED, kind=AccountChange.Kind.CANCEL, by=by)
+    return request
+
+
+def _own_request(user, request_id) -> IdChangeRequest:
+    request = IdChangeRequest.objects.select_for_update().filter(pk=request_id, person=user).first() if user.is_authenticated else None
+    if request is None or not user.is_active:
+        raise errors.not_found("没有找到该申请。")
+    return request
+
+
+@transaction.atomic
+def wecom_binding_decline(*, user, request_id: int) -> IdChangeRequest:
+    """The person turns down a change of their own WeCom id; the id in effect stays."""
+    request = _own_request(user, request_id)
+    if not request.is_open:
+        raise errors.conflict("该申请已经处理。", code="already_handled")
+    _close(request, status=IdChangeRequest.Status.DECLINED, kind=AccountChange.Kind.DECLINE, by=user)
+    return request
+
+
+def binding_confirmable(user, request_id) -> IdChangeRequest:
+    """The request ``user`` may go to WeCom to confirm (read only; ``wecom_binding_confirm`` checks again)."""
+    request = IdChangeRequest.objects.filter(pk=request_id, person=user).first() if user.is_authenticated else None
+    if request is None or not user.is_active:
+        raise errors.not_found("没有找到该申请。")
+    if request.status != IdChangeRequest.Status.AWAITING_PERSON:
+        raise errors.conflict(
+            "该申请正等待另一位管理员确认，暂不能由您确认。" if request.status == IdChangeRequest.Status.AWAITING_ADMIN
+            else "该申请已经处理。",
+            code="not_awaiting_you",
+        )
+    return request
+
+
+@transaction.atomic
+def wecom_binding_confirm(*, user, request_id: int, proven_userid: str) -> AccountChange:
+    """The person, signed in here as themself, came back from WeCom's sign-in as ``proven_userid``: when that is the
+    id the request names, it takes effect (and is recorded as used by them)."""
+    request = _own_request(user, request_id)
+    binding_confirmable(user, request_id)
+    proven = (proven_userid or "").strip()
+    if proven.lower() != request.new.lower():
+        raise errors.invalid(
+            f"企业微信确认您当前登录的账号是“{proven}”，不是待确认的“{request.new}”：变更没有生效。"
+            f"如果“{request.new}”是您的企业微信账号，请用它登录企业微信后再确认；否则请拒绝这次变更。"
+        )
+    _require_free(request.new, user, superuser=False)
+    preference, _ = Preference.objects.select_for_update().get_or_create(user=user)
+    change = _apply(preference, request.new, kind=AccountChange.Kind.CONFIRM, by=user, agency=request.agency, request=request)
+    wecom_id_used(userid=request.new, person=user, how=UsedWeComId.How.CONFIRM)
+    return change
+
+
+def wecom_id_used(*, userid: str, person, how: str) -> None:
+    """Remember that ``userid`` acted as ``person`` (a sign-in, a card, a confirmation): from now on no agency
+    administrator can bind it to anyone else."""
+    userid = (userid or "").strip().lower()
+    if not userid or person is None:
+        return
+    with transaction.atomic():
+        row, created = UsedWeComId.objects.get_or_create(userid=userid, person=person, defaults={"how": how})
+        if not created:
+            row.save(update_fields=["last_used"])
 
 
 # ---------------------------------------------------------------- sign-in codes and callbacks
@@ -150,6 +399,7 @@ def card_tap(*, task_id: str, event_key: str, userid: str) -> CardAnswer:
         if user is None or user.pk != card.recipient_id:
             logger.warning("企业微信卡片 %s 被非接收人 %s 点击，未办理", task_id, userid)
             return CardAnswer(NOT_YOURS)
+        wecom_id_used(userid=userid, person=user, how=UsedWeComId.How.CARD)
         if card.handled_at is not None:
             return CardAnswer(card.outcome or HANDLED_ELSEWHERE)
         if event_key != cards.APPROVE_KEY or approval.step_for(card.state) is None or approval.next_state(card.state) == approval.DONE:

@@ -10,4 +10,9 @@ urlpatterns = [
     path("callback/", views.callback, name="wecom_callback"),
     path("accounts/<str:code>/", views.accounts, name="wecom_accounts"),
     path("accounts/<str:code>/set/", views.account_set, name="wecom_account_set"),
+    path("accounts/<str:code>/requests/<int:pk>/approve/", views.request_approve, name="wecom_request_approve"),
+    path("accounts/<str:code>/requests/<int:pk>/cancel/", views.request_cancel, name="wecom_request_cancel"),
+    path("binding/", views.binding, name="wecom_binding"),
+    path("binding/<int:pk>/confirm/", views.binding_confirm, name="wecom_binding_confirm"),
+    path("binding/<int:pk>/decline/", views.binding_decline, name="wecom_binding_decline"),
 ]

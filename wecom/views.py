@@ -1,4 +1,5 @@
-"""The WeCom doors: silent sign-in (OAuth2 ``snsapi_base``), the encrypted callback, the WeCom ids of an agency's people.
+"""The WeCom doors: silent sign-in (OAuth2 ``snsapi_base``), the encrypted callback, the WeCom ids of an agency's people
+and a person's confirmation of their own (the same OAuth round trip, proving which WeCom account is on the phone).
 
 Sign-in: every link we send into WeCom is ``/wecom/signin/?next=<path>``. That view binds a random
 ``state`` to the browser and sends the phone to WeCom's authorize page; WeCom comes back to
@@ -43,6 +44,7 @@ from people.roles import display_name
 from projects.models import Agency
 from wecom import services
 from wecom.crypto import CallbackRefused, MessageCrypt
+from wecom.models import IdChangeRequest, UsedWeComId
 
 logger = logging.getLogger(__name__)
 
@@ -135,9 +137,15 @@ def signin(request):
         next_url = "/"
     if not wecom_signin_configured():
         return _failed(request, "not_configured", next_url)
+    return _to_wecom(request, next_url)
+
+
+def _to_wecom(request, next_url: str, binding: int | None = None):
+    """Go to WeCom's authorize page with a new state bound to this browser (with the request to confirm, for
+    在企业微信中确认); a few are kept at a time."""
     state = secrets.token_hex(16)  # a-zA-Z0-9, ≤ 128 bytes
     pending = _pending_states(request)
-    pending[state] = [next_url, int(time.time())]
+    pending[state] = [next_url, int(time.time())] + ([binding] if binding else [])
     return _keep_states(request, redirect(authorize_url(state)), pending)
 
 
@@ -151,7 +159,7 @@ def oauth_return(request):
 
 
 def _oauth_signin(request, entry):
-    if not isinstance(entry, list) or len(entry) != 2 or time.time() - entry[1] > STATE_MAX_AGE:
+    if not isinstance(entry, list) or len(entry) not in (2, 3) or time.time() - entry[1] > STATE_MAX_AGE:
         return _failed(request, "state")
     next_url = safe_next(entry[0])
     code = request.GET.get("code") or ""
@@ -168,13 +176,32 @@ def _oauth_signin(request, entry):
         logger.warning("企业微信登录：getuserinfo 失败：%s", exc)
         return _failed(request, "unavailable", next_url)
     userid = str(info.get("userid") or info.get("UserId") or "")
+    if len(entry) > 2 and entry[2]:  # the way back of 在企业微信中确认 (binding_confirm): nobody is signed in here
+        return _binding_return(request, entry[2], userid)
     user = services.person_for_wecom_userid(userid) if userid else None
     if user is None:
         if request.user.is_authenticated:
             logout(request)  # whoever was signed in on this phone is not the person WeCom names
         return _failed(request, "unmatched" if userid else "not_member", next_url, userid=userid)
     login(request, user, backend=BACKEND)
+    services.wecom_id_used(userid=userid, person=user, how=UsedWeComId.How.SIGNIN)
     return redirect(next_url)
+
+
+def _binding_return(request, request_id: int, userid: str):
+    """WeCom says who is signed in to it on this phone: if that is the id the person was asked to confirm, it is theirs."""
+    if not request.user.is_authenticated:
+        return redirect(f"{reverse('login')}?{urlencode({'next': reverse('wecom_binding')})}")
+    if not userid:
+        messages.error(request, "企业微信未确认您是本企业的成员，变更没有生效。")
+        return redirect("wecom_binding")
+    try:
+        change = services.wecom_binding_confirm(user=request.user, request_id=request_id, proven_userid=userid)
+    except AppError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"企业微信账号“{change.new}”已生效：今后可以从企业微信免密登录。")
+    return redirect("wecom_binding")
 
 
 # ---------------------------------------------------------------- the callback
@@ -253,35 +280,134 @@ def _managed_agency_or_404(user, code) -> Agency:
 
 @login_required
 def accounts(request, code):
-    """企业微信账号: who signs in as whom from WeCom (and receives WeCom messages), set by the agency's administrator."""
+    """企业微信账号: who signs in as whom from WeCom (and receives WeCom messages), and the changes still waiting."""
     agency = _managed_agency_or_404(request.user, code)
     rows = people_selectors.agency_people(agency)
     ids = dict(Preference.objects.filter(user__in=[r.user for r in rows]).values_list("user_id", "wecom_userid"))
+    waiting = {r.person_id: r for r in IdChangeRequest.objects.filter(person__in=[r.user for r in rows], status__in=IdChangeRequest.OPEN)
+               .select_related("requested_by", "approved_by")}
     for row in rows:
         row.wecom_userid = ids.get(row.user.pk, "")
+        row.request = waiting.get(row.user.pk)
         row.manageable = request.user.is_superuser or (
-            not row.user.is_superuser and people_selectors.may_manage_person(request.user, agency, row)
+            not row.user.is_superuser and people_selectors.may_set_wecom_id(request.user, agency, row)
         )
-    return render(request, "wecom/accounts.html", {"agency": agency, "people": rows, "nav": "people"})
+        if row.request is not None:
+            row.request.approvable = (
+                row.manageable and row.request.status == IdChangeRequest.Status.AWAITING_ADMIN
+                and request.user.pk not in (row.request.requested_by_id, row.user.pk)
+            )
+    context = {"agency": agency, "people": rows, "nav": "people", "signin_configured": wecom_signin_configured()}
+    return render(request, "wecom/accounts.html", context)
+
+
+OUTCOME_TEXTS = {
+    "set": "已将{name}的企业微信账号设为“{userid}”，已通知本人。",
+    "cleared": "已清除{name}的企业微信账号，已通知本人。",
+    "unchanged": "{name}的企业微信账号没有变化。",
+    IdChangeRequest.Status.AWAITING_PERSON: (
+        "已申请将{name}的企业微信账号设为“{userid}”：须由本人在企业微信中确认后才生效，已通知本人。在此之前原账号照常使用。"
+    ),
+    IdChangeRequest.Status.AWAITING_ADMIN: (
+        "{name}有待办审核事项：更改其企业微信账号须由另一位管理员确认，申请已提交并通知本单位其他管理员和本人，目前没有任何变化。"
+    ),
+}
 
 
 @login_required
 @require_POST
 def account_set(request, code):
     agency = _managed_agency_or_404(request.user, code)
+    person = _person_or_404(request.POST.get("person"))
     try:
-        person = get_object_or_404(get_user_model(), pk=int(request.POST.get("person") or 0))
-    except ValueError:
-        raise Http404("没有找到该人员。") from None
-    try:
-        preference = services.wecom_account_set(by=request.user, agency=agency, user=person, userid=request.POST.get("wecom_userid", ""))
+        outcome = services.wecom_account_set(by=request.user, agency=agency, user=person, userid=request.POST.get("wecom_userid", ""))
     except AppError as error:
         if error.status in (403, 404):
             raise
         messages.error(request, error.message)
     else:
-        if preference.wecom_userid:
-            messages.success(request, f"已将{display_name(person)}的企业微信账号设为“{preference.wecom_userid}”。")
-        else:
-            messages.success(request, f"已清除{display_name(person)}的企业微信账号。")
+        messages.success(request, OUTCOME_TEXTS[outcome.status].format(name=display_name(person), userid=outcome.userid))
     return redirect("wecom_accounts", code=agency.code)
+
+
+def _person_or_404(value):
+    try:
+        return get_object_or_404(get_user_model(), pk=int(value or 0))
+    except ValueError:
+        raise Http404("没有找到该人员。") from None
+
+
+def _decide(request, code, pk, write, done: str):
+    agency = _managed_agency_or_404(request.user, code)
+    try:
+        change_request = write(by=request.user, agency=agency, request_id=pk)
+    except AppError as error:
+        if error.status in (403, 404):
+            raise
+        messages.error(request, error.message)
+    else:
+        messages.success(request, done.format(name=display_name(change_request.person)))
+    return redirect("wecom_accounts", code=agency.code)
+
+
+@login_required
+@require_POST
+def request_approve(request, code, pk):
+    """The second administrator's 确认 of a change for someone holding review tasks."""
+    return _decide(request, code, pk, services.wecom_request_approve, "已确认{name}的企业微信账号变更申请，已通知本人。")
+
+
+@login_required
+@require_POST
+def request_cancel(request, code, pk):
+    return _decide(request, code, pk, services.wecom_request_cancel, "已撤回{name}的企业微信账号变更申请，账号保持不变，已通知本人。")
+
+
+# ---------------------------------------------------------------- one's own WeCom id
+
+
+@login_required
+def binding(request):
+    """我的企业微信账号: the id in effect, and a change waiting for the person's confirmation (or refusal)."""
+    preference = Preference.objects.filter(user=request.user).first()
+    waiting = IdChangeRequest.objects.filter(person=request.user, status__in=IdChangeRequest.OPEN).select_related("requested_by").first()
+    context = {
+        "wecom_userid": preference.wecom_userid if preference else "", "waiting": waiting,
+        "signin_configured": wecom_signin_configured(), "nav": "notifications",
+    }
+    return render(request, "wecom/binding.html", context)
+
+
+@login_required
+@require_GET
+def binding_confirm(request, pk):
+    """在企业微信中确认: ask WeCom who is signed in to it on this phone; the way back (``oauth_return``) confirms.
+
+    A link, like ``/wecom/signin/`` (a form could not redirect to WeCom under the CSP's ``form-action 'self'``). Opening
+    it decides nothing: what decides is WeCom's answer that this phone is signed in as the id asked for, brought back
+    to a state only this session started, for the person signed in here."""
+    if not wecom_signin_configured():
+        messages.error(request, "系统尚未接入企业微信，无法在企业微信中确认；请联系系统管理员。")
+        return redirect("wecom_binding")
+    try:
+        change_request = services.binding_confirmable(request.user, pk)
+    except AppError as error:
+        if error.status == 404:
+            raise
+        messages.error(request, error.message)
+        return redirect("wecom_binding")
+    return _to_wecom(request, reverse("wecom_binding"), binding=change_request.pk)
+
+
+@login_required
+@require_POST
+def binding_decline(request, pk):
+    try:
+        services.wecom_binding_decline(user=request.user, request_id=pk)
+    except AppError as error:
+        if error.status == 404:
+            raise
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "已拒绝这次企业微信账号变更，您的企业微信账号保持不变，已告知申请的管理员。")
+    return redirect("wecom_binding")

@@ -21,18 +21,6 @@ def person_row(page, username):
     return page.locator(f"[data-testid=person][data-username='{username}']")
 
 
-def accept_next_confirm(page) -> list[str]:
-    """data-confirm asks through window.confirm: say yes, and keep the question for the test to check."""
-    asked = []
-
-    def answer(dialog):
-        asked.append(dialog.message)
-        dialog.accept()
-
-    page.once("dialog", answer)
-    return asked
-
-
 def test_agency_admin_adds_a_person_grants_and_takes_away_a_role(page, phone, live_server):
     sign_in(page, live_server, "unit_admin")
     page.get_by_role("link", name="人员与角色").click()
@@ -90,14 +78,57 @@ def test_agency_admin_adds_a_person_grants_and_takes_away_a_role(page, phone, li
     expect(newest.locator("td[data-label=时间]")).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$"))
     screenshot(page, "people", "log-desktop")
 
-    # take it away, after saying yes to the question
+    # take it away: 撤销 asks on a confirmation page, whose button revokes
     page.go_back()
-    asked = accept_next_confirm(page)
     person_row(page, "staff_new").get_by_role("button", name="撤销何晓东的经办人（公共资源交易中心）").click()
+    confirm = page.get_by_test_id("revoke-confirm")
+    expect(confirm).to_contain_text("确定撤销何晓东（staff_new）的“经办人”角色（公共资源交易中心）吗？")
+    expect(confirm).to_contain_text("转办给此人的“经办人”待办将退回给其他经办人办理。")
+    expect(page.get_by_test_id("revoke-warning")).to_have_count(0)  # 经办人: no review step left without anyone
+    confirm.get_by_role("button", name="确认撤销").click()
     expect(page.locator(".messages")).to_contain_text("已撤销何晓东的“经办人”角色（公共资源交易中心）。没有转办给此人的待办需要退回。")
-    assert asked == ["确定撤销何晓东的“经办人”角色（公共资源交易中心）吗？转办给此人的待办将退回给其他经办人。"]
     expect(person_row(page, "staff_new")).to_contain_text("未授予角色")
 
     page.get_by_test_id("log-link").click()
     expect(page.get_by_test_id("change").first).to_contain_text("撤销角色")
     expect(page.get_by_test_id("change").nth(1)).to_contain_text("授予角色")
+
+
+def test_revoking_the_last_section_head_warns_and_the_person_stays_listed(page, phone, live_server, shot):
+    sign_in(page, live_server, "unit_admin")
+    page.goto(f"{live_server.url}/people/483001/")
+    person_row(page, "head_ggzy").get_by_role("button", name="撤销李强的科室负责人（公共资源交易中心）").click()
+
+    # the confirmation says the section is left without a 科室负责人, and that he stays listed
+    warning = page.get_by_test_id("revoke-warning")
+    expect(warning).to_contain_text("撤销后，科室“公共资源交易中心”将没有科室负责人：该科室提交的绩效目标表在“科室审核”无人可以办理。")
+    expect(page.get_by_test_id("last-role")).to_contain_text("撤销后此人仍列在“人员与角色”中")
+    shot(page, "01-warning-desktop")
+    sign_in(phone, live_server, "unit_admin")
+    phone.goto(page.url)
+    expect(phone.get_by_test_id("revoke-warning")).to_contain_text("将没有科室负责人")
+    assert horizontal_overflow(phone) <= 0, "the confirmation scrolls sideways on a phone"
+    shot(phone, "02-warning-phone")
+
+    page.get_by_role("button", name="确认撤销").click()
+    expect(page.locator(".messages")).to_contain_text("已撤销李强的“科室负责人”角色（公共资源交易中心）。")
+    row = person_row(page, "head_ggzy")
+    expect(row).to_contain_text("李强")
+    expect(row.get_by_test_id("no-role")).to_contain_text("未授予角色")
+    expect(page.get_by_test_id("unstaffed")).to_contain_text("科室“公共资源交易中心”没有科室负责人")
+    shot(page, "03-without-roles-desktop")
+    phone.goto(f"{live_server.url}/people/483001/")
+    expect(person_row(phone, "head_ggzy").get_by_test_id("no-role")).to_be_visible()
+    assert horizontal_overflow(phone) <= 0, "the people page scrolls sideways on a phone"
+    person_row(phone, "head_ggzy").scroll_into_view_if_needed()
+    shot(phone, "04-without-roles-phone")
+
+    # and he is offered in 授予角色, to be given the role again
+    grant = page.get_by_test_id("grant-form")
+    grant.get_by_label("人员").select_option(label="李强（head_ggzy）")
+    grant.get_by_label("角色", exact=True).select_option(label="科室负责人（公共资源交易中心）")
+    grant.get_by_role("button", name="授予").click()
+    expect(page.locator(".messages")).to_contain_text("已授予李强“科室负责人”（公共资源交易中心）。")
+    expect(person_row(page, "head_ggzy")).to_contain_text("科室负责人（公共资源交易中心）")
+    expect(page.get_by_test_id("unstaffed")).to_have_count(0)
+    assert page.js_errors == [] and phone.js_errors == []

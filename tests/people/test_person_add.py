@@ -51,7 +51,8 @@ def test_a_person_added_without_a_role_is_listed_and_can_be_given_one_later(brow
         ({"password1": "Sh0rt!", "password2": "Sh0rt!"}, "password1", "密码长度太短。"),
         ({"password1": "staff_new1", "password2": "staff_new1"}, "password1", "密码跟 用户名 太相似了。"),
         ({"password2": "Other-lake-2024"}, "password2", "两次输入的密码不一致。"),
-        ({"username": "LEADER"}, "username", "用户名“LEADER”已被使用。"),
+        ({"username": "LEADER"}, "username", "用户名“LEADER”已被使用：此人（张建国）已在本单位人员列表中，请在“授予角色”中选择此人。"),
+        ({"username": "other_staff"}, "username", "用户名“other_staff”已被使用。"),  # not this agency's: nothing more said
         ({"username": "有 空格"}, "username", ""),
         ({"last_name": ""}, "last_name", ""),
         ({"email": "not-an-address"}, "email", ""),

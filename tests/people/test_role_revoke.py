@@ -22,17 +22,24 @@ def test_owner_takes_a_role_away_and_the_audit_records_it(browser, owner, people
     assert response.redirect_chain == [(PAGE, 302)]
     assert "已撤销王芳的“经办人”角色（公共资源交易中心）。没有转办给此人的待办需要退回。" in messages_of(response)
     assert not has_role(people.staff_ggzy, Role.STAFF, ggzy)
-    assert 'data-username="staff_ggzy"' not in response.content.decode()  # no role left here, not added here
+    row = response.content.decode().split('data-username="staff_ggzy"')[1].split("</tr>")[0]
+    assert "未授予角色" in row  # no role left here: still listed, to be given one again
     change = RoleChange.objects.latest("id")
     assert (change.kind, change.person, change.by, change.role, change.section) == ("revoke", people.staff_ggzy, owner, Role.STAFF, ggzy)
 
 
-def test_the_revoke_button_asks_for_confirmation(browser, owner, ggzy):
+def test_the_revoke_button_asks_for_confirmation(browser, owner, people, ggzy, snapshot):
     page = browser(owner).get(PAGE).content.decode()
     row = page.split('data-username="staff_ggzy"')[1].split("</tr>")[0]
-    assert f'action="{URL}"' in row
-    assert 'data-confirm="确定撤销王芳的“经办人”角色（公共资源交易中心）吗？转办给此人的待办将退回给其他经办人。"' in row
+    assert f'<form method="get" action="{URL}"' in row  # 撤销 opens the confirmation page; only its button revokes
     assert "onclick" not in page and "onsubmit" not in page
+
+    before = snapshot()
+    confirm = browser(owner).get(URL, {"person": people.staff_ggzy.pk, "role": f"{Role.STAFF}:{ggzy.pk}"}).content.decode()
+    assert snapshot() == before
+    assert "确定撤销<strong>王芳</strong>（<span class=\"code\">staff_ggzy</span>）的“经办人”角色（公共资源交易中心）吗？" in confirm
+    assert "转办给此人的“经办人”待办将退回给其他经办人办理。" in confirm
+    assert f'<form method="post" action="{URL}"' in confirm and "确认撤销" in confirm
 
 
 def test_revoking_a_head_gives_the_reassigned_sheet_back_to_the_other_head(browser, owner, people, ggzy, second_head, reassigned):

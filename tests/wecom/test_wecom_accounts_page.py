@@ -8,7 +8,7 @@ from notifications.models import Preference
 from people import roles
 from people.services import role_grant
 from tests.notifications.conftest import make_user
-from wecom.models import AccountChange
+from wecom.models import AccountChange, IdChangeRequest
 
 
 @pytest.fixture
@@ -22,17 +22,34 @@ def _url(org, suffix=""):
     return f"/wecom/accounts/{org.agency.code}/{suffix}"
 
 
-def test_the_administrator_sets_and_changes_an_id(client, org, unit_admin):
+def test_the_administrator_asks_for_a_new_id_which_waits_for_the_person(client, org, unit_admin):
     client.force_login(unit_admin)
     page = client.get(_url(org)).content.decode()
     assert "赵局长" in page and 'value="leader.wx"' in page
 
     response = client.post(_url(org, "set/"), {"person": org.leader.pk, "wecom_userid": " zhaojuzhang "}, follow=True)
 
-    assert "已将赵局长的企业微信账号设为“zhaojuzhang”。" in response.content.decode()
-    assert Preference.objects.get(user=org.leader).wecom_userid == "zhaojuzhang"
+    page = response.content.decode()
+    assert "已申请将赵局长的企业微信账号设为“zhaojuzhang”：须由本人在企业微信中确认后才生效" in page
+    assert Preference.objects.get(user=org.leader).wecom_userid == "leader.wx"  # in effect until he confirms
+    row = page.split('data-username="agency_leader"')[1].split("</tr>")[0]
+    assert 'data-status="awaiting_person"' in row and "zhaojuzhang" in row and "待本人确认" in row
     change = AccountChange.objects.get(person=org.leader)
-    assert (change.old, change.new, change.by_id) == ("leader.wx", "zhaojuzhang", unit_admin.pk)
+    assert (change.kind, change.old, change.new, change.by_id) == ("request", "leader.wx", "zhaojuzhang", unit_admin.pk)
+
+
+def test_the_administrator_withdraws_a_waiting_change(client, org, unit_admin):
+    client.force_login(unit_admin)
+    client.post(_url(org, "set/"), {"person": org.leader.pk, "wecom_userid": "zhaojuzhang"})
+    request = IdChangeRequest.objects.get(person=org.leader)
+
+    response = client.post(_url(org, f"requests/{request.pk}/cancel/"), follow=True)
+
+    assert "已撤回赵局长的企业微信账号变更申请，账号保持不变" in response.content.decode()
+    request.refresh_from_db()
+    assert request.status == "cancelled"
+    assert Preference.objects.get(user=org.leader).wecom_userid == "leader.wx"
+    assert list(AccountChange.objects.filter(person=org.leader).order_by("id").values_list("kind", flat=True)) == ["request", "cancel"]
 
 
 def test_an_id_already_linked_to_someone_else_is_refused(client, org, unit_admin):
