@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.conf import settings
@@ -25,7 +27,7 @@ from projects.selectors import package_sheets, sheets_with_content
 from projects.services import goals_set
 from projects.docx.data import DepartmentGoalsData
 from workflow import approval, forms, permissions, rollover, selectors, services
-from workflow.models import SavedPhrase
+from workflow.models import Action, SavedPhrase
 from workflow.snapshots import submission_diffs
 
 
@@ -59,6 +61,7 @@ def inbox(request):
     context = {
         "cards": cards, "tasks_more": tasks_more, "drafts": drafts, "total": len(cards) + len(drafts), "nav": "inbox",
         "batchable": sum(card.batchable for card in cards), "nudge_after": settings.NUDGE_AFTER_WORKDAYS,
+        "batch_publishes": any(card.batchable and card.publishes for card in cards),
     }
     return render(request, "workflow/inbox.html", context)
 
@@ -69,15 +72,29 @@ BATCH_MAX = 100
 @login_required
 @require_POST
 def inbox_batch_approve(request):
-    """批量通过 the ticked cards of 待办: each sheet on the version its card showed, each a separate recorded move."""
+    """批量通过 the ticked cards of 待办: each sheet on the version its card showed, each a separate recorded move.
+
+    A batch that would publish (财政审核, the last step) is first shown on a confirmation page saying 通过并公开 with the
+    count and the total amount; only its ``confirm`` sends it."""
     ids = [pk for pk in (_int_or_none(v) for v in request.POST.getlist("sheet")) if pk is not None][:BATCH_MAX]
     if not ids:
         messages.error(request, "请先勾选要批量通过的绩效目标表。")
         return redirect("inbox")
     versions = {pk: _int_or_none(request.POST.get(f"version-{pk}")) for pk in dict.fromkeys(ids)}
+    if "confirm" not in request.POST:
+        preview = selectors.batch_preview(request.user, versions)
+        if any(row.publishes for row in preview.rows):
+            return render(request, "workflow/batch_confirm.html", {"preview": preview, "versions": versions, "nav": "inbox"})
     outcome = services.sheets_approve_batch(user=request.user, versions=versions)
-    if outcome.approved:
-        messages.success(request, f"已批量通过 {len(outcome.approved)} 张绩效目标表，每张均已记入办理记录。")
+    published = [event.sheet for event in outcome.approved if event.action == Action.PUBLISH]
+    passed = len(outcome.approved) - len(published)
+    if passed:
+        messages.success(request, f"已批量通过 {passed} 张绩效目标表，每张均已记入办理记录。")
+    if published:
+        total = sum((sheet.budget_total for sheet in published), Decimal("0.00"))
+        messages.success(
+            request, f"已通过并公开 {len(published)} 张绩效目标表，预算合计 {total} 万元，已在公开页面发布，每张均已记入办理记录。"
+        )
     for title, reason in outcome.refused:
         messages.error(request, f"“{title}”未通过：{reason}")
     return redirect("inbox")
