@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from decimal import Decimal
 
 from django.contrib import messages
@@ -24,11 +25,12 @@ from projects import downloads, exporting, validation
 from projects.models import Agency, DepartmentGoals, FiscalYear, Section, SheetState, TargetSheet
 from projects.rules import check_sheet
 from projects.selectors import package_sheets, sheets_with_content
+from projects.values import format_number
 from projects.services import goals_set
 from projects.docx.data import DepartmentGoalsData
 from workflow import approval, forms, permissions, rollover, selectors, services
 from workflow.models import Action, SavedPhrase
-from workflow.snapshots import submission_diffs
+from workflow.snapshots import diff_snapshots, submission_diffs
 
 
 
@@ -286,14 +288,26 @@ def sheet_edit(request, pk):
         messages.error(request, "这张表当前不能由您修改。")
         return redirect("sheet_detail", pk=sheet.pk)
     posted = request.POST if request.method == "POST" else None
+    restoring = posted is not None and "restore_draft" in posted  # a draft kept in the browser, shown again, not saved
     editor = _editor_forms(sheet, posted)
     returned = sheet.state == SheetState.RETURNED
-    note_form = forms.RevisionNoteForm(posted if posted is not None and "submit" in posted else None, prefix="note") if returned else None
+    submitting = posted is not None and "submit" in posted and not restoring
+    note_form = None
+    if returned:  # the 修改说明 is checked only when submitting; otherwise what was typed is shown again
+        note_form = forms.RevisionNoteForm(posted if submitting else None, prefix="note",
+                                           initial={"comment": posted.get("note-comment", "")} if posted is not None else None)
     version = _int_or_none(request.POST.get("version")) if request.method == "POST" else sheet.version
     stale_error = None
+    draft = None
     forms_valid = request.method == "POST" and all([f.is_valid() for f in editor.values()])
-    note_valid = note_form is None or "submit" not in request.POST or note_form.is_valid()
-    if forms_valid and note_valid:
+    note_valid = note_form is None or not submitting or note_form.is_valid()
+    if restoring:
+        draft = {"version": version, "moved": version != sheet.version}
+        if draft["moved"]:  # the user's changes now go against the current version, every difference listed
+            draft["changed_by"] = display_name(sheet.updated_by) if sheet.updated_by_id else "他人"
+            draft["changes"] = _draft_changes(sheet, editor)
+            version = sheet.version
+    elif forms_valid and note_valid:
         try:
             services.sheet_edit(sheet=sheet, user=request.user, expected_version=version, **_edited_content(editor))
         except AppError as error:
@@ -303,18 +317,42 @@ def sheet_edit(request, pk):
             stale_error = error.message  # keep the user's input on the page, next to what changed
         else:
             messages.success(request, "已保存。")
-            if "submit" in request.POST:
+            if submitting:
                 comment = note_form.cleaned_data["comment"] if note_form is not None else ""
                 return _run(request, sheet, services.sheet_submit, "已提交科室审核。", expected_version=sheet.version, comment=comment)
             return redirect("sheet_detail", pk=sheet.pk)
     findings = check_sheet(forms.content_from_forms(editor["sheet_form"], editor["plan"], editor["rows"])) if forms_valid or request.method == "POST" else check_sheet(sheet)
+    findings = forms.revision_note_findings(sheet, posted) + findings  # a returned sheet's missing 修改说明 first
+    if note_form is not None and note_form.errors:
+        note_form.fields["comment"].widget.attrs["aria-invalid"] = "true"
     last_return = sheet.events.filter(action="return").select_related("actor").order_by("-created", "-id").first() if returned else None
     context = {
         "sheet": sheet, **editor, "findings": findings, "version": version, "stale_error": stale_error, "nav": "sheets",
         "groups": _editor_groups(editor["rows"], findings), "return_comment": last_return, "note_form": note_form,
         "sheet_findings": [f for f in findings if f.row is None],
+        "input_errors": request.method == "POST" and not restoring and not (forms_valid and note_valid),
+        "unsaved": request.method == "POST", "draft": draft,
     }
     return render(request, "workflow/sheet_edit.html", context)
+
+
+def _draft_changes(sheet, editor):
+    """What saving a restored draft would change in the sheet as it is now (the draft's base version moved on)."""
+    def plain(content, purpose, goal) -> dict:
+        return {
+            **{name: f"{getattr(content, name):.2f}" for name in ("budget_total", "fiscal_funds", "other_funds")},
+            "purpose": purpose, "goal": goal,
+            "plan": [{"label": p.label, "percent": None if p.percent is None else format_number(p.percent)} for p in content.plan],
+            "indicators": [asdict(row) for row in content.rows],
+        }
+
+    saved = sheets_with_content().get(pk=sheet.pk)  # validating the bound form wrote the input onto ``sheet``
+    typed = getattr(editor["sheet_form"], "cleaned_data", {})
+    return diff_snapshots(
+        plain(saved.content(), saved.purpose, saved.goal),
+        plain(forms.content_from_forms(editor["sheet_form"], editor["plan"], editor["rows"]),
+              typed.get("purpose", editor["sheet_form"]["purpose"].value() or ""), typed.get("goal", editor["sheet_form"]["goal"].value() or "")),
+    )
 
 
 def _editor_groups(formset, findings) -> list[dict]:
@@ -398,6 +436,7 @@ def sheet_check(request, pk):
     for form in editor.values():
         form.is_valid()
     findings = check_sheet(forms.content_from_forms(editor["sheet_form"], editor["plan"], editor["rows"]))
+    findings = forms.revision_note_findings(sheet, request.POST) + findings
     return JsonResponse({"findings": [f.as_dict() | {"severity_label": f.severity_label} for f in findings]})
 
 
