@@ -322,9 +322,7 @@ def sheet_edit(request, pk):
                 return _run(request, sheet, services.sheet_submit, "已提交科室审核。", expected_version=sheet.version, comment=comment)
             return redirect("sheet_detail", pk=sheet.pk)
     findings = check_sheet(forms.content_from_forms(editor["sheet_form"], editor["plan"], editor["rows"])) if forms_valid or request.method == "POST" else check_sheet(sheet)
-    findings = forms.revision_note_findings(sheet, posted) + findings  # a returned sheet's missing 修改说明 first
-    if note_form is not None and note_form.errors:
-        note_form.fields["comment"].widget.attrs["aria-invalid"] = "true"
+    findings = _refusal_findings(sheet, editor, posted) + findings
     last_return = sheet.events.filter(action="return").select_related("actor").order_by("-created", "-id").first() if returned else None
     context = {
         "sheet": sheet, **editor, "findings": findings, "version": version, "stale_error": stale_error, "nav": "sheets",
@@ -334,6 +332,12 @@ def sheet_edit(request, pk):
         "unsaved": request.method == "POST", "draft": draft,
     }
     return render(request, "workflow/sheet_edit.html", context)
+
+
+def _refusal_findings(sheet, editor, data) -> list:
+    """What the editor's 体检 lists before the checker's findings: a returned sheet's missing 修改说明 and the input the
+    (validated) forms refuse, so the panel never says 未发现问题 beside fields marked red."""
+    return forms.revision_note_findings(sheet, data) + forms.input_findings(editor["sheet_form"], editor["plan"], editor["rows"])
 
 
 def _draft_changes(sheet, editor):
@@ -436,7 +440,7 @@ def sheet_check(request, pk):
     for form in editor.values():
         form.is_valid()
     findings = check_sheet(forms.content_from_forms(editor["sheet_form"], editor["plan"], editor["rows"]))
-    findings = forms.revision_note_findings(sheet, request.POST) + findings
+    findings = _refusal_findings(sheet, editor, request.POST) + findings
     return JsonResponse({"findings": [f.as_dict() | {"severity_label": f.severity_label} for f in findings]})
 
 

@@ -53,9 +53,10 @@
 
   let offered = null; // a draft offered back: kept as it is until restored or discarded
   let leaving = false;
+  let sent = false; // the form went to the server: what it holds is no longer a draft here
 
   function saveDraft() {
-    if (offered) return;
+    if (offered || sent) return;
     if (!dirty()) {
       remove(localStorage, PREFIX + version);
       return;
@@ -75,6 +76,8 @@
   form.addEventListener("submit", (event) => {
     if (event.defaultPrevented) return;
     leaving = true;
+    sent = true;
+    clearTimeout(timer);
     // kept for this tab until the server answers: a save that never arrived is offered back next time
     write(sessionStorage, SAVING, { version, draft: { sheet, version, savedAt: new Date().toISOString(), fields: fields() } });
     clearDrafts();
@@ -170,15 +173,15 @@
     };
   }
 
-  const sent = read(sessionStorage, SAVING);
+  const sending = read(sessionStorage, SAVING);
   remove(sessionStorage, SAVING);
   if (unsaved) {
     // the server showed this input again (a refused save, or a restored draft): it is the draft now
     clearDrafts();
     saveDraft();
   } else {
-    if (sent && String(sent.version) === version && sent.draft) {
-      write(localStorage, PREFIX + version, sent.draft); // the save this tab sent never arrived: offer it back
+    if (sending && String(sending.version) === version && sending.draft) {
+      write(localStorage, PREFIX + version, sending.draft); // the save this tab sent never arrived: offer it back
     }
     const drafts = draftKeys()
       .map((key) => ({ key, draft: read(localStorage, key) }))

@@ -95,3 +95,14 @@ def test_a_draft_made_on_an_older_version_lists_its_differences_and_is_saved_onl
     assert client.post(url, save).status_code == 302
     saved = TargetSheet.objects.get(pk=sheet.pk)
     assert saved.purpose == "草稿里的用途" and saved.indicators.order_by("order").first().target_value == "≥170件"
+
+
+def test_the_checker_panel_counts_input_the_forms_refuse(people, sheet):
+    client = staff_client(people)
+    data = editor_post(sheet, version=sheet.version, purpose="用途\u0007")  # an invisible control character
+    page = client.post(reverse("sheet_edit", args=[sheet.pk]), data).content.decode()
+    assert "请修正标红的内容" in page
+    assert "有 1 处输入不符合要求" in checker_panel(page) and "未发现问题" not in checker_panel(page)
+    findings = client.post(reverse("sheet_check", args=[sheet.pk]), data).json()["findings"]
+    assert [f["code"] for f in findings] == ["input_invalid"]
+    assert TargetSheet.objects.get(pk=sheet.pk).purpose == sheet.purpose
