@@ -197,9 +197,20 @@ def test_unsaved_edits_warn_before_leaving_and_come_back_as_a_draft(screen, live
     page.goto(editor_url(live_server, sheet))
     expect(purpose).to_have_value("未保存的资金用途")
     expect(offer).to_be_hidden()
+
+    # 丢弃: the draft is gone and the saved content stays
+    purpose.click()
+    purpose.fill("又一次未保存的用途")
+    page.reload()
+    assert warned == ["beforeunload", "beforeunload"]
+    expect(offer).to_be_visible()
+    page.get_by_test_id("draft-discard").click()
+    expect(offer).to_be_hidden()
+    assert page.evaluate(DRAFT_KEYS) == []
+    expect(purpose).to_have_value("未保存的资金用途")
     page.get_by_role("link", name="取消").click()  # nothing unsaved: no question
     expect(page).to_have_url(re.compile(rf"/sheets/{sheet.pk}/$"))
-    assert warned == ["beforeunload"]
+    assert warned == ["beforeunload", "beforeunload"]
 
 
 def test_a_draft_made_before_someone_else_saved_is_shown_against_the_new_version(page, live_server, shot):
