@@ -11,8 +11,8 @@ from people.roles import display_name
 
 from projects import validation
 from projects.docx.data import IndicatorData
-from projects.models import TargetSheet
-from projects.rules import PlanPoint, Row, SheetContent
+from projects.models import SheetState, TargetSheet
+from projects.rules import ERROR, Finding, PlanPoint, Row, SheetContent
 
 TEXTAREA = {"rows": 2, "class": "grow"}
 
@@ -135,6 +135,23 @@ class RevisionNoteForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": "简要说明按退回意见修改了什么"}),
         error_messages={"required": "退回修改后重新提交，请填写修改说明（简要说明按退回意见改了什么）。"},
     )
+
+
+def input_findings(sheet_form, plan_form, formset) -> list[Finding]:
+    """The editor's 体检 also counts input the forms refuse (an amount, a length, an invisible character), so it never
+    says 未发现问题 beside fields marked red. Call after the forms were validated."""
+    count = sum(len(messages) for f in (sheet_form, plan_form) for messages in f.errors.values()) + formset.total_error_count()
+    if not count:
+        return []
+    return [Finding("input_invalid", ERROR, f"有 {count} 处输入不符合要求，已在该处标红并写明原因；修正后才能保存。")]
+
+
+def revision_note_findings(sheet: TargetSheet, data) -> list[Finding]:
+    """The editor's 体检 of a returned sheet also counts a missing 修改说明 (``data``: the editor's input, or None when
+    the page is opened): without it 保存并提交审核 is refused, so the panel must not say 未发现问题."""
+    if sheet.state != SheetState.RETURNED or ((data or {}).get("note-comment") or "").strip():
+        return []
+    return [Finding("revision_note_missing", ERROR, "未填写修改说明：退回修改后重新提交审核时必填，请在页首“修改说明”中简要说明按退回意见改了什么。", field="note")]
 
 
 class CommentForm(forms.Form):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -71,6 +72,11 @@ class TaskCard:
     def step_label(self) -> str:
         return approval.state_label(self.sheet.state)
 
+    @property
+    def publishes(self) -> bool:
+        """Approving at this step (the last, 财政审核) publishes the sheet at /public/."""
+        return approval.next_state(self.sheet.state) == approval.DONE
+
 
 def _last_submitter():
     return Subquery(
@@ -101,6 +107,48 @@ def task_cards(user, *, limit: int | None = None, now=None) -> list[TaskCard]:
             error_count=sheet.error_count, warning_count=sheet.warning_count,
         ))
     return cards
+
+
+@dataclass
+class BatchRow:
+    """One ticked sheet of a 批量通过, as its confirmation shows it."""
+
+    sheet: TargetSheet
+    publishes: bool  # approving it now publishes it (the last step)
+    stale: bool  # changed since 待办 showed it: the batch will refuse it
+
+
+@dataclass
+class BatchPreview:
+    rows: list[BatchRow]
+    missing: int  # ticked sheets no longer waiting for the user (handled by someone else, or never theirs)
+
+    @property
+    def published(self) -> list[BatchRow]:
+        return [row for row in self.rows if row.publishes and not row.stale]
+
+    @property
+    def passed(self) -> list[BatchRow]:
+        return [row for row in self.rows if not row.publishes and not row.stale]
+
+    @property
+    def stale(self) -> list[BatchRow]:
+        return [row for row in self.rows if row.stale]
+
+    @property
+    def published_total(self) -> Decimal:
+        return sum((row.sheet.budget_total for row in self.published), Decimal("0.00"))
+
+
+def batch_preview(user, versions: dict[int, int | None]) -> BatchPreview:
+    """What a 批量通过 of ``versions`` ({sheet id: version shown}) would do: which sheets it publishes (with their
+    amounts), which go on to the next step, which changed since and will be refused. One query, bounded by the batch."""
+    sheets = list(review_tasks(user).filter(pk__in=list(versions)))
+    rows = [
+        BatchRow(sheet=s, publishes=approval.next_state(s.state) == approval.DONE, stale=versions.get(s.pk) != s.version)
+        for s in sheets
+    ]
+    return BatchPreview(rows=rows, missing=len(versions) - len(rows))
 
 
 def next_task(user, *, after_pk: int | None = None) -> TargetSheet | None:

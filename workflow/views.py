@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from decimal import Decimal
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.conf import settings
@@ -22,11 +25,12 @@ from projects import downloads, exporting, validation
 from projects.models import Agency, DepartmentGoals, FiscalYear, Section, SheetState, TargetSheet
 from projects.rules import check_sheet
 from projects.selectors import package_sheets, sheets_with_content
+from projects.values import format_number
 from projects.services import goals_set
 from projects.docx.data import DepartmentGoalsData
 from workflow import approval, forms, permissions, rollover, selectors, services
-from workflow.models import SavedPhrase
-from workflow.snapshots import submission_diffs
+from workflow.models import Action, SavedPhrase
+from workflow.snapshots import diff_snapshots, submission_diffs
 
 
 
@@ -59,6 +63,7 @@ def inbox(request):
     context = {
         "cards": cards, "tasks_more": tasks_more, "drafts": drafts, "total": len(cards) + len(drafts), "nav": "inbox",
         "batchable": sum(card.batchable for card in cards), "nudge_after": settings.NUDGE_AFTER_WORKDAYS,
+        "batch_publishes": any(card.batchable and card.publishes for card in cards),
     }
     return render(request, "workflow/inbox.html", context)
 
@@ -69,15 +74,29 @@ BATCH_MAX = 100
 @login_required
 @require_POST
 def inbox_batch_approve(request):
-    """批量通过 the ticked cards of 待办: each sheet on the version its card showed, each a separate recorded move."""
+    """批量通过 the ticked cards of 待办: each sheet on the version its card showed, each a separate recorded move.
+
+    A batch that would publish (财政审核, the last step) is first shown on a confirmation page saying 通过并公开 with the
+    count and the total amount; only its ``confirm`` sends it."""
     ids = [pk for pk in (_int_or_none(v) for v in request.POST.getlist("sheet")) if pk is not None][:BATCH_MAX]
     if not ids:
         messages.error(request, "请先勾选要批量通过的绩效目标表。")
         return redirect("inbox")
     versions = {pk: _int_or_none(request.POST.get(f"version-{pk}")) for pk in dict.fromkeys(ids)}
+    if "confirm" not in request.POST:
+        preview = selectors.batch_preview(request.user, versions)
+        if any(row.publishes for row in preview.rows):
+            return render(request, "workflow/batch_confirm.html", {"preview": preview, "versions": versions, "nav": "inbox"})
     outcome = services.sheets_approve_batch(user=request.user, versions=versions)
-    if outcome.approved:
-        messages.success(request, f"已批量通过 {len(outcome.approved)} 张绩效目标表，每张均已记入办理记录。")
+    published = [event.sheet for event in outcome.approved if event.action == Action.PUBLISH]
+    passed = len(outcome.approved) - len(published)
+    if passed:
+        messages.success(request, f"已批量通过 {passed} 张绩效目标表，每张均已记入办理记录。")
+    if published:
+        total = sum((sheet.budget_total for sheet in published), Decimal("0.00"))
+        messages.success(
+            request, f"已通过并公开 {len(published)} 张绩效目标表，预算合计 {total} 万元，已在公开页面发布，每张均已记入办理记录。"
+        )
     for title, reason in outcome.refused:
         messages.error(request, f"“{title}”未通过：{reason}")
     return redirect("inbox")
@@ -269,14 +288,26 @@ def sheet_edit(request, pk):
         messages.error(request, "这张表当前不能由您修改。")
         return redirect("sheet_detail", pk=sheet.pk)
     posted = request.POST if request.method == "POST" else None
+    restoring = posted is not None and "restore_draft" in posted  # a draft kept in the browser, shown again, not saved
     editor = _editor_forms(sheet, posted)
     returned = sheet.state == SheetState.RETURNED
-    note_form = forms.RevisionNoteForm(posted if posted is not None and "submit" in posted else None, prefix="note") if returned else None
+    submitting = posted is not None and "submit" in posted and not restoring
+    note_form = None
+    if returned:  # the 修改说明 is checked only when submitting; otherwise what was typed is shown again
+        note_form = forms.RevisionNoteForm(posted if submitting else None, prefix="note",
+                                           initial={"comment": posted.get("note-comment", "")} if posted is not None else None)
     version = _int_or_none(request.POST.get("version")) if request.method == "POST" else sheet.version
     stale_error = None
+    draft = None
     forms_valid = request.method == "POST" and all([f.is_valid() for f in editor.values()])
-    note_valid = note_form is None or "submit" not in request.POST or note_form.is_valid()
-    if forms_valid and note_valid:
+    note_valid = note_form is None or not submitting or note_form.is_valid()
+    if restoring:
+        draft = {"version": version, "moved": version != sheet.version}
+        if draft["moved"]:  # the user's changes now go against the current version, every difference listed
+            draft["changed_by"] = display_name(sheet.updated_by) if sheet.updated_by_id else "他人"
+            draft["changes"] = _draft_changes(sheet, editor)
+            version = sheet.version
+    elif forms_valid and note_valid:
         try:
             services.sheet_edit(sheet=sheet, user=request.user, expected_version=version, **_edited_content(editor))
         except AppError as error:
@@ -286,18 +317,46 @@ def sheet_edit(request, pk):
             stale_error = error.message  # keep the user's input on the page, next to what changed
         else:
             messages.success(request, "已保存。")
-            if "submit" in request.POST:
+            if submitting:
                 comment = note_form.cleaned_data["comment"] if note_form is not None else ""
                 return _run(request, sheet, services.sheet_submit, "已提交科室审核。", expected_version=sheet.version, comment=comment)
             return redirect("sheet_detail", pk=sheet.pk)
     findings = check_sheet(forms.content_from_forms(editor["sheet_form"], editor["plan"], editor["rows"])) if forms_valid or request.method == "POST" else check_sheet(sheet)
+    findings = _refusal_findings(sheet, editor, posted) + findings
     last_return = sheet.events.filter(action="return").select_related("actor").order_by("-created", "-id").first() if returned else None
     context = {
         "sheet": sheet, **editor, "findings": findings, "version": version, "stale_error": stale_error, "nav": "sheets",
         "groups": _editor_groups(editor["rows"], findings), "return_comment": last_return, "note_form": note_form,
         "sheet_findings": [f for f in findings if f.row is None],
+        "input_errors": request.method == "POST" and not restoring and not (forms_valid and note_valid),
+        "unsaved": request.method == "POST", "draft": draft,
     }
     return render(request, "workflow/sheet_edit.html", context)
+
+
+def _refusal_findings(sheet, editor, data) -> list:
+    """What the editor's 体检 lists before the checker's findings: a returned sheet's missing 修改说明 and the input the
+    (validated) forms refuse, so the panel never says 未发现问题 beside fields marked red."""
+    return forms.revision_note_findings(sheet, data) + forms.input_findings(editor["sheet_form"], editor["plan"], editor["rows"])
+
+
+def _draft_changes(sheet, editor):
+    """What saving a restored draft would change in the sheet as it is now (the draft's base version moved on)."""
+    def plain(content, purpose, goal) -> dict:
+        return {
+            **{name: f"{getattr(content, name):.2f}" for name in ("budget_total", "fiscal_funds", "other_funds")},
+            "purpose": purpose, "goal": goal,
+            "plan": [{"label": p.label, "percent": None if p.percent is None else format_number(p.percent)} for p in content.plan],
+            "indicators": [asdict(row) for row in content.rows],
+        }
+
+    saved = sheets_with_content().get(pk=sheet.pk)  # validating the bound form wrote the input onto ``sheet``
+    typed = getattr(editor["sheet_form"], "cleaned_data", {})
+    return diff_snapshots(
+        plain(saved.content(), saved.purpose, saved.goal),
+        plain(forms.content_from_forms(editor["sheet_form"], editor["plan"], editor["rows"]),
+              typed.get("purpose", editor["sheet_form"]["purpose"].value() or ""), typed.get("goal", editor["sheet_form"]["goal"].value() or "")),
+    )
 
 
 def _editor_groups(formset, findings) -> list[dict]:
@@ -381,6 +440,7 @@ def sheet_check(request, pk):
     for form in editor.values():
         form.is_valid()
     findings = check_sheet(forms.content_from_forms(editor["sheet_form"], editor["plan"], editor["rows"]))
+    findings = _refusal_findings(sheet, editor, request.POST) + findings
     return JsonResponse({"findings": [f.as_dict() | {"severity_label": f.severity_label} for f in findings]})
 
 

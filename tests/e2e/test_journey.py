@@ -157,8 +157,9 @@ def test_staff_to_published_with_one_return(page, live_server, shot):
     expect(cost.locator("textarea[name$='-target_value']")).to_have_value("≤10万元")
     cost.locator("textarea[name$='-target_value']").fill("≤9.5万元")
     cost.locator("textarea[name$='-description']").fill("交易场地运行、系统运维及办公支出合计")
+    expect(live_findings(page)).to_contain_text("未填写修改说明")  # 修改说明, required on resubmission
+    page.locator("textarea[name='note-comment']").fill("已细化成本指标")
     expect(live_findings(page)).to_contain_text("未发现问题。")
-    page.locator("textarea[name='note-comment']").fill("已细化成本指标")  # 修改说明, required on resubmission
     act(page, page.get_by_role("button", name="保存并提交审核"))
     expect(page.locator(".messages")).to_contain_text("已提交科室审核。")
     expect(state(page)).to_have_text("科室审核")

@@ -161,3 +161,58 @@ def test_a_long_queue_shows_the_oldest_page_of_cards_and_says_there_are_more(peo
     assert f'data-sheet="{oldest.pk}"' in page and f'data-sheet="{middle.pk}"' in page
     assert f'data-sheet="{newest.pk}"' not in page
     assert "待我审核（2+）" in page and "这里列出等待最久的 2 张" in page
+
+
+def waiting_for_finance(people, count):
+    """``count`` checker-clean sheets at the last step (财政审核): approving them publishes them."""
+    return [drive(sheet, ("approve", people.leader)) for sheet in clean_sheets(people, count)]
+
+
+def test_finance_batch_says_publish_with_count_and_total_before_and_after(people):
+    sheets = waiting_for_finance(people, 3)
+    total = sum(s.budget_total for s in sheets)
+    client = client_for(people.finance)
+
+    inbox = client.get("/tasks/").content.decode()
+    assert re.search(r'data-testid="batch-approve">批量通过并公开<', inbox)
+    assert inbox.count("data-publishes") == 3
+    assert f'data-amount="{sheets[0].budget_total}"' in inbox
+    assert "data-confirm" not in inbox[inbox.index('id="batch-form"'):inbox.index('id="batch-form"') + 400]
+
+    # the batch as the page sends it, without JavaScript: a confirmation page first, nothing published yet
+    confirm = batch(client, sheets)
+    page = confirm.content.decode()
+    assert confirm.redirect_chain == []
+    assert f"通过并公开 3 张表，预算合计 {total} 万元" in page
+    assert f"确认通过并公开（3 张，预算合计 {total} 万元）" in page
+    assert "将立即在" in page and "公开页面" in page
+    for sheet in sheets:
+        assert sheet.display_title in page
+    assert set(TargetSheet.objects.filter(pk__in=[s.pk for s in sheets]).values_list("state", flat=True)) == {"finance_review"}
+    assert not SheetEvent.objects.filter(action=Action.PUBLISH).exists()
+
+    # 确认: each sheet published, and the result says so with the count and the total
+    data = {"sheet": [str(s.pk) for s in sheets], "confirm": "1", **{f"version-{s.pk}": str(s.version) for s in sheets}}
+    response = client.post("/tasks/batch-approve/", data, follow=True)
+    page = response.content.decode()
+    assert f"已通过并公开 3 张绩效目标表，预算合计 {total} 万元" in page
+    assert "已批量通过" not in page
+    assert set(TargetSheet.objects.filter(pk__in=[s.pk for s in sheets]).values_list("state", flat=True)) == {"published"}
+    assert SheetEvent.objects.filter(action=Action.PUBLISH, actor=people.finance).count() == 3
+
+
+def test_finance_batch_confirmation_leaves_out_a_sheet_changed_since_from_count_and_total(people):
+    first, changed = waiting_for_finance(people, 2)
+    shown = {first.pk: first.version, changed.pk: changed.version}
+    TargetSheet.objects.filter(pk=changed.pk).update(version=changed.version + 1)  # changed after 待办 showed it
+    page = batch(client_for(people.finance), [first, changed], versions=shown).content.decode()
+    assert f"通过并公开 1 张表，预算合计 {first.budget_total} 万元" in page
+    assert "页面显示后已有变化，不会通过" in page
+    assert set(TargetSheet.objects.filter(pk__in=shown).values_list("state", flat=True)) == {"finance_review"}
+
+
+def test_earlier_steps_batch_says_only_approve_and_needs_no_confirmation_page(people):
+    clean_sheets(people, 2)
+    inbox = client_for(people.leader).get("/tasks/").content.decode()
+    assert re.search(r'data-testid="batch-approve"[^>]*>批量通过<', inbox)
+    assert "并公开" not in inbox and "data-publishes" not in inbox
