@@ -149,7 +149,7 @@ def test_the_worker_lets_go_of_a_waiting_outbox_and_writes_the_notices_once_it_i
 
     with holding(LOCK_NOTICE, [sheet.pk, org.head.pk]):
         head_approval = services.sheet_approve(sheet=sheet, user=org.head)  # the worker gets the task after commit
-        wait_for(lambda: waiting_on_locks() >= 1)
+        wait_for(lambda: waiting_on_locks() >= 1, timeout=30)  # the worker waits for the row (1 s, and again each retry)
         wait_for(lambda: waiting_on_locks() == 0)  # it let go
         assert PendingFanOut.objects.filter(event_id=head_approval.pk).exists()
 
