@@ -1,5 +1,5 @@
 """Error pages: the API answers its errors in JSON (DRF's shape, ``{"detail": …}``), every other path with the
-site's Chinese pages (templates/404.html, 500.html).
+site's Chinese pages (templates/404.html, 500.html, and 503.html when the database cannot answer: ``core.busy``).
 
 DRF only shapes errors raised inside its views; an unknown ``/api/…`` path or a crash outside a view reaches
 these handlers, and a client reading JSON must not get an HTML page.
@@ -7,8 +7,13 @@ these handlers, and a client reading JSON must not get an HTML page.
 
 from __future__ import annotations
 
-from django.http import JsonResponse
+import sys
+
+from django.http import HttpResponse, JsonResponse
+from django.template import loader
 from django.views import defaults
+
+from core import busy
 
 API_PREFIX = "/api/"
 NOT_FOUND = "未找到。"
@@ -26,6 +31,19 @@ def page_not_found(request, exception):
 
 
 def server_error(request):
+    if busy.database_unavailable(sys.exc_info()[1]):  # the exception being handled
+        return service_unavailable(request)
     if _is_api(request):
         return JsonResponse({"detail": SERVER_ERROR}, status=500, json_dumps_params={"ensure_ascii": False})
     return defaults.server_error(request)
+
+
+def service_unavailable(request):
+    """503 with Retry-After: the database could not answer in time or refused the connection (``core.busy``). The page
+    is drawn without the database (no base layout, whose menus count the user's tasks)."""
+    if _is_api(request):
+        response = JsonResponse({"detail": busy.MESSAGE, "code": busy.CODE}, status=503, json_dumps_params={"ensure_ascii": False})
+    else:
+        response = HttpResponse(loader.render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(busy.RETRY_AFTER_SECONDS)
+    return response

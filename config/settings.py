@@ -4,6 +4,7 @@ Without any environment the project runs on the embedded default: SQLite in
 var/db.sqlite3, an in-process cache, and Celery tasks run in-process (no Redis).
 """
 
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -54,7 +55,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # first: /healthz answers before the host check and the HTTPS redirect (container health probes)
+    # first of all: every connection a request opens waits on locks and statements only so long (core/busy.py)
+    "core.busy.WebDatabaseTimeoutsMiddleware",
+    # then: /healthz answers before the host check and the HTTPS redirect (container health probes)
     "config.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -98,6 +101,15 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 # costs a PostgreSQL backend start and its cold catalog caches, 6–13 ms of every request on the benchmark machine.
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+# Except under the development server (`make run`, manage.py runserver): it serves each request in a thread of its own,
+# so a kept connection is never used again and they pile up until PostgreSQL refuses new ones ("too many clients").
+if sys.argv[1:2] == ["runserver"]:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+# A web request waits at most this many seconds for a lock, and runs a statement at most this long (PostgreSQL's
+# lock_timeout and statement_timeout; 0: no limit), then answers 503 稍后再试 (core/busy.py). Workers, beat and
+# management commands keep PostgreSQL's defaults.
+DB_WEB_LOCK_TIMEOUT = env.float("DB_WEB_LOCK_TIMEOUT", default=5.0)
+DB_WEB_STATEMENT_TIMEOUT = env.float("DB_WEB_STATEMENT_TIMEOUT", default=30.0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -233,6 +245,9 @@ NOTIFY_SWEEP_GRACE_SECONDS = env.int("NOTIFY_SWEEP_GRACE_SECONDS", default=60)
 NOTIFY_SWEEP_BATCH = env.int("NOTIFY_SWEEP_BATCH", default=500)
 NOTIFY_SWEEP_REQUEUE_SECONDS = env.int("NOTIFY_SWEEP_REQUEUE_SECONDS", default=600)
 NOTIFY_SENDING_TIMEOUT_SECONDS = env.int("NOTIFY_SENDING_TIMEOUT_SECONDS", default=900)
+# The worker (and the sweep) writing a move's notifications waits at most this many seconds for a lock on the outbox,
+# then lets go and tries again later (notifications.tasks.write_event_notifications).
+NOTIFY_FAN_OUT_LOCK_TIMEOUT = env.float("NOTIFY_FAN_OUT_LOCK_TIMEOUT", default=10.0)
 NOTIFY_EMAIL_SUBJECT_PREFIX = env("NOTIFY_EMAIL_SUBJECT_PREFIX", default="【预算绩效】")
 # Automatic revival of failed rows (services.outbox_sweep): at most this many per row, and while
 # a channel stays silent one probe row per channel every NOTIFY_REVIVE_PROBE_SECONDS.

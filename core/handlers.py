@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from core import busy
 from core.errors import AppError
 
 logger = logging.getLogger(__name__)
@@ -33,6 +34,11 @@ def api_exception_handler(exc, context):
     if isinstance(exc, RecursionError):
         set_rollback()
         return Response({"detail": "请求内容嵌套过深。", "code": "parse_error"}, status=status.HTTP_400_BAD_REQUEST)
+    if busy.database_unavailable(exc):
+        logger.warning("数据库未能及时响应：%s", context.get("request") and context["request"].path, exc_info=exc)
+        set_rollback()
+        return Response({"detail": busy.MESSAGE, "code": busy.CODE}, status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                        headers={"Retry-After": str(busy.RETRY_AFTER_SECONDS)})
     response = drf_exception_handler(exc, context)
     if response is None:
         logger.error("API 请求出错：%s", context.get("request") and context["request"].path, exc_info=exc)

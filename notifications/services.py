@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -463,7 +463,7 @@ def _fan_outs_catch_up() -> int:
     overdue = fan_outs_overdue(older_than=timedelta(seconds=settings.NOTIFY_SWEEP_GRACE_SECONDS))
     for sheet_id in overdue[: settings.NOTIFY_SWEEP_BATCH]:
         try:
-            written += fan_outs_run(sheet_id=sheet_id)
+            written += fan_outs_run(sheet_id=sheet_id, lock_timeout=settings.NOTIFY_FAN_OUT_LOCK_TIMEOUT)
         except Exception:  # noqa: BLE001 — the others still get theirs
             logger.exception("补写绩效目标表 %s 的办理通知失败，下次巡检再试", sheet_id)
     return written
@@ -600,27 +600,39 @@ def _fan_outs_enqueue(sheet_id: int) -> None:
         write_event_notifications.apply_async(args=[sheet_id], queue=settings.NOTIFY_QUEUE)
     except Exception:  # noqa: BLE001 — the broker is down: do it here
         logger.warning("无法把办理通知交给后台任务（消息队列不可用），改为当场写入", exc_info=True)
-        fan_outs_run(sheet_id=sheet_id)
+        try:
+            fan_outs_run(sheet_id=sheet_id)
+        except DatabaseError:  # the move is saved: never turn it into an error page; the sweep writes them
+            logger.warning("当场写入绩效目标表 %s 的办理通知失败，留待定时巡检补写", sheet_id, exc_info=True)
 
 
-def fan_outs_run(*, sheet_id: int) -> int:
+def fan_outs_run(*, sheet_id: int, lock_timeout: float | None = None) -> int:
     """Write the notifications of the sheet's moves still pending, oldest first, and forget them: in the caller's
-    transaction, or in one of its own. Two workers (or a worker and a move) take turns on the rows' locks.
-    Returns how many moves were written."""
-    from projects.models import TargetSheet
+    transaction (a move written at once, a sheet being deleted), or in one of its own (the worker, the sweep).
+    Returns how many moves were written.
 
+    The lock held while the outbox is written is on the sheet's pending rows, taken in the order of its moves: two
+    workers, or a worker and a move written at once, take turns on them, and a move recorded for the worker never
+    waits for them. Not the sheet's row lock, which every move takes: a write on the outbox that waits (on a row or
+    a table lock someone else holds) must not make the sheet's next moves wait too. A move and the worker never wait
+    on each other in a circle: moves lock the sheet FOR NO KEY UPDATE, which the notifications' foreign key to the
+    sheet does not wait for, and a move written at once takes the pending rows only after the sheet's lock.
+
+    ``lock_timeout`` (seconds; the worker and the sweep, running outside any transaction): wait no longer than that
+    for a lock, then raise OperationalError with nothing written and the pending rows kept for another try."""
+    from workflow.models import SheetEvent
+
+    limit = lock_timeout and is_postgresql() and not connection.in_atomic_block
     with transaction.atomic():
-        # the sheet's row lock first, as every move takes it: a move and a worker never wait on each other in a circle
-        # (the notifications' foreign key to the sheet waits for a move's lock)
-        TargetSheet.objects.select_for_update(of=("self",)).filter(pk=sheet_id).exists()
+        if limit:
+            with connection.cursor() as cursor:  # this transaction only
+                cursor.execute("SELECT set_config('lock_timeout', %s, true)", [str(max(int(lock_timeout * 1000), 1))])
         pending = list(
             PendingFanOut.objects.select_for_update().filter(sheet_id=sheet_id).order_by("event_id")
             .values_list("event_id", flat=True)
         )
         if not pending:
             return 0
-        from workflow.models import SheetEvent
-
         events = SheetEvent.objects.select_related(
             "sheet__project", "sheet__agency", "sheet__section", "sheet__fiscal_year", "actor"
         ).filter(pk__in=pending).order_by("pk")

@@ -10,6 +10,7 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
+from django.db import OperationalError
 from django.utils import timezone
 
 from notifications import services
@@ -44,10 +45,21 @@ def deliver_notifications(self, notification_ids: list[int]) -> dict:
     return counts
 
 
-@shared_task(name="notifications.tasks.write_event_notifications", ignore_result=True, acks_late=True)
-def write_event_notifications(sheet_id: int) -> int:
-    """Right after a move commits: write the notifications of the sheet's pending moves, in their order."""
-    return services.fan_outs_run(sheet_id=sheet_id)
+FAN_OUT_RETRIES = 5  # after 5, 10, 20, 40 and 80 seconds; then the sweep writes them (every 5 minutes)
+
+
+@shared_task(bind=True, name="notifications.tasks.write_event_notifications", ignore_result=True, acks_late=True,
+             max_retries=FAN_OUT_RETRIES)
+def write_event_notifications(self, sheet_id: int) -> int:
+    """Right after a move commits: write the notifications of the sheet's pending moves, in their order. A lock on
+    the outbox held longer than NOTIFY_FAN_OUT_LOCK_TIMEOUT (or the database away): let go and try again later."""
+    try:
+        return services.fan_outs_run(sheet_id=sheet_id, lock_timeout=settings.NOTIFY_FAN_OUT_LOCK_TIMEOUT)
+    except OperationalError as exc:
+        if self.request.is_eager:
+            raise
+        logger.warning("绩效目标表 %s 的办理通知暂未写入（%s），稍后重试", sheet_id, exc)
+        raise self.retry(exc=exc, countdown=5 * 2 ** self.request.retries, queue=settings.NOTIFY_QUEUE)
 
 
 @shared_task(name="notifications.tasks.sweep_outbox", ignore_result=True)

@@ -105,7 +105,7 @@ def _sheet_import(data: SheetData, *, agency, fiscal_year, section, restrict_to_
     project = _existing_project(data, agency=agency)
     sheet = None
     if project is not None:
-        sheet = TargetSheet.objects.filter(project=project, fiscal_year=fiscal_year).select_for_update().first()
+        sheet = TargetSheet.objects.filter(project=project, fiscal_year=fiscal_year).select_for_update(no_key=True).first()
     refusal = _refusal(data, project=project, sheet=sheet, section=section, restrict_to_section=restrict_to_section)
     if refusal:
         shown = sheet or TargetSheet(project=project or Project(code=data.project_code, name=data.project_name), agency=agency)
@@ -325,7 +325,7 @@ def project_section_set(*, project: Project, section: Section | None, user=None)
     old_section_id = project.section_id
     project.section = section
     project.save(update_fields=["section"])
-    sheets = list(TargetSheet.objects.select_for_update().filter(project=project))
+    sheets = list(TargetSheet.objects.select_for_update(no_key=True).filter(project=project))
     moved = [s for s in sheets if s.section_id != (section.pk if section else None)]
     for sheet in moved:
         sheet.section = section

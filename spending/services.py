@@ -237,7 +237,7 @@ def spend_report_record(*, sheet: TargetSheet, checkpoint: Checkpoint, amount, e
     budget and does not go back below an earlier checkpoint's (nor above a later
     one's); an explanation is required when the % lags the plan.
     """
-    sheet = with_spending(TargetSheet.objects.select_for_update(of=("self",))).get(pk=sheet.pk)
+    sheet = with_spending(TargetSheet.objects.select_for_update(of=("self",), no_key=True)).get(pk=sheet.pk)
     if not can_record(user, sheet):
         raise errors.forbidden("只有本科室经办人可以填报执行进度。")
     if not sheet.is_published:

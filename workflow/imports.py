@@ -159,7 +159,7 @@ class _Before:
 def _before(data: DocumentData, year: int) -> _Before:
     codes = [s.project_code for s in data.sheets]
     sheets = list(
-        TargetSheet.objects.select_for_update(of=("self",))
+        TargetSheet.objects.select_for_update(of=("self",), no_key=True)
         .filter(project__code__in=codes, fiscal_year__year=year)
         .select_related("project", "updated_by")
         .prefetch_related("plan__checkpoint", "indicators")

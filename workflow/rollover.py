@@ -82,7 +82,7 @@ def _rollover(*, agency, from_year, to_year, user, section, result: RolloverResu
     target_year = FiscalYear.get_or_create_with_defaults(to_year)
     existing = {
         s.project_id: s
-        for s in TargetSheet.objects.select_for_update(of=("self",)).filter(
+        for s in TargetSheet.objects.select_for_update(of=("self",), no_key=True).filter(
             project_id__in=[s.project_id for s in sources], fiscal_year=target_year
         )
     }

@@ -38,10 +38,13 @@ def _changed_by(sheet: TargetSheet) -> str:
 def sheets_locked() -> QuerySet:
     """Sheets read under a row lock (inside a transaction): writes on one sheet run one after another.
 
+    FOR NO KEY UPDATE (as every lock on a sheet): rows that only refer to the sheet — the notifications the worker
+    writes after a move — do not wait for it, so the worker never waits for a move while holding what a move waits for.
+
     With what every move reads (the notifications name the project, agency and section). The assignee and the last
     editor are read only when needed (a reassigned step, a refusal's message): two more joins of auth_user doubled
     PostgreSQL's planning and the read's time on every move."""
-    return TargetSheet.objects.select_for_update(of=("self",)).select_related("project", "agency", "section", "fiscal_year")
+    return TargetSheet.objects.select_for_update(of=("self",), no_key=True).select_related("project", "agency", "section", "fiscal_year")
 
 
 def sheet_lock(pk: int) -> TargetSheet:
