@@ -1,6 +1,6 @@
 """Does every sheet's approval state agree with itself? Find what disagrees, and repair it with a history entry.
 
-A sheet's approval state lives on its row (``state``, ``assignee``, ``state_since``), owned by
+A sheet's approval state lives on its row (``state``, ``assignee``, ``state_since``, ``round_actors``), owned by
 ``workflow.approval``; its scope keys (``agency``, ``section``) are copies of its project's,
 written together by ``projects.services``. They can still disagree after raw SQL, a restore of
 an old backup, or a role taken away outside the product. ``check_workflow`` (and the deploy
@@ -16,7 +16,7 @@ from django.db.models import F, OuterRef, Q, Subquery
 
 from projects.models import SheetState, TargetSheet
 from workflow import approval
-from workflow.models import SheetEvent
+from workflow.models import Action, SheetEvent
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,29 @@ def divergences(queryset=None) -> list[Divergence]:
         found.append(Divergence(sheet.pk, "history", f"处于“{sheet.get_state_display()}”却没有任何办理记录"))
     for sheet in sheets.filter(state__in=approval.REVIEW_STATES, state_since__isnull=True):
         found.append(Divergence(sheet.pk, "since", "缺少进入当前步骤的时间"))
+    expected = rounds_from_history(sheets.filter(state__in=approval.REVIEW_STATES))
+    for pk, state, stored in sheets.filter(Q(state__in=approval.REVIEW_STATES) | ~Q(round_actors="")).values_list("pk", "state", "round_actors"):
+        if stored != (expected.get(pk, "") if state in approval.REVIEW_STATES else ""):
+            found.append(Divergence(pk, "round", "记录的本轮提交人与审核人与办理记录不一致（提交与审核分离依据办理记录）"))
     return sorted(found, key=lambda d: (d.sheet_id, d.code))
+
+
+def rounds_from_history(sheets) -> dict[int, str]:
+    """``round_actors`` as the history of each of ``sheets`` says it (one query): the actor of its last submission,
+    then the actors of the approvals since. Sheets never submitted are left out."""
+    last_submit = (
+        SheetEvent.objects.filter(sheet=OuterRef("sheet_id"), action=Action.SUBMIT).order_by("-created", "-id").values("created")[:1]
+    )
+    rows = (
+        SheetEvent.objects.filter(sheet__in=sheets.order_by().values("pk"), action__in=[Action.SUBMIT, Action.APPROVE])
+        .filter(created__gte=Subquery(last_submit))
+        .order_by("sheet_id", "created", "id")
+        .values_list("sheet_id", "actor_id")
+    )
+    actors: dict[int, list] = {}
+    for sheet_id, actor_id in rows:
+        actors.setdefault(sheet_id, []).append(actor_id)
+    return {pk: approval.round_text(ids) for pk, ids in actors.items()}
 
 
 def _name(section) -> str:
@@ -77,7 +99,8 @@ def _name(section) -> str:
 @transaction.atomic
 def divergences_repair(*, by=None, queryset=None) -> list[Divergence]:
     """Repair every divergence: the project's scope wins, an assignee who lost the role is released, the history is
-    told the sheet's state (a state that does not exist goes back to the history's). Each repaired sheet gets one
+    told the sheet's state (a state that does not exist goes back to the history's), the round's submitter and approvers
+    are read again from the history. Each repaired sheet gets one
     系统校正 entry naming what was fixed."""
     from workflow.services import sheet_lock
 
@@ -107,6 +130,9 @@ def divergences_repair(*, by=None, queryset=None) -> list[Divergence]:
         if "history" in codes:
             last = sheet.events.order_by("-created", "-id").first()
             previous_state = last.to_state if last else SheetState.DRAFT
+        if codes & {"round", "state", "history"}:  # who may review this round: as the history says
+            in_review = sheet.state in approval.REVIEW_STATES
+            sheet.round_actors = rounds_from_history(TargetSheet.objects.filter(pk=pk)).get(pk, "") if in_review else ""
         approval.SheetApproval(sheet).repair(
             user=by, comment="系统校正：" + "；".join(d.message for d in items) + "。", previous_state=previous_state,
         )
