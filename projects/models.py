@@ -159,7 +159,8 @@ class TargetSheet(models.Model):
     # each step passed, as ",<id>,<id>," — none of them reviews this round again (提交与审核分离). Written only by
     # ``workflow.approval.SheetApproval``, empty outside the review steps, checked against the history by
     # ``check_workflow``. On the row so that a permission check reads nothing more and 待办 filters the rows it reads.
-    round_actors = models.CharField("本轮提交人与审核人", max_length=200, blank=True, default="", editable=False)
+    # (A database default too: rows inserted in SQL, as ``benchmarks/fill.py`` does, start with no round.)
+    round_actors = models.CharField("本轮提交人与审核人", max_length=200, blank=True, default="", db_default="", editable=False)
     rolled_over_from = models.ForeignKey(
         "self", verbose_name="由上年结转自", null=True, blank=True, on_delete=models.SET_NULL, related_name="rolled_over_to",
         help_text="由上一年度已公开的绩效目标表结转生成时，指向那张表",

@@ -173,6 +173,26 @@ def acted_this_round(sheet, user) -> bool:
     return user is not None and user.pk is not None and user.pk in round_ids(sheet.round_actors)
 
 
+def round_as_of(event) -> str:
+    """``round_actors`` as the move ``event`` left them (its notifications may be written after later moves): one
+    indexed read of the sheet's history for an approval, none otherwise."""
+    if event.to_state not in REVIEW_STATES:
+        return ""
+    if event.action == Action.SUBMIT:
+        return round_text([event.actor_id])
+    earlier = (
+        SheetEvent.objects.filter(sheet_id=event.sheet_id, action__in=[Action.SUBMIT, Action.APPROVE])
+        .filter(Q(created__lt=event.created) | Q(created=event.created, id__lte=event.pk))
+        .order_by("-created", "-id").values_list("action", "actor_id")[: len(REVIEW_STEPS) + 1]
+    )
+    actors = []
+    for action, actor_id in earlier:
+        actors.append(actor_id)
+        if action == Action.SUBMIT:
+            break
+    return round_text(reversed(actors))
+
+
 def not_acted_this_round(user) -> Q:
     """The sheets whose round ``user`` took no part in (a condition on the rows a queue reads: nothing more is read)."""
     return ~Q(round_actors__contains=f",{user.pk},")

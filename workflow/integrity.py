@@ -67,9 +67,12 @@ def divergences(queryset=None) -> list[Divergence]:
         found.append(Divergence(sheet.pk, "history", f"处于“{sheet.get_state_display()}”却没有任何办理记录"))
     for sheet in sheets.filter(state__in=approval.REVIEW_STATES, state_since__isnull=True):
         found.append(Divergence(sheet.pk, "since", "缺少进入当前步骤的时间"))
-    expected = rounds_from_history(sheets.filter(state__in=approval.REVIEW_STATES))
-    for pk, state, stored in sheets.filter(Q(state__in=approval.REVIEW_STATES) | ~Q(round_actors="")).values_list("pk", "state", "round_actors"):
-        if stored != (expected.get(pk, "") if state in approval.REVIEW_STATES else ""):
+    # who may not review a waiting sheet (提交与审核分离); outside the review steps it is not read (and, when a state
+    # is repaired, read again from the history)
+    in_review = sheets.filter(state__in=approval.REVIEW_STATES)
+    expected = rounds_from_history(in_review)
+    for pk, stored in in_review.values_list("pk", "round_actors"):
+        if stored != expected.get(pk, ""):
             found.append(Divergence(pk, "round", "记录的本轮提交人与审核人与办理记录不一致（提交与审核分离依据办理记录）"))
     return sorted(found, key=lambda d: (d.sheet_id, d.code))
 

@@ -116,7 +116,8 @@ def next_task(user, *, after_pk: int | None = None) -> TargetSheet | None:
 def waiting_notes(sheet, user) -> list[str]:
     """Why the sheet's current step is not offered to ``user`` (a hint on its page, for someone who may not review it):
     they took part in this round (提交与审核分离), or nobody may act on it now — every holder of the step's role
-    submitted or approved it in this round, or nobody holds the role. One query (the role's holders) at most."""
+    submitted or approved it in this round, or nobody holds the role. Reads the step's reviewers (the role's holders
+    once more when there are none)."""
     step = approval.step_for(sheet.state)
     if step is None:
         return []
@@ -125,9 +126,10 @@ def waiting_notes(sheet, user) -> list[str]:
         notes.append(approval.duties_refusal(sheet, user))
     if not approval.reviewers(sheet):
         role = roles.ROLE_LABELS[step.role]
+        scope = "本科室" if roles.is_section_role(step.role) else "本单位"
         why = (
-            f"有权办理的{role}都已在本轮提交或审核过这张表（{approval.DUTIES_RULE}）"
-            if approval.holders(step.role, sheet) else f"本范围内还没有{role}"
+            f"{scope}的{role}都已在本轮提交或审核过这张表（{approval.DUTIES_RULE}）"
+            if approval.holders(step.role, sheet) else f"{scope}还没有{role}"
         )
         notes.append(f"“{step.label}”目前没有可以办理的人：{why}。请管理员另行指定一位{role}，这张表会出现在其待办中。")
     return notes

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='targetsheet',
             name='round_actors',
-            field=models.CharField(blank=True, default='', editable=False, max_length=200, verbose_name='本轮提交人与审核人'),
+            field=models.CharField(blank=True, db_default='', default='', editable=False, max_length=200, verbose_name='本轮提交人与审核人'),
         ),
     ]

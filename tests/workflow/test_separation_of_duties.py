@@ -224,7 +224,7 @@ def test_a_step_only_the_submitter_holds_waits_with_a_hint_until_someone_else_ho
     services.sheet_submit(sheet=sheet, user=person)
     sheet.refresh_from_db()
 
-    hint = f"“科室审核”目前没有可以办理的人：有权办理的科室负责人都已在本轮提交或审核过这张表（{RULE}）。请管理员另行指定一位科室负责人"
+    hint = f"“科室审核”目前没有可以办理的人：本科室的科室负责人都已在本轮提交或审核过这张表（{RULE}）。请管理员另行指定一位科室负责人"
     own = client_for(person).get(f"/sheets/{sheet.pk}/").content.decode()
     assert hint in own and "这张表本轮由您提交" in own
     assert hint in client_for(people.leader).get(f"/sheets/{sheet.pk}/").content.decode()
