@@ -111,8 +111,8 @@ def prepare(scale: Scale, base: str, db: str, anchor_db: str, log) -> tuple[dict
 def reset_pool(url: str) -> None:
     """The approval pool back at 科室审核 (a rerun approves the same sheets again), the floor's tables, no outbox."""
     with psycopg.connect(url) as conn:
-        conn.execute("""UPDATE projects_targetsheet t SET state = 'section_review', version = t.version + 1, assignee_id = NULL
-                        FROM projects_agency a WHERE a.id = t.agency_id AND a.code = 'BAPPROVE'""")
+        conn.execute("""UPDATE projects_targetsheet t SET state = 'section_review', version = t.version + 1, assignee_id = NULL,
+                        round_actors = '' FROM projects_agency a WHERE a.id = t.agency_id AND a.code = 'BAPPROVE'""")
         conn.execute("DELETE FROM notifications_notification")
         conn.execute("CREATE TABLE IF NOT EXISTS bench_floor (id int PRIMARY KEY, n bigint NOT NULL)")
         conn.execute("CREATE TABLE IF NOT EXISTS bench_floor_log (id bigserial PRIMARY KEY, floor_id int, at timestamptz)")

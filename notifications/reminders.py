@@ -252,7 +252,7 @@ def nudges_due(now: datetime.datetime | None = None) -> list[Due]:
         .values_list(
             "pk", "state", "state_since", "title", "project__name", "project__code", "agency_id", "agency__code",
             "agency__name", "section_id", "section__name", "assignee_id", "assignee__is_active", "assignee__username",
-            "assignee__email",
+            "assignee__email", "round_actors",
         )
     )
     waited_since: dict[datetime.date, int] = {}
@@ -276,7 +276,7 @@ def nudges_due(now: datetime.datetime | None = None) -> list[Due]:
     due = []
     for row, waited, level in waiting:
         (pk, state, since, title, project_name, code, agency_id, agency_code, agency_name, section_id, section_name,
-         assignee_id, assignee_active, assignee_username, assignee_email) = row
+         assignee_id, assignee_active, assignee_username, assignee_email, round_actors) = row
         sheet = messages.SheetText(
             pk, title or project_name, code, f"{agency_code}{agency_name}", section_name if section_id else None
         )
@@ -286,6 +286,10 @@ def nudges_due(now: datetime.datetime | None = None) -> list[Due]:
             recipients = [roles.Holder(assignee_id, assignee_username, assignee_email)]
         else:
             recipients = holders.shared(role, section_id if roles.is_section_role(role) else agency_id)
+        # never those who submitted or approved it in this round: they may not act on it (提交与审核分离)
+        acted = approval.round_ids(round_actors)
+        if any(holder.pk in acted for holder in recipients):
+            recipients = [holder for holder in recipients if holder.pk not in acted]
         if level == 2:
             recipients = recipients + holders.shared(Role.LEADER, agency_id)
         title, body, url = text(sheet, state=state, workdays=waited, since=since, level=level)

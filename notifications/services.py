@@ -28,6 +28,7 @@ from notifications.channels.errors import DeliveryError, RateLimited
 from notifications.messages import Message
 from notifications.models import Channel, FailureKind, Kind, Notification, PendingFanOut, Preference, Status
 from notifications.signals import event_notified
+from workflow import approval
 
 logger = logging.getLogger(__name__)
 
@@ -637,8 +638,10 @@ def fan_outs_run(*, sheet_id: int, lock_timeout: float | None = None) -> int:
             "sheet__project", "sheet__agency", "sheet__section", "sheet__fiscal_year", "actor"
         ).filter(pk__in=pending).order_by("pk")
         for event in events:
-            # as the move left the sheet: in the step it moved to, with no assignee, whatever happened since
+            # as the move left the sheet: in the step it moved to, with no assignee and its round's actors (who may not
+            # review it), whatever happened since
             event.sheet.state, event.sheet.assignee = event.to_state, None
+            event.sheet.round_actors = approval.round_as_of(event)
             _event_fan_out(event)
         PendingFanOut.objects.filter(event_id__in=pending).delete()
     return len(pending)

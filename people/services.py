@@ -28,12 +28,52 @@ def _check_scope(role: str, scope) -> None:
         raise errors.invalid(f"“{roles.ROLE_LABELS[role]}”只能在{kind}上授予。")
 
 
+# The roles of a sheet's approval: who drafts and submits it, and who reviews it at each step (workflow.approval's
+# AUTHOR_ROLE and REVIEW_STEPS; people sits below workflow, tests/people/test_self_grant.py keeps them equal).
+SHEET_ROLES = (Role.STAFF, Role.SECTION_HEAD, Role.LEADER, Role.FINANCE_REVIEWER)
+DUTIES_RULE = "提交与审核分离"
+
+
+def _overlapping(role: str, scope, other: str, ids: set[int]) -> list:
+    """The scopes among ``ids`` (where ``other`` is held) whose sheets are also sheets of ``scope`` (``role``'s)."""
+    section_role, other_section_role = roles.is_section_role(role), roles.is_section_role(other)
+    if section_role and other_section_role:
+        return [scope] if scope.pk in ids else []
+    if section_role:  # ``other`` is held on agencies: the section's own
+        return [scope.agency] if scope.agency_id in ids else []
+    if other_section_role:  # ``role`` is held on an agency: ``other`` on its sections
+        return list(Section.objects.filter(agency=scope, pk__in=ids).order_by("name")[:1])
+    return [scope] if scope.pk in ids else []
+
+
+def _refuse_reviewing_own_work(*, user, role: str, scope) -> None:
+    """A person granting themself a second role of a sheet's approval on the same sheets (say 科室负责人 of the section
+    where they are 经办人, or 局领导 of its agency) would review their own work: refused. Granted by someone else it
+    stays allowed (a small office's head also drafts); ``workflow.approval`` still never lets one person submit and
+    approve, or approve twice, in one round."""
+    if role not in SHEET_ROLES:
+        return
+    for other in SHEET_ROLES:
+        if other == role:
+            continue
+        held = _overlapping(role, scope, other, _raw_scope_ids(user, other))
+        if held:
+            raise errors.invalid(
+                f"不能给自己授予会审核自己工作的角色（{DUTIES_RULE}）：您已担任“{roles.ROLE_LABELS[other]}”（{held[0].name}），"
+                f"不能再给自己授予“{roles.ROLE_LABELS[role]}”（{scope.name}）。确需兼任的，须由其他管理员授予。",
+                code="separation_of_duties",
+            )
+
+
 @transaction.atomic
 def role_grant(*, user, role: str, scope, by=None, note: str = "") -> bool:
-    """Give ``user`` the role on ``scope``; True when it is new (a grant already held changes nothing)."""
+    """Give ``user`` the role on ``scope``; True when it is new (a grant already held changes nothing). Nobody grants
+    themself a role that reviews their own work (``_refuse_reviewing_own_work``)."""
     _check_scope(role, scope)
     if roles.has_role(user, role, scope) or (not user.is_active and scope.pk in _raw_scope_ids(user, role)):
         return False
+    if by is not None and by.pk == user.pk:
+        _refuse_reviewing_own_work(user=user, role=role, scope=scope)
     assign_perm(roles.SCOPE_PERMISSIONS[role][0], user, scope)
     roles.forget(user)
     RoleChange.objects.create(kind=RoleChange.Kind.GRANT, person=user, role=role, by=by, note=note, **_scope_fields(scope))

@@ -202,6 +202,12 @@ class TargetSheet(models.Model):
         settings.AUTH_USER_MODEL, verbose_name="当前步骤转办给", null=True, blank=True, on_delete=models.PROTECT,
         related_name="assigned_sheets", help_text="转办后只有此人可以办理当前步骤；为空时该步骤的所有角色持有人都可以办理",
     )
+    # The round of review under way (since the last submission): the user ids of who submitted it, then of who approved
+    # each step passed, as ",<id>,<id>," — none of them reviews this round again (提交与审核分离). Written only by
+    # ``workflow.approval.SheetApproval``, empty outside the review steps, checked against the history by
+    # ``check_workflow``. On the row so that a permission check reads nothing more and 待办 filters the rows it reads.
+    # (A database default too: rows inserted in SQL, as ``benchmarks/fill.py`` does, start with no round.)
+    round_actors = models.CharField("本轮提交人与审核人", max_length=200, blank=True, default="", db_default="", editable=False)
     rolled_over_from = models.ForeignKey(
         "self", verbose_name="由上年结转自", null=True, blank=True, on_delete=models.SET_NULL, related_name="rolled_over_to",
         help_text="由上一年度已公开的绩效目标表结转生成时，指向那张表",

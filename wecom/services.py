@@ -420,6 +420,8 @@ def _approve(card: WeComCard, user) -> CardAnswer:
     except AppError as error:
         if error.status == 409:
             return CardAnswer(HANDLED_ELSEWHERE)
+        if error.code == workflow_services.DUTIES_CODE:  # the rule's name, as the page says it (提交与审核分离)
+            return CardAnswer(cut_to_bytes(error.message.partition("：")[0], 48, marker="…"))
         if error.status in (403, 404):
             return CardAnswer(NOT_YOURS)
         return CardAnswer(cut_to_bytes(error.message, 48, marker="…"))

@@ -8,9 +8,11 @@
 ``REVIEW_STEPS`` is the one list of review steps: in which order, who acts (a role held
 on the sheet's section or agency), and whether that role belongs to another
 organisation. ``SheetApproval`` (viewflow.fsm) is generated from it and is the only
-writer of a sheet's approval state (``state``, ``assignee``, ``state_since``); who may
+writer of a sheet's approval state (``state``, ``assignee``, ``state_since``, ``round_actors``); who may
 do what, task queues, step labels, next states, notification audiences and
-reminders are all derived from it. Adding a step (say a second section's review of a
+reminders are all derived from it. Within a round (since the last submission) nobody reviews a sheet they submitted
+or already approved (提交与审核分离, ``duties_refusal``): the permission below refuses it at every door, and the
+queues, buttons, cards and reminders derived from it never offer it. Adding a step (say a second section's review of a
 cross-section project) is one more ``Step`` here and its ``SheetState`` value.
 """
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import Q
 from django.utils import timezone
 from viewflow import fsm, this
 
@@ -106,13 +109,16 @@ def holders(role: str, sheet) -> list:
 
 
 def reviewers(sheet) -> list:
-    """Who the sheet's current step waits for: its assignee once reassigned, else every holder of the step's role."""
+    """Who the sheet's current step waits for: its assignee once reassigned, else every holder of the step's role;
+    never someone who already submitted or approved it in this round."""
     step = step_for(sheet.state)
     if step is None:
         return []
     if sheet.assignee_id and sheet.assignee.is_active:
-        return [sheet.assignee]
-    return holders(step.role, sheet)
+        users = [sheet.assignee]
+    else:
+        users = holders(step.role, sheet)
+    return [user for user in users if not acted_this_round(sheet, user)]  # 提交与审核分离
 
 
 def audience(event) -> list:
@@ -138,6 +144,72 @@ def audience(event) -> list:
             seen.add(user.pk)
             result.append(user)
     return result
+
+
+# ---------------------------------------------------------------- separation of duties (提交与审核分离)
+# Within a round of review (since the last submission) the person who submitted a sheet approves none of its steps, and
+# nobody approves two of its steps. The round's actors are kept on the sheet row (``round_actors``, written by
+# ``SheetApproval`` below): every permission check, queue and audience reads them with the sheet itself.
+
+DUTIES_RULE = "提交与审核分离"
+OWN_SUBMISSION = "不能审核自己提交的材料"
+TWO_STEPS = "同一人不能审批同一轮的两个环节"
+
+
+def round_ids(round_actors: str) -> list[int]:
+    """Who acted in a sheet's round so far, from its ``round_actors``: its submitter, then the approver of each step
+    passed (user ids)."""
+    return [int(part) for part in (round_actors or "").split(",") if part]
+
+
+def round_text(ids) -> str:
+    """``round_ids`` as stored on the row (",<id>,<id>,": one id is found with LIKE '%,<id>,%')."""
+    ids = [str(pk) for pk in ids if pk is not None]
+    return f",{','.join(ids)}," if ids else ""
+
+
+def acted_this_round(sheet, user) -> bool:
+    """Did ``user`` submit the sheet, or approve one of its steps, in the round under way?"""
+    return user is not None and user.pk is not None and user.pk in round_ids(sheet.round_actors)
+
+
+def round_as_of(event) -> str:
+    """``round_actors`` as the move ``event`` left them (its notifications may be written after later moves): one
+    indexed read of the sheet's history for an approval, none otherwise."""
+    if event.to_state not in REVIEW_STATES:
+        return ""
+    if event.action == Action.SUBMIT:
+        return round_text([event.actor_id])
+    earlier = (
+        SheetEvent.objects.filter(sheet_id=event.sheet_id, action__in=[Action.SUBMIT, Action.APPROVE])
+        .filter(Q(created__lt=event.created) | Q(created=event.created, id__lte=event.pk))
+        .order_by("-created", "-id").values_list("action", "actor_id")[: len(REVIEW_STEPS) + 1]
+    )
+    actors = []
+    for action, actor_id in earlier:
+        actors.append(actor_id)
+        if action == Action.SUBMIT:
+            break
+    return round_text(reversed(actors))
+
+
+def not_acted_this_round(user) -> Q:
+    """The sheets whose round ``user`` took no part in (a condition on the rows a queue reads: nothing more is read)."""
+    return ~Q(round_actors__contains=f",{user.pk},")
+
+
+def duties_refusal(sheet, user) -> str | None:
+    """Why ``user`` may not review the sheet's current step by the separation of duties, or None."""
+    step = step_for(sheet.state)
+    ids = round_ids(sheet.round_actors)
+    if step is None or user is None or user.pk not in ids:
+        return None
+    other = f"“{step.label}”须由其他{roles.ROLE_LABELS[step.role]}办理（{DUTIES_RULE}）。"
+    first = ids.index(user.pk)  # 0: the submitter; n: the approver of the n-th step
+    if first == 0:
+        return f"{OWN_SUBMISSION}：这张表本轮由您提交，{other}"
+    passed = REVIEW_STEPS[min(first, len(REVIEW_STEPS)) - 1].label
+    return f"{TWO_STEPS}：您已在本轮通过“{passed}”，{other}"
 
 
 def approvers_this_round(sheet) -> list:
@@ -186,7 +258,9 @@ class SheetApproval:
         step = step_for(self.sheet.state)
         if step is None or not holds(user, step.role, self.sheet):
             return False
-        return self.sheet.assignee_id is None or self.sheet.assignee_id == user.pk
+        if self.sheet.assignee_id is not None and self.sheet.assignee_id != user.pk:
+            return False
+        return not acted_this_round(self.sheet, user)  # 提交与审核分离
 
     def may_withdraw(self, user) -> bool:
         """Only the submitter, while they are still staff of the section and the head has not acted (nor reassigned)."""
@@ -236,6 +310,10 @@ class SheetApproval:
             raise errors.invalid(f"只能转办给同一范围内的其他{roles.ROLE_LABELS[step.role]}。")
         if to_user.pk == user.pk:
             raise errors.invalid("不能转办给自己。")
+        if acted_this_round(self.sheet, to_user):
+            raise errors.invalid(
+                f"不能转办给{roles.display_name(to_user)}：此人本轮已提交或审核过这张表，不能再审核（{DUTIES_RULE}）。"
+            )
         self.sheet.assignee = to_user
 
     @state.transition(source=REVIEW_STATES, label="退回待办", permission=None)
@@ -265,8 +343,14 @@ class SheetApproval:
         if moved:
             sheet.state_since = timezone.now()
             sheet.assignee = None
+        if slug == "submit":  # a new round
+            sheet.round_actors = round_text([user.pk])
+        elif slug == "approve":
+            sheet.round_actors = round_text([*round_ids(sheet.round_actors), user.pk])
+        if sheet.state not in REVIEW_STATES:  # the round ended (returned, withdrawn, published)
+            sheet.round_actors = ""
         sheet.bump_version(user)
-        sheet.save(update_fields=["state", "state_since", "assignee", "version", "updated_by", "updated"])
+        sheet.save(update_fields=["state", "state_since", "assignee", "round_actors", "version", "updated_by", "updated"])
         action = _ACTIONS[slug]
         if slug == "approve" and sheet.state == DONE:
             action = Action.PUBLISH

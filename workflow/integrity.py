@@ -1,6 +1,6 @@
 """Does every sheet's approval state agree with itself? Find what disagrees, and repair it with a history entry.
 
-A sheet's approval state lives on its row (``state``, ``assignee``, ``state_since``), owned by
+A sheet's approval state lives on its row (``state``, ``assignee``, ``state_since``, ``round_actors``), owned by
 ``workflow.approval``; its scope keys (``agency``, ``section``) are copies of its project's,
 written together by ``projects.services``, and a section always belongs to the agency of the project
 and sheet it holds. They can still disagree after raw SQL, a restore of an old backup, or a role
@@ -23,7 +23,7 @@ from django.db.models import F, OuterRef, Q, Subquery
 
 from projects.models import Project, SheetState, TargetSheet
 from workflow import approval
-from workflow.models import SheetEvent
+from workflow.models import Action, SheetEvent
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,32 @@ def divergences(queryset=None) -> list[Divergence]:
         found.append(Divergence(sheet.pk, "history", f"处于“{sheet.get_state_display()}”却没有任何办理记录"))
     for sheet in sheets.filter(state__in=approval.REVIEW_STATES, state_since__isnull=True):
         found.append(Divergence(sheet.pk, "since", "缺少进入当前步骤的时间"))
+    # who may not review a waiting sheet (提交与审核分离); outside the review steps it is not read (and, when a state
+    # is repaired, read again from the history)
+    in_review = sheets.filter(state__in=approval.REVIEW_STATES)
+    expected = rounds_from_history(in_review)
+    for pk, stored in in_review.values_list("pk", "round_actors"):
+        if stored != expected.get(pk, ""):
+            found.append(Divergence(pk, "round", "记录的本轮提交人与审核人与办理记录不一致（提交与审核分离依据办理记录）"))
     return sorted(found, key=lambda d: (d.sheet_id, d.code))
+
+
+def rounds_from_history(sheets) -> dict[int, str]:
+    """``round_actors`` as the history of each of ``sheets`` says it (one query): the actor of its last submission,
+    then the actors of the approvals since. Sheets never submitted are left out."""
+    last_submit = (
+        SheetEvent.objects.filter(sheet=OuterRef("sheet_id"), action=Action.SUBMIT).order_by("-created", "-id").values("created")[:1]
+    )
+    rows = (
+        SheetEvent.objects.filter(sheet__in=sheets.order_by().values("pk"), action__in=[Action.SUBMIT, Action.APPROVE])
+        .filter(created__gte=Subquery(last_submit))
+        .order_by("sheet_id", "created", "id")
+        .values_list("sheet_id", "actor_id")
+    )
+    actors: dict[int, list] = {}
+    for sheet_id, actor_id in rows:
+        actors.setdefault(sheet_id, []).append(actor_id)
+    return {pk: approval.round_text(ids) for pk, ids in actors.items()}
 
 
 def _name(section) -> str:
@@ -114,8 +139,8 @@ def _project_section_repair(project_id: int) -> None:
 def divergences_repair(*, by=None, queryset=None) -> list[Divergence]:
     """Repair every divergence: the project's scope wins unless its section belongs to another agency (then the
     project's own agency's section its sheets name, or none), an assignee who lost the role is released, a state the
-    history does not record goes back to the history's last state. Each repaired sheet gets one 系统校正 entry
-    naming what was found and what it was set to."""
+    history does not record goes back to the history's last state, the round's submitter and approvers are read again
+    from the history. Each repaired sheet gets one 系统校正 entry naming what was found and what it was set to."""
     from workflow.services import sheet_lock
 
     found = divergences(queryset)
@@ -155,6 +180,9 @@ def divergences_repair(*, by=None, queryset=None) -> list[Divergence]:
         if "since" in codes or sheet.state_since is None:
             last = sheet.events.order_by("-created", "-id").first()
             sheet.state_since = last.created if last else sheet.updated
+        if codes & {"round", "state", "history"}:  # who may review this round: as the history says
+            in_review = sheet.state in approval.REVIEW_STATES
+            sheet.round_actors = rounds_from_history(TargetSheet.objects.filter(pk=pk)).get(pk, "") if in_review else ""
         comment = "系统校正：" + "；".join(d.message for d in items) + "。" + ("".join(f"{d}。" for d in done))
         approval.SheetApproval(sheet).repair(user=by, comment=comment, previous_state=previous_state)
     return found

@@ -19,7 +19,8 @@ from workflow.permissions import visible_sheets
 
 
 def review_tasks(user) -> QuerySet:
-    """Sheets waiting at a step ``user`` may act on: by state and the indexed section/agency keys, oldest first."""
+    """Sheets waiting at a step ``user`` may act on: by state and the indexed section/agency keys, oldest first; not
+    those whose round ``user`` submitted or approved a step of (提交与审核分离: a condition on the rows read)."""
     if not user.is_authenticated:
         return TargetSheet.objects.none()
     scope = Q(pk__in=[])
@@ -29,6 +30,7 @@ def review_tasks(user) -> QuerySet:
     return (
         TargetSheet.objects.filter(scope)
         .filter(Q(assignee__isnull=True) | Q(assignee=user))
+        .filter(approval.not_acted_this_round(user))
         .select_related("project", "section", "agency", "assignee")
         .order_by("state_since", "id")
     )
@@ -157,6 +159,28 @@ def next_task(user, *, after_pk: int | None = None) -> TargetSheet | None:
     if after_pk is not None:
         queryset = queryset.exclude(pk=after_pk)
     return queryset.select_related(None).only("pk").first()
+
+
+def waiting_notes(sheet, user) -> list[str]:
+    """Why the sheet's current step is not offered to ``user`` (a hint on its page, for someone who may not review it):
+    they took part in this round (提交与审核分离), or nobody may act on it now — every holder of the step's role
+    submitted or approved it in this round, or nobody holds the role. Reads the step's reviewers (the role's holders
+    once more when there are none)."""
+    step = approval.step_for(sheet.state)
+    if step is None:
+        return []
+    notes = []
+    if approval.holds(user, step.role, sheet) and approval.acted_this_round(sheet, user):
+        notes.append(approval.duties_refusal(sheet, user))
+    if not approval.reviewers(sheet):
+        role = roles.ROLE_LABELS[step.role]
+        scope = "本科室" if roles.is_section_role(step.role) else "本单位"
+        why = (
+            f"{scope}的{role}都已在本轮提交或审核过这张表（{approval.DUTIES_RULE}）"
+            if approval.holders(step.role, sheet) else f"{scope}还没有{role}"
+        )
+        notes.append(f"“{step.label}”目前没有可以办理的人：{why}。请管理员另行指定一位{role}，这张表会出现在其待办中。")
+    return notes
 
 
 def saved_phrases(user, *, defaults=SavedPhrase.DEFAULTS) -> list[dict]:

@@ -27,6 +27,7 @@ from workflow import approval, permissions
 from workflow.approval import SheetApproval
 from workflow.models import SavedPhrase, SheetEvent
 
+DUTIES_CODE = "separation_of_duties"  # the refusal of a review by 提交与审核分离 (WeCom answers it in its own words)
 VERBS = {"submit": "提交", "withdraw": "撤回", "approve": "通过", "return_for_revision": "退回", "reassign": "转办"}
 
 
@@ -125,6 +126,9 @@ def _refusal(name: str, sheet: TargetSheet, user) -> errors.AppError:
     step = approval.step_for(sheet.state)
     if step is not None and approval.holds(user, step.role, sheet) and sheet.assignee_id not in (None, user.pk):
         return errors.forbidden(f"此任务已转办给 {display_name(sheet.assignee)}。")
+    duties = approval.duties_refusal(sheet, user) if step is not None and approval.holds(user, step.role, sheet) else None
+    if duties is not None:
+        return errors.AppError(duties, status=403, code=DUTIES_CODE)
     earlier = approval.REVIEW_STEPS[: approval.REVIEW_STEPS.index(step)] if step is not None else ()
     if any(approval.holds(user, other.role, sheet) for other in earlier):
         # a reviewer of an earlier step: the step they came for has been handled meanwhile
@@ -199,11 +203,12 @@ def withdraw_refusal(sheet: TargetSheet, user) -> errors.AppError | None:
 
 
 def reassign_candidates(sheet: TargetSheet, user) -> list:
-    """Users who hold the current step's role on the same scope, other than ``user``."""
+    """Users who hold the current step's role on the same scope, other than ``user`` and those who may not review the
+    sheet in this round (提交与审核分离)."""
     step = approval.step_for(sheet.state)
     if step is None:
         return []
-    return [u for u in approval.holders(step.role, sheet) if u.pk != user.pk]
+    return [u for u in approval.holders(step.role, sheet) if u.pk != user.pk and not approval.acted_this_round(sheet, u)]
 
 
 @transaction.atomic

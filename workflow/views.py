@@ -233,6 +233,7 @@ def sheet_detail(request, pk):
         "return_phrases": selectors.saved_phrases(request.user, defaults=SavedPhrase.RETURN_DEFAULTS) if can_review else [],
         "can_edit": permissions.can_edit(request.user, sheet),
         "can_review": can_review,
+        "waiting_notes": [] if can_review else selectors.waiting_notes(sheet, request.user),
         "approve_publishes": can_review and approval.next_state(sheet.state) == approval.DONE,
         "can_withdraw": services.withdraw_refusal(sheet, request.user) is None,
         "return_comment": last_return if sheet.state == SheetState.RETURNED else None,

@@ -1,13 +1,14 @@
 """The approval invariant, under random sequences of everything that can touch a sheet's approval state.
 
-Each example starts from the same point — the seeded demo plus a pool of three extra people, with sheet 3
-(公共资源交易中心) at 科室审核 reassigned to pool_a, sheet 5 (信用与放管服办公室) at 局领导审批 and sheet 7
-(政务服务中心, which has a checker error) a draft — inside a savepoint rolled back after it, and makes up to
-five steps: a move of a sheet (提交, 撤回, 通过, 退回修改 with or without a comment, 转办 to anyone — mostly to
-another holder of the step's role), a section move of a sheet's project among the three sections of 483001
-(``project_section_set``), a grant or revoke of 科室负责人 / 局领导 / 财政审核人 to someone of the pool, or the
-deactivation / reactivation of pool_a. Each is made by someone drawn from the demo people and the pool —
-mostly someone likely to be allowed, often not — so many moves are refused: a refusal must be an ``AppError``
+Each example starts from the same point — the seeded demo plus a pool of three extra people who each hold several
+roles on the same sheets (the two-role people of 提交与审核分离), with sheet 3 (公共资源交易中心) at 科室审核
+reassigned to pool_a, sheet 5 (信用与放管服办公室) at 局领导审批 (submitted by pool_b, one of its 局领导) and sheet 7
+(政务服务中心, which has a checker error) a draft — inside a savepoint rolled back after it, and makes up to five steps:
+a move of a sheet (提交, 撤回, 通过, 退回修改 with or without a comment, 转办 to anyone — mostly to another holder of
+the step's role), a section move of a sheet's project among the three sections of 483001 (``project_section_set``), a
+grant or revoke of 经办人 / 科室负责人 / 局领导 / 财政审核人 to someone of the pool (sometimes by that person
+themself), or the deactivation / reactivation of pool_a. Each is made by someone drawn from the demo people and the
+pool — mostly someone likely to be allowed, often not — so many moves are refused: a refusal must be an ``AppError``
 and must change nothing (each sheet's state, version, assignee and number of history entries, and the rest
 of what the invariant reads). After every step, the invariant holds:
 
@@ -15,7 +16,10 @@ of what the invariant reads). After every step, the invariant holds:
 * a sheet's state is a ``SheetState``; its assignee is None outside the review steps, and otherwise an
   active holder of the step's role on the sheet's section or agency;
 * everyone's 待办 (``review_tasks``) holds a sheet exactly when ``can_review`` lets them act on it;
-* the last 办理记录 entry ends in the sheet's state.
+* the last 办理记录 entry ends in the sheet's state;
+* no round of a sheet's history (a submission and the approvals after it) has one actor twice: nobody approves what
+  they submitted, nobody approves two steps (提交与审核分离);
+* a grant someone made themself never gave them a second role of the approval on the same sheets.
 
 It is evaluated after every step that changed something: everything it reads is in the fingerprint compared
 after each step (``_fingerprint``), so after a step that changed nothing — every refusal, a grant already held —
@@ -56,8 +60,16 @@ DEMO = (
     "leader", "leader2", "finance", "finance2", "unit_admin", "admin",
 )
 POOL = ("pool_a", "pool_b", "pool_c")  # pool_a is the one deactivated and reactivated
+# the pool's roles at the starting point (section by its index in SECTIONS, None: the agency): each holds several on
+# the same sheets, so that a submitter or an approver often holds the next step's role too
+POOL_ROLES = {
+    "pool_a": ((roles.SECTION_HEAD, 0), (roles.LEADER, None)),  # sheet 3's 科室审核 is reassigned to them
+    "pool_b": ((roles.LEADER, None), (roles.STAFF, 1), (roles.SECTION_HEAD, 1)),
+    "pool_c": ((roles.FINANCE_REVIEWER, None), (roles.STAFF, 0), (roles.SECTION_HEAD, 2)),
+}
+SHEET_ROLES = (roles.STAFF, roles.SECTION_HEAD, roles.LEADER, roles.FINANCE_REVIEWER)
 EVERYONE = DEMO + POOL
-CHANGEABLE_ROLES = (roles.SECTION_HEAD, roles.LEADER, roles.FINANCE_REVIEWER)
+CHANGEABLE_ROLES = SHEET_ROLES
 SHEET_MOVES = ("submit", "withdraw", "approve", "return", "reassign")
 # what a step is, by weight: mostly a move of a sheet, sometimes a section move of its project or a role change
 KINDS = ("sheet",) * 10 + ("section",) * 2 + ("role",) * 3 + ("activation",)
@@ -72,22 +84,25 @@ class World(SimpleNamespace):
 
 @pytest.fixture
 def world(people, to_state):
-    """Made once for all examples: the pool (pool_a is a second 科室负责人 of 公共资源交易中心, pool_b a third 局领导,
-    pool_c a third 财政审核人),
+    """Made once for all examples: the pool (``POOL_ROLES``: pool_a is a second 科室负责人 of 公共资源交易中心 and a
+    third 局领导, pool_b also 经办人 and 科室负责人 of 信用与放管服办公室, pool_c a third 财政审核人 and more),
     the sheets in their starting states, the sections, and everyone's user object as the starting point has
     them, role cache filled (``judges``)."""
     User = get_user_model()
     pool = {name: User.objects.create_user(name, password="pw", last_name="池", first_name=name[-1]) for name in POOL}
     agency = Agency.objects.get(code=AGENCY)
     sections = list(Section.objects.filter(agency=agency, name__in=SECTIONS).order_by("name"))
-    people_services.role_grant(user=pool["pool_a"], role=roles.SECTION_HEAD, scope=Section.objects.get(agency=agency, name=SECTIONS[0]))
-    people_services.role_grant(user=pool["pool_b"], role=roles.LEADER, scope=agency)
-    people_services.role_grant(user=pool["pool_c"], role=roles.FINANCE_REVIEWER, scope=agency)
+    by_name = {section.name: section for section in sections}
+    for name, held in POOL_ROLES.items():
+        for role, section in held:
+            scope = agency if section is None else by_name[SECTIONS[section]]
+            people_services.role_grant(user=pool[name], role=role, scope=scope)  # by the system: allowed
     sheets = {s.position: s for s in TargetSheet.objects.filter(agency=agency, fiscal_year__year=2024, position__in=SHEET_POSITIONS)}
     assert set(sheets) == set(SHEET_POSITIONS)
     to_state(sheets[3], "section_review")
     services.task_reassign(sheet=sheets[3], user=User.objects.get(username="head_ggzy"), to_user=pool["pool_a"], comment="请代为审核")
-    drive(sheets[5], ("submit", User.objects.get(username="staff_xy")), ("approve", User.objects.get(username="head_xy")))
+    # submitted by pool_b, who also holds the step it now waits at (局领导审批): theirs to take only without the rule
+    drive(sheets[5], ("submit", pool["pool_b"]), ("approve", User.objects.get(username="head_xy")))
     assert sheets[7].state == SheetState.DRAFT
     pks = sorted(sheet.pk for sheet in sheets.values())
     judges = Judges({u.username: u for u in User.objects.filter(username__in=EVERYONE)}, pks)
@@ -140,7 +155,7 @@ _FINGERPRINT_SQL = None
 
 def _fingerprint(pks) -> tuple:
     """Everything the invariant reads: each sheet's state, version, assignee, number of history entries and the last
-    entry's state, its scope keys and entry time, its project's; and for everyone whether they are active and their
+    entry's state, its scope keys, entry time and round's actors, its project's; and for everyone whether they are active and their
     role grants (grant ids only grow, so any grant or revoke changes their count or sum)."""
     global _FINGERPRINT_SQL
     if _FINGERPRINT_SQL is None:
@@ -149,7 +164,8 @@ def _fingerprint(pks) -> tuple:
         _FINGERPRINT_SQL = (
             f"""SELECT s.id, s.state, s.version, s.assignee_id, s.section_id, s.agency_id, s.state_since, p.section_id, p.agency_id,
                 (SELECT COUNT(*) FROM {event} e WHERE e.sheet_id = s.id),
-                (SELECT e.to_state FROM {event} e WHERE e.sheet_id = s.id ORDER BY e.created DESC, e.id DESC LIMIT 1)
+                (SELECT e.to_state FROM {event} e WHERE e.sheet_id = s.id ORDER BY e.created DESC, e.id DESC LIMIT 1),
+                s.round_actors
             FROM {sheet} s JOIN {project} p ON p.id = s.project_id
             WHERE s.id IN ({", ".join(["%s"] * len(SHEET_POSITIONS))}) ORDER BY s.id""",
             f"""SELECT u.username, u.is_active, COUNT(g.id), SUM(g.id) FROM {user} u LEFT JOIN {grant} g ON g.user_id = u.id
@@ -181,6 +197,8 @@ def _assert_invariant(pks, judges: Judges, fingerprint: tuple | None = None) -> 
             assert approval.holds(assignee, step.role, sheet), f"sheet {sheet.pk} is assigned to {assignee.username} without {step.role}"
         history_ends = last_entry[sheet.pk] or SheetState.DRAFT  # a sheet without history is a draft
         assert history_ends == sheet.state, f"sheet {sheet.pk} is {sheet.state}, its history ends in {last_entry[sheet.pk]}"
+    for pk, actors in _rounds(pks):
+        assert len(actors) == len(set(actors)), f"sheet {pk}: one person acted twice in a round (submit, approvals): {actors}"
     tasks = judges.tasks()
     for person in judges.values():
         for sheet in sheets:
@@ -189,6 +207,35 @@ def _assert_invariant(pks, judges: Judges, fingerprint: tuple | None = None) -> 
                 f"{person.username}: 待办 {'has' if (person.pk, sheet.pk) in tasks else 'lacks'} sheet {sheet.pk} "
                 f"({sheet.state}, section {sheet.section_id}, assignee {sheet.assignee_id}) but can_review is {allowed}"
             )
+
+
+def _rounds(pks) -> list[tuple[int, list[int]]]:
+    """Every round of the sheets' histories: (sheet id, the actors of its submission and of the approvals after it)."""
+    rounds = []
+    events = SheetEvent.objects.filter(sheet_id__in=pks, action__in=("submit", "approve", "publish")).order_by("sheet_id", "created", "id")
+    for sheet_id, action, actor_id in events.values_list("sheet_id", "action", "actor_id"):
+        if action == "submit" or not rounds or rounds[-1][0] != sheet_id:
+            rounds.append((sheet_id, []))
+        rounds[-1][1].append(actor_id)
+    return rounds
+
+
+def _reviews_own_work(person, role: str, scope) -> list[str]:
+    """The other roles of the approval ``person`` holds on scopes sharing sheets with ``scope`` (where ``role`` is)."""
+    def agency_of(s):
+        return s if isinstance(s, Agency) else s.agency
+
+    def overlap(a, b):
+        return a == b if type(a) is type(b) else agency_of(a) == agency_of(b)
+
+    person = get_user_model().objects.get(pk=person.pk)
+    found = []
+    for other in SHEET_ROLES:
+        if other == role:
+            continue
+        model = roles.scope_model(other)
+        found += [f"{other} on {held}" for held in model.objects.filter(pk__in=roles.scope_ids(person, other)) if overlap(held, scope)]
+    return found
 
 
 # ---------------------------------------------------------------- drawing a step
@@ -208,7 +255,7 @@ def _allowed_moves(sheet: TargetSheet) -> tuple[str, ...]:
 def _likely_actors(move: str, sheet: TargetSheet, judges: dict) -> list[str]:
     """Who is likely to be allowed to make ``move`` now."""
     if move == "submit":
-        return [name for name in DEMO if approval.holds(judges[name], approval.AUTHOR_ROLE, sheet)]
+        return [name for name in EVERYONE if approval.holds(judges[name], approval.AUTHOR_ROLE, sheet)]
     if move == "withdraw":
         submitter = sheet.events.filter(action="submit").order_by("-created", "-id").values_list("actor__username", flat=True).first()
         return [submitter] if submitter in judges else []
@@ -242,6 +289,7 @@ class Plan:
     person: int  # of the pool
     role: int  # CHANGEABLE_ROLES
     grant: bool
+    by_themself: bool  # a role change the person makes themself (else by the actor drawn)
 
 
 def _pick(options, index: int):
@@ -254,11 +302,13 @@ plans = st.builds(
     version=st.sampled_from([None, None, "current", "stale"]), with_comment=st.sampled_from(LIKELY),
     to_holder=st.sampled_from(LIKELY), to=st.integers(0, len(EVERYONE) - 1), section=st.integers(0, len(SECTIONS) - 1),
     person=st.integers(0, len(POOL) - 1), role=st.integers(0, len(CHANGEABLE_ROLES) - 1), grant=st.booleans(),
+    by_themself=st.sampled_from((True, False, False)),
 )
 
 
 def _step(plan: Plan, who: dict, judges: dict, world):
-    """The step ``plan`` stands for now, to be made by someone of ``who``: (its kind, what it is, the call)."""
+    """The step ``plan`` stands for now, to be made by someone of ``who``: (its kind, what it is, the call, and for a
+    grant someone makes themself what they were granted)."""
     pk = world.pks[plan.sheet]
     sheet = TargetSheet.objects.select_related("section", "agency").get(pk=pk)
     move = plan.kind
@@ -274,39 +324,40 @@ def _step(plan: Plan, who: dict, judges: dict, world):
         done = f"{actor.username}: {move} sheet {pk} ({sheet.state}, v{sheet.version}, expecting v{expected})"
         kwargs = {"sheet": sheet, "user": actor, "expected_version": expected}
         if move == "submit":
-            return move, done, lambda: services.sheet_submit(**kwargs)
+            return move, done, lambda: services.sheet_submit(**kwargs), None
         if move == "withdraw":
-            return move, done, lambda: services.sheet_withdraw(**kwargs)
+            return move, done, lambda: services.sheet_withdraw(**kwargs), None
         if move == "approve":
-            return move, done, lambda: services.sheet_approve(**kwargs)
+            return move, done, lambda: services.sheet_approve(**kwargs), None
         if move == "return":
             comment = "请补充依据" if plan.with_comment else "  "
-            return move, f"{done} «{comment}»", lambda: services.sheet_return(comment=comment, **kwargs)
+            return move, f"{done} «{comment}»", lambda: services.sheet_return(comment=comment, **kwargs), None
         holders = [name for name in _step_holders(sheet, judges) if name != actor.username]
         to_user = who[_pick(holders, plan.to) if holders and plan.to_holder else EVERYONE[plan.to]]
         comment = "出差，请代为审核" if plan.with_comment else ""
         return move, f"{done} to {to_user.username} «{comment}»", (
             lambda: services.task_reassign(to_user=to_user, comment=comment, **kwargs)
-        )
+        ), None
     if move == "section":
         section = world.sections[plan.section]
         return move, f"{actor.username}: moves the project of sheet {pk} to {section.name}", (
             lambda: project_section_set(project=Project.objects.get(pk=sheet.project_id), section=section, user=actor)
-        )
+        ), None
     if move == "role":
         person, role = who[POOL[plan.person]], CHANGEABLE_ROLES[plan.role]
+        actor = person if plan.by_themself else actor
         scope = world.sections[plan.section] if roles.is_section_role(role) else sheet.agency
         if plan.grant:
             return move, f"{actor.username}: grants {person.username} {role} on {scope}", (
                 lambda: people_services.role_grant(user=person, role=role, scope=scope, by=actor)
-            )
+            ), ((person, role, scope) if actor.pk == person.pk else None)
         return move, f"{actor.username}: revokes {person.username}'s {role} on {scope}", (
             lambda: people_services.role_revoke(user=person, role=role, scope=scope, by=actor)
-        )
+        ), None
     person = who["pool_a"]  # activation
     if person.is_active:
-        return move, f"{actor.username}: deactivates pool_a", lambda: people_services.person_deactivate(user=person, by=actor)
-    return move, f"{actor.username}: reactivates pool_a", lambda: people_services.person_activate(user=person, by=actor)
+        return move, f"{actor.username}: deactivates pool_a", lambda: people_services.person_deactivate(user=person, by=actor), None
+    return move, f"{actor.username}: reactivates pool_a", lambda: people_services.person_activate(user=person, by=actor), None
 
 
 @settings(
@@ -324,15 +375,17 @@ def test_approval_state_stays_consistent_under_random_moves(world, steps):
             judges = world.judges
             before = _fingerprint(world.pks)
             for plan in steps:
-                move, done, make = _step(plan, who, judges, world)
+                move, done, make, self_grant = _step(plan, who, judges, world)
                 note(done)
                 try:
-                    make()
+                    made = make()
                 except AppError as refusal:
                     note(f"  refused ({refusal.status}): {refusal.message}")
                     assert refusal.status in (400, 403, 409, 412), refusal.status
                     assert _fingerprint(world.pks) == before, "a refused move changed something"
                     continue
+                if self_grant is not None and made:  # a new role someone gave themself
+                    assert _reviews_own_work(*self_grant) == [], f"{done}: they now review their own work"
                 after = _fingerprint(world.pks)
                 changed = [name for name in EVERYONE if after[1][name] != before[1][name]]
                 if changed:  # someone's roles or activation changed (someone of the pool)

@@ -87,9 +87,36 @@ def attempt(username, action, sheet):
     return status, moved
 
 
+@pytest.fixture
+def two_roles(people):
+    """Two-role people (granted by the superuser, which stays allowed): staff_ggzy, who drafts and submits sheet 3, is
+    also 科室负责人 of its section and 局领导 of its agency; head_ggzy, who approves its 科室审核, is also 局领导 and
+    财政审核人 of the agency. 提交与审核分离 leaves the matrix as it is: in each round the submitter reviews nothing and
+    the head approves no later step, so every review step is still the one reviewer's of ``allowed``."""
+    from people import roles
+    from people.services import role_grant
+    from projects.models import Agency, Section
+
+    section, agency = Section.objects.get(name="公共资源交易中心"), Agency.objects.get(code="483001")
+    role_grant(user=people.staff_ggzy, role=roles.SECTION_HEAD, scope=section, by=people.admin)
+    role_grant(user=people.staff_ggzy, role=roles.LEADER, scope=agency, by=people.admin)
+    role_grant(user=people.head_ggzy, role=roles.LEADER, scope=agency, by=people.admin)
+    role_grant(user=people.head_ggzy, role=roles.FINANCE_REVIEWER, scope=agency, by=people.admin)
+
+
 @pytest.mark.parametrize("action", list(ACTIONS))
 @pytest.mark.parametrize("state", STATES)
 def test_own_sheet(people, to_state, colleagues, state, action):
+    _check_row(to_state, state, action)
+
+
+@pytest.mark.parametrize("action", ["approve", "return", "reassign", "withdraw", "submit"])
+@pytest.mark.parametrize("state", STATES)
+def test_own_sheet_with_two_role_people(people, two_roles, to_state, colleagues, state, action):
+    _check_row(to_state, state, action)
+
+
+def _check_row(to_state, state, action):
     sheet = to_state(TargetSheet.objects.get(position=3), state)
     before = (sheet.state, sheet.events.count())
     may = allowed(state, action)
