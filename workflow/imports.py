@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core import errors
+from core.db import transaction_lock
 from people import roles
 from people.roles import display_name
 from projects.docx.data import DocumentData, IndicatorData
@@ -157,6 +158,9 @@ class _Before:
 
 
 def _before(data: DocumentData, year: int) -> _Before:
+    # One import of an agency's year at a time, previews included: the sheets a second import decides on may be
+    # created by the first (a new year), so there is no row to lock yet. It reads them once the first committed.
+    transaction_lock(f"import:{data.agency_code}:{year}")
     codes = [s.project_code for s in data.sheets]
     sheets = list(
         TargetSheet.objects.select_for_update(of=("self",))
@@ -258,7 +262,11 @@ def _stale_message(before: _Before, result: ImportResult, expected_versions: dic
             changed.append(f"“{sheet.display_title}”已由 {_who_when(sheet)} 修改")
     for sheet in result.updated:
         if sheet.pk not in expected:  # previewed as new or refused: it would now be overwritten unseen
-            changed.append(f"“{before.sheets[sheet.pk].display_title}”已由 {_who_when(before.sheets[sheet.pk])} 修改")
+            old = before.sheets.get(sheet.pk)
+            if old is None:  # created since this import read the drafts (not by an import: those wait on its lock)
+                changed.append(f"“{sheet.display_title}”已由他人新建")
+            else:
+                changed.append(f"“{old.display_title}”已由 {_who_when(old)} 修改")
     return "，".join(changed) + "，" + STALE if changed else ""
 
 

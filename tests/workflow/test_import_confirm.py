@@ -189,3 +189,55 @@ def test_goals_saved_again_with_the_same_text_let_the_import_through(people, see
 
     assert result.goals_updated
     assert DepartmentGoals.objects.get(pk=goals.pk).overall == goals.overall  # the document's text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_confirms_of_the_same_new_year_import_at_once_import_it_once_and_tell_the_other_the_preview_is_stale(seed_docx):
+    """Two colleagues upload the department's 2025 document (every sheet 新建 in both previews) and press 确认导入
+    together: one import is written, the other is refused with the stale-preview message and writes nothing."""
+    import threading
+
+    from django.db import connection
+
+    from tests.conftest import _seed_demo
+
+    _seed_demo()
+    staff = get_user_model().objects.get(username="staff_ggzy")
+    section = TargetSheet.objects.get(position=3, fiscal_year__year=2024).section
+    other = get_user_model().objects.create_user(username="staff_ggzy2", password="pw", last_name="张", first_name="三")
+    role_grant(user=other, role=roles.STAFF, scope=section)
+    pendings = {}
+    for user in (staff, other):
+        pending, preview = imports.import_upload(
+            user=user, file_name=FILE_NAME, content=seed_docx.read_bytes(), year=2025, section=section
+        )
+        assert len(preview.created) == 4 and not preview.updated
+        pendings[user] = pending
+
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def confirm(user):
+        try:
+            barrier.wait(timeout=10)
+            imports.import_confirm(pending=pendings[user], user=user)
+            outcomes.append("ok")
+        except AppError as error:
+            outcomes.append(f"{error.status} {error.message}")
+        except Exception as error:  # what the person would have seen as a server error
+            outcomes.append(f"500 {error!r}")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=confirm, args=(user,)) for user in (staff, other)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert outcomes.count("ok") == 1 and len(outcomes) == 2, outcomes
+    loser = next(o for o in outcomes if o != "ok")
+    assert loser.startswith("412 ") and loser.endswith(imports.STALE), loser
+    assert TargetSheet.objects.filter(fiscal_year__year=2025).count() == 4  # written once
+    assert SheetEvent.objects.filter(action=Action.IMPORT, sheet__fiscal_year__year=2025).count() == 4
+    assert PendingImport.objects.filter(confirmed_at__isnull=False).count() == 1
