@@ -70,12 +70,11 @@ class SheetPreview:
         return KIND_CLASSES[self.kind]
 
     @property
-    def changed_cells(self) -> int:
-        """How many cells the import changes: fields, plan points, indicator cells (a whole added/removed row counts all its cells)."""
+    def change_count(self) -> int:
+        """How many changes the preview lists: each field, plan point and indicator row (added, removed or changed) once."""
         if self.diff is None:
             return 0
-        rows = sum(len(r.changes) if r.kind == "changed" else len(ROW_FIELDS) for r in self.diff.rows)
-        return len(self.diff.fields) + len(self.diff.plan) + rows
+        return len(self.diff.fields) + len(self.diff.plan) + len(self.diff.rows)
 
     @property
     def indicator_count(self) -> int:

@@ -45,7 +45,7 @@ class Command(BaseCommand):
             if sheet.kind == "created":
                 self.stdout.write(f"新建  {sheet.code}  {sheet.title}")
             elif sheet.kind == "updated":
-                changes = f"{sheet.changed_cells} 处修改" if sheet.changed_cells else "内容没有变化"
+                changes = f"{sheet.change_count} 处修改" if sheet.change_count else "内容没有变化"
                 self.stdout.write(f"更新  {sheet.code}  {sheet.title}（{changes}）")
             else:
                 self.stdout.write(self.style.WARNING(f"拒绝  {sheet.code}  {sheet.reason}"))
