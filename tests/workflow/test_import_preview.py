@@ -75,7 +75,7 @@ def test_the_preview_shows_a_colleagues_saved_value_as_before_and_after_and_writ
     assert response["Location"] == f"/import/{pending.pk}/"
     page = client.get(response["Location"]).content.decode()
 
-    assert "更新 4 张" in page and "拒绝 5 张" in page
+    assert "更新 1 张，拒绝 5 张，内容相同未改动 3 张" in page  # the section's other drafts hold the document already
     assert "修改指标 产出指标 / 数量指标 / 县内招投标数量：指标值 <del>40个</del> → <ins>≥150件</ins>" in page
     assert "最后由 张三 于" in page  # whose saved edit the import would replace
     assert "不能由本科室导入" in page  # other sections' sheets are refused, with the reason
@@ -106,18 +106,19 @@ def test_the_preview_lists_new_updated_and_refused_sheets_and_the_goals_change(p
 
     kinds = [(s.code[-4:], s.kind) for s in preview.sheets]
     assert kinds == [
-        ("041X", "refused"), ("042H", "updated"), ("037P", "updated"), ("0364", "updated"), ("040A", "updated"),
-        ("038B", "updated"), ("035G", "updated"), ("034W", "updated"), ("039Y", "created"),
-    ]
+        ("041X", "refused"), ("042H", "unchanged"), ("037P", "unchanged"), ("0364", "unchanged"), ("040A", "unchanged"),
+        ("038B", "unchanged"), ("035G", "unchanged"), ("034W", "unchanged"), ("039Y", "created"),
+    ]  # the drafts hold the seed already
     refused = preview.sheets[0]
     assert "科室审核" in refused.reason and refused.sheet_id == TargetSheet.objects.get(position=1).pk
-    assert all(s.diff.is_empty and s.change_count == 0 for s in preview.updated)  # the drafts hold the seed already
     assert preview.created[0].indicator_count == 6
     assert preview.goals.will_change and [c.label for c in preview.goals.changes] == ["总体绩效目标"]
     assert preview.goals.changes[0].before == "局领导改过的总体目标"
-    assert preview.summary() == "483001乐亭县行政审批局本级 2024年：新建 1 张，更新 7 张，拒绝 1 张，部门整体绩效目标将更新"
+    assert preview.summary() == (
+        "483001乐亭县行政审批局本级 2024年：新建 1 张，更新 0 张，拒绝 1 张，内容相同未改动 7 张，部门整体绩效目标将更新"
+    )
     expected = preview.expected_versions
-    assert {k: v for k, v in expected.items() if k != "goals"} == {str(s.sheet_id): s.version for s in preview.updated}
+    assert {k: v for k, v in expected.items() if k != "goals"} == {str(s.sheet_id): s.version for s in preview.unchanged}
     assert expected["goals"]  # the goals it compared with: confirming checks they are unchanged
     assert state_of_everything() == before
     assert not TargetSheet.objects.filter(position=9).exists()
@@ -154,6 +155,7 @@ def test_the_preview_page_counts_the_changes_it_lists(people, sheet3, colleague,
 
 
 def test_staff_of_another_section_cannot_import_over_this_sections_sheets(people, sheet3, seed_docx):
+    TargetSheet.objects.filter(position=5).update(purpose="信用办改过的用途")  # their own draft, which the file updates
     before = state_of_everything()
     other = signed_in(people.staff_xy)
     # the other section is not theirs to choose

@@ -160,7 +160,7 @@ def test_import_page_updates_own_section_and_refuses_the_others(browser, seed_do
         preview = client.post("/import/", {"file": upload, "year": "2024", "section": TargetSheet.objects.get(position=3).section_id})
     assert TargetSheet.objects.get(position=3).purpose == "导入前"  # the preview writes nothing
     page = client.post(preview["Location"] + "confirm/").content.decode()
-    assert "更新 4 张" in page and "拒绝 5 张" in page
+    assert "更新 1 张，拒绝 5 张，内容相同未改动 3 张" in page
     assert TargetSheet.objects.get(position=3).purpose == "保证县内招投标正常运行"
     assert TargetSheet.objects.get(position=5).purpose == "导入前"
 
@@ -185,7 +185,7 @@ def test_staff_import_renames_nothing_outside_its_own_drafts(browser, seed_docx,
     with open(renamed, "rb") as upload:
         preview = client.post("/import/", {"file": upload, "year": "2024", "section": TargetSheet.objects.get(position=3).section_id})
     page = client.post(preview["Location"] + "confirm/").content.decode()
-    assert "更新 3 张" in page and "拒绝 6 张" in page
+    assert "更新 0 张，拒绝 6 张，内容相同未改动 3 张" in page
     assert Agency.objects.get(code="483001").name == "乐亭县行政审批局本级"
     assert not Project.objects.filter(name="被改的项目名").exists()
 
