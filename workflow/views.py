@@ -476,7 +476,7 @@ def package_download(request, code, year):
         return export_views.start_page(request, kind="docx", filters=filters, back=reverse("sheet_list"))
     return downloads.docx_response(
         lambda target: exporting.export_package(agency=agency, year=year, target=target, states=states),
-        f"{agency.code}{agency.name}{year}年预算绩效目标.docx",
+        exporting.package_file_name(agency, year, states=states),
     )
 
 

@@ -139,6 +139,19 @@ def test_package_download_for_leader_and_finance_only_and_finance_never_gets_dra
         assert browser(outsider).get(url).status_code == 404, outsider
 
 
+def test_the_whole_and_the_published_package_download_under_their_own_names(browser):
+    from urllib.parse import unquote
+
+    from django.utils import timezone
+
+    url = "/agencies/483001/2024/package.docx"
+    leader = browser("leader")
+    names = [unquote(leader.get(url + query)["Content-Disposition"]) for query in ("", "?published=1")]
+    today = timezone.localdate().strftime("%Y%m%d")
+    assert f"483001乐亭县行政审批局本级2024年预算绩效目标（全部）-{today}.docx" in names[0]
+    assert f"483001乐亭县行政审批局本级2024年预算绩效目标（已公开）-{today}.docx" in names[1]
+
+
 def test_goals_are_edited_by_the_leader_and_read_by_staff(browser):
     url = "/goals/483001/2024/"
     response = browser("leader").post(url, {"overall": "第一段\n第二段", "itemized": "分项", "safeguards": "措施"})
