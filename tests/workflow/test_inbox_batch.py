@@ -161,3 +161,13 @@ def test_a_long_queue_shows_the_oldest_page_of_cards_and_says_there_are_more(peo
     assert f'data-sheet="{oldest.pk}"' in page and f'data-sheet="{middle.pk}"' in page
     assert f'data-sheet="{newest.pk}"' not in page
     assert "待我审核（2+）" in page and "这里列出等待最久的 2 张" in page
+
+
+def test_finance_cards_name_the_agency_of_each_sheet(people):
+    """A finance reviewer's 待办 holds several agencies' sheets: each card says whose (单位) beside the 科室."""
+    [sheet] = clean_sheets(people, 1)
+    drive(sheet, ("approve", people.leader))
+    page = client_for(people.finance).get("/tasks/").content.decode()
+    card = page[page.index(f'data-sheet="{sheet.pk}"'):]
+    card = card[: card.index("</li>")]
+    assert '<dt>单位</dt><dd data-testid="task-agency">乐亭县行政审批局本级</dd>' in card
