@@ -38,7 +38,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "guardian",
-    "axes",
+    "config.login_protection.LoginProtectionConfig",  # django-axes, named 登录保护
     "csp",
     "django_celery_beat",
     "viewflow",
