@@ -65,7 +65,7 @@ demo-reset:
 	@$(MAKE) --no-print-directory demo-data
 	@echo "演示数据已重置。make run 启动演示。"
 
-# Our zh_Hans catalog (viewflow ships no Chinese); needs gettext's msgfmt.
+# Our zh_Hans catalogs (viewflow and django-axes ship no Chinese: locale/, people/locale/); needs gettext's msgfmt.
 messages: export TARGETFLOW_DEMO := 1
 messages: $(VENV)/.runtime
 	@if command -v msgfmt >/dev/null; then $(PY) manage.py compilemessages --ignore=.venv >/dev/null; \

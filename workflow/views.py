@@ -59,6 +59,9 @@ def inbox(request):
     context = {
         "cards": cards, "tasks_more": tasks_more, "drafts": drafts, "total": len(cards) + len(drafts), "nav": "inbox",
         "batchable": sum(card.batchable for card in cards), "nudge_after": settings.NUDGE_AFTER_WORKDAYS,
+        # 单位 on each card where the queue mixes agencies: finance reviews several, the others work in one
+        "show_agency": roles.holds_any(request.user, roles.Role.FINANCE_REVIEWER)
+        or len({card.sheet.agency_id for card in cards}) > 1,
     }
     return render(request, "workflow/inbox.html", context)
 
