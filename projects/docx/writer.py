@@ -168,7 +168,7 @@ def _title_page(doc: DocumentData) -> str:
     lines = [
         _title_line(f"{doc.agency_code} {doc.agency_name}", size_pt=16, bold=True, before_pt=160),
         _title_line(f"{doc.year}年度" if doc.year else "", size_pt=16, bold=True),
-        _title_line("预算绩效目标表" + (f"（{doc.scope}）" if doc.scope else ""), size_pt=26, bold=True, before_pt=24),
+        _title_line(f"预算绩效目标表（{doc.scope}）" if doc.scope else "预算绩效目标", size_pt=26, bold=True, before_pt=24),
         _title_line(count, size_pt=14, before_pt=36, color="C00000" if drafts else ""),
         _title_line(f"生成日期：{generated.year}年{generated.month}月{generated.day}日", size_pt=14, before_pt=120),
     ]
