@@ -6,13 +6,25 @@ PIP := $(VENV)/bin/pip
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/targetflow
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: setup run test messages services test-deps benchmark benchmark-micro lock clean
+# `make run PORT=8001 HOST=0.0.0.0` serves the demo elsewhere.
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
+.PHONY: setup run demo-data demo-reset port-free test messages services test-deps benchmark benchmark-micro lock clean
+
+# What running needs: requirements.txt alone (`make run`). A venv that has the tools already has it.
+$(VENV)/.runtime: requirements.txt
+	@if [ $(VENV)/.installed -nt requirements.txt ]; then touch $@; else \
+		set -e; $(PYTHON) -m venv $(VENV); $(PIP) install --quiet --upgrade pip; \
+		echo "$(PIP) install --require-hashes -r requirements.txt"; \
+		$(PIP) install --quiet --require-hashes -r requirements.txt; touch $@; fi
+
+# The tests and tools (`make test`, `make lock`, benchmarks): requirements-dev.txt, which also pins every runtime package.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet --require-hashes -r requirements-dev.txt
-	touch $@
+	touch $@ $(VENV)/.runtime
 
 setup: $(VENV)/.installed
 
@@ -24,19 +36,38 @@ lock: setup
 	$(PIP_COMPILE) --output-file requirements.txt requirements.in
 	$(PIP_COMPILE) --output-file requirements-dev.txt requirements-dev.in
 
-# The demo runs with the published demo SECRET_KEY, which the settings refuse unless TARGETFLOW_DEMO=1.
+# The demo runs with the published demo SECRET_KEY, which the settings refuse unless TARGETFLOW_DEMO=1
+# (so do the README's `manage.py` commands on the demo database). The port is checked before anything slow.
 run: export TARGETFLOW_DEMO := 1
-run: setup
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
+run: port-free demo-data messages
+	@echo "targetflow 已启动：http://$(HOST):$(PORT) （Ctrl+C 停止）"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+port-free:
+	@$(PYTHON) -c 'import socket, sys; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("$(HOST)", int("$(PORT)")))' 2>/dev/null \
+		|| { echo "端口 $(PORT)（$(HOST)）已被占用或不可用：请先停止占用它的程序，或换一个端口，例如 make run PORT=8001"; exit 1; }
+
+# The demo database (DATABASE_URL, else var/db.sqlite3) migrated and seeded; both are idempotent.
+demo-data: export TARGETFLOW_DEMO := 1
+demo-data: $(VENV)/.runtime
 	mkdir -p var/static
 	$(PY) manage.py migrate --noinput
-	$(MAKE) --no-print-directory messages
 	$(PY) manage.py seed_demo
-	@echo "targetflow 已启动：http://127.0.0.1:8000 （Ctrl+C 停止）"
-	$(PY) manage.py runserver 127.0.0.1:8000
 
-# Our zh_Hans catalog (viewflow ships no Chinese); needs gettext's msgfmt.
+# Start the demo afresh: delete its SQLite database and seed it again (then `make run`). Never a server database.
+demo-reset:
+	@case "$$DATABASE_URL" in \
+		"") rm -f var/db.sqlite3 ;; \
+		sqlite:///*) rm -f "$${DATABASE_URL#sqlite:///}" ;; \
+		*) echo "DATABASE_URL 指向服务器数据库：make demo-reset 只重置演示用的 SQLite 数据库，未做任何修改。"; exit 1 ;; \
+	esac
+	@$(MAKE) --no-print-directory demo-data
+	@echo "演示数据已重置。make run 启动演示。"
+
+# Our zh_Hans catalogs (viewflow and django-axes ship no Chinese: locale/, people/locale/); needs gettext's msgfmt.
 messages: export TARGETFLOW_DEMO := 1
-messages: setup
+messages: $(VENV)/.runtime
 	@if command -v msgfmt >/dev/null; then $(PY) manage.py compilemessages --ignore=.venv >/dev/null; \
 	else echo "未找到 msgfmt（gettext），跳过编译翻译文件：流程引擎的部分界面文字将显示为英文。"; fi
 

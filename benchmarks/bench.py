@@ -95,7 +95,7 @@ def prepare(scale: Scale, base: str, db: str, anchor_db: str, log) -> tuple[dict
             conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{db}"')
         _run([PY, "manage.py", "migrate", "-v0"], env)
-        _run([PY, "manage.py", "seed_demo"], env)
+        _run([PY, "manage.py", "seed_demo", "--year", "2024"], env)
         log(_run([PY, "-m", "benchmarks.fill", scale.name], env).strip().splitlines()[-1])
     else:
         _run([PY, "manage.py", "migrate", "-v0"], env)  # new indexes reach a kept database

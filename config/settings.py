@@ -39,7 +39,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "guardian",
-    "axes",
+    "config.login_protection.LoginProtectionConfig",  # django-axes, named 登录保护
     "csp",
     "django_celery_beat",
     "viewflow",
@@ -291,7 +291,8 @@ if not DEBUG and _published_key and not env.bool("TARGETFLOW_DEMO", default=Fals
     raise ImproperlyConfigured(
         "拒绝启动：生产模式（DEBUG=false）下不能使用演示密钥或 .env.example 中的示例 SECRET_KEY。"
         "请通过环境变量 SECRET_KEY 设置一段足够长的随机字符串（至少 50 个字符）；"
-        "仅在本机运行演示时才可设置 TARGETFLOW_DEMO=1。"
+        "仅在本机运行演示时才可设置 TARGETFLOW_DEMO=1（make run 会设置；在演示数据库上运行命令时请写成 "
+        "TARGETFLOW_DEMO=1 .venv/bin/python manage.py …）。"
     )
 
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)

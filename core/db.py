@@ -22,3 +22,13 @@ def in_values(values, array_type: str):
     if is_postgresql():
         return RawSQL(f"SELECT unnest(%s::{array_type}[])", [values])
     return values
+
+
+def transaction_lock(name: str) -> None:
+    """Hold the lock called ``name`` until the current transaction ends: a second transaction asking for it waits.
+
+    For writes that cannot lock a row because the rows they decide on may not exist yet (an import of a new
+    year creates them). PostgreSQL: a transaction-level advisory lock; SQLite writes one transaction at a time."""
+    if is_postgresql():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [name])

@@ -67,10 +67,6 @@ def package_agency(user, filters: dict) -> tuple[Agency, int, list | None]:
     return agency, year, states
 
 
-def docx_file_name(agency: Agency, year: int) -> str:
-    return f"{agency.code}{agency.name}{year}年预算绩效目标.docx"
-
-
 def export_size(*, user, kind: str, filters: dict) -> int:
     """How many sheets the export holds, counted up to ``background_from()``."""
     if kind == ExportKind.DOCX:
@@ -130,7 +126,7 @@ def export_job_run(*, job_id: int) -> None:
         if job.kind == ExportKind.DOCX:
             agency, year, states = package_agency(job.owner, job.filters)
             data = exporting.export_package(agency=agency, year=year, target=buffer, states=states, progress=progress)
-            count, name = len(data.sheets), docx_file_name(agency, year)
+            count, name = len(data.sheets), exporting.package_file_name(agency, year, states=states)
         else:
             count = xlsx_write(user=job.owner, filters=job.filters, target=buffer, progress=progress)
             name = xlsx_file_name(job.filters)

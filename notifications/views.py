@@ -50,17 +50,13 @@ def notifications_read_all(request):
 @login_required
 def notification_preferences(request):
     preference = services.preference_for(request.user)
-    if request.method == "POST":
-        form = PreferenceForm(request.POST, wecom_userid=preference.wecom_userid)
-        if form.is_valid():
-            services.preference_update(user=request.user, **form.cleaned_data)
-            messages.success(request, "通知设置已保存。")
-            return redirect("notification_preferences")
-    else:
-        form = PreferenceForm(
-            initial={"email_enabled": preference.email_enabled, "wecom_enabled": preference.wecom_enabled},
-            wecom_userid=preference.wecom_userid,
-        )
+    initial = {"email_enabled": preference.email_enabled, "wecom_enabled": preference.wecom_enabled}
+    data = request.POST if request.method == "POST" else None
+    form = PreferenceForm(data, initial=initial, wecom_userid=preference.wecom_userid)
+    if request.method == "POST" and form.is_valid():
+        services.preference_update(user=request.user, **form.cleaned_data)
+        messages.success(request, "通知设置已保存。")
+        return redirect("notification_preferences")
     context = {
         "form": form, "nav": "notifications", "email": request.user.email, "wecom_userid": preference.wecom_userid,
         "wecom_available": delivery.wecom_configured(),

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
+
+from django.utils import timezone
+
 from projects.docx import writer
 from projects.docx.data import DepartmentGoalsData, DocumentData, IndicatorData, PlanPointData, SheetData
-from projects.models import Agency, DepartmentGoals, TargetSheet
+from projects.models import Agency, DepartmentGoals, SheetState, TargetSheet
 from projects.selectors import package_sheets
 
 
@@ -53,8 +57,20 @@ def package_data(agency: Agency, year: int, *, states=None, progress=None, every
         if progress and number % every == 0:
             progress(number)
     return DocumentData(
-        agency_code=agency.code, agency_name=agency.name, goals=goals_data(agency, year), sheets=sheets, year=year
+        agency_code=agency.code, agency_name=agency.name, goals=goals_data(agency, year), sheets=sheets, year=year,
+        scope=package_scope(states), generated=timezone.localdate(),
     )
+
+
+def package_scope(states) -> str:
+    """已公开 for a package of published sheets only, else 全部 (every sheet its reader may see)."""
+    return "已公开" if states is not None and set(states) == {SheetState.PUBLISHED} else "全部"
+
+
+def package_file_name(agency: Agency, year: int, *, states, today: datetime.date | None = None) -> str:
+    """The package's download name: whose, which year, 全部 or 已公开, and the day it was made."""
+    today = today or timezone.localdate()
+    return f"{agency.code}{agency.name}{year}年预算绩效目标（{package_scope(states)}）-{today:%Y%m%d}.docx"
 
 
 def export_package(*, agency: Agency, year: int, target, states=None, progress=None) -> DocumentData:

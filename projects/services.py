@@ -39,12 +39,15 @@ class ImportResult:
     year: int
     created: list[TargetSheet] = field(default_factory=list)
     updated: list[TargetSheet] = field(default_factory=list)
+    unchanged: list[TargetSheet] = field(default_factory=list)  # drafts that already hold the document's content: not written
     refused: list[tuple[TargetSheet, str]] = field(default_factory=list)
     goals_updated: bool = False
     notes: list[str] = field(default_factory=list)  # what the import left alone on purpose (e.g. a published project's name)
 
     def summary(self) -> str:
         parts = [f"新建 {len(self.created)} 张", f"更新 {len(self.updated)} 张", f"拒绝 {len(self.refused)} 张"]
+        if self.unchanged:
+            parts.append(f"内容相同未改动 {len(self.unchanged)} 张")
         if self.goals_updated:
             parts.append("部门整体绩效目标已更新")
         text = f"{self.agency.unit_line} {self.year}年：" + "，".join(parts)
@@ -111,15 +114,21 @@ def _sheet_import(data: SheetData, *, agency, fiscal_year, section, restrict_to_
         shown = sheet or TargetSheet(project=project or Project(code=data.project_code, name=data.project_name), agency=agency)
         result.refused.append((shown, refusal))
         return  # nothing of a refused sheet is touched, not even its project's name
+    name = project.name if project is not None else None
     project = _project_save(project, data, agency=agency, section=section, result=result)
     created = sheet is None
     if created:
         sheet = TargetSheet(project=project, fiscal_year=fiscal_year, state=SheetState.DRAFT)
+    title = "" if data.title == project.name else data.title
+    plan = _plan_by_checkpoint(data, fiscal_year)
+    if not created and project.name == name and _holds(sheet, data, title=title, plan=plan):
+        result.unchanged.append(sheet)  # no new version, no history entry: nothing to see or restore
+        return
     sheet.fiscal_year = fiscal_year  # the same year, with its checkpoints read
     sheet.agency = agency
     sheet.section = project.section
     sheet.position = data.number
-    sheet.title = "" if data.title == project.name else data.title
+    sheet.title = title
     sheet_content_replace(
         sheet=sheet,
         budget_total=data.budget_total,
@@ -127,11 +136,23 @@ def _sheet_import(data: SheetData, *, agency, fiscal_year, section, restrict_to_
         other_funds=data.other_funds,
         purpose=data.purpose,
         goal=data.goal,
-        plan=_plan_by_checkpoint(data, fiscal_year),
+        plan=plan,
         indicators=data.indicators,
         user=user,
     )
     (result.created if created else result.updated).append(sheet)
+
+
+def _holds(sheet: TargetSheet, data: SheetData, *, title: str, plan: dict) -> bool:
+    """Does the draft already hold what the document says for it (its place, title, money, texts, plan and rows)?"""
+    if (sheet.position, sheet.title, sheet.purpose, sheet.goal) != (data.number, title, data.purpose, data.goal):
+        return False
+    if (sheet.budget_total, sheet.fiscal_funds, sheet.other_funds) != (data.budget_total, data.fiscal_funds, data.other_funds):
+        return False
+    if {p.checkpoint_id: p.cumulative_percent for p in sheet.plan.all()} != {cp.pk: percent for cp, percent in plan.items()}:
+        return False
+    rows = [(i.category, i.subcategory, i.name, i.description, i.target_value, i.basis) for i in sheet.indicators.order_by("order", "id")]
+    return rows == [(i.category, i.subcategory, i.name, i.description, i.target_value, i.basis) for i in data.indicators]
 
 
 def _existing_project(data: SheetData, *, agency: Agency) -> Project | None:

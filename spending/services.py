@@ -97,9 +97,12 @@ class CheckpointSpend:
     actual: Decimal | None
     behind: Decimal | None
     level: str
+    published: bool = True  # before publication nothing is reported, so nothing is due
 
     @property
     def level_label(self) -> str:
+        if not self.published:
+            return "公开后填报"
         if self.missing:
             return "未填报" if self.level == GREEN else f"未填报（{LEVEL_LABELS[self.level]}）"
         return LEVEL_LABELS[self.level]
@@ -142,8 +145,16 @@ def with_spending(queryset: QuerySet) -> QuerySet:
 
 
 def sheet_spending(*, sheet: TargetSheet, today: datetime.date | None = None) -> list[CheckpointSpend]:
-    """Plan against actual at each checkpoint of the sheet's year (use a sheet from ``with_spending``)."""
+    """Plan against actual at each checkpoint of the sheet's year (use a sheet from ``with_spending``).
+
+    A sheet not yet published is not being executed against (its spending is reported from publication on): its
+    checkpoints show the plan only, never a missing report or a warning."""
     today = today or timezone.localdate()
+    if not sheet.is_published:
+        return [
+            CheckpointSpend(cp, planned_percent(sheet, cp), None, None, None, NOT_DUE, published=False)
+            for cp in sheet.fiscal_year.checkpoints.all()
+        ]
     reports = {r.checkpoint_id: r for r in sheet.spend_reports.all()}
     return [checkpoint_spend(sheet, cp, reports.get(cp.pk), today) for cp in sheet.fiscal_year.checkpoints.all()]
 

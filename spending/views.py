@@ -17,7 +17,7 @@ from core.errors import AppError
 from core.pagination import page_size
 from spending import services as spending
 from projects import validation
-from projects.models import Agency, Checkpoint, FiscalYear, TargetSheet
+from projects.models import Agency, Checkpoint, FiscalYear, SheetState, TargetSheet
 from projects.values import format_number
 from spending.models import EXPLANATION
 from workflow import permissions
@@ -107,7 +107,11 @@ def agency_spending(request, code):
     agency = get_object_or_404(Agency, code=code)
     if not spending.can_view_agency(request.user, agency):
         raise PermissionDenied("只有本单位局领导、财政审核人和管理员可以查看单位执行进度。")
-    years = list(FiscalYear.objects.filter(sheets__agency=agency).distinct().order_by("-year").values_list("year", flat=True))
+    # the years the dashboard has something to show (published sheets), the latest first: it opens on that one
+    years = list(
+        FiscalYear.objects.filter(sheets__agency=agency, sheets__state=SheetState.PUBLISHED)
+        .distinct().order_by("-year").values_list("year", flat=True)
+    )
     try:
         year = int(request.GET.get("year") or (years[0] if years else timezone.localdate().year))
     except ValueError:

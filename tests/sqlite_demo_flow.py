@@ -1,12 +1,15 @@
 """Run by tests/test_sqlite_demo.py in a process of its own on the embedded default (SQLite, no Redis, tasks run
 in-process), after ``migrate`` and ``seed_demo``: what a visitor of ``make run`` does, door by door."""
 
+import datetime
 import io
 
 from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 
 from notifications.models import Notification
+from notifications.workdays import next_workday
 from projects.models import TargetSheet
 
 
@@ -33,13 +36,16 @@ def move(client: Client, sheet: TargetSheet, action: str, **data):
 
 
 def main() -> None:
-    sheet = TargetSheet.objects.get(position=3, fiscal_year__year=2024)
+    year = timezone.localdate().year  # make run's demo is this year's
+    sheet = TargetSheet.objects.get(position=3, fiscal_year__year=year)
     staff, head, leader, finance = (signed_in(u) for u in ("staff_ggzy", "head_ggzy", "leader", "finance"))
     for client in (staff, head, leader, finance):
         for path in ("/tasks/", "/sheets/", "/sheets/?state=draft&q=公共", "/api/sheets/", "/notifications/",
                      "/library/", "/public/"):
             ok(client.get(path), path)
     ok(staff.get(f"/sheets/{sheet.pk}/"), "the draft's page")
+    spending = ok(staff.get(f"/sheets/{sheet.pk}/spending/"), "the draft's 执行进度").content.decode()
+    assert "未填报" not in spending and "红色预警</span>" not in spending  # nothing is reported before publication
     assert move(staff, sheet, "submit").state == "section_review"
     assert move(head, sheet, "approve").state == "leader_review"
     assert move(leader, sheet, "return", comment="请补充依据").state == "returned"
@@ -53,9 +59,10 @@ def main() -> None:
         ok(client.get(f"/sheets/{sheet.pk}/"), "the published sheet's page")
         ok(client.get("/tasks/"), "待办 after")
     before = Notification.objects.count()
-    for day in ("2024-06-23", "2024-07-01"):
+    june = datetime.date(year, 6, 30)
+    for day in (june - datetime.timedelta(days=7), next_workday(june)):  # the reminder before 6月底, the warning after
         output = io.StringIO()
-        call_command("run_reminders", "--date", day, stdout=output)
+        call_command("run_reminders", "--date", day.isoformat(), stdout=output)
         assert "已发送通知" in output.getvalue(), output.getvalue()
     assert Notification.objects.filter(kind="spend_reminder").exists() and Notification.objects.filter(kind="spend_warning").exists()
     assert Notification.objects.count() > before

@@ -184,3 +184,23 @@ def test_without_a_trusted_proxy_the_forwarded_for_header_is_not_believed(client
     response = sign_in(client, "zhang_san", PASSWORD, HTTP_X_FORWARDED_FOR="192.0.2.99")
 
     assert response.status_code == 429
+
+
+def test_the_admins_login_protection_pages_are_in_chinese(client, throttled, users):
+    """An administrator reads the lockouts under 登录保护: the app, its records, their columns and filters in Chinese."""
+    import re
+
+    fail_five_times(client)
+    admin = get_user_model().objects.create_superuser("lock_admin", "lock_admin@example.gov.cn", PASSWORD)
+    client.force_login(admin)
+
+    index = client.get("/admin/").content.decode()
+    attempts = client.get("/admin/axes/accessattempt/").content.decode()
+    detail = client.get(re.search(r'href="(/admin/axes/accessattempt/\d+/change/)', attempts).group(1)).content.decode()
+
+    assert "登录保护" in index and "登录失败记录" in index and "登录日志" in index
+    for text in ("尝试时间", "IP 地址", "用户名", "路径", "失败次数", "已锁定", "清理已过期的登录尝试"):
+        assert text in attempts, text
+    assert "表单数据" in detail and "请求信息" in detail
+    for english in ("Axes", "Access attempts", "Attempt Time", "IP Address", "Failed Logins", "Locked Out", "Meta Data"):
+        assert english not in index + attempts + detail, english

@@ -131,6 +131,18 @@ def test_production_mode_refuses_a_published_key(key):
     assert REFUSED in result.stderr
 
 
+def test_a_manage_py_command_on_the_demo_database_without_the_demo_flag_says_how_in_one_message():
+    """The README's `.venv/bin/python manage.py …` on `make run`'s database: refused (the demo key), told plainly."""
+    env = {k: v for k, v in _without_test_flags(os.environ).items() if k != "DATABASE_URL"}  # the embedded default
+
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=BASE_DIR, env=env, capture_output=True,
+                            text=True, timeout=120)
+
+    assert result.returncode == 1
+    assert result.stderr.startswith(REFUSED) and "TARGETFLOW_DEMO=1 .venv/bin/python manage.py" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 @pytest.mark.parametrize(
     "extra",
     [{"TARGETFLOW_DEMO": "1"}, {"DEBUG": "true"}, {"SECRET_KEY": secrets.token_urlsafe(64)}],

@@ -41,13 +41,16 @@ def _detail(sheet, status=200, *, reload: bool = True) -> Response:
 
 
 def _if_match(request, sheet, *, required: bool) -> int | None:
-    """The version an If-Match header names (``"<id>-<version>"``, as our ETag); 428 when a write must name one."""
+    """The version an If-Match header names (``"<id>-<version>"``, as our ETag); 428 when a write must name one.
+    None for ``If-Match: *``, which asks for any current version (RFC 9110 13.1.1): the sheet exists, so it holds."""
     header = request.headers.get("If-Match", "").strip()
     if not header:
         if required:
             raise errors.version_required(
                 "请在 If-Match 请求头中提供这张表的 ETag（先 GET 取得），以免覆盖他人的修改。"
             )
+        return None
+    if header == "*":
         return None
     tag = header.removeprefix("W/").strip('"')
     sheet_id, _, version = tag.partition("-")
@@ -105,7 +108,10 @@ def sheet_detail(request, pk):
     expected_version = _if_match(request, sheet, required=True)
     serializer = SheetPatchSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
-    services.sheet_edit(sheet=sheet, user=request.user, expected_version=expected_version, **_changes(sheet, serializer.validated_data))
+    with transaction.atomic():
+        if expected_version is None:  # If-Match: * — on whatever version is current once the row is locked
+            expected_version = services.sheet_lock(sheet.pk).version
+        services.sheet_edit(sheet=sheet, user=request.user, expected_version=expected_version, **_changes(sheet, serializer.validated_data))
     return _detail(sheet)
 
 

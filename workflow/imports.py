@@ -3,9 +3,10 @@
 An upload is first previewed: ``projects.services.document_import`` runs inside a
 transaction that is rolled back, so the preview is exactly what a confirmation will
 do — per sheet of the document 新建 / 更新 (with the cell-level diff against the
-current draft) / 拒绝 (with the reason), and whether the department goals change.
+current draft) / 内容相同 (a draft that already holds it: left alone, no new version and no history entry) /
+拒绝 (with the reason), and whether the department goals change.
 The upload is kept as a ``PendingImport`` with the versions of the drafts it would
-update; confirming imports it only while none of them has changed since (else 412,
+update or leave; confirming imports it only while none of them has changed since (else 412,
 naming who changed which sheet and when), and records an IMPORT entry holding the
 previous content in each created or updated sheet's history. From that entry the
 section's staff can restore the pre-import content of a draft (``sheet_restore``).
@@ -23,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core import errors
+from core.db import transaction_lock
 from people import roles
 from people.roles import display_name
 from projects.docx.data import DocumentData, IndicatorData
@@ -37,8 +39,11 @@ from workflow.snapshots import ROW_FIELDS, FieldChange, SnapshotDiff, diff_snaps
 PENDING_LIFETIME = datetime.timedelta(days=1)
 STALE = "导入预览已过期，请重新上传预览。"
 GOALS_PARTS = {"overall": "总体绩效目标", "itemized": "分项绩效目标", "safeguards": "工作保障措施"}
-KIND_LABELS = {"created": "新建", "updated": "更新", "refused": "拒绝"}
-KIND_CLASSES = {"created": "state state-published", "updated": "state state-section_review", "refused": "state error"}  # app.css badges
+KIND_LABELS = {"created": "新建", "updated": "更新", "unchanged": "内容相同", "refused": "拒绝"}
+KIND_CLASSES = {
+    "created": "state state-published", "updated": "state state-section_review", "unchanged": "state state-draft",
+    "refused": "state error",
+}  # app.css badges
 
 
 # ---------------------------------------------------------------- the preview
@@ -48,7 +53,7 @@ KIND_CLASSES = {"created": "state state-published", "updated": "state state-sect
 class SheetPreview:
     """What the import does to one sheet of the document."""
 
-    kind: str  # "created" | "updated" | "refused"
+    kind: str  # "created" | "updated" | "unchanged" (the draft holds the document's content: left alone) | "refused"
     code: str  # 项目编码
     title: str
     number: int = 0  # its N in the document ("N.<项目名称>绩效目标表")
@@ -69,12 +74,11 @@ class SheetPreview:
         return KIND_CLASSES[self.kind]
 
     @property
-    def changed_cells(self) -> int:
-        """How many cells the import changes: fields, plan points, indicator cells (a whole added/removed row counts all its cells)."""
+    def change_count(self) -> int:
+        """How many changes the preview lists: each field, plan point and indicator row (added, removed or changed) once."""
         if self.diff is None:
             return 0
-        rows = sum(len(r.changes) if r.kind == "changed" else len(ROW_FIELDS) for r in self.diff.rows)
-        return len(self.diff.fields) + len(self.diff.plan) + rows
+        return len(self.diff.fields) + len(self.diff.plan) + len(self.diff.rows)
 
     @property
     def indicator_count(self) -> int:
@@ -127,20 +131,26 @@ class ImportPreview:
         return self._of("updated")
 
     @property
+    def unchanged(self) -> list[SheetPreview]:
+        return self._of("unchanged")
+
+    @property
     def refused(self) -> list[SheetPreview]:
         return self._of("refused")
 
     @property
     def expected_versions(self) -> dict[str, int]:
-        """{sheet id: version} of the drafts the import would update (JSON keys are strings), and under
-        ``GOALS_KEY`` the fingerprint of the department goals when the import writes them."""
-        expected: dict = {str(s.sheet_id): s.version for s in self.updated}
+        """{sheet id: version} of the drafts the import would update or leave as they are (JSON keys are strings), and
+        under ``GOALS_KEY`` the fingerprint of the department goals when the import writes them."""
+        expected: dict = {str(s.sheet_id): s.version for s in self.updated + self.unchanged}
         if self.goals.written:
             expected[GOALS_KEY] = self.goals.fingerprint
         return expected
 
     def summary(self) -> str:
         parts = [f"新建 {len(self.created)} 张", f"更新 {len(self.updated)} 张", f"拒绝 {len(self.refused)} 张"]
+        if self.unchanged:
+            parts.append(f"内容相同未改动 {len(self.unchanged)} 张")
         if self.goals.will_change:
             parts.append("部门整体绩效目标将更新")
         return f"{self.agency} {self.year}年：" + "，".join(parts)
@@ -157,6 +167,9 @@ class _Before:
 
 
 def _before(data: DocumentData, year: int) -> _Before:
+    # One import of an agency's year at a time, previews included: the sheets a second import decides on may be
+    # created by the first (a new year), so there is no row to lock yet. It reads them once the first committed.
+    transaction_lock(f"import:{data.agency_code}:{year}")
     codes = [s.project_code for s in data.sheets]
     sheets = list(
         TargetSheet.objects.select_for_update(of=("self",), no_key=True)
@@ -219,6 +232,10 @@ def _sheet_previews(data: DocumentData, result: ImportResult, before: _Before) -
             diff=diff_snapshots(before.snapshots[sheet.pk], after[sheet.pk]),
             last_editor=display_name(old.updated_by) if old.updated_by_id else "", last_edited=old.updated,
         )
+    for sheet in result.unchanged:
+        by_code[sheet.project.code] = SheetPreview(
+            "unchanged", sheet.project.code, sheet.display_title, sheet_id=sheet.pk, version=sheet.version
+        )
     for sheet, reason in result.refused:
         by_code[sheet.project.code] = SheetPreview(
             "refused", sheet.project.code, sheet.display_title, sheet_id=sheet.pk, version=sheet.version if sheet.pk else None,
@@ -256,9 +273,13 @@ def _stale_message(before: _Before, result: ImportResult, expected_versions: dic
             changed.append("预览中的一张表已被删除")
         elif sheet.version != version:
             changed.append(f"“{sheet.display_title}”已由 {_who_when(sheet)} 修改")
-    for sheet in result.updated:
-        if sheet.pk not in expected:  # previewed as new or refused: it would now be overwritten unseen
-            changed.append(f"“{before.sheets[sheet.pk].display_title}”已由 {_who_when(before.sheets[sheet.pk])} 修改")
+    for sheet in result.updated + result.unchanged:
+        if sheet.pk not in expected:  # previewed as new or refused: it would now be overwritten unseen, or not created
+            old = before.sheets.get(sheet.pk)
+            if old is None:  # created since this import read the drafts (not by an import: those wait on its lock)
+                changed.append(f"“{sheet.display_title}”已由他人新建")
+            else:
+                changed.append(f"“{old.display_title}”已由 {_who_when(old)} 修改")
     return "，".join(changed) + "，" + STALE if changed else ""
 
 

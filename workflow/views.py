@@ -64,6 +64,9 @@ def inbox(request):
         "cards": cards, "tasks_more": tasks_more, "drafts": drafts, "total": len(cards) + len(drafts), "nav": "inbox",
         "batchable": sum(card.batchable for card in cards), "nudge_after": settings.NUDGE_AFTER_WORKDAYS,
         "batch_publishes": any(card.batchable and card.publishes for card in cards),
+        # 单位 on each card where the queue mixes agencies: finance reviews several, the others work in one
+        "show_agency": roles.holds_any(request.user, roles.Role.FINANCE_REVIEWER)
+        or len({card.sheet.agency_id for card in cards}) > 1,
     }
     return render(request, "workflow/inbox.html", context)
 
@@ -537,7 +540,7 @@ def package_download(request, code, year):
         return export_views.start_page(request, kind="docx", filters=filters, back=reverse("sheet_list"))
     return downloads.docx_response(
         lambda target: exporting.export_package(agency=agency, year=year, target=target, states=states),
-        f"{agency.code}{agency.name}{year}年预算绩效目标.docx",
+        exporting.package_file_name(agency, year, states=states),
     )
 
 

@@ -7,6 +7,7 @@ alone. ``projects.services`` maps them onto models and back.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -92,3 +93,6 @@ class DocumentData:
     goals: DepartmentGoalsData
     sheets: list[SheetData]
     year: int | None = None  # the file's properties name it; the reader leaves it unknown
+    # The title page of an exported package (not read back): which sheets it holds (全部 / 已公开) and when it was made.
+    scope: str = ""
+    generated: datetime.date | None = None

@@ -7,7 +7,9 @@ spending plan, goal) over the indicator part (一级/二级/三级指标 …). R
 and every row but the last keeps with the next, so a sheet shorter than a page is never broken and its
 title stays with it. Text is left-aligned, amounts and percents right-aligned, in 宋体 10 pt like the
 seed's tables; a sheet that is not published carries a red “草稿 — 未审定” line above its title (and a
-document of drafts only carries it in the page header too).
+document of drafts only carries it in the page header too). A package opens on a title page (agency, year,
+预算绩效目标表 with 全部 or 已公开, how many sheets, the date it was made); every page after it is numbered in
+the footer (a PAGE field, the first page after the title page being 第 1 页).
 
 Speed: python-docx builds the template (styles, page, header) once per process; the body is written as
 WordprocessingML text in one pass, linear in the rows (no python-docx cell merging or grid walks), and
@@ -31,7 +33,8 @@ from xml.sax.saxutils import escape
 import docx
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml.ns import qn
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm, Pt, RGBColor
 from docx.styles.style import BaseStyle
 
@@ -70,8 +73,8 @@ DRAFT_STYLE = "DraftMark"
 
 
 def write_document(doc: DocumentData, target: Target) -> None:
-    """The whole department package: goals, then every project's table."""
-    parts: list[str] = []
+    """The whole department package: a title page, the goals, then every project's table."""
+    parts: list[str] = [_title_page(doc)]
     if not doc.goals.is_empty():
         parts.append(_heading(PART_ONE, 1))
         parts.append(_goals(doc.goals))
@@ -80,7 +83,7 @@ def write_document(doc: DocumentData, target: Target) -> None:
     parts.extend(_sheet(sheet) for sheet in doc.sheets)
     drafts_only = bool(doc.sheets) and not any(sheet.published for sheet in doc.sheets)
     title = f"{doc.agency_code}{doc.agency_name}{_year_text(doc.year)}预算绩效目标"
-    _save("".join(parts), target, title=title, subject=_subject(doc.agency_name, doc.year), drafts_only=drafts_only)
+    _save("".join(parts), target, title=title, subject=_subject(doc.agency_name, doc.year), drafts_only=drafts_only, title_page=True)
 
 
 def write_sheet(sheet: SheetData, target: Target, *, goals: DepartmentGoalsData | None = None) -> None:
@@ -146,6 +149,30 @@ def _paragraph(text: str, *, style: str | None = None, align: str | None = None,
 
 def _heading(text: str, level: int, *, keep: bool = True) -> str:
     return _paragraph(text, style=f"Heading{level}", keep=keep)
+
+
+def _title_line(text: str, *, size_pt: int, bold: bool = False, before_pt: int = 0, color: str = "") -> str:
+    rpr = ("<w:b/>" if bold else "") + (f'<w:color w:val="{color}"/>' if color else "") + f'<w:sz w:val="{size_pt * 2}"/>'
+    return (
+        f'<w:p><w:pPr><w:spacing w:before="{before_pt * 20}" w:after="240"/><w:jc w:val="center"/></w:pPr>'
+        f"<w:r><w:rPr>{rpr}</w:rPr>{_text(text)}</w:r></w:p>"
+    )
+
+
+def _title_page(doc: DocumentData) -> str:
+    """The package's first page: who, which year, which sheets (全部 / 已公开), how many, made when; then a page break.
+    No line ends in 绩效目标表, which the reader takes for a sheet's title."""
+    drafts = sum(1 for sheet in doc.sheets if not sheet.published)
+    count = f"共 {len(doc.sheets)} 个项目" + (f"，其中 {drafts} 个尚未审定" if drafts else "")
+    generated = doc.generated or datetime.date.today()
+    lines = [
+        _title_line(f"{doc.agency_code} {doc.agency_name}", size_pt=16, bold=True, before_pt=160),
+        _title_line(f"{doc.year}年度" if doc.year else "", size_pt=16, bold=True),
+        _title_line(f"预算绩效目标表（{doc.scope}）" if doc.scope else "预算绩效目标", size_pt=26, bold=True, before_pt=24),
+        _title_line(count, size_pt=14, before_pt=36, color="C00000" if drafts else ""),
+        _title_line(f"生成日期：{generated.year}年{generated.month}月{generated.day}日", size_pt=14, before_pt=120),
+    ]
+    return "".join(lines) + '<w:p><w:r><w:br w:type="page"/></w:r></w:p>'
 
 
 def _goals(goals: DepartmentGoalsData) -> str:
@@ -362,8 +389,8 @@ def _merges(keys: Sequence[tuple]) -> list[str | None]:
 # ---------------------------------------------------------------- the package
 
 
-@functools.lru_cache(maxsize=2)
-def _template(drafts_only: bool) -> tuple[tuple[tuple[zipfile.ZipInfo, bytes], ...], str, str]:
+@functools.lru_cache(maxsize=4)
+def _template(drafts_only: bool, title_page: bool) -> tuple[tuple[tuple[zipfile.ZipInfo, bytes], ...], str, str]:
     """The template's zip entries (document.xml and core.xml left out), the document's opening tag and its sectPr."""
     document = docx.Document()
     section = document.sections[0]
@@ -376,6 +403,14 @@ def _template(drafts_only: bool) -> tuple[tuple[tuple[zipfile.ZipInfo, bytes], .
         header.text = DRAFT_MARK
         header.alignment = WD_ALIGN_PARAGRAPH.CENTER
         header.style = document.styles[DRAFT_STYLE]
+    footer = section.footer.paragraphs[0]
+    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    footer.add_run("第 ")
+    footer._p.append(parse_xml(f'<w:fldSimple {nsdecls("w")} w:instr=" PAGE "><w:r><w:t>1</w:t></w:r></w:fldSimple>'))
+    footer.add_run(" 页")
+    if title_page:  # the title page has no header or footer, and the page after it is 第 1 页
+        section.different_first_page_header_footer = True
+        section._sectPr.append(parse_xml(f'<w:pgNumType {nsdecls("w")} w:start="0"/>'))
     buffer = io.BytesIO()
     document.save(buffer)
     entries = []
@@ -455,8 +490,8 @@ def _core_properties(title: str, subject: str) -> str:
     )
 
 
-def _save(body: str, target: Target, *, title: str, subject: str, drafts_only: bool) -> None:
-    entries, opening, sect_pr = _template(drafts_only)
+def _save(body: str, target: Target, *, title: str, subject: str, drafts_only: bool, title_page: bool = False) -> None:
+    entries, opening, sect_pr = _template(drafts_only, title_page)
     document_xml = f"{opening}<w:body>{body}<w:p/>{sect_pr}</w:body></w:document>"
     if isinstance(target, (str, os.PathLike)):
         with open(os.fspath(target), "wb") as handle:

@@ -174,9 +174,15 @@
   table.addEventListener("pointercancel", endDrag);
 
   // ---------------------------------------------------------------- the checker, beside each row
+  // The findings region is aria-busy from an edit until the answer to the latest form is shown (an older answer
+  // arriving late is dropped).
+  const region = document.getElementById("live-findings");
   let timer = null;
+  let asked = 0;
   function scheduleCheck() {
     clearTimeout(timer);
+    asked += 1;
+    region.setAttribute("aria-busy", "true");
     timer = setTimeout(check, 400);
   }
 
@@ -210,13 +216,17 @@
   function show(list) {
     clearMarks();
     findings.replaceChildren();
+    const rows = liveRows();
+    // a 指标值 still holding the library's operator and unit waits for its number: judged once typed into or left
+    const waiting = (finding) => finding.row !== null && rows[finding.row] && finding.field === "target_value"
+      && field(rows[finding.row], "target_value").dataset.template !== undefined;
+    list = list.filter((finding) => !waiting(finding));
     if (!list.length) {
       const item = document.createElement("li");
       item.className = "ok";
       item.textContent = "未发现问题。";
       findings.appendChild(item);
     }
-    const rows = liveRows();
     for (const finding of list) {
       const item = document.createElement("li");
       item.className = "finding " + finding.severity;
@@ -242,13 +252,16 @@
   }
 
   async function check() {
+    const mine = asked;
     try {
       const response = await fetch(form.dataset.checkUrl, { method: "POST", body: new FormData(form), headers: { "X-Requested-With": "fetch" } });
       if (!response.ok) return;
       const data = await response.json();
-      show(data.findings);
+      if (mine === asked) show(data.findings);
     } catch (error) {
       /* offline: keep the last findings */
+    } finally {
+      if (mine === asked) region.removeAttribute("aria-busy");
     }
   }
 
@@ -339,8 +352,8 @@
     const value = field(row, "target_value");
     if (!value.value.trim()) {
       if (entry.operator || entry.unit) {
-        value.value = entry.operator + entry.unit;
-        value.dataset.fromLibrary = "1";
+        value.value = entry.operator + entry.unit; // the number goes between them, where the caret is put
+        value.dataset.template = value.value;
       }
       value.placeholder = entry.example_value ? "如 " + entry.example_value : "";
     }
@@ -350,7 +363,7 @@
     growAll(row);
     value.focus();
     const caret = (entry.operator || "").length;
-    if (value.dataset.fromLibrary) value.setSelectionRange(caret, caret);
+    if (value.dataset.template !== undefined) value.setSelectionRange(caret, caret);
     scheduleCheck();
   }
 
@@ -363,6 +376,7 @@
   table.addEventListener("input", (event) => {
     const input = event.target;
     if (input.name && input.name.endsWith("-name")) suggest(input, input.closest("tr"));
+    if (input.dataset.template !== undefined && input.value !== input.dataset.template) delete input.dataset.template;
   });
   table.addEventListener("focusin", (event) => {
     const input = event.target;
@@ -370,6 +384,10 @@
   });
   table.addEventListener("focusout", (event) => {
     if (active && event.target === active.input) setTimeout(hideBox, 150);
+    if (event.target.dataset.template !== undefined) { // left without its number: judge it now
+      delete event.target.dataset.template;
+      scheduleCheck();
+    }
   });
   table.addEventListener("keydown", (event) => {
     if (!active || event.target !== active.input) return;

@@ -56,7 +56,7 @@ def upload_and_preview(page, live_server):
     expect(mine.locator("del")).to_have_text("40个")
     expect(mine.locator("ins")).to_have_text("≥150件")
     expect(mine).to_contain_text("最后由 张三 于")
-    expect(page.get_by_test_id("import-summary")).to_contain_text("更新 4 张，拒绝 5 张")
+    expect(page.get_by_test_id("import-summary")).to_contain_text("更新 1 张，拒绝 5 张，内容相同未改动 3 张")
     return mine
 
 
@@ -73,7 +73,7 @@ def test_upload_preview_confirm_and_the_history_names_the_importer(page, live_se
     with page.expect_navigation():
         page.get_by_test_id("confirm-import").click()
     result = page.get_by_test_id("import-result")
-    expect(result).to_contain_text("更新 4 张")
+    expect(result).to_contain_text("更新 1 张")
     result.get_by_role("link", name=TITLE, exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(TITLE)
 

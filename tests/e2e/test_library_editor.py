@@ -49,6 +49,49 @@ def test_a_drafter_adds_an_indicator_from_the_library_on_a_phone_and_submits(pho
     assert sheet.indicators.get(name="培训人次").target_value == "≥200人次"
 
 
+def checked(page, action):
+    """Do ``action`` (an edit) and wait until the live checker has shown its answer to the form it led to."""
+    action()
+    expect(page.get_by_test_id("live-findings")).to_have_attribute("aria-busy", "true")
+    expect(page.get_by_test_id("live-findings")).not_to_have_attribute("aria-busy", "true")
+
+
+def test_a_value_from_the_library_waits_for_its_number_before_it_is_judged(page, live_server):
+    """Picking 培训人次 fills 指标值 with its operator and unit, the caret between them: not red before a number is
+    typed, fine once it is; left without a number it is marked."""
+    library_rebuild()
+    sheet = TargetSheet.objects.get(position=3, fiscal_year__year=2024)
+    sign_in(page, live_server, "staff_ggzy")
+    page.goto(f"{live_server.url}/sheets/{sheet.pk}/edit/")
+    quantity = group(page, "产出指标", "数量指标")
+
+    def pick(row_count):
+        quantity.get_by_test_id("add-row").click()
+        row = quantity.locator("tr.indicator-row").nth(row_count)
+        row.locator("textarea[name$='-name']").type("pxrc")
+        option = page.get_by_test_id("suggest-box").locator(".suggest-item", has_text="培训人次")
+        checked(page, option.click)
+        return row, row.locator("textarea[name$='-target_value']")
+
+    rows = quantity.locator("tr.indicator-row").count()
+    row, value = pick(rows)
+    expect(value).to_have_value("≥人次")
+    expect(value).to_be_focused()
+    expect(value).not_to_have_attribute("aria-invalid", "true")
+    expect(row.get_by_test_id("row-findings")).to_be_empty()
+    expect(page.get_by_test_id("live-findings")).not_to_contain_text("培训人次")
+    screenshot(page, "library", "editor-template-value")
+    checked(page, lambda: page.keyboard.type("200"))
+    expect(value).to_have_value("≥200人次")
+    expect(value).not_to_have_attribute("aria-invalid", "true")
+
+    row, value = pick(rows + 1)
+    checked(page, lambda: page.get_by_test_id("live-findings").click())  # leaves 指标值 without a number
+    expect(value).to_have_value("≥人次")
+    expect(value).to_have_attribute("aria-invalid", "true")
+    expect(row.get_by_test_id("row-findings")).not_to_be_empty()
+
+
 def test_rows_drag_across_groups_and_the_checker_marks_the_field(page, live_server):
     library_rebuild()
     sheet = TargetSheet.objects.get(position=3, fiscal_year__year=2024)

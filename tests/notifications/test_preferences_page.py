@@ -33,14 +33,45 @@ def test_choices_are_saved_and_change_what_the_user_receives(client, org, make_s
     assert sorted(org.head.notifications.values_list("channel", flat=True)) == [Channel.IN_APP, Channel.WECOM]
 
 
-def test_wecom_without_an_account_is_refused(client, org):
+def as_the_browser_submits(page: str, **changes) -> dict:
+    """The form's checkboxes as a browser posts them: the checked ones that are not disabled, with ``changes``."""
+    from html.parser import HTMLParser
+
+    checked = {}
+
+    class Boxes(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag == "input" and attrs.get("type") == "checkbox" and "checked" in attrs and "disabled" not in attrs:
+                checked[attrs["name"]] = "on"
+
+    Boxes().feed(page)
+    data = {**checked, **changes}
+    return {name: value for name, value in data.items() if value is not None}
+
+
+def test_someone_without_a_wecom_account_saves_their_e_mail_choice(client, org):
+    """The WeCom option they never switched on (on by default) is shown disabled and blocks nothing."""
     client.force_login(org.outsider)
+    page = client.get(URL).content.decode()
+    assert "您还没有企业微信账号，这一项暂不能修改" in page
 
-    response = client.post(URL, {"email_enabled": "on", "wecom_enabled": "on"})
+    response = client.post(URL, as_the_browser_submits(page, email_enabled=None), follow=True)
 
-    assert response.status_code == 400
-    assert "您还没有企业微信账号，请联系单位管理员设置后再开启企业微信消息。" in response.content.decode()
-    assert not Preference.objects.filter(user=org.outsider).exists()
+    assert "通知设置已保存。" in response.content.decode()
+    preference = Preference.objects.get(user=org.outsider)
+    assert (preference.email_enabled, preference.wecom_enabled) == (False, True)  # the WeCom default is kept for later
+
+
+def test_wecom_cannot_be_switched_without_an_account(client, org):
+    client.force_login(org.outsider)
+    Preference.objects.create(user=org.outsider, email_enabled=False, wecom_enabled=False)
+
+    response = client.post(URL, {"email_enabled": "on", "wecom_enabled": "on"}, follow=True)
+
+    assert "通知设置已保存。" in response.content.decode()
+    preference = Preference.objects.get(user=org.outsider)
+    assert (preference.email_enabled, preference.wecom_enabled) == (True, False)  # a disabled option is not changed
 
 
 def test_nobody_sets_their_own_wecom_id(client, org):

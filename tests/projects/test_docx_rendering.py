@@ -8,6 +8,7 @@ line. The rendered pages are written to tests/artifacts/docx/ to be looked at.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import os
 import shutil
 import subprocess
@@ -83,7 +84,7 @@ def package() -> DocumentData:
     amount.indicators[0] = IndicatorData("产出指标", "成本指标", "经费预算控制数", "经费预算控制数", "≤75.5万元", "经费预算数")
     rows = [IndicatorData("产出指标", "数量指标", f"长表指标{i}", "描述", f"≥{i}个", "依据") for i in range(70)]
     long = make_sheet(number=11, title=LONG_TITLE, indicators=rows)
-    return dataclasses.replace(seed, sheets=[*sheets, amount, long], year=2024)
+    return dataclasses.replace(seed, sheets=[*sheets, amount, long], year=2024, scope="全部", generated=datetime.date(2025, 1, 6))
 
 
 @pytest.fixture(scope="module")
@@ -95,6 +96,19 @@ def rendered(tmp_path_factory) -> tuple[DocumentData, list[Page]]:
     with pdfplumber.open(render(source, workdir)) as pdf:
         save_pages(pdf, "package")
         return data, pages_of(pdf)
+
+
+def test_the_package_opens_on_a_title_page_and_numbers_the_pages_after_it(rendered) -> None:
+    data, pages = rendered
+    cover = [line["text"].replace(" ", "") for line in pages[0].lines]
+    drafts = sum(1 for sheet in data.sheets if not sheet.published)
+    assert cover == [
+        "483001乐亭县行政审批局本级", "2024年度", "预算绩效目标表（全部）", f"共{len(data.sheets)}个项目，其中{drafts}个尚未审定",
+        "生成日期：2025年1月6日",
+    ]
+    assert not pages[0].tables
+    footers = [max(page.lines, key=lambda line: line["bottom"])["text"].replace(" ", "") for page in pages[1:]]
+    assert footers == [f"第{number}页" for number in range(1, len(pages))]  # the PAGE field, from the page after the cover
 
 
 def test_the_part_headings_are_there(rendered) -> None:

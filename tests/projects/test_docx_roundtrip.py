@@ -40,6 +40,14 @@ def test_the_seed_package_reads_back_equal(seed: DocumentData) -> None:
     assert _package_roundtrip(seed) == seed
 
 
+@pytest.mark.parametrize("scope", ["全部", "已公开"])
+def test_the_title_page_of_an_exported_package_is_not_read_as_content(seed: DocumentData, scope: str) -> None:
+    import datetime
+
+    exported = dataclasses.replace(seed, year=2024, scope=scope, generated=datetime.date(2025, 1, 6))
+    assert _package_roundtrip(exported) == seed  # goals and sheets equal; the title page is the writer's alone
+
+
 def test_the_export_of_the_export_is_stable(seed: DocumentData) -> None:
     once = _package_roundtrip(seed)
     assert _package_roundtrip(once) == seed

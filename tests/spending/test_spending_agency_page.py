@@ -68,6 +68,20 @@ def test_a_year_without_published_sheets_says_so(client, org, sheets):
     assert "2023年暂无已公开的绩效目标表。" in client.get("/agencies/489001/spending/?year=2023").content.decode()
 
 
+def test_the_dashboard_opens_on_the_latest_year_with_published_sheets(client, org, sheets, make_sheet):
+    """2025's sheets are drafts (being prepared): the dashboard opens on 2024, whose sheets are published."""
+    from projects.models import FiscalYear, TargetSheet
+
+    draft = make_sheet(title="明年草稿")
+    TargetSheet.objects.filter(pk=draft.pk).update(fiscal_year=FiscalYear.get_or_create_with_defaults(2025))
+    client.force_login(org.leader)
+
+    page = client.get("/agencies/489001/spending/").content.decode()
+
+    assert '<option value="2024" selected>2024年</option>' in page and "按计划支出" in page
+    assert "暂无已公开的绩效目标表" not in page
+
+
 def test_the_weighted_total_of_the_agency(org, sheets):
     data = spending.agency_spending(agency=org.agency, year=2024)
     assert data.totals[1].actual == Decimal("36.67")  # (5 + 6) / 30

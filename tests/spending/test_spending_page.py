@@ -98,3 +98,16 @@ def test_a_draft_shows_that_reporting_starts_after_publication(client, org, make
 
     response = client.post(url(draft), {"checkpoint": june(org), "amount": "5.00"})
     assert response.status_code == 409 and "公开后才能填报执行进度" in response.content.decode()
+
+
+def test_a_draft_of_a_past_year_warns_of_no_missing_report(client, org, make_sheet):
+    """Every checkpoint of 2024 has passed, but a draft is not executed against: no 未填报, no red, in the page and the API."""
+    draft = make_sheet()
+    client.force_login(org.owner)
+
+    page = client.get(url(draft)).content.decode()
+
+    assert page.count('data-level="not_due"') >= 4 and 'data-level="red"' not in page
+    assert "未填报" not in page and page.count("公开后填报") == 4
+    points = client.get(f"/api/sheets/{draft.pk}/spend-reports/").json()
+    assert [p["level"] for p in points] == ["not_due"] * 4 and {p["level_label"] for p in points} == {"公开后填报"}

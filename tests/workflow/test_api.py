@@ -226,6 +226,21 @@ def test_patch_without_if_match_is_refused_with_428_and_changes_nothing(api):
     assert TargetSheet.objects.get(pk=sheet.pk).purpose == sheet.purpose
 
 
+def test_if_match_star_writes_on_any_current_version(api):
+    """RFC 9110: ``If-Match: *`` holds whenever the sheet exists, whatever its version — for a PATCH and a move."""
+    sheet = TargetSheet.objects.get(position=3)
+    client = api("staff_ggzy")
+    client.patch(f"/api/sheets/{sheet.pk}/", {"purpose": "别人先改了"}, format="json", HTTP_IF_MATCH=sheet.etag)
+
+    response = client.patch(f"/api/sheets/{sheet.pk}/", {"goal": "不论哪个版本"}, format="json", HTTP_IF_MATCH="*")
+
+    assert response.status_code == 200, response.json()
+    assert (response.json()["purpose"], response.json()["goal"]) == ("别人先改了", "不论哪个版本")
+    assert response["ETag"] == f'"{sheet.pk}-{sheet.version + 2}"'
+    submitted = client.post(f"/api/sheets/{sheet.pk}/submit/", {}, format="json", HTTP_IF_MATCH="*")
+    assert submitted.status_code == 200 and submitted.json()["state"] == "section_review"
+
+
 def test_a_stale_patch_is_refused_with_412_naming_who_changed_it(api):
     """Two people edit one draft: the second, based on the version both read, is refused and changes nothing."""
     sheet = TargetSheet.objects.get(position=3)

@@ -45,7 +45,7 @@ def test_confirming_writes_and_the_history_names_the_importer_and_the_file(peopl
 
     page = client.post(f"{url}confirm/").content.decode()
 
-    assert "更新 4 张" in page and "拒绝 5 张" in page and f"导入结果：{FILE_NAME}" in page
+    assert "更新 1 张，拒绝 5 张，内容相同未改动 3 张" in page and f"导入结果：{FILE_NAME}" in page
     sheet3.refresh_from_db()
     assert sheet3.indicators.get(subcategory="数量指标").target_value == "≥150件"
     assert sheet3.version == version + 1 and sheet3.updated_by == people.staff_ggzy
@@ -55,7 +55,7 @@ def test_confirming_writes_and_the_history_names_the_importer_and_the_file(peopl
     assert event.snapshot == previous  # the colleague's content, restorable
     assert (event.from_state, event.to_state) == ("draft", "draft")
     imported = set(SheetEvent.objects.filter(action=Action.IMPORT).values_list("sheet__position", flat=True))
-    assert imported == {1, 2, 3, 4}  # this section's drafts only; the refused sheets have no entry
+    assert imported == {3}  # the changed draft only: the refused sheets and the drafts that hold the file have no entry
     assert PendingImport.objects.get().confirmed_at is not None
 
     history = client.get(f"/sheets/{sheet3.pk}/").content.decode()
@@ -66,7 +66,25 @@ def test_confirming_writes_and_the_history_names_the_importer_and_the_file(peopl
     again = client.post(f"{url}confirm/", follow=True)
     assert "这次导入已经确认过了" in again.content.decode()
     assert signed_in(colleague).post(f"{url}confirm/").status_code == 404  # and tells nobody else anything
-    assert SheetEvent.objects.filter(action=Action.IMPORT).count() == 4
+    assert SheetEvent.objects.filter(action=Action.IMPORT).count() == 1
+
+
+def test_drafts_that_already_hold_the_file_are_not_counted_as_updated_nor_touched(people, sheet3, colleague, seed_docx):
+    """Sheets 1, 2 and 4 hold the document's content: 更新 counts only sheet 3, and the others keep their version,
+    editor and history (no 导入 entry to restore from, nothing for a colleague's open editor to collide with)."""
+    edit_quantity(sheet3, colleague, "40个")
+    others = {s.pk: (s.version, s.updated_by_id, s.updated) for s in TargetSheet.objects.filter(position__in=(1, 2, 4))}
+    client = signed_in(people.staff_ggzy)
+    url = previewed(client, seed_docx, sheet3.section)
+    preview = client.get(url).content.decode()
+    assert "更新 1 张" in preview and preview.count("与文件内容相同，不会改动") == 3
+
+    page = client.post(f"{url}confirm/").content.decode()
+
+    assert "更新 1 张" in page and "内容相同，未改动" in page
+    after = {s.pk: (s.version, s.updated_by_id, s.updated) for s in TargetSheet.objects.filter(position__in=(1, 2, 4))}
+    assert after == others
+    assert not SheetEvent.objects.filter(sheet__in=others, action=Action.IMPORT).exists()
 
 
 def test_a_draft_edited_after_the_preview_refuses_the_whole_import_and_changes_nothing(people, sheet3, colleague, seed_docx):
@@ -129,12 +147,12 @@ def test_a_created_sheet_is_recorded_without_previous_content(people, seed_docx)
     client = signed_in(people.admin)
     response = client.post("/import/", {"file": seed_docx.open("rb"), "year": "2024", "section": ""})
     url = response["Location"]
-    assert "新建 1 张，更新 8 张，拒绝 0 张" in client.get(url).content.decode()
+    assert "新建 1 张，更新 0 张，拒绝 0 张，内容相同未改动 8 张" in client.get(url).content.decode()
     client.post(f"{url}confirm/")
     created = TargetSheet.objects.get(position=9)
     event = created.events.get()
     assert (event.action, event.actor, event.snapshot) == (Action.IMPORT, people.admin, None)
-    assert SheetEvent.objects.filter(action=Action.IMPORT).count() == 9
+    assert SheetEvent.objects.filter(action=Action.IMPORT).count() == 1
 
 
 def test_a_staff_member_who_lost_the_role_since_the_preview_cannot_confirm(people, sheet3, colleague, seed_docx):
@@ -189,3 +207,55 @@ def test_goals_saved_again_with_the_same_text_let_the_import_through(people, see
 
     assert result.goals_updated
     assert DepartmentGoals.objects.get(pk=goals.pk).overall == goals.overall  # the document's text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_confirms_of_the_same_new_year_import_at_once_import_it_once_and_tell_the_other_the_preview_is_stale(seed_docx):
+    """Two colleagues upload the department's 2025 document (every sheet 新建 in both previews) and press 确认导入
+    together: one import is written, the other is refused with the stale-preview message and writes nothing."""
+    import threading
+
+    from django.db import connection
+
+    from tests.conftest import _seed_demo
+
+    _seed_demo()
+    staff = get_user_model().objects.get(username="staff_ggzy")
+    section = TargetSheet.objects.get(position=3, fiscal_year__year=2024).section
+    other = get_user_model().objects.create_user(username="staff_ggzy2", password="pw", last_name="张", first_name="三")
+    role_grant(user=other, role=roles.STAFF, scope=section)
+    pendings = {}
+    for user in (staff, other):
+        pending, preview = imports.import_upload(
+            user=user, file_name=FILE_NAME, content=seed_docx.read_bytes(), year=2025, section=section
+        )
+        assert len(preview.created) == 4 and not preview.updated
+        pendings[user] = pending
+
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def confirm(user):
+        try:
+            barrier.wait(timeout=10)
+            imports.import_confirm(pending=pendings[user], user=user)
+            outcomes.append("ok")
+        except AppError as error:
+            outcomes.append(f"{error.status} {error.message}")
+        except Exception as error:  # what the person would have seen as a server error
+            outcomes.append(f"500 {error!r}")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=confirm, args=(user,)) for user in (staff, other)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert outcomes.count("ok") == 1 and len(outcomes) == 2, outcomes
+    loser = next(o for o in outcomes if o != "ok")
+    assert loser.startswith("412 ") and loser.endswith(imports.STALE), loser
+    assert TargetSheet.objects.filter(fiscal_year__year=2025).count() == 4  # written once
+    assert SheetEvent.objects.filter(action=Action.IMPORT, sheet__fiscal_year__year=2025).count() == 4
+    assert PendingImport.objects.filter(confirmed_at__isnull=False).count() == 1

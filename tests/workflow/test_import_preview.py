@@ -75,7 +75,7 @@ def test_the_preview_shows_a_colleagues_saved_value_as_before_and_after_and_writ
     assert response["Location"] == f"/import/{pending.pk}/"
     page = client.get(response["Location"]).content.decode()
 
-    assert "更新 4 张" in page and "拒绝 5 张" in page
+    assert "更新 1 张，拒绝 5 张，内容相同未改动 3 张" in page  # the section's other drafts hold the document already
     assert "修改指标 产出指标 / 数量指标 / 县内招投标数量：指标值 <del>40个</del> → <ins>≥150件</ins>" in page
     assert "最后由 张三 于" in page  # whose saved edit the import would replace
     assert "不能由本科室导入" in page  # other sections' sheets are refused, with the reason
@@ -106,24 +106,25 @@ def test_the_preview_lists_new_updated_and_refused_sheets_and_the_goals_change(p
 
     kinds = [(s.code[-4:], s.kind) for s in preview.sheets]
     assert kinds == [
-        ("041X", "refused"), ("042H", "updated"), ("037P", "updated"), ("0364", "updated"), ("040A", "updated"),
-        ("038B", "updated"), ("035G", "updated"), ("034W", "updated"), ("039Y", "created"),
-    ]
+        ("041X", "refused"), ("042H", "unchanged"), ("037P", "unchanged"), ("0364", "unchanged"), ("040A", "unchanged"),
+        ("038B", "unchanged"), ("035G", "unchanged"), ("034W", "unchanged"), ("039Y", "created"),
+    ]  # the drafts hold the seed already
     refused = preview.sheets[0]
     assert "科室审核" in refused.reason and refused.sheet_id == TargetSheet.objects.get(position=1).pk
-    assert all(s.diff.is_empty and s.changed_cells == 0 for s in preview.updated)  # the drafts hold the seed already
     assert preview.created[0].indicator_count == 6
     assert preview.goals.will_change and [c.label for c in preview.goals.changes] == ["总体绩效目标"]
     assert preview.goals.changes[0].before == "局领导改过的总体目标"
-    assert preview.summary() == "483001乐亭县行政审批局本级 2024年：新建 1 张，更新 7 张，拒绝 1 张，部门整体绩效目标将更新"
+    assert preview.summary() == (
+        "483001乐亭县行政审批局本级 2024年：新建 1 张，更新 0 张，拒绝 1 张，内容相同未改动 7 张，部门整体绩效目标将更新"
+    )
     expected = preview.expected_versions
-    assert {k: v for k, v in expected.items() if k != "goals"} == {str(s.sheet_id): s.version for s in preview.updated}
+    assert {k: v for k, v in expected.items() if k != "goals"} == {str(s.sheet_id): s.version for s in preview.unchanged}
     assert expected["goals"]  # the goals it compared with: confirming checks they are unchanged
     assert state_of_everything() == before
     assert not TargetSheet.objects.filter(position=9).exists()
 
 
-def test_the_preview_counts_changed_cells(people, sheet3, colleague, seed_docx):
+def test_the_preview_counts_change_count(people, sheet3, colleague, seed_docx):
     sheet3.refresh_from_db()
     services.sheet_edit(sheet=sheet3, user=colleague, expected_version=sheet3.version, purpose="新的用途", goal="新的目标")
     edit_quantity(sheet3, colleague, "40个")
@@ -131,11 +132,30 @@ def test_the_preview_counts_changed_cells(people, sheet3, colleague, seed_docx):
         content=seed_docx.read_bytes(), file_name=FILE_NAME, year=2024, section=sheet3.section, user=people.staff_ggzy
     )
     mine = next(s for s in preview.sheets if s.sheet_id == sheet3.pk)
-    assert mine.kind == "updated" and mine.changed_cells == 3
+    assert mine.kind == "updated" and mine.change_count == 3
     assert [(c.label, c.before) for c in mine.diff.fields] == [("资金用途", "新的用途"), ("绩效目标", "新的目标")]
 
 
+def test_the_preview_page_counts_the_changes_it_lists(people, sheet3, colleague, seed_docx):
+    """A colleague added an indicator the document does not have: the import removes that row — one change, listed once."""
+    sheet3.refresh_from_db()
+    rows = [IndicatorData(i.category, i.subcategory, i.name, i.description, i.target_value, i.basis)
+            for i in sheet3.indicators.order_by("order", "id")]
+    rows.append(IndicatorData("产出指标", "数量指标", "培训人次", "年度内培训人次", "≥200人次", "培训记录"))
+    services.sheet_edit(sheet=sheet3, user=colleague, expected_version=sheet3.version, indicators=rows)
+    client = signed_in(people.staff_ggzy)
+
+    page = client.get(upload(client, seed_docx, sheet3.section)["Location"]).content.decode()
+
+    start = page.index(f'<a href="/sheets/{sheet3.pk}/">')
+    card = page[start:page.index("</section>", start)]
+    listed = card.count("<li>")
+    assert listed == 1 and "删除指标 产出指标 / 数量指标 / 培训人次" in card
+    assert f"{listed} 处修改（当前草稿 → 导入后）" in card
+
+
 def test_staff_of_another_section_cannot_import_over_this_sections_sheets(people, sheet3, seed_docx):
+    TargetSheet.objects.filter(position=5).update(purpose="信用办改过的用途")  # their own draft, which the file updates
     before = state_of_everything()
     other = signed_in(people.staff_xy)
     # the other section is not theirs to choose

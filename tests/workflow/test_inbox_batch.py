@@ -216,3 +216,13 @@ def test_earlier_steps_batch_says_only_approve_and_needs_no_confirmation_page(pe
     inbox = client_for(people.leader).get("/tasks/").content.decode()
     assert re.search(r'data-testid="batch-approve"[^>]*>批量通过<', inbox)
     assert "并公开" not in inbox and "data-publishes" not in inbox
+
+
+def test_finance_cards_name_the_agency_of_each_sheet(people):
+    """A finance reviewer's 待办 holds several agencies' sheets: each card says whose (单位) beside the 科室."""
+    [sheet] = clean_sheets(people, 1)
+    drive(sheet, ("approve", people.leader))
+    page = client_for(people.finance).get("/tasks/").content.decode()
+    card = page[page.index(f'data-sheet="{sheet.pk}"'):]
+    card = card[: card.index("</li>")]
+    assert '<dt>单位</dt><dd data-testid="task-agency">乐亭县行政审批局本级</dd>' in card

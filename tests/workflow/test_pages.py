@@ -139,6 +139,19 @@ def test_package_download_for_leader_and_finance_only_and_finance_never_gets_dra
         assert browser(outsider).get(url).status_code == 404, outsider
 
 
+def test_the_whole_and_the_published_package_download_under_their_own_names(browser):
+    from urllib.parse import unquote
+
+    from django.utils import timezone
+
+    url = "/agencies/483001/2024/package.docx"
+    leader = browser("leader")
+    names = [unquote(leader.get(url + query)["Content-Disposition"]) for query in ("", "?published=1")]
+    today = timezone.localdate().strftime("%Y%m%d")
+    assert f"483001乐亭县行政审批局本级2024年预算绩效目标（全部）-{today}.docx" in names[0]
+    assert f"483001乐亭县行政审批局本级2024年预算绩效目标（已公开）-{today}.docx" in names[1]
+
+
 def test_goals_are_edited_by_the_leader_and_read_by_staff(browser):
     url = "/goals/483001/2024/"
     response = browser("leader").post(url, {"overall": "第一段\n第二段", "itemized": "分项", "safeguards": "措施"})
@@ -160,7 +173,7 @@ def test_import_page_updates_own_section_and_refuses_the_others(browser, seed_do
         preview = client.post("/import/", {"file": upload, "year": "2024", "section": TargetSheet.objects.get(position=3).section_id})
     assert TargetSheet.objects.get(position=3).purpose == "导入前"  # the preview writes nothing
     page = client.post(preview["Location"] + "confirm/").content.decode()
-    assert "更新 4 张" in page and "拒绝 5 张" in page
+    assert "更新 1 张，拒绝 5 张，内容相同未改动 3 张" in page
     assert TargetSheet.objects.get(position=3).purpose == "保证县内招投标正常运行"
     assert TargetSheet.objects.get(position=5).purpose == "导入前"
 
@@ -185,7 +198,7 @@ def test_staff_import_renames_nothing_outside_its_own_drafts(browser, seed_docx,
     with open(renamed, "rb") as upload:
         preview = client.post("/import/", {"file": upload, "year": "2024", "section": TargetSheet.objects.get(position=3).section_id})
     page = client.post(preview["Location"] + "confirm/").content.decode()
-    assert "更新 3 张" in page and "拒绝 6 张" in page
+    assert "更新 0 张，拒绝 6 张，内容相同未改动 3 张" in page
     assert Agency.objects.get(code="483001").name == "乐亭县行政审批局本级"
     assert not Project.objects.filter(name="被改的项目名").exists()
 

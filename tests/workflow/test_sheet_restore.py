@@ -107,9 +107,15 @@ def test_only_the_sections_staff_may_restore_while_the_sheet_is_editable(people,
     assert sheet3.indicators.get(subcategory="数量指标").target_value == "≥150件"
 
 
-def test_only_an_import_entry_of_the_same_sheet_can_be_restored(people, sheet3, imported):
+def test_only_an_import_entry_of_the_same_sheet_can_be_restored(people, sheet3, imported, seed_docx):
     client = signed_in(people.staff_ggzy)
-    other_import = SheetEvent.objects.filter(action=Action.IMPORT).exclude(sheet=sheet3).first()
+    TargetSheet.objects.filter(position=4).update(purpose="改过的用途")  # so that importing again records sheet 4
+    pending, _ = imports.import_upload(
+        user=people.staff_ggzy, file_name=FILE_NAME, content=seed_docx.read_bytes(), year=2024, section=sheet3.section
+    )
+    imports.import_confirm(pending=pending, user=people.staff_ggzy)
+    sheet3.refresh_from_db()
+    other_import = SheetEvent.objects.filter(action=Action.IMPORT).exclude(sheet=sheet3).get()
     assert client.post(f"/sheets/{sheet3.pk}/restore/{other_import.pk}/", {"version": sheet3.version}).status_code == 404
     submit = services.sheet_submit(sheet=sheet3, user=people.staff_ggzy)
     services.sheet_withdraw(sheet=sheet3, user=people.staff_ggzy)

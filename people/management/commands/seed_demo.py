@@ -1,4 +1,8 @@
-"""Demo data: the seed document for 2024, sections, and people for every role (password "demo")."""
+"""Demo data: the seed document, sections, and people for every role (password "demo").
+
+The seed document holds 乐亭县行政审批局's 2024 targets, whose text names no year. The demo files them under the
+current year (``--year`` another): its checkpoints, reminders and dashboards are then this year's, as a person trying
+the demo lives them. The test suite pins ``--year 2024``, the document's own year, so its dates never move."""
 
 from pathlib import Path
 
@@ -6,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from people import services
 from people.roles import Role
@@ -14,7 +19,6 @@ from projects.models import Agency, Project, Section
 from projects.services import document_import, project_section_set
 
 SEED_DOCX = Path(settings.BASE_DIR) / "projects" / "fixtures" / "laoting-approval-bureau-targets.docx"
-YEAR = 2024
 AGENCY_CODE = "483001"
 DEMO_PASSWORD = "demo"
 
@@ -41,13 +45,17 @@ PEOPLE = (
 
 
 class Command(BaseCommand):
-    help = "载入演示数据：2024 年乐亭县行政审批局绩效目标、科室与各角色演示账号（密码 demo）。可重复执行。"
+    help = "载入演示数据：乐亭县行政审批局绩效目标（默认记为今年）、科室与各角色演示账号（密码 demo）。可重复执行。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--year", type=int, help="演示绩效目标表的预算年度（默认：今年）")
 
     @transaction.atomic
     def handle(self, *args, **options):
         first_time = not Agency.objects.filter(code=AGENCY_CODE, projects__isnull=False).exists()
         if first_time:
-            result = document_import(data=read_document(SEED_DOCX), year=YEAR)
+            year = options["year"] or timezone.localdate().year
+            result = document_import(data=read_document(SEED_DOCX), year=year)
             self.stdout.write(result.summary())
         agency = Agency.objects.get(code=AGENCY_CODE)
         sections = {}

@@ -35,6 +35,8 @@ class Command(BaseCommand):
             self.stdout.write(f"新建  {sheet.project.code}  {sheet.display_title}")
         for sheet in result.updated:
             self.stdout.write(f"更新  {sheet.project.code}  {sheet.display_title}")
+        for sheet in result.unchanged:
+            self.stdout.write(f"相同  {sheet.project.code}  {sheet.display_title}（内容相同，未改动）")
         for sheet, reason in result.refused:
             self.stdout.write(self.style.WARNING(f"拒绝  {sheet.project.code}  {reason}"))
         self.stdout.write(self.style.SUCCESS(result.summary()))
@@ -45,8 +47,10 @@ class Command(BaseCommand):
             if sheet.kind == "created":
                 self.stdout.write(f"新建  {sheet.code}  {sheet.title}")
             elif sheet.kind == "updated":
-                changes = f"{sheet.changed_cells} 处修改" if sheet.changed_cells else "内容没有变化"
+                changes = f"{sheet.change_count} 处修改" if sheet.change_count else "内容没有变化"
                 self.stdout.write(f"更新  {sheet.code}  {sheet.title}（{changes}）")
+            elif sheet.kind == "unchanged":
+                self.stdout.write(f"相同  {sheet.code}  {sheet.title}（内容相同，不会改动）")
             else:
                 self.stdout.write(self.style.WARNING(f"拒绝  {sheet.code}  {sheet.reason}"))
         self.stdout.write(preview.goals.label)
