@@ -124,9 +124,10 @@ def test_editor_refuses_201_rows_with_a_form_error(people, sheet3):
     assert sheet3.indicators.count() == before
 
 
-def test_agency_spending_with_a_nul_code_is_404(people):
+def test_agency_pages_with_a_nul_code_answer_a_chinese_400(people):
     client = Client()
     client.force_login(people.leader)
-    assert client.get("/agencies/%00/spending/").status_code == 404
-    assert client.get("/agencies/48%0001/2024/package.docx").status_code == 404
-    assert client.get("/goals/%00/2024/").status_code == 404
+    for path in ("/agencies/%00/spending/", "/agencies/48%0001/2024/package.docx", "/goals/%00/2024/"):
+        response = client.get(path)
+        assert response.status_code == 400
+        assert "无法处理的字符" in response.content.decode()
