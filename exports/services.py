@@ -282,7 +282,8 @@ def export_jobs_sweep(*, now: datetime.datetime | None = None) -> SweepResult:
             if job is None:
                 continue  # claimed, finished or being swept meanwhile
             if job.attempts >= max_attempts():
-                minutes = int((now - job.created).total_seconds() // 60)
+                waited = now - min(job.created, job.queued or job.created)
+                minutes = int(waited.total_seconds() // 60)
                 message = INTERRUPTED_MESSAGE if job.status == ExportStatus.RUNNING else NOT_STARTED_MESSAGE.format(minutes=minutes)
                 ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.FAILED, error=message, finished=now)
                 result.failed.append(job.pk)
