@@ -7,7 +7,7 @@ whose name is used by a sheet the reader may see (a published one, or one of the
 
 from __future__ import annotations
 
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 
 from library.common import category_order, framework
 from library.models import DESCRIBED, Entry, Kind, Usage
@@ -42,9 +42,10 @@ def entries_visible(user, queryset: QuerySet | None = None) -> QuerySet:
     uses its name (``Usage.named_entry``).
 
     Bounded however many sheets use an entry: how many published sheets use its name is kept with the entry
-    (``published_name_uses``), so nobody reads usage rows for those; a person with a role adds the entries named on
-    their own unpublished sheets (one set, read through the sheets' indexes and ``library_usage_sheet``, never the
-    usage rows of other people's sheets)."""
+    (``published_name_uses``), so nobody reads usage rows for those; for an entry no published sheet uses, a person
+    with a role looks up the rows of its name (``library_usage_named``) for a sheet of theirs. Row by row on purpose
+    (``OFFSET 0`` keeps PostgreSQL from turning the EXISTS into a set): the set of every row on a province finance
+    reviewer's unpublished sheets is read whole, or, too big to hash, scanned again for every entry."""
     queryset = Entry.objects.all() if queryset is None else queryset
     if not user.is_authenticated:
         return queryset.none()
@@ -53,7 +54,8 @@ def entries_visible(user, queryset: QuerySet | None = None) -> QuerySet:
     visible = Q(kind=Kind.COMMON) | Q(published_name_uses__gt=0)
     if any(roles.holds_any(user, role) for role in SHEET_ROLES):
         unpublished = visible_unpublished_sheets(user).values("pk")
-        visible |= Q(pk__in=Usage.objects.filter(sheet_id__in=unpublished).values("named_entry_id"))
+        named = Usage.objects.filter(named_entry=OuterRef("pk"), sheet_id__in=unpublished)
+        visible |= Exists(named, template="EXISTS(%(subquery)s OFFSET 0)")  # row by row, never hashed (as _GrantOn)
     return queryset.filter(visible)
 
 
