@@ -45,7 +45,7 @@ def library_sheets_refresh(*, sheet_ids: Iterable[int]) -> dict:
 def _refresh(*, sheet_ids: list[int] | None) -> dict:
     indicators = Indicator.objects.all() if sheet_ids is None else Indicator.objects.filter(sheet_id__in=sheet_ids)
     indicators = indicators.exclude(category="").exclude(subcategory="").exclude(name="")
-    created = _entries_create(indicators)
+    created = _entries_create(indicators, every_entry=sheet_ids is None)
     old = Usage.objects.all() if sheet_ids is None else Usage.objects.filter(sheet_id__in=sheet_ids)
     touched = _entry_ids(old) if sheet_ids is not None else set()
     old.delete()
@@ -57,19 +57,28 @@ def _refresh(*, sheet_ids: list[int] | None) -> dict:
     return {"entries_created": created, "usages": inserted}
 
 
-def _entries_create(indicators) -> int:
+def _entries_create(indicators, *, every_entry: bool) -> int:
     """One entry per new (一级, 二级, 三级) seen in the sheets (what it shows is written by ``_entries_describe``, from
-    published rows only)."""
-    existing = set(Entry.objects.values_list("category", "subcategory", "name"))
-    new = {}
-    for category, subcategory, name in indicators.values_list("category", "subcategory", "name").iterator(chunk_size=5000):
-        key = (category.strip(), subcategory.strip(), name.strip())
-        if key in existing or key in new:
-            continue
-        new[key] = Entry(
-            category=key[0], subcategory=key[1], name=key[2], initials=initials(key[2]), kind=Kind.SPECIFIC, source=SOURCE_SHEETS,
-        )
-    Entry.objects.bulk_create(new.values(), batch_size=2000, ignore_conflicts=True)
+    published rows only). A refresh of a few sheets looks up only their names' entries (``every_entry`` for a rebuild),
+    so an edit or a publication does not read the whole library."""
+    keys = {
+        (category.strip(), subcategory.strip(), name.strip())
+        for category, subcategory, name in indicators.values_list("category", "subcategory", "name").iterator(chunk_size=5000)
+    }
+    if every_entry:
+        existing = set(Entry.objects.values_list("category", "subcategory", "name"))
+    else:
+        existing, ordered = set(), sorted(keys)
+        for start in range(0, len(ordered), 500):
+            condition = Q(pk__in=[])
+            for category, subcategory, name in ordered[start:start + 500]:
+                condition |= Q(category=category, subcategory=subcategory, name=name)
+            existing |= set(Entry.objects.filter(condition).values_list("category", "subcategory", "name"))
+    new = [
+        Entry(category=c, subcategory=s, name=n, initials=initials(n), kind=Kind.SPECIFIC, source=SOURCE_SHEETS)
+        for c, s, n in sorted(keys - existing)
+    ]
+    Entry.objects.bulk_create(new, batch_size=2000, ignore_conflicts=True)
     return len(new)
 
 
