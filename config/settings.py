@@ -182,6 +182,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "exports.tasks.expire_export_jobs",
         "schedule": crontab(minute=15),
     },
+    "sweep-exports": {
+        "task": "exports.tasks.sweep_export_jobs",
+        "schedule": float(env.int("EXPORT_SWEEP_SECONDS", default=300)),
+    },
     "worker-heartbeat": {
         "task": "config.celery.heartbeat",
         "schedule": float(env.int("HEALTH_HEARTBEAT_SECONDS", default=30)),
@@ -238,6 +242,14 @@ NOTIFY_QUEUE = env("NOTIFY_QUEUE", default="celery")
 EXPORT_QUEUE = env("EXPORT_QUEUE", default="celery")
 EXPORT_BACKGROUND_FROM = env.int("EXPORT_BACKGROUND_FROM", default=1000)
 EXPORT_KEEP_HOURS = env.int("EXPORT_KEEP_HOURS", default=24)
+# At most this many queued or running exports per person. The sweep (every EXPORT_SWEEP_SECONDS) queues again a job
+# not started EXPORT_REQUEUE_MINUTES after it was queued (its task was lost) or running without progress for
+# EXPORT_STALE_MINUTES (its worker stopped), and fails it with a reason once it was queued EXPORT_MAX_ATTEMPTS times.
+EXPORT_MAX_ACTIVE_PER_USER = env.int("EXPORT_MAX_ACTIVE_PER_USER", default=3)
+EXPORT_SWEEP_SECONDS = env.int("EXPORT_SWEEP_SECONDS", default=300)
+EXPORT_REQUEUE_MINUTES = env.int("EXPORT_REQUEUE_MINUTES", default=10)
+EXPORT_STALE_MINUTES = env.int("EXPORT_STALE_MINUTES", default=15)
+EXPORT_MAX_ATTEMPTS = env.int("EXPORT_MAX_ATTEMPTS", default=3)
 NOTIFY_RETRY_BASE_SECONDS = env.float("NOTIFY_RETRY_BASE_SECONDS", default=30.0)
 NOTIFY_RETRY_MAX_SECONDS = env.float("NOTIFY_RETRY_MAX_SECONDS", default=3600.0)
 NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=12)

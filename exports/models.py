@@ -18,9 +18,16 @@ class ExportStatus(models.TextChoices):
     FAILED = "failed", "失败"
 
 
+ACTIVE_STATUSES = (ExportStatus.PENDING, ExportStatus.RUNNING)
+
+
 class ExportJob(models.Model):
     """One export a user asked for. The file is kept in the row (web and worker need share no disk) until
-    ``expires``; only ``owner`` may download it. Progress is ``done`` of ``total`` sheets."""
+    ``expires``; only ``owner`` may download it. Progress is ``done`` of ``total`` sheets.
+
+    ``queued`` and ``attempts`` say when and how often its task was queued; a running job writes ``heartbeat`` with
+    its progress. The sweep (``exports.services.export_jobs_sweep``) queues again a job whose task was lost or whose
+    worker stopped, and fails it with a Chinese reason after ``EXPORT_MAX_ATTEMPTS``; its owner may retry it."""
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.CASCADE, related_name="export_jobs")
     kind = models.CharField("类型", max_length=10, choices=ExportKind.choices)
@@ -31,15 +38,22 @@ class ExportJob(models.Model):
     file_name = models.CharField("文件名", max_length=255, blank=True)
     content = models.BinaryField("文件内容", null=True, blank=True, editable=False)
     error = models.TextField("错误信息", blank=True)
+    attempts = models.PositiveSmallIntegerField("排队次数", default=0)
     created = models.DateTimeField("申请时间", auto_now_add=True)
+    queued = models.DateTimeField("最近排队时间", null=True, blank=True)
     started = models.DateTimeField("开始时间", null=True, blank=True)
+    heartbeat = models.DateTimeField("最近进度时间", null=True, blank=True)
     finished = models.DateTimeField("完成时间", null=True, blank=True)
     expires = models.DateTimeField("过期时间", db_index=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "导出任务"
         ordering = ["-created", "-id"]
-        indexes = [models.Index(fields=["owner", "-created"], name="exportjob_owner_created")]
+        indexes = [
+            models.Index(fields=["owner", "-created"], name="exportjob_owner_created"),
+            # the sweep reads only the queued and running jobs
+            models.Index(fields=["status"], condition=models.Q(status__in=ACTIVE_STATUSES), name="exportjob_active"),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} #{self.pk}（{self.get_status_display()}）"
@@ -53,3 +67,7 @@ class ExportJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (ExportStatus.DONE, ExportStatus.FAILED)
+
+    @property
+    def can_retry(self) -> bool:
+        return self.status == ExportStatus.FAILED

@@ -1,8 +1,14 @@
-"""Writes for exports: start a background export, run it (the Celery task's body), expire old ones.
+"""Writes for exports: start a background export, run it (the Celery task's body), sweep, retry and expire jobs.
 
 Small sets answer in the request (``xlsx_write`` / the Word package); from ``EXPORT_BACKGROUND_FROM`` sheets
 on (1,000 by default: the size of a county's year, where the request would take seconds and a province's
 would outlast gunicorn's timeout) the request only starts an ``ExportJob`` and the user watches its progress.
+
+No job waits for ever: its task is queued after the transaction that wrote it commits, and a broker that cannot
+take it fails the job with a Chinese reason (the request itself answers normally). The sweep queues again a job
+whose task was lost or whose worker stopped, and fails it with a reason after ``EXPORT_MAX_ATTEMPTS``; the task
+claims a queued job or a running one that stopped making progress. The owner may retry a failed job. A person has
+at most ``EXPORT_MAX_ACTIVE_PER_USER`` jobs queued or running at once.
 """
 
 from __future__ import annotations
@@ -11,14 +17,18 @@ import datetime
 import io
 import logging
 
+from dataclasses import dataclass, field
+
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from core import errors
 from core.errors import AppError
 from exports import selectors
-from exports.models import ExportJob, ExportKind, ExportStatus
+from exports.models import ACTIVE_STATUSES, ExportJob, ExportKind, ExportStatus
 from exports.xlsx import write_summary
 from projects import exporting
 from projects.models import Agency
@@ -29,6 +39,9 @@ logger = logging.getLogger(__name__)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FAILED_MESSAGE = "生成文件时出错，请稍后重试；如果再次失败，请联系管理员。"
+QUEUE_DOWN_MESSAGE = "后台任务队列暂时不可用，导出没有开始。请稍后点“重试”；如果仍然失败，请联系管理员。"
+NOT_STARTED_MESSAGE = "导出排队 {minutes} 分钟仍未开始（后台工作进程可能没有运行）。请稍后点“重试”；如果仍然失败，请联系管理员。"
+INTERRUPTED_MESSAGE = "生成过程多次中断（后台工作进程停止），文件没有生成。请点“重试”；如果仍然失败，请联系管理员。"
 
 
 def background_from() -> int:
@@ -37,6 +50,22 @@ def background_from() -> int:
 
 def keep_hours() -> int:
     return int(getattr(settings, "EXPORT_KEEP_HOURS", 24))
+
+
+def max_active() -> int:
+    return int(getattr(settings, "EXPORT_MAX_ACTIVE_PER_USER", 3))
+
+
+def requeue_after() -> datetime.timedelta:
+    return datetime.timedelta(minutes=float(getattr(settings, "EXPORT_REQUEUE_MINUTES", 10)))
+
+
+def stale_after() -> datetime.timedelta:
+    return datetime.timedelta(minutes=float(getattr(settings, "EXPORT_STALE_MINUTES", 15)))
+
+
+def max_attempts() -> int:
+    return int(getattr(settings, "EXPORT_MAX_ATTEMPTS", 3))
 
 
 # ---------------------------------------------------------------- what an export holds
@@ -78,13 +107,8 @@ def export_size(*, user, kind: str, filters: dict) -> int:
 # ---------------------------------------------------------------- background jobs
 
 
-@transaction.atomic
-def export_job_start(*, user, kind: str, filters: dict) -> ExportJob:
-    """Record the job and queue it once the transaction commits; the request returns at once."""
-    if not user.is_authenticated:
-        raise errors.forbidden("请先登录。")
-    if kind not in ExportKind.values:
-        raise errors.invalid(f"未知的导出类型“{kind}”。")
+def _job_total(user, kind: str, filters: dict) -> tuple[dict, int]:
+    """The job's filters as stored and how many sheets it holds for ``user`` now; refused when there are none."""
     if kind == ExportKind.DOCX:
         agency, year, _ = package_agency(user, filters)
         filters = {"agency": agency.code, "year": year, "published_only": bool(filters.get("published_only"))}
@@ -94,13 +118,74 @@ def export_job_start(*, user, kind: str, filters: dict) -> ExportJob:
         total = selectors.summary_sheets(user, filters).order_by().count()
     if not total:
         raise errors.invalid("没有符合条件的绩效目标表，无需导出。")
+    return filters, total
+
+
+def _active_limit_ensure(user, *, excluding: int | None = None) -> None:
+    """At most ``max_active()`` jobs queued or running per person (the person's row is locked, so two requests at
+    once cannot both take the last place)."""
+    list(get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
+    active = ExportJob.objects.filter(owner=user, status__in=ACTIVE_STATUSES, expires__gte=timezone.now())
+    if excluding is not None:
+        active = active.exclude(pk=excluding)
+    if active.count() >= max_active():
+        raise errors.conflict(
+            f"您已有 {max_active()} 个导出任务在排队或生成中，请等其中一个完成后再开始新的导出。", code="export_limit"
+        )
+
+
+@transaction.atomic
+def export_job_start(*, user, kind: str, filters: dict) -> ExportJob:
+    """Record the job and queue it once the transaction commits; the request returns at once."""
+    if not user.is_authenticated:
+        raise errors.forbidden("请先登录。")
+    if kind not in ExportKind.values:
+        raise errors.invalid(f"未知的导出类型“{kind}”。")
+    _active_limit_ensure(user)
+    filters, total = _job_total(user, kind, filters)
     export_jobs_expire()
     now = timezone.now()
     job = ExportJob.objects.create(
-        owner=user, kind=kind, filters=filters, total=total, expires=now + datetime.timedelta(hours=keep_hours())
+        owner=user, kind=kind, filters=filters, total=total, attempts=1, queued=now,
+        expires=now + datetime.timedelta(hours=keep_hours()),
     )
-    transaction.on_commit(lambda: _enqueue(job.pk))
+    job_id = job.pk
+    transaction.on_commit(lambda: export_job_enqueue(job_id=job_id))
     return job
+
+
+@transaction.atomic
+def export_job_retry(*, user, job_id: int) -> ExportJob:
+    """The owner starts a failed job again (with their permissions as they are now, the same filters)."""
+    job = job_for_owner(user, job_id)
+    job = ExportJob.objects.select_for_update().defer("content").get(pk=job.pk)
+    if not job.can_retry:
+        raise errors.conflict(f"这个导出任务{job.get_status_display()}，只有失败的任务可以重试。", code="export_not_failed")
+    _active_limit_ensure(user, excluding=job.pk)
+    filters, total = _job_total(user, job.kind, job.filters)
+    now = timezone.now()
+    ExportJob.objects.filter(pk=job.pk).update(
+        status=ExportStatus.PENDING, filters=filters, total=total, done=0, error="", attempts=1, queued=now,
+        started=None, heartbeat=None, finished=None, content=None, file_name="",
+        expires=now + datetime.timedelta(hours=keep_hours()),
+    )
+    retried = job.pk
+    transaction.on_commit(lambda: export_job_enqueue(job_id=retried))
+    return ExportJob.objects.defer("content").get(pk=retried)
+
+
+def export_job_enqueue(*, job_id: int) -> bool:
+    """Queue the job's task (after the transaction that wrote the job committed). A broker that cannot take it fails
+    the job with a Chinese reason its owner reads on the progress page: never an error in the user's request."""
+    try:
+        _enqueue(job_id)
+    except Exception:  # the broker is down or unreachable
+        logger.warning("导出任务 %s 入队失败", job_id, exc_info=True)
+        ExportJob.objects.filter(pk=job_id, status=ExportStatus.PENDING).update(
+            status=ExportStatus.FAILED, error=QUEUE_DOWN_MESSAGE, finished=timezone.now()
+        )
+        return False
+    return True
 
 
 def _enqueue(job_id: int) -> None:
@@ -109,17 +194,28 @@ def _enqueue(job_id: int) -> None:
     run_export_job.apply_async(args=[job_id], queue=getattr(settings, "EXPORT_QUEUE", "celery"))
 
 
+class _Superseded(Exception):
+    """This run's job was claimed again by another run (the sweep took this worker for stopped) or deleted."""
+
+
 def export_job_run(*, job_id: int) -> None:
-    """Build the job's file with the owner's permissions as they are now, writing progress as it goes."""
-    claimed = ExportJob.objects.filter(pk=job_id, status=ExportStatus.PENDING).update(
-        status=ExportStatus.RUNNING, started=timezone.now()
+    """Build the job's file with the owner's permissions as they are now, writing progress as it goes.
+
+    Claims the job when it is queued, or running without progress for ``stale_after()`` (its worker stopped and the
+    message came back); a run whose job was claimed again stops at its next progress write."""
+    started = timezone.now()
+    claimed = (
+        ExportJob.objects.filter(pk=job_id)
+        .filter(Q(status=ExportStatus.PENDING) | Q(status=ExportStatus.RUNNING, heartbeat__lt=started - stale_after()))
+        .update(status=ExportStatus.RUNNING, started=started, heartbeat=started, done=0)
     )
     if not claimed:
-        return  # already run (a redelivered message) or expired
-    job = ExportJob.objects.select_related("owner").get(pk=job_id)
+        return  # already run or running (a redelivered message), or expired
+    job = ExportJob.objects.select_related("owner").defer("content").get(pk=job_id)
 
     def progress(done: int) -> None:
-        job_progress_set(job_id=job_id, done=done)
+        if not job_progress_set(job_id=job_id, done=done, started=started):
+            raise _Superseded
 
     buffer = io.BytesIO()
     try:
@@ -130,26 +226,70 @@ def export_job_run(*, job_id: int) -> None:
         else:
             count = xlsx_write(user=job.owner, filters=job.filters, target=buffer, progress=progress)
             name = xlsx_file_name(job.filters)
+    except _Superseded:
+        logger.info("export job %s was claimed by another run; this one stops", job_id)
+        return
     except AppError as error:
-        _fail(job_id, error.message)
+        _fail(job_id, error.message, started=started)
         return
     except Exception:
         logger.exception("export job %s failed", job_id)
-        _fail(job_id, FAILED_MESSAGE)
+        _fail(job_id, FAILED_MESSAGE, started=started)
         return
-    ExportJob.objects.filter(pk=job_id).update(
+    ExportJob.objects.filter(pk=job_id, status=ExportStatus.RUNNING, started=started).update(
         status=ExportStatus.DONE, done=count, total=count, content=buffer.getvalue(), file_name=name,
-        finished=timezone.now(),
+        finished=timezone.now(), heartbeat=timezone.now(),
     )
 
 
-def job_progress_set(*, job_id: int, done: int) -> None:
-    """Progress, written at once (outside any transaction) for the progress page to read."""
-    ExportJob.objects.filter(pk=job_id).update(done=done)
+def job_progress_set(*, job_id: int, done: int, started=None) -> bool:
+    """Progress and the run's heartbeat, written at once (outside any transaction) for the progress page to read.
+    With ``started``: only while the job is still this run's; False when it is not (claimed again, or deleted)."""
+    jobs = ExportJob.objects.filter(pk=job_id)
+    if started is not None:
+        jobs = jobs.filter(status=ExportStatus.RUNNING, started=started)
+    return bool(jobs.update(done=done, heartbeat=timezone.now()))
 
 
-def _fail(job_id: int, message: str) -> None:
-    ExportJob.objects.filter(pk=job_id).update(status=ExportStatus.FAILED, error=message, finished=timezone.now())
+def _fail(job_id: int, message: str, *, started=None) -> None:
+    jobs = ExportJob.objects.filter(pk=job_id)
+    if started is not None:
+        jobs = jobs.filter(status=ExportStatus.RUNNING, started=started)
+    jobs.update(status=ExportStatus.FAILED, error=message, finished=timezone.now())
+
+
+@dataclass
+class SweepResult:
+    requeued: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+
+
+def export_jobs_sweep(*, now: datetime.datetime | None = None) -> SweepResult:
+    """Queue again the jobs whose task was lost (queued ``requeue_after()`` ago and not started) or whose worker
+    stopped (running without progress for ``stale_after()``); a job already queued ``max_attempts()`` times is failed
+    with a Chinese reason instead. Each job is decided under its row lock, so a worker claiming it meanwhile wins."""
+    now = now or timezone.now()
+    result = SweepResult()
+    lost = Q(status=ExportStatus.PENDING, queued__lt=now - requeue_after())
+    stopped = Q(status=ExportStatus.RUNNING, heartbeat__lt=now - stale_after())
+    for job_id in ExportJob.objects.filter(lost | stopped, expires__gte=now).order_by("id").values_list("pk", flat=True):
+        with transaction.atomic():
+            job = ExportJob.objects.select_for_update(skip_locked=True).filter(lost | stopped, pk=job_id).defer("content").first()
+            if job is None:
+                continue  # claimed, finished or being swept meanwhile
+            if job.attempts >= max_attempts():
+                waited = now - min(job.created, job.queued or job.created)
+                minutes = int(waited.total_seconds() // 60)
+                message = INTERRUPTED_MESSAGE if job.status == ExportStatus.RUNNING else NOT_STARTED_MESSAGE.format(minutes=minutes)
+                ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.FAILED, error=message, finished=now)
+                result.failed.append(job.pk)
+                continue
+            ExportJob.objects.filter(pk=job.pk).update(
+                status=ExportStatus.PENDING, attempts=job.attempts + 1, queued=now, started=None, heartbeat=None, done=0
+            )
+            transaction.on_commit(lambda job_id=job.pk: export_job_enqueue(job_id=job_id))
+            result.requeued.append(job.pk)
+    return result
 
 
 def export_jobs_expire(*, now: datetime.datetime | None = None) -> int:

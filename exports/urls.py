@@ -7,8 +7,10 @@ urlpatterns = [
     path("exports/start/", views.export_start, name="export_start"),
     path("exports/<int:pk>/", views.export_job, name="export_job"),
     path("exports/<int:pk>/status.json", views.export_status, name="export_status"),
+    path("exports/<int:pk>/retry/", views.export_retry, name="export_retry"),
     path("exports/<int:pk>/download", views.export_download, name="export_download"),
     path("api/sheets/export.xlsx", views.api_sheets_xlsx, name="api_sheet_list_xlsx"),
     path("api/exports/<int:pk>/", views.api_export_job, name="api_export_job"),
+    path("api/exports/<int:pk>/retry/", views.api_export_retry, name="api_export_retry"),
     path("api/exports/<int:pk>/download", views.api_export_download, name="api_export_download"),
 ]

@@ -64,13 +64,28 @@ def export_start(request):
     except AppError as error:
         messages.error(request, error.message)
         return redirect("sheet_list")
-    return redirect("export_job", pk=job.pk)
+    return redirect("export_job", pk=job.pk)  # a broker that could not take it: the page shows why, with 重试
 
 
 @login_required
 def export_job(request, pk):
     job = services.job_for_owner(request.user, pk)
     return render(request, "exports/job.html", {"job": job, "status": _status(job), "nav": "sheets"})
+
+
+@login_required
+@require_POST
+def export_retry(request, pk):
+    """重试 on a failed job's progress page (its owner only: anyone else gets 404)."""
+    try:
+        services.export_job_retry(user=request.user, job_id=pk)
+    except AppError as error:
+        if error.status == 404:
+            raise
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "已重新开始导出。")
+    return redirect("export_job", pk=pk)
 
 
 @login_required
@@ -95,6 +110,7 @@ def _status(job: ExportJob) -> dict:
         "percent": job.percent,
         "error": job.error,
         "file_name": job.file_name,
+        "can_retry": job.can_retry,
         "download_url": reverse("export_download", args=[job.pk]) if done else None,
         "expires": timezone.localtime(job.expires).isoformat(),
     }
@@ -132,8 +148,10 @@ class ExportJobSerializer(serializers.Serializer):
     total = serializers.IntegerField()
     percent = serializers.IntegerField()
     error = serializers.CharField(help_text="失败时的中文说明")
+    can_retry = serializers.BooleanField(help_text="失败的任务，申请人可以 POST retry_url 重试")
     file_name = serializers.CharField()
     status_url = serializers.CharField()
+    retry_url = serializers.CharField()
     download_url = serializers.CharField(allow_null=True, help_text="完成后可下载；只有申请人可以下载")
     expires = serializers.DateTimeField()
 
@@ -158,7 +176,7 @@ def api_sheets_xlsx(request):
     filters = _api_filters(request.query_params)
     if request.method == "POST":
         job = services.export_job_start(user=request.user, kind=ExportKind.XLSX, filters=filters)
-        return _api_job(job, status=202)
+        return _api_job(services.job_for_owner(request.user, job.pk), status=202)  # as it is after queueing
     if services.export_size(user=request.user, kind=ExportKind.XLSX, filters=filters) >= services.background_from():
         query = urlencode({k: v for k, v in request.query_params.items()})
         raise errors.conflict(
@@ -171,6 +189,7 @@ def api_sheets_xlsx(request):
 def _api_job(job: ExportJob, status: int = 200) -> Response:
     body = _status(job) | {
         "status_url": reverse("api_export_job", args=[job.pk]),
+        "retry_url": reverse("api_export_retry", args=[job.pk]),
         "download_url": reverse("api_export_download", args=[job.pk]) if job.status == ExportStatus.DONE else None,
     }
     return Response(body, status=status, headers={"Location": body["status_url"]} if status == 202 else None)
@@ -180,6 +199,14 @@ def _api_job(job: ExportJob, status: int = 200) -> Response:
 @api_view(["GET"])
 def api_export_job(request, pk):
     return _api_job(services.job_for_owner(request.user, pk))
+
+
+@extend_schema(request=None, responses={202: ExportJobSerializer})
+@api_view(["POST"])
+def api_export_retry(request, pk):
+    """Start a failed job again (its owner only; at most EXPORT_MAX_ACTIVE_PER_USER queued or running at once)."""
+    services.export_job_retry(user=request.user, job_id=pk)
+    return _api_job(services.job_for_owner(request.user, pk), status=202)
 
 
 @extend_schema(responses={(200, services.XLSX): bytes})

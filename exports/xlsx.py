@@ -3,6 +3,11 @@
 项目汇总: one row per sheet (unit, project, section, state, amounts in 万元, the spending plan per checkpoint,
 the checker's verdict, submitted/approved/published dates) and a 合计 row under them; 指标明细: one row per
 indicator. Both have a frozen header row, an autofilter, number formats, dates as dates and column widths.
+
+Every text is written as a text cell (an inline string): a value that begins with ``=``, ``+``, ``-``, ``@``, a tab
+or a carriage return, or reads like an error code (``#N/A``), is shown as written and never becomes a formula
+(OWASP, CSV injection). Numbers and dates are written as numbers. The only formulas are the 合计 row's, written
+with their values so that a viewer which does not recalculate still shows the totals.
 """
 
 from __future__ import annotations
@@ -10,13 +15,19 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import BinaryIO
 
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell._writer import write_cell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.compat import safe_string
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._writer import WorksheetWriter
+from openpyxl.xml.functions import Element, SubElement
 
 
 SUMMARY_TITLE = "项目汇总"
@@ -103,20 +114,24 @@ def write_summary(
     summary = workbook.create_sheet(SUMMARY_TITLE)
     details = workbook.create_sheet(INDICATORS_TITLE)
     summary_columns = [*SUMMARY_COLUMNS, *checkpoint_columns(checkpoint_labels), *SUMMARY_TAIL]
-    _prepare(summary, summary_columns)
+    _prepare(summary, summary_columns, writer=_CachedFormulaWriter)
     _prepare(details, INDICATOR_COLUMNS)
     money_at = [summary_columns.index(c) for c in SUMMARY_COLUMNS if c.number_format == MONEY_FORMAT]
     summary_rows, detail_rows = _Rows(summary, summary_columns), _Rows(details, INDICATOR_COLUMNS)
     count = indicator_rows = 0
+    sums = {index: Decimal(0) for index in money_at}
     for sheet in sheets:
-        summary_rows.append(_summary_values(sheet, checkpoint_labels))
+        values = _summary_values(sheet, checkpoint_labels)
+        for index in money_at:
+            sums[index] += values[index] or 0
+        summary_rows.append(values)
         for indicator in sheet.indicators.all():
             detail_rows.append(_indicator_values(sheet, indicator))
             indicator_rows += 1
         count += 1
         if progress and count % every == 0:
             progress(count)
-    _totals(summary, summary_columns, money_at, count)
+    _totals(summary, summary_columns, sums, count)
     summary.auto_filter.ref = f"A1:{get_column_letter(len(summary_columns))}{count + 1}"
     details.auto_filter.ref = f"A1:{get_column_letter(len(INDICATOR_COLUMNS))}{indicator_rows + 1}"
     workbook.save(target)
@@ -125,11 +140,15 @@ def write_summary(
     return count
 
 
-def _prepare(worksheet, columns: Sequence[Column]) -> None:
+def _prepare(worksheet, columns: Sequence[Column], *, writer: type[WorksheetWriter] | None = None) -> None:
     """Widths, the frozen header row and the header cells (write-only: all before the first data row)."""
     for index, column in enumerate(columns, start=1):
         worksheet.column_dimensions[get_column_letter(index)].width = column.width
     worksheet.freeze_panes = "A2"
+    if writer is not None:
+        # what ``WriteOnlyWorksheet._get_writer`` does on the first append, with our writer (openpyxl ~=3.1)
+        worksheet._writer = writer(worksheet)
+        worksheet._writer.write_top()
     header = []
     for column in columns:
         cell = WriteOnlyCell(worksheet, column.title)
@@ -138,18 +157,25 @@ def _prepare(worksheet, columns: Sequence[Column]) -> None:
     worksheet.append(header)
 
 
+def _set(cell, value) -> None:
+    """``cell.value = value``, a text always as a text (openpyxl would make ``=…`` a formula and ``#N/A`` an error),
+    without the control characters a workbook cannot hold (Word's vertical tab…), which openpyxl refuses."""
+    if isinstance(value, str):
+        cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        cell.data_type = "s"
+    else:
+        cell.value = value
+
+
 class _Rows:
-    """Appends rows to a write-only worksheet. Styled cells are made once per column and reused: write-only
-    mode serialises a row as it is appended, so only the value changes (styling a new cell per value was
-    most of the time of a 1,000-sheet summary)."""
+    """Appends rows to a write-only worksheet. A cell is made once per column and reused: write-only mode
+    serialises a row as it is appended, so only the value changes (styling a new cell per value was most of the
+    time of a 1,000-sheet summary). Each value goes through ``_set``: a text is always a text cell."""
 
     def __init__(self, worksheet, columns: Sequence[Column]):
         self.worksheet = worksheet
         self.templates = []
         for column in columns:
-            if column.number_format is None and not column.wrap:
-                self.templates.append(None)
-                continue
             cell = WriteOnlyCell(worksheet)
             if column.number_format:
                 cell.number_format = column.number_format
@@ -160,10 +186,10 @@ class _Rows:
     def append(self, values: Sequence) -> None:
         row = []
         for template, value in zip(self.templates, values):
-            if template is None:
-                row.append(value)
+            if value is None:
+                row.append(None)
             else:
-                template.value = value
+                _set(template, value)
                 row.append(template)
         self.worksheet.append(row)
 
@@ -196,18 +222,43 @@ def _indicator_values(sheet, indicator) -> list:
     ]
 
 
-def _totals(worksheet, columns: Sequence[Column], money_at: Sequence[int], count: int) -> None:
-    """合计 under the rows: SUBTOTAL(109, …) sums what the autofilter shows (all rows when nothing is filtered)."""
-    row = [None] * len(columns)
-    row[columns.index(SUMMARY_COLUMNS[5])] = f"{TOTAL_LABEL}（{count} 个项目）"
+def _totals(worksheet, columns: Sequence[Column], sums: dict[int, Decimal], count: int) -> None:
+    """合计 under the rows: SUBTOTAL(109, …) sums what the autofilter shows (all rows when nothing is filtered); the
+    sum of all rows is written as its value, shown by a viewer that does not recalculate."""
     cells = []
-    for index, value in enumerate(row):
-        if index in money_at:
+    for index in range(len(columns)):
+        if index in sums:
             letter = get_column_letter(index + 1)
-            value = f"=SUBTOTAL(109,{letter}2:{letter}{count + 1})" if count else 0
-        cell = WriteOnlyCell(worksheet, value)
-        cell.font = _HEADER_FONT
-        if index in money_at:
+            cell = _FormulaCell(worksheet, row=1, column=1, value=sums[index])
+            cell.formula = f"SUBTOTAL(109,{letter}2:{letter}{count + 1})" if count else None
             cell.number_format = MONEY_FORMAT
+        else:
+            cell = WriteOnlyCell(worksheet)
+            _set(cell, f"{TOTAL_LABEL}（{count} 个项目）" if columns[index] is SUMMARY_COLUMNS[5] else None)
+        cell.font = _HEADER_FONT
         cells.append(cell)
     worksheet.append(cells)
+
+
+class _FormulaCell(Cell):
+    """A number cell that is written as ``formula`` with the number as its cached value."""
+
+    __slots__ = ("formula",)
+
+
+class _CachedFormulaWriter(WorksheetWriter):
+    """openpyxl writes a formula with an empty value (a viewer that does not recalculate shows nothing); this writes
+    ``<f>formula</f><v>value</v>`` for a ``_FormulaCell`` and leaves every other cell to openpyxl."""
+
+    def write_row(self, xf, row, row_idx):
+        # ``WorksheetWriter.write_row`` (no comments or row heights here): cells are written as ``row`` yields them,
+        # write-only mode reuses an unstyled cell for the next value
+        with xf.element("row", {"r": f"{row_idx}"}):
+            for cell in row:
+                if isinstance(cell, _FormulaCell) and cell.formula:
+                    element = Element("c", {"r": cell.coordinate, "s": f"{cell.style_id}"})
+                    SubElement(element, "f").text = cell.formula
+                    SubElement(element, "v").text = safe_string(cell.value)
+                    xf.write(element)
+                elif cell._value is not None or cell.has_style:
+                    write_cell(xf, self.ws, cell, cell.has_style)

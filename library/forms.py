@@ -1,6 +1,7 @@
 from django import forms
 
 from library.models import Entry
+from library.selectors import entries_visible
 
 
 class MergeForm(forms.Form):
@@ -10,8 +11,7 @@ class MergeForm(forms.Form):
     )
     note = forms.CharField(label="说明", required=False, max_length=500)
 
-    def __init__(self, *args, duplicate: Entry, **kwargs):
+    def __init__(self, *args, duplicate: Entry, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["keep"].queryset = Entry.objects.filter(
-            category=duplicate.category, subcategory=duplicate.subcategory, retired=False
-        ).exclude(pk=duplicate.pk).order_by("-recommended", "-use_count", "name")
+        same_group = Entry.objects.filter(category=duplicate.category, subcategory=duplicate.subcategory, retired=False)
+        self.fields["keep"].queryset = entries_visible(user, same_group.exclude(pk=duplicate.pk)).order_by("-recommended", "-use_count", "name")

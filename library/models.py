@@ -4,6 +4,11 @@ An ``Entry`` is one three-level indicator (一级/二级 category, 三级 name) 
 operator, unit, a typical value). ``Usage`` rows say which sheet (project, year) used it with which value; they are
 derived data, rebuilt by ``library.services`` from the indicator rows. Curation (recommend, merge, retire) is
 recorded in ``CurationEvent``.
+
+Nothing unpublished leaks through the library: an entry of the sheets (个性指标) is shown only to a reader who may
+see a sheet that uses its name (``library.selectors.entries_visible``); what it stores to show everyone (description,
+operator, unit, reference value, use count) comes from published sheets only; values of the other sheets are shown
+from the usage rows of sheets the reader may see. The shipped common set is everyone's.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ class Kind(models.TextChoices):
 
 
 SOURCE_SHEETS = "系统内绩效目标表"
+# what an entry shows a drafter to copy; for an entry of the sheets, from its latest published row
+DESCRIBED = ("description", "value_operator", "value_unit", "example_value")
 
 
 class Entry(models.Model):
@@ -37,7 +44,11 @@ class Entry(models.Model):
         "self", verbose_name="合并到", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged",
         help_text="重复条目合并后，本条目停用，其使用记录归入保留的条目",
     )
-    use_count = models.PositiveIntegerField("使用次数", default=0, editable=False)
+    use_count = models.PositiveIntegerField(
+        "使用次数", default=0, editable=False, help_text="使用它的已公开绩效目标表张数（含并入的重复条目）"
+    )
+    # the published sheets that use this very name: everyone may see the entry when there is one
+    published_name_uses = models.PositiveIntegerField("已公开表中同名使用次数", default=0, editable=False)
     created = models.DateTimeField("创建时间", auto_now_add=True)
     updated = models.DateTimeField("更新时间", auto_now=True)
 
@@ -64,17 +75,30 @@ class Entry(models.Model):
 
 
 class Usage(models.Model):
-    """One indicator row of one sheet that uses the entry (derived: rebuilt from ``projects.Indicator``)."""
+    """One indicator row of one sheet that uses the entry (derived: rebuilt from ``projects.Indicator``).
+
+    ``entry`` is where the row counts (the entry kept, for a row named like a merged duplicate); ``named_entry`` is
+    the entry of the row's own name, which a reader may see when they may see the sheet. ``published``: the sheet was
+    published when the row was written (rewritten when a sheet is published or leaves 已公开)."""
 
     entry = models.ForeignKey(Entry, verbose_name="指标库条目", on_delete=models.CASCADE, related_name="usages")
+    named_entry = models.ForeignKey(
+        Entry, verbose_name="同名条目", null=True, on_delete=models.CASCADE, related_name="+", db_index=False,  # library_usage_named
+    )
     sheet = models.ForeignKey("projects.TargetSheet", verbose_name="绩效目标表", on_delete=models.CASCADE, related_name="+")
     year = models.PositiveSmallIntegerField("年度")
     target_value = models.CharField("指标值", max_length=100, blank=True)
+    published = models.BooleanField("已公开", default=False)
 
     class Meta:
         verbose_name = verbose_name_plural = "指标使用记录"
         ordering = ["-year", "sheet_id"]
-        indexes = [models.Index(fields=["entry", "-year"], name="library_usage_entry_year"), models.Index(fields=["sheet"], name="library_usage_sheet")]
+        indexes = [
+            models.Index(fields=["entry", "-year"], name="library_usage_entry_year"),
+            models.Index(fields=["sheet"], name="library_usage_sheet"),
+            # may the reader see an entry: a sheet they may see that uses its name (library.selectors.entries_visible)
+            models.Index(fields=["named_entry", "sheet"], name="library_usage_named"),
+        ]
 
     def __str__(self):
         return f"{self.entry} {self.year} {self.target_value}"

@@ -1,6 +1,7 @@
-"""The library follows content writes: after the transaction that replaced a sheet's content commits, that
-sheet's usage rows are refreshed (one refresh per transaction, however many sheets it wrote: an import of a
-whole package is one refresh)."""
+"""The library follows content writes and publication: after the transaction that replaced a sheet's content, or
+moved it into or out of 已公开, commits, that sheet's usage rows are refreshed (one refresh per transaction, however
+many sheets it wrote: an import of a whole package is one refresh). What every reader sees of an entry comes from
+published sheets, so a publication is what makes it public."""
 
 from __future__ import annotations
 
@@ -21,6 +22,14 @@ def on_sheet_content_replaced(sender, sheet, **kwargs) -> None:
     connection = transaction.get_connection()
     if not any(entry[1] is _flush for entry in connection.run_on_commit):  # a rolled-back block dropped its callback
         transaction.on_commit(_flush)
+
+
+def on_sheet_event(sender, event, **kwargs) -> None:
+    """A move into or out of 已公开 (a publication, or a repair that takes one back)."""
+    from projects.models import SheetState
+
+    if (event.from_state == SheetState.PUBLISHED) != (event.to_state == SheetState.PUBLISHED):
+        on_sheet_content_replaced(sender, event.sheet)
 
 
 def _flush() -> None:

@@ -1,15 +1,21 @@
-"""Reads on the indicator library: browsing, type-ahead suggestions, usage a user may see, last year's value."""
+"""Reads on the indicator library: browsing, type-ahead suggestions, usage a user may see, last year's value.
+
+Every read is of the entries the reader may see (``entries_visible``): the common set, and the entries of the sheets
+whose name is used by a sheet the reader may see (a published one, or one of their roles' scopes, as
+``workflow.permissions.visible_sheets`` decides). Values shown are those of such sheets only.
+"""
 
 from __future__ import annotations
 
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 
 from library.common import category_order, framework
-from library.models import Entry, Kind, Usage
+from library.models import DESCRIBED, Entry, Kind, Usage
 from library.pinyin import looks_like_initials
+from people import roles
 from projects import values
 from projects.models import Indicator
-from workflow.permissions import visible_sheets
+from workflow.permissions import SHEET_ROLES, visible_sheets, visible_unpublished_sheets
 
 SUGGEST_LIMIT = 12
 BROWSE_LIMIT = 300
@@ -31,13 +37,36 @@ def _matching(queryset: QuerySet, query: str) -> QuerySet:
     return queryset.filter(condition)
 
 
-def entries_browse(*, category: str = "", subcategory: str = "", query: str = "", include_retired: bool = False) -> QuerySet:
+def entries_visible(user, queryset: QuerySet | None = None) -> QuerySet:
+    """The entries ``user`` may see: the shipped common set, and an entry of the sheets when a sheet ``user`` may see
+    uses its name (``Usage.named_entry``).
+
+    Bounded however many sheets use an entry: how many published sheets use its name is kept with the entry
+    (``published_name_uses``), so nobody reads usage rows for those; for an entry no published sheet uses, a person
+    with a role looks up the rows of its name (``library_usage_named``) for a sheet of theirs. Row by row on purpose
+    (``OFFSET 0`` keeps PostgreSQL from turning the EXISTS into a set): the set of every row on a province finance
+    reviewer's unpublished sheets is read whole, or, too big to hash, scanned again for every entry."""
+    queryset = Entry.objects.all() if queryset is None else queryset
+    if not user.is_authenticated:
+        return queryset.none()
+    if user.is_superuser:
+        return queryset
+    visible = Q(kind=Kind.COMMON) | Q(published_name_uses__gt=0)
+    if any(roles.holds_any(user, role) for role in SHEET_ROLES):
+        unpublished = visible_unpublished_sheets(user).values("pk")
+        named = Usage.objects.filter(named_entry=OuterRef("pk"), sheet_id__in=unpublished)
+        visible |= Exists(named, template="EXISTS(%(subquery)s OFFSET 0)")  # row by row, never hashed (as _GrantOn)
+    return queryset.filter(visible)
+
+
+def entries_browse(user, *, category: str = "", subcategory: str = "", query: str = "", include_retired: bool = False) -> QuerySet:
     queryset = Entry.objects.all() if include_retired else Entry.objects.filter(retired=False)
+    queryset = entries_visible(user, queryset)
     if category:
         queryset = queryset.filter(category=category)
     if subcategory:
         queryset = queryset.filter(subcategory=subcategory)
-    return _ranked(_matching(queryset, query)).select_related("merged_into")
+    return _ranked(_matching(queryset, query))
 
 
 def groups(entries) -> list[dict]:
@@ -50,11 +79,15 @@ def groups(entries) -> list[dict]:
     return [{"category": c, "subcategory": s, "entries": grouped[(c, s)]} for c, s in keys]
 
 
-def categories() -> list[dict]:
-    """The framework's categories plus any others seen in the library, for the filters."""
+def categories(user) -> list[dict]:
+    """The framework's categories plus any others seen in the entries ``user`` may see, for the filters."""
     result = [{"category": g["category"], "subcategories": list(g["subcategories"])} for g in framework()]
     known = {(g["category"], s) for g in result for s in g["subcategories"]}
-    for category, subcategory in Entry.objects.filter(retired=False).values_list("category", "subcategory").distinct().order_by("category", "subcategory"):
+    others = Entry.objects.filter(retired=False)
+    for category, subcategory in known:
+        others = others.exclude(category=category, subcategory=subcategory)
+    others = entries_visible(user, others).values_list("category", "subcategory").distinct().order_by("category", "subcategory")
+    for category, subcategory in others:
         if (category, subcategory) in known:
             continue
         group = next((g for g in result if g["category"] == category), None)
@@ -85,17 +118,52 @@ def usages_visible(user, entries, *, per_entry: int = 6) -> dict[int, list[Usage
     return result
 
 
-def suggestions(*, category: str, subcategory: str = "", query: str = "", limit: int = SUGGEST_LIMIT) -> list[Entry]:
-    return list(entries_browse(category=category, subcategory=subcategory, query=query)[:limit])
+def entries_described(user, entries, usages: dict[int, list[Usage]] | None = None) -> None:
+    """An entry of the sheets that no published row describes yet (used by drafts only) takes the description,
+    operator, unit and value of the latest row of its name on a sheet ``user`` may see (``usages``: the entries'
+    visible usages, read here when not given). Set on the objects, nothing is saved; one query for the rows."""
+    blank = [e for e in entries if e.kind == Kind.SPECIFIC and not any(getattr(e, name) for name in DESCRIBED)]
+    if not blank:
+        return
+    if usages is None:
+        usages = usages_visible(user, blank, per_entry=3)
+    sheet_ids = {u.sheet_id for e in blank for u in usages.get(e.pk, [])}
+    if not sheet_ids:
+        return
+    rows = Indicator.objects.filter(sheet_id__in=sheet_ids, name__in={e.name for e in blank}).values_list(
+        "sheet_id", "category", "subcategory", "name", "description", "value_operator", "value_unit", "target_value"
+    )
+    found = {(sheet_id, c.strip(), s.strip(), n.strip()): values for sheet_id, c, s, n, *values in rows}
+    for entry in blank:
+        for usage in usages.get(entry.pk, []):
+            values = found.get((usage.sheet_id, entry.category, entry.subcategory, entry.name))
+            if values is not None:
+                for name, value in zip(DESCRIBED, values):
+                    setattr(entry, name, value)
+                break
 
 
-def last_year_values(sheet, names: list[str]) -> dict[str, str]:
-    """{三级指标: 指标值} of the same project's sheet of the year before (by name), for the names given."""
+def visible_by_id(user, ids) -> dict[int, Entry]:
+    """Of these entry ids (those merged into, say), the entries ``user`` may see: one query, none for no ids."""
+    ids = {pk for pk in ids if pk}
+    return entries_visible(user, Entry.objects.filter(pk__in=ids)).in_bulk() if ids else {}
+
+
+def suggestions(user, *, category: str, subcategory: str = "", query: str = "", limit: int = SUGGEST_LIMIT) -> list[Entry]:
+    entries = list(entries_browse(user, category=category, subcategory=subcategory, query=query)[:limit])
+    entries_described(user, entries)
+    return entries
+
+
+def last_year_values(user, sheet, names: list[str]) -> dict[str, str]:
+    """{三级指标: 指标值} of the same project's sheet of the year before (by name, if ``user`` may see it), for the
+    names given."""
     if sheet is None or not names:
         return {}
     rows = (
         Indicator.objects.filter(
             sheet__project_id=sheet.project_id, sheet__fiscal_year__year=sheet.fiscal_year.year - 1, name__in=names,
+            sheet_id__in=visible_sheets(user).values("pk"),
         )
         .order_by("order", "id")
         .values_list("name", "target_value")

@@ -2,7 +2,12 @@
 
 ``library_rebuild`` and ``library_sheets_refresh`` are set-based: a handful of statements however many sheets
 there are (the new entries in one bulk insert, the usage rows in one INSERT … SELECT, the counts in one UPDATE).
-They run after every content write (``library.receivers``, on commit) and on demand (``manage.py library_rebuild``).
+They run after every content write and whenever a sheet is published or leaves 已公开 (``library.receivers``, on
+commit), and on demand (``manage.py library_rebuild``).
+
+What an entry of the sheets (个性指标) stores for every reader comes from published sheets only: its description,
+operator, unit and reference value are those of the latest published row of its name (blank while none is
+published), and ``use_count`` counts published sheets. Drafts add usage rows, read only by those who may see them.
 """
 
 from __future__ import annotations
@@ -16,9 +21,9 @@ from django.db.models.functions import Coalesce
 from core import errors
 from library import permissions
 from library.common import load_common
-from library.models import SOURCE_SHEETS, CurationEvent, Entry, Kind, Usage
+from library.models import DESCRIBED, SOURCE_SHEETS, CurationEvent, Entry, Kind, Usage
 from library.pinyin import initials
-from projects.models import Indicator
+from projects.models import Indicator, SheetState
 
 
 @transaction.atomic
@@ -33,57 +38,94 @@ def library_rebuild() -> dict:
 
 @transaction.atomic
 def library_sheets_refresh(*, sheet_ids: Iterable[int]) -> dict:
-    """Refresh the usage of these sheets only (after an edit, an import, a restore, a rollover)."""
+    """Refresh the usage of these sheets only (after an edit, an import, a restore, a rollover, a publication)."""
     return _refresh(sheet_ids=sorted(set(sheet_ids)))
 
 
 def _refresh(*, sheet_ids: list[int] | None) -> dict:
     indicators = Indicator.objects.all() if sheet_ids is None else Indicator.objects.filter(sheet_id__in=sheet_ids)
     indicators = indicators.exclude(category="").exclude(subcategory="").exclude(name="")
-    created = _entries_create(indicators)
+    created = _entries_create(indicators, every_entry=sheet_ids is None)
     old = Usage.objects.all() if sheet_ids is None else Usage.objects.filter(sheet_id__in=sheet_ids)
-    touched = set(old.values_list("entry_id", flat=True).distinct())
+    touched = _entry_ids(old) if sheet_ids is not None else set()
     old.delete()
     inserted = _usages_insert(sheet_ids)
-    new = Usage.objects.all() if sheet_ids is None else Usage.objects.filter(sheet_id__in=sheet_ids)
-    touched |= set(new.values_list("entry_id", flat=True).distinct())
+    if sheet_ids is not None:
+        touched |= _entry_ids(Usage.objects.filter(sheet_id__in=sheet_ids))
     _counts_update(None if sheet_ids is None else touched)
+    _entries_describe(sheet_ids)
     return {"entries_created": created, "usages": inserted}
 
 
-def _entries_create(indicators) -> int:
-    """One entry per new (一级, 二级, 三级) seen in the sheets, described by its latest row."""
-    existing = set(Entry.objects.values_list("category", "subcategory", "name"))
-    latest = {}
-    rows = indicators.order_by("category", "subcategory", "name", "-sheet__fiscal_year__year", "-id").values_list(
-        "category", "subcategory", "name", "description", "value_operator", "value_unit", "target_value"
+def _entries_create(indicators, *, every_entry: bool) -> int:
+    """One entry per new (一级, 二级, 三级) seen in the sheets (what it shows is written by ``_entries_describe``, from
+    published rows only). A refresh of a few sheets looks up only their names' entries (``every_entry`` for a rebuild),
+    so an edit or a publication does not read the whole library."""
+    keys = {
+        (category.strip(), subcategory.strip(), name.strip())
+        for category, subcategory, name in indicators.values_list("category", "subcategory", "name").iterator(chunk_size=5000)
+    }
+    if every_entry:
+        existing = set(Entry.objects.values_list("category", "subcategory", "name"))
+    else:
+        existing, ordered = set(), sorted(keys)
+        for start in range(0, len(ordered), 500):
+            condition = Q(pk__in=[])
+            for category, subcategory, name in ordered[start:start + 500]:
+                condition |= Q(category=category, subcategory=subcategory, name=name)
+            existing |= set(Entry.objects.filter(condition).values_list("category", "subcategory", "name"))
+    new = [
+        Entry(category=c, subcategory=s, name=n, initials=initials(n), kind=Kind.SPECIFIC, source=SOURCE_SHEETS)
+        for c, s, n in sorted(keys - existing)
+    ]
+    Entry.objects.bulk_create(new, batch_size=2000, ignore_conflicts=True)
+    return len(new)
+
+
+def _entries_describe(sheet_ids: list[int] | None) -> None:
+    """An entry of the sheets takes the description, operator, unit and value of the latest published row of its name
+    among these sheets (after a publication: the one just published), in one UPDATE … FROM; the common set keeps its
+    own. A rebuild (``sheet_ids`` None) reads every published row, and clears the entries no published sheet uses
+    (run after ``_counts_update``, which counts those)."""
+    entry, indicator = Entry._meta.db_table, Indicator._meta.db_table
+    sheet, year = "projects_targetsheet", "projects_fiscalyear"
+    where, params = "", [SheetState.PUBLISHED, Kind.SPECIFIC]
+    if sheet_ids is None:
+        blank = {name: "" for name in DESCRIBED}
+        Entry.objects.filter(kind=Kind.SPECIFIC, published_name_uses=0).exclude(**blank).update(**blank)
+    elif not sheet_ids:
+        return
+    else:
+        where = f" AND i.sheet_id IN ({', '.join(['%s'] * len(sheet_ids))})"
+        params += list(sheet_ids)
+    changed = " OR ".join(f"{entry}.{name} <> x.{name}" for name in DESCRIBED)
+    sql = (
+        f"UPDATE {entry} SET description = x.description, value_operator = x.value_operator, value_unit = x.value_unit, "
+        f"example_value = x.example_value FROM (SELECT e.id, i.description, i.value_operator, i.value_unit, "
+        f"i.target_value AS example_value, ROW_NUMBER() OVER (PARTITION BY e.id ORDER BY y.year DESC, i.id DESC) AS n "
+        f"FROM {indicator} i JOIN {sheet} s ON s.id = i.sheet_id AND s.state = %s JOIN {year} y ON y.id = s.fiscal_year_id "
+        f"JOIN {entry} e ON e.category = TRIM(i.category) AND e.subcategory = TRIM(i.subcategory) AND e.name = TRIM(i.name) "
+        f"AND e.kind = %s WHERE 1 = 1{where}) x WHERE {entry}.id = x.id AND x.n = 1 AND ({changed})"
     )
-    for category, subcategory, name, description, operator, unit, value in rows.iterator(chunk_size=5000):
-        key = (category.strip(), subcategory.strip(), name.strip())
-        if key in existing or key in latest:
-            continue
-        latest[key] = Entry(
-            category=key[0], subcategory=key[1], name=key[2], description=description, value_operator=operator,
-            value_unit=unit, example_value=value, initials=initials(key[2]), kind=Kind.SPECIFIC, source=SOURCE_SHEETS,
-        )
-    Entry.objects.bulk_create(latest.values(), batch_size=2000, ignore_conflicts=True)
-    return len(latest)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _usages_insert(sheet_ids: list[int] | None) -> int:
-    """INSERT … SELECT: each indicator row to its entry (a merged entry's rows go to the entry kept)."""
+    """INSERT … SELECT: each indicator row to its entry (a merged entry's rows go to the entry kept), with the entry
+    of its own name and whether its sheet is published."""
     usage, entry = Usage._meta.db_table, Entry._meta.db_table
     indicator = Indicator._meta.db_table
     sheet, year = "projects_targetsheet", "projects_fiscalyear"
-    where, params = "", []
+    where, params = "", [SheetState.PUBLISHED]
     if sheet_ids is not None:
         if not sheet_ids:
             return 0
         where = f" AND i.sheet_id IN ({', '.join(['%s'] * len(sheet_ids))})"
-        params = list(sheet_ids)
+        params += list(sheet_ids)
     sql = (
-        f"INSERT INTO {usage} (entry_id, sheet_id, year, target_value) "
-        f"SELECT COALESCE(e.merged_into_id, e.id), i.sheet_id, y.year, i.target_value "
+        f"INSERT INTO {usage} (entry_id, named_entry_id, sheet_id, year, target_value, published) "
+        f"SELECT COALESCE(e.merged_into_id, e.id), e.id, i.sheet_id, y.year, i.target_value, s.state = %s "
         f"FROM {indicator} i JOIN {entry} e ON e.category = TRIM(i.category) AND e.subcategory = TRIM(i.subcategory) "
         f"AND e.name = TRIM(i.name) JOIN {sheet} s ON s.id = i.sheet_id JOIN {year} y ON y.id = s.fiscal_year_id "
         f"WHERE 1 = 1{where}"
@@ -93,11 +135,25 @@ def _usages_insert(sheet_ids: list[int] | None) -> int:
         return cursor.rowcount
 
 
+def _entry_ids(usages) -> set[int]:
+    """The entries these usage rows count for and are named after."""
+    ids = set()
+    for entry_id, named_id in usages.values_list("entry_id", "named_entry_id").distinct():
+        ids.update((entry_id, named_id))
+    ids.discard(None)
+    return ids
+
+
 def _counts_update(entry_ids: set[int] | None) -> None:
-    """use_count = the number of distinct sheets using the entry."""
-    counts = Usage.objects.filter(entry=OuterRef("pk")).order_by().values("entry").annotate(n=Count("sheet", distinct=True)).values("n")
+    """use_count: the distinct published sheets using the entry (with its merged duplicates); published_name_uses:
+    those using its very name."""
+
+    def published(field: str):
+        rows = Usage.objects.filter(**{field: OuterRef("pk")}, published=True).order_by().values(field)
+        return Coalesce(Subquery(rows.annotate(n=Count("sheet", distinct=True)).values("n")), 0)
+
     entries = Entry.objects.all() if entry_ids is None else Entry.objects.filter(pk__in=entry_ids)
-    entries.update(use_count=Coalesce(Subquery(counts), 0))
+    entries.update(use_count=published("entry"), published_name_uses=published("named_entry"))
 
 
 # ---------------------------------------------------------------- curation

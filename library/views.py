@@ -24,15 +24,19 @@ def _param(request, name: str, limit: int = 100) -> str:
 def library_index(request):
     category, subcategory, query = _param(request, "category", 50), _param(request, "subcategory", 50), _param(request, "q")
     show_retired = request.GET.get("retired") == "1"
-    entries = list(selectors.entries_browse(category=category, subcategory=subcategory, query=query, include_retired=show_retired)[: selectors.BROWSE_LIMIT + 1])
+    browsed = selectors.entries_browse(request.user, category=category, subcategory=subcategory, query=query, include_retired=show_retired)
+    entries = list(browsed[: selectors.BROWSE_LIMIT + 1])
     truncated = len(entries) > selectors.BROWSE_LIMIT
     entries = entries[: selectors.BROWSE_LIMIT]
     usages = selectors.usages_visible(request.user, entries, per_entry=3)
+    selectors.entries_described(request.user, entries, usages)
+    merge_targets = selectors.visible_by_id(request.user, [e.merged_into_id for e in entries])
     for entry in entries:
         entry.visible_usages = usages.get(entry.pk, [])
+        entry.merge_target = merge_targets.get(entry.merged_into_id)
     context = {
         "groups": selectors.groups(entries),
-        "categories": selectors.categories(),
+        "categories": selectors.categories(request.user),
         "filters": {"category": category, "subcategory": subcategory, "q": query, "retired": show_retired},
         "truncated": truncated,
         "limit": selectors.BROWSE_LIMIT,
@@ -45,22 +49,30 @@ def library_index(request):
 
 @login_required
 def entry_detail(request, pk):
-    entry = get_object_or_404(Entry.objects.select_related("merged_into"), pk=pk)
+    """One entry the reader may see (404 otherwise: an entry only of others' drafts does not exist for them)."""
+    entry = get_object_or_404(selectors.entries_visible(request.user, Entry.objects.all()), pk=pk)
     can_curate = permissions.can_curate(request.user)
+    usages = selectors.usages_visible(request.user, [entry], per_entry=100)
+    selectors.entries_described(request.user, [entry], usages)
+    events = list(entry.curation_events.select_related("actor")[:50]) if can_curate else []
+    shown = selectors.visible_by_id(request.user, [entry.merged_into_id, *(event.other_id for event in events)])
+    for event in events:
+        event.other_shown = shown.get(event.other_id)
     context = {
         "entry": entry,
-        "usages": selectors.usages_visible(request.user, [entry], per_entry=100).get(entry.pk, []),
-        "merged": list(entry.merged.order_by("name")),
-        "events": list(entry.curation_events.select_related("actor", "other")[:50]) if can_curate else [],
+        "merge_target": shown.get(entry.merged_into_id),
+        "usages": usages.get(entry.pk, []),
+        "merged": list(selectors.entries_visible(request.user, entry.merged.order_by("name"))),
+        "events": events,
         "can_curate": can_curate,
-        "merge_form": MergeForm(duplicate=entry) if can_curate and not entry.retired else None,
+        "merge_form": MergeForm(duplicate=entry, user=request.user) if can_curate and not entry.retired else None,
         "nav": "library",
     }
     return render(request, "library/entry.html", context)
 
 
 def _curate(request, pk, action):
-    entry = get_object_or_404(Entry, pk=pk)
+    entry = get_object_or_404(selectors.entries_visible(request.user, Entry.objects.all()), pk=pk)
     try:
         message = action(entry)
     except AppError as error:
@@ -99,7 +111,7 @@ def entry_retire(request, pk):
 def entry_merge(request, pk):
     def act(entry):
         permissions.ensure_curator(request.user)
-        form = MergeForm(request.POST, duplicate=entry)
+        form = MergeForm(request.POST, duplicate=entry, user=request.user)
         if not form.is_valid():
             raise AppError("；".join(e for errors in form.errors.values() for e in errors))
         keep = services.entries_merge(duplicate=entry, keep=form.cleaned_data["keep"], user=request.user, note=form.cleaned_data["note"])
@@ -123,6 +135,6 @@ def suggest(request):
         sheet = TargetSheet.objects.select_related("fiscal_year", "section", "agency").filter(pk=sheet_id if sheet_id.isdigit() else 0).first()
         if sheet is None or not can_view(request.user, sheet):
             return JsonResponse({"detail": "没有找到这张绩效目标表。"}, status=404)
-    entries = selectors.suggestions(category=category, subcategory=_param(request, "subcategory", 50), query=_param(request, "q"))
-    last_year = selectors.last_year_values(sheet, [e.name for e in entries])
+    entries = selectors.suggestions(request.user, category=category, subcategory=_param(request, "subcategory", 50), query=_param(request, "q"))
+    last_year = selectors.last_year_values(request.user, sheet, [e.name for e in entries])
     return JsonResponse({"results": [selectors.entry_as_dict(e, last_year=last_year.get(e.name)) for e in entries]})

@@ -8,6 +8,7 @@
   var download = box.querySelector(".export-download");
   var link = download && download.querySelector("a");
   var error = box.querySelector("[data-field=error]");
+  var retry = box.querySelector(".export-retry");
 
   function field(name, value) {
     var node = box.querySelector("[data-field=" + name + "]");
@@ -20,10 +21,9 @@
     field("status_label", status.status_label);
     field("done", status.done);
     field("total", status.total);
-    if (status.error) {
-      error.textContent = status.error;
-      error.hidden = false;
-    }
+    error.textContent = status.error || "";
+    error.hidden = !status.error;
+    if (retry) retry.hidden = !status.can_retry;
     if (status.download_url) {
       link.href = status.download_url;
       link.textContent = "下载 " + (status.file_name || "文件");

@@ -80,3 +80,39 @@ def test_the_progress_page_on_a_phone(phone, live_server, shot, held_jobs):
     expect(phone.get_by_test_id("export-download")).to_be_visible()
     assert horizontal_overflow(phone) <= 0, "the progress page scrolls sideways on a phone"
     shot(phone, "02-done")
+
+
+@pytest.mark.parametrize("device", ["page", "phone"])
+def test_a_job_that_fails_while_watched_shows_why_and_its_owner_retries_it(request, device, live_server, shot, held_jobs, settings):
+    import datetime
+
+    from django.utils import timezone
+
+    browser_page = request.getfixturevalue(device)
+    sign_in(browser_page, live_server, "leader")
+    job = services.export_job_start(
+        user=get_user_model().objects.get(username="leader"), kind="docx", filters={"agency": "483001", "year": 2024}
+    )
+    browser_page.goto(f"{live_server.url}/exports/{job.pk}/")
+    box = browser_page.get_by_test_id("export-job")
+    expect(box).to_contain_text("排队中")
+    expect(browser_page.get_by_test_id("export-retry")).to_be_hidden()
+    # its task was lost and queueing it again never got it started: the sweep gives up with a reason
+    settings.EXPORT_MAX_ATTEMPTS = 1
+    ExportJob.objects.filter(pk=job.pk).update(queued=timezone.now() - datetime.timedelta(hours=1))
+    services.export_jobs_sweep()
+    expect(box).to_contain_text("失败")
+    expect(box).to_contain_text("导出排队 60 分钟仍未开始")
+    retry = browser_page.get_by_test_id("export-retry")
+    expect(retry).to_be_visible()
+    assert horizontal_overflow(browser_page) <= 0
+    shot(browser_page, f"05-failed-{device}")
+    retry.get_by_role("button", name="重试").click()
+    expect(box).to_contain_text("排队中")
+    expect(browser_page.get_by_text("已重新开始导出")).to_be_visible()
+    expect(browser_page.get_by_test_id("export-retry")).to_be_hidden()
+    assert held_jobs == [job.pk, job.pk]
+    services.export_job_run(job_id=job.pk)
+    expect(browser_page.get_by_test_id("export-download")).to_be_visible()
+    expect(box).not_to_contain_text("仍未开始")
+    shot(browser_page, f"06-retried-{device}")

@@ -44,9 +44,10 @@ def recorded_progress(monkeypatch):
     calls = []
     original = services.job_progress_set
 
-    def record(*, job_id, done):
-        original(job_id=job_id, done=done)
+    def record(*, job_id, done, **kwargs):
+        written = original(job_id=job_id, done=done, **kwargs)
         calls.append((done, ExportJob.objects.values_list("done", flat=True).get(pk=job_id)))
+        return written
 
     monkeypatch.setattr(services, "job_progress_set", record)
     return calls

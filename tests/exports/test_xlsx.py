@@ -1,10 +1,17 @@
 """Excel summaries: from the sheet list (“导出 Excel” keeps the filters) and from /api/sheets/export.xlsx, with
-the rows the user may see, a 合计 that sums the budgets, frozen headers, filters, formats and dates as dates."""
+the rows the user may see, a 合计 that sums the budgets, frozen headers, filters, formats and dates as dates; user
+text is always text (never a formula), numbers are numbers, and the 合计 shows without recalculation."""
 
 from __future__ import annotations
 
+import csv
 import datetime
 import io
+import os
+import re
+import shutil
+import subprocess
+import zipfile
 from decimal import Decimal
 
 import pytest
@@ -122,3 +129,111 @@ def test_the_api_refuses_bad_filters_and_anonymous(people):
     api.force_authenticate(people.finance)
     response = api.get("/api/sheets/export.xlsx", {"state": "nonsense"})
     assert response.status_code == 400 and "未知的状态" in response.json()["detail"]
+
+
+# ---------------------------------------------------------------- user text is text, numbers are numbers
+
+HOSTILE = {
+    "name": '=HYPERLINK("http://evil.example/x","点此查看附件")',
+    "description": "=100%",
+    "target_value": "=10台",
+    "basis": "+1",
+}
+LEADING = ("-2", "@x", "\t=1+1", "\r=2+2", "#N/A")
+
+
+@pytest.fixture
+def hostile_sheet(people, sheet):
+    """Sheet 3 with cells a spreadsheet would read as formulas, error codes or numbers."""
+    sheet.project.name = "=1+1项目"
+    sheet.project.save()
+    first, *others = list(sheet.indicators.order_by("order", "id"))
+    for field, value in HOSTILE.items():
+        setattr(first, field, value)
+    first.apply_parsed_value()
+    first.save()
+    for row, text in zip(others, LEADING):
+        row.name = row.description = text
+        row.basis = "上年\x0b数据"  # Word's vertical tab: a character no workbook can hold
+        row.save()
+    return sheet
+
+
+def _worksheet_xml(content: bytes) -> dict[str, str]:
+    archive = zipfile.ZipFile(io.BytesIO(content))
+    return {name: archive.read(name).decode() for name in archive.namelist() if name.startswith("xl/worksheets/sheet")}
+
+
+def test_user_text_is_written_as_text_never_as_a_formula(client, people, hostile_sheet):
+    response = browser(client, people.staff_ggzy).get(reverse("sheet_list_xlsx"), {"year": 2024})
+    content = b"".join(response.streaming_content)
+    book = load_workbook(io.BytesIO(content))
+    details = book["指标明细"]
+    header = [c.value for c in details[1]]
+    cells = {}
+    for row in details.iter_rows(min_row=2):
+        for title, cell in zip(header, row):
+            cells.setdefault((title, cell.value), cell)
+    for field, title in (("name", "三级指标"), ("description", "绩效指标描述"), ("target_value", "指标值"), ("basis", "指标值确定依据")):
+        cell = cells.get((title, HOSTILE[field]))
+        assert cell is not None and cell.data_type == "s", (title, HOSTILE[field])
+    for text in LEADING:
+        assert cells[("三级指标", text)].data_type == "s" and cells[("绩效指标描述", text)].data_type == "s"
+    assert ("指标值确定依据", "上年数据") in cells
+    summary = book["项目汇总"]
+    titles = [c.value for c in summary[1]]
+    mine = next(row for row in summary.iter_rows(min_row=2) if row[titles.index("项目编码")].value == hostile_sheet.project.code)
+    name = mine[titles.index("项目名称")]
+    assert (name.value, name.data_type) == ("=1+1项目", "s")
+    # numbers stay numbers
+    assert mine[titles.index("年度")].data_type == "n" and mine[titles.index("预算数（万元）")].data_type == "n"
+    assert all(isinstance(row[header.index("数值")].value, (int, float, type(None))) for row in details.iter_rows(min_row=2))
+    # the file itself: no formula anywhere but the 合计 row of 项目汇总
+    xml = _worksheet_xml(content)
+    formulas = {name: re.findall(r'<c r="([A-Z]+)(\d+)"[^>]*><f>', text) for name, text in xml.items()}
+    total_row = str(summary.max_row)
+    assert {row for _, row in formulas["xl/worksheets/sheet1.xml"]} == {total_row}
+    assert formulas["xl/worksheets/sheet2.xml"] == []
+
+
+def test_the_total_row_carries_its_value_for_viewers_that_do_not_recalculate(client, people, sheet):
+    response = browser(client, people.head_ggzy).get(reverse("sheet_list_xlsx"), {"year": 2024})
+    content = b"".join(response.streaming_content)
+    formulas = load_workbook(io.BytesIO(content))["项目汇总"]
+    cached = load_workbook(io.BytesIO(content), data_only=True)["项目汇总"]  # what a viewer shows without recalculating
+    n = formulas.max_row - 2
+    for column in ("I", "J", "K"):
+        assert formulas[f"{column}{n + 2}"].value == f"=SUBTOTAL(109,{column}2:{column}{n + 1})"  # follows the autofilter
+        data = [Decimal(str(cached[f"{column}{r}"].value)) for r in range(2, n + 2)]
+        assert Decimal(str(cached[f"{column}{n + 2}"].value)) == sum(data)
+    assert Decimal(str(cached[f"I{n + 2}"].value)) > 0
+
+
+OFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+
+
+@pytest.mark.skipif(OFFICE is None, reason="LibreOffice is not installed")
+def test_libreoffice_shows_the_text_as_written_and_the_totals(client, people, hostile_sheet, tmp_path):
+    """What a person opening the file sees (LibreOffice Calc, each sheet saved as CSV of the displayed text)."""
+    response = browser(client, people.staff_ggzy).get(reverse("sheet_list_xlsx"), {"year": 2024})
+    book = tmp_path / "summary.xlsx"
+    book.write_bytes(b"".join(response.streaming_content))
+    # every sheet to its own CSV (UTF-8, the displayed text of each cell)
+    options = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1"
+    command = [OFFICE, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless", "--convert-to", options,
+               "--outdir", str(tmp_path), str(book)]
+    subprocess.run(command, check=True, timeout=300, capture_output=True, env={**os.environ, "HOME": str(tmp_path)})
+
+    def read(name):
+        with open(tmp_path / f"summary-{name}.csv", encoding="utf-8", newline="") as handle:
+            return list(csv.reader(handle))
+
+    details, summary = read("指标明细"), read("项目汇总")
+    shown = {value for row in details[1:] for value in row}
+    assert {HOSTILE["name"], "=100%", "=10台", "+1", "-2", "@x"} <= shown
+    assert "点此查看附件" not in shown and "1" not in [row[details[0].index("绩效指标描述")] for row in details[1:]]
+    assert not any(value.startswith(("Err:", "#NAME", "#VALUE")) for value in shown)
+    assert "=1+1项目" in {row[5] for row in summary[1:]}
+    total = summary[-1]
+    assert total[5].startswith("合计") and total[8] not in ("", "0", "0.00")
+    assert Decimal(total[8].replace(",", "")) == sum(Decimal(row[8].replace(",", "")) for row in summary[1:-1])

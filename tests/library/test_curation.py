@@ -9,8 +9,9 @@ from tests.refusals import refused
 
 
 @pytest.fixture
-def duplicate(library, people, sheet):
-    """A second spelling of 系统正常运行率 used by one sheet."""
+def duplicate(library, people, sheet, to_state):
+    """A second spelling of 系统正常运行率 used by one published sheet (curators see it)."""
+    to_state(sheet, "published")
     keep = Entry.objects.get(name="系统正常运行率")
     row = sheet.indicators.first()
     row.category, row.subcategory, row.name = keep.category, keep.subcategory, "系统正常运行比率"
@@ -19,24 +20,28 @@ def duplicate(library, people, sheet):
     return Entry.objects.get(name="系统正常运行比率"), keep
 
 
+def published_uses(entry) -> int:
+    return Usage.objects.filter(entry=entry, published=True).values("sheet").distinct().count()
+
+
 @pytest.mark.parametrize("who", ["finance", "unit_admin"])
 def test_curators_recommend_retire_and_merge(duplicate, people, who):
     user = getattr(people, who)
     dup, keep = duplicate
-    kept_uses = Usage.objects.filter(entry=keep).count()
+    kept_uses, kept_published = Usage.objects.filter(entry=keep).count(), published_uses(keep)
     services.entries_merge(duplicate=dup, keep=keep, user=user, note="同一指标")
     dup.refresh_from_db()
     keep.refresh_from_db()
     assert dup.retired and dup.merged_into == keep
     assert Usage.objects.filter(entry=dup).count() == 0
-    assert Usage.objects.filter(entry=keep).count() == kept_uses + 1 and keep.use_count == kept_uses + 1
+    assert Usage.objects.filter(entry=keep).count() == kept_uses + 1 and keep.use_count == kept_published + 1
     services.library_rebuild()  # a rebuild keeps the merge: the duplicate's rows still count for the kept entry
     keep.refresh_from_db()
-    assert keep.use_count == kept_uses + 1 and not Usage.objects.filter(entry=dup).exists()
+    assert keep.use_count == kept_published + 1 and not Usage.objects.filter(entry=dup).exists()
     other = Entry.objects.get(name="验收合格率")
     services.entry_recommend(entry=other, user=user, recommended=False)
     services.entry_retire(entry=other, user=user, note="不再使用")
-    assert other.name not in [e.name for e in selectors.suggestions(category="产出指标", subcategory="质量指标")]
+    assert other.name not in [e.name for e in selectors.suggestions(user, category="产出指标", subcategory="质量指标")]
     assert list(CurationEvent.objects.filter(actor=user).values_list("action", flat=True).order_by("id")) == ["merge", "unrecommend", "retire"]
 
 

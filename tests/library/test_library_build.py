@@ -14,7 +14,7 @@ def test_every_indicator_of_the_imported_seed_is_an_entry_with_its_uses(library)
     assert seed <= entries
     entry = Entry.objects.get(name="系统正常运行率")
     uses = Usage.objects.filter(entry=entry)
-    assert entry.use_count == uses.values("sheet").distinct().count() >= 1
+    assert uses.exists() and entry.use_count == uses.filter(published=True).values("sheet").distinct().count()
     assert {u.year for u in uses} == {2024}
     assert entry.kind == "common"  # the curated common set keeps its kind and source when sheets use it
     assert "财预〔2021〕101号" in entry.source
@@ -31,22 +31,23 @@ def test_the_common_set_ships_with_the_101_framework_and_its_sources(library):
     assert (rate.value_operator, rate.value_unit) == (">=", "%")
 
 
-def test_suggestions_for_a_category_are_its_entries_recommended_first(library):
-    found = selectors.suggestions(category="满意度指标", subcategory="服务对象满意度指标")
+def test_suggestions_for_a_category_are_its_entries_recommended_first(library, people):
+    found = selectors.suggestions(people.leader, category="满意度指标", subcategory="服务对象满意度指标")
     assert found and all((e.category, e.subcategory) == ("满意度指标", "服务对象满意度指标") for e in found)
     assert found[0].recommended
     flags = [e.recommended for e in found]
     assert flags == sorted(flags, reverse=True)
-    outputs = selectors.suggestions(category="产出指标", subcategory="数量指标")
+    outputs = selectors.suggestions(people.leader, category="产出指标", subcategory="数量指标")
     assert "保证正常运转大楼数量" in [e.name for e in outputs]
     assert all(e.category == "产出指标" for e in outputs)
 
 
-def test_pinyin_initials_and_chinese_text_both_match(library):
-    assert [e.name for e in selectors.suggestions(category="产出指标", query="zjzxl")] == ["资金执行率"]
-    assert "资金执行率" in [e.name for e in selectors.suggestions(category="产出指标", query="ZJZ")]
-    assert "资金执行率" in [e.name for e in selectors.suggestions(category="产出指标", query="执行")]
-    assert selectors.suggestions(category="效益指标", query="zjzxl") == []  # another category's entry is not offered
+def test_pinyin_initials_and_chinese_text_both_match(library, people):
+    user = people.leader
+    assert [e.name for e in selectors.suggestions(user, category="产出指标", query="zjzxl")] == ["资金执行率"]
+    assert "资金执行率" in [e.name for e in selectors.suggestions(user, category="产出指标", query="ZJZ")]
+    assert "资金执行率" in [e.name for e in selectors.suggestions(user, category="产出指标", query="执行")]
+    assert selectors.suggestions(user, category="效益指标", query="zjzxl") == []  # another category's entry is not offered
 
 
 def test_an_edit_of_a_draft_reaches_the_library_when_it_commits(library, people, sheet, django_capture_on_commit_callbacks):
@@ -58,8 +59,11 @@ def test_an_edit_of_a_draft_reaches_the_library_when_it_commits(library, people,
     with django_capture_on_commit_callbacks(execute=True):
         workflow_services.sheet_edit(sheet=sheet, user=people.staff_ggzy, expected_version=sheet.version, indicators=rows)
     entry = Entry.objects.get(name="新增窗口数量")
-    assert (entry.kind, entry.use_count, entry.value_unit) == ("specific", 1, "个")
+    assert (entry.kind, entry.use_count) == ("specific", 0)  # used by a draft: no published use yet
     assert list(Usage.objects.filter(entry=entry).values_list("sheet_id", "target_value")) == [(sheet.pk, "≥2个")]
+    # the drafter is offered it with what their draft says
+    [offered] = selectors.suggestions(people.staff_ggzy, category="产出指标", subcategory="数量指标", query="新增窗口")
+    assert (offered.value_unit, offered.example_value) == ("个", "≥2个")
 
 
 def test_rebuild_command_is_idempotent(library):

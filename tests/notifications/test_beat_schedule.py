@@ -11,6 +11,7 @@ def test_every_scheduled_job_is_a_registered_task():
     assert scheduled == {
         "notifications.tasks.run_daily_reminders", "notifications.tasks.sweep_outbox", "notifications.tasks.nudge_reviewers",
         "notifications.tasks.warn_missing_calendar", "config.celery.heartbeat", "exports.tasks.expire_export_jobs",
+        "exports.tasks.sweep_export_jobs",
     }
     assert scheduled <= set(app.tasks)
     assert "notifications.tasks.deliver_notification" in app.tasks
