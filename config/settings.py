@@ -42,7 +42,6 @@ INSTALLED_APPS = [
     "csp",
     "django_celery_beat",
     "viewflow",
-    "viewflow.workflow",
     "projects",
     "people",
     "workflow",
@@ -118,7 +117,6 @@ LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

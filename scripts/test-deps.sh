@@ -7,7 +7,6 @@ missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 fc-list 2>/dev/null | grep -qi "noto sans cjk" || missing+=(fonts-noto-cjk)
 command -v soffice >/dev/null || missing+=(libreoffice-writer-nogui)
-command -v msgfmt >/dev/null || missing+=(gettext)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "安装测试所需的系统软件包：${missing[*]}"
   as_root apt-get update -qq
