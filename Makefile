@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/targetflow
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: setup run test messages services test-deps benchmark benchmark-micro lock clean
+.PHONY: setup run test test-fast services test-deps benchmark benchmark-micro lock clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,16 +29,9 @@ run: export TARGETFLOW_DEMO := 1
 run: setup
 	mkdir -p var/static
 	$(PY) manage.py migrate --noinput
-	$(MAKE) --no-print-directory messages
 	$(PY) manage.py seed_demo
 	@echo "targetflow 已启动：http://127.0.0.1:8000 （Ctrl+C 停止）"
 	$(PY) manage.py runserver 127.0.0.1:8000
-
-# Our zh_Hans catalog (viewflow ships no Chinese); needs gettext's msgfmt.
-messages: export TARGETFLOW_DEMO := 1
-messages: setup
-	@if command -v msgfmt >/dev/null; then $(PY) manage.py compilemessages --ignore=.venv >/dev/null; \
-	else echo "未找到 msgfmt（gettext），跳过编译翻译文件：流程引擎的部分界面文字将显示为英文。"; fi
 
 services:
 	bash scripts/services.sh
@@ -46,11 +39,20 @@ services:
 test-deps:
 	bash scripts/test-deps.sh
 
+# lint-imports: the layer contracts of .importlinter (no import runs back up).
 # check-deploy.sh: `check --deploy` with .env.example's production settings, and no missing migration.
 test: export TARGETFLOW_DEMO := 1
-test: setup services test-deps messages
+test: setup services test-deps
+	$(VENV)/bin/lint-imports
 	DATABASE_URL=$(TEST_DATABASE_URL) bash scripts/check-deploy.sh
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest --durations=25
+
+# Everything but the browser (e2e), the real Celery worker and the whole-program smoke tests: a few minutes.
+test-fast: export TARGETFLOW_DEMO := 1
+test-fast: setup services
+	$(VENV)/bin/lint-imports
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest \
+		--ignore=tests/e2e -m "not e2e and not worker and not smoke" $(PYTEST_ARGS)
 
 # SCALE=county (1,000 sheets) or province (200,000 sheets × 8 indicators): fills <db>_bench_<scale> once, runs
 # targetflow, the plain viewflow anchor (benchmarks/anchor) and the transaction floor interleaved, and writes
