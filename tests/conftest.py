@@ -1,10 +1,15 @@
 from pathlib import Path
 
+import hypothesis
 import pytest
 from django.conf import settings
 from django.core.management import call_command
 
 SEED_DOCX = Path(settings.BASE_DIR) / "projects" / "fixtures" / "laoting-approval-bureau-targets.docx"
+
+# `make test-fast` runs with --hypothesis-profile=fast: each property test tries a tenth of its examples (they are
+# written as multiples of ``hypothesis.settings.default.max_examples``, 100 by default).
+hypothesis.settings.register_profile("fast", max_examples=10)
 
 
 @pytest.fixture(autouse=True)
