@@ -43,7 +43,6 @@ INSTALLED_APPS = [
     "csp",
     "django_celery_beat",
     "viewflow",
-    "viewflow.workflow",
     "projects",
     "people",
     "workflow",
@@ -131,7 +130,6 @@ LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

@@ -140,12 +140,6 @@ def for_event(event) -> Message:
         what = f"{actor}于 {when} 将绩效目标表{name}的“{step}”转办给您。"
         todo = "请打开链接审核，通过或退回修改。"
         extra = f"转办原因：{comment}" if comment else ""
-    elif event.action == Kind.NUDGE:
-        step = STEP_LABELS.get(event.to_state, "审核")
-        title = f"催办：{sheet.display_title}"
-        what = f"{actor}于 {when} 催办绩效目标表{name}的“{step}”。"
-        todo = "请尽快打开链接审核。"
-        extra = f"催办说明：{comment}" if comment else ""
     else:
         title = f"{event.get_action_display()}：{sheet.display_title}"
         what = f"{actor}于 {when} 对绩效目标表{name}执行了“{event.get_action_display()}”。"
@@ -159,11 +153,6 @@ def _join(*parts: str) -> str:
 
 
 # ---------------------------------------------------------------- nudges
-
-
-def for_nudge(sheet, *, workdays: int, since: datetime.datetime, level: int) -> Message:
-    title, body, url = NudgeText()(SheetText.of(sheet), state=sheet.state, workdays=workdays, since=since, level=level)
-    return Message(Kind.NUDGE, title, body, url, sheet)
 
 
 class NudgeText:
@@ -184,11 +173,6 @@ class NudgeText:
 
 
 # ---------------------------------------------------------------- spending checkpoints
-
-
-def for_spend_reminder(sheet, checkpoint, *, planned: Decimal, days_left: int) -> Message:
-    title, body, url = SpendReminderText(checkpoint, days_left=days_left)(SheetText.of(sheet), planned)
-    return Message(Kind.SPEND_REMINDER, title, body, url, sheet)
 
 
 class SpendReminderText:
@@ -212,11 +196,6 @@ class SpendReminderText:
             pct = self._pct[planned] = _pct(planned)
         title = f"填报提醒：{sheet.title}（{self.label}）"
         return title, f"{self.what}{pct}。\n{_about_text(sheet)}\n{self.TODO}", self.url(sheet.pk)
-
-
-def for_spend_warning(sheet, checkpoint, *, planned: Decimal, actual: Decimal | None, behind: Decimal, level: str) -> Message:
-    title, body, url = SpendWarningText(checkpoint)(SheetText.of(sheet), planned=planned, actual=actual, behind=behind, level=level)
-    return Message(Kind.SPEND_WARNING, title, body, url, sheet)
 
 
 class SpendWarningText:

@@ -21,6 +21,7 @@ ROWS = (
 
 
 @pytest.mark.worker
+@pytest.mark.smoke
 def test_the_harness_writes_every_row_at_tiny_scale(tmp_path):
     database = settings.DATABASES["default"]
     # the harness names its own databases after this one (<name>_bench_tiny and its anchor)

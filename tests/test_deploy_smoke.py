@@ -25,7 +25,7 @@ from django.conf import settings
 
 from tests.notifications.conftest import free_port
 
-pytestmark = pytest.mark.worker
+pytestmark = [pytest.mark.worker, pytest.mark.smoke]
 
 ROOT = Path(settings.BASE_DIR)
 BIN = Path(sys.executable).parent

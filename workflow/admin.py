@@ -1,13 +1,6 @@
 from django.contrib import admin
-from viewflow.workflow.models import Process, Task
 
 from workflow.models import SheetEvent
-
-# viewflow's own process/task admin is not offered: sheets' approval state lives on the sheet
-# (viewflow.fsm, workflow.approval); the old Process/Task rows are an archive nobody edits.
-for model in (Process, Task):
-    if admin.site.is_registered(model):
-        admin.site.unregister(model)
 
 
 @admin.register(SheetEvent)

@@ -338,7 +338,7 @@ class SheetApproval:
     @state.on_success()
     def _recorded(self, descriptor, source, target, user=None, comment: str = "", to_user=None, **kwargs):
         sheet = self.sheet
-        slug = descriptor._func.__name__  # the transition method (viewflow passes its bound wrapper)
+        slug = next(iter(descriptor.get_transitions())).slug  # the transition method's name (viewflow.fsm's public API)
         moved = target is not None and target != source and target in SheetState.values
         if moved:
             sheet.state_since = timezone.now()

@@ -59,6 +59,7 @@ def status(client, job) -> dict:
     return response.json()
 
 
+@pytest.mark.worker
 def test_a_1000_sheet_word_package_is_built_in_the_background(client, people, county, export_queue, run_worker, recorded_progress):
     client.force_login(people.finance)
     # the package link of 1,000 sheets does not build the file: it offers to start a background export
@@ -102,6 +103,7 @@ def test_a_1000_sheet_word_package_is_built_in_the_background(client, people, co
     assert api.get(f"/api/exports/{job.pk}/download").status_code == 404
 
 
+@pytest.mark.worker
 def test_a_1000_sheet_excel_summary_from_the_api_in_the_background(people, county, export_queue, run_worker):
     api = APIClient()
     api.force_authenticate(people.finance)

@@ -1,7 +1,8 @@
 """The set-based reminders (tuples, one text template per checkpoint, one INSERT for every row) write exactly the
 rows the obvious per-item path writes: for each published sheet without a report, its section's staff
-(``roles.users_with_role``), ``messages.for_spend_reminder`` on the sheet's models, ``notifications_create``.
-Same recipients, channels (by preference), titles, bodies, URLs, dedupe keys, statuses, and in the same order."""
+(``roles.users_with_role``), the checkpoint's text on the sheet's models (``per_sheet`` below),
+``notifications_create``. Same recipients, channels (by preference), titles, bodies, URLs, dedupe keys, statuses,
+and in the same order."""
 
 import datetime
 from decimal import Decimal
@@ -19,6 +20,12 @@ from spending.models import SpendReport
 from tests.notifications.conftest import make_user
 
 JUNE = datetime.date(2024, 6, 30)
+
+
+def per_sheet(kind, text, sheet, **values) -> messages.Message:
+    """The message of one sheet, its text made from the sheet's models (the set-based path reads tuples)."""
+    title, body, url = text(messages.SheetText.of(sheet), **values)
+    return messages.Message(kind, title, body, url, sheet)
 
 
 @pytest.fixture
@@ -66,7 +73,7 @@ def per_item(*, days_left: int, left: int) -> list[tuple]:
         planned = next((p.cumulative_percent for p in sheet.plan.all() if p.checkpoint_id == june.pk), june.planned_percent)
         services.notifications_create(
             recipients=list(roles.users_with_role(roles.STAFF, sheet.section)),
-            message=messages.for_spend_reminder(sheet, june, planned=planned, days_left=left),
+            message=per_sheet(Kind.SPEND_REMINDER, messages.SpendReminderText(june, days_left=left), sheet, planned=planned),
             dedupe_key=f"spend-reminder:{sheet.pk}:{june.pk}:{days_left}",
         )
     rows = snapshot()
@@ -173,7 +180,9 @@ def test_the_set_based_nudges_write_the_rows_of_the_per_item_path(org, make_shee
                 recipients += list(roles.users_with_role(roles.LEADER, sheet.agency))
             services.notifications_create(
                 recipients=recipients,
-                message=messages.for_nudge(sheet, workdays=waited, since=sheet.state_since, level=level),
+                message=per_sheet(
+                    Kind.NUDGE, messages.NudgeText(), sheet, state=sheet.state, workdays=waited, since=sheet.state_since, level=level
+                ),
                 dedupe_key=f"nudge:{sheet.pk}:{sheet.state}:{sheet.state_since:%Y%m%d%H%M%S%f}:{level}",
             )
         expected = snapshot()
@@ -210,7 +219,10 @@ def test_the_set_based_warnings_and_digests_write_the_rows_of_the_per_item_path(
             recipients += list(roles.users_with_role(roles.LEADER, sheet.agency))
         services.notifications_create(
             recipients=recipients,
-            message=messages.for_spend_warning(sheet, june, planned=point.planned, actual=point.actual, behind=point.behind, level=point.level),
+            message=per_sheet(
+                Kind.SPEND_WARNING, messages.SpendWarningText(june), sheet,
+                planned=point.planned, actual=point.actual, behind=point.behind, level=point.level,
+            ),
             dedupe_key=f"spend-warning:{sheet.pk}:{june.pk}",
         )
         warned.setdefault(sheet.agency, []).append((messages.SheetText.of(sheet), point.planned, point.actual, point.level))

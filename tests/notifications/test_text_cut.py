@@ -1,61 +1,36 @@
-import pytest
+"""What a reader sees when a WeCom message is longer than WeCom takes (its limits count UTF-8 bytes): the start of
+the text, cut between two characters, and a note saying it was cut."""
 
-from notifications.channels.text import TRUNCATION_MARKER, cut_to_bytes, utf8_len
-
-MARKER_BYTES = utf8_len(TRUNCATION_MARKER)
-
-
-def test_marker_is_chinese_and_30_bytes():
-    assert "截断" in TRUNCATION_MARKER
-    assert MARKER_BYTES == 30
+from notifications.channels.text import cut_to_bytes, utf8_len
 
 
-@pytest.mark.parametrize("text, limit", [("", 0), ("abc", 3), ("汉字", 6), ("汉字", 100), ("😀", 4)])
-def test_text_that_fits_is_unchanged(text, limit):
-    assert cut_to_bytes(text, limit) == text
+def test_a_message_within_the_limit_arrives_unchanged():
+    at_the_limit = "延" * 682 + "ab"  # 2,048 bytes
+    assert cut_to_bytes(at_the_limit, 2048) == at_the_limit
+    assert cut_to_bytes("请审核", 2048) == "请审核"
 
 
-def test_ascii_cut_with_marker():
-    assert cut_to_bytes("a" * 10, 9, marker="...") == "aaaaaa..."
-    assert cut_to_bytes("a" * 10, 9, marker="") == "a" * 9
+def test_a_long_message_keeps_as_much_of_its_start_as_fits_and_says_it_was_cut():
+    text = "退回意见：" + "请补充绩效指标的测算依据，" * 200
+
+    cut = cut_to_bytes(text, 2048)
+
+    assert cut.endswith("…（内容过长已截断）")
+    head = cut.removesuffix("…（内容过长已截断）")
+    assert text.startswith(head)
+    assert 2048 - 3 < utf8_len(cut) <= 2048  # one more character would not fit
 
 
-def test_one_byte_over_in_the_middle_of_a_three_byte_char():
-    assert cut_to_bytes("ab汉", 4, marker="") == "ab"
-    text = "汉" * 20  # 60 bytes
-    assert cut_to_bytes(text, MARKER_BYTES + 4) == "汉" + TRUNCATION_MARKER
-    assert cut_to_bytes(text, MARKER_BYTES + 5) == "汉" + TRUNCATION_MARKER
-    assert cut_to_bytes(text, MARKER_BYTES + 6) == "汉汉" + TRUNCATION_MARKER
+def test_a_cut_never_breaks_a_chinese_character_or_an_emoji():
+    assert cut_to_bytes("ab汉字", 7, marker="") == "ab汉"  # 字 would need 8 bytes
+    assert cut_to_bytes("进度😀落后", 9, marker="") == "进度"  # the emoji needs 4 bytes, 3 are left
+    assert cut_to_bytes("进度😀落后", 10, marker="") == "进度😀"
 
 
-def test_exact_limit_is_not_cut_and_one_over_is():
-    text = "汉" * 10 + "a"  # 31 bytes
-    assert cut_to_bytes(text, 31) == text
-    assert cut_to_bytes(text + "b", 31, marker="!") == "汉" * 10 + "!"
+def test_a_card_title_is_cut_with_an_ellipsis():
+    title = "乐亭县行政审批局" * 10
 
+    cut = cut_to_bytes(title, 128, marker="…")
 
-def test_four_byte_characters():
-    assert cut_to_bytes("😀😀", 7, marker="") == "😀"
-
-
-def test_marker_longer_than_limit_is_itself_cut():
-    assert cut_to_bytes("汉" * 20, 7) == TRUNCATION_MARKER[:2]  # "…（" = 6 bytes
-    assert cut_to_bytes("abc", 0) == ""
-
-
-def test_negative_limit_rejected():
-    with pytest.raises(ValueError):
-        cut_to_bytes("abc", -1)
-
-
-@pytest.mark.parametrize("limit", range(0, 90))
-def test_result_always_fits_and_keeps_a_prefix(limit):
-    text = "项目A进度😀延期" * 5
-    result = cut_to_bytes(text, limit)
-    assert utf8_len(result) <= limit
-    if result != text and limit > MARKER_BYTES:
-        assert result.endswith(TRUNCATION_MARKER)
-        head = result[: -len(TRUNCATION_MARKER)]
-        assert text.startswith(head)
-        # Greedy: one more character would not have fit.
-        assert utf8_len(text[: len(head) + 1]) + MARKER_BYTES > limit
+    assert cut.endswith("…") and title.startswith(cut[:-1])
+    assert utf8_len(cut) <= 128

@@ -5,7 +5,6 @@ import socket
 import uuid
 from datetime import datetime, timedelta
 
-import httpx
 import pytest
 import redis
 import time_machine
@@ -219,15 +218,6 @@ def test_http_5xx_is_temporary(server, client):
 
 
 # content limits ---------------------------------------------------------------
-
-def test_fake_enforces_byte_limits(server, client):
-    token = client.access_token()
-    body = {"touser": "zhangsan", "msgtype": "text", "agentid": server.agent_id, "text": {"content": "汉" * 683}}
-    answer = httpx.post(f"{server.base_url}{MESSAGE_SEND}", params={"access_token": token}, json=body).json()
-    assert answer["errcode"] == 45002
-    body["text"]["content"] = "汉" * 682  # 2046 bytes
-    assert httpx.post(f"{server.base_url}{MESSAGE_SEND}", params={"access_token": token}, json=body).json()["errcode"] == 0
-
 
 def test_long_chinese_text_is_cut_and_says_so(server, client):
     client.send_text(["zhangsan"], "延" * 1000)  # 3000 bytes

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('projects', '0003_sheet_approval_fields'),
-        ('workflow', '0002_fsm_state_on_sheet'),
+        ('workflow', '0001_initial_squashed_0002_fsm_state_on_sheet'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
