@@ -175,23 +175,6 @@ def assigned_task_count(user) -> int:
     return TargetSheet.objects.filter(assignee=user).count()
 
 
-def revoke_warnings(user, role: str, scope) -> list[str]:
-    """What taking ``role`` on ``scope`` away from ``user`` would leave undone: a review step nobody else (active)
-    can act on. For the revoke confirmation page."""
-    from workflow import approval
-
-    step = next((s for s in approval.REVIEW_STEPS if s.role == role), None)
-    if step is None or roles.users_with_role(role, scope).exclude(pk=user.pk).exists():
-        return []
-    label = roles.ROLE_LABELS[role]
-    if roles.is_section_role(role):
-        return [
-            f"撤销后，科室“{scope.name}”将没有{label}：该科室提交的绩效目标表在“{step.label}”无人可以办理。"
-            f"请先（或随后立即）把“{label}”授予该科室的其他人员。"
-        ]
-    return [f"撤销后，本单位将没有{label}：“{step.label}”无人可以办理。请先（或随后立即）把“{label}”授予其他人员。"]
-
-
 # ---------------------------------------------------------------- the audit
 
 

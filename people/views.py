@@ -163,7 +163,7 @@ def _revoke_confirmation(request, agency, person, role, scope):
     row = selectors.person_row(agency, person)
     context = {
         "agency": agency, "person": person, "role": role, "role_label": roles.ROLE_LABELS[role], "scope_name": _scope_name(scope),
-        "value": f"{role}:{scope.pk}", "warnings": selectors.revoke_warnings(person, role, scope),
+        "value": f"{role}:{scope.pk}", "scope": scope,
         "last_role": row is not None and len(row.grants) == 1, "nav": "people",
     }
     return render(request, "people/revoke_confirm.html", context)

@@ -1,4 +1,4 @@
-"""What pages of other apps show about the approval (the people page asks which steps nobody can act on)."""
+"""What pages of other apps show about the approval (the people page asks which steps nobody can act on, now or after a revoke)."""
 
 from django import template
 
@@ -21,3 +21,19 @@ def unstaffed_steps(agency) -> list[str]:
         elif not roles.users_with_role(step.role, agency).exists():
             warnings.append(f"本单位没有{label}：“{step.label}”无人可以办理。")
     return warnings
+
+
+@register.simple_tag
+def revoke_warnings(user, role: str, scope) -> list[str]:
+    """What taking ``role`` on ``scope`` away from ``user`` would leave undone: a review step nobody else (active)
+    can act on. For the revoke confirmation page."""
+    step = next((s for s in approval.REVIEW_STEPS if s.role == role), None)
+    if step is None or roles.users_with_role(role, scope).exclude(pk=user.pk).exists():
+        return []
+    label = roles.ROLE_LABELS[role]
+    if roles.is_section_role(role):
+        return [
+            f"撤销后，科室“{scope.name}”将没有{label}：该科室提交的绩效目标表在“{step.label}”无人可以办理。"
+            f"请先（或随后立即）把“{label}”授予该科室的其他人员。"
+        ]
+    return [f"撤销后，本单位将没有{label}：“{step.label}”无人可以办理。请先（或随后立即）把“{label}”授予其他人员。"]
