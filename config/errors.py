@@ -14,7 +14,7 @@ from django.template import loader
 from django.views import defaults
 
 from core import busy
-from core.handlers import API_PREFIX
+from core.errors import API_PREFIX
 
 NOT_FOUND = "未找到。"
 SERVER_ERROR = "服务器出错，请稍后再试；如果一再出现，请联系系统管理员。"

@@ -7,6 +7,8 @@ Services raise it; the REST API answers it as ``{"detail": message, "code": code
 
 from __future__ import annotations
 
+API_PREFIX = "/api/"  # below it the API answers JSON; pages answer HTML
+
 
 class AppError(Exception):
     def __init__(self, message: str, *, status: int = 400, code: str = "invalid"):

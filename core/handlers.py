@@ -17,8 +17,6 @@ from core.errors import AppError
 
 logger = logging.getLogger(__name__)
 
-API_PREFIX = "/api/"  # the API answers JSON, pages answer HTML
-
 
 def api_exception_handler(exc, context):
     """DRF's EXCEPTION_HANDLER: every refusal as ``{"detail": "…", "code": "…"}`` in Chinese — and every other

@@ -21,7 +21,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.datastructures import MultiValueDict
 
-from core.handlers import API_PREFIX
+from core.errors import API_PREFIX
 
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 MESSAGE = "请求中含有无法处理的字符（空字符等控制字符），请删除后再试；没有保存任何内容。"
