@@ -92,7 +92,6 @@ INDICATOR_COLUMNS = (
     Column("单位", 8),
     Column("指标值确定依据", 36, wrap=True),
 )
-MONEY_FIELDS = ("budget_total", "fiscal_funds", "other_funds")
 
 
 def checkpoint_columns(labels: Sequence[str]) -> list[Column]:

@@ -16,8 +16,6 @@ from projects.models import SheetState, TargetSheet
 from workflow import approval
 from workflow.approval import holds, scope_of  # noqa: F401 — part of this module's vocabulary
 
-SECTION_ROLES = roles.SECTION_ROLES
-
 
 def _role_visibility(user, role: str) -> Q:
     """Sheets ``user`` sees through ``role``: their scopes, in the states the declaration lets the role see."""
@@ -90,11 +88,6 @@ def can_view(user, sheet: TargetSheet) -> bool:
 
 def can_edit(user, sheet: TargetSheet) -> bool:
     return sheet.state in approval.DRAFTING_STATES and holds(user, approval.AUTHOR_ROLE, sheet)
-
-
-def review_role(sheet: TargetSheet) -> str | None:
-    step = approval.step_for(sheet.state)
-    return step.role if step else None
 
 
 def can_review(user, sheet: TargetSheet) -> bool:
