@@ -28,9 +28,7 @@ def _check_scope(role: str, scope) -> None:
         raise errors.invalid(f"“{roles.ROLE_LABELS[role]}”只能在{kind}上授予。")
 
 
-# The roles of a sheet's approval: who drafts and submits it, and who reviews it at each step (workflow.approval's
-# AUTHOR_ROLE and REVIEW_STEPS; people sits below workflow, tests/people/test_self_grant.py keeps them equal).
-SHEET_ROLES = (Role.STAFF, Role.SECTION_HEAD, Role.LEADER, Role.FINANCE_REVIEWER)
+SHEET_ROLES = roles.SHEET_ROLES
 DUTIES_RULE = "提交与审核分离"
 
 

@@ -24,7 +24,7 @@ def _role_visibility(user, role: str) -> Q:
     return scope if states is None else scope & Q(state__in=states)
 
 
-SHEET_ROLES = (Role.STAFF, Role.SECTION_HEAD, Role.LEADER, Role.FINANCE_REVIEWER)  # the roles that show sheets
+SHEET_ROLES = roles.SHEET_ROLES  # the roles that show sheets
 
 
 def visible_unpublished_sheets(user, queryset: QuerySet | None = None) -> QuerySet:
