@@ -41,6 +41,7 @@ SECTION_ROLES = tuple(role for role, (_, model) in SCOPE_PERMISSIONS.items() if 
 # (workflow.approval's AUTHOR_ROLE and REVIEW_STEPS; people sits below workflow, tests/people/test_self_grant.py keeps
 # them equal).
 SHEET_ROLES = (Role.STAFF, Role.SECTION_HEAD, Role.LEADER, Role.FINANCE_REVIEWER)
+DUTIES_RULE = "提交与审核分离"  # named in every refusal of it: a self-grant (people.services), a move (workflow.approval)
 
 
 def scope_model(role: str):

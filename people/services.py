@@ -29,7 +29,7 @@ def _check_scope(role: str, scope) -> None:
 
 
 SHEET_ROLES = roles.SHEET_ROLES
-DUTIES_RULE = "提交与审核分离"
+DUTIES_RULE = roles.DUTIES_RULE
 
 
 def _overlapping(role: str, scope, other: str, ids: set[int]) -> list:

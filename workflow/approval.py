@@ -151,7 +151,7 @@ def audience(event) -> list:
 # nobody approves two of its steps. The round's actors are kept on the sheet row (``round_actors``, written by
 # ``SheetApproval`` below): every permission check, queue and audience reads them with the sheet itself.
 
-DUTIES_RULE = "提交与审核分离"
+DUTIES_RULE = roles.DUTIES_RULE
 OWN_SUBMISSION = "不能审核自己提交的材料"
 TWO_STEPS = "同一人不能审批同一轮的两个环节"
 
