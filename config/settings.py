@@ -240,6 +240,9 @@ NOTIFY_QUEUE = env("NOTIFY_QUEUE", default="celery")
 EXPORT_QUEUE = env("EXPORT_QUEUE", default="celery")
 EXPORT_BACKGROUND_FROM = env.int("EXPORT_BACKGROUND_FROM", default=1000)
 EXPORT_KEEP_HOURS = env.int("EXPORT_KEEP_HOURS", default=24)
+# The files of background exports (a province's Excel summary is over 100 MB): a directory the web app and every
+# worker share (docker-compose: the exports-data volume), made when first needed; streamed to their owner from here.
+EXPORTS_ROOT = Path(env("EXPORTS_ROOT", default=str(BASE_DIR / "var" / "exports")))
 # At most this many queued or running exports per person. The sweep (every EXPORT_SWEEP_SECONDS) queues again a job
 # not started EXPORT_REQUEUE_MINUTES after it was queued (its task was lost) or running without progress for
 # EXPORT_STALE_MINUTES (its worker stopped), and fails it with a reason once it was queued EXPORT_MAX_ATTEMPTS times.
