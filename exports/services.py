@@ -2,7 +2,9 @@
 
 Small sets answer in the request (``xlsx_write`` / the Word package); from ``EXPORT_BACKGROUND_FROM`` sheets
 on (1,000 by default: the size of a county's year, where the request would take seconds and a province's
-would outlast gunicorn's timeout) the request only starts an ``ExportJob`` and the user watches its progress.
+would outlast gunicorn's timeout) the request only starts an ``ExportJob`` and the user watches its progress. A job's
+file is written in a run directory of ``EXPORTS_ROOT`` and moved beside it when complete; the job records its name and
+size, and the file is deleted with the job (``exports.receivers``) or, left by a stopped worker, by the hourly sweep.
 
 No job waits for ever: its task is queued after the transaction that wrote it commits, and a broker that cannot
 take it fails the job with a Chinese reason (the request itself answers normally). The sweep queues again a job

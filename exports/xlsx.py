@@ -239,7 +239,7 @@ class _Table:
 def write_row(worksheet, row: int, values: Sequence, cell_formats: Sequence, plain) -> None:
     """One row: a text always as a text cell, numbers as numbers, dates as dates; None leaves the cell empty."""
     for column, value in enumerate(values):
-        if value is None:
+        if value is None or value == "":
             continue
         if isinstance(value, str):
             write_text(worksheet, row, column, value, cell_formats[column], plain)
@@ -253,7 +253,8 @@ def write_text(worksheet, row: int, column: int, text: str, cell_format, plain) 
     """A text cell, as written but for the characters no workbook can hold. XlsxWriter writes an inline string that
     begins with ``<r>`` and ends with ``</r>`` as rich-text XML without escaping it: such a text is written as a rich
     string of two runs (``<`` and the rest), which XlsxWriter escapes, and reads the same."""
-    text = _ILLEGAL.sub("", text)
+    if _ILLEGAL.search(text):
+        text = _ILLEGAL.sub("", text)
     if text.startswith("<r>") and text.endswith("</r>"):
         worksheet.write_rich_string(row, column, "<", plain, text[1:], cell_format)
     else:
