@@ -7,8 +7,8 @@
 and refills it with ``benchmarks.fill`` (the province benchmark's set-based fill) at SHEETS / 10 budget units of 10
 projects. ``measure`` runs, in a fresh process with the code of ``DIR`` (default: this checkout; e.g. an exported
 copy of main for the before figure), what the Celery task does: ``exports.services.export_job_run`` of a new job,
-and prints wall time, the process's peak RSS (``/usr/bin/time -v`` when present, else ``getrusage``), the size of
-the result and the job's final state. Both codes run on the same database: fill and measure main's code first, then
+and prints wall time, the process's CPU time and peak RSS (``/usr/bin/time -v`` when present, else ``getrusage``),
+the size of the result, the job's final state and the load average at the end. Both codes run on the same database: fill and measure main's code first, then
 ``manage.py migrate`` with this one.
 """
 
@@ -96,6 +96,10 @@ def measure(code: Path) -> dict:
     peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
     if peak:
         result["maxrss_mb"] = round(int(peak.group(1)) / 1024)
+    cpu = re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", done.stderr)
+    if cpu:
+        result["cpu_seconds"] = round(sum(map(float, cpu)), 1)  # the process's own; PostgreSQL's is not in it
+    result["load"] = os.getloadavg()[0]
     return result
 
 
