@@ -4,6 +4,7 @@ Without any environment the project runs on the embedded default: SQLite in
 var/db.sqlite3, an in-process cache, and Celery tasks run in-process (no Redis).
 """
 
+import os
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -141,7 +142,12 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # CACHE_KEY_PREFIX keeps processes sharing one Redis apart: each pytest-xdist worker of `make test-fast` (its
+    # PYTEST_XDIST_WORKER, set before settings load) has its own test database and so its own cache keys.
+    CACHES = {"default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+        "KEY_PREFIX": env("CACHE_KEY_PREFIX", default=os.environ.get("PYTEST_XDIST_WORKER", "")),
+    }}
     # every signed-in request reads its session: from Redis, the database only when Redis has lost it
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
