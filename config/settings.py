@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "viewflow",
     "projects",
     "people",
+    "workdays",
     "workflow",
     "spending",
     "notifications",

@@ -16,12 +16,3 @@ def on_sheet_deleting(sender, instance, **kwargs) -> None:
     notices, and the settling of the notices that asked for the task), before the deletion removes what they need."""
     services.fan_outs_run(sheet_id=instance.pk)
 
-
-def on_calendar_day_changed(sender, **kwargs) -> None:
-    """A ``CalendarDay`` was saved or deleted: forget the cached table now and again after commit."""
-    from django.db import transaction
-
-    from notifications import workdays
-
-    workdays.overrides_changed()
-    transaction.on_commit(workdays.overrides_changed)

@@ -874,16 +874,16 @@ def calendar_warning_send(*, today) -> list[Notification]:
     from django.contrib.auth import get_user_model
     from django.urls import reverse
 
-    from notifications import workdays
     from notifications.messages import Message, absolute
     from notifications.models import Kind
+    from workdays import days
 
-    year = workdays.missing_calendar_year(today)
+    year = days.missing_calendar_year(today)
     if year is None:
         return []
     admins = get_user_model().objects.filter(is_superuser=True, is_active=True).order_by("pk")
     message = Message(
-        Kind.CALENDAR, f"请录入 {year} 年节假日安排", workdays.missing_calendar_message(year),
-        absolute(reverse("admin:notifications_calendarday_changelist")),
+        Kind.CALENDAR, f"请录入 {year} 年节假日安排", days.missing_calendar_message(year),
+        absolute(reverse("admin:workdays_calendarday_changelist")),
     )
     return notifications_create(recipients=list(admins), message=message, dedupe_key=f"calendar-missing:{year}:{today.isoformat()}")

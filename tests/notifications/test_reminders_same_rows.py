@@ -142,7 +142,7 @@ def test_the_set_based_nudges_write_the_rows_of_the_per_item_path(org, make_shee
     import time_machine
 
     from tests.notifications.test_nudges import SHANGHAI
-    from notifications import workdays
+    from workdays import days
     from workflow import approval
 
     settings.WECOM_CORP_ID, settings.WECOM_SECRET, settings.WECOM_AGENT_ID = "corp", "secret", "1000002"
@@ -171,7 +171,7 @@ def test_the_set_based_nudges_write_the_rows_of_the_per_item_path(org, make_shee
             .select_related("project", "agency", "section", "assignee").order_by("agency__code", "position", "id")
         )
         for sheet in waiting:
-            waited = workdays.workdays_between(timezone.localtime(sheet.state_since), timezone.localdate())
+            waited = days.workdays_between(timezone.localtime(sheet.state_since), timezone.localdate())
             if waited <= after:
                 continue
             level = 2 if waited > 2 * after else 1
