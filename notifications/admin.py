@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from notifications import services
+from notifications import sweep
 from notifications.models import Notification, Preference
 
 
@@ -28,7 +28,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.action(description="重新发送选中的发送失败通知")
     def resend(self, request, queryset):
-        count = services.notifications_resend(notifications=queryset)
+        count = sweep.notifications_resend(notifications=queryset)
         if count:
             self.message_user(request, f"已重新放入发件箱 {count} 条，稍后发送。", messages.SUCCESS)
         else:

@@ -6,7 +6,7 @@ reminder) and delivered after commit by a Celery task; its ``status`` is the
 truth about delivery. In-app rows need no delivery: they are ``sent`` when
 written and carry the read state. A failed row says why (``failure_kind``), which
 decides whether the outbox sweep revives it on its own (``revivals``, bounded; see
-``services.outbox_sweep``).
+``sweep.outbox_sweep``).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class Kind(models.TextChoices):
 
 
 class FailureKind(models.TextChoices):
-    """Why a row is ``failed``: decides whether the sweep may revive it (see ``services.outbox_sweep``)."""
+    """Why a row is ``failed``: decides whether the sweep may revive it (see ``sweep.outbox_sweep``)."""
 
     NONE = "", "—"
     TEMPORARY = "temporary", "暂时故障（重试次数用尽）"
@@ -180,7 +180,7 @@ class WeComCard(models.Model):
 
 
 class PendingFanOut(models.Model):
-    """A move whose notifications are not written yet (``services.event_notify``).
+    """A move whose notifications are not written yet (``fanout.event_notify``).
 
     Written in the move's own transaction, so a move is never recorded without it; the worker writes the
     notifications after the move commits, the sheet's moves in their order, and deletes this row in the same
