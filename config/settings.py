@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "viewflow",
     "projects",
     "people",
+    "workdays",
     "workflow",
     "spending",
     "notifications",
@@ -265,7 +266,7 @@ NOTIFY_SENDING_TIMEOUT_SECONDS = env.int("NOTIFY_SENDING_TIMEOUT_SECONDS", defau
 # then lets go and tries again later (notifications.tasks.write_event_notifications).
 NOTIFY_FAN_OUT_LOCK_TIMEOUT = env.float("NOTIFY_FAN_OUT_LOCK_TIMEOUT", default=10.0)
 NOTIFY_EMAIL_SUBJECT_PREFIX = env("NOTIFY_EMAIL_SUBJECT_PREFIX", default="【预算绩效】")
-# Automatic revival of failed rows (services.outbox_sweep): at most this many per row, and while
+# Automatic revival of failed rows (notifications.sweep.outbox_sweep): at most this many per row, and while
 # a channel stays silent one probe row per channel every NOTIFY_REVIVE_PROBE_SECONDS.
 NOTIFY_MAX_REVIVALS = env.int("NOTIFY_MAX_REVIVALS", default=3)
 NOTIFY_REVIVE_PROBE_SECONDS = env.int("NOTIFY_REVIVE_PROBE_SECONDS", default=3600)
