@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "people",
     "workflow",
     "spending",
+    "monitoring",
+    "evaluations",
     "notifications",
     "exports",
     "library",
