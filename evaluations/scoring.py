@@ -228,32 +228,12 @@ def rule_for(parsed: values.ParsedValue) -> str:
     return POSITIVE
 
 
-def actual_number(row: IndicatorRow, target: values.ParsedValue) -> tuple[Decimal, Decimal, str]:
-    """(actual, target) in the target's unit (万元 for money: 元, 千元, 亿元 convert), and a note on a conversion.
-
-    An actual typed as a bare number is read in the target's unit; a different unit is refused."""
-    text = (row.actual or "").strip()
-    if not text:
-        raise errors.invalid(f"请填写“{row.name}”的实际完成值。")
-    actual = values.parse_target_value(text)
-    example = f"{_n(target.number)}{target.unit}"
-    if actual.kind != values.QUANTITATIVE:
-        raise errors.invalid(
-            f"“{row.name}”的指标值是数值（{row.target.strip()}），实际完成值“{text}”无法识别为数值，请按“{example}”的格式填写。"
-        )
-    if actual.operator:
-        raise errors.invalid(f"“{row.name}”的实际完成值填写实际达到的数值，不带比较符：如“{example}”。")
-    unit = actual.unit or target.unit
-    if unit == target.unit:
-        return actual.number, target.number, ""
-    if target.is_money and actual.unit in ("万元", "元", "千元", "亿元"):
-        a = values.ParsedValue(values.QUANTITATIVE, number=actual.number, unit=unit).in_wan_yuan()
-        t = target.in_wan_yuan()
-        return a, t, f"（按万元计：{_n(actual.number)}{unit} = {_n(a)}万元，{_n(target.number)}{target.unit} = {_n(t)}万元）"
-    shown = target.unit or "无单位"
-    raise errors.invalid(
-        f"“{row.name}”的实际完成值单位“{unit}”与指标值的单位“{shown}”不一致，请按指标值的单位填写（如“{example}”）。"
-    )
+def actual_number(row: IndicatorRow, target: values.ParsedValue) -> values.Actual:
+    """The row's actual and target in the target's unit (``projects.values.read_actual``); refusals in Chinese."""
+    try:
+        return values.read_actual(target, row.actual, name=row.name)
+    except values.ActualValueError as problem:
+        raise errors.invalid(str(problem)) from None
 
 
 def quantitative_score(rule: str, *, actual: Decimal, target: Decimal, weight: Decimal) -> tuple[Decimal, str]:
@@ -326,9 +306,9 @@ def row_score(row: IndicatorRow, *, weight: Decimal) -> RowScore:
     if rule == QUALITATIVE:
         score, how = qualitative_score(row, weight=weight)
     else:
-        actual, goal, note = actual_number(row, target)
-        score, how = quantitative_score(rule, actual=actual, target=goal, weight=weight)
-        how = f"{RULE_LABELS[rule]}：{how}{note}"
+        actual = actual_number(row, target)
+        score, how = quantitative_score(rule, actual=actual.number, target=actual.target, weight=weight)
+        how = f"{RULE_LABELS[rule]}：{how}{actual.note}"
     return RowScore(row.name, rule, weight, round2(score), how)
 
 
