@@ -27,7 +27,7 @@ HEBEI_SOURCE = (
 
 PACKS = [
     {
-        "code": "default", "name": "现行规则（默认）", "region": "", "source": DEFAULT_SOURCE, "confidence": "F",
+        "code": "default", "name": "现行规则", "region": "", "source": DEFAULT_SOURCE, "confidence": "F",
         "is_default": True,
         "points": [
             {"date": "03-31", "expected": "25", "report_by": "03-31"},
@@ -103,7 +103,9 @@ def ship(apps, schema_editor):
 
 
 def unship(apps, schema_editor):
-    apps.get_model("monitoring", "RulePack").objects.filter(code__in=[p["code"] for p in PACKS], shipped=True).delete()
+    """Takes back the packs no year chose (a chosen one stays: the year's record keeps it)."""
+    RulePack = apps.get_model("monitoring", "RulePack")
+    RulePack.objects.filter(code__in=[p["code"] for p in PACKS], shipped=True, year_choices__isnull=True).delete()
 
 
 class Migration(migrations.Migration):
