@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "workdays",
     "workflow",
     "spending",
+    "monitoring",
+    "evaluations",
     "notifications",
     "exports",
     "library",
