@@ -77,7 +77,7 @@ def test_a_recipient_wecom_does_not_know_fails_alone(org, wecom):
 
 def many_people(wecom, n, *, prefix="member"):
     """``n`` people with WeCom ids the fake server knows."""
-    from tests.notifications.conftest import make_user
+    from tests.support import make_user
 
     people = [make_user(f"{prefix}{i}", wecom_userid=f"{prefix}{i}.wx") for i in range(n)]
     wecom.users.update(f"{prefix}{i}.wx" for i in range(n))
