@@ -11,6 +11,7 @@ from projects.models import Agency, FiscalYear, Indicator, Project, SheetState, 
 from tests.support import drive
 from workflow.models import Action, SheetEvent
 
+
 @pytest.fixture(autouse=True)
 def exports_root(settings, tmp_path):
     """Export files of a test go to a directory of its own (the sweep removes what no job of this database holds)."""
