@@ -66,6 +66,10 @@ class Entry(models.Model):
                 fields=["category", "subcategory", "-recommended", "kind", "-use_count", "name", "id"],
                 condition=models.Q(retired=False), name="library_entry_rank",
             ),
+            models.Index(
+                fields=["-recommended", "kind", "-use_count", "name", "id"], condition=models.Q(retired=False),
+                name="library_entry_rank_all",
+            ),
         ]
 
     def __str__(self):

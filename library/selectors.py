@@ -7,7 +7,9 @@ whose name is used by a sheet the reader may see (a published one, or one of the
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import StrIndex, Upper
+from django.db.models.lookups import GreaterThan
 
 from library.common import category_order, framework
 from library.models import DESCRIBED, Entry, Kind, Usage
@@ -27,13 +29,28 @@ def _ranked(queryset: QuerySet) -> QuerySet:
     return queryset.order_by("-recommended", "kind", "-use_count", "name", "id")
 
 
+TRIGRAM = 3  # a text this long is looked up on the trigram indexes (migration 0004); a shorter one has no trigram
+
+
+def _holds(field: str, text, *, any_case: bool = True) -> Q:
+    """``field`` holds ``text``: ``icontains`` (``contains``) from three characters on, on its trigram index; a
+    shorter text (one or two keystrokes) as a plain position test, which the trigram index cannot answer and so the
+    planner never asks it (it would read the whole index): the category's entries are walked in rank order on
+    ``library_entry_rank`` instead, and the first twelve found end the walk. Both say the same: the text, in any
+    case, anywhere in the field."""
+    if len(text) >= TRIGRAM:
+        return Q(**{f"{field}__{'icontains' if any_case else 'contains'}": text})
+    haystack, needle = (Upper(field), Upper(Value(text))) if any_case else (F(field), Value(text))
+    return Q(GreaterThan(StrIndex(haystack, needle), 0))
+
+
 def _matching(queryset: QuerySet, query: str) -> QuerySet:
     query = (query or "").strip()[:100]
     if not query:
         return queryset
-    condition = Q(name__icontains=query) | Q(description__icontains=query)
+    condition = _holds("name", query) | _holds("description", query)
     if looks_like_initials(query):
-        condition |= Q(initials__contains=query.lower())
+        condition |= _holds("initials", query.lower(), any_case=False)
     return queryset.filter(condition)
 
 

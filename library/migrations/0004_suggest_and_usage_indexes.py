@@ -2,6 +2,7 @@
 
 - ``library_entry_rank``: the entries of a category in the order the editor's type-ahead and ``/library/`` rank them
   (recommended, the common set, the most used, by name), so the first twelve are read without sorting the category;
+  ``library_entry_rank_all`` the same over every category (``/library/`` unfiltered: its first 300);
 - trigram GIN indexes on what a keystroke matches (``UPPER(name)``, ``UPPER(description)`` as ``icontains`` writes
   them, ``initials`` for ``contains``), so a rare text is found without scanning the library. PostgreSQL only (as
   ``projects.0005``): SQLite (``make run``) has neither pg_trgm nor GIN, a plain scan there, at demo size;
@@ -53,6 +54,13 @@ class Migration(migrations.Migration):
             index=models.Index(
                 fields=["category", "subcategory", "-recommended", "kind", "-use_count", "name", "id"],
                 condition=models.Q(retired=False), name="library_entry_rank",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="entry",
+            index=models.Index(
+                fields=["-recommended", "kind", "-use_count", "name", "id"], condition=models.Q(retired=False),
+                name="library_entry_rank_all",
             ),
         ),
         migrations.RemoveIndex(model_name="usage", name="library_usage_entry_year"),
