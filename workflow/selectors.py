@@ -10,9 +10,9 @@ from django.contrib.auth import get_user_model
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, prefetch_related_objects
 from django.utils import timezone
 
-from notifications.workdays import overrides, workdays_between  # calendar logic; the holiday table read once a page
 from people import roles
 from projects.models import EDITABLE_STATES, FiscalYear, Indicator, Section, SpendPlan, TargetSheet
+from workdays.days import overrides, workdays_between  # calendar logic; the holiday table read once a page
 from workflow import approval
 from workflow.models import Action, SavedPhrase, SheetEvent
 from workflow.permissions import visible_sheets

@@ -6,7 +6,7 @@ from __future__ import annotations
 from notifications.models import WeComCard
 from people import roles
 from people.services import role_grant
-from tests.notifications.conftest import make_user
+from tests.support import make_user
 from tests.wecom.conftest import deliver_wecom, post_callback
 from workflow import services
 
@@ -92,9 +92,9 @@ def test_with_a_worker_the_cards_are_greyed_out_once_the_worker_wrote_the_notifi
 ):
     """The approval's notifications are written by the worker after the move: the request queues only that task;
     the handled task's cards are greyed out once the worker's notifications are written."""
-    from notifications import services as notification_services
+    from notifications import fanout
     from notifications.models import PendingFanOut
-    from tests.notifications.conftest import celery_setting
+    from tests.support import celery_setting
 
     sheet, card = leader_card()
     saved = celery_setting("task_always_eager")
@@ -109,7 +109,7 @@ def test_with_a_worker_the_cards_are_greyed_out_once_the_worker_wrote_the_notifi
     assert len(request_callbacks) == 1  # the one task for the worker
 
     with django_capture_on_commit_callbacks(execute=True):  # what the worker's task runs (its own tasks in-process)
-        notification_services.fan_outs_run(sheet_id=sheet.pk)
+        fanout.fan_outs_run(sheet_id=sheet.pk)
 
     assert _updates_for(wecom_app, card) == ["已通过 · 赵局长"]
 

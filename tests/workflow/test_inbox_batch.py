@@ -7,10 +7,10 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from notifications.models import CalendarDay
 from projects.models import TargetSheet
+from workdays.models import CalendarDay
 from workflow.models import Action, SheetEvent
-from tests.workflow.conftest import drive
+from tests.support import drive
 
 
 def client_for(user):
