@@ -14,7 +14,7 @@ from projects.docx.data import IndicatorData
 from projects.models import SheetState, TargetSheet
 from workflow import services as workflow_services
 from workflow.permissions import visible_sheets
-from tests.workflow.conftest import drive
+from tests.support import drive
 
 
 def _counts() -> dict[int, tuple[int, int]]:
