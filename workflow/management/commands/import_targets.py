@@ -12,6 +12,8 @@ class Command(BaseCommand):
         "从 Word（.docx）部门绩效目标文件导入预算单位、项目与绩效目标表（草稿）。"
         "被更新的表，导入前的内容记入办理记录（可恢复）；--dry-run 只显示导入预览，不做任何修改。"
     )
+    # a data command: the system checks (URLconf, every view) are `manage.py check`'s and the deploy's, not each run's
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("file", help=".docx 文件路径")

@@ -7,6 +7,8 @@ from workflow.rollover import sheets_rollover
 
 class Command(BaseCommand):
     help = "由上年结转：把某单位来源年度已公开的绩效目标表复制为目标年度的草稿（预算数待填写，指标与依据沿用）。"
+    # a data command: the system checks (URLconf, every view) are `manage.py check`'s and the deploy's, not each run's
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("--agency", required=True, help="单位编码，如 483001")
