@@ -38,7 +38,8 @@ import pytest
 import redis
 from django.conf import settings
 
-from tests.notifications.conftest import SmtpServer, WeComServer, free_port, wait_for
+from tests.parts import SmtpServer, WeComServer
+from tests.support import free_port, wait_for
 from tests.test_deploy_smoke import compose_command, get_healthz, own_database, stop
 
 pytestmark = [pytest.mark.worker, pytest.mark.smoke]
