@@ -175,7 +175,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "sweep-outbox": {
         "task": "notifications.tasks.sweep_outbox",
-        "schedule": 300.0,
+        "schedule": float(env.int("NOTIFY_SWEEP_SECONDS", default=300)),
     },
     "nudge-reviewers": {
         "task": "notifications.tasks.nudge_reviewers",
@@ -201,7 +201,11 @@ CELERY_BEAT_SCHEDULE = {
 # Beat keeps the schedule and each task's last run in the database (django-celery-beat), not in a
 # file of the container: a restarted beat neither forgets nor repeats a run. On start it writes the
 # entries above into the database (admin: 周期性任务); entries added in the admin are kept too.
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Any number of beats may run (one per machine): only the one holding the lease BEAT_LOCK_KEY in Redis sends, the
+# others stand by and take over within BEAT_LOCK_SECONDS when it stops (config/beat.py).
+CELERY_BEAT_SCHEDULER = "config.beat:LeaderDatabaseScheduler"
+BEAT_LOCK_KEY = env("BEAT_LOCK_KEY", default="targetflow:beat:leader")
+BEAT_LOCK_SECONDS = env.int("BEAT_LOCK_SECONDS", default=30)
 DJANGO_CELERY_BEAT_TZ_AWARE = True
 
 # /healthz (config/health.py): the worker's heartbeat key in Redis must be younger than this.
