@@ -55,7 +55,7 @@ def tick_until(scheduler: Recording, others: list[Recording], predicate, timeout
         assert time.monotonic() < deadline, "条件在时限内未满足"
         for other in others:
             other.tick()
-        time.sleep(min(scheduler.tick() or 0, 0.05))
+        time.sleep(max(0.0, min(scheduler.tick() or 0, 0.05)))  # a late tick answers a negative wait
 
 
 def new_scheduler() -> Recording:
