@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "projects",
     "people",
     "workflow",
+    "sheets",
     "spending",
     "notifications",
     "exports",

@@ -9,9 +9,9 @@ from projects.docx.data import IndicatorData
 from projects.rules import Row, SheetContent, check_sheet
 from projects.models import TargetSheet
 from tests.refusals import refused
-from tests.workflow.test_sheet_edit_page import editor_post
+from tests.sheets.test_sheet_edit_page import editor_post
 from workflow import services
-from workflow.forms import row_insert
+from sheets.forms import row_insert
 
 
 def rows_of(sheet):

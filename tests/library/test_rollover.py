@@ -9,7 +9,7 @@ from django.urls import reverse
 from projects.models import TargetSheet
 from tests.refusals import refused
 from workflow.models import SheetEvent
-from workflow.rollover import sheets_rollover
+from sheets.rollover import sheets_rollover
 
 
 @pytest.fixture

@@ -24,7 +24,8 @@ from projects.models import DepartmentGoals, TargetSheet
 from spending.models import SpendReport
 from tests.notifications.conftest import _no_real_wecom, make_sheet, make_user, org  # noqa: F401 — fixtures
 from workflow import services
-from workflow.models import PendingImport, SheetEvent
+from sheets.models import PendingImport
+from workflow.models import SheetEvent
 
 DECISIONS = [
     # (URL, who could make the decision by POST)

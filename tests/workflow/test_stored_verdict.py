@@ -16,11 +16,12 @@ from projects.rules import check_sheet
 from projects.selectors import sheets_with_content
 from projects.services import sheet_verdicts_fill
 from tests.workflow.conftest import drive
-from tests.workflow.test_import_preview import FILE_NAME
-from tests.workflow.test_sheet_edit_page import editor_post
-from workflow import imports, services
+from tests.sheets.test_import_preview import FILE_NAME
+from tests.sheets.test_sheet_edit_page import editor_post
+from sheets import services as sheet_services
+from sheets import word_import
 from workflow.models import Action
-from workflow.rollover import sheets_rollover
+from sheets.rollover import sheets_rollover
 
 
 def checker(sheet) -> tuple[int, int]:
@@ -99,18 +100,18 @@ def test_the_api_keeps_the_verdict_current(people):
 
 
 def test_an_import_and_its_restore_keep_the_verdict_current(people, sheet3, seed_docx):
-    services.sheet_edit(sheet=sheet3, user=people.staff_ggzy, expected_version=sheet3.version, indicators=rows_of(sheet3, 数量指标=""))
+    sheet_services.sheet_edit(sheet=sheet3, user=people.staff_ggzy, expected_version=sheet3.version, indicators=rows_of(sheet3, 数量指标=""))
     assert stored(sheet3)[0] == 1
-    pending, _ = imports.import_upload(
+    pending, _ = word_import.import_upload(
         user=people.staff_ggzy, file_name=FILE_NAME, content=seed_docx.read_bytes(), year=2024, section=sheet3.section
     )
-    imports.import_confirm(pending=pending, user=people.staff_ggzy)
+    word_import.import_confirm(pending=pending, user=people.staff_ggzy)
     assert stored(sheet3) == (0, 0)
     for sheet in TargetSheet.objects.filter(fiscal_year__year=2024):
         assert_current(sheet)
     sheet3.refresh_from_db()
     event = sheet3.events.get(action=Action.IMPORT)
-    imports.sheet_restore(sheet=sheet3, user=people.staff_ggzy, event=event, expected_version=sheet3.version)
+    sheet_services.sheet_restore(sheet=sheet3, user=people.staff_ggzy, event=event, expected_version=sheet3.version)
     assert stored(sheet3)[0] == 1  # the content from before the import, with its empty 指标值
     assert_current(sheet3)
 

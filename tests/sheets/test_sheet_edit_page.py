@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from projects.models import TargetSheet
-from workflow import services
+from sheets import services as sheet_services
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def test_a_stale_editor_save_is_refused_and_names_who_changed_it(people, sheet3)
     client = Client()
     client.force_login(people.staff_ggzy)
     opened_version = sheet3.version  # both tabs opened the editor on this version
-    services.sheet_edit(sheet=sheet3, user=people.staff_ggzy, expected_version=opened_version, purpose="另一个窗口先保存的用途")
+    sheet_services.sheet_edit(sheet=sheet3, user=people.staff_ggzy, expected_version=opened_version, purpose="另一个窗口先保存的用途")
 
     response = client.post(f"/sheets/{sheet3.pk}/edit/", editor_post(sheet3, version=opened_version, purpose="迟到的修改"))
 
