@@ -18,8 +18,8 @@ from people import roles
 from people.roles import Role
 from people.services import role_grant
 from projects.models import Agency, TargetSheet
-from tests.e2e.conftest import DESKTOP, SCREENSHOTS, _close, _open_page, _test_name, sign_in
 from sheets import services as sheet_services
+from tests.e2e.conftest import DESKTOP, SCREENSHOTS, _close, _open_page, _test_name, sign_in
 from workflow import approval, services
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

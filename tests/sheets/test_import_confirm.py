@@ -12,10 +12,10 @@ from people.services import role_grant
 from projects.docx.data import DepartmentGoalsData
 from projects.models import DepartmentGoals, TargetSheet
 from projects.services import goals_set
-from tests.sheets.test_import_preview import FILE_NAME, edit_quantity, signed_in, state_of_everything, upload
 from sheets import word_import
-from workflow import services
 from sheets.models import PendingImport
+from tests.sheets.test_import_preview import FILE_NAME, edit_quantity, signed_in, state_of_everything, upload
+from workflow import services
 from workflow.models import Action, SheetEvent
 
 

@@ -8,9 +8,9 @@ from core.errors import AppError
 from people import roles
 from people.services import role_grant
 from projects.models import TargetSheet
-from tests.sheets.test_import_preview import FILE_NAME, edit_quantity, signed_in, state_of_everything
 from sheets import services as sheet_services
 from sheets import word_import
+from tests.sheets.test_import_preview import FILE_NAME, edit_quantity, signed_in, state_of_everything
 from workflow import services
 from workflow.models import Action, SheetEvent
 

@@ -21,10 +21,10 @@ from people import roles
 from people.models import RoleChange
 from people.services import role_grant
 from projects.models import DepartmentGoals, TargetSheet
+from sheets.models import PendingImport
 from spending.models import SpendReport
 from tests.notifications.conftest import _no_real_wecom, make_sheet, make_user, org  # noqa: F401 — fixtures
 from workflow import services
-from sheets.models import PendingImport
 from workflow.models import SheetEvent
 
 DECISIONS = [

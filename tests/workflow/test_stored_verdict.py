@@ -15,13 +15,13 @@ from projects.models import Checkpoint, TargetSheet
 from projects.rules import check_sheet
 from projects.selectors import sheets_with_content
 from projects.services import sheet_verdicts_fill
-from tests.workflow.conftest import drive
-from tests.sheets.test_import_preview import FILE_NAME
-from tests.sheets.test_sheet_edit_page import editor_post
 from sheets import services as sheet_services
 from sheets import word_import
-from workflow.models import Action
 from sheets.rollover import sheets_rollover
+from tests.sheets.test_import_preview import FILE_NAME
+from tests.sheets.test_sheet_edit_page import editor_post
+from tests.workflow.conftest import drive
+from workflow.models import Action
 
 
 def checker(sheet) -> tuple[int, int]:
