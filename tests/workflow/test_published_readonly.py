@@ -8,7 +8,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from projects.models import SheetState, TargetSheet
-
+from sheets import services as sheet_services
 from tests.refusals import refused
 
 
@@ -171,7 +171,6 @@ def test_a_superuser_cannot_rename_an_agency_with_a_published_sheet(published, a
 def test_an_import_does_not_rename_an_agency_with_a_published_sheet(published, people, seed_docx):
     from projects.docx.reader import read_document
     from projects.docx.writer import write_document
-    from sheets import services as sheet_services
     from sheets import word_import
 
     data = read_document(seed_docx)
