@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "people",
     "workdays",
     "workflow",
+    "sheets",
     "spending",
     "monitoring",
     "evaluations",

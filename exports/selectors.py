@@ -1,4 +1,4 @@
-"""Reads for exports: the sheets of an export, scoped exactly like the sheet list (``workflow.selectors.sheet_list``)."""
+"""Reads for exports: the sheets of an export, scoped exactly like the sheet list (``sheets.selectors.sheet_list``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 
 from projects.models import Checkpoint, Indicator, SheetState, SpendPlan, TargetSheet
 from projects.selectors import sheets_with_content
-from workflow import selectors as workflow_selectors
+from sheets import selectors as sheet_selectors
 from workflow.models import Action, SheetEvent
 
 FILTER_NAMES = ("year", "section", "state", "agency", "search")
@@ -26,7 +26,7 @@ def _last_event(**match) -> Subquery:
 def summary_sheets(user, filters: dict) -> QuerySet:
     """What ``user`` sees in the sheet list with ``filters``, in the list's order, with the content the summary
     writes and the dates of the last submission, leader approval and publication."""
-    listed = workflow_selectors.sheet_list(user, **{name: filters.get(name) for name in FILTER_NAMES})
+    listed = sheet_selectors.sheet_list(user, **{name: filters.get(name) for name in FILTER_NAMES})
     return sheets_with_content(listed).annotate(
         submitted_at=_last_event(action=Action.SUBMIT),
         approved_at=_last_event(action=Action.APPROVE, from_state=SheetState.LEADER_REVIEW),
@@ -120,7 +120,7 @@ def checkpoint_labels(queryset: QuerySet) -> list[str]:
 
 
 def clean_filters(data) -> dict:
-    """The list's filters from query parameters (as ``workflow.views.sheet_list`` reads them); bad values are dropped."""
+    """The list's filters from query parameters (as ``sheets.views.sheet_list`` reads them); bad values are dropped."""
 
     def integer(value):
         try:

@@ -1,4 +1,5 @@
-"""Browser pages and API endpoints of the exports: the sheet list's Excel, background jobs and their progress."""
+"""Browser pages and API endpoints of the exports: the sheet list's Excel, an agency's Word package, background jobs
+and their progress."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import tempfile
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
@@ -22,7 +23,11 @@ from core import errors
 from core.errors import AppError
 from exports import selectors, services
 from exports.models import ExportJob, ExportKind, ExportStatus
+from projects import exporting
 from projects.models import SheetState
+from projects.selectors import agency_or_404, package_sheets
+from sheets import downloads
+from workflow import permissions
 
 
 def file_response(handle, file_name: str, content_type: str) -> FileResponse:
@@ -49,6 +54,23 @@ def start_page(request, *, kind: str, filters: dict, back: str):
     """A large export: the page that starts it in the background (a POST, so a link never starts work by itself)."""
     context = {"kind": kind, "kind_label": ExportKind(kind).label, "filters": filters, "limit": services.background_from(), "back": back}
     return render(request, "exports/start.html", context)
+
+
+@login_required
+def package_download(request, code, year):
+    """An agency's year of sheets as one Word package (全部, or 已公开 only); a large one is built in the background."""
+    agency = agency_or_404(code)
+    if not permissions.can_download_package(request.user, agency):
+        raise Http404("没有找到该单位。")
+    published_only = request.GET.get("published") == "1"
+    states = permissions.package_states(request.user, agency, published_only=published_only)
+    if selectors.count_upto(package_sheets(agency=agency, year=year, states=states), services.background_from()) >= services.background_from():
+        filters = {"agency": agency.code, "year": year, "published_only": published_only}
+        return start_page(request, kind="docx", filters=filters, back=reverse("sheet_list"))
+    return downloads.docx_response(
+        lambda target: exporting.export_package(agency=agency, year=year, target=target, states=states),
+        exporting.package_file_name(agency, year, states=states),
+    )
 
 
 @login_required

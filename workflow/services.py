@@ -1,10 +1,9 @@
-"""The moves of a target sheet and the edits of a draft.
+"""The moves of a target sheet (the edits of a draft are ``sheets.services``).
 
 Each move runs ``workflow.approval.SheetApproval`` in one transaction under the
 sheet's row lock: a move the state does not allow is refused with 409, one the
 person may not make with 403, a move based on a version someone else has since
-changed with 409 (``已由他人处理``). Content edits are refused when based on an older
-version (412). Browser views, the REST API and WeCom callbacks all call these.
+changed with 409 (``已由他人处理``). Browser views, the REST API and WeCom callbacks all call these.
 """
 
 from __future__ import annotations
@@ -20,9 +19,7 @@ from core import errors
 from people import roles
 from people.roles import display_name
 from projects import validation
-from projects.docx.data import IndicatorData
 from projects.models import TargetSheet
-from projects.services import sheet_content_replace
 from workflow import approval, permissions
 from workflow.approval import SheetApproval
 from workflow.models import SavedPhrase, SheetEvent
@@ -236,50 +233,6 @@ def sheets_rescope(*, sheets, old_section_name: str, new_section_name: str, by=N
     for sheet in sheets:
         locked = sheet_lock(sheet.pk)
         SheetApproval(locked).move(user=by, comment=f"由“{old_section_name}”移交“{new_section_name}”。")
-
-
-# ---------------------------------------------------------------- edits of a draft
-
-CONTENT_FIELDS = ("budget_total", "fiscal_funds", "other_funds", "purpose", "goal")
-
-
-def ensure_editable(user, sheet: TargetSheet, *, verb: str = "修改") -> None:
-    """Refuse unless ``user`` is staff of the sheet's section and the sheet is a draft or returned."""
-    if not permissions.can_edit(user, sheet):
-        if sheet.is_editable:
-            raise errors.forbidden(f"只有本科室经办人可以{verb}这张绩效目标表。")
-        raise errors.conflict(f"这张表处于“{sheet.get_state_display()}”状态，不能{verb}。")
-
-
-@transaction.atomic
-def sheet_edit(*, sheet: TargetSheet, user, expected_version: int, **changes) -> TargetSheet:
-    """Save edits of a draft or returned sheet made on ``expected_version``; a stale version is refused (412).
-
-    ``changes``: any of the money fields, ``purpose``, ``goal``, ``plan`` ({Checkpoint: percent}, merged onto the
-    saved plan) and ``indicators`` (the whole table). What is not given stays as saved — read under the lock.
-    """
-    locked = sheet_lock(sheet.pk)
-    ensure_editable(user, locked)
-    if expected_version != locked.version:
-        raise errors.stale(
-            f"这张表已由{_changed_by(locked)}修改（当前版本 {locked.version}，您编辑的是版本 {expected_version}），"
-            "您的修改未保存。请刷新页面，在最新内容上重新修改。"
-        )
-    content = {name: changes.get(name, getattr(locked, name)) for name in CONTENT_FIELDS}
-    plan = {p.checkpoint: p.cumulative_percent for p in locked.plan.select_related("checkpoint")}
-    plan.update(changes.get("plan") or {})
-    if "indicators" in changes:
-        indicators = changes["indicators"]
-    else:
-        indicators = [
-            IndicatorData(i.category, i.subcategory, i.name, i.description, i.target_value, i.basis)
-            for i in locked.indicators.order_by("order", "id")
-        ]
-    sheet_content_replace(sheet=locked, plan=plan, indicators=indicators, user=user, **content)
-    _refresh_caller(sheet, locked)
-    for name in CONTENT_FIELDS:
-        setattr(sheet, name, getattr(locked, name))
-    return locked
 
 
 # ---------------------------------------------------------------- 常用意见 (saved phrases)

@@ -12,9 +12,9 @@ from library import selectors, services
 from library.models import Entry, Kind, Usage
 from projects.docx.data import IndicatorData
 from projects.models import SheetState, TargetSheet
-from workflow import services as workflow_services
-from workflow.permissions import visible_sheets
+from sheets import services as sheet_services
 from tests.support import drive
+from workflow.permissions import visible_sheets
 
 
 def _counts() -> dict[int, tuple[int, int]]:
@@ -38,7 +38,7 @@ def _rows(sheet) -> list[IndicatorData]:
 def _edit(sheet, user, rows, capture):
     sheet.refresh_from_db()
     with capture(execute=True):
-        workflow_services.sheet_edit(sheet=sheet, user=user, expected_version=sheet.version, indicators=rows)
+        sheet_services.sheet_edit(sheet=sheet, user=user, expected_version=sheet.version, indicators=rows)
 
 
 def _publish(sheet, people, capture):

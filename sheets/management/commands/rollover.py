@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from core.errors import AppError
 from projects.models import Agency, Section
-from workflow.rollover import sheets_rollover
+from sheets.rollover import sheets_rollover
 
 
 class Command(BaseCommand):

@@ -1,11 +1,15 @@
-"""Word downloads over HTTP: one place builds the response for pages, the public site and the API."""
+"""Word downloads over HTTP: one place builds the response for the sheet page, the public site, the API and the
+agency package (``exports.views.package_download``). The Word tables themselves: ``projects.exporting`` (models →
+plain data) and ``projects.docx.writer`` (plain data → the official tables)."""
 
 import io
 
+from django.contrib.auth.decorators import login_required
 from django.http import FileResponse
 from django.utils.http import content_disposition_header
 
 from projects import exporting
+from sheets.views import sheet_for
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -20,8 +24,14 @@ def docx_response(write, filename: str) -> FileResponse:
     return response
 
 
-def sheet_download(sheet) -> FileResponse:
+def sheet_response(sheet) -> FileResponse:
+    """One sheet as its official Word table."""
     return docx_response(
         lambda target: exporting.export_sheet(sheet=sheet, target=target),
         f"{sheet.project.code}-{sheet.display_title}绩效目标表.docx",
     )
+
+
+@login_required
+def sheet_download(request, pk):
+    return sheet_response(sheet_for(request.user, pk))

@@ -13,8 +13,10 @@ from people import roles
 from people.services import role_grant
 from projects.docx.data import IndicatorData
 from projects.models import DepartmentGoals, Project, TargetSheet
-from workflow import imports, services
-from workflow.models import PendingImport, SheetEvent
+from sheets import services as sheet_services
+from sheets import word_import
+from sheets.models import PendingImport
+from workflow.models import SheetEvent
 
 FILE_NAME = "laoting-approval-bureau-targets.docx"
 
@@ -34,7 +36,7 @@ def edit_quantity(sheet, user, value):
         IndicatorData(i.category, i.subcategory, i.name, i.description, value if i.subcategory == "数量指标" else i.target_value, i.basis)
         for i in sheet.indicators.order_by("order", "id")
     ]
-    return services.sheet_edit(sheet=sheet, user=user, expected_version=sheet.version, indicators=rows)
+    return sheet_services.sheet_edit(sheet=sheet, user=user, expected_version=sheet.version, indicators=rows)
 
 
 def signed_in(user):
@@ -97,7 +99,7 @@ def test_the_preview_lists_new_updated_and_refused_sheets_and_the_goals_change(p
     DepartmentGoals.objects.filter(agency__code="483001").update(overall="局领导改过的总体目标")
     before = state_of_everything()
 
-    preview = imports.import_preview(content=seed_docx.read_bytes(), file_name=FILE_NAME, year=2024, user=people.admin)
+    preview = word_import.import_preview(content=seed_docx.read_bytes(), file_name=FILE_NAME, year=2024, user=people.admin)
 
     kinds = [(s.code[-4:], s.kind) for s in preview.sheets]
     assert kinds == [
@@ -121,9 +123,9 @@ def test_the_preview_lists_new_updated_and_refused_sheets_and_the_goals_change(p
 
 def test_the_preview_counts_change_count(people, sheet, colleague, seed_docx):
     sheet.refresh_from_db()
-    services.sheet_edit(sheet=sheet, user=colleague, expected_version=sheet.version, purpose="新的用途", goal="新的目标")
+    sheet_services.sheet_edit(sheet=sheet, user=colleague, expected_version=sheet.version, purpose="新的用途", goal="新的目标")
     edit_quantity(sheet, colleague, "40个")
-    preview = imports.import_preview(
+    preview = word_import.import_preview(
         content=seed_docx.read_bytes(), file_name=FILE_NAME, year=2024, section=sheet.section, user=people.staff_ggzy
     )
     mine = next(s for s in preview.sheets if s.sheet_id == sheet.pk)
@@ -137,7 +139,7 @@ def test_the_preview_page_counts_the_changes_it_lists(people, sheet, colleague, 
     rows = [IndicatorData(i.category, i.subcategory, i.name, i.description, i.target_value, i.basis)
             for i in sheet.indicators.order_by("order", "id")]
     rows.append(IndicatorData("产出指标", "数量指标", "培训人次", "年度内培训人次", "≥200人次", "培训记录"))
-    services.sheet_edit(sheet=sheet, user=colleague, expected_version=sheet.version, indicators=rows)
+    sheet_services.sheet_edit(sheet=sheet, user=colleague, expected_version=sheet.version, indicators=rows)
     client = signed_in(people.staff_ggzy)
 
     page = client.get(upload(client, seed_docx, sheet.section)["Location"]).content.decode()
@@ -158,7 +160,7 @@ def test_staff_of_another_section_cannot_import_over_this_sections_sheets(people
     assert page.status_code == 200 and "选择一个有效的选项" in page.content.decode()
     assert not PendingImport.objects.exists()
     with pytest.raises(AppError) as error:
-        imports.import_preview(content=seed_docx.read_bytes(), file_name=FILE_NAME, year=2024, section=sheet.section, user=people.staff_xy)
+        word_import.import_preview(content=seed_docx.read_bytes(), file_name=FILE_NAME, year=2024, section=sheet.section, user=people.staff_xy)
     assert error.value.status == 403
 
     # into their own section: this section's sheets are refused, in the preview and on confirmation

@@ -1,4 +1,4 @@
-from workflow.snapshots import diff_snapshots
+from sheets.snapshots import diff_snapshots
 
 
 def snapshot(**changes):

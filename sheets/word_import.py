@@ -9,7 +9,8 @@ The upload is kept as a ``PendingImport`` with the versions of the drafts it wou
 update or leave; confirming imports it only while none of them has changed since (else 412,
 naming who changed which sheet and when), and records an IMPORT entry holding the
 previous content in each created or updated sheet's history. From that entry the
-section's staff can restore the pre-import content of a draft (``sheet_restore``).
+section's staff can restore the pre-import content of a draft (``sheets.services.sheet_restore``); the preview's
+shape is ``sheets.import_preview``, the document's reader ``projects.docx.reader``.
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
@@ -27,133 +27,19 @@ from core import errors
 from core.db import transaction_lock
 from people import roles
 from people.roles import display_name
-from projects.docx.data import DocumentData, IndicatorData
+from projects.docx.data import DocumentData
 from projects.docx.reader import read_document
 from projects.models import DepartmentGoals, TargetSheet
-from projects.services import ImportResult, document_import, sheet_content_replace
+from projects.services import ImportResult, document_import
+from sheets.import_preview import GOALS_KEY, GOALS_PARTS, GoalsPreview, ImportPreview, SheetPreview
+from sheets.models import PendingImport
+from sheets.services import who_when
+from sheets.snapshots import FieldChange, diff_snapshots
 from workflow import approval
-from workflow.models import Action, PendingImport, SheetEvent
-from workflow.services import ensure_editable, sheet_lock
-from workflow.snapshots import ROW_FIELDS, FieldChange, SnapshotDiff, diff_snapshots
+from workflow.models import Action, SheetEvent
 
 PENDING_LIFETIME = datetime.timedelta(days=1)
 STALE = "导入预览已过期，请重新上传预览。"
-GOALS_PARTS = {"overall": "总体绩效目标", "itemized": "分项绩效目标", "safeguards": "工作保障措施"}
-KIND_LABELS = {"created": "新建", "updated": "更新", "unchanged": "内容相同", "refused": "拒绝"}
-KIND_CLASSES = {
-    "created": "state state-published", "updated": "state state-section_review", "unchanged": "state state-draft",
-    "refused": "state error",
-}  # app.css badges
-
-
-# ---------------------------------------------------------------- the preview
-
-
-@dataclass
-class SheetPreview:
-    """What the import does to one sheet of the document."""
-
-    kind: str  # "created" | "updated" | "unchanged" (the draft holds the document's content: left alone) | "refused"
-    code: str  # 项目编码
-    title: str
-    number: int = 0  # its N in the document ("N.<项目名称>绩效目标表")
-    sheet_id: int | None = None  # the existing sheet (updated, or refused when it exists)
-    version: int | None = None  # its version before the import
-    reason: str = ""  # why it is refused
-    diff: SnapshotDiff | None = None  # updated: the current draft → the imported content
-    last_editor: str = ""  # who last saved the current draft, and when
-    last_edited: datetime.datetime | None = None
-    after: dict | None = None  # created: the content it would get
-
-    @property
-    def kind_label(self) -> str:
-        return KIND_LABELS[self.kind]
-
-    @property
-    def kind_class(self) -> str:
-        return KIND_CLASSES[self.kind]
-
-    @property
-    def change_count(self) -> int:
-        """How many changes the preview lists: each field, plan point and indicator row (added, removed or changed) once."""
-        if self.diff is None:
-            return 0
-        return len(self.diff.fields) + len(self.diff.plan) + len(self.diff.rows)
-
-    @property
-    def indicator_count(self) -> int:
-        return len((self.after or {}).get("indicators", []))
-
-
-@dataclass
-class GoalsPreview:
-    """部门整体绩效目标: in the document? written by this import? which parts change?"""
-
-    in_document: bool
-    written: bool
-    changes: list[FieldChange] = field(default_factory=list)
-    fingerprint: str = ""  # of the goals the preview compared with (see _goals_fingerprint)
-
-    @property
-    def label(self) -> str:
-        if not self.in_document:
-            return "文件中没有部门整体绩效目标，不会修改。"
-        if not self.written:
-            return "本次导入不修改部门整体绩效目标（由局领导维护）。"
-        if not self.changes:
-            return "部门整体绩效目标与当前内容相同，不会变化。"
-        return "部门整体绩效目标将更新：" + "、".join(c.label for c in self.changes) + "。"
-
-    @property
-    def will_change(self) -> bool:
-        return self.written and bool(self.changes)
-
-
-@dataclass
-class ImportPreview:
-    file_name: str
-    year: int
-    agency: str  # the agency's unit line, e.g. 483001乐亭县行政审批局本级
-    sheets: list[SheetPreview]
-    goals: GoalsPreview
-    stale: str = ""  # set when a draft changed since the upload was previewed: confirming is refused
-    notes: list[str] = field(default_factory=list)  # what the import leaves alone on purpose (a published project's name)
-
-    def _of(self, kind: str) -> list[SheetPreview]:
-        return [s for s in self.sheets if s.kind == kind]
-
-    @property
-    def created(self) -> list[SheetPreview]:
-        return self._of("created")
-
-    @property
-    def updated(self) -> list[SheetPreview]:
-        return self._of("updated")
-
-    @property
-    def unchanged(self) -> list[SheetPreview]:
-        return self._of("unchanged")
-
-    @property
-    def refused(self) -> list[SheetPreview]:
-        return self._of("refused")
-
-    @property
-    def expected_versions(self) -> dict[str, int]:
-        """{sheet id: version} of the drafts the import would update or leave as they are (JSON keys are strings), and
-        under ``GOALS_KEY`` the fingerprint of the department goals when the import writes them."""
-        expected: dict = {str(s.sheet_id): s.version for s in self.updated + self.unchanged}
-        if self.goals.written:
-            expected[GOALS_KEY] = self.goals.fingerprint
-        return expected
-
-    def summary(self) -> str:
-        parts = [f"新建 {len(self.created)} 张", f"更新 {len(self.updated)} 张", f"拒绝 {len(self.refused)} 张"]
-        if self.unchanged:
-            parts.append(f"内容相同未改动 {len(self.unchanged)} 张")
-        if self.goals.will_change:
-            parts.append("部门整体绩效目标将更新")
-        return f"{self.agency} {self.year}年：" + "，".join(parts)
 
 
 @dataclass
@@ -188,9 +74,6 @@ def _before(data: DocumentData, year: int) -> _Before:
         goals={name: getattr(goals, name) for name in GOALS_PARTS} if goals else None,
         goals_row=goals,
     )
-
-
-GOALS_KEY = "goals"  # expected_versions' entry for the department goals (sheet entries are ids)
 
 
 def _goals_fingerprint(goals: dict[str, str] | None) -> str:
@@ -249,11 +132,6 @@ def _sheet_previews(data: DocumentData, result: ImportResult, before: _Before) -
     return previews
 
 
-def _who_when(sheet: TargetSheet) -> str:
-    who = display_name(sheet.updated_by) if sheet.updated_by_id else "他人"
-    return f"{who} 于 {timezone.localtime(sheet.updated):%Y-%m-%d %H:%M}"
-
-
 def _stale_message(before: _Before, result: ImportResult, expected_versions: dict) -> str:
     """Why the previewed import is out of date, or "": a draft it would update changed (or was created,
     moved in, withdrawn…) since the preview, so confirming would overwrite what the preview did not show."""
@@ -272,14 +150,14 @@ def _stale_message(before: _Before, result: ImportResult, expected_versions: dic
         if sheet is None:
             changed.append("预览中的一张表已被删除")
         elif sheet.version != version:
-            changed.append(f"“{sheet.display_title}”已由 {_who_when(sheet)} 修改")
+            changed.append(f"“{sheet.display_title}”已由 {who_when(sheet)} 修改")
     for sheet in result.updated + result.unchanged:
         if sheet.pk not in expected:  # previewed as new or refused: it would now be overwritten unseen, or not created
             old = before.sheets.get(sheet.pk)
             if old is None:  # created since this import read the drafts (not by an import: those wait on its lock)
                 changed.append(f"“{sheet.display_title}”已由他人新建")
             else:
-                changed.append(f"“{old.display_title}”已由 {_who_when(old)} 修改")
+                changed.append(f"“{old.display_title}”已由 {who_when(old)} 修改")
     return "，".join(changed) + "，" + STALE if changed else ""
 
 
@@ -406,56 +284,3 @@ def _import_recorded(*, data, year, section, user, file_name: str, expected_vers
             for sheet in result.created + result.updated
         )
     return result
-
-
-# ---------------------------------------------------------------- restoring the pre-import content
-
-
-def restorable(event: SheetEvent) -> bool:
-    return event.action == Action.IMPORT and bool(event.snapshot)
-
-
-@transaction.atomic
-def sheet_restore(*, sheet: TargetSheet, user, event: SheetEvent, expected_version: int | None) -> TargetSheet:
-    """Put back the content a sheet had before an import (the IMPORT event's snapshot), as a new version.
-
-    Only the section's staff, while the sheet is a draft or returned; a restore based on an older
-    version than the current one is refused (412). Recorded as RESTORE with the replaced content."""
-    locked = sheet_lock(sheet.pk)
-    ensure_editable(user, locked, verb="恢复")
-    if event.sheet_id != locked.pk or not restorable(event):
-        raise errors.invalid("这条记录没有可恢复的导入前内容。")
-    if expected_version != locked.version:
-        raise errors.stale(
-            f"这张表已由 {_who_when(locked)} 修改（当前版本 {locked.version}，您看到的是版本 {expected_version}），"
-            "未恢复。请刷新页面，确认最新内容后再操作。"
-        )
-    snapshot = event.snapshot
-    replaced = locked.snapshot()
-    checkpoints = {cp.label: cp for cp in locked.fiscal_year.checkpoints.all()}
-    plan = {}
-    for point in snapshot.get("plan", []):
-        if point["label"] not in checkpoints:
-            raise errors.invalid(
-                f"导入前内容的资金支出计划节点“{point['label']}”已不是{locked.fiscal_year.year}年的时间节点，不能恢复。"
-            )
-        plan[checkpoints[point["label"]]] = Decimal(point["percent"])
-    title = snapshot.get("title", "")
-    locked.title = "" if title in (snapshot.get("project_name"), locked.project.name) else title
-    sheet_content_replace(
-        sheet=locked,
-        budget_total=Decimal(snapshot["budget_total"]),
-        fiscal_funds=Decimal(snapshot["fiscal_funds"]),
-        other_funds=Decimal(snapshot["other_funds"]),
-        purpose=snapshot.get("purpose", ""),
-        goal=snapshot.get("goal", ""),
-        plan=plan,
-        indicators=[IndicatorData(**{name: row.get(name, "") for name in ROW_FIELDS}) for row in snapshot.get("indicators", [])],
-        user=user,
-    )
-    SheetEvent.objects.create(
-        sheet=locked, actor=user, action=Action.RESTORE, from_state=locked.state, to_state=locked.state,
-        comment=f"恢复{event.comment or '导入'}之前的内容（{timezone.localtime(event.created):%Y-%m-%d %H:%M} 导入）",
-        snapshot=replaced,
-    )
-    return locked

@@ -11,13 +11,13 @@ from rest_framework.response import Response
 
 from core import errors
 from core.pagination import KeysetPagination
-from projects import downloads
-from projects.downloads import DOCX
 from projects.docx.data import IndicatorData
 from projects.models import SheetState
 from projects.selectors import content_load, sheets_with_content
-from workflow import approval, permissions, selectors, services
-from workflow.serializers import (
+from sheets import selectors as sheet_selectors
+from sheets import services as sheet_services
+from sheets.downloads import DOCX, sheet_response
+from sheets.serializers import (
     CommentSerializer,
     MoveResultSerializer,
     ReassignSerializer,
@@ -27,6 +27,7 @@ from workflow.serializers import (
     SheetPatchSerializer,
     move_result,
 )
+from workflow import approval, permissions, services
 
 
 def _sheet_for(user, pk, queryset=None):
@@ -88,11 +89,11 @@ def sheet_list(request):
         section = int(params["section"]) if params.get("section") else None
     except ValueError:
         return Response({"detail": "year 与 section 必须是整数。", "code": "invalid"}, status=400)
-    sheets = selectors.sheet_list(
+    sheets = sheet_selectors.sheet_list(
         request.user, year=year, section=section, state=state,
         agency=(params.get("agency") or "").strip()[:20] or None, search=(params.get("q") or "").strip()[:100] or None,
     )
-    paginator = KeysetPagination(selectors.SHEET_LIST_ORDER)
+    paginator = KeysetPagination(sheet_selectors.SHEET_LIST_ORDER)
     page = paginator.paginate_queryset(sheets, request)
     return paginator.get_paginated_response(SheetListSerializer(page, many=True).data)
 
@@ -104,14 +105,14 @@ def sheet_detail(request, pk):
     sheet = _sheet_for(request.user, pk)
     if request.method == "GET":
         return _detail(sheet)
-    services.ensure_editable(request.user, sheet)  # who may edit is answered before what they sent
+    sheet_services.ensure_editable(request.user, sheet)  # who may edit is answered before what they sent
     expected_version = _if_match(request, sheet, required=True)
     serializer = SheetPatchSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     with transaction.atomic():
         if expected_version is None:  # If-Match: * — on whatever version is current once the row is locked
             expected_version = services.sheet_lock(sheet.pk).version
-        services.sheet_edit(sheet=sheet, user=request.user, expected_version=expected_version, **_changes(sheet, serializer.validated_data))
+        sheet_services.sheet_edit(sheet=sheet, user=request.user, expected_version=expected_version, **_changes(sheet, serializer.validated_data))
     return _detail(sheet)
 
 
@@ -224,4 +225,4 @@ def sheet_reassign(request, pk):
 @extend_schema(responses={(200, DOCX): bytes})
 @api_view(["GET"])
 def sheet_export(request, pk):
-    return downloads.sheet_download(_sheet_for(request.user, pk))
+    return sheet_response(_sheet_for(request.user, pk))

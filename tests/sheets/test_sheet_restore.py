@@ -8,8 +8,10 @@ from core.errors import AppError
 from people import roles
 from people.services import role_grant
 from projects.models import TargetSheet
-from tests.workflow.test_import_preview import FILE_NAME, edit_quantity, signed_in, state_of_everything
-from workflow import imports, services
+from sheets import services as sheet_services
+from sheets import word_import
+from tests.sheets.test_import_preview import FILE_NAME, edit_quantity, signed_in, state_of_everything
+from workflow import services
 from workflow.models import Action, SheetEvent
 
 RESTORE_BUTTON = "恢复导入前内容"
@@ -30,12 +32,12 @@ def content(sheet):
 def imported(people, sheet, colleague, seed_docx):
     """张三 saved 40个 and a new purpose; then 王芳 imported the seed over it (preview, confirm). Returns the IMPORT event."""
     sheet.refresh_from_db()
-    services.sheet_edit(sheet=sheet, user=colleague, expected_version=sheet.version, purpose="张三改过的用途")
+    sheet_services.sheet_edit(sheet=sheet, user=colleague, expected_version=sheet.version, purpose="张三改过的用途")
     edit_quantity(sheet, colleague, "40个")
-    pending, _ = imports.import_upload(
+    pending, _ = word_import.import_upload(
         user=people.staff_ggzy, file_name=FILE_NAME, content=seed_docx.read_bytes(), year=2024, section=sheet.section
     )
-    imports.import_confirm(pending=pending, user=people.staff_ggzy)
+    word_import.import_confirm(pending=pending, user=people.staff_ggzy)
     sheet.refresh_from_db()
     assert sheet.purpose == "保证县内招投标正常运行"
     return sheet.events.get(action=Action.IMPORT)
@@ -78,7 +80,7 @@ def test_a_restore_based_on_an_older_version_is_refused(people, sheet, colleague
     assert state_of_everything() == before
     assert sheet.indicators.get(subcategory="数量指标").target_value == "50个"
     with pytest.raises(AppError) as error:
-        imports.sheet_restore(sheet=sheet, user=people.staff_ggzy, event=imported, expected_version=seen)
+        sheet_services.sheet_restore(sheet=sheet, user=people.staff_ggzy, event=imported, expected_version=seen)
     assert error.value.status == 412
     assert not SheetEvent.objects.filter(action=Action.RESTORE).exists()
 
@@ -105,10 +107,10 @@ def test_only_the_sections_staff_may_restore_while_the_sheet_is_editable(people,
 def test_only_an_import_entry_of_the_same_sheet_can_be_restored(people, sheet, imported, seed_docx):
     client = signed_in(people.staff_ggzy)
     TargetSheet.objects.filter(position=4).update(purpose="改过的用途")  # so that importing again records sheet 4
-    pending, _ = imports.import_upload(
+    pending, _ = word_import.import_upload(
         user=people.staff_ggzy, file_name=FILE_NAME, content=seed_docx.read_bytes(), year=2024, section=sheet.section
     )
-    imports.import_confirm(pending=pending, user=people.staff_ggzy)
+    word_import.import_confirm(pending=pending, user=people.staff_ggzy)
     sheet.refresh_from_db()
     other_import = SheetEvent.objects.filter(action=Action.IMPORT).exclude(sheet=sheet).get()
     assert client.post(f"/sheets/{sheet.pk}/restore/{other_import.pk}/", {"version": sheet.version}).status_code == 404
@@ -116,5 +118,5 @@ def test_only_an_import_entry_of_the_same_sheet_can_be_restored(people, sheet, i
     services.sheet_withdraw(sheet=sheet, user=people.staff_ggzy)
     sheet.refresh_from_db()
     with pytest.raises(AppError) as error:
-        imports.sheet_restore(sheet=sheet, user=people.staff_ggzy, event=submit, expected_version=sheet.version)
+        sheet_services.sheet_restore(sheet=sheet, user=people.staff_ggzy, event=submit, expected_version=sheet.version)
     assert error.value.status == 400 and "没有可恢复的导入前内容" in error.value.message

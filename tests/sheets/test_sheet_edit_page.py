@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from projects.models import TargetSheet
-from workflow import services
+from sheets import services as sheet_services
 
 
 def editor_post(sheet, *, version, purpose):
@@ -29,7 +29,7 @@ def test_a_stale_editor_save_is_refused_and_names_who_changed_it(people, sheet):
     client = Client()
     client.force_login(people.staff_ggzy)
     opened_version = sheet.version  # both tabs opened the editor on this version
-    services.sheet_edit(sheet=sheet, user=people.staff_ggzy, expected_version=opened_version, purpose="另一个窗口先保存的用途")
+    sheet_services.sheet_edit(sheet=sheet, user=people.staff_ggzy, expected_version=opened_version, purpose="另一个窗口先保存的用途")
 
     response = client.post(f"/sheets/{sheet.pk}/edit/", editor_post(sheet, version=opened_version, purpose="迟到的修改"))
 

@@ -101,7 +101,7 @@ def test_a_user_with_no_role_is_refused_before_the_body_of_a_move_on_a_published
 
 
 def test_an_unexpected_error_in_an_api_view_is_json_500(people, sheet, monkeypatch):
-    from workflow import api
+    from sheets import api
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")

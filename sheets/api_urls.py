@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workflow import api
+from sheets import api
 
 urlpatterns = [
     path("sheets/", api.sheet_list, name="api_sheet_list"),

@@ -1,4 +1,4 @@
-"""Browser pages of the Word import: upload → preview → 确认导入 / 取消, and 恢复导入前内容 on a sheet (thin views over workflow.imports)."""
+"""Browser pages of the Word import: upload → preview → 确认导入 / 取消, and 恢复导入前内容 on a sheet (thin views over sheets.word_import and sheets.services)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from people import roles
 from projects.docx.reader import MAX_FILE_BYTES
 from projects.models import Section
 from projects.selectors import sheets_with_content
-from workflow import forms, imports, permissions
+from sheets import forms, services, word_import
+from workflow import permissions
 from workflow.models import SheetEvent
 
 
@@ -33,7 +34,7 @@ def import_upload(request):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            pending, _ = imports.import_upload(
+            pending, _ = word_import.import_upload(
                 user=request.user, file_name=upload.name, content=upload.read(MAX_FILE_BYTES + 1),
                 year=form.cleaned_data["year"], section=form.cleaned_data.get("section"),
             )
@@ -41,41 +42,41 @@ def import_upload(request):
             error = f"导入失败，未做任何修改。{exc.message}"
         else:
             return redirect("import_preview", pk=pending.pk)
-    return render(request, "workflow/import.html", {"form": form, "error": error, "nav": "import"})
+    return render(request, "sheets/import.html", {"form": form, "error": error, "nav": "import"})
 
 
 @login_required
 def import_preview(request, pk):
-    pending = get_object_or_404(imports.pending_imports(request.user), pk=pk)
+    pending = get_object_or_404(word_import.pending_imports(request.user), pk=pk)
     try:
-        preview = imports.pending_preview(pending=pending, user=request.user)
+        preview = word_import.pending_preview(pending=pending, user=request.user)
     except AppError as exc:
         messages.error(request, f"无法导入，未做任何修改。{exc.message}")
         return redirect("import_upload")
-    return render(request, "workflow/import_preview.html", {"pending": pending, "preview": preview, "nav": "import"})
+    return render(request, "sheets/import_preview.html", {"pending": pending, "preview": preview, "nav": "import"})
 
 
 @login_required
 @require_POST
 def import_confirm(request, pk):
-    if imports.pending_confirmed(request.user, pk):  # the result page was reloaded: nothing is imported twice
+    if word_import.pending_confirmed(request.user, pk):  # the result page was reloaded: nothing is imported twice
         messages.info(request, "这次导入已经确认过了，没有再次导入。")
         return redirect("import_upload")
-    pending = get_object_or_404(imports.pending_imports(request.user), pk=pk)
+    pending = get_object_or_404(word_import.pending_imports(request.user), pk=pk)
     try:
-        result = imports.import_confirm(pending=pending, user=request.user)
+        result = word_import.import_confirm(pending=pending, user=request.user)
     except AppError as exc:
         messages.error(request, f"未导入，未做任何修改。{exc.message}")
         return redirect("import_upload")
     form = forms.UploadForm(sections=_import_sections(request.user) or Section.objects.none(), required=not request.user.is_superuser)
-    return render(request, "workflow/import.html", {"form": form, "result": result, "file_name": pending.file_name, "nav": "import"})
+    return render(request, "sheets/import.html", {"form": form, "result": result, "file_name": pending.file_name, "nav": "import"})
 
 
 @login_required
 @require_POST
 def import_cancel(request, pk):
-    pending = get_object_or_404(imports.pending_imports(request.user), pk=pk)
-    imports.import_cancel(pending=pending, user=request.user)
+    pending = get_object_or_404(word_import.pending_imports(request.user), pk=pk)
+    word_import.import_cancel(pending=pending, user=request.user)
     messages.success(request, f"已取消导入“{pending.file_name}”，未做任何修改。")
     return redirect("import_upload")
 
@@ -90,7 +91,7 @@ def sheet_restore(request, pk, event_id):
     except ValueError:
         version = None
     try:
-        imports.sheet_restore(sheet=sheet, user=request.user, event=event, expected_version=version)
+        services.sheet_restore(sheet=sheet, user=request.user, event=event, expected_version=version)
     except AppError as exc:
         messages.error(request, exc.message)
     else:

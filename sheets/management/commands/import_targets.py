@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from core.errors import AppError
 from projects.docx.reader import read_document
-from workflow import imports
+from sheets import word_import
 
 
 class Command(BaseCommand):
@@ -26,9 +26,9 @@ class Command(BaseCommand):
             raise CommandError(f"找不到文件“{file}”。")
         try:
             if dry_run:
-                self._preview(imports.import_preview(content=path.read_bytes(), file_name=path.name, year=year))
+                self._preview(word_import.import_preview(content=path.read_bytes(), file_name=path.name, year=year))
                 return
-            result = imports.import_document(data=read_document(path, filename=path.name), year=year, file_name=path.name)
+            result = word_import.import_document(data=read_document(path, filename=path.name), year=year, file_name=path.name)
         except AppError as error:
             raise CommandError(f"导入失败，未做任何修改。{error}") from None
         except OSError as error:
@@ -43,7 +43,7 @@ class Command(BaseCommand):
             self.stdout.write(self.style.WARNING(f"拒绝  {sheet.project.code}  {reason}"))
         self.stdout.write(self.style.SUCCESS(result.summary()))
 
-    def _preview(self, preview: imports.ImportPreview) -> None:
+    def _preview(self, preview: word_import.ImportPreview) -> None:
         self.stdout.write(f"导入预览（未做任何修改）：{preview.file_name}")
         for sheet in preview.sheets:
             if sheet.kind == "created":

@@ -8,8 +8,8 @@ from django.test import Client
 from django.urls import reverse
 
 from projects.models import TargetSheet
-from tests.workflow.test_sheet_edit_page import editor_post
-from workflow import services
+from sheets import services as sheet_services
+from tests.sheets.test_sheet_edit_page import editor_post
 
 NOTE_MISSING = "未填写修改说明"
 
@@ -76,7 +76,7 @@ def test_a_draft_made_on_an_older_version_lists_its_differences_and_is_saved_onl
     drafted_on = sheet.version
     data = editor_post(sheet, version=drafted_on, purpose="草稿里的用途") | {"restore_draft": "1"}
     data["rows-0-target_value"] = "≥170件"
-    services.sheet_edit(sheet=sheet, user=people.staff_ggzy, expected_version=drafted_on,
+    sheet_services.sheet_edit(sheet=sheet, user=people.staff_ggzy, expected_version=drafted_on,
                         purpose="另一个窗口先保存的用途")
     client = staff_client(people)
     url = reverse("sheet_edit", args=[sheet.pk])

@@ -12,9 +12,11 @@ from people.services import role_grant
 from projects.docx.data import DepartmentGoalsData
 from projects.models import DepartmentGoals, TargetSheet
 from projects.services import goals_set
-from tests.workflow.test_import_preview import FILE_NAME, edit_quantity, signed_in, state_of_everything, upload
-from workflow import imports, services
-from workflow.models import Action, PendingImport, SheetEvent
+from sheets import word_import
+from sheets.models import PendingImport
+from tests.sheets.test_import_preview import FILE_NAME, edit_quantity, signed_in, state_of_everything, upload
+from workflow import services
+from workflow.models import Action, SheetEvent
 
 
 @pytest.fixture
@@ -104,7 +106,7 @@ def test_a_draft_edited_after_the_preview_refuses_the_whole_import_and_changes_n
     preview = client.get(url).content.decode()
     assert message in preview and 'data-testid="confirm-import"' not in preview
     with pytest.raises(AppError) as error:
-        imports.import_confirm(pending=PendingImport.objects.get(), user=people.staff_ggzy)
+        word_import.import_confirm(pending=PendingImport.objects.get(), user=people.staff_ggzy)
     assert error.value.status == 412 and error.value.message == message
     assert state_of_everything() == before
 
@@ -165,7 +167,7 @@ def test_a_staff_member_who_lost_the_role_since_the_preview_cannot_confirm(peopl
 def test_goals_edited_after_the_preview_refuse_the_import_and_keep_the_leaders_text(people, seed_docx):
     """An admin's upload would replace the department goals; the leader saves new goals while the admin reads the
     preview: confirming is refused, names the goals and who changed them, and changes nothing."""
-    pending, preview = imports.import_upload(
+    pending, preview = word_import.import_upload(
         user=people.admin, file_name=FILE_NAME, content=seed_docx.read_bytes(), year=2024
     )
     assert preview.goals.written
@@ -178,10 +180,10 @@ def test_goals_edited_after_the_preview_refuse_the_import_and_keep_the_leaders_t
     before = state_of_everything()
 
     with pytest.raises(AppError) as refused:
-        imports.import_confirm(pending=pending, user=people.admin)
+        word_import.import_confirm(pending=pending, user=people.admin)
 
     assert refused.value.status == 412
-    assert "部门整体绩效目标已由 " in refused.value.message and imports.STALE in refused.value.message
+    assert "部门整体绩效目标已由 " in refused.value.message and word_import.STALE in refused.value.message
     assert state_of_everything() == before
     assert DepartmentGoals.objects.get(pk=goals.pk).overall == "局领导刚改的总体目标"
     assert PendingImport.objects.get(pk=pending.pk).confirmed_at is None
@@ -191,14 +193,14 @@ def test_goals_saved_again_with_the_same_text_let_the_import_through(people, see
     """The check is on what the preview showed: a save that changes no text does not refuse the import."""
     goals = DepartmentGoals.objects.get(agency__code="483001", fiscal_year__year=2024)
     DepartmentGoals.objects.filter(pk=goals.pk).update(overall="局领导改过的总体目标")
-    pending, preview = imports.import_upload(
+    pending, preview = word_import.import_upload(
         user=people.admin, file_name=FILE_NAME, content=seed_docx.read_bytes(), year=2024
     )
     assert preview.goals.will_change
     DepartmentGoals.objects.filter(pk=goals.pk).update(overall="临时")
     DepartmentGoals.objects.filter(pk=goals.pk).update(overall="局领导改过的总体目标")
 
-    result = imports.import_confirm(pending=pending, user=people.admin)
+    result = word_import.import_confirm(pending=pending, user=people.admin)
 
     assert result.goals_updated
     assert DepartmentGoals.objects.get(pk=goals.pk).overall == goals.overall  # the document's text
@@ -221,7 +223,7 @@ def test_two_confirms_of_the_same_new_year_import_at_once_import_it_once_and_tel
     role_grant(user=other, role=roles.STAFF, scope=section)
     pendings = {}
     for user in (staff, other):
-        pending, preview = imports.import_upload(
+        pending, preview = word_import.import_upload(
             user=user, file_name=FILE_NAME, content=seed_docx.read_bytes(), year=2025, section=section
         )
         assert len(preview.created) == 4 and not preview.updated
@@ -233,7 +235,7 @@ def test_two_confirms_of_the_same_new_year_import_at_once_import_it_once_and_tel
     def confirm(user):
         try:
             barrier.wait(timeout=10)
-            imports.import_confirm(pending=pendings[user], user=user)
+            word_import.import_confirm(pending=pendings[user], user=user)
             outcomes.append("ok")
         except AppError as error:
             outcomes.append(f"{error.status} {error.message}")
@@ -250,7 +252,7 @@ def test_two_confirms_of_the_same_new_year_import_at_once_import_it_once_and_tel
 
     assert outcomes.count("ok") == 1 and len(outcomes) == 2, outcomes
     loser = next(o for o in outcomes if o != "ok")
-    assert loser.startswith("412 ") and loser.endswith(imports.STALE), loser
+    assert loser.startswith("412 ") and loser.endswith(word_import.STALE), loser
     assert TargetSheet.objects.filter(fiscal_year__year=2025).count() == 4  # written once
     assert SheetEvent.objects.filter(action=Action.IMPORT, sheet__fiscal_year__year=2025).count() == 4
     assert PendingImport.objects.filter(confirmed_at__isnull=False).count() == 1
