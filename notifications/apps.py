@@ -11,9 +11,9 @@ class NotificationsConfig(AppConfig):
         from notifications import checks, receivers  # noqa: F401 (checks registers notifications.W001)
         from notifications.models import CalendarDay
         from projects.models import TargetSheet
-        from workflow.signals import sheet_event_recorded
+        from workflow.signals import event_recorded
 
-        sheet_event_recorded.connect(receivers.on_sheet_event, dispatch_uid="notifications.on_sheet_event")
+        event_recorded.connect(receivers.on_sheet_event, dispatch_uid="notifications.on_sheet_event")
         pre_delete.connect(receivers.on_sheet_deleting, sender=TargetSheet, dispatch_uid="notifications.sheet_deleting")
         post_save.connect(receivers.on_calendar_day_changed, sender=CalendarDay, dispatch_uid="notifications.calendar_saved")
         post_delete.connect(receivers.on_calendar_day_changed, sender=CalendarDay, dispatch_uid="notifications.calendar_deleted")

@@ -20,9 +20,9 @@ from notifications.models import Kind
 from projects.values import format_number
 from people.roles import display_name
 from spending import services as spending
-from workflow import approval
+from workflow.steps import CHAIN
 
-STEP_LABELS = {step.state: step.label for step in approval.REVIEW_STEPS}  # 科室审核, 局领导审批, 财政审核
+STEP_LABELS = {step.state: step.label for step in CHAIN.steps}  # 科室审核, 局领导审批, 财政审核
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ def _pct(value: Decimal) -> str:
 
 
 def for_event(event) -> Message:
-    """The message a SheetEvent sends to the people it concerns (see ``receivers``)."""
+    """The message a Event sends to the people it concerns (see ``receivers``)."""
     sheet, actor, when = event.sheet, _name(event.actor), _when(event.created)
     name = f"“{sheet.display_title}”"
     comment = event.comment.strip()

@@ -187,7 +187,7 @@ class PendingFanOut(models.Model):
     transaction. If the worker is never told (a lost publish), the outbox sweep does it."""
 
     event = models.OneToOneField(
-        "workflow.SheetEvent", verbose_name="办理记录", primary_key=True, on_delete=models.CASCADE, related_name="+"
+        "workflow.Event", verbose_name="办理记录", primary_key=True, on_delete=models.CASCADE, related_name="+"
     )
     sheet = models.ForeignKey("projects.TargetSheet", verbose_name="绩效目标表", on_delete=models.CASCADE, related_name="+")
     created = models.DateTimeField("记录时间", auto_now_add=True)

@@ -6,7 +6,7 @@ from notifications import services
 
 
 def on_sheet_event(sender, event, **kwargs) -> None:
-    """``workflow.signals.sheet_event_recorded``: notify the people the event concerns, and the section's group robot
+    """``workflow.signals.event_recorded``: notify the people the event concerns, and the section's group robot
     (``services.event_notify``: now, or recorded with the move for the worker to write right after it commits)."""
     services.event_notify(event=event)
 

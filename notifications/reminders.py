@@ -39,7 +39,8 @@ from people import roles
 from people.roles import Role
 from spending import services as spending
 from spending.models import SpendReport
-from workflow import approval
+from workflow import flow
+from workflow.steps import CHAIN
 
 REMINDER_DAYS_BEFORE = (7, 1)
 # a checkpoint's first working day after it is at most this far away (the longest holiday is 8 days)
@@ -247,7 +248,7 @@ def nudges_due(now: datetime.datetime | None = None) -> list[Due]:
     today = timezone.localdate(now or timezone.now())
     after = settings.NUDGE_AFTER_WORKDAYS
     rows = (
-        TargetSheet.objects.filter(state__in=approval.REVIEW_STATES, state_since__isnull=False)
+        TargetSheet.objects.filter(state__in=CHAIN.review_states, state_since__isnull=False)
         .order_by("agency__code", "position", "id")
         .values_list(
             "pk", "state", "state_since", "title", "project__name", "project__code", "agency_id", "agency__code",
@@ -266,7 +267,7 @@ def nudges_due(now: datetime.datetime | None = None) -> list[Due]:
             waiting.append((row, waited, 2 if waited > 2 * after else 1))
     wanted: dict[str, set[int]] = {}
     for row, _, level in waiting:
-        role = approval.step_for(row[1]).role
+        role = CHAIN.step_for(row[1]).role
         wanted.setdefault(role, set()).add(row[9] if roles.is_section_role(role) else row[6])
         if level == 2:
             wanted.setdefault(Role.LEADER, set()).add(row[6])
@@ -280,14 +281,14 @@ def nudges_due(now: datetime.datetime | None = None) -> list[Due]:
         sheet = messages.SheetText(
             pk, title or project_name, code, f"{agency_code}{agency_name}", section_name if section_id else None
         )
-        role = approval.step_for(state).role
-        # approval.reviewers on the batched holders: the active assignee once reassigned, else the step's role holders
+        role = CHAIN.step_for(state).role
+        # flow.reviewers on the batched holders: the active assignee once reassigned, else the step's role holders
         if assignee_id and assignee_active:
             recipients = [roles.Holder(assignee_id, assignee_username, assignee_email)]
         else:
             recipients = holders.shared(role, section_id if roles.is_section_role(role) else agency_id)
         # never those who submitted or approved it in this round: they may not act on it (提交与审核分离)
-        acted = approval.round_ids(round_actors)
+        acted = flow.round_ids(round_actors)
         if any(holder.pk in acted for holder in recipients):
             recipients = [holder for holder in recipients if holder.pk not in acted]
         if level == 2:

@@ -28,7 +28,7 @@ from notifications.channels.errors import DeliveryError, RateLimited
 from notifications.messages import Message
 from notifications.models import Channel, FailureKind, Kind, Notification, PendingFanOut, Preference, Status
 from notifications.signals import event_notified
-from workflow import approval
+from workflow import flow
 
 logger = logging.getLogger(__name__)
 
@@ -621,7 +621,7 @@ def fan_outs_run(*, sheet_id: int, lock_timeout: float | None = None) -> int:
 
     ``lock_timeout`` (seconds; the worker and the sweep, running outside any transaction): wait no longer than that
     for a lock, then raise OperationalError with nothing written and the pending rows kept for another try."""
-    from workflow.models import SheetEvent
+    from workflow.models import Event
 
     limit = lock_timeout and is_postgresql() and not connection.in_atomic_block
     with transaction.atomic():
@@ -634,14 +634,14 @@ def fan_outs_run(*, sheet_id: int, lock_timeout: float | None = None) -> int:
         )
         if not pending:
             return 0
-        events = SheetEvent.objects.select_related(
+        events = Event.objects.select_related(
             "sheet__project", "sheet__agency", "sheet__section", "sheet__fiscal_year", "actor"
         ).filter(pk__in=pending).order_by("pk")
         for event in events:
             # as the move left the sheet: in the step it moved to, with no assignee and its round's actors (who may not
             # review it), whatever happened since
             event.sheet.state, event.sheet.assignee = event.to_state, None
-            event.sheet.round_actors = approval.round_as_of(event)
+            event.sheet.round_actors = flow.round_as_of(event)
             _event_fan_out(event)
         PendingFanOut.objects.filter(event_id__in=pending).delete()
     return len(pending)

@@ -12,7 +12,7 @@ from people.models import RoleChange
 from projects.models import TargetSheet
 from spending.models import SpendReport
 from tests.workflow.conftest import people, to_state  # noqa: F401 — fixtures
-from workflow.models import SheetEvent
+from workflow.models import Event
 
 MESSAGE = "无法处理的字符"
 
@@ -88,11 +88,11 @@ def test_an_editor_save_with_a_nul_changes_nothing(people, sheet3):
 
 def test_a_return_comment_with_a_nul_moves_nothing(people, sheet3, to_state):
     to_state(sheet3, "section_review")
-    events = SheetEvent.objects.filter(sheet=sheet3).count()
+    events = Event.objects.filter(sheet=sheet3).count()
     response = client_for(people.head_ggzy).post(f"/sheets/{sheet3.pk}/return/", {"comment": "请补充\x00", "version": str(sheet3.version)})
     assert_refused_page(response)
     sheet3.refresh_from_db()
-    assert sheet3.state == "section_review" and SheetEvent.objects.filter(sheet=sheet3).count() == events
+    assert sheet3.state == "section_review" and Event.objects.filter(sheet=sheet3).count() == events
 
 
 def test_adding_a_person_with_a_nul_adds_nobody(people):

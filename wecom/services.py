@@ -1,6 +1,6 @@
 """Writes and checks behind the WeCom doors: sign-in codes, callbacks, approval cards, people's WeCom ids.
 
-A tap on a card's 通过 runs ``workflow.services.sheet_approve`` — the browser's service, with its
+A tap on a card's 通过 runs ``workflow.services.document_approve`` — the browser's service, with its
 permission checks — as the person the card was sent to, on the version of the sheet the card
 showed. Whatever happened to the sheet since (approved by someone else, withdrawn, returned,
 reassigned) makes that a 409 and the card answers 已由他人处理.
@@ -29,9 +29,10 @@ from notifications.models import Preference, WeComCard
 from people import roles
 from people import selectors as people_selectors
 from people.roles import display_name
-from workflow import approval, permissions
+from workflow import permissions
+from workflow.steps import CHAIN
 from workflow import services as workflow_services
-from workflow.models import Action, SheetEvent
+from workflow.models import Action, Event
 from wecom.crypto import CallbackRefused
 from workflow import selectors as workflow_selectors
 from wecom import messages as wecom_messages
@@ -402,7 +403,7 @@ def card_tap(*, task_id: str, event_key: str, userid: str) -> CardAnswer:
         wecom_id_used(userid=userid, person=user, how=UsedWeComId.How.CARD)
         if card.handled_at is not None:
             return CardAnswer(card.outcome or HANDLED_ELSEWHERE)
-        if event_key != cards.APPROVE_KEY or approval.step_for(card.state) is None or approval.next_state(card.state) == approval.DONE:
+        if event_key != cards.APPROVE_KEY or CHAIN.step_for(card.state) is None or CHAIN.next_state(card.state) == CHAIN.done:
             return CardAnswer("请打开页面办理")
         answer = _approve(card, user)
         card.handled_at = timezone.now()
@@ -416,7 +417,7 @@ def _approve(card: WeComCard, user) -> CardAnswer:
     if not permissions.can_view(user, sheet):
         return CardAnswer(NOT_YOURS)
     try:
-        workflow_services.sheet_approve(sheet=sheet, user=user, expected_version=card.version)
+        workflow_services.document_approve(document=sheet, user=user, expected_version=card.version)
     except AppError as error:
         if error.status == 409:
             return CardAnswer(HANDLED_ELSEWHERE)
@@ -437,9 +438,9 @@ SETTLED_TEXTS = {  # what a card's button says once its task was handled elsewhe
 }
 
 
-def settles_cards(event: SheetEvent) -> bool:
+def settles_cards(event: Event) -> bool:
     """Does ``event`` end the review task that approval cards were sent for?"""
-    if event.from_state not in approval.REVIEW_STATES:
+    if event.from_state not in CHAIN.review_states:
         return False
     return event.from_state != event.to_state or event.action in (Action.REASSIGN, Action.MOVE)
 
@@ -450,7 +451,7 @@ def cards_settle(*, event_id: int) -> list[WeComCard]:
     ``response_code`` its send returned. A later tap on it answers the same words and changes nothing.
 
     Cards sent after the event (the next step's) and a reassigned task's new holder's cards stay open."""
-    event = SheetEvent.objects.select_related("actor").filter(pk=event_id).first()
+    event = Event.objects.select_related("actor").filter(pk=event_id).first()
     if event is None or not settles_cards(event):
         return []
     name = display_name(event.actor) if event.actor_id else "系统"

@@ -31,9 +31,9 @@ from projects.docx.data import DocumentData, IndicatorData
 from projects.docx.reader import read_document
 from projects.models import DepartmentGoals, TargetSheet
 from projects.services import ImportResult, document_import, sheet_content_replace
-from workflow import approval
-from workflow.models import Action, PendingImport, SheetEvent
-from workflow.services import ensure_editable, sheet_lock
+from workflow.steps import CHAIN
+from workflow.models import Action, PendingImport, Event
+from workflow.services import document_lock, ensure_editable
 from workflow.snapshots import ROW_FIELDS, FieldChange, SnapshotDiff, diff_snapshots
 
 PENDING_LIFETIME = datetime.timedelta(days=1)
@@ -293,7 +293,7 @@ def _check_importer(user, section) -> None:
         return
     if section is None:
         raise errors.invalid("请选择导入到哪个科室。")
-    if not roles.has_role(user, approval.AUTHOR_ROLE, section):
+    if not roles.has_role(user, CHAIN.author, section):
         raise errors.forbidden(f"只有“{section.name}”的经办人可以导入到该科室。")
 
 
@@ -398,8 +398,8 @@ def _import_recorded(*, data, year, section, user, file_name: str, expected_vers
             if stale:
                 raise errors.stale(stale)  # rolls the import back
         actor = user if (user is not None and user.is_authenticated) else None
-        SheetEvent.objects.bulk_create(
-            SheetEvent(
+        Event.objects.bulk_create(
+            Event(
                 sheet=sheet, actor=actor, action=Action.IMPORT, from_state=sheet.state, to_state=sheet.state,
                 comment=f"导入文件“{file_name}”", snapshot=before.snapshots.get(sheet.pk),
             )
@@ -411,17 +411,17 @@ def _import_recorded(*, data, year, section, user, file_name: str, expected_vers
 # ---------------------------------------------------------------- restoring the pre-import content
 
 
-def restorable(event: SheetEvent) -> bool:
+def restorable(event: Event) -> bool:
     return event.action == Action.IMPORT and bool(event.snapshot)
 
 
 @transaction.atomic
-def sheet_restore(*, sheet: TargetSheet, user, event: SheetEvent, expected_version: int | None) -> TargetSheet:
+def sheet_restore(*, sheet: TargetSheet, user, event: Event, expected_version: int | None) -> TargetSheet:
     """Put back the content a sheet had before an import (the IMPORT event's snapshot), as a new version.
 
     Only the section's staff, while the sheet is a draft or returned; a restore based on an older
     version than the current one is refused (412). Recorded as RESTORE with the replaced content."""
-    locked = sheet_lock(sheet.pk)
+    locked = document_lock(TargetSheet, sheet.pk)
     ensure_editable(user, locked, verb="恢复")
     if event.sheet_id != locked.pk or not restorable(event):
         raise errors.invalid("这条记录没有可恢复的导入前内容。")
@@ -453,7 +453,7 @@ def sheet_restore(*, sheet: TargetSheet, user, event: SheetEvent, expected_versi
         indicators=[IndicatorData(**{name: row.get(name, "") for name in ROW_FIELDS}) for row in snapshot.get("indicators", [])],
         user=user,
     )
-    SheetEvent.objects.create(
+    Event.objects.create(
         sheet=locked, actor=user, action=Action.RESTORE, from_state=locked.state, to_state=locked.state,
         comment=f"恢复{event.comment or '导入'}之前的内容（{timezone.localtime(event.created):%Y-%m-%d %H:%M} 导入）",
         snapshot=replaced,

@@ -24,18 +24,19 @@ from people.roles import display_name
 from projects import downloads, exporting, validation
 from projects.models import Agency, DepartmentGoals, FiscalYear, Section, SheetState, TargetSheet
 from projects.rules import check_sheet
-from projects.selectors import package_sheets, sheets_with_content
+from projects.selectors import package_sheets, sheets_with_content, verdicts_load
 from projects.values import format_number
 from projects.services import goals_set
 from projects.docx.data import DepartmentGoalsData
-from workflow import approval, forms, permissions, rollover, selectors, services
+from workflow import forms, permissions, rollover, selectors, services
+from workflow.documents import chain_of
 from workflow.models import Action, SavedPhrase
 from workflow.snapshots import diff_snapshots, submission_diffs
 
 
 
 def _sheet_for(user, pk) -> TargetSheet:
-    return permissions.visible_sheet_or_404(user, pk, sheets_with_content())
+    return permissions.visible_document_or_404(user, pk, sheets_with_content())
 
 
 def agency_or_404(code: str) -> Agency:
@@ -59,14 +60,16 @@ def inbox(request):
     cards = selectors.task_cards(request.user, limit=TASKS_SHOWN + 1)
     tasks_more = len(cards) > TASKS_SHOWN
     cards = cards[:TASKS_SHOWN]
-    drafts = list(selectors.drafts_to_do(request.user))
+    drafts = list(
+        selectors.drafts_to_do(request.user, TargetSheet).select_related("project", "fiscal_year", "section").order_by("-state", "position")
+    )
     context = {
         "cards": cards, "tasks_more": tasks_more, "drafts": drafts, "total": len(cards) + len(drafts), "nav": "inbox",
         "batchable": sum(card.batchable for card in cards), "nudge_after": settings.NUDGE_AFTER_WORKDAYS,
         "batch_publishes": any(card.batchable and card.publishes for card in cards),
         # 单位 on each card where the queue mixes agencies: finance reviews several, the others work in one
         "show_agency": roles.holds_any(request.user, roles.Role.FINANCE_REVIEWER)
-        or len({card.sheet.agency_id for card in cards}) > 1,
+        or len({card.document.agency_id for card in cards}) > 1,
     }
     return render(request, "workflow/inbox.html", context)
 
@@ -87,11 +90,11 @@ def inbox_batch_approve(request):
         return redirect("inbox")
     versions = {pk: _int_or_none(request.POST.get(f"version-{pk}")) for pk in dict.fromkeys(ids)}
     if "confirm" not in request.POST:
-        preview = selectors.batch_preview(request.user, versions)
+        preview = selectors.batch_preview(request.user, TargetSheet, versions)
         if any(row.publishes for row in preview.rows):
             return render(request, "workflow/batch_confirm.html", {"preview": preview, "versions": versions, "nav": "inbox"})
-    outcome = services.sheets_approve_batch(user=request.user, versions=versions)
-    published = [event.sheet for event in outcome.approved if event.action == Action.PUBLISH]
+    outcome = services.documents_approve_batch(model=TargetSheet, user=request.user, versions=versions)
+    published = [event.document for event in outcome.approved if event.action == Action.PUBLISH]
     passed = len(outcome.approved) - len(published)
     if passed:
         messages.success(request, f"已批量通过 {passed} 张绩效目标表，每张均已记入办理记录。")
@@ -111,7 +114,10 @@ def done_list(request):
         selectors.done_events(request.user), ("-created", "-id"),
         cursor=request.GET.get("cursor"), size=page_size(request.GET.get("size")),
     )
-    visible = set(permissions.visible_sheets(request.user).filter(pk__in={e.sheet_id for e in page}).values_list("pk", flat=True))
+    visible = set(
+        permissions.visible_documents(request.user, TargetSheet.objects.all())
+        .filter(pk__in={e.sheet_id for e in page}).values_list("pk", flat=True)
+    )
     return render(request, "workflow/done.html", {"events": page.rows, "page": page, "visible": visible, "nav": "done"})
 
 
@@ -119,7 +125,7 @@ def done_list(request):
 def sheet_list(request):
     """The sheets the user may read, a keyset page at a time (no total: "下一页" while there is more).
 
-    The checker's counts are those stored with each sheet's content (``selectors.verdicts_load``); the
+    The checker's counts are those stored with each sheet's content (``projects.selectors.verdicts_load``); the
     有错误/无错误 filter narrows the shown page (the page says so).
     """
     filters = {
@@ -136,7 +142,7 @@ def sheet_list(request):
         cursor=request.GET.get("cursor"), size=page_size(request.GET.get("size")), params=params,
     )
     sheets = page.rows
-    selectors.verdicts_load(sheets)
+    verdicts_load(sheets)
     agencies, agencies_many = _package_agencies(request.user, filters["agency"])
     if has_errors == "1":
         sheets = [s for s in sheets if s.error_count]
@@ -217,7 +223,7 @@ def _package_agencies(user, agency_code=None) -> tuple:
 def sheet_detail(request, pk):
     sheet = _sheet_for(request.user, pk)
     findings = check_sheet(sheet)
-    history = list(selectors.sheet_history(sheet))
+    history = list(selectors.document_history(sheet))
     can_review = permissions.can_review(request.user, sheet)
     last_return = next((e for e in reversed(history) if e.action == "return"), None)
     stepbar = _stepbar(sheet, history)
@@ -237,7 +243,7 @@ def sheet_detail(request, pk):
         "can_edit": permissions.can_edit(request.user, sheet),
         "can_review": can_review,
         "waiting_notes": [] if can_review else selectors.waiting_notes(sheet, request.user),
-        "approve_publishes": can_review and approval.next_state(sheet.state) == approval.DONE,
+        "approve_publishes": can_review and chain_of(sheet).publishes(sheet.state),
         "can_withdraw": services.withdraw_refusal(sheet, request.user) is None,
         "return_comment": last_return if sheet.state == SheetState.RETURNED else None,
         "last_return": last_return,
@@ -258,22 +264,23 @@ def _revision_note(history):
 
 def _stepbar(sheet, history) -> list[dict]:
     """草稿 → each review step → 已公开: done, current (with who holds it and since when) or to come."""
-    current = SheetState.DRAFT if sheet.is_editable else sheet.state
-    position = approval.ORDER.index(current)
+    chain = chain_of(sheet)
+    current = chain.draft if sheet.state in chain.drafting else sheet.state
+    position = chain.order.index(current)
     bar = []
-    for index, state in enumerate(approval.ORDER):
-        step = {"label": approval.state_label(state), "status": "done" if index < position else "current" if index == position else "todo"}
+    for index, state in enumerate(chain.order):
+        step = {"label": chain.label(state), "status": "done" if index < position else "current" if index == position else "todo"}
         if index == position:
             step["since"] = sheet.state_since
             if sheet.assignee_id:
                 step["holder"] = display_name(sheet.assignee)
-            elif approval.step_for(state):
-                step["holder"] = roles.ROLE_LABELS[approval.step_for(state).role]
+            elif chain.step_for(state):
+                step["holder"] = roles.ROLE_LABELS[chain.step_for(state).role]
             else:
                 step["holder"] = "经办人" if sheet.is_editable else "已完成"
         bar.append(step)
-    if sheet.state == SheetState.RETURNED:
-        bar[0]["label"] = "退回修改"
+    if sheet.state == chain.returned:
+        bar[0]["label"] = chain.label(chain.returned)
     return bar
 
 
@@ -323,7 +330,7 @@ def sheet_edit(request, pk):
             messages.success(request, "已保存。")
             if submitting:
                 comment = note_form.cleaned_data["comment"] if note_form is not None else ""
-                return _run(request, sheet, services.sheet_submit, "已提交科室审核。", expected_version=sheet.version, comment=comment)
+                return _run(request, sheet, services.document_submit, "已提交科室审核。", expected_version=sheet.version, comment=comment)
             return redirect("sheet_detail", pk=sheet.pk)
     findings = check_sheet(forms.content_from_forms(editor["sheet_form"], editor["plan"], editor["rows"])) if forms_valid or request.method == "POST" else check_sheet(sheet)
     findings = _refusal_findings(sheet, editor, posted) + findings
@@ -457,15 +464,15 @@ def _run(request, sheet, move, success: str, *, expected_version=None, decision:
     if expected_version is None:
         expected_version = _int_or_none(request.POST.get("version"))
     try:
-        move(sheet=sheet, user=request.user, expected_version=expected_version, **kwargs)
+        move(document=sheet, user=request.user, expected_version=expected_version, **kwargs)
     except AppError as error:
         messages.error(request, error.message)
     else:
         if decision:
-            following = selectors.next_task(request.user, after_pk=sheet.pk)
+            following = selectors.next_task(request.user, after=sheet)
             if following is not None:
                 messages.success(request, f"{success}下一张待办如下。")
-                return redirect("sheet_detail", pk=following.pk)
+                return redirect(following)
             messages.success(request, f"{success}待办已全部处理完毕。")
             return redirect("inbox")
         messages.success(request, success)
@@ -479,23 +486,23 @@ def _run(request, sheet, move, success: str, *, expected_version=None, decision:
 @require_POST
 def sheet_submit(request, pk):
     sheet = _sheet_for(request.user, pk)
-    return _run(request, sheet, services.sheet_submit, "已提交科室审核。", comment=request.POST.get("comment", ""))
+    return _run(request, sheet, services.document_submit, "已提交科室审核。", comment=request.POST.get("comment", ""))
 
 
 @login_required
 @require_POST
 def sheet_withdraw(request, pk):
     sheet = _sheet_for(request.user, pk)
-    return _run(request, sheet, services.sheet_withdraw, "已撤回，可以继续修改。", comment=request.POST.get("comment", ""))
+    return _run(request, sheet, services.document_withdraw, "已撤回，可以继续修改。", comment=request.POST.get("comment", ""))
 
 
 @login_required
 @require_POST
 def sheet_approve(request, pk):
     sheet = _sheet_for(request.user, pk)
-    publishes = approval.step_for(sheet.state) is not None and approval.next_state(sheet.state) == approval.DONE
+    publishes = chain_of(sheet).publishes(sheet.state)
     success = "已通过，绩效目标表已公开。" if publishes else "已通过，转下一步审核。"
-    return _run(request, sheet, services.sheet_approve, success, decision=True, comment=request.POST.get("comment", ""))
+    return _run(request, sheet, services.document_approve, success, decision=True, comment=request.POST.get("comment", ""))
 
 
 @login_required
@@ -506,7 +513,7 @@ def sheet_return(request, pk):
     if not form.is_valid():
         messages.error(request, "退回修改必须填写意见。")
         return redirect("sheet_detail", pk=sheet.pk)
-    return _run(request, sheet, services.sheet_return, "已退回修改。", decision=True, comment=form.cleaned_data["comment"])
+    return _run(request, sheet, services.document_return, "已退回修改。", decision=True, comment=form.cleaned_data["comment"])
 
 
 @login_required

@@ -44,9 +44,10 @@ from core.errors import AppError
 from people import roles, services as people_services
 from projects.models import Agency, Project, Section, SheetState, TargetSheet
 from projects.services import project_section_set
-from workflow import approval, services
+from workflow import flow, services
+from workflow.steps import CHAIN
 from workflow.integrity import divergences
-from workflow.models import SheetEvent
+from workflow.models import Event
 from workflow.permissions import can_review
 from workflow.selectors import review_tasks
 from tests.workflow.conftest import drive
@@ -100,7 +101,7 @@ def world(people, to_state):
     sheets = {s.position: s for s in TargetSheet.objects.filter(agency=agency, fiscal_year__year=2024, position__in=SHEET_POSITIONS)}
     assert set(sheets) == set(SHEET_POSITIONS)
     to_state(sheets[3], "section_review")
-    services.task_reassign(sheet=sheets[3], user=User.objects.get(username="head_ggzy"), to_user=pool["pool_a"], comment="请代为审核")
+    services.task_reassign(document=sheets[3], user=User.objects.get(username="head_ggzy"), to_user=pool["pool_a"], comment="请代为审核")
     # submitted by pool_b, who also holds the step it now waits at (局领导审批): theirs to take only without the rule
     drive(sheets[5], ("submit", pool["pool_b"]), ("approve", User.objects.get(username="head_xy")))
     assert sheets[7].state == SheetState.DRAFT
@@ -159,7 +160,7 @@ def _fingerprint(pks) -> tuple:
     role grants (grant ids only grow, so any grant or revoke changes their count or sum)."""
     global _FINGERPRINT_SQL
     if _FINGERPRINT_SQL is None:
-        sheet, project, event = TargetSheet._meta.db_table, Project._meta.db_table, SheetEvent._meta.db_table
+        sheet, project, event = TargetSheet._meta.db_table, Project._meta.db_table, Event._meta.db_table
         grant, user = UserObjectPermission._meta.db_table, get_user_model()._meta.db_table
         _FINGERPRINT_SQL = (
             f"""SELECT s.id, s.state, s.version, s.assignee_id, s.section_id, s.agency_id, s.state_since, p.section_id, p.agency_id,
@@ -188,13 +189,13 @@ def _assert_invariant(pks, judges: Judges, fingerprint: tuple | None = None) -> 
     by_pk = {u.pk: u for u in judges.values()}
     for sheet in sheets:
         assert sheet.state in SheetState.values
-        step = approval.step_for(sheet.state)
+        step = CHAIN.step_for(sheet.state)
         if step is None:
             assert sheet.assignee_id is None, f"sheet {sheet.pk} in {sheet.state} is still assigned to user {sheet.assignee_id}"
         elif sheet.assignee_id is not None:
             assignee = by_pk[sheet.assignee_id]
             assert assignee.is_active, f"sheet {sheet.pk} is assigned to the deactivated {assignee.username}"
-            assert approval.holds(assignee, step.role, sheet), f"sheet {sheet.pk} is assigned to {assignee.username} without {step.role}"
+            assert flow.holds(assignee, step.role, sheet), f"sheet {sheet.pk} is assigned to {assignee.username} without {step.role}"
         history_ends = last_entry[sheet.pk] or SheetState.DRAFT  # a sheet without history is a draft
         assert history_ends == sheet.state, f"sheet {sheet.pk} is {sheet.state}, its history ends in {last_entry[sheet.pk]}"
     for pk, actors in _rounds(pks):
@@ -212,7 +213,7 @@ def _assert_invariant(pks, judges: Judges, fingerprint: tuple | None = None) -> 
 def _rounds(pks) -> list[tuple[int, list[int]]]:
     """Every round of the sheets' histories: (sheet id, the actors of its submission and of the approvals after it)."""
     rounds = []
-    events = SheetEvent.objects.filter(sheet_id__in=pks, action__in=("submit", "approve", "publish")).order_by("sheet_id", "created", "id")
+    events = Event.objects.filter(sheet_id__in=pks, action__in=("submit", "approve", "publish")).order_by("sheet_id", "created", "id")
     for sheet_id, action, actor_id in events.values_list("sheet_id", "action", "actor_id"):
         if action == "submit" or not rounds or rounds[-1][0] != sheet_id:
             rounds.append((sheet_id, []))
@@ -243,11 +244,11 @@ def _reviews_own_work(person, role: str, scope) -> list[str]:
 
 def _allowed_moves(sheet: TargetSheet) -> tuple[str, ...]:
     """The moves of the sheet its state allows (someone may still be refused them)."""
-    if sheet.state in approval.DRAFTING_STATES:
+    if sheet.state in CHAIN.drafting:
         return ("submit",)
-    if sheet.state == approval.FIRST_STEP.state:
+    if sheet.state == CHAIN.first.state:
         return ("withdraw", "approve", "return", "reassign")
-    if sheet.state in approval.REVIEW_STATES:
+    if sheet.state in CHAIN.review_states:
         return ("approve", "return", "reassign")
     return ()
 
@@ -255,7 +256,7 @@ def _allowed_moves(sheet: TargetSheet) -> tuple[str, ...]:
 def _likely_actors(move: str, sheet: TargetSheet, judges: dict) -> list[str]:
     """Who is likely to be allowed to make ``move`` now."""
     if move == "submit":
-        return [name for name in EVERYONE if approval.holds(judges[name], approval.AUTHOR_ROLE, sheet)]
+        return [name for name in EVERYONE if flow.holds(judges[name], CHAIN.author, sheet)]
     if move == "withdraw":
         submitter = sheet.events.filter(action="submit").order_by("-created", "-id").values_list("actor__username", flat=True).first()
         return [submitter] if submitter in judges else []
@@ -266,8 +267,8 @@ def _likely_actors(move: str, sheet: TargetSheet, judges: dict) -> list[str]:
 
 def _step_holders(sheet: TargetSheet, judges: dict) -> list[str]:
     """Who holds the current step's role on the sheet's scope (and is active): whom it may be reassigned to."""
-    step = approval.step_for(sheet.state)
-    return [name for name, judge in judges.items() if step is not None and approval.holds(judge, step.role, sheet)]
+    step = CHAIN.step_for(sheet.state)
+    return [name for name, judge in judges.items() if step is not None and flow.holds(judge, step.role, sheet)]
 
 
 @dataclass(frozen=True)
@@ -324,14 +325,14 @@ def _step(plan: Plan, who: dict, judges: dict, world):
         done = f"{actor.username}: {move} sheet {pk} ({sheet.state}, v{sheet.version}, expecting v{expected})"
         kwargs = {"sheet": sheet, "user": actor, "expected_version": expected}
         if move == "submit":
-            return move, done, lambda: services.sheet_submit(**kwargs), None
+            return move, done, lambda: services.document_submit(**kwargs), None
         if move == "withdraw":
-            return move, done, lambda: services.sheet_withdraw(**kwargs), None
+            return move, done, lambda: services.document_withdraw(**kwargs), None
         if move == "approve":
-            return move, done, lambda: services.sheet_approve(**kwargs), None
+            return move, done, lambda: services.document_approve(**kwargs), None
         if move == "return":
             comment = "请补充依据" if plan.with_comment else "  "
-            return move, f"{done} «{comment}»", lambda: services.sheet_return(comment=comment, **kwargs), None
+            return move, f"{done} «{comment}»", lambda: services.document_return(comment=comment, **kwargs), None
         holders = [name for name in _step_holders(sheet, judges) if name != actor.username]
         to_user = who[_pick(holders, plan.to) if holders and plan.to_holder else EVERYONE[plan.to]]
         comment = "出差，请代为审核" if plan.with_comment else ""

@@ -9,7 +9,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.recorder import MigrationRecorder
 
 from projects.models import SheetState, TargetSheet
-from workflow.models import Action, SheetEvent
+from workflow.models import Action, Event
 
 SQUASHED = ("workflow", "0001_initial_squashed_0002_fsm_state_on_sheet")
 DROP = ("workflow", "0009_drop_viewflow_tables")
@@ -58,7 +58,7 @@ def test_a_fresh_database_has_no_viewflow_workflow_table(db):
 
 def test_a_database_migrated_before_the_squash_only_drops_viewflows_tables(demo):
     sheet = TargetSheet.objects.order_by("pk").first()
-    SheetEvent.objects.create(sheet=sheet, action=Action.SUBMIT, from_state=SheetState.DRAFT, to_state=SheetState.SECTION_REVIEW)
+    Event.objects.create(sheet=sheet, action=Action.SUBMIT, from_state=SheetState.DRAFT, to_state=SheetState.SECTION_REVIEW)
     as_left_by_the_old_migrations()
     assert viewflow_tables() == ["viewflow_process", "viewflow_task", "viewflow_task_previous"]
 
@@ -67,7 +67,7 @@ def test_a_database_migrated_before_the_squash_only_drops_viewflows_tables(demo)
     assert viewflow_tables() == []
     assert viewflow_records() == 0
     assert MigrationRecorder(connection).migration_qs.filter(app=SQUASHED[0], name=SQUASHED[1]).exists()
-    assert SheetEvent.objects.filter(sheet=sheet, action=Action.SUBMIT).count() == 1
+    assert Event.objects.filter(sheet=sheet, action=Action.SUBMIT).count() == 1
     assert migrate_to_the_end() == []
 
 

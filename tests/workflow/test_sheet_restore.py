@@ -10,7 +10,7 @@ from people.services import role_grant
 from projects.models import TargetSheet
 from tests.workflow.test_import_preview import FILE_NAME, edit_quantity, signed_in, state_of_everything
 from workflow import imports, services
-from workflow.models import Action, SheetEvent
+from workflow.models import Action, Event
 
 RESTORE_BUTTON = "恢复导入前内容"
 
@@ -85,7 +85,7 @@ def test_a_restore_based_on_an_older_version_is_refused(people, sheet3, colleagu
     with pytest.raises(AppError) as error:
         imports.sheet_restore(sheet=sheet3, user=people.staff_ggzy, event=imported, expected_version=seen)
     assert error.value.status == 412
-    assert not SheetEvent.objects.filter(action=Action.RESTORE).exists()
+    assert not Event.objects.filter(action=Action.RESTORE).exists()
 
 
 def test_only_the_sections_staff_may_restore_while_the_sheet_is_editable(people, sheet3, imported, to_state):
@@ -115,10 +115,10 @@ def test_only_an_import_entry_of_the_same_sheet_can_be_restored(people, sheet3, 
     )
     imports.import_confirm(pending=pending, user=people.staff_ggzy)
     sheet3.refresh_from_db()
-    other_import = SheetEvent.objects.filter(action=Action.IMPORT).exclude(sheet=sheet3).get()
+    other_import = Event.objects.filter(action=Action.IMPORT).exclude(sheet=sheet3).get()
     assert client.post(f"/sheets/{sheet3.pk}/restore/{other_import.pk}/", {"version": sheet3.version}).status_code == 404
-    submit = services.sheet_submit(sheet=sheet3, user=people.staff_ggzy)
-    services.sheet_withdraw(sheet=sheet3, user=people.staff_ggzy)
+    submit = services.document_submit(document=sheet3, user=people.staff_ggzy)
+    services.document_withdraw(document=sheet3, user=people.staff_ggzy)
     sheet3.refresh_from_db()
     with pytest.raises(AppError) as error:
         imports.sheet_restore(sheet=sheet3, user=people.staff_ggzy, event=submit, expected_version=sheet3.version)
