@@ -134,7 +134,7 @@ def _require_free(userid: str, user, *, superuser: bool) -> None:
 
 def has_open_tasks(user) -> bool:
     """Does ``user`` hold review tasks (待办) right now? Changing who signs in as them then needs two administrators."""
-    return workflow_selectors.review_tasks(user).exists()
+    return workflow_selectors.has_review_tasks(user)
 
 
 def _log(request_or_none, *, kind, person, agency, old, new, by, notify_person: bool = True) -> AccountChange:

@@ -14,7 +14,7 @@ from core.pagination import KeysetPagination
 from projects import downloads
 from projects.downloads import DOCX
 from projects.docx.data import IndicatorData
-from projects.models import SheetState
+from projects.models import SheetState, TargetSheet
 from projects.selectors import content_load, sheets_with_content
 from workflow import flow, permissions, selectors, services
 from workflow.documents import chain_of

@@ -73,7 +73,7 @@ def drive(sheet, *steps):
         elif name == "submit" and sheet.state == "returned":  # a resubmission carries its 修改说明
             services.document_submit(document=sheet, user=user, comment=rest[0] if rest else "已按退回意见修改")
         else:
-            moves[name](sheet=sheet, user=user)
+            moves[name](document=sheet, user=user)
     sheet.refresh_from_db()
     return sheet
 

@@ -127,7 +127,7 @@ class Judges(dict):
         self.queues = dict(queues or {})  # username → (sql, params) of their 待办, or None for an empty one
         for name, person in self.items():
             if name not in self.queues:
-                queue = review_tasks(person).filter(pk__in=pks).order_by()
+                queue = review_tasks(person, TargetSheet).filter(pk__in=pks).order_by()
                 queue = queue.annotate(judge=Value(person.pk, output_field=IntegerField())).values_list("judge", "pk")
                 try:
                     self.queues[name] = queue.query.sql_with_params()
@@ -323,7 +323,7 @@ def _step(plan: Plan, who: dict, judges: dict, world):
     if move in SHEET_MOVES:
         expected = {None: None, "current": sheet.version, "stale": sheet.version - 1}[plan.version]
         done = f"{actor.username}: {move} sheet {pk} ({sheet.state}, v{sheet.version}, expecting v{expected})"
-        kwargs = {"sheet": sheet, "user": actor, "expected_version": expected}
+        kwargs = {"document": sheet, "user": actor, "expected_version": expected}
         if move == "submit":
             return move, done, lambda: services.document_submit(**kwargs), None
         if move == "withdraw":

@@ -128,8 +128,8 @@ def test_moving_a_returned_sheets_project_in_the_admin_hands_its_review_to_the_n
     assert sheet.state == SheetState.SECTION_REVIEW
 
     new_head, old_head = _fresh(people.head_zwfw), _fresh(people.head_ggzy)
-    assert sheet in review_tasks(new_head) and can_review(new_head, sheet)
-    assert sheet not in review_tasks(old_head) and not can_review(old_head, sheet)
+    assert sheet in review_tasks(new_head, TargetSheet) and can_review(new_head, sheet)
+    assert sheet not in review_tasks(old_head, TargetSheet) and not can_review(old_head, sheet)
     with pytest.raises(AppError) as refused:
         services.document_approve(document=sheet, user=old_head)
     assert refused.value.status == 403
@@ -154,8 +154,8 @@ def test_a_section_review_reassigned_in_the_old_section_is_released_by_the_move(
     _post_project_section(admin_client, sheet.project, Section.objects.get(agency=sheet.agency, name=ZWFW))
     sheet.refresh_from_db()
     assert sheet.assignee is None
-    assert sheet not in review_tasks(_fresh(second_head))
-    assert sheet in review_tasks(_fresh(people.head_zwfw))
+    assert sheet not in review_tasks(_fresh(second_head), TargetSheet)
+    assert sheet in review_tasks(_fresh(people.head_zwfw), TargetSheet)
     assert divergences() == []
 
 
@@ -178,7 +178,7 @@ def test_changing_a_projects_section_in_the_admin_reaches_every_years_sheet_and_
         assert entry.comment == f"由“{ggzy.name}”移交“{zwfw.name}”。"
         assert entry.from_state == entry.to_state == moved.state
     assert sheet.state == SheetState.LEADER_REVIEW  # the agency's step stays where it is
-    assert sheet in review_tasks(_fresh(people.leader))
+    assert sheet in review_tasks(_fresh(people.leader), TargetSheet)
 
     code, output = _check_workflow()
     assert code == 0, output
@@ -195,7 +195,7 @@ def test_check_workflow_finds_nothing_after_the_admin_moves(admin_client, sheet,
     assert refused.status_code == 403
     drive(sheet, ("submit", _fresh(people.staff_zwfw)))
     _post_project_section(admin_client, sheet.project, sections["信用与放管服办公室"])
-    assert sheet in review_tasks(_fresh(people.head_xy))
+    assert sheet in review_tasks(_fresh(people.head_xy), TargetSheet)
     assert _check_workflow() == (0, "审批状态一致：没有发现问题。\n")
 
 
@@ -277,12 +277,12 @@ def test_check_workflow_repair_fixes_all_with_one_history_entry_per_sheet(diverg
     assert diverged["state"].state == SheetState.SECTION_REVIEW  # back to the history's state, not the unrecorded one
     assert diverged["state"].events.last().from_state == SheetState.PUBLISHED
     assert diverged["perm"].assignee is None and diverged["inactive"].assignee is None  # released to the step's holders
-    assert diverged["perm"] in review_tasks(_fresh(people.leader))
-    assert diverged["inactive"] in review_tasks(_fresh(people.finance))
+    assert diverged["perm"] in review_tasks(_fresh(people.leader), TargetSheet)
+    assert diverged["inactive"] in review_tasks(_fresh(people.finance), TargetSheet)
     # a state that does not exist goes back to the last one of its history, where its assignee still holds the role
     no_such_state = diverged["no_such_state"]
     assert (no_such_state.state, no_such_state.assignee) == (SheetState.LEADER_REVIEW, people.leader)
-    assert no_such_state in review_tasks(_fresh(people.leader))
+    assert no_such_state in review_tasks(_fresh(people.leader), TargetSheet)
     assert no_such_state.events.last().from_state == SheetState.LEADER_REVIEW
 
     assert divergences() == []

@@ -102,7 +102,7 @@ def test_an_administrator_granting_themself_three_roles_cannot_move_a_draft_to_f
     for answer in answers[1:]:
         assert f"不能给自己授予会审核自己工作的角色（{RULE}）" in answer
     # the section's head takes it from there
-    assert sheet in review_tasks(people.head_ggzy)
+    assert sheet in review_tasks(people.head_ggzy, TargetSheet)
 
 
 def test_holding_all_three_roles_still_never_moves_a_sheet_alone(people, sheet, ggzy, agency):
@@ -184,13 +184,13 @@ def test_the_submitter_holding_the_next_role_is_not_told_to_approve_it(people, s
     told = set(Notification.objects.filter(sheet=sheet, channel=Channel.IN_APP, created__gte=approved.created)
                .values_list("recipient__username", flat=True))
     assert told == {"leader", "leader2"}
-    assert sheet not in review_tasks(person) and sheet in review_tasks(people.leader)
+    assert sheet not in review_tasks(person, TargetSheet) and sheet in review_tasks(people.leader, TargetSheet)
 
 
 def test_an_approver_may_not_approve_the_next_step_of_the_same_round_but_may_in_the_next_round(people, sheet, agency):
     head = grant(people.head_ggzy, roles.LEADER, agency, people.admin)
     drive(sheet, ("submit", people.staff_ggzy), ("approve", head))
-    assert sheet.state == "leader_review" and sheet not in review_tasks(head)
+    assert sheet.state == "leader_review" and sheet not in review_tasks(head, TargetSheet)
     with refused(403, match=f"{TWICE}：您已在本轮通过“科室审核”，“局领导审批”须由其他局领导办理（{RULE}）。"):
         services.document_approve(document=sheet, user=head)
     # nor can the step be handed to them
@@ -230,7 +230,7 @@ def test_a_step_only_the_submitter_holds_waits_with_a_hint_until_someone_else_ho
     assert hint in client_for(people.leader).get(f"/sheets/{sheet.pk}/").content.decode()
 
     head = grant(people.head_xy, roles.SECTION_HEAD, section, people.admin)
-    assert sheet in review_tasks(head)
+    assert sheet in review_tasks(head, TargetSheet)
     assert hint not in client_for(person).get(f"/sheets/{sheet.pk}/").content.decode()
     services.document_approve(document=sheet, user=head)
 

@@ -21,7 +21,7 @@ def test_each_state_filter_shows_the_visible_sheets_in_that_state(people, to_sta
     User = get_user_model()
     for username in USERS:
         user = User.objects.get(username=username)
-        everything = set(visible_documents(user).values_list("pk", "state"))
+        everything = set(visible_documents(user, TargetSheet.objects.all()).values_list("pk", "state"))
         for state in SheetState.values:
             listed = set(selectors.sheet_list(user, state=state).values_list("pk", "state"))
             assert listed == {row for row in everything if row[1] == state}, (username, state)
