@@ -85,11 +85,13 @@ test: setup services test-deps messages
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest --durations=25
 
 # Everything but the browser (e2e), the real Celery worker and the whole-program smoke tests, the property tests
-# with a tenth of their examples: under 3 minutes on a quiet 2-core machine.
+# with a tenth of their examples, on both cores (pytest-xdist: a test database and a cache prefix per worker):
+# under 3 minutes on a quiet 2-core machine. FAST_WORKERS=0 runs it in one process.
+FAST_WORKERS ?= 2
 test-fast: export TARGETFLOW_DEMO := 1
 test-fast: setup services messages
 	$(VENV)/bin/lint-imports
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest \
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest -n $(FAST_WORKERS) \
 		--ignore=tests/e2e -m "not e2e and not worker and not smoke" --hypothesis-profile=fast $(PYTEST_ARGS)
 
 # SCALE=county (1,000 sheets) or province (200,000 sheets × 8 indicators): fills <db>_bench_<scale> once, runs

@@ -42,7 +42,7 @@ def _timed(fn):
 def reminders() -> dict:
     from django.db import connection
 
-    from notifications import services
+    from notifications import reminder_writes
     from notifications.models import Kind, WeComCard
 
     # the previous round's reminders, in one statement: the ORM's delete would first read all 200,000 of them
@@ -52,7 +52,7 @@ def reminders() -> dict:
         cursor.execute("DELETE FROM notifications_notification WHERE kind = %s", [Kind.SPEND_REMINDER])
 
     def run():
-        sent = services.reminders_send(day=REMINDER_DAY)
+        sent = reminder_writes.reminders_send(day=REMINDER_DAY)
         return {"items": len(sent), "rows": sum(len(s.rows) for s in sent)}
 
     return _timed(run)
@@ -102,7 +102,7 @@ def delivery(count: str, round_no: str) -> dict:
     from django.db.models.functions import Coalesce
     from django.utils import timezone
 
-    from notifications import services
+    from notifications import outbox
     from notifications.models import Channel, Kind, Notification, Preference, Status
 
     count = int(count)
@@ -124,7 +124,7 @@ def delivery(count: str, round_no: str) -> dict:
         for i in range(4)
     ])
     for row in warm:  # one task each, so that both worker processes take one
-        services.notifications_enqueue(ids=[row.pk])
+        outbox.notifications_enqueue(ids=[row.pk])
     wait([row.pk for row in warm], deadline=60)
 
     rows = []
@@ -140,7 +140,7 @@ def delivery(count: str, round_no: str) -> dict:
 
     def run():
         queued_at = timezone.now()
-        services.notifications_enqueue(ids=ids)
+        outbox.notifications_enqueue(ids=ids)
         wait(ids)
         mine = Notification.objects.filter(pk__in=ids)
         done_at = mine.aggregate(at=Max(Coalesce("sent_at", "failed_at")))["at"]

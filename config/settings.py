@@ -4,6 +4,7 @@ Without any environment the project runs on the embedded default: SQLite in
 var/db.sqlite3, an in-process cache, and Celery tasks run in-process (no Redis).
 """
 
+import os
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -45,8 +46,11 @@ INSTALLED_APPS = [
     "viewflow",
     "projects",
     "people",
+    "workdays",
     "workflow",
     "spending",
+    "monitoring",
+    "evaluations",
     "notifications",
     "exports",
     "library",
@@ -141,7 +145,12 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # CACHE_KEY_PREFIX keeps processes sharing one Redis apart: each pytest-xdist worker of `make test-fast` (its
+    # PYTEST_XDIST_WORKER, set before settings load) has its own test database and so its own cache keys.
+    CACHES = {"default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+        "KEY_PREFIX": env("CACHE_KEY_PREFIX", default=os.environ.get("PYTEST_XDIST_WORKER", "")),
+    }}
     # every signed-in request reads its session: from Redis, the database only when Redis has lost it
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
@@ -259,7 +268,7 @@ NOTIFY_SENDING_TIMEOUT_SECONDS = env.int("NOTIFY_SENDING_TIMEOUT_SECONDS", defau
 # then lets go and tries again later (notifications.tasks.write_event_notifications).
 NOTIFY_FAN_OUT_LOCK_TIMEOUT = env.float("NOTIFY_FAN_OUT_LOCK_TIMEOUT", default=10.0)
 NOTIFY_EMAIL_SUBJECT_PREFIX = env("NOTIFY_EMAIL_SUBJECT_PREFIX", default="【预算绩效】")
-# Automatic revival of failed rows (services.outbox_sweep): at most this many per row, and while
+# Automatic revival of failed rows (notifications.sweep.outbox_sweep): at most this many per row, and while
 # a channel stays silent one probe row per channel every NOTIFY_REVIVE_PROBE_SECONDS.
 NOTIFY_MAX_REVIVALS = env.int("NOTIFY_MAX_REVIVALS", default=3)
 NOTIFY_REVIVE_PROBE_SECONDS = env.int("NOTIFY_REVIVE_PROBE_SECONDS", default=3600)

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
-from notifications import services
-from notifications.models import CalendarDay, Notification, Preference
+from notifications import sweep
+from notifications.models import Notification, Preference
 
 
 @admin.register(Notification)
@@ -28,7 +28,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.action(description="重新发送选中的发送失败通知")
     def resend(self, request, queryset):
-        count = services.notifications_resend(notifications=queryset)
+        count = sweep.notifications_resend(notifications=queryset)
         if count:
             self.message_user(request, f"已重新放入发件箱 {count} 条，稍后发送。", messages.SUCCESS)
         else:
@@ -47,16 +47,3 @@ class PreferenceAdmin(admin.ModelAdmin):
         # at 人员与角色 → 企业微信账号, never here
         return ["wecom_userid"]
 
-
-@admin.register(CalendarDay)
-class CalendarDayAdmin(admin.ModelAdmin):
-    """节假日与调休: overrides chinesecalendar day by day (notifications.workdays)."""
-
-    list_display = ["date", "weekday", "kind", "note"]
-    list_filter = ["kind", ("date", admin.DateFieldListFilter)]
-    search_fields = ["note"]
-    date_hierarchy = "date"
-
-    @admin.display(description="星期")
-    def weekday(self, obj):
-        return "星期" + "一二三四五六日"[obj.date.weekday()]

@@ -9,7 +9,7 @@ from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
 from core.pagination import KeysetPagination
-from notifications import selectors, services
+from notifications import inbox, selectors
 from notifications.models import Notification
 
 
@@ -53,7 +53,7 @@ def notification_list(request):
 def notification_read(request, pk):
     """Mark one of the user's notifications read (another user's id answers 404)."""
     notification = get_object_or_404(selectors.inbox(request.user), pk=pk)
-    services.notification_mark_read(notification=notification)
+    inbox.notification_mark_read(notification=notification)
     return Response(NotificationSerializer(notification).data)
 
 
@@ -64,5 +64,5 @@ def notification_read(request, pk):
 @api_view(["POST"])
 def notifications_read_all(request):
     """Mark every notification of the user read."""
-    count = services.notifications_mark_all_read(user=request.user)
+    count = inbox.notifications_mark_all_read(user=request.user)
     return Response({"marked": count, "unread": 0})

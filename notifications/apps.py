@@ -6,14 +6,11 @@ class NotificationsConfig(AppConfig):
     verbose_name = "消息通知"
 
     def ready(self):
-        from django.db.models.signals import post_delete, post_save, pre_delete
+        from django.db.models.signals import pre_delete
 
         from notifications import checks, receivers  # noqa: F401 (checks registers notifications.W001)
-        from notifications.models import CalendarDay
         from projects.models import TargetSheet
         from workflow.signals import event_recorded
 
         event_recorded.connect(receivers.on_sheet_event, dispatch_uid="notifications.on_sheet_event")
         pre_delete.connect(receivers.on_sheet_deleting, sender=TargetSheet, dispatch_uid="notifications.sheet_deleting")
-        post_save.connect(receivers.on_calendar_day_changed, sender=CalendarDay, dispatch_uid="notifications.calendar_saved")
-        post_delete.connect(receivers.on_calendar_day_changed, sender=CalendarDay, dispatch_uid="notifications.calendar_deleted")

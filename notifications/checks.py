@@ -9,18 +9,18 @@ from django.utils import timezone
 
 @checks.register("notifications", deploy=True)
 def check_next_year_calendar(app_configs=None, **kwargs):
-    from notifications import workdays
+    from workdays import days
 
     try:
-        year = workdays.missing_calendar_year(timezone.localdate())
+        year = days.missing_calendar_year(timezone.localdate())
     except DatabaseError:  # no database yet (first deploy before migrate): nothing to say
         return []
     if year is None:
         return []
     return [
         checks.Warning(
-            workdays.missing_calendar_message(year),
-            hint="后台 → 消息通知 → 节假日与调休；或升级 chinesecalendar（requirements.in，make lock）。",
+            days.missing_calendar_message(year),
+            hint="后台 → 工作日历 → 节假日与调休；或升级 chinesecalendar（requirements.in，make lock）。",
             id="notifications.W001",
         )
     ]

@@ -6,7 +6,7 @@ reminder) and delivered after commit by a Celery task; its ``status`` is the
 truth about delivery. In-app rows need no delivery: they are ``sent`` when
 written and carry the read state. A failed row says why (``failure_kind``), which
 decides whether the outbox sweep revives it on its own (``revivals``, bounded; see
-``services.outbox_sweep``). ``CalendarDay`` is the administrators' holiday table.
+``sweep.outbox_sweep``).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class Kind(models.TextChoices):
 
 
 class FailureKind(models.TextChoices):
-    """Why a row is ``failed``: decides whether the sweep may revive it (see ``services.outbox_sweep``)."""
+    """Why a row is ``failed``: decides whether the sweep may revive it (see ``sweep.outbox_sweep``)."""
 
     NONE = "", "—"
     TEMPORARY = "temporary", "暂时故障（重试次数用尽）"
@@ -180,7 +180,7 @@ class WeComCard(models.Model):
 
 
 class PendingFanOut(models.Model):
-    """A move whose notifications are not written yet (``services.event_notify``).
+    """A move whose notifications are not written yet (``fanout.event_notify``).
 
     Written in the move's own transaction, so a move is never recorded without it; the worker writes the
     notifications after the move commits, the sheet's moves in their order, and deletes this row in the same
@@ -194,27 +194,3 @@ class PendingFanOut(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = "待写入的办理通知"
-
-
-class DayKind(models.TextChoices):
-    HOLIDAY = "holiday", "放假（节假日）"
-    WORKDAY = "workday", "上班（调休补班）"
-
-
-class CalendarDay(models.Model):
-    """A day whose working status an administrator sets by hand; it wins over ``chinesecalendar``.
-
-    Enter the State Council's holiday notice for a year chinesecalendar does not know yet
-    (every holiday day, and every make-up working day on a weekend), or correct a single day.
-    """
-
-    date = models.DateField("日期", unique=True)
-    kind = models.CharField("类型", max_length=10, choices=DayKind.choices)
-    note = models.CharField("说明", max_length=100, blank=True, help_text="例如：春节、国庆节调休上班")
-
-    class Meta:
-        verbose_name = verbose_name_plural = "节假日与调休"
-        ordering = ["date"]
-
-    def __str__(self):
-        return f"{self.date:%Y-%m-%d} {self.get_kind_display()}" + (f"（{self.note}）" if self.note else "")

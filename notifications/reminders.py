@@ -32,7 +32,7 @@ from django.utils import timezone
 from notifications import messages
 from notifications.messages import Message
 from notifications.models import Kind
-from notifications.workdays import next_workday, workdays_between
+from workdays.days import next_workday, workdays_between
 from projects.models import Checkpoint, SheetState, SpendPlan, TargetSheet
 from projects.values import format_number
 from people import roles

@@ -1,6 +1,6 @@
 """Celery tasks: deliver one notification, sweep the outbox, daily checkpoint reminders, nudges, the calendar check.
 
-Every task is a thin shell over ``notifications.services``; the outbox row, not
+Every task is a thin shell over a service (``attempts``, ``fanout``, ``sweep``, ``reminder_writes``); the outbox row, not
 the Celery message, is the truth, so a lost or duplicated message does no harm.
 """
 
@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import OperationalError
 from django.utils import timezone
 
-from notifications import services
+from notifications import attempts, fanout, reminder_writes, sweep
 from notifications.models import Kind
 
 logger = logging.getLogger(__name__)
@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 @shared_task(bind=True, name="notifications.tasks.deliver_notification", max_retries=None, acks_late=True, ignore_result=True)
 def deliver_notification(self, notification_id: int) -> str:
     """Deliver one outbox row; on a temporary failure retry with exponential backoff (the row keeps the count)."""
-    outcome = services.notification_deliver(notification_id=notification_id)
+    outcome = attempts.notification_deliver(notification_id=notification_id)
     if outcome.status == "retry" and not self.request.is_eager:
         # If even this cannot be queued (broker down), the row stays pending and sweep_outbox picks it up.
         raise self.retry(countdown=outcome.retry_in, queue=settings.NOTIFY_QUEUE)
@@ -33,7 +33,7 @@ def deliver_notification(self, notification_id: int) -> str:
 def deliver_notifications(self, notification_ids: list[int]) -> dict:
     """Deliver a batch of outbox rows (identical WeCom messages in one send); rows to retry are queued again
     together, after the shortest of their delays (each row keeps its own next attempt time and count)."""
-    outcomes = services.notifications_deliver(ids=notification_ids)
+    outcomes = attempts.notifications_deliver(ids=notification_ids)
     retry = [pk for pk, outcome in outcomes.items() if outcome.status == "retry"]
     if retry and not self.request.is_eager:
         delay = min(outcomes[pk].retry_in for pk in retry)
@@ -54,7 +54,7 @@ def write_event_notifications(self, sheet_id: int) -> int:
     """Right after a move commits: write the notifications of the sheet's pending moves, in their order. A lock on
     the outbox held longer than NOTIFY_FAN_OUT_LOCK_TIMEOUT (or the database away): let go and try again later."""
     try:
-        return services.fan_outs_run(sheet_id=sheet_id, lock_timeout=settings.NOTIFY_FAN_OUT_LOCK_TIMEOUT)
+        return fanout.fan_outs_run(sheet_id=sheet_id, lock_timeout=settings.NOTIFY_FAN_OUT_LOCK_TIMEOUT)
     except OperationalError as exc:
         if self.request.is_eager:
             raise
@@ -65,7 +65,7 @@ def write_event_notifications(self, sheet_id: int) -> int:
 @shared_task(name="notifications.tasks.sweep_outbox", ignore_result=True)
 def sweep_outbox() -> dict:
     """Every few minutes: queue pending rows left behind (broker or worker outage, exhausted retries)."""
-    result = services.outbox_sweep()
+    result = sweep.outbox_sweep()
     if result.due or result.interrupted or result.revived or result.written:
         logger.info(
             "发件箱巡检：补写 %s 次办理的通知，补发 %s 条（已入队 %s 条），中断 %s 条，自动恢复 %s 条",
@@ -82,7 +82,7 @@ def run_daily_reminders() -> int:
     from notifications.reminders import CATCH_UP_DAYS
 
     day = timezone.localdate()
-    sent = services.reminders_send(day=day, catch_up_days=CATCH_UP_DAYS)
+    sent = reminder_writes.reminders_send(day=day, catch_up_days=CATCH_UP_DAYS)
     _log_sent(f"{day} 提醒", sent)
     return sum(len(item.rows) for item in sent)
 
@@ -90,7 +90,7 @@ def run_daily_reminders() -> int:
 @shared_task(name="notifications.tasks.nudge_reviewers", ignore_result=True)
 def nudge_reviewers() -> int:
     """Daily: 催办 review tasks waiting more than NUDGE_AFTER_WORKDAYS working days."""
-    sent = services.nudges_send()
+    sent = reminder_writes.nudges_send()
     _log_sent(f"{timezone.localdate()} 催办", sent)
     return sum(len(item.rows) for item in sent)
 
@@ -119,4 +119,4 @@ def warn_missing_calendar() -> int:
 
     Once a day at most: the outbox's dedupe key carries the date, so a second run that day writes nothing.
     """
-    return len(services.calendar_warning_send(today=timezone.localdate()))
+    return len(reminder_writes.calendar_warning_send(today=timezone.localdate()))

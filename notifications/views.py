@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from core.pagination import keyset_page, page_size
-from notifications import delivery, selectors, services
+from notifications import delivery, inbox, selectors
 from notifications.forms import PreferenceForm
 
 PAGE_SIZE = 30
@@ -33,7 +33,7 @@ def notification_list(request):
 def notification_read(request, pk):
     """Mark one of the user's notifications read; with ``open`` go on to the page it links to."""
     notification = get_object_or_404(selectors.inbox(request.user), pk=pk)
-    services.notification_mark_read(notification=notification)
+    inbox.notification_mark_read(notification=notification)
     if request.POST.get("open") and notification.url:
         return redirect(notification.url)
     return redirect("notification_list")
@@ -42,19 +42,19 @@ def notification_read(request, pk):
 @login_required
 @require_POST
 def notifications_read_all(request):
-    count = services.notifications_mark_all_read(user=request.user)
+    count = inbox.notifications_mark_all_read(user=request.user)
     messages.success(request, f"已将 {count} 条通知标为已读。" if count else "没有未读通知。")
     return redirect("notification_list")
 
 
 @login_required
 def notification_preferences(request):
-    preference = services.preference_for(request.user)
+    preference = inbox.preference_for(request.user)
     initial = {"email_enabled": preference.email_enabled, "wecom_enabled": preference.wecom_enabled}
     data = request.POST if request.method == "POST" else None
     form = PreferenceForm(data, initial=initial, wecom_userid=preference.wecom_userid)
     if request.method == "POST" and form.is_valid():
-        services.preference_update(user=request.user, **form.cleaned_data)
+        inbox.preference_update(user=request.user, **form.cleaned_data)
         messages.success(request, "通知设置已保存。")
         return redirect("notification_preferences")
     context = {

@@ -56,6 +56,8 @@ KNOWN_UNITS = (
     "篇", "名", "座", "小时", "分钟", "工作日", "个工作日", "吨", "亩", "公顷", "GB", "TB",
 )
 
+MONEY_UNITS = ("万元", "元", "亿元", "千元")
+
 # What Indicator.value_number stores: 16 integer digits, 4 decimals.
 MAX_NUMBER = Decimal(10) ** 16
 MAX_DECIMALS = 4
@@ -77,7 +79,7 @@ class ParsedValue:
 
     @property
     def is_money(self) -> bool:
-        return self.kind == QUANTITATIVE and self.unit in ("万元", "元", "亿元", "千元")
+        return self.kind == QUANTITATIVE and self.unit in MONEY_UNITS
 
     @property
     def is_percent(self) -> bool:
@@ -137,6 +139,52 @@ def _parse_quantitative(text: str) -> ParsedValue | None:
     if unit and unit not in KNOWN_UNITS and not _UNIT_RE.match(unit):
         return None
     return ParsedValue(QUANTITATIVE, operator=operator or "", number=number, unit=unit)
+
+
+class ActualValueError(ValueError):
+    """An actual value (实际完成值 / 当前完成值) that cannot be read against its target: ``str()`` is the Chinese
+    message for the person who typed it."""
+
+
+@dataclass(frozen=True)
+class Actual:
+    """An actual value read against its target, both in the target's unit (万元 when money units differ)."""
+
+    number: Decimal
+    target: Decimal
+    note: str = ""  # the conversion shown beside a score or light, when one was made
+
+
+def read_actual(target: ParsedValue, text: str, *, name: str, what: str = "实际完成值") -> Actual:
+    """Read a value typed as targets are (``96%``, ``9万元``, ``1个``) against a quantitative ``target``.
+
+    A bare number is read in the target's unit; money converts between 元, 千元, 万元 and 亿元; any other unit
+    than the target's, a comparison operator or text that is not a number raises ``ActualValueError``."""
+    text = (text or "").strip()
+    if not text:
+        raise ActualValueError(f"请填写“{name}”的{what}。")
+    actual = parse_target_value(text)
+    example = f"{format_number(target.number)}{target.unit}"
+    if actual.kind != QUANTITATIVE:
+        raise ActualValueError(
+            f"“{name}”的指标值是数值，{what}“{text}”无法识别为数值，请按“{example}”的格式填写。"
+        )
+    if actual.operator:
+        raise ActualValueError(f"“{name}”的{what}填写实际达到的数值，不带比较符：如“{example}”。")
+    unit = actual.unit or target.unit
+    if unit == target.unit:
+        return Actual(actual.number, target.number)
+    if target.is_money and unit in MONEY_UNITS:
+        number = ParsedValue(QUANTITATIVE, number=actual.number, unit=unit).in_wan_yuan()
+        goal = target.in_wan_yuan()
+        note = (
+            f"（按万元计：{format_number(actual.number)}{unit} = {format_number(number)}万元，"
+            f"{example} = {format_number(goal)}万元）"
+        )
+        return Actual(number, goal, note)
+    raise ActualValueError(
+        f"“{name}”的{what}单位“{unit}”与指标值的单位“{target.unit or '无单位'}”不一致，请按指标值的单位填写（如“{example}”）。"
+    )
 
 
 def format_number(number: Decimal) -> str:

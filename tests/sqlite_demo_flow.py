@@ -9,7 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from notifications.models import Notification
-from notifications.workdays import next_workday
+from workdays.days import next_workday
 from projects.models import TargetSheet
 
 

@@ -147,7 +147,7 @@ def _log(request_or_none, *, kind, person, agency, old, new, by, notify_person: 
 
 
 def _notify(recipients, message, change: AccountChange) -> None:
-    from notifications import services as notification_services
+    from notifications import outbox as notification_services
 
     recipients = [user for user in recipients if user is not None and user.is_active]
     if recipients:

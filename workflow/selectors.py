@@ -12,9 +12,9 @@ from django.contrib.auth import get_user_model
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from notifications.workdays import overrides, workdays_between  # calendar logic; the holiday table read once a page
 from people import roles
 from projects.models import FiscalYear, Section, TargetSheet
+from workdays.days import overrides, workdays_between  # calendar logic; the holiday table read once a page
 from workflow import flow
 from workflow.documents import chain_of, document_types
 from workflow.models import Action, Event, SavedPhrase

@@ -3,12 +3,12 @@
 from django import template
 from django.utils import timezone
 
-from notifications import workdays
+from workdays import days
 
 register = template.Library()
 
 
 @register.inclusion_tag("admin/notifications/missing_calendar_warning.html")
 def missing_calendar_warning():
-    year = workdays.missing_calendar_year(timezone.localdate())
-    return {"year": year, "message": workdays.missing_calendar_message(year) if year else ""}
+    year = days.missing_calendar_year(timezone.localdate())
+    return {"year": year, "message": days.missing_calendar_message(year) if year else ""}

@@ -10,11 +10,12 @@ from django.contrib.auth import get_user_model
 from django.core import checks, mail
 from django.urls import reverse
 
-from notifications import workdays
 from notifications.checks import check_next_year_calendar
-from notifications.models import CalendarDay, Channel, DayKind, Kind, Notification
+from notifications.models import Channel, Kind, Notification
 from notifications.tasks import warn_missing_calendar
-from notifications.workdays import add_workdays, is_workday, missing_calendar_year, workdays_between
+from workdays import days
+from workdays.days import add_workdays, is_workday, missing_calendar_year, workdays_between
+from workdays.models import CalendarDay, DayKind
 
 DECEMBER = "2026-12-01 09:00 +0800"
 NOVEMBER = "2026-11-30 09:00 +0800"
@@ -22,9 +23,9 @@ NOVEMBER = "2026-11-30 09:00 +0800"
 
 @pytest.fixture(autouse=True)
 def _fresh_table_cache():
-    workdays.overrides_changed()
+    days.overrides_changed()
     yield
-    workdays.overrides_changed()
+    days.overrides_changed()
 
 
 @pytest.fixture
@@ -65,13 +66,13 @@ def test_a_change_in_the_admin_takes_effect_at_once(client, superuser):
     client.force_login(superuser)
 
     response = client.post(
-        reverse("admin:notifications_calendarday_add"), {"date": "2025-06-10", "kind": "holiday", "note": "临时放假"}
+        reverse("admin:workdays_calendarday_add"), {"date": "2025-06-10", "kind": "holiday", "note": "临时放假"}
     )
     assert response.status_code == 302
     assert not is_workday(day)
 
     entry = CalendarDay.objects.get(date=day)
-    client.post(reverse("admin:notifications_calendarday_delete", args=[entry.pk]), {"post": "yes"})
+    client.post(reverse("admin:workdays_calendarday_delete", args=[entry.pk]), {"post": "yes"})
     assert is_workday(day)
 
 

@@ -4,7 +4,7 @@ import threading
 
 from django.db import connection
 
-from notifications import services
+from notifications import attempts
 from notifications.models import Channel, Kind, Notification, Status
 from tests.notifications.conftest import make_user
 
@@ -22,7 +22,7 @@ def test_racing_deliveries_of_one_row_send_one_message(transactional_db, wecom):
     def worker():
         start.wait()
         try:
-            outcomes.append(services.notification_deliver(notification_id=row.pk).status)
+            outcomes.append(attempts.notification_deliver(notification_id=row.pk).status)
         finally:
             connection.close()
 

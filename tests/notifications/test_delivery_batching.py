@@ -3,7 +3,7 @@ joins their ids with '|'), each row is marked sent, and a member over WeCom's li
 waits without holding the others back; one refused recipient fails alone; an outage or a configuration error
 stops the batch after one call; a batch takes a fixed number of queries."""
 
-from notifications import services
+from notifications import attempts
 from notifications.channels.wecom import MEMBER_RATE_LIMIT, RateLimiter
 from notifications.models import Channel, Kind, Notification, Status
 
@@ -22,7 +22,7 @@ def test_identical_messages_to_several_reviewers_go_out_as_one_send(org, wecom):
     same = rows([org.head, org.leader, org.finance])
     other = rows([org.owner], title="已退回", key="other")
 
-    outcomes = services.notifications_deliver(ids=[r.pk for r in same + other])
+    outcomes = attempts.notifications_deliver(ids=[r.pk for r in same + other])
 
     assert {o.status for o in outcomes.values()} == {"sent"}
     assert set(Notification.objects.filter(pk__in=[r.pk for r in same + other]).values_list("status", flat=True)) == {Status.SENT}
@@ -35,8 +35,8 @@ def test_identical_messages_to_several_reviewers_go_out_as_one_send(org, wecom):
 
 def test_a_second_run_sends_nothing_again(org, wecom):
     batch = rows([org.head, org.leader])
-    services.notifications_deliver(ids=[r.pk for r in batch])
-    outcomes = services.notifications_deliver(ids=[r.pk for r in batch])
+    attempts.notifications_deliver(ids=[r.pk for r in batch])
+    outcomes = attempts.notifications_deliver(ids=[r.pk for r in batch])
     assert {o.status for o in outcomes.values()} == {"skipped"}
     assert len(wecom.app_messages()) == 1
 
@@ -50,7 +50,7 @@ def test_a_member_over_the_minute_limit_waits_and_the_others_are_sent(org, wecom
         limiter.acquire("head.wx")
     batch = rows([org.head, org.leader])
 
-    outcomes = services.notifications_deliver(ids=[r.pk for r in batch])
+    outcomes = attempts.notifications_deliver(ids=[r.pk for r in batch])
 
     head_row, leader_row = (Notification.objects.get(pk=r.pk) for r in batch)
     assert outcomes[leader_row.pk].status == "sent" and leader_row.status == Status.SENT
@@ -65,7 +65,7 @@ def test_a_recipient_wecom_does_not_know_fails_alone(org, wecom):
     Preference.objects.filter(user=org.leader).update(wecom_userid="nobody.wx")
     batch = rows([org.head, org.leader])
 
-    services.notifications_deliver(ids=[r.pk for r in batch])
+    attempts.notifications_deliver(ids=[r.pk for r in batch])
 
     head_row, leader_row = (Notification.objects.get(pk=r.pk) for r in batch)
     assert head_row.status == Status.SENT
@@ -97,7 +97,7 @@ def test_thirty_identical_messages_go_out_in_one_send_to_thirty_recipients(org, 
     people = many_people(wecom, 30)
     batch = rows(people, title="财政审核待办")
 
-    outcomes = services.notifications_deliver(ids=[r.pk for r in batch])
+    outcomes = attempts.notifications_deliver(ids=[r.pk for r in batch])
 
     assert {o.status for o in outcomes.values()} == {"sent"}
     assert set(Notification.objects.filter(pk__in=[r.pk for r in batch]).values_list("status", flat=True)) == {Status.SENT}
@@ -111,7 +111,7 @@ def test_one_unknown_recipient_among_thirty_fails_alone(org, wecom):
     wecom.users.discard("member7.wx")  # left the corp: WeCom names them in invaliduser
     batch = rows(people)
 
-    services.notifications_deliver(ids=[r.pk for r in batch])
+    attempts.notifications_deliver(ids=[r.pk for r in batch])
 
     statuses = dict(Notification.objects.filter(pk__in=[r.pk for r in batch]).values_list("recipient__username", "status"))
     assert statuses.pop("member7") == Status.FAILED
@@ -126,7 +126,7 @@ def test_a_message_whose_only_recipient_wecom_refuses_with_81013_fails_and_the_b
     wecom.users.discard("member1.wx")
     batch = [row for i, person in enumerate(people) for row in rows([person], title=f"各不相同的通知 {i}", key=f"own{i}")]
 
-    outcomes = services.notifications_deliver(ids=[r.pk for r in batch])
+    outcomes = attempts.notifications_deliver(ids=[r.pk for r in batch])
 
     assert [outcomes[r.pk].status for r in batch] == ["sent", "failed", "sent"]
     assert [r["errcode"] for r in wecom.requests if r["path"] == "/cgi-bin/message/send"] == [0, 81013, 0]
@@ -140,7 +140,7 @@ def test_two_messages_to_one_member_with_one_slot_left_send_one_and_postpone_the
     first = rows([org.head], title="第一条", key="first")[0]
     second = rows([org.head], title="第二条", key="second")[0]
 
-    outcomes = services.notifications_deliver(ids=[first.pk, second.pk])
+    outcomes = attempts.notifications_deliver(ids=[first.pk, second.pk])
 
     assert outcomes[first.pk].status == "sent"
     assert outcomes[second.pk].status == "retry" and 0 < outcomes[second.pk].retry_in <= 61
@@ -160,7 +160,7 @@ def test_a_member_at_a_thousand_messages_this_hour_waits_for_the_next_hour(org, 
     )
     batch = rows([org.head, org.leader])
 
-    outcomes = services.notifications_deliver(ids=[r.pk for r in batch])
+    outcomes = attempts.notifications_deliver(ids=[r.pk for r in batch])
 
     head_row, leader_row = batch
     assert outcomes[leader_row.pk].status == "sent"
@@ -185,7 +185,7 @@ def test_when_wecom_is_busy_the_batch_stops_after_one_call_and_every_row_is_retr
     batch = [row for i, person in enumerate(people) for row in rows([person], title=f"通知 {i}", key=f"busy{i}")]
     wecom.fail_next(1, -1)
 
-    outcomes = services.notifications_deliver(ids=[r.pk for r in batch])
+    outcomes = attempts.notifications_deliver(ids=[r.pk for r in batch])
 
     assert {o.status for o in outcomes.values()} == {"retry"}
     assert len([r for r in wecom.requests if r["path"] == "/cgi-bin/message/send"]) == 1
@@ -198,7 +198,7 @@ def test_a_wrong_secret_fails_the_batch_after_one_call_with_the_configuration_re
     people = many_people(wecom, 4)
     batch = [row for i, person in enumerate(people) for row in rows([person], title=f"通知 {i}", key=f"secret{i}")]
 
-    services.notifications_deliver(ids=[r.pk for r in batch])
+    attempts.notifications_deliver(ids=[r.pk for r in batch])
 
     assert wecom.gettoken_calls == 1
     assert set(Notification.objects.filter(pk__in=[r.pk for r in batch]).values_list("status", "failure_kind", "last_error")) == {
@@ -211,7 +211,7 @@ def test_a_batch_of_fifty_different_messages_takes_three_queries(org, wecom, dja
     batch = [row for i, person in enumerate(people) for row in rows([person], title=f"通知 {i}", key=f"q{i}")]
 
     with django_assert_num_queries(3):  # claim (UPDATE … RETURNING), read with preferences, mark sent
-        outcomes = services.notifications_deliver(ids=[r.pk for r in batch])
+        outcomes = attempts.notifications_deliver(ids=[r.pk for r in batch])
 
     assert {o.status for o in outcomes.values()} == {"sent"}
     assert len(wecom.app_messages()) == 50
@@ -219,10 +219,10 @@ def test_a_batch_of_fifty_different_messages_takes_three_queries(org, wecom, dja
 
 def test_a_duplicate_task_for_a_delivered_batch_takes_two_queries_and_sends_nothing(org, wecom, django_assert_num_queries):
     batch = rows(many_people(wecom, 20))
-    services.notifications_deliver(ids=[r.pk for r in batch])
+    attempts.notifications_deliver(ids=[r.pk for r in batch])
 
     with django_assert_num_queries(2):  # the claim finds nothing pending; the other channels' check neither
-        outcomes = services.notifications_deliver(ids=[r.pk for r in batch])
+        outcomes = attempts.notifications_deliver(ids=[r.pk for r in batch])
 
     assert {o.status for o in outcomes.values()} == {"skipped"}
     assert len(wecom.app_messages()) == 1
@@ -239,7 +239,7 @@ def test_different_messages_go_out_several_at_a_time_up_to_the_configured_number
     batch = _distinct(wecom, 10, "parallel")
     wecom.delay_next(10, 0.2)
 
-    outcomes = services.notifications_deliver(ids=[r.pk for r in batch])
+    outcomes = attempts.notifications_deliver(ids=[r.pk for r in batch])
 
     assert {o.status for o in outcomes.values()} == {"sent"}
     assert len(wecom.app_messages()) == 10
@@ -251,7 +251,7 @@ def test_with_one_sending_thread_messages_go_out_one_after_another(org, wecom, s
     batch = _distinct(wecom, 4, "serial")
     wecom.delay_next(4, 0.05)
 
-    services.notifications_deliver(ids=[r.pk for r in batch])
+    attempts.notifications_deliver(ids=[r.pk for r in batch])
 
     assert len(wecom.app_messages()) == 4
     assert wecom.most_in_flight == 1
@@ -263,7 +263,7 @@ def test_an_outage_in_the_middle_of_a_batch_stops_the_sends_not_yet_started(org,
     wecom.delay_next(10, 0.2)
     wecom.fail_next(1, -1, after=1)  # the first send goes through, the next one answered finds WeCom busy
 
-    services.notifications_deliver(ids=[r.pk for r in batch])
+    attempts.notifications_deliver(ids=[r.pk for r in batch])
 
     statuses = dict(Notification.objects.filter(pk__in=[r.pk for r in batch]).values_list("pk", "status"))
     calls = len([r for r in wecom.requests if r["path"] == "/cgi-bin/message/send"])

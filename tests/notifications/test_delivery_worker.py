@@ -3,7 +3,7 @@ fake WeCom server on loopback: what a reviewer actually receives, retries, perma
 
 import pytest
 
-from notifications import services as notify
+from notifications import outbox
 from notifications.models import Channel, Notification, Status
 from notifications.tasks import deliver_notification
 from tests.notifications.conftest import wait_for
@@ -111,7 +111,7 @@ def test_duplicate_tasks_for_one_row_send_it_once(org, make_sheet, smtp, wecom, 
 
     with run_worker():
         delivered(kind="submit")
-        notify.notifications_enqueue(ids=[r.pk for r in rows])  # and once more after delivery
+        outbox.notifications_enqueue(ids=[r.pk for r in rows])  # and once more after delivery
         wait_for(lambda: not _queue_length(broker), timeout=5)
 
     assert len(smtp.mails) == 1

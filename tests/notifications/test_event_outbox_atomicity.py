@@ -14,7 +14,7 @@ def test_a_move_whose_notifications_cannot_be_written_is_rolled_back(demo, monke
     def broken(**kwargs):
         raise RuntimeError("outbox unavailable")
 
-    monkeypatch.setattr("notifications.services.notifications_create", broken)
+    monkeypatch.setattr("notifications.fanout.notifications_create", broken)
     sheet = TargetSheet.objects.get(position=3)
     with pytest.raises(RuntimeError):
         services.document_submit(document=sheet, user=get_user_model().objects.get(username="staff_ggzy"))

@@ -2,7 +2,7 @@
 ``[点此查看](http://evil.example/phish)`` is no live link, and in an application text card's description HTML is
 text. The system's own link stays a link."""
 
-from notifications import services
+from notifications import attempts
 from notifications.channels.text import escape_html, escape_markdown
 from notifications.models import Channel, Kind, Notification
 from tests.notifications.conftest import make_user
@@ -35,7 +35,7 @@ def test_a_comment_with_a_markdown_link_is_no_live_link_in_the_group_robot(org, 
     sheet = make_sheet()
     row = outbox_row(None, Channel.ROBOT, sheet=sheet)
 
-    services.notification_deliver(notification_id=row.pk)
+    attempts.notification_deliver(notification_id=row.pk)
 
     [message] = wecom.robot_messages()
     content = message["body"]["markdown"]["content"]
@@ -49,7 +49,7 @@ def test_html_in_a_comment_is_text_in_the_text_card_description(org, make_sheet,
     user = make_user("escaped_head", wecom_userid="escaped.wx")
     row = outbox_row(user, Channel.WECOM, sheet=make_sheet())
 
-    services.notification_deliver(notification_id=row.pk)
+    attempts.notification_deliver(notification_id=row.pk)
 
     [card] = wecom.app_messages()
     description = card["body"]["textcard"]["description"]
@@ -63,7 +63,7 @@ def test_a_robot_without_the_wecom_application_links_straight_to_the_page(org, m
     sheet = make_sheet()
     row = outbox_row(None, Channel.ROBOT, sheet=sheet)
 
-    services.notification_deliver(notification_id=row.pk)
+    attempts.notification_deliver(notification_id=row.pk)
 
     [message] = wecom.robot_messages()
     assert message["body"]["markdown"]["content"].endswith("\n[打开办理](http://127.0.0.1:8000/sheets/1/)")

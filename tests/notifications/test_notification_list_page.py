@@ -2,13 +2,13 @@
 
 from django.urls import reverse
 
-from notifications import services
+from notifications import outbox
 from notifications.messages import Message
 from notifications.models import Channel, Kind, Notification
 
 
 def notify(user, title, key, url="http://127.0.0.1:8000/tasks/"):
-    services.notifications_create(
+    outbox.notifications_create(
         recipients=[user], message=Message(Kind.SUBMIT, title, f"{title}：请审核。", url), dedupe_key=key
     )
     return Notification.objects.get(recipient=user, channel=Channel.IN_APP, dedupe_key=key)

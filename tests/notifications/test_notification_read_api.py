@@ -1,13 +1,13 @@
 """POST /api/notifications/{id}/read/ (and read-all): mark the user's own notifications read; no flash messages."""
 
 
-from notifications import services
+from notifications import outbox
 from notifications.messages import Message
 from notifications.models import Channel, Kind, Notification
 
 
 def notify(user, key):
-    services.notifications_create(
+    outbox.notifications_create(
         recipients=[user], message=Message(Kind.SUBMIT, "待科室审核：表", "请审核。", "http://127.0.0.1:8000/"), dedupe_key=key
     )
     return Notification.objects.get(recipient=user, channel=Channel.IN_APP, dedupe_key=key)

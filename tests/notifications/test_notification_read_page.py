@@ -2,13 +2,13 @@
 
 from django.urls import reverse
 
-from notifications import services
+from notifications import outbox
 from notifications.messages import Message
 from notifications.models import Channel, Kind, Notification
 
 
 def notify(user, key, url="http://127.0.0.1:8000/sheets/7/"):
-    services.notifications_create(
+    outbox.notifications_create(
         recipients=[user], message=Message(Kind.SUBMIT, "待科室审核：表", "请审核。", url), dedupe_key=key
     )
     return Notification.objects.get(recipient=user, channel=Channel.IN_APP, dedupe_key=key)

@@ -1,7 +1,7 @@
 """GET /api/notifications/: the signed-in user's notifications, newest first, with read state."""
 
 
-from notifications import services
+from notifications import inbox, outbox
 from notifications.messages import Message
 from notifications.models import Channel, Kind, Notification
 
@@ -9,7 +9,7 @@ URL = "/api/notifications/"
 
 
 def notify(user, title, key):
-    services.notifications_create(
+    outbox.notifications_create(
         recipients=[user], message=Message(Kind.RETURN, title, "退回意见：请补充。", "http://127.0.0.1:8000/sheets/3/"),
         dedupe_key=key,
     )
@@ -25,7 +25,7 @@ def test_anonymous_is_refused(client):
 def test_owner_gets_their_notifications_newest_first_with_read_state(client, org):
     first = notify(org.owner, "退回修改：表一", "a")
     second = notify(org.owner, "退回修改：表二", "b")
-    services.notification_mark_read(notification=first)
+    inbox.notification_mark_read(notification=first)
     notify(org.colleague, "同事的", "c")
     client.force_login(org.owner)
 
@@ -43,7 +43,7 @@ def test_owner_gets_their_notifications_newest_first_with_read_state(client, org
 def test_unread_filter_and_paging(client, org):
     for i in range(3):
         notify(org.owner, f"通知{i}", str(i))
-    services.notification_mark_read(notification=Notification.objects.get(dedupe_key="0", channel=Channel.IN_APP))
+    inbox.notification_mark_read(notification=Notification.objects.get(dedupe_key="0", channel=Channel.IN_APP))
     client.force_login(org.owner)
 
     assert [n["title"] for n in client.get(URL + "?unread=1").json()["results"]] == ["通知2", "通知1"]

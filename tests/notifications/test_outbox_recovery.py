@@ -9,7 +9,7 @@ import redis
 from django.db import connection
 
 from notifications.models import Channel, Notification, Status
-from notifications.services import outbox_sweep
+from notifications.sweep import outbox_sweep
 from notifications.tasks import sweep_outbox
 from tests.notifications.conftest import TEST_BROKER_URL, free_port, use_broker, wait_for
 from workflow import services

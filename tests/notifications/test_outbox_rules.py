@@ -9,7 +9,7 @@ import pytest
 import redis
 from django.utils import timezone
 
-from notifications import services
+from notifications import attempts, messages, outbox, sweep
 from notifications.channels.wecom import RateLimiter
 from notifications.models import Channel, Kind, Notification, Preference, Status
 from tests.notifications.conftest import TEST_BROKER_URL, make_user
@@ -27,7 +27,7 @@ def outbox_row(user, channel, **extra):
 def test_a_user_without_an_email_address_fails_with_the_reason(db, smtp):
     row = outbox_row(make_user("no_mail", email=""), Channel.EMAIL)
 
-    outcome = services.notification_deliver(notification_id=row.pk)
+    outcome = attempts.notification_deliver(notification_id=row.pk)
 
     row.refresh_from_db()
     assert outcome.status == "failed"
@@ -38,7 +38,7 @@ def test_a_user_without_an_email_address_fails_with_the_reason(db, smtp):
 def test_a_user_without_a_wecom_account_fails_with_the_reason(db, wecom):
     row = outbox_row(make_user("no_wecom"), Channel.WECOM)
 
-    services.notification_deliver(notification_id=row.pk)
+    attempts.notification_deliver(notification_id=row.pk)
 
     row.refresh_from_db()
     assert row.status == Status.FAILED
@@ -50,7 +50,7 @@ def test_a_wrong_wecom_secret_is_a_permanent_configuration_error(db, wecom, sett
     settings.WECOM_SECRET = "wrong"
     row = outbox_row(make_user("someone", wecom_userid="owner.wx"), Channel.WECOM)
 
-    services.notification_deliver(notification_id=row.pk)
+    attempts.notification_deliver(notification_id=row.pk)
 
     row.refresh_from_db()
     assert row.status == Status.FAILED
@@ -66,7 +66,7 @@ def test_a_full_member_rate_limit_postpones_without_counting_an_attempt(db, weco
         assert limiter.acquire("owner.wx")
     row = outbox_row(user, Channel.WECOM)
 
-    outcome = services.notification_deliver(notification_id=row.pk)
+    outcome = attempts.notification_deliver(notification_id=row.pk)
 
     row.refresh_from_db()
     assert outcome.status == "retry" and 0 < outcome.retry_in <= 61
@@ -86,20 +86,20 @@ def test_temporary_failures_back_off_exponentially_then_give_up(db, smtp, settin
     delays = []
     for _ in range(3):
         Notification.objects.filter(pk=row.pk).update(next_attempt_at=None)
-        delays.append(services.notification_deliver(notification_id=row.pk).retry_in)
+        delays.append(attempts.notification_deliver(notification_id=row.pk).retry_in)
 
     row.refresh_from_db()
     assert delays == [30, 60, None]
     assert row.status == Status.FAILED and row.attempts == 3
     assert row.last_error.startswith("已尝试 3 次仍未成功：无法连接邮件服务器")
-    assert [services.retry_delay(n) for n in (1, 2, 3, 4)] == [30, 60, 100, 100]
+    assert [attempts.retry_delay(n) for n in (1, 2, 3, 4)] == [30, 60, 100, 100]
 
 
 def test_a_delivered_row_is_never_sent_again(db, smtp):
     row = outbox_row(make_user("once"), Channel.EMAIL)
 
-    assert services.notification_deliver(notification_id=row.pk).status == "sent"
-    assert services.notification_deliver(notification_id=row.pk).status == "skipped"
+    assert attempts.notification_deliver(notification_id=row.pk).status == "sent"
+    assert attempts.notification_deliver(notification_id=row.pk).status == "skipped"
 
     assert len(smtp.mails) == 1
     row.refresh_from_db()
@@ -110,7 +110,7 @@ def test_a_robot_row_goes_to_the_sheets_section_robot(org, make_sheet, wecom):
     sheet = make_sheet()
     row = outbox_row(None, Channel.ROBOT, sheet=sheet)
 
-    services.notification_deliver(notification_id=row.pk)
+    attempts.notification_deliver(notification_id=row.pk)
 
     [message] = wecom.robot_messages()
     assert message["key"] == org.office.wecom_robot_key
@@ -144,16 +144,16 @@ def test_the_sweep_queues_only_rows_whose_time_has_come(transactional_db, queued
     done = outbox_row(user, Channel.EMAIL, dedupe_key="done", status=Status.SENT)
     Notification.objects.filter(pk__in=[old.pk, later.pk, done.pk]).update(created=now - timedelta(minutes=2))
 
-    result = services.outbox_sweep(now=now)
+    result = sweep.outbox_sweep(now=now)
 
     assert result.due == [old.pk] and result.enqueued == 1
     assert queued() == 1
     # the queued row waits for its task (10 minutes) before a sweep queues it again
-    assert sorted(services.outbox_sweep(now=now + timedelta(minutes=6)).due) == [fresh.pk, later.pk]
-    assert services.outbox_sweep(now=now + timedelta(minutes=7)).due == []
-    assert sorted(services.outbox_sweep(now=now + timedelta(minutes=17)).due) == [fresh.pk, old.pk, later.pk]
+    assert sorted(sweep.outbox_sweep(now=now + timedelta(minutes=6)).due) == [fresh.pk, later.pk]
+    assert sweep.outbox_sweep(now=now + timedelta(minutes=7)).due == []
+    assert sorted(sweep.outbox_sweep(now=now + timedelta(minutes=17)).due) == [fresh.pk, old.pk, later.pk]
     assert queued() == 6
-    assert done.pk not in services.outbox_sweep(now=now + timedelta(hours=1)).due
+    assert done.pk not in sweep.outbox_sweep(now=now + timedelta(hours=1)).due
 
 
 def test_a_row_left_sending_by_a_crashed_worker_after_its_last_revival_is_failed_not_resent(
@@ -168,7 +168,7 @@ def test_a_row_left_sending_by_a_crashed_worker_after_its_last_revival_is_failed
     )
     recent = outbox_row(make_user("in_flight"), Channel.EMAIL, status=Status.SENDING, attempts=1, claimed_at=timezone.now())
 
-    result = services.outbox_sweep()
+    result = sweep.outbox_sweep()
 
     row.refresh_from_db()
     recent.refresh_from_db()
@@ -181,11 +181,11 @@ def test_a_row_left_sending_by_a_crashed_worker_after_its_last_revival_is_failed
 def test_preferences_choose_the_channels_but_in_app_is_always_on(org, make_sheet, wecom):
     Preference.objects.filter(user=org.head).update(email_enabled=False, wecom_enabled=False)
     Preference.objects.filter(user=org.leader).update(email_enabled=False)
-    message = services.Message(Kind.NUDGE, "催办：测试", "请尽快审核。", "http://127.0.0.1:8000/", None)
+    message = messages.Message(Kind.NUDGE, "催办：测试", "请尽快审核。", "http://127.0.0.1:8000/", None)
 
-    rows = services.notifications_create(recipients=[org.head, org.leader, org.head], message=message, dedupe_key="k")
+    rows = outbox.notifications_create(recipients=[org.head, org.leader, org.head], message=message, dedupe_key="k")
 
     assert sorted((n.recipient.username, n.channel) for n in rows) == [
         ("agency_leader", Channel.IN_APP), ("agency_leader", Channel.WECOM), ("office_head", Channel.IN_APP),
     ]
-    assert services.notifications_create(recipients=[org.head, org.leader], message=message, dedupe_key="k") == []
+    assert outbox.notifications_create(recipients=[org.head, org.leader], message=message, dedupe_key="k") == []

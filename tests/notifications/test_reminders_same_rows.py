@@ -11,7 +11,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from notifications import messages, services
+from notifications import messages, outbox, reminder_writes
 from notifications.models import Kind, Notification, Preference
 from people import roles
 from people.services import role_grant
@@ -71,7 +71,7 @@ def per_item(*, days_left: int, left: int) -> list[tuple]:
     )
     for sheet in sheets:
         planned = next((p.cumulative_percent for p in sheet.plan.all() if p.checkpoint_id == june.pk), june.planned_percent)
-        services.notifications_create(
+        outbox.notifications_create(
             recipients=list(roles.users_with_role(roles.STAFF, sheet.section)),
             message=per_sheet(Kind.SPEND_REMINDER, messages.SpendReminderText(june, days_left=left), sheet, planned=planned),
             dedupe_key=f"spend-reminder:{sheet.pk}:{june.pk}:{days_left}",
@@ -89,7 +89,7 @@ def per_item(*, days_left: int, left: int) -> list[tuple]:
 def test_the_set_based_reminders_write_the_rows_of_the_per_item_path(province, day, catch_up, days_left, left):
     expected = per_item(days_left=days_left, left=left)
 
-    sent = services.reminders_send(day=day, catch_up_days=catch_up)
+    sent = reminder_writes.reminders_send(day=day, catch_up_days=catch_up)
 
     assert snapshot() == expected
     # 办公室 (2 sheets): owner in-app + e-mail, no_mail in-app; 业务科 (3): colleague in-app + WeCom, owner in-app +
@@ -97,26 +97,26 @@ def test_the_set_based_reminders_write_the_rows_of_the_per_item_path(province, d
     assert len(expected) == 2 * 3 + 3 * 4 + 2
     assert sum(len(item.rows) for item in sent) == len(expected)
     assert [(row.recipient.username, row.channel) for item in sent for row in item.rows] == [row[:2] for row in expected]
-    assert services.reminders_send(day=day, catch_up_days=catch_up) == []  # once
+    assert reminder_writes.reminders_send(day=day, catch_up_days=catch_up) == []  # once
 
 
 def test_a_dry_run_lists_the_rows_a_run_writes(province):
-    planned = services.reminders_send(day=datetime.date(2024, 6, 23), dry_run=True)
+    planned = reminder_writes.reminders_send(day=datetime.date(2024, 6, 23), dry_run=True)
     assert not Notification.objects.exists()
 
-    sent = services.reminders_send(day=datetime.date(2024, 6, 23))
+    sent = reminder_writes.reminders_send(day=datetime.date(2024, 6, 23))
 
     def rows(items):
         return [(item.due.dedupe_key, row.recipient.username, row.channel, row.status) for item in items for row in item.rows]
 
     assert rows(planned) == rows(sent) and all(row.pk is None for item in planned for row in item.rows)
-    assert services.reminders_send(day=datetime.date(2024, 6, 23), dry_run=True) == []
+    assert reminder_writes.reminders_send(day=datetime.date(2024, 6, 23), dry_run=True) == []
 
 
 def test_a_reminder_says_what_it_said_before(province):
     """The text, spelled out: the template must not drift from what staff have been receiving."""
     sheet = province[3]  # 业务科, its own 37.5% plan for June
-    services.reminders_send(day=datetime.date(2024, 6, 23))
+    reminder_writes.reminders_send(day=datetime.date(2024, 6, 23))
 
     row = Notification.objects.get(sheet=sheet, recipient__username="owner", channel="in_app")
     assert row.kind == Kind.SPEND_REMINDER
@@ -142,7 +142,7 @@ def test_the_set_based_nudges_write_the_rows_of_the_per_item_path(org, make_shee
     import time_machine
 
     from tests.notifications.test_nudges import SHANGHAI
-    from notifications import workdays
+    from workdays import days
     from workflow import flow
     from workflow.steps import CHAIN
 
@@ -172,14 +172,14 @@ def test_the_set_based_nudges_write_the_rows_of_the_per_item_path(org, make_shee
             .select_related("project", "agency", "section", "assignee").order_by("agency__code", "position", "id")
         )
         for sheet in waiting:
-            waited = workdays.workdays_between(timezone.localtime(sheet.state_since), timezone.localdate())
+            waited = days.workdays_between(timezone.localtime(sheet.state_since), timezone.localdate())
             if waited <= after:
                 continue
             level = 2 if waited > 2 * after else 1
             recipients = flow.reviewers(sheet)
             if level == 2:
                 recipients += list(roles.users_with_role(roles.LEADER, sheet.agency))
-            services.notifications_create(
+            outbox.notifications_create(
                 recipients=recipients,
                 message=per_sheet(
                     Kind.NUDGE, messages.NudgeText(), sheet, state=sheet.state, workdays=waited, since=sheet.state_since, level=level
@@ -189,7 +189,7 @@ def test_the_set_based_nudges_write_the_rows_of_the_per_item_path(org, make_shee
         expected = snapshot()
         Notification.objects.all().delete()
 
-        sent = services.nudges_send()
+        sent = reminder_writes.nudges_send()
 
     assert snapshot() == expected
     assert {row[0] for row in expected} == {"deputy", "office_head", "colleague_head", "agency_leader", "agency_finance"}
@@ -218,7 +218,7 @@ def test_the_set_based_warnings_and_digests_write_the_rows_of_the_per_item_path(
         recipients = list(roles.users_with_role(roles.STAFF, sheet.section)) + list(roles.users_with_role(roles.SECTION_HEAD, sheet.section))
         if point.level == spending.RED:
             recipients += list(roles.users_with_role(roles.LEADER, sheet.agency))
-        services.notifications_create(
+        outbox.notifications_create(
             recipients=recipients,
             message=per_sheet(
                 Kind.SPEND_WARNING, messages.SpendWarningText(june), sheet,
@@ -228,14 +228,14 @@ def test_the_set_based_warnings_and_digests_write_the_rows_of_the_per_item_path(
         )
         warned.setdefault(sheet.agency, []).append((messages.SheetText.of(sheet), point.planned, point.actual, point.level))
     for agency, sheets in warned.items():
-        services.notifications_create(
+        outbox.notifications_create(
             recipients=list(roles.users_with_role(roles.FINANCE_REVIEWER, agency)),
             message=messages.for_spend_digest(agency, june, sheets), dedupe_key=f"spend-digest:{agency.pk}:{june.pk}",
         )
     expected = snapshot()
     Notification.objects.all().delete()
 
-    sent = services.reminders_send(day=today)
+    sent = reminder_writes.reminders_send(day=today)
 
     assert snapshot() == expected
     assert sum(len(item.rows) for item in sent) == len(expected)

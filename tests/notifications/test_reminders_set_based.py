@@ -7,7 +7,7 @@ import datetime
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from notifications import services
+from notifications import reminder_writes
 from notifications.models import Channel, Kind, Notification
 from projects.models import SheetState, TargetSheet
 
@@ -24,7 +24,7 @@ def published(org, make_sheet, count: int) -> None:
 def queries(day) -> tuple[int, int]:
     Notification.objects.all().delete()
     with CaptureQueriesContext(connection) as captured:
-        sent = services.reminders_send(day=day)
+        sent = reminder_writes.reminders_send(day=day)
     return counted(captured), sum(len(item.rows) for item in sent)
 
 
@@ -53,10 +53,10 @@ def test_the_queries_of_a_checkpoint_day_do_not_grow_with_the_sheets(org, make_s
 
 def test_a_second_run_writes_nothing_and_costs_no_more(org, make_sheet):
     published(org, make_sheet, 12)
-    services.reminders_send(day=WARNING_DAY)
+    reminder_writes.reminders_send(day=WARNING_DAY)
     written = Notification.objects.count()
     with CaptureQueriesContext(connection) as captured:
-        assert services.reminders_send(day=WARNING_DAY) == []
+        assert reminder_writes.reminders_send(day=WARNING_DAY) == []
     assert Notification.objects.count() == written
     assert counted(captured) < 25
 
@@ -77,7 +77,7 @@ def test_nudges_cost_the_same_for_few_and_many_waiting_sheets(org, make_sheet):
         Notification.objects.all().delete()
         with time_machine.travel(datetime.datetime(2024, 6, 6, 9, 30, tzinfo=SHANGHAI), tick=False):
             with CaptureQueriesContext(connection) as captured:
-                sent = services.nudges_send()
+                sent = reminder_writes.nudges_send()
         return counted(captured), sum(len(item.rows) for item in sent)
 
     waiting(5)

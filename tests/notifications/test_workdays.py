@@ -2,7 +2,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from notifications.workdays import (
+from workdays.days import (
     add_workdays,
     first_workday_on_or_after,
     is_workday,
@@ -10,7 +10,7 @@ from notifications.workdays import (
     workdays_between,
 )
 
-# The administrators' table (CalendarDay, tests/notifications/test_calendar_days.py) is read first.
+# The administrators' table (workdays.models.CalendarDay, tests/notifications/test_calendar_days.py) is read first.
 pytestmark = pytest.mark.django_db
 
 FAR_FUTURE = date(2099, 3, 2)  # chinesecalendar has no data for 2099

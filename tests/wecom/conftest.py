@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from notifications import services as notification_services
+from notifications import attempts
 from notifications.models import Channel, Notification, Status, WeComCard
 from tests.notifications.conftest import (  # noqa: F401 — fixtures shared with the notification tests
     WECOM_USERS,
@@ -40,7 +40,7 @@ def deliver_wecom(user, sheet) -> list[Notification]:
     """Deliver the user's pending WeCom rows about ``sheet`` now (tests run inside one transaction: no on_commit)."""
     rows = list(Notification.objects.filter(recipient=user, channel=Channel.WECOM, sheet=sheet, status=Status.PENDING))
     for row in rows:
-        notification_services.notification_deliver(notification_id=row.pk)
+        attempts.notification_deliver(notification_id=row.pk)
     return rows
 
 

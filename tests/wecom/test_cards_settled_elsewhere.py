@@ -92,7 +92,7 @@ def test_with_a_worker_the_cards_are_greyed_out_once_the_worker_wrote_the_notifi
 ):
     """The approval's notifications are written by the worker after the move: the request queues only that task;
     the handled task's cards are greyed out once the worker's notifications are written."""
-    from notifications import services as notification_services
+    from notifications import fanout
     from notifications.models import PendingFanOut
     from tests.notifications.conftest import celery_setting
 
@@ -109,7 +109,7 @@ def test_with_a_worker_the_cards_are_greyed_out_once_the_worker_wrote_the_notifi
     assert len(request_callbacks) == 1  # the one task for the worker
 
     with django_capture_on_commit_callbacks(execute=True):  # what the worker's task runs (its own tasks in-process)
-        notification_services.fan_outs_run(sheet_id=sheet.pk)
+        fanout.fan_outs_run(sheet_id=sheet.pk)
 
     assert _updates_for(wecom_app, card) == ["已通过 · 赵局长"]
 

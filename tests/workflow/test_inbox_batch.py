@@ -7,8 +7,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from notifications.models import CalendarDay
 from projects.models import TargetSheet
+from workdays.models import CalendarDay
 from workflow.models import Action, Event
 from tests.workflow.conftest import drive
 

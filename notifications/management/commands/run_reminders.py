@@ -7,7 +7,7 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from notifications import reminders, services
+from notifications import reminder_writes, reminders
 from notifications.models import Channel
 
 CHANNEL_LABELS = dict(Channel.choices)
@@ -30,7 +30,7 @@ class Command(BaseCommand):
             catch_up = 1 if date else reminders.CATCH_UP_DAYS
         if catch_up < 1:
             raise CommandError("--catch-up 至少为 1（只发当天）。")
-        sent = services.reminders_send(day=day, dry_run=dry_run, catch_up_days=catch_up)
+        sent = reminder_writes.reminders_send(day=day, dry_run=dry_run, catch_up_days=catch_up)
         verb = "将发送" if dry_run else "已发送"
         heading = f"{day:%Y-%m-%d} 资金支出提醒与预警" + ("（演练，未发送）" if dry_run else "")
         self.stdout.write(heading)

@@ -17,7 +17,7 @@ from django.core.cache import cache
 
 _ONE_DAY = timedelta(days=1)
 # The table is small (a few dozen days a year) and read in loops: all of it is cached, and every
-# change to it deletes the cache entry (notifications.receivers via the model's signals).
+# change to it deletes the cache entry (``workdays.apps``: the model's signals).
 OVERRIDES_CACHE_KEY = "targetflow:calendar-days:v1"
 OVERRIDES_CACHE_SECONDS = 300
 
@@ -26,7 +26,7 @@ def overrides() -> dict[date, bool]:
     """{date: is a working day} of every ``CalendarDay``."""
     table = cache.get(OVERRIDES_CACHE_KEY)
     if table is None:
-        from notifications.models import CalendarDay, DayKind
+        from workdays.models import CalendarDay, DayKind
 
         table = {day: kind == DayKind.WORKDAY for day, kind in CalendarDay.objects.values_list("date", "kind")}
         cache.set(OVERRIDES_CACHE_KEY, table, OVERRIDES_CACHE_SECONDS)
@@ -48,7 +48,7 @@ def library_knows(year: int) -> bool:
 
 def table_covers(year: int) -> bool:
     """Has an administrator entered ``year``'s holidays (at least one holiday day in the table)?"""
-    from notifications.models import CalendarDay, DayKind
+    from workdays.models import CalendarDay, DayKind
 
     return CalendarDay.objects.filter(date__year=year, kind=DayKind.HOLIDAY).exists()
 

@@ -1,0 +1,64 @@
+"""监控规则包 in the admin: the finance bureau reads the shipped packs, copies one (复制) and changes the copy."""
+
+from django.contrib import admin, messages
+
+from core.errors import AppError
+
+from monitoring import services
+from monitoring.models import RULE_FIELDS, RulePack, YearRulePack
+
+
+@admin.register(RulePack)
+class RulePackAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "region", "confidence", "is_default", "shipped", "point_dates", "updated"]
+    list_filter = ["confidence", "shipped", "is_default"]
+    search_fields = ["name", "code", "region", "source"]
+    actions = ["copy"]
+    fieldsets = [
+        (None, {"fields": ["name", "code", "region", "is_default", "source", "confidence", "note"]}),
+        ("监控时点", {"fields": ["points", "warning_timing"]}),
+        ("支出预警与目标完成", {"fields": ["spending_rule", "spending_thresholds", "attainment_rule", "attainment_thresholds", "reason_colours"]}),
+        ("处置", {"fields": [
+            "disposal_options", "disposal_workdays", "overdue_consequence", "proposal_options", "proposal_workdays",
+            "consecutive_warnings", "consecutive_consequence",
+        ]}),
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        # a shipped pack keeps its rules as its source says (RulePack.clean refuses a change at every door)
+        return list(RULE_FIELDS) if obj is not None and obj.shipped else []
+
+    @admin.display(description="监控时点")
+    def point_dates(self, obj):
+        return "、".join(f"{p['date']} {p['expected']}%" for p in obj.points if isinstance(p, dict))
+
+    @admin.action(description="复制选中的规则包")
+    def copy(self, request, queryset):
+        made = []
+        for pack in queryset.order_by("code"):
+            try:
+                made.append(services.rule_pack_copy(pack=pack))
+            except AppError as problem:
+                self.message_user(request, f"“{pack.name}”未能复制：{problem.message}", messages.ERROR)
+        if made:
+            self.message_user(
+                request, f"已复制 {len(made)} 个规则包：{'、'.join(p.name for p in made)}。请打开副本修改，再为年度选用。", messages.SUCCESS
+            )
+
+
+@admin.register(YearRulePack)
+class YearRulePackAdmin(admin.ModelAdmin):
+    """The record of each year's choices: made with ``manage.py monitoring_rules``, read here."""
+
+    list_display = ["fiscal_year", "pack", "chosen_at", "chosen_by", "checkpoints_changed"]
+    list_filter = ["pack"]
+    list_select_related = ["fiscal_year", "pack", "chosen_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

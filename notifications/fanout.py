@@ -1,0 +1,157 @@
+"""A move's notifications (event fan-out): the people the event concerns and the section's group robot, written with
+the move or, with a worker to hand them to, right after it commits (``PendingFanOut``); and the settling of the
+earlier notifications that asked for the task the move handled."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from core.db import is_postgresql
+from notifications import messages, selectors
+from notifications.models import Channel, Kind, Notification, PendingFanOut
+from notifications.outbox import notifications_create, preferences_read_with
+from notifications.signals import event_notified
+from workflow import flow
+
+logger = logging.getLogger(__name__)
+
+
+# Which notifications ask someone to act on a sheet, and which moves settle that: the review task
+# (submitted, passed on, reassigned, nudged) is settled by any decision on it or its withdrawal; the
+# drafters' task of revising a returned sheet by its next submission.
+REVIEW_TASK_KINDS = (Kind.SUBMIT, Kind.APPROVE, Kind.REASSIGN, Kind.NUDGE)
+SETTLED_BY = {
+    Kind.APPROVE: REVIEW_TASK_KINDS,
+    Kind.PUBLISH: REVIEW_TASK_KINDS,
+    Kind.RETURN: REVIEW_TASK_KINDS,
+    Kind.WITHDRAW: REVIEW_TASK_KINDS,
+    Kind.REASSIGN: REVIEW_TASK_KINDS,
+    Kind.SUBMIT: (Kind.RETURN,),
+}
+
+
+# Moves whose notifications the worker writes after the move commits (the move's request does not wait for the role
+# holders, the rows and the settling of the handled task): their audience follows from the event alone — the step
+# the sheet moved to, with no assignee (a move clears it). A return (its round's approvers), a 转办, a move between
+# sections and the rest are written with the move.
+DEFERRED_ACTIONS = frozenset({"submit", "approve", "withdraw", "publish"})
+
+
+def event_notify(*, event) -> None:
+    """A move was recorded (inside its transaction): write its notifications now, or — with a worker to hand them
+    to, for ``DEFERRED_ACTIONS`` — record a ``PendingFanOut`` with the move and let the worker write them once the
+    move commits. Notifications are written in the order of the sheet's moves either way: a move written now first
+    writes those still pending for the sheet."""
+    if not _worker_available():
+        _event_fan_out(event)
+        return
+    if event.action in DEFERRED_ACTIONS:
+        PendingFanOut.objects.create(event_id=event.pk, sheet_id=event.sheet_id)
+        sheet_id = event.sheet_id
+        transaction.on_commit(lambda: _fan_outs_enqueue(sheet_id))
+        return
+    fan_outs_run(sheet_id=event.sheet_id)
+    _event_fan_out(event)
+
+
+def _worker_available() -> bool:
+    """Do tasks go to a worker? (Not on the embedded default without Redis, where they run in-process.)"""
+    from config.celery import app
+
+    return not app.conf.task_always_eager
+
+
+def _fan_outs_enqueue(sheet_id: int) -> None:
+    """After the move commits: the worker writes its notifications. If the broker cannot take the task, they are
+    written here and now instead (in a transaction of their own), so they never wait for the sweep."""
+    from notifications.tasks import write_event_notifications
+
+    try:
+        write_event_notifications.apply_async(args=[sheet_id], queue=settings.NOTIFY_QUEUE)
+    except Exception:  # noqa: BLE001 — the broker is down: do it here
+        logger.warning("无法把办理通知交给后台任务（消息队列不可用），改为当场写入", exc_info=True)
+        try:
+            fan_outs_run(sheet_id=sheet_id)
+        except DatabaseError:  # the move is saved: never turn it into an error page; the sweep writes them
+            logger.warning("当场写入绩效目标表 %s 的办理通知失败，留待定时巡检补写", sheet_id, exc_info=True)
+
+
+def fan_outs_run(*, sheet_id: int, lock_timeout: float | None = None) -> int:
+    """Write the notifications of the sheet's moves still pending, oldest first, and forget them: in the caller's
+    transaction (a move written at once, a sheet being deleted), or in one of its own (the worker, the sweep).
+    Returns how many moves were written.
+
+    The lock held while the outbox is written is on the sheet's pending rows, taken in the order of its moves: two
+    workers, or a worker and a move written at once, take turns on them, and a move recorded for the worker never
+    waits for them. Not the sheet's row lock, which every move takes: a write on the outbox that waits (on a row or
+    a table lock someone else holds) must not make the sheet's next moves wait too. A move and the worker never wait
+    on each other in a circle: moves lock the sheet FOR NO KEY UPDATE, which the notifications' foreign key to the
+    sheet does not wait for, and a move written at once takes the pending rows only after the sheet's lock.
+
+    ``lock_timeout`` (seconds; the worker and the sweep, running outside any transaction): wait no longer than that
+    for a lock, then raise OperationalError with nothing written and the pending rows kept for another try."""
+    from workflow.models import Event
+
+    limit = lock_timeout and is_postgresql() and not connection.in_atomic_block
+    with transaction.atomic():
+        if limit:
+            with connection.cursor() as cursor:  # this transaction only
+                cursor.execute("SELECT set_config('lock_timeout', %s, true)", [str(max(int(lock_timeout * 1000), 1))])
+        pending = list(
+            PendingFanOut.objects.select_for_update().filter(sheet_id=sheet_id).order_by("event_id")
+            .values_list("event_id", flat=True)
+        )
+        if not pending:
+            return 0
+        events = Event.objects.select_related(
+            "sheet__project", "sheet__agency", "sheet__section", "sheet__fiscal_year", "actor"
+        ).filter(pk__in=pending).order_by("pk")
+        for event in events:
+            # as the move left the sheet: in the step it moved to, with no assignee and its round's actors (who may not
+            # review it), whatever happened since
+            event.sheet.state, event.sheet.assignee = event.to_state, None
+            event.sheet.round_actors = flow.round_as_of(event)
+            _event_fan_out(event)
+        PendingFanOut.objects.filter(event_id__in=pending).delete()
+    return len(pending)
+
+
+def fan_outs_overdue(*, older_than: timedelta) -> list[int]:
+    """Sheets with a move whose notifications are still pending after ``older_than`` (the worker was never told)."""
+    return list(
+        PendingFanOut.objects.filter(created__lt=timezone.now() - older_than).order_by()
+        .values_list("sheet_id", flat=True).distinct()
+    )
+
+
+def _event_fan_out(event) -> None:
+    """Settle the earlier notifications that asked for the task the move handled (read and handled), then notify the
+    people the event concerns, and the section's group robot; then ``signals.event_notified``."""
+    notifications_mark_handled(sheet=event.sheet, action=event.action)
+    recipients = selectors.event_recipients(event)  # the role holders come with their preferences: not read again
+    notifications_create(
+        recipients=recipients, message=messages.for_event(event), dedupe_key=f"event:{event.pk}", robot=True,
+        preferences=preferences_read_with(recipients),
+    )
+    event_notified.send(sender=type(event), event=event)
+
+
+def notifications_mark_handled(*, sheet, action: str) -> int:
+    """The task a sheet's notifications asked for was handled (by anyone): mark them handled and read.
+
+    Called for every move before its own notifications are written, so only the earlier ones are settled.
+    """
+    kinds = SETTLED_BY.get(action)
+    if not kinds or sheet is None:
+        return 0
+    now = timezone.now()
+    rows = Notification.objects.filter(sheet=sheet, channel=Channel.IN_APP, kind__in=kinds, handled_at__isnull=True)
+    return rows.update(handled_at=now, read_at=Coalesce("read_at", Value(now)))
+
