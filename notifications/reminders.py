@@ -40,7 +40,7 @@ from people.roles import Role
 from spending import services as spending
 from spending.models import SpendReport
 from workflow import flow
-from workflow.steps import CHAIN
+from workflow.documents import chain_of
 
 REMINDER_DAYS_BEFORE = (7, 1)
 # a checkpoint's first working day after it is at most this far away (the longest holiday is 8 days)
@@ -64,7 +64,7 @@ class Due:
 
     @classmethod
     def of(cls, *, kind: str, summary: str, recipients: list, message: Message, dedupe_key: str) -> "Due":
-        sheet_id = message.sheet.pk if message.sheet is not None else None
+        sheet_id = message.document.pk if message.document is not None else None
         return cls(kind, summary, recipients, message.title, message.body, message.url, sheet_id, dedupe_key)
 
 
@@ -248,7 +248,7 @@ def nudges_due(now: datetime.datetime | None = None) -> list[Due]:
     today = timezone.localdate(now or timezone.now())
     after = settings.NUDGE_AFTER_WORKDAYS
     rows = (
-        TargetSheet.objects.filter(state__in=CHAIN.review_states, state_since__isnull=False)
+        TargetSheet.objects.filter(state__in=chain_of(TargetSheet).review_states, state_since__isnull=False)
         .order_by("agency__code", "position", "id")
         .values_list(
             "pk", "state", "state_since", "title", "project__name", "project__code", "agency_id", "agency__code",
@@ -267,7 +267,7 @@ def nudges_due(now: datetime.datetime | None = None) -> list[Due]:
             waiting.append((row, waited, 2 if waited > 2 * after else 1))
     wanted: dict[str, set[int]] = {}
     for row, _, level in waiting:
-        role = CHAIN.step_for(row[1]).role
+        role = chain_of(TargetSheet).step_for(row[1]).role
         wanted.setdefault(role, set()).add(row[9] if roles.is_section_role(role) else row[6])
         if level == 2:
             wanted.setdefault(Role.LEADER, set()).add(row[6])
@@ -281,7 +281,7 @@ def nudges_due(now: datetime.datetime | None = None) -> list[Due]:
         sheet = messages.SheetText(
             pk, title or project_name, code, f"{agency_code}{agency_name}", section_name if section_id else None
         )
-        role = CHAIN.step_for(state).role
+        role = chain_of(TargetSheet).step_for(state).role
         # flow.reviewers on the batched holders: the active assignee once reassigned, else the step's role holders
         if assignee_id and assignee_active:
             recipients = [roles.Holder(assignee_id, assignee_username, assignee_email)]

@@ -250,6 +250,16 @@ class TargetSheet(Approvable):
 
         verdicts_load(sheets)
 
+    def approval_facts(self) -> list[tuple[str, str | None]]:
+        """What a message says about the sheet besides its title (a fact without a value is left out)."""
+        return [("项目编码", self.project.code), ("预算单位", self.agency.unit_line), ("科室", self.section.name if self.section_id else None)]
+
+    def approval_done_next(self) -> tuple[str, str]:
+        """What its people do once it is published, and where: report spending at each checkpoint."""
+        from django.urls import reverse
+
+        return "请在各资金支出时间节点填报累计实际支出（执行进度）。", reverse("sheet_spending", args=[self.pk])
+
     def approval_errors(self) -> list[str]:
         """The checker's errors: a sheet with one is not submitted (nor approved in a batch)."""
         return [f.message for f in self.findings() if f.is_error]

@@ -30,7 +30,7 @@ from people import roles
 from people import selectors as people_selectors
 from people.roles import display_name
 from workflow import permissions
-from workflow.steps import CHAIN
+from workflow.documents import chain_of, chain_of_event
 from workflow import services as workflow_services
 from workflow.models import Action, Event
 from wecom.crypto import CallbackRefused
@@ -403,7 +403,7 @@ def card_tap(*, task_id: str, event_key: str, userid: str) -> CardAnswer:
         wecom_id_used(userid=userid, person=user, how=UsedWeComId.How.CARD)
         if card.handled_at is not None:
             return CardAnswer(card.outcome or HANDLED_ELSEWHERE)
-        if event_key != cards.APPROVE_KEY or CHAIN.step_for(card.state) is None or CHAIN.next_state(card.state) == CHAIN.done:
+        if event_key != cards.APPROVE_KEY or chain_of(card.document).step_for(card.state) is None or chain_of(card.document).publishes(card.state):
             return CardAnswer("请打开页面办理")
         answer = _approve(card, user)
         card.handled_at = timezone.now()
@@ -413,11 +413,11 @@ def card_tap(*, task_id: str, event_key: str, userid: str) -> CardAnswer:
 
 
 def _approve(card: WeComCard, user) -> CardAnswer:
-    sheet = card.sheet
-    if not permissions.can_view(user, sheet):
+    document = card.document
+    if not permissions.can_view(user, document):
         return CardAnswer(NOT_YOURS)
     try:
-        workflow_services.document_approve(document=sheet, user=user, expected_version=card.version)
+        workflow_services.document_approve(document=document, user=user, expected_version=card.version)
     except AppError as error:
         if error.status == 409:
             return CardAnswer(HANDLED_ELSEWHERE)
@@ -440,7 +440,7 @@ SETTLED_TEXTS = {  # what a card's button says once its task was handled elsewhe
 
 def settles_cards(event: Event) -> bool:
     """Does ``event`` end the review task that approval cards were sent for?"""
-    if event.from_state not in CHAIN.review_states:
+    if event.from_state not in chain_of_event(event).review_states:
         return False
     return event.from_state != event.to_state or event.action in (Action.REASSIGN, Action.MOVE)
 
@@ -458,7 +458,7 @@ def cards_settle(*, event_id: int) -> list[WeComCard]:
     text = SETTLED_TEXTS.get(event.action, HANDLED_ELSEWHERE).format(name=name)
     with transaction.atomic():
         open_cards = WeComCard.objects.select_for_update(skip_locked=True).filter(
-            sheet_id=event.sheet_id, state=event.from_state, handled_at__isnull=True, created__lt=event.created,
+            **{f"{event.document_field}_id": event.document_id}, state=event.from_state, handled_at__isnull=True, created__lt=event.created,
         )
         if event.action == Action.REASSIGN and event.target_user_id:  # who it went to then, whatever happened since
             open_cards = open_cards.exclude(recipient_id=event.target_user_id)

@@ -34,6 +34,10 @@ class Document(Protocol):
 
     def get_absolute_url(self) -> str: ...  # its page (messages link there, absolutely)
 
+    def approval_facts(self) -> list[tuple[str, str | None]]: ...  # (name, value) a message prints under the title
+
+    def approval_done_next(self) -> tuple[str, str]: ...  # what to do once the chain is done, and the page (path)
+
     def approval_errors(self) -> list[str]: ...  # the content check's errors: one blocks a submission
 
     @classmethod
@@ -65,6 +69,6 @@ def type_of_field(name: str) -> type:
     return next(kind for kind in document_types() if kind.history_field == name)
 
 
-def document_key(document) -> str:
-    """One string naming a document across types ("sheet:12"): the fan-out's order key."""
-    return f"{field_of(document)}:{document.pk}"
+def chain_of_event(event) -> Chain:
+    """The chain of an event's document, without reading the document."""
+    return chain_of(type_of_field(event.document_field))

@@ -38,7 +38,7 @@ def test_a_submit_records_its_notifications_for_the_worker_and_the_worker_writes
 
     assert not Notification.objects.filter(sheet=deferred).exists()
     assert PendingFanOut.objects.filter(sheet=deferred).count() == 1
-    assert fanout.fan_outs_run(sheet_id=deferred.pk) == 1
+    assert fanout.fan_outs_run(field="sheet", pk=deferred.pk) == 1
     assert not PendingFanOut.objects.exists()
     celery_setting("task_always_eager", True)
     services.document_submit(document=at_once, user=org.owner)
@@ -68,7 +68,7 @@ def test_approvals_written_later_follow_the_steps_the_sheet_went_through(org, ma
     services.document_approve(document=sheet, user=org.head)
     services.document_approve(document=sheet, user=org.leader)  # the sheet is at 财政审核 before anything was written
 
-    assert fanout.fan_outs_run(sheet_id=sheet.pk) == 3
+    assert fanout.fan_outs_run(field="sheet", pk=sheet.pk) == 3
 
     notices = {(n.recipient.username, n.kind): n.handled_at is not None
                for n in Notification.objects.filter(sheet=sheet, channel=Channel.IN_APP)}

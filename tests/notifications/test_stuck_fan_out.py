@@ -66,7 +66,7 @@ def submitted(org, make_sheet, broker):
     submission's notices written: the section head's 待审核 notice is there."""
     sheet = make_sheet()
     services.document_submit(document=sheet, user=org.owner)
-    fanout.fan_outs_run(sheet_id=sheet.pk)  # (or a running worker did)
+    fanout.fan_outs_run(field="sheet", pk=sheet.pk)  # (or a running worker did)
     assert Notification.objects.filter(sheet=sheet, recipient=org.head, channel=Channel.IN_APP, kind="submit").exists()
     return sheet
 
@@ -78,7 +78,7 @@ def test_a_worker_stuck_on_the_outbox_does_not_hold_up_the_sheets_next_move(live
     worker = []
 
     with holding(LOCK_NOTICE, [sheet.pk, org.head.pk]):  # settling the head's 待审核 notice has to wait
-        stuck = in_thread(lambda: fanout.fan_outs_run(sheet_id=sheet.pk), worker)
+        stuck = in_thread(lambda: fanout.fan_outs_run(field="sheet", pk=sheet.pk), worker)
         wait_for(lambda: waiting_on_locks() >= 1)
 
         answer = post(live_server, sheet, org.leader, "approve")
@@ -89,7 +89,7 @@ def test_a_worker_stuck_on_the_outbox_does_not_hold_up_the_sheets_next_move(live
 
     assert worker == [1]  # the head's approval, once the row was free
     leader_approval = sheet.events.get(action="approve", actor=org.leader)
-    assert fanout.fan_outs_run(sheet_id=sheet.pk) == 1  # the leader's, as its task would
+    assert fanout.fan_outs_run(field="sheet", pk=sheet.pk) == 1  # the leader's, as its task would
     assert not PendingFanOut.objects.exists()
     submission = sheet.events.get(action="submit")
     assert in_app_keys(sheet) == [  # in the order of the moves, each once, each settling the task before it
@@ -125,7 +125,7 @@ def test_a_move_and_a_worker_waiting_on_the_same_outbox_both_finish_in_the_order
     worker, mover = [], []
 
     with holding(LOCK_NOTICE, [sheet.pk, org.head.pk]):
-        stuck = in_thread(lambda: fanout.fan_outs_run(sheet_id=sheet.pk), worker)
+        stuck = in_thread(lambda: fanout.fan_outs_run(field="sheet", pk=sheet.pk), worker)
         wait_for(lambda: waiting_on_locks() >= 1)
         returning = in_thread(lambda: services.document_return(document=sheet, user=org.leader, comment="请补充依据").pk, mover)
         wait_for(lambda: waiting_on_locks() >= 2)

@@ -109,7 +109,7 @@ def test_with_a_worker_the_cards_are_greyed_out_once_the_worker_wrote_the_notifi
     assert len(request_callbacks) == 1  # the one task for the worker
 
     with django_capture_on_commit_callbacks(execute=True):  # what the worker's task runs (its own tasks in-process)
-        fanout.fan_outs_run(sheet_id=sheet.pk)
+        fanout.fan_outs_run(field="sheet", pk=sheet.pk)
 
     assert _updates_for(wecom_app, card) == ["已通过 · 赵局长"]
 
