@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import F, OuterRef, Q, Subquery
 
-from projects.models import Project, SheetState, TargetSheet
+from projects.models import Project, TargetSheet
 from people import roles
 from workflow import flow
 from workflow.documents import chain_of
@@ -41,6 +41,7 @@ class Divergence:
 def divergences(queryset=None) -> list[Divergence]:
     """Every disagreement, a fixed number of queries plus one role check per reassigned sheet."""
     sheets = TargetSheet.objects.all() if queryset is None else queryset
+    chain = chain_of(TargetSheet)
     found: list[Divergence] = []
     for sheet in sheets.exclude(agency_id=F("project__agency_id")).select_related("project__agency", "agency"):
         found.append(Divergence(sheet.pk, "agency", f"所属单位“{sheet.agency.name}”与项目的单位“{sheet.project.agency.name}”不一致"))
@@ -60,12 +61,12 @@ def divergences(queryset=None) -> list[Divergence]:
     )
     for sheet in foreign.select_related("agency", "section__agency", "project__agency", "project__section__agency"):
         found.append(Divergence(sheet.pk, "section_agency", "；".join(_foreign_sections(sheet))))
-    for sheet in sheets.exclude(state__in=SheetState.values):
+    for sheet in sheets.exclude(state__in=chain.states):
         found.append(Divergence(sheet.pk, "state", f"状态“{sheet.state}”不是有效的审批状态"))
-    for sheet in sheets.filter(assignee__isnull=False).exclude(state__in=chain_of(TargetSheet).review_states):
-        found.append(Divergence(sheet.pk, "assignee_outside_review", f"处于“{sheet.get_state_display()}”却仍有转办人"))
-    for sheet in sheets.filter(assignee__isnull=False, state__in=chain_of(TargetSheet).review_states).select_related("assignee", "section", "agency"):
-        step = chain_of(TargetSheet).step_for(sheet.state)
+    for sheet in sheets.filter(assignee__isnull=False).exclude(state__in=chain.review_states):
+        found.append(Divergence(sheet.pk, "assignee_outside_review", f"处于“{chain.label(sheet.state)}”却仍有转办人"))
+    for sheet in sheets.filter(assignee__isnull=False, state__in=chain.review_states).select_related("assignee", "section", "agency"):
+        step = chain.step_for(sheet.state)
         if not flow.holds(sheet.assignee, step.role, sheet):
             found.append(Divergence(
                 sheet.pk, "assignee_without_role",
@@ -76,15 +77,15 @@ def divergences(queryset=None) -> list[Divergence]:
     for sheet in annotated.exclude(history_state=F("state")).exclude(history_state__isnull=True):
         found.append(Divergence(
             sheet.pk, "history",
-            f"状态“{sheet.get_state_display()}”与办理记录最后的状态“{SheetState(sheet.history_state).label}”不一致",
+            f"状态“{chain.label(sheet.state)}”与办理记录最后的状态“{chain.label(sheet.history_state)}”不一致",
         ))
-    for sheet in annotated.filter(history_state__isnull=True).exclude(state=SheetState.DRAFT):
-        found.append(Divergence(sheet.pk, "history", f"处于“{sheet.get_state_display()}”却没有任何办理记录"))
-    for sheet in sheets.filter(state__in=chain_of(TargetSheet).review_states, state_since__isnull=True):
+    for sheet in annotated.filter(history_state__isnull=True).exclude(state=chain.draft):
+        found.append(Divergence(sheet.pk, "history", f"处于“{chain.label(sheet.state)}”却没有任何办理记录"))
+    for sheet in sheets.filter(state__in=chain.review_states, state_since__isnull=True):
         found.append(Divergence(sheet.pk, "since", "缺少进入当前步骤的时间"))
     # who may not review a waiting sheet (提交与审核分离); outside the review steps it is not read (and, when a state
     # is repaired, read again from the history)
-    in_review = sheets.filter(state__in=chain_of(TargetSheet).review_states)
+    in_review = sheets.filter(state__in=chain.review_states)
     expected = rounds_from_history(in_review)
     for pk, stored in in_review.values_list("pk", "round_actors"):
         if stored != expected.get(pk, ""):
@@ -146,6 +147,7 @@ def divergences_repair(*, by=None, queryset=None) -> list[Divergence]:
     from workflow.services import document_lock
 
     found = divergences(queryset)
+    chain = chain_of(TargetSheet)
     by_sheet: dict[int, list[Divergence]] = {}
     for item in found:
         by_sheet.setdefault(item.sheet_id, []).append(item)
@@ -169,21 +171,21 @@ def divergences_repair(*, by=None, queryset=None) -> list[Divergence]:
             if sheet.section_id != old_section_id or note:
                 done.append(f"科室改为“{_name(sheet.section)}”{note}")
         if codes & {"state", "history"}:  # back to the history's last state (a draft without history), never beyond it
-            recorded = sheet.events.filter(to_state__in=SheetState.values).order_by("-created", "-id").first()
+            recorded = sheet.events.filter(to_state__in=chain.states).order_by("-created", "-id").first()
             found_state = sheet.state
-            sheet.state = recorded.to_state if recorded else SheetState.DRAFT
+            sheet.state = recorded.to_state if recorded else chain.draft
             sheet.state_since = recorded.created if recorded else sheet.created
-            previous_state = found_state if found_state in SheetState.values else sheet.state
-            done.append(f"状态恢复为办理记录最后的状态“{sheet.get_state_display()}”")
+            previous_state = found_state if found_state in chain.states else sheet.state
+            done.append(f"状态恢复为办理记录最后的状态“{chain.label(sheet.state)}”")
         if codes & {"assignee_outside_review", "assignee_without_role", "state", "history"} or (rescoped and sheet.assignee_id):
-            step = chain_of(TargetSheet).step_for(sheet.state)
+            step = chain.step_for(sheet.state)
             if sheet.assignee_id and (step is None or not flow.holds(sheet.assignee, step.role, sheet)):
                 sheet.assignee = None
         if "since" in codes or sheet.state_since is None:
             last = sheet.events.order_by("-created", "-id").first()
             sheet.state_since = last.created if last else sheet.updated
         if codes & {"round", "state", "history"}:  # who may review this round: as the history says
-            in_review = sheet.state in chain_of(TargetSheet).review_states
+            in_review = sheet.state in chain.review_states
             sheet.round_actors = rounds_from_history(TargetSheet.objects.filter(pk=pk)).get(pk, "") if in_review else ""
         comment = "系统校正：" + "；".join(d.message for d in items) + "。" + ("".join(f"{d}。" for d in done))
         flow.flow_of(sheet).repair(user=by, comment=comment, previous_state=previous_state)

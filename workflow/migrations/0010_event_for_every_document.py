@@ -11,6 +11,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("projects", "0011_approvable_assignee"),
         ("workflow", "0009_drop_viewflow_tables"),
+        ("notifications", "0006_pending_fan_out"),  # its foreign key to the history follows the rename
     ]
 
     operations = [
