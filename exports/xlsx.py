@@ -29,6 +29,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.xml.functions import Element, SubElement
 
+from projects.models import SheetState
+from workflow.steps import CHAIN
 
 SUMMARY_TITLE = "项目汇总"
 INDICATORS_TITLE = "指标明细"
@@ -72,7 +74,7 @@ SUMMARY_TAIL = (
     Column("错误数", 8),
     Column("提示数", 8),
     Column("提交日期", 12, DATE_FORMAT),
-    Column("局领导审批通过日期", 12, DATE_FORMAT),
+    Column(f"{CHAIN.label(SheetState.LEADER_REVIEW)}通过日期", 12, DATE_FORMAT),
     Column("公开日期", 12, DATE_FORMAT),
 )
 INDICATOR_COLUMNS = (

@@ -393,7 +393,7 @@ class CardAnswer:
 def card_tap(*, task_id: str, event_key: str, userid: str) -> CardAnswer:
     """A tap on a card's button: approve the sheet as the card's recipient, on the card's version only."""
     with transaction.atomic():
-        card = WeComCard.objects.select_for_update().select_related("sheet", "recipient").filter(task_id=task_id).first()
+        card = WeComCard.objects.select_for_update(of=("self",)).select_related("sheet", "recipient").filter(task_id=task_id).first()
         if card is None:
             return CardAnswer("卡片已失效，请打开页面办理")
         user = person_for_wecom_userid(userid)

@@ -67,6 +67,7 @@ def inbox(request):
         "cards": cards, "tasks_more": tasks_more, "drafts": drafts, "total": len(cards) + len(drafts), "nav": "inbox",
         "batchable": sum(card.batchable for card in cards), "nudge_after": settings.NUDGE_AFTER_WORKDAYS,
         "batch_publishes": any(card.batchable and card.publishes for card in cards),
+        "last_step": chain_of(TargetSheet).steps[-1].label,
         # 单位 on each card where the queue mixes agencies: finance reviews several, the others work in one
         "show_agency": roles.holds_any(request.user, roles.Role.FINANCE_REVIEWER)
         or len({card.document.agency_id for card in cards}) > 1,
@@ -330,7 +331,7 @@ def sheet_edit(request, pk):
             messages.success(request, "已保存。")
             if submitting:
                 comment = note_form.cleaned_data["comment"] if note_form is not None else ""
-                return _run(request, sheet, services.document_submit, "已提交科室审核。", expected_version=sheet.version, comment=comment)
+                return _run(request, sheet, services.document_submit, f"已提交{chain_of(sheet).first.label}。", expected_version=sheet.version, comment=comment)
             return redirect("sheet_detail", pk=sheet.pk)
     findings = check_sheet(forms.content_from_forms(editor["sheet_form"], editor["plan"], editor["rows"])) if forms_valid or request.method == "POST" else check_sheet(sheet)
     findings = _refusal_findings(sheet, editor, posted) + findings
@@ -486,7 +487,7 @@ def _run(request, sheet, move, success: str, *, expected_version=None, decision:
 @require_POST
 def sheet_submit(request, pk):
     sheet = _sheet_for(request.user, pk)
-    return _run(request, sheet, services.document_submit, "已提交科室审核。", comment=request.POST.get("comment", ""))
+    return _run(request, sheet, services.document_submit, f"已提交{chain_of(sheet).first.label}。", comment=request.POST.get("comment", ""))
 
 
 @login_required

@@ -43,11 +43,11 @@ def as_left_by_the_old_migrations():
 
 
 def migrate_to_the_end():
-    """Migrate up to the drop (the later migrations are applied on the test database already: as_left_by_the_old_
-    migrations unrecords only the squash's replacements and the drop)."""
+    """Migrate forwards up to the drop (the later migrations are applied on the test database already:
+    ``as_left_by_the_old_migrations`` unrecords only the squash's replacements and the drop); never backwards."""
     executor = MigrationExecutor(connection)
     targets = [DROP]
-    plan = executor.migration_plan(targets)
+    plan = [(migration, backwards) for migration, backwards in executor.migration_plan(targets) if not backwards]
     executor.migrate(targets, plan=plan)
     return [(migration.app_label, migration.name) for migration, _backwards in plan]
 
