@@ -23,7 +23,7 @@ import redis
 import yaml
 from django.conf import settings
 
-from tests.notifications.conftest import free_port
+from tests.support import free_port
 
 pytestmark = [pytest.mark.worker, pytest.mark.smoke]
 

@@ -16,7 +16,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from tests.notifications.conftest import free_port, wait_for
+from tests.support import free_port, wait_for
 
 APP_NAME = "targetflow-test-runserver"  # libpq's PGAPPNAME: which of the test database's sessions are the server's
 

@@ -12,7 +12,7 @@ from django.db import OperationalError
 
 from config import health
 from config.celery import heartbeat
-from tests.notifications.conftest import TEST_REDIS_URL, free_port
+from tests.support import TEST_REDIS_URL, free_port
 
 
 @pytest.fixture

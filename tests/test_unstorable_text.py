@@ -11,7 +11,6 @@ from exports.models import ExportJob
 from people.models import RoleChange
 from projects.models import TargetSheet
 from spending.models import SpendReport
-from tests.workflow.conftest import people, to_state  # noqa: F401 — fixtures
 from workflow.models import Event
 
 MESSAGE = "无法处理的字符"
@@ -65,34 +64,29 @@ def test_a_nul_in_an_api_filter_is_a_json_400(people, who, url):
     assert_refused_json(client_for(who and getattr(people, who)).get(url))
 
 
-@pytest.fixture
-def sheet3(people):
-    return TargetSheet.objects.get(position=3)
-
-
 def test_the_export_start_with_a_nul_filter_starts_nothing(people):
     response = client_for(people.finance).post("/exports/start/", {"kind": "xlsx", "q": "\x00", "agency": "483001"})
     assert_refused_page(response)
     assert not ExportJob.objects.exists()
 
 
-def test_an_editor_save_with_a_nul_changes_nothing(people, sheet3):
+def test_an_editor_save_with_a_nul_changes_nothing(people, sheet):
     from tests.workflow.test_sheet_edit_page import editor_post
 
-    before = (sheet3.purpose, sheet3.version)
-    response = client_for(people.staff_ggzy).post(f"/sheets/{sheet3.pk}/edit/", editor_post(sheet3, version=sheet3.version, purpose="用途\x00"))
+    before = (sheet.purpose, sheet.version)
+    response = client_for(people.staff_ggzy).post(f"/sheets/{sheet.pk}/edit/", editor_post(sheet, version=sheet.version, purpose="用途\x00"))
     assert_refused_page(response)
-    sheet3.refresh_from_db()
-    assert (sheet3.purpose, sheet3.version) == before
+    sheet.refresh_from_db()
+    assert (sheet.purpose, sheet.version) == before
 
 
-def test_a_return_comment_with_a_nul_moves_nothing(people, sheet3, to_state):
-    to_state(sheet3, "section_review")
-    events = Event.objects.filter(sheet=sheet3).count()
-    response = client_for(people.head_ggzy).post(f"/sheets/{sheet3.pk}/return/", {"comment": "请补充\x00", "version": str(sheet3.version)})
+def test_a_return_comment_with_a_nul_moves_nothing(people, sheet, to_state):
+    to_state(sheet, "section_review")
+    events = Event.objects.filter(sheet=sheet).count()
+    response = client_for(people.head_ggzy).post(f"/sheets/{sheet.pk}/return/", {"comment": "请补充\x00", "version": str(sheet.version)})
     assert_refused_page(response)
-    sheet3.refresh_from_db()
-    assert sheet3.state == "section_review" and Event.objects.filter(sheet=sheet3).count() == events
+    sheet.refresh_from_db()
+    assert sheet.state == "section_review" and Event.objects.filter(sheet=sheet).count() == events
 
 
 def test_adding_a_person_with_a_nul_adds_nobody(people):
@@ -105,42 +99,42 @@ def test_adding_a_person_with_a_nul_adds_nobody(people):
 
 @pytest.mark.parametrize("text", ["用途\\u0000", "\\ud800用途", "\\udfff"])
 @pytest.mark.parametrize("field", ["purpose", "indicator"])
-def test_an_api_patch_with_an_escaped_nul_or_lone_surrogate_changes_nothing(people, sheet3, text, field):
+def test_an_api_patch_with_an_escaped_nul_or_lone_surrogate_changes_nothing(people, sheet, text, field):
     client = client_for(people.staff_ggzy)
     body = f'{{"purpose": "{text}"}}' if field == "purpose" else f'{{"indicators": [{{"name": "{text}"}}]}}'
-    before = (sheet3.purpose, sheet3.version)
-    response = client.patch(f"/api/sheets/{sheet3.pk}/", body, content_type="application/json", HTTP_IF_MATCH=sheet3.etag)
+    before = (sheet.purpose, sheet.version)
+    response = client.patch(f"/api/sheets/{sheet.pk}/", body, content_type="application/json", HTTP_IF_MATCH=sheet.etag)
     assert_refused_json(response)
-    sheet3.refresh_from_db()
-    assert (sheet3.purpose, sheet3.version) == before
+    sheet.refresh_from_db()
+    assert (sheet.purpose, sheet.version) == before
 
 
-def test_an_api_body_with_a_proper_surrogate_pair_is_saved(people, sheet3):
+def test_an_api_body_with_a_proper_surrogate_pair_is_saved(people, sheet):
     """Not a false alarm: an emoji escaped as a surrogate pair is one ordinary character."""
     response = client_for(people.staff_ggzy).patch(
-        f"/api/sheets/{sheet3.pk}/", '{"purpose": "用途\\ud83d\\ude00"}', content_type="application/json", HTTP_IF_MATCH=sheet3.etag
+        f"/api/sheets/{sheet.pk}/", '{"purpose": "用途\\ud83d\\ude00"}', content_type="application/json", HTTP_IF_MATCH=sheet.etag
     )
     assert response.status_code == 200, response.content
-    sheet3.refresh_from_db()
-    assert sheet3.purpose == "用途\U0001f600"
+    sheet.refresh_from_db()
+    assert sheet.purpose == "用途\U0001f600"
 
 
-def test_an_api_form_body_with_a_nul_is_a_json_400(people, sheet3):
+def test_an_api_form_body_with_a_nul_is_a_json_400(people, sheet):
     """A PATCH's form body is parsed by the API alone (Django reads only a POST's): its parser refuses too."""
     from urllib.parse import urlencode
 
     response = client_for(people.staff_ggzy).patch(
-        f"/api/sheets/{sheet3.pk}/", urlencode({"purpose": "用途\x00"}), content_type="application/x-www-form-urlencoded",
-        HTTP_IF_MATCH=sheet3.etag,
+        f"/api/sheets/{sheet.pk}/", urlencode({"purpose": "用途\x00"}), content_type="application/x-www-form-urlencoded",
+        HTTP_IF_MATCH=sheet.etag,
     )
     assert_refused_json(response)
 
 
-def test_a_spend_report_with_an_escaped_nul_records_nothing(people, sheet3, to_state):
-    to_state(sheet3, "published")
-    checkpoint = sheet3.fiscal_year.checkpoints.order_by("date").first()
+def test_a_spend_report_with_an_escaped_nul_records_nothing(people, sheet, to_state):
+    to_state(sheet, "published")
+    checkpoint = sheet.fiscal_year.checkpoints.order_by("date").first()
     body = json.dumps({"checkpoint": str(checkpoint.date), "amount": "1.00", "explanation": "说明\x00"})
     assert "\\u0000" in body
-    response = client_for(people.staff_ggzy).post(f"/api/sheets/{sheet3.pk}/spend-reports/", body, content_type="application/json")
+    response = client_for(people.staff_ggzy).post(f"/api/sheets/{sheet.pk}/spend-reports/", body, content_type="application/json")
     assert_refused_json(response)
-    assert not SpendReport.objects.filter(sheet=sheet3).exists()
+    assert not SpendReport.objects.filter(sheet=sheet).exists()

@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from projects.models import Agency, FiscalYear, Indicator, Project, SheetState, SpendPlan, TargetSheet
-from tests.workflow.conftest import drive, foreign_sheet, people, sheet, to_state  # noqa: F401  (fixtures)
+from tests.support import drive
 from workflow.models import Action, Event
 
 INDICATORS = (

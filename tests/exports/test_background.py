@@ -18,7 +18,7 @@ from exports import services
 from exports.models import ExportJob, ExportStatus
 from projects.models import Agency
 from tests.exports.conftest import bulk_sheets
-from tests.notifications.conftest import broker, fast_retries, run_worker, wait_for  # noqa: F401  (fixtures)
+from tests.support import wait_for
 
 SHEETS = 1000
 

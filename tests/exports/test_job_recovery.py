@@ -19,7 +19,7 @@ from config.celery import app as celery_app
 from exports import services
 from exports.models import ExportJob, ExportStatus
 from tests.exports.test_background import export_queue  # noqa: F401  (fixture)
-from tests.notifications.conftest import broker, celery_setting, fast_retries, free_port, run_worker, use_broker, wait_for  # noqa: F401
+from tests.support import celery_setting, free_port, use_broker, wait_for
 from tests.refusals import refused
 
 FILTERS = {"year": 2024, "section": None, "state": None, "agency": None, "search": None}

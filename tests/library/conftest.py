@@ -1,7 +1,6 @@
 import pytest
 
 from library.services import library_rebuild
-from tests.workflow.conftest import foreign_sheet, people, sheet, to_state  # noqa: F401 — shared fixtures
 
 
 @pytest.fixture

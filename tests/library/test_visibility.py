@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from library import services
 from library.models import Entry
-from tests.workflow.conftest import drive
+from tests.support import drive
 
 SECRET = {"name": "其他局保密指标", "description": "尚未公开的指标描述", "target_value": "≥42个"}
 

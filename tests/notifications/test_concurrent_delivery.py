@@ -6,7 +6,7 @@ from django.db import connection
 
 from notifications import attempts
 from notifications.models import Channel, Kind, Notification, Status
-from tests.notifications.conftest import make_user
+from tests.support import make_user
 
 
 def test_racing_deliveries_of_one_row_send_one_message(transactional_db, wecom):

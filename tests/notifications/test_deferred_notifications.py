@@ -7,7 +7,7 @@ import pytest
 
 from notifications import fanout, sweep
 from notifications.models import Channel, Notification, PendingFanOut
-from tests.notifications.conftest import celery_setting
+from tests.support import celery_setting
 from workflow import services
 
 

@@ -77,7 +77,7 @@ def test_a_recipient_wecom_does_not_know_fails_alone(org, wecom):
 
 def many_people(wecom, n, *, prefix="member"):
     """``n`` people with WeCom ids the fake server knows."""
-    from tests.notifications.conftest import make_user
+    from tests.support import make_user
 
     people = [make_user(f"{prefix}{i}", wecom_userid=f"{prefix}{i}.wx") for i in range(n)]
     wecom.users.update(f"{prefix}{i}.wx" for i in range(n))
@@ -129,7 +129,8 @@ def test_a_message_whose_only_recipient_wecom_refuses_with_81013_fails_and_the_b
     outcomes = attempts.notifications_deliver(ids=[r.pk for r in batch])
 
     assert [outcomes[r.pk].status for r in batch] == ["sent", "failed", "sent"]
-    assert [r["errcode"] for r in wecom.requests if r["path"] == "/cgi-bin/message/send"] == [0, 81013, 0]
+    # each message was sent on its own (in whichever order the claim read them): the refused one did not stop the others
+    assert sorted(r["errcode"] for r in wecom.requests if r["path"] == "/cgi-bin/message/send") == [0, 0, 81013]
     assert "81013" in Notification.objects.get(pk=batch[1].pk).last_error
 
 

@@ -6,7 +6,7 @@ import pytest
 from notifications import outbox
 from notifications.models import Channel, Notification, Status
 from notifications.tasks import deliver_notification
-from tests.notifications.conftest import wait_for
+from tests.support import wait_for
 from workflow import services
 
 pytestmark = pytest.mark.worker
@@ -123,7 +123,7 @@ def test_duplicate_tasks_for_one_row_send_it_once(org, make_sheet, smtp, wecom, 
 def _queue_length(queue: str) -> int:
     import redis
 
-    from tests.notifications.conftest import TEST_BROKER_URL
+    from tests.support import TEST_BROKER_URL
 
     client = redis.Redis.from_url(TEST_BROKER_URL)
     try:

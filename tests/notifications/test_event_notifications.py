@@ -3,7 +3,7 @@
 import pytest
 
 from notifications.models import Channel, Kind, Notification, Status
-from tests.notifications.conftest import make_user
+from tests.support import make_user
 from people import roles
 from people.services import role_grant
 from workflow import services

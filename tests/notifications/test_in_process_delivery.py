@@ -4,7 +4,7 @@ missing mail server only leaves the row pending with the reason; the user's page
 import pytest
 
 from notifications.models import Channel, Notification, Status
-from tests.notifications.conftest import celery_setting, free_port
+from tests.support import celery_setting, free_port
 
 
 @pytest.fixture

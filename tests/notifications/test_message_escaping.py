@@ -5,7 +5,7 @@ text. The system's own link stays a link."""
 from notifications import attempts
 from notifications.channels.text import escape_html, escape_markdown
 from notifications.models import Channel, Kind, Notification
-from tests.notifications.conftest import make_user
+from tests.support import make_user
 
 PHISH = "[点此查看](http://evil.example/phish)"
 

@@ -7,7 +7,7 @@ from django.test import Client
 from notifications.models import Channel, Kind, Notification
 from people import roles
 from people.services import role_grant
-from tests.notifications.conftest import make_user
+from tests.support import make_user
 from workflow import services
 
 

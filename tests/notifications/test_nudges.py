@@ -9,7 +9,7 @@ import time_machine
 
 from notifications.models import Channel, Kind, Notification
 from notifications.tasks import nudge_reviewers
-from tests.notifications.conftest import make_user
+from tests.support import make_user
 from people import roles
 from people.services import role_grant
 from workflow import services

@@ -11,7 +11,7 @@ from django.db import connection
 from notifications.models import Channel, Notification, Status
 from notifications.sweep import outbox_sweep
 from notifications.tasks import sweep_outbox
-from tests.notifications.conftest import TEST_BROKER_URL, free_port, use_broker, wait_for
+from tests.support import TEST_BROKER_URL, free_port, use_broker, wait_for
 from workflow import services
 
 pytestmark = pytest.mark.worker

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from notifications import attempts, messages, outbox, sweep
 from notifications.models import Channel, FailureKind, Kind, Notification, Preference, Status
-from tests.notifications.conftest import make_user
+from tests.support import make_user
 
 
 def outbox_row(user, channel=Channel.EMAIL, **extra):

@@ -12,7 +12,7 @@ from django.utils import timezone
 from notifications import attempts, messages, outbox, sweep
 from notifications.channels.wecom import RateLimiter
 from notifications.models import Channel, Kind, Notification, Preference, Status
-from tests.notifications.conftest import TEST_BROKER_URL, make_user
+from tests.support import TEST_BROKER_URL, make_user
 
 
 def outbox_row(user, channel, **extra):

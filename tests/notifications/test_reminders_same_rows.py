@@ -17,7 +17,7 @@ from people import roles
 from people.services import role_grant
 from projects.models import Checkpoint, SheetState, SpendPlan, TargetSheet
 from spending.models import SpendReport
-from tests.notifications.conftest import make_user
+from tests.support import make_user
 
 JUNE = datetime.date(2024, 6, 30)
 

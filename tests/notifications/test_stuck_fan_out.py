@@ -19,7 +19,7 @@ from rest_framework.authtoken.models import Token
 from notifications import fanout
 from notifications.models import Channel, Notification, PendingFanOut
 from tests.locks import holding, waiting_on_locks
-from tests.notifications.conftest import wait_for
+from tests.support import wait_for
 from workflow import services
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -13,7 +13,6 @@ from people import roles
 from people.models import RoleChange
 from people.services import role_grant
 from projects.models import Agency, Section
-from tests.workflow.conftest import people, sheet, to_state  # noqa: F401 — fixtures shared with the workflow tests
 
 AGENCY = "483001"
 PAGE = f"/people/{AGENCY}/"

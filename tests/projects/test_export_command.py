@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from projects.docx.reader import read_document
 from projects.models import TargetSheet
 from projects.selectors import sheets_with_content
-from tests.workflow.conftest import drive
+from tests.support import drive
 
 
 def export(tmp_path, *extra):

@@ -8,7 +8,6 @@ import time_machine
 from django.contrib.auth import get_user_model
 
 from spending import services as spending
-from tests.notifications.conftest import make_sheet, org, publish  # noqa: F401  (shared fixtures)
 
 URL = "/agencies/489001/spending/?year=2024"
 

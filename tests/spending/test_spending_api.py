@@ -3,7 +3,6 @@
 import pytest
 
 from spending.models import SpendReport
-from tests.notifications.conftest import make_sheet, org, publish  # noqa: F401  (shared fixtures)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from django.contrib.auth import get_user_model
 from projects.models import Checkpoint
 from spending import services as spending
 from spending.models import SpendReport
-from tests.notifications.conftest import make_sheet, org, publish  # noqa: F401  (shared fixtures)
 from tests.refusals import refused
 
 LIMIT = 2000

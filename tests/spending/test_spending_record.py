@@ -8,7 +8,6 @@ import pytest
 from spending import services as spending
 from projects.models import Checkpoint, FiscalYear
 from spending.models import SpendReport
-from tests.notifications.conftest import make_sheet, org, publish  # noqa: F401  (shared fixtures)
 from tests.refusals import refused
 
 

@@ -1,6 +1,6 @@
 """The WeCom doors against the loopback fake WeCom server (tests/fakes/wecom_server.py).
 
-The organisation, sheets and fake server come from tests/notifications/conftest.py:
+The organisation (``org``), sheets and fake server are the shared fixtures (tests/conftest.py, tests/parts.py):
 ``leader`` (赵局长, WeCom id leader.wx) reviews the agency's sheets after the head (李科长, head.wx).
 """
 
@@ -10,15 +10,6 @@ import pytest
 
 from notifications import attempts
 from notifications.models import Channel, Notification, Status, WeComCard
-from tests.notifications.conftest import (  # noqa: F401 — fixtures shared with the notification tests
-    WECOM_USERS,
-    _no_real_wecom,
-    make_sheet,
-    make_user,
-    org,
-    publish,
-    wecom,
-)
 from workflow import services
 
 CALLBACK = "/wecom/callback/"

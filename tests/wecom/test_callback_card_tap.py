@@ -7,7 +7,7 @@ import pytest
 from notifications.models import WeComCard
 from people import roles
 from people.services import role_grant, role_revoke
-from tests.notifications.conftest import make_user
+from tests.support import make_user
 from tests.wecom.conftest import deliver_wecom, post_callback
 from workflow import services
 from workflow.models import Event

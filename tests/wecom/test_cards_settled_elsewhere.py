@@ -6,7 +6,7 @@ from __future__ import annotations
 from notifications.models import WeComCard
 from people import roles
 from people.services import role_grant
-from tests.notifications.conftest import make_user
+from tests.support import make_user
 from tests.wecom.conftest import deliver_wecom, post_callback
 from workflow import services
 
@@ -94,7 +94,7 @@ def test_with_a_worker_the_cards_are_greyed_out_once_the_worker_wrote_the_notifi
     the handled task's cards are greyed out once the worker's notifications are written."""
     from notifications import fanout
     from notifications.models import PendingFanOut
-    from tests.notifications.conftest import celery_setting
+    from tests.support import celery_setting
 
     sheet, card = leader_card()
     saved = celery_setting("task_always_eager")

@@ -12,7 +12,7 @@ from django.core import signing
 from django.test import Client
 
 from notifications.models import Preference
-from tests.notifications.conftest import make_user
+from tests.support import make_user
 from wecom.models import UsedOAuthCode
 
 

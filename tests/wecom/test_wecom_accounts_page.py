@@ -7,7 +7,7 @@ import pytest
 from notifications.models import Preference
 from people import roles
 from people.services import role_grant
-from tests.notifications.conftest import make_user
+from tests.support import make_user
 from wecom.models import AccountChange, IdChangeRequest
 
 

@@ -23,7 +23,6 @@ from people import roles
 from people.services import role_grant
 from projects.models import SheetState
 from tests.refusals import refused
-from tests.workflow.conftest import people, sheet, to_state  # noqa: F401 — the demo's named users and sheets
 from wecom import services
 from wecom.models import AccountChange, IdChangeRequest, UsedWeComId
 

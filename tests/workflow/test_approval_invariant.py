@@ -52,7 +52,7 @@ from workflow.integrity import divergences
 from workflow.models import Event
 from workflow.permissions import can_review
 from workflow.selectors import review_tasks
-from tests.workflow.conftest import drive
+from tests.support import drive
 
 AGENCY = "483001"
 SECTIONS = ("公共资源交易中心", "信用与放管服办公室", "政务服务中心")

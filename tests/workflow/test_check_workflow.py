@@ -26,7 +26,7 @@ from workflow.integrity import divergences
 from workflow.models import Action
 from workflow.permissions import can_review
 from workflow.selectors import review_tasks
-from tests.workflow.conftest import drive
+from tests.support import drive
 
 GGZY, ZWFW = "公共资源交易中心", "政务服务中心"
 

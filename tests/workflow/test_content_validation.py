@@ -11,11 +11,6 @@ from projects import exporting
 from projects.models import TargetSheet
 
 
-@pytest.fixture
-def sheet3(people):
-    return TargetSheet.objects.get(position=3, fiscal_year__year=2024)
-
-
 def editor_post(sheet, *, purpose=None, rows=None):
     data = {
         "version": str(sheet.version),
@@ -41,87 +36,87 @@ def exports(sheet) -> bool:
     return True
 
 
-def test_api_patch_with_a_control_character_in_purpose_is_refused_and_exports_still_work(people, sheet3):
+def test_api_patch_with_a_control_character_in_purpose_is_refused_and_exports_still_work(people, sheet):
     client = APIClient()
     client.force_authenticate(people.staff_ggzy)
-    response = client.patch(f"/api/sheets/{sheet3.pk}/", {"purpose": "a\u0001b"}, format="json", HTTP_IF_MATCH=sheet3.etag)
+    response = client.patch(f"/api/sheets/{sheet.pk}/", {"purpose": "a\u0001b"}, format="json", HTTP_IF_MATCH=sheet.etag)
     assert response.status_code == 400, response.content
     assert "资金用途" in str(response.json()) and "控制字符" in str(response.json())
-    sheet3.refresh_from_db()
-    assert "\u0001" not in sheet3.purpose
-    assert exports(sheet3)
+    sheet.refresh_from_db()
+    assert "\u0001" not in sheet.purpose
+    assert exports(sheet)
 
 
-def test_api_patch_with_a_too_long_indicator_name_or_too_many_rows_is_refused(people, sheet3):
+def test_api_patch_with_a_too_long_indicator_name_or_too_many_rows_is_refused(people, sheet):
     client = APIClient()
     client.force_authenticate(people.staff_ggzy)
     row = {"category": "产出指标", "subcategory": "数量指标", "name": "长" * 201, "target_value": "≥1个"}
-    response = client.patch(f"/api/sheets/{sheet3.pk}/", {"indicators": [row]}, format="json", HTTP_IF_MATCH=sheet3.etag)
+    response = client.patch(f"/api/sheets/{sheet.pk}/", {"indicators": [row]}, format="json", HTTP_IF_MATCH=sheet.etag)
     assert response.status_code == 400 and "200" in str(response.json())
     rows = [dict(row, name=f"指标{i}") for i in range(201)]
-    response = client.patch(f"/api/sheets/{sheet3.pk}/", {"indicators": rows}, format="json", HTTP_IF_MATCH=sheet3.etag)
+    response = client.patch(f"/api/sheets/{sheet.pk}/", {"indicators": rows}, format="json", HTTP_IF_MATCH=sheet.etag)
     assert response.status_code == 400 and "200" in str(response.json())
 
 
-def test_api_patch_with_newline_in_a_one_line_field_is_refused_but_allowed_in_purpose(people, sheet3):
+def test_api_patch_with_newline_in_a_one_line_field_is_refused_but_allowed_in_purpose(people, sheet):
     client = APIClient()
     client.force_authenticate(people.staff_ggzy)
-    response = client.patch(f"/api/sheets/{sheet3.pk}/", {"purpose": "第一行\n第二行\t缩进"}, format="json", HTTP_IF_MATCH=sheet3.etag)
+    response = client.patch(f"/api/sheets/{sheet.pk}/", {"purpose": "第一行\n第二行\t缩进"}, format="json", HTTP_IF_MATCH=sheet.etag)
     assert response.status_code == 200, response.json()
-    sheet3.refresh_from_db()
+    sheet.refresh_from_db()
     rows = [{"category": "产出\n指标", "subcategory": "数量指标", "name": "数量", "target_value": "≥1个"}]
-    response = client.patch(f"/api/sheets/{sheet3.pk}/", {"indicators": rows}, format="json", HTTP_IF_MATCH=sheet3.etag)
+    response = client.patch(f"/api/sheets/{sheet.pk}/", {"indicators": rows}, format="json", HTTP_IF_MATCH=sheet.etag)
     assert response.status_code == 400 and "一级指标" in str(response.json())
-    assert exports(sheet3)
+    assert exports(sheet)
 
 
-def test_service_refuses_a_control_character_whatever_door_called_it(people, sheet3):
+def test_service_refuses_a_control_character_whatever_door_called_it(people, sheet):
     from core.errors import AppError
     from workflow import services
 
     with pytest.raises(AppError) as refused:
-        services.sheet_edit(sheet=sheet3, user=people.staff_ggzy, expected_version=sheet3.version, goal="x\x0by")
+        services.sheet_edit(sheet=sheet, user=people.staff_ggzy, expected_version=sheet.version, goal="x\x0by")
     assert refused.value.status == 400 and "绩效目标" in refused.value.message
 
 
-def test_editor_refuses_a_control_character_with_a_form_error(people, sheet3):
+def test_editor_refuses_a_control_character_with_a_form_error(people, sheet):
     client = Client()
     client.force_login(people.staff_ggzy)
-    response = client.post(f"/sheets/{sheet3.pk}/edit/", editor_post(sheet3, purpose="a\u0001b"))
+    response = client.post(f"/sheets/{sheet.pk}/edit/", editor_post(sheet, purpose="a\u0001b"))
     assert response.status_code == 200
     assert "控制字符" in response.content.decode()
-    sheet3.refresh_from_db()
-    assert "\u0001" not in sheet3.purpose
+    sheet.refresh_from_db()
+    assert "\u0001" not in sheet.purpose
 
 
-def test_goals_editor_refuses_a_control_character_and_the_package_still_exports(people, sheet3):
+def test_goals_editor_refuses_a_control_character_and_the_package_still_exports(people, sheet):
     client = Client()
     client.force_login(people.leader)
     response = client.post("/goals/483001/2024/", {"overall": "总体\x07目标", "itemized": "分项", "safeguards": "保障"})
     assert response.status_code == 200
     assert "控制字符" in response.content.decode() and "总体绩效目标" in response.content.decode()
-    assert exports(sheet3)
+    assert exports(sheet)
 
 
-def test_editor_saves_200_rows(people, sheet3):
+def test_editor_saves_200_rows(people, sheet):
     client = Client()
     client.force_login(people.staff_ggzy)
     rows = [{"category": "产出指标", "subcategory": "数量指标", "name": f"指标{i}", "description": "描述", "target_value": "≥1个", "basis": "依据"} for i in range(200)]
-    response = client.post(f"/sheets/{sheet3.pk}/edit/", editor_post(sheet3, rows=rows))
+    response = client.post(f"/sheets/{sheet.pk}/edit/", editor_post(sheet, rows=rows))
     assert response.status_code == 302, response.content.decode()[:2000]
-    assert sheet3.indicators.count() == 200
-    assert exports(sheet3)
+    assert sheet.indicators.count() == 200
+    assert exports(sheet)
 
 
-def test_editor_refuses_201_rows_with_a_form_error(people, sheet3):
+def test_editor_refuses_201_rows_with_a_form_error(people, sheet):
     client = Client()
     client.force_login(people.staff_ggzy)
-    before = sheet3.indicators.count()
+    before = sheet.indicators.count()
     rows = [{"category": "产出指标", "subcategory": "数量指标", "name": f"指标{i}", "description": "", "target_value": "≥1个", "basis": ""} for i in range(201)]
-    response = client.post(f"/sheets/{sheet3.pk}/edit/", editor_post(sheet3, rows=rows))
+    response = client.post(f"/sheets/{sheet.pk}/edit/", editor_post(sheet, rows=rows))
     assert response.status_code == 200
     assert "200" in response.content.decode() and "最多" in response.content.decode()
-    assert sheet3.indicators.count() == before
+    assert sheet.indicators.count() == before
 
 
 def test_agency_pages_with_a_nul_code_answer_a_chinese_400(people):

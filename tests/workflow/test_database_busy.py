@@ -16,7 +16,7 @@ from rest_framework.authtoken.models import Token
 
 from projects.models import TargetSheet
 from tests.locks import connections_refused, holding, waiting_on_locks
-from tests.notifications.conftest import wait_for
+from tests.support import wait_for
 from workflow import services
 
 pytestmark = pytest.mark.django_db(transaction=True)

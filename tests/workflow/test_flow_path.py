@@ -5,7 +5,7 @@ import pytest
 from projects.models import SheetState, TargetSheet
 from workflow import services
 from workflow.models import Event
-from tests.workflow.conftest import drive
+from tests.support import drive
 from tests.refusals import refused
 
 

@@ -22,7 +22,7 @@ from people.models import RoleChange
 from people.services import role_grant
 from projects.models import DepartmentGoals, TargetSheet
 from spending.models import SpendReport
-from tests.notifications.conftest import _no_real_wecom, make_sheet, make_user, org  # noqa: F401 — fixtures
+from tests.support import make_user
 from workflow import services
 from workflow.models import PendingImport, Event
 

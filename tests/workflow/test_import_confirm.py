@@ -18,14 +18,9 @@ from workflow.models import Action, PendingImport, Event
 
 
 @pytest.fixture
-def sheet3(people):
-    return TargetSheet.objects.get(position=3, fiscal_year__year=2024)
-
-
-@pytest.fixture
-def colleague(people, sheet3):
+def colleague(people, sheet):
     user = get_user_model().objects.create_user(username="staff_ggzy2", password="pw", last_name="张", first_name="三")
-    role_grant(user=user, role=roles.STAFF, scope=sheet3.section)
+    role_grant(user=user, role=roles.STAFF, scope=sheet.section)
     return user
 
 
@@ -35,21 +30,21 @@ def previewed(client: Client, seed_docx, section) -> str:
     return response["Location"]
 
 
-def test_confirming_writes_and_the_history_names_the_importer_and_the_file(people, sheet3, colleague, seed_docx):
-    edit_quantity(sheet3, colleague, "40个")
-    sheet3.refresh_from_db()
-    previous = TargetSheet.objects.prefetch_related("plan__checkpoint", "indicators").get(pk=sheet3.pk).snapshot()
-    version = sheet3.version
+def test_confirming_writes_and_the_history_names_the_importer_and_the_file(people, sheet, colleague, seed_docx):
+    edit_quantity(sheet, colleague, "40个")
+    sheet.refresh_from_db()
+    previous = TargetSheet.objects.prefetch_related("plan__checkpoint", "indicators").get(pk=sheet.pk).snapshot()
+    version = sheet.version
     client = signed_in(people.staff_ggzy)
-    url = previewed(client, seed_docx, sheet3.section)
+    url = previewed(client, seed_docx, sheet.section)
 
     page = client.post(f"{url}confirm/").content.decode()
 
     assert "更新 1 张，拒绝 5 张，内容相同未改动 3 张" in page and f"导入结果：{FILE_NAME}" in page
-    sheet3.refresh_from_db()
-    assert sheet3.indicators.get(subcategory="数量指标").target_value == "≥150件"
-    assert sheet3.version == version + 1 and sheet3.updated_by == people.staff_ggzy
-    event = sheet3.events.get(action=Action.IMPORT)
+    sheet.refresh_from_db()
+    assert sheet.indicators.get(subcategory="数量指标").target_value == "≥150件"
+    assert sheet.version == version + 1 and sheet.updated_by == people.staff_ggzy
+    event = sheet.events.get(action=Action.IMPORT)
     assert event.actor == people.staff_ggzy
     assert event.comment == f"导入文件“{FILE_NAME}”"
     assert event.snapshot == previous  # the colleague's content, restorable
@@ -58,7 +53,7 @@ def test_confirming_writes_and_the_history_names_the_importer_and_the_file(peopl
     assert imported == {3}  # the changed draft only: the refused sheets and the drafts that hold the file have no entry
     assert PendingImport.objects.get().confirmed_at is not None
 
-    history = client.get(f"/sheets/{sheet3.pk}/").content.decode()
+    history = client.get(f"/sheets/{sheet.pk}/").content.decode()
     assert "导入 Word" in history and f"导入文件“{FILE_NAME}”" in history
     assert '<span data-testid="event-actor">王芳</span>' in history
 
@@ -69,13 +64,13 @@ def test_confirming_writes_and_the_history_names_the_importer_and_the_file(peopl
     assert Event.objects.filter(action=Action.IMPORT).count() == 1
 
 
-def test_drafts_that_already_hold_the_file_are_not_counted_as_updated_nor_touched(people, sheet3, colleague, seed_docx):
+def test_drafts_that_already_hold_the_file_are_not_counted_as_updated_nor_touched(people, sheet, colleague, seed_docx):
     """Sheets 1, 2 and 4 hold the document's content: 更新 counts only sheet 3, and the others keep their version,
     editor and history (no 导入 entry to restore from, nothing for a colleague's open editor to collide with)."""
-    edit_quantity(sheet3, colleague, "40个")
+    edit_quantity(sheet, colleague, "40个")
     others = {s.pk: (s.version, s.updated_by_id, s.updated) for s in TargetSheet.objects.filter(position__in=(1, 2, 4))}
     client = signed_in(people.staff_ggzy)
-    url = previewed(client, seed_docx, sheet3.section)
+    url = previewed(client, seed_docx, sheet.section)
     preview = client.get(url).content.decode()
     assert "更新 1 张" in preview and preview.count("与文件内容相同，不会改动") == 3
 
@@ -87,22 +82,22 @@ def test_drafts_that_already_hold_the_file_are_not_counted_as_updated_nor_touche
     assert not Event.objects.filter(sheet__in=others, action=Action.IMPORT).exists()
 
 
-def test_a_draft_edited_after_the_preview_refuses_the_whole_import_and_changes_nothing(people, sheet3, colleague, seed_docx):
+def test_a_draft_edited_after_the_preview_refuses_the_whole_import_and_changes_nothing(people, sheet, colleague, seed_docx):
     client = signed_in(people.staff_ggzy)
-    url = previewed(client, seed_docx, sheet3.section)
-    edit_quantity(sheet3, colleague, "40个")  # saved while the importer looks at the preview
-    sheet3.refresh_from_db()
+    url = previewed(client, seed_docx, sheet.section)
+    edit_quantity(sheet, colleague, "40个")  # saved while the importer looks at the preview
+    sheet.refresh_from_db()
     before = state_of_everything()
 
     response = client.post(f"{url}confirm/", follow=True)
 
     page = response.content.decode()
-    when = timezone.localtime(sheet3.updated).strftime("%Y-%m-%d %H:%M")
+    when = timezone.localtime(sheet.updated).strftime("%Y-%m-%d %H:%M")
     message = f"“公共资源交易中心经费”已由 张三 于 {when} 修改，导入预览已过期，请重新上传预览。"
     assert message in page
     assert response.redirect_chain[-1][0] == "/import/"
     assert state_of_everything() == before  # versions, content, history: unchanged
-    assert sheet3.indicators.get(subcategory="数量指标").target_value == "40个"
+    assert sheet.indicators.get(subcategory="数量指标").target_value == "40个"
     assert PendingImport.objects.get().confirmed_at is None
 
     # the preview page says so too, and offers no 确认导入
@@ -130,9 +125,9 @@ def test_a_sheet_refused_in_the_preview_that_became_a_draft_since_also_refuses_t
     assert state_of_everything() == before
 
 
-def test_cancel_discards_the_upload_and_writes_nothing(people, sheet3, seed_docx):
+def test_cancel_discards_the_upload_and_writes_nothing(people, sheet, seed_docx):
     client = signed_in(people.staff_ggzy)
-    url = previewed(client, seed_docx, sheet3.section)
+    url = previewed(client, seed_docx, sheet.section)
     before = state_of_everything()
     response = client.post(f"{url}cancel/", follow=True)
     assert "已取消导入" in response.content.decode()
@@ -155,13 +150,13 @@ def test_a_created_sheet_is_recorded_without_previous_content(people, seed_docx)
     assert Event.objects.filter(action=Action.IMPORT).count() == 1
 
 
-def test_a_staff_member_who_lost_the_role_since_the_preview_cannot_confirm(people, sheet3, colleague, seed_docx):
+def test_a_staff_member_who_lost_the_role_since_the_preview_cannot_confirm(people, sheet, colleague, seed_docx):
     from people.services import role_revoke
 
     client = signed_in(colleague)
-    url = previewed(client, seed_docx, sheet3.section)
+    url = previewed(client, seed_docx, sheet.section)
     before = state_of_everything()
-    role_revoke(user=colleague, role=roles.STAFF, scope=sheet3.section)
+    role_revoke(user=colleague, role=roles.STAFF, scope=sheet.section)
     page = client.post(f"{url}confirm/", follow=True).content.decode()
     assert "经办人可以导入" in page
     assert state_of_everything() == before

@@ -20,15 +20,10 @@ FILE_NAME = "laoting-approval-bureau-targets.docx"
 
 
 @pytest.fixture
-def sheet3(people):
-    return TargetSheet.objects.get(position=3, fiscal_year__year=2024)
-
-
-@pytest.fixture
-def colleague(people, sheet3):
+def colleague(people, sheet):
     """张三, a second 经办人 of 公共资源交易中心 (the section of sheets 1–4)."""
     user = get_user_model().objects.create_user(username="staff_ggzy2", password="pw", last_name="张", first_name="三")
-    role_grant(user=user, role=roles.STAFF, scope=sheet3.section)
+    role_grant(user=user, role=roles.STAFF, scope=sheet.section)
     return user
 
 
@@ -64,12 +59,12 @@ def state_of_everything():
     }
 
 
-def test_the_preview_shows_a_colleagues_saved_value_as_before_and_after_and_writes_nothing(people, sheet3, colleague, seed_docx):
-    edit_quantity(sheet3, colleague, "40个")
+def test_the_preview_shows_a_colleagues_saved_value_as_before_and_after_and_writes_nothing(people, sheet, colleague, seed_docx):
+    edit_quantity(sheet, colleague, "40个")
     before = state_of_everything()
     client = signed_in(people.staff_ggzy)
 
-    response = upload(client, seed_docx, sheet3.section)
+    response = upload(client, seed_docx, sheet.section)
     assert response.status_code == 302
     pending = PendingImport.objects.get(uploaded_by=people.staff_ggzy)
     assert response["Location"] == f"/import/{pending.pk}/"
@@ -83,12 +78,12 @@ def test_the_preview_shows_a_colleagues_saved_value_as_before_and_after_and_writ
     assert "确认导入" in page and "取消" in page
 
     assert state_of_everything() == before  # versions, content, history, goals: nothing written
-    assert sheet3.indicators.get(subcategory="数量指标").target_value == "40个"
-    sheet3.refresh_from_db()
+    assert sheet.indicators.get(subcategory="数量指标").target_value == "40个"
+    sheet.refresh_from_db()
     assert pending.expected_versions == {
-        str(s.pk): s.version for s in TargetSheet.objects.filter(section=sheet3.section)
+        str(s.pk): s.version for s in TargetSheet.objects.filter(section=sheet.section)
     }
-    assert (pending.file_name, pending.year, pending.section_id, pending.confirmed_at) == (FILE_NAME, 2024, sheet3.section_id, None)
+    assert (pending.file_name, pending.year, pending.section_id, pending.confirmed_at) == (FILE_NAME, 2024, sheet.section_id, None)
     assert bytes(pending.content) == seed_docx.read_bytes()
 
     client.get(response["Location"])  # looking again changes nothing either
@@ -124,46 +119,46 @@ def test_the_preview_lists_new_updated_and_refused_sheets_and_the_goals_change(p
     assert not TargetSheet.objects.filter(position=9).exists()
 
 
-def test_the_preview_counts_change_count(people, sheet3, colleague, seed_docx):
-    sheet3.refresh_from_db()
-    services.sheet_edit(sheet=sheet3, user=colleague, expected_version=sheet3.version, purpose="新的用途", goal="新的目标")
-    edit_quantity(sheet3, colleague, "40个")
+def test_the_preview_counts_change_count(people, sheet, colleague, seed_docx):
+    sheet.refresh_from_db()
+    services.sheet_edit(sheet=sheet, user=colleague, expected_version=sheet.version, purpose="新的用途", goal="新的目标")
+    edit_quantity(sheet, colleague, "40个")
     preview = imports.import_preview(
-        content=seed_docx.read_bytes(), file_name=FILE_NAME, year=2024, section=sheet3.section, user=people.staff_ggzy
+        content=seed_docx.read_bytes(), file_name=FILE_NAME, year=2024, section=sheet.section, user=people.staff_ggzy
     )
-    mine = next(s for s in preview.sheets if s.sheet_id == sheet3.pk)
+    mine = next(s for s in preview.sheets if s.sheet_id == sheet.pk)
     assert mine.kind == "updated" and mine.change_count == 3
     assert [(c.label, c.before) for c in mine.diff.fields] == [("资金用途", "新的用途"), ("绩效目标", "新的目标")]
 
 
-def test_the_preview_page_counts_the_changes_it_lists(people, sheet3, colleague, seed_docx):
+def test_the_preview_page_counts_the_changes_it_lists(people, sheet, colleague, seed_docx):
     """A colleague added an indicator the document does not have: the import removes that row — one change, listed once."""
-    sheet3.refresh_from_db()
+    sheet.refresh_from_db()
     rows = [IndicatorData(i.category, i.subcategory, i.name, i.description, i.target_value, i.basis)
-            for i in sheet3.indicators.order_by("order", "id")]
+            for i in sheet.indicators.order_by("order", "id")]
     rows.append(IndicatorData("产出指标", "数量指标", "培训人次", "年度内培训人次", "≥200人次", "培训记录"))
-    services.sheet_edit(sheet=sheet3, user=colleague, expected_version=sheet3.version, indicators=rows)
+    services.sheet_edit(sheet=sheet, user=colleague, expected_version=sheet.version, indicators=rows)
     client = signed_in(people.staff_ggzy)
 
-    page = client.get(upload(client, seed_docx, sheet3.section)["Location"]).content.decode()
+    page = client.get(upload(client, seed_docx, sheet.section)["Location"]).content.decode()
 
-    start = page.index(f'<a href="/sheets/{sheet3.pk}/">')
+    start = page.index(f'<a href="/sheets/{sheet.pk}/">')
     card = page[start:page.index("</section>", start)]
     listed = card.count("<li>")
     assert listed == 1 and "删除指标 产出指标 / 数量指标 / 培训人次" in card
     assert f"{listed} 处修改（当前草稿 → 导入后）" in card
 
 
-def test_staff_of_another_section_cannot_import_over_this_sections_sheets(people, sheet3, seed_docx):
+def test_staff_of_another_section_cannot_import_over_this_sections_sheets(people, sheet, seed_docx):
     TargetSheet.objects.filter(position=5).update(purpose="信用办改过的用途")  # their own draft, which the file updates
     before = state_of_everything()
     other = signed_in(people.staff_xy)
     # the other section is not theirs to choose
-    page = upload(other, seed_docx, sheet3.section)
+    page = upload(other, seed_docx, sheet.section)
     assert page.status_code == 200 and "选择一个有效的选项" in page.content.decode()
     assert not PendingImport.objects.exists()
     with pytest.raises(AppError) as error:
-        imports.import_preview(content=seed_docx.read_bytes(), file_name=FILE_NAME, year=2024, section=sheet3.section, user=people.staff_xy)
+        imports.import_preview(content=seed_docx.read_bytes(), file_name=FILE_NAME, year=2024, section=sheet.section, user=people.staff_xy)
     assert error.value.status == 403
 
     # into their own section: this section's sheets are refused, in the preview and on confirmation
@@ -176,21 +171,21 @@ def test_staff_of_another_section_cannot_import_over_this_sections_sheets(people
     after = state_of_everything()
     changed = {pk for (pk, version, *_), (_, old_version, *_) in zip(after["sheets"], before["sheets"]) if version != old_version}
     assert changed == {TargetSheet.objects.get(position=5).pk}
-    assert not Event.objects.filter(sheet=sheet3).exists()
+    assert not Event.objects.filter(sheet=sheet).exists()
 
 
-def test_a_file_that_cannot_be_read_is_refused_and_nothing_is_kept(people, sheet3, tmp_path):
+def test_a_file_that_cannot_be_read_is_refused_and_nothing_is_kept(people, sheet, tmp_path):
     bad = tmp_path / "旧格式.doc"
     bad.write_bytes(b"\xd0\xcf\x11\xe0" + b"\0" * 100)
     client = signed_in(people.staff_ggzy)
     with open(bad, "rb") as handle:
-        page = client.post("/import/", {"file": handle, "year": "2024", "section": sheet3.section_id}).content.decode()
+        page = client.post("/import/", {"file": handle, "year": "2024", "section": sheet.section_id}).content.decode()
     assert "导入失败，未做任何修改" in page and "旧格式.doc" in page
     assert not PendingImport.objects.exists()
 
 
-def test_another_users_pending_import_is_not_found(people, sheet3, colleague, seed_docx):
-    response = upload(signed_in(people.staff_ggzy), seed_docx, sheet3.section)
+def test_another_users_pending_import_is_not_found(people, sheet, colleague, seed_docx):
+    response = upload(signed_in(people.staff_ggzy), seed_docx, sheet.section)
     url = response["Location"]
     before = state_of_everything()
     for intruder in (colleague, people.staff_xy, people.admin):
@@ -202,22 +197,22 @@ def test_another_users_pending_import_is_not_found(people, sheet3, colleague, se
     assert state_of_everything() == before
 
 
-def test_anonymous_is_sent_to_sign_in(people, sheet3, seed_docx):
-    url = upload(signed_in(people.staff_ggzy), seed_docx, sheet3.section)["Location"]
+def test_anonymous_is_sent_to_sign_in(people, sheet, seed_docx):
+    url = upload(signed_in(people.staff_ggzy), seed_docx, sheet.section)["Location"]
     anonymous = Client()
     for response in (
         anonymous.get("/import/"), anonymous.get(url), anonymous.post(f"{url}confirm/"), anonymous.post(f"{url}cancel/"),
-        anonymous.post(f"/sheets/{sheet3.pk}/restore/1/", {"version": "1"}),
+        anonymous.post(f"/sheets/{sheet.pk}/restore/1/", {"version": "1"}),
     ):
         assert response.status_code == 302 and response["Location"].startswith("/login/")
     assert PendingImport.objects.get().confirmed_at is None
 
 
-def test_pending_imports_older_than_a_day_are_deleted(people, sheet3, seed_docx):
+def test_pending_imports_older_than_a_day_are_deleted(people, sheet, seed_docx):
     client = signed_in(people.staff_ggzy)
-    old_url = upload(client, seed_docx, sheet3.section)["Location"]
+    old_url = upload(client, seed_docx, sheet.section)["Location"]
     PendingImport.objects.update(created=timezone.now() - datetime.timedelta(days=1, minutes=1))
     assert client.get(old_url).status_code == 404  # expired: no longer offered
-    new_url = upload(client, seed_docx, sheet3.section)["Location"]
+    new_url = upload(client, seed_docx, sheet.section)["Location"]
     assert PendingImport.objects.count() == 1 and new_url != old_url  # the upload cleared the expired one
     assert client.get(new_url).status_code == 200

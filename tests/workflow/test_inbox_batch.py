@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from projects.models import TargetSheet
 from workdays.models import CalendarDay
 from workflow.models import Action, Event
-from tests.workflow.conftest import drive
+from tests.support import drive
 
 
 def client_for(user):

@@ -10,14 +10,13 @@ from django.test.utils import CaptureQueriesContext
 
 from people import roles
 from projects.models import TargetSheet
-from tests.workflow.conftest import drive
+from tests.support import drive
 from tests.workflow.test_inbox_batch import (  # noqa: F401 — collected again here, with every role "many"
     test_batch_is_refused_for_other_section_other_agency_and_anonymous,
     test_batch_never_approves_a_sheet_with_checker_errors,
 )
 from tests.workflow.test_pages import (  # noqa: F401
     browser,
-    sheet3,
     test_inbox_counts_the_tasks_of_each_role,
     test_moves_by_outsiders_change_nothing,
     test_package_download_for_leader_and_finance_only_and_finance_never_gets_drafts,

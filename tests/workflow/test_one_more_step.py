@@ -21,7 +21,7 @@ from workflow import flow, services
 from workflow.documents import chain_of
 from workflow.selectors import review_tasks, task_cards
 from workflow.steps import CHAIN, Step
-from tests.workflow.conftest import drive
+from tests.support import drive
 
 DEPUTY = "deputy_review"
 WITH_DEPUTY = CHAIN.with_step(Step(DEPUTY, roles.AGENCY_ADMIN), after=SheetState.LEADER_REVIEW, label="分管领导审批")

@@ -17,18 +17,13 @@ def browser(people):
     return client_for
 
 
-@pytest.fixture
-def sheet3():
-    return TargetSheet.objects.get(position=3)
-
-
 SHEET_PAGES = ["/sheets/{pk}/", "/sheets/{pk}/edit/", "/sheets/{pk}/export.docx"]
 SHEET_MOVES = ["submit", "withdraw", "approve", "return", "reassign", "check"]
 
 
 @pytest.mark.parametrize("page", SHEET_PAGES)
-def test_sheet_pages_are_not_found_for_the_other_section_and_agency(browser, sheet3, page):
-    url = page.format(pk=sheet3.pk)
+def test_sheet_pages_are_not_found_for_the_other_section_and_agency(browser, sheet, page):
+    url = page.format(pk=sheet.pk)
     assert browser("staff_ggzy").get(url).status_code in (200, 302)
     for outsider in ("staff_xy", "head_xy", "other_staff", "other_leader", "other_finance", "finance"):
         assert browser(outsider).get(url).status_code == 404, outsider
@@ -37,14 +32,14 @@ def test_sheet_pages_are_not_found_for_the_other_section_and_agency(browser, she
 
 
 @pytest.mark.parametrize("move", SHEET_MOVES)
-def test_moves_by_outsiders_change_nothing(browser, sheet3, move, to_state):
-    to_state(sheet3, "section_review")
-    url = f"/sheets/{sheet3.pk}/{move}/"
+def test_moves_by_outsiders_change_nothing(browser, sheet, move, to_state):
+    to_state(sheet, "section_review")
+    url = f"/sheets/{sheet.pk}/{move}/"
     for outsider in ("head_xy", "other_head", "other_leader"):
         assert browser(outsider).post(url, {"comment": "x"}).status_code == 404, outsider
     assert browser().post(url, {"comment": "x"}).status_code == 302
-    sheet3.refresh_from_db()
-    assert sheet3.state == SheetState.SECTION_REVIEW and sheet3.events.count() == 1
+    sheet.refresh_from_db()
+    assert sheet.state == SheetState.SECTION_REVIEW and sheet.events.count() == 1
 
 
 def test_list_pages_need_sign_in(browser):
@@ -53,8 +48,8 @@ def test_list_pages_need_sign_in(browser):
         assert response.status_code == 302 and response["Location"].startswith("/login/"), url
 
 
-def test_inbox_counts_the_tasks_of_each_role(browser, sheet3, to_state):
-    to_state(sheet3, "section_review")
+def test_inbox_counts_the_tasks_of_each_role(browser, sheet, to_state):
+    to_state(sheet, "section_review")
     head_page = browser("head_ggzy").get("/tasks/").content.decode()
     assert "待我审核（1）" in head_page and "公共资源交易中心经费" in head_page
     assert "待我审核" not in browser("head_xy").get("/tasks/").content.decode()
@@ -69,31 +64,31 @@ def test_sheet_list_filters_by_state_and_errors(browser):
     assert "公共资源交易中心经费" not in browser("leader").get("/sheets/?state=published").content.decode()
 
 
-def test_detail_shows_return_comment_history_and_diff(browser, sheet3, people, to_state):
+def test_detail_shows_return_comment_history_and_diff(browser, sheet, people, to_state):
     from workflow import services
 
-    to_state(sheet3, "returned")
-    page = browser("staff_ggzy").get(f"/sheets/{sheet3.pk}/").content.decode()
+    to_state(sheet, "returned")
+    page = browser("staff_ggzy").get(f"/sheets/{sheet.pk}/").content.decode()
     assert 'data-testid="return-comment"' in page and "请补充" in page
-    row = sheet3.indicators.get(subcategory="数量指标")
+    row = sheet.indicators.get(subcategory="数量指标")
     row.target_value = "≥160件"
     row.save()
-    services.document_submit(document=sheet3, user=people.staff_ggzy, comment="已按退回意见修改")
-    page = browser("head_ggzy").get(f"/sheets/{sheet3.pk}/").content.decode()
+    services.document_submit(document=sheet, user=people.staff_ggzy, comment="已按退回意见修改")
+    page = browser("head_ggzy").get(f"/sheets/{sheet.pk}/").content.decode()
     assert "与上次提交相比的修改" in page and "≥150件" in page and "≥160件" in page
     assert page.count('class="event event-') == 3
 
 
-def test_editor_saves_added_removed_and_reordered_rows(browser, sheet3):
+def test_editor_saves_added_removed_and_reordered_rows(browser, sheet):
     client = browser("staff_ggzy")
-    rows = list(sheet3.indicators.all())
+    rows = list(sheet.indicators.all())
     data = {
         "sheet-budget_total": "10.00", "sheet-fiscal_funds": "10.00", "sheet-other_funds": "0", "sheet-purpose": "用途", "sheet-goal": "目标",
         "rows-TOTAL_FORMS": str(len(rows) + 1), "rows-INITIAL_FORMS": str(len(rows)), "rows-MIN_NUM_FORMS": "0", "rows-MAX_NUM_FORMS": "200",
     }
-    for cp in sheet3.fiscal_year.checkpoints.all():
+    for cp in sheet.fiscal_year.checkpoints.all():
         data[f"plan-cp_{cp.pk}"] = str(cp.planned_percent)
-    data["version"] = str(sheet3.version)
+    data["version"] = str(sheet.version)
     order = {0: 2, 1: 1}  # swap the first two rows
     for i, row in enumerate(rows):
         for name in ("category", "subcategory", "name", "description", "target_value", "basis"):
@@ -104,20 +99,20 @@ def test_editor_saves_added_removed_and_reordered_rows(browser, sheet3):
     for name, value in {"category": "产出指标", "subcategory": "时效指标", "name": "办结及时率", "target_value": "≥99%"}.items():
         data[f"rows-{new}-{name}"] = value
     data[f"rows-{new}-ORDER"] = str(new + 1)
-    response = client.post(f"/sheets/{sheet3.pk}/edit/", data)
+    response = client.post(f"/sheets/{sheet.pk}/edit/", data)
     assert response.status_code == 302, response.content.decode()[:2000]
-    saved = [(i.subcategory, i.target_value) for i in sheet3.indicators.order_by("order")]
+    saved = [(i.subcategory, i.target_value) for i in sheet.indicators.order_by("order")]
     assert saved[:2] == [("质量指标", "≥98%"), ("数量指标", "≥150件")]
     assert saved[-1] == ("时效指标", "≥99%") and len(saved) == len(rows)
-    assert sheet3.purpose != "用途" and TargetSheet.objects.get(pk=sheet3.pk).purpose == "用途"
+    assert sheet.purpose != "用途" and TargetSheet.objects.get(pk=sheet.pk).purpose == "用途"
 
 
-def test_live_check_returns_findings_for_the_typed_input(browser, sheet3):
+def test_live_check_returns_findings_for_the_typed_input(browser, sheet):
     data = {"sheet-budget_total": "10", "sheet-fiscal_funds": "9", "sheet-other_funds": "0", "rows-TOTAL_FORMS": "0", "rows-INITIAL_FORMS": "0"}
-    response = browser("staff_ggzy").post(f"/sheets/{sheet3.pk}/check/", data)
+    response = browser("staff_ggzy").post(f"/sheets/{sheet.pk}/check/", data)
     codes = {f["code"] for f in response.json()["findings"]}
     assert {"funds_mismatch", "missing_benefit", "missing_satisfaction"} <= codes
-    assert browser("head_ggzy").post(f"/sheets/{sheet3.pk}/check/", data).status_code == 403
+    assert browser("head_ggzy").post(f"/sheets/{sheet.pk}/check/", data).status_code == 403
 
 
 def _tables(response) -> int:
@@ -128,11 +123,11 @@ def _tables(response) -> int:
     return len(docx.Document(io.BytesIO(b"".join(response.streaming_content))).tables)
 
 
-def test_package_download_for_leader_and_finance_only_and_finance_never_gets_drafts(browser, sheet3, to_state):
+def test_package_download_for_leader_and_finance_only_and_finance_never_gets_drafts(browser, sheet, to_state):
     url = "/agencies/483001/2024/package.docx"
     assert _tables(browser("leader").get(url)) == 9  # nine sheets, one table each
     assert _tables(browser("finance").get(url)) == 0  # all drafts
-    to_state(sheet3, "finance_review")
+    to_state(sheet, "finance_review")
     assert _tables(browser("finance").get(url)) == 1
     assert _tables(browser("leader").get(url + "?published=1")) == 0
     for outsider in ("staff_ggzy", "head_ggzy", "other_leader", "other_finance"):
@@ -219,19 +214,19 @@ def test_import_page_is_for_staff_and_admins(browser):
     assert browser("admin").get("/import/").status_code == 200
 
 
-def test_finance_returning_lands_on_the_inbox_and_done_list_has_no_dead_link(browser, sheet3, to_state):
-    to_state(sheet3, "finance_review")
+def test_finance_returning_lands_on_the_inbox_and_done_list_has_no_dead_link(browser, sheet, to_state):
+    to_state(sheet, "finance_review")
     client = browser("finance")
-    response = client.post(f"/sheets/{sheet3.pk}/return/", {"comment": "成本指标请细化"}, follow=True)
+    response = client.post(f"/sheets/{sheet.pk}/return/", {"comment": "成本指标请细化"}, follow=True)
     assert response.redirect_chain[-1][0] == "/tasks/" and response.status_code == 200
     assert "已退回修改" in response.content.decode()
     done = client.get("/tasks/done/").content.decode()
-    assert "公共资源交易中心经费" in done and f"/sheets/{sheet3.pk}/" not in done
+    assert "公共资源交易中心经费" in done and f"/sheets/{sheet.pk}/" not in done
 
 
-def test_published_sheet_page_shows_plan_against_actual(browser, sheet3, to_state):
-    to_state(sheet3, "published")
-    page = browser("staff_ggzy").get(f"/sheets/{sheet3.pk}/").content.decode()
+def test_published_sheet_page_shows_plan_against_actual(browser, sheet, to_state):
+    to_state(sheet, "published")
+    page = browser("staff_ggzy").get(f"/sheets/{sheet.pk}/").content.decode()
     assert 'data-testid="spend-chart"' in page and "执行进度" in page
     draft = TargetSheet.objects.get(position=4)
     assert 'data-testid="spend-chart"' not in browser("staff_ggzy").get(f"/sheets/{draft.pk}/").content.decode()

@@ -5,7 +5,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from projects.models import TargetSheet
-from tests.workflow.conftest import drive
+from tests.support import drive
 
 PAGES = ("/tasks/", "/sheets/", "/api/sheets/")
 

@@ -5,7 +5,7 @@ from projects.models import Section, SheetState
 from people import roles
 from people.services import role_grant
 from workflow import services
-from tests.workflow.conftest import drive
+from tests.support import drive
 from tests.refusals import refused
 
 

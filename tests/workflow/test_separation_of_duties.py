@@ -23,7 +23,7 @@ from people import roles
 from people.services import role_grant, role_revoke
 from projects.models import Agency, Section, TargetSheet
 from tests.refusals import refused
-from tests.workflow.conftest import drive
+from tests.support import drive
 from workflow import services
 from workflow.integrity import divergences, divergences_repair
 from workflow.models import Action

@@ -7,11 +7,6 @@ from projects.models import TargetSheet
 from workflow import services
 
 
-@pytest.fixture
-def sheet3(people):
-    return TargetSheet.objects.get(position=3)
-
-
 def editor_post(sheet, *, version, purpose):
     data = {
         "version": str(version),
@@ -30,36 +25,36 @@ def editor_post(sheet, *, version, purpose):
     return data
 
 
-def test_a_stale_editor_save_is_refused_and_names_who_changed_it(people, sheet3):
+def test_a_stale_editor_save_is_refused_and_names_who_changed_it(people, sheet):
     client = Client()
     client.force_login(people.staff_ggzy)
-    opened_version = sheet3.version  # both tabs opened the editor on this version
-    services.sheet_edit(sheet=sheet3, user=people.staff_ggzy, expected_version=opened_version, purpose="另一个窗口先保存的用途")
+    opened_version = sheet.version  # both tabs opened the editor on this version
+    services.sheet_edit(sheet=sheet, user=people.staff_ggzy, expected_version=opened_version, purpose="另一个窗口先保存的用途")
 
-    response = client.post(f"/sheets/{sheet3.pk}/edit/", editor_post(sheet3, version=opened_version, purpose="迟到的修改"))
+    response = client.post(f"/sheets/{sheet.pk}/edit/", editor_post(sheet, version=opened_version, purpose="迟到的修改"))
 
     assert response.status_code == 200
     page = response.content.decode()
     assert "王芳" in page and "您的修改未保存" in page
     assert "迟到的修改" in page  # the user's input is still there to copy
-    assert TargetSheet.objects.get(pk=sheet3.pk).purpose == "另一个窗口先保存的用途"
+    assert TargetSheet.objects.get(pk=sheet.pk).purpose == "另一个窗口先保存的用途"
 
 
-def test_a_current_editor_save_is_written_with_the_next_version(people, sheet3):
+def test_a_current_editor_save_is_written_with_the_next_version(people, sheet):
     client = Client()
     client.force_login(people.staff_ggzy)
-    response = client.post(f"/sheets/{sheet3.pk}/edit/", editor_post(sheet3, version=sheet3.version, purpose="新的用途"))
+    response = client.post(f"/sheets/{sheet.pk}/edit/", editor_post(sheet, version=sheet.version, purpose="新的用途"))
     assert response.status_code == 302
-    saved = TargetSheet.objects.get(pk=sheet3.pk)
-    assert (saved.purpose, saved.version, saved.updated_by) == ("新的用途", sheet3.version + 1, people.staff_ggzy)
+    saved = TargetSheet.objects.get(pk=sheet.pk)
+    assert (saved.purpose, saved.version, saved.updated_by) == ("新的用途", sheet.version + 1, people.staff_ggzy)
 
 
 @pytest.mark.parametrize("budget", ["1000000000000", "abc", "-1"])
-def test_an_invalid_amount_is_a_form_error_not_a_server_error(people, sheet3, budget):
+def test_an_invalid_amount_is_a_form_error_not_a_server_error(people, sheet, budget):
     client = Client()
     client.force_login(people.staff_ggzy)
-    data = editor_post(sheet3, version=sheet3.version, purpose="改")
+    data = editor_post(sheet, version=sheet.version, purpose="改")
     data["sheet-budget_total"] = budget
-    response = client.post(f"/sheets/{sheet3.pk}/edit/", data)
+    response = client.post(f"/sheets/{sheet.pk}/edit/", data)
     assert response.status_code == 200 and "请修正标红的内容" in response.content.decode() or "error" in response.content.decode()
-    assert TargetSheet.objects.get(pk=sheet3.pk).purpose == sheet3.purpose
+    assert TargetSheet.objects.get(pk=sheet.pk).purpose == sheet.purpose

@@ -16,14 +16,9 @@ RESTORE_BUTTON = "恢复导入前内容"
 
 
 @pytest.fixture
-def sheet3(people):
-    return TargetSheet.objects.get(position=3, fiscal_year__year=2024)
-
-
-@pytest.fixture
-def colleague(people, sheet3):
+def colleague(people, sheet):
     user = get_user_model().objects.create_user(username="staff_ggzy2", password="pw", last_name="张", first_name="三")
-    role_grant(user=user, role=roles.STAFF, scope=sheet3.section)
+    role_grant(user=user, role=roles.STAFF, scope=sheet.section)
     return user
 
 
@@ -32,94 +27,94 @@ def content(sheet):
 
 
 @pytest.fixture
-def imported(people, sheet3, colleague, seed_docx):
+def imported(people, sheet, colleague, seed_docx):
     """张三 saved 40个 and a new purpose; then 王芳 imported the seed over it (preview, confirm). Returns the IMPORT event."""
-    sheet3.refresh_from_db()
-    services.sheet_edit(sheet=sheet3, user=colleague, expected_version=sheet3.version, purpose="张三改过的用途")
-    edit_quantity(sheet3, colleague, "40个")
+    sheet.refresh_from_db()
+    services.sheet_edit(sheet=sheet, user=colleague, expected_version=sheet.version, purpose="张三改过的用途")
+    edit_quantity(sheet, colleague, "40个")
     pending, _ = imports.import_upload(
-        user=people.staff_ggzy, file_name=FILE_NAME, content=seed_docx.read_bytes(), year=2024, section=sheet3.section
+        user=people.staff_ggzy, file_name=FILE_NAME, content=seed_docx.read_bytes(), year=2024, section=sheet.section
     )
     imports.import_confirm(pending=pending, user=people.staff_ggzy)
-    sheet3.refresh_from_db()
-    assert sheet3.purpose == "保证县内招投标正常运行"
-    return sheet3.events.get(action=Action.IMPORT)
+    sheet.refresh_from_db()
+    assert sheet.purpose == "保证县内招投标正常运行"
+    return sheet.events.get(action=Action.IMPORT)
 
 
-def test_restore_brings_back_the_content_from_before_the_import(people, sheet3, imported):
+def test_restore_brings_back_the_content_from_before_the_import(people, sheet, imported):
     client = signed_in(people.staff_ggzy)
-    page = client.get(f"/sheets/{sheet3.pk}/").content.decode()
-    assert RESTORE_BUTTON in page and f"/sheets/{sheet3.pk}/restore/{imported.pk}/" in page
-    replaced = content(sheet3)
-    version = sheet3.version
+    page = client.get(f"/sheets/{sheet.pk}/").content.decode()
+    assert RESTORE_BUTTON in page and f"/sheets/{sheet.pk}/restore/{imported.pk}/" in page
+    replaced = content(sheet)
+    version = sheet.version
 
-    response = client.post(f"/sheets/{sheet3.pk}/restore/{imported.pk}/", {"version": version}, follow=True)
+    response = client.post(f"/sheets/{sheet.pk}/restore/{imported.pk}/", {"version": version}, follow=True)
 
     assert "已恢复为导入前的内容。" in response.content.decode()
-    sheet3.refresh_from_db()
-    assert content(sheet3) == imported.snapshot
-    assert sheet3.purpose == "张三改过的用途"
-    assert sheet3.indicators.get(subcategory="数量指标").target_value == "40个"
-    assert [(p.checkpoint.label, p.cumulative_percent) for p in sheet3.plan.all()] == [
+    sheet.refresh_from_db()
+    assert content(sheet) == imported.snapshot
+    assert sheet.purpose == "张三改过的用途"
+    assert sheet.indicators.get(subcategory="数量指标").target_value == "40个"
+    assert [(p.checkpoint.label, p.cumulative_percent) for p in sheet.plan.all()] == [
         ("3月底", 25), ("6月底", 50), ("10月底", 75), ("12月底", 100)
     ]
-    assert sheet3.version == version + 1 and sheet3.updated_by == people.staff_ggzy
-    restore = sheet3.events.get(action=Action.RESTORE)
+    assert sheet.version == version + 1 and sheet.updated_by == people.staff_ggzy
+    restore = sheet.events.get(action=Action.RESTORE)
     assert restore.actor == people.staff_ggzy and restore.snapshot == replaced  # what the restore replaced is kept too
     assert FILE_NAME in restore.comment and (restore.from_state, restore.to_state) == ("draft", "draft")
-    history = client.get(f"/sheets/{sheet3.pk}/").content.decode()
+    history = client.get(f"/sheets/{sheet.pk}/").content.decode()
     assert "恢复内容" in history
 
 
-def test_a_restore_based_on_an_older_version_is_refused(people, sheet3, colleague, imported):
-    seen = sheet3.version
-    edit_quantity(sheet3, colleague, "50个")  # saved after the page was loaded
+def test_a_restore_based_on_an_older_version_is_refused(people, sheet, colleague, imported):
+    seen = sheet.version
+    edit_quantity(sheet, colleague, "50个")  # saved after the page was loaded
     before = state_of_everything()
     client = signed_in(people.staff_ggzy)
 
-    page = client.post(f"/sheets/{sheet3.pk}/restore/{imported.pk}/", {"version": seen}, follow=True).content.decode()
+    page = client.post(f"/sheets/{sheet.pk}/restore/{imported.pk}/", {"version": seen}, follow=True).content.decode()
 
     assert "这张表已由 张三 于" in page and "未恢复" in page
     assert state_of_everything() == before
-    assert sheet3.indicators.get(subcategory="数量指标").target_value == "50个"
+    assert sheet.indicators.get(subcategory="数量指标").target_value == "50个"
     with pytest.raises(AppError) as error:
-        imports.sheet_restore(sheet=sheet3, user=people.staff_ggzy, event=imported, expected_version=seen)
+        imports.sheet_restore(sheet=sheet, user=people.staff_ggzy, event=imported, expected_version=seen)
     assert error.value.status == 412
     assert not Event.objects.filter(action=Action.RESTORE).exists()
 
 
-def test_only_the_sections_staff_may_restore_while_the_sheet_is_editable(people, sheet3, imported, to_state):
-    url = f"/sheets/{sheet3.pk}/restore/{imported.pk}/"
+def test_only_the_sections_staff_may_restore_while_the_sheet_is_editable(people, sheet, imported, to_state):
+    url = f"/sheets/{sheet.pk}/restore/{imported.pk}/"
     before = state_of_everything()
     head = signed_in(people.head_ggzy)  # sees the sheet, may not edit it
-    assert RESTORE_BUTTON not in head.get(f"/sheets/{sheet3.pk}/").content.decode()
-    assert "只有本科室经办人可以恢复" in head.post(url, {"version": sheet3.version}, follow=True).content.decode()
+    assert RESTORE_BUTTON not in head.get(f"/sheets/{sheet.pk}/").content.decode()
+    assert "只有本科室经办人可以恢复" in head.post(url, {"version": sheet.version}, follow=True).content.decode()
     for outsider in ("staff_xy", "other_staff"):
-        assert signed_in(getattr(people, outsider)).post(url, {"version": sheet3.version}).status_code == 404
+        assert signed_in(getattr(people, outsider)).post(url, {"version": sheet.version}).status_code == 404
     assert state_of_everything() == before
 
-    to_state(sheet3, "section_review")
+    to_state(sheet, "section_review")
     staff = signed_in(people.staff_ggzy)
-    assert RESTORE_BUTTON not in staff.get(f"/sheets/{sheet3.pk}/").content.decode()
-    page = staff.post(url, {"version": sheet3.version}, follow=True).content.decode()
+    assert RESTORE_BUTTON not in staff.get(f"/sheets/{sheet.pk}/").content.decode()
+    page = staff.post(url, {"version": sheet.version}, follow=True).content.decode()
     assert "处于“科室审核”状态，不能恢复" in page
-    sheet3.refresh_from_db()
-    assert sheet3.indicators.get(subcategory="数量指标").target_value == "≥150件"
+    sheet.refresh_from_db()
+    assert sheet.indicators.get(subcategory="数量指标").target_value == "≥150件"
 
 
-def test_only_an_import_entry_of_the_same_sheet_can_be_restored(people, sheet3, imported, seed_docx):
+def test_only_an_import_entry_of_the_same_sheet_can_be_restored(people, sheet, imported, seed_docx):
     client = signed_in(people.staff_ggzy)
     TargetSheet.objects.filter(position=4).update(purpose="改过的用途")  # so that importing again records sheet 4
     pending, _ = imports.import_upload(
-        user=people.staff_ggzy, file_name=FILE_NAME, content=seed_docx.read_bytes(), year=2024, section=sheet3.section
+        user=people.staff_ggzy, file_name=FILE_NAME, content=seed_docx.read_bytes(), year=2024, section=sheet.section
     )
     imports.import_confirm(pending=pending, user=people.staff_ggzy)
-    sheet3.refresh_from_db()
-    other_import = Event.objects.filter(action=Action.IMPORT).exclude(sheet=sheet3).get()
-    assert client.post(f"/sheets/{sheet3.pk}/restore/{other_import.pk}/", {"version": sheet3.version}).status_code == 404
-    submit = services.document_submit(document=sheet3, user=people.staff_ggzy)
-    services.document_withdraw(document=sheet3, user=people.staff_ggzy)
-    sheet3.refresh_from_db()
+    sheet.refresh_from_db()
+    other_import = Event.objects.filter(action=Action.IMPORT).exclude(sheet=sheet).get()
+    assert client.post(f"/sheets/{sheet.pk}/restore/{other_import.pk}/", {"version": sheet.version}).status_code == 404
+    submit = services.document_submit(document=sheet, user=people.staff_ggzy)
+    services.document_withdraw(document=sheet, user=people.staff_ggzy)
+    sheet.refresh_from_db()
     with pytest.raises(AppError) as error:
-        imports.sheet_restore(sheet=sheet3, user=people.staff_ggzy, event=submit, expected_version=sheet3.version)
+        imports.sheet_restore(sheet=sheet, user=people.staff_ggzy, event=submit, expected_version=sheet.version)
     assert error.value.status == 400 and "没有可恢复的导入前内容" in error.value.message

@@ -15,7 +15,7 @@ from projects.models import Checkpoint, TargetSheet
 from projects.rules import check_sheet
 from projects.selectors import sheets_with_content
 from projects.services import sheet_verdicts_fill
-from tests.workflow.conftest import drive
+from tests.support import drive
 from tests.workflow.test_import_preview import FILE_NAME
 from tests.workflow.test_sheet_edit_page import editor_post
 from workflow import imports, services
@@ -38,11 +38,6 @@ def assert_current(sheet):
     assert stored(sheet) == checker(sheet)
 
 
-@pytest.fixture
-def sheet3(people):
-    return TargetSheet.objects.get(position=3, fiscal_year__year=2024)
-
-
 def rows_of(sheet, **changed):
     return [
         IndicatorData(i.category, i.subcategory, i.name, i.description, changed.get(i.subcategory, i.target_value), i.basis)
@@ -62,22 +57,22 @@ def test_the_seed_and_the_migration_store_the_checkers_verdict(people):
         assert_current(sheet)
 
 
-def test_the_editor_keeps_the_verdict_current(people, sheet3):
+def test_the_editor_keeps_the_verdict_current(people, sheet):
     client = Client()
     client.force_login(people.staff_ggzy)
-    assert stored(sheet3) == (0, 0)
-    data = editor_post(sheet3, version=sheet3.version, purpose="新的用途")
+    assert stored(sheet) == (0, 0)
+    data = editor_post(sheet, version=sheet.version, purpose="新的用途")
     quantity = next(k for k, v in data.items() if v == "数量指标").replace("subcategory", "target_value")
     data[quantity] = ""  # an empty 指标值: an error
-    assert client.post(f"/sheets/{sheet3.pk}/edit/", data).status_code == 302
-    assert stored(sheet3)[0] == 1
-    assert_current(sheet3)
-    sheet3.refresh_from_db()
-    data = editor_post(sheet3, version=sheet3.version, purpose="再改")
+    assert client.post(f"/sheets/{sheet.pk}/edit/", data).status_code == 302
+    assert stored(sheet)[0] == 1
+    assert_current(sheet)
+    sheet.refresh_from_db()
+    data = editor_post(sheet, version=sheet.version, purpose="再改")
     data[quantity] = "≥1个"
-    assert client.post(f"/sheets/{sheet3.pk}/edit/", data).status_code == 302
-    assert stored(sheet3) == (0, 0)
-    assert_current(sheet3)
+    assert client.post(f"/sheets/{sheet.pk}/edit/", data).status_code == 302
+    assert stored(sheet) == (0, 0)
+    assert_current(sheet)
 
 
 def test_the_api_keeps_the_verdict_current(people):
@@ -98,25 +93,25 @@ def test_the_api_keeps_the_verdict_current(people):
     assert_current(sheet7)
 
 
-def test_an_import_and_its_restore_keep_the_verdict_current(people, sheet3, seed_docx):
-    services.sheet_edit(sheet=sheet3, user=people.staff_ggzy, expected_version=sheet3.version, indicators=rows_of(sheet3, 数量指标=""))
-    assert stored(sheet3)[0] == 1
+def test_an_import_and_its_restore_keep_the_verdict_current(people, sheet, seed_docx):
+    services.sheet_edit(sheet=sheet, user=people.staff_ggzy, expected_version=sheet.version, indicators=rows_of(sheet, 数量指标=""))
+    assert stored(sheet)[0] == 1
     pending, _ = imports.import_upload(
-        user=people.staff_ggzy, file_name=FILE_NAME, content=seed_docx.read_bytes(), year=2024, section=sheet3.section
+        user=people.staff_ggzy, file_name=FILE_NAME, content=seed_docx.read_bytes(), year=2024, section=sheet.section
     )
     imports.import_confirm(pending=pending, user=people.staff_ggzy)
-    assert stored(sheet3) == (0, 0)
-    for sheet in TargetSheet.objects.filter(fiscal_year__year=2024):
-        assert_current(sheet)
-    sheet3.refresh_from_db()
-    event = sheet3.events.get(action=Action.IMPORT)
-    imports.sheet_restore(sheet=sheet3, user=people.staff_ggzy, event=event, expected_version=sheet3.version)
-    assert stored(sheet3)[0] == 1  # the content from before the import, with its empty 指标值
-    assert_current(sheet3)
+    assert stored(sheet) == (0, 0)
+    for any_sheet in TargetSheet.objects.filter(fiscal_year__year=2024):
+        assert_current(any_sheet)
+    sheet.refresh_from_db()
+    event = sheet.events.get(action=Action.IMPORT)
+    imports.sheet_restore(sheet=sheet, user=people.staff_ggzy, event=event, expected_version=sheet.version)
+    assert stored(sheet)[0] == 1  # the content from before the import, with its empty 指标值
+    assert_current(sheet)
 
 
-def test_a_rollover_stores_the_new_drafts_verdict(people, sheet3, to_state):
-    published = to_state(sheet3, "published")
+def test_a_rollover_stores_the_new_drafts_verdict(people, sheet, to_state):
+    published = to_state(sheet, "published")
     result = sheets_rollover(agency=published.agency, from_year=2024, to_year=2025, user=people.staff_ggzy, section=published.section)
     [new] = result.created
     assert stored(new)[0] > 0  # the money is left empty for the new year: the cost row exceeds a budget of 0
@@ -124,47 +119,47 @@ def test_a_rollover_stores_the_new_drafts_verdict(people, sheet3, to_state):
 
 
 def test_a_checkpoint_change_or_a_single_row_write_leaves_the_verdict_unknown_and_pages_check_those_rows(
-    people, sheet3, to_state
+    people, sheet, to_state
 ):
     published = to_state(TargetSheet.objects.get(position=1, fiscal_year__year=2024), "published")
     [other_year] = sheets_rollover(
         agency=published.agency, from_year=2024, to_year=2025, user=people.staff_ggzy, section=published.section
     ).created
     assert stored(other_year) != (None, None)
-    checkpoint = sheet3.fiscal_year.checkpoints.order_by("date").last()
+    checkpoint = sheet.fiscal_year.checkpoints.order_by("date").last()
     checkpoint.date = datetime.date(2024, 12, 30)
     checkpoint.save()  # what the admin's checkpoint inline does
-    assert stored(sheet3) == (None, None)
+    assert stored(sheet) == (None, None)
     assert stored(other_year) != (None, None)  # 2025's checkpoints did not change
-    Checkpoint.objects.create(fiscal_year=sheet3.fiscal_year, date=datetime.date(2024, 11, 30), planned_percent=Decimal(90))
-    assert checker(sheet3)[0] == 1  # the new checkpoint is not planned
+    Checkpoint.objects.create(fiscal_year=sheet.fiscal_year, date=datetime.date(2024, 11, 30), planned_percent=Decimal(90))
+    assert checker(sheet)[0] == 1  # the new checkpoint is not planned
     client = Client()
     client.force_login(people.staff_ggzy)
     page = client.get("/sheets/?year=2024").content.decode()
     assert "1 个错误" in page  # the list checked the rows without a verdict
     sheet_verdicts_fill()
-    assert_current(sheet3)
-    indicator = sheet3.indicators.order_by("order").first()
+    assert_current(sheet)
+    indicator = sheet.indicators.order_by("order").first()
     indicator.target_value = ""
     indicator.save()
-    assert stored(sheet3) == (None, None)
+    assert stored(sheet) == (None, None)
     assert "2 个错误" in client.get("/sheets/?year=2024").content.decode()
     indicator.delete()
-    assert stored(sheet3) == (None, None)
+    assert stored(sheet) == (None, None)
 
 
-def test_cards_and_the_batch_read_the_stored_verdict_and_the_batch_still_refuses_errors(people, sheet3):
-    drive(sheet3, ("submit", people.staff_ggzy), ("approve", people.head_ggzy))
+def test_cards_and_the_batch_read_the_stored_verdict_and_the_batch_still_refuses_errors(people, sheet):
+    drive(sheet, ("submit", people.staff_ggzy), ("approve", people.head_ggzy))
     client = Client()
     client.force_login(people.leader)
     assert 'data-testid="batch-pick"' in client.get("/tasks/").content.decode()
     # a stored verdict that said "clean" while the content has an error (written around every door) does not let
     # the batch through: the server runs the checker on the sheet it approves
-    indicator = sheet3.indicators.order_by("order").first()
-    TargetSheet.objects.filter(pk=sheet3.pk).update(check_errors=0, check_warnings=0)
+    indicator = sheet.indicators.order_by("order").first()
+    TargetSheet.objects.filter(pk=sheet.pk).update(check_errors=0, check_warnings=0)
     type(indicator).objects.filter(pk=indicator.pk).update(target_value="")
-    sheet3.refresh_from_db()
-    response = client.post("/tasks/batch-approve/", {"sheet": [sheet3.pk], f"version-{sheet3.pk}": sheet3.version}, follow=True)
+    sheet.refresh_from_db()
+    response = client.post("/tasks/batch-approve/", {"sheet": [sheet.pk], f"version-{sheet.pk}": sheet.version}, follow=True)
     assert "体检发现错误，不能批量通过" in response.content.decode()
-    sheet3.refresh_from_db()
-    assert sheet3.state == "leader_review"
+    sheet.refresh_from_db()
+    assert sheet.state == "leader_review"

@@ -2,7 +2,7 @@ import pytest
 
 from projects.models import SheetState
 from workflow import services
-from tests.workflow.conftest import drive
+from tests.support import drive
 from tests.refusals import refused
 
 
