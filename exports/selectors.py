@@ -13,13 +13,13 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from projects.models import Checkpoint, Indicator, SheetState, SpendPlan, TargetSheet
 from projects.selectors import sheets_with_content
 from sheets import selectors as sheet_selectors
-from workflow.models import Action, SheetEvent
+from workflow.models import Action, Event
 
 FILTER_NAMES = ("year", "section", "state", "agency", "search")
 
 
 def _last_event(**match) -> Subquery:
-    events = SheetEvent.objects.filter(sheet=OuterRef("pk"), **match).order_by("-created", "-id").values("created")[:1]
+    events = Event.objects.filter(sheet=OuterRef("pk"), **match).order_by("-created", "-id").values("created")[:1]
     return Subquery(events)
 
 

@@ -29,6 +29,9 @@ import xlsxwriter
 from django.utils import timezone
 from xlsxwriter.utility import xl_col_to_name
 
+from projects.models import SheetState
+from workflow.steps import CHAIN
+
 SUMMARY_TITLE = "项目汇总"
 INDICATORS_TITLE = "指标明细"
 INDEX_TITLE = "目录"
@@ -72,7 +75,7 @@ SUMMARY_TAIL = (
     Column("错误数", 8),
     Column("提示数", 8),
     Column("提交日期", 12, DATE_FORMAT),
-    Column("局领导审批通过日期", 12, DATE_FORMAT),
+    Column(f"{CHAIN.label(SheetState.LEADER_REVIEW)}通过日期", 12, DATE_FORMAT),
     Column("公开日期", 12, DATE_FORMAT),
 )
 INDICATOR_COLUMNS = (

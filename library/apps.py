@@ -8,7 +8,7 @@ class LibraryConfig(AppConfig):
     def ready(self):
         from library import receivers
         from projects.signals import sheet_content_replaced
-        from workflow.signals import sheet_event_recorded
+        from workflow.signals import event_recorded
 
         sheet_content_replaced.connect(receivers.on_sheet_content_replaced, dispatch_uid="library.on_sheet_content_replaced")
-        sheet_event_recorded.connect(receivers.on_sheet_event, dispatch_uid="library.on_sheet_event")
+        event_recorded.connect(receivers.on_sheet_event, dispatch_uid="library.on_sheet_event")

@@ -2,7 +2,7 @@
 
 Every read is of the entries the reader may see (``entries_visible``): the common set, and the entries of the sheets
 whose name is used by a sheet the reader may see (a published one, or one of their roles' scopes, as
-``workflow.permissions.visible_sheets`` decides). Values shown are those of such sheets only.
+``workflow.permissions.visible_documents`` decides). Values shown are those of such sheets only.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from library.models import DESCRIBED, Entry, Kind, Usage
 from library.pinyin import looks_like_initials
 from people import roles
 from projects import values
-from projects.models import Indicator
-from workflow.permissions import SHEET_ROLES, visible_sheets, visible_unpublished_sheets
+from projects.models import Indicator, TargetSheet
+from people.roles import SHEET_ROLES
+from workflow.permissions import visible_documents, visible_unfinished_documents
 
 SUGGEST_LIMIT = 12
 BROWSE_LIMIT = 300
@@ -70,7 +71,7 @@ def entries_visible(user, queryset: QuerySet | None = None) -> QuerySet:
         return queryset
     visible = Q(kind=Kind.COMMON) | Q(published_name_uses__gt=0)
     if any(roles.holds_any(user, role) for role in SHEET_ROLES):
-        unpublished = visible_unpublished_sheets(user).values("pk")
+        unpublished = visible_unfinished_documents(user, TargetSheet.objects.all()).values("pk")
         named = Usage.objects.filter(named_entry=OuterRef("pk"), sheet_id__in=unpublished)
         visible |= Exists(named, template="EXISTS(%(subquery)s OFFSET 0)")  # row by row, never hashed (as _GrantOn)
     return queryset.filter(visible)
@@ -122,7 +123,7 @@ def _usages_of_visible_sheets(user) -> QuerySet:
     usages = Usage.objects.all()
     if user.is_superuser:
         return usages
-    sheets = visible_sheets(user).filter(pk=OuterRef("sheet_id"))
+    sheets = visible_documents(user, TargetSheet.objects.all()).filter(pk=OuterRef("sheet_id"))
     return usages.filter(Exists(sheets, template="EXISTS(%(subquery)s OFFSET 0)"))
 
 
@@ -192,7 +193,7 @@ def last_year_values(user, sheet, names: list[str]) -> dict[str, str]:
     rows = (
         Indicator.objects.filter(
             sheet__project_id=sheet.project_id, sheet__fiscal_year__year=sheet.fiscal_year.year - 1, name__in=names,
-            sheet_id__in=visible_sheets(user).values("pk"),
+            sheet_id__in=visible_documents(user, TargetSheet.objects.all()).values("pk"),
         )
         .order_by("order", "id")
         .values_list("name", "target_value")

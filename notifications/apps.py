@@ -9,8 +9,9 @@ class NotificationsConfig(AppConfig):
         from django.db.models.signals import pre_delete
 
         from notifications import checks, receivers  # noqa: F401 (checks registers notifications.W001)
-        from projects.models import TargetSheet
-        from workflow.signals import sheet_event_recorded
+        from workflow.documents import document_types
+        from workflow.signals import event_recorded
 
-        sheet_event_recorded.connect(receivers.on_sheet_event, dispatch_uid="notifications.on_sheet_event")
-        pre_delete.connect(receivers.on_sheet_deleting, sender=TargetSheet, dispatch_uid="notifications.sheet_deleting")
+        event_recorded.connect(receivers.on_event, dispatch_uid="notifications.on_event")
+        for model in document_types():
+            pre_delete.connect(receivers.on_document_deleting, sender=model, dispatch_uid=f"notifications.deleting.{model._meta.label}")

@@ -23,7 +23,8 @@ from notifications.models import Kind, Notification, WeComCard
 from people.roles import display_name
 from projects.models import TargetSheet
 from projects.values import format_number
-from workflow import approval, permissions
+from workflow import permissions
+from workflow.documents import chain_of
 from workflow.models import Action
 
 APPROVE_KEY = "approve"
@@ -66,12 +67,12 @@ def approval_card(notification: Notification, userid: str) -> Card | None:
     if notification.kind not in WAITING_KINDS or not notification.sheet_id or notification.recipient is None:
         return None
     sheet = TargetSheet.objects.select_related("project", "section", "agency").filter(pk=notification.sheet_id).first()
-    step = approval.step_for(sheet.state) if sheet is not None else None
+    step = chain_of(sheet).step_for(sheet.state) if sheet is not None else None
     if step is None or not permissions.can_review(notification.recipient, sheet):
         return None  # handled meanwhile, or no longer theirs: a plain message says what happened
     link = wecom_link(settings.SITE_URL + reverse("sheet_detail", args=[sheet.pk]))
     task_id = f"tf{notification.pk}-{secrets.token_hex(8)}"
-    publishes = approval.next_state(sheet.state) == approval.DONE
+    publishes = chain_of(sheet).publishes(sheet.state)
     buttons = [] if publishes else [{"type": 0, "text": "通过", "style": 1, "key": APPROVE_KEY}]
     buttons += [
         {"type": 1, "text": "退回" if not publishes else "审核并公开", "style": 2, "url": link},

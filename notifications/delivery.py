@@ -293,7 +293,8 @@ def _wecom_client() -> WeComClient:
 
 
 def _send_robot(notification: Notification) -> None:
-    section = notification.sheet.section if notification.sheet_id else None
+    document = notification.document
+    section = document.section if document is not None and document.section_id else None
     key = section.wecom_robot_key.strip() if section else ""
     if not key:
         raise DeliveryError("该科室未配置企业微信群机器人。", temporary=False)

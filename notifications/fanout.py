@@ -18,24 +18,25 @@ from notifications import messages, selectors
 from notifications.models import Channel, Kind, Notification, PendingFanOut
 from notifications.outbox import notifications_create, preferences_read_with
 from notifications.signals import event_notified
-from workflow import approval
+from workflow import flow
+from workflow.documents import field_of, type_of_field
+from workflow.models import DOCUMENT_FIELDS, Action
 
 logger = logging.getLogger(__name__)
 
 
-# Which notifications ask someone to act on a sheet, and which moves settle that: the review task
-# (submitted, passed on, reassigned, nudged) is settled by any decision on it or its withdrawal; the
-# drafters' task of revising a returned sheet by its next submission.
+# Which notifications ask someone to act on a document, and which moves (``Action``) settle that: the review task
+# of a step by any decision on it (or a withdrawal, a 转办 that hands it to someone else), the drafters' task of
+# revising a returned document by its next submission. A move's notification has the move's value as its kind.
 REVIEW_TASK_KINDS = (Kind.SUBMIT, Kind.APPROVE, Kind.REASSIGN, Kind.NUDGE)
 SETTLED_BY = {
-    Kind.APPROVE: REVIEW_TASK_KINDS,
-    Kind.PUBLISH: REVIEW_TASK_KINDS,
-    Kind.RETURN: REVIEW_TASK_KINDS,
-    Kind.WITHDRAW: REVIEW_TASK_KINDS,
-    Kind.REASSIGN: REVIEW_TASK_KINDS,
-    Kind.SUBMIT: (Kind.RETURN,),
+    Action.APPROVE: REVIEW_TASK_KINDS,
+    Action.PUBLISH: REVIEW_TASK_KINDS,
+    Action.RETURN: REVIEW_TASK_KINDS,
+    Action.WITHDRAW: REVIEW_TASK_KINDS,
+    Action.REASSIGN: REVIEW_TASK_KINDS,
+    Action.SUBMIT: (Kind.RETURN,),
 }
-
 
 # Moves whose notifications the worker writes after the move commits (the move's request does not wait for the role
 # holders, the rows and the settling of the handled task): their audience follows from the event alone — the step
@@ -53,11 +54,11 @@ def event_notify(*, event) -> None:
         _event_fan_out(event)
         return
     if event.action in DEFERRED_ACTIONS:
-        PendingFanOut.objects.create(event_id=event.pk, sheet_id=event.sheet_id)
-        sheet_id = event.sheet_id
-        transaction.on_commit(lambda: _fan_outs_enqueue(sheet_id))
+        field, pk = event.document_field, event.document_id
+        PendingFanOut.objects.create(event_id=event.pk, **{f"{field}_id": pk})
+        transaction.on_commit(lambda: _fan_outs_enqueue(field, pk))
         return
-    fan_outs_run(sheet_id=event.sheet_id)
+    fan_outs_run(field=event.document_field, pk=event.document_id)
     _event_fan_out(event)
 
 
@@ -68,23 +69,24 @@ def _worker_available() -> bool:
     return not app.conf.task_always_eager
 
 
-def _fan_outs_enqueue(sheet_id: int) -> None:
+def _fan_outs_enqueue(field: str, pk: int) -> None:
     """After the move commits: the worker writes its notifications. If the broker cannot take the task, they are
     written here and now instead (in a transaction of their own), so they never wait for the sweep."""
     from notifications.tasks import write_event_notifications
 
     try:
-        write_event_notifications.apply_async(args=[sheet_id], queue=settings.NOTIFY_QUEUE)
+        write_event_notifications.apply_async(args=[field, pk], queue=settings.NOTIFY_QUEUE)
     except Exception:  # noqa: BLE001 — the broker is down: do it here
         logger.warning("无法把办理通知交给后台任务（消息队列不可用），改为当场写入", exc_info=True)
         try:
-            fan_outs_run(sheet_id=sheet_id)
+            fan_outs_run(field=field, pk=pk)
         except DatabaseError:  # the move is saved: never turn it into an error page; the sweep writes them
-            logger.warning("当场写入绩效目标表 %s 的办理通知失败，留待定时巡检补写", sheet_id, exc_info=True)
+            logger.warning("当场写入 %s %s 的办理通知失败，留待定时巡检补写", field, pk, exc_info=True)
 
 
-def fan_outs_run(*, sheet_id: int, lock_timeout: float | None = None) -> int:
-    """Write the notifications of the sheet's moves still pending, oldest first, and forget them: in the caller's
+def fan_outs_run(*, field: str, pk: int, lock_timeout: float | None = None) -> int:
+    """Write the notifications of the moves still pending of one document (its history foreign key ``field``, e.g.
+    "sheet", and its id ``pk``), oldest first, and forget them: in the caller's
     transaction (a move written at once, a sheet being deleted), or in one of its own (the worker, the sweep).
     Returns how many moves were written.
 
@@ -97,7 +99,7 @@ def fan_outs_run(*, sheet_id: int, lock_timeout: float | None = None) -> int:
 
     ``lock_timeout`` (seconds; the worker and the sweep, running outside any transaction): wait no longer than that
     for a lock, then raise OperationalError with nothing written and the pending rows kept for another try."""
-    from workflow.models import SheetEvent
+    from workflow.models import Event
 
     limit = lock_timeout and is_postgresql() and not connection.in_atomic_block
     with transaction.atomic():
@@ -105,36 +107,40 @@ def fan_outs_run(*, sheet_id: int, lock_timeout: float | None = None) -> int:
             with connection.cursor() as cursor:  # this transaction only
                 cursor.execute("SELECT set_config('lock_timeout', %s, true)", [str(max(int(lock_timeout * 1000), 1))])
         pending = list(
-            PendingFanOut.objects.select_for_update().filter(sheet_id=sheet_id).order_by("event_id")
+            PendingFanOut.objects.select_for_update().filter(**{f"{field}_id": pk}).order_by("event_id")
             .values_list("event_id", flat=True)
         )
         if not pending:
             return 0
-        events = SheetEvent.objects.select_related(
-            "sheet__project", "sheet__agency", "sheet__section", "sheet__fiscal_year", "actor"
+        model = type_of_field(field)
+        events = Event.objects.select_related(
+            *(f"{field}__{name}" for name in model.approval_related), "actor"
         ).filter(pk__in=pending).order_by("pk")
         for event in events:
-            # as the move left the sheet: in the step it moved to, with no assignee and its round's actors (who may not
-            # review it), whatever happened since
-            event.sheet.state, event.sheet.assignee = event.to_state, None
-            event.sheet.round_actors = approval.round_as_of(event)
+            # as the move left the document: in the step it moved to, with no assignee and its round's actors (who may
+            # not review it), whatever happened since
+            document = event.document
+            document.state, document.assignee = event.to_state, None
+            document.round_actors = flow.round_as_of(event)
             _event_fan_out(event)
         PendingFanOut.objects.filter(event_id__in=pending).delete()
     return len(pending)
 
 
-def fan_outs_overdue(*, older_than: timedelta) -> list[int]:
-    """Sheets with a move whose notifications are still pending after ``older_than`` (the worker was never told)."""
-    return list(
-        PendingFanOut.objects.filter(created__lt=timezone.now() - older_than).order_by()
-        .values_list("sheet_id", flat=True).distinct()
-    )
+def fan_outs_overdue(*, older_than: timedelta) -> list[tuple[str, int]]:
+    """Documents (history foreign key, id) with a move whose notifications are still pending after ``older_than``
+    (the worker was never told)."""
+    overdue = PendingFanOut.objects.filter(created__lt=timezone.now() - older_than).order_by()
+    return [
+        (field, pk) for field in DOCUMENT_FIELDS
+        for pk in overdue.filter(**{f"{field}__isnull": False}).values_list(f"{field}_id", flat=True).distinct()
+    ]
 
 
 def _event_fan_out(event) -> None:
     """Settle the earlier notifications that asked for the task the move handled (read and handled), then notify the
     people the event concerns, and the section's group robot; then ``signals.event_notified``."""
-    notifications_mark_handled(sheet=event.sheet, action=event.action)
+    notifications_mark_handled(document=event.document, action=event.action)
     recipients = selectors.event_recipients(event)  # the role holders come with their preferences: not read again
     notifications_create(
         recipients=recipients, message=messages.for_event(event), dedupe_key=f"event:{event.pk}", robot=True,
@@ -143,15 +149,15 @@ def _event_fan_out(event) -> None:
     event_notified.send(sender=type(event), event=event)
 
 
-def notifications_mark_handled(*, sheet, action: str) -> int:
-    """The task a sheet's notifications asked for was handled (by anyone): mark them handled and read.
+def notifications_mark_handled(*, document, action: str) -> int:
+    """The task a document's notifications asked for was handled (by anyone): mark them handled and read.
 
     Called for every move before its own notifications are written, so only the earlier ones are settled.
     """
     kinds = SETTLED_BY.get(action)
-    if not kinds or sheet is None:
+    if not kinds or document is None:
         return 0
     now = timezone.now()
-    rows = Notification.objects.filter(sheet=sheet, channel=Channel.IN_APP, kind__in=kinds, handled_at__isnull=True)
+    rows = Notification.objects.filter(**{field_of(document): document}, channel=Channel.IN_APP, kind__in=kinds, handled_at__isnull=True)
     return rows.update(handled_at=now, read_at=Coalesce("read_at", Value(now)))
 

@@ -1,8 +1,8 @@
 """The Chinese text of every notification.
 
-Each message names the sheet and its project code, says what happened and
-what to do next, and links (absolutely, from ``settings.SITE_URL``) to the page
-where that is done.
+Each message names the document (its label, title and facts: for a sheet, its project code, agency and section), says
+what happened and what to do next, and links (absolutely, from ``settings.SITE_URL``) to the page where that is done.
+The words of a move's message come from the document's chain (``workflow.steps``) and hooks (``workflow.documents``).
 """
 
 from __future__ import annotations
@@ -17,12 +17,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.models import Kind
-from projects.values import format_number
+from people import roles
 from people.roles import display_name
+from projects.models import TargetSheet
+from projects.values import format_number
 from spending import services as spending
-from workflow import approval
-
-STEP_LABELS = {step.state: step.label for step in approval.REVIEW_STEPS}  # 科室审核, 局领导审批, 财政审核
+from workflow.documents import chain_of
+from workflow.steps import Action
 
 
 @dataclass(frozen=True)
@@ -31,26 +32,18 @@ class Message:
     title: str
     body: str
     url: str
-    sheet: object | None = None
+    document: object | None = None  # the document it is about (its foreign key on the notification)
 
 
 def absolute(path: str) -> str:
     return settings.SITE_URL + path
 
 
-def sheet_url(sheet) -> str:
-    return absolute(reverse("sheet_detail", args=[sheet.pk]))
-
-
-def spending_url(sheet) -> str:
-    return absolute(reverse("sheet_spending", args=[sheet.pk]))
-
-
 _PK = 987654321  # stands for the sheet id when a route is reversed once for many sheets
 
 
 def url_of(route: str):
-    """``pk -> absolute URL of route(pk)``, reversed once (as ``sheet_url`` / ``spending_url``, for many sheets)."""
+    """``pk -> absolute URL of route(pk)``, reversed once for many sheets."""
     head, tail = absolute(reverse(route, args=[_PK])).split(str(_PK))
     return lambda pk: f"{head}{pk}{tail}"
 
@@ -80,13 +73,17 @@ def _name(user) -> str:
     return display_name(user)
 
 
-def _about(sheet) -> str:
-    return _about_text(SheetText.of(sheet))
+def _about_lines(label: str, title: str, facts) -> str:
+    return "\n".join([f"{label}：{title}", *(f"{name}：{value}" for name, value in facts if value)])
+
+
+def _about(document) -> str:
+    return _about_lines(document.approval_label, document.display_title, document.approval_facts())
 
 
 def _about_text(sheet: SheetText) -> str:
-    about = f"绩效目标表：{sheet.title}\n项目编码：{sheet.code}\n预算单位：{sheet.unit_line}"
-    return about if sheet.section is None else f"{about}\n科室：{sheet.section}"
+    facts = (("项目编码", sheet.code), ("预算单位", sheet.unit_line), ("科室", sheet.section))
+    return _about_lines(TargetSheet.approval_label, sheet.title, facts)
 
 
 def _when(moment: datetime.datetime) -> str:
@@ -97,55 +94,51 @@ def _pct(value: Decimal) -> str:
     return f"{format_number(value)}%"
 
 
-# ---------------------------------------------------------------- sheet events
+# ---------------------------------------------------------------- moves
 
 
 def for_event(event) -> Message:
-    """The message a SheetEvent sends to the people it concerns (see ``receivers``)."""
-    sheet, actor, when = event.sheet, _name(event.actor), _when(event.created)
-    name = f"“{sheet.display_title}”"
+    """The message an Event sends to the people it concerns (see ``receivers``): its words from the document's chain
+    and hooks."""
+    document, actor, when = event.document, _name(event.actor), _when(event.created)
+    chain, label, title = chain_of(document), document.approval_label, document.display_title
+    name = f"“{title}”"
     comment = event.comment.strip()
-    url = sheet_url(sheet)
-    if event.action == Kind.SUBMIT:
-        title = f"待科室审核：{sheet.display_title}"
-        what = f"{actor}于 {when} 提交了绩效目标表{name}，等待科室审核。"
-        todo = "请打开链接审核，通过或退回修改。"
-        extra = f"提交说明：{comment}" if comment else ""
-    elif event.action == Kind.APPROVE:
-        step = STEP_LABELS.get(event.to_state, "下一步审核")
-        title = f"待{step}：{sheet.display_title}"
-        what = f"{actor}于 {when} 在“{STEP_LABELS.get(event.from_state, '上一环节')}”通过了绩效目标表{name}，等待{step}。"
-        todo = "请打开链接审核，通过或退回修改。"
-        extra = f"审核意见：{comment}" if comment else ""
-    elif event.action == Kind.PUBLISH:
-        title = f"已公开：{sheet.display_title}"
-        what = f"绩效目标表{name}已于 {when} 通过财政审核并公开。"
-        todo = "请在各资金支出时间节点填报累计实际支出（执行进度）。"
-        extra = ""
-        url = spending_url(sheet)
-    elif event.action == Kind.RETURN:
-        step = STEP_LABELS.get(event.from_state, "审核")
-        title = f"退回修改：{sheet.display_title}"
-        what = f"{actor}于 {when} 在“{step}”环节退回了绩效目标表{name}。"
-        todo = "请按退回意见修改后重新提交。"
-        extra = f"退回意见：{comment}"
-    elif event.action == Kind.WITHDRAW:
-        title = f"已撤回：{sheet.display_title}"
-        what = f"{actor}于 {when} 撤回了绩效目标表{name}，科室审核已取消。"
-        todo = "无需处理；经办人修改后会重新提交。"
+    url = absolute(document.get_absolute_url())
+    review = "请打开链接审核，通过或退回修改。"
+    if event.action == Action.SUBMIT:
+        step = chain.first.label
+        heading = f"待{step}"
+        what = f"{actor}于 {when} 提交了{label}{name}，等待{step}。"
+        todo, extra = review, (f"提交说明：{comment}" if comment else "")
+    elif event.action == Action.APPROVE:
+        step = chain.label(event.to_state)
+        heading = f"待{step}"
+        what = f"{actor}于 {when} 在“{chain.label(event.from_state)}”通过了{label}{name}，等待{step}。"
+        todo, extra = review, (f"审核意见：{comment}" if comment else "")
+    elif event.action == Action.PUBLISH:
+        heading = chain.label(chain.done)
+        what = f"{label}{name}已于 {when} 通过{chain.label(event.from_state)}并{Action.PUBLISH.label}。"
+        todo, path = document.approval_done_next()
+        url, extra = absolute(path), ""
+    elif event.action == Action.RETURN:
+        heading = Action.RETURN.label
+        what = f"{actor}于 {when} 在“{chain.label(event.from_state)}”环节退回了{label}{name}。"
+        todo, extra = "请按退回意见修改后重新提交。", f"退回意见：{comment}"
+    elif event.action == Action.WITHDRAW:
+        heading = "已撤回"
+        what = f"{actor}于 {when} 撤回了{label}{name}，{chain.first.label}已取消。"
+        todo = f"无需处理；{roles.ROLE_LABELS[chain.author]}修改后会重新提交。"
         extra = f"撤回说明：{comment}" if comment else ""
-    elif event.action == Kind.REASSIGN:
-        step = STEP_LABELS.get(event.to_state, "审核")
-        title = f"转办给您：{sheet.display_title}"
-        what = f"{actor}于 {when} 将绩效目标表{name}的“{step}”转办给您。"
-        todo = "请打开链接审核，通过或退回修改。"
-        extra = f"转办原因：{comment}" if comment else ""
+    elif event.action == Action.REASSIGN:
+        heading = "转办给您"
+        what = f"{actor}于 {when} 将{label}{name}的“{chain.label(event.to_state)}”转办给您。"
+        todo, extra = review, (f"转办原因：{comment}" if comment else "")
     else:
-        title = f"{event.get_action_display()}：{sheet.display_title}"
-        what = f"{actor}于 {when} 对绩效目标表{name}执行了“{event.get_action_display()}”。"
-        todo = "请打开链接查看。"
-        extra = comment
-    return Message(event.action, title, _join(what, _about(sheet), extra, f"下一步：{todo}"), url, sheet)
+        heading = event.get_action_display()
+        what = f"{actor}于 {when} 对{label}{name}执行了“{event.get_action_display()}”。"
+        todo, extra = "请打开链接查看。", comment
+    return Message(event.action, f"{heading}：{title}", _join(what, _about(document), extra, f"下一步：{todo}"), url, document)
 
 
 def _join(*parts: str) -> str:
@@ -162,7 +155,7 @@ class NudgeText:
         self.url = url_of("sheet_detail")
 
     def __call__(self, sheet: SheetText, *, state: str, workdays: int, since: datetime.datetime, level: int) -> tuple[str, str, str]:
-        step = STEP_LABELS.get(state, "审核")
+        step = chain_of(TargetSheet).label(state)
         what = f"绩效目标表“{sheet.title}”已在“{step}”等待 {workdays} 个工作日（自 {_when(since)} 起）。"
         if level >= 2:
             todo = "等待时间已超过催办期限的两倍，请尽快审核；局领导请督促办理。"

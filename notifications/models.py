@@ -16,6 +16,9 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
+from workflow.models import DOCUMENT_FIELDS, exactly_one_document
+from workflow.steps import NOTICES
+
 
 class Channel(models.TextChoices):
     IN_APP = "in_app", "站内消息"
@@ -31,19 +34,23 @@ class Status(models.TextChoices):
     FAILED = "failed", "发送失败"
 
 
-class Kind(models.TextChoices):
-    SUBMIT = "submit", "提交审核"
-    APPROVE = "approve", "审核通过"
-    PUBLISH = "publish", "已公开"
-    RETURN = "return", "退回修改"
-    WITHDRAW = "withdraw", "撤回"
-    REASSIGN = "reassign", "转办"
-    NUDGE = "nudge", "催办"
-    SPEND_REMINDER = "spend_reminder", "填报提醒"
-    SPEND_WARNING = "spend_warning", "支出预警"
-    SPEND_DIGEST = "spend_digest", "预警汇总"
-    CALENDAR = "calendar", "节假日日历"
-    ACCOUNT = "account", "账号安全"
+# What a notification is about: the moves of the approval (their values and words from ``workflow.steps.MOVES``: a
+# move's notification has the move's value as its kind), then the notifications no move sends.
+Kind = models.TextChoices("Kind", [
+    *((value.upper(), (value, word)) for value, word in NOTICES),
+    ("NUDGE", ("nudge", "催办")),
+    ("SPEND_REMINDER", ("spend_reminder", "填报提醒")),
+    ("SPEND_WARNING", ("spend_warning", "支出预警")),
+    ("SPEND_DIGEST", ("spend_digest", "预警汇总")),
+    ("CALENDAR", ("calendar", "节假日日历")),
+    ("ACCOUNT", ("account", "账号安全")),
+], module=__name__)
+
+
+def _document(row):
+    """The document a notification, a card or a pending fan-out is about (its one set document foreign key), or None."""
+    field = next((name for name in DOCUMENT_FIELDS if getattr(row, f"{name}_id") is not None), None)
+    return getattr(row, field) if field else None
 
 
 class FailureKind(models.TextChoices):
@@ -63,6 +70,8 @@ class Notification(models.Model):
     )
     channel = models.CharField("渠道", max_length=10, choices=Channel.choices)
     kind = models.CharField("类型", max_length=20, choices=Kind.choices)
+    # the document it is about: one nullable foreign key per document (workflow.models.DOCUMENT_FIELDS), none for a
+    # notice about no document (the calendar, an account); set null when the document is deleted
     sheet = models.ForeignKey(
         "projects.TargetSheet", verbose_name="绩效目标表", null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
@@ -109,6 +118,11 @@ class Notification(models.Model):
     def __str__(self):
         who = self.recipient.username if self.recipient_id else "群机器人"
         return f"{self.get_channel_display()} → {who}：{self.title}"
+
+    @property
+    def document(self):
+        """The document the notification is about, or None (a reminder of the calendar, an account notice)."""
+        return _document(self)
 
     @property
     def is_read(self) -> bool:
@@ -161,7 +175,10 @@ class WeComCard(models.Model):
 
     task_id = models.CharField("任务 ID", max_length=128, unique=True)
     notification = models.ForeignKey(Notification, verbose_name="通知", null=True, on_delete=models.SET_NULL, related_name="+")
-    sheet = models.ForeignKey("projects.TargetSheet", verbose_name="绩效目标表", on_delete=models.CASCADE, related_name="+")
+    # the document the card asks to approve (one foreign key per document, as on workflow.Event)
+    sheet = models.ForeignKey(
+        "projects.TargetSheet", verbose_name="绩效目标表", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     state = models.CharField("发送时状态", max_length=20)
     version = models.PositiveIntegerField("发送时版本")
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="接收人", on_delete=models.CASCADE, related_name="+")
@@ -174,6 +191,11 @@ class WeComCard(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "企业微信审批卡片"
         ordering = ["-created", "-id"]
+        constraints = [models.CheckConstraint(condition=exactly_one_document(), name="wecom_card_one_document")]
+
+    @property
+    def document(self):
+        return _document(self)
 
     def __str__(self):
         return f"{self.task_id} → {self.wecom_userid}"
@@ -187,10 +209,15 @@ class PendingFanOut(models.Model):
     transaction. If the worker is never told (a lost publish), the outbox sweep does it."""
 
     event = models.OneToOneField(
-        "workflow.SheetEvent", verbose_name="办理记录", primary_key=True, on_delete=models.CASCADE, related_name="+"
+        "workflow.Event", verbose_name="办理记录", primary_key=True, on_delete=models.CASCADE, related_name="+"
     )
-    sheet = models.ForeignKey("projects.TargetSheet", verbose_name="绩效目标表", on_delete=models.CASCADE, related_name="+")
+    # the event's document (one foreign key per document, as on workflow.Event): the moves of one document are
+    # written in their order, under the lock of its pending rows
+    sheet = models.ForeignKey(
+        "projects.TargetSheet", verbose_name="绩效目标表", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     created = models.DateTimeField("记录时间", auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "待写入的办理通知"
+        constraints = [models.CheckConstraint(condition=exactly_one_document(), name="pending_fan_out_one_document")]

@@ -20,6 +20,7 @@ from core.db import is_postgresql
 from notifications import delivery, selectors
 from notifications.messages import Message
 from notifications.models import Channel, Notification, Preference, Status
+from workflow.documents import field_of
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ def notifications_create(
     *, recipients, message: Message, dedupe_key: str, robot: bool = False, dry_run: bool = False,
     preferences: dict | None = None,
 ) -> list[Notification]:
-    """Outbox rows for every recipient on each of their channels and, with ``robot``, for the sheet's section robot.
+    """Outbox rows for every recipient on each of their channels and, with ``robot``, for the section robot of the message's document.
 
     A row already written for the same recipient, channel and ``dedupe_key`` is
     not written again. Returns the new rows (unsaved with ``dry_run``). Delivery
@@ -87,7 +88,8 @@ def notifications_create_many(
     for index, (item, users) in enumerate(zip(items, recipients_of)):
         message = item.message
         wanted = [(user, channel) for user in users for channel in channels_for(user, preferences.get(user.pk))]
-        section = message.sheet.section if message.sheet is not None and message.sheet.section_id else None
+        document = message.document
+        section = document.section if document is not None and document.section_id else None
         if item.robot and section is not None and section.wecom_robot_key.strip():
             wanted.append((None, Channel.ROBOT))
         for user, channel in wanted:
@@ -97,7 +99,7 @@ def notifications_create_many(
             seen.add(key)
             in_app = channel == Channel.IN_APP
             planned.append((index, Notification(
-                recipient=user, channel=channel, kind=message.kind, sheet=message.sheet, title=message.title[:200],
+                recipient=user, channel=channel, kind=message.kind, **_about(document), title=message.title[:200],
                 body=message.body, url=message.url, dedupe_key=item.dedupe_key,
                 status=Status.SENT if in_app else Status.PENDING, sent_at=now if in_app else None, created=now,
             )))
@@ -116,6 +118,11 @@ def notifications_create_many(
     if to_deliver and not dry_run:
         transaction.on_commit(functools.partial(notifications_enqueue, ids=to_deliver))
     return result
+
+
+def _about(document) -> dict:
+    """The document foreign key of a notification about ``document`` (none for a notice about no document)."""
+    return {field_of(document): document} if document is not None else {}
 
 
 def preferences_read_with(users) -> dict:

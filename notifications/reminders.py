@@ -39,7 +39,8 @@ from people import roles
 from people.roles import Role
 from spending import services as spending
 from spending.models import SpendReport
-from workflow import approval
+from workflow import flow
+from workflow.documents import chain_of
 
 REMINDER_DAYS_BEFORE = (7, 1)
 # a checkpoint's first working day after it is at most this far away (the longest holiday is 8 days)
@@ -63,7 +64,7 @@ class Due:
 
     @classmethod
     def of(cls, *, kind: str, summary: str, recipients: list, message: Message, dedupe_key: str) -> "Due":
-        sheet_id = message.sheet.pk if message.sheet is not None else None
+        sheet_id = message.document.pk if message.document is not None else None
         return cls(kind, summary, recipients, message.title, message.body, message.url, sheet_id, dedupe_key)
 
 
@@ -246,8 +247,9 @@ def nudges_due(now: datetime.datetime | None = None) -> list[Due]:
     working days are counted once per such day, not once per sheet."""
     today = timezone.localdate(now or timezone.now())
     after = settings.NUDGE_AFTER_WORKDAYS
+    chain = chain_of(TargetSheet)
     rows = (
-        TargetSheet.objects.filter(state__in=approval.REVIEW_STATES, state_since__isnull=False)
+        TargetSheet.objects.filter(state__in=chain.review_states, state_since__isnull=False)
         .order_by("agency__code", "position", "id")
         .values_list(
             "pk", "state", "state_since", "title", "project__name", "project__code", "agency_id", "agency__code",
@@ -266,13 +268,12 @@ def nudges_due(now: datetime.datetime | None = None) -> list[Due]:
             waiting.append((row, waited, 2 if waited > 2 * after else 1))
     wanted: dict[str, set[int]] = {}
     for row, _, level in waiting:
-        role = approval.step_for(row[1]).role
+        role = chain.step_for(row[1]).role
         wanted.setdefault(role, set()).add(row[9] if roles.is_section_role(role) else row[6])
         if level == 2:
             wanted.setdefault(Role.LEADER, set()).add(row[6])
     holders = _Holders(wanted)
     text = messages.NudgeText()
-    state_labels = dict(SheetState.choices)
     due = []
     for row, waited, level in waiting:
         (pk, state, since, title, project_name, code, agency_id, agency_code, agency_name, section_id, section_name,
@@ -280,14 +281,14 @@ def nudges_due(now: datetime.datetime | None = None) -> list[Due]:
         sheet = messages.SheetText(
             pk, title or project_name, code, f"{agency_code}{agency_name}", section_name if section_id else None
         )
-        role = approval.step_for(state).role
-        # approval.reviewers on the batched holders: the active assignee once reassigned, else the step's role holders
+        role = chain.step_for(state).role
+        # flow.reviewers on the batched holders: the active assignee once reassigned, else the step's role holders
         if assignee_id and assignee_active:
             recipients = [roles.Holder(assignee_id, assignee_username, assignee_email)]
         else:
             recipients = holders.shared(role, section_id if roles.is_section_role(role) else agency_id)
         # never those who submitted or approved it in this round: they may not act on it (提交与审核分离)
-        acted = approval.round_ids(round_actors)
+        acted = flow.round_ids(round_actors)
         if any(holder.pk in acted for holder in recipients):
             recipients = [holder for holder in recipients if holder.pk not in acted]
         if level == 2:
@@ -295,7 +296,7 @@ def nudges_due(now: datetime.datetime | None = None) -> list[Due]:
         title, body, url = text(sheet, state=state, workdays=waited, since=since, level=level)
         due.append(Due(
             Kind.NUDGE,
-            f"{'再次催办' if level == 2 else '催办'}：“{sheet.title}”（{code}） 已在“{state_labels[state]}”等待 {waited} 个工作日",
+            f"{'再次催办' if level == 2 else '催办'}：“{sheet.title}”（{code}） 已在“{chain.label(state)}”等待 {waited} 个工作日",
             recipients, title, body, url, pk, f"nudge:{pk}:{state}:{since:%Y%m%d%H%M%S%f}:{level}",
         ))
     return due

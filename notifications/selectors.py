@@ -5,22 +5,22 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from notifications.models import Channel, Notification
-from workflow import approval
+from workflow import flow
 
 
 def holders(role: str, sheet) -> list:
     """Active users holding ``role`` on the sheet's section (staff, heads) or agency (leaders, finance)."""
-    return approval.holders(role, sheet)
+    return flow.holders(role, sheet)
 
 
 def event_recipients(event) -> list:
-    """Who hears about a SheetEvent (never the actor themself): declared with the approval's steps."""
-    return approval.audience(event)
+    """Who hears about a Event (never the actor themself): declared with the approval's steps."""
+    return flow.audience(event)
 
 
 def task_reviewers(sheet) -> list:
     """The people a waiting sheet waits for: its assignee once reassigned, else everyone with the step's role."""
-    return approval.reviewers(sheet)
+    return flow.reviewers(sheet)
 
 
 def unique_users(users) -> list:

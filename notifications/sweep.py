@@ -82,15 +82,15 @@ def outbox_sweep(*, now=None) -> SweepResult:
 
 
 def _fan_outs_catch_up() -> int:
-    """The sweep's last part: write the notifications of moves whose task was lost, a sheet at a time (at most
-    ``NOTIFY_SWEEP_BATCH`` sheets a sweep). One sheet that fails is logged and left for the next sweep."""
+    """The sweep's last part: write the notifications of moves whose task was lost, a document at a time (at most
+    ``NOTIFY_SWEEP_BATCH`` documents a sweep). One document that fails is logged and left for the next sweep."""
     written = 0
     overdue = fan_outs_overdue(older_than=timedelta(seconds=settings.NOTIFY_SWEEP_GRACE_SECONDS))
-    for sheet_id in overdue[: settings.NOTIFY_SWEEP_BATCH]:
+    for field, pk in overdue[: settings.NOTIFY_SWEEP_BATCH]:
         try:
-            written += fan_outs_run(sheet_id=sheet_id, lock_timeout=settings.NOTIFY_FAN_OUT_LOCK_TIMEOUT)
+            written += fan_outs_run(field=field, pk=pk, lock_timeout=settings.NOTIFY_FAN_OUT_LOCK_TIMEOUT)
         except Exception:  # noqa: BLE001 — the others still get theirs
-            logger.exception("补写绩效目标表 %s 的办理通知失败，下次巡检再试", sheet_id)
+            logger.exception("补写 %s %s 的办理通知失败，下次巡检再试", field, pk)
     return written
 
 

@@ -50,15 +50,15 @@ FAN_OUT_RETRIES = 5  # after 5, 10, 20, 40 and 80 seconds; then the sweep writes
 
 @shared_task(bind=True, name="notifications.tasks.write_event_notifications", ignore_result=True, acks_late=True,
              max_retries=FAN_OUT_RETRIES)
-def write_event_notifications(self, sheet_id: int) -> int:
-    """Right after a move commits: write the notifications of the sheet's pending moves, in their order. A lock on
+def write_event_notifications(self, field: str, pk: int) -> int:
+    """Right after a move commits: write the notifications of the document's pending moves, in their order. A lock on
     the outbox held longer than NOTIFY_FAN_OUT_LOCK_TIMEOUT (or the database away): let go and try again later."""
     try:
-        return fanout.fan_outs_run(sheet_id=sheet_id, lock_timeout=settings.NOTIFY_FAN_OUT_LOCK_TIMEOUT)
+        return fanout.fan_outs_run(field=field, pk=pk, lock_timeout=settings.NOTIFY_FAN_OUT_LOCK_TIMEOUT)
     except OperationalError as exc:
         if self.request.is_eager:
             raise
-        logger.warning("绩效目标表 %s 的办理通知暂未写入（%s），稍后重试", sheet_id, exc)
+        logger.warning("%s %s 的办理通知暂未写入（%s），稍后重试", field, pk, exc)
         raise self.retry(exc=exc, countdown=5 * 2 ** self.request.retries, queue=settings.NOTIFY_QUEUE)
 
 

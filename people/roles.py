@@ -38,10 +38,10 @@ SCOPE_PERMISSIONS = {
 }
 SECTION_ROLES = tuple(role for role, (_, model) in SCOPE_PERMISSIONS.items() if model is Section)
 # The roles of a sheet's approval, which also show sheets: who drafts and submits it, and who reviews it at each step
-# (workflow.approval's AUTHOR_ROLE and REVIEW_STEPS; people sits below workflow, tests/people/test_self_grant.py keeps
+# (workflow.steps.CHAIN's author and steps; people sits below workflow, tests/people/test_self_grant.py keeps
 # them equal).
 SHEET_ROLES = (Role.STAFF, Role.SECTION_HEAD, Role.LEADER, Role.FINANCE_REVIEWER)
-DUTIES_RULE = "提交与审核分离"  # named in every refusal of it: a self-grant (people.services), a move (workflow.approval)
+DUTIES_RULE = "提交与审核分离"  # named in every refusal of it: a self-grant (people.services), a move (workflow.flow)
 
 
 def scope_model(role: str):

@@ -47,7 +47,7 @@ def _overlapping(role: str, scope, other: str, ids: set[int]) -> list:
 def _refuse_reviewing_own_work(*, user, role: str, scope) -> None:
     """A person granting themself a second role of a sheet's approval on the same sheets (say 科室负责人 of the section
     where they are 经办人, or 局领导 of its agency) would review their own work: refused. Granted by someone else it
-    stays allowed (a small office's head also drafts); ``workflow.approval`` still never lets one person submit and
+    stays allowed (a small office's head also drafts); ``workflow.flow`` still never lets one person submit and
     approve, or approve twice, in one round."""
     if role not in SHEET_ROLES:
         return

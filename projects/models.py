@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from projects import values
+from projects.approvable import Approvable, approval_indexes
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 PERCENT = {"max_digits": 5, "decimal_places": 2, "validators": [MinValueValidator(0), MaxValueValidator(100)]}
@@ -177,8 +178,19 @@ class SheetState(models.TextChoices):
 EDITABLE_STATES = (SheetState.DRAFT, SheetState.RETURNED)
 
 
-class TargetSheet(models.Model):
-    """项目支出绩效目标表: one project's targets for one year, the unit of approval."""
+class TargetSheet(Approvable):
+    """项目支出绩效目标表: one project's targets for one year, the first document of the approval engine.
+
+    The approval columns come from ``Approvable``; what the engine asks of a document (``workflow.documents``) is
+    answered by the ``approval_*`` attributes and methods below."""
+
+    approval_label = "绩效目标表"  # how the engine's texts name the document
+    approval_measure = "张"  # its measure word: "这张绩效目标表"
+    approval_this = "这张表"  # how a refusal points at it
+    approval_related = ("project", "agency", "section", "fiscal_year")  # read with it under a move's lock
+    approval_title_related = ("project",)  # what ``display_title`` reads (已办 joins it)
+    approval_drafts_order = ("-state", "position")  # 待办's drafts: returned first, in the package's order
+    history_field = "sheet"  # its foreign key on workflow.Event (and on the notifications, WeCom cards)
 
     project = models.ForeignKey(Project, verbose_name="预算项目", on_delete=models.PROTECT, related_name="sheets")
     fiscal_year = models.ForeignKey(FiscalYear, verbose_name="预算年度", on_delete=models.PROTECT, related_name="sheets")
@@ -195,19 +207,7 @@ class TargetSheet(models.Model):
     other_funds = models.DecimalField("其他资金（万元）", **MONEY, default=Decimal("0.00"), validators=[MinValueValidator(0)])
     purpose = models.TextField("资金用途", blank=True)
     goal = models.TextField("绩效目标", blank=True)
-    # The approval state: written only by ``workflow.approval.SheetApproval`` (viewflow.fsm).
     state = models.CharField("状态", max_length=20, choices=SheetState.choices, default=SheetState.DRAFT, db_index=True)
-    state_since = models.DateTimeField("进入当前状态时间", null=True, blank=True)
-    assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="当前步骤转办给", null=True, blank=True, on_delete=models.PROTECT,
-        related_name="assigned_sheets", help_text="转办后只有此人可以办理当前步骤；为空时该步骤的所有角色持有人都可以办理",
-    )
-    # The round of review under way (since the last submission): the user ids of who submitted it, then of who approved
-    # each step passed, as ",<id>,<id>," — none of them reviews this round again (提交与审核分离). Written only by
-    # ``workflow.approval.SheetApproval``, empty outside the review steps, checked against the history by
-    # ``check_workflow``. On the row so that a permission check reads nothing more and 待办 filters the rows it reads.
-    # (A database default too: rows inserted in SQL, as ``benchmarks/fill.py`` does, start with no round.)
-    round_actors = models.CharField("本轮提交人与审核人", max_length=200, blank=True, default="", db_default="", editable=False)
     rolled_over_from = models.ForeignKey(
         "self", verbose_name="由上年结转自", null=True, blank=True, on_delete=models.SET_NULL, related_name="rolled_over_to",
         help_text="由上一年度已公开的绩效目标表结转生成时，指向那张表",
@@ -218,27 +218,18 @@ class TargetSheet(models.Model):
     # run the checker (``TargetSheet.verdict``).
     check_errors = models.PositiveSmallIntegerField("体检错误数", null=True, blank=True, editable=False)
     check_warnings = models.PositiveSmallIntegerField("体检提示数", null=True, blank=True, editable=False)
-    # Every write (content or state) bumps the version: a write based on an older version is refused.
-    version = models.PositiveIntegerField("版本", default=1)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="最后修改人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
     created = models.DateTimeField("创建时间", auto_now_add=True)
-    updated = models.DateTimeField("更新时间", auto_now=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "项目支出绩效目标表"
         ordering = ["fiscal_year", "agency", "position", "id"]
         constraints = [models.UniqueConstraint(fields=["project", "fiscal_year"], name="sheet_unique_per_project_year")]
         indexes = [
-            models.Index(fields=["section", "state"], name="sheet_section_state"),
-            models.Index(fields=["agency", "state"], name="sheet_agency_state"),
+            *approval_indexes("sheet"),  # 待办 (workflow.selectors.review_tasks) by scope, state and waiting time
             # the lists' keyset order (workflow.selectors.SHEET_LIST_ORDER), with and without a state filter
             # (the public list is state = published); project name/code search: trigram indexes, projects 0005
             models.Index(fields=["-fiscal_year", "agency", "position", "id"], name="sheet_list_order"),
             models.Index(fields=["state", "-fiscal_year", "agency", "position", "id"], name="sheet_state_list_order"),
-            # 待办's order (workflow.selectors.review_tasks): the oldest waiting at a step first
-            models.Index(fields=["state", "state_since", "id"], name="sheet_state_waiting"),
         ]
 
     def __str__(self):
@@ -248,14 +239,31 @@ class TargetSheet(models.Model):
     def display_title(self) -> str:
         return self.title or self.project.name
 
-    def bump_version(self, user=None) -> None:
-        """Mark a write: the next version, and who made it (saved with the caller's ``save``)."""
-        self.version += 1
-        self.updated_by = user if (user is not None and getattr(user, "is_authenticated", False)) else None
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
 
-    @property
-    def etag(self) -> str:
-        return f'"{self.pk}-{self.version}"'
+        return reverse("sheet_detail", args=[self.pk])
+
+    @classmethod
+    def approval_verdicts(cls, sheets) -> None:
+        """Set ``error_count`` and ``warning_count`` (the checker's) on each of a list of sheets (待办's cards)."""
+        from projects.selectors import verdicts_load
+
+        verdicts_load(sheets)
+
+    def approval_facts(self) -> list[tuple[str, str | None]]:
+        """What a message says about the sheet besides its title (a fact without a value is left out)."""
+        return [("项目编码", self.project.code), ("预算单位", self.agency.unit_line), ("科室", self.section.name if self.section_id else None)]
+
+    def approval_done_next(self) -> tuple[str, str]:
+        """What its people do once it is published, and where: report spending at each checkpoint."""
+        from django.urls import reverse
+
+        return "请在各资金支出时间节点填报累计实际支出（执行进度）。", reverse("sheet_spending", args=[self.pk])
+
+    def approval_errors(self) -> list[str]:
+        """The checker's errors: a sheet with one is not submitted (nor approved in a batch)."""
+        return [f.message for f in self.findings() if f.is_error]
 
     @property
     def is_editable(self) -> bool:
@@ -325,7 +333,7 @@ class TargetSheet(models.Model):
 
     def verdict(self) -> tuple[int, int]:
         """(errors, warnings) of the checker: the stored counts, or the checker's when they are unknown
-        (then the content is read: prefetch ``workflow.selectors.CHECKER_CONTENT`` for a list's unknown rows)."""
+        (then the content is read: ``projects.selectors.verdicts_load`` reads a list's unknown rows at once)."""
         from projects.rules import verdict
 
         if self.verdict_known:

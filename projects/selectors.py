@@ -37,6 +37,16 @@ def content_load(sheet: TargetSheet) -> TargetSheet:
     return sheet
 
 
+def verdicts_load(sheets) -> None:
+    """Set ``error_count`` and ``warning_count`` on each sheet of a list: the verdict stored with its content; the
+    content is read and checked only for rows without one (``TargetSheet.verdict``)."""
+    unknown = [sheet for sheet in sheets if not sheet.verdict_known]
+    if unknown:
+        prefetch_related_objects(unknown, *_content())
+    for sheet in sheets:
+        sheet.error_count, sheet.warning_count = sheet.verdict()
+
+
 def package_sheets(*, agency, year: int, states=None) -> QuerySet:
     """The agency's sheets of a year in package order; only those in ``states`` when given."""
     queryset = TargetSheet.objects.filter(agency=agency, fiscal_year__year=year)

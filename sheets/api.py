@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from core import errors
 from core.pagination import KeysetPagination
 from projects.docx.data import IndicatorData
-from projects.models import SheetState
+from projects.models import SheetState, TargetSheet
 from projects.selectors import content_load, sheets_with_content
 from sheets import selectors as sheet_selectors
 from sheets import services as sheet_services
@@ -27,11 +27,12 @@ from sheets.serializers import (
     SheetPatchSerializer,
     move_result,
 )
-from workflow import approval, permissions, services
+from workflow import flow, permissions, services
+from workflow.documents import chain_of
 
 
 def _sheet_for(user, pk, queryset=None):
-    return permissions.visible_sheet_or_404(user, pk, sheets_with_content() if queryset is None else queryset)
+    return permissions.visible_document_or_404(user, pk, sheets_with_content() if queryset is None else queryset)
 
 
 def _detail(sheet, status=200, *, reload: bool = True) -> Response:
@@ -111,7 +112,7 @@ def sheet_detail(request, pk):
     serializer.is_valid(raise_exception=True)
     with transaction.atomic():
         if expected_version is None:  # If-Match: * — on whatever version is current once the row is locked
-            expected_version = services.sheet_lock(sheet.pk).version
+            expected_version = services.document_lock(TargetSheet, sheet.pk).version
         sheet_services.sheet_edit(sheet=sheet, user=request.user, expected_version=expected_version, **_changes(sheet, serializer.validated_data))
     return _detail(sheet)
 
@@ -140,10 +141,10 @@ def _actor_sheet(user, pk):
     Read once, under its row lock, in the transaction the caller holds for the move (the service moves this very
     row), and without its content, which a move does not change (only ``Prefer: return=representation`` reads it,
     once, after the move)."""
-    sheet = services.mark_locked(_sheet_for(user, pk, services.sheets_locked()))
+    sheet = services.mark_locked(_sheet_for(user, pk, services.documents_locked(TargetSheet)))
     if user.is_superuser or sheet.assignee_id == user.pk:
         return sheet
-    if not any(approval.holds(user, role, sheet) for role in (approval.AUTHOR_ROLE, *(s.role for s in approval.REVIEW_STEPS))):
+    if not any(flow.holds(user, role, sheet) for role in chain_of(sheet).roles):
         raise errors.forbidden()
     return sheet
 
@@ -178,7 +179,7 @@ def _move(request, pk, move, serializer_class=CommentSerializer, **extra):
         sheet = _actor_sheet(request.user, pk)  # who may act is answered before what they sent
         serializer = serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
-        event = move(sheet=sheet, user=request.user, expected_version=_if_match(request, sheet, required=False),
+        event = move(document=sheet, user=request.user, expected_version=_if_match(request, sheet, required=False),
                      **serializer.validated_data, **extra)
     return _moved(request, sheet, event)
 
@@ -186,25 +187,25 @@ def _move(request, pk, move, serializer_class=CommentSerializer, **extra):
 @extend_schema(request=CommentSerializer, responses=MOVE_RESPONSES, parameters=MOVE_PARAMETERS)
 @api_view(["POST"])
 def sheet_submit(request, pk):
-    return _move(request, pk, services.sheet_submit)
+    return _move(request, pk, services.document_submit)
 
 
 @extend_schema(request=CommentSerializer, responses=MOVE_RESPONSES, parameters=MOVE_PARAMETERS)
 @api_view(["POST"])
 def sheet_withdraw(request, pk):
-    return _move(request, pk, services.sheet_withdraw)
+    return _move(request, pk, services.document_withdraw)
 
 
 @extend_schema(request=CommentSerializer, responses=MOVE_RESPONSES, parameters=MOVE_PARAMETERS)
 @api_view(["POST"])
 def sheet_approve(request, pk):
-    return _move(request, pk, services.sheet_approve)
+    return _move(request, pk, services.document_approve)
 
 
 @extend_schema(request=ReturnSerializer, responses=MOVE_RESPONSES, parameters=MOVE_PARAMETERS)
 @api_view(["POST"])
 def sheet_return(request, pk):
-    return _move(request, pk, services.sheet_return, ReturnSerializer)
+    return _move(request, pk, services.document_return, ReturnSerializer)
 
 
 @extend_schema(request=ReassignSerializer, responses=MOVE_RESPONSES, parameters=MOVE_PARAMETERS)
@@ -216,7 +217,7 @@ def sheet_reassign(request, pk):
         serializer.is_valid(raise_exception=True)
         to_user = get_user_model().objects.filter(username=serializer.validated_data["user"]).first()
         event = services.task_reassign(
-            sheet=sheet, user=request.user, to_user=to_user, comment=serializer.validated_data["comment"],
+            document=sheet, user=request.user, to_user=to_user, comment=serializer.validated_data["comment"],
             expected_version=_if_match(request, sheet, required=False),
         )
     return _moved(request, sheet, event)

@@ -23,6 +23,7 @@ from sheets.moves import run_move
 from sheets.snapshots import diff_snapshots
 from sheets.views import findings_by_row, int_or_none, sheet_for
 from workflow import permissions, services
+from workflow.documents import chain_of
 
 
 @login_required
@@ -63,7 +64,7 @@ def sheet_edit(request, pk):
             messages.success(request, "已保存。")
             if submitting:
                 comment = note_form.cleaned_data["comment"] if note_form is not None else ""
-                return run_move(request, sheet, services.sheet_submit, "已提交科室审核。", expected_version=sheet.version, comment=comment)
+                return run_move(request, sheet, services.document_submit, f"已提交{chain_of(sheet).first.label}。", expected_version=sheet.version, comment=comment)
             return redirect("sheet_detail", pk=sheet.pk)
     findings = check_sheet(forms.content_from_forms(editor["sheet_form"], editor["plan"], editor["rows"])) if forms_valid or request.method == "POST" else check_sheet(sheet)
     findings = _refusal_findings(sheet, editor, posted) + findings

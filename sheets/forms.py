@@ -125,7 +125,7 @@ def content_from_forms(sheet_form, plan_form, formset) -> SheetContent:
 
 
 class RevisionNoteForm(forms.Form):
-    """修改说明: what a resubmission after a return changed (required by ``SheetApproval.submit``; only when submitting,
+    """修改说明: what a resubmission after a return changed (required by ``workflow.flow.ApprovalFlow.submit``; only when submitting,
     so the browser must not demand it for a plain 保存)."""
 
     use_required_attribute = False

@@ -14,7 +14,7 @@ from projects.models import Section
 from projects.selectors import sheets_with_content
 from sheets import forms, services, word_import
 from workflow import permissions
-from workflow.models import SheetEvent
+from workflow.models import Event
 
 
 def _import_sections(user):
@@ -84,8 +84,8 @@ def import_cancel(request, pk):
 @login_required
 @require_POST
 def sheet_restore(request, pk, event_id):
-    sheet = permissions.visible_sheet_or_404(request.user, pk, sheets_with_content())
-    event = get_object_or_404(SheetEvent, pk=event_id, sheet=sheet)
+    sheet = permissions.visible_document_or_404(request.user, pk, sheets_with_content())
+    event = get_object_or_404(Event, pk=event_id, sheet=sheet)
     try:
         version = int(request.POST.get("version", ""))
     except ValueError:

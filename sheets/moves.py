@@ -12,7 +12,8 @@ from core.errors import AppError
 from people.roles import display_name
 from sheets import forms
 from sheets.views import int_or_none, sheet_for
-from workflow import approval, permissions, selectors, services
+from workflow import permissions, selectors, services
+from workflow.documents import chain_of
 
 
 def run_move(request, sheet, move, success: str, *, expected_version=None, decision: bool = False, **kwargs):
@@ -24,15 +25,15 @@ def run_move(request, sheet, move, success: str, *, expected_version=None, decis
     if expected_version is None:
         expected_version = int_or_none(request.POST.get("version"))
     try:
-        move(sheet=sheet, user=request.user, expected_version=expected_version, **kwargs)
+        move(document=sheet, user=request.user, expected_version=expected_version, **kwargs)
     except AppError as error:
         messages.error(request, error.message)
     else:
         if decision:
-            following = selectors.next_task(request.user, after_pk=sheet.pk)
+            following = selectors.next_task(request.user, after=sheet)
             if following is not None:
                 messages.success(request, f"{success}下一张待办如下。")
-                return redirect("sheet_detail", pk=following.pk)
+                return redirect(following)
             messages.success(request, f"{success}待办已全部处理完毕。")
             return redirect("inbox")
         messages.success(request, success)
@@ -46,23 +47,23 @@ def run_move(request, sheet, move, success: str, *, expected_version=None, decis
 @require_POST
 def sheet_submit(request, pk):
     sheet = sheet_for(request.user, pk)
-    return run_move(request, sheet, services.sheet_submit, "已提交科室审核。", comment=request.POST.get("comment", ""))
+    return run_move(request, sheet, services.document_submit, f"已提交{chain_of(sheet).first.label}。", comment=request.POST.get("comment", ""))
 
 
 @login_required
 @require_POST
 def sheet_withdraw(request, pk):
     sheet = sheet_for(request.user, pk)
-    return run_move(request, sheet, services.sheet_withdraw, "已撤回，可以继续修改。", comment=request.POST.get("comment", ""))
+    return run_move(request, sheet, services.document_withdraw, "已撤回，可以继续修改。", comment=request.POST.get("comment", ""))
 
 
 @login_required
 @require_POST
 def sheet_approve(request, pk):
     sheet = sheet_for(request.user, pk)
-    publishes = approval.step_for(sheet.state) is not None and approval.next_state(sheet.state) == approval.DONE
+    publishes = chain_of(sheet).publishes(sheet.state)
     success = "已通过，绩效目标表已公开。" if publishes else "已通过，转下一步审核。"
-    return run_move(request, sheet, services.sheet_approve, success, decision=True, comment=request.POST.get("comment", ""))
+    return run_move(request, sheet, services.document_approve, success, decision=True, comment=request.POST.get("comment", ""))
 
 
 @login_required
@@ -73,7 +74,7 @@ def sheet_return(request, pk):
     if not form.is_valid():
         messages.error(request, "退回修改必须填写意见。")
         return redirect("sheet_detail", pk=sheet.pk)
-    return run_move(request, sheet, services.sheet_return, "已退回修改。", decision=True, comment=form.cleaned_data["comment"])
+    return run_move(request, sheet, services.document_return, "已退回修改。", decision=True, comment=form.cleaned_data["comment"])
 
 
 @login_required

@@ -18,7 +18,7 @@ from people import roles
 from projects.docx.data import IndicatorData
 from projects.models import Agency, FiscalYear, Section, SheetState, TargetSheet
 from projects.services import sheet_content_replace
-from workflow.models import Action, SheetEvent
+from workflow.models import Action, Event
 
 
 @dataclass
@@ -110,7 +110,7 @@ def _rollover(*, agency, from_year, to_year, user, section, result: RolloverResu
             ],
             user=user,
         )
-        SheetEvent.objects.create(
+        Event.objects.create(
             sheet=sheet, actor=actor, action=Action.ROLLOVER, from_state=SheetState.DRAFT, to_state=SheetState.DRAFT,
             comment=f"由{from_year}年已公开的绩效目标表结转（预算数待填写，指标及依据沿用上年）。",
         )

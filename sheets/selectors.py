@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet, Subquery
 
 from people import roles
 from projects.models import FiscalYear, Section, TargetSheet
-from workflow.permissions import visible_sheets
+from workflow.permissions import visible_documents
 
 
 def rollover_sections(user) -> QuerySet:
@@ -39,5 +39,5 @@ def sheet_filter(queryset: QuerySet, *, year=None, section=None, state=None, age
 
 def sheet_list(user, *, year=None, section=None, state=None, agency=None, search=None) -> QuerySet:
     """The sheets ``user`` may read, filtered, with what a list row shows (no content: see ``sheets_with_content``)."""
-    queryset = sheet_filter(visible_sheets(user, TargetSheet.objects.all(), state=state), year=year, section=section, agency=agency, search=search)
+    queryset = sheet_filter(visible_documents(user, TargetSheet.objects.all(), state=state), year=year, section=section, agency=agency, search=search)
     return queryset.select_related("project", "agency", "section", "fiscal_year").order_by(*SHEET_LIST_ORDER)

@@ -5,7 +5,7 @@ from rest_framework import serializers
 from people.roles import display_name
 from projects import validation
 from projects.models import TargetSheet
-from workflow.models import SheetEvent
+from workflow.models import Event
 
 
 class PlanPointSerializer(serializers.Serializer):
@@ -38,7 +38,7 @@ class IndicatorSerializer(serializers.Serializer):
 _CREATED = serializers.DateTimeField()
 
 
-def event_data(event: SheetEvent) -> dict:
+def event_data(event: Event) -> dict:
     """One entry of a sheet's 办理记录 as the API shows it (``EventDataSerializer`` describes it for the schema): a
     plain dict, no serializer built per call (a sheet's history is read on every detail and after every move)."""
     return {
@@ -110,7 +110,7 @@ class MoveResultSerializer(serializers.Serializer):
     event = EventDataSerializer(help_text="这次办理在办理记录中的一条（与详情 history 的最后一条相同）")
 
 
-def move_result(sheet: TargetSheet, event: SheetEvent) -> dict:
+def move_result(sheet: TargetSheet, event: Event) -> dict:
     """``MoveResultSerializer``'s shape from the moved sheet and its event, both in memory: no query."""
     return {
         "id": sheet.pk, "state": sheet.state, "state_label": sheet.get_state_display(), "version": sheet.version,

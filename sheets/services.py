@@ -1,6 +1,6 @@
 """The edits of a draft: the editor's and the API's save (``sheet_edit``) and 恢复导入前内容 (``sheet_restore``).
 
-Both run under the sheet's row lock (``workflow.services.sheet_lock``), only for the section's staff while the sheet is
+Both run under the sheet's row lock (``workflow.services.document_lock``), only for the section's staff while the sheet is
 a draft or returned, and refuse a change based on an older version than the current one (412).
 """
 
@@ -18,8 +18,8 @@ from projects.models import TargetSheet
 from projects.services import sheet_content_replace
 from sheets.snapshots import ROW_FIELDS
 from workflow import permissions
-from workflow.models import Action, SheetEvent
-from workflow.services import _changed_by, _refresh_caller, sheet_lock  # the engine's stale wording and caller refresh
+from workflow.models import Action, Event
+from workflow.services import _changed_by, _refresh_caller, document_lock  # the engine's stale wording and caller refresh
 
 
 def who_when(sheet: TargetSheet) -> str:
@@ -46,7 +46,7 @@ def sheet_edit(*, sheet: TargetSheet, user, expected_version: int, **changes) ->
     ``changes``: any of the money fields, ``purpose``, ``goal``, ``plan`` ({Checkpoint: percent}, merged onto the
     saved plan) and ``indicators`` (the whole table). What is not given stays as saved — read under the lock.
     """
-    locked = sheet_lock(sheet.pk)
+    locked = document_lock(TargetSheet, sheet.pk)
     ensure_editable(user, locked)
     if expected_version != locked.version:
         raise errors.stale(
@@ -73,17 +73,17 @@ def sheet_edit(*, sheet: TargetSheet, user, expected_version: int, **changes) ->
 # ---------------------------------------------------------------- restoring the pre-import content
 
 
-def restorable(event: SheetEvent) -> bool:
+def restorable(event: Event) -> bool:
     return event.action == Action.IMPORT and bool(event.snapshot)
 
 
 @transaction.atomic
-def sheet_restore(*, sheet: TargetSheet, user, event: SheetEvent, expected_version: int | None) -> TargetSheet:
+def sheet_restore(*, sheet: TargetSheet, user, event: Event, expected_version: int | None) -> TargetSheet:
     """Put back the content a sheet had before an import (the IMPORT event's snapshot), as a new version.
 
     Only the section's staff, while the sheet is a draft or returned; a restore based on an older
     version than the current one is refused (412). Recorded as RESTORE with the replaced content."""
-    locked = sheet_lock(sheet.pk)
+    locked = document_lock(TargetSheet, sheet.pk)
     ensure_editable(user, locked, verb="恢复")
     if event.sheet_id != locked.pk or not restorable(event):
         raise errors.invalid("这条记录没有可恢复的导入前内容。")
@@ -115,7 +115,7 @@ def sheet_restore(*, sheet: TargetSheet, user, event: SheetEvent, expected_versi
         indicators=[IndicatorData(**{name: row.get(name, "") for name in ROW_FIELDS}) for row in snapshot.get("indicators", [])],
         user=user,
     )
-    SheetEvent.objects.create(
+    Event.objects.create(
         sheet=locked, actor=user, action=Action.RESTORE, from_state=locked.state, to_state=locked.state,
         comment=f"恢复{event.comment or '导入'}之前的内容（{timezone.localtime(event.created):%Y-%m-%d %H:%M} 导入）",
         snapshot=replaced,

@@ -20,16 +20,17 @@ from people import roles
 from people.roles import display_name
 from projects.models import Agency, FiscalYear, Section, SheetState, TargetSheet
 from projects.rules import check_sheet
-from projects.selectors import sheets_with_content
+from projects.selectors import sheets_with_content, verdicts_load
 from sheets import forms, rollover
 from sheets import selectors as sheet_selectors
 from sheets.snapshots import submission_diffs
-from workflow import approval, permissions, selectors, services
+from workflow import permissions, selectors, services
+from workflow.documents import chain_of
 from workflow.models import SavedPhrase
 
 
 def sheet_for(user, pk) -> TargetSheet:
-    return permissions.visible_sheet_or_404(user, pk, sheets_with_content())
+    return permissions.visible_document_or_404(user, pk, sheets_with_content())
 
 
 def int_or_none(value):
@@ -43,7 +44,7 @@ def int_or_none(value):
 def sheet_list(request):
     """The sheets the user may read, a keyset page at a time (no total: "下一页" while there is more).
 
-    The checker's counts are those stored with each sheet's content (``selectors.verdicts_load``); the
+    The checker's counts are those stored with each sheet's content (``projects.selectors.verdicts_load``); the
     有错误/无错误 filter narrows the shown page (the page says so).
     """
     filters = {
@@ -60,7 +61,7 @@ def sheet_list(request):
         cursor=request.GET.get("cursor"), size=page_size(request.GET.get("size")), params=params,
     )
     sheets = page.rows
-    selectors.verdicts_load(sheets)
+    verdicts_load(sheets)
     agencies, agencies_many = _package_agencies(request.user, filters["agency"])
     if has_errors == "1":
         sheets = [s for s in sheets if s.error_count]
@@ -134,7 +135,7 @@ def _package_agencies(user, agency_code=None) -> tuple:
 def sheet_detail(request, pk):
     sheet = sheet_for(request.user, pk)
     findings = check_sheet(sheet)
-    history = list(selectors.sheet_history(sheet))
+    history = list(selectors.document_history(sheet))
     can_review = permissions.can_review(request.user, sheet)
     last_return = next((e for e in reversed(history) if e.action == "return"), None)
     stepbar = _stepbar(sheet, history)
@@ -154,7 +155,7 @@ def sheet_detail(request, pk):
         "can_edit": permissions.can_edit(request.user, sheet),
         "can_review": can_review,
         "waiting_notes": [] if can_review else selectors.waiting_notes(sheet, request.user),
-        "approve_publishes": can_review and approval.next_state(sheet.state) == approval.DONE,
+        "approve_publishes": can_review and chain_of(sheet).publishes(sheet.state),
         "can_withdraw": services.withdraw_refusal(sheet, request.user) is None,
         "return_comment": last_return if sheet.state == SheetState.RETURNED else None,
         "last_return": last_return,
@@ -175,22 +176,23 @@ def _revision_note(history):
 
 def _stepbar(sheet, history) -> list[dict]:
     """草稿 → each review step → 已公开: done, current (with who holds it and since when) or to come."""
-    current = SheetState.DRAFT if sheet.is_editable else sheet.state
-    position = approval.ORDER.index(current)
+    chain = chain_of(sheet)
+    current = chain.draft if sheet.state in chain.drafting else sheet.state
+    position = chain.order.index(current)
     bar = []
-    for index, state in enumerate(approval.ORDER):
-        step = {"label": approval.state_label(state), "status": "done" if index < position else "current" if index == position else "todo"}
+    for index, state in enumerate(chain.order):
+        step = {"label": chain.label(state), "status": "done" if index < position else "current" if index == position else "todo"}
         if index == position:
             step["since"] = sheet.state_since
             if sheet.assignee_id:
                 step["holder"] = display_name(sheet.assignee)
-            elif approval.step_for(state):
-                step["holder"] = roles.ROLE_LABELS[approval.step_for(state).role]
+            elif chain.step_for(state):
+                step["holder"] = roles.ROLE_LABELS[chain.step_for(state).role]
             else:
                 step["holder"] = "经办人" if sheet.is_editable else "已完成"
         bar.append(step)
-    if sheet.state == SheetState.RETURNED:
-        bar[0]["label"] = "退回修改"
+    if sheet.state == chain.returned:
+        bar[0]["label"] = chain.label(chain.returned)
     return bar
 
 

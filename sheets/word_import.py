@@ -35,8 +35,8 @@ from sheets.import_preview import GOALS_KEY, GOALS_PARTS, GoalsPreview, ImportPr
 from sheets.models import PendingImport
 from sheets.services import who_when
 from sheets.snapshots import FieldChange, diff_snapshots
-from workflow import approval
-from workflow.models import Action, SheetEvent
+from workflow.steps import CHAIN
+from workflow.models import Action, Event
 
 PENDING_LIFETIME = datetime.timedelta(days=1)
 STALE = "导入预览已过期，请重新上传预览。"
@@ -171,7 +171,7 @@ def _check_importer(user, section) -> None:
         return
     if section is None:
         raise errors.invalid("请选择导入到哪个科室。")
-    if not roles.has_role(user, approval.AUTHOR_ROLE, section):
+    if not roles.has_role(user, CHAIN.author, section):
         raise errors.forbidden(f"只有“{section.name}”的经办人可以导入到该科室。")
 
 
@@ -276,8 +276,8 @@ def _import_recorded(*, data, year, section, user, file_name: str, expected_vers
             if stale:
                 raise errors.stale(stale)  # rolls the import back
         actor = user if (user is not None and user.is_authenticated) else None
-        SheetEvent.objects.bulk_create(
-            SheetEvent(
+        Event.objects.bulk_create(
+            Event(
                 sheet=sheet, actor=actor, action=Action.IMPORT, from_state=sheet.state, to_state=sheet.state,
                 comment=f"导入文件“{file_name}”", snapshot=before.snapshots.get(sheet.pk),
             )

@@ -46,7 +46,7 @@ class CheckpointSpendSerializer(serializers.Serializer):
 
 
 def _sheet_for(user, pk) -> TargetSheet:
-    return permissions.visible_sheet_or_404(user, pk, spending.with_spending(TargetSheet.objects.all()))
+    return permissions.visible_document_or_404(user, pk, spending.with_spending(TargetSheet.objects.all()))
 
 
 def _refused(message: str, code: str, status: int) -> Response:

@@ -46,7 +46,7 @@ class SpendReportForm(forms.Form):
 
 def _sheet_for(user, pk) -> TargetSheet:
     """404 for a sheet the user may not see at all; 403 when they see it but not its spending."""
-    sheet = permissions.visible_sheet_or_404(user, pk, spending.with_spending(TargetSheet.objects.all()))
+    sheet = permissions.visible_document_or_404(user, pk, spending.with_spending(TargetSheet.objects.all()))
     if not spending.can_view(user, sheet):
         raise PermissionDenied(NOT_ALLOWED)
     return sheet

@@ -273,10 +273,10 @@ def publish(org):
     """Drive a sheet of 办公室 through every review step with the real services."""
 
     def run(sheet):
-        services.sheet_submit(sheet=sheet, user=org.owner)
-        services.sheet_approve(sheet=sheet, user=org.head)
-        services.sheet_approve(sheet=sheet, user=org.leader)
-        services.sheet_approve(sheet=sheet, user=org.finance)
+        services.document_submit(document=sheet, user=org.owner)
+        services.document_approve(document=sheet, user=org.head)
+        services.document_approve(document=sheet, user=org.leader)
+        services.document_approve(document=sheet, user=org.finance)
         sheet.refresh_from_db()
         return sheet
 

@@ -65,14 +65,14 @@ def make_user(username: str, *, wecom_userid: str = "", email: str | None = None
 
 def drive(sheet, *steps):
     """Run moves in order: ("submit", user), ("approve", user), ("return", user, comment)…"""
-    moves = {"submit": services.sheet_submit, "approve": services.sheet_approve, "withdraw": services.sheet_withdraw}
+    moves = {"submit": services.document_submit, "approve": services.document_approve, "withdraw": services.document_withdraw}
     for step in steps:
         name, user, *rest = step
         if name == "return":
-            services.sheet_return(sheet=sheet, user=user, comment=rest[0])
+            services.document_return(document=sheet, user=user, comment=rest[0])
         elif name == "submit" and sheet.state == "returned":  # a resubmission carries its 修改说明
-            services.sheet_submit(sheet=sheet, user=user, comment=rest[0] if rest else "已按退回意见修改")
+            services.document_submit(document=sheet, user=user, comment=rest[0] if rest else "已按退回意见修改")
         else:
-            moves[name](sheet=sheet, user=user)
+            moves[name](document=sheet, user=user)
     sheet.refresh_from_db()
     return sheet

@@ -11,7 +11,7 @@ from exports.models import ExportJob
 from people.models import RoleChange
 from projects.models import TargetSheet
 from spending.models import SpendReport
-from workflow.models import SheetEvent
+from workflow.models import Event
 
 MESSAGE = "无法处理的字符"
 
@@ -82,11 +82,11 @@ def test_an_editor_save_with_a_nul_changes_nothing(people, sheet):
 
 def test_a_return_comment_with_a_nul_moves_nothing(people, sheet, to_state):
     to_state(sheet, "section_review")
-    events = SheetEvent.objects.filter(sheet=sheet).count()
+    events = Event.objects.filter(sheet=sheet).count()
     response = client_for(people.head_ggzy).post(f"/sheets/{sheet.pk}/return/", {"comment": "请补充\x00", "version": str(sheet.version)})
     assert_refused_page(response)
     sheet.refresh_from_db()
-    assert sheet.state == "section_review" and SheetEvent.objects.filter(sheet=sheet).count() == events
+    assert sheet.state == "section_review" and Event.objects.filter(sheet=sheet).count() == events
 
 
 def test_adding_a_person_with_a_nul_adds_nobody(people):

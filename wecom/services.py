@@ -1,6 +1,6 @@
 """Writes and checks behind the WeCom doors: sign-in codes, callbacks, approval cards, people's WeCom ids.
 
-A tap on a card's 通过 runs ``workflow.services.sheet_approve`` — the browser's service, with its
+A tap on a card's 通过 runs ``workflow.services.document_approve`` — the browser's service, with its
 permission checks — as the person the card was sent to, on the version of the sheet the card
 showed. Whatever happened to the sheet since (approved by someone else, withdrawn, returned,
 reassigned) makes that a 409 and the card answers 已由他人处理.
@@ -29,9 +29,10 @@ from notifications.models import Preference, WeComCard
 from people import roles
 from people import selectors as people_selectors
 from people.roles import display_name
-from workflow import approval, permissions
+from workflow import permissions
+from workflow.documents import chain_of, chain_of_event
 from workflow import services as workflow_services
-from workflow.models import Action, SheetEvent
+from workflow.models import Action, Event
 from wecom.crypto import CallbackRefused
 from workflow import selectors as workflow_selectors
 from wecom import messages as wecom_messages
@@ -133,7 +134,7 @@ def _require_free(userid: str, user, *, superuser: bool) -> None:
 
 def has_open_tasks(user) -> bool:
     """Does ``user`` hold review tasks (待办) right now? Changing who signs in as them then needs two administrators."""
-    return workflow_selectors.review_tasks(user).exists()
+    return workflow_selectors.has_review_tasks(user)
 
 
 def _log(request_or_none, *, kind, person, agency, old, new, by, notify_person: bool = True) -> AccountChange:
@@ -392,7 +393,7 @@ class CardAnswer:
 def card_tap(*, task_id: str, event_key: str, userid: str) -> CardAnswer:
     """A tap on a card's button: approve the sheet as the card's recipient, on the card's version only."""
     with transaction.atomic():
-        card = WeComCard.objects.select_for_update().select_related("sheet", "recipient").filter(task_id=task_id).first()
+        card = WeComCard.objects.select_for_update(of=("self",)).select_related("sheet", "recipient").filter(task_id=task_id).first()
         if card is None:
             return CardAnswer("卡片已失效，请打开页面办理")
         user = person_for_wecom_userid(userid)
@@ -402,7 +403,7 @@ def card_tap(*, task_id: str, event_key: str, userid: str) -> CardAnswer:
         wecom_id_used(userid=userid, person=user, how=UsedWeComId.How.CARD)
         if card.handled_at is not None:
             return CardAnswer(card.outcome or HANDLED_ELSEWHERE)
-        if event_key != cards.APPROVE_KEY or approval.step_for(card.state) is None or approval.next_state(card.state) == approval.DONE:
+        if event_key != cards.APPROVE_KEY or chain_of(card.document).step_for(card.state) is None or chain_of(card.document).publishes(card.state):
             return CardAnswer("请打开页面办理")
         answer = _approve(card, user)
         card.handled_at = timezone.now()
@@ -412,11 +413,11 @@ def card_tap(*, task_id: str, event_key: str, userid: str) -> CardAnswer:
 
 
 def _approve(card: WeComCard, user) -> CardAnswer:
-    sheet = card.sheet
-    if not permissions.can_view(user, sheet):
+    document = card.document
+    if not permissions.can_view(user, document):
         return CardAnswer(NOT_YOURS)
     try:
-        workflow_services.sheet_approve(sheet=sheet, user=user, expected_version=card.version)
+        workflow_services.document_approve(document=document, user=user, expected_version=card.version)
     except AppError as error:
         if error.status == 409:
             return CardAnswer(HANDLED_ELSEWHERE)
@@ -437,9 +438,9 @@ SETTLED_TEXTS = {  # what a card's button says once its task was handled elsewhe
 }
 
 
-def settles_cards(event: SheetEvent) -> bool:
+def settles_cards(event: Event) -> bool:
     """Does ``event`` end the review task that approval cards were sent for?"""
-    if event.from_state not in approval.REVIEW_STATES:
+    if event.from_state not in chain_of_event(event).review_states:
         return False
     return event.from_state != event.to_state or event.action in (Action.REASSIGN, Action.MOVE)
 
@@ -450,14 +451,14 @@ def cards_settle(*, event_id: int) -> list[WeComCard]:
     ``response_code`` its send returned. A later tap on it answers the same words and changes nothing.
 
     Cards sent after the event (the next step's) and a reassigned task's new holder's cards stay open."""
-    event = SheetEvent.objects.select_related("actor").filter(pk=event_id).first()
+    event = Event.objects.select_related("actor").filter(pk=event_id).first()
     if event is None or not settles_cards(event):
         return []
     name = display_name(event.actor) if event.actor_id else "系统"
     text = SETTLED_TEXTS.get(event.action, HANDLED_ELSEWHERE).format(name=name)
     with transaction.atomic():
         open_cards = WeComCard.objects.select_for_update(skip_locked=True).filter(
-            sheet_id=event.sheet_id, state=event.from_state, handled_at__isnull=True, created__lt=event.created,
+            **{f"{event.document_field}_id": event.document_id}, state=event.from_state, handled_at__isnull=True, created__lt=event.created,
         )
         if event.action == Action.REASSIGN and event.target_user_id:  # who it went to then, whatever happened since
             open_cards = open_cards.exclude(recipient_id=event.target_user_id)

@@ -1,13 +1,13 @@
 from django.contrib import admin
 
-from workflow.models import SheetEvent
+from workflow.models import Event
 
 
-@admin.register(SheetEvent)
-class SheetEventAdmin(admin.ModelAdmin):
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
     """The approval history is evidence: readable here, never edited."""
 
-    list_display = ["created", "sheet", "action", "actor", "from_state", "to_state"]
+    list_display = ["created", "document", "action", "actor", "from_state", "to_state"]
     list_filter = ["action", "to_state"]
     search_fields = ["sheet__project__code", "sheet__project__name", "actor__username", "comment"]
     date_hierarchy = "created"

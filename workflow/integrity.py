@@ -1,7 +1,7 @@
 """Does every sheet's approval state agree with itself? Find what disagrees, and repair it with a history entry.
 
 A sheet's approval state lives on its row (``state``, ``assignee``, ``state_since``, ``round_actors``), owned by
-``workflow.approval``; its scope keys (``agency``, ``section``) are copies of its project's,
+``workflow.flow``; its scope keys (``agency``, ``section``) are copies of its project's,
 written together by ``projects.services``, and a section always belongs to the agency of the project
 and sheet it holds. They can still disagree after raw SQL, a restore of an old backup, or a role
 taken away outside the product. ``check_workflow`` (and the deploy system check) lists such sheets;
@@ -22,9 +22,11 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import F, OuterRef, Q, Subquery
 
-from projects.models import Project, SheetState, TargetSheet
-from workflow import approval
-from workflow.models import Action, SheetEvent
+from projects.models import Project, TargetSheet
+from people import roles
+from workflow import flow
+from workflow.documents import chain_of
+from workflow.models import Action, Event
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ def _id_ranges(queryset, size: int) -> Iterator[tuple[int, int]]:
 
 
 def _divergences_in(sheets) -> list[Divergence]:
+    chain = chain_of(TargetSheet)
     found: list[Divergence] = []
     for sheet in sheets.exclude(agency_id=F("project__agency_id")).select_related("project__agency", "agency"):
         found.append(Divergence(sheet.pk, "agency", f"所属单位“{sheet.agency.name}”与项目的单位“{sheet.project.agency.name}”不一致"))
@@ -90,31 +93,31 @@ def _divergences_in(sheets) -> list[Divergence]:
     )
     for sheet in foreign.select_related("agency", "section__agency", "project__agency", "project__section__agency"):
         found.append(Divergence(sheet.pk, "section_agency", "；".join(_foreign_sections(sheet))))
-    for sheet in sheets.exclude(state__in=SheetState.values):
+    for sheet in sheets.exclude(state__in=chain.states):
         found.append(Divergence(sheet.pk, "state", f"状态“{sheet.state}”不是有效的审批状态"))
-    for sheet in sheets.filter(assignee__isnull=False).exclude(state__in=approval.REVIEW_STATES):
-        found.append(Divergence(sheet.pk, "assignee_outside_review", f"处于“{sheet.get_state_display()}”却仍有转办人"))
-    for sheet in sheets.filter(assignee__isnull=False, state__in=approval.REVIEW_STATES).select_related("assignee", "section", "agency"):
-        step = approval.step_for(sheet.state)
-        if not approval.holds(sheet.assignee, step.role, sheet):
+    for sheet in sheets.filter(assignee__isnull=False).exclude(state__in=chain.review_states):
+        found.append(Divergence(sheet.pk, "assignee_outside_review", f"处于“{chain.label(sheet.state)}”却仍有转办人"))
+    for sheet in sheets.filter(assignee__isnull=False, state__in=chain.review_states).select_related("assignee", "section", "agency"):
+        step = chain.step_for(sheet.state)
+        if not flow.holds(sheet.assignee, step.role, sheet):
             found.append(Divergence(
                 sheet.pk, "assignee_without_role",
-                f"“{step.label}”转办给的人已不是本范围的{approval.roles.ROLE_LABELS[step.role]}（或已停用）",
+                f"“{step.label}”转办给的人已不是本范围的{roles.ROLE_LABELS[step.role]}（或已停用）",
             ))
-    last_state = SheetEvent.objects.filter(sheet=OuterRef("pk")).order_by("-created", "-id").values("to_state")[:1]
+    last_state = Event.objects.filter(sheet=OuterRef("pk")).order_by("-created", "-id").values("to_state")[:1]
     annotated = sheets.annotate(history_state=Subquery(last_state))
     for sheet in annotated.exclude(history_state=F("state")).exclude(history_state__isnull=True):
         found.append(Divergence(
             sheet.pk, "history",
-            f"状态“{sheet.get_state_display()}”与办理记录最后的状态“{SheetState(sheet.history_state).label}”不一致",
+            f"状态“{chain.label(sheet.state)}”与办理记录最后的状态“{chain.label(sheet.history_state)}”不一致",
         ))
-    for sheet in annotated.filter(history_state__isnull=True).exclude(state=SheetState.DRAFT):
-        found.append(Divergence(sheet.pk, "history", f"处于“{sheet.get_state_display()}”却没有任何办理记录"))
-    for sheet in sheets.filter(state__in=approval.REVIEW_STATES, state_since__isnull=True):
+    for sheet in annotated.filter(history_state__isnull=True).exclude(state=chain.draft):
+        found.append(Divergence(sheet.pk, "history", f"处于“{chain.label(sheet.state)}”却没有任何办理记录"))
+    for sheet in sheets.filter(state__in=chain.review_states, state_since__isnull=True):
         found.append(Divergence(sheet.pk, "since", "缺少进入当前步骤的时间"))
     # who may not review a waiting sheet (提交与审核分离); outside the review steps it is not read (and, when a state
     # is repaired, read again from the history)
-    in_review = sheets.filter(state__in=approval.REVIEW_STATES)
+    in_review = sheets.filter(state__in=chain.review_states)
     expected = rounds_from_history(in_review)
     for pk, stored in in_review.values_list("pk", "round_actors"):
         if stored != expected.get(pk, ""):
@@ -126,10 +129,10 @@ def rounds_from_history(sheets) -> dict[int, str]:
     """``round_actors`` as the history of each of ``sheets`` says it (one query): the actor of its last submission,
     then the actors of the approvals since. Sheets never submitted are left out."""
     last_submit = (
-        SheetEvent.objects.filter(sheet=OuterRef("sheet_id"), action=Action.SUBMIT).order_by("-created", "-id").values("created")[:1]
+        Event.objects.filter(sheet=OuterRef("sheet_id"), action=Action.SUBMIT).order_by("-created", "-id").values("created")[:1]
     )
     rows = (
-        SheetEvent.objects.filter(sheet__in=sheets.order_by().values("pk"), action__in=[Action.SUBMIT, Action.APPROVE])
+        Event.objects.filter(sheet__in=sheets.order_by().values("pk"), action__in=[Action.SUBMIT, Action.APPROVE])
         .filter(created__gte=Subquery(last_submit))
         .order_by("sheet_id", "created", "id")
         .values_list("sheet_id", "actor_id")
@@ -137,7 +140,7 @@ def rounds_from_history(sheets) -> dict[int, str]:
     actors: dict[int, list] = {}
     for sheet_id, actor_id in rows:
         actors.setdefault(sheet_id, []).append(actor_id)
-    return {pk: approval.round_text(ids) for pk, ids in actors.items()}
+    return {pk: flow.round_text(ids) for pk, ids in actors.items()}
 
 
 def _name(section) -> str:
@@ -190,13 +193,14 @@ def divergences_repair_batches(*, by=None, queryset=None, batch: int = REPAIR_BA
 
 
 def _repair(found: list[Divergence], *, by) -> None:
-    from workflow.services import sheet_lock
+    from workflow.services import document_lock
 
+    chain = chain_of(TargetSheet)
     by_sheet: dict[int, list[Divergence]] = {}
     for item in found:
         by_sheet.setdefault(item.sheet_id, []).append(item)
     for pk, items in by_sheet.items():
-        sheet = sheet_lock(pk)
+        sheet = document_lock(TargetSheet, pk)
         codes = {d.code for d in items}
         done = []
         previous_state = None
@@ -211,25 +215,25 @@ def _repair(found: list[Divergence], *, by) -> None:
             sheet.agency_id = sheet.project.agency_id
             sheet.section_id = sheet.project.section_id
             sheet.save(update_fields=["agency", "section"])
-            sheet = sheet_lock(pk)
+            sheet = document_lock(TargetSheet, pk)
             if sheet.section_id != old_section_id or note:
                 done.append(f"科室改为“{_name(sheet.section)}”{note}")
         if codes & {"state", "history"}:  # back to the history's last state (a draft without history), never beyond it
-            recorded = sheet.events.filter(to_state__in=SheetState.values).order_by("-created", "-id").first()
+            recorded = sheet.events.filter(to_state__in=chain.states).order_by("-created", "-id").first()
             found_state = sheet.state
-            sheet.state = recorded.to_state if recorded else SheetState.DRAFT
+            sheet.state = recorded.to_state if recorded else chain.draft
             sheet.state_since = recorded.created if recorded else sheet.created
-            previous_state = found_state if found_state in SheetState.values else sheet.state
-            done.append(f"状态恢复为办理记录最后的状态“{sheet.get_state_display()}”")
+            previous_state = found_state if found_state in chain.states else sheet.state
+            done.append(f"状态恢复为办理记录最后的状态“{chain.label(sheet.state)}”")
         if codes & {"assignee_outside_review", "assignee_without_role", "state", "history"} or (rescoped and sheet.assignee_id):
-            step = approval.step_for(sheet.state)
-            if sheet.assignee_id and (step is None or not approval.holds(sheet.assignee, step.role, sheet)):
+            step = chain.step_for(sheet.state)
+            if sheet.assignee_id and (step is None or not flow.holds(sheet.assignee, step.role, sheet)):
                 sheet.assignee = None
         if "since" in codes or sheet.state_since is None:
             last = sheet.events.order_by("-created", "-id").first()
             sheet.state_since = last.created if last else sheet.updated
         if codes & {"round", "state", "history"}:  # who may review this round: as the history says
-            in_review = sheet.state in approval.REVIEW_STATES
+            in_review = sheet.state in chain.review_states
             sheet.round_actors = rounds_from_history(TargetSheet.objects.filter(pk=pk)).get(pk, "") if in_review else ""
         comment = "系统校正：" + "；".join(d.message for d in items) + "。" + ("".join(f"{d}。" for d in done))
-        approval.SheetApproval(sheet).repair(user=by, comment=comment, previous_state=previous_state)
+        flow.flow_of(sheet).repair(user=by, comment=comment, previous_state=previous_state)

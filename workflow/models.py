@@ -1,40 +1,43 @@
-"""The history of a target sheet (办理记录): every move, import and repair, with who did it."""
+"""The history of every document on the approval engine (办理记录): every move, import and repair, with who did it."""
+
+from functools import reduce
+from operator import or_
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
-from projects.models import SheetState, TargetSheet
+
+from workflow.steps import CHAIN, Action
+
+# The history's foreign key of each document (its ``history_field``), by string reference: a second document adds its
+# nullable foreign key below and its name here.
+DOCUMENT_FIELDS = ("sheet",)
 
 
-class Action(models.TextChoices):
-    SUBMIT = "submit", "提交"
-    WITHDRAW = "withdraw", "撤回"
-    APPROVE = "approve", "通过"
-    RETURN = "return", "退回修改"
-    REASSIGN = "reassign", "转办"
-    NUDGE = "nudge", "催办"
-    PUBLISH = "publish", "公开"
-    MOVE = "move", "移交科室"
-    IMPORT = "import", "导入 Word"
-    RESTORE = "restore", "恢复内容"
-    REPAIR = "repair", "系统校正"
-    ROLLOVER = "rollover", "由上年结转"
+def exactly_one_document(fields=DOCUMENT_FIELDS) -> Q:
+    """Exactly one of the document foreign keys ``fields`` is set."""
+    return reduce(or_, (
+        Q(**{f"{name}__isnull": False}, **{f"{other}__isnull": True for other in fields if other != name}) for name in fields
+    ))
 
 
-class SheetEvent(models.Model):
-    """One thing that happened to a sheet: who did what, when, with which comment.
+class Event(models.Model):
+    """One thing that happened to a document: who did what, when, with which comment.
 
-    A submission freezes the sheet's content in ``snapshot`` so reviewers can see what changed
+    A submission freezes the document's content in ``snapshot`` so reviewers can see what changed
     between two submissions; an import or a restore keeps there the content it replaced.
     """
 
-    sheet = models.ForeignKey(TargetSheet, verbose_name="绩效目标表", on_delete=models.CASCADE, related_name="events")
+    sheet = models.ForeignKey(
+        "projects.TargetSheet", verbose_name="绩效目标表", null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, on_delete=models.SET_NULL, related_name="+"
     )
     action = models.CharField("操作", max_length=20, choices=Action.choices)
-    from_state = models.CharField("原状态", max_length=20, choices=SheetState.choices)
-    to_state = models.CharField("新状态", max_length=20, choices=SheetState.choices)
+    from_state = models.CharField("原状态", max_length=20, choices=CHAIN.state_choices)
+    to_state = models.CharField("新状态", max_length=20, choices=CHAIN.state_choices)
     comment = models.TextField("意见", blank=True)
     target_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="转办给", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -49,9 +52,27 @@ class SheetEvent(models.Model):
             models.Index(fields=["sheet", "created"], name="event_sheet_created"),
             models.Index(fields=["actor", "-created", "-id"], name="event_actor_created"),  # 已办, a keyset page at a time
         ]
+        constraints = [models.CheckConstraint(condition=exactly_one_document(), name="event_one_document")]
 
     def __str__(self):
-        return f"{self.get_action_display()} {self.sheet} @ {timezone.localtime(self.created):%Y-%m-%d %H:%M}"
+        return f"{self.get_action_display()} {self.document} @ {timezone.localtime(self.created):%Y-%m-%d %H:%M}"
+
+    @property
+    def document_field(self) -> str:
+        return next(name for name in DOCUMENT_FIELDS if getattr(self, f"{name}_id") is not None)
+
+    @property
+    def document_id(self) -> int:
+        return getattr(self, f"{self.document_field}_id")
+
+    @property
+    def document(self):
+        """The document the event happened to (read once, then cached as any foreign key)."""
+        return getattr(self, self.document_field)
+
+    @document.setter
+    def document(self, document) -> None:
+        setattr(self, document.history_field, document)
 
 
 class SavedPhrase(models.Model):

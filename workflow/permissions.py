@@ -1,7 +1,7 @@
-"""Who may see and do what with a sheet: one place for every page, download and API endpoint.
+"""Who may see and do what with a document: one place for every page, download and API endpoint.
 
-Everything step-specific comes from the declaration in ``workflow.approval``;
-roles and their scopes from ``people.roles``.
+Everything step-specific comes from the document's chain (``workflow.steps``); roles and their scopes from
+``people.roles``. The target sheet's own rules (department goals, the agency's package) follow.
 """
 
 from __future__ import annotations
@@ -13,86 +13,94 @@ from django.shortcuts import get_object_or_404
 from people import roles
 from people.roles import Role
 from projects.models import SheetState, TargetSheet
-from workflow import approval
-from workflow.approval import holds, scope_of  # noqa: F401 — part of this module's vocabulary
+from workflow import flow
+from workflow.documents import chain_of
+from workflow.flow import holds
 
 
-def _role_visibility(user, role: str) -> Q:
-    """Sheets ``user`` sees through ``role``: their scopes, in the states the declaration lets the role see."""
-    scope = roles.scope_in(user, role, "section_id" if roles.is_section_role(role) else "agency_id")
-    states = approval.visible_states(role)
+def _scope_key(role: str) -> str:
+    return "section_id" if roles.is_section_role(role) else "agency_id"
+
+
+def _role_visibility(user, role: str, chain) -> Q:
+    """Documents ``user`` sees through ``role``: their scopes, in the states the chain lets the role see."""
+    scope = roles.scope_in(user, role, _scope_key(role))
+    states = chain.visible_states(role)
     return scope if states is None else scope & Q(state__in=states)
 
 
-SHEET_ROLES = roles.SHEET_ROLES  # the roles that show sheets
-
-
-def visible_unpublished_sheets(user, queryset: QuerySet | None = None) -> QuerySet:
-    """The sheets not (yet) published that ``user`` may read: ``visible_sheets`` without the published ones everyone
-    reads, as one condition on the role scopes (a person without a role gets none)."""
-    queryset = TargetSheet.objects.all() if queryset is None else queryset
+def visible_unfinished_documents(user, queryset: QuerySet) -> QuerySet:
+    """The documents of ``queryset`` not (yet) done (published) that ``user`` may read: ``visible_documents`` without
+    the done ones everyone reads, as one condition on the role scopes (a person without a role gets none)."""
     if not user.is_authenticated:
         return queryset.none()
-    queryset = queryset.exclude(state=SheetState.PUBLISHED)
+    chain = chain_of(queryset.model)
+    queryset = queryset.exclude(state=chain.done)
     if user.is_superuser:
         return queryset
     visible = Q(pk__in=[])
-    for role in SHEET_ROLES:
-        visible |= _role_visibility(user, role)
+    for role in chain.roles:
+        visible |= _role_visibility(user, role, chain)
     return queryset.filter(visible)
 
 
-def visible_sheets(user, queryset: QuerySet | None = None, *, state: str | None = None) -> QuerySet:
-    """Sheets ``user`` may read, filtered on the indexed section/agency keys.
+def visible_documents(user, queryset: QuerySet, *, state: str | None = None) -> QuerySet:
+    """Documents of ``queryset`` ``user`` may read, filtered on the indexed section/agency keys.
 
-    ``state``: only sheets in that state (a list's filter). The roles that never see that state then drop out of
+    ``state``: only documents in that state (a list's filter). The roles that never see that state then drop out of
     the condition, so the planner reads the index that holds the state's rows instead of walking the whole list
     order past rows of other states (a section head's "草稿" when the section has none: every sheet of the province).
     """
-    queryset = TargetSheet.objects.all() if queryset is None else queryset
     if not user.is_authenticated:
         return queryset.none()
+    chain = chain_of(queryset.model)
     state = state or None
     if state is not None:
         queryset = queryset.filter(state=state)
-    if user.is_superuser or state == SheetState.PUBLISHED:
+    if user.is_superuser or state == chain.done:
         return queryset
-    visible = Q(state=SheetState.PUBLISHED) if state is None else Q(pk__in=[])
-    for role in SHEET_ROLES:
+    visible = Q(state=chain.done) if state is None else Q(pk__in=[])
+    for role in chain.roles:
         if state is None:
-            visible |= _role_visibility(user, role)
-        elif approval.visible_states(role) is None or state in approval.visible_states(role):
-            visible |= roles.scope_in(user, role, "section_id" if roles.is_section_role(role) else "agency_id")
+            visible |= _role_visibility(user, role, chain)
+        elif chain.visible_states(role) is None or state in chain.visible_states(role):
+            visible |= roles.scope_in(user, role, _scope_key(role))
     return queryset.filter(visible)
 
 
-def visible_sheet_or_404(user, pk, queryset: QuerySet) -> TargetSheet:
-    """The sheet if ``user`` may see it; 404 otherwise, so a foreign sheet's existence is not revealed."""
-    sheet = get_object_or_404(queryset, pk=pk)
-    if not can_view(user, sheet):
-        raise Http404("没有找到这张绩效目标表。")
-    return sheet
+def visible_document_or_404(user, pk, queryset: QuerySet):
+    """The document if ``user`` may see it; 404 otherwise, so a foreign document's existence is not revealed."""
+    document = get_object_or_404(queryset, pk=pk)
+    if not can_view(user, document):
+        model = queryset.model
+        raise Http404(f"没有找到这{model.approval_measure}{model.approval_label}。")
+    return document
 
 
-def can_view(user, sheet: TargetSheet) -> bool:
+def can_view(user, document) -> bool:
     if not user.is_authenticated:
         return False
-    if user.is_superuser or sheet.is_published:
+    chain = chain_of(document)
+    if user.is_superuser or document.state == chain.done:
         return True
-    for role in SHEET_ROLES:
-        states = approval.visible_states(role)
-        if (states is None or sheet.state in states) and holds(user, role, sheet):
+    for role in chain.roles:
+        states = chain.visible_states(role)
+        if (states is None or document.state in states) and holds(user, role, document):
             return True
     return False
 
 
-def can_edit(user, sheet: TargetSheet) -> bool:
-    return sheet.state in approval.DRAFTING_STATES and holds(user, approval.AUTHOR_ROLE, sheet)
+def can_edit(user, document) -> bool:
+    chain = chain_of(document)
+    return document.state in chain.drafting and holds(user, chain.author, document)
 
 
-def can_review(user, sheet: TargetSheet) -> bool:
-    """May ``user`` approve or return the sheet at its current step (or reassign that step)?"""
-    return user.is_authenticated and approval.SheetApproval(sheet).may_review(user)
+def can_review(user, document) -> bool:
+    """May ``user`` approve or return the document at its current step (or reassign that step)?"""
+    return user.is_authenticated and flow.flow_of(document).may_review(user)
+
+
+# ---------------------------------------------------------------- the target sheet's own rules
 
 
 def can_edit_goals(user, agency) -> bool:
@@ -112,7 +120,7 @@ def package_states(user, agency, *, published_only: bool):
         return [SheetState.PUBLISHED]
     if user.is_superuser or roles.has_role(user, Role.LEADER, agency):
         return None
-    return list(approval.visible_states(Role.FINANCE_REVIEWER) or SheetState.values)
+    return list(chain_of(TargetSheet).visible_states(Role.FINANCE_REVIEWER) or SheetState.values)
 
 
 def can_view_goals(user, agency) -> bool:

@@ -18,4 +18,4 @@ def on_sheets_moved(sender, sheets, old_section_id, new_section, user=None, **kw
     if old_section_id is None:
         return
     old = Section.objects.filter(pk=old_section_id).values_list("name", flat=True).first() or "未分配科室"
-    services.sheets_rescope(sheets=sheets, old_section_name=old, new_section_name=new_section.name if new_section else "未分配科室", by=user)
+    services.documents_rescope(documents=sheets, old_section_name=old, new_section_name=new_section.name if new_section else "未分配科室", by=user)

@@ -1,5 +1,5 @@
 from django.dispatch import Signal
 
-#: Sent inside the transaction that records a SheetEvent: ``sender=SheetEvent, event=<SheetEvent>``.
+#: Sent inside the transaction that records a move or another history entry: ``sender=Event, event=<Event>``.
 #: Receivers write their own rows (e.g. the notification outbox) in the same transaction.
-sheet_event_recorded = Signal()
+event_recorded = Signal()

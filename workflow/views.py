@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from core.pagination import keyset_page, page_size
 from people import roles
 from workflow import permissions, selectors, services
+from workflow.documents import chain_of, document_types
 from workflow.models import Action
 
 
@@ -32,14 +33,18 @@ def inbox(request):
     cards = selectors.task_cards(request.user, limit=TASKS_SHOWN + 1)
     tasks_more = len(cards) > TASKS_SHOWN
     cards = cards[:TASKS_SHOWN]
-    drafts = list(selectors.drafts_to_do(request.user))
+    drafts = [
+        draft for model in document_types()
+        for draft in selectors.drafts_to_do(request.user, model).select_related(*model.approval_related).order_by(*model.approval_drafts_order)
+    ]
     context = {
         "cards": cards, "tasks_more": tasks_more, "drafts": drafts, "total": len(cards) + len(drafts), "nav": "inbox",
         "batchable": sum(card.batchable for card in cards), "nudge_after": settings.NUDGE_AFTER_WORKDAYS,
         "batch_publishes": any(card.batchable and card.publishes for card in cards),
+        "last_steps": "、".join(dict.fromkeys(chain_of(model).steps[-1].label for model in document_types())),
         # 单位 on each card where the queue mixes agencies: finance reviews several, the others work in one
         "show_agency": roles.holds_any(request.user, roles.Role.FINANCE_REVIEWER)
-        or len({card.sheet.agency_id for card in cards}) > 1,
+        or len({card.document.agency_id for card in cards}) > 1,
     }
     return render(request, "workflow/inbox.html", context)
 
@@ -50,31 +55,38 @@ BATCH_MAX = 100
 @login_required
 @require_POST
 def inbox_batch_approve(request):
-    """批量通过 the ticked cards of 待办: each sheet on the version its card showed, each a separate recorded move.
+    """批量通过 the ticked cards of 待办: each document on the version its card showed, each a separate recorded move.
+    A card's checkbox is named by its document's history field ("sheet"), its version ``version-<id>``.
 
-    A batch that would publish (财政审核, the last step) is first shown on a confirmation page saying 通过并公开 with the
-    count and the total amount; only its ``confirm`` sends it."""
-    ids = [pk for pk in (int_or_none(v) for v in request.POST.getlist("sheet")) if pk is not None][:BATCH_MAX]
-    if not ids:
-        messages.error(request, "请先勾选要批量通过的绩效目标表。")
+    A batch that would end a chain (the last step: 财政审核 publishes) is first shown on a confirmation page saying
+    通过并公开 with the count and the total amount; only its ``confirm`` sends it."""
+    batches = {}
+    for model in document_types():
+        ids = [pk for pk in (int_or_none(v) for v in request.POST.getlist(model.history_field)) if pk is not None][:BATCH_MAX]
+        if ids:
+            batches[model] = {pk: int_or_none(request.POST.get(f"version-{pk}")) for pk in dict.fromkeys(ids)}
+    if not batches:
+        messages.error(request, f"请先勾选要批量通过的{'、'.join(model.approval_label for model in document_types())}。")
         return redirect("inbox")
-    versions = {pk: int_or_none(request.POST.get(f"version-{pk}")) for pk in dict.fromkeys(ids)}
     if "confirm" not in request.POST:
-        preview = selectors.batch_preview(request.user, versions)
-        if any(row.publishes for row in preview.rows):
-            return render(request, "workflow/batch_confirm.html", {"preview": preview, "versions": versions, "nav": "inbox"})
-    outcome = services.sheets_approve_batch(user=request.user, versions=versions)
-    published = [event.sheet for event in outcome.approved if event.action == Action.PUBLISH]
-    passed = len(outcome.approved) - len(published)
-    if passed:
-        messages.success(request, f"已批量通过 {passed} 张绩效目标表，每张均已记入办理记录。")
-    if published:
-        total = sum((sheet.budget_total for sheet in published), Decimal("0.00"))
-        messages.success(
-            request, f"已通过并公开 {len(published)} 张绩效目标表，预算合计 {total} 万元，已在公开页面发布，每张均已记入办理记录。"
-        )
-    for title, reason in outcome.refused:
-        messages.error(request, f"“{title}”未通过：{reason}")
+        for model, versions in batches.items():
+            preview = selectors.batch_preview(request.user, model, versions)
+            if any(row.publishes for row in preview.rows):
+                return render(request, "workflow/batch_confirm.html", {"preview": preview, "versions": versions, "nav": "inbox"})
+    for model, versions in batches.items():
+        outcome = services.documents_approve_batch(model=model, user=request.user, versions=versions)
+        published = [event.document for event in outcome.approved if event.action == Action.PUBLISH]
+        passed = len(outcome.approved) - len(published)
+        named = f"{model.approval_measure}{model.approval_label}"
+        if passed:
+            messages.success(request, f"已批量通过 {passed} {named}，每{model.approval_measure}均已记入办理记录。")
+        if published:
+            total = sum((document.budget_total for document in published), Decimal("0.00"))
+            messages.success(
+                request, f"已通过并公开 {len(published)} {named}，预算合计 {total} 万元，已在公开页面发布，每{model.approval_measure}均已记入办理记录。"
+            )
+        for title, reason in outcome.refused:
+            messages.error(request, f"“{title}”未通过：{reason}")
     return redirect("inbox")
 
 
@@ -84,7 +96,11 @@ def done_list(request):
         selectors.done_events(request.user), ("-created", "-id"),
         cursor=request.GET.get("cursor"), size=page_size(request.GET.get("size")),
     )
-    visible = set(permissions.visible_sheets(request.user).filter(pk__in={e.sheet_id for e in page}).values_list("pk", flat=True))
+    visible = set()  # the ids of the documents the user may still open (of each type: today one)
+    for model in document_types():
+        ids = {e.document_id for e in page if e.document_field == model.history_field}
+        if ids:
+            visible |= set(permissions.visible_documents(request.user, model.objects.all()).filter(pk__in=ids).values_list("pk", flat=True))
     return render(request, "workflow/done.html", {"events": page.rows, "page": page, "visible": visible, "nav": "done"})
 
 

@@ -19,7 +19,7 @@ TITLE = "公共资源交易中心经费"
 def submitted():
     """Sheet 3, submitted by its staff: waiting for 公共资源交易中心's head, not for head_xy."""
     sheet = TargetSheet.objects.get(position=3, fiscal_year__year=2024)
-    services.sheet_submit(sheet=sheet, user=get_user_model().objects.get(username="staff_ggzy"))
+    services.document_submit(document=sheet, user=get_user_model().objects.get(username="staff_ggzy"))
     return sheet
 
 

@@ -21,8 +21,8 @@ def horizontal_overflow(page) -> int:
 def test_leader_approves_on_a_phone(phone, live_server, shot):
     users = {u.username: u for u in get_user_model().objects.filter(username__in=["staff_ggzy", "head_ggzy"])}
     sheet = TargetSheet.objects.get(position=3, fiscal_year__year=2024)
-    services.sheet_submit(sheet=sheet, user=users["staff_ggzy"])
-    services.sheet_approve(sheet=sheet, user=users["head_ggzy"])
+    services.document_submit(document=sheet, user=users["staff_ggzy"])
+    services.document_approve(document=sheet, user=users["head_ggzy"])
     sheet.refresh_from_db()
     assert sheet.state == "leader_review"
 

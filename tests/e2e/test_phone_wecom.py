@@ -13,8 +13,8 @@ from playwright.sync_api import expect
 from people.roles import Role
 from projects.models import TargetSheet
 from tests.e2e.conftest import DESKTOP, SCREENSHOTS, _close, _open_page, screenshot, sign_in
-from workflow import approval, services
-from workflow.models import Action, SheetEvent
+from workflow import flow, services
+from workflow.models import Action, Event
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -58,11 +58,11 @@ def scroll_width(page) -> int:
 
 
 def head_of(sheet):
-    return approval.holders(Role.SECTION_HEAD, sheet)[0]
+    return flow.holders(Role.SECTION_HEAD, sheet)[0]
 
 
 def staff_of(sheet):
-    return approval.holders(Role.STAFF, sheet)[0]
+    return flow.holders(Role.STAFF, sheet)[0]
 
 
 def waiting_for_leader(count):
@@ -71,8 +71,8 @@ def waiting_for_leader(count):
     for sheet in TargetSheet.objects.filter(fiscal_year__year=2024).order_by("position"):
         if any(f.is_error for f in sheet.findings()):
             continue
-        services.sheet_submit(sheet=sheet, user=staff_of(sheet))
-        services.sheet_approve(sheet=sheet, user=head_of(sheet))
+        services.document_submit(document=sheet, user=staff_of(sheet))
+        services.document_approve(document=sheet, user=head_of(sheet))
         sheets.append(sheet)
         if len(sheets) == count:
             return sheets
@@ -109,15 +109,15 @@ def test_leader_clears_seven_sheets_with_batch_approve_in_at_most_four_taps(weco
     for sheet in sheets:
         sheet.refresh_from_db()
         assert sheet.state == "finance_review"
-    events = SheetEvent.objects.filter(sheet__in=sheets, action=Action.APPROVE, actor__username="leader")
+    events = Event.objects.filter(sheet__in=sheets, action=Action.APPROVE, actor__username="leader")
     assert events.count() == 7 and len({e.sheet_id for e in events}) == 7
 
 
 def test_the_phone_sheet_page_leads_with_a_summary_and_decides_from_a_bar(wecom_phone, browser, live_server, request):
     first, second = waiting_for_leader(2)
-    services.sheet_return(sheet=first, user=approval.holders(Role.LEADER, first)[1], comment="请核实预算数")
-    services.sheet_submit(sheet=first, user=staff_of(first), comment="已核实预算数")
-    services.sheet_approve(sheet=first, user=head_of(first))
+    services.document_return(document=first, user=flow.holders(Role.LEADER, first)[1], comment="请核实预算数")
+    services.document_submit(document=first, user=staff_of(first), comment="已核实预算数")
+    services.document_approve(document=first, user=head_of(first))
     page = wecom_phone
     sign_in(page, live_server, "leader")
     taps = Taps(page)
@@ -187,15 +187,15 @@ def _prepare_every_kind_of_page():
     published, at_head, returned = ggzy[:3]
     at_leader, at_finance = [s for s in sheets if s not in ggzy][:2]
     for sheet in (published, at_head, at_leader, at_finance, returned):
-        services.sheet_submit(sheet=sheet, user=staff_of(sheet), comment="请审核")
+        services.document_submit(document=sheet, user=staff_of(sheet), comment="请审核")
     for sheet in (published, at_leader, at_finance):
-        services.sheet_approve(sheet=sheet, user=head_of(sheet), comment="同意")
-    leader = approval.holders(Role.LEADER, published)[0]
-    finance = approval.holders(Role.FINANCE_REVIEWER, published)[0]
+        services.document_approve(document=sheet, user=head_of(sheet), comment="同意")
+    leader = flow.holders(Role.LEADER, published)[0]
+    finance = flow.holders(Role.FINANCE_REVIEWER, published)[0]
     for sheet in (published, at_finance):
-        services.sheet_approve(sheet=sheet, user=leader, comment="同意")
-    services.sheet_approve(sheet=published, user=finance)
-    services.sheet_return(sheet=returned, user=head_of(returned), comment="请补充指标值确定依据，并核实资金支出计划与预算数是否一致。")
+        services.document_approve(document=sheet, user=leader, comment="同意")
+    services.document_approve(document=published, user=finance)
+    services.document_return(document=returned, user=head_of(returned), comment="请补充指标值确定依据，并核实资金支出计划与预算数是否一致。")
     return published, at_head, returned
 
 

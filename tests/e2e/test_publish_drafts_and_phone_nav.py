@@ -20,7 +20,8 @@ from people.services import role_grant
 from projects.models import Agency, TargetSheet
 from sheets import services as sheet_services
 from tests.e2e.conftest import DESKTOP, SCREENSHOTS, _close, _open_page, _test_name, sign_in
-from workflow import approval, services
+from workflow import flow, services
+from workflow.steps import CHAIN
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -70,11 +71,11 @@ def clean_sheets(count):
 
 def bring(sheet, state):
     """Through the real services up to ``state`` (each step by the first holder of its role)."""
-    services.sheet_submit(sheet=sheet, user=approval.holders(Role.STAFF, sheet)[0])
-    for step in approval.REVIEW_STEPS:
+    services.document_submit(document=sheet, user=flow.holders(Role.STAFF, sheet)[0])
+    for step in CHAIN.steps:
         if sheet.state == state:
             break
-        services.sheet_approve(sheet=sheet, user=approval.holders(step.role, sheet)[0])
+        services.document_approve(document=sheet, user=flow.holders(step.role, sheet)[0])
     sheet.refresh_from_db()
     assert sheet.state == state
     return sheet
@@ -216,7 +217,7 @@ def test_unsaved_edits_warn_before_leaving_and_come_back_as_a_draft(screen, live
 
 def test_a_draft_made_before_someone_else_saved_is_shown_against_the_new_version(page, live_server, shot):
     sheet = TargetSheet.objects.get(position=3, fiscal_year__year=2024)
-    staff = approval.holders(Role.STAFF, sheet)[0]
+    staff = flow.holders(Role.STAFF, sheet)[0]
     sign_in(page, live_server, "staff_ggzy")
     page.goto(editor_url(live_server, sheet))
     purpose = page.locator("textarea[name='sheet-purpose']")
@@ -248,8 +249,8 @@ def test_a_draft_made_before_someone_else_saved_is_shown_against_the_new_version
 
 def test_after_a_return_the_note_is_at_the_top_and_a_refused_save_goes_to_the_first_error(screen, live_server, shot, view_shot):
     sheet = TargetSheet.objects.get(position=3, fiscal_year__year=2024)
-    services.sheet_submit(sheet=sheet, user=approval.holders(Role.STAFF, sheet)[0])
-    services.sheet_return(sheet=sheet, user=approval.holders(Role.SECTION_HEAD, sheet)[0], comment="请细化成本指标")
+    services.document_submit(document=sheet, user=flow.holders(Role.STAFF, sheet)[0])
+    services.document_return(document=sheet, user=flow.holders(Role.SECTION_HEAD, sheet)[0], comment="请细化成本指标")
     page = screen
     sign_in(page, live_server, "staff_ggzy")
     page.goto(editor_url(live_server, sheet))
@@ -294,7 +295,7 @@ def test_after_a_return_the_note_is_at_the_top_and_a_refused_save_goes_to_the_fi
 def test_the_menu_keeps_notifications_and_its_badge_on_screen_on_every_page(screen, live_server, shot):
     draft, published = clean_sheets(2)
     bring(published, "published")
-    staff = approval.holders(Role.STAFF, draft)[0]
+    staff = flow.holders(Role.STAFF, draft)[0]
     role_grant(user=staff, role=roles.AGENCY_ADMIN, scope=Agency.objects.get(code="483001"))  # the longest menu
     Notification.objects.bulk_create([
         Notification(recipient=staff, channel=Channel.IN_APP, kind=Kind.NUDGE, title=f"提醒 {n}", body="请处理。", dedupe_key=f"nav-test:{n}")

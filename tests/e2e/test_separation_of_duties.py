@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def waiting(people_xy):
     staff, _ = people_xy
     sheet = TargetSheet.objects.get(section__name="信用与放管服办公室", fiscal_year__year=2024)
-    services.sheet_submit(sheet=sheet, user=staff)
+    services.document_submit(document=sheet, user=staff)
     return sheet
 
 

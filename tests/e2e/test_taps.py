@@ -11,7 +11,8 @@ from playwright.sync_api import expect
 from people.roles import Role
 from projects.models import TargetSheet
 from tests.e2e.conftest import _close, _open_page, sign_in
-from workflow import approval, services
+from workflow import flow, services
+from workflow.steps import CHAIN
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -25,11 +26,11 @@ def clean_sheets(count):
 
 def bring(sheet, state):
     """Through the real services up to ``state`` (each step by the first holder of its role)."""
-    services.sheet_submit(sheet=sheet, user=approval.holders(Role.STAFF, sheet)[0])
-    for step in approval.REVIEW_STEPS:
+    services.document_submit(document=sheet, user=flow.holders(Role.STAFF, sheet)[0])
+    for step in CHAIN.steps:
         if sheet.state == state:
             return sheet
-        services.sheet_approve(sheet=sheet, user=approval.holders(step.role, sheet)[0])
+        services.document_approve(document=sheet, user=flow.holders(step.role, sheet)[0])
     return sheet
 
 

@@ -57,8 +57,8 @@ def test_leader_approves_from_the_wecom_card_in_two_taps(wecom_phone, live_serve
     users = {u.username: u for u in get_user_model().objects.filter(username__in=["staff_ggzy", "head_ggzy", "leader"])}
     Preference.objects.update_or_create(user=users["leader"], defaults={"wecom_userid": "zhangjianguo"})
     sheet = TargetSheet.objects.get(position=3, fiscal_year__year=2024)
-    services.sheet_submit(sheet=sheet, user=users["staff_ggzy"])
-    services.sheet_approve(sheet=sheet, user=users["head_ggzy"])  # the leader's card is sent after this commits
+    services.document_submit(document=sheet, user=users["staff_ggzy"])
+    services.document_approve(document=sheet, user=users["head_ggzy"])  # the leader's card is sent after this commits
 
     [sent] = [c for c in wecom_site.template_cards() if c["delivered_to"] == ["zhangjianguo"]]
     card = sent["card"]

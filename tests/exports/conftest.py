@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from projects.models import Agency, FiscalYear, Indicator, Project, SheetState, SpendPlan, TargetSheet
 from tests.support import drive
-from workflow.models import Action, SheetEvent
+from workflow.models import Action, Event
 
 
 @pytest.fixture(autouse=True)
@@ -61,8 +61,8 @@ def bulk_sheets(agency: Agency, section, count: int, *, year: int = 2024, publis
             indicator.apply_parsed_value()
             indicators.append(indicator)
     Indicator.objects.bulk_create(indicators, batch_size=5000)
-    SheetEvent.objects.bulk_create(
-        SheetEvent(sheet=sheet, action=Action.APPROVE, from_state=SheetState.FINANCE_REVIEW, to_state=SheetState.PUBLISHED)
+    Event.objects.bulk_create(
+        Event(sheet=sheet, action=Action.APPROVE, from_state=SheetState.FINANCE_REVIEW, to_state=SheetState.PUBLISHED)
         for sheet in sheets if sheet.state == SheetState.PUBLISHED
     )
     return sheets

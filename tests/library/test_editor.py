@@ -102,10 +102,10 @@ def test_resubmitting_after_a_return_requires_a_revision_note(people, sheet, to_
     to_state(sheet, "returned")
     for comment in ("", "   "):
         with refused(400, match="修改说明"):
-            services.sheet_submit(sheet=sheet, user=people.staff_ggzy, comment=comment)
+            services.document_submit(document=sheet, user=people.staff_ggzy, comment=comment)
     sheet.refresh_from_db()
     assert sheet.state == "returned"
-    services.sheet_submit(sheet=sheet, user=people.staff_ggzy, comment="已按意见补充成本指标")
+    services.document_submit(document=sheet, user=people.staff_ggzy, comment="已按意见补充成本指标")
     event = sheet.events.order_by("-created", "-id").first()
     assert (event.action, event.from_state, event.comment) == ("submit", "returned", "已按意见补充成本指标")
 

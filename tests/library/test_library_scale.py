@@ -14,7 +14,7 @@ from projects.docx.data import IndicatorData
 from projects.models import SheetState, TargetSheet
 from sheets import services as sheet_services
 from tests.support import drive
-from workflow.permissions import visible_sheets
+from workflow.permissions import visible_documents
 
 
 def _counts() -> dict[int, tuple[int, int]]:
@@ -108,7 +108,7 @@ def test_an_edit_of_a_draft_touches_no_entry_and_costs_the_same_however_big_the_
 
 
 def _usages_expected(user, entries, per_entry):
-    sheets = set(visible_sheets(user).values_list("pk", flat=True))
+    sheets = set(visible_documents(user, TargetSheet.objects.all()).values_list("pk", flat=True))
     expected = {}
     for usage in Usage.objects.filter(entry__in=entries).order_by("entry_id", "-year", "sheet_id"):
         if usage.sheet_id in sheets and len(expected.setdefault(usage.entry_id, [])) < per_entry:

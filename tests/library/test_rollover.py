@@ -9,7 +9,7 @@ from django.urls import reverse
 from projects.models import TargetSheet
 from sheets.rollover import sheets_rollover
 from tests.refusals import refused
-from workflow.models import SheetEvent
+from workflow.models import Event
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def test_rollover_creates_a_draft_per_published_sheet(published, people):
     rows = lambda s: list(s.indicators.values_list("category", "subcategory", "name", "target_value", "basis"))  # noqa: E731
     assert rows(new) == rows(published)
     assert sorted(p.cumulative_percent for p in new.plan.all()) == [25, 50, 75, 100]
-    event = SheetEvent.objects.get(sheet=new)
+    event = Event.objects.get(sheet=new)
     assert (event.action, event.actor, event.get_action_display()) == ("rollover", people.staff_ggzy, "由上年结转")
     assert "2024年" in event.comment
     # the other sheets of the section are drafts in 2024: listed as not rolled over, with the reason

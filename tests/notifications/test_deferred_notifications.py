@@ -34,14 +34,14 @@ def test_a_submit_records_its_notifications_for_the_worker_and_the_worker_writes
 ):
     deferred, at_once = make_sheet(), make_sheet()
 
-    services.sheet_submit(sheet=deferred, user=org.owner)
+    services.document_submit(document=deferred, user=org.owner)
 
     assert not Notification.objects.filter(sheet=deferred).exists()
     assert PendingFanOut.objects.filter(sheet=deferred).count() == 1
-    assert fanout.fan_outs_run(sheet_id=deferred.pk) == 1
+    assert fanout.fan_outs_run(field="sheet", pk=deferred.pk) == 1
     assert not PendingFanOut.objects.exists()
     celery_setting("task_always_eager", True)
-    services.sheet_submit(sheet=at_once, user=org.owner)
+    services.document_submit(document=at_once, user=org.owner)
     assert written(deferred, replace=deferred.display_title) == written(at_once, replace=at_once.display_title)
     assert {row[0] for row in written(deferred)} == {"office_head", None}  # the section head, and the group robot
 
@@ -50,9 +50,9 @@ def test_a_move_written_at_once_writes_the_pending_ones_of_its_sheet_first(org, 
     """The head returns the sheet before the worker wrote the submit's notifications: the submit's are written
     first, then the return settles the head's 待审核 notice and tells the drafter."""
     sheet = make_sheet()
-    services.sheet_submit(sheet=sheet, user=org.owner)
+    services.document_submit(document=sheet, user=org.owner)
 
-    services.sheet_return(sheet=sheet, user=org.head, comment="请补充依据")  # a return is written with its move
+    services.document_return(document=sheet, user=org.head, comment="请补充依据")  # a return is written with its move
 
     assert not PendingFanOut.objects.exists()
     [head_notice] = Notification.objects.filter(sheet=sheet, recipient=org.head, channel=Channel.IN_APP)
@@ -64,11 +64,11 @@ def test_approvals_written_later_follow_the_steps_the_sheet_went_through(org, ma
     """Submit, then the head's approval, both pending: written later, each reaches the step it moved the sheet to
     (the head, then the leader), and the leader's approval-to-be is not settled by the head's notice."""
     sheet = make_sheet()
-    services.sheet_submit(sheet=sheet, user=org.owner)
-    services.sheet_approve(sheet=sheet, user=org.head)
-    services.sheet_approve(sheet=sheet, user=org.leader)  # the sheet is at 财政审核 before anything was written
+    services.document_submit(document=sheet, user=org.owner)
+    services.document_approve(document=sheet, user=org.head)
+    services.document_approve(document=sheet, user=org.leader)  # the sheet is at 财政审核 before anything was written
 
-    assert fanout.fan_outs_run(sheet_id=sheet.pk) == 3
+    assert fanout.fan_outs_run(field="sheet", pk=sheet.pk) == 3
 
     notices = {(n.recipient.username, n.kind): n.handled_at is not None
                for n in Notification.objects.filter(sheet=sheet, channel=Channel.IN_APP)}
@@ -80,7 +80,7 @@ def test_the_sweep_writes_the_notifications_of_a_move_the_worker_was_never_told_
 ):
     settings.NOTIFY_SWEEP_GRACE_SECONDS = 0
     sheet = make_sheet()
-    services.sheet_submit(sheet=sheet, user=org.owner)  # its publish after commit never happens in this test
+    services.document_submit(document=sheet, user=org.owner)  # its publish after commit never happens in this test
 
     result = sweep.outbox_sweep()
 
@@ -93,9 +93,9 @@ def test_deleting_a_sheet_writes_its_pending_notifications_first(org, make_sheet
     head's 待审核 notice settled) before the sheet goes."""
     sheet = make_sheet()
     celery_setting("task_always_eager", True)
-    services.sheet_submit(sheet=sheet, user=org.owner)  # written at once
+    services.document_submit(document=sheet, user=org.owner)  # written at once
     celery_setting("task_always_eager", False)
-    services.sheet_withdraw(sheet=sheet, user=org.owner)  # pending
+    services.document_withdraw(document=sheet, user=org.owner)  # pending
 
     sheet.delete()
 

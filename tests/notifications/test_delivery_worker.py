@@ -28,7 +28,7 @@ def test_the_section_head_receives_the_submission_by_mail_wecom_and_the_group_ro
 ):
     sheet = make_sheet()
 
-    services.sheet_submit(sheet=sheet, user=org.owner)
+    services.document_submit(document=sheet, user=org.owner)
 
     rows = delivered(kind="submit")
     assert {(n.channel, n.status) for n in rows} == {
@@ -55,7 +55,7 @@ def test_wecom_busy_and_rate_limited_answers_are_retried_until_delivered(org, ma
     wecom.fail_next(2, -1, path="/cgi-bin/message/send")
     wecom.fail_next(1, 45009, path="/cgi-bin/message/send")
 
-    services.sheet_submit(sheet=make_sheet(), user=org.owner)
+    services.document_submit(document=make_sheet(), user=org.owner)
 
     [row] = delivered(channel=Channel.WECOM)
     assert row.status == Status.SENT and row.attempts == 4
@@ -63,11 +63,11 @@ def test_wecom_busy_and_rate_limited_answers_are_retried_until_delivered(org, ma
 
 
 def test_an_expired_token_is_fetched_again_within_the_same_attempt(org, make_sheet, wecom, celery_worker):
-    services.sheet_submit(sheet=make_sheet(), user=org.owner)
+    services.document_submit(document=make_sheet(), user=org.owner)
     delivered(channel=Channel.WECOM)
     wecom.expire_tokens()
 
-    services.sheet_approve(sheet=Notification.objects.filter(kind="submit").first().sheet, user=org.head)
+    services.document_approve(document=Notification.objects.filter(kind="submit").first().sheet, user=org.head)
 
     [row] = delivered(channel=Channel.WECOM, recipient=org.leader)
     assert row.status == Status.SENT and row.attempts == 1  # refused with the old token, sent with a new one
@@ -80,7 +80,7 @@ def test_an_unknown_wecom_account_fails_at_once_with_the_reason(org, make_sheet,
     org.head.notification_preference.wecom_userid = "no-such-user"
     org.head.notification_preference.save()
 
-    services.sheet_submit(sheet=make_sheet(), user=org.owner)
+    services.document_submit(document=make_sheet(), user=org.owner)
 
     [row] = delivered(channel=Channel.WECOM)
     assert row.status == Status.FAILED and row.attempts == 1
@@ -90,20 +90,20 @@ def test_an_unknown_wecom_account_fails_at_once_with_the_reason(org, make_sheet,
 
 def test_a_mailbox_refused_for_good_fails_and_a_busy_one_is_retried(org, make_sheet, smtp, celery_worker):
     smtp.mailbox.refuse_next(1, "550 5.1.1 mailbox unavailable")
-    services.sheet_submit(sheet=make_sheet(), user=org.owner)
+    services.document_submit(document=make_sheet(), user=org.owner)
     [refused] = delivered(channel=Channel.EMAIL, kind="submit")
     assert refused.status == Status.FAILED
     assert "SMTP 代码 550" in refused.last_error and "office_head@example.gov.cn" in refused.last_error
 
     smtp.mailbox.refuse_next(2, "451 4.3.0 try again later")
-    services.sheet_approve(sheet=refused.sheet, user=org.head)
+    services.document_approve(document=refused.sheet, user=org.head)
     [busy] = delivered(channel=Channel.EMAIL, kind="approve")
     assert busy.status == Status.SENT and busy.attempts == 3
     assert [m["to"] for m in smtp.mails] == [["agency_leader@example.gov.cn"]]
 
 
 def test_duplicate_tasks_for_one_row_send_it_once(org, make_sheet, smtp, wecom, broker, run_worker):
-    services.sheet_submit(sheet=make_sheet(), user=org.owner)  # queued before any worker runs
+    services.document_submit(document=make_sheet(), user=org.owner)  # queued before any worker runs
     rows = list(Notification.objects.exclude(channel=Channel.IN_APP))
     for row in rows:
         for _ in range(3):

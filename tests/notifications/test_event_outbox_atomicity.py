@@ -5,7 +5,7 @@ import pytest
 from notifications.models import Notification
 from projects.models import SheetState, TargetSheet
 from workflow import services
-from workflow.models import SheetEvent
+from workflow.models import Event
 
 
 def test_a_move_whose_notifications_cannot_be_written_is_rolled_back(demo, monkeypatch):
@@ -17,8 +17,8 @@ def test_a_move_whose_notifications_cannot_be_written_is_rolled_back(demo, monke
     monkeypatch.setattr("notifications.fanout.notifications_create", broken)
     sheet = TargetSheet.objects.get(position=3)
     with pytest.raises(RuntimeError):
-        services.sheet_submit(sheet=sheet, user=get_user_model().objects.get(username="staff_ggzy"))
+        services.document_submit(document=sheet, user=get_user_model().objects.get(username="staff_ggzy"))
     sheet.refresh_from_db()
     assert sheet.state == SheetState.DRAFT
-    assert not SheetEvent.objects.filter(sheet=sheet).exists()
+    assert not Event.objects.filter(sheet=sheet).exists()
     assert not Notification.objects.filter(sheet=sheet).exists()

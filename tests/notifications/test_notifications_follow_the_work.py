@@ -28,10 +28,10 @@ def second_head(org):
 def test_approval_by_one_head_settles_the_submit_notification_of_every_head(org, make_sheet):
     other = second_head(org)
     sheet = make_sheet()
-    services.sheet_submit(sheet=sheet, user=org.owner)
+    services.document_submit(document=sheet, user=org.owner)
     assert unread(org.head) == 1 and unread(other) == 1
 
-    services.sheet_approve(sheet=sheet, user=org.head)
+    services.document_approve(document=sheet, user=org.head)
 
     for head in (org.head, other):
         [note] = in_app(head)
@@ -45,11 +45,11 @@ def test_return_withdraw_and_reassign_settle_the_review_task_too(org, make_sheet
     other = second_head(org)
     returned, withdrawn, reassigned = make_sheet(), make_sheet(), make_sheet()
     for sheet in (returned, withdrawn, reassigned):
-        services.sheet_submit(sheet=sheet, user=org.owner)
+        services.document_submit(document=sheet, user=org.owner)
 
-    services.sheet_return(sheet=returned, user=org.head, comment="请补充依据")
-    services.sheet_withdraw(sheet=withdrawn, user=org.owner)
-    services.task_reassign(sheet=reassigned, user=org.head, to_user=other, comment="请代为审核")
+    services.document_return(document=returned, user=org.head, comment="请补充依据")
+    services.document_withdraw(document=withdrawn, user=org.owner)
+    services.task_reassign(document=reassigned, user=org.head, to_user=other, comment="请代为审核")
 
     for sheet in (returned, withdrawn, reassigned):
         for head in (org.head, other):
@@ -64,11 +64,11 @@ def test_the_leaders_unread_count_goes_to_zero_when_the_work_is_done(org, make_s
     """The issue's leader had 待办 0 but 通知 10: after they approve, nothing they were asked to do stays unread."""
     sheets = [make_sheet() for _ in range(3)]
     for sheet in sheets:
-        services.sheet_submit(sheet=sheet, user=org.owner)
-        services.sheet_approve(sheet=sheet, user=org.head)
+        services.document_submit(document=sheet, user=org.owner)
+        services.document_approve(document=sheet, user=org.head)
     assert unread(org.leader) == 3
     for sheet in sheets:
-        services.sheet_approve(sheet=sheet, user=org.leader)
+        services.document_approve(document=sheet, user=org.leader)
     assert unread(org.leader) == 0
     client = Client()
     client.force_login(org.leader)
@@ -78,22 +78,22 @@ def test_the_leaders_unread_count_goes_to_zero_when_the_work_is_done(org, make_s
 
 def test_resubmission_settles_the_drafters_return_notification(org, make_sheet):
     sheet = make_sheet()
-    services.sheet_submit(sheet=sheet, user=org.owner)
-    services.sheet_return(sheet=sheet, user=org.head, comment="请补充依据")
+    services.document_submit(document=sheet, user=org.owner)
+    services.document_return(document=sheet, user=org.head, comment="请补充依据")
     [note] = in_app(org.owner, kind=Kind.RETURN)
     assert not note.is_handled
-    services.sheet_submit(sheet=sheet, user=org.owner, comment="已补充依据")
+    services.document_submit(document=sheet, user=org.owner, comment="已补充依据")
     note.refresh_from_db()
     assert note.is_handled and note.is_read
 
 
 def test_a_return_by_finance_tells_the_drafter_and_this_rounds_approvers(org, make_sheet):
     sheet = make_sheet()
-    services.sheet_submit(sheet=sheet, user=org.owner)
-    services.sheet_approve(sheet=sheet, user=org.head)
-    services.sheet_approve(sheet=sheet, user=org.leader)
+    services.document_submit(document=sheet, user=org.owner)
+    services.document_approve(document=sheet, user=org.head)
+    services.document_approve(document=sheet, user=org.leader)
 
-    services.sheet_return(sheet=sheet, user=org.finance, comment="成本指标请细化")
+    services.document_return(document=sheet, user=org.finance, comment="成本指标请细化")
 
     told = set(Notification.objects.filter(sheet=sheet, kind=Kind.RETURN, channel=Channel.IN_APP).values_list("recipient__username", flat=True))
     assert told == {"owner", "office_head", "agency_leader"}
@@ -104,12 +104,12 @@ def test_a_return_by_finance_tells_the_drafter_and_this_rounds_approvers(org, ma
 def test_a_return_tells_only_the_approvers_of_this_round(org, make_sheet):
     """An approval of an earlier round (before the last submission) does not count."""
     sheet = make_sheet()
-    services.sheet_submit(sheet=sheet, user=org.owner)
-    services.sheet_approve(sheet=sheet, user=org.head)
-    services.sheet_return(sheet=sheet, user=org.leader, comment="第一轮退回")
-    services.sheet_submit(sheet=sheet, user=org.owner, comment="已按意见修改")
+    services.document_submit(document=sheet, user=org.owner)
+    services.document_approve(document=sheet, user=org.head)
+    services.document_return(document=sheet, user=org.leader, comment="第一轮退回")
+    services.document_submit(document=sheet, user=org.owner, comment="已按意见修改")
 
-    services.sheet_return(sheet=sheet, user=org.head, comment="第二轮退回")
+    services.document_return(document=sheet, user=org.head, comment="第二轮退回")
 
     second = Notification.objects.filter(sheet=sheet, kind=Kind.RETURN, channel=Channel.IN_APP, body__contains="第二轮退回")
     assert set(second.values_list("recipient__username", flat=True)) == {"owner"}
@@ -120,10 +120,10 @@ def test_names_are_chinese_order_without_space_and_never_user_names(org, make_sh
     zhang = User.objects.create_user(username="zhang_leader", password="pw", last_name="张", first_name="建国")
     role_grant(user=zhang, role=roles.LEADER, scope=org.agency)
     sheet = make_sheet()
-    services.sheet_submit(sheet=sheet, user=org.owner)
-    services.sheet_approve(sheet=sheet, user=org.head)
-    services.task_reassign(sheet=sheet, user=org.leader, to_user=zhang, comment="请张局长审核")
-    services.sheet_return(sheet=sheet, user=zhang, comment="请修改")
+    services.document_submit(document=sheet, user=org.owner)
+    services.document_approve(document=sheet, user=org.head)
+    services.task_reassign(document=sheet, user=org.leader, to_user=zhang, comment="请张局长审核")
+    services.document_return(document=sheet, user=zhang, comment="请修改")
 
     bodies = " ".join(Notification.objects.filter(sheet=sheet).values_list("body", flat=True))
     assert "张建国" in bodies
@@ -140,7 +140,7 @@ def test_the_reassign_choices_and_message_name_people_not_accounts(org, make_she
     other.last_name, other.first_name = "钱", "二科"
     other.save()
     sheet = make_sheet()
-    services.sheet_submit(sheet=sheet, user=org.owner)
+    services.document_submit(document=sheet, user=org.owner)
     client = Client()
     client.force_login(org.head)
     page = client.get(f"/sheets/{sheet.pk}/").content.decode()

@@ -32,7 +32,7 @@ def nudge_on(day: str) -> list:
 
 def submitted_on(org, sheet, day: str):
     with at(day, 10, 0):
-        services.sheet_submit(sheet=sheet, user=org.owner)
+        services.document_submit(document=sheet, user=org.owner)
     Notification.objects.all().delete()
     return sheet
 
@@ -62,8 +62,8 @@ def test_a_reassigned_task_nudges_only_its_new_owner(org, make_sheet):
     role_grant(user=deputy, role=roles.SECTION_HEAD, scope=org.office)
     sheet = make_sheet()
     with at("2024-06-03", 10, 0):
-        services.sheet_submit(sheet=sheet, user=org.owner)
-        services.task_reassign(sheet=sheet, user=org.head, to_user=deputy, comment="请代为审核")
+        services.document_submit(document=sheet, user=org.owner)
+        services.task_reassign(document=sheet, user=org.head, to_user=deputy, comment="请代为审核")
 
     assert nudge_on("2024-06-06") == [("deputy_head", f"催办：{sheet.display_title}")]
 
@@ -71,9 +71,9 @@ def test_a_reassigned_task_nudges_only_its_new_owner(org, make_sheet):
 def test_the_leaders_step_waits_from_when_it_started(org, make_sheet):
     sheet = make_sheet()
     with at("2024-06-03", 10, 0):
-        services.sheet_submit(sheet=sheet, user=org.owner)
+        services.document_submit(document=sheet, user=org.owner)
     with at("2024-06-05", 10, 0):
-        services.sheet_approve(sheet=sheet, user=org.head)
+        services.document_approve(document=sheet, user=org.head)
 
     assert nudge_on("2024-06-07") == []  # the leader has waited 2 working days
     assert nudge_on("2024-06-10") == []  # 端午节
@@ -95,7 +95,7 @@ def test_the_make_up_sunday_counts_and_the_national_day_holiday_does_not(org, ma
 def test_no_nudge_once_the_step_is_done(org, make_sheet):
     sheet = submitted_on(org, make_sheet(), "2024-06-03")
     with at("2024-06-05", 11, 0):
-        services.sheet_return(sheet=sheet, user=org.head, comment="请补充依据")
+        services.document_return(document=sheet, user=org.head, comment="请补充依据")
     Notification.objects.all().delete()
 
     assert nudge_on("2024-06-12") == []  # the staff's revision is not a review: nobody is nudged

@@ -57,7 +57,7 @@ def test_a_notification_survives_smtp_and_wecom_outages_and_is_delivered_once_af
     smtp.stop()
     wecom.stop()
 
-    services.sheet_submit(sheet=make_sheet(), user=org.owner)
+    services.document_submit(document=make_sheet(), user=org.owner)
 
     def retried_while_down():
         rows = outbox()
@@ -91,7 +91,7 @@ def test_a_redis_outage_at_the_event_does_not_break_the_action_and_the_sweep_del
     sheet = make_sheet()
 
     # the move answers (kombu gives the dead broker up after the short publish retry policy) and is saved
-    event = in_a_thread(lambda: services.sheet_submit(sheet=sheet, user=org.owner))
+    event = in_a_thread(lambda: services.document_submit(document=sheet, user=org.owner))
 
     sheet.refresh_from_db()
     assert sheet.state == "section_review" and event.pk

@@ -29,7 +29,7 @@ def test_choices_are_saved_and_change_what_the_user_receives(client, org, make_s
     assert "通知设置已保存。" in response.content.decode()
     preference = Preference.objects.get(user=org.head)
     assert (preference.email_enabled, preference.wecom_enabled, preference.wecom_userid) == (False, True, "head.wx")
-    services.sheet_submit(sheet=make_sheet(), user=org.owner)
+    services.document_submit(document=make_sheet(), user=org.owner)
     assert sorted(org.head.notifications.values_list("channel", flat=True)) == [Channel.IN_APP, Channel.WECOM]
 
 

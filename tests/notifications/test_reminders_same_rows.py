@@ -143,7 +143,8 @@ def test_the_set_based_nudges_write_the_rows_of_the_per_item_path(org, make_shee
 
     from tests.notifications.test_nudges import SHANGHAI
     from workdays import days
-    from workflow import approval
+    from workflow import flow
+    from workflow.steps import CHAIN
 
     settings.WECOM_CORP_ID, settings.WECOM_SECRET, settings.WECOM_AGENT_ID = "corp", "secret", "1000002"
     deputy = make_user("deputy", first_name="冯副科长")
@@ -167,7 +168,7 @@ def test_the_set_based_nudges_write_the_rows_of_the_per_item_path(org, make_shee
     with time_machine.travel(now, tick=False):
         after = settings.NUDGE_AFTER_WORKDAYS
         waiting = (
-            TargetSheet.objects.filter(state__in=approval.REVIEW_STATES, state_since__isnull=False)
+            TargetSheet.objects.filter(state__in=CHAIN.review_states, state_since__isnull=False)
             .select_related("project", "agency", "section", "assignee").order_by("agency__code", "position", "id")
         )
         for sheet in waiting:
@@ -175,7 +176,7 @@ def test_the_set_based_nudges_write_the_rows_of_the_per_item_path(org, make_shee
             if waited <= after:
                 continue
             level = 2 if waited > 2 * after else 1
-            recipients = approval.reviewers(sheet)
+            recipients = flow.reviewers(sheet)
             if level == 2:
                 recipients += list(roles.users_with_role(roles.LEADER, sheet.agency))
             outbox.notifications_create(

@@ -32,10 +32,10 @@ def published(demo):
     sheets = {}
     for position, (staff, head) in chains.items():
         sheet = TargetSheet.objects.get(position=position, fiscal_year__year=2024)
-        services.sheet_submit(sheet=sheet, user=user(staff))
-        services.sheet_approve(sheet=sheet, user=user(head))
-        services.sheet_approve(sheet=sheet, user=user("leader"))
-        services.sheet_approve(sheet=sheet, user=user("finance"))
+        services.document_submit(document=sheet, user=user(staff))
+        services.document_approve(document=sheet, user=user(head))
+        services.document_approve(document=sheet, user=user("leader"))
+        services.document_approve(document=sheet, user=user("finance"))
         sheets[position] = sheet
     Notification.objects.all().delete()  # keep only what the reminders write
     return sheets

@@ -65,8 +65,8 @@ def submitted(org, make_sheet, broker):
     """A sheet the owner submitted, with a worker to hand notifications to (none runs: the tests play it), and the
     submission's notices written: the section head's 待审核 notice is there."""
     sheet = make_sheet()
-    services.sheet_submit(sheet=sheet, user=org.owner)
-    fanout.fan_outs_run(sheet_id=sheet.pk)  # (or a running worker did)
+    services.document_submit(document=sheet, user=org.owner)
+    fanout.fan_outs_run(field="sheet", pk=sheet.pk)  # (or a running worker did)
     assert Notification.objects.filter(sheet=sheet, recipient=org.head, channel=Channel.IN_APP, kind="submit").exists()
     return sheet
 
@@ -74,11 +74,11 @@ def submitted(org, make_sheet, broker):
 def test_a_worker_stuck_on_the_outbox_does_not_hold_up_the_sheets_next_move(live_server, org, submitted, settings):
     settings.DB_WEB_LOCK_TIMEOUT = 1
     sheet = submitted
-    head_approval = services.sheet_approve(sheet=sheet, user=org.head)  # its notices are the worker's to write
+    head_approval = services.document_approve(document=sheet, user=org.head)  # its notices are the worker's to write
     worker = []
 
     with holding(LOCK_NOTICE, [sheet.pk, org.head.pk]):  # settling the head's 待审核 notice has to wait
-        stuck = in_thread(lambda: fanout.fan_outs_run(sheet_id=sheet.pk), worker)
+        stuck = in_thread(lambda: fanout.fan_outs_run(field="sheet", pk=sheet.pk), worker)
         wait_for(lambda: waiting_on_locks() >= 1)
 
         answer = post(live_server, sheet, org.leader, "approve")
@@ -89,7 +89,7 @@ def test_a_worker_stuck_on_the_outbox_does_not_hold_up_the_sheets_next_move(live
 
     assert worker == [1]  # the head's approval, once the row was free
     leader_approval = sheet.events.get(action="approve", actor=org.leader)
-    assert fanout.fan_outs_run(sheet_id=sheet.pk) == 1  # the leader's, as its task would
+    assert fanout.fan_outs_run(field="sheet", pk=sheet.pk) == 1  # the leader's, as its task would
     assert not PendingFanOut.objects.exists()
     submission = sheet.events.get(action="submit")
     assert in_app_keys(sheet) == [  # in the order of the moves, each once, each settling the task before it
@@ -121,13 +121,13 @@ def test_a_move_and_a_worker_waiting_on_the_same_outbox_both_finish_in_the_order
     (a return writes the pending notices of its sheet first, so it waits for the worker). Once the row is free the
     worker's notices refer to the sheet the return holds locked: neither waits for the other in a circle."""
     sheet = submitted
-    head_approval = services.sheet_approve(sheet=sheet, user=org.head)
+    head_approval = services.document_approve(document=sheet, user=org.head)
     worker, mover = [], []
 
     with holding(LOCK_NOTICE, [sheet.pk, org.head.pk]):
-        stuck = in_thread(lambda: fanout.fan_outs_run(sheet_id=sheet.pk), worker)
+        stuck = in_thread(lambda: fanout.fan_outs_run(field="sheet", pk=sheet.pk), worker)
         wait_for(lambda: waiting_on_locks() >= 1)
-        returning = in_thread(lambda: services.sheet_return(sheet=sheet, user=org.leader, comment="请补充依据").pk, mover)
+        returning = in_thread(lambda: services.document_return(document=sheet, user=org.leader, comment="请补充依据").pk, mover)
         wait_for(lambda: waiting_on_locks() >= 2)
     stuck.join(timeout=TIMEOUT)
     returning.join(timeout=TIMEOUT)
@@ -148,7 +148,7 @@ def test_the_worker_lets_go_of_a_waiting_outbox_and_writes_the_notices_once_it_i
     sheet = submitted
 
     with holding(LOCK_NOTICE, [sheet.pk, org.head.pk]):
-        head_approval = services.sheet_approve(sheet=sheet, user=org.head)  # the worker gets the task after commit
+        head_approval = services.document_approve(document=sheet, user=org.head)  # the worker gets the task after commit
         wait_for(lambda: waiting_on_locks() >= 1, timeout=30)  # the worker waits for the row (1 s, and again each retry)
         wait_for(lambda: waiting_on_locks() == 0)  # it let go
         assert PendingFanOut.objects.filter(event_id=head_approval.pk).exists()

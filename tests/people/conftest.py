@@ -94,8 +94,8 @@ def reassigned(sheet, people, second_head):
     """Sheet 3 submitted by staff_ggzy and reassigned by head_ggzy to the second head."""
     from workflow import services
 
-    services.sheet_submit(sheet=sheet, user=people.staff_ggzy)
-    services.task_reassign(sheet=sheet, user=people.head_ggzy, to_user=second_head, comment="出差，请代为审核")
+    services.document_submit(document=sheet, user=people.staff_ggzy)
+    services.task_reassign(document=sheet, user=people.head_ggzy, to_user=second_head, comment="出差，请代为审核")
     sheet.refresh_from_db()
     assert sheet.assignee == second_head
     return sheet

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 
 from people.models import RoleChange
 from people.roles import forget
-from projects.models import SheetState
+from projects.models import SheetState, TargetSheet
 from tests.people.conftest import PAGE, messages_of, signs_in
 from workflow import selectors as workflow_selectors
 
@@ -39,7 +39,7 @@ def test_deactivating_a_head_gives_the_reassigned_sheet_back_and_stops_their_sig
 
     reassigned.refresh_from_db()
     assert reassigned.state == SheetState.SECTION_REVIEW and reassigned.assignee is None
-    assert reassigned in workflow_selectors.review_tasks(people.head_ggzy)
+    assert reassigned in workflow_selectors.review_tasks(people.head_ggzy, TargetSheet)
     assert reassigned.events.latest("id").comment == "冯雪不再担任“科室负责人”，此步骤退回给其他科室负责人办理。"
     change = RoleChange.objects.latest("id")
     assert (change.kind, change.person, change.by, change.agency.code) == ("deactivate", second_head, owner, "483001")

@@ -6,7 +6,7 @@ from core.errors import AppError
 from people import services
 from people.models import RoleChange
 from people.roles import Role, forget, has_role
-from projects.models import SheetState
+from projects.models import SheetState, TargetSheet
 from tests.people.conftest import PAGE, messages_of
 from workflow import selectors as workflow_selectors
 
@@ -44,18 +44,18 @@ def test_the_revoke_button_asks_for_confirmation(browser, owner, people, ggzy, s
 
 def test_revoking_a_head_gives_the_reassigned_sheet_back_to_the_other_head(browser, owner, people, ggzy, second_head, reassigned):
     sheet = reassigned
-    assert sheet not in workflow_selectors.review_tasks(people.head_ggzy)
-    assert sheet in workflow_selectors.review_tasks(second_head)
+    assert sheet not in workflow_selectors.review_tasks(people.head_ggzy, TargetSheet)
+    assert sheet in workflow_selectors.review_tasks(second_head, TargetSheet)
 
     response = revoke(browser(owner), second_head, Role.SECTION_HEAD, ggzy, follow=True)
     assert "已撤销冯雪的“科室负责人”角色（公共资源交易中心）。1 项转办给此人的待办已退回给其他科室负责人办理。" in messages_of(response)
 
     sheet.refresh_from_db()
     assert sheet.state == SheetState.SECTION_REVIEW and sheet.assignee is None
-    assert sheet in workflow_selectors.review_tasks(people.head_ggzy)
+    assert sheet in workflow_selectors.review_tasks(people.head_ggzy, TargetSheet)
     second_head.refresh_from_db()
     forget(second_head)  # the page changed another copy of this user; drop the roles remembered on this one
-    assert sheet not in workflow_selectors.review_tasks(second_head)
+    assert sheet not in workflow_selectors.review_tasks(second_head, TargetSheet)
     release = sheet.events.latest("id")
     assert release.action == "reassign" and release.actor == owner
     assert release.comment == "冯雪不再担任“科室负责人”，此步骤退回给其他科室负责人办理。"

@@ -11,14 +11,14 @@ from people.roles import Role, has_role
 from projects.models import Section
 from tests.people.conftest import PAGE, messages_of
 from tests.refusals import refused
-from workflow import approval
+from workflow.steps import CHAIN
 
 URL = f"{PAGE}grant/"
 RULE = "不能给自己授予会审核自己工作的角色（提交与审核分离）"
 
 
 def test_the_roles_checked_are_those_of_the_approval():
-    assert set(services.SHEET_ROLES) == {approval.AUTHOR_ROLE, *approval.REVIEW_ROLES}
+    assert set(services.SHEET_ROLES) == {CHAIN.author, *CHAIN.review_roles}
 
 
 def _scope(name, agency, ggzy):

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from projects.models import Agency, DepartmentGoals, Indicator, Project, SheetState, TargetSheet
-from workflow.models import Action, SheetEvent
+from workflow.models import Action, Event
 
 
 def run(*args):
@@ -59,7 +59,7 @@ def test_the_command_records_the_import_in_each_sheets_history_with_the_previous
     sheet.purpose = "临时修改"
     sheet.save()
     run(str(seed_docx), "--year", "2024")
-    events = SheetEvent.objects.filter(action=Action.IMPORT)
+    events = Event.objects.filter(action=Action.IMPORT)
     assert events.count() == 1  # the drafts that held the file already are left alone
     assert {(e.actor_id, e.comment) for e in events} == {(None, f"导入文件“{seed_docx.name}”")}
     event = events.get(sheet=sheet)
@@ -71,17 +71,17 @@ def test_dry_run_prints_the_preview_and_writes_nothing(demo, seed_docx, tmp_path
 
     from django.contrib.auth import get_user_model
 
-    from workflow.services import sheet_submit
+    from workflow.services import document_submit
 
     TargetSheet.objects.get(position=9).delete()
-    sheet_submit(sheet=TargetSheet.objects.get(position=1), user=get_user_model().objects.get(username="staff_ggzy"))
+    document_submit(document=TargetSheet.objects.get(position=1), user=get_user_model().objects.get(username="staff_ggzy"))
     document = docx.Document(str(seed_docx))
     document.tables[5].cell(1, 4).text = "≥200件"  # sheet 3's 数量指标 (its indicator table is the document's 6th)
     changed = tmp_path / "changed.docx"
     document.save(str(changed))
     sheet = TargetSheet.objects.get(position=3)
     versions = list(TargetSheet.objects.order_by("pk").values_list("pk", "version"))
-    before = (table_counts(), SheetEvent.objects.count(), sheet.indicators.get(subcategory="数量指标").target_value)
+    before = (table_counts(), Event.objects.count(), sheet.indicators.get(subcategory="数量指标").target_value)
 
     output = run(str(changed), "--year", "2024", "--dry-run")
 
@@ -92,7 +92,7 @@ def test_dry_run_prints_the_preview_and_writes_nothing(demo, seed_docx, tmp_path
     assert f"相同  {second.project.code}  {second.display_title}（内容相同，不会改动）" in output
     assert "新建  " in output and output.count("新建  ") == 1
     assert "新建 1 张，更新 1 张，拒绝 1 张，内容相同未改动 6 张" in output and "未做任何修改" in output
-    assert (table_counts(), SheetEvent.objects.count(), sheet.indicators.get(subcategory="数量指标").target_value) == before
+    assert (table_counts(), Event.objects.count(), sheet.indicators.get(subcategory="数量指标").target_value) == before
     assert list(TargetSheet.objects.order_by("pk").values_list("pk", "version")) == versions
     assert not TargetSheet.objects.filter(position=9).exists()
 
@@ -107,10 +107,10 @@ def test_dry_run_of_a_bad_file_reports_it(demo, tmp_path):
 def test_reimport_refuses_a_sheet_that_has_left_draft(demo, seed_docx):
     from django.contrib.auth import get_user_model
 
-    from workflow.services import sheet_submit
+    from workflow.services import document_submit
 
     sheet = TargetSheet.objects.get(position=3)
-    sheet_submit(sheet=sheet, user=get_user_model().objects.get(username="staff_ggzy"))
+    document_submit(document=sheet, user=get_user_model().objects.get(username="staff_ggzy"))
     sheet.refresh_from_db()
     sheet.indicators.filter(subcategory="数量指标").update(target_value="≥999件")
     output = run(str(seed_docx), "--year", "2024")

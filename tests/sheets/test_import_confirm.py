@@ -16,7 +16,7 @@ from sheets import word_import
 from sheets.models import PendingImport
 from tests.sheets.test_import_preview import FILE_NAME, edit_quantity, signed_in, state_of_everything, upload
 from workflow import services
-from workflow.models import Action, SheetEvent
+from workflow.models import Action, Event
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def test_confirming_writes_and_the_history_names_the_importer_and_the_file(peopl
     assert event.comment == f"导入文件“{FILE_NAME}”"
     assert event.snapshot == previous  # the colleague's content, restorable
     assert (event.from_state, event.to_state) == ("draft", "draft")
-    imported = set(SheetEvent.objects.filter(action=Action.IMPORT).values_list("sheet__position", flat=True))
+    imported = set(Event.objects.filter(action=Action.IMPORT).values_list("sheet__position", flat=True))
     assert imported == {3}  # the changed draft only: the refused sheets and the drafts that hold the file have no entry
     assert PendingImport.objects.get().confirmed_at is not None
 
@@ -63,7 +63,7 @@ def test_confirming_writes_and_the_history_names_the_importer_and_the_file(peopl
     again = client.post(f"{url}confirm/", follow=True)
     assert "这次导入已经确认过了" in again.content.decode()
     assert signed_in(colleague).post(f"{url}confirm/").status_code == 404  # and tells nobody else anything
-    assert SheetEvent.objects.filter(action=Action.IMPORT).count() == 1
+    assert Event.objects.filter(action=Action.IMPORT).count() == 1
 
 
 def test_drafts_that_already_hold_the_file_are_not_counted_as_updated_nor_touched(people, sheet, colleague, seed_docx):
@@ -81,7 +81,7 @@ def test_drafts_that_already_hold_the_file_are_not_counted_as_updated_nor_touche
     assert "更新 1 张" in page and "内容相同，未改动" in page
     after = {s.pk: (s.version, s.updated_by_id, s.updated) for s in TargetSheet.objects.filter(position__in=(1, 2, 4))}
     assert after == others
-    assert not SheetEvent.objects.filter(sheet__in=others, action=Action.IMPORT).exists()
+    assert not Event.objects.filter(sheet__in=others, action=Action.IMPORT).exists()
 
 
 def test_a_draft_edited_after_the_preview_refuses_the_whole_import_and_changes_nothing(people, sheet, colleague, seed_docx):
@@ -118,7 +118,7 @@ def test_a_sheet_refused_in_the_preview_that_became_a_draft_since_also_refuses_t
     client = signed_in(people.staff_ggzy)
     url = previewed(client, seed_docx, first.section)
     assert "“" + first.display_title + "”处于“科室审核”状态" in client.get(url).content.decode()
-    services.sheet_withdraw(sheet=first, user=people.staff_ggzy)
+    services.document_withdraw(document=first, user=people.staff_ggzy)
     before = state_of_everything()
 
     page = client.post(f"{url}confirm/", follow=True).content.decode()
@@ -149,7 +149,7 @@ def test_a_created_sheet_is_recorded_without_previous_content(people, seed_docx)
     created = TargetSheet.objects.get(position=9)
     event = created.events.get()
     assert (event.action, event.actor, event.snapshot) == (Action.IMPORT, people.admin, None)
-    assert SheetEvent.objects.filter(action=Action.IMPORT).count() == 1
+    assert Event.objects.filter(action=Action.IMPORT).count() == 1
 
 
 def test_a_staff_member_who_lost_the_role_since_the_preview_cannot_confirm(people, sheet, colleague, seed_docx):
@@ -254,5 +254,5 @@ def test_two_confirms_of_the_same_new_year_import_at_once_import_it_once_and_tel
     loser = next(o for o in outcomes if o != "ok")
     assert loser.startswith("412 ") and loser.endswith(word_import.STALE), loser
     assert TargetSheet.objects.filter(fiscal_year__year=2025).count() == 4  # written once
-    assert SheetEvent.objects.filter(action=Action.IMPORT, sheet__fiscal_year__year=2025).count() == 4
+    assert Event.objects.filter(action=Action.IMPORT, sheet__fiscal_year__year=2025).count() == 4
     assert PendingImport.objects.filter(confirmed_at__isnull=False).count() == 1

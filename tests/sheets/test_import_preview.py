@@ -16,7 +16,7 @@ from projects.models import DepartmentGoals, Project, TargetSheet
 from sheets import services as sheet_services
 from sheets import word_import
 from sheets.models import PendingImport
-from workflow.models import SheetEvent
+from workflow.models import Event
 
 FILE_NAME = "laoting-approval-bureau-targets.docx"
 
@@ -55,7 +55,7 @@ def state_of_everything():
     sheets = TargetSheet.objects.select_related("project").prefetch_related("plan__checkpoint", "indicators").order_by("pk")
     return {
         "sheets": [(s.pk, s.version, s.updated_by_id, s.state, s.snapshot()) for s in sheets],
-        "events": list(SheetEvent.objects.order_by("pk").values_list("pk", "action")),
+        "events": list(Event.objects.order_by("pk").values_list("pk", "action")),
         "goals": list(DepartmentGoals.objects.values_list("overall", "itemized", "safeguards")),
         "projects": list(Project.objects.order_by("pk").values_list("pk", "name", "section_id")),
     }
@@ -173,7 +173,7 @@ def test_staff_of_another_section_cannot_import_over_this_sections_sheets(people
     after = state_of_everything()
     changed = {pk for (pk, version, *_), (_, old_version, *_) in zip(after["sheets"], before["sheets"]) if version != old_version}
     assert changed == {TargetSheet.objects.get(position=5).pk}
-    assert not SheetEvent.objects.filter(sheet=sheet).exists()
+    assert not Event.objects.filter(sheet=sheet).exists()
 
 
 def test_a_file_that_cannot_be_read_is_refused_and_nothing_is_kept(people, sheet, tmp_path):

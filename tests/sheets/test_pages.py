@@ -73,7 +73,7 @@ def test_detail_shows_return_comment_history_and_diff(browser, sheet, people, to
     row = sheet.indicators.get(subcategory="数量指标")
     row.target_value = "≥160件"
     row.save()
-    services.sheet_submit(sheet=sheet, user=people.staff_ggzy, comment="已按退回意见修改")
+    services.document_submit(document=sheet, user=people.staff_ggzy, comment="已按退回意见修改")
     page = browser("head_ggzy").get(f"/sheets/{sheet.pk}/").content.decode()
     assert "与上次提交相比的修改" in page and "≥150件" in page and "≥160件" in page
     assert page.count('class="event event-') == 3

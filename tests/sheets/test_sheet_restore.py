@@ -12,7 +12,7 @@ from sheets import services as sheet_services
 from sheets import word_import
 from tests.sheets.test_import_preview import FILE_NAME, edit_quantity, signed_in, state_of_everything
 from workflow import services
-from workflow.models import Action, SheetEvent
+from workflow.models import Action, Event
 
 RESTORE_BUTTON = "恢复导入前内容"
 
@@ -82,7 +82,7 @@ def test_a_restore_based_on_an_older_version_is_refused(people, sheet, colleague
     with pytest.raises(AppError) as error:
         sheet_services.sheet_restore(sheet=sheet, user=people.staff_ggzy, event=imported, expected_version=seen)
     assert error.value.status == 412
-    assert not SheetEvent.objects.filter(action=Action.RESTORE).exists()
+    assert not Event.objects.filter(action=Action.RESTORE).exists()
 
 
 def test_only_the_sections_staff_may_restore_while_the_sheet_is_editable(people, sheet, imported, to_state):
@@ -112,10 +112,10 @@ def test_only_an_import_entry_of_the_same_sheet_can_be_restored(people, sheet, i
     )
     word_import.import_confirm(pending=pending, user=people.staff_ggzy)
     sheet.refresh_from_db()
-    other_import = SheetEvent.objects.filter(action=Action.IMPORT).exclude(sheet=sheet).get()
+    other_import = Event.objects.filter(action=Action.IMPORT).exclude(sheet=sheet).get()
     assert client.post(f"/sheets/{sheet.pk}/restore/{other_import.pk}/", {"version": sheet.version}).status_code == 404
-    submit = services.sheet_submit(sheet=sheet, user=people.staff_ggzy)
-    services.sheet_withdraw(sheet=sheet, user=people.staff_ggzy)
+    submit = services.document_submit(document=sheet, user=people.staff_ggzy)
+    services.document_withdraw(document=sheet, user=people.staff_ggzy)
     sheet.refresh_from_db()
     with pytest.raises(AppError) as error:
         sheet_services.sheet_restore(sheet=sheet, user=people.staff_ggzy, event=submit, expected_version=sheet.version)

@@ -41,8 +41,8 @@ def leader_card(org, make_sheet, wecom_app):
 
     def make(**kwargs):
         sheet = make_sheet(**kwargs)
-        services.sheet_submit(sheet=sheet, user=org.owner)
-        services.sheet_approve(sheet=sheet, user=org.head)
+        services.document_submit(document=sheet, user=org.owner)
+        services.document_approve(document=sheet, user=org.head)
         deliver_wecom(org.leader, sheet)
         sheet.refresh_from_db()
         return sheet, WeComCard.objects.get(sheet=sheet, recipient=org.leader)

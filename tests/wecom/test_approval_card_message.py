@@ -11,8 +11,8 @@ from workflow import services
 
 def test_the_leader_gets_a_button_card_with_the_sheet_essentials(org, make_sheet, wecom_app):
     sheet = make_sheet(budget="120.00")
-    services.sheet_submit(sheet=sheet, user=org.owner)
-    services.sheet_approve(sheet=sheet, user=org.head)
+    services.document_submit(document=sheet, user=org.owner)
+    services.document_approve(document=sheet, user=org.head)
 
     rows = deliver_wecom(org.leader, sheet)
 
@@ -43,9 +43,9 @@ def test_the_leader_gets_a_button_card_with_the_sheet_essentials(org, make_sheet
 def test_the_last_step_card_has_no_approve_button(org, make_sheet, wecom_app):
     """通过 at 财政审核 publishes the sheet: that needs the page and its confirmation."""
     sheet = make_sheet()
-    services.sheet_submit(sheet=sheet, user=org.owner)
-    services.sheet_approve(sheet=sheet, user=org.head)
-    services.sheet_approve(sheet=sheet, user=org.leader)
+    services.document_submit(document=sheet, user=org.owner)
+    services.document_approve(document=sheet, user=org.head)
+    services.document_approve(document=sheet, user=org.leader)
 
     deliver_wecom(org.finance, sheet)
 
@@ -56,8 +56,8 @@ def test_the_last_step_card_has_no_approve_button(org, make_sheet, wecom_app):
 
 def test_other_messages_are_text_cards_whose_link_signs_in(org, make_sheet, wecom_app):
     sheet = make_sheet()
-    services.sheet_submit(sheet=sheet, user=org.owner)
-    services.sheet_return(sheet=sheet, user=org.head, comment="请补充依据")
+    services.document_submit(document=sheet, user=org.owner)
+    services.document_return(document=sheet, user=org.head, comment="请补充依据")
 
     deliver_wecom(org.owner, sheet)
 

@@ -10,17 +10,17 @@ from people.services import role_grant, role_revoke
 from tests.support import make_user
 from tests.wecom.conftest import deliver_wecom, post_callback
 from workflow import services
-from workflow.models import SheetEvent
+from workflow.models import Event
 
 
 def _unchanged(sheet, before):
     sheet.refresh_from_db()
-    return (sheet.state, sheet.version, sheet.assignee_id, SheetEvent.objects.filter(sheet=sheet).count()) == before
+    return (sheet.state, sheet.version, sheet.assignee_id, Event.objects.filter(sheet=sheet).count()) == before
 
 
 def _snapshot(sheet):
     sheet.refresh_from_db()
-    return (sheet.state, sheet.version, sheet.assignee_id, SheetEvent.objects.filter(sheet=sheet).count())
+    return (sheet.state, sheet.version, sheet.assignee_id, Event.objects.filter(sheet=sheet).count())
 
 
 def test_approve_tap_approves_as_the_leader_and_marks_the_card(client, org, leader_card, wecom_app):
@@ -32,7 +32,7 @@ def test_approve_tap_approves_as_the_leader_and_marks_the_card(client, org, lead
     assert response.status_code == 200
     sheet.refresh_from_db()
     assert sheet.state == "finance_review"
-    event = SheetEvent.objects.filter(sheet=sheet).latest("created")
+    event = Event.objects.filter(sheet=sheet).latest("created")
     assert (event.action, event.actor_id, event.from_state) == ("approve", org.leader.pk, "leader_review")
     [update] = wecom_app.card_updates
     assert update["button"] == {"replace_name": "已通过 · 赵局长"}
@@ -76,11 +76,11 @@ def test_a_card_whose_task_was_handled_meanwhile_says_so_and_changes_nothing(cli
     role_grant(user=other_leader, role=roles.LEADER, scope=org.agency)
     sheet, card = leader_card()
     if meanwhile == "approved_in_browser":
-        services.sheet_approve(sheet=sheet, user=org.leader)
+        services.document_approve(document=sheet, user=org.leader)
     elif meanwhile == "reassigned":
-        services.task_reassign(sheet=sheet, user=org.leader, to_user=other_leader, comment="出差，请钱副局长办理")
+        services.task_reassign(document=sheet, user=org.leader, to_user=other_leader, comment="出差，请钱副局长办理")
     else:
-        services.sheet_return(sheet=sheet, user=org.leader, comment="金额有误")
+        services.document_return(document=sheet, user=org.leader, comment="金额有误")
     before = _snapshot(sheet)
 
     response = post_callback(client, wecom_app.card_click(card.task_id, "approve", userid="leader.wx"))
@@ -92,10 +92,10 @@ def test_a_card_whose_task_was_handled_meanwhile_says_so_and_changes_nothing(cli
 
 def test_a_card_of_a_withdrawn_submission_changes_nothing(client, org, make_sheet, wecom_app):
     sheet = make_sheet()
-    services.sheet_submit(sheet=sheet, user=org.owner)
+    services.document_submit(document=sheet, user=org.owner)
     deliver_wecom(org.head, sheet)
     card = WeComCard.objects.get(sheet=sheet, recipient=org.head)
-    services.sheet_withdraw(sheet=sheet, user=org.owner)
+    services.document_withdraw(document=sheet, user=org.owner)
     before = _snapshot(sheet)
 
     post_callback(client, wecom_app.card_click(card.task_id, "approve", userid="head.wx"))
@@ -131,9 +131,9 @@ def test_someone_else_tapping_the_leaders_card_changes_nothing(client, org, lead
 
 def test_a_forged_approve_key_on_a_publishing_card_changes_nothing(client, org, make_sheet, wecom_app):
     sheet = make_sheet()
-    services.sheet_submit(sheet=sheet, user=org.owner)
-    services.sheet_approve(sheet=sheet, user=org.head)
-    services.sheet_approve(sheet=sheet, user=org.leader)
+    services.document_submit(document=sheet, user=org.owner)
+    services.document_approve(document=sheet, user=org.head)
+    services.document_approve(document=sheet, user=org.leader)
     deliver_wecom(org.finance, sheet)
     card = WeComCard.objects.get(sheet=sheet, recipient=org.finance)
     before = _snapshot(sheet)

@@ -7,12 +7,12 @@ import time
 import pytest
 
 from tests.wecom.conftest import post_callback
-from workflow.models import SheetEvent
+from workflow.models import Event
 
 
 def _snapshot(sheet):
     sheet.refresh_from_db()
-    return (sheet.state, sheet.version, SheetEvent.objects.filter(sheet=sheet).count())
+    return (sheet.state, sheet.version, Event.objects.filter(sheet=sheet).count())
 
 
 @pytest.mark.parametrize("variant", ["bad_signature", "tampered_body", "wrong_receive_id", "too_old", "from_the_future"])

@@ -10,14 +10,14 @@ from people import roles
 from people.services import role_grant
 from tests.wecom.conftest import deliver_wecom, post_callback
 from workflow import services
-from workflow.models import SheetEvent
+from workflow.models import Event
 
 
 def test_a_submitter_who_also_leads_gets_no_card_and_a_tap_on_an_old_one_is_refused(client, org, make_sheet, wecom_app):
     role_grant(user=org.owner, role=roles.LEADER, scope=org.agency, by=None)  # 王经办 is also the agency's leader
     sheet = make_sheet()
-    services.sheet_submit(sheet=sheet, user=org.owner)
-    services.sheet_approve(sheet=sheet, user=org.head)
+    services.document_submit(document=sheet, user=org.owner)
+    services.document_approve(document=sheet, user=org.head)
 
     assert deliver_wecom(org.owner, sheet) == []  # not told: the leader's step is not theirs this round
     deliver_wecom(org.leader, sheet)
@@ -28,11 +28,11 @@ def test_a_submitter_who_also_leads_gets_no_card_and_a_tap_on_an_old_one_is_refu
         task_id=f"tf-old-{secrets.token_hex(4)}", sheet=sheet, state=sheet.state, version=sheet.version,
         recipient=org.owner, wecom_userid="owner.wx",
     )
-    before = (sheet.state, sheet.version, SheetEvent.objects.filter(sheet=sheet).count())
+    before = (sheet.state, sheet.version, Event.objects.filter(sheet=sheet).count())
     response = post_callback(client, wecom_app.card_click(old.task_id, "approve", userid="owner.wx"))
 
     assert response.status_code == 200
     old.refresh_from_db()
     assert old.outcome == "不能审核自己提交的材料"
     sheet.refresh_from_db()
-    assert (sheet.state, sheet.version, SheetEvent.objects.filter(sheet=sheet).count()) == before
+    assert (sheet.state, sheet.version, Event.objects.filter(sheet=sheet).count()) == before

@@ -19,7 +19,7 @@ def test_approving_in_the_browser_greys_out_the_leaders_card(org, leader_card, w
     sheet, card = leader_card()
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.sheet_approve(sheet=sheet, user=org.leader, expected_version=sheet.version)
+        services.document_approve(document=sheet, user=org.leader, expected_version=sheet.version)
 
     assert _updates_for(wecom_app, card) == ["已通过 · 赵局长"]
     card.refresh_from_db()
@@ -31,7 +31,7 @@ def test_a_tap_on_a_settled_card_answers_who_handled_it_and_changes_nothing(
 ):
     sheet, card = leader_card()
     with django_capture_on_commit_callbacks(execute=True):
-        services.sheet_return(sheet=sheet, user=org.leader, comment="预算依据不足", expected_version=sheet.version)
+        services.document_return(document=sheet, user=org.leader, comment="预算依据不足", expected_version=sheet.version)
     sheet.refresh_from_db()
     state, version = sheet.state, sheet.version
 
@@ -45,7 +45,7 @@ def test_a_tap_on_a_settled_card_answers_who_handled_it_and_changes_nothing(
 def test_the_next_steps_card_stays_open(org, leader_card, wecom_app, django_capture_on_commit_callbacks):
     sheet, leader_card_ = leader_card()
     with django_capture_on_commit_callbacks(execute=True):
-        services.sheet_approve(sheet=sheet, user=org.leader, expected_version=sheet.version)
+        services.document_approve(document=sheet, user=org.leader, expected_version=sheet.version)
     deliver_wecom(org.finance, sheet)
     finance_card = WeComCard.objects.get(sheet=sheet, recipient=org.finance)
 
@@ -65,7 +65,7 @@ def test_a_reassigned_task_settles_the_old_holders_card_but_not_the_new_ones(
     deputy_card = WeComCard.objects.get(sheet=sheet, recipient=deputy)
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.task_reassign(sheet=sheet, user=org.leader, to_user=deputy, comment="请钱局审批", expected_version=sheet.version)
+        services.task_reassign(document=sheet, user=org.leader, to_user=deputy, comment="请钱局审批", expected_version=sheet.version)
 
     assert _updates_for(wecom_app, card) == ["已转办 · 赵局长"]
     assert _updates_for(wecom_app, deputy_card) == []
@@ -80,7 +80,7 @@ def test_a_refused_move_settles_nothing(org, leader_card, wecom_app, django_capt
 
     sheet, card = leader_card()
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(AppError):
-        services.sheet_approve(sheet=sheet, user=org.leader, expected_version=sheet.version - 1)  # stale
+        services.document_approve(document=sheet, user=org.leader, expected_version=sheet.version - 1)  # stale
 
     assert _updates_for(wecom_app, card) == []
     card.refresh_from_db()
@@ -101,7 +101,7 @@ def test_with_a_worker_the_cards_are_greyed_out_once_the_worker_wrote_the_notifi
     celery_setting("task_always_eager", False)
     try:
         with django_capture_on_commit_callbacks(execute=False) as request_callbacks:
-            services.sheet_approve(sheet=sheet, user=org.leader, expected_version=sheet.version)
+            services.document_approve(document=sheet, user=org.leader, expected_version=sheet.version)
     finally:
         celery_setting("task_always_eager", saved)
     assert PendingFanOut.objects.filter(sheet=sheet).exists()
@@ -109,7 +109,7 @@ def test_with_a_worker_the_cards_are_greyed_out_once_the_worker_wrote_the_notifi
     assert len(request_callbacks) == 1  # the one task for the worker
 
     with django_capture_on_commit_callbacks(execute=True):  # what the worker's task runs (its own tasks in-process)
-        fanout.fan_outs_run(sheet_id=sheet.pk)
+        fanout.fan_outs_run(field="sheet", pk=sheet.pk)
 
     assert _updates_for(wecom_app, card) == ["已通过 · 赵局长"]
 
@@ -128,7 +128,7 @@ def test_a_broker_outage_leaves_the_cards_as_they_are_and_the_move_saved(
     sheet, card = leader_card()
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.sheet_approve(sheet=sheet, user=org.leader, expected_version=sheet.version)
+        services.document_approve(document=sheet, user=org.leader, expected_version=sheet.version)
 
     sheet.refresh_from_db()
     assert sheet.state == "finance_review"

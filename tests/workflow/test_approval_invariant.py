@@ -13,7 +13,7 @@ and must change nothing (each sheet's state, version, assignee and number of his
 of what the invariant reads). After every step, the invariant holds:
 
 * ``workflow.integrity.divergences()`` finds nothing on the three sheets;
-* a sheet's state is a ``SheetState``; its assignee is None outside the review steps, and otherwise an
+* a sheet's state is one of its chain's states; its assignee is None outside the review steps, and otherwise an
   active holder of the step's role on the sheet's section or agency;
 * everyone's 待办 (``review_tasks``) holds a sheet exactly when ``can_review`` lets them act on it;
 * the last 办理记录 entry ends in the sheet's state;
@@ -21,7 +21,8 @@ of what the invariant reads). After every step, the invariant holds:
   they submitted, nobody approves two steps (提交与审核分离);
 * a grant someone made themself never gave them a second role of the approval on the same sheets.
 
-It is evaluated after every step that changed something: everything it reads is in the fingerprint compared
+It runs on the declared chain and again on a copy with one more step (分管领导审批, ``WITH_DEPUTY``): the flow,
+the queues and the checks are the engine's, for any chain. It is evaluated after every step that changed something: everything it reads is in the fingerprint compared
 after each step (``_fingerprint``), so after a step that changed nothing — every refusal, a grant already held —
 it still holds as it did before.
 """
@@ -44,9 +45,11 @@ from core.errors import AppError
 from people import roles, services as people_services
 from projects.models import Agency, Project, Section, SheetState, TargetSheet
 from projects.services import project_section_set
-from workflow import approval, services
+from workflow import flow, services
+from workflow.documents import chain_of
+from workflow.steps import CHAIN, Step
 from workflow.integrity import divergences
-from workflow.models import SheetEvent
+from workflow.models import Event
 from workflow.permissions import can_review
 from workflow.selectors import review_tasks
 from tests.support import drive
@@ -82,12 +85,23 @@ class World(SimpleNamespace):
         return f"World(sheets {self.pks})"
 
 
+# the engine's flow on a chain with one more step (分管领导审批, held by the agency's 单位管理员): the invariant holds
+# on any chain the declaration makes
+WITH_DEPUTY = CHAIN.with_step(Step("deputy_review", roles.AGENCY_ADMIN), after=SheetState.LEADER_REVIEW, label="分管领导审批")
+
+
 @pytest.fixture
-def world(people, to_state):
+def chain():
+    return CHAIN
+
+
+@pytest.fixture
+def world(people, to_state, chain, monkeypatch):
     """Made once for all examples: the pool (``POOL_ROLES``: pool_a is a second 科室负责人 of 公共资源交易中心 and a
     third 局领导, pool_b also 经办人 and 科室负责人 of 信用与放管服办公室, pool_c a third 财政审核人 and more),
     the sheets in their starting states, the sections, and everyone's user object as the starting point has
     them, role cache filled (``judges``)."""
+    monkeypatch.setattr(TargetSheet, "approval_chain", chain, raising=False)
     User = get_user_model()
     pool = {name: User.objects.create_user(name, password="pw", last_name="池", first_name=name[-1]) for name in POOL}
     agency = Agency.objects.get(code=AGENCY)
@@ -97,10 +111,12 @@ def world(people, to_state):
         for role, section in held:
             scope = agency if section is None else by_name[SECTIONS[section]]
             people_services.role_grant(user=pool[name], role=role, scope=scope)  # by the system: allowed
+    if roles.AGENCY_ADMIN in chain.review_roles:  # a second holder of the added step, who is also a 局领导
+        people_services.role_grant(user=pool["pool_a"], role=roles.AGENCY_ADMIN, scope=agency)
     sheets = {s.position: s for s in TargetSheet.objects.filter(agency=agency, fiscal_year__year=2024, position__in=SHEET_POSITIONS)}
     assert set(sheets) == set(SHEET_POSITIONS)
     to_state(sheets[3], "section_review")
-    services.task_reassign(sheet=sheets[3], user=User.objects.get(username="head_ggzy"), to_user=pool["pool_a"], comment="请代为审核")
+    services.task_reassign(document=sheets[3], user=User.objects.get(username="head_ggzy"), to_user=pool["pool_a"], comment="请代为审核")
     # submitted by pool_b, who also holds the step it now waits at (局领导审批): theirs to take only without the rule
     drive(sheets[5], ("submit", pool["pool_b"]), ("approve", User.objects.get(username="head_xy")))
     assert sheets[7].state == SheetState.DRAFT
@@ -126,7 +142,7 @@ class Judges(dict):
         self.queues = dict(queues or {})  # username → (sql, params) of their 待办, or None for an empty one
         for name, person in self.items():
             if name not in self.queues:
-                queue = review_tasks(person).filter(pk__in=pks).order_by()
+                queue = review_tasks(person, TargetSheet).filter(pk__in=pks).order_by()
                 queue = queue.annotate(judge=Value(person.pk, output_field=IntegerField())).values_list("judge", "pk")
                 try:
                     self.queues[name] = queue.query.sql_with_params()
@@ -159,7 +175,7 @@ def _fingerprint(pks) -> tuple:
     role grants (grant ids only grow, so any grant or revoke changes their count or sum)."""
     global _FINGERPRINT_SQL
     if _FINGERPRINT_SQL is None:
-        sheet, project, event = TargetSheet._meta.db_table, Project._meta.db_table, SheetEvent._meta.db_table
+        sheet, project, event = TargetSheet._meta.db_table, Project._meta.db_table, Event._meta.db_table
         grant, user = UserObjectPermission._meta.db_table, get_user_model()._meta.db_table
         _FINGERPRINT_SQL = (
             f"""SELECT s.id, s.state, s.version, s.assignee_id, s.section_id, s.agency_id, s.state_since, p.section_id, p.agency_id,
@@ -187,14 +203,15 @@ def _assert_invariant(pks, judges: Judges, fingerprint: tuple | None = None) -> 
     last_entry = {row[0]: row[10] for row in (fingerprint or _fingerprint(pks))[0]}
     by_pk = {u.pk: u for u in judges.values()}
     for sheet in sheets:
-        assert sheet.state in SheetState.values
-        step = approval.step_for(sheet.state)
+        chain = chain_of(sheet)
+        assert sheet.state in chain.states
+        step = chain.step_for(sheet.state)
         if step is None:
             assert sheet.assignee_id is None, f"sheet {sheet.pk} in {sheet.state} is still assigned to user {sheet.assignee_id}"
         elif sheet.assignee_id is not None:
             assignee = by_pk[sheet.assignee_id]
             assert assignee.is_active, f"sheet {sheet.pk} is assigned to the deactivated {assignee.username}"
-            assert approval.holds(assignee, step.role, sheet), f"sheet {sheet.pk} is assigned to {assignee.username} without {step.role}"
+            assert flow.holds(assignee, step.role, sheet), f"sheet {sheet.pk} is assigned to {assignee.username} without {step.role}"
         history_ends = last_entry[sheet.pk] or SheetState.DRAFT  # a sheet without history is a draft
         assert history_ends == sheet.state, f"sheet {sheet.pk} is {sheet.state}, its history ends in {last_entry[sheet.pk]}"
     for pk, actors in _rounds(pks):
@@ -212,7 +229,7 @@ def _assert_invariant(pks, judges: Judges, fingerprint: tuple | None = None) -> 
 def _rounds(pks) -> list[tuple[int, list[int]]]:
     """Every round of the sheets' histories: (sheet id, the actors of its submission and of the approvals after it)."""
     rounds = []
-    events = SheetEvent.objects.filter(sheet_id__in=pks, action__in=("submit", "approve", "publish")).order_by("sheet_id", "created", "id")
+    events = Event.objects.filter(sheet_id__in=pks, action__in=("submit", "approve", "publish")).order_by("sheet_id", "created", "id")
     for sheet_id, action, actor_id in events.values_list("sheet_id", "action", "actor_id"):
         if action == "submit" or not rounds or rounds[-1][0] != sheet_id:
             rounds.append((sheet_id, []))
@@ -243,11 +260,12 @@ def _reviews_own_work(person, role: str, scope) -> list[str]:
 
 def _allowed_moves(sheet: TargetSheet) -> tuple[str, ...]:
     """The moves of the sheet its state allows (someone may still be refused them)."""
-    if sheet.state in approval.DRAFTING_STATES:
+    chain = chain_of(sheet)
+    if sheet.state in chain.drafting:
         return ("submit",)
-    if sheet.state == approval.FIRST_STEP.state:
+    if sheet.state == chain.first.state:
         return ("withdraw", "approve", "return", "reassign")
-    if sheet.state in approval.REVIEW_STATES:
+    if sheet.state in chain.review_states:
         return ("approve", "return", "reassign")
     return ()
 
@@ -255,7 +273,7 @@ def _allowed_moves(sheet: TargetSheet) -> tuple[str, ...]:
 def _likely_actors(move: str, sheet: TargetSheet, judges: dict) -> list[str]:
     """Who is likely to be allowed to make ``move`` now."""
     if move == "submit":
-        return [name for name in EVERYONE if approval.holds(judges[name], approval.AUTHOR_ROLE, sheet)]
+        return [name for name in EVERYONE if flow.holds(judges[name], chain_of(sheet).author, sheet)]
     if move == "withdraw":
         submitter = sheet.events.filter(action="submit").order_by("-created", "-id").values_list("actor__username", flat=True).first()
         return [submitter] if submitter in judges else []
@@ -266,8 +284,8 @@ def _likely_actors(move: str, sheet: TargetSheet, judges: dict) -> list[str]:
 
 def _step_holders(sheet: TargetSheet, judges: dict) -> list[str]:
     """Who holds the current step's role on the sheet's scope (and is active): whom it may be reassigned to."""
-    step = approval.step_for(sheet.state)
-    return [name for name, judge in judges.items() if step is not None and approval.holds(judge, step.role, sheet)]
+    step = chain_of(sheet).step_for(sheet.state)
+    return [name for name, judge in judges.items() if step is not None and flow.holds(judge, step.role, sheet)]
 
 
 @dataclass(frozen=True)
@@ -322,16 +340,16 @@ def _step(plan: Plan, who: dict, judges: dict, world):
     if move in SHEET_MOVES:
         expected = {None: None, "current": sheet.version, "stale": sheet.version - 1}[plan.version]
         done = f"{actor.username}: {move} sheet {pk} ({sheet.state}, v{sheet.version}, expecting v{expected})"
-        kwargs = {"sheet": sheet, "user": actor, "expected_version": expected}
+        kwargs = {"document": sheet, "user": actor, "expected_version": expected}
         if move == "submit":
-            return move, done, lambda: services.sheet_submit(**kwargs), None
+            return move, done, lambda: services.document_submit(**kwargs), None
         if move == "withdraw":
-            return move, done, lambda: services.sheet_withdraw(**kwargs), None
+            return move, done, lambda: services.document_withdraw(**kwargs), None
         if move == "approve":
-            return move, done, lambda: services.sheet_approve(**kwargs), None
+            return move, done, lambda: services.document_approve(**kwargs), None
         if move == "return":
             comment = "请补充依据" if plan.with_comment else "  "
-            return move, f"{done} «{comment}»", lambda: services.sheet_return(comment=comment, **kwargs), None
+            return move, f"{done} «{comment}»", lambda: services.document_return(comment=comment, **kwargs), None
         holders = [name for name in _step_holders(sheet, judges) if name != actor.username]
         to_user = who[_pick(holders, plan.to) if holders and plan.to_holder else EVERYONE[plan.to]]
         comment = "出差，请代为审核" if plan.with_comment else ""
@@ -369,6 +387,23 @@ def _step(plan: Plan, who: dict, judges: dict, world):
 )
 @given(steps=st.lists(plans, min_size=1, max_size=MAX_STEPS))
 def test_approval_state_stays_consistent_under_random_moves(world, steps):
+    _run(world, steps)
+
+
+@pytest.mark.parametrize("chain", [WITH_DEPUTY], ids=["with 分管领导审批"])
+@settings(
+    max_examples=settings.default.max_examples,  # 100 (10 under make test-fast): the same flow, one more step
+    deadline=None,
+    database=None,
+    phases=(Phase.explicit, Phase.generate, Phase.shrink),
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(steps=st.lists(plans, min_size=1, max_size=MAX_STEPS))
+def test_approval_state_stays_consistent_on_a_chain_with_one_more_step(world, steps):
+    _run(world, steps)
+
+
+def _run(world, steps) -> None:
     with transaction.atomic():  # a savepoint: each example starts from the starting point and is rolled back
         try:
             who = {u.username: u for u in get_user_model().objects.filter(username__in=EVERYONE)}  # one object per person

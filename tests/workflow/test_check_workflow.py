@@ -122,25 +122,25 @@ def test_moving_a_returned_sheets_project_in_the_admin_hands_its_review_to_the_n
     assert (sheet.section, sheet.state) == (zwfw, SheetState.RETURNED)
 
     with pytest.raises(AppError) as refused:  # the old section's staff no longer submits it
-        services.sheet_submit(sheet=sheet, user=_fresh(people.staff_ggzy))
+        services.document_submit(document=sheet, user=_fresh(people.staff_ggzy))
     assert refused.value.status == 403
-    services.sheet_submit(sheet=sheet, user=_fresh(people.staff_zwfw), comment="已按退回意见修改")
+    services.document_submit(document=sheet, user=_fresh(people.staff_zwfw), comment="已按退回意见修改")
     sheet.refresh_from_db()
     assert sheet.state == SheetState.SECTION_REVIEW
 
     new_head, old_head = _fresh(people.head_zwfw), _fresh(people.head_ggzy)
-    assert sheet in review_tasks(new_head) and can_review(new_head, sheet)
-    assert sheet not in review_tasks(old_head) and not can_review(old_head, sheet)
+    assert sheet in review_tasks(new_head, TargetSheet) and can_review(new_head, sheet)
+    assert sheet not in review_tasks(old_head, TargetSheet) and not can_review(old_head, sheet)
     with pytest.raises(AppError) as refused:
-        services.sheet_approve(sheet=sheet, user=old_head)
+        services.document_approve(document=sheet, user=old_head)
     assert refused.value.status == 403
     with pytest.raises(AppError) as refused:
-        services.sheet_return(sheet=sheet, user=old_head, comment="不是本科室的表")
+        services.document_return(document=sheet, user=old_head, comment="不是本科室的表")
     assert refused.value.status == 403
     sheet.refresh_from_db()
     assert sheet.state == SheetState.SECTION_REVIEW
 
-    services.sheet_approve(sheet=sheet, user=new_head)
+    services.document_approve(document=sheet, user=new_head)
     sheet.refresh_from_db()
     assert sheet.state == SheetState.LEADER_REVIEW
     assert sheet.events.last().actor == people.head_zwfw
@@ -151,12 +151,12 @@ def test_a_section_review_reassigned_in_the_old_section_is_released_by_the_move(
     second_head = get_user_model().objects.create_user("head2_ggzy", password="pw")
     role_grant(user=second_head, role=roles.SECTION_HEAD, scope=sheet.section)
     to_state(sheet, "section_review")
-    services.task_reassign(sheet=sheet, user=_fresh(people.head_ggzy), to_user=second_head, comment="出差，请代为审核")
+    services.task_reassign(document=sheet, user=_fresh(people.head_ggzy), to_user=second_head, comment="出差，请代为审核")
     _post_project_section(admin_client, sheet.project, Section.objects.get(agency=sheet.agency, name=ZWFW))
     sheet.refresh_from_db()
     assert sheet.assignee is None
-    assert sheet not in review_tasks(_fresh(second_head))
-    assert sheet in review_tasks(_fresh(people.head_zwfw))
+    assert sheet not in review_tasks(_fresh(second_head), TargetSheet)
+    assert sheet in review_tasks(_fresh(people.head_zwfw), TargetSheet)
     assert divergences() == []
 
 
@@ -179,7 +179,7 @@ def test_changing_a_projects_section_in_the_admin_reaches_every_years_sheet_and_
         assert entry.comment == f"由“{ggzy.name}”移交“{zwfw.name}”。"
         assert entry.from_state == entry.to_state == moved.state
     assert sheet.state == SheetState.LEADER_REVIEW  # the agency's step stays where it is
-    assert sheet in review_tasks(_fresh(people.leader))
+    assert sheet in review_tasks(_fresh(people.leader), TargetSheet)
 
     code, output = _check_workflow()
     assert code == 0, output
@@ -196,7 +196,7 @@ def test_check_workflow_finds_nothing_after_the_admin_moves(admin_client, sheet,
     assert refused.status_code == 403
     drive(sheet, ("submit", _fresh(people.staff_zwfw)))
     _post_project_section(admin_client, sheet.project, sections["信用与放管服办公室"])
-    assert sheet in review_tasks(_fresh(people.head_xy))
+    assert sheet in review_tasks(_fresh(people.head_xy), TargetSheet)
     assert _check_workflow() == (0, "审批状态一致：没有发现问题。\n")
 
 
@@ -221,19 +221,19 @@ def diverged(people, to_state):
 
     # raw update of a sheet's state to one that does not exist (a typo in SQL) while its 局领导 step is reassigned
     drive(sheets[6], ("submit", _fresh(people.staff_zwfw)), ("approve", _fresh(people.head_zwfw)))  # of 政务服务中心
-    services.task_reassign(sheet=sheets[6], user=_fresh(people.leader2), to_user=people.leader, comment="请代为审批")
+    services.task_reassign(document=sheets[6], user=_fresh(people.leader2), to_user=people.leader, comment="请代为审批")
     TargetSheet.objects.filter(pk=sheets[6].pk).update(state="leader_reviw")
     broken["no_such_state"] = sheets[6]
 
     # guardian's remove_perm called directly for the assignee of a 局领导 step
     to_state(sheets[3], "leader_review")
-    services.task_reassign(sheet=sheets[3], user=_fresh(people.leader), to_user=people.leader2, comment="请代为审批")
+    services.task_reassign(document=sheets[3], user=_fresh(people.leader), to_user=people.leader2, comment="请代为审批")
     remove_perm(roles.SCOPE_PERMISSIONS[roles.LEADER][0], people.leader2, sheets[3].agency)
     broken["perm"] = sheets[3]
 
     # the assignee of a 财政审核 step deactivated with .update(is_active=False)
     to_state(sheets[4], "finance_review")
-    services.task_reassign(sheet=sheets[4], user=_fresh(people.finance), to_user=people.finance2, comment="请代为审核")
+    services.task_reassign(document=sheets[4], user=_fresh(people.finance), to_user=people.finance2, comment="请代为审核")
     get_user_model().objects.filter(pk=people.finance2.pk).update(is_active=False)
     broken["inactive"] = sheets[4]
 
@@ -278,12 +278,12 @@ def test_check_workflow_repair_fixes_all_with_one_history_entry_per_sheet(diverg
     assert diverged["state"].state == SheetState.SECTION_REVIEW  # back to the history's state, not the unrecorded one
     assert diverged["state"].events.last().from_state == SheetState.PUBLISHED
     assert diverged["perm"].assignee is None and diverged["inactive"].assignee is None  # released to the step's holders
-    assert diverged["perm"] in review_tasks(_fresh(people.leader))
-    assert diverged["inactive"] in review_tasks(_fresh(people.finance))
+    assert diverged["perm"] in review_tasks(_fresh(people.leader), TargetSheet)
+    assert diverged["inactive"] in review_tasks(_fresh(people.finance), TargetSheet)
     # a state that does not exist goes back to the last one of its history, where its assignee still holds the role
     no_such_state = diverged["no_such_state"]
     assert (no_such_state.state, no_such_state.assignee) == (SheetState.LEADER_REVIEW, people.leader)
-    assert no_such_state in review_tasks(_fresh(people.leader))
+    assert no_such_state in review_tasks(_fresh(people.leader), TargetSheet)
     assert no_such_state.events.last().from_state == SheetState.LEADER_REVIEW
 
     assert divergences() == []

@@ -11,7 +11,7 @@ from people import roles
 from people.services import role_grant
 from core.errors import AppError
 from workflow import services
-from workflow.models import SheetEvent
+from workflow.models import Event
 from tests.conftest import _seed_demo
 
 
@@ -23,7 +23,7 @@ def test_two_reviewers_approving_at_once_record_one_approval():
     colleague = User.objects.create_user("head2_ggzy", password="pw")
     role_grant(user=colleague, role=roles.SECTION_HEAD, scope=Section.objects.get(name="公共资源交易中心"))
     sheet = TargetSheet.objects.get(position=3)
-    services.sheet_submit(sheet=sheet, user=staff)
+    services.document_submit(document=sheet, user=staff)
     submitted_version = TargetSheet.objects.get(pk=sheet.pk).version
 
     barrier = threading.Barrier(2)
@@ -32,7 +32,7 @@ def test_two_reviewers_approving_at_once_record_one_approval():
     def press_approve(user):
         try:
             barrier.wait(timeout=10)
-            services.sheet_approve(sheet=TargetSheet.objects.get(pk=sheet.pk), user=user)
+            services.document_approve(document=TargetSheet.objects.get(pk=sheet.pk), user=user)
             outcomes.append("ok")
         except AppError as error:
             outcomes.append(f"{error.status} {error.message}")
@@ -50,5 +50,5 @@ def test_two_reviewers_approving_at_once_record_one_approval():
     assert loser.startswith("409 ") and "已由他人处理" in loser
     sheet.refresh_from_db()
     assert sheet.state == SheetState.LEADER_REVIEW
-    assert SheetEvent.objects.filter(sheet=sheet, action="approve").count() == 1
+    assert Event.objects.filter(sheet=sheet, action="approve").count() == 1
     assert sheet.version == submitted_version + 1  # one approval was written, nothing else

@@ -41,7 +41,7 @@ def approve(live_server, sheet, user):
 def test_a_move_on_a_sheet_locked_elsewhere_answers_503_soon_and_changes_nothing(live_server, people, sheet, settings, limits):
     for name, value in limits.items():
         setattr(settings, name, value)
-    services.sheet_submit(sheet=sheet, user=people.staff_ggzy)
+    services.document_submit(document=sheet, user=people.staff_ggzy)
 
     with holding(LOCK_SHEET, [sheet.pk]):
         answer = approve(live_server, sheet, people.head_ggzy)
@@ -67,7 +67,7 @@ def test_outside_requests_a_wait_is_not_cut_short(live_server, people, sheet, se
     """A worker or a command (here: a thread of its own, opening its connection outside any request) waits for the
     lock for as long as it takes, while a request waiting for the same lock has given up with 503."""
     settings.DB_WEB_LOCK_TIMEOUT = 1
-    services.sheet_submit(sheet=sheet, user=people.staff_ggzy)
+    services.document_submit(document=sheet, user=people.staff_ggzy)
     locked = []
 
     def worker():

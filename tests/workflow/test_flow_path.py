@@ -4,13 +4,13 @@ import pytest
 
 from projects.models import SheetState, TargetSheet
 from workflow import services
-from workflow.models import SheetEvent
+from workflow.models import Event
 from tests.support import drive
 from tests.refusals import refused
 
 
 def actions(sheet):
-    return list(SheetEvent.objects.filter(sheet=sheet).order_by("created", "id").values_list("action", "actor__username", "to_state"))
+    return list(Event.objects.filter(sheet=sheet).order_by("created", "id").values_list("action", "actor__username", "to_state"))
 
 
 def test_sheet_goes_draft_to_published_through_every_reviewer(sheet, people):
@@ -58,7 +58,7 @@ def test_any_reviewer_returns_with_comment_and_resubmission_runs_the_whole_chain
 def test_return_without_comment_is_refused_and_changes_nothing(sheet, people):
     drive(sheet, ("submit", people.staff_ggzy))
     with refused(400, match="必须填写意见"):
-        services.sheet_return(sheet=sheet, user=people.head_ggzy, comment="  ")
+        services.document_return(document=sheet, user=people.head_ggzy, comment="  ")
     sheet.refresh_from_db()
     assert sheet.state == SheetState.SECTION_REVIEW
     assert sheet.events.count() == 1
@@ -67,7 +67,7 @@ def test_return_without_comment_is_refused_and_changes_nothing(sheet, people):
 def test_submission_is_refused_while_the_checker_reports_an_error(people):
     sheet7 = TargetSheet.objects.get(position=7)
     with refused(400, match="成本指标"):
-        services.sheet_submit(sheet=sheet7, user=people.staff_zwfw)
+        services.document_submit(document=sheet7, user=people.staff_zwfw)
     sheet7.refresh_from_db()
     assert sheet7.state == SheetState.DRAFT
     assert not sheet7.events.exists()
@@ -87,9 +87,9 @@ def test_each_submission_freezes_a_snapshot(sheet, people):
 
 def test_illegal_moves_are_refused(sheet, people):
     with refused(409):
-        services.sheet_approve(sheet=sheet, user=people.head_ggzy)  # nothing submitted yet
+        services.document_approve(document=sheet, user=people.head_ggzy)  # nothing submitted yet
     drive(sheet, ("submit", people.staff_ggzy))
     with refused(409):
-        services.sheet_submit(sheet=sheet, user=people.staff_ggzy)  # already submitted
+        services.document_submit(document=sheet, user=people.staff_ggzy)  # already submitted
     with refused(403):
-        services.sheet_approve(sheet=sheet, user=people.leader)  # not the leader's step yet
+        services.document_approve(document=sheet, user=people.leader)  # not the leader's step yet

@@ -25,7 +25,7 @@ from sheets.models import PendingImport
 from spending.models import SpendReport
 from tests.support import make_user
 from workflow import services
-from workflow.models import SheetEvent
+from workflow.models import Event
 
 DECISIONS = [
     # (URL, who could make the decision by POST)
@@ -65,7 +65,7 @@ def fingerprint():
     """Everything a decision could change."""
     return {
         "sheets": sorted(TargetSheet.objects.values_list("pk", "state", "version", "assignee_id", "budget_total", "purpose")),
-        "events": SheetEvent.objects.count(),
+        "events": Event.objects.count(),
         "notifications": sorted(Notification.objects.values_list("pk", "status", "read_at")),
         "grants": UserObjectPermission.objects.count(),
         "role_changes": RoleChange.objects.count(),
@@ -84,15 +84,15 @@ def scene(org, make_sheet):
     role_grant(user=admin, role=roles.AGENCY_ADMIN, scope=org.agency)
     submittable = make_sheet()
     withdrawable = make_sheet()
-    services.sheet_submit(sheet=withdrawable, user=org.owner)
+    services.document_submit(document=withdrawable, user=org.owner)
     at_leader = make_sheet()
-    services.sheet_submit(sheet=at_leader, user=org.owner)
-    services.sheet_approve(sheet=at_leader, user=org.head)
+    services.document_submit(document=at_leader, user=org.owner)
+    services.document_approve(document=at_leader, user=org.head)
     notification = Notification.objects.filter(recipient=org.leader, channel=Channel.IN_APP).first()
     pending = PendingImport.objects.create(uploaded_by=org.owner, file_name="目标.docx", content=b"", year=2024, section=org.office)
     values = {
         "submittable": submittable.pk, "withdrawable": withdrawable.pk, "at_leader": at_leader.pk,
-        "event": SheetEvent.objects.filter(sheet=withdrawable).first().pk, "pending": pending.pk,
+        "event": Event.objects.filter(sheet=withdrawable).first().pk, "pending": pending.pk,
         "notification": notification.pk, "agency": org.agency.code, "colleague": org.colleague.pk,
     }
     people = {"owner": org.owner, "leader": org.leader, "admin": admin}

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from projects.models import TargetSheet
 from workdays.models import CalendarDay
-from workflow.models import Action, SheetEvent
+from workflow.models import Action, Event
 from tests.support import drive
 
 
@@ -90,7 +90,7 @@ def test_batch_approve_records_one_move_per_sheet_and_refuses_stale_ones_by_name
     shown = {s.pk: s.version for s in sheets}
     # someone else handles the second sheet after the page was shown: return and resubmit, approve by the head again
     drive(stale, ("return", people.leader2, "请修改"), ("submit", people.staff_ggzy), ("approve", people.head_ggzy))
-    before = SheetEvent.objects.count()
+    before = Event.objects.count()
 
     response = batch(client_for(people.leader), sheets, versions=shown)
 
@@ -99,7 +99,7 @@ def test_batch_approve_records_one_move_per_sheet_and_refuses_stale_ones_by_name
     assert f"“{stale.display_title}”未通过：这张表已由" in page and "请刷新页面后再操作" in page
     states = dict(TargetSheet.objects.filter(pk__in=shown).values_list("pk", "state"))
     assert states == {sheets[0].pk: "finance_review", stale.pk: "leader_review", sheets[2].pk: "finance_review"}
-    new = SheetEvent.objects.filter(pk__gt=0).order_by("id")[before:]
+    new = Event.objects.filter(pk__gt=0).order_by("id")[before:]
     assert [(e.sheet_id, e.action, e.actor_id) for e in new] == [
         (sheets[0].pk, Action.APPROVE, people.leader.pk), (sheets[2].pk, Action.APPROVE, people.leader.pk),
     ]
@@ -131,7 +131,7 @@ def test_batch_is_refused_for_other_section_other_agency_and_anonymous(people, f
     for s in (sheet, foreign_sheet):
         s.refresh_from_db()
         assert s.state == "leader_review"
-    assert not SheetEvent.objects.filter(action=Action.APPROVE, actor__in=[people.head_xy, people.other_leader, people.staff_ggzy]).exists()
+    assert not Event.objects.filter(action=Action.APPROVE, actor__in=[people.head_xy, people.other_leader, people.staff_ggzy]).exists()
 
 
 def test_get_on_the_batch_url_changes_nothing(people):
@@ -189,7 +189,7 @@ def test_finance_batch_says_publish_with_count_and_total_before_and_after(people
     for sheet in sheets:
         assert sheet.display_title in page
     assert set(TargetSheet.objects.filter(pk__in=[s.pk for s in sheets]).values_list("state", flat=True)) == {"finance_review"}
-    assert not SheetEvent.objects.filter(action=Action.PUBLISH).exists()
+    assert not Event.objects.filter(action=Action.PUBLISH).exists()
 
     # 确认: each sheet published, and the result says so with the count and the total
     data = {"sheet": [str(s.pk) for s in sheets], "confirm": "1", **{f"version-{s.pk}": str(s.version) for s in sheets}}
@@ -198,7 +198,7 @@ def test_finance_batch_says_publish_with_count_and_total_before_and_after(people
     assert f"已通过并公开 3 张绩效目标表，预算合计 {total} 万元" in page
     assert "已批量通过" not in page
     assert set(TargetSheet.objects.filter(pk__in=[s.pk for s in sheets]).values_list("state", flat=True)) == {"published"}
-    assert SheetEvent.objects.filter(action=Action.PUBLISH, actor=people.finance).count() == 3
+    assert Event.objects.filter(action=Action.PUBLISH, actor=people.finance).count() == 3
 
 
 def test_finance_batch_confirmation_leaves_out_a_sheet_changed_since_from_count_and_total(people):

@@ -9,7 +9,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.recorder import MigrationRecorder
 
 from projects.models import SheetState, TargetSheet
-from workflow.models import Action, SheetEvent
+from workflow.models import Action, Event
 
 SQUASHED = ("workflow", "0001_initial_squashed_0002_fsm_state_on_sheet")
 DROP = ("workflow", "0009_drop_viewflow_tables")
@@ -39,6 +39,12 @@ def as_left_by_the_old_migrations():
             "CREATE TABLE viewflow_task_previous (id bigserial PRIMARY KEY,"
             " from_task_id bigint REFERENCES viewflow_task (id), to_task_id bigint REFERENCES viewflow_task (id))"
         )
+    with connection.cursor() as cursor:  # the history table as it was then (workflow 0011 renamed it, added the checks)
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the test's own rows checked now: the tables may be altered
+        cursor.execute("ALTER TABLE workflow_event DROP CONSTRAINT event_one_document")
+        cursor.execute("ALTER TABLE workflow_event RENAME TO workflow_sheetevent")
+        cursor.execute("ALTER TABLE notifications_pendingfanout DROP CONSTRAINT pending_fan_out_one_document")
+        cursor.execute("ALTER TABLE notifications_wecomcard DROP CONSTRAINT wecom_card_one_document")
     recorder = MigrationRecorder(connection)
     for name in ("0001_initial", "0010_viewflow20", "0015_task_scheduled"):
         recorder.record_applied("viewflow", name)
@@ -64,7 +70,7 @@ def test_a_fresh_database_has_no_viewflow_workflow_table(db):
 
 def test_a_database_migrated_before_the_squash_only_drops_viewflows_tables(demo):
     sheet = TargetSheet.objects.order_by("pk").first()
-    SheetEvent.objects.create(sheet=sheet, action=Action.SUBMIT, from_state=SheetState.DRAFT, to_state=SheetState.SECTION_REVIEW)
+    Event.objects.create(sheet=sheet, action=Action.SUBMIT, from_state=SheetState.DRAFT, to_state=SheetState.SECTION_REVIEW)
     as_left_by_the_old_migrations()
     assert viewflow_tables() == ["viewflow_process", "viewflow_task", "viewflow_task_previous"]
 
@@ -73,7 +79,7 @@ def test_a_database_migrated_before_the_squash_only_drops_viewflows_tables(demo)
     assert viewflow_tables() == []
     assert viewflow_records() == 0
     assert MigrationRecorder(connection).migration_qs.filter(app=SQUASHED[0], name=SQUASHED[1]).exists()
-    assert SheetEvent.objects.filter(sheet=sheet, action=Action.SUBMIT).count() == 1
+    assert Event.objects.filter(sheet=sheet, action=Action.SUBMIT).count() == 1
     assert migrate_to_the_end() == []
 
 

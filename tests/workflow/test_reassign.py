@@ -18,11 +18,11 @@ def second_head(people):
 
 def test_reviewer_reassigns_to_a_colleague_with_the_same_role_who_then_decides(sheet, people, second_head):
     drive(sheet, ("submit", people.staff_ggzy))
-    services.task_reassign(sheet=sheet, user=people.head_ggzy, to_user=second_head, comment="出差，请代为审核")
+    services.task_reassign(document=sheet, user=people.head_ggzy, to_user=second_head, comment="出差，请代为审核")
     sheet.refresh_from_db()
     assert sheet.assignee == second_head
     with refused(403, match="已转办给"):
-        services.sheet_approve(sheet=sheet, user=people.head_ggzy)
+        services.document_approve(document=sheet, user=people.head_ggzy)
     drive(sheet, ("approve", second_head))
     assert sheet.state == SheetState.LEADER_REVIEW
     event = sheet.events.get(action="reassign")
@@ -33,7 +33,7 @@ def test_reviewer_reassigns_to_a_colleague_with_the_same_role_who_then_decides(s
 def test_reassign_only_to_the_same_role_on_the_same_scope(sheet, people, target):
     drive(sheet, ("submit", people.staff_ggzy))
     with refused(400, match="只能转办给"):
-        services.task_reassign(sheet=sheet, user=people.head_ggzy, to_user=getattr(people, target), comment="请审核")
+        services.task_reassign(document=sheet, user=people.head_ggzy, to_user=getattr(people, target), comment="请审核")
     sheet.refresh_from_db()
     assert sheet.assignee_id is None
 
@@ -41,4 +41,4 @@ def test_reassign_only_to_the_same_role_on_the_same_scope(sheet, people, target)
 def test_reassign_needs_a_reason(sheet, people, second_head):
     drive(sheet, ("submit", people.staff_ggzy))
     with refused(400, match="原因"):
-        services.task_reassign(sheet=sheet, user=people.head_ggzy, to_user=second_head, comment="")
+        services.task_reassign(document=sheet, user=people.head_ggzy, to_user=second_head, comment="")

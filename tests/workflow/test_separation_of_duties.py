@@ -102,7 +102,7 @@ def test_an_administrator_granting_themself_three_roles_cannot_move_a_draft_to_f
     for answer in answers[1:]:
         assert f"不能给自己授予会审核自己工作的角色（{RULE}）" in answer
     # the section's head takes it from there
-    assert sheet in review_tasks(people.head_ggzy)
+    assert sheet in review_tasks(people.head_ggzy, TargetSheet)
 
 
 def test_holding_all_three_roles_still_never_moves_a_sheet_alone(people, sheet, ggzy, agency):
@@ -110,13 +110,13 @@ def test_holding_all_three_roles_still_never_moves_a_sheet_alone(people, sheet, 
     other holders of each step do, and each round has three different actors."""
     person = grant(people.staff_ggzy, roles.SECTION_HEAD, ggzy, people.admin)
     person = grant(person, roles.LEADER, agency, people.admin)
-    services.sheet_submit(sheet=sheet, user=person)
+    services.document_submit(document=sheet, user=person)
     with refused(403, match=OWN):
-        services.sheet_approve(sheet=sheet, user=person)
-    services.sheet_approve(sheet=sheet, user=people.head_ggzy)
+        services.document_approve(document=sheet, user=person)
+    services.document_approve(document=sheet, user=people.head_ggzy)
     with refused(403, match=f"{OWN}：这张表本轮由您提交，“局领导审批”须由其他局领导办理（{RULE}）。"):
-        services.sheet_approve(sheet=sheet, user=person)
-    services.sheet_approve(sheet=sheet, user=people.leader)
+        services.document_approve(document=sheet, user=person)
+    services.document_approve(document=sheet, user=people.leader)
     sheet.refresh_from_db()
     assert sheet.state == "finance_review"
     assert rounds(sheet) == [[person.pk, people.head_ggzy.pk, people.leader.pk]]
@@ -133,7 +133,7 @@ def head_who_drafts(people, ggzy):
 
 def test_every_door_refuses_the_submitter_with_the_rule_and_changes_nothing(people, sheet, head_who_drafts):
     person = head_who_drafts
-    services.sheet_submit(sheet=sheet, user=person)
+    services.document_submit(document=sheet, user=person)
     sheet.refresh_from_db()
     before = (sheet.state, sheet.version, sheet.events.count())
     message = f"{OWN}：这张表本轮由您提交，“科室审核”须由其他科室负责人办理（{RULE}）。"
@@ -149,9 +149,9 @@ def test_every_door_refuses_the_submitter_with_the_rule_and_changes_nothing(peop
     )
     assert f"“{sheet.display_title}”未通过：{message}" in messages_of(batch)
     with refused(403, match=OWN):
-        services.sheet_return(sheet=sheet, user=person, comment="自己退回")
+        services.document_return(document=sheet, user=person, comment="自己退回")
     with refused(403, match=OWN):
-        services.task_reassign(sheet=sheet, user=person, to_user=people.head_ggzy, comment="请代审")
+        services.task_reassign(document=sheet, user=person, to_user=people.head_ggzy, comment="请代审")
 
     sheet.refresh_from_db()
     assert (sheet.state, sheet.version, sheet.events.count()) == before
@@ -184,31 +184,31 @@ def test_the_submitter_holding_the_next_role_is_not_told_to_approve_it(people, s
     told = set(Notification.objects.filter(sheet=sheet, channel=Channel.IN_APP, created__gte=approved.created)
                .values_list("recipient__username", flat=True))
     assert told == {"leader", "leader2"}
-    assert sheet not in review_tasks(person) and sheet in review_tasks(people.leader)
+    assert sheet not in review_tasks(person, TargetSheet) and sheet in review_tasks(people.leader, TargetSheet)
 
 
 def test_an_approver_may_not_approve_the_next_step_of_the_same_round_but_may_in_the_next_round(people, sheet, agency):
     head = grant(people.head_ggzy, roles.LEADER, agency, people.admin)
     drive(sheet, ("submit", people.staff_ggzy), ("approve", head))
-    assert sheet.state == "leader_review" and sheet not in review_tasks(head)
+    assert sheet.state == "leader_review" and sheet not in review_tasks(head, TargetSheet)
     with refused(403, match=f"{TWICE}：您已在本轮通过“科室审核”，“局领导审批”须由其他局领导办理（{RULE}）。"):
-        services.sheet_approve(sheet=sheet, user=head)
+        services.document_approve(document=sheet, user=head)
     # nor can the step be handed to them
     assert head not in services.reassign_candidates(sheet, people.leader)
     with refused(400, match="不能转办给李强：此人本轮已提交或审核过这张表"):
-        services.task_reassign(sheet=sheet, user=people.leader, to_user=head, comment="请代审")
+        services.task_reassign(document=sheet, user=people.leader, to_user=head, comment="请代审")
 
     # a return ends the round: the resubmission starts another, where the head reviews 科室审核 again
     drive(sheet, ("return", people.leader, "请补充依据"), ("submit", people.staff_ggzy), ("approve", head))
     with refused(403, match=TWICE):
-        services.sheet_approve(sheet=sheet, user=head)
+        services.document_approve(document=sheet, user=head)
     drive(sheet, ("approve", people.leader2))
     assert sheet.state == "finance_review"
     assert rounds(sheet) == [[people.staff_ggzy.pk, head.pk], [people.staff_ggzy.pk, head.pk, people.leader2.pk]]
 
 
 def test_reminders_go_to_the_holders_who_may_act(people, sheet, head_who_drafts):
-    services.sheet_submit(sheet=sheet, user=head_who_drafts)
+    services.document_submit(document=sheet, user=head_who_drafts)
     TargetSheet.objects.filter(pk=sheet.pk).update(state_since=timezone.now() - datetime.timedelta(days=30))
     [nudge] = [due for due in nudges_due() if due.sheet_id == sheet.pk]  # 再次催办: the reviewers and the leaders
     assert sorted(holder.username for holder in nudge.recipients) == ["head_ggzy", "leader", "leader2"]
@@ -221,7 +221,7 @@ def test_a_step_only_the_submitter_holds_waits_with_a_hint_until_someone_else_ho
     sheet = TargetSheet.objects.get(section=section, fiscal_year__year=2024)
     role_revoke(user=people.head_xy, role=roles.SECTION_HEAD, scope=section)
     person = grant(people.staff_xy, roles.SECTION_HEAD, section, people.admin)
-    services.sheet_submit(sheet=sheet, user=person)
+    services.document_submit(document=sheet, user=person)
     sheet.refresh_from_db()
 
     hint = f"“科室审核”目前没有可以办理的人：本科室的科室负责人都已在本轮提交或审核过这张表（{RULE}）。请管理员另行指定一位科室负责人"
@@ -230,13 +230,13 @@ def test_a_step_only_the_submitter_holds_waits_with_a_hint_until_someone_else_ho
     assert hint in client_for(people.leader).get(f"/sheets/{sheet.pk}/").content.decode()
 
     head = grant(people.head_xy, roles.SECTION_HEAD, section, people.admin)
-    assert sheet in review_tasks(head)
+    assert sheet in review_tasks(head, TargetSheet)
     assert hint not in client_for(person).get(f"/sheets/{sheet.pk}/").content.decode()
-    services.sheet_approve(sheet=sheet, user=head)
+    services.document_approve(document=sheet, user=head)
 
 
 def test_check_workflow_finds_and_repairs_a_round_that_disagrees_with_the_history(people, sheet, head_who_drafts):
-    services.sheet_submit(sheet=sheet, user=head_who_drafts)
+    services.document_submit(document=sheet, user=head_who_drafts)
     TargetSheet.objects.filter(pk=sheet.pk).update(round_actors="")  # say, an old backup restored
     [found] = divergences(TargetSheet.objects.filter(pk=sheet.pk))
     assert found.code == "round" and RULE in found.message
@@ -246,4 +246,4 @@ def test_check_workflow_finds_and_repairs_a_round_that_disagrees_with_the_histor
     assert divergences(TargetSheet.objects.filter(pk=sheet.pk)) == []
     sheet.refresh_from_db()
     with refused(403, match=OWN):
-        services.sheet_approve(sheet=sheet, user=head_who_drafts)
+        services.document_approve(document=sheet, user=head_who_drafts)

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from people import roles
 from projects.models import SheetState, TargetSheet
 from sheets import selectors
-from workflow.permissions import visible_sheets
+from workflow.permissions import visible_documents
 
 USERS = ["staff_ggzy", "head_ggzy", "staff_xy", "leader", "finance", "other_staff", "other_finance", "nobody", "admin"]
 
@@ -21,7 +21,7 @@ def test_each_state_filter_shows_the_visible_sheets_in_that_state(people, to_sta
     User = get_user_model()
     for username in USERS:
         user = User.objects.get(username=username)
-        everything = set(visible_sheets(user).values_list("pk", "state"))
+        everything = set(visible_documents(user, TargetSheet.objects.all()).values_list("pk", "state"))
         for state in SheetState.values:
             listed = set(selectors.sheet_list(user, state=state).values_list("pk", "state"))
             assert listed == {row for row in everything if row[1] == state}, (username, state)

@@ -3,7 +3,7 @@
 from django import template
 
 from people import roles
-from workflow import approval
+from workflow.steps import CHAIN
 
 register = template.Library()
 
@@ -14,12 +14,12 @@ def unstaffed_steps(agency) -> list[str]:
     query for the agency and all its sections, however many sections it has)."""
     sections = list(agency.sections.all())
     wanted: dict[str, set[int]] = {}
-    for step in approval.REVIEW_STEPS:
+    for step in CHAIN.steps:
         scopes = {s.pk for s in sections} if roles.is_section_role(step.role) else {agency.pk}
         wanted.setdefault(step.role, set()).update(scopes)
     held = roles.holders_by_scope(wanted)
     warnings = []
-    for step in approval.REVIEW_STEPS:
+    for step in CHAIN.steps:
         label = roles.ROLE_LABELS[step.role]
         if roles.is_section_role(step.role):
             for section in sections:
@@ -34,7 +34,7 @@ def unstaffed_steps(agency) -> list[str]:
 def revoke_warnings(user, role: str, scope) -> list[str]:
     """What taking ``role`` on ``scope`` away from ``user`` would leave undone: a review step nobody else (active)
     can act on. For the revoke confirmation page."""
-    step = next((s for s in approval.REVIEW_STEPS if s.role == role), None)
+    step = next((s for s in CHAIN.steps if s.role == role), None)
     if step is None or roles.users_with_role(role, scope).exclude(pk=user.pk).exists():
         return []
     label = roles.ROLE_LABELS[role]
