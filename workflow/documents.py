@@ -36,6 +36,8 @@ class Document(Protocol):
 
     def approval_facts(self) -> list[tuple[str, str | None]]: ...  # (name, value) a message prints under the title
 
+    def approval_card_facts(self) -> list[tuple[str, str]]: ...  # (name, value) a WeCom approval card shows
+
     def approval_done_next(self) -> tuple[str, str]: ...  # what to do once the chain is done, and the page (path)
 
     def approval_errors(self) -> list[str]: ...  # the content check's errors: one blocks a submission
