@@ -29,7 +29,7 @@ from projects.values import format_number
 from projects.services import goals_set
 from projects.docx.data import DepartmentGoalsData
 from workflow import forms, permissions, rollover, selectors, services
-from workflow.documents import chain_of
+from workflow.documents import chain_of, document_types
 from workflow.models import Action, SavedPhrase
 from workflow.snapshots import diff_snapshots, submission_diffs
 
@@ -63,6 +63,10 @@ def inbox(request):
     drafts = list(
         selectors.drafts_to_do(request.user, TargetSheet).select_related("project", "fiscal_year", "section").order_by("-state", "position")
     )
+    drafts += [  # the other documents' drafts (a self-evaluation…), after the sheets
+        document for model in document_types() if model is not TargetSheet
+        for document in selectors.drafts_to_do(request.user, model).select_related(*model.approval_related).order_by("-state", "id")
+    ]
     context = {
         "cards": cards, "tasks_more": tasks_more, "drafts": drafts, "total": len(cards) + len(drafts), "nav": "inbox",
         "batchable": sum(card.batchable for card in cards), "nudge_after": settings.NUDGE_AFTER_WORKDAYS,

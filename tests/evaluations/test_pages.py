@@ -86,3 +86,25 @@ def test_outsiders_are_refused_at_the_pages(browser, org, worked_sheet, evaluati
         assert client.post(f"/evaluations/{evaluation.pk}/submit/", {"version": 1}).status_code in (302, 404)
     evaluation.refresh_from_db()
     assert (evaluation.version, evaluation.state, evaluation.conclusion) == (1, "draft", "")
+
+
+def test_in_the_inbox_and_on_a_wecom_card(browser, org, evaluation):
+    from notifications import cards
+    from notifications.models import Notification
+    from workflow import services as moves
+
+    assert f'href="/evaluations/{evaluation.pk}/"' in browser(org.owner).get("/tasks/").content.decode()  # a draft to fill
+    browser(org.owner).post(f"/evaluations/{evaluation.pk}/", form_of(evaluation, **WORKED_ROWS))
+    evaluation.refresh_from_db()
+    moves.document_submit(document=evaluation, user=org.owner)
+    inbox = browser(org.head).get("/tasks/").content.decode()
+    task = inbox.split(f'href="/evaluations/{evaluation.pk}/"')
+    assert len(task) == 2 and "科室审核" in task[1][:2000]
+    assert f'value="{evaluation.pk}" class="batch-pick"' not in inbox  # approved one at a time
+    notice = Notification.objects.get(evaluation=evaluation, recipient=org.head, kind="submit", channel="in_app")  # the card is built from any of its channels
+    card = cards.approval_card(notice, "head.wx")
+    facts = {f["keyname"]: f["value"] for f in card.payload["horizontal_content_list"]}
+    assert card.payload["main_title"]["title"] == "待科室审核"
+    assert facts["自评得分"] == "87.95 分，良" and facts["提交人"] == "王经办"
+    assert card.record.evaluation_id == evaluation.pk and card.record.sheet_id is None
+    assert card.payload["card_action"]["url"].endswith(f"next=%2Fevaluations%2F{evaluation.pk}%2F")
