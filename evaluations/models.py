@@ -28,7 +28,7 @@ class SelfEvaluation(Approvable):
     approval_measure = "张"
     approval_this = "这张自评表"
     approval_related = ("sheet__project", "sheet__fiscal_year", "agency", "section")
-    approval_title_related = ("sheet__project",)
+    approval_title_related = ("sheet__project", "sheet__fiscal_year")
     history_field = "evaluation"
     approval_batch = False  # approved one at a time, its scores read (待办's batch carries sheets)
 

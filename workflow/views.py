@@ -119,11 +119,17 @@ def done_list(request):
         selectors.done_events(request.user), ("-created", "-id"),
         cursor=request.GET.get("cursor"), size=page_size(request.GET.get("size")),
     )
-    visible = set(
-        permissions.visible_documents(request.user, TargetSheet.objects.all())
-        .filter(pk__in={e.sheet_id for e in page}).values_list("pk", flat=True)
-    )
-    return render(request, "workflow/done.html", {"events": page.rows, "page": page, "visible": visible, "nav": "done"})
+    events = list(page.rows)
+    visible = set()  # (history foreign key, id) of the documents the user may still open
+    for model in document_types():
+        field = model.history_field
+        ids = {getattr(e, f"{field}_id") for e in events} - {None}
+        if ids:
+            pks = permissions.visible_documents(request.user, model.objects.all()).filter(pk__in=ids).values_list("pk", flat=True)
+            visible.update((field, pk) for pk in pks)
+    for event in events:
+        event.openable = (event.document_field, event.document_id) in visible
+    return render(request, "workflow/done.html", {"events": events, "page": page, "nav": "done"})
 
 
 @login_required

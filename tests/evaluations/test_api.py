@@ -85,6 +85,8 @@ def test_from_draft_to_published_with_a_return(api, org, worked_sheet):
     rows = {r["indicator"]: r["id"] for r in owner.get(f"/api/evaluations/{pk}/").json()["rows"]}
     patch(owner, pk, worked_example(rows))
     assert owner.post(f"/api/evaluations/{pk}/submit/", {}, format="json").json()["state"] == "section_review"
+    assert owner.post(f"/api/evaluations/{pk}/withdraw/", {}, format="json").json()["state"] == "draft"
+    assert owner.post(f"/api/evaluations/{pk}/submit/", {}, format="json").json()["state"] == "section_review"
     assert head.post(f"/api/evaluations/{pk}/approve/", {}, format="json").json()["state"] == "leader_review"
     returned = leader.post(f"/api/evaluations/{pk}/return/", {"comment": "请补充存在问题"}, format="json")
     assert returned.json()["state"] == "returned"
@@ -96,7 +98,7 @@ def test_from_draft_to_published_with_a_return(api, org, worked_sheet):
     assert (done["state"], done["state_label"], done["total"], done["grade"]) == ("published", "已公开", "87.95", "良")
     history = Event.objects.filter(evaluation_id=pk).values_list("action", "actor__username")
     assert list(history) == [
-        ("submit", "owner"), ("approve", "office_head"), ("return", "agency_leader"), ("submit", "owner"),
+        ("submit", "owner"), ("withdraw", "owner"), ("submit", "owner"), ("approve", "office_head"), ("return", "agency_leader"), ("submit", "owner"),
         ("approve", "office_head"), ("approve", "agency_leader"), ("publish", "agency_finance"),
     ]
     # published: nobody edits it any more

@@ -76,6 +76,8 @@ def test_the_moves_from_the_page(browser, org, evaluation):
     evaluation.refresh_from_db()
     assert evaluation.state == "returned"
     assert "请补充" in browser(org.owner).get(f"/evaluations/{evaluation.pk}/").content.decode()
+    done = head.get("/tasks/done/").content.decode()  # 已办 names the evaluation and links to it
+    assert f'href="/evaluations/{evaluation.pk}/"' in done and evaluation.display_title in done
 
 
 def test_outsiders_are_refused_at_the_pages(browser, org, worked_sheet, evaluation):
