@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from core.errors import AppError
-from evaluations import scoring, services
+from evaluations import scoring, selectors as evaluation_selectors, services
 from evaluations.models import SelfEvaluation
 from evaluations.serializers import represent
 from people import roles
@@ -32,6 +32,20 @@ MOVES = {
 def _evaluation_for(user, pk) -> SelfEvaluation:
     queryset = SelfEvaluation.objects.select_related(*SelfEvaluation.approval_related, "updated_by").prefetch_related("rows")
     return permissions.visible_document_or_404(user, pk, queryset)
+
+
+LIST_MAX = 200
+
+
+@login_required
+def evaluation_list(request):
+    """绩效自评: the sheets waiting for their self-evaluation (for their section's 经办人) and the self-evaluations the
+    person may read, with their state, total and grade."""
+    return render(request, "evaluations/list.html", {
+        "to_start": list(evaluation_selectors.sheets_to_evaluate(request.user)[:LIST_MAX]),
+        "evaluations": list(evaluation_selectors.evaluations_visible(request.user)[:LIST_MAX]),
+        "nav": "evaluations",
+    })
 
 
 @login_required
@@ -115,7 +129,7 @@ def evaluation_detail(request, pk):
         "publishes": chain.publishes(evaluation.state), "stepbar": _stepbar(evaluation), "history": history,
         "return_comment": last_return if evaluation.state == chain.returned else None,
         "levels": [(code, label) for code, (label, *_rest) in scoring.LEVELS.items()],
-        "author_label": roles.ROLE_LABELS[chain.author], "nav": "sheets",
+        "author_label": roles.ROLE_LABELS[chain.author], "nav": "evaluations",
     })
 
 

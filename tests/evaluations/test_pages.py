@@ -110,3 +110,14 @@ def test_in_the_inbox_and_on_a_wecom_card(browser, org, evaluation):
     assert facts["自评得分"] == "87.95 分，良" and facts["提交人"] == "王经办"
     assert card.record.evaluation_id == evaluation.pk and card.record.sheet_id is None
     assert card.payload["card_action"]["url"].endswith(f"next=%2Fevaluations%2F{evaluation.pk}%2F")
+
+
+def test_the_list_offers_the_sheets_to_evaluate_and_shows_the_evaluations(browser, org, worked_sheet):
+    owner = browser(org.owner)
+    page = owner.get("/evaluations/").content.decode()
+    assert 'data-testid="start-evaluation"' in page and worked_sheet.display_title in page
+    assert 'data-testid="start-evaluation"' not in browser(org.colleague).get("/evaluations/").content.decode()
+    owner.post(f"/sheets/{worked_sheet.pk}/evaluation/")
+    page = owner.get("/evaluations/").content.decode()
+    assert 'data-testid="start-evaluation"' not in page and "草稿" in page
+    assert worked_sheet.display_title not in browser(org.outsider).get("/evaluations/").content.decode()
