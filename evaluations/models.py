@@ -30,6 +30,7 @@ class SelfEvaluation(Approvable):
     approval_related = ("sheet__project", "sheet__fiscal_year", "agency", "section")
     approval_title_related = ("sheet__project", "sheet__fiscal_year")
     history_field = "evaluation"
+    approval_drafts_order = ("-state", "id")  # 待办: returned ones first
     approval_batch = False  # approved one at a time, its scores read (待办's batch carries sheets)
 
     sheet = models.OneToOneField(

@@ -28,6 +28,7 @@ class Document(Protocol):
     approval_related: ClassVar[tuple[str, ...]]  # what a move reads with it under its lock (texts name them)
     approval_title_related: ClassVar[tuple[str, ...]]  # what its ``display_title`` reads (已办 joins it)
     approval_batch: ClassVar[bool]  # optional: may 待办 approve it in a batch (True when it does not say)
+    approval_drafts_order: ClassVar[tuple[str, ...]]  # the order of its drafts in 待办
     history_field: ClassVar[str]  # its foreign key on workflow.Event, Notification and WeComCard: "sheet"
 
     @property

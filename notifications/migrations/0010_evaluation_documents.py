@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
         ('evaluations', '0001_self_evaluation'),
         ('notifications', '0009_documents_on_fan_outs_and_cards'),
         ('projects', '0011_approvable_assignee'),
-        ('workflow', '0011_event_evaluation'),
+        ('workflow', '0012_event_evaluation'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
