@@ -61,12 +61,13 @@ def inbox_batch_approve(request):
     A batch that would end a chain (the last step: 财政审核 publishes) is first shown on a confirmation page saying
     通过并公开 with the count and the total amount; only its ``confirm`` sends it."""
     batches = {}
-    for model in document_types():
+    batched = [model for model in document_types() if getattr(model, "approval_batch", True)]
+    for model in batched:
         ids = [pk for pk in (int_or_none(v) for v in request.POST.getlist(model.history_field)) if pk is not None][:BATCH_MAX]
         if ids:
             batches[model] = {pk: int_or_none(request.POST.get(f"version-{pk}")) for pk in dict.fromkeys(ids)}
     if not batches:
-        messages.error(request, f"请先勾选要批量通过的{'、'.join(model.approval_label for model in document_types())}。")
+        messages.error(request, f"请先勾选要批量通过的{'、'.join(model.approval_label for model in batched)}。")
         return redirect("inbox")
     if "confirm" not in request.POST:
         for model, versions in batches.items():
