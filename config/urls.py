@@ -15,6 +15,7 @@ urlpatterns = [
     path("public/sheets/<int:pk>/", public.public_detail, name="public_detail"),
     path("public/sheets/<int:pk>/export.docx", public.public_download, name="public_download"),
     path("api/", include("sheets.api_urls")),
+    path("api/", include("evaluations.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("", include("exports.urls")),
     path("wecom/", include("wecom.urls")),
@@ -24,6 +25,7 @@ urlpatterns = [
     path("", include("workflow.urls")),
     path("", include("sheets.urls")),
     path("", include("library.urls")),
+    path("", include("evaluations.urls")),
 ]
 
 handler404 = "config.errors.page_not_found"

@@ -132,6 +132,9 @@ def _amount(value, what: str) -> Decimal:
     return number
 
 
+amount = _amount  # public: the evaluation's services read typed numbers as the rules do
+
+
 def round2(number: Decimal) -> Decimal:
     return number.quantize(CENT, rounding=ROUND_HALF_UP)
 

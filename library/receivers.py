@@ -26,10 +26,11 @@ def on_sheet_content_replaced(sender, sheet, **kwargs) -> None:
 
 
 def on_sheet_event(sender, event, **kwargs) -> None:
-    """A move into or out of 已公开 (a publication, or a repair that takes one back)."""
+    """A move of a sheet into or out of 已公开 (a publication, or a repair that takes one back); other documents'
+    moves are not the library's."""
     from projects.models import SheetState
 
-    if (event.from_state == SheetState.PUBLISHED) != (event.to_state == SheetState.PUBLISHED):
+    if event.sheet_id is not None and (event.from_state == SheetState.PUBLISHED) != (event.to_state == SheetState.PUBLISHED):
         on_sheet_content_replaced(sender, event.sheet)
 
 

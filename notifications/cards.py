@@ -21,11 +21,9 @@ from django.urls import reverse
 from notifications.channels.text import cut_to_bytes
 from notifications.models import Kind, Notification, WeComCard
 from people.roles import display_name
-from projects.models import TargetSheet
-from projects.values import format_number
 from workflow import permissions
-from workflow.documents import chain_of
-from workflow.models import Action
+from workflow.documents import chain_of, type_of_field
+from workflow.models import DOCUMENT_FIELDS, Action
 
 APPROVE_KEY = "approve"
 # notifications that a sheet now waits for its recipient
@@ -50,53 +48,45 @@ def _text(value: str, limit: int = 90) -> str:
     return cut_to_bytes(value or "—", limit, marker="…")
 
 
-def checker_summary(sheet) -> str:
-    errors, warnings = sheet.verdict()  # stored with the content; checked here only when unknown
-    if not errors and not warnings:
-        return "体检通过"
-    return (f"{errors} 个错误" if errors else "无错误") + (f"，{warnings} 个提醒" if warnings else "")
-
-
-def submitter_of(sheet) -> str:
-    event = sheet.events.filter(action=Action.SUBMIT).select_related("actor").order_by("-created", "-id").first()
+def submitter_of(document) -> str:
+    event = document.events.filter(action=Action.SUBMIT).select_related("actor").order_by("-created", "-id").first()
     return display_name(event.actor) if event is not None and event.actor is not None else "—"
 
 
 def approval_card(notification: Notification, userid: str) -> Card | None:
-    """The template card for a notification that a sheet waits for its recipient's review, or None."""
-    if notification.kind not in WAITING_KINDS or not notification.sheet_id or notification.recipient is None:
+    """The template card for a notification that a document waits for its recipient's review, or None."""
+    if notification.kind not in WAITING_KINDS or notification.recipient is None:
         return None
-    sheet = TargetSheet.objects.select_related("project", "section", "agency").filter(pk=notification.sheet_id).first()
-    step = chain_of(sheet).step_for(sheet.state) if sheet is not None else None
-    if step is None or not permissions.can_review(notification.recipient, sheet):
+    field = next((name for name in DOCUMENT_FIELDS if getattr(notification, f"{name}_id") is not None), None)
+    if field is None:
+        return None
+    model = type_of_field(field)
+    document = model.objects.select_related(*model.approval_related).filter(pk=getattr(notification, f"{field}_id")).first()
+    step = chain_of(document).step_for(document.state) if document is not None else None
+    if step is None or not permissions.can_review(notification.recipient, document):
         return None  # handled meanwhile, or no longer theirs: a plain message says what happened
-    link = wecom_link(settings.SITE_URL + reverse("sheet_detail", args=[sheet.pk]))
+    link = wecom_link(settings.SITE_URL + document.get_absolute_url())
     task_id = f"tf{notification.pk}-{secrets.token_hex(8)}"
-    publishes = chain_of(sheet).publishes(sheet.state)
+    publishes = chain_of(document).publishes(document.state)
     buttons = [] if publishes else [{"type": 0, "text": "通过", "style": 1, "key": APPROVE_KEY}]
     buttons += [
         {"type": 1, "text": "退回" if not publishes else "审核并公开", "style": 2, "url": link},
         {"type": 1, "text": "查看详情", "style": 2, "url": link},
     ]
+    facts = [*document.approval_card_facts(), ("提交人", submitter_of(document))]
     payload = {
         "card_type": "button_interaction",
         "source": {"desc": "预算绩效目标", "desc_color": 0},
-        "main_title": {"title": _text(f"待{step.label}", 78), "desc": _text(sheet.display_title)},
-        "sub_title_text": _text(sheet.agency.unit_line, 300),
-        "horizontal_content_list": [
-            {"keyname": "项目", "value": _text(sheet.project.name)},
-            {"keyname": "项目编码", "value": _text(sheet.project.code)},
-            {"keyname": "科室", "value": _text(sheet.section.name if sheet.section_id else "")},
-            {"keyname": "预算金额", "value": f"{format_number(sheet.budget_total)} 万元"},
-            {"keyname": "体检", "value": checker_summary(sheet)},
-            {"keyname": "提交人", "value": _text(submitter_of(sheet))},
-        ],
+        "main_title": {"title": _text(f"待{step.label}", 78), "desc": _text(document.display_title)},
+        "sub_title_text": _text(document.agency.unit_line, 300),
+        "horizontal_content_list": [{"keyname": name, "value": _text(value)} for name, value in facts],
         "card_action": {"type": 1, "url": link},
         "task_id": task_id,
         "button_list": buttons,
     }
     record = WeComCard(
-        task_id=task_id, notification=notification, sheet=sheet, state=sheet.state, version=sheet.version,
+        task_id=task_id, notification=notification, state=document.state, version=document.version,
         recipient=notification.recipient, wecom_userid=userid,
     )
+    setattr(record, field, document)
     return Card(payload=payload, record=record)

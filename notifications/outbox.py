@@ -21,6 +21,7 @@ from notifications import delivery, selectors
 from notifications.messages import Message
 from notifications.models import Channel, Notification, Preference, Status
 from workflow.documents import field_of
+from workflow.models import DOCUMENT_FIELDS
 
 logger = logging.getLogger(__name__)
 
@@ -132,12 +133,15 @@ def preferences_read_with(users) -> dict:
     return {user.pk: cache.get_cached_value(user) for user in users if cache.is_cached(user)}
 
 
-_INSERT_NEW = """
-    INSERT INTO notifications_notification (recipient_id, channel, kind, sheet_id, title, body, url, status, attempts,
-        last_error, failure_kind, revivals, dedupe_key, created, sent_at)
-    SELECT r, c, k, s, t, b, u, st, 0, '', '', 0, d, cr, sa
-    FROM unnest(%s::int[], %s::text[], %s::text[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[],
-                %s::text[], %s::timestamptz[], %s::timestamptz[]) AS x(r, c, k, s, t, b, u, st, d, cr, sa)
+# the document foreign keys (one per document, workflow.models.DOCUMENT_FIELDS), each a bigint[] column of the insert
+_DOCUMENT_COLUMNS = tuple(f"{name}_id" for name in DOCUMENT_FIELDS)
+_INSERT_NEW = f"""
+    INSERT INTO notifications_notification (recipient_id, channel, kind, {", ".join(_DOCUMENT_COLUMNS)}, title, body, url,
+        status, attempts, last_error, failure_kind, revivals, dedupe_key, created, sent_at)
+    SELECT r, c, k, {", ".join(f"doc{i}" for i in range(len(_DOCUMENT_COLUMNS)))}, t, b, u, st, 0, '', '', 0, d, cr, sa
+    FROM unnest(%s::int[], %s::text[], %s::text[], {"".join("%s::bigint[], " for _ in _DOCUMENT_COLUMNS)}%s::text[],
+                %s::text[], %s::text[], %s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[])
+        AS x(r, c, k, {"".join(f"doc{i}, " for i in range(len(_DOCUMENT_COLUMNS)))}t, b, u, st, d, cr, sa)
     ON CONFLICT DO NOTHING
     RETURNING id, recipient_id, channel, dedupe_key
 """
@@ -146,7 +150,7 @@ _INSERT_NEW = """
 def _insert_new(rows: list[Notification]) -> dict:
     """Write ``rows`` in one statement, skipping those whose recipient/channel/dedupe key is already written (the
     unique constraints decide); (recipient id, channel, dedupe key) → id of the rows written."""
-    names = ("recipient_id", "channel", "kind", "sheet_id", "title", "body", "url", "status", "dedupe_key", "created", "sent_at")
+    names = ("recipient_id", "channel", "kind", *_DOCUMENT_COLUMNS, "title", "body", "url", "status", "dedupe_key", "created", "sent_at")
     if not is_postgresql():
         written = rows_insert_portable([{name: getattr(row, name) for name in names} for row in rows])
         return {(recipient_id, channel, key): pk for pk, recipient_id, channel, key, _ in written}

@@ -255,6 +255,17 @@ class TargetSheet(Approvable):
         """What a message says about the sheet besides its title (a fact without a value is left out)."""
         return [("项目编码", self.project.code), ("预算单位", self.agency.unit_line), ("科室", self.section.name if self.section_id else None)]
 
+    def approval_card_facts(self) -> list[tuple[str, str]]:
+        """What a WeCom approval card shows about the sheet (the engine adds who submitted it)."""
+        errors, warnings = self.verdict()  # stored with the content; checked here only when unknown
+        checked = "体检通过" if not errors and not warnings else (
+            (f"{errors} 个错误" if errors else "无错误") + (f"，{warnings} 个提醒" if warnings else "")
+        )
+        return [
+            ("项目", self.project.name), ("项目编码", self.project.code), ("科室", self.section.name if self.section_id else ""),
+            ("预算金额", f"{values.format_number(self.budget_total)} 万元"), ("体检", checked),
+        ]
+
     def approval_done_next(self) -> tuple[str, str]:
         """What its people do once it is published, and where: report spending at each checkpoint."""
         from django.urls import reverse

@@ -27,6 +27,7 @@ class Document(Protocol):
     approval_this: ClassVar[str]  # how a refusal points at it: "这张表"
     approval_related: ClassVar[tuple[str, ...]]  # what a move reads with it under its lock (texts name them)
     approval_title_related: ClassVar[tuple[str, ...]]  # what its ``display_title`` reads (已办 joins it)
+    approval_batch: ClassVar[bool]  # optional: may 待办 approve it in a batch (True when it does not say)
     approval_drafts_order: ClassVar[tuple[str, ...]]  # the order of its drafts in 待办
     history_field: ClassVar[str]  # its foreign key on workflow.Event, Notification and WeComCard: "sheet"
 
@@ -36,6 +37,8 @@ class Document(Protocol):
     def get_absolute_url(self) -> str: ...  # its page (messages link there, absolutely)
 
     def approval_facts(self) -> list[tuple[str, str | None]]: ...  # (name, value) a message prints under the title
+
+    def approval_card_facts(self) -> list[tuple[str, str]]: ...  # (name, value) a WeCom approval card shows
 
     def approval_done_next(self) -> tuple[str, str]: ...  # what to do once the chain is done, and the page (path)
 

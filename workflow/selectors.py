@@ -55,8 +55,14 @@ class TaskCard:
 
     @property
     def batchable(self) -> bool:
-        """Clean for the content check: may be approved in a batch (never one with errors)."""
-        return self.error_count == 0
+        """Clean for the content check: may be approved in a batch (never one with errors), if its type is approved in
+        batches at all (``approval_batch``, a document hook; true unless it says otherwise)."""
+        return self.error_count == 0 and getattr(self.document, "approval_batch", True)
+
+    @property
+    def shows_funds(self) -> bool:
+        """The card shows the document's funds (a document with 预算数 and its split)."""
+        return hasattr(self.document, "fiscal_funds")
 
     @property
     def step_label(self) -> str:

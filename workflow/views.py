@@ -61,12 +61,13 @@ def inbox_batch_approve(request):
     A batch that would end a chain (the last step: 财政审核 publishes) is first shown on a confirmation page saying
     通过并公开 with the count and the total amount; only its ``confirm`` sends it."""
     batches = {}
-    for model in document_types():
+    batched = [model for model in document_types() if getattr(model, "approval_batch", True)]
+    for model in batched:
         ids = [pk for pk in (int_or_none(v) for v in request.POST.getlist(model.history_field)) if pk is not None][:BATCH_MAX]
         if ids:
             batches[model] = {pk: int_or_none(request.POST.get(f"version-{pk}")) for pk in dict.fromkeys(ids)}
     if not batches:
-        messages.error(request, f"请先勾选要批量通过的{'、'.join(model.approval_label for model in document_types())}。")
+        messages.error(request, f"请先勾选要批量通过的{'、'.join(model.approval_label for model in batched)}。")
         return redirect("inbox")
     if "confirm" not in request.POST:
         for model, versions in batches.items():
@@ -96,12 +97,17 @@ def done_list(request):
         selectors.done_events(request.user), ("-created", "-id"),
         cursor=request.GET.get("cursor"), size=page_size(request.GET.get("size")),
     )
-    visible = set()  # the ids of the documents the user may still open (of each type: today one)
+    events = list(page.rows)
+    visible = set()  # (history foreign key, id) of the documents the user may still open
     for model in document_types():
-        ids = {e.document_id for e in page if e.document_field == model.history_field}
+        field = model.history_field
+        ids = {getattr(e, f"{field}_id") for e in events} - {None}
         if ids:
-            visible |= set(permissions.visible_documents(request.user, model.objects.all()).filter(pk__in=ids).values_list("pk", flat=True))
-    return render(request, "workflow/done.html", {"events": page.rows, "page": page, "visible": visible, "nav": "done"})
+            pks = permissions.visible_documents(request.user, model.objects.all()).filter(pk__in=ids).values_list("pk", flat=True)
+            visible.update((field, pk) for pk in pks)
+    for event in events:
+        event.openable = (event.document_field, event.document_id) in visible
+    return render(request, "workflow/done.html", {"events": events, "page": page, "nav": "done"})
 
 
 def int_or_none(value):

@@ -45,6 +45,9 @@ def as_left_by_the_old_migrations():
         cursor.execute("ALTER TABLE workflow_event RENAME TO workflow_sheetevent")
         cursor.execute("ALTER TABLE notifications_pendingfanout DROP CONSTRAINT pending_fan_out_one_document")
         cursor.execute("ALTER TABLE notifications_wecomcard DROP CONSTRAINT wecom_card_one_document")
+        # nor had it the self-evaluation's foreign keys (workflow 0012, notifications 0010 add them)
+        for table in ("workflow_sheetevent", "notifications_notification", "notifications_pendingfanout", "notifications_wecomcard"):
+            cursor.execute(f"ALTER TABLE {table} DROP COLUMN evaluation_id")
     recorder = MigrationRecorder(connection)
     for name in ("0001_initial", "0010_viewflow20", "0015_task_scheduled"):
         recorder.record_applied("viewflow", name)

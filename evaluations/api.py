@@ -1,0 +1,133 @@
+"""The self-evaluation's REST API: create one for a published sheet, read it, edit its draft (If-Match), move it.
+
+The same services as the pages: ``evaluations.services`` for the content, ``workflow.services`` for the moves.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import api_view
+from rest_framework.response import Response
+
+from core import errors
+from evaluations import services
+from evaluations.models import SelfEvaluation
+from evaluations.serializers import (
+    CommentSerializer,
+    CreatedSerializer,
+    EvaluationPatchSerializer,
+    EvaluationSerializer,
+    ReturnSerializer,
+    represent,
+)
+from projects.models import TargetSheet
+from workflow import flow, permissions
+from workflow import services as moves
+from workflow.documents import chain_of
+
+
+def _evaluations():
+    return SelfEvaluation.objects.select_related(*SelfEvaluation.approval_related, "updated_by").prefetch_related("rows")
+
+
+def _evaluation_for(user, pk, queryset=None) -> SelfEvaluation:
+    return permissions.visible_document_or_404(user, pk, _evaluations() if queryset is None else queryset)
+
+
+def _detail(evaluation, status=200) -> Response:
+    fresh = _evaluations().get(pk=evaluation.pk)
+    return Response(EvaluationSerializer(represent(fresh)).data, status=status, headers={"ETag": fresh.etag})
+
+
+def if_match(request, document, *, required: bool) -> int | None:
+    """The version an If-Match header names (``"<id>-<version>"``, the ETag); 428 when a write must name one; None
+    for ``If-Match: *``."""
+    header = request.headers.get("If-Match", "").strip()
+    if not header:
+        if required:
+            raise errors.version_required("请在 If-Match 请求头中提供这张自评表的 ETag（先 GET 取得），以免覆盖他人的修改。")
+        return None
+    if header == "*":
+        return None
+    document_id, _, version = header.removeprefix("W/").strip('"').partition("-")
+    if document_id != str(document.pk) or not version.isdigit():
+        raise errors.stale(f"If-Match 的值 {header} 不是这张自评表的 ETag，当前为 {document.etag}。")
+    return int(version)
+
+
+@extend_schema(request=None, responses={201: CreatedSerializer}, operation_id="sheet_evaluation_create")
+@api_view(["POST"])
+def evaluation_create(request, pk):
+    """Create the self-evaluation of a published sheet after its year (its section's 经办人), pre-filled from it."""
+    sheet = permissions.visible_document_or_404(request.user, pk, TargetSheet.objects.select_related("fiscal_year"))
+    evaluation = services.evaluation_create(sheet=sheet, user=request.user)
+    return Response({"id": evaluation.pk}, status=201, headers={"Location": f"/api/evaluations/{evaluation.pk}/"})
+
+
+@extend_schema(methods=["GET"], responses=EvaluationSerializer, operation_id="evaluation_read")
+@extend_schema(methods=["PATCH"], request=EvaluationPatchSerializer, responses=EvaluationSerializer, operation_id="evaluation_edit")
+@api_view(["GET", "PATCH"])
+def evaluation_detail(request, pk):
+    evaluation = _evaluation_for(request.user, pk)
+    if request.method == "GET":
+        return _detail(evaluation)
+    services.ensure_editable(request.user, evaluation)  # who may edit is answered before what they sent
+    expected_version = if_match(request, evaluation, required=True)
+    serializer = EvaluationPatchSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = dict(serializer.validated_data)
+    if "rows" in data:
+        ids = [row["id"] for row in data["rows"]]
+        if len(set(ids)) != len(ids):
+            raise errors.invalid("同一指标行只能出现一次。")
+        data["rows"] = {row.pop("id"): row for row in (dict(r) for r in data["rows"])}
+    with transaction.atomic():
+        if expected_version is None:
+            expected_version = moves.document_lock(SelfEvaluation, evaluation.pk).version
+        services.evaluation_edit(evaluation=evaluation, user=request.user, expected_version=expected_version, **data)
+    return _detail(evaluation)
+
+
+def _actor_evaluation(user, pk) -> SelfEvaluation:
+    """The evaluation for a move, under its row lock; 403 before the body is read for someone with no role on it."""
+    evaluation = moves.mark_locked(_evaluation_for(user, pk, moves.documents_locked(SelfEvaluation)))
+    if user.is_superuser or evaluation.assignee_id == user.pk:
+        return evaluation
+    if not any(flow.holds(user, role, evaluation) for role in chain_of(evaluation).roles):
+        raise errors.forbidden()
+    return evaluation
+
+
+def _move(request, pk, move, serializer_class=CommentSerializer):
+    with transaction.atomic():
+        evaluation = _actor_evaluation(request.user, pk)
+        serializer = serializer_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        move(document=evaluation, user=request.user, expected_version=if_match(request, evaluation, required=False),
+             **serializer.validated_data)
+    return _detail(evaluation)
+
+
+@extend_schema(request=CommentSerializer, responses=EvaluationSerializer, operation_id="evaluation_submit")
+@api_view(["POST"])
+def evaluation_submit(request, pk):
+    return _move(request, pk, moves.document_submit)
+
+
+@extend_schema(request=CommentSerializer, responses=EvaluationSerializer, operation_id="evaluation_withdraw")
+@api_view(["POST"])
+def evaluation_withdraw(request, pk):
+    return _move(request, pk, moves.document_withdraw)
+
+
+@extend_schema(request=CommentSerializer, responses=EvaluationSerializer, operation_id="evaluation_approve")
+@api_view(["POST"])
+def evaluation_approve(request, pk):
+    return _move(request, pk, moves.document_approve)
+
+
+@extend_schema(request=ReturnSerializer, responses=EvaluationSerializer, operation_id="evaluation_return")
+@api_view(["POST"])
+def evaluation_return(request, pk):
+    return _move(request, pk, moves.document_return, ReturnSerializer)

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from evaluations import api
+
+urlpatterns = [
+    path("sheets/<int:pk>/evaluation/", api.evaluation_create, name="api_evaluation_create"),
+    path("evaluations/<int:pk>/", api.evaluation_detail, name="api_evaluation_detail"),
+    path("evaluations/<int:pk>/submit/", api.evaluation_submit, name="api_evaluation_submit"),
+    path("evaluations/<int:pk>/withdraw/", api.evaluation_withdraw, name="api_evaluation_withdraw"),
+    path("evaluations/<int:pk>/approve/", api.evaluation_approve, name="api_evaluation_approve"),
+    path("evaluations/<int:pk>/return/", api.evaluation_return, name="api_evaluation_return"),
+]

@@ -1,0 +1,153 @@
+"""绩效自评 (issue 22): a published sheet's year-end self-evaluation, the second document on the approval engine.
+
+``SelfEvaluation`` inherits the approval columns (``projects.approvable.Approvable``) and answers the engine's
+``workflow.documents.Document`` hooks (label, title, URL, content check, snapshot); its rows (``EvaluationRow``) are
+the sheet's indicators as the evaluator filled them. Scores, total and grade are written only by
+``evaluations.services`` (recomputed by ``evaluations.scorecard`` from what was typed, on every save): a row's
+``score`` is stored for lists, never taken from a client for a quantitative row.
+"""
+
+from __future__ import annotations
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.urls import reverse
+
+from projects.approvable import Approvable, approval_indexes
+from projects.models import MONEY, EDITABLE_STATES, SheetState
+
+TEXT_MAX = 200  # 评价结论, 存在问题, 改进措施, 未完成原因分析 (the 自评表's boxes, ≤ 200 characters)
+TEXTS = (("conclusion", "评价结论"), ("problems", "存在问题"), ("improvements", "改进措施"))
+SCORE = {"max_digits": 6, "decimal_places": 2}
+
+
+class SelfEvaluation(Approvable):
+    """项目支出绩效自评表: one published sheet's self-evaluation (the version in force), drafted by its section."""
+
+    approval_label = "绩效自评表"
+    approval_measure = "张"
+    approval_this = "这张自评表"
+    approval_related = ("sheet__project", "sheet__fiscal_year", "agency", "section")
+    approval_title_related = ("sheet__project", "sheet__fiscal_year")
+    history_field = "evaluation"
+    approval_drafts_order = ("-state", "id")  # 待办: returned ones first
+    approval_batch = False  # approved one at a time, its scores read (待办's batch carries sheets)
+
+    sheet = models.OneToOneField(
+        "projects.TargetSheet", verbose_name="绩效目标表", on_delete=models.PROTECT, related_name="evaluation"
+    )
+    state = models.CharField("状态", max_length=20, choices=SheetState.choices, default=SheetState.DRAFT, db_index=True)
+    budget = models.DecimalField("年初预算数（万元）", **MONEY, validators=[MinValueValidator(0)])
+    adjusted_budget = models.DecimalField("调整后预算数（万元）", **MONEY, validators=[MinValueValidator(0)])
+    spent = models.DecimalField("执行数（万元）", **MONEY, null=True, blank=True, validators=[MinValueValidator(0)])
+    spent_reason = models.CharField("执行率偏低原因", max_length=TEXT_MAX, blank=True, help_text="执行率低于 90% 时必填")
+    conclusion = models.CharField("评价结论", max_length=TEXT_MAX, blank=True)
+    problems = models.CharField("存在问题", max_length=TEXT_MAX, blank=True)
+    improvements = models.CharField("改进措施", max_length=TEXT_MAX, blank=True)
+    # written with the content by ``evaluations.services`` (None until every value is typed)
+    budget_score = models.DecimalField("预算执行得分", **SCORE, null=True, blank=True, editable=False)
+    total = models.DecimalField("总分", **SCORE, null=True, blank=True, editable=False)
+    grade = models.CharField("等级", max_length=2, blank=True, editable=False)
+    check_errors = models.PositiveSmallIntegerField("待补充项数", default=0, editable=False)
+    created = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "绩效自评表"
+        ordering = ["-created", "-id"]
+        indexes = approval_indexes("evaluation")
+
+    def __str__(self):
+        return self.display_title
+
+    # ------------------------------------------------------------ the engine's hooks (workflow.documents.Document)
+
+    @property
+    def display_title(self) -> str:
+        return f"{self.sheet.display_title}（{self.sheet.fiscal_year.year}年自评）"
+
+    def get_absolute_url(self) -> str:
+        return reverse("evaluation_detail", args=[self.pk])
+
+    def approval_facts(self) -> list[tuple[str, str | None]]:
+        return [
+            ("项目编码", self.sheet.project.code), ("预算单位", self.agency.unit_line),
+            ("科室", self.section.name if self.section_id else None),
+            ("自评得分", f"{self.total}（{self.grade}）" if self.total is not None else None),
+        ]
+
+    def approval_card_facts(self) -> list[tuple[str, str]]:
+        return [
+            ("项目", self.sheet.project.name), ("科室", self.section.name if self.section_id else ""),
+            ("调整后预算数", f"{self.adjusted_budget} 万元"),
+            ("自评得分", f"{self.total} 分，{self.grade}" if self.total is not None else "未完成评分"),
+        ]
+
+    def approval_done_next(self) -> tuple[str, str]:
+        return "自评结果已公开，无需再办理。", self.get_absolute_url()
+
+    def approval_errors(self) -> list[str]:
+        from evaluations.scorecard import content_errors
+
+        return content_errors(self)
+
+    @classmethod
+    def approval_verdicts(cls, documents) -> None:
+        for document in documents:
+            document.error_count, document.warning_count = document.check_errors, 0
+
+    def snapshot(self) -> dict:
+        return {
+            "sheet": self.sheet_id, "adjusted_budget": str(self.adjusted_budget),
+            "spent": None if self.spent is None else str(self.spent), "spent_reason": self.spent_reason,
+            **{name: getattr(self, name) for name, _label in TEXTS},
+            "total": None if self.total is None else str(self.total), "grade": self.grade,
+            "rows": [row.snapshot() for row in self.rows.all()],
+        }
+
+    @property
+    def is_editable(self) -> bool:
+        return self.state in EDITABLE_STATES
+
+    def texts(self) -> list[tuple[str, str]]:
+        """(label, value) of 评价结论, 存在问题, 改进措施."""
+        return [(label, getattr(self, name)) for name, label in TEXTS]
+
+
+class EvaluationRow(models.Model):
+    """One indicator of the 自评表: the sheet's indicator (copied: 一级/二级/三级, 指标值 in force), its weight, the
+    actual value as typed, the level and score for a qualitative row, the score and 未完成原因分析."""
+
+    evaluation = models.ForeignKey(SelfEvaluation, on_delete=models.CASCADE, related_name="rows")
+    indicator = models.ForeignKey(
+        "projects.Indicator", verbose_name="绩效指标", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    order = models.PositiveSmallIntegerField("顺序", default=0)
+    category = models.CharField("一级指标", max_length=50)
+    subcategory = models.CharField("二级指标", max_length=50, blank=True)
+    name = models.CharField("三级指标", max_length=200)
+    target = models.CharField("指标值", max_length=100)
+    original_target = models.CharField("年初指标值", max_length=100, blank=True)
+    weight = models.DecimalField("分值", **SCORE, null=True, blank=True, validators=[MinValueValidator(0)])
+    actual = models.CharField("实际完成值", max_length=100, blank=True)
+    level = models.CharField("评价等级", max_length=10, blank=True)
+    score = models.DecimalField("得分", **SCORE, null=True, blank=True)
+    reason = models.CharField("未完成原因分析", max_length=TEXT_MAX, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "自评指标"
+        ordering = ["evaluation", "order", "id"]
+
+    def __str__(self):
+        return f"{self.name}：{self.actual or '—'}"
+
+    def snapshot(self) -> dict:
+        return {
+            "category": self.category, "subcategory": self.subcategory, "name": self.name, "target": self.target,
+            "weight": None if self.weight is None else str(self.weight), "actual": self.actual, "level": self.level,
+            "score": None if self.score is None else str(self.score), "reason": self.reason,
+        }
+
+
+# text limits checked at every door (service, API, page)
+TEXT_SPECS = {name: (label, TEXT_MAX, True) for name, label in (*TEXTS, ("spent_reason", "执行率偏低原因"))}
+ROW_TEXT_SPECS = {"actual": ("实际完成值", 100, False), "reason": ("未完成原因分析", TEXT_MAX, True)}

@@ -1,0 +1,191 @@
+"""Writes of a self-evaluation: its creation (pre-filled from the sheet) and the edits of its draft. Its moves are the
+engine's (``workflow.services.document_submit`` …); its content check is ``evaluations.scorecard``.
+
+Every save recomputes the scores from what was typed (a quantitative row's score is never taken from a client) and
+refuses what the rules refuse (a score outside its level's band, weights not totalling 90, a unit other than the
+target's) with a Chinese message; a draft may be saved before every value is typed.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from core import errors
+from evaluations import scorecard, scoring
+from evaluations.models import ROW_TEXT_SPECS, TEXT_SPECS, EvaluationRow, SelfEvaluation
+from people import roles
+from projects import validation
+from projects.models import SheetState, TargetSheet
+from spending.models import SpendReport
+from workflow import flow, permissions
+from workflow.services import _changed_by, document_lock
+
+ROW_FIELDS = ("weight", "actual", "level", "score", "reason")
+
+
+def year_over(year: int, *, today: datetime.date | None = None) -> bool:
+    return (today or timezone.localdate()) > datetime.date(year, 12, 31)
+
+
+def spent_at_year_end(sheet) -> Decimal | None:
+    """执行数: the sheet's spending report at the year's last checkpoint (12月底), if one was made."""
+    report = (
+        SpendReport.objects.filter(sheet=sheet, checkpoint__date=datetime.date(sheet.fiscal_year.year, 12, 31))
+        .values_list("amount", flat=True).first()
+    )
+    return report
+
+
+def _default_weights(categories: list[str]) -> list[Decimal | None]:
+    try:
+        return scoring.default_weights(categories)
+    except errors.AppError:  # a 一级指标 without a default weight: the evaluator types its weights
+        return [None] * len(categories)
+
+
+@transaction.atomic
+def evaluation_create(*, sheet: TargetSheet, user) -> SelfEvaluation:
+    """The self-evaluation of a published sheet after its year, pre-filled: its indicators with their targets in
+    force and the default weights, the budget (年初 and 调整后: the sheet's), 执行数 from the year-end spending report.
+    Refused unless ``user`` drafts for the sheet's section; one per sheet."""
+    sheet = document_lock(TargetSheet, sheet.pk)
+    if not flow.holds(user, roles.Role.STAFF, sheet):
+        raise errors.forbidden("只有本科室经办人可以填写这张表的绩效自评。")
+    if sheet.state != SheetState.PUBLISHED:
+        raise errors.conflict("绩效目标表公开后才能开展绩效自评。")
+    year = sheet.fiscal_year.year
+    if not year_over(year):
+        raise errors.conflict(f"{year}年度尚未结束，年度结束后才能开展绩效自评。")
+    existing = SelfEvaluation.objects.filter(sheet=sheet).values_list("pk", flat=True).first()
+    if existing is not None:
+        raise errors.conflict(f"这张表已有绩效自评（编号 {existing}）。", code="exists")
+    indicators = list(sheet.indicators.order_by("order", "id"))
+    weights = _default_weights([i.category for i in indicators])
+    try:
+        with transaction.atomic():
+            evaluation = SelfEvaluation.objects.create(
+                sheet=sheet, agency_id=sheet.agency_id, section_id=sheet.section_id, state=SheetState.DRAFT,
+                budget=sheet.budget_total, adjusted_budget=sheet.budget_total, spent=spent_at_year_end(sheet),
+                updated_by=user,
+            )
+    except IntegrityError:  # created at the same moment in another tab
+        raise errors.conflict("这张表已有绩效自评。", code="exists") from None
+    EvaluationRow.objects.bulk_create(
+        EvaluationRow(
+            evaluation=evaluation, indicator=indicator, order=order, category=indicator.category,
+            subcategory=indicator.subcategory, name=indicator.name, target=indicator.target_value,
+            original_target=indicator.target_value, weight=weight,
+        )
+        for order, (indicator, weight) in enumerate(zip(indicators, weights))
+    )
+    _write_scores(evaluation, refuse=False)
+    return evaluation
+
+
+def ensure_editable(user, evaluation: SelfEvaluation) -> None:
+    if not permissions.can_edit(user, evaluation):
+        if evaluation.is_editable:
+            raise errors.forbidden("只有本科室经办人可以修改这张自评表。")
+        raise errors.conflict(f"这张自评表处于“{evaluation.get_state_display()}”状态，不能修改。")
+
+
+def _text(value, spec) -> str:
+    label, limit, multiline = spec
+    value = "" if value is None else value
+    problem = validation.text_problem(value, label, max_length=limit, multiline=multiline)
+    if problem:
+        raise errors.invalid(problem)
+    return value.strip()
+
+
+@transaction.atomic
+def evaluation_edit(*, evaluation: SelfEvaluation, user, expected_version: int, **changes) -> SelfEvaluation:
+    """Save edits of a draft (or returned) self-evaluation made on ``expected_version`` (a stale one: 412).
+
+    ``changes``: ``spent``, ``spent_reason``, ``conclusion``, ``problems``, ``improvements`` and ``rows`` ({row id:
+    {weight, actual, level, score, reason}}: the rows sent change, the others stay). Scores are recomputed; a score
+    sent for a quantitative row is ignored."""
+    locked = document_lock(SelfEvaluation, evaluation.pk)
+    ensure_editable(user, locked)
+    if expected_version != locked.version:
+        raise errors.stale(
+            f"这张自评表已由{_changed_by(locked)}修改（当前版本 {locked.version}，您编辑的是版本 {expected_version}），"
+            "您的修改未保存。请刷新页面，在最新内容上重新修改。"
+        )
+    if "spent" in changes:
+        spent = changes["spent"]
+        locked.spent = None if spent in (None, "") else scoring.amount(spent, "执行数")
+    for name, spec in TEXT_SPECS.items():
+        if name in changes:
+            setattr(locked, name, _text(changes[name], spec))
+    rows = {row.pk: row for row in locked.rows.all()}
+    for pk, values in (changes.get("rows") or {}).items():
+        row = rows.get(pk)
+        if row is None:
+            raise errors.invalid(f"自评表中没有编号为 {pk} 的指标行。")
+        _row_apply(row, values)
+    locked._prefetched_objects_cache = {"rows": _OrderedRows(sorted(rows.values(), key=lambda r: (r.order, r.pk)))}
+    _write_scores(locked, refuse=True)
+    EvaluationRow.objects.bulk_update(list(rows.values()), ["weight", "actual", "level", "score", "reason"])
+    locked.bump_version(user)
+    locked.save()
+    for name in ("version", "updated_by_id", "updated", "spent", "total", "grade", "budget_score", "check_errors"):
+        setattr(evaluation, name, getattr(locked, name))
+    return locked
+
+
+class _OrderedRows(list):
+    """The rows as edited, standing in for ``evaluation.rows.all()`` while they are scored (not yet saved)."""
+
+    def all(self):
+        return self
+
+
+def _row_apply(row: EvaluationRow, values: dict) -> None:
+    if "weight" in values:
+        weight = values["weight"]
+        row.weight = None if weight in (None, "") else scoring.amount(weight, f"“{row.name}”的分值")
+    for name, spec in ROW_TEXT_SPECS.items():
+        if name in values:
+            setattr(row, name, _text(values[name], spec))
+    qualitative = scorecard.rule_of(row.target) == scoring.QUALITATIVE
+    if qualitative:
+        if "level" in values:
+            level = scoring.level_code(values["level"] or "")
+            if values["level"] and not level:
+                raise errors.invalid(f"“{row.name}”的评价等级应为达成、部分达成或未达成。")
+            row.level = level
+        if "score" in values:
+            score = values["score"]
+            row.score = None if score in (None, "") else scoring.amount(score, f"“{row.name}”的得分")
+
+
+def _write_scores(evaluation: SelfEvaluation, *, refuse: bool) -> None:
+    """Recompute every score (a quantitative row's from its actual value) and the stored total, grade and count of
+    what is missing. ``refuse``: raise what the rules refuse (an edit); else (the pre-filled creation) leave it to the
+    content check."""
+    rows = list(evaluation.rows.all())
+    try:
+        card = scorecard.of(evaluation)
+    except errors.AppError as error:
+        if refuse:
+            raise
+        evaluation.check_errors, evaluation.total, evaluation.grade, evaluation.budget_score = 1, None, "", None
+        SelfEvaluation.objects.filter(pk=evaluation.pk).update(check_errors=1)
+        del error
+        return
+    for row, result in zip(rows, card.rows):
+        if result.rule != scoring.QUALITATIVE:
+            row.score, row.level = result.score, ""
+    evaluation.budget_score = card.budget.score if card.budget is not None else None
+    evaluation.total, evaluation.grade, evaluation.check_errors = card.total, card.grade, len(card.missing)
+    if not refuse:
+        EvaluationRow.objects.bulk_update(rows, ["score", "level"])
+        SelfEvaluation.objects.filter(pk=evaluation.pk).update(
+            budget_score=evaluation.budget_score, total=evaluation.total, grade=evaluation.grade,
+            check_errors=evaluation.check_errors,
+        )

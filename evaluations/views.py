@@ -1,0 +1,156 @@
+"""The self-evaluation's pages: start one from a published sheet, the form (scored on save, the rule and numbers
+beside each score), and the engine's moves (提交, 撤回, 通过, 退回修改)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from core.errors import AppError
+from evaluations import scoring, selectors as evaluation_selectors, services
+from evaluations.models import SelfEvaluation
+from evaluations.serializers import represent
+from people import roles
+from projects.models import TargetSheet
+from workflow import permissions, selectors
+from workflow import services as moves
+from workflow.documents import chain_of
+
+ROW_INPUTS = ("weight", "actual", "level", "score", "reason")
+TEXT_INPUTS = ("spent", "spent_reason", "conclusion", "problems", "improvements")
+MOVES = {
+    "submit": (moves.document_submit, "已提交{first}。"),
+    "withdraw": (moves.document_withdraw, "已撤回，可以继续修改。"),
+    "approve": (moves.document_approve, "已通过。"),
+    "return": (moves.document_return, "已退回修改。"),
+}
+
+
+def _evaluation_for(user, pk) -> SelfEvaluation:
+    queryset = SelfEvaluation.objects.select_related(*SelfEvaluation.approval_related, "updated_by").prefetch_related("rows")
+    return permissions.visible_document_or_404(user, pk, queryset)
+
+
+LIST_MAX = 200
+
+
+@login_required
+def evaluation_list(request):
+    """绩效自评: the sheets waiting for their self-evaluation (for their section's 经办人) and the self-evaluations the
+    person may read, with their state, total and grade."""
+    return render(request, "evaluations/list.html", {
+        "to_start": list(evaluation_selectors.sheets_to_evaluate(request.user)[:LIST_MAX]),
+        "evaluations": list(evaluation_selectors.evaluations_visible(request.user)[:LIST_MAX]),
+        "nav": "evaluations",
+    })
+
+
+@login_required
+@require_POST
+def evaluation_start(request, pk):
+    """开始自评: the sheet's self-evaluation, created pre-filled (or the one it has)."""
+    sheet = permissions.visible_document_or_404(request.user, pk, TargetSheet.objects.select_related("fiscal_year"))
+    existing = SelfEvaluation.objects.filter(sheet=sheet).first()
+    if existing is not None:
+        return redirect(existing)
+    try:
+        evaluation = services.evaluation_create(sheet=sheet, user=request.user)
+    except AppError as error:
+        messages.error(request, error.message)
+        return redirect(sheet)
+    messages.success(request, "已按绩效目标表生成自评表，请填写实际完成值。")
+    return redirect(evaluation)
+
+
+def _changes(post, evaluation) -> dict:
+    changes = {name: post.get(name, "") for name in TEXT_INPUTS if name in post}
+    rows = {}
+    for row in evaluation.rows.all():
+        values = {name: post.get(f"row-{row.pk}-{name}") for name in ROW_INPUTS if f"row-{row.pk}-{name}" in post}
+        if values:
+            rows[row.pk] = values
+    changes["rows"] = rows
+    return changes
+
+
+def _stepbar(evaluation) -> list[dict]:
+    chain = chain_of(evaluation)
+    current = chain.draft if evaluation.state in chain.drafting else evaluation.state
+    position = chain.order.index(current)
+    bar = [{"label": chain.label(state), "status": "done" if i < position else "current" if i == position else "todo"}
+           for i, state in enumerate(chain.order)]
+    if evaluation.state == chain.returned:
+        bar[0]["label"] = chain.label(chain.returned)
+    return bar
+
+
+@login_required
+def evaluation_detail(request, pk):
+    evaluation = _evaluation_for(request.user, pk)
+    can_edit = permissions.can_edit(request.user, evaluation)
+    typed = None
+    if request.method == "POST":
+        if not can_edit:
+            messages.error(request, "这张自评表当前不能由您修改。")
+            return redirect(evaluation)
+        try:
+            version = int(request.POST.get("version", ""))
+        except ValueError:
+            version = -1
+        try:
+            services.evaluation_edit(evaluation=evaluation, user=request.user, expected_version=version,
+                                     **_changes(request.POST, evaluation))
+        except AppError as error:
+            messages.error(request, error.message)
+            typed = request.POST  # shown again as typed, beside the refusal
+        else:
+            messages.success(request, "已保存，得分已按评分规则重新计算。")
+            return redirect(evaluation)
+    data = represent(evaluation)
+    if typed is not None:
+        for name in TEXT_INPUTS:
+            if name in typed:
+                data[name] = typed[name]
+        for row in data["rows"]:
+            for name in ROW_INPUTS:
+                key = f"row-{row['id']}-{name}"
+                if key in typed:
+                    row[name] = typed[key]
+    chain = chain_of(evaluation)
+    history = list(selectors.document_history(evaluation))
+    last_return = next((e for e in reversed(history) if e.action == "return"), None)
+    return render(request, "evaluations/detail.html", {
+        "evaluation": evaluation, "data": data, "sheet": evaluation.sheet, "can_edit": can_edit,
+        "can_submit": can_edit, "can_withdraw": moves.withdraw_refusal(evaluation, request.user) is None,
+        "can_review": permissions.can_review(request.user, evaluation),
+        "publishes": chain.publishes(evaluation.state), "stepbar": _stepbar(evaluation), "history": history,
+        "return_comment": last_return if evaluation.state == chain.returned else None,
+        "levels": [(code, label) for code, (label, *_rest) in scoring.LEVELS.items()],
+        "author_label": roles.ROLE_LABELS[chain.author], "nav": "evaluations",
+    })
+
+
+@login_required
+@require_POST
+def evaluation_move(request, pk, move):
+    if move not in MOVES:
+        raise Http404("没有这项操作。")
+    evaluation = _evaluation_for(request.user, pk)
+    service, success = MOVES[move]
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        version = None
+    try:
+        service(document=evaluation, user=request.user, expected_version=version, comment=request.POST.get("comment", ""))
+    except AppError as error:
+        messages.error(request, error.message)
+        return redirect(evaluation)
+    messages.success(request, success.format(first=chain_of(evaluation).first.label))
+    evaluation.refresh_from_db()
+    if not permissions.can_view(request.user, evaluation):
+        return redirect("inbox")
+    return redirect(evaluation)
