@@ -28,6 +28,7 @@ class Document(Protocol):
     approval_related: ClassVar[tuple[str, ...]]  # what a move reads with it under its lock (texts name them)
     approval_title_related: ClassVar[tuple[str, ...]]  # what its ``display_title`` reads (已办 joins it)
     history_field: ClassVar[str]  # its foreign key on workflow.Event, Notification and WeComCard: "sheet"
+    approval_manager: ClassVar[str]  # optional: the manager the engine reads (``documents_of``), "objects" by default
 
     @property
     def display_title(self) -> str: ...  # its title in lists, messages and cards
@@ -50,6 +51,13 @@ class Document(Protocol):
 def document_types() -> tuple[type, ...]:
     """Every installed document model (the concrete subclasses of ``Approvable``), in the apps' order."""
     return tuple(model for model in apps.get_models() if issubclass(model, Approvable))
+
+
+def documents_of(model):
+    """Every row of ``model`` the engine moves and queues: the manager its ``approval_manager`` names (a document whose
+    default manager hides rows the engine still moves, e.g. revisions under way, names one that shows them), else its
+    default manager. A foreign key to the document (the history's) reads every row anyway."""
+    return getattr(model, getattr(model, "approval_manager", "objects")).all()
 
 
 def chain_of(document) -> Chain:

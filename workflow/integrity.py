@@ -40,7 +40,7 @@ class Divergence:
 
 def divergences(queryset=None) -> list[Divergence]:
     """Every disagreement, a fixed number of queries plus one role check per reassigned sheet."""
-    sheets = TargetSheet.objects.all() if queryset is None else queryset
+    sheets = TargetSheet.documents.all() if queryset is None else queryset
     chain = chain_of(TargetSheet)
     found: list[Divergence] = []
     for sheet in sheets.exclude(agency_id=F("project__agency_id")).select_related("project__agency", "agency"):
@@ -132,7 +132,7 @@ def _project_section_repair(project_id: int) -> None:
     if project.section is None or project.section.agency_id == project.agency_id:
         return
     named = set(
-        TargetSheet.objects.filter(project=project, section__agency_id=project.agency_id).values_list("section_id", flat=True)
+        TargetSheet.documents.filter(project=project, section__agency_id=project.agency_id).values_list("section_id", flat=True)
     )
     project.section_id = named.pop() if len(named) == 1 else None
     project.save(update_fields=["section"])
@@ -186,7 +186,7 @@ def divergences_repair(*, by=None, queryset=None) -> list[Divergence]:
             sheet.state_since = last.created if last else sheet.updated
         if codes & {"round", "state", "history"}:  # who may review this round: as the history says
             in_review = sheet.state in chain.review_states
-            sheet.round_actors = rounds_from_history(TargetSheet.objects.filter(pk=pk)).get(pk, "") if in_review else ""
+            sheet.round_actors = rounds_from_history(TargetSheet.documents.filter(pk=pk)).get(pk, "") if in_review else ""
         comment = "系统校正：" + "；".join(d.message for d in items) + "。" + ("".join(f"{d}。" for d in done))
         flow.flow_of(sheet).repair(user=by, comment=comment, previous_state=previous_state)
     return found
