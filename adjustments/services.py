@@ -21,11 +21,11 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from adjustments.selectors import archived_version, open_adjustment
 from core import errors
 from people.roles import ROLE_LABELS, display_name
 from projects import validation
 from projects.models import ADJUSTMENT_REASON_MAX, Revision, SheetState, TargetSheet
+from projects.revisions import archived_version, open_adjustment
 from projects.services import sheet_content_adopt, sheet_content_of, sheet_content_replace
 from workflow import flow
 from workflow.documents import chain_of

@@ -311,7 +311,9 @@ class TargetSheet(Approvable):
     @property
     def display_title(self) -> str:
         title = self.title or self.project.name
-        return f"{title}（目标调整）" if self.is_adjustment else title
+        if self.revision:  # an adjustment under way, or an earlier version (its Word file says so too)
+            return f"{title}（目标调整）" if self.is_adjustment else f"{title}（调整前）"
+        return title
 
     @property
     def is_adjustment(self) -> bool:

@@ -24,7 +24,7 @@ from people.roles import display_name
 from projects import downloads, exporting, validation
 from projects.models import Agency, DepartmentGoals, FiscalYear, Section, SheetState, TargetSheet
 from projects.rules import check_sheet
-from projects.selectors import package_sheets, sheets_with_content, verdicts_load
+from projects.selectors import documents_with_content, package_sheets, sheets_with_content, verdicts_load
 from projects.values import format_number
 from projects.services import goals_set
 from projects.docx.data import DepartmentGoalsData
@@ -36,7 +36,8 @@ from workflow.snapshots import diff_snapshots, submission_diffs
 
 
 def _sheet_for(user, pk) -> TargetSheet:
-    return permissions.visible_document_or_404(user, pk, sheets_with_content())
+    """A sheet or an adjustment of one (目标调整: edited, checked and moved on these pages like any sheet)."""
+    return permissions.visible_document_or_404(user, pk, documents_with_content())
 
 
 def agency_or_404(code: str) -> Agency:
@@ -362,7 +363,7 @@ def _draft_changes(sheet, editor):
             "indicators": [asdict(row) for row in content.rows],
         }
 
-    saved = sheets_with_content().get(pk=sheet.pk)  # validating the bound form wrote the input onto ``sheet``
+    saved = documents_with_content().get(pk=sheet.pk)  # validating the bound form wrote the input onto ``sheet``
     typed = getattr(editor["sheet_form"], "cleaned_data", {})
     return diff_snapshots(
         plain(saved.content(), saved.purpose, saved.goal),

@@ -12,7 +12,8 @@ from django.db import IntegrityError, transaction
 from django.test import Client
 from openpyxl import load_workbook
 
-from adjustments import selectors, services as adjustments
+from adjustments import services as adjustments
+from projects import revisions as selectors
 from core.errors import AppError
 from library.models import Usage
 from notifications.reminders import nudges_due

@@ -1,4 +1,6 @@
-"""Reads of 目标调整: a sheet's adjustment under way, its versions, the sheet an adjustment revises."""
+"""Reads of a sheet's revisions (目标调整, ``adjustments``): its adjustment under way, its versions, the sheet an
+adjustment revises. In the domain layer so that the sheet pages and API name them without knowing the adjustments
+app above them."""
 
 from __future__ import annotations
 
@@ -21,10 +23,12 @@ def adjustments_of(sheet: TargetSheet):
 
 
 def in_force_of(document: TargetSheet) -> TargetSheet:
-    """The sheet in force a revision revises (the sheet itself when it is one), with what its page reads."""
+    """The sheet in force a revision revises (the sheet itself when it is one), with its content."""
+    from projects.selectors import sheets_with_content
+
     if document.revises_id is None:
         return document
-    return TargetSheet.objects.select_related("project", "agency", "section", "fiscal_year").get(pk=document.revises_id)
+    return sheets_with_content().get(pk=document.revises_id)
 
 
 @dataclass(frozen=True)
