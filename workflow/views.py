@@ -117,7 +117,7 @@ def done_list(request):
         cursor=request.GET.get("cursor"), size=page_size(request.GET.get("size")),
     )
     visible = set(
-        permissions.visible_documents(request.user, TargetSheet.objects.all())
+        permissions.visible_documents(request.user, TargetSheet.documents.all())
         .filter(pk__in={e.sheet_id for e in page}).values_list("pk", flat=True)
     )
     return render(request, "workflow/done.html", {"events": page.rows, "page": page, "visible": visible, "nav": "done"})

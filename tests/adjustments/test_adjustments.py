@@ -226,3 +226,16 @@ def test_an_adjustment_waiting_too_long_is_nudged_as_an_adjustment(people, publi
     TargetSheet.documents.filter(pk=adjustment.pk).update(state_since=timezone.now() - datetime.timedelta(days=40))
     due = [d for d in nudges_due() if d.sheet_id == adjustment.pk]
     assert due and "目标调整" in due[0].summary
+
+
+def test_the_notifications_of_an_adjustment_say_adjustment_and_link_to_it(people, published):
+    from notifications.models import Channel, Notification
+
+    adjustment = _open(people, published)
+    drive(adjustment, ("submit", people.staff_ggzy))
+    told = Notification.objects.filter(sheet=adjustment, recipient=people.head_ggzy, channel=Channel.IN_APP).get()
+    assert "目标调整" in told.title + told.body and REASON in told.body
+    assert told.url.endswith(f"/sheets/{adjustment.pk}/")
+    drive(adjustment, ("approve", people.head_ggzy), ("approve", people.leader), ("approve", people.finance))
+    done = Notification.objects.filter(sheet=adjustment, recipient=people.staff_ggzy, channel=Channel.IN_APP, kind="publish").get()
+    assert "调整已生效" in done.body
