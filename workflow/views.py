@@ -298,7 +298,9 @@ def _findings_by_row(findings) -> dict:
 def sheet_edit(request, pk):
     sheet = _sheet_for(request.user, pk)
     if not permissions.can_edit(request.user, sheet):
-        messages.error(request, "这张表当前不能由您修改。")
+        published = sheet.is_published and sheet.revises_id is None
+        messages.error(request, "这张表已公开，不能直接修改：确需调整的，请在本页发起“目标调整”，按原审批流程报批。"
+                       if published else "这张表当前不能由您修改。")
         return redirect("sheet_detail", pk=sheet.pk)
     posted = request.POST if request.method == "POST" else None
     restoring = posted is not None and "restore_draft" in posted  # a draft kept in the browser, shown again, not saved
