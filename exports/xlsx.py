@@ -16,6 +16,7 @@ import datetime
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import islice
 from typing import BinaryIO
 
 from django.utils import timezone
@@ -29,6 +30,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.xml.functions import Element, SubElement
 
+from projects import revisions
 from projects.models import SheetState
 from workflow.steps import CHAIN
 
@@ -76,6 +78,7 @@ SUMMARY_TAIL = (
     Column("提交日期", 12, DATE_FORMAT),
     Column(f"{CHAIN.label(SheetState.LEADER_REVIEW)}通过日期", 12, DATE_FORMAT),
     Column("公开日期", 12, DATE_FORMAT),
+    Column("年初预算数（万元）", 14, MONEY_FORMAT),  # 目标调整: the first published budget where an adjustment changed it
 )
 INDICATOR_COLUMNS = (
     Column("年度", 7),
@@ -89,6 +92,7 @@ INDICATOR_COLUMNS = (
     Column("三级指标", 28, wrap=True),
     Column("绩效指标描述", 36, wrap=True),
     Column("指标值", 14),
+    Column("年初指标值", 14),  # 目标调整: the first published value where an adjustment changed it
     Column("比较符", 7),
     Column("数值", 12, "#,##0.####"),
     Column("单位", 8),
@@ -121,17 +125,21 @@ def write_summary(
     summary_rows, detail_rows = _Rows(summary, summary_columns), _Rows(details, INDICATOR_COLUMNS)
     count = indicator_rows = 0
     sums = {index: Decimal(0) for index in money_at}
-    for sheet in sheets:
-        values = _summary_values(sheet, checkpoint_labels)
-        for index in money_at:
-            sums[index] += values[index] or 0
-        summary_rows.append(values)
-        for indicator in sheet.indicators.all():
-            detail_rows.append(_indicator_values(sheet, indicator))
-            indicator_rows += 1
-        count += 1
-        if progress and count % every == 0:
-            progress(count)
+    sheets = iter(sheets)
+    while batch := list(islice(sheets, 500)):
+        originals = revisions.originals(batch)  # 年初 of the adjusted sheets (none: no query)
+        for sheet in batch:
+            original = originals.get(sheet.pk)
+            values = _summary_values(sheet, checkpoint_labels, original)
+            for index in money_at:
+                sums[index] += values[index] or 0
+            summary_rows.append(values)
+            for indicator in sheet.indicators.all():
+                detail_rows.append(_indicator_values(sheet, indicator, original))
+                indicator_rows += 1
+            count += 1
+            if progress and count % every == 0:
+                progress(count)
     _totals(summary, summary_columns, sums, count)
     summary.auto_filter.ref = f"A1:{get_column_letter(len(summary_columns))}{count + 1}"
     details.auto_filter.ref = f"A1:{get_column_letter(len(INDICATOR_COLUMNS))}{indicator_rows + 1}"
@@ -199,7 +207,7 @@ def _date(moment: datetime.datetime | None) -> datetime.date | None:
     return timezone.localtime(moment).date() if moment else None
 
 
-def _summary_values(sheet, labels: Sequence[str]) -> list:
+def _summary_values(sheet, labels: Sequence[str], original=None) -> list:
     errors, warnings = sheet.verdict()  # stored with the content; checked here only when unknown
     verdict = f"{errors} 个错误" if errors else f"{warnings} 个提示" if warnings else "通过"
     planned = {point.checkpoint.label: point.cumulative_percent for point in sheet.plan.all()}
@@ -211,14 +219,16 @@ def _summary_values(sheet, labels: Sequence[str]) -> list:
         verdict, errors, warnings,
         _date(getattr(sheet, "submitted_at", None)), _date(getattr(sheet, "approved_at", None)),
         _date(getattr(sheet, "published_at", None)),
+        original.budget_total if original is not None and original.budget_total != sheet.budget_total else None,
     ]
 
 
-def _indicator_values(sheet, indicator) -> list:
+def _indicator_values(sheet, indicator, original=None) -> list:
     return [
         sheet.fiscal_year.year, sheet.agency.code, sheet.project.code, sheet.display_title,
         sheet.section.name if sheet.section_id else "", sheet.get_state_display(),
         indicator.category, indicator.subcategory, indicator.name, indicator.description, indicator.target_value,
+        original.value_of(indicator) if original is not None else None,
         indicator.value_operator, indicator.value_number, indicator.value_unit, indicator.basis,
     ]
 

@@ -65,3 +65,38 @@ def archived_version(sheet: TargetSheet, pk: int) -> TargetSheet | None:
     return TargetSheet.all_objects.filter(revises=sheet, revision=Revision.VERSION, pk=pk).select_related(
         "project", "agency", "section", "fiscal_year"
     ).first()
+
+
+@dataclass(frozen=True)
+class Original:
+    """年初: what an adjusted sheet held when first published (its first archived version)."""
+
+    budget_total: object  # Decimal
+    values: dict  # (一级, 二级, 三级) → 指标值
+
+    def value_of(self, indicator) -> str | None:
+        """The indicator's 年初 value where it differs from today's ("" for a row added by an adjustment), else None."""
+        key = (indicator.category, indicator.subcategory, indicator.name)
+        before = self.values.get(key, "")
+        return None if before == indicator.target_value else before
+
+
+def originals(sheets) -> dict[int, Original]:
+    """年初 of the adjusted sheets among ``sheets`` (those with ``in_force_from``: an adjustment was applied): two
+    queries when any was adjusted, none otherwise."""
+    from projects.models import Indicator
+
+    ids = [sheet.pk for sheet in sheets if sheet.in_force_from is not None and sheet.revises_id is None]
+    if not ids:
+        return {}
+    first = {}
+    for pk, sheet_id, budget in TargetSheet.all_objects.filter(revises_id__in=ids, revision=Revision.VERSION).order_by(
+        "revises_id", "in_force_from", "id"
+    ).values_list("pk", "revises_id", "budget_total"):
+        first.setdefault(sheet_id, (pk, budget))
+    values: dict[int, dict] = {}
+    for version_id, *key, value in Indicator.objects.filter(sheet_id__in=[pk for pk, _ in first.values()]).values_list(
+        "sheet_id", "category", "subcategory", "name", "target_value"
+    ):
+        values.setdefault(version_id, {})[tuple(key)] = value
+    return {sheet_id: Original(budget, values.get(pk, {})) for sheet_id, (pk, budget) in first.items()}
