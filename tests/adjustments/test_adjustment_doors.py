@@ -6,6 +6,7 @@ anonymous user refused at every new door."""
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
@@ -174,3 +175,19 @@ def test_the_openapi_schema_has_the_adjustment_door_and_fields(people):
     assert "/api/sheets/{id}/adjustments/" in schema
     for name in ('"adjustment"', '"versions"', '"revises"', '"reason"'):
         assert name in schema
+
+
+def test_an_earlier_version_is_restored_from_the_sheets_page_as_a_new_adjustment(people, published):
+    staff = _browser(people.staff_ggzy)
+    first = TargetSheet.documents.get(pk=_api(people.staff_ggzy).post(
+        f"/api/sheets/{published.pk}/adjustments/", {"reason": REASON, "adjusted_budget": "12.00"}, format="json").json()["id"])
+    TargetSheet.documents.filter(pk=first.pk).update(fiscal_funds=first.budget_total, other_funds=0)  # the money kept whole
+    drive(first, ("submit", people.staff_ggzy), ("approve", people.head_ggzy), ("approve", people.leader), ("approve", people.finance))
+    archived = TargetSheet.all_objects.get(revises=published, revision="version")
+    page = staff.get(f"/sheets/{published.pk}/").content.decode()
+    assert f"/sheets/{published.pk}/adjust/?restore={archived.pk}" in page
+    form = staff.get(f"/sheets/{published.pk}/adjust/?restore={archived.pk}").content.decode()
+    assert 'data-testid="adjustment-restore"' in form and 'name="restore"' in form
+    response = staff.post(f"/sheets/{published.pk}/adjust/", {"reason": "撤销上次调整", "restore": archived.pk})
+    undo = TargetSheet.documents.get(revises=published, state=SheetState.DRAFT)
+    assert response.status_code == 302 and undo.budget_total == archived.budget_total != Decimal("12.00")
