@@ -81,7 +81,7 @@ def test_a_section_head_gets_the_sheets_of_the_list_with_totals_and_formats(clie
     assert len(details) == Indicator.objects.filter(sheet__in=visible).count()
     first = details[0]
     assert (first["项目编码"], first["一级指标"]) == (visible[0].project.code, "产出指标")
-    assert book["指标明细"].freeze_panes == "A2" and book["指标明细"].auto_filter.ref == f"A1:O{len(details) + 1}"
+    assert book["指标明细"].freeze_panes == "A2" and book["指标明细"].auto_filter.ref == f"A1:P{len(details) + 1}"
 
 
 def test_the_excel_link_keeps_the_list_filters(client, people):
