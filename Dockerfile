@@ -23,7 +23,7 @@ RUN SECRET_KEY=build-only DATABASE_URL=sqlite:////tmp/build.sqlite3 python manag
  && rm -f /tmp/build.sqlite3
 
 RUN useradd --create-home --uid 1000 targetflow \
- && mkdir -p /app/var \
+ && mkdir -p /app/var/exports \
  && chown -R targetflow:targetflow /app/var
 USER targetflow
 

@@ -12,10 +12,11 @@ from django.utils import timezone
 
 from adjustments import services
 from core.errors import AppError
-from projects import downloads, exporting
+from projects import exporting
 from projects.models import ADJUSTMENT_REASON_MAX, SheetState, TargetSheet
 from projects.revisions import archived_version, open_adjustment
 from projects.selectors import sheets_with_content
+from sheets.downloads import docx_response
 from workflow import permissions
 
 
@@ -57,7 +58,7 @@ def version_download(request, pk, version_id):
         raise Http404("没有找到这张表的这个历史版本。")
     until = timezone.localtime(version.in_force_until)
     version = sheets_with_content(TargetSheet.all_objects.filter(pk=version.pk)).get()
-    return downloads.docx_response(
+    return docx_response(
         lambda target: exporting.export_sheet(sheet=version, target=target),
         f"{sheet.project.code}-{sheet.display_title}绩效目标表（调整前，{until:%Y-%m-%d}止）.docx",
     )

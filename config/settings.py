@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "people",
     "workdays",
     "workflow",
+    "sheets",
     "spending",
     "monitoring",
     "evaluations",
@@ -176,7 +177,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "sweep-outbox": {
         "task": "notifications.tasks.sweep_outbox",
-        "schedule": 300.0,
+        "schedule": float(env.int("NOTIFY_SWEEP_SECONDS", default=300)),
     },
     "nudge-reviewers": {
         "task": "notifications.tasks.nudge_reviewers",
@@ -202,7 +203,11 @@ CELERY_BEAT_SCHEDULE = {
 # Beat keeps the schedule and each task's last run in the database (django-celery-beat), not in a
 # file of the container: a restarted beat neither forgets nor repeats a run. On start it writes the
 # entries above into the database (admin: 周期性任务); entries added in the admin are kept too.
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Any number of beats may run (one per machine): only the one holding the lease BEAT_LOCK_KEY in Redis sends, the
+# others stand by and take over within BEAT_LOCK_SECONDS when it stops (config/beat.py).
+CELERY_BEAT_SCHEDULER = "config.beat:LeaderDatabaseScheduler"
+BEAT_LOCK_KEY = env("BEAT_LOCK_KEY", default="targetflow:beat:leader")
+BEAT_LOCK_SECONDS = env.int("BEAT_LOCK_SECONDS", default=30)
 DJANGO_CELERY_BEAT_TZ_AWARE = True
 
 # /healthz (config/health.py): the worker's heartbeat key in Redis must be younger than this.
@@ -250,6 +255,9 @@ NOTIFY_QUEUE = env("NOTIFY_QUEUE", default="celery")
 EXPORT_QUEUE = env("EXPORT_QUEUE", default="celery")
 EXPORT_BACKGROUND_FROM = env.int("EXPORT_BACKGROUND_FROM", default=1000)
 EXPORT_KEEP_HOURS = env.int("EXPORT_KEEP_HOURS", default=24)
+# The files of background exports (a province's Excel summary is over 100 MB): a directory the web app and every
+# worker share (docker-compose: the exports-data volume), made when first needed; streamed to their owner from here.
+EXPORTS_ROOT = Path(env("EXPORTS_ROOT", default=str(BASE_DIR / "var" / "exports")))
 # At most this many queued or running exports per person. The sweep (every EXPORT_SWEEP_SECONDS) queues again a job
 # not started EXPORT_REQUEUE_MINUTES after it was queued (its task was lost) or running without progress for
 # EXPORT_STALE_MINUTES (its worker stopped), and fails it with a reason once it was queued EXPORT_MAX_ATTEMPTS times.

@@ -8,8 +8,8 @@ class ExportJobAdmin(admin.ModelAdmin):
     list_display = ("id", "owner", "kind", "status", "done", "total", "created", "finished", "expires")
     list_filter = ("kind", "status")
     search_fields = ("owner__username", "file_name")
-    readonly_fields = ("owner", "kind", "filters", "status", "done", "total", "file_name", "error", "created", "started", "finished", "expires")
-    exclude = ("content",)
+    readonly_fields = ("owner", "kind", "filters", "status", "done", "total", "file_name", "size", "error", "created", "started", "finished", "expires")
+    exclude = ("path",)
 
     def has_add_permission(self, request):
         return False

@@ -22,8 +22,9 @@ ACTIVE_STATUSES = (ExportStatus.PENDING, ExportStatus.RUNNING)
 
 
 class ExportJob(models.Model):
-    """One export a user asked for. The file is kept in the row (web and worker need share no disk) until
-    ``expires``; only ``owner`` may download it. Progress is ``done`` of ``total`` sheets.
+    """One export a user asked for. Its file is ``path`` inside ``EXPORTS_ROOT`` (a directory web and worker share),
+    ``size`` bytes, kept until ``expires`` and deleted with the job; only ``owner`` may download it. Progress is
+    ``done`` of ``total`` sheets.
 
     ``queued`` and ``attempts`` say when and how often its task was queued; a running job writes ``heartbeat`` with
     its progress. The sweep (``exports.services.export_jobs_sweep``) queues again a job whose task was lost or whose
@@ -36,7 +37,8 @@ class ExportJob(models.Model):
     done = models.PositiveIntegerField("已处理", default=0)
     total = models.PositiveIntegerField("总数", default=0)
     file_name = models.CharField("文件名", max_length=255, blank=True)
-    content = models.BinaryField("文件内容", null=True, blank=True, editable=False)
+    path = models.CharField("文件", max_length=255, blank=True, editable=False, help_text="EXPORTS_ROOT 中的文件名")
+    size = models.BigIntegerField("文件大小（字节）", null=True, blank=True, editable=False)
     error = models.TextField("错误信息", blank=True)
     attempts = models.PositiveSmallIntegerField("排队次数", default=0)
     created = models.DateTimeField("申请时间", auto_now_add=True)
@@ -62,7 +64,8 @@ class ExportJob(models.Model):
     def percent(self) -> int:
         if self.status == ExportStatus.DONE:
             return 100
-        return int(100 * self.done / self.total) if self.total else 0
+        # 99 at most until the file is complete (zipping a large workbook takes a while after its last row)
+        return min(99, int(100 * self.done / self.total)) if self.total else 0
 
     @property
     def is_finished(self) -> bool:

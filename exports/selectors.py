@@ -1,12 +1,18 @@
-"""Reads for exports: the sheets of an export, scoped exactly like the sheet list (``workflow.selectors.sheet_list``)."""
+"""Reads for exports: the sheets of an export, scoped exactly like the sheet list (``sheets.selectors.sheet_list``)."""
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Iterator
+from decimal import Decimal
+from itertools import islice
+from typing import NamedTuple
+
 from django.db.models import OuterRef, QuerySet, Subquery
 
-from projects.models import Checkpoint, SheetState
+from projects.models import Checkpoint, Indicator, SheetState, SpendPlan, TargetSheet
 from projects.selectors import sheets_with_content
-from workflow import selectors as workflow_selectors
+from sheets import selectors as sheet_selectors
 from workflow.models import Action, Event
 
 FILTER_NAMES = ("year", "section", "state", "agency", "search")
@@ -20,12 +26,81 @@ def _last_event(**match) -> Subquery:
 def summary_sheets(user, filters: dict) -> QuerySet:
     """What ``user`` sees in the sheet list with ``filters``, in the list's order, with the content the summary
     writes and the dates of the last submission, leader approval and publication."""
-    listed = workflow_selectors.sheet_list(user, **{name: filters.get(name) for name in FILTER_NAMES})
+    listed = sheet_selectors.sheet_list(user, **{name: filters.get(name) for name in FILTER_NAMES})
     return sheets_with_content(listed).annotate(
         submitted_at=_last_event(action=Action.SUBMIT),
         approved_at=_last_event(action=Action.APPROVE, from_state=SheetState.LEADER_REVIEW),
         published_at=_last_event(to_state=SheetState.PUBLISHED),
     )
+
+
+class SheetRecord(NamedTuple):
+    """One sheet of an Excel summary as plain values (a province's 200,000 sheets and 1.6 million indicators are
+    read as tuples, never as model instances): what ``exports.xlsx`` writes."""
+
+    year: int
+    agency_code: str
+    agency_name: str
+    position: int
+    project_code: str
+    title: str
+    section: str
+    state: str  # the label (已公开…)
+    budget_total: Decimal | None
+    fiscal_funds: Decimal | None
+    other_funds: Decimal | None
+    errors: int
+    warnings: int
+    submitted_at: datetime.datetime | None
+    approved_at: datetime.datetime | None
+    published_at: datetime.datetime | None
+    plan: dict  # checkpoint label → cumulative %
+    indicators: list  # (category, subcategory, name, description, target_value, operator, number, unit, basis)
+
+
+_SHEET_FIELDS = (
+    "pk", "fiscal_year__year", "agency__code", "agency__name", "position", "project__code", "title", "project__name",
+    "section__name", "state", "budget_total", "fiscal_funds", "other_funds", "check_errors", "check_warnings",
+    "submitted_at", "approved_at", "published_at",
+)
+INDICATOR_FIELDS = ("category", "subcategory", "name", "description", "target_value", "value_operator", "value_number", "value_unit", "basis")
+
+
+def summary_records(sheets: QuerySet, *, chunk: int = 2000) -> Iterator[SheetRecord]:
+    """``summary_sheets``' rows in their order, a chunk of sheets at a time (a server-side cursor): per chunk one query
+    for the spending plans and one for the indicators. A sheet whose checker verdict is not stored is checked here."""
+    states = dict(SheetState.choices)
+    labels: dict[datetime.date, str] = {}
+    rows = sheets.prefetch_related(None).values_list(*_SHEET_FIELDS).iterator(chunk_size=chunk)
+    while batch := list(islice(rows, chunk)):
+        ids = [row[0] for row in batch]
+        plans: dict[int, dict] = {}
+        for sheet_id, date, percent in SpendPlan.objects.filter(sheet_id__in=ids).order_by("checkpoint__date").values_list(
+            "sheet_id", "checkpoint__date", "cumulative_percent"
+        ):
+            if date not in labels:
+                labels[date] = Checkpoint(date=date).label
+            plans.setdefault(sheet_id, {})[labels[date]] = percent
+        indicators: dict[int, list] = {}
+        for sheet_id, *fields in Indicator.objects.filter(sheet_id__in=ids).order_by("sheet_id", "order", "id").values_list(
+            "sheet_id", *INDICATOR_FIELDS
+        ):
+            indicators.setdefault(sheet_id, []).append(fields)
+        unknown = [row[0] for row in batch if row[13] is None or row[14] is None]
+        verdicts = {sheet.pk: sheet.verdict() for sheet in sheets_with_content(TargetSheet.objects.filter(pk__in=unknown))} if unknown else {}
+        for (pk, year, code, name, position, project_code, title, project_name, section, state, budget, fiscal, other,
+             errors, warnings, submitted, approved, published) in batch:
+            if pk in verdicts:
+                errors, warnings = verdicts[pk]
+            yield SheetRecord(
+                year, code, name, position, project_code, title or project_name, section or "", states.get(state, state),
+                budget, fiscal, other, errors, warnings, submitted, approved, published, plans.get(pk, {}), indicators.get(pk, []),
+            )
+
+
+def indicator_count(sheets: QuerySet) -> int:
+    """How many indicator rows the export of ``sheets`` writes (the Excel summary's 指标明细)."""
+    return Indicator.objects.filter(sheet__in=sheets.order_by().values("pk")).count()
 
 
 def count_upto(queryset: QuerySet, limit: int) -> int:
@@ -45,7 +120,7 @@ def checkpoint_labels(queryset: QuerySet) -> list[str]:
 
 
 def clean_filters(data) -> dict:
-    """The list's filters from query parameters (as ``workflow.views.sheet_list`` reads them); bad values are dropped."""
+    """The list's filters from query parameters (as ``sheets.views.sheet_list`` reads them); bad values are dropped."""
 
     def integer(value):
         try:

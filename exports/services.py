@@ -2,7 +2,9 @@
 
 Small sets answer in the request (``xlsx_write`` / the Word package); from ``EXPORT_BACKGROUND_FROM`` sheets
 on (1,000 by default: the size of a county's year, where the request would take seconds and a province's
-would outlast gunicorn's timeout) the request only starts an ``ExportJob`` and the user watches its progress.
+would outlast gunicorn's timeout) the request only starts an ``ExportJob`` and the user watches its progress. A job's
+file is written in a run directory of ``EXPORTS_ROOT`` and moved beside it when complete; the job records its name and
+size, and the file is deleted with the job (``exports.receivers``) or, left by a stopped worker, by the hourly sweep.
 
 No job waits for ever: its task is queued after the transaction that wrote it commits, and a broker that cannot
 take it fails the job with a Chinese reason (the request itself answers normally). The sweep queues again a job
@@ -14,10 +16,15 @@ at most ``EXPORT_MAX_ACTIVE_PER_USER`` jobs queued or running at once.
 from __future__ import annotations
 
 import datetime
-import io
 import logging
-
+import os
+import re
+import secrets
+import shutil
+import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -29,7 +36,7 @@ from core import errors
 from core.errors import AppError
 from exports import selectors
 from exports.models import ACTIVE_STATUSES, ExportJob, ExportKind, ExportStatus
-from exports.xlsx import write_summary
+from exports.xlsx import ROW_LIMIT, write_summary
 from projects import exporting
 from projects.models import Agency
 from projects.selectors import package_sheets
@@ -38,6 +45,7 @@ from workflow import permissions
 logger = logging.getLogger(__name__)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 FAILED_MESSAGE = "生成文件时出错，请稍后重试；如果再次失败，请联系管理员。"
 QUEUE_DOWN_MESSAGE = "后台任务队列暂时不可用，导出没有开始。请稍后点“重试”；如果仍然失败，请联系管理员。"
 NOT_STARTED_MESSAGE = "导出排队 {minutes} 分钟仍未开始（后台工作进程可能没有运行）。请稍后点“重试”；如果仍然失败，请联系管理员。"
@@ -71,11 +79,80 @@ def max_attempts() -> int:
 # ---------------------------------------------------------------- what an export holds
 
 
-def xlsx_write(*, user, filters: dict, target, progress=None) -> int:
-    """The Excel summary of what ``user`` sees in the sheet list with ``filters``; returns the number of sheets."""
+def xlsx_write(*, user, filters: dict, target, progress=None, expected_sheets: int | None = None, tmpdir=None, row_limit: int = ROW_LIMIT) -> int:
+    """The Excel summary of what ``user`` sees in the sheet list with ``filters`` to ``target`` (a path or a binary
+    file); returns the number of sheets. With ``expected_sheets`` (a background job's total) the indicator rows are
+    counted first, so that a workbook whose tables need more than one worksheet opens on its 目录."""
     sheets = selectors.summary_sheets(user, filters)
     labels = selectors.checkpoint_labels(sheets)
-    return write_summary(sheets.iterator(chunk_size=500), target, checkpoint_labels=labels, progress=progress)
+    expected = (expected_sheets, selectors.indicator_count(sheets)) if expected_sheets is not None else None
+    return write_summary(
+        selectors.summary_records(sheets), target, checkpoint_labels=labels, progress=progress, expected_rows=expected,
+        tmpdir=tmpdir, row_limit=row_limit,
+    )
+
+
+# ---------------------------------------------------------------- where files are kept
+
+RUN_DIR = re.compile(r"^\.run-(\d+)-[0-9a-f]+$")
+
+
+def exports_root() -> Path:
+    """The directory of export files (``EXPORTS_ROOT``), made when first needed. Web and worker must share it."""
+    root = Path(settings.EXPORTS_ROOT)
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def job_file(job: ExportJob) -> Path | None:
+    """The job's file, when it has one (a name inside ``exports_root()``, never a path from elsewhere)."""
+    if not job.path or Path(job.path).name != job.path:
+        return None
+    return Path(settings.EXPORTS_ROOT) / job.path
+
+
+@contextmanager
+def run_directory(job_id: int = 0):
+    """A directory of this run's temporary files (XlsxWriter's rows until the workbook is zipped), removed after;
+    the sweep removes one a stopped worker left behind."""
+    directory = exports_root() / f".run-{job_id}-{secrets.token_hex(6)}"
+    directory.mkdir()
+    try:
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def export_file_remove(path: str | os.PathLike | None) -> None:
+    """Delete a job's file (when its job is deleted or its run did not count); a file already gone is fine."""
+    if path:
+        Path(path).unlink(missing_ok=True)
+
+
+def export_files_sweep(*, now: datetime.datetime | None = None) -> int:
+    """Remove what no job holds any more: files of no job (their run stopped between writing and recording them, or
+    their job's deletion did not reach the disk) and run directories of jobs no longer running, once untouched for
+    ``stale_after()``. Returns how many were removed."""
+    now = now or timezone.now()
+    root = exports_root()
+    cutoff = (now - stale_after()).timestamp()
+    kept = set(ExportJob.objects.exclude(path="").values_list("path", flat=True))
+    running = set(ExportJob.objects.filter(status=ExportStatus.RUNNING).values_list("pk", flat=True))
+    removed = 0
+    for entry in root.iterdir():
+        try:
+            if entry.stat().st_mtime >= cutoff:
+                continue
+            match = RUN_DIR.match(entry.name)
+            if entry.is_dir() and match and int(match.group(1)) not in running:
+                shutil.rmtree(entry, ignore_errors=True)
+                removed += 1
+            elif entry.is_file() and entry.name not in kept:
+                entry.unlink(missing_ok=True)
+                removed += 1
+        except FileNotFoundError:
+            continue
+    return removed
 
 
 def xlsx_file_name(filters: dict) -> str:
@@ -158,7 +235,7 @@ def export_job_start(*, user, kind: str, filters: dict) -> ExportJob:
 def export_job_retry(*, user, job_id: int) -> ExportJob:
     """The owner starts a failed job again (with their permissions as they are now, the same filters)."""
     job = job_for_owner(user, job_id)
-    job = ExportJob.objects.select_for_update().defer("content").get(pk=job.pk)
+    job = ExportJob.objects.select_for_update().get(pk=job.pk)
     if not job.can_retry:
         raise errors.conflict(f"这个导出任务{job.get_status_display()}，只有失败的任务可以重试。", code="export_not_failed")
     _active_limit_ensure(user, excluding=job.pk)
@@ -166,12 +243,13 @@ def export_job_retry(*, user, job_id: int) -> ExportJob:
     now = timezone.now()
     ExportJob.objects.filter(pk=job.pk).update(
         status=ExportStatus.PENDING, filters=filters, total=total, done=0, error="", attempts=1, queued=now,
-        started=None, heartbeat=None, finished=None, content=None, file_name="",
+        started=None, heartbeat=None, finished=None, path="", size=None, file_name="",
         expires=now + datetime.timedelta(hours=keep_hours()),
     )
-    retried = job.pk
+    retried, old_file = job.pk, job_file(job)
+    transaction.on_commit(lambda: export_file_remove(old_file))
     transaction.on_commit(lambda: export_job_enqueue(job_id=retried))
-    return ExportJob.objects.defer("content").get(pk=retried)
+    return ExportJob.objects.get(pk=retried)
 
 
 def export_job_enqueue(*, job_id: int) -> bool:
@@ -211,35 +289,44 @@ def export_job_run(*, job_id: int) -> None:
     )
     if not claimed:
         return  # already run or running (a redelivered message), or expired
-    job = ExportJob.objects.select_related("owner").defer("content").get(pk=job_id)
+    job = ExportJob.objects.select_related("owner").get(pk=job_id)
 
     def progress(done: int) -> None:
         if not job_progress_set(job_id=job_id, done=done, started=started):
             raise _Superseded
 
-    buffer = io.BytesIO()
-    try:
-        if job.kind == ExportKind.DOCX:
-            agency, year, states = package_agency(job.owner, job.filters)
-            data = exporting.export_package(agency=agency, year=year, target=buffer, states=states, progress=progress)
-            count, name = len(data.sheets), exporting.package_file_name(agency, year, states=states)
-        else:
-            count = xlsx_write(user=job.owner, filters=job.filters, target=buffer, progress=progress)
-            name = xlsx_file_name(job.filters)
-    except _Superseded:
-        logger.info("export job %s was claimed by another run; this one stops", job_id)
-        return
-    except AppError as error:
-        _fail(job_id, error.message, started=started)
-        return
-    except Exception:
-        logger.exception("export job %s failed", job_id)
-        _fail(job_id, FAILED_MESSAGE, started=started)
-        return
-    ExportJob.objects.filter(pk=job_id, status=ExportStatus.RUNNING, started=started).update(
-        status=ExportStatus.DONE, done=count, total=count, content=buffer.getvalue(), file_name=name,
+    name = f"{job.kind}-{job_id}-{secrets.token_hex(8)}.{job.kind}"
+    with run_directory(job_id) as directory:
+        written = directory / name
+        try:
+            if job.kind == ExportKind.DOCX:
+                agency, year, states = package_agency(job.owner, job.filters)
+                with open(written, "wb") as handle:
+                    data = exporting.export_package(agency=agency, year=year, target=handle, states=states, progress=progress)
+                count, file_name = len(data.sheets), exporting.package_file_name(agency, year, states=states)
+            else:
+                count = xlsx_write(user=job.owner, filters=job.filters, target=str(written), progress=progress,
+                                   expected_sheets=job.total, tmpdir=str(directory))
+                file_name = xlsx_file_name(job.filters)
+        except _Superseded:
+            logger.info("export job %s was claimed by another run; this one stops", job_id)
+            return
+        except AppError as error:
+            _fail(job_id, error.message, started=started)
+            return
+        except Exception:
+            logger.exception("export job %s failed", job_id)
+            _fail(job_id, FAILED_MESSAGE, started=started)
+            return
+        kept = exports_root() / name
+        os.replace(written, kept)
+    size = kept.stat().st_size
+    recorded = ExportJob.objects.filter(pk=job_id, status=ExportStatus.RUNNING, started=started).update(
+        status=ExportStatus.DONE, done=count, total=count, path=name, size=size, file_name=file_name,
         finished=timezone.now(), heartbeat=timezone.now(),
     )
+    if not recorded:  # claimed by another run, or deleted, meanwhile
+        export_file_remove(kept)
 
 
 def job_progress_set(*, job_id: int, done: int, started=None) -> bool:
@@ -274,7 +361,7 @@ def export_jobs_sweep(*, now: datetime.datetime | None = None) -> SweepResult:
     stopped = Q(status=ExportStatus.RUNNING, heartbeat__lt=now - stale_after())
     for job_id in ExportJob.objects.filter(lost | stopped, expires__gte=now).order_by("id").values_list("pk", flat=True):
         with transaction.atomic():
-            job = ExportJob.objects.select_for_update(skip_locked=True).filter(lost | stopped, pk=job_id).defer("content").first()
+            job = ExportJob.objects.select_for_update(skip_locked=True).filter(lost | stopped, pk=job_id).first()
             if job is None:
                 continue  # claimed, finished or being swept meanwhile
             if job.attempts >= max_attempts():
@@ -293,14 +380,16 @@ def export_jobs_sweep(*, now: datetime.datetime | None = None) -> SweepResult:
 
 
 def export_jobs_expire(*, now: datetime.datetime | None = None) -> int:
-    """Delete jobs (and their files) past their expiry; returns how many."""
+    """Delete jobs past their expiry (their files go with them: ``exports.receivers``) and the files no job holds;
+    returns how many jobs."""
     deleted, _ = ExportJob.objects.filter(expires__lt=now or timezone.now()).delete()
+    export_files_sweep(now=now)
     return deleted
 
 
 def job_for_owner(user, pk) -> ExportJob:
     """The job if ``user`` asked for it; 404 for anyone else (its existence is not revealed)."""
-    job = ExportJob.objects.filter(pk=pk, owner_id=getattr(user, "pk", None)).defer("content").first() if user.is_authenticated else None
+    job = ExportJob.objects.filter(pk=pk, owner_id=getattr(user, "pk", None)).first() if user.is_authenticated else None
     if job is None:
         raise errors.not_found("没有找到这个导出任务（只有申请人可以查看和下载）。")
     return job

@@ -3,6 +3,7 @@ from django.urls import path
 from exports import views
 
 urlpatterns = [
+    path("agencies/<str:code>/<int:year>/package.docx", views.package_download, name="package_download"),
     path("sheets/export.xlsx", views.sheets_xlsx, name="sheet_list_xlsx"),
     path("exports/start/", views.export_start, name="export_start"),
     path("exports/<int:pk>/", views.export_job, name="export_job"),

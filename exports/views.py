@@ -1,13 +1,15 @@
-"""Browser pages and API endpoints of the exports: the sheet list's Excel, background jobs and their progress."""
+"""Browser pages and API endpoints of the exports: the sheet list's Excel, an agency's Word package, background jobs
+and their progress."""
 
 from __future__ import annotations
 
-import io
+import tempfile
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header, urlencode
@@ -21,25 +23,54 @@ from core import errors
 from core.errors import AppError
 from exports import selectors, services
 from exports.models import ExportJob, ExportKind, ExportStatus
+from projects import exporting
 from projects.models import SheetState
+from projects.selectors import agency_or_404, package_sheets
+from sheets import downloads
+from workflow import permissions
 
 
-def file_response(content: bytes, file_name: str, content_type: str) -> FileResponse:
-    response = FileResponse(io.BytesIO(content), content_type=content_type)
+def file_response(handle, file_name: str, content_type: str) -> FileResponse:
+    """``handle`` (an open binary file) streamed in blocks, closed when the response is."""
+    response = FileResponse(handle, content_type=content_type)
     response["Content-Disposition"] = content_disposition_header(True, file_name)
     return response
 
 
 def xlsx_response(user, filters: dict) -> FileResponse:
-    buffer = io.BytesIO()
-    services.xlsx_write(user=user, filters=filters, target=buffer)
-    return file_response(buffer.getvalue(), services.xlsx_file_name(filters), services.XLSX)
+    """A small Excel summary, written in the request to a temporary file (gone once closed) and streamed from it."""
+    handle = tempfile.TemporaryFile(dir=services.exports_root())
+    try:
+        with services.run_directory() as directory:
+            services.xlsx_write(user=user, filters=filters, target=handle, tmpdir=str(directory))
+    except BaseException:
+        handle.close()
+        raise
+    handle.seek(0)
+    return file_response(handle, services.xlsx_file_name(filters), services.XLSX)
 
 
 def start_page(request, *, kind: str, filters: dict, back: str):
     """A large export: the page that starts it in the background (a POST, so a link never starts work by itself)."""
     context = {"kind": kind, "kind_label": ExportKind(kind).label, "filters": filters, "limit": services.background_from(), "back": back}
     return render(request, "exports/start.html", context)
+
+
+@login_required
+def package_download(request, code, year):
+    """An agency's year of sheets as one Word package (全部, or 已公开 only); a large one is built in the background."""
+    agency = agency_or_404(code)
+    if not permissions.can_download_package(request.user, agency):
+        raise Http404("没有找到该单位。")
+    published_only = request.GET.get("published") == "1"
+    states = permissions.package_states(request.user, agency, published_only=published_only)
+    if selectors.count_upto(package_sheets(agency=agency, year=year, states=states), services.background_from()) >= services.background_from():
+        filters = {"agency": agency.code, "year": year, "published_only": published_only}
+        return start_page(request, kind="docx", filters=filters, back=reverse("sheet_list"))
+    return downloads.docx_response(
+        lambda target: exporting.export_package(agency=agency, year=year, target=target, states=states),
+        exporting.package_file_name(agency, year, states=states),
+    )
 
 
 @login_required
@@ -110,6 +141,8 @@ def _status(job: ExportJob) -> dict:
         "percent": job.percent,
         "error": job.error,
         "file_name": job.file_name,
+        "size": job.size,
+        "size_label": filesizeformat(job.size) if job.size is not None else "",
         "can_retry": job.can_retry,
         "download_url": reverse("export_download", args=[job.pk]) if done else None,
         "expires": timezone.localtime(job.expires).isoformat(),
@@ -121,9 +154,14 @@ def _download(job: ExportJob) -> HttpResponse:
         raise errors.not_found("这个导出文件已过期，请重新导出。")
     if job.status != ExportStatus.DONE:
         raise errors.conflict("文件还没有生成完，请稍候。", code="export_not_ready")
-    content = ExportJob.objects.filter(pk=job.pk).values_list("content", flat=True).get()
-    content_type = services.XLSX if job.kind == ExportKind.XLSX else "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-    return file_response(bytes(content), job.file_name, content_type)
+    path = services.job_file(job)
+    try:
+        handle = open(path, "rb") if path else None
+    except FileNotFoundError:
+        handle = None
+    if handle is None:
+        raise errors.not_found("这个导出文件已不存在，请重新导出。")
+    return file_response(handle, job.file_name, services.XLSX if job.kind == ExportKind.XLSX else services.DOCX)
 
 
 # ---------------------------------------------------------------- API
@@ -150,6 +188,8 @@ class ExportJobSerializer(serializers.Serializer):
     error = serializers.CharField(help_text="失败时的中文说明")
     can_retry = serializers.BooleanField(help_text="失败的任务，申请人可以 POST retry_url 重试")
     file_name = serializers.CharField()
+    size = serializers.IntegerField(allow_null=True, help_text="完成后文件的字节数")
+    size_label = serializers.CharField(help_text="文件大小（如 126.3 MB）")
     status_url = serializers.CharField()
     retry_url = serializers.CharField()
     download_url = serializers.CharField(allow_null=True, help_text="完成后可下载；只有申请人可以下载")

@@ -1,8 +1,14 @@
-"""Excel summaries for finance (openpyxl, write-only: streamed, memory flat in the number of sheets).
+"""Excel summaries for finance, written by XlsxWriter in constant-memory mode: each row goes to a temporary file as it
+is written and the workbook is zipped to ``target`` at the end, so memory stays flat whatever the number of sheets.
 
 项目汇总: one row per sheet (unit, project, section, state, amounts in 万元, the spending plan per checkpoint,
 the checker's verdict, submitted/approved/published dates) and a 合计 row under them; 指标明细: one row per
 indicator. Both have a frozen header row, an autofilter, number formats, dates as dates and column widths.
+
+Excel holds 1,048,576 rows per worksheet. A table that does not fit goes on in a worksheet of the same name and a
+number (指标明细, 指标明细2, 指标明细3…), split between two units, never inside one (a unit larger than a worksheet,
+in the rows it has left), and the workbook opens on 目录, which says which units each worksheet holds. One workbook
+rather than several files: finance filters and sums one file, and every unit's rows stay together.
 
 Every text is written as a text cell (an inline string): a value that begins with ``=``, ``+``, ``-``, ``@``, a tab
 or a carriage return, or reads like an error code (``#N/A``), is shown as written and never becomes a formula
@@ -13,40 +19,33 @@ with their values so that a viewer which does not recalculate still shows the to
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import islice
 from typing import BinaryIO
 
+import xlsxwriter
 from django.utils import timezone
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell._writer import write_cell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
-from openpyxl.compat import safe_string
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._writer import WorksheetWriter
-from openpyxl.xml.functions import Element, SubElement
+from xlsxwriter.utility import xl_col_to_name
 
-from projects import revisions
 from projects.models import SheetState
 from workflow.steps import CHAIN
 
 SUMMARY_TITLE = "项目汇总"
 INDICATORS_TITLE = "指标明细"
+INDEX_TITLE = "目录"
 MONEY_FORMAT = "#,##0.00"
 PERCENT_FORMAT = '0.##"%"'
 DATE_FORMAT = "yyyy-mm-dd"
 TOTAL_LABEL = "合计"
+ROW_LIMIT = 1_048_576  # rows of an Excel worksheet, its header included
 
-_HEADER_FONT = Font(bold=True)
-_HEADER_FILL = PatternFill("solid", fgColor="DDE5F0")
-_THIN = Side(style="thin", color="999999")
-_HEADER_BORDER = Border(bottom=_THIN)
-_WRAP = Alignment(wrap_text=True, vertical="top")
-_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+_OPTIONS = {"constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
+_HEADER = {"bold": True, "bg_color": "#DDE5F0", "bottom": 1, "bottom_color": "#999999", "align": "center", "valign": "vcenter", "text_wrap": True}
+_WRAP = {"text_wrap": True, "valign": "top"}
+# characters no workbook can hold (Word's vertical tab…); tab, line feed and carriage return stay
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 @dataclass(frozen=True)
@@ -78,7 +77,6 @@ SUMMARY_TAIL = (
     Column("提交日期", 12, DATE_FORMAT),
     Column(f"{CHAIN.label(SheetState.LEADER_REVIEW)}通过日期", 12, DATE_FORMAT),
     Column("公开日期", 12, DATE_FORMAT),
-    Column("年初预算数（万元）", 14, MONEY_FORMAT),  # 目标调整: the first published budget where an adjustment changed it
 )
 INDICATOR_COLUMNS = (
     Column("年度", 7),
@@ -92,11 +90,17 @@ INDICATOR_COLUMNS = (
     Column("三级指标", 28, wrap=True),
     Column("绩效指标描述", 36, wrap=True),
     Column("指标值", 14),
-    Column("年初指标值", 14),  # 目标调整: the first published value where an adjustment changed it
     Column("比较符", 7),
     Column("数值", 12, "#,##0.####"),
     Column("单位", 8),
     Column("指标值确定依据", 36, wrap=True),
+)
+INDEX_COLUMNS = (
+    Column("工作表", 14),
+    Column("内容", 30, wrap=True),
+    Column("数据行数", 12, "#,##0"),
+    Column("第一个单位", 30, wrap=True),
+    Column("最后一个单位", 30, wrap=True),
 )
 
 
@@ -105,171 +109,229 @@ def checkpoint_columns(labels: Sequence[str]) -> list[Column]:
 
 
 def write_summary(
-    sheets: Iterable,
+    records: Iterable,
     target: BinaryIO | str,
     *,
     checkpoint_labels: Sequence[str],
     progress: Callable[[int], None] | None = None,
     every: int = 200,
+    expected_rows: tuple[int, int] | None = None,
+    row_limit: int = ROW_LIMIT,
+    tmpdir: str | None = None,
 ) -> int:
-    """Write the workbook; ``sheets`` are TargetSheets with content prefetched and the dates annotated
-    (``submitted_at``, ``approved_at``, ``published_at``: ``exports.selectors``). Returns the number of sheets;
-    ``progress(n)`` is called every ``every`` sheets and at the end."""
-    workbook = Workbook(write_only=True)
-    summary = workbook.create_sheet(SUMMARY_TITLE)
-    details = workbook.create_sheet(INDICATORS_TITLE)
+    """Write the workbook of ``records`` (``exports.selectors.SheetRecord``, in the list's order) to ``target`` (a
+    path or a binary file). Returns the number of sheets; ``progress(n)`` is called every ``every`` sheets and once
+    the file is complete. ``expected_rows`` (sheets, indicators), when known, puts 目录 first if a table will not fit
+    one worksheet; ``tmpdir`` holds the rows until the workbook is zipped."""
+    book = xlsxwriter.Workbook(target, {**_OPTIONS, **({"tmpdir": tmpdir} if tmpdir else {})})
+    formats = _Formats(book)
+    index = None
+    if expected_rows and (expected_rows[0] > row_limit - 2 or expected_rows[1] > row_limit - 1):
+        index = book.add_worksheet(INDEX_TITLE)
     summary_columns = [*SUMMARY_COLUMNS, *checkpoint_columns(checkpoint_labels), *SUMMARY_TAIL]
-    _prepare(summary, summary_columns, writer=_CachedFormulaWriter)
-    _prepare(details, INDICATOR_COLUMNS)
+    summary = _Table(book, formats, SUMMARY_TITLE, summary_columns, capacity=row_limit - 2)  # header and 合计
+    details = _Table(book, formats, INDICATORS_TITLE, INDICATOR_COLUMNS, capacity=row_limit - 1)
     money_at = [summary_columns.index(c) for c in SUMMARY_COLUMNS if c.number_format == MONEY_FORMAT]
-    summary_rows, detail_rows = _Rows(summary, summary_columns), _Rows(details, INDICATOR_COLUMNS)
-    count = indicator_rows = 0
     sums = {index: Decimal(0) for index in money_at}
-    sheets = iter(sheets)
-    while batch := list(islice(sheets, 500)):
-        originals = revisions.originals(batch)  # 年初 of the adjusted sheets (none: no query)
-        for sheet in batch:
-            original = originals.get(sheet.pk)
-            values = _summary_values(sheet, checkpoint_labels, original)
-            for index in money_at:
-                sums[index] += values[index] or 0
-            summary_rows.append(values)
-            for indicator in sheet.indicators.all():
-                detail_rows.append(_indicator_values(sheet, indicator, original))
-                indicator_rows += 1
-            count += 1
-            if progress and count % every == 0:
-                progress(count)
-    _totals(summary, summary_columns, sums, count)
-    summary.auto_filter.ref = f"A1:{get_column_letter(len(summary_columns))}{count + 1}"
-    details.auto_filter.ref = f"A1:{get_column_letter(len(INDICATOR_COLUMNS))}{indicator_rows + 1}"
-    workbook.save(target)
+    count, unit, summary_rows, detail_rows = 0, None, [], []
+    for record in records:
+        if (record.year, record.agency_code) != (unit and unit[:2]):
+            summary.write_unit(unit, summary_rows)
+            details.write_unit(unit, detail_rows)
+            unit, summary_rows, detail_rows = (record.year, record.agency_code, record.agency_name), [], []
+        values = _summary_values(record, checkpoint_labels)
+        for at in money_at:
+            sums[at] += values[at] or 0
+        summary_rows.append(values)
+        detail_rows.extend(_indicator_values(record, indicator) for indicator in record.indicators)
+        count += 1
+        if progress and count % every == 0:
+            progress(count)
+    summary.write_unit(unit, summary_rows)
+    details.write_unit(unit, detail_rows)
+    _totals(summary, formats, sums, count)
+    summary.finish()
+    details.finish()
+    if len(summary.parts) > 1 or len(details.parts) > 1:
+        if index is None:  # more rows than expected (sheets added meanwhile): 目录 last, and the workbook opens on it
+            index = book.add_worksheet(INDEX_TITLE)
+        _index(index, formats, summary, details, row_limit)
+        index.activate()
+    book.close()
     if progress:
         progress(count)
     return count
 
 
-def _prepare(worksheet, columns: Sequence[Column], *, writer: type[WorksheetWriter] | None = None) -> None:
-    """Widths, the frozen header row and the header cells (write-only: all before the first data row)."""
-    for index, column in enumerate(columns, start=1):
-        worksheet.column_dimensions[get_column_letter(index)].width = column.width
-    worksheet.freeze_panes = "A2"
-    if writer is not None:
-        # what ``WriteOnlyWorksheet._get_writer`` does on the first append, with our writer (openpyxl ~=3.1)
-        worksheet._writer = writer(worksheet)
-        worksheet._writer.write_top()
-    header = []
-    for column in columns:
-        cell = WriteOnlyCell(worksheet, column.title)
-        cell.font, cell.fill, cell.border, cell.alignment = _HEADER_FONT, _HEADER_FILL, _HEADER_BORDER, _CENTER
-        header.append(cell)
-    worksheet.append(header)
+class _Formats:
+    """The workbook's cell formats, each made once."""
+
+    def __init__(self, book):
+        self.book = book
+        self.header = book.add_format(_HEADER)
+        self.bold = book.add_format({"bold": True})
+        self.total = book.add_format({"bold": True, "num_format": MONEY_FORMAT})
+        self.plain = book.add_format()
+        self._made: dict[tuple, object] = {}
+
+    def of(self, column: Column):
+        key = (column.number_format, column.wrap)
+        if key == (None, False):
+            return None
+        if key not in self._made:
+            self._made[key] = self.book.add_format({**(_WRAP if column.wrap else {}), **({"num_format": column.number_format} if column.number_format else {})})
+        return self._made[key]
 
 
-def _set(cell, value) -> None:
-    """``cell.value = value``, a text always as a text (openpyxl would make ``=…`` a formula and ``#N/A`` an error),
-    without the control characters a workbook cannot hold (Word's vertical tab…), which openpyxl refuses."""
-    if isinstance(value, str):
-        cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        cell.data_type = "s"
+@dataclass
+class _Part:
+    worksheet: object
+    title: str
+    rows: int = 0  # data rows written
+    first: tuple | None = None  # (year, agency code, agency name) of the first and last data row
+    last: tuple | None = None
+
+
+class _Table:
+    """A table written to one worksheet, going on in ``title2``, ``title3``… when ``capacity`` data rows are full:
+    a unit's rows start a new worksheet when they do not fit the current one."""
+
+    def __init__(self, book, formats: _Formats, title: str, columns: Sequence[Column], *, capacity: int):
+        self.book, self.formats, self.title, self.columns, self.capacity = book, formats, title, columns, capacity
+        self.cell_formats = [formats.of(column) for column in columns]
+        self.parts: list[_Part] = []
+        self._new_part()
+
+    @property
+    def part(self) -> _Part:
+        return self.parts[-1]
+
+    @property
+    def rows(self) -> int:
+        return sum(part.rows for part in self.parts)
+
+    def _new_part(self) -> None:
+        title = self.title if not self.parts else f"{self.title}{len(self.parts) + 1}"
+        worksheet = self.book.add_worksheet(title)
+        for at, column in enumerate(self.columns):
+            worksheet.set_column(at, at, column.width)
+        worksheet.freeze_panes(1, 0)
+        for at, column in enumerate(self.columns):
+            worksheet.write_string(0, at, column.title, self.formats.header)
+        self.parts.append(_Part(worksheet, title))
+
+    def write_unit(self, unit: tuple | None, rows: list[list]) -> None:
+        if not rows:
+            return
+        if self.part.rows and self.part.rows + len(rows) > self.capacity:
+            self._new_part()
+        for values in rows:
+            if self.part.rows == self.capacity:  # a unit larger than a worksheet
+                self._new_part()
+            part = self.part
+            part.rows += 1
+            write_row(part.worksheet, part.rows, values, self.cell_formats, self.formats.plain)
+            part.first = part.first or unit
+            part.last = unit
+
+    def finish(self) -> None:
+        for part in self.parts:
+            part.worksheet.autofilter(0, 0, part.rows, len(self.columns) - 1)
+
+
+def write_row(worksheet, row: int, values: Sequence, cell_formats: Sequence, plain) -> None:
+    """One row: a text always as a text cell, numbers as numbers, dates as dates; None leaves the cell empty."""
+    for column, value in enumerate(values):
+        if value is None or value == "":
+            continue
+        if isinstance(value, str):
+            write_text(worksheet, row, column, value, cell_formats[column], plain)
+        elif isinstance(value, datetime.date):
+            worksheet.write_datetime(row, column, value, cell_formats[column])
+        else:
+            worksheet.write_number(row, column, float(value) if isinstance(value, Decimal) else value, cell_formats[column])
+
+
+def write_text(worksheet, row: int, column: int, text: str, cell_format, plain) -> None:
+    """A text cell, as written but for the characters no workbook can hold. XlsxWriter writes an inline string that
+    begins with ``<r>`` and ends with ``</r>`` as rich-text XML without escaping it: such a text is written as a rich
+    string of two runs (``<`` and the rest), which XlsxWriter escapes, and reads the same."""
+    if _ILLEGAL.search(text):
+        text = _ILLEGAL.sub("", text)
+    if text.startswith("<r>") and text.endswith("</r>"):
+        worksheet.write_rich_string(row, column, "<", plain, text[1:], cell_format)
     else:
-        cell.value = value
-
-
-class _Rows:
-    """Appends rows to a write-only worksheet. A cell is made once per column and reused: write-only mode
-    serialises a row as it is appended, so only the value changes (styling a new cell per value was most of the
-    time of a 1,000-sheet summary). Each value goes through ``_set``: a text is always a text cell."""
-
-    def __init__(self, worksheet, columns: Sequence[Column]):
-        self.worksheet = worksheet
-        self.templates = []
-        for column in columns:
-            cell = WriteOnlyCell(worksheet)
-            if column.number_format:
-                cell.number_format = column.number_format
-            if column.wrap:
-                cell.alignment = _WRAP
-            self.templates.append(cell)
-
-    def append(self, values: Sequence) -> None:
-        row = []
-        for template, value in zip(self.templates, values):
-            if value is None:
-                row.append(None)
-            else:
-                _set(template, value)
-                row.append(template)
-        self.worksheet.append(row)
+        worksheet.write_string(row, column, text, cell_format)
 
 
 def _date(moment: datetime.datetime | None) -> datetime.date | None:
     return timezone.localtime(moment).date() if moment else None
 
 
-def _summary_values(sheet, labels: Sequence[str], original=None) -> list:
-    errors, warnings = sheet.verdict()  # stored with the content; checked here only when unknown
+def _summary_values(record, labels: Sequence[str]) -> list:
+    errors, warnings = record.errors, record.warnings
     verdict = f"{errors} 个错误" if errors else f"{warnings} 个提示" if warnings else "通过"
-    planned = {point.checkpoint.label: point.cumulative_percent for point in sheet.plan.all()}
     return [
-        sheet.fiscal_year.year, sheet.agency.code, sheet.agency.name, sheet.position, sheet.project.code,
-        sheet.display_title, sheet.section.name if sheet.section_id else "", sheet.get_state_display(),
-        sheet.budget_total, sheet.fiscal_funds, sheet.other_funds,
-        *[planned.get(label) for label in labels],
+        record.year, record.agency_code, record.agency_name, record.position, record.project_code, record.title,
+        record.section, record.state, record.budget_total, record.fiscal_funds, record.other_funds,
+        *[record.plan.get(label) for label in labels],
         verdict, errors, warnings,
-        _date(getattr(sheet, "submitted_at", None)), _date(getattr(sheet, "approved_at", None)),
-        _date(getattr(sheet, "published_at", None)),
-        original.budget_total if original is not None and original.budget_total != sheet.budget_total else None,
+        _date(record.submitted_at), _date(record.approved_at), _date(record.published_at),
     ]
 
 
-def _indicator_values(sheet, indicator, original=None) -> list:
-    return [
-        sheet.fiscal_year.year, sheet.agency.code, sheet.project.code, sheet.display_title,
-        sheet.section.name if sheet.section_id else "", sheet.get_state_display(),
-        indicator.category, indicator.subcategory, indicator.name, indicator.description, indicator.target_value,
-        original.value_of(indicator) if original is not None else None,
-        indicator.value_operator, indicator.value_number, indicator.value_unit, indicator.basis,
-    ]
+def _indicator_values(record, indicator: Sequence) -> list:
+    return [record.year, record.agency_code, record.project_code, record.title, record.section, record.state, *indicator]
 
 
-def _totals(worksheet, columns: Sequence[Column], sums: dict[int, Decimal], count: int) -> None:
-    """合计 under the rows: SUBTOTAL(109, …) sums what the autofilter shows (all rows when nothing is filtered); the
-    sum of all rows is written as its value, shown by a viewer that does not recalculate."""
-    cells = []
-    for index in range(len(columns)):
-        if index in sums:
-            letter = get_column_letter(index + 1)
-            cell = _FormulaCell(worksheet, row=1, column=1, value=sums[index])
-            cell.formula = f"SUBTOTAL(109,{letter}2:{letter}{count + 1})" if count else None
-            cell.number_format = MONEY_FORMAT
+def _totals(summary: _Table, formats: _Formats, sums: dict[int, Decimal], count: int) -> None:
+    """合计 under the rows: SUBTOTAL(109, …) sums what the autofilter shows (all rows when nothing is filtered), over
+    every worksheet of the table; the sum of all rows is written as its value, shown by a viewer that does not
+    recalculate."""
+    part = summary.part
+    row = part.rows + 1
+    part.worksheet.write_string(row, 5, f"{TOTAL_LABEL}（{count} 个项目）", formats.bold)
+    for at, total in sums.items():
+        letter = xl_col_to_name(at)
+        ranges = [
+            f"{'' if other is part else _quoted(other.title) + '!'}{letter}2:{letter}{other.rows + 1}"
+            for other in summary.parts if other.rows
+        ]
+        if ranges:
+            part.worksheet.write_formula(row, at, f"=SUBTOTAL(109,{','.join(ranges)})", formats.total, float(total))
         else:
-            cell = WriteOnlyCell(worksheet)
-            _set(cell, f"{TOTAL_LABEL}（{count} 个项目）" if columns[index] is SUMMARY_COLUMNS[5] else None)
-        cell.font = _HEADER_FONT
-        cells.append(cell)
-    worksheet.append(cells)
+            part.worksheet.write_number(row, at, 0, formats.total)
 
 
-class _FormulaCell(Cell):
-    """A number cell that is written as ``formula`` with the number as its cached value."""
-
-    __slots__ = ("formula",)
+def _quoted(title: str) -> str:
+    return "'" + title.replace("'", "''") + "'"
 
 
-class _CachedFormulaWriter(WorksheetWriter):
-    """openpyxl writes a formula with an empty value (a viewer that does not recalculate shows nothing); this writes
-    ``<f>formula</f><v>value</v>`` for a ``_FormulaCell`` and leaves every other cell to openpyxl."""
+def _unit(unit: tuple | None) -> str | None:
+    return f"{unit[0]} {unit[1]} {unit[2]}" if unit else None
 
-    def write_row(self, xf, row, row_idx):
-        # ``WorksheetWriter.write_row`` (no comments or row heights here): cells are written as ``row`` yields them,
-        # write-only mode reuses an unstyled cell for the next value
-        with xf.element("row", {"r": f"{row_idx}"}):
-            for cell in row:
-                if isinstance(cell, _FormulaCell) and cell.formula:
-                    element = Element("c", {"r": cell.coordinate, "s": f"{cell.style_id}"})
-                    SubElement(element, "f").text = cell.formula
-                    SubElement(element, "v").text = safe_string(cell.value)
-                    xf.write(element)
-                elif cell._value is not None or cell.has_style:
-                    write_cell(xf, self.ws, cell, cell.has_style)
+
+def _index(worksheet, formats: _Formats, summary: _Table, details: _Table, row_limit: int) -> None:
+    """目录: each worksheet of the tables, what it holds, its rows and its first and last unit, with a link to it."""
+    cell_formats = [formats.of(column) for column in INDEX_COLUMNS]
+    for at, column in enumerate(INDEX_COLUMNS):
+        worksheet.set_column(at, at, column.width)
+        worksheet.write_string(0, at, column.title, formats.header)
+    worksheet.freeze_panes(1, 0)
+    row = 0
+    for table, content in ((summary, "每张绩效目标表一行"), (details, "每个绩效指标一行")):
+        for number, part in enumerate(table.parts, start=1):
+            row += 1
+            worksheet.write_url(row, 0, f"internal:{_quoted(part.title)}!A1", string=part.title)
+            suffix = f"（第 {number}/{len(table.parts)} 部分）" if len(table.parts) > 1 else ""
+            last = "，末行为合计" if table is summary and part is table.part else ""
+            write_row(worksheet, row, [None, content + suffix + last, part.rows, _unit(part.first), _unit(part.last)], cell_formats, formats.plain)
+    notes = (
+        f"Excel 每个工作表最多 {row_limit:,} 行（含表头）。放不下的表按单位接续到同名加序号的工作表中，同一单位的行都在同一个工作表里"
+        "（一个单位的行多于一个工作表时，才在工作表写满处接续）。",
+        f"项目汇总共 {summary.rows:,} 行，指标明细共 {details.rows:,} 行。项目汇总的合计行汇总所有部分；"
+        "需要整体筛选时，可分别筛选各部分，或用数据库、Power Query 等工具合并各工作表。",
+    )
+    for note in notes:
+        row += 2
+        worksheet.write_string(row, 0, note)

@@ -58,7 +58,19 @@ class Entry(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["category", "subcategory", "name"], name="library_entry_unique_name"),
         ]
-        indexes = [models.Index(fields=["category", "subcategory", "retired"], name="library_entry_group")]
+        indexes = [
+            models.Index(fields=["category", "subcategory", "retired"], name="library_entry_group"),
+            # the type-ahead's and /library/'s ranking (library.selectors._ranked): the first rows of a category
+            # without a sort; trigram indexes on the matched text are PostgreSQL's only (migration 0004)
+            models.Index(
+                fields=["category", "subcategory", "-recommended", "kind", "-use_count", "name", "id"],
+                condition=models.Q(retired=False), name="library_entry_rank",
+            ),
+            models.Index(
+                fields=["-recommended", "kind", "-use_count", "name", "id"], condition=models.Q(retired=False),
+                name="library_entry_rank_all",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.category}/{self.subcategory}/{self.name}"
@@ -94,7 +106,8 @@ class Usage(models.Model):
         verbose_name = verbose_name_plural = "指标使用记录"
         ordering = ["-year", "sheet_id"]
         indexes = [
-            models.Index(fields=["entry", "-year"], name="library_usage_entry_year"),
+            # an entry's latest uses first (library.selectors.usages_visible reads the top few of each)
+            models.Index(fields=["entry", "-year", "sheet"], name="library_usage_entry_year"),
             models.Index(fields=["sheet"], name="library_usage_sheet"),
             # may the reader see an entry: a sheet they may see that uses its name (library.selectors.entries_visible)
             models.Index(fields=["named_entry", "sheet"], name="library_usage_named"),

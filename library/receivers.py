@@ -16,11 +16,12 @@ _pending = Local()
 
 def on_sheet_content_replaced(sender, sheet, **kwargs) -> None:
     ids = getattr(_pending, "ids", None)
-    if ids is None:
+    first = ids is None  # the first write since the last flush (a callback that already ran may still be listed)
+    if first:
         ids = _pending.ids = set()
     ids.add(sheet.pk)
     connection = transaction.get_connection()
-    if not any(entry[1] is _flush for entry in connection.run_on_commit):  # a rolled-back block dropped its callback
+    if first or not any(entry[1] is _flush for entry in connection.run_on_commit):  # a rolled-back block dropped it
         transaction.on_commit(_flush)
 
 

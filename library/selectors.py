@@ -7,7 +7,9 @@ whose name is used by a sheet the reader may see (a published one, or one of the
 
 from __future__ import annotations
 
-from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import StrIndex, Upper
+from django.db.models.lookups import GreaterThan
 
 from library.common import category_order, framework
 from library.models import DESCRIBED, Entry, Kind, Usage
@@ -23,18 +25,33 @@ BROWSE_LIMIT = 300
 
 
 def _ranked(queryset: QuerySet) -> QuerySet:
-    """Recommended first, then the common set, then the most used."""
-    common_first = Case(When(kind=Kind.COMMON, then=Value(0)), default=Value(1), output_field=IntegerField())
-    return queryset.annotate(common_first=common_first).order_by("-recommended", "common_first", "-use_count", "name", "id")
+    """Recommended first, then the common set ("common" sorts before "specific"), then the most used: the order of
+    the index ``library_entry_rank``, so a category's first rows are read without sorting it."""
+    return queryset.order_by("-recommended", "kind", "-use_count", "name", "id")
+
+
+TRIGRAM = 3  # a text this long is looked up on the trigram indexes (migration 0004); a shorter one has no trigram
+
+
+def _holds(field: str, text, *, any_case: bool = True) -> Q:
+    """``field`` holds ``text``: ``icontains`` (``contains``) from three characters on, on its trigram index; a
+    shorter text (one or two keystrokes) as a plain position test, which the trigram index cannot answer and so the
+    planner never asks it (it would read the whole index): the category's entries are walked in rank order on
+    ``library_entry_rank`` instead, and the first twelve found end the walk. Both say the same: the text, in any
+    case, anywhere in the field."""
+    if len(text) >= TRIGRAM:
+        return Q(**{f"{field}__{'icontains' if any_case else 'contains'}": text})
+    haystack, needle = (Upper(field), Upper(Value(text))) if any_case else (F(field), Value(text))
+    return Q(GreaterThan(StrIndex(haystack, needle), 0))
 
 
 def _matching(queryset: QuerySet, query: str) -> QuerySet:
     query = (query or "").strip()[:100]
     if not query:
         return queryset
-    condition = Q(name__icontains=query) | Q(description__icontains=query)
+    condition = _holds("name", query) | _holds("description", query)
     if looks_like_initials(query):
-        condition |= Q(initials__contains=query.lower())
+        condition |= _holds("initials", query.lower(), any_case=False)
     return queryset.filter(condition)
 
 
@@ -100,22 +117,34 @@ def categories(user) -> list[dict]:
     return result
 
 
+def _usages_of_visible_sheets(user) -> QuerySet:
+    """Usage rows of sheets ``user`` may see, checked row by row on the sheet's key (never the set of every visible
+    sheet, which is the province for a finance reviewer): what a top-N walk of an entry's index stops early on."""
+    usages = Usage.objects.all()
+    if user.is_superuser:
+        return usages
+    sheets = visible_documents(user, TargetSheet.objects.all()).filter(pk=OuterRef("sheet_id"))
+    return usages.filter(Exists(sheets, template="EXISTS(%(subquery)s OFFSET 0)"))
+
+
 def usages_visible(user, entries, *, per_entry: int = 6) -> dict[int, list[Usage]]:
-    """The latest uses of each entry, of sheets ``user`` may see (one query)."""
+    """The latest uses of each entry (latest year first, then by sheet), of sheets ``user`` may see: at most
+    ``per_entry`` rows read per entry, however many sheets use it (two queries: the ids of each entry's top rows,
+    walked on ``library_usage_entry_year``, then those rows)."""
     ids = [e.pk for e in entries]
-    if not ids:
+    if not ids or per_entry < 1:
         return {}
-    sheets = visible_documents(user, TargetSheet.objects.all()).values("pk")
-    rows = (
-        Usage.objects.filter(entry_id__in=ids, sheet_id__in=sheets)
-        .select_related("sheet__project")
-        .order_by("entry_id", "-year", "sheet_id")
-    )
+    visible = _usages_of_visible_sheets(user).order_by("-year", "sheet_id")
+    if len(ids) == 1:
+        picked = list(visible.filter(entry_id=ids[0]).values_list("pk", flat=True)[:per_entry])
+    else:
+        latest = visible.filter(entry_id=OuterRef("pk")).values("pk")
+        tops = {f"top{k}": Subquery(latest[k:k + 1]) for k in range(per_entry)}
+        picked = [pk for row in Entry.objects.filter(pk__in=ids).annotate(**tops).values_list(*tops) for pk in row if pk]
+    rows = Usage.objects.filter(pk__in=picked).select_related("sheet__project").order_by("entry_id", "-year", "sheet_id")
     result: dict[int, list[Usage]] = {}
-    for usage in rows[: len(ids) * 50]:
-        bucket = result.setdefault(usage.entry_id, [])
-        if len(bucket) < per_entry:
-            bucket.append(usage)
+    for usage in rows:
+        result.setdefault(usage.entry_id, []).append(usage)
     return result
 
 

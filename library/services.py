@@ -1,7 +1,9 @@
 """Writes on the indicator library: rebuilding its usage from the sheets, and curation.
 
 ``library_rebuild`` and ``library_sheets_refresh`` are set-based: a handful of statements however many sheets
-there are (the new entries in one bulk insert, the usage rows in one INSERT … SELECT, the counts in one UPDATE).
+there are (the new entries in one bulk insert, the usage rows in one INSERT … SELECT). A rebuild counts every entry
+again in one UPDATE; a refresh looks up only the names its sheets use and moves the counts by what its sheets added
+and took away, so it costs the same whatever the library holds, and an edit of a draft touches no entry row.
 They run after every content write and whenever a sheet is published or leaves 已公开 (``library.receivers``, on
 commit), and on demand (``manage.py library_rebuild``).
 
@@ -15,15 +17,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import connection, transaction
-from django.db.models import Count, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Greatest
 
 from core import errors
 from library import permissions
 from library.common import load_common
 from library.models import DESCRIBED, SOURCE_SHEETS, CurationEvent, Entry, Kind, Usage
 from library.pinyin import initials
-from projects.models import Indicator, SheetState
+from projects.models import Indicator, SheetState, TargetSheet
 
 
 @transaction.atomic
@@ -48,15 +50,61 @@ def _refresh(*, sheet_ids: list[int] | None) -> dict:
     indicators = indicators if sheet_ids is None else indicators.filter(sheet_id__in=sheet_ids)
     indicators = indicators.exclude(category="").exclude(subcategory="").exclude(name="")
     created = _entries_create(indicators, every_entry=sheet_ids is None)
-    old = Usage.objects.all() if sheet_ids is None else Usage.objects.filter(sheet_id__in=sheet_ids)
-    touched = _entry_ids(old) if sheet_ids is not None else set()
+    if sheet_ids is None:
+        Usage.objects.all().delete()
+        inserted = _usages_insert(None)
+        _counts_update(None)
+        _entries_describe(None)
+        return {"entries_created": created, "usages": inserted}
+    _sheets_lock(sheet_ids)
+    old = Usage.objects.filter(sheet_id__in=sheet_ids)
+    before = _published_pairs(old)
     old.delete()
     inserted = _usages_insert(sheet_ids)
-    if sheet_ids is not None:
-        touched |= _entry_ids(Usage.objects.filter(sheet_id__in=sheet_ids))
-    _counts_update(None if sheet_ids is None else touched)
+    after = _published_pairs(Usage.objects.filter(sheet_id__in=sheet_ids))
+    _counts_add(before, after)  # last: the rows of popular entries are locked only until this commits
     _entries_describe(sheet_ids)
     return {"entries_created": created, "usages": inserted}
+
+
+def _sheets_lock(sheet_ids: list[int]) -> None:
+    """Two refreshes of the same sheet take turns (each reads the usage rows the other replaces); refreshes of other
+    sheets do not wait. In id order, so two refreshes of overlapping sheets cannot deadlock."""
+    if sheet_ids and connection.features.has_select_for_update:
+        list(TargetSheet.objects.select_for_update().filter(pk__in=sheet_ids).order_by("pk").values_list("pk", flat=True))
+
+
+def _published_pairs(usages) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
+    """(entry, sheet) and (named entry, sheet) of these usage rows of published sheets: what the counts count."""
+    counted, named = set(), set()
+    for entry_id, named_id, sheet_id in usages.filter(published=True).values_list("entry_id", "named_entry_id", "sheet_id").distinct():
+        counted.add((entry_id, sheet_id))
+        if named_id is not None:
+            named.add((named_id, sheet_id))
+    return counted, named
+
+
+def _counts_add(before, after) -> None:
+    """The counts move by what these sheets added and took away (a sheet counts once per entry, however many of its
+    rows use it), instead of counting every sheet of a popular entry again: an edit of a draft changes no count and
+    touches no entry row; a publication adds one to each entry it uses. Entry rows are locked in id order."""
+    moves: dict[tuple[str, int], int] = {}
+    for field, old, new in (("use_count", before[0], after[0]), ("published_name_uses", before[1], after[1])):
+        for entry_id, _sheet in new - old:
+            moves[field, entry_id] = moves.get((field, entry_id), 0) + 1
+        for entry_id, _sheet in old - new:
+            moves[field, entry_id] = moves.get((field, entry_id), 0) - 1
+    moves = {key: delta for key, delta in moves.items() if delta}
+    if not moves:
+        return
+    ids = sorted({entry_id for _field, entry_id in moves})
+    list(Entry.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+    grouped: dict[tuple[str, int], list[int]] = {}
+    for (field, entry_id), delta in moves.items():
+        grouped.setdefault((field, delta), []).append(entry_id)
+    for (field, delta), entry_ids in sorted(grouped.items()):
+        # never below zero: a count that drifted (raw SQL) is put right by ``manage.py library_rebuild``
+        Entry.objects.filter(pk__in=entry_ids).update(**{field: Greatest(F(field) + delta, 0)})
 
 
 def _entries_create(indicators, *, every_entry: bool) -> int:
@@ -137,15 +185,6 @@ def _usages_insert(sheet_ids: list[int] | None) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
-
-
-def _entry_ids(usages) -> set[int]:
-    """The entries these usage rows count for and are named after."""
-    ids = set()
-    for entry_id, named_id in usages.values_list("entry_id", "named_entry_id").distinct():
-        ids.update((entry_id, named_id))
-    ids.discard(None)
-    return ids
 
 
 def _counts_update(entry_ids: set[int] | None) -> None:

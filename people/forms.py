@@ -129,6 +129,8 @@ class _PersonField(forms.IntegerField):
 
     def clean(self, value):
         pk = super().clean(value)
+        if pk is None and not self.required:
+            return None
         user = get_user_model().objects.filter(pk=pk).first() if pk is not None else None
         if user is None:
             raise forms.ValidationError("请选择人员。", code="no_person")
@@ -136,24 +138,47 @@ class _PersonField(forms.IntegerField):
 
 
 class RoleGrantForm(_AgencyForm):
+    """The person is picked by a search (``people/js/people_picker.js`` asks ``people_candidates`` for at most 20
+    matches, never the province's accounts as a list): ``person`` is the chosen id; without JavaScript the username
+    typed in ``person_query`` is looked up among the people the user may reach (``grant_candidate_by_username``)."""
+
     id_prefix = "grant"
-    person = _PersonField(label="人员")
+    person_query = forms.CharField(
+        label="人员", required=False, max_length=200,
+        help_text="输入姓名或用户名搜索，从列表中选择",
+        widget=forms.TextInput(attrs={
+            "type": "search", "autocomplete": "off", "role": "combobox", "aria-autocomplete": "list",
+            "aria-expanded": "false", "aria-controls": "grant_person_list", "data-person-picker": "",
+            "placeholder": "姓名或用户名",
+        }),
+    )
+    person = _PersonField(required=False, widget=forms.HiddenInput)
     role = forms.CharField(label="角色", widget=forms.Select)
     note = forms.CharField(label="说明（可选）", max_length=500, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.offer_people(())
         self._offer_roles("role", blank="请选择角色")
 
-    def offer_people(self, people) -> None:
-        """The people listed in the 人员 choice (those the signed-in user may reach)."""
-        self.fields["person"].widget.choices = [("", "请选择人员")] + [
-            (user.pk, f"{display_name(user)}（{user.username}）{'' if user.is_active else '，已停用'}") for user in people
-        ]
+    def clean_person(self):
+        return self.cleaned_data.get("person")  # None: no id chosen (``clean`` reads the typed username)
 
     def clean_role(self):
         return self._clean_role("role")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("person") is None and "person" not in self.errors:
+            from people import selectors
+
+            typed = (data.get("person_query") or "").strip()
+            typed = typed.rsplit("（", 1)[-1].rstrip("）") if typed.endswith("）") else typed  # “姓名（用户名）” as listed
+            person = selectors.grant_candidate_by_username(self.user, self.agency, typed)
+            if person is None:
+                message = f"没有找到可以授予角色的人员“{typed}”，请输入姓名或用户名后从列表中选择。" if typed else "请选择人员。"
+                self.add_error("person_query", message)
+            data["person"] = person
+        return data
 
 
 class RoleRevokeForm(_AgencyForm):

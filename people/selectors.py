@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, Q, QuerySet
+from django.db.models.functions import Concat
 from guardian.models import UserObjectPermission
 
 from people import roles
@@ -181,3 +182,48 @@ def assigned_task_count(user) -> int:
 def agency_log(agency) -> QuerySet:
     """The agency's RoleChange records, newest first."""
     return RoleChange.objects.filter(agency=agency).select_related("person", "by", "section").order_by("-created", "-id")
+
+
+# ---------------------------------------------------------------- the 授予角色 person picker
+
+CANDIDATE_LIMIT = 20
+
+
+def _matches(user, query: str) -> bool:
+    text = query.casefold()
+    return not text or any(text in value.casefold() for value in (user.username, roles.display_name(user), user.email or ""))
+
+
+def grant_candidates(by, agency, query: str = "", *, limit: int = CANDIDATE_LIMIT) -> list:
+    """At most ``limit`` people ``by`` may give a role of ``agency`` to, matching ``query`` (username, 姓名 or
+    e-mail, any case), in the page's order: the type-ahead of 授予角色. Whom it offers is what the page offered
+    before as a list: a superuser, anyone (the province's accounts, searched in the database); an agency
+    administrator, the people of the page they manage (``may_manage_person``), no one else."""
+    query = (query or "").strip()[:100]
+    if not roles.can_manage_people(by, agency):
+        return []
+    if by.is_superuser and query:
+        User = get_user_model()
+        name = Concat("last_name", "first_name", output_field=CharField())
+        condition = Q(username__icontains=query) | Q(email__icontains=query) | Q(full_name__icontains=query)
+        return list(User.objects.annotate(full_name=name).filter(condition).order_by("username", "pk")[:limit])
+    found = []
+    for row in agency_people(agency):
+        if may_manage_person(by, agency, row) and _matches(row.user, query):
+            found.append(row.user)
+            if len(found) == limit:
+                break
+    return found
+
+
+def grant_candidate_by_username(by, agency, username: str):
+    """The person of that exact username when ``by`` may give them a role of ``agency`` (the picker without
+    JavaScript: a typed username), else None: an account ``by`` may not reach is not found, as one that does not
+    exist."""
+    username = (username or "").strip()
+    if not username or not roles.can_manage_people(by, agency):
+        return None
+    person = get_user_model().objects.filter(username=username).first()
+    if person is None:
+        return None
+    return person if by.is_superuser or may_manage_person(by, agency, person_row(agency, person)) else None

@@ -7,6 +7,7 @@ urlpatterns = [
     path("people/<str:code>/", views.people_agency, name="people_agency"),
     path("people/<str:code>/add/", views.person_add, name="person_add"),
     path("people/<str:code>/grant/", views.role_grant, name="role_grant"),
+    path("people/<str:code>/candidates/", views.people_candidates, name="people_candidates"),
     path("people/<str:code>/revoke/", views.role_revoke, name="role_revoke"),
     path("people/<str:code>/people/<int:pk>/deactivate/", views.person_deactivate, name="person_deactivate"),
     path("people/<str:code>/people/<int:pk>/activate/", views.person_activate, name="person_activate"),

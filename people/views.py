@@ -12,9 +12,9 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import AppError
 from people import forms, roles, selectors, services
@@ -60,10 +60,8 @@ def _page(request, agency, *, create_form=None, grant_form=None):
                 and (user.is_superuser or grant.role != Role.FINANCE_REVIEWER)
                 and not (grant.role == Role.AGENCY_ADMIN and row.user.pk == user.pk)
             )
+    # the person is searched (people_candidates), never listed: a superuser may reach the province's accounts
     grant_form = grant_form or forms.RoleGrantForm(agency=agency, user=user)
-    # A superuser may give a role of this agency to anyone (say a finance bureau reviewer); an administrator to its own people.
-    reachable = get_user_model().objects.order_by("username") if user.is_superuser else [r.user for r in people if r.manageable]
-    grant_form.offer_people(reachable)
     context = {
         "agency": agency,
         "people": people,
@@ -78,6 +76,21 @@ def _page(request, agency, *, create_form=None, grant_form=None):
 def people_agency(request, code):
     agency = _managed_agency_or_404(request.user, code)
     return _page(request, agency)
+
+
+@login_required
+@require_GET
+def people_candidates(request, code):
+    """``?q=王`` → at most 20 people the signed-in administrator may give a role of this agency to (the 授予角色
+    type-ahead): ``{"results": [{"id", "label", "username"}]}``; an agency they may not manage is 404."""
+    agency = _managed_agency_or_404(request.user, code)
+    found = selectors.grant_candidates(request.user, agency, request.GET.get("q", ""))
+    results = [
+        {"id": person.pk, "username": person.username,
+         "label": f"{display_name(person)}（{person.username}）{'' if person.is_active else '，已停用'}"}
+        for person in found
+    ]
+    return JsonResponse({"results": results})
 
 
 @login_required

@@ -229,6 +229,7 @@ class TargetSheet(Approvable):
     approval_manager = "documents"  # the engine reads sheets and their adjustments (``workflow.documents``)
     approval_related = ("project", "agency", "section", "fiscal_year")  # read with it under a move's lock
     approval_title_related = ("project",)  # what ``display_title`` reads (已办 joins it)
+    approval_drafts_order = ("-state", "position")  # 待办's drafts: returned first, in the package's order
     history_field = "sheet"  # its foreign key on workflow.Event (and on the notifications, WeCom cards)
 
     project = models.ForeignKey(Project, verbose_name="预算项目", on_delete=models.PROTECT, related_name="sheets")

@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 from django.db.models import prefetch_related_objects, Prefetch, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 
-from projects.models import Indicator, SpendPlan, TargetSheet
+from projects import validation
+from projects.models import Agency, Indicator, SpendPlan, TargetSheet
+
+
+def agency_or_404(code: str) -> Agency:
+    """The agency of a URL's code; a code no column can hold (NUL, control characters, too long) is simply not found."""
+    if validation.text_problem(code, "单位编码", max_length=20, multiline=False):
+        raise Http404("没有找到该单位。")
+    return get_object_or_404(Agency, code=code)
 
 
 def sheets_with_content(queryset: QuerySet | None = None) -> QuerySet:

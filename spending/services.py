@@ -12,14 +12,15 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.db import connection, transaction
+from django.db.models import Count, Prefetch, QuerySet, Sum
 from django.utils import timezone
 
 from projects import validation
 from projects.models import Checkpoint, SheetState, SpendPlan, TargetSheet
 from projects.values import format_number
 from core import errors
+from core.db import is_postgresql
 from people import roles
 from spending.models import EXPLANATION, SpendReport
 from workflow import permissions
@@ -197,32 +198,122 @@ class AgencySpending:
     agency: object
     year: int
     checkpoints: list[Checkpoint]
-    rows: list[AgencyRow]
     totals: list[AgencyTotal]
     budget_total: Decimal
+    sheet_count: int
+
+
+@dataclass
+class _Sums:
+    """What the totals of one checkpoint weigh, over every published sheet of the agency and year."""
+
+    planned_amount: Decimal = Decimal(0)
+    actual_amount: Decimal = Decimal(0)
+    reported: int = 0
+    missing: int = 0
+    counts: dict = field(default_factory=lambda: {GREEN: 0, YELLOW: 0, RED: 0, NOT_DUE: 0})
+
+
+def agency_sheets(*, agency, year: int) -> QuerySet:
+    """The published sheets of the agency in ``year``, in the dashboard's order (page them: ``agency_rows``)."""
+    return published_sheets(agency=agency).filter(fiscal_year__year=year)
+
+
+def agency_rows(sheets, *, today: datetime.date | None = None) -> list[AgencyRow]:
+    """Plan against actual of these sheets (a page of ``agency_sheets``)."""
+    today = today or timezone.localdate()
+    return [AgencyRow(sheet, sheet_spending(sheet=sheet, today=today)) for sheet in sheets]
 
 
 def agency_spending(*, agency, year: int, today: datetime.date | None = None) -> AgencySpending:
-    """Every published sheet of the agency in ``year`` with plan against actual, and budget-weighted totals."""
+    """Budget-weighted totals at each checkpoint over every published sheet of the agency in ``year``, by aggregate
+    queries (no sheet is read as a row: the table reads its page with ``agency_rows``)."""
     today = today or timezone.localdate()
     checkpoints = list(Checkpoint.objects.filter(fiscal_year__year=year).order_by("date"))
-    sheets = list(published_sheets(agency=agency).filter(fiscal_year__year=year))
-    rows = [AgencyRow(sheet, sheet_spending(sheet=sheet, today=today)) for sheet in sheets]
-    budget = sum((s.budget_total for s in sheets), Decimal(0))
+    sheets = TargetSheet.objects.filter(agency=agency, fiscal_year__year=year, state=SheetState.PUBLISHED)
+    summary = sheets.aggregate(budget=Sum("budget_total"), count=Count("pk"))
+    budget, count = summary["budget"] or Decimal(0), summary["count"]
+    sums = (_checkpoint_sums_sql if is_postgresql() else _checkpoint_sums_python)(agency=agency, year=year, today=today)
     totals = []
-    for index, checkpoint in enumerate(checkpoints):
-        points = [row.points[index] for row in rows]
-        planned_amount = sum((row.sheet.budget_total * p.planned / 100 for row, p in zip(rows, points)), Decimal(0))
-        actual_amount = sum((p.report.amount for p in points if p.report is not None), Decimal(0))
-        planned = (planned_amount / budget * 100).quantize(CENT) if budget else Decimal(0)
-        actual = (actual_amount / budget * 100).quantize(CENT) if budget else Decimal(0)
-        due = checkpoint.date < today or any(p.report is not None for p in points)
-        counts = {level: sum(1 for p in points if p.level == level) for level in (GREEN, YELLOW, RED, NOT_DUE)}
+    for checkpoint in checkpoints:
+        found = sums.get(checkpoint.pk) or _Sums()
+        planned = (found.planned_amount / budget * 100).quantize(CENT) if budget else Decimal(0)
+        actual = (found.actual_amount / budget * 100).quantize(CENT) if budget else Decimal(0)
+        due = checkpoint.date < today or found.reported > 0
         totals.append(AgencyTotal(
             checkpoint, planned, actual if due else None, level_for(planned=planned, actual=actual) if due else NOT_DUE,
-            sum(1 for p in points if p.missing), counts,
+            found.missing, found.counts,
         ))
-    return AgencySpending(agency, year, checkpoints, rows, totals, budget)
+    return AgencySpending(agency, year, checkpoints, totals, budget, count)
+
+
+# Per checkpoint over the sheets: the plan's amount, the reported amount, and how many sheets are at each level (as
+# ``spend_at`` decides it: the actual % is rounded half to even to cents, as Decimal.quantize does).
+_SUMS_SQL = """
+WITH cell AS (
+    SELECT c.id AS checkpoint_id, c.date < %(today)s AS passed, s.budget_total AS budget,
+           COALESCE(p.cumulative_percent, c.planned_percent) AS planned, r.amount, r.id IS NOT NULL AS reported,
+           CASE WHEN r.id IS NULL OR s.budget_total = 0 THEN 0 ELSE r.amount / s.budget_total * 10000 END AS hundredths
+    FROM projects_targetsheet s
+    JOIN projects_fiscalyear y ON y.id = s.fiscal_year_id
+    JOIN projects_checkpoint c ON c.fiscal_year_id = s.fiscal_year_id
+    LEFT JOIN projects_spendplan p ON p.sheet_id = s.id AND p.checkpoint_id = c.id
+    LEFT JOIN projects_spendreport r ON r.sheet_id = s.id AND r.checkpoint_id = c.id
+    WHERE s.agency_id = %(agency)s AND y.year = %(year)s AND s.state = %(published)s
+), levelled AS (
+    SELECT cell.*, CASE WHEN NOT reported AND NOT passed THEN 'not_due'
+                        WHEN planned - spent <= 0 THEN 'green'
+                        WHEN planned - spent <= %(yellow)s THEN 'yellow' ELSE 'red' END AS level
+    FROM cell CROSS JOIN LATERAL (
+        SELECT (CASE WHEN hundredths - FLOOR(hundredths) > 0.5
+                       OR (hundredths - FLOOR(hundredths) = 0.5 AND MOD(FLOOR(hundredths), 2) = 1)
+                     THEN FLOOR(hundredths) + 1 ELSE FLOOR(hundredths) END) / 100 AS spent
+    ) rounded
+)
+SELECT checkpoint_id, SUM(budget * planned / 100), COALESCE(SUM(amount), 0), COUNT(*) FILTER (WHERE reported),
+       COUNT(*) FILTER (WHERE NOT reported AND passed),
+       COUNT(*) FILTER (WHERE level = 'green'), COUNT(*) FILTER (WHERE level = 'yellow'),
+       COUNT(*) FILTER (WHERE level = 'red'), COUNT(*) FILTER (WHERE level = 'not_due')
+FROM levelled GROUP BY checkpoint_id
+"""
+
+
+def _checkpoint_sums_sql(*, agency, year: int, today: datetime.date) -> dict[int, _Sums]:
+    params = {"today": today, "agency": agency.pk, "year": year, "published": SheetState.PUBLISHED, "yellow": YELLOW_MAX_BEHIND}
+    with connection.cursor() as cursor:
+        cursor.execute(_SUMS_SQL, params)
+        rows = cursor.fetchall()
+    return {
+        checkpoint_id: _Sums(planned, actual, reported, missing, {GREEN: green, YELLOW: yellow, RED: red, NOT_DUE: not_due})
+        for checkpoint_id, planned, actual, reported, missing, green, yellow, red, not_due in rows
+    }
+
+
+def _checkpoint_sums_python(*, agency, year: int, today: datetime.date) -> dict[int, _Sums]:
+    """``_checkpoint_sums_sql`` on SQLite (the demo, a few sheets), from plain tuples through ``spend_at`` itself."""
+    sheets = dict(
+        TargetSheet.objects.filter(agency=agency, fiscal_year__year=year, state=SheetState.PUBLISHED).values_list("pk", "budget_total")
+    )
+    plans = {(s, c): p for s, c, p in SpendPlan.objects.filter(sheet_id__in=sheets).values_list("sheet_id", "checkpoint_id", "cumulative_percent")}
+    reports = {(s, c): r for s, c, r in SpendReport.objects.filter(sheet_id__in=sheets).values_list("sheet_id", "checkpoint_id", "amount")}
+    sums: dict[int, _Sums] = {}
+    for checkpoint in Checkpoint.objects.filter(fiscal_year__year=year):
+        found = sums[checkpoint.pk] = _Sums()
+        for pk, budget in sheets.items():
+            planned = plans.get((pk, checkpoint.pk), checkpoint.planned_percent)
+            amount = reports.get((pk, checkpoint.pk))
+            point = spend_at(checkpoint, planned=planned, budget_total=budget, report=None if amount is None else _Amount(amount), today=today)
+            found.planned_amount += budget * planned / 100
+            found.actual_amount += amount or Decimal(0)
+            found.reported += amount is not None
+            found.missing += point.missing
+            found.counts[point.level] += 1
+    return sums
+
+
+@dataclass
+class _Amount:
+    amount: Decimal
 
 
 # ---------------------------------------------------------------- recording

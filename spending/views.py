@@ -117,8 +117,9 @@ def agency_spending(request, code):
     except ValueError:
         year = years[0] if years else timezone.localdate().year
     data = spending.agency_spending(agency=agency, year=year)
-    # the totals weigh every sheet of the agency (one budget unit); the table shows a page of them
-    rows_page = Paginator(data.rows, page_size(request.GET.get("size"))).get_page(request.GET.get("page"))
+    # the totals weigh every sheet of the agency (aggregate queries); the table reads only the page it shows
+    rows_page = Paginator(spending.agency_sheets(agency=agency, year=year), page_size(request.GET.get("size"))).get_page(request.GET.get("page"))
+    rows_page.object_list = spending.agency_rows(rows_page.object_list)
     context = {
         "data": data, "rows_page": rows_page, "agency": agency, "year": year, "years": years,
         "chart": spending.chart(data.totals), "nav": "sheets",

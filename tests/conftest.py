@@ -45,9 +45,16 @@ SEED_DOCX = Path(settings.BASE_DIR) / "projects" / "fixtures" / "laoting-approva
 hypothesis.settings.register_profile("fast", max_examples=10)
 
 
+@pytest.fixture(scope="session")
+def _exports_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("exports")
+
+
 @pytest.fixture(autouse=True)
-def _test_settings(settings):
+def _test_settings(settings, _exports_dir):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Export files (background jobs, the sheet list's Excel) go to the run's temporary directory, not var/exports.
+    settings.EXPORTS_ROOT = _exports_dir
     # Every test Client builds its own middleware: WhiteNoise finds a static file when it is asked for, instead of
     # listing every app's static files up front for each Client (0.05–0.2 s a Client, most of a permission matrix).
     settings.WHITENOISE_AUTOREFRESH = True

@@ -67,6 +67,15 @@ def main() -> None:
     assert Notification.objects.filter(kind="spend_reminder").exists() and Notification.objects.filter(kind="spend_warning").exists()
     assert Notification.objects.count() > before
     call_command("check_workflow", stdout=io.StringIO())
+    # issue 24's bounded reads take SQLite's plain path: the type-ahead (short and long), the dashboard's totals, the picker
+    for q in ("资", "zj", "资金执行"):
+        found = ok(staff.get("/library/suggest/", {"category": "产出指标", "subcategory": "时效指标", "q": q}), f"suggest {q}").json()
+        assert isinstance(found["results"], list), found
+    assert [r["name"] for r in staff.get("/library/suggest/", {"category": "产出指标", "q": "zjzxl"}).json()["results"]] == ["资金执行率"]
+    dashboard = ok(leader.get(f"/agencies/483001/spending/?year={year}"), "the agency dashboard").content.decode()
+    assert "已公开 1 张绩效目标表" in dashboard, dashboard[:2000]
+    picked = ok(signed_in("unit_admin").get("/people/483001/candidates/", {"q": "王"}), "the person picker").json()["results"]
+    assert [p["username"] for p in picked] == ["staff_ggzy"], picked
     # delivered in-process (no Redis): no e-mail row is left waiting for a worker that make run does not start
     assert not Notification.objects.filter(status__in=["pending", "sending"], channel="email").exists()
     print("SQLITE DEMO OK", Notification.objects.count())

@@ -88,8 +88,13 @@ def test_no_default_passwords(compose, services):
 
 
 def test_beat_keeps_its_schedule_in_the_database(services):
+    from celery.utils.imports import symbol_by_name
+    from django_celery_beat.schedulers import DatabaseScheduler
+
     command = services["beat"]["command"]
-    assert "django_celery_beat.schedulers:DatabaseScheduler" in command
+    scheduler = symbol_by_name(command[command.index("--scheduler") + 1])
+    assert issubclass(scheduler, DatabaseScheduler)
+    assert command[command.index("--scheduler") + 1] == settings.CELERY_BEAT_SCHEDULER  # `celery beat` alone: the same
     assert not any("--schedule=" in part or "/tmp" in part for part in command)
 
 

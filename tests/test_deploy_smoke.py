@@ -5,6 +5,7 @@ production runs (with the venv's executables and a free loopback port instead of
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -40,21 +41,29 @@ def compose_command(service: str, port: int) -> list[str]:
     return [part.replace("0.0.0.0:8000", f"127.0.0.1:{port}") for part in command]
 
 
-@pytest.fixture
-def smoke_database():
-    """An empty PostgreSQL database of this test's own (dropped afterwards)."""
+@contextlib.contextmanager
+def own_database(name: str):
+    """An empty PostgreSQL database ``name`` on the test database's server, dropped afterwards: its URL and the
+    psycopg connection arguments."""
     db = settings.DATABASES["default"]
     if "postgresql" not in db["ENGINE"]:
         pytest.skip("the smoke test needs PostgreSQL (DATABASE_URL)")
     server = {"host": db["HOST"] or "127.0.0.1", "port": db["PORT"] or 5432, "user": db["USER"], "password": db["PASSWORD"] or None}
-    name = f"tf_smoke_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(dbname="postgres", autocommit=True, **server) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     password = f":{server['password']}" if server["password"] else ""
-    url = f"postgres://{server['user']}{password}@{server['host']}:{server['port']}/{name}"
-    yield url, {**server, "dbname": name}
-    with psycopg.connect(dbname="postgres", autocommit=True, **server) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield f"postgres://{server['user']}{password}@{server['host']}:{server['port']}/{name}", {**server, "dbname": name}
+    finally:
+        with psycopg.connect(dbname="postgres", autocommit=True, **server) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def smoke_database():
+    """An empty PostgreSQL database of this test's own (dropped afterwards)."""
+    with own_database(f"tf_smoke_{uuid.uuid4().hex[:10]}") as database:
+        yield database
 
 
 def get_healthz(port: int) -> tuple[int, dict]:
@@ -86,6 +95,7 @@ def test_migrate_then_gunicorn_worker_and_beat_start_and_healthz_reports_all_ok(
         CELERY_BROKER_URL=SMOKE_REDIS_URL, CELERY_TASK_ALWAYS_EAGER="false", SECRET_KEY=secrets.token_urlsafe(64),
         DEBUG="false", ALLOWED_HOSTS="127.0.0.1", SITE_URL=f"http://127.0.0.1:{port}", EMAIL_HOST="",
         HEALTH_HEARTBEAT_SECONDS="2", HEALTH_WORKER_MAX_AGE_SECONDS="30", HEALTH_REDIS_KEY=heartbeat_key,
+        BEAT_LOCK_KEY=f"{heartbeat_key}:beat",  # this test's beat leads whatever other beats share the Redis
         LOG_LEVEL="WARNING",
     )
     migrate = subprocess.run(compose_command("migrate", port), cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)

@@ -71,7 +71,7 @@ def test_the_export_start_with_a_nul_filter_starts_nothing(people):
 
 
 def test_an_editor_save_with_a_nul_changes_nothing(people, sheet):
-    from tests.workflow.test_sheet_edit_page import editor_post
+    from tests.sheets.test_sheet_edit_page import editor_post
 
     before = (sheet.purpose, sheet.version)
     response = client_for(people.staff_ggzy).post(f"/sheets/{sheet.pk}/edit/", editor_post(sheet, version=sheet.version, purpose="用途\x00"))

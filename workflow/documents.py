@@ -27,6 +27,7 @@ class Document(Protocol):
     approval_this: ClassVar[str]  # how a refusal points at it: "这张表"
     approval_related: ClassVar[tuple[str, ...]]  # what a move reads with it under its lock (texts name them)
     approval_title_related: ClassVar[tuple[str, ...]]  # what its ``display_title`` reads (已办 joins it)
+    approval_drafts_order: ClassVar[tuple[str, ...]]  # the order of its drafts in 待办
     history_field: ClassVar[str]  # its foreign key on workflow.Event, Notification and WeComCard: "sheet"
     approval_manager: ClassVar[str]  # optional: the manager the engine reads (``documents_of``), "objects" by default
 

@@ -16,6 +16,7 @@ taken away outside the product. ``check_workflow`` (and the deploy system check)
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -38,9 +39,40 @@ class Divergence:
         return f"表 {self.sheet_id}：{self.message}"
 
 
+CHUNK = 2000  # sheets read at a time by the check (memory bounded by it, not by the province)
+REPAIR_BATCH = 200  # sheets repaired per transaction: each batch commits, so row locks are held briefly
+
+
 def divergences(queryset=None) -> list[Divergence]:
-    """Every disagreement, a fixed number of queries plus one role check per reassigned sheet."""
-    sheets = TargetSheet.documents.all() if queryset is None else queryset
+    """Every disagreement (see ``divergences_iter``), as one list."""
+    return list(divergences_iter(queryset))
+
+
+def divergences_iter(queryset=None, *, chunk: int = CHUNK) -> Iterator[Divergence]:
+    """Every disagreement, by sheet id, read ``chunk`` sheets at a time (keyset on the id): a fixed number of queries
+    per chunk plus one role check per reassigned sheet, and memory bounded by the chunk however many sheets there
+    are."""
+    for first, last in _id_ranges(queryset, chunk):
+        yield from _divergences_in(_sheets(queryset).filter(pk__gte=first, pk__lte=last))
+
+
+def _sheets(queryset):
+    return TargetSheet.documents.all() if queryset is None else queryset  # sheets and their adjustments
+
+
+def _id_ranges(queryset, size: int) -> Iterator[tuple[int, int]]:
+    """(first id, last id) of consecutive runs of ``size`` sheets, one short query each."""
+    ids = _sheets(queryset).order_by("pk").values_list("pk", flat=True)
+    after = None
+    while True:
+        page = list((ids if after is None else ids.filter(pk__gt=after))[:size])
+        if not page:
+            return
+        yield page[0], page[-1]
+        after = page[-1]
+
+
+def _divergences_in(sheets) -> list[Divergence]:
     chain = chain_of(TargetSheet)
     found: list[Divergence] = []
     for sheet in sheets.exclude(agency_id=F("project__agency_id")).select_related("project__agency", "agency"):
@@ -138,15 +170,31 @@ def _project_section_repair(project_id: int) -> None:
     project.save(update_fields=["section"])
 
 
-@transaction.atomic
-def divergences_repair(*, by=None, queryset=None) -> list[Divergence]:
-    """Repair every divergence: the project's scope wins unless its section belongs to another agency (then the
-    project's own agency's section its sheets name, or none), an assignee who lost the role is released, a state the
-    history does not record goes back to the history's last state, the round's submitter and approvers are read again
-    from the history. Each repaired sheet gets one 系统校正 entry naming what was found and what it was set to."""
+def divergences_repair(*, by=None, queryset=None, batch: int = REPAIR_BATCH) -> list[Divergence]:
+    """Repair every divergence (see ``divergences_repair_batches``); what was found, as one list."""
+    return [item for found in divergences_repair_batches(by=by, queryset=queryset, batch=batch) for item in found]
+
+
+def divergences_repair_batches(*, by=None, queryset=None, batch: int = REPAIR_BATCH) -> Iterator[list[Divergence]]:
+    """Repair every divergence, ``batch`` sheets per transaction, each committed before the next is read (yields what
+    each batch found once it committed): a province is repaired without holding its rows locked for an hour, and an
+    interruption keeps the batches done. Each batch is found again inside its transaction, under the sheets' locks.
+
+    The project's scope wins unless its section belongs to another agency (then the project's own agency's section
+    its sheets name, or none), an assignee who lost the role is released, a state the history does not record goes
+    back to the history's last state, the round's submitter and approvers are read again from the history. Each
+    repaired sheet gets one 系统校正 entry naming what was found and what it was set to."""
+    for first, last in _id_ranges(queryset, batch):
+        with transaction.atomic():
+            found = _divergences_in(_sheets(queryset).filter(pk__gte=first, pk__lte=last))
+            _repair(found, by=by)
+        if found:
+            yield found
+
+
+def _repair(found: list[Divergence], *, by) -> None:
     from workflow.services import document_lock
 
-    found = divergences(queryset)
     chain = chain_of(TargetSheet)
     by_sheet: dict[int, list[Divergence]] = {}
     for item in found:
@@ -189,4 +237,3 @@ def divergences_repair(*, by=None, queryset=None) -> list[Divergence]:
             sheet.round_actors = rounds_from_history(TargetSheet.documents.filter(pk=pk)).get(pk, "") if in_review else ""
         comment = "系统校正：" + "；".join(d.message for d in items) + "。" + ("".join(f"{d}。" for d in done))
         flow.flow_of(sheet).repair(user=by, comment=comment, previous_state=previous_state)
-    return found

@@ -1,9 +1,8 @@
-"""The moves of any document on the approval engine (and, below, the edits of a target sheet's draft).
+"""The moves of any document on the approval engine (a target sheet's edits are ``sheets.services``), and 常用意见.
 
 Each move runs the document's ``workflow.flow.ApprovalFlow`` in one transaction under the document's row lock: a move
 the state does not allow is refused with 409, one the person may not make with 403, a move based on a version someone
-else has since changed with 409 (``已由他人处理``). Content edits are refused when based on an older version (412).
-Browser views, the REST API and WeCom callbacks all call these.
+else has since changed with 409 (``已由他人处理``). Browser views, the REST API and WeCom callbacks all call these.
 """
 
 from __future__ import annotations
@@ -19,9 +18,6 @@ from core import errors
 from people import roles
 from people.roles import display_name
 from projects import validation
-from projects.docx.data import IndicatorData
-from projects.models import TargetSheet
-from projects.services import sheet_content_replace
 from workflow import flow, permissions
 from workflow.documents import chain_of, document_types, documents_of
 from workflow.models import Event, SavedPhrase
@@ -252,50 +248,6 @@ def documents_rescope(*, documents, old_section_name: str, new_section_name: str
     for document in documents:
         locked = document_lock(type(document), document.pk)
         flow.flow_of(locked).move(user=by, comment=f"由“{old_section_name}”移交“{new_section_name}”。")
-
-
-# ---------------------------------------------------------------- edits of a draft
-
-CONTENT_FIELDS = ("budget_total", "fiscal_funds", "other_funds", "purpose", "goal")
-
-
-def ensure_editable(user, sheet: TargetSheet, *, verb: str = "修改") -> None:
-    """Refuse unless ``user`` is staff of the sheet's section and the sheet is a draft or returned."""
-    if not permissions.can_edit(user, sheet):
-        if sheet.is_editable:
-            raise errors.forbidden(f"只有本科室经办人可以{verb}这张绩效目标表。")
-        raise errors.conflict(f"这张表处于“{sheet.get_state_display()}”状态，不能{verb}。")
-
-
-@transaction.atomic
-def sheet_edit(*, sheet: TargetSheet, user, expected_version: int, **changes) -> TargetSheet:
-    """Save edits of a draft or returned sheet made on ``expected_version``; a stale version is refused (412).
-
-    ``changes``: any of the money fields, ``purpose``, ``goal``, ``plan`` ({Checkpoint: percent}, merged onto the
-    saved plan) and ``indicators`` (the whole table). What is not given stays as saved — read under the lock.
-    """
-    locked = document_lock(TargetSheet, sheet.pk)
-    ensure_editable(user, locked)
-    if expected_version != locked.version:
-        raise errors.stale(
-            f"这张表已由{_changed_by(locked)}修改（当前版本 {locked.version}，您编辑的是版本 {expected_version}），"
-            "您的修改未保存。请刷新页面，在最新内容上重新修改。"
-        )
-    content = {name: changes.get(name, getattr(locked, name)) for name in CONTENT_FIELDS}
-    plan = {p.checkpoint: p.cumulative_percent for p in locked.plan.select_related("checkpoint")}
-    plan.update(changes.get("plan") or {})
-    if "indicators" in changes:
-        indicators = changes["indicators"]
-    else:
-        indicators = [
-            IndicatorData(i.category, i.subcategory, i.name, i.description, i.target_value, i.basis)
-            for i in locked.indicators.order_by("order", "id")
-        ]
-    sheet_content_replace(sheet=locked, plan=plan, indicators=indicators, user=user, **content)
-    _refresh_caller(sheet, locked)
-    for name in CONTENT_FIELDS:
-        setattr(sheet, name, getattr(locked, name))
-    return locked
 
 
 # ---------------------------------------------------------------- 常用意见 (saved phrases)

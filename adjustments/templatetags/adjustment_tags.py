@@ -9,7 +9,7 @@ from django import template
 from projects.revisions import in_force_of, open_adjustment, versions_of
 from workflow.documents import chain_of
 from workflow.flow import holds
-from workflow.snapshots import diff_snapshots
+from sheets.snapshots import diff_snapshots
 
 register = template.Library()
 

@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('notifications', '0008_calendar_day_moves_to_workdays'),
         ('projects', '0011_approvable_assignee'),
-        ('workflow', '0010_event_for_every_document'),
+        ('workflow', '0011_event_for_every_document'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

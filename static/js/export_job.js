@@ -26,7 +26,7 @@
     if (retry) retry.hidden = !status.can_retry;
     if (status.download_url) {
       link.href = status.download_url;
-      link.textContent = "下载 " + (status.file_name || "文件");
+      link.textContent = "下载 " + (status.file_name || "文件") + (status.size_label ? "（" + status.size_label + "）" : "");
       download.hidden = false;
     }
     return status.status === "done" || status.status === "failed";

@@ -22,6 +22,7 @@ from projects.models import Revision, SheetState, TargetSheet
 from spending import services as spending
 from tests.projects.docx_helpers import all_cell_texts, open_docx
 from tests.support import drive
+from sheets import services as sheet_services
 from workflow import services
 from workflow.models import Action, Event
 from workflow.selectors import task_cards
@@ -47,7 +48,7 @@ def _edited(people, adjustment):
     """The adjustment with its first indicator's value changed through the editor's service."""
     rows = _indicators(adjustment)
     rows[0].target_value = NEW_VALUE
-    return services.sheet_edit(sheet=adjustment, user=people.staff_ggzy, expected_version=adjustment.version, indicators=rows)
+    return sheet_services.sheet_edit(sheet=adjustment, user=people.staff_ggzy, expected_version=adjustment.version, indicators=rows)
 
 
 @pytest.fixture

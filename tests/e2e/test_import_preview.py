@@ -13,7 +13,8 @@ from people.services import role_grant
 from projects.docx.data import IndicatorData
 from projects.models import TargetSheet
 from tests.e2e.conftest import screenshot, sign_in
-from workflow import services
+
+from sheets import services as sheet_services
 from workflow.models import Action
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -36,7 +37,7 @@ def colleague_saves_40():
         IndicatorData(i.category, i.subcategory, i.name, i.description, "40个" if i.subcategory == "数量指标" else i.target_value, i.basis)
         for i in sheet.indicators.order_by("order", "id")
     ]
-    services.sheet_edit(sheet=sheet, user=colleague, expected_version=sheet.version, indicators=rows)
+    sheet_services.sheet_edit(sheet=sheet, user=colleague, expected_version=sheet.version, indicators=rows)
     return sheet
 
 

@@ -17,6 +17,16 @@ def horizontal_overflow(page) -> int:
     return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
 
 
+def pick_person(form, typed: str, label: str) -> None:
+    """The 授予角色 picker: type, then choose the listed person (the list is searched, never the province)."""
+    field = form.get_by_label("人员")
+    field.fill(typed)
+    option = form.get_by_role("listbox").get_by_role("option", name=label)
+    expect(option).to_be_visible()
+    option.click()
+    expect(field).to_have_value(label)
+
+
 def person_row(page, username):
     return page.locator(f"[data-testid=person][data-username='{username}']")
 
@@ -43,7 +53,7 @@ def test_agency_admin_adds_a_person_grants_and_takes_away_a_role(page, phone, li
 
     # 授予角色: 经办人 of 公共资源交易中心
     grant = page.get_by_test_id("grant-form")
-    grant.get_by_label("人员").select_option(label="何晓东（staff_new）")
+    pick_person(grant, "晓东", "何晓东（staff_new）")
     grant.get_by_label("角色", exact=True).select_option(label="经办人（公共资源交易中心）")
     grant.get_by_label("说明（可选）").fill("新入职")
     grant.get_by_role("button", name="授予").click()
@@ -125,10 +135,42 @@ def test_revoking_the_last_section_head_warns_and_the_person_stays_listed(page, 
 
     # and he is offered in 授予角色, to be given the role again
     grant = page.get_by_test_id("grant-form")
-    grant.get_by_label("人员").select_option(label="李强（head_ggzy）")
+    pick_person(grant, "head", "李强（head_ggzy）")
     grant.get_by_label("角色", exact=True).select_option(label="科室负责人（公共资源交易中心）")
     grant.get_by_role("button", name="授予").click()
     expect(page.locator(".messages")).to_contain_text("已授予李强“科室负责人”（公共资源交易中心）。")
     expect(person_row(page, "head_ggzy")).to_contain_text("科室负责人（公共资源交易中心）")
     expect(page.get_by_test_id("unstaffed")).to_have_count(0)
+    assert page.js_errors == [] and phone.js_errors == []
+
+
+def test_the_person_picker_searches_at_desktop_and_phone_width(page, phone, live_server, shot):
+    """A superuser's picker offers at most 20 matches of the typed text, from the whole province; an agency
+    administrator's only the agency's people they manage."""
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    User.objects.bulk_create([User(username=f"county_{n:03d}", last_name="钱", first_name=f"{n}号") for n in range(60)])
+    for view, name in ((page, "desktop"), (phone, "phone")):
+        sign_in(view, live_server, "admin")
+        view.goto(f"{live_server.url}/people/483001/#grant")
+        grant = view.get_by_test_id("grant-form")
+        grant.get_by_label("人员").fill("钱")
+        expect(grant.get_by_role("listbox").get_by_role("option")).to_have_count(20)
+        grant.get_by_label("人员").fill("钱7号")
+        expect(grant.get_by_role("listbox").get_by_role("option")).to_have_count(1)
+        grant.get_by_label("人员").fill("钱1")
+        expect(grant.get_by_role("listbox").get_by_role("option", name="钱10号（county_010）")).to_be_visible()
+        expect(grant.get_by_role("listbox").get_by_role("option")).to_have_count(11)  # 钱1号, 钱10号 … 钱19号
+        grant.scroll_into_view_if_needed()
+        assert horizontal_overflow(view) <= 0, "the picker scrolls sideways"
+        shot(view, f"picker-{name}")
+    page.context.clear_cookies()
+    sign_in(page, live_server, "unit_admin")
+    page.goto(f"{live_server.url}/people/483001/")
+    grant = page.get_by_test_id("grant-form")
+    grant.get_by_label("人员").fill("钱")
+    expect(grant.get_by_role("listbox")).to_contain_text("没有找到可以授予角色的人员")
+    grant.get_by_label("人员").fill("王")
+    expect(grant.get_by_role("listbox").get_by_role("option", name="王芳（staff_ggzy）")).to_be_visible()
     assert page.js_errors == [] and phone.js_errors == []

@@ -18,6 +18,7 @@ from people import roles
 from people.roles import Role
 from people.services import role_grant
 from projects.models import Agency, TargetSheet
+from sheets import services as sheet_services
 from tests.e2e.conftest import DESKTOP, SCREENSHOTS, _close, _open_page, _test_name, sign_in
 from workflow import flow, services
 from workflow.steps import CHAIN
@@ -224,7 +225,7 @@ def test_a_draft_made_before_someone_else_saved_is_shown_against_the_new_version
     purpose.fill("我在本机的用途")
     drafted_on = sheet.version
 
-    services.sheet_edit(sheet=sheet, user=staff, expected_version=drafted_on, purpose="另一个窗口保存的用途")
+    sheet_services.sheet_edit(sheet=sheet, user=staff, expected_version=drafted_on, purpose="另一个窗口保存的用途")
     warned = []
     page.on("dialog", lambda d: (warned.append(d.type), d.accept()))
     page.goto(f"{live_server.url}/tasks/")  # leaving keeps the input in this browser

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from django.utils import timezone
 
 from projects.models import Agency, FiscalYear, Indicator, Project, SheetState, SpendPlan, TargetSheet
 from tests.support import drive
 from workflow.models import Action, Event
+
+
+@pytest.fixture(autouse=True)
+def exports_root(settings, tmp_path):
+    """Export files of a test go to a directory of its own (the sweep removes what no job of this database holds)."""
+    settings.EXPORTS_ROOT = tmp_path / "exports"
+    return settings.EXPORTS_ROOT
+
 
 INDICATORS = (
     ("产出指标", "数量指标", "服务事项", "≥10个"),

@@ -129,8 +129,10 @@ def test_a_1000_sheet_excel_summary_from_the_api_in_the_background(people, count
 
 
 def test_expired_jobs_are_deleted_and_no_longer_downloadable(client, people, export_queue):
+    stored = services.exports_root() / "xlsx-1-0123456789abcdef.xlsx"
+    stored.write_bytes(b"x")
     job = ExportJob.objects.create(
-        owner=people.finance, kind="xlsx", status=ExportStatus.DONE, content=b"x", file_name="a.xlsx",
+        owner=people.finance, kind="xlsx", status=ExportStatus.DONE, path=stored.name, size=1, file_name="a.xlsx",
         expires=timezone.now() - datetime.timedelta(minutes=1),
     )
     client.force_login(people.finance)
@@ -138,6 +140,7 @@ def test_expired_jobs_are_deleted_and_no_longer_downloadable(client, people, exp
     assert response.status_code == 404 and "已过期" in response.content.decode()
     assert services.export_jobs_expire() == 1
     assert not ExportJob.objects.filter(pk=job.pk).exists()
+    assert not stored.exists()  # the file went with its job
 
 
 def test_a_small_package_still_downloads_at_once(client, people):

@@ -123,7 +123,8 @@ def test_the_task_takes_over_a_job_whose_worker_stopped_but_not_a_working_one(pe
     stopped = job_of(people.staff_ggzy, status=ExportStatus.RUNNING, age=datetime.timedelta(hours=1))
     services.export_job_run(job_id=stopped.pk)  # the message came back after its worker was killed
     stopped.refresh_from_db()
-    assert stopped.status == ExportStatus.DONE and stopped.done == stopped.total == 4 and stopped.content
+    assert stopped.status == ExportStatus.DONE and stopped.done == stopped.total == 4
+    assert services.job_file(stopped).stat().st_size == stopped.size > 0
 
 
 def test_a_run_whose_job_was_taken_over_writes_nothing(people, monkeypatch):
@@ -138,7 +139,8 @@ def test_a_run_whose_job_was_taken_over_writes_nothing(people, monkeypatch):
     monkeypatch.setattr(services, "xlsx_write", taken_over_meanwhile)
     services.export_job_run(job_id=job.pk)
     job.refresh_from_db()
-    assert (job.status, job.content, job.done) == (ExportStatus.RUNNING, None, 0)  # the other run's to finish
+    assert (job.status, job.path, job.size, job.done) == (ExportStatus.RUNNING, "", None, 0)  # the other run's to finish
+    assert list(services.exports_root().iterdir()) == []  # this run's file and temporary files are gone
 
 
 # ---------------------------------------------------------------- retry

@@ -6,12 +6,12 @@ import re
 from django.urls import reverse
 
 from projects.docx.data import IndicatorData
-from projects.rules import Row, SheetContent, check_sheet
 from projects.models import TargetSheet
+from projects.rules import Row, SheetContent, check_sheet
+from sheets.forms import row_insert
 from tests.refusals import refused
-from tests.workflow.test_sheet_edit_page import editor_post
+from tests.sheets.test_sheet_edit_page import editor_post
 from workflow import services
-from workflow.forms import row_insert
 
 
 def rows_of(sheet):

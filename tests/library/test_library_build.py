@@ -52,12 +52,12 @@ def test_pinyin_initials_and_chinese_text_both_match(library, people):
 
 def test_an_edit_of_a_draft_reaches_the_library_when_it_commits(library, people, sheet, django_capture_on_commit_callbacks):
     from projects.docx.data import IndicatorData
-    from workflow import services as workflow_services
+    from sheets import services as sheet_services
 
     rows = [IndicatorData(i.category, i.subcategory, i.name, i.description, i.target_value, i.basis) for i in sheet.indicators.all()]
     rows.append(IndicatorData("产出指标", "数量指标", "新增窗口数量", "", "≥2个", ""))
     with django_capture_on_commit_callbacks(execute=True):
-        workflow_services.sheet_edit(sheet=sheet, user=people.staff_ggzy, expected_version=sheet.version, indicators=rows)
+        sheet_services.sheet_edit(sheet=sheet, user=people.staff_ggzy, expected_version=sheet.version, indicators=rows)
     entry = Entry.objects.get(name="新增窗口数量")
     assert (entry.kind, entry.use_count) == ("specific", 0)  # used by a draft: no published use yet
     assert list(Usage.objects.filter(entry=entry).values_list("sheet_id", "target_value")) == [(sheet.pk, "≥2个")]

@@ -7,9 +7,9 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from projects.models import TargetSheet
+from sheets.rollover import sheets_rollover
 from tests.refusals import refused
 from workflow.models import Event
-from workflow.rollover import sheets_rollover
 
 
 @pytest.fixture

@@ -77,6 +77,24 @@ def test_warning_lists_the_review_steps_nobody_can_act_on(browser, owner, people
     assert "信用与放管服办公室" not in warning
 
 
+
+def test_the_page_runs_the_same_queries_however_many_sections_the_agency_has(browser, owner, agency):
+    """The unstaffed-step warning asks for every section's holders at once (no query per section)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from projects.models import Section
+
+    client = browser(owner)
+    client.get(PAGE)
+    with CaptureQueriesContext(connection) as few:
+        client.get(PAGE)
+    Section.objects.bulk_create([Section(agency=agency, name=f"新科室{n}") for n in range(10)])
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(PAGE).content.decode()
+    assert len(many.captured_queries) == len(few.captured_queries)
+    assert "科室“新科室9”没有科室负责人" in page
+
 @pytest.mark.parametrize("who", ["colleague", "outsider", "head_ggzy", "leader", "finance", "other_leader"])
 def test_people_who_may_not_manage_the_agency_get_not_found(browser, people, colleague, outsider, who):
     user = {"colleague": colleague, "outsider": outsider}.get(who) or getattr(people, who)

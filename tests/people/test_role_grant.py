@@ -37,11 +37,58 @@ def test_a_grant_already_held_changes_nothing(browser, owner, people, ggzy, snap
     assert snapshot() == before
 
 
+CANDIDATES = f"{PAGE}candidates/"
+
+
+def _candidates(client, q="") -> list[str]:
+    response = client.get(CANDIDATES, {"q": q})
+    assert response.status_code == 200
+    return [row["username"] for row in response.json()["results"]]
+
+
+def test_the_grant_form_lists_nobody_it_searches(browser, owner, people):
+    """The page carries a search field, not the province's accounts (a superuser's page included)."""
+    for user in (owner, people.admin):
+        grant_form = browser(user).get(PAGE).content.decode().split('data-testid="grant-form"')[1].split("</form>")[0]
+        assert 'data-person-picker' in grant_form and "<option" not in grant_form.split('name="role"')[0]
+        assert "（staff_ggzy）" not in grant_form and "（nobody）" not in grant_form
+
+
 def test_owner_is_offered_only_the_people_they_manage(browser, owner):
-    grant_form = browser(owner).get(PAGE).content.decode().split('data-testid="grant-form"')[1].split("</form>")[0]
-    assert "王芳（staff_ggzy）" in grant_form and "郑丽（unit_admin）" in grant_form
-    for name in ("（finance）", "（finance2）", "（admin）", "（other_staff）", "（nobody）"):
-        assert name not in grant_form
+    found = _candidates(browser(owner))
+    assert {"staff_ggzy", "unit_admin"} <= set(found)
+    for name in ("finance", "finance2", "admin", "other_staff", "nobody"):
+        assert name not in found
+        assert name not in _candidates(browser(owner), name)  # not found by name either
+    assert _candidates(browser(owner), "王芳") == ["staff_ggzy"] and set(_candidates(browser(owner), "GGZY")) == {"head_ggzy", "staff_ggzy"}
+
+
+def test_a_superuser_finds_anyone_of_the_province_twenty_at_most(browser, people):
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.bulk_create([get_user_model()(username=f"county_{n:03d}", last_name="钱", first_name=f"{n}号") for n in range(40)])
+    client = browser(people.admin)
+    assert _candidates(client, "nobody") == ["nobody"] and "other_staff" in _candidates(client, "other")
+    assert len(_candidates(client, "county_")) == 20 and _candidates(client, "钱7号") == ["county_007"]
+
+
+def test_people_who_may_not_manage_the_agency_search_nothing(browser, people, colleague, outsider):
+    for user in (colleague, outsider, people.leader, people.other_staff):
+        assert browser(user).get(CANDIDATES, {"q": "王"}).status_code == 404
+    assert browser().get(CANDIDATES).status_code == 302
+
+
+def test_without_javascript_a_typed_username_is_granted_and_an_unreachable_one_is_not_found(browser, owner, people, ggzy, snapshot):
+    response = browser(owner).post(URL, {"person_query": "赵敏（staff_xy）", "role": f"{Role.STAFF}:{ggzy.pk}"}, follow=True)
+    assert "已授予赵敏“经办人”（公共资源交易中心）。" in messages_of(response)
+    before = snapshot()
+    for typed in ("other_staff", "nobody", "finance", "no_such_user"):
+        response = browser(owner).post(URL, {"person_query": typed, "role": f"{Role.STAFF}:{ggzy.pk}"})
+        assert response.status_code == 200
+        assert response.context["grant_form"].errors["person_query"] == [
+            f"没有找到可以授予角色的人员“{typed}”，请输入姓名或用户名后从列表中选择。"
+        ]  # the same words whether the account exists or not
+    assert snapshot() == before
 
 
 def test_finance_grant_by_the_owner_is_refused_with_403(browser, owner, people, agency, snapshot):
@@ -56,7 +103,7 @@ def test_finance_grant_by_the_owner_is_refused_with_403(browser, owner, people, 
 
 
 def test_superuser_grants_finance_to_someone_from_outside_the_agency(browser, people, agency):
-    assert "（nobody）" in browser(people.admin).get(PAGE).content.decode().split('data-testid="grant-form"')[1]
+    assert _candidates(browser(people.admin), "nobody") == ["nobody"]
     browser(people.admin).post(URL, {"person": people.nobody.pk, "role": f"{Role.FINANCE_REVIEWER}:{agency.pk}"})
     assert has_role(people.nobody, Role.FINANCE_REVIEWER, agency)
     assert RoleChange.objects.latest("id").by == people.admin

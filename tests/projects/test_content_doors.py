@@ -17,8 +17,10 @@ from projects import exporting
 from projects.docx.data import DepartmentGoalsData, DocumentData, IndicatorData, PlanPointData, SheetData
 from projects.models import TargetSheet
 from projects.services import document_import
-from workflow import api, services, views
-from workflow.serializers import SheetPatchSerializer
+from sheets import api
+from sheets import editor as sheet_editor
+from sheets import services as sheet_services
+from sheets.serializers import SheetPatchSerializer
 
 DOOR_SETTINGS = settings(
     max_examples=2 * settings.default.max_examples, deadline=None, database=None,  # 200 (20 under make test-fast)
@@ -126,7 +128,7 @@ def test_the_service_refuses_or_the_sheet_exports(staff, draft, content):
         plan = dict(zip(checkpoints(draft), content["percents"]))
         values = {k: v for k, v in content.items() if k != "percents"}
         try:
-            services.sheet_edit(sheet=draft, user=staff, expected_version=draft.version, plan=plan, **values)
+            sheet_services.sheet_edit(sheet=draft, user=staff, expected_version=draft.version, plan=plan, **values)
         except AppError as refusal:
             assert refusal.status == 400, refusal.message
             return
@@ -160,11 +162,11 @@ def test_the_editor_forms_refuse_or_the_sheet_exports(staff, draft, content):
 
     def attempt():
         draft = fresh_copy(original)
-        editor = views._editor_forms(draft, editor_data(draft, content))
+        editor = sheet_editor._editor_forms(draft, editor_data(draft, content))
         if not all([form.is_valid() for form in editor.values()]):
             return  # the editor shows the form errors
         try:
-            services.sheet_edit(sheet=draft, user=staff, expected_version=draft.version, **views._edited_content(editor))
+            sheet_services.sheet_edit(sheet=draft, user=staff, expected_version=draft.version, **sheet_editor._edited_content(editor))
         except AppError as refusal:
             assert refusal.status == 400, refusal.message
             return
@@ -191,7 +193,7 @@ def test_the_api_serializer_refuses_or_the_sheet_exports(staff, draft, content):
             return  # 400 with the serializer's errors
         try:
             changes = api._changes(draft, serializer.validated_data)
-            services.sheet_edit(sheet=draft, user=staff, expected_version=draft.version, **changes)
+            sheet_services.sheet_edit(sheet=draft, user=staff, expected_version=draft.version, **changes)
         except AppError as refusal:
             assert refusal.status == 400, refusal.message
             return

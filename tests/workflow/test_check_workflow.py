@@ -22,7 +22,8 @@ from people import roles
 from people.services import role_grant
 from projects.models import FiscalYear, Section, SheetState, SpendPlan, TargetSheet
 from workflow import services
-from workflow.integrity import divergences
+from workflow import integrity
+from workflow.integrity import divergences, divergences_iter, divergences_repair, divergences_repair_batches
 from workflow.models import Action
 from workflow.permissions import can_review
 from workflow.selectors import review_tasks
@@ -287,6 +288,40 @@ def test_check_workflow_repair_fixes_all_with_one_history_entry_per_sheet(diverg
 
     assert divergences() == []
     assert _check_workflow() == (0, "审批状态一致：没有发现问题。\n")
+
+
+def test_check_workflow_reads_a_chunk_of_sheets_at_a_time_and_finds_the_same(diverged):
+    """The check is bounded by its chunk, not by the province: one sheet per chunk finds what the whole finds."""
+    whole = divergences()
+    assert list(divergences_iter(chunk=1)) == whole and len(whole) == 7
+    assert list(divergences_iter(chunk=3)) == whole
+
+
+def test_check_workflow_repair_commits_batch_by_batch_and_keeps_what_it_fixed_when_a_later_batch_fails(diverged, monkeypatch):
+    """One sheet per batch: the second batch fails, the first stays repaired (with its 系统校正 entry), the rest stays
+    as found, and a second run repairs what is left."""
+    first = min(diverged.values(), key=lambda sheet: sheet.pk)
+    real_repair, repaired = integrity._repair, []
+
+    def failing_second(found, **kwargs):
+        if found:
+            repaired.append(found)
+            if len(repaired) == 2:
+                raise RuntimeError("the machine stopped")
+        return real_repair(found, **kwargs)
+
+    monkeypatch.setattr(integrity, "_repair", failing_second)
+    batches = divergences_repair_batches(batch=1)
+    assert {d.sheet_id for d in next(batches)} == {first.pk}
+    with pytest.raises(RuntimeError):
+        next(batches)
+    first.refresh_from_db()
+    assert first.events.last().action == Action.REPAIR
+    left = {d.sheet_id for d in divergences()}
+    assert first.pk not in left and left == {s.pk for s in diverged.values()} - {first.pk}
+    monkeypatch.setattr(integrity, "_repair", real_repair)
+    assert {d.sheet_id for d in divergences_repair(batch=2)} == left
+    assert divergences() == []
 
 
 def test_deploy_check_warns_while_a_divergence_exists(people):

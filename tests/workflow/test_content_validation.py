@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from projects import exporting
 from projects.models import TargetSheet
+from sheets import services as sheet_services
 
 
 def editor_post(sheet, *, purpose=None, rows=None):
@@ -72,10 +73,10 @@ def test_api_patch_with_newline_in_a_one_line_field_is_refused_but_allowed_in_pu
 
 def test_service_refuses_a_control_character_whatever_door_called_it(people, sheet):
     from core.errors import AppError
-    from workflow import services
+
 
     with pytest.raises(AppError) as refused:
-        services.sheet_edit(sheet=sheet, user=people.staff_ggzy, expected_version=sheet.version, goal="x\x0by")
+        sheet_services.sheet_edit(sheet=sheet, user=people.staff_ggzy, expected_version=sheet.version, goal="x\x0by")
     assert refused.value.status == 400 and "绩效目标" in refused.value.message
 
 

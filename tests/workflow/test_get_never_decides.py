@@ -21,10 +21,11 @@ from people import roles
 from people.models import RoleChange
 from people.services import role_grant
 from projects.models import DepartmentGoals, TargetSheet
+from sheets.models import PendingImport
 from spending.models import SpendReport
 from tests.support import make_user
 from workflow import services
-from workflow.models import PendingImport, Event
+from workflow.models import Event
 
 DECISIONS = [
     # (URL, who could make the decision by POST)

@@ -15,7 +15,7 @@ from tests.workflow.test_inbox_batch import (  # noqa: F401 — collected again 
     test_batch_is_refused_for_other_section_other_agency_and_anonymous,
     test_batch_never_approves_a_sheet_with_checker_errors,
 )
-from tests.workflow.test_pages import (  # noqa: F401
+from tests.sheets.test_pages import (  # noqa: F401
     browser,
     test_inbox_counts_the_tasks_of_each_role,
     test_moves_by_outsiders_change_nothing,

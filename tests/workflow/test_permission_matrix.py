@@ -1,7 +1,7 @@
 """Every role (and the anonymous user) against every action in every state, for an own, a foreign-section and a foreign-agency sheet.
 
 Each attempt runs through the REST API (the browser pages call the same services and
-permission checks; tests/workflow/test_pages.py covers their doors) inside a savepoint
+permission checks; tests/sheets/test_pages.py covers their doors) inside a savepoint
 that is rolled back, so one sheet serves the whole row of users.
 """
 

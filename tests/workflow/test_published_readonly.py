@@ -8,7 +8,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from projects.models import SheetState, TargetSheet
-from workflow import services
+from sheets import services as sheet_services
 from tests.refusals import refused
 
 
@@ -24,7 +24,7 @@ def unchanged(sheet):
 
 def test_service_refuses(published, people):
     with refused(409):
-        services.sheet_edit(
+        sheet_services.sheet_edit(
             sheet=published, user=people.staff_ggzy, expected_version=published.version, budget_total=1, fiscal_funds=1, other_funds=0,
             purpose="改", goal="改", plan={}, indicators=[],
         )
@@ -171,7 +171,7 @@ def test_a_superuser_cannot_rename_an_agency_with_a_published_sheet(published, a
 def test_an_import_does_not_rename_an_agency_with_a_published_sheet(published, people, seed_docx):
     from projects.docx.reader import read_document
     from projects.docx.writer import write_document
-    from workflow import imports
+    from sheets import word_import
 
     data = read_document(seed_docx)
     data.agency_name = "改过的单位名称"
@@ -179,7 +179,7 @@ def test_an_import_does_not_rename_an_agency_with_a_published_sheet(published, p
         table.agency_name = "改过的单位名称"
     buffer = io.BytesIO()
     write_document(data, buffer)
-    preview = imports.import_preview(content=buffer.getvalue(), file_name="2025.docx", year=2025, user=people.admin)
+    preview = word_import.import_preview(content=buffer.getvalue(), file_name="2025.docx", year=2025, user=people.admin)
     assert any("改过的单位名称" in note for note in preview.notes)
     published.agency.refresh_from_db()
     assert published.agency.name == "乐亭县行政审批局本级"

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 
 from people import roles
 from projects.models import SheetState, TargetSheet
-from workflow import selectors
+from sheets import selectors
 from workflow.permissions import visible_documents
 
 USERS = ["staff_ggzy", "head_ggzy", "staff_xy", "leader", "finance", "other_staff", "other_finance", "nobody", "admin"]

@@ -15,12 +15,13 @@ from projects.models import Checkpoint, TargetSheet
 from projects.rules import check_sheet
 from projects.selectors import sheets_with_content
 from projects.services import sheet_verdicts_fill
+from sheets import services as sheet_services
+from sheets import word_import
+from sheets.rollover import sheets_rollover
+from tests.sheets.test_import_preview import FILE_NAME
+from tests.sheets.test_sheet_edit_page import editor_post
 from tests.support import drive
-from tests.workflow.test_import_preview import FILE_NAME
-from tests.workflow.test_sheet_edit_page import editor_post
-from workflow import imports, services
 from workflow.models import Action
-from workflow.rollover import sheets_rollover
 
 
 def checker(sheet) -> tuple[int, int]:
@@ -94,18 +95,18 @@ def test_the_api_keeps_the_verdict_current(people):
 
 
 def test_an_import_and_its_restore_keep_the_verdict_current(people, sheet, seed_docx):
-    services.sheet_edit(sheet=sheet, user=people.staff_ggzy, expected_version=sheet.version, indicators=rows_of(sheet, 数量指标=""))
+    sheet_services.sheet_edit(sheet=sheet, user=people.staff_ggzy, expected_version=sheet.version, indicators=rows_of(sheet, 数量指标=""))
     assert stored(sheet)[0] == 1
-    pending, _ = imports.import_upload(
+    pending, _ = word_import.import_upload(
         user=people.staff_ggzy, file_name=FILE_NAME, content=seed_docx.read_bytes(), year=2024, section=sheet.section
     )
-    imports.import_confirm(pending=pending, user=people.staff_ggzy)
+    word_import.import_confirm(pending=pending, user=people.staff_ggzy)
     assert stored(sheet) == (0, 0)
     for any_sheet in TargetSheet.objects.filter(fiscal_year__year=2024):
         assert_current(any_sheet)
     sheet.refresh_from_db()
     event = sheet.events.get(action=Action.IMPORT)
-    imports.sheet_restore(sheet=sheet, user=people.staff_ggzy, event=event, expected_version=sheet.version)
+    sheet_services.sheet_restore(sheet=sheet, user=people.staff_ggzy, event=event, expected_version=sheet.version)
     assert stored(sheet)[0] == 1  # the content from before the import, with its empty 指标值
     assert_current(sheet)
 

@@ -6,6 +6,8 @@ from projects.models import Agency, SheetState
 
 class Command(BaseCommand):
     help = "按官方表格版式导出预算单位某年度的绩效目标（部门整体绩效目标 + 各项目绩效目标表）。"
+    # a data command: the system checks (URLconf, every view) are `manage.py check`'s and the deploy's, not each run's
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("--agency", required=True, help="单位编码，例如 483001")

@@ -1,0 +1,91 @@
+"""The moves' page handlers of a sheet: 提交, 撤回, 通过, 退回修改, 转办 — each a POST running the engine's move service
+on the version the page showed, then back to the sheet (or, after a reviewer's decision, on to the next task)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+
+from core.errors import AppError
+from people.roles import display_name
+from sheets import forms
+from sheets.views import int_or_none, sheet_for
+from workflow import permissions, selectors, services
+from workflow.documents import chain_of
+
+
+def run_move(request, sheet, move, success: str, *, expected_version=None, decision: bool = False, **kwargs):
+    """Make the move on the version the page showed (its hidden ``version`` field) unless told which.
+
+    After a reviewer's decision (``decision``: approve, return, reassign) go straight to the next sheet of
+    their 待办, or back to an empty 待办 with a message.
+    """
+    if expected_version is None:
+        expected_version = int_or_none(request.POST.get("version"))
+    try:
+        move(document=sheet, user=request.user, expected_version=expected_version, **kwargs)
+    except AppError as error:
+        messages.error(request, error.message)
+    else:
+        if decision:
+            following = selectors.next_task(request.user, after=sheet)
+            if following is not None:
+                messages.success(request, f"{success}下一张待办如下。")
+                return redirect(following)
+            messages.success(request, f"{success}待办已全部处理完毕。")
+            return redirect("inbox")
+        messages.success(request, success)
+        sheet.refresh_from_db()
+        if not permissions.can_view(request.user, sheet):
+            return redirect("inbox")  # e.g. finance returned it: a returned sheet is no longer theirs to see
+    return redirect("sheet_detail", pk=sheet.pk)
+
+
+@login_required
+@require_POST
+def sheet_submit(request, pk):
+    sheet = sheet_for(request.user, pk)
+    return run_move(request, sheet, services.document_submit, f"已提交{chain_of(sheet).first.label}。", comment=request.POST.get("comment", ""))
+
+
+@login_required
+@require_POST
+def sheet_withdraw(request, pk):
+    sheet = sheet_for(request.user, pk)
+    return run_move(request, sheet, services.document_withdraw, "已撤回，可以继续修改。", comment=request.POST.get("comment", ""))
+
+
+@login_required
+@require_POST
+def sheet_approve(request, pk):
+    sheet = sheet_for(request.user, pk)
+    publishes = chain_of(sheet).publishes(sheet.state)
+    success = "已通过，绩效目标表已公开。" if publishes else "已通过，转下一步审核。"
+    return run_move(request, sheet, services.document_approve, success, decision=True, comment=request.POST.get("comment", ""))
+
+
+@login_required
+@require_POST
+def sheet_return(request, pk):
+    sheet = sheet_for(request.user, pk)
+    form = forms.ReturnForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "退回修改必须填写意见。")
+        return redirect("sheet_detail", pk=sheet.pk)
+    return run_move(request, sheet, services.document_return, "已退回修改。", decision=True, comment=form.cleaned_data["comment"])
+
+
+@login_required
+@require_POST
+def sheet_reassign(request, pk):
+    sheet = sheet_for(request.user, pk)
+    form = forms.ReassignForm(request.POST, candidates=services.reassign_candidates(sheet, request.user))
+    if not form.is_valid():
+        messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
+        return redirect("sheet_detail", pk=sheet.pk)
+    return run_move(
+        request, sheet, services.task_reassign, f"已转办给{display_name(form.cleaned_data['user'])}。", decision=True,
+        to_user=form.cleaned_data["user"], comment=form.cleaned_data["comment"],
+    )
