@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "spending",
     "monitoring",
     "evaluations",
+    "adjustments",  # before notifications: an approved adjustment is applied before the move's messages are written
     "notifications",
     "exports",
     "library",

@@ -14,6 +14,7 @@ urlpatterns = [
     path("public/", public.public_list, name="public_list"),
     path("public/sheets/<int:pk>/", public.public_detail, name="public_detail"),
     path("public/sheets/<int:pk>/export.docx", public.public_download, name="public_download"),
+    path("", include("adjustments.urls")),  # 目标调整: /sheets/<id>/adjust/, /api/sheets/<id>/adjustments/
     path("api/", include("sheets.api_urls")),
     path("api/", include("evaluations.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),

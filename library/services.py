@@ -45,7 +45,9 @@ def library_sheets_refresh(*, sheet_ids: Iterable[int]) -> dict:
 
 
 def _refresh(*, sheet_ids: list[int] | None) -> dict:
-    indicators = Indicator.objects.all() if sheet_ids is None else Indicator.objects.filter(sheet_id__in=sheet_ids)
+    # the sheets in force only: an adjustment under way or an archived version adds nothing (``TargetSheet.objects``)
+    indicators = Indicator.objects.filter(sheet__revises__isnull=True)
+    indicators = indicators if sheet_ids is None else indicators.filter(sheet_id__in=sheet_ids)
     indicators = indicators.exclude(category="").exclude(subcategory="").exclude(name="")
     created = _entries_create(indicators, every_entry=sheet_ids is None)
     if sheet_ids is None:
@@ -151,7 +153,8 @@ def _entries_describe(sheet_ids: list[int] | None) -> None:
         f"UPDATE {entry} SET description = x.description, value_operator = x.value_operator, value_unit = x.value_unit, "
         f"example_value = x.example_value FROM (SELECT e.id, i.description, i.value_operator, i.value_unit, "
         f"i.target_value AS example_value, ROW_NUMBER() OVER (PARTITION BY e.id ORDER BY y.year DESC, i.id DESC) AS n "
-        f"FROM {indicator} i JOIN {sheet} s ON s.id = i.sheet_id AND s.state = %s JOIN {year} y ON y.id = s.fiscal_year_id "
+        f"FROM {indicator} i JOIN {sheet} s ON s.id = i.sheet_id AND s.state = %s AND s.revises_id IS NULL "
+        f"JOIN {year} y ON y.id = s.fiscal_year_id "
         f"JOIN {entry} e ON e.category = TRIM(i.category) AND e.subcategory = TRIM(i.subcategory) AND e.name = TRIM(i.name) "
         f"AND e.kind = %s WHERE 1 = 1{where}) x WHERE {entry}.id = x.id AND x.n = 1 AND ({changed})"
     )
@@ -175,7 +178,8 @@ def _usages_insert(sheet_ids: list[int] | None) -> int:
         f"INSERT INTO {usage} (entry_id, named_entry_id, sheet_id, year, target_value, published) "
         f"SELECT COALESCE(e.merged_into_id, e.id), e.id, i.sheet_id, y.year, i.target_value, s.state = %s "
         f"FROM {indicator} i JOIN {entry} e ON e.category = TRIM(i.category) AND e.subcategory = TRIM(i.subcategory) "
-        f"AND e.name = TRIM(i.name) JOIN {sheet} s ON s.id = i.sheet_id JOIN {year} y ON y.id = s.fiscal_year_id "
+        f"AND e.name = TRIM(i.name) JOIN {sheet} s ON s.id = i.sheet_id AND s.revises_id IS NULL "
+        f"JOIN {year} y ON y.id = s.fiscal_year_id "
         f"WHERE 1 = 1{where}"
     )
     with connection.cursor() as cursor:

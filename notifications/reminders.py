@@ -40,7 +40,7 @@ from people.roles import Role
 from spending import services as spending
 from spending.models import SpendReport
 from workflow import flow
-from workflow.documents import chain_of
+from workflow.documents import chain_of, documents_of
 
 REMINDER_DAYS_BEFORE = (7, 1)
 # a checkpoint's first working day after it is at most this far away (the longest holiday is 8 days)
@@ -249,12 +249,12 @@ def nudges_due(now: datetime.datetime | None = None) -> list[Due]:
     after = settings.NUDGE_AFTER_WORKDAYS
     chain = chain_of(TargetSheet)
     rows = (
-        TargetSheet.objects.filter(state__in=chain.review_states, state_since__isnull=False)
+        documents_of(TargetSheet).filter(state__in=chain.review_states, state_since__isnull=False)
         .order_by("agency__code", "position", "id")
         .values_list(
             "pk", "state", "state_since", "title", "project__name", "project__code", "agency_id", "agency__code",
             "agency__name", "section_id", "section__name", "assignee_id", "assignee__is_active", "assignee__username",
-            "assignee__email", "round_actors",
+            "assignee__email", "round_actors", "revision",
         )
     )
     waited_since: dict[datetime.date, int] = {}
@@ -277,9 +277,11 @@ def nudges_due(now: datetime.datetime | None = None) -> list[Due]:
     due = []
     for row, waited, level in waiting:
         (pk, state, since, title, project_name, code, agency_id, agency_code, agency_name, section_id, section_name,
-         assignee_id, assignee_active, assignee_username, assignee_email, round_actors) = row
+         assignee_id, assignee_active, assignee_username, assignee_email, round_actors, revision) = row
+        # the title as TargetSheet.display_title says it (an adjustment under way is nudged as one)
+        shown = TargetSheet(title=title or project_name, revision=revision).display_title
         sheet = messages.SheetText(
-            pk, title or project_name, code, f"{agency_code}{agency_name}", section_name if section_id else None
+            pk, shown, code, f"{agency_code}{agency_name}", section_name if section_id else None
         )
         role = chain.step_for(state).role
         # flow.reviewers on the batched holders: the active assignee once reassigned, else the step's role holders

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import datetime
+from itertools import islice
 
 from django.utils import timezone
 
+from projects import revisions
 from projects.docx import writer
 from projects.docx.data import DepartmentGoalsData, DocumentData, IndicatorData, PlanPointData, SheetData
 from projects.models import Agency, DepartmentGoals, SheetState, TargetSheet
 from projects.selectors import package_sheets
 
 
-def sheet_data(sheet: TargetSheet) -> SheetData:
+def _side_by_side(value: str, original) -> str:
+    """指标值 with its 年初 value beside it where an adjustment changed it (目标调整)."""
+    return value if original is None else f"{value}（年初：{original or '无'}）"
+
+
+def sheet_data(sheet: TargetSheet, original: revisions.Original | None = None) -> SheetData:
+    """The sheet as the Word writer takes it; ``original`` (``projects.revisions.originals``): an adjusted sheet's 年初
+    values, written beside the adjusted ones where they differ."""
     return SheetData(
         number=sheet.position,
         title=sheet.display_title,
@@ -27,7 +36,10 @@ def sheet_data(sheet: TargetSheet) -> SheetData:
         plan=[PlanPointData(p.checkpoint.label, p.checkpoint.date.month, p.cumulative_percent) for p in sheet.plan.all()],
         goal=sheet.goal,
         indicators=[
-            IndicatorData(i.category, i.subcategory, i.name, i.description, i.target_value, i.basis)
+            IndicatorData(
+                i.category, i.subcategory, i.name, i.description,
+                _side_by_side(i.target_value, original.value_of(i) if original is not None else None), i.basis,
+            )
             for i in sheet.indicators.all()
         ],
         published=sheet.is_published,
@@ -50,12 +62,15 @@ def goals_data(agency: Agency, year: int) -> DepartmentGoalsData:
 def package_data(agency: Agency, year: int, *, states=None, progress=None, every: int = 100) -> DocumentData:
     """The package's plain data, read 500 sheets a query round; ``progress(n)`` every ``every`` sheets."""
     sheets = []
-    for number, sheet in enumerate(package_sheets(agency=agency, year=year, states=states).iterator(chunk_size=500), start=1):
-        data = sheet_data(sheet)
-        data.number = number
-        sheets.append(data)
-        if progress and number % every == 0:
-            progress(number)
+    read = package_sheets(agency=agency, year=year, states=states).iterator(chunk_size=500)
+    while batch := list(islice(read, 500)):
+        originals = revisions.originals(batch)  # 年初 of the adjusted sheets (none: no query)
+        for sheet in batch:
+            data = sheet_data(sheet, originals.get(sheet.pk))
+            data.number = number = len(sheets) + 1
+            sheets.append(data)
+            if progress and number % every == 0:
+                progress(number)
     return DocumentData(
         agency_code=agency.code, agency_name=agency.name, goals=goals_data(agency, year), sheets=sheets, year=year,
         scope=package_scope(states), generated=timezone.localdate(),
@@ -84,4 +99,4 @@ def export_package(*, agency: Agency, year: int, target, states=None, progress=N
 
 
 def export_sheet(*, sheet: TargetSheet, target) -> None:
-    writer.write_sheet(sheet_data(sheet), target)
+    writer.write_sheet(sheet_data(sheet, revisions.originals([sheet]).get(sheet.pk)), target)

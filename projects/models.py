@@ -177,6 +177,45 @@ class SheetState(models.TextChoices):
 
 EDITABLE_STATES = (SheetState.DRAFT, SheetState.RETURNED)
 
+ADJUSTMENT_REASON_MAX = 500  # 调整原因
+
+
+class Revision(models.TextChoices):
+    """What a row of ``TargetSheet`` is besides a sheet in force (``revision`` blank, ``revises`` empty)."""
+
+    ADJUSTMENT = "adjustment", "目标调整"  # a revision of a published sheet on its way through the chain
+    VERSION = "version", "历史版本"  # the content a sheet had in force before an adjustment replaced it
+
+
+class InForceSheets(models.Manager):
+    """The sheets in force: what every reader sees by default (lists, public pages, Word and Excel, spending,
+    reminders, the library; ``project.sheets`` and the other related managers too). Adjustments and archived
+    versions are rows of the same table that revise a sheet (``revises``): ``TargetSheet.documents`` shows the
+    adjustments as well (the approval engine's manager), ``TargetSheet.all_objects`` every row."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(revises__isnull=True)
+
+
+class SheetDocuments(models.Manager):
+    """What the approval engine moves: the sheets in force and their adjustments (not the archived versions)."""
+
+    def get_queryset(self):
+        return super().get_queryset().exclude(revision=Revision.VERSION)
+
+
+class ByRevision:
+    """A document hook whose value differs on an adjustment: the engine reads the words of a document on the
+    instance it moves (an adjustment says 调整), a class reads the sheet's."""
+
+    def __init__(self, sheet, adjustment):
+        self.sheet, self.adjustment = sheet, adjustment
+
+    def __get__(self, instance, owner=None):
+        if instance is not None and instance.revision == Revision.ADJUSTMENT:
+            return self.adjustment
+        return self.sheet
+
 
 class TargetSheet(Approvable):
     """项目支出绩效目标表: one project's targets for one year, the first document of the approval engine.
@@ -184,9 +223,10 @@ class TargetSheet(Approvable):
     The approval columns come from ``Approvable``; what the engine asks of a document (``workflow.documents``) is
     answered by the ``approval_*`` attributes and methods below."""
 
-    approval_label = "绩效目标表"  # how the engine's texts name the document
-    approval_measure = "张"  # its measure word: "这张绩效目标表"
-    approval_this = "这张表"  # how a refusal points at it
+    approval_label = ByRevision("绩效目标表", "目标调整")  # how the engine's texts name the document
+    approval_measure = ByRevision("张", "份")  # its measure word: "这张绩效目标表", "这份目标调整"
+    approval_this = ByRevision("这张表", "这份调整")  # how a refusal points at it
+    approval_manager = "documents"  # the engine reads sheets and their adjustments (``workflow.documents``)
     approval_related = ("project", "agency", "section", "fiscal_year")  # read with it under a move's lock
     approval_title_related = ("project",)  # what ``display_title`` reads (已办 joins it)
     approval_drafts_order = ("-state", "position")  # 待办's drafts: returned first, in the package's order
@@ -219,11 +259,45 @@ class TargetSheet(Approvable):
     check_errors = models.PositiveSmallIntegerField("体检错误数", null=True, blank=True, editable=False)
     check_warnings = models.PositiveSmallIntegerField("体检提示数", null=True, blank=True, editable=False)
     created = models.DateTimeField("创建时间", auto_now_add=True)
+    # 目标调整: a row that revises a sheet in force (``revises``) is either an adjustment going through the chain or an
+    # archived version; the sheet in force is the row without ``revises`` (``objects`` reads only those). Written by
+    # ``adjustments.services``.
+    revises = models.ForeignKey(
+        "self", verbose_name="调整的绩效目标表", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+    )
+    revision = models.CharField("修订类型", max_length=12, choices=Revision.choices, blank=True, default="", db_default="")
+    reason = models.CharField(
+        "调整原因", max_length=ADJUSTMENT_REASON_MAX, blank=True, default="", db_default="",
+        help_text="目标调整：调整的原因；在用的表和历史版本：使其生效的调整的原因（年初版本为空）",
+    )
+    adjusted_budget = models.DecimalField("调整后预算数（万元）", **MONEY, null=True, blank=True, validators=[MinValueValidator(0)])
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="调整发起人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    in_force_from = models.DateTimeField("生效时间", null=True, blank=True, help_text="这一版本开始生效的时间（公开或调整通过）")
+    in_force_until = models.DateTimeField("失效时间", null=True, blank=True, help_text="历史版本：被调整替代的时间")
+
+    objects = InForceSheets()  # the default: the sheets in force
+    documents = SheetDocuments()  # the sheets in force and their adjustments (the approval engine's)
+    all_objects = models.Manager()  # every row, archived versions included
 
     class Meta:
         verbose_name = verbose_name_plural = "项目支出绩效目标表"
         ordering = ["fiscal_year", "agency", "position", "id"]
-        constraints = [models.UniqueConstraint(fields=["project", "fiscal_year"], name="sheet_unique_per_project_year")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "fiscal_year"], condition=models.Q(revises__isnull=True), name="sheet_unique_per_project_year"
+            ),
+            # at most one adjustment under way per sheet (a second is refused by name in adjustments.services)
+            models.UniqueConstraint(
+                fields=["revises"], condition=models.Q(revision="adjustment") & ~models.Q(state="published"),
+                name="sheet_one_open_adjustment",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(revises__isnull=True, revision="") | models.Q(revises__isnull=False, revision__in=["adjustment", "version"]),
+                name="sheet_revision_kind",
+            ),
+        ]
         indexes = [
             *approval_indexes("sheet"),  # 待办 (workflow.selectors.review_tasks) by scope, state and waiting time
             # the lists' keyset order (workflow.selectors.SHEET_LIST_ORDER), with and without a state filter
@@ -237,7 +311,26 @@ class TargetSheet(Approvable):
 
     @property
     def display_title(self) -> str:
-        return self.title or self.project.name
+        title = self.title or self.project.name
+        if self.revision:  # an adjustment under way, or an earlier version (its Word file says so too)
+            return f"{title}（目标调整）" if self.is_adjustment else f"{title}（调整前）"
+        return title
+
+    @property
+    def is_adjustment(self) -> bool:
+        return self.revision == Revision.ADJUSTMENT
+
+    @property
+    def is_archived_version(self) -> bool:
+        return self.revision == Revision.VERSION
+
+    @property
+    def version_date(self):
+        """When the content this row holds came in force: an adjustment's approval, else the publication (None
+        before it)."""
+        if self.in_force_from is not None:
+            return self.in_force_from
+        return self.state_since if self.is_published else None
 
     def get_absolute_url(self) -> str:
         from django.urls import reverse
@@ -253,7 +346,11 @@ class TargetSheet(Approvable):
 
     def approval_facts(self) -> list[tuple[str, str | None]]:
         """What a message says about the sheet besides its title (a fact without a value is left out)."""
-        return [("项目编码", self.project.code), ("预算单位", self.agency.unit_line), ("科室", self.section.name if self.section_id else None)]
+        facts = [("项目编码", self.project.code), ("预算单位", self.agency.unit_line), ("科室", self.section.name if self.section_id else None)]
+        if self.is_adjustment:
+            budget = f"{values.format_number(self.adjusted_budget)}万元" if self.adjusted_budget is not None else None
+            facts += [("调整原因", self.reason), ("调整后预算数", budget)]
+        return facts
 
     def approval_card_facts(self) -> list[tuple[str, str]]:
         """What a WeCom approval card shows about the sheet (the engine adds who submitted it)."""
@@ -267,9 +364,12 @@ class TargetSheet(Approvable):
         ]
 
     def approval_done_next(self) -> tuple[str, str]:
-        """What its people do once it is published, and where: report spending at each checkpoint."""
+        """What its people do once it is published, and where: report spending at each checkpoint (an adjustment:
+        against the adjusted targets, on the sheet it adjusted)."""
         from django.urls import reverse
 
+        if self.is_adjustment:
+            return "调整已生效：公开页面、Word 文件和执行进度均以调整后的目标为准。", reverse("sheet_spending", args=[self.revises_id])
         return "请在各资金支出时间节点填报累计实际支出（执行进度）。", reverse("sheet_spending", args=[self.pk])
 
     def approval_errors(self) -> list[str]:

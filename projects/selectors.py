@@ -23,6 +23,12 @@ def sheets_with_content(queryset: QuerySet | None = None) -> QuerySet:
     return queryset.select_related("project", "agency", "section", "fiscal_year").prefetch_related(*_content())
 
 
+def documents_with_content() -> QuerySet:
+    """``sheets_with_content`` of the sheets in force and their adjustments (``TargetSheet.documents``): what the
+    sheet pages and API open by id (an adjustment is edited, checked and moved there like any sheet)."""
+    return sheets_with_content(TargetSheet.documents.all())
+
+
 def _content() -> tuple:
     return (
         "fiscal_year__checkpoints",

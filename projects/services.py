@@ -220,6 +220,38 @@ def sheet_content_replace(
     The caller holds the sheet's row lock; the write takes the next version, recorded as ``user``'s."""
     if sheet.pk is not None and not sheet.is_editable:
         raise errors.conflict(f"“{sheet.display_title}”处于“{sheet.get_state_display()}”状态，不能修改。")
+    return _content_write(
+        sheet=sheet, budget_total=budget_total, fiscal_funds=fiscal_funds, other_funds=other_funds, purpose=purpose,
+        goal=goal, plan=plan, indicators=indicators, user=user,
+    )
+
+
+def sheet_content_of(sheet: TargetSheet) -> dict:
+    """A sheet's content as ``sheet_content_replace``'s keywords (money, purpose, goal, plan, indicators)."""
+    return {
+        "budget_total": sheet.budget_total,
+        "fiscal_funds": sheet.fiscal_funds,
+        "other_funds": sheet.other_funds,
+        "purpose": sheet.purpose,
+        "goal": sheet.goal,
+        "plan": {p.checkpoint: p.cumulative_percent for p in sheet.plan.select_related("checkpoint")},
+        "indicators": [
+            IndicatorData(i.category, i.subcategory, i.name, i.description, i.target_value, i.basis)
+            for i in sheet.indicators.order_by("order", "id")
+        ],
+    }
+
+
+def sheet_content_adopt(*, sheet: TargetSheet, source: TargetSheet, user=None) -> TargetSheet:
+    """目标调整: the published ``sheet`` (in force) takes the content of ``source`` (its approved adjustment). The one
+    write of a published sheet's content: only ``adjustments.services`` calls it, in the move that approved the
+    adjustment and under both rows' locks."""
+    if not sheet.is_published or sheet.revises_id is not None or source.revises_id != sheet.pk:
+        raise errors.conflict(f"“{sheet.display_title}”只能采用其已通过的目标调整的内容。")
+    return _content_write(sheet=sheet, user=user, **sheet_content_of(source))
+
+
+def _content_write(*, sheet: TargetSheet, budget_total, fiscal_funds, other_funds, purpose, goal, plan, indicators, user=None) -> TargetSheet:
     validation.validate_sheet_content(
         budget_total=budget_total, fiscal_funds=fiscal_funds, other_funds=other_funds, purpose=purpose, goal=goal,
         plan=plan, indicators=indicators,
@@ -346,12 +378,14 @@ def project_section_set(*, project: Project, section: Section | None, user=None)
     old_section_id = project.section_id
     project.section = section
     project.save(update_fields=["section"])
-    sheets = list(TargetSheet.objects.select_for_update(no_key=True).filter(project=project))
+    # its adjustments under way and archived versions move with it (every row of the project)
+    sheets = list(TargetSheet.all_objects.select_for_update(no_key=True).filter(project=project))
     moved = [s for s in sheets if s.section_id != (section.pk if section else None)]
     for sheet in moved:
         sheet.section = section
         sheet.bump_version(user)
         sheet.save(update_fields=["section", "version", "updated_by", "updated"])
+    moved = [s for s in moved if not s.is_archived_version]  # an archive has no step to hand on, nor a history
     if moved:
         signals.sheets_moved.send(sender=TargetSheet, sheets=moved, old_section_id=old_section_id, new_section=section, user=user)
     return moved

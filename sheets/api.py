@@ -13,7 +13,7 @@ from core import errors
 from core.pagination import KeysetPagination
 from projects.docx.data import IndicatorData
 from projects.models import SheetState, TargetSheet
-from projects.selectors import content_load, sheets_with_content
+from projects.selectors import content_load, documents_with_content
 from sheets import selectors as sheet_selectors
 from sheets import services as sheet_services
 from sheets.downloads import DOCX, sheet_response
@@ -32,13 +32,14 @@ from workflow.documents import chain_of
 
 
 def _sheet_for(user, pk, queryset=None):
-    return permissions.visible_document_or_404(user, pk, sheets_with_content() if queryset is None else queryset)
+    """A sheet or an adjustment of one (目标调整: read, patched and moved here like any sheet, by its own id)."""
+    return permissions.visible_document_or_404(user, pk, documents_with_content() if queryset is None else queryset)
 
 
 def _detail(sheet, status=200, *, reload: bool = True) -> Response:
     """The sheet as the API shows it. After a move (``reload=False``) the caller's sheet already carries the new
     state and version (the service copies them from the locked row) and its content is unchanged: it is read once."""
-    fresh = sheets_with_content().get(pk=sheet.pk) if reload else content_load(sheet)
+    fresh = documents_with_content().get(pk=sheet.pk) if reload else content_load(sheet)
     return Response(SheetDetailSerializer(fresh).data, status=status, headers={"ETag": fresh.etag})
 
 

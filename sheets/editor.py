@@ -15,7 +15,7 @@ from core.errors import AppError
 from people.roles import display_name
 from projects.models import SheetState
 from projects.rules import check_sheet
-from projects.selectors import sheets_with_content
+from projects.selectors import documents_with_content
 from projects.values import format_number
 from sheets import forms
 from sheets import services as sheet_services
@@ -30,7 +30,9 @@ from workflow.documents import chain_of
 def sheet_edit(request, pk):
     sheet = sheet_for(request.user, pk)
     if not permissions.can_edit(request.user, sheet):
-        messages.error(request, "这张表当前不能由您修改。")
+        published = sheet.is_published and sheet.revises_id is None
+        messages.error(request, "这张表已公开，不能直接修改：确需调整的，请在本页发起“目标调整”，按原审批流程报批。"
+                       if published else "这张表当前不能由您修改。")
         return redirect("sheet_detail", pk=sheet.pk)
     posted = request.POST if request.method == "POST" else None
     restoring = posted is not None and "restore_draft" in posted  # a draft kept in the browser, shown again, not saved
@@ -95,7 +97,7 @@ def _draft_changes(sheet, editor):
             "indicators": [asdict(row) for row in content.rows],
         }
 
-    saved = sheets_with_content().get(pk=sheet.pk)  # validating the bound form wrote the input onto ``sheet``
+    saved = documents_with_content().get(pk=sheet.pk)  # validating the bound form wrote the input onto ``sheet``
     typed = getattr(editor["sheet_form"], "cleaned_data", {})
     return diff_snapshots(
         plain(saved.content(), saved.purpose, saved.goal),

@@ -1,9 +1,10 @@
 from decimal import Decimal
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from people.roles import display_name
-from projects import validation
+from projects import revisions, validation
 from projects.models import TargetSheet
 from workflow.models import Event
 
@@ -63,16 +64,53 @@ class SheetListSerializer(serializers.ModelSerializer):
         fields = ["id", "project_code", "title", "year", "agency", "section", "state", "state_label", "version", "budget_total"]
 
 
+class VersionSerializer(serializers.Serializer):
+    """One version of a published sheet's targets (``projects.revisions.Version``)."""
+
+    id = serializers.IntegerField()
+    date = serializers.DateTimeField(source="since", allow_null=True, help_text="生效时间（公开或调整通过）")
+    until = serializers.DateTimeField(allow_null=True, help_text="失效时间：被调整替代的时间；在用的版本为 null")
+    reason = serializers.CharField(help_text="使其生效的调整原因；年初版本为空")
+    current = serializers.BooleanField()
+
+
+class OpenAdjustmentSerializer(serializers.Serializer):
+    """The sheet's adjustment under way (目标调整): read, patched and moved at /api/sheets/{id}/ by its own id."""
+
+    id = serializers.IntegerField()
+    state = serializers.CharField()
+    reason = serializers.CharField()
+    opened_by = serializers.CharField(source="opened_by.username", default=None)
+    opened_at = serializers.DateTimeField(source="created")
+
+
 class SheetDetailSerializer(SheetListSerializer):
     plan = PlanPointSerializer(many=True)
     indicators = IndicatorSerializer(many=True)
     findings = serializers.SerializerMethodField()
     history = serializers.SerializerMethodField()
+    revises = serializers.IntegerField(source="revises_id", allow_null=True, help_text="目标调整：所调整的绩效目标表的 id")
+    reason = serializers.CharField(help_text="目标调整：调整原因；已公开的表：使在用版本生效的调整原因")
+    adjusted_budget = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    adjustment = serializers.SerializerMethodField()
+    versions = serializers.SerializerMethodField()
 
     class Meta(SheetListSerializer.Meta):
         fields = SheetListSerializer.Meta.fields + [
             "fiscal_funds", "other_funds", "purpose", "goal", "plan", "indicators", "findings", "history",
+            "revises", "reason", "adjusted_budget", "adjustment", "versions",
         ]
+
+    @extend_schema_field(OpenAdjustmentSerializer(allow_null=True))
+    def get_adjustment(self, sheet) -> dict | None:
+        if sheet.revises_id is not None or not sheet.is_published:
+            return None
+        adjustment = revisions.open_adjustment(sheet)
+        return OpenAdjustmentSerializer(adjustment).data if adjustment is not None else None
+
+    @extend_schema_field(VersionSerializer(many=True))
+    def get_versions(self, sheet) -> list[dict]:
+        return VersionSerializer(revisions.versions_of(sheet) if sheet.revises_id is None else [], many=True).data
 
     def get_findings(self, sheet) -> list[dict]:
         return [f.as_dict() for f in sheet.findings()]

@@ -20,7 +20,7 @@ from people import roles
 from people.roles import display_name
 from projects.models import Agency, FiscalYear, Section, SheetState, TargetSheet
 from projects.rules import check_sheet
-from projects.selectors import sheets_with_content, verdicts_load
+from projects.selectors import documents_with_content, verdicts_load
 from sheets import forms, rollover
 from sheets import selectors as sheet_selectors
 from sheets.snapshots import submission_diffs
@@ -30,7 +30,8 @@ from workflow.models import SavedPhrase
 
 
 def sheet_for(user, pk) -> TargetSheet:
-    return permissions.visible_document_or_404(user, pk, sheets_with_content())
+    """A sheet or an adjustment of one (目标调整: edited, checked and moved on these pages like any sheet)."""
+    return permissions.visible_document_or_404(user, pk, documents_with_content())
 
 
 def int_or_none(value):

@@ -30,6 +30,7 @@ class Document(Protocol):
     approval_batch: ClassVar[bool]  # optional: may 待办 approve it in a batch (True when it does not say)
     approval_drafts_order: ClassVar[tuple[str, ...]]  # the order of its drafts in 待办
     history_field: ClassVar[str]  # its foreign key on workflow.Event, Notification and WeComCard: "sheet"
+    approval_manager: ClassVar[str]  # optional: the manager the engine reads (``documents_of``), "objects" by default
 
     @property
     def display_title(self) -> str: ...  # its title in lists, messages and cards
@@ -54,6 +55,13 @@ class Document(Protocol):
 def document_types() -> tuple[type, ...]:
     """Every installed document model (the concrete subclasses of ``Approvable``), in the apps' order."""
     return tuple(model for model in apps.get_models() if issubclass(model, Approvable))
+
+
+def documents_of(model):
+    """Every row of ``model`` the engine moves and queues: the manager its ``approval_manager`` names (a document whose
+    default manager hides rows the engine still moves, e.g. revisions under way, names one that shows them), else its
+    default manager. A foreign key to the document (the history's) reads every row anyway."""
+    return getattr(model, getattr(model, "approval_manager", "objects")).all()
 
 
 def chain_of(document) -> Chain:

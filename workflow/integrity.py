@@ -57,7 +57,7 @@ def divergences_iter(queryset=None, *, chunk: int = CHUNK) -> Iterator[Divergenc
 
 
 def _sheets(queryset):
-    return TargetSheet.objects.all() if queryset is None else queryset
+    return TargetSheet.documents.all() if queryset is None else queryset  # sheets and their adjustments
 
 
 def _id_ranges(queryset, size: int) -> Iterator[tuple[int, int]]:
@@ -164,7 +164,7 @@ def _project_section_repair(project_id: int) -> None:
     if project.section is None or project.section.agency_id == project.agency_id:
         return
     named = set(
-        TargetSheet.objects.filter(project=project, section__agency_id=project.agency_id).values_list("section_id", flat=True)
+        TargetSheet.documents.filter(project=project, section__agency_id=project.agency_id).values_list("section_id", flat=True)
     )
     project.section_id = named.pop() if len(named) == 1 else None
     project.save(update_fields=["section"])
@@ -234,6 +234,6 @@ def _repair(found: list[Divergence], *, by) -> None:
             sheet.state_since = last.created if last else sheet.updated
         if codes & {"round", "state", "history"}:  # who may review this round: as the history says
             in_review = sheet.state in chain.review_states
-            sheet.round_actors = rounds_from_history(TargetSheet.objects.filter(pk=pk)).get(pk, "") if in_review else ""
+            sheet.round_actors = rounds_from_history(TargetSheet.documents.filter(pk=pk)).get(pk, "") if in_review else ""
         comment = "系统校正：" + "；".join(d.message for d in items) + "。" + ("".join(f"{d}。" for d in done))
         flow.flow_of(sheet).repair(user=by, comment=comment, previous_state=previous_state)

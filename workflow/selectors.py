@@ -15,7 +15,7 @@ from django.utils import timezone
 from people import roles
 from workdays.days import overrides, workdays_between  # calendar logic; the holiday table read once a page
 from workflow import flow
-from workflow.documents import chain_of, document_types
+from workflow.documents import chain_of, document_types, documents_of
 from workflow.models import Action, Event, SavedPhrase
 
 
@@ -24,13 +24,13 @@ def review_tasks(user, model) -> QuerySet:
     oldest first; not those whose round ``user`` submitted or approved a step of (提交与审核分离: a condition on the
     rows read)."""
     if not user.is_authenticated:
-        return model.objects.none()
+        return documents_of(model).none()
     scope = Q(pk__in=[])
     for step in chain_of(model).steps:
         if roles.holds_any(user, step.role):
             scope |= Q(state=step.state) & roles.scope_in(user, step.role, f"{step.scope_field}_id")
     return (
-        model.objects.filter(scope)
+        documents_of(model).filter(scope)
         .filter(Q(assignee__isnull=True) | Q(assignee=user))
         .filter(flow.not_acted_this_round(user))
         .select_related(*model.approval_related, "assignee")
@@ -195,9 +195,9 @@ def waiting_notes(document, user) -> list[str]:
 def drafts_to_do(user, model) -> QuerySet:
     """Documents of ``model`` in a drafting state (draft, returned) of the scopes where ``user`` is their author."""
     if not user.is_authenticated:
-        return model.objects.none()
+        return documents_of(model).none()
     chain = chain_of(model)
-    return model.objects.filter(roles.scope_in(user, chain.author, "section_id" if roles.is_section_role(chain.author) else "agency_id"), state__in=chain.drafting)
+    return documents_of(model).filter(roles.scope_in(user, chain.author, "section_id" if roles.is_section_role(chain.author) else "agency_id"), state__in=chain.drafting)
 
 
 def inbox_count(user, *, cap: int | None = None) -> int:

@@ -19,7 +19,7 @@ from people import roles
 from people.roles import display_name
 from projects import validation
 from workflow import flow, permissions
-from workflow.documents import chain_of, document_types
+from workflow.documents import chain_of, document_types, documents_of
 from workflow.models import Event, SavedPhrase
 from workflow.steps import VERBS
 
@@ -46,7 +46,7 @@ def documents_locked(model) -> QuerySet:
     With what every move reads (``approval_related``: the notifications name the project, agency and section). The
     assignee and the last editor are read only when needed (a reassigned step, a refusal's message): two more joins
     of auth_user doubled PostgreSQL's planning and the read's time on every move."""
-    return model.objects.select_for_update(of=("self",), no_key=True).select_related(*model.approval_related)
+    return documents_of(model).select_for_update(of=("self",), no_key=True).select_related(*model.approval_related)
 
 
 def document_lock(model, pk: int):
@@ -184,7 +184,7 @@ def documents_approve_batch(*, user, model, versions: dict[int, int | None], com
     """
     outcome = BatchOutcome(approved=[], refused=[])
     label = model.approval_label
-    queryset = model.objects.select_related(*model.approval_related)
+    queryset = documents_of(model).select_related(*model.approval_related)
     visible = {d.pk: d for d in permissions.visible_documents(user, queryset).filter(pk__in=list(versions))}
     for pk, version in versions.items():
         document = visible.get(pk)
@@ -233,7 +233,7 @@ def assignments_release(*, user, role: str, scope, by=None) -> int:
         states = [s.state for s in chain_of(model).steps if s.role == role]
         if not states:
             continue
-        pks = list(model.objects.filter(assignee=user, state__in=states, **{f"{key}_id": scope.pk}).values_list("pk", flat=True))
+        pks = list(documents_of(model).filter(assignee=user, state__in=states, **{f"{key}_id": scope.pk}).values_list("pk", flat=True))
         for pk in pks:
             flow.flow_of(document_lock(model, pk)).release(
                 user=by, comment=f"{display_name(user)}不再担任“{roles.ROLE_LABELS[role]}”，此步骤退回给其他{roles.ROLE_LABELS[role]}办理。"

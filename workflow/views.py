@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from core.pagination import keyset_page, page_size
 from people import roles
 from workflow import permissions, selectors, services
-from workflow.documents import chain_of, document_types
+from workflow.documents import chain_of, document_types, documents_of
 from workflow.models import Action
 
 
@@ -103,7 +103,7 @@ def done_list(request):
         field = model.history_field
         ids = {getattr(e, f"{field}_id") for e in events} - {None}
         if ids:
-            pks = permissions.visible_documents(request.user, model.objects.all()).filter(pk__in=ids).values_list("pk", flat=True)
+            pks = permissions.visible_documents(request.user, documents_of(model)).filter(pk__in=ids).values_list("pk", flat=True)
             visible.update((field, pk) for pk in pks)
     for event in events:
         event.openable = (event.document_field, event.document_id) in visible

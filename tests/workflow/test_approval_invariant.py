@@ -19,7 +19,11 @@ of what the invariant reads). After every step, the invariant holds:
 * the last 办理记录 entry ends in the sheet's state;
 * no round of a sheet's history (a submission and the approvals after it) has one actor twice: nobody approves what
   they submitted, nobody approves two steps (提交与审核分离);
-* a grant someone made themself never gave them a second role of the approval on the same sheets.
+* a grant someone made themself never gave them a second role of the approval on the same sheets;
+* 目标调整: sheet 1 (公共资源交易中心) is published with an adjustment opened (a draft); steps move that adjustment
+  like any sheet and open new ones (refused while one is under way). At most one adjustment of the sheet is under way
+  (the one-open rule), the sheet stays published, it has one archived version per approved adjustment, and its
+  content is the last approved adjustment's.
 
 It runs on the declared chain and again on a copy with one more step (分管领导审批, ``WITH_DEPUTY``): the flow,
 the queues and the checks are the engine's, for any chain. It is evaluated after every step that changed something: everything it reads is in the fingerprint compared
@@ -36,14 +40,15 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
-from django.db.models import IntegerField, Value
+from django.db.models import IntegerField, Q, Value
 from guardian.models import UserObjectPermission
 from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
 
+from adjustments import services as adjustments
 from core.errors import AppError
 from people import roles, services as people_services
-from projects.models import Agency, Project, Section, SheetState, TargetSheet
+from projects.models import Agency, Project, Revision, Section, SheetState, TargetSheet
 from projects.services import project_section_set
 from workflow import flow, services
 from workflow.documents import chain_of
@@ -57,7 +62,10 @@ from tests.support import drive
 AGENCY = "483001"
 SECTIONS = ("公共资源交易中心", "信用与放管服办公室", "政务服务中心")
 SHEET_POSITIONS = (3, 5, 7)
-SHEET_WEIGHTS = (0, 0, 1, 1, 2)  # indexes into the sheets: 7 only goes as far as the checker, it is drawn less
+ADJUSTED_POSITION = 1  # published, with an adjustment under way (公共资源交易中心)
+# indexes into the documents (``_pks``): 7 only goes as far as the checker, it is drawn less; 3 is the published
+# sheet 1 (every move refused), 4 its latest adjustment
+SHEET_WEIGHTS = (0, 0, 1, 1, 2, 3, 4, 4, 4)
 DEMO = (
     "staff_ggzy", "head_ggzy", "staff_xy", "head_xy", "staff_zwfw", "head_zwfw",
     "leader", "leader2", "finance", "finance2", "unit_admin", "admin",
@@ -75,14 +83,25 @@ EVERYONE = DEMO + POOL
 CHANGEABLE_ROLES = SHEET_ROLES
 SHEET_MOVES = ("submit", "withdraw", "approve", "return", "reassign")
 # what a step is, by weight: mostly a move of a sheet, sometimes a section move of its project or a role change
-KINDS = ("sheet",) * 10 + ("section",) * 2 + ("role",) * 3 + ("activation",)
+KINDS = ("sheet",) * 10 + ("section",) * 2 + ("role",) * 3 + ("activation",) + ("adjust",) * 2
 LIKELY = (True, True, True, False)  # three times in four the likely choice, else any
 MAX_STEPS = 5  # the starting point is mid-approval, so short sequences reach every state; 500 of them take ~80 s here
 
 
 class World(SimpleNamespace):
     def __repr__(self):  # shown in hypothesis's report of a failing example
-        return f"World(sheets {self.pks})"
+        return f"World(sheets {self.pks}, adjusted {self.adjusted})"
+
+    @property
+    def scope(self) -> Q:
+        """Every document the test moves: the sheets and every adjustment of the adjusted sheet."""
+        return Q(pk__in=self.pks) | Q(revises_id=self.adjusted)
+
+
+def _pks(world) -> list[int]:
+    """The documents as they are now: the three sheets, the adjusted sheet and its latest adjustment."""
+    latest = TargetSheet.documents.filter(revises_id=world.adjusted).order_by("-id").values_list("pk", flat=True).first()
+    return [*world.pks, world.adjusted, latest]
 
 
 # the engine's flow on a chain with one more step (分管领导审批, held by the agency's 单位管理员): the invariant holds
@@ -115,16 +134,28 @@ def world(people, to_state, chain, monkeypatch):
         people_services.role_grant(user=pool["pool_a"], role=roles.AGENCY_ADMIN, scope=agency)
     sheets = {s.position: s for s in TargetSheet.objects.filter(agency=agency, fiscal_year__year=2024, position__in=SHEET_POSITIONS)}
     assert set(sheets) == set(SHEET_POSITIONS)
+    adjusted = _published(TargetSheet.objects.get(agency=agency, fiscal_year__year=2024, position=ADJUSTED_POSITION), chain)
+    adjustments.adjustment_open(sheet=adjusted, user=User.objects.get(username="staff_ggzy"), reason="年中调整")
     to_state(sheets[3], "section_review")
     services.task_reassign(document=sheets[3], user=User.objects.get(username="head_ggzy"), to_user=pool["pool_a"], comment="请代为审核")
     # submitted by pool_b, who also holds the step it now waits at (局领导审批): theirs to take only without the rule
     drive(sheets[5], ("submit", pool["pool_b"]), ("approve", User.objects.get(username="head_xy")))
     assert sheets[7].state == SheetState.DRAFT
-    pks = sorted(sheet.pk for sheet in sheets.values())
-    judges = Judges({u.username: u for u in User.objects.filter(username__in=EVERYONE)}, pks)
-    assert set(judges) == set(EVERYONE)
-    _assert_invariant(pks, judges)  # at the starting point itself
-    return World(pks=pks, sections=sections, judges=judges)
+    world = World(pks=sorted(sheet.pk for sheet in sheets.values()), adjusted=adjusted.pk, sections=sections)
+    world.judges = Judges({u.username: u for u in User.objects.filter(username__in=EVERYONE)}, world.scope)
+    assert set(world.judges) == set(EVERYONE)
+    _assert_invariant(world, _pks(world), world.judges)  # at the starting point itself
+    return world
+
+
+def _published(sheet, chain):
+    """The sheet through every step of ``chain``, each approved by a demo person who may."""
+    User = get_user_model()
+    services.document_submit(document=sheet, user=User.objects.get(username="staff_ggzy"))
+    reviewers = list(User.objects.filter(username__in=("head_ggzy", "leader", "unit_admin", "finance")))
+    while sheet.state != chain.done:
+        services.document_approve(document=sheet, user=next(u for u in reviewers if can_review(u, sheet)))
+    return sheet
 
 
 class Judges(dict):
@@ -137,12 +168,12 @@ class Judges(dict):
     once and re-run after every step, on the sheets as they are then. These objects are only read, never acted
     with (the actors are other objects, ``who``)."""
 
-    def __init__(self, people: dict, pks, queues: dict | None = None):
+    def __init__(self, people: dict, scope: Q, queues: dict | None = None):
         super().__init__(people)
         self.queues = dict(queues or {})  # username → (sql, params) of their 待办, or None for an empty one
         for name, person in self.items():
             if name not in self.queues:
-                queue = review_tasks(person, TargetSheet).filter(pk__in=pks).order_by()
+                queue = review_tasks(person, TargetSheet).filter(scope).order_by()
                 queue = queue.annotate(judge=Value(person.pk, output_field=IntegerField())).values_list("judge", "pk")
                 try:
                     self.queues[name] = queue.query.sql_with_params()
@@ -160,10 +191,10 @@ class Judges(dict):
             cursor.execute(self.tasks_sql, self.tasks_params)
             return set(cursor.fetchall())
 
-    def reread(self, names, pks) -> "Judges":
+    def reread(self, names, scope: Q) -> "Judges":
         """After a change of these people's roles or activation: they are re-read, their 待办 queries built again."""
         changed = {u.username: u for u in get_user_model().objects.filter(username__in=names)}
-        return Judges({**self, **changed}, pks, {name: queue for name, queue in self.queues.items() if name not in changed})
+        return Judges({**self, **changed}, scope, {name: queue for name, queue in self.queues.items() if name not in changed})
 
 
 _FINGERPRINT_SQL = None
@@ -172,7 +203,8 @@ _FINGERPRINT_SQL = None
 def _fingerprint(pks) -> tuple:
     """Everything the invariant reads: each sheet's state, version, assignee, number of history entries and the last
     entry's state, its scope keys, entry time and round's actors, its project's; and for everyone whether they are active and their
-    role grants (grant ids only grow, so any grant or revoke changes their count or sum)."""
+    role grants (grant ids only grow, so any grant or revoke changes their count or sum); every revision (adjustment,
+    archived version) of the documents, with its state and version."""
     global _FINGERPRINT_SQL
     if _FINGERPRINT_SQL is None:
         sheet, project, event = TargetSheet._meta.db_table, Project._meta.db_table, Event._meta.db_table
@@ -183,23 +215,52 @@ def _fingerprint(pks) -> tuple:
                 (SELECT e.to_state FROM {event} e WHERE e.sheet_id = s.id ORDER BY e.created DESC, e.id DESC LIMIT 1),
                 s.round_actors
             FROM {sheet} s JOIN {project} p ON p.id = s.project_id
-            WHERE s.id IN ({", ".join(["%s"] * len(SHEET_POSITIONS))}) ORDER BY s.id""",
+            WHERE s.id IN ({", ".join(["%s"] * (len(SHEET_POSITIONS) + 2))}) ORDER BY s.id""",
             f"""SELECT u.username, u.is_active, COUNT(g.id), SUM(g.id) FROM {user} u LEFT JOIN {grant} g ON g.user_id = u.id
             WHERE u.username IN ({", ".join(["%s"] * len(EVERYONE))}) GROUP BY u.id, u.username, u.is_active ORDER BY u.id""",
+            f"""SELECT s.id, s.revision, s.state, s.version FROM {sheet} s
+            WHERE s.revises_id IN ({", ".join(["%s"] * (len(SHEET_POSITIONS) + 2))}) ORDER BY s.id""",
         )
     with connection.cursor() as cursor:
         cursor.execute(_FINGERPRINT_SQL[0], pks)
         sheets = tuple(cursor.fetchall())
         cursor.execute(_FINGERPRINT_SQL[1], EVERYONE)
         people = {row[0]: row[1:] for row in cursor.fetchall()}
-    return sheets, people
+        cursor.execute(_FINGERPRINT_SQL[2], pks)
+        revisions = tuple(cursor.fetchall())
+    return sheets, people, revisions
 
 
-def _assert_invariant(pks, judges: Judges, fingerprint: tuple | None = None) -> None:
-    """The invariant on the sheets ``pks``, judged for everyone of ``judges``; ``fingerprint``: the sheets' as just read."""
-    found = divergences(TargetSheet.objects.filter(pk__in=pks).order_by())  # unordered: no joins for the default ordering
+def _content(document) -> tuple:
+    """What an adjustment changes of a sheet: money, texts, plan and indicator rows."""
+    return (
+        document.budget_total, document.fiscal_funds, document.other_funds, document.purpose, document.goal,
+        tuple(document.plan.order_by("checkpoint__date").values_list("checkpoint_id", "cumulative_percent")),
+        tuple(document.indicators.order_by("order", "id").values_list("category", "subcategory", "name", "target_value")),
+    )
+
+
+def _assert_adjustments(world) -> None:
+    """The one-open rule, and the sheet in force as its approved adjustments made it."""
+    sheet = TargetSheet.objects.get(pk=world.adjusted)
+    assert sheet.state == SheetState.PUBLISHED and sheet.revises_id is None
+    revisions = TargetSheet.all_objects.filter(revises=sheet).order_by("id")
+    under_way = [r.pk for r in revisions if r.revision == Revision.ADJUSTMENT and r.state != SheetState.PUBLISHED]
+    assert len(under_way) <= 1, f"sheet {sheet.pk} has more than one adjustment under way: {under_way}"
+    approved = [r for r in revisions if r.revision == Revision.ADJUSTMENT and r.state == SheetState.PUBLISHED]
+    archived = [r for r in revisions if r.revision == Revision.VERSION]
+    assert len(archived) == len(approved), f"sheet {sheet.pk}: {len(approved)} adjustments approved, {len(archived)} versions archived"
+    if approved:
+        assert _content(sheet) == _content(approved[-1]), f"sheet {sheet.pk} does not hold its last approved adjustment's content"
+
+
+def _assert_invariant(world, pks, judges: Judges, fingerprint: tuple | None = None) -> None:
+    """The invariant on the documents ``pks``, judged for everyone of ``judges``; ``fingerprint``: the documents' as
+    just read."""
+    found = divergences(TargetSheet.documents.filter(pk__in=pks).order_by())  # unordered: no joins for the default ordering
     assert found == [], [str(d) for d in found]
-    sheets = list(TargetSheet.objects.filter(pk__in=pks).select_related("section", "agency").order_by("pk"))
+    _assert_adjustments(world)
+    sheets = list(TargetSheet.documents.filter(pk__in=pks).select_related("section", "agency").order_by("pk"))
     last_entry = {row[0]: row[10] for row in (fingerprint or _fingerprint(pks))[0]}
     by_pk = {u.pk: u for u in judges.values()}
     for sheet in sheets:
@@ -327,8 +388,8 @@ plans = st.builds(
 def _step(plan: Plan, who: dict, judges: dict, world):
     """The step ``plan`` stands for now, to be made by someone of ``who``: (its kind, what it is, the call, and for a
     grant someone makes themself what they were granted)."""
-    pk = world.pks[plan.sheet]
-    sheet = TargetSheet.objects.select_related("section", "agency").get(pk=pk)
+    pk = _pks(world)[plan.sheet]
+    sheet = TargetSheet.documents.select_related("section", "agency").get(pk=pk)
     move = plan.kind
     if move == "sheet":
         allowed = _allowed_moves(sheet)
@@ -355,6 +416,15 @@ def _step(plan: Plan, who: dict, judges: dict, world):
         comment = "出差，请代为审核" if plan.with_comment else ""
         return move, f"{done} to {to_user.username} «{comment}»", (
             lambda: services.task_reassign(to_user=to_user, comment=comment, **kwargs)
+        ), None
+    if move == "adjust":  # open an adjustment of the published sheet: refused while one is under way
+        adjusted = TargetSheet.objects.select_related("section", "agency").get(pk=world.adjusted)
+        authors = [name for name in EVERYONE if flow.holds(judges[name], chain_of(adjusted).author, adjusted)]
+        actor = who[_pick(authors, plan.actor) if authors and plan.likely_actor else EVERYONE[plan.actor]]
+        reason = "年中调整" if plan.with_comment else " "
+        budget = "12.34" if plan.grant else None
+        return move, f"{actor.username}: opens an adjustment of sheet {adjusted.pk} «{reason}» budget {budget}", (
+            lambda: adjustments.adjustment_open(sheet=adjusted, user=actor, reason=reason, adjusted_budget=budget)
         ), None
     if move == "section":
         section = world.sections[plan.section]
@@ -408,7 +478,8 @@ def _run(world, steps) -> None:
         try:
             who = {u.username: u for u in get_user_model().objects.filter(username__in=EVERYONE)}  # one object per person
             judges = world.judges
-            before = _fingerprint(world.pks)
+            pks = _pks(world)
+            before = _fingerprint(pks)
             for plan in steps:
                 move, done, make, self_grant = _step(plan, who, judges, world)
                 note(done)
@@ -417,16 +488,18 @@ def _run(world, steps) -> None:
                 except AppError as refusal:
                     note(f"  refused ({refusal.status}): {refusal.message}")
                     assert refusal.status in (400, 403, 409, 412), refusal.status
-                    assert _fingerprint(world.pks) == before, "a refused move changed something"
+                    assert _fingerprint(pks) == before, "a refused move changed something"
                     continue
                 if self_grant is not None and made:  # a new role someone gave themself
                     assert _reviews_own_work(*self_grant) == [], f"{done}: they now review their own work"
-                after = _fingerprint(world.pks)
+                if move == "adjust":  # the new adjustment is the latest: the document the next steps move
+                    pks = _pks(world)
+                after = _fingerprint(pks)
                 changed = [name for name in EVERYONE if after[1][name] != before[1][name]]
                 if changed:  # someone's roles or activation changed (someone of the pool)
-                    judges = judges.reread(changed, world.pks)
+                    judges = judges.reread(changed, world.scope)
                 if after != before:
-                    _assert_invariant(world.pks, judges, after)
+                    _assert_invariant(world, pks, judges, after)
                 before = after
         finally:
             transaction.set_rollback(True)

@@ -35,7 +35,7 @@ def test_browser_edit_page_refuses(published, people):
     client = Client()
     client.force_login(people.staff_ggzy)
     response = client.get(f"/sheets/{published.pk}/edit/", follow=True)
-    assert "不能由您修改" in response.content.decode()
+    assert "已公开，不能直接修改" in response.content.decode() and "目标调整" in response.content.decode()  # the way forward
     client.post(f"/sheets/{published.pk}/edit/", {"sheet-purpose": "改"})
     assert unchanged(published)
 

@@ -1,0 +1,42 @@
+"""What the sheet pages show of 目标调整, from the adjustments app above them: on a published sheet its versions,
+its adjustment under way and the 目标调整 button (its 经办人 only); on an adjustment its reason and the cell-level diff
+against the version in force (the editor keeps it in view); on the public page the dates of earlier versions."""
+
+from __future__ import annotations
+
+from django import template
+
+from projects.revisions import in_force_of, open_adjustment, versions_of
+from workflow.documents import chain_of
+from workflow.flow import holds
+from sheets.snapshots import diff_snapshots
+
+register = template.Library()
+
+
+def diff_against_in_force(adjustment):
+    """What the adjustment changes of the version in force: fields, plan and indicator rows (cell by cell)."""
+    before, after = in_force_of(adjustment).snapshot(), adjustment.snapshot()
+    for snapshot in (before, after):
+        snapshot.pop("title", None)  # the adjustment's title says 目标调整: not a change
+    return diff_snapshots(before, after)
+
+
+@register.inclusion_tag("adjustments/_panel.html", takes_context=True)
+def adjustment_panel(context, sheet):
+    user = context["request"].user
+    data = {"sheet": sheet, "adjustment": None, "versions": [], "open": None, "may_open": False}
+    if sheet.is_adjustment:
+        data.update(adjustment=sheet, in_force=in_force_of(sheet), diff=diff_against_in_force(sheet))
+    elif sheet.revises_id is None and sheet.is_published:
+        data["versions"] = versions_of(sheet)
+        data["open"] = open_adjustment(sheet)
+        data["may_open"] = data["open"] is None and holds(user, chain_of(sheet).author, sheet)
+    return data
+
+
+@register.inclusion_tag("adjustments/_public_versions.html")
+def public_versions(sheet):
+    """The public page: the version in force with its date, and the earlier ones (Word, 调整前)."""
+    versions = versions_of(sheet)
+    return {"sheet": sheet, "versions": versions if len(versions) > 1 else []}
