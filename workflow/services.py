@@ -166,9 +166,10 @@ def _revoke_refusal(document, user) -> errors.AppError:
         if flow.holds(user, chain.steps[-1].role, document):
             return errors.AppError(f"您本轮已提交或审核过{document.approval_this}，不能撤回公开后再审核（{flow.DUTIES_RULE}）。", status=403, code=DUTIES_CODE)
         return errors.forbidden(f"只有{roles.ROLE_LABELS[chain.steps[-1].role]}可以撤回公开。")
-    step = chain.step_for(document.state)
-    if flow.acted_this_round(document, user) and document.events.filter(action="approve", actor=user).exists():
-        return errors.conflict(f"“{step.label}”已办理（或已转办），不能再撤回通过。")
+    ids = flow.round_ids(document.round_actors)
+    if user.pk in ids[1:]:  # they approved a step of this round: a later step has acted since (or it was reassigned)
+        passed = chain.steps[ids.index(user.pk) - 1].label
+        return errors.conflict(f"您在“{passed}”的通过之后，下一环节已办理（或已转办），不能再撤回通过。")
     return errors.forbidden("只有通过上一环节的人可以撤回通过。")
 
 

@@ -49,7 +49,7 @@ def test_the_section_head_takes_an_approval_back_before_the_leader_acts(sheet, p
 
 def test_no_revoke_once_the_next_step_acted(sheet, people, to_state):
     to_state(sheet, "finance_review")
-    with refused(403):
+    with refused(409, match="您在“科室审核”的通过之后，下一环节已办理"):
         services.document_revoke(document=sheet, user=people.head_ggzy)  # the leader approved since
     services.document_return(document=sheet, user=people.finance, comment="请补充", resume="start")
     with refused(409):
@@ -111,6 +111,6 @@ def test_a_revoke_after_a_straight_back_resubmission_keeps_the_earlier_approvals
     services.document_return(document=sheet, user=people.finance, comment="补依据")
     drive(sheet, ("submit", people.staff_ggzy))
     assert sheet.state == SheetState.FINANCE_REVIEW
-    with refused(403):  # the leader's kept approval is from the last round: the resubmission is not theirs to take
+    with refused(409):  # the leader's kept approval is from the last round: the resubmission is not theirs to take
         services.document_revoke(document=sheet, user=people.leader)
     assert divergences() == []
