@@ -28,6 +28,7 @@ class Document(Protocol):
     approval_related: ClassVar[tuple[str, ...]]  # what a move reads with it under its lock (texts name them)
     approval_title_related: ClassVar[tuple[str, ...]]  # what its ``display_title`` reads (已办 joins it)
     history_field: ClassVar[str]  # its foreign key on workflow.Event, Notification and WeComCard: "sheet"
+    approval_search_fields: ClassVar[tuple[str, ...]]  # optional: text fields 待办, 已办 and 通知 search (icontains)
 
     @property
     def display_title(self) -> str: ...  # its title in lists, messages and cards

@@ -258,6 +258,20 @@ def withdraw_refusal(document, user) -> errors.AppError | None:
     return None
 
 
+def may(document, user, name: str) -> bool:
+    """May ``user`` make the move ``name`` on the document now (for showing its button)?"""
+    transition = getattr(flow.flow_of(document), name)
+    return transition.can_proceed(check_conditions=False) and transition.has_perm(user)
+
+
+def return_resume_default(document) -> str | None:
+    """The 退回修改 form's choice as first shown: None at the first step (nothing to keep), else the chain's default."""
+    chain = chain_of(document)
+    if document.state not in chain.review_states or document.state == chain.first.state:
+        return None
+    return flow.flow_of(document).resume_of(document.state, None)
+
+
 def reassign_candidates(document, user) -> list:
     """Users who hold the current step's role on the same scope, other than ``user`` and those who may not review the
     document in this round (提交与审核分离)."""

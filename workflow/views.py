@@ -28,7 +28,7 @@ from projects.selectors import package_sheets, sheets_with_content, verdicts_loa
 from projects.values import format_number
 from projects.services import goals_set
 from projects.docx.data import DepartmentGoalsData
-from workflow import forms, permissions, rollover, selectors, services
+from workflow import flow, forms, permissions, rollover, selectors, services
 from workflow.documents import chain_of
 from workflow.models import Action, SavedPhrase
 from workflow.snapshots import diff_snapshots, submission_diffs
@@ -57,7 +57,8 @@ TASKS_SHOWN = 50  # a page of cards (each shows its stored checker verdict: batc
 @login_required
 def inbox(request):
     # the oldest TASKS_SHOWN tasks: a province's finance reviewer may have 25,000 waiting (they are oldest first)
-    cards = selectors.task_cards(request.user, limit=TASKS_SHOWN + 1)
+    search = selectors.search_text(request.GET.get("q"))
+    cards = selectors.task_cards(request.user, limit=TASKS_SHOWN + 1, search=search)
     tasks_more = len(cards) > TASKS_SHOWN
     cards = cards[:TASKS_SHOWN]
     drafts = list(
@@ -65,6 +66,7 @@ def inbox(request):
     )
     context = {
         "cards": cards, "tasks_more": tasks_more, "drafts": drafts, "total": len(cards) + len(drafts), "nav": "inbox",
+        "search": search,
         "batchable": sum(card.batchable for card in cards), "nudge_after": settings.NUDGE_AFTER_WORKDAYS,
         "batch_publishes": any(card.batchable and card.publishes for card in cards),
         "last_step": chain_of(TargetSheet).steps[-1].label,
@@ -111,15 +113,16 @@ def inbox_batch_approve(request):
 
 @login_required
 def done_list(request):
+    search = selectors.search_text(request.GET.get("q"))
     page = keyset_page(
-        selectors.done_events(request.user), ("-created", "-id"),
-        cursor=request.GET.get("cursor"), size=page_size(request.GET.get("size")),
+        selectors.done_events(request.user, search=search), ("-created", "-id"),
+        cursor=request.GET.get("cursor"), size=page_size(request.GET.get("size")), params={"q": search},
     )
     visible = set(
         permissions.visible_documents(request.user, TargetSheet.objects.all())
         .filter(pk__in={e.sheet_id for e in page}).values_list("pk", flat=True)
     )
-    return render(request, "workflow/done.html", {"events": page.rows, "page": page, "visible": visible, "nav": "done"})
+    return render(request, "workflow/done.html", {"events": page.rows, "page": page, "visible": visible, "nav": "done", "search": search})
 
 
 @login_required
@@ -246,6 +249,9 @@ def sheet_detail(request, pk):
         "waiting_notes": [] if can_review else selectors.waiting_notes(sheet, request.user),
         "approve_publishes": can_review and chain_of(sheet).publishes(sheet.state),
         "can_withdraw": services.withdraw_refusal(sheet, request.user) is None,
+        "can_urge": services.may(sheet, request.user, "urge"),
+        "can_revoke": services.may(sheet, request.user, "revoke"),
+        "return_resume": services.return_resume_default(sheet) if can_review else None,
         "return_comment": last_return if sheet.state == SheetState.RETURNED else None,
         "last_return": last_return,
         "revision_note": _revision_note(history) if can_review else None,
@@ -273,15 +279,18 @@ def _stepbar(sheet, history) -> list[dict]:
         step = {"label": chain.label(state), "status": "done" if index < position else "current" if index == position else "todo"}
         if index == position:
             step["since"] = sheet.state_since
-            if sheet.assignee_id:
-                step["holder"] = display_name(sheet.assignee)
-            elif chain.step_for(state):
-                step["holder"] = roles.ROLE_LABELS[chain.step_for(state).role]
+            if chain.step_for(state):
+                selectors.holdings_attach([sheet])  # who holds it, by name (two reads)
+                step["holder"] = sheet.holding.text
             else:
                 step["holder"] = "经办人" if sheet.is_editable else "已完成"
         bar.append(step)
     if sheet.state == chain.returned:
         bar[0]["label"] = chain.label(chain.returned)
+        # a 退回修改 straight back to its step: the steps before it keep their approvals, shown as such
+        for kept in chain.steps[: max(len(flow.round_ids(sheet.round_actors)) - 1, 0)]:
+            step = bar[chain.order.index(kept.state)]
+            step["status"], step["kept"] = "done", True
     return bar
 
 
@@ -514,7 +523,28 @@ def sheet_return(request, pk):
     if not form.is_valid():
         messages.error(request, "退回修改必须填写意见。")
         return redirect("sheet_detail", pk=sheet.pk)
-    return _run(request, sheet, services.document_return, "已退回修改。", decision=True, comment=form.cleaned_data["comment"])
+    resume = form.cleaned_data["resume"] or None
+    return _run(request, sheet, services.document_return, "已退回修改。", decision=True, comment=form.cleaned_data["comment"], resume=resume)
+
+
+@login_required
+@require_POST
+def sheet_urge(request, pk):
+    sheet = _sheet_for(request.user, pk)
+    step = chain_of(sheet).label(sheet.state)
+    return _run(request, sheet, _urge, f"已催办“{step}”，办理人会收到提醒。", comment=request.POST.get("comment", ""))
+
+
+def _urge(*, document, user, expected_version=None, comment=""):
+    """催办 changes nothing of the sheet: it is made whatever version the page showed."""
+    return services.document_urge(document=document, user=user, comment=comment)
+
+
+@login_required
+@require_POST
+def sheet_revoke(request, pk):
+    sheet = _sheet_for(request.user, pk)
+    return _run(request, sheet, services.document_revoke, "已撤回通过。", comment=request.POST.get("comment", ""))
 
 
 @login_required

@@ -4,7 +4,7 @@ Each example starts from the same point — the seeded demo plus a pool of three
 roles on the same sheets (the two-role people of 提交与审核分离), with sheet 3 (公共资源交易中心) at 科室审核
 reassigned to pool_a, sheet 5 (信用与放管服办公室) at 局领导审批 (submitted by pool_b, one of its 局领导) and sheet 7
 (政务服务中心, which has a checker error) a draft — inside a savepoint rolled back after it, and makes up to five steps:
-a move of a sheet (提交, 撤回, 通过, 退回修改 with or without a comment — straight back to the step, through the
+a move of a sheet (提交, 撤回, 通过, 撤回通过 (of an approval, of a publication), 退回修改 with or without a comment — straight back to the step, through the
 chain again or by default —, 转办 to anyone — mostly to another holder of
 the step's role), a section move of a sheet's project among the three sections of 483001 (``project_section_set``), a
 grant or revoke of 经办人 / 科室负责人 / 局领导 / 财政审核人 to someone of the pool (sometimes by that person
@@ -74,7 +74,7 @@ POOL_ROLES = {
 SHEET_ROLES = (roles.STAFF, roles.SECTION_HEAD, roles.LEADER, roles.FINANCE_REVIEWER)
 EVERYONE = DEMO + POOL
 CHANGEABLE_ROLES = SHEET_ROLES
-SHEET_MOVES = ("submit", "withdraw", "approve", "return", "reassign")
+SHEET_MOVES = ("submit", "withdraw", "approve", "return", "reassign", "revoke")
 # what a step is, by weight: mostly a move of a sheet, sometimes a section move of its project or a role change
 KINDS = ("sheet",) * 10 + ("section",) * 2 + ("role",) * 3 + ("activation",)
 LIKELY = (True, True, True, False)  # three times in four the likely choice, else any
@@ -268,7 +268,9 @@ def _allowed_moves(sheet: TargetSheet) -> tuple[str, ...]:
     if sheet.state == chain.first.state:
         return ("withdraw", "approve", "return", "reassign")
     if sheet.state in chain.review_states:
-        return ("approve", "return", "reassign")
+        return ("approve", "return", "reassign", "revoke")
+    if sheet.state == chain.done:
+        return ("revoke",)
     return ()
 
 
@@ -281,6 +283,12 @@ def _likely_actors(move: str, sheet: TargetSheet, judges: dict) -> list[str]:
         return [submitter] if submitter in judges else []
     if move in ("approve", "return", "reassign"):
         return [name for name, judge in judges.items() if can_review(judge, sheet)]
+    if move == "revoke":  # the last approver; a publication: the last step's role holders
+        chain = chain_of(sheet)
+        if sheet.state == chain.done:
+            return [name for name, judge in judges.items() if flow.holds(judge, chain.steps[-1].role, sheet)]
+        last = flow.round_ids(sheet.round_actors)[-1:]
+        return [name for name, judge in judges.items() if judge.pk in last]
     return []
 
 
@@ -350,6 +358,9 @@ def _step(plan: Plan, who: dict, judges: dict, world):
             return move, done, lambda: services.document_withdraw(**kwargs), None
         if move == "approve":
             return move, done, lambda: services.document_approve(**kwargs), None
+        if move == "revoke":
+            comment = "误点通过" if plan.with_comment else ""
+            return move, f"{done} «{comment}»", lambda: services.document_revoke(comment=comment, **kwargs), None
         if move == "return":
             comment = "请补充依据" if plan.with_comment else "  "
             return move, f"{done} «{comment}» resume {plan.resume}", (
