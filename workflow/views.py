@@ -30,7 +30,8 @@ TASKS_SHOWN = 50  # a page of cards (each shows its stored checker verdict: batc
 @login_required
 def inbox(request):
     # the oldest TASKS_SHOWN tasks: a province's finance reviewer may have 25,000 waiting (they are oldest first)
-    cards = selectors.task_cards(request.user, limit=TASKS_SHOWN + 1)
+    search = selectors.search_text(request.GET.get("q"))
+    cards = selectors.task_cards(request.user, limit=TASKS_SHOWN + 1, search=search)
     tasks_more = len(cards) > TASKS_SHOWN
     cards = cards[:TASKS_SHOWN]
     drafts = [
@@ -39,6 +40,7 @@ def inbox(request):
     ]
     context = {
         "cards": cards, "tasks_more": tasks_more, "drafts": drafts, "total": len(cards) + len(drafts), "nav": "inbox",
+        "search": search,
         "batchable": sum(card.batchable for card in cards), "nudge_after": settings.NUDGE_AFTER_WORKDAYS,
         "batch_publishes": any(card.batchable and card.publishes for card in cards),
         "last_steps": "、".join(dict.fromkeys(chain_of(model).steps[-1].label for model in document_types())),
@@ -92,16 +94,17 @@ def inbox_batch_approve(request):
 
 @login_required
 def done_list(request):
+    search = selectors.search_text(request.GET.get("q"))
     page = keyset_page(
-        selectors.done_events(request.user), ("-created", "-id"),
-        cursor=request.GET.get("cursor"), size=page_size(request.GET.get("size")),
+        selectors.done_events(request.user, search=search), ("-created", "-id"),
+        cursor=request.GET.get("cursor"), size=page_size(request.GET.get("size")), params={"q": search},
     )
     visible = set()  # the ids of the documents the user may still open (of each type: today one)
     for model in document_types():
         ids = {e.document_id for e in page if e.document_field == model.history_field}
         if ids:
             visible |= set(permissions.visible_documents(request.user, model.objects.all()).filter(pk__in=ids).values_list("pk", flat=True))
-    return render(request, "workflow/done.html", {"events": page.rows, "page": page, "visible": visible, "nav": "done"})
+    return render(request, "workflow/done.html", {"events": page.rows, "page": page, "visible": visible, "nav": "done", "search": search})
 
 
 def int_or_none(value):
