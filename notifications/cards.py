@@ -27,7 +27,7 @@ from workflow.models import DOCUMENT_FIELDS, Action
 
 APPROVE_KEY = "approve"
 # notifications that a sheet now waits for its recipient
-WAITING_KINDS = frozenset({Kind.SUBMIT, Kind.APPROVE, Kind.REASSIGN, Kind.NUDGE})
+WAITING_KINDS = frozenset({Kind.SUBMIT, Kind.APPROVE, Kind.REASSIGN, Kind.NUDGE, Kind.URGE})
 
 
 def wecom_link(url: str) -> str:

@@ -28,13 +28,14 @@ logger = logging.getLogger(__name__)
 # Which notifications ask someone to act on a document, and which moves (``Action``) settle that: the review task
 # of a step by any decision on it (or a withdrawal, a 转办 that hands it to someone else), the drafters' task of
 # revising a returned document by its next submission. A move's notification has the move's value as its kind.
-REVIEW_TASK_KINDS = (Kind.SUBMIT, Kind.APPROVE, Kind.REASSIGN, Kind.NUDGE)
+REVIEW_TASK_KINDS = (Kind.SUBMIT, Kind.APPROVE, Kind.REASSIGN, Kind.NUDGE, Kind.URGE)
 SETTLED_BY = {
     Action.APPROVE: REVIEW_TASK_KINDS,
     Action.PUBLISH: REVIEW_TASK_KINDS,
     Action.RETURN: REVIEW_TASK_KINDS,
     Action.WITHDRAW: REVIEW_TASK_KINDS,
     Action.REASSIGN: REVIEW_TASK_KINDS,
+    Action.REVOKE: REVIEW_TASK_KINDS,
     Action.SUBMIT: (Kind.RETURN,),
 }
 

@@ -107,9 +107,9 @@ def for_event(event) -> Message:
     url = absolute(document.get_absolute_url())
     review = "请打开链接审核，通过或退回修改。"
     if event.action == Action.SUBMIT:
-        step = chain.first.label
+        step = chain.label(event.to_state)
         heading = f"待{step}"
-        what = f"{actor}于 {when} 提交了{label}{name}，等待{step}。"
+        what = f"{actor}于 {when} 提交了{label}{name}，等待{step}。{resumed_text(chain, event.to_state)}"
         todo, extra = review, (f"提交说明：{comment}" if comment else "")
     elif event.action == Action.APPROVE:
         step = chain.label(event.to_state)
@@ -124,12 +124,26 @@ def for_event(event) -> Message:
     elif event.action == Action.RETURN:
         heading = Action.RETURN.label
         what = f"{actor}于 {when} 在“{chain.label(event.from_state)}”环节退回了{label}{name}。"
-        todo, extra = "请按退回意见修改后重新提交。", f"退回意见：{comment}"
+        todo, extra = f"请按退回意见修改后重新提交；{resume_text(chain, event.resume_state)}", f"退回意见：{comment}"
     elif event.action == Action.WITHDRAW:
         heading = "已撤回"
         what = f"{actor}于 {when} 撤回了{label}{name}，{chain.first.label}已取消。"
         todo = f"无需处理；{roles.ROLE_LABELS[chain.author]}修改后会重新提交。"
         extra = f"撤回说明：{comment}" if comment else ""
+    elif event.action == Action.REVOKE:
+        heading = "已撤回公开" if event.from_state == chain.done else "已撤回通过"
+        step = chain.label(event.to_state)
+        if event.from_state == chain.done:
+            what = f"{actor}于 {when} 撤回了{label}{name}的公开，{label}回到“{step}”，公开页面已不再显示。"
+        else:
+            what = f"{actor}于 {when} 撤回了在“{step}”的通过，{label}{name}回到“{step}”，“{chain.label(event.from_state)}”无需办理。"
+        todo, extra = "无需处理。", (f"撤回原因：{comment}" if comment else "")
+    elif event.action == Action.URGE:
+        step = chain.label(event.to_state)
+        heading = Action.URGE.label
+        waited = f"（自 {_when(document.state_since)} 起等待）" if document.state_since else ""
+        what = f"{actor}于 {when} 催办{label}{name}的“{step}”{waited}。"
+        todo, extra = "请尽快打开链接审核，通过或退回修改。", (f"催办说明：{comment}" if comment else "")
     elif event.action == Action.REASSIGN:
         heading = "转办给您"
         what = f"{actor}于 {when} 将{label}{name}的“{chain.label(event.to_state)}”转办给您。"
@@ -139,6 +153,25 @@ def for_event(event) -> Message:
         what = f"{actor}于 {when} 对{label}{name}执行了“{event.get_action_display()}”。"
         todo, extra = "请打开链接查看。", comment
     return Message(event.action, f"{heading}：{title}", _join(what, _about(document), extra, f"下一步：{todo}"), url, document)
+
+
+def _kept_steps(chain, state: str) -> str:
+    step = chain.step_for(state)
+    return "、".join(f"“{s.label}”" for s in chain.earlier_steps(step)) if step is not None else ""
+
+
+def resume_text(chain, resume_state: str) -> str:
+    """Where the resubmission of a returned document goes, as its 退回修改 chose (``Event.resume_state``)."""
+    kept = _kept_steps(chain, resume_state) if resume_state else ""
+    if kept:
+        return f"重新提交后直接回到“{chain.label(resume_state)}”，{kept}的通过保留。"
+    return f"重新提交后从“{chain.first.label}”起重新审核。"
+
+
+def resumed_text(chain, state: str) -> str:
+    """What a submission straight back to ``state`` keeps ("" for a submission to the first step)."""
+    kept = _kept_steps(chain, state)
+    return f"（退回后直接回到本环节，{kept}的通过保留）" if kept else ""
 
 
 def _join(*parts: str) -> str:

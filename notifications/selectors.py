@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from notifications.models import Channel, Notification
 from workflow import flow
+from workflow import selectors as workflow_selectors
+from workflow.documents import document_types
 
 
 def holders(role: str, sheet) -> list:
@@ -32,9 +34,16 @@ def unique_users(users) -> list:
     return result
 
 
-def inbox(user) -> QuerySet:
-    """The user's in-app notifications, newest first."""
-    return Notification.objects.filter(recipient=user, channel=Channel.IN_APP).select_related("sheet").order_by("-created", "-id")
+def inbox(user, *, search: str = "") -> QuerySet:
+    """The user's in-app notifications, newest first; ``search``: those whose title or text (which name the document
+    and the people who acted) or whose document's name or code contains it. Read from the recipient's rows only."""
+    rows = Notification.objects.filter(recipient=user, channel=Channel.IN_APP).select_related("sheet").order_by("-created", "-id")
+    if not search:
+        return rows
+    condition = Q(title__icontains=search) | Q(body__icontains=search)
+    for model in document_types():
+        condition |= workflow_selectors.document_search(model, search, prefix=f"{model.history_field}__")
+    return rows.filter(condition)
 
 
 def unread_count(user) -> int:

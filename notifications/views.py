@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from core.pagination import keyset_page, page_size
 from notifications import delivery, inbox, selectors
 from notifications.forms import PreferenceForm
+from workflow import selectors as workflow_selectors
 
 PAGE_SIZE = 30
 
@@ -17,14 +18,15 @@ PAGE_SIZE = 30
 @login_required
 def notification_list(request):
     unread_only = request.GET.get("unread") == "1"
-    notifications = selectors.inbox(request.user)
+    search = workflow_selectors.search_text(request.GET.get("q"))
+    notifications = selectors.inbox(request.user, search=search)
     if unread_only:
         notifications = notifications.filter(read_at__isnull=True)
     page = keyset_page(
         notifications, ("-created", "-id"), cursor=request.GET.get("cursor"),
-        size=page_size(request.GET.get("size"), default=PAGE_SIZE), params={"unread": "1" if unread_only else ""},
+        size=page_size(request.GET.get("size"), default=PAGE_SIZE), params={"unread": "1" if unread_only else "", "q": search},
     )
-    context = {"page": page, "unread_only": unread_only, "nav": "notifications"}
+    context = {"page": page, "unread_only": unread_only, "nav": "notifications", "search": search}
     return render(request, "notifications/list.html", context)
 
 

@@ -281,6 +281,7 @@ class Holder(NamedTuple):
     pk: int
     username: str
     email: str
+    name: str = ""  # 姓名 in Chinese order (``display_name``)
 
 
 def holders_by_scope(wanted: dict[str, set[int]]) -> dict[tuple[str, int], list[Holder]]:
@@ -309,13 +310,16 @@ def holders_by_scope(wanted: dict[str, set[int]]) -> dict[tuple[str, int], list[
     rows = (
         UserObjectPermission.objects.filter(condition, user__is_active=True)
         .order_by("user__username", "id")
-        .values_list("content_type_id", "permission__codename", "object_pk", "user_id", "user__username", "user__email")
+        .values_list(
+            "content_type_id", "permission__codename", "object_pk", "user_id", "user__username", "user__email",
+            "user__last_name", "user__first_name",
+        )
     )
     result: dict[tuple[str, int], list[Holder]] = {}
     people: dict[int, Holder] = {}
-    for content_type_id, permission, object_pk, user_id, username, email in rows:
+    for content_type_id, permission, object_pk, user_id, username, email, last_name, first_name in rows:
         person = people.get(user_id)
         if person is None:
-            person = people[user_id] = Holder(user_id, username, email)
+            person = people[user_id] = Holder(user_id, username, email, f"{last_name}{first_name}".strip() or username)
         result.setdefault((role_of[(content_type_id, permission)], int(object_pk)), []).append(person)
     return result

@@ -230,6 +230,7 @@ class TargetSheet(Approvable):
     approval_related = ("project", "agency", "section", "fiscal_year")  # read with it under a move's lock
     approval_title_related = ("project",)  # what ``display_title`` reads (已办 joins it)
     approval_drafts_order = ("-state", "position")  # 待办's drafts: returned first, in the package's order
+    approval_search_fields = ("project__name", "project__code")  # 待办/已办/通知 search (trigram indexes, projects 0005)
     history_field = "sheet"  # its foreign key on workflow.Event (and on the notifications, WeCom cards)
 
     project = models.ForeignKey(Project, verbose_name="预算项目", on_delete=models.PROTECT, related_name="sheets")

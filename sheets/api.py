@@ -22,6 +22,7 @@ from sheets.serializers import (
     MoveResultSerializer,
     ReassignSerializer,
     ReturnSerializer,
+    RevokeSerializer,
     SheetDetailSerializer,
     SheetListSerializer,
     SheetPatchSerializer,
@@ -207,6 +208,29 @@ def sheet_approve(request, pk):
 @api_view(["POST"])
 def sheet_return(request, pk):
     return _move(request, pk, services.document_return, ReturnSerializer)
+
+
+@extend_schema(
+    request=RevokeSerializer, responses=MOVE_RESPONSES, parameters=MOVE_PARAMETERS,
+    description="撤回通过：通过人在下一环节办理前撤回（回到其环节）；财政审核人在公开当个工作日内撤回公开（须填写原因）。",
+)
+@api_view(["POST"])
+def sheet_revoke(request, pk):
+    return _move(request, pk, services.document_revoke, RevokeSerializer)
+
+
+@extend_schema(
+    request=CommentSerializer, responses={**MOVE_RESPONSES, 429: None},
+    description="催办：经办人请当前环节的办理人尽快审核；同一环节每个工作日一次，重复催办返回 429。表的版本不变。",
+)
+@api_view(["POST"])
+def sheet_urge(request, pk):
+    with transaction.atomic():
+        sheet = _actor_sheet(request.user, pk)
+        serializer = CommentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        event = services.document_urge(document=sheet, user=request.user, **serializer.validated_data)
+    return Response(move_result(sheet, event), headers={"ETag": sheet.etag})
 
 
 @extend_schema(request=ReassignSerializer, responses=MOVE_RESPONSES, parameters=MOVE_PARAMETERS)

@@ -10,5 +10,7 @@ urlpatterns = [
     path("sheets/<int:pk>/approve/", api.sheet_approve, name="api_sheet_approve"),
     path("sheets/<int:pk>/return/", api.sheet_return, name="api_sheet_return"),
     path("sheets/<int:pk>/reassign/", api.sheet_reassign, name="api_sheet_reassign"),
+    path("sheets/<int:pk>/revoke/", api.sheet_revoke, name="api_sheet_revoke"),
+    path("sheets/<int:pk>/urge/", api.sheet_urge, name="api_sheet_urge"),
     path("sheets/<int:pk>/export.docx", api.sheet_export, name="api_sheet_export"),
 ]

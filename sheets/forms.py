@@ -13,6 +13,7 @@ from projects import validation
 from projects.docx.data import IndicatorData
 from projects.models import SheetState, TargetSheet
 from projects.rules import ERROR, Finding, PlanPoint, Row, SheetContent
+from workflow.steps import RESUME_CHOICES
 
 TEXTAREA = {"rows": 2, "class": "grow"}
 
@@ -162,6 +163,7 @@ class ReturnForm(forms.Form):
     comment = forms.CharField(
         label="退回意见", widget=forms.Textarea(attrs={"rows": 3}), error_messages={"required": "退回修改必须填写意见。"}
     )
+    resume = forms.ChoiceField(label="修改后", choices=RESUME_CHOICES, required=False, widget=forms.RadioSelect)
 
 
 class ReassignForm(forms.Form):

@@ -1,4 +1,4 @@
-"""The moves' page handlers of a sheet: 提交, 撤回, 通过, 退回修改, 转办 — each a POST running the engine's move service
+"""The moves' page handlers of a sheet: 提交, 撤回, 通过, 退回修改, 转办, 催办, 撤回通过 — each a POST running the engine's move service
 on the version the page showed, then back to the sheet (or, after a reviewer's decision, on to the next task)."""
 
 from __future__ import annotations
@@ -74,7 +74,30 @@ def sheet_return(request, pk):
     if not form.is_valid():
         messages.error(request, "退回修改必须填写意见。")
         return redirect("sheet_detail", pk=sheet.pk)
-    return run_move(request, sheet, services.document_return, "已退回修改。", decision=True, comment=form.cleaned_data["comment"])
+    resume = form.cleaned_data["resume"] or None
+    return run_move(
+        request, sheet, services.document_return, "已退回修改。", decision=True, comment=form.cleaned_data["comment"], resume=resume,
+    )
+
+
+@login_required
+@require_POST
+def sheet_urge(request, pk):
+    sheet = sheet_for(request.user, pk)
+    step = chain_of(sheet).label(sheet.state)
+    return run_move(request, sheet, _urge, f"已催办“{step}”，办理人会收到提醒。", comment=request.POST.get("comment", ""))
+
+
+def _urge(*, document, user, expected_version=None, comment=""):
+    """催办 changes nothing of the sheet: it is made whatever version the page showed."""
+    return services.document_urge(document=document, user=user, comment=comment)
+
+
+@login_required
+@require_POST
+def sheet_revoke(request, pk):
+    sheet = sheet_for(request.user, pk)
+    return run_move(request, sheet, services.document_revoke, "已撤回通过。", comment=request.POST.get("comment", ""))
 
 
 @login_required

@@ -17,14 +17,13 @@ from django.views.decorators.http import require_POST
 from core.errors import AppError
 from core.pagination import keyset_page, page_size
 from people import roles
-from people.roles import display_name
 from projects.models import Agency, FiscalYear, Section, SheetState, TargetSheet
 from projects.rules import check_sheet
 from projects.selectors import documents_with_content, verdicts_load
 from sheets import forms, rollover
 from sheets import selectors as sheet_selectors
 from sheets.snapshots import submission_diffs
-from workflow import permissions, selectors, services
+from workflow import flow, permissions, selectors, services
 from workflow.documents import chain_of
 from workflow.models import SavedPhrase
 
@@ -158,6 +157,9 @@ def sheet_detail(request, pk):
         "waiting_notes": [] if can_review else selectors.waiting_notes(sheet, request.user),
         "approve_publishes": can_review and chain_of(sheet).publishes(sheet.state),
         "can_withdraw": services.withdraw_refusal(sheet, request.user) is None,
+        "can_urge": services.may(sheet, request.user, "urge"),
+        "can_revoke": services.may(sheet, request.user, "revoke"),
+        "return_resume": services.return_resume_default(sheet) if can_review else None,
         "return_comment": last_return if sheet.state == SheetState.RETURNED else None,
         "last_return": last_return,
         "revision_note": _revision_note(history) if can_review else None,
@@ -185,15 +187,18 @@ def _stepbar(sheet, history) -> list[dict]:
         step = {"label": chain.label(state), "status": "done" if index < position else "current" if index == position else "todo"}
         if index == position:
             step["since"] = sheet.state_since
-            if sheet.assignee_id:
-                step["holder"] = display_name(sheet.assignee)
-            elif chain.step_for(state):
-                step["holder"] = roles.ROLE_LABELS[chain.step_for(state).role]
+            if chain.step_for(state):
+                selectors.holdings_attach([sheet])  # who holds it, by name (two reads)
+                step["holder"] = sheet.holding.text
             else:
                 step["holder"] = "经办人" if sheet.is_editable else "已完成"
         bar.append(step)
     if sheet.state == chain.returned:
         bar[0]["label"] = chain.label(chain.returned)
+        # a 退回修改 straight back to its step: the steps before it keep their approvals, shown as such
+        for kept in chain.steps[: max(len(flow.round_ids(sheet.round_actors)) - 1, 0)]:
+            step = bar[chain.order.index(kept.state)]
+            step["status"], step["kept"] = "done", True
     return bar
 
 

@@ -31,6 +31,7 @@ class Document(Protocol):
     approval_drafts_order: ClassVar[tuple[str, ...]]  # the order of its drafts in 待办
     history_field: ClassVar[str]  # its foreign key on workflow.Event, Notification and WeComCard: "sheet"
     approval_manager: ClassVar[str]  # optional: the manager the engine reads (``documents_of``), "objects" by default
+    approval_search_fields: ClassVar[tuple[str, ...]]  # optional: text fields 待办, 已办 and 通知 search (icontains)
 
     @property
     def display_title(self) -> str: ...  # its title in lists, messages and cards

@@ -17,10 +17,11 @@ from viewflow import fsm, this
 
 from core import errors
 from people import roles
+from workdays.days import first_workday_on_or_after
 from workflow.documents import chain_of
 from workflow.models import Action, Event
 from workflow.signals import event_recorded
-from workflow.steps import TRANSITION_ACTIONS, Chain
+from workflow.steps import RESUME_HERE, RESUME_START, TRANSITION_ACTIONS, Chain
 
 REVISION_NOTE_REQUIRED = "退回修改后重新提交，请填写修改说明（简要说明按退回意见改了什么）。"
 
@@ -63,12 +64,18 @@ def audience(event) -> list:
     """Who hears about an event (never its actor): derived from the chain."""
     document, action = event.document, event.action
     chain = chain_of(document)
-    if action in (Action.SUBMIT, Action.APPROVE, Action.MOVE):
+    if action in (Action.SUBMIT, Action.APPROVE, Action.MOVE, Action.URGE):
         users = reviewers(document)
     elif action == Action.WITHDRAW:
         users = holders(chain.first.role, document)
     elif action == Action.PUBLISH:
         users = holders(chain.author, document) + holders(chain.first.role, document)
+    elif action == Action.REVOKE:
+        taken = chain.step_for(event.from_state)  # the next step's task is gone; a publication's readers are told
+        if taken is not None:
+            users = holders(taken.role, document)
+        else:
+            users = holders(chain.author, document) + holders(chain.first.role, document)
     elif action == Action.RETURN:
         users = holders(chain.author, document) + approvers_this_round(document)
     elif action == Action.REASSIGN:
@@ -110,26 +117,51 @@ def acted_this_round(document, user) -> bool:
     return user is not None and user.pk is not None and user.pk in round_ids(document.round_actors)
 
 
+def round_replay(chain: Chain, rows) -> list[int]:
+    """The round's actors after the moves ``rows`` ((action, actor id, to_state), oldest first, starting at a
+    submission to the first step): a submission starts a round, or — resumed at a later step after a 退回修改 straight
+    back to that step — keeps the approvals of the steps before it; an approval adds its approver; a 撤回 after 通过
+    takes the last approval back. (A publication ends the round: its approver is not added.)"""
+    ids: list[int] = []
+    for action, actor_id, to_state in rows:
+        if action == Action.SUBMIT:
+            step = chain.step_for(to_state)
+            kept = ids[1 : 1 + chain.steps.index(step)] if step is not None else []
+            ids = [actor_id, *kept]
+        elif action == Action.APPROVE:
+            ids.append(actor_id)
+        elif action == Action.REVOKE and ids[1:] and to_state != chain.steps[-1].state:
+            ids.pop()  # (a publication taken back lands at the last step: its approver was never added)
+    return ids
+
+
+ROUND_ACTIONS = (Action.SUBMIT, Action.APPROVE, Action.REVOKE)
+
+
+def round_of_history(document, *, until=None) -> list[int]:
+    """The round's actors as the document's history says (read back, indexed, to the submission to the first step
+    that started the round), up to the event ``until`` (included) or all of it."""
+    chain = chain_of(document)
+    earlier = document.events.filter(action__in=ROUND_ACTIONS)
+    if until is not None:
+        earlier = earlier.filter(Q(created__lt=until.created) | Q(created=until.created, id__lte=until.pk))
+    rows = []
+    for row in earlier.order_by("-created", "-id").values_list("action", "actor_id", "to_state").iterator(chunk_size=len(chain.steps) + 2):
+        rows.append(row)
+        if row[0] == Action.SUBMIT and row[2] == chain.first.state:
+            break
+    return round_replay(chain, reversed(rows))
+
+
 def round_as_of(event) -> str:
-    """``round_actors`` as the move ``event`` left them (its notifications may be written after later moves): one
-    indexed read of the document's history for an approval, none otherwise."""
+    """``round_actors`` as the move ``event`` left them (its notifications may be written after later moves): none
+    outside the review steps, else the document's history up to the event."""
     chain = chain_of(event.document)
     if event.to_state not in chain.review_states:
         return ""
-    if event.action == Action.SUBMIT:
+    if event.action == Action.SUBMIT and event.to_state == chain.first.state:
         return round_text([event.actor_id])
-    field = event.document_field
-    earlier = (
-        Event.objects.filter(**{f"{field}_id": event.document_id}, action__in=[Action.SUBMIT, Action.APPROVE])
-        .filter(Q(created__lt=event.created) | Q(created=event.created, id__lte=event.pk))
-        .order_by("-created", "-id").values_list("action", "actor_id")[: len(chain.steps) + 1]
-    )
-    actors = []
-    for action, actor_id in earlier:
-        actors.append(actor_id)
-        if action == Action.SUBMIT:
-            break
-    return round_text(reversed(actors))
+    return round_text(round_of_history(event.document, until=event))
 
 
 def not_acted_this_round(user) -> Q:
@@ -205,6 +237,36 @@ class ApprovalFlow:
         last_submit = last_submission(self.document)
         return last_submit is not None and last_submit.actor_id == user.pk
 
+    def may_urge(self, user) -> bool:
+        """催办: a drafter of the document (a holder of the author role on its scope) while it waits at a step."""
+        return self.chain.step_for(self.document.state) is not None and self.may_author(user)
+
+    def _last_approval(self):
+        """The move that brought the document where it is, when it was an approval (通过 or 公开), else None."""
+        last = (
+            self.document.events.filter(action__in=[*ROUND_ACTIONS, Action.PUBLISH, Action.RETURN, Action.WITHDRAW, Action.REASSIGN])
+            .order_by("-created", "-id").first()
+        )
+        if last is None or last.action not in (Action.APPROVE, Action.PUBLISH) or last.to_state != self.document.state:
+            return None
+        return last
+
+    def may_revoke(self, user) -> bool:
+        """撤回 after 通过: the approver, while the next step has not acted (nor been reassigned); a publication, any
+        holder of the last step's role who may review it again (the same working day: ``_revoke_checked``)."""
+        if user is None or not user.is_authenticated or self.document.assignee_id is not None:
+            return False
+        last = self._last_approval()
+        if last is None:
+            return False
+        if last.action == Action.PUBLISH:
+            return holds(user, self.chain.steps[-1].role, self.document) and user.pk not in round_of_history(self.document)
+        return last.actor_id == user.pk and holds(user, self.chain.step_for(last.from_state).role, self.document)
+
+    def revoked_state(self, **kwargs) -> str:
+        self._revoke_source = self.document.state
+        return self._last_approval().from_state
+
     def needs_revision_note(self) -> bool:
         """A returned document is resubmitted with a 修改说明 (checked before the move: the body runs in the new state)."""
         return self.document.state == self.chain.returned
@@ -216,11 +278,31 @@ class ApprovalFlow:
     def approved_state(self, **kwargs) -> str:
         return self.chain.next_state(self.document.state)
 
+    def submitted_state(self, *, user, **kwargs) -> str:
+        """Where a submission goes: the first step, or — after a 退回修改 straight back to a step, whose round the
+        document kept — that step, the approvals of the steps before it kept. Never an approval of the submitter:
+        when they approved one of the kept steps, the submission resumes at that step (提交与审核分离)."""
+        kept = round_ids(self.document.round_actors)[1:] if self.document.state == self.chain.returned else []
+        if user is not None and user.pk in kept:
+            kept = kept[: kept.index(user.pk)]
+        kept = kept[: len(self.chain.steps) - 1]
+        self._kept = kept
+        return self.chain.steps[len(kept)].state
+
+    def resume_of(self, source: str, resume: str | None) -> str:
+        """The 退回修改's choice (``RESUME_HERE`` or ``RESUME_START``): the default is straight back for the last
+        step, through the chain again for the others."""
+        if resume in (None, ""):
+            return RESUME_HERE if self.chain.publishes(source) else RESUME_START
+        return resume
+
     # ------------------------------------------------------------ what the transitions do besides moving
 
-    def _return_checked(self, comment: str) -> None:
+    def _return_checked(self, comment: str, resume: str | None) -> None:
         if not (comment or "").strip():
             raise errors.invalid("退回修改必须填写意见。")
+        if resume not in (None, "", RESUME_HERE, RESUME_START):
+            raise errors.invalid("退回方式只能是“here”（修改后直接回到本环节）或“start”（修改后从头重新审核）。")
 
     def _reassign_checked(self, user, to_user, comment: str) -> None:
         step = self.chain.step_for(self.document.state)
@@ -237,25 +319,60 @@ class ApprovalFlow:
             )
         self.document.assignee = to_user
 
+    def _urge_checked(self) -> None:
+        """At most one 催办 per step and working day (a weekend's counts for the next working day): 429 otherwise."""
+        document = self.document
+        last = (
+            document.events.filter(action=Action.URGE, from_state=document.state)
+            .order_by("-created", "-id").values_list("created", flat=True).first()
+        )
+        if last is not None and first_workday_on_or_after(timezone.localtime(last)) == first_workday_on_or_after(
+            timezone.localtime()
+        ):
+            step = self.chain.label(document.state)
+            raise errors.AppError(
+                f"已于 {timezone.localtime(last):%m月%d日 %H:%M} 催办过“{step}”，同一环节每个工作日只能催办一次，请下一个工作日再催办。",
+                status=429, code="urged_today",
+            )
+
+    def _revoke_checked(self, source: str, comment: str) -> None:
+        """A publication is taken back only the working day it was made, with a reason; the round goes back to what it
+        was before the approval taken back."""
+        if source == self.chain.done:
+            if not (comment or "").strip():
+                raise errors.invalid("撤回公开必须填写原因。")
+            published = self.document.events.filter(action=Action.PUBLISH).order_by("-created", "-id").values_list("created", flat=True).first()
+            if published is None or first_workday_on_or_after(timezone.localtime(published)) != first_workday_on_or_after(timezone.localtime()):
+                raise errors.conflict("只能在公开的当个工作日内撤回公开；如需修改，请走调整流程。")
+            self._revoked_round = round_of_history(self.document)
+        else:
+            self._revoked_round = round_ids(self.document.round_actors)[:-1]
+
     def _moved(self) -> None:
         step = self.chain.step_for(self.document.state)
         if self.document.assignee_id and (step is None or not holds(self.document.assignee, step.role, self.document)):
             self.document.assignee = None
 
-    def _record(self, descriptor, source, target, user=None, comment: str = "", to_user=None, **kwargs) -> None:
+    def _record(self, descriptor, source, target, user=None, comment: str = "", to_user=None, resume=None, **kwargs) -> None:
         document, chain = self.document, self.chain
         slug = next(iter(descriptor.get_transitions())).slug  # the transition method's name (viewflow.fsm's public API)
         if target is not None and target != source and target in chain.states:
             document.state_since = timezone.now()
             document.assignee = None
-        if slug == "submit":  # a new round
-            document.round_actors = round_text([user.pk])
+        resume_state = ""
+        if slug == "submit":  # a new round, or the returned one resumed (the approvals of the steps passed kept)
+            document.round_actors = round_text([user.pk, *getattr(self, "_kept", [])])
         elif slug == "approve":
             document.round_actors = round_text([*round_ids(document.round_actors), user.pk])
-        if document.state not in chain.review_states:  # the round ended (returned, withdrawn, done)
+        elif slug == "revoke":
+            document.round_actors = round_text(self._revoked_round)
+        elif slug == "return_for_revision" and self.resume_of(source, resume) == RESUME_HERE:
+            resume_state = source  # the round is kept while the drafters revise: the resubmission comes back here
+        if document.state not in chain.review_states and not resume_state:  # the round ended (returned, withdrawn, done)
             document.round_actors = ""
-        document.bump_version(user)
-        document.save(update_fields=["state", "state_since", "assignee", "round_actors", "version", "updated_by", "updated"])
+        if slug != "urge":  # a 催办 only asks: the reviewer's open page stays current
+            document.bump_version(user)
+            document.save(update_fields=["state", "state_since", "assignee", "round_actors", "version", "updated_by", "updated"])
         action = TRANSITION_ACTIONS[slug]
         if slug == "approve" and document.state == chain.done:
             action = Action.PUBLISH
@@ -264,7 +381,7 @@ class ApprovalFlow:
             document=document, actor=user if (user is not None and user.is_authenticated) else None, action=action,
             from_state=from_state, to_state=document.state, comment=(comment or "").strip(),
             target_user=to_user if slug == "reassign" else None,
-            snapshot=document.snapshot() if slug == "submit" else None,
+            snapshot=document.snapshot() if slug == "submit" else None, resume_state=resume_state,
         )
         event_recorded.send(sender=Event, event=self.event)
 
@@ -285,10 +402,11 @@ def flow_class(chain: Chain) -> type[ApprovalFlow]:
         def _set_state(self, value):
             self.document.state = value
 
-        @state.transition(source=list(chain.drafting), target=first, label="提交", permission=this.may_author,
-                          conditions=[this.content_clean])
+        @state.transition(source=list(chain.drafting), target=fsm.State.GET_STATE(ApprovalFlow.submitted_state, states=review),
+                          label="提交", permission=this.may_author, conditions=[this.content_clean])
         def submit(self, *, user, comment: str = "", **kwargs):
-            """Send a draft or a revised document to the first review step (a returned one with a 修改说明)."""
+            """Send a draft or a revised document to the first review step (a returned one with a 修改说明), or back to
+            the step that returned it straight to itself (``submitted_state``)."""
 
         @state.transition(source=first, target=chain.draft, label="撤回", permission=this.may_withdraw)
         def withdraw(self, *, user, comment: str = "", **kwargs):
@@ -300,14 +418,28 @@ def flow_class(chain: Chain) -> type[ApprovalFlow]:
             """Pass the document on to the next step; the last step ends the chain (publishes it)."""
 
         @state.transition(source=review, target=chain.returned, label="退回修改", permission=this.may_review)
-        def return_for_revision(self, *, user, comment: str = "", **kwargs):
-            """Send the document back to its drafters with a comment."""
-            self._return_checked(comment)
+        def return_for_revision(self, *, user, comment: str = "", resume: str | None = None, **kwargs):
+            """Send the document back to its drafters with a comment; ``resume``: the resubmission comes straight back
+            to this step (``here``: the steps passed keep their approvals) or goes through the chain again
+            (``start``); by default straight back from the last step only."""
+            self._return_checked(comment, resume)
 
         @state.transition(source=review, label="转办", permission=this.may_review)
         def reassign(self, *, user, to_user, comment: str = "", **kwargs):
             """Hand the current step to another holder of its role on the same scope."""
             self._reassign_checked(user, to_user, comment)
+
+        @state.transition(source=[*review[1:], chain.done], target=fsm.State.GET_STATE(ApprovalFlow.revoked_state, states=review),
+                          label="撤回通过", permission=this.may_revoke)
+        def revoke(self, *, user, comment: str = "", **kwargs):
+            """撤回 after 通过: the document goes back to the step the approval was made at, before the next step acts;
+            a publication, the same working day, with a reason (the public pages follow: they read the state)."""
+            self._revoke_checked(self._revoke_source, comment)
+
+        @state.transition(source=review, label="催办", permission=this.may_urge)
+        def urge(self, *, user, comment: str = "", **kwargs):
+            """The drafters ask whoever holds the step to act (notified, WeCom card included): once per working day."""
+            self._urge_checked()
 
         @state.transition(source=review, label="退回待办", permission=None)
         def release(self, *, user, comment: str = "", **kwargs):

@@ -126,21 +126,24 @@ def _divergences_in(sheets) -> list[Divergence]:
 
 
 def rounds_from_history(sheets) -> dict[int, str]:
-    """``round_actors`` as the history of each of ``sheets`` says it (one query): the actor of its last submission,
-    then the actors of the approvals since. Sheets never submitted are left out."""
-    last_submit = (
-        Event.objects.filter(sheet=OuterRef("sheet_id"), action=Action.SUBMIT).order_by("-created", "-id").values("created")[:1]
+    """``round_actors`` as the history of each of ``sheets`` says it (one query): replayed (``flow.round_replay``)
+    from its last submission to the first step — the submitter, the approvers since, a resumed submission keeping
+    the approvals of the steps before it, a 撤回 after 通过 taking one back. Sheets never submitted are left out."""
+    chain = chain_of(TargetSheet)
+    last_start = (
+        Event.objects.filter(sheet=OuterRef("sheet_id"), action=Action.SUBMIT, to_state=chain.first.state)
+        .order_by("-created", "-id").values("created")[:1]
     )
     rows = (
-        Event.objects.filter(sheet__in=sheets.order_by().values("pk"), action__in=[Action.SUBMIT, Action.APPROVE])
-        .filter(created__gte=Subquery(last_submit))
+        Event.objects.filter(sheet__in=sheets.order_by().values("pk"), action__in=flow.ROUND_ACTIONS)
+        .filter(created__gte=Subquery(last_start))
         .order_by("sheet_id", "created", "id")
-        .values_list("sheet_id", "actor_id")
+        .values_list("sheet_id", "action", "actor_id", "to_state")
     )
-    actors: dict[int, list] = {}
-    for sheet_id, actor_id in rows:
-        actors.setdefault(sheet_id, []).append(actor_id)
-    return {pk: flow.round_text(ids) for pk, ids in actors.items()}
+    moves: dict[int, list] = {}
+    for sheet_id, *row in rows:
+        moves.setdefault(sheet_id, []).append(row)
+    return {pk: flow.round_text(flow.round_replay(chain, rows)) for pk, rows in moves.items()}
 
 
 def _name(section) -> str:

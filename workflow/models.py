@@ -46,6 +46,10 @@ class Event(models.Model):
     target_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="转办给", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    resume_state = models.CharField(
+        "修改后回到", max_length=20, choices=CHAIN.state_choices, blank=True, default="",
+        help_text="退回修改时：重新提交后直接回到的环节（前面环节的通过保留）；为空时从头重新审核",
+    )
     snapshot = models.JSONField("内容快照", null=True, blank=True, help_text="提交时的内容；导入、恢复时为被替换前的内容")
     created = models.DateTimeField("时间", auto_now_add=True, db_index=True)
 

@@ -9,7 +9,7 @@ from heapq import merge
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from people import roles
@@ -74,6 +74,119 @@ class TaskCard:
         return chain_of(self.document).publishes(self.document.state)
 
 
+@dataclass(frozen=True)
+class Holding:
+    """Who holds a document's current step, by name, and since when (the step bar, the phone summary, 待办)."""
+
+    step: str  # the step's name
+    names: tuple[str, ...]  # 姓名 in Chinese order: the assignee once reassigned, else the role's holders who may act
+    since: object  # when the document reached the step (``state_since``)
+
+    @property
+    def text(self) -> str:
+        return "、".join(self.names) if self.names else "暂无可办理的人"
+
+
+def holdings_attach(documents) -> None:
+    """Set ``holding`` (a ``Holding``, or None outside the review steps) on each of ``documents`` (any types): two
+    reads however many documents — the assignees, and the holders of every (role, scope) involved."""
+    documents = list(documents)
+    wanted: dict[str, set[int]] = {}
+    assignee_ids = set()
+    for document in documents:
+        step = chain_of(document).step_for(document.state)
+        if step is None:
+            continue
+        if document.assignee_id:
+            assignee_ids.add(document.assignee_id)
+        else:
+            scope_id = getattr(document, f"{step.scope_field}_id")
+            if scope_id is not None:
+                wanted.setdefault(step.role, set()).add(scope_id)
+    by_scope = roles.holders_by_scope(wanted) if wanted else {}
+    assignees = get_user_model().objects.filter(is_active=True).in_bulk(assignee_ids) if assignee_ids else {}
+    for document in documents:
+        step = chain_of(document).step_for(document.state)
+        if step is None:
+            document.holding = None
+            continue
+        acted = set(flow.round_ids(document.round_actors))  # 提交与审核分离: they may not act on it
+        if document.assignee_id:
+            assignee = assignees.get(document.assignee_id)
+            names = (roles.display_name(assignee),) if assignee is not None else ()
+        else:
+            holders = by_scope.get((step.role, getattr(document, f"{step.scope_field}_id")), [])
+            names = tuple(h.name or h.username for h in holders if h.pk not in acted)
+        document.holding = Holding(step.label, names, document.state_since)
+
+
+# ---------------------------------------------------------------- search (待办, 已办, 通知)
+
+SEARCH_MAX_LENGTH = 100
+SEARCH_PEOPLE_MAX = 50  # people a search names at most (a province has 100,000: a name matches a handful)
+
+
+def search_text(value) -> str:
+    """A search box's text, trimmed and capped ("" for none)."""
+    return (value or "").strip()[:SEARCH_MAX_LENGTH]
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def people_matching(text: str) -> list[int]:
+    """Ids of the people whose 姓名 (family name then given name) contains ``text``, or whose user name is ``text``:
+    at most ``SEARCH_PEOPLE_MAX``. The name is read through the trigram index of people 0002 on PostgreSQL."""
+    User = get_user_model()
+    table = User._meta.db_table
+    named = User.objects.extra(
+        where=[f"""UPPER("{table}"."last_name" || "{table}"."first_name") LIKE UPPER(%s) ESCAPE '\\'"""], params=[_like(text)],
+    )
+    ids = list(named.order_by("pk").values_list("pk", flat=True)[:SEARCH_PEOPLE_MAX])
+    ids += [pk for pk in User.objects.filter(username__iexact=text).values_list("pk", flat=True) if pk not in ids]
+    return ids
+
+
+def _nothing() -> Q:
+    return Q(pk__in=[])
+
+
+def document_search(model, text: str, *, prefix: str = "") -> Q:
+    """The documents of ``model`` whose search fields (``approval_search_fields``: for a sheet its project's name and
+    code) contain ``text``; ``prefix``: the path to the document from the rows filtered ("sheet__")."""
+    condition = _nothing()
+    for field in getattr(model, "approval_search_fields", ()):
+        condition |= Q(**{f"{prefix}{field}__icontains": text})
+    return condition
+
+
+def task_search(model, text: str, people: list[int]) -> Q:
+    """待办's search: the document's name or code, or a person of its round (its submitter, the approvers so far) or
+    its assignee."""
+    condition = document_search(model, text)
+    for pk in people:
+        condition |= Q(round_actors__contains=f",{pk},")
+    if people:
+        condition |= Q(assignee_id__in=people)
+    return condition
+
+
+def done_search(text: str, people: list[int]) -> Q:
+    """已办's search (on the user's own history entries): the document's name or code, the person a step was
+    reassigned to, or a person who acted on the same document."""
+    condition = _nothing()
+    for model in document_types():
+        field = model.history_field
+        condition |= document_search(model, text, prefix=f"{field}__")
+        if people:
+            others = Event.objects.filter(**{f"{field}_id": OuterRef(f"{field}_id")}, actor_id__in=people)
+            condition |= Q(Exists(others))
+    if people:
+        condition |= Q(target_user_id__in=people)
+    return condition
+
+
 def _last_submitter(model):
     return Subquery(
         Event.objects.filter(**{model.history_field: OuterRef("pk")}, action=Action.SUBMIT)
@@ -85,17 +198,20 @@ def _waiting_order(document):
     return (document.state_since is None, document.state_since or timezone.now(), document.pk)
 
 
-def task_cards(user, *, limit: int | None = None, now=None) -> list[TaskCard]:
+def task_cards(user, *, limit: int | None = None, now=None, search: str = "") -> list[TaskCard]:
     """``review_tasks`` of every document type as 待办 cards, the oldest waiting first: amount, section, submitter,
     step, working days waited, checker counts.
 
     A fixed number of queries per document type however many tasks: the documents with the last submitter's id and
     their content check's verdicts, then the submitters and the holiday table (cached) once. ``limit``: the oldest
-    that many only.
+    that many only. ``search``: those whose name or code, or a person of whose round, matches (``task_search``).
     """
     per_type = []
+    people = people_matching(search) if search else []
     for model in document_types():
         tasks = review_tasks(user, model).annotate(submitter_id=_last_submitter(model))
+        if search:
+            tasks = tasks.filter(task_search(model, search, people))
         documents = list(tasks[:limit] if limit is not None else tasks)
         model.approval_verdicts(documents)
         per_type.append(documents)
@@ -104,6 +220,7 @@ def task_cards(user, *, limit: int | None = None, now=None) -> list[TaskCard]:
     submitters = get_user_model().objects.in_bulk(ids) if ids else {}
     today = timezone.localdate(now or timezone.now())
     after = settings.NUDGE_AFTER_WORKDAYS
+    holdings_attach(documents)  # who holds each step, by name: two reads for all of them
     cards = []
     holidays = overrides() if documents else {}
     for document in documents:
@@ -213,10 +330,12 @@ def inbox_count(user, *, cap: int | None = None) -> int:
     return total
 
 
-def done_events(user) -> QuerySet:
-    """已办: what ``user`` did, newest first (one indexed read: event_actor_created), with each document's title."""
+def done_events(user, *, search: str = "") -> QuerySet:
+    """已办: what ``user`` did, newest first (one indexed read: event_actor_created), with each document's title;
+    ``search``: on the document's name or code, or the people of it (``done_search``)."""
     related = [f"{m.history_field}__{name}" for m in document_types() for name in m.approval_title_related]
-    return Event.objects.filter(actor=user).select_related(*related).order_by("-created")
+    events = Event.objects.filter(actor=user).select_related(*related).order_by("-created")
+    return events.filter(done_search(search, people_matching(search))) if search else events
 
 
 def document_history(document) -> QuerySet:

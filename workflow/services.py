@@ -115,6 +115,10 @@ def _illegal(name: str, document, user) -> errors.AppError:
         return errors.conflict(f"{roles.ROLE_LABELS[chain.first.role]}已处理，不能再撤回。")
     if name == "submit":
         return errors.conflict(f"{this}处于“{_state_label(document)}”状态，不能{verb}。")
+    if name == "urge":
+        return errors.conflict(f"{this}处于“{_state_label(document)}”状态，没有等待审核的步骤，无需催办。")
+    if name == "revoke":
+        return errors.conflict(f"{this}处于“{_state_label(document)}”状态，没有可以撤回的通过。")
     return errors.conflict(f"{this}处于“{_state_label(document)}”状态，没有待审核的步骤（可能已由他人处理）。")
 
 
@@ -128,6 +132,11 @@ def _refusal(name: str, document, user) -> errors.AppError:
     if name == "submit":
         author = roles.ROLE_LABELS[chain.author]
         return errors.forbidden(f"只有{_scope_word(chain.author)}{author}可以提交这{document.approval_measure}{document.approval_label}。")
+    if name == "urge":
+        author = roles.ROLE_LABELS[chain.author]
+        return errors.forbidden(f"只有{_scope_word(chain.author)}{author}可以催办这{document.approval_measure}{document.approval_label}。")
+    if name == "revoke":
+        return _revoke_refusal(document, user)
     if name == "withdraw":
         if document.assignee_id is not None and flow.holds(user, chain.author, document):
             return errors.conflict(f"{roles.ROLE_LABELS[chain.first.role]}已处理（已转办），不能再撤回。")
@@ -145,6 +154,21 @@ def _refusal(name: str, document, user) -> errors.AppError:
     return errors.forbidden("您无权审核这一步。")
 
 
+def _revoke_refusal(document, user) -> errors.AppError:
+    chain = chain_of(document)
+    if user is None or not user.is_authenticated:
+        return errors.forbidden("请先登录。")
+    if document.state == chain.done:
+        if flow.holds(user, chain.steps[-1].role, document):
+            return errors.AppError(f"您本轮已提交或审核过{document.approval_this}，不能撤回公开后再审核（{flow.DUTIES_RULE}）。", status=403, code=DUTIES_CODE)
+        return errors.forbidden(f"只有{roles.ROLE_LABELS[chain.steps[-1].role]}可以撤回公开。")
+    ids = flow.round_ids(document.round_actors)
+    if user.pk in ids[1:]:  # they approved a step of this round: a later step has acted since (or it was reassigned)
+        passed = chain.steps[ids.index(user.pk) - 1].label
+        return errors.conflict(f"您在“{passed}”的通过之后，下一环节已办理（或已转办），不能再撤回通过。")
+    return errors.forbidden("只有通过上一环节的人可以撤回通过。")
+
+
 # ---------------------------------------------------------------- the moves
 
 
@@ -160,8 +184,24 @@ def document_approve(*, document, user, comment: str = "", expected_version: int
     return _perform("approve", document=document, user=user, comment=comment, expected_version=expected_version)
 
 
-def document_return(*, document, user, comment: str, expected_version: int | None = None) -> Event:
-    return _perform("return_for_revision", document=document, user=user, comment=comment, expected_version=expected_version)
+def document_return(*, document, user, comment: str, resume: str | None = None, expected_version: int | None = None) -> Event:
+    """退回修改; ``resume``: ``here`` (the resubmission comes straight back to this step, the steps passed keep their
+    approvals) or ``start`` (through the chain again); None: straight back from the last step only."""
+    return _perform(
+        "return_for_revision", document=document, user=user, comment=comment, resume=resume, expected_version=expected_version
+    )
+
+
+def document_revoke(*, document, user, comment: str = "", expected_version: int | None = None) -> Event:
+    """撤回 after 通过: the approver takes their approval back while the next step has not acted (the document returns
+    to their step); a finance reviewer takes a publication back the working day it was made, with a reason."""
+    return _perform("revoke", document=document, user=user, comment=comment, expected_version=expected_version)
+
+
+def document_urge(*, document, user, comment: str = "") -> Event:
+    """催办 by a drafter: whoever holds the step is notified (WeCom card included); once per step and working day
+    (429). It changes nothing of the document (its version stays: the reviewer's open page is still current)."""
+    return _perform("urge", document=document, user=user, comment=comment)
 
 
 def task_reassign(*, document, user, to_user, comment: str, expected_version: int | None = None) -> Event:
@@ -212,6 +252,20 @@ def withdraw_refusal(document, user) -> errors.AppError | None:
     if not machine.withdraw.has_perm(user):
         return _refusal("withdraw", document, user)
     return None
+
+
+def may(document, user, name: str) -> bool:
+    """May ``user`` make the move ``name`` on the document now (for showing its button)?"""
+    transition = getattr(flow.flow_of(document), name)
+    return transition.can_proceed(check_conditions=False) and transition.has_perm(user)
+
+
+def return_resume_default(document) -> str | None:
+    """The 退回修改 form's choice as first shown: None at the first step (nothing to keep), else the chain's default."""
+    chain = chain_of(document)
+    if document.state not in chain.review_states or document.state == chain.first.state:
+        return None
+    return flow.flow_of(document).resume_of(document.state, None)
 
 
 def reassign_candidates(document, user) -> list:

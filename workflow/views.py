@@ -30,7 +30,8 @@ TASKS_SHOWN = 50  # a page of cards (each shows its stored checker verdict: batc
 @login_required
 def inbox(request):
     # the oldest TASKS_SHOWN tasks: a province's finance reviewer may have 25,000 waiting (they are oldest first)
-    cards = selectors.task_cards(request.user, limit=TASKS_SHOWN + 1)
+    search = selectors.search_text(request.GET.get("q"))
+    cards = selectors.task_cards(request.user, limit=TASKS_SHOWN + 1, search=search)
     tasks_more = len(cards) > TASKS_SHOWN
     cards = cards[:TASKS_SHOWN]
     drafts = [
@@ -39,6 +40,7 @@ def inbox(request):
     ]
     context = {
         "cards": cards, "tasks_more": tasks_more, "drafts": drafts, "total": len(cards) + len(drafts), "nav": "inbox",
+        "search": search,
         "batchable": sum(card.batchable for card in cards), "nudge_after": settings.NUDGE_AFTER_WORKDAYS,
         "batch_publishes": any(card.batchable and card.publishes for card in cards),
         "last_steps": "、".join(dict.fromkeys(chain_of(model).steps[-1].label for model in document_types())),
@@ -93,9 +95,10 @@ def inbox_batch_approve(request):
 
 @login_required
 def done_list(request):
+    search = selectors.search_text(request.GET.get("q"))
     page = keyset_page(
-        selectors.done_events(request.user), ("-created", "-id"),
-        cursor=request.GET.get("cursor"), size=page_size(request.GET.get("size")),
+        selectors.done_events(request.user, search=search), ("-created", "-id"),
+        cursor=request.GET.get("cursor"), size=page_size(request.GET.get("size")), params={"q": search},
     )
     events = list(page.rows)
     visible = set()  # (history foreign key, id) of the documents the user may still open
@@ -107,7 +110,7 @@ def done_list(request):
             visible.update((field, pk) for pk in pks)
     for event in events:
         event.openable = (event.document_field, event.document_id) in visible
-    return render(request, "workflow/done.html", {"events": events, "page": page, "nav": "done"})
+    return render(request, "workflow/done.html", {"events": events, "page": page, "nav": "done", "search": search})
 
 
 def int_or_none(value):

@@ -95,7 +95,7 @@ def test_return_tells_the_staff_and_the_reviewers_who_approved_this_round(org, m
     [note] = [n for n in in_app(org.owner) if n.kind == Kind.RETURN]
     assert "退回意见：满意度指标依据不足，请补充。" in note.body
     assert "在“局领导审批”环节退回" in note.body
-    assert "下一步：请按退回意见修改后重新提交。" in note.body
+    assert "下一步：请按退回意见修改后重新提交；重新提交后从“科室审核”起重新审核。" in note.body
     [told] = [n for n in in_app(org.head) if n.kind == Kind.RETURN]  # the head had approved this round
     assert "退回意见：满意度指标依据不足，请补充。" in told.body
     assert not [n for n in in_app(org.leader) if n.kind == Kind.RETURN]  # never the actor

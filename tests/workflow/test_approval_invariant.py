@@ -4,7 +4,8 @@ Each example starts from the same point — the seeded demo plus a pool of three
 roles on the same sheets (the two-role people of 提交与审核分离), with sheet 3 (公共资源交易中心) at 科室审核
 reassigned to pool_a, sheet 5 (信用与放管服办公室) at 局领导审批 (submitted by pool_b, one of its 局领导) and sheet 7
 (政务服务中心, which has a checker error) a draft — inside a savepoint rolled back after it, and makes up to five steps:
-a move of a sheet (提交, 撤回, 通过, 退回修改 with or without a comment, 转办 to anyone — mostly to another holder of
+a move of a sheet (提交, 撤回, 通过, 撤回通过 (of an approval, of a publication), 退回修改 with or without a comment — straight back to the step, through the
+chain again or by default —, 转办 to anyone — mostly to another holder of
 the step's role), a section move of a sheet's project among the three sections of 483001 (``project_section_set``), a
 grant or revoke of 经办人 / 科室负责人 / 局领导 / 财政审核人 to someone of the pool (sometimes by that person
 themself), or the deactivation / reactivation of pool_a. Each is made by someone drawn from the demo people and the
@@ -17,7 +18,7 @@ of what the invariant reads). After every step, the invariant holds:
   active holder of the step's role on the sheet's section or agency;
 * everyone's 待办 (``review_tasks``) holds a sheet exactly when ``can_review`` lets them act on it;
 * the last 办理记录 entry ends in the sheet's state;
-* no round of a sheet's history (a submission and the approvals after it) has one actor twice: nobody approves what
+* no round of a sheet's history (a submission, the approvals it kept and the approvals after it) has one actor twice: nobody approves what
   they submitted, nobody approves two steps (提交与审核分离);
 * a grant someone made themself never gave them a second role of the approval on the same sheets;
 * 目标调整: sheet 1 (公共资源交易中心) is published with an adjustment opened (a draft); steps move that adjustment
@@ -81,7 +82,7 @@ POOL_ROLES = {
 SHEET_ROLES = (roles.STAFF, roles.SECTION_HEAD, roles.LEADER, roles.FINANCE_REVIEWER)
 EVERYONE = DEMO + POOL
 CHANGEABLE_ROLES = SHEET_ROLES
-SHEET_MOVES = ("submit", "withdraw", "approve", "return", "reassign")
+SHEET_MOVES = ("submit", "withdraw", "approve", "return", "reassign", "revoke")
 # what a step is, by weight: mostly a move of a sheet, sometimes a section move of its project or a role change
 KINDS = ("sheet",) * 10 + ("section",) * 2 + ("role",) * 3 + ("activation",) + ("adjust",) * 2
 LIKELY = (True, True, True, False)  # three times in four the likely choice, else any
@@ -288,13 +289,14 @@ def _assert_invariant(world, pks, judges: Judges, fingerprint: tuple | None = No
 
 
 def _rounds(pks) -> list[tuple[int, list[int]]]:
-    """Every round of the sheets' histories: (sheet id, the actors of its submission and of the approvals after it)."""
-    rounds = []
-    events = Event.objects.filter(sheet_id__in=pks, action__in=("submit", "approve", "publish")).order_by("sheet_id", "created", "id")
-    for sheet_id, action, actor_id in events.values_list("sheet_id", "action", "actor_id"):
-        if action == "submit" or not rounds or rounds[-1][0] != sheet_id:
-            rounds.append((sheet_id, []))
-        rounds[-1][1].append(actor_id)
+    """Every round of the sheets' histories after each of its moves: (sheet id, the actors of its submission and of
+    the approvals it counts — those a submission straight back to a step keeps included, a publication's too)."""
+    rounds, moves = [], {}
+    events = Event.objects.filter(sheet_id__in=pks, action__in=("submit", "approve", "publish", "revoke")).order_by("sheet_id", "created", "id")
+    for sheet_id, action, actor_id, to_state in events.values_list("sheet_id", "action", "actor_id", "to_state"):
+        rows = moves.setdefault(sheet_id, [])
+        rows.append(("approve" if action == "publish" else action, actor_id, to_state))
+        rounds.append((sheet_id, flow.round_replay(chain_of(TargetSheet), rows)))
     return rounds
 
 
@@ -327,7 +329,9 @@ def _allowed_moves(sheet: TargetSheet) -> tuple[str, ...]:
     if sheet.state == chain.first.state:
         return ("withdraw", "approve", "return", "reassign")
     if sheet.state in chain.review_states:
-        return ("approve", "return", "reassign")
+        return ("approve", "return", "reassign", "revoke")
+    if sheet.state == chain.done:
+        return ("revoke",)
     return ()
 
 
@@ -340,6 +344,12 @@ def _likely_actors(move: str, sheet: TargetSheet, judges: dict) -> list[str]:
         return [submitter] if submitter in judges else []
     if move in ("approve", "return", "reassign"):
         return [name for name, judge in judges.items() if can_review(judge, sheet)]
+    if move == "revoke":  # the last approver; a publication: the last step's role holders
+        chain = chain_of(sheet)
+        if sheet.state == chain.done:
+            return [name for name, judge in judges.items() if flow.holds(judge, chain.steps[-1].role, sheet)]
+        last = flow.round_ids(sheet.round_actors)[-1:]
+        return [name for name, judge in judges.items() if judge.pk in last]
     return []
 
 
@@ -369,6 +379,7 @@ class Plan:
     role: int  # CHANGEABLE_ROLES
     grant: bool
     by_themself: bool  # a role change the person makes themself (else by the actor drawn)
+    resume: str | None  # a 退回修改's choice: straight back (here), through the chain (start), the default (None)
 
 
 def _pick(options, index: int):
@@ -381,7 +392,7 @@ plans = st.builds(
     version=st.sampled_from([None, None, "current", "stale"]), with_comment=st.sampled_from(LIKELY),
     to_holder=st.sampled_from(LIKELY), to=st.integers(0, len(EVERYONE) - 1), section=st.integers(0, len(SECTIONS) - 1),
     person=st.integers(0, len(POOL) - 1), role=st.integers(0, len(CHANGEABLE_ROLES) - 1), grant=st.booleans(),
-    by_themself=st.sampled_from((True, False, False)),
+    by_themself=st.sampled_from((True, False, False)), resume=st.sampled_from((None, "here", "here", "start")),
 )
 
 
@@ -408,9 +419,14 @@ def _step(plan: Plan, who: dict, judges: dict, world):
             return move, done, lambda: services.document_withdraw(**kwargs), None
         if move == "approve":
             return move, done, lambda: services.document_approve(**kwargs), None
+        if move == "revoke":
+            comment = "误点通过" if plan.with_comment else ""
+            return move, f"{done} «{comment}»", lambda: services.document_revoke(comment=comment, **kwargs), None
         if move == "return":
             comment = "请补充依据" if plan.with_comment else "  "
-            return move, f"{done} «{comment}»", lambda: services.document_return(comment=comment, **kwargs), None
+            return move, f"{done} «{comment}» resume {plan.resume}", (
+                lambda: services.document_return(comment=comment, resume=plan.resume, **kwargs)
+            ), None
         holders = [name for name in _step_holders(sheet, judges) if name != actor.username]
         to_user = who[_pick(holders, plan.to) if holders and plan.to_holder else EVERYONE[plan.to]]
         comment = "出差，请代为审核" if plan.with_comment else ""

@@ -41,10 +41,13 @@ def test_sheet_goes_draft_to_published_through_every_reviewer(sheet, people):
     ids=["section-head-returns", "leader-returns", "finance-returns"],
 )
 def test_any_reviewer_returns_with_comment_and_resubmission_runs_the_whole_chain(sheet, people, reviewers):
+    """Through the chain again when the reviewer chooses it (``start``; the last step's default is straight back:
+    tests/workflow/test_return_to_step.py)."""
     drive(sheet, ("submit", people.staff_ggzy))
     for name in reviewers[:-1]:
         drive(sheet, ("approve", getattr(people, name)))
-    drive(sheet, ("return", getattr(people, reviewers[-1]), "成本指标请细化"))
+    services.document_return(document=sheet, user=getattr(people, reviewers[-1]), comment="成本指标请细化", resume="start")
+    sheet.refresh_from_db()
     assert sheet.state == SheetState.RETURNED
     event = sheet.events.latest("created")
     assert (event.action, event.comment) == ("return", "成本指标请细化")

@@ -82,7 +82,7 @@ def test_the_added_step_has_its_queue_audience_texts_step_bar_refusals_and_nudge
     bar = page.context["stepbar"]
     assert [step["label"] for step in bar] == ["草稿", "科室审核", "局领导审批", "分管领导审批", "财政审核", "已公开"]
     assert [step["status"] for step in bar] == ["done", "done", "done", "current", "todo", "todo"]
-    assert bar[3]["holder"] == "单位管理员"
+    assert bar[3]["holder"] == "nobody、郑丽"  # who holds it, by name: the deputy and the demo's 单位管理员
 
     # refusals name the step: a submission, finance too early, the leader twice in one round
     with pytest.raises(AppError) as refused:
