@@ -14,17 +14,16 @@ from core import errors
 from evaluations import services
 from evaluations.models import SelfEvaluation
 from evaluations.serializers import (
-    CommentSerializer,
     CreatedSerializer,
     EvaluationPatchSerializer,
     EvaluationSerializer,
-    ReturnSerializer,
     represent,
 )
 from projects.models import TargetSheet
 from workflow import flow, permissions
 from workflow import services as moves
 from workflow.documents import chain_of
+from workflow.serializers import CommentSerializer, ReturnSerializer
 
 
 def _evaluations():

@@ -108,9 +108,3 @@ class CreatedSerializer(serializers.Serializer):
     id = serializers.IntegerField()
 
 
-class CommentSerializer(serializers.Serializer):
-    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
-
-
-class ReturnSerializer(serializers.Serializer):
-    comment = serializers.CharField(max_length=2000)

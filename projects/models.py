@@ -373,6 +373,15 @@ class TargetSheet(Approvable):
             return "调整已生效：公开页面、Word 文件和执行进度均以调整后的目标为准。", reverse("sheet_spending", args=[self.revises_id])
         return "请在各资金支出时间节点填报累计实际支出（执行进度）。", reverse("sheet_spending", args=[self.pk])
 
+    def approval_revoke_refusal(self) -> str | None:
+        """Why its publication may not be taken back (撤回公开), or None: an applied adjustment is already the version
+        in force, and a sheet an adjustment has changed is changed again only by another adjustment."""
+        if self.is_adjustment:
+            return "这份调整已生效（已成为在用版本），不能撤回；如需改回，请再提出一次目标调整。"
+        if TargetSheet.all_objects.filter(revises=self).exists():
+            return "这张表已有目标调整记录，不能撤回公开；如需修改，请走调整流程。"
+        return None
+
     def approval_errors(self) -> list[str]:
         """The checker's errors: a sheet with one is not submitted (nor approved in a batch)."""
         return [f.message for f in self.findings() if f.is_error]

@@ -18,11 +18,8 @@ from sheets import selectors as sheet_selectors
 from sheets import services as sheet_services
 from sheets.downloads import DOCX, sheet_response
 from sheets.serializers import (
-    CommentSerializer,
     MoveResultSerializer,
     ReassignSerializer,
-    ReturnSerializer,
-    RevokeSerializer,
     SheetDetailSerializer,
     SheetListSerializer,
     SheetPatchSerializer,
@@ -30,6 +27,7 @@ from sheets.serializers import (
 )
 from workflow import flow, permissions, services
 from workflow.documents import chain_of
+from workflow.serializers import CommentSerializer, ReturnSerializer, RevokeSerializer
 
 
 def _sheet_for(user, pk, queryset=None):

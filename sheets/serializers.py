@@ -7,7 +7,6 @@ from people.roles import display_name
 from projects import revisions, validation
 from projects.models import TargetSheet
 from workflow.models import Event
-from workflow.steps import RESUME_CHOICES
 
 
 class PlanPointSerializer(serializers.Serializer):
@@ -172,29 +171,6 @@ class SheetPatchSerializer(serializers.Serializer):
     indicators = IndicatorSerializer(
         many=True, required=False, max_length=validation.MAX_INDICATOR_ROWS,
         error_messages={"max_length": f"绩效指标最多 {validation.MAX_INDICATOR_ROWS} 行。"},
-    )
-
-
-class CommentSerializer(serializers.Serializer):
-    comment = serializers.CharField(allow_blank=True, required=False, default="", max_length=validation.COMMENT_MAX)
-
-
-class ReturnSerializer(serializers.Serializer):
-    comment = serializers.CharField(
-        max_length=validation.COMMENT_MAX,
-        error_messages={"required": "退回修改必须填写意见。", "blank": "退回修改必须填写意见。"},
-    )
-    resume = serializers.ChoiceField(
-        choices=RESUME_CHOICES, required=False, allow_null=True, default=None,
-        help_text="here：修改后直接回到本环节（前面环节的通过保留）；start：从头重新审核；不填：最后一个环节直接回到本环节，其他从头",
-        error_messages={"invalid_choice": "退回方式只能是“here”（修改后直接回到本环节）或“start”（修改后从头重新审核）。"},
-    )
-
-
-class RevokeSerializer(serializers.Serializer):
-    comment = serializers.CharField(
-        allow_blank=True, required=False, default="", max_length=validation.COMMENT_MAX,
-        help_text="撤回原因（撤回公开时必填）",
     )
 
 

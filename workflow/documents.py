@@ -51,6 +51,8 @@ class Document(Protocol):
 
     def snapshot(self) -> dict: ...  # its content as JSON, frozen in the history at each submission
 
+    def approval_revoke_refusal(self) -> str | None: ...  # optional: why its publication may not be taken back
+
 
 @cache
 def document_types() -> tuple[type, ...]:

@@ -339,6 +339,10 @@ class ApprovalFlow:
         """A publication is taken back only the working day it was made, with a reason; the round goes back to what it
         was before the approval taken back."""
         if source == self.chain.done:
+            refusal = getattr(self.document, "approval_revoke_refusal", None)  # optional hook of the document
+            why = refusal() if refusal is not None else None
+            if why:
+                raise errors.conflict(why)
             if not (comment or "").strip():
                 raise errors.invalid("撤回公开必须填写原因。")
             published = self.document.events.filter(action=Action.PUBLISH).order_by("-created", "-id").values_list("created", flat=True).first()

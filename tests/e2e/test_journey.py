@@ -133,6 +133,8 @@ def test_staff_to_published_with_one_return(page, live_server, shot):
     expect(panel.locator("textarea:visible")).to_have_count(0)  # the comment box opens with 退回
     panel.get_by_test_id("open-return").click()
     panel.locator("form[action$='/return/'] textarea[name=comment]").fill("成本指标请细化")
+    # the chain again (the default for the last step is straight back to finance: tests/e2e/test_return_straight_back.py)
+    panel.locator("form[action$='/return/'] input[name=resume][value=start]").check()
     shot(page, "07-finance-return")
     # Finance no longer sees a returned sheet; wherever it lands, it must be a real page confirming the return.
     act(page, panel.get_by_test_id("return"))
