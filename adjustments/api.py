@@ -1,4 +1,5 @@
-"""The API of 目标调整: ``POST /api/sheets/{id}/adjustments/`` opens one. The adjustment is then read, patched
+"""The API of 目标调整: ``POST /api/sheets/{id}/adjustments/`` opens one; ``POST /api/sheets/{its id}/discard/``
+discards a draft or returned one. The adjustment is then read, patched
 (If-Match) and moved at ``/api/sheets/{its id}/…`` like any sheet; ``GET /api/sheets/{id}/`` names the sheet's open
 ``adjustment`` and its ``versions``."""
 
@@ -11,8 +12,9 @@ from rest_framework.response import Response
 
 from adjustments import services
 from projects import validation
-from projects.models import ADJUSTMENT_REASON_MAX
+from projects.models import ADJUSTMENT_REASON_MAX, TargetSheet
 from projects.selectors import sheets_with_content
+from sheets.api import _if_match  # the sheets' If-Match reading (ETag "<id>-<version>")
 from workflow import permissions
 
 
@@ -46,3 +48,24 @@ def adjustment_open(request, pk):
         restore=data.get("restore"),
     )
     return Response({"id": adjustment.pk}, status=201, headers={"Location": f"/api/sheets/{adjustment.pk}/"})
+
+
+class AdjustmentDiscardedSerializer(serializers.Serializer):
+    discarded = serializers.IntegerField(help_text="被放弃的调整的 id（已删除）")
+    sheet = serializers.IntegerField(help_text="现行绩效目标表的 id：其办理记录记下这次放弃；可重新发起目标调整")
+
+
+@extend_schema(
+    request=None,
+    responses={200: AdjustmentDiscardedSerializer, 403: OpenApiResponse(description="不是本科室经办人"),
+               404: OpenApiResponse(description="看不到这份调整"),
+               409: OpenApiResponse(description="不是调整，或调整在审核中、已生效，或 If-Match 的版本已过期")},
+)
+@api_view(["POST"])
+def adjustment_discard(request, pk):
+    """放弃调整: discard a draft or returned adjustment (the sheet's section's 经办人; If-Match optional, as a move)."""
+    adjustment = permissions.visible_document_or_404(request.user, pk, TargetSheet.documents.all())
+    event = services.adjustment_discard(
+        adjustment=adjustment, user=request.user, expected_version=_if_match(request, adjustment, required=False)
+    )
+    return Response({"discarded": pk, "sheet": event.sheet_id})

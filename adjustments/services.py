@@ -12,6 +12,8 @@ transaction (``adjustments.receivers``): the content in force is archived as a d
 when it came in force and the approval date that ended it), and the sheet in force takes the adjustment's content,
 its reason and the approval date. The sheet keeps its id: its spending reports, history and public address stay.
 Undoing an approved adjustment is another adjustment, opened with the content of an archived version (``restore``).
+An adjustment never submitted (a draft) or returned may be discarded by its 经办人 (``adjustment_discard``): the row
+goes, and the history of the sheet in force records who discarded it, when, and its reason.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from projects.revisions import archived_version, open_adjustment
 from projects.services import sheet_content_adopt, sheet_content_of, sheet_content_replace
 from workflow import flow
 from workflow.documents import chain_of
+from workflow.models import Action, Event
+from workflow.services import _changed_by, document_lock  # the engine's stale wording
 
 REASON_LABEL = "调整原因"
 
@@ -126,3 +130,35 @@ def adjustment_apply(*, adjustment: TargetSheet, user) -> TargetSheet:
     adjustment.in_force_from = approved_at
     adjustment.save(update_fields=["in_force_from"])
     return sheet
+
+
+@transaction.atomic
+def adjustment_discard(*, adjustment: TargetSheet, user, expected_version: int | None = None) -> Event:
+    """放弃调整: delete a draft or returned adjustment (with its content and its own history) so that a new one can be
+    opened, and record on the sheet in force who discarded it, when and its reason (``Action.DISCARD``). Only the
+    sheet's section's 经办人; never an adjustment under review or applied; a stale ``expected_version`` is refused."""
+    locked = document_lock(TargetSheet, adjustment.pk)
+    if not locked.is_adjustment:
+        raise errors.conflict("只能放弃一份目标调整：这张表不是调整。")
+    author = chain_of(locked).author
+    if not (user is not None and user.is_authenticated and flow.holds(user, author, locked)):
+        raise errors.forbidden(f"只有本科室{ROLE_LABELS[author]}可以放弃这份目标调整。")
+    if locked.state not in (SheetState.DRAFT, SheetState.RETURNED):
+        raise errors.conflict(
+            f"这份目标调整处于“{locked.get_state_display()}”状态，不能放弃：只有草稿或退回修改的调整可以放弃"
+            "（审核中的请先撤回）。"
+        )
+    if expected_version is not None and expected_version != locked.version:
+        raise errors.conflict(
+            f"这份目标调整已由{_changed_by(locked)}修改（当前版本 {locked.version}，您看到的是版本 {expected_version}），"
+            "未放弃。请刷新页面，确认最新内容后再操作。"
+        )
+    sheet = TargetSheet.all_objects.select_for_update(of=("self",), no_key=True).get(pk=locked.revises_id)
+    opened = display_name(locked.opened_by) if locked.opened_by_id else "他人"
+    event = Event.objects.create(
+        sheet=sheet, actor=user, action=Action.DISCARD, from_state=sheet.state, to_state=sheet.state,
+        comment=f"放弃{opened}于 {timezone.localtime(locked.created):%Y-%m-%d %H:%M} 发起的目标调整（调整原因：{locked.reason}）",
+        snapshot=locked.snapshot(),
+    )
+    locked.delete()
+    return event

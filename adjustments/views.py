@@ -50,6 +50,25 @@ def adjustment_new(request, pk):
     return render(request, "adjustments/new.html", context)
 
 
+@login_required
+def adjustment_discard(request, pk):
+    """放弃调整 (POST from the confirmation on the adjustment's page): back to the sheet in force, whose history records
+    it; a refusal is shown on the adjustment's page."""
+    adjustment = permissions.visible_document_or_404(request.user, pk, TargetSheet.documents.all())
+    if request.method != "POST":
+        return redirect("sheet_detail", adjustment.pk)
+    version = request.POST.get("version", "")
+    try:
+        event = services.adjustment_discard(
+            adjustment=adjustment, user=request.user, expected_version=int(version) if version.isdigit() else None
+        )
+    except AppError as error:
+        messages.error(request, error.message)
+        return redirect("sheet_detail", adjustment.pk)
+    messages.success(request, "已放弃这份目标调整：现行版本不变，办理记录中记下了这次放弃。如仍需调整，可重新发起。")
+    return redirect("sheet_detail", event.sheet_id)
+
+
 def version_download(request, pk, version_id):
     """The Word file of an earlier version of a published sheet (调整前), for everyone as the public page is."""
     sheet = get_object_or_404(TargetSheet.objects.filter(state=SheetState.PUBLISHED), pk=pk)

@@ -11,6 +11,7 @@ from typing import NamedTuple
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from projects.models import Checkpoint, Indicator, SheetState, SpendPlan, TargetSheet
+from projects.revisions import originals_by_id
 from projects.selectors import sheets_with_content
 from sheets import selectors as sheet_selectors
 from workflow.models import Action, Event
@@ -55,20 +56,30 @@ class SheetRecord(NamedTuple):
     approved_at: datetime.datetime | None
     published_at: datetime.datetime | None
     plan: dict  # checkpoint label → cumulative %
-    indicators: list  # (category, subcategory, name, description, target_value, operator, number, unit, basis)
+    indicators: list  # (category, subcategory, name, description, target_value, 年初 value, operator, number, unit, basis)
+    original_budget: Decimal | None = None  # 年初预算数 of a sheet an adjustment changed, where it differs
+
+
+def _original_value(original, fields) -> str | None:
+    """年初指标值 of one indicator row (``INDICATOR_FIELDS``) where an adjustment changed it ("无": a row it added)."""
+    if original is None:
+        return None
+    before = original.value_at(fields[:3], fields[4])
+    return None if before is None else before or "无"
 
 
 _SHEET_FIELDS = (
     "pk", "fiscal_year__year", "agency__code", "agency__name", "position", "project__code", "title", "project__name",
     "section__name", "state", "budget_total", "fiscal_funds", "other_funds", "check_errors", "check_warnings",
-    "submitted_at", "approved_at", "published_at",
+    "submitted_at", "approved_at", "published_at", "in_force_from",
 )
 INDICATOR_FIELDS = ("category", "subcategory", "name", "description", "target_value", "value_operator", "value_number", "value_unit", "basis")
 
 
 def summary_records(sheets: QuerySet, *, chunk: int = 2000) -> Iterator[SheetRecord]:
     """``summary_sheets``' rows in their order, a chunk of sheets at a time (a server-side cursor): per chunk one query
-    for the spending plans and one for the indicators. A sheet whose checker verdict is not stored is checked here."""
+    for the spending plans and one for the indicators, and two for 年初 when a sheet of the chunk was adjusted
+    (``projects.revisions.originals_by_id``). A sheet whose checker verdict is not stored is checked here."""
     states = dict(SheetState.choices)
     labels: dict[datetime.date, str] = {}
     rows = sheets.prefetch_related(None).values_list(*_SHEET_FIELDS).iterator(chunk_size=chunk)
@@ -86,15 +97,19 @@ def summary_records(sheets: QuerySet, *, chunk: int = 2000) -> Iterator[SheetRec
             "sheet_id", *INDICATOR_FIELDS
         ):
             indicators.setdefault(sheet_id, []).append(fields)
+        originals = originals_by_id([row[0] for row in batch if row[18] is not None])
         unknown = [row[0] for row in batch if row[13] is None or row[14] is None]
         verdicts = {sheet.pk: sheet.verdict() for sheet in sheets_with_content(TargetSheet.objects.filter(pk__in=unknown))} if unknown else {}
         for (pk, year, code, name, position, project_code, title, project_name, section, state, budget, fiscal, other,
-             errors, warnings, submitted, approved, published) in batch:
+             errors, warnings, submitted, approved, published, _in_force_from) in batch:
             if pk in verdicts:
                 errors, warnings = verdicts[pk]
+            original = originals.get(pk)
+            rows_of_sheet = [(*fields[:5], _original_value(original, fields), *fields[5:]) for fields in indicators.get(pk, [])]
             yield SheetRecord(
                 year, code, name, position, project_code, title or project_name, section or "", states.get(state, state),
-                budget, fiscal, other, errors, warnings, submitted, approved, published, plans.get(pk, {}), indicators.get(pk, []),
+                budget, fiscal, other, errors, warnings, submitted, approved, published, plans.get(pk, {}), rows_of_sheet,
+                original.budget_if_changed(budget) if original is not None else None,
             )
 
 

@@ -3,7 +3,8 @@ is written and the workbook is zipped to ``target`` at the end, so memory stays 
 
 项目汇总: one row per sheet (unit, project, section, state, amounts in 万元, the spending plan per checkpoint,
 the checker's verdict, submitted/approved/published dates) and a 合计 row under them; 指标明细: one row per
-indicator. Both have a frozen header row, an autofilter, number formats, dates as dates and column widths.
+indicator. A sheet in force that an approved adjustment (目标调整) changed shows its 年初 values beside today's
+(年初预算数, 年初指标值), empty where they are equal or the sheet was never adjusted. Both have a frozen header row, an autofilter, number formats, dates as dates and column widths.
 
 Excel holds 1,048,576 rows per worksheet. A table that does not fit goes on in a worksheet of the same name and a
 number (指标明细, 指标明细2, 指标明细3…), split between two units, never inside one (a unit larger than a worksheet,
@@ -56,6 +57,7 @@ class Column:
     wrap: bool = False
 
 
+ORIGINAL_BUDGET = Column("年初预算数（万元）", 14, MONEY_FORMAT)  # an adjusted sheet's, where it differs; not summed
 SUMMARY_COLUMNS = (
     Column("年度", 7),
     Column("单位编码", 10),
@@ -66,6 +68,7 @@ SUMMARY_COLUMNS = (
     Column("科室", 16, wrap=True),
     Column("状态", 11),
     Column("预算数（万元）", 14, MONEY_FORMAT),
+    ORIGINAL_BUDGET,
     Column("其中：财政资金（万元）", 14, MONEY_FORMAT),
     Column("其他资金（万元）", 14, MONEY_FORMAT),
 )
@@ -90,6 +93,7 @@ INDICATOR_COLUMNS = (
     Column("三级指标", 28, wrap=True),
     Column("绩效指标描述", 36, wrap=True),
     Column("指标值", 14),
+    Column("年初指标值", 14),  # an adjusted sheet's, where it differs ("无": a row the adjustment added)
     Column("比较符", 7),
     Column("数值", 12, "#,##0.####"),
     Column("单位", 8),
@@ -131,7 +135,7 @@ def write_summary(
     summary_columns = [*SUMMARY_COLUMNS, *checkpoint_columns(checkpoint_labels), *SUMMARY_TAIL]
     summary = _Table(book, formats, SUMMARY_TITLE, summary_columns, capacity=row_limit - 2)  # header and 合计
     details = _Table(book, formats, INDICATORS_TITLE, INDICATOR_COLUMNS, capacity=row_limit - 1)
-    money_at = [summary_columns.index(c) for c in SUMMARY_COLUMNS if c.number_format == MONEY_FORMAT]
+    money_at = [summary_columns.index(c) for c in SUMMARY_COLUMNS if c.number_format == MONEY_FORMAT and c is not ORIGINAL_BUDGET]
     sums = {index: Decimal(0) for index in money_at}
     count, unit, summary_rows, detail_rows = 0, None, [], []
     for record in records:
@@ -273,7 +277,7 @@ def _summary_values(record, labels: Sequence[str]) -> list:
     verdict = f"{errors} 个错误" if errors else f"{warnings} 个提示" if warnings else "通过"
     return [
         record.year, record.agency_code, record.agency_name, record.position, record.project_code, record.title,
-        record.section, record.state, record.budget_total, record.fiscal_funds, record.other_funds,
+        record.section, record.state, record.budget_total, record.original_budget, record.fiscal_funds, record.other_funds,
         *[record.plan.get(label) for label in labels],
         verdict, errors, warnings,
         _date(record.submitted_at), _date(record.approved_at), _date(record.published_at),

@@ -76,17 +76,29 @@ class Original:
 
     def value_of(self, indicator) -> str | None:
         """The indicator's 年初 value where it differs from today's ("" for a row added by an adjustment), else None."""
-        key = (indicator.category, indicator.subcategory, indicator.name)
-        before = self.values.get(key, "")
-        return None if before == indicator.target_value else before
+        return self.value_at((indicator.category, indicator.subcategory, indicator.name), indicator.target_value)
+
+    def value_at(self, key: tuple, target_value: str) -> str | None:
+        """``value_of`` by the row's (一级, 二级, 三级) and today's value (readers of plain rows)."""
+        before = self.values.get(tuple(key), "")
+        return None if before == target_value else before
+
+    def budget_if_changed(self, budget_total) -> object | None:
+        """年初预算数 where it differs from today's 预算数, else None."""
+        return None if self.budget_total == budget_total else self.budget_total
 
 
 def originals(sheets) -> dict[int, Original]:
     """年初 of the adjusted sheets among ``sheets`` (those with ``in_force_from``: an adjustment was applied): two
     queries when any was adjusted, none otherwise."""
+    return originals_by_id([sheet.pk for sheet in sheets if sheet.in_force_from is not None and sheet.revises_id is None])
+
+
+def originals_by_id(ids) -> dict[int, Original]:
+    """年初 of the adjusted sheets in force with these ids (a sheet never adjusted has none): two queries, none for no
+    ids. Readers that hold plain rows (the Excel summary's chunks) pass the ids whose ``in_force_from`` is set."""
     from projects.models import Indicator
 
-    ids = [sheet.pk for sheet in sheets if sheet.in_force_from is not None and sheet.revises_id is None]
     if not ids:
         return {}
     first = {}

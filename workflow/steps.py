@@ -48,6 +48,7 @@ MOVES = (
     Move("restore", "恢复内容"),
     Move("repair", "系统校正"),
     Move("rollover", "由上年结转"),
+    Move("discard", "放弃调整"),  # recorded on the sheet in force when its adjustment (目标调整) is discarded
 )
 
 Action = models.TextChoices("Action", [(move.value.upper(), (move.value, move.word)) for move in MOVES], module=__name__)

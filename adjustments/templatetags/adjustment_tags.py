@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django import template
 
+from projects.models import SheetState
 from projects.revisions import in_force_of, open_adjustment, versions_of
 from workflow.documents import chain_of
 from workflow.flow import holds
@@ -28,6 +29,7 @@ def adjustment_panel(context, sheet):
     data = {"sheet": sheet, "adjustment": None, "versions": [], "open": None, "may_open": False}
     if sheet.is_adjustment:
         data.update(adjustment=sheet, in_force=in_force_of(sheet), diff=diff_against_in_force(sheet))
+        data["may_discard"] = sheet.state in (SheetState.DRAFT, SheetState.RETURNED) and holds(user, chain_of(sheet).author, sheet)
     elif sheet.revises_id is None and sheet.is_published:
         data["versions"] = versions_of(sheet)
         data["open"] = open_adjustment(sheet)

@@ -240,3 +240,56 @@ def test_the_notifications_of_an_adjustment_say_adjustment_and_link_to_it(people
     drive(adjustment, ("approve", people.head_ggzy), ("approve", people.leader), ("approve", people.finance))
     done = Notification.objects.filter(sheet=adjustment, recipient=people.staff_ggzy, channel=Channel.IN_APP, kind="publish").get()
     assert "调整已生效" in done.body
+
+
+def _header(worksheet) -> dict[str, int]:
+    return {cell.value: at for at, cell in enumerate(next(worksheet.iter_rows(max_row=1)))}
+
+
+def test_the_excel_summary_shows_the_original_values_beside_the_adjusted_ones(people, published):
+    sheet = published
+    before_budget, before_value = sheet.budget_total, _values(sheet)[0]
+    adjustment = _edited(people, _open(people, sheet, adjusted_budget="30.50"))
+    drive(adjustment, ("submit", people.staff_ggzy), ("approve", people.head_ggzy), ("approve", people.leader), ("approve", people.finance))
+    leader = Client()
+    leader.force_login(people.leader)
+    book = load_workbook(io.BytesIO(b"".join(leader.get("/sheets/export.xlsx?year=2024").streaming_content)))
+
+    summary = book["项目汇总"]
+    columns = _header(summary)
+    assert columns["年初预算数（万元）"] == columns["预算数（万元）"] + 1
+    rows = [row for row in summary.iter_rows(min_row=2, values_only=True) if row[columns["项目编码"]]]
+    adjusted = next(row for row in rows if row[columns["项目编码"]] == sheet.project.code)
+    assert Decimal(str(adjusted[columns["预算数（万元）"]])) == Decimal("30.50")
+    assert Decimal(str(adjusted[columns["年初预算数（万元）"]])) == before_budget
+    assert all(row[columns["年初预算数（万元）"]] is None for row in rows if row is not adjusted)  # never adjusted
+    total = next(row for row in summary.iter_rows(min_row=2, values_only=True) if str(row[5]).startswith("合计"))
+    assert total[columns["年初预算数（万元）"]] is None  # not summed: it is not a budget of the year
+
+    details = book["指标明细"]
+    columns = _header(details)
+    assert columns["年初指标值"] == columns["指标值"] + 1
+    mine = [row for row in details.iter_rows(min_row=2, values_only=True) if row[columns["项目编码"]] == sheet.project.code]
+    assert mine[0][columns["指标值"]] == NEW_VALUE and mine[0][columns["年初指标值"]] == before_value
+    assert all(row[columns["年初指标值"]] is None for row in mine[1:])  # equal: empty
+    others = [row for row in details.iter_rows(min_row=2, values_only=True) if row[columns["项目编码"]] != sheet.project.code]
+    assert others and all(row[columns["年初指标值"]] is None for row in others)
+
+
+def test_the_original_values_are_read_per_chunk_not_per_row(people, published):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from exports.selectors import summary_records, summary_sheets
+
+    def queries(chunk):
+        with CaptureQueriesContext(connection) as captured:
+            records = list(summary_records(summary_sheets(people.leader, {"year": 2024}), chunk=chunk))
+        return len(captured), records
+
+    plain, _ = queries(1000)
+    adjustment = _edited(people, _open(people, published))
+    drive(adjustment, ("submit", people.staff_ggzy), ("approve", people.head_ggzy), ("approve", people.leader), ("approve", people.finance))
+    adjusted, records = queries(1000)
+    assert len(records) > 3 and adjusted == plain + 2  # 年初: the versions and their indicators, once for the chunk
+    assert sum(record.indicators[0][5] is not None for record in records if record.indicators) == 1

@@ -61,7 +61,7 @@ def test_indicators_past_the_row_limit_go_on_in_a_second_worksheet_between_two_u
         worksheet = book[name]
         rows = units_of(worksheet)
         assert 0 < len(rows) <= 149
-        assert worksheet.freeze_panes == "A2" and worksheet.auto_filter.ref == f"A1:O{len(rows) + 1}"
+        assert worksheet.freeze_panes == "A2" and worksheet.auto_filter.ref == f"A1:P{len(rows) + 1}"
         for unit in rows:
             where[unit].add(name)
         seen += rows

@@ -82,7 +82,7 @@ def test_a_section_head_gets_the_sheets_of_the_list_with_totals_and_formats(clie
     assert len(details) == Indicator.objects.filter(sheet__in=visible).count()
     first = details[0]
     assert (first["项目编码"], first["一级指标"]) == (visible[0].project.code, "产出指标")
-    assert book["指标明细"].freeze_panes == "A2" and book["指标明细"].auto_filter.ref == f"A1:O{len(details) + 1}"
+    assert book["指标明细"].freeze_panes == "A2" and book["指标明细"].auto_filter.ref == f"A1:P{len(details) + 1}"
 
 
 def test_the_excel_link_keeps_the_list_filters(client, people):
@@ -204,7 +204,7 @@ def test_the_total_row_carries_its_value_for_viewers_that_do_not_recalculate(cli
     formulas = load_workbook(io.BytesIO(content))["项目汇总"]
     cached = load_workbook(io.BytesIO(content), data_only=True)["项目汇总"]  # what a viewer shows without recalculating
     n = formulas.max_row - 2
-    for column in ("I", "J", "K"):
+    for column in ("I", "K", "L"):  # 预算数, 财政资金, 其他资金 (J: 年初预算数, not summed)
         assert formulas[f"{column}{n + 2}"].value == f"=SUBTOTAL(109,{column}2:{column}{n + 1})"  # follows the autofilter
         data = [Decimal(str(cached[f"{column}{r}"].value)) for r in range(2, n + 2)]
         assert Decimal(str(cached[f"{column}{n + 2}"].value)) == sum(data)
