@@ -258,7 +258,7 @@ def test_two_app_servers_and_two_workers_share_the_work_and_lose_nothing_when_a_
 
         with psycopg.connect(**province["connect"]) as conn:
             events = conn.execute(
-                "SELECT id, action FROM workflow_sheetevent WHERE action IN ('submit', 'approve', 'publish')"
+                "SELECT id, action FROM workflow_event WHERE action IN ('submit', 'approve', 'publish')"
             ).fetchall()
             rows = conn.execute("""
                 SELECT n.id, u.username, n.channel, n.dedupe_key, n.failure_kind, u.email
