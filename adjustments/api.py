@@ -14,8 +14,9 @@ from adjustments import services
 from projects import validation
 from projects.models import ADJUSTMENT_REASON_MAX, TargetSheet
 from projects.selectors import sheets_with_content
-from sheets.api import _if_match  # the sheets' If-Match reading (ETag "<id>-<version>")
+from sheets.api import SHEET
 from workflow import permissions
+from workflow.etags import if_match
 
 
 class AdjustmentOpenSerializer(serializers.Serializer):
@@ -66,6 +67,6 @@ def adjustment_discard(request, pk):
     """放弃调整: discard a draft or returned adjustment (the sheet's section's 经办人; If-Match optional, as a move)."""
     adjustment = permissions.visible_document_or_404(request.user, pk, TargetSheet.documents.all())
     event = services.adjustment_discard(
-        adjustment=adjustment, user=request.user, expected_version=_if_match(request, adjustment, required=False)
+        adjustment=adjustment, user=request.user, expected_version=if_match(request, adjustment, required=False, this=SHEET)
     )
     return Response({"discarded": pk, "sheet": event.sheet_id})

@@ -23,6 +23,7 @@ from projects.models import TargetSheet
 from workflow import flow, permissions
 from workflow import services as moves
 from workflow.documents import chain_of
+from workflow.etags import if_match
 from workflow.serializers import CommentSerializer, ReturnSerializer
 
 
@@ -37,22 +38,6 @@ def _evaluation_for(user, pk, queryset=None) -> SelfEvaluation:
 def _detail(evaluation, status=200) -> Response:
     fresh = _evaluations().get(pk=evaluation.pk)
     return Response(EvaluationSerializer(represent(fresh)).data, status=status, headers={"ETag": fresh.etag})
-
-
-def if_match(request, document, *, required: bool) -> int | None:
-    """The version an If-Match header names (``"<id>-<version>"``, the ETag); 428 when a write must name one; None
-    for ``If-Match: *``."""
-    header = request.headers.get("If-Match", "").strip()
-    if not header:
-        if required:
-            raise errors.version_required("请在 If-Match 请求头中提供这张自评表的 ETag（先 GET 取得），以免覆盖他人的修改。")
-        return None
-    if header == "*":
-        return None
-    document_id, _, version = header.removeprefix("W/").strip('"').partition("-")
-    if document_id != str(document.pk) or not version.isdigit():
-        raise errors.stale(f"If-Match 的值 {header} 不是这张自评表的 ETag，当前为 {document.etag}。")
-    return int(version)
 
 
 @extend_schema(request=None, responses={201: CreatedSerializer}, operation_id="sheet_evaluation_create")
@@ -72,7 +57,7 @@ def evaluation_detail(request, pk):
     if request.method == "GET":
         return _detail(evaluation)
     services.ensure_editable(request.user, evaluation)  # who may edit is answered before what they sent
-    expected_version = if_match(request, evaluation, required=True)
+    expected_version = if_match(request, evaluation, required=True, this=SelfEvaluation.approval_this)
     serializer = EvaluationPatchSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     data = dict(serializer.validated_data)
@@ -103,7 +88,8 @@ def _move(request, pk, move, serializer_class=CommentSerializer):
         evaluation = _actor_evaluation(request.user, pk)
         serializer = serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
-        move(document=evaluation, user=request.user, expected_version=if_match(request, evaluation, required=False),
+        expected_version = if_match(request, evaluation, required=False, this=SelfEvaluation.approval_this)
+        move(document=evaluation, user=request.user, expected_version=expected_version,
              **serializer.validated_data)
     return _detail(evaluation)
 

@@ -27,6 +27,7 @@ from sheets.serializers import (
 )
 from workflow import flow, permissions, services
 from workflow.documents import chain_of
+from workflow.etags import if_match
 from workflow.serializers import CommentSerializer, ReturnSerializer, RevokeSerializer
 
 
@@ -40,25 +41,6 @@ def _detail(sheet, status=200, *, reload: bool = True) -> Response:
     state and version (the service copies them from the locked row) and its content is unchanged: it is read once."""
     fresh = documents_with_content().get(pk=sheet.pk) if reload else content_load(sheet)
     return Response(SheetDetailSerializer(fresh).data, status=status, headers={"ETag": fresh.etag})
-
-
-def _if_match(request, sheet, *, required: bool) -> int | None:
-    """The version an If-Match header names (``"<id>-<version>"``, as our ETag); 428 when a write must name one.
-    None for ``If-Match: *``, which asks for any current version (RFC 9110 13.1.1): the sheet exists, so it holds."""
-    header = request.headers.get("If-Match", "").strip()
-    if not header:
-        if required:
-            raise errors.version_required(
-                "请在 If-Match 请求头中提供这张表的 ETag（先 GET 取得），以免覆盖他人的修改。"
-            )
-        return None
-    if header == "*":
-        return None
-    tag = header.removeprefix("W/").strip('"')
-    sheet_id, _, version = tag.partition("-")
-    if sheet_id != str(sheet.pk) or not version.isdigit():
-        raise errors.stale(f"If-Match 的值 {header} 不是这张表的 ETag，当前为 {sheet.etag}。")
-    return int(version)
 
 
 class SheetListPage(serializers.Serializer):
@@ -107,7 +89,7 @@ def sheet_detail(request, pk):
     if request.method == "GET":
         return _detail(sheet)
     sheet_services.ensure_editable(request.user, sheet)  # who may edit is answered before what they sent
-    expected_version = _if_match(request, sheet, required=True)
+    expected_version = if_match(request, sheet, required=True, this=SHEET)
     serializer = SheetPatchSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     with transaction.atomic():
@@ -117,6 +99,7 @@ def sheet_detail(request, pk):
     return _detail(sheet)
 
 
+SHEET = "这张表"  # how the If-Match messages point at a sheet, an adjustment's too (workflow.etags)
 ROW_FIELDS = ("category", "subcategory", "name", "description", "target_value", "basis")
 
 
@@ -179,7 +162,7 @@ def _move(request, pk, move, serializer_class=CommentSerializer, **extra):
         sheet = _actor_sheet(request.user, pk)  # who may act is answered before what they sent
         serializer = serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
-        event = move(document=sheet, user=request.user, expected_version=_if_match(request, sheet, required=False),
+        event = move(document=sheet, user=request.user, expected_version=if_match(request, sheet, required=False, this=SHEET),
                      **serializer.validated_data, **extra)
     return _moved(request, sheet, event)
 
@@ -241,7 +224,7 @@ def sheet_reassign(request, pk):
         to_user = get_user_model().objects.filter(username=serializer.validated_data["user"]).first()
         event = services.task_reassign(
             document=sheet, user=request.user, to_user=to_user, comment=serializer.validated_data["comment"],
-            expected_version=_if_match(request, sheet, required=False),
+            expected_version=if_match(request, sheet, required=False, this=SHEET),
         )
     return _moved(request, sheet, event)
 
