@@ -333,6 +333,19 @@ class TargetSheet(Approvable):
             return self.in_force_from
         return self.state_since if self.is_published else None
 
+    @classmethod
+    def approval_scope_divergences(cls, documents) -> list[tuple[int, str, str]]:
+        """``check_workflow``: sheets whose scope keys disagree with their project's (``projects.scope_integrity``)."""
+        from projects.scope_integrity import sheet_scope_divergences
+
+        return sheet_scope_divergences(documents)
+
+    def approval_scope_repair(self, codes) -> list[str]:
+        """``check_workflow --repair``: the scope keys back to the project's (``projects.scope_integrity``)."""
+        from projects.scope_integrity import sheet_scope_repair
+
+        return sheet_scope_repair(self, codes)
+
     def get_absolute_url(self) -> str:
         from django.urls import reverse
 
