@@ -65,3 +65,26 @@ def test_the_inbox_reads_a_fixed_number_of_statements_however_many_tasks_of_each
         assert "待我审核（6）" in head.get("/tasks/").content.decode()
     # the self-evaluations' cards are read with one more statement (its documents); nothing else grows
     assert len(five_sheets_and_an_evaluation) == len(two_sheets) + 1
+
+
+def test_a_self_evaluation_waiting_too_long_is_nudged_to_its_reviewers_once(org, evaluation):
+    import datetime
+
+    from django.utils import timezone
+
+    from notifications.models import Kind, Notification
+    from notifications.reminder_writes import nudges_send
+
+    evaluation = submitted_evaluation(org, evaluation)
+    # submitted on a Monday (2024-03-04 in the test calendar's working week); Thursday is 3 working days later
+    SelfEvaluation.objects.filter(pk=evaluation.pk).update(state_since=timezone.make_aware(datetime.datetime(2024, 3, 4, 9, 0)))
+    thursday = timezone.make_aware(datetime.datetime(2024, 3, 7, 10, 0))
+
+    nudges_send(now=thursday)
+    nudges_send(now=thursday)  # the hourly job again: nothing twice
+
+    [nudge] = Notification.objects.filter(kind=Kind.NUDGE, channel="in_app")
+    assert (nudge.recipient, nudge.evaluation_id, nudge.sheet_id) == (org.head, evaluation.pk, None)
+    assert nudge.title == f"催办：{evaluation.display_title}"
+    assert f"绩效自评表“{evaluation.display_title}”已在“科室审核”等待 3 个工作日" in nudge.body
+    assert nudge.url.endswith(f"/evaluations/{evaluation.pk}/")
