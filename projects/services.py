@@ -294,6 +294,47 @@ def _content_write(*, sheet: TargetSheet, budget_total, fiscal_funds, other_fund
     return sheet
 
 
+def sheets_create_many(*, drafts: list[tuple[TargetSheet, dict]], user=None) -> tuple[list[TargetSheet], list[tuple[TargetSheet, str]]]:
+    """Create many new sheets at once, each ``(unsaved sheet, content as sheet_content_replace's keywords)``: what
+    ``sheet_content_replace`` does for one (the same validation, parsed values and checker verdict, the library told),
+    in a fixed number of statements however many (a rollover of a province's agencies). A sheet whose content would
+    be refused is left out with the reason. Returns (created, refused). Runs in the caller's transaction."""
+    created, refused, plans, rows = [], [], [], []
+    actor = user if (user is not None and user.is_authenticated) else None
+    years = {id(sheet.fiscal_year): sheet.fiscal_year for sheet, _ in drafts}
+    prefetch_related_objects(list(years.values()), "checkpoints")  # the checker reads each year's once
+    for sheet, content in drafts:
+        try:
+            validation.validate_sheet_content(**content)
+        except errors.AppError as error:
+            refused.append((sheet, error.message))
+            continue
+        sheet.updated_by = actor
+        for name in ("budget_total", "fiscal_funds", "other_funds", "purpose", "goal"):
+            setattr(sheet, name, content[name])
+        sheet_plans = [SpendPlan(sheet=sheet, checkpoint=checkpoint, cumulative_percent=percent) for checkpoint, percent in content["plan"].items()]
+        sheet_rows = []
+        for order, item in enumerate(content["indicators"]):
+            row = Indicator(
+                sheet=sheet, order=order, category=item.category, subcategory=item.subcategory, name=item.name,
+                description=item.description, target_value=item.target_value, basis=item.basis,
+            )
+            row.apply_parsed_value()
+            sheet_rows.append(row)
+        sheet.check_errors, sheet.check_warnings = rules.verdict(sheet.content(plan=sheet_plans, indicators=sheet_rows))
+        created.append(sheet)
+        plans += sheet_plans
+        rows += sheet_rows
+    TargetSheet.objects.bulk_create(created, batch_size=1000)
+    for row in (*plans, *rows):
+        row.sheet_id = row.sheet.pk  # bulk_create set the sheets' ids after the rows were made
+    SpendPlan.objects.bulk_create(plans, batch_size=2000)
+    Indicator.objects.bulk_create(rows, batch_size=2000)
+    for sheet in created:
+        signals.sheet_content_replaced.send(sender=TargetSheet, sheet=sheet)
+    return created, refused
+
+
 def sheet_verdicts_forget(*, fiscal_year_id: int) -> int:
     """The year's checkpoints changed: every sheet of the year is checked against them, so its stored verdict is
     unknown until its content is next written (lists run the checker on such rows). Returns how many were reset."""
