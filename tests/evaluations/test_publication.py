@@ -228,3 +228,21 @@ def test_the_new_doors_refuse_the_other_section_the_other_agency_and_the_anonymo
     # a draft is on no public door
     for url in (f"/public/evaluations/{evaluation.pk}/", f"/public/evaluations/{evaluation.pk}/evaluation.docx"):
         assert anonymous.get(url).status_code == 404
+
+
+def test_the_agency_pages_read_a_bounded_number_of_queries(browser, org, make_sheet, publish, django_assert_max_num_queries):
+    """The agency's view and the public page read one page of sheets with their evaluations, whatever the agency's
+    size: the same number of queries for 2 sheets as for 6."""
+    leader, anonymous = browser(org.leader), browser(None)
+    for _ in range(2):
+        publish(make_sheet())
+    with django_assert_max_num_queries(20) as few:
+        assert leader.get("/agencies/489001/2024/evaluations/").status_code == 200
+    with django_assert_max_num_queries(20) as few_public:
+        assert anonymous.get("/public/agencies/489001/2024/").status_code == 200
+    for _ in range(4):
+        publish(make_sheet())
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert leader.get("/agencies/489001/2024/evaluations/").status_code == 200
+    with django_assert_max_num_queries(len(few_public.captured_queries)):
+        assert anonymous.get("/public/agencies/489001/2024/").status_code == 200

@@ -1,0 +1,89 @@
+"""A self-evaluation from draft to the public page in Chromium, at desktop width and at 390 px: the 经办人 fills and
+submits it, the 科室负责人 returns it with a comment, the 经办人 revises and resubmits, the 科室负责人, the 局领导 and
+finance approve (finance's 通过并公开 asks first); the 局领导 reads the agency's view; an anonymous visitor finds the
+self-evaluation on the agency's public page and opens its table. No page scrolls sideways on a phone."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import sign_in, sign_out
+from tests.e2e.test_evaluation_form import fill, published_evaluation
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def no_sideways_scroll(page):
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+
+
+def approve(page, live_server, username, evaluation, *, shot=None, step=""):
+    sign_in(page, live_server, username)
+    page.goto(f"{live_server.url}/evaluations/{evaluation.pk}/")
+    if shot:
+        shot(page, step)
+    page.get_by_test_id("approve").click()
+    expect(page.locator(".messages")).to_contain_text("已通过")
+    sign_out(page)
+
+
+@pytest.mark.parametrize("screen", ["page", "phone"])
+def test_a_self_evaluation_from_draft_to_the_public_page(screen, request, live_server, shot):
+    page = request.getfixturevalue(screen)
+    page.on("dialog", lambda dialog: dialog.accept())  # 通过并公开 asks before it publishes
+    evaluation = published_evaluation()
+    url = f"{live_server.url}/evaluations/{evaluation.pk}/"
+
+    sign_in(page, live_server, "staff_ggzy")
+    page.goto(url)
+    fill(page)
+    page.get_by_test_id("save").click()
+    expect(page.locator(".messages")).to_contain_text("已保存")
+    page.get_by_test_id("submit").click()
+    expect(page.get_by_test_id("evaluation-state")).to_have_text("科室审核")
+    sign_out(page)
+
+    sign_in(page, live_server, "head_ggzy")
+    page.goto(url)
+    page.get_by_label("退回意见").fill("请在存在问题中写明下一年度的风险。")
+    page.get_by_test_id("return").click()
+    expect(page.locator(".messages")).to_contain_text("已退回修改")
+    sign_out(page)
+
+    sign_in(page, live_server, "staff_ggzy")
+    page.goto(url)
+    expect(page.get_by_test_id("return-comment")).to_contain_text("下一年度的风险")
+    shot(page, "01-returned")
+    no_sideways_scroll(page)
+    page.locator("textarea[name=problems]").fill("下一年度进场项目增加，场地紧张。")
+    page.get_by_test_id("save").click()
+    expect(page.locator(".messages")).to_contain_text("已保存")
+    page.locator("textarea[name=comment]").fill("已补充存在问题。")
+    page.get_by_test_id("submit").click()
+    expect(page.get_by_test_id("evaluation-state")).to_have_text("科室审核")
+    sign_out(page)
+
+    approve(page, live_server, "head_ggzy", evaluation)
+    approve(page, live_server, "leader", evaluation)
+    approve(page, live_server, "finance", evaluation, shot=shot, step="02-finance")
+
+    sign_in(page, live_server, "leader")
+    page.goto(f"{live_server.url}/agencies/483001/2024/evaluations/")
+    expect(page.get_by_test_id("agency-average")).to_have_text("100.00")
+    expect(page.get_by_test_id("agency-row").filter(has_text="公共资源交易中心经费")).to_contain_text("已公开")
+    no_sideways_scroll(page)
+    shot(page, "03-agency-view")
+    sign_out(page)
+
+    page.context.clear_cookies()
+    page.goto(f"{live_server.url}/public/agencies/483001/2024/")
+    row = page.get_by_test_id("public-evaluation-row").filter(has_text="公共资源交易中心经费")
+    expect(row).to_contain_text("100.00")
+    expect(row).to_contain_text("优")
+    no_sideways_scroll(page)
+    shot(page, "04-public-agency")
+    row.get_by_test_id("public-evaluation-link").click()
+    expect(page.get_by_test_id("public-grade")).to_have_text("优")
+    shown = page.get_by_test_id("evaluation-table" if screen == "page" else "evaluation-phone")
+    expect(shown).to_contain_text("下一年度进场项目增加，场地紧张。")
+    no_sideways_scroll(page)
+    shot(page, "05-public-table")
