@@ -1,7 +1,8 @@
 """A self-evaluation from draft to the public page in Chromium, at desktop width and at 390 px: the 经办人 fills and
 submits it, the 科室负责人 returns it with a comment, the 经办人 revises and resubmits, the 科室负责人, the 局领导 and
 finance approve (finance's 通过并公开 asks first); the 局领导 reads the agency's view; an anonymous visitor finds the
-self-evaluation on the agency's public page and opens its table. No page scrolls sideways on a phone."""
+self-evaluation on the agency's public page and opens its table; next year's sheet rolled over from it shows last
+year's actual values and scores in the editor. No page scrolls sideways on a phone."""
 
 import pytest
 from playwright.sync_api import expect
@@ -87,3 +88,19 @@ def test_a_self_evaluation_from_draft_to_the_public_page(screen, request, live_s
     expect(shown).to_contain_text("下一年度进场项目增加，场地紧张。")
     no_sideways_scroll(page)
     shot(page, "05-public-table")
+
+    # 由上年结转: next year's draft shows last year's actual values and scores beside each indicator
+    from projects.models import Agency, Section
+    from sheets.rollover import sheets_rollover
+    from django.contrib.auth import get_user_model
+
+    section = Section.objects.get(pk=evaluation.section_id)
+    staff = get_user_model().objects.get(username="staff_ggzy")
+    created = sheets_rollover(agency=Agency.objects.get(code="483001"), from_year=2024, to_year=2025, user=staff, section=section).created
+    rolled = next(sheet for sheet in created if sheet.rolled_over_from_id == evaluation.sheet_id)
+    sign_in(page, live_server, "staff_ggzy")
+    page.goto(f"{live_server.url}/sheets/{rolled.pk}/edit/")
+    expect(page.get_by_test_id("last-year-evaluation")).to_contain_text("总分 100.00（优）")
+    expect(page.get_by_test_id("last-result").first).to_contain_text("2024年实际 150件，得分 12.50 / 12.50")
+    no_sideways_scroll(page)
+    shot(page, "06-rollover-editor")
