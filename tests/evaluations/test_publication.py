@@ -246,3 +246,23 @@ def test_the_agency_pages_read_a_bounded_number_of_queries(browser, org, make_sh
         assert leader.get("/agencies/489001/2024/evaluations/").status_code == 200
     with django_assert_max_num_queries(len(few_public.captured_queries)):
         assert anonymous.get("/public/agencies/489001/2024/").status_code == 200
+
+
+def test_the_api_shows_a_waiting_one_to_its_people_only(org, evaluation):
+    from rest_framework.test import APIClient
+
+    later = timezone.localdate() + datetime.timedelta(days=10)
+    services.publication_set(agency=org.agency, year=2024, public_from=later, user=org.finance)
+    evaluation = _published(org, evaluation, spent="46")
+
+    def get(user):
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user)
+        return client.get(f"/api/evaluations/{evaluation.pk}/")
+
+    shown = get(org.owner).json()
+    assert (shown["state"], shown["state_label"], shown["public_from"]) == ("published", f"待公开（{later:%Y-%m-%d} 公开）", later.isoformat())
+    assert get(org.finance).status_code == 200
+    for user in (org.outsider, org.outsider_leader, org.colleague, None):
+        assert get(user).status_code in (403, 404), user
