@@ -1,5 +1,5 @@
-"""The public self-evaluations (no sign-in): per agency and year, the published targets with their self-evaluations'
-scores and grades once public, each self-evaluation's table, and the links to its Word 自评表 and the year's Excel
+"""The public self-evaluations (no sign-in): per agency and year, the department goals once finance published them,
+the published targets with their self-evaluations' scores and grades once public, each self-evaluation's table, and the links to its Word 自评表 and the year's Excel
 summary (``exports.evaluation_views``). An approved self-evaluation waiting for the publication date finance set
 (待公开) shows nowhere here before that day."""
 
@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from core.pagination import keyset_page, page_size
 from evaluations import agency as agency_reads
 from evaluations import selectors, tables
-from projects.models import FiscalYear
+from projects.models import DepartmentGoals, FiscalYear, SheetState
 from projects.selectors import agency_or_404
 
 
@@ -25,7 +25,12 @@ def public_agency_year(request, code, year):
         cursor=request.GET.get("cursor"), size=page_size(request.GET.get("size")),
     )
     rows = [agency_reads.summary_row(sheet, pending=pending, public_only=True) for sheet in page.rows]
+    goals = DepartmentGoals.objects.filter(agency=agency, fiscal_year=fiscal_year, state=SheetState.PUBLISHED).first()
     return render(request, "evaluations/public_agency.html", {
+        "goals": goals, "goals_parts": [
+            (title, DepartmentGoals.paragraphs(getattr(goals, name))) for title, name in
+            (("一、总体绩效目标", "overall"), ("二、分项绩效目标", "itemized"), ("三、工作保障措施", "safeguards"))
+        ] if goals is not None else [],
         "agency": agency, "year": fiscal_year.year, "rows": rows, "page": page, "pending": pending,
         "figures": agency_reads.figures(agency, fiscal_year, public_only=True),
     })

@@ -104,3 +104,34 @@ def test_a_self_evaluation_from_draft_to_the_public_page(screen, request, live_s
     expect(page.get_by_test_id("last-result").first).to_contain_text("2024年实际 150件，得分 12.50 / 12.50")
     no_sideways_scroll(page)
     shot(page, "06-rollover-editor")
+
+
+@pytest.mark.parametrize("screen", ["page", "phone"])
+def test_department_goals_from_the_leader_to_publication(screen, request, live_server, shot):
+    """The leader writes next year's 部门整体绩效目标 and submits them; finance approves, which publishes them."""
+    page = request.getfixturevalue(screen)
+    page.on("dialog", lambda dialog: dialog.accept())
+    from projects.models import FiscalYear
+
+    FiscalYear.get_or_create_with_defaults(2025)
+    url = f"{live_server.url}/goals/483001/2025/"
+    sign_in(page, live_server, "leader")
+    page.goto(url)
+    page.locator("textarea[name=overall]").fill("持续提升政务服务效能，群众满意度不低于98%。")
+    page.locator("textarea[name=itemized]").fill("办件量不少于十万件。\n按时办结率不低于99%。")
+    page.get_by_test_id("goals-save").click()
+    expect(page.locator(".messages")).to_contain_text("已保存")
+    expect(page.get_by_test_id("goals-state")).to_have_text("草稿")
+    shot(page, "01-leader-draft")
+    no_sideways_scroll(page)
+    page.get_by_test_id("goals-submit").click()
+    expect(page.get_by_test_id("goals-state")).to_have_text("财政审核")
+    sign_out(page)
+    sign_in(page, live_server, "finance")
+    page.goto(url)
+    shot(page, "02-finance-review")
+    no_sideways_scroll(page)
+    page.get_by_test_id("goals-approve").click()
+    expect(page.get_by_test_id("goals-state")).to_have_text("已公开")
+    expect(page.get_by_test_id("goals-text")).to_contain_text("按时办结率不低于99%。")
+    shot(page, "03-published")
