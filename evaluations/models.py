@@ -83,6 +83,13 @@ class SelfEvaluation(Approvable):
             ("自评得分", f"{self.total} 分，{self.grade}" if self.total is not None else "未完成评分"),
         ]
 
+    def approval_publication_pending(self) -> str | None:
+        """Approved by finance but waiting for the publication date finance set (待公开): when it becomes public."""
+        from evaluations.selectors import public_from
+
+        waiting = public_from(self)
+        return f"将于 {waiting:%Y-%m-%d} 与决算一同公开" if waiting is not None else None
+
     def approval_done_next(self) -> tuple[str, str]:
         from evaluations.selectors import public_from
 

@@ -119,6 +119,10 @@ def for_event(event) -> Message:
     elif event.action == Action.PUBLISH:
         heading = chain.label(chain.done)
         what = f"{label}{name}已于 {when} 通过{chain.label(event.from_state)}并{Action.PUBLISH.label}。"
+        pending = getattr(document, "approval_publication_pending", None)  # optional hook: public only from a date
+        later = pending() if pending is not None else None
+        if later:
+            heading, what = "待公开", f"{label}{name}已于 {when} 通过{chain.label(event.from_state)}，{later}。"
         todo, path = document.approval_done_next()
         url, extra = absolute(path), ""
     elif event.action == Action.RETURN:

@@ -53,6 +53,8 @@ class Document(Protocol):
 
     def approval_revoke_refusal(self) -> str | None: ...  # optional: why its publication may not be taken back
 
+    def approval_publication_pending(self) -> str | None: ...  # optional: "将于 … 公开" when the done state is public later
+
 
 @cache
 def document_types() -> tuple[type, ...]:

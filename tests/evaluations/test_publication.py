@@ -266,3 +266,16 @@ def test_the_api_shows_a_waiting_one_to_its_people_only(org, evaluation):
     assert get(org.finance).status_code == 200
     for user in (org.outsider, org.outsider_leader, org.colleague, None):
         assert get(user).status_code in (403, 404), user
+
+
+def test_the_drafters_are_told_when_it_will_be_public(org, evaluation):
+    """Finance's approval of a self-evaluation waiting for the publication date tells its section 待公开 and the date,
+    not 已公开."""
+    from notifications.models import Channel, Kind, Notification
+
+    later = timezone.localdate() + datetime.timedelta(days=20)
+    services.publication_set(agency=org.agency, year=2024, public_from=later, user=org.finance)
+    evaluation = _published(org, evaluation, spent="46")
+    note = Notification.objects.get(evaluation=evaluation, kind=Kind.PUBLISH, channel=Channel.IN_APP, recipient=org.owner)
+    assert note.title.startswith("待公开：")
+    assert f"通过财政审核，将于 {later:%Y-%m-%d} 与决算一同公开。" in note.body and "并公开" not in note.body
