@@ -135,3 +135,21 @@ def test_department_goals_from_the_leader_to_publication(screen, request, live_s
     expect(page.get_by_test_id("goals-state")).to_have_text("已公开")
     expect(page.get_by_test_id("goals-text")).to_contain_text("按时办结率不低于99%。")
     shot(page, "03-published")
+
+
+@pytest.mark.parametrize("screen", ["page", "phone"])
+def test_finance_sets_the_publication_date_on_the_agency_view(screen, request, live_server, shot):
+    import datetime
+
+    from django.utils import timezone
+
+    page = request.getfixturevalue(screen)
+    later = timezone.localdate() + datetime.timedelta(days=60)
+    sign_in(page, live_server, "finance")
+    page.goto(f"{live_server.url}/agencies/483001/2024/evaluations/")
+    page.get_by_test_id("public-from").fill(later.isoformat())
+    page.get_by_test_id("set-publication").click()
+    expect(page.locator(".messages")).to_contain_text(f"已设置公开日期 {later:%Y-%m-%d}")
+    expect(page.get_by_test_id("publication-pending")).to_contain_text(f"{later:%Y-%m-%d}")
+    no_sideways_scroll(page)
+    shot(page, "01-date-set")
