@@ -293,7 +293,8 @@ def _nudges_due_of(model, today: datetime.date) -> list[Due]:
     for row, waited, level in waiting:
         (pk, state, since, agency_id, agency_code, agency_name, section_id, section_name,
          assignee_id, assignee_active, assignee_username, assignee_email, round_actors) = row[:count]
-        shown, code = model.approval_text_title(*row[count:])  # the title as its display_title says it
+        # the title as its display_title says it, its code, and its page where that is not reversed from the id
+        shown, code, *path = model.approval_text_title(*row[count:])
         document = messages.SheetText(pk, shown, code, f"{agency_code}{agency_name}", section_name if section_id else None)
         role = chain.step_for(state).role
         # flow.reviewers on the batched holders: the active assignee once reassigned, else the step's role holders
@@ -307,10 +308,10 @@ def _nudges_due_of(model, today: datetime.date) -> list[Due]:
             recipients = [holder for holder in recipients if holder.pk not in acted]
         if level == 2:
             recipients = recipients + holders.shared(Role.LEADER, agency_id)
-        title, body, url = text(document, state=state, workdays=waited, since=since, level=level)
+        title, body, url = text(document, state=state, workdays=waited, since=since, level=level, path=path[0] if path else None)
         due.append(Due(
             Kind.NUDGE,
-            f"{'再次催办' if level == 2 else '催办'}：“{document.title}”（{code}） 已在“{chain.label(state)}”等待 {waited} 个工作日",
+            f"{'再次催办' if level == 2 else '催办'}：“{document.title}”{f'（{code}）' if code else ''} 已在“{chain.label(state)}”等待 {waited} 个工作日",
             recipients, title, body, url, model.history_field, pk, _nudge_key(model, pk, state, since, level),
         ))
     return due

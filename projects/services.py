@@ -83,8 +83,12 @@ def document_import(
     if kept_name:
         result.notes.append(kept_name)
     if not data.goals.is_empty() and not restrict_to_section:
-        goals_set(agency=agency, fiscal_year=fiscal_year, goals=data.goals, user=user)
-        result.goals_updated = True
+        refusal = goals_editable_refusal(DepartmentGoals.objects.filter(agency=agency, fiscal_year=fiscal_year).first())
+        if refusal:  # on the approval engine: an import never changes goals under review or published
+            result.notes.append(f"本次导入未修改部门整体绩效目标：{refusal}")
+        else:
+            goals_set(agency=agency, fiscal_year=fiscal_year, goals=data.goals, user=user)
+            result.goals_updated = True
     for sheet_data in data.sheets:
         _sheet_import(
             sheet_data, agency=agency, fiscal_year=fiscal_year, section=section,
@@ -433,12 +437,31 @@ def project_section_set(*, project: Project, section: Section | None, user=None)
 
 
 @transaction.atomic
-def goals_set(*, agency: Agency, fiscal_year: FiscalYear, goals: DepartmentGoalsData, user=None) -> DepartmentGoals:
+def goals_editable_refusal(record: DepartmentGoals | None) -> str | None:
+    """Why the department goals may not be written now (they left draft: under review or published), or None."""
+    if record is None or record.is_editable:
+        return None
+    return f"{record.display_title}处于“{record.get_state_display()}”状态，不能修改；需要修改时请财政审核人退回。"
+
+
+@transaction.atomic
+def goals_set(
+    *, agency: Agency, fiscal_year: FiscalYear, goals: DepartmentGoalsData, user=None, expected_version: int | None = None
+) -> DepartmentGoals:
+    """Write the agency's department goals of a year (a draft or returned one only: they are on the approval engine);
+    ``expected_version``: the version the writer read (an older one is refused, 412)."""
     validation.validate_goals(goals)
-    record, _ = DepartmentGoals.objects.get_or_create(agency=agency, fiscal_year=fiscal_year)
+    record, _ = DepartmentGoals.objects.select_for_update().get_or_create(agency=agency, fiscal_year=fiscal_year)
+    refusal = goals_editable_refusal(record)
+    if refusal:
+        raise errors.conflict(refusal)
+    if expected_version is not None and expected_version != record.version:
+        raise errors.stale(
+            f"部门整体绩效目标已被他人修改（当前版本 {record.version}，您编辑的是版本 {expected_version}），您的修改未保存。请刷新页面后重新修改。"
+        )
     record.overall = "\n".join(goals.overall)
     record.itemized = "\n".join(goals.itemized)
     record.safeguards = "\n".join(goals.safeguards)
-    record.updated_by = user if (user is not None and user.is_authenticated) else None
+    record.bump_version(user)
     record.save()
     return record

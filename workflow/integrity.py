@@ -176,7 +176,7 @@ def _repair(model, found: list[Divergence], *, by) -> None:
             recorded = document.events.filter(to_state__in=chain.states).order_by("-created", "-id").first()
             found_state = document.state
             document.state = recorded.to_state if recorded else chain.draft
-            document.state_since = recorded.created if recorded else document.created
+            document.state_since = recorded.created if recorded else getattr(document, "created", document.updated)
             previous_state = found_state if found_state in chain.states else document.state
             done.append(f"状态恢复为办理记录最后的状态“{chain.label(document.state)}”")
         if codes & {"assignee_outside_review", "assignee_without_role", "state", "history"} or (rescoped and document.assignee_id):

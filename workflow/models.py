@@ -12,7 +12,7 @@ from workflow.steps import CHAIN, Action
 
 # The history's foreign key of each document (its ``history_field``), by string reference: a second document adds its
 # nullable foreign key below and its name here.
-DOCUMENT_FIELDS = ("sheet", "evaluation")
+DOCUMENT_FIELDS = ("sheet", "evaluation", "goals")
 
 
 def exactly_one_document(fields=DOCUMENT_FIELDS) -> Q:
@@ -34,6 +34,10 @@ class Event(models.Model):
     )
     evaluation = models.ForeignKey(
         "evaluations.SelfEvaluation", verbose_name="绩效自评表", null=True, blank=True, on_delete=models.CASCADE,
+        related_name="events",
+    )
+    goals = models.ForeignKey(
+        "projects.DepartmentGoals", verbose_name="部门整体绩效目标", null=True, blank=True, on_delete=models.CASCADE,
         related_name="events",
     )
     actor = models.ForeignKey(
@@ -59,6 +63,7 @@ class Event(models.Model):
         indexes = [
             models.Index(fields=["sheet", "created"], name="event_sheet_created"),
             models.Index(fields=["evaluation", "created"], name="event_evaluation_created"),
+            models.Index(fields=["goals", "created"], name="event_goals_created"),
             models.Index(fields=["actor", "-created", "-id"], name="event_actor_created"),  # 已办, a keyset page at a time
         ]
         constraints = [models.CheckConstraint(condition=exactly_one_document(), name="event_one_document")]
