@@ -167,7 +167,7 @@ def evaluation_move(request, pk, move):
 def _agency_year(request, code, year):
     """The agency and year of the agency's view, for its leader and finance (and admins); 404 for anyone else."""
     agency = agency_or_404(code)
-    if not permissions.can_download_package(request.user, agency):
+    if not roles.oversees(request.user, agency):
         raise Http404("没有找到该单位。")
     return agency, get_object_or_404(FiscalYear, year=year)
 

@@ -17,7 +17,7 @@ from evaluations import selectors, tables
 from exports import evaluation_files, services
 from projects.models import FiscalYear
 from projects.selectors import agency_or_404
-from workflow import permissions
+from people import roles
 
 
 def _file(handle, name: str, content_type: str) -> FileResponse:
@@ -73,6 +73,6 @@ def public_summary_xlsx(request, code, year):
 def agency_summary_xlsx(request, code, year):
     """Every published sheet of an agency's year with its self-evaluation, for the agency's leader and finance."""
     agency = agency_or_404(code)
-    if not permissions.can_download_package(request.user, agency):
+    if not roles.oversees(request.user, agency):
         raise Http404("没有找到该单位。")
     return _summary(agency, get_object_or_404(FiscalYear, year=year), public_only=False)

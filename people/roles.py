@@ -244,6 +244,14 @@ def has_role(user, role: str, scope) -> bool:
     return cache[key]
 
 
+def oversees(user, agency) -> bool:
+    """The agency's 局领导, its 财政审核人 and superusers: who reads the agency's whole year (its package of sheets, its
+    self-evaluations' view)."""
+    return bool(user.is_authenticated) and (
+        user.is_superuser or has_role(user, Role.LEADER, agency) or has_role(user, Role.FINANCE_REVIEWER, agency)
+    )
+
+
 def users_with_role(role: str, scope):
     """Active users who hold ``role`` on ``scope`` (a Section or an Agency)."""
     if scope is None:

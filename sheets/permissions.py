@@ -15,9 +15,7 @@ def can_edit_goals(user, agency) -> bool:
 
 def can_download_package(user, agency) -> bool:
     """The agency's package (all its sheets) goes to its leader, its finance reviewers and admins."""
-    return user.is_authenticated and (
-        user.is_superuser or roles.has_role(user, Role.LEADER, agency) or roles.has_role(user, Role.FINANCE_REVIEWER, agency)
-    )
+    return roles.oversees(user, agency)
 
 
 def package_states(user, agency, *, published_only: bool):

@@ -136,3 +136,26 @@ def test_goals_wait_in_the_leaders_then_finances_inbox(client_of, org):
     assert title in inbox and "未分配科室" not in inbox
     assert title not in client_of(org.leader).get("/tasks/").content.decode()
     assert title not in client_of(org.outsider_leader).get("/tasks/").content.decode()
+
+
+def test_goals_waiting_too_long_at_finance_are_nudged_with_a_link_to_their_page(client_of, org):
+    import datetime
+
+    from django.utils import timezone
+
+    from notifications.models import Kind, Notification
+    from notifications.reminder_writes import nudges_send
+
+    leader = client_of(org.leader)
+    leader.post(URL, _form(""))
+    goals = DepartmentGoals.objects.get(agency=org.agency)
+    leader.post(f"{URL}submit/", {"version": goals.version})
+    # reached 财政审核 on Monday 2024-03-04; Thursday is 3 working days later
+    DepartmentGoals.objects.filter(pk=goals.pk).update(state_since=timezone.make_aware(datetime.datetime(2024, 3, 4, 9, 0)))
+
+    nudges_send(now=timezone.make_aware(datetime.datetime(2024, 3, 7, 10, 0)))
+
+    [nudge] = Notification.objects.filter(kind=Kind.NUDGE, channel="in_app")
+    assert (nudge.recipient, nudge.goals_id) == (org.finance, goals.pk)
+    assert "部门整体绩效目标“测试县行政审批局本级2024年部门整体绩效目标”已在“财政审核”等待 3 个工作日" in nudge.body
+    assert "项目编码" not in nudge.body and nudge.url.endswith(URL)
