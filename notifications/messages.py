@@ -100,7 +100,7 @@ def _pct(value: Decimal) -> str:
 def for_event(event) -> Message:
     """The message an Event sends to the people it concerns (see ``receivers``): its words from the document's chain
     and hooks."""
-    document, actor, when = event.document, _name(event.actor), _when(event.created)
+    document, actor, when = event.document, event.actor_text, _when(event.created)  # 委托: 刘洋 代 张建国
     chain, label, title = chain_of(document), document.approval_label, document.display_title
     name = f"“{title}”"
     comment = event.comment.strip()

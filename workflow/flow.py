@@ -54,7 +54,7 @@ def reviewers(document) -> list:
     if step is None:
         return []
     if document.assignee_id and document.assignee.is_active:
-        users = [document.assignee]
+        users = [document.assignee, *roles.delegates_of([document.assignee_id]).get(document.assignee_id, [])]  # 委托
     else:
         users = holders(step.role, document)
     return [user for user in users if not acted_this_round(document, user)]  # 提交与审核分离
@@ -215,6 +215,7 @@ class ApprovalFlow:
     def __init__(self, document):
         self.document = document
         self.event: Event | None = None
+        self._assignee_before = document.assignee_id  # whom a 转办 had given the step to before the move
 
     # ------------------------------------------------------------ permissions
 
@@ -226,7 +227,8 @@ class ApprovalFlow:
         if step is None or not holds(user, step.role, self.document):
             return False
         if self.document.assignee_id is not None and self.document.assignee_id != user.pk:
-            return False
+            if self.document.assignee_id not in roles.principals_now(user):  # the assignee's delegate acts for them
+                return False
         return not acted_this_round(self.document, user)  # 提交与审核分离
 
     def may_withdraw(self, user) -> bool:
@@ -357,6 +359,24 @@ class ApprovalFlow:
         if self.document.assignee_id and (step is None or not holds(self.document.assignee, step.role, self.document)):
             self.document.assignee = None
 
+    def _principal(self, slug: str, source: str, user) -> int | None:
+        """委托: the id of the person ``user`` made the move ``slug`` for — the assignee of a step reassigned to them
+        whose delegate they are, or the holder of the move's role whose delegation gave it to them — else None."""
+        if user is None:
+            return None
+        chain, document = self.chain, self.document
+        if slug in ("submit", "withdraw", "urge"):
+            role = chain.author
+        elif slug in ("approve", "return_for_revision", "reassign"):
+            if self._assignee_before not in (None, user.pk):
+                return self._assignee_before
+            role = chain.step_for(source).role
+        elif slug == "revoke":
+            role = chain.steps[-1].role if source == chain.done else chain.step_for(document.state).role
+        else:
+            return None
+        return roles.acting_for(user, role, scope_of(document, role))
+
     def _record(self, descriptor, source, target, user=None, comment: str = "", to_user=None, resume=None, **kwargs) -> None:
         document, chain = self.document, self.chain
         slug = next(iter(descriptor.get_transitions())).slug  # the transition method's name (viewflow.fsm's public API)
@@ -381,8 +401,9 @@ class ApprovalFlow:
         if slug == "approve" and document.state == chain.done:
             action = Action.PUBLISH
         from_state = getattr(self, "_repaired_from", None) or source
+        actor = user if (user is not None and user.is_authenticated) else None
         self.event = Event.objects.create(
-            document=document, actor=user if (user is not None and user.is_authenticated) else None, action=action,
+            document=document, actor=actor, on_behalf_of_id=self._principal(slug, source, actor), action=action,
             from_state=from_state, to_state=document.state, comment=(comment or "").strip(),
             target_user=to_user if slug == "reassign" else None,
             snapshot=document.snapshot() if slug == "submit" else None, resume_state=resume_state,

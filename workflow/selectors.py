@@ -31,7 +31,7 @@ def review_tasks(user, model) -> QuerySet:
             scope |= Q(state=step.state) & roles.scope_in(user, step.role, f"{step.scope_field}_id")
     return (
         documents_of(model).filter(scope)
-        .filter(Q(assignee__isnull=True) | Q(assignee=user))
+        .filter(Q(assignee__isnull=True) | Q(assignee=user) | Q(assignee_id__in=roles.principal_ids(user)))  # 委托: and their principals'
         .filter(flow.not_acted_this_round(user))
         .select_related(*model.approval_related, "assignee")
         .order_by("state_since", "id")
@@ -87,6 +87,12 @@ class Holding:
         return "、".join(self.names) if self.names else "暂无可办理的人"
 
 
+def holder_name(holder) -> str:
+    """A holder (``roles.Holder``) by name; a delegate as 刘洋（代张建国） (委托)."""
+    name = holder.name or holder.username
+    return f"{name}（代{holder.on_behalf}）" if holder.on_behalf else name
+
+
 def holdings_attach(documents) -> None:
     """Set ``holding`` (a ``Holding``, or None outside the review steps) on each of ``documents`` (any types): two
     reads however many documents — the assignees, and the holders of every (role, scope) involved."""
@@ -116,7 +122,7 @@ def holdings_attach(documents) -> None:
             names = (roles.display_name(assignee),) if assignee is not None else ()
         else:
             holders = by_scope.get((step.role, getattr(document, f"{step.scope_field}_id")), [])
-            names = tuple(h.name or h.username for h in holders if h.pk not in acted)
+            names = tuple(holder_name(h) for h in holders if h.pk not in acted)
         document.holding = Holding(step.label, names, document.state_since)
 
 
@@ -339,7 +345,7 @@ def done_events(user, *, search: str = "") -> QuerySet:
 
 
 def document_history(document) -> QuerySet:
-    return document.events.select_related("actor", "target_user").order_by("created", "id")
+    return document.events.select_related("actor", "target_user", "on_behalf_of").order_by("created", "id")
 
 
 def saved_phrases(user, *, defaults=SavedPhrase.DEFAULTS) -> list[dict]:
