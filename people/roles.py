@@ -371,6 +371,11 @@ def acting_for(user, role: str, scope):
     )
 
 
+def name_of(user_id: int) -> str:
+    """The name of the person of id ``user_id`` (a principal named in a refusal)."""
+    return display_name(get_user_model().objects.filter(pk=user_id).first())
+
+
 def delegates_of(user_ids, *, at=None) -> dict[int, list]:
     """{principal id: [active delegates]} of the delegations in force at ``at`` (now) of the users ``user_ids``."""
     result: dict[int, list] = {}

@@ -314,6 +314,12 @@ class ApprovalFlow:
             raise errors.invalid(f"只能转办给同一范围内的其他{roles.ROLE_LABELS[step.role]}。")
         if to_user.pk == user.pk:
             raise errors.invalid("不能转办给自己。")
+        principal = roles.acting_for(to_user, step.role, scope_of(self.document, step.role))
+        if principal is not None:  # the task would outlive the delegation: it goes to the principal (and so to them)
+            raise errors.invalid(
+                f"{roles.display_name(to_user)}只是在委托期间代{roles.name_of(principal)}办理，不能作为转办对象；"
+                f"请转办给{roles.name_of(principal)}本人（委托期间由其受托人一并办理）。"
+            )
         if acted_this_round(self.document, to_user):
             raise errors.invalid(
                 f"不能转办给{roles.display_name(to_user)}：此人本轮已提交或审核过{self.document.approval_this}，"

@@ -274,7 +274,12 @@ def reassign_candidates(document, user) -> list:
     step = chain_of(document).step_for(document.state)
     if step is None:
         return []
-    return [u for u in flow.holders(step.role, document) if u.pk != user.pk and not flow.acted_this_round(document, u)]
+    scope = flow.scope_of(document, step.role)
+    return [
+        u for u in flow.holders(step.role, document)
+        if u.pk != user.pk and not flow.acted_this_round(document, u)
+        and roles.acting_for(u, step.role, scope) is None  # a delegate only: the task would outlive the delegation
+    ]
 
 
 @transaction.atomic

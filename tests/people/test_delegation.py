@@ -331,3 +331,16 @@ def test_a_delegation_that_starts_and_ends_while_the_sheet_waits_routes_it_there
             services.document_approve(document=sheet, user=fresh(deputy))
         event = services.document_approve(document=sheet, user=fresh(org.leader))
     assert event.on_behalf_of is None
+
+
+def test_a_delegate_is_not_a_reassignment_target(org, make_sheet, deputy):
+    """A step reassigned to someone who holds it only through a delegation would outlive it: refused, and not offered."""
+    sheet = at_leader_review(org, make_sheet)
+    leave(org, deputy)
+    second = make_user("second_leader", first_name="钱副局长")
+    role_grant(user=second, role=roles.LEADER, scope=org.agency)
+
+    assert [u.username for u in services.reassign_candidates(sheet, second)] == ["agency_leader"]
+    with pytest.raises(AppError) as refused:
+        services.task_reassign(document=sheet, user=second, to_user=fresh(deputy), comment="请代审")
+    assert refused.value.status == 400 and "不能作为转办对象" in refused.value.message and "赵局长" in refused.value.message
