@@ -24,7 +24,7 @@ from workflow import flow, permissions
 from workflow import services as moves
 from workflow.documents import chain_of
 from workflow.etags import if_match
-from workflow.serializers import CommentSerializer, ReturnSerializer
+from workflow.serializers import CcResultSerializer, CcSerializer, CommentSerializer, ReturnSerializer, cc_result
 
 
 def _evaluations():
@@ -116,3 +116,18 @@ def evaluation_approve(request, pk):
 @api_view(["POST"])
 def evaluation_return(request, pk):
     return _move(request, pk, moves.document_return, ReturnSerializer)
+
+
+@extend_schema(request=CcSerializer, responses={200: CcResultSerializer}, operation_id="evaluation_cc",
+               description="抄送：经办人或当前环节的审核人把自评表抄送给本单位人员或本单位的财政审核人；被抄送人可以查看，不能办理。")
+@api_view(["POST"])
+def evaluation_cc(request, pk):
+    with transaction.atomic():
+        evaluation = _actor_evaluation(request.user, pk)
+        serializer = CcSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        events = moves.document_cc(
+            document=evaluation, user=request.user, to_users=serializer.validated_data["users"],
+            comment=serializer.validated_data["comment"],
+        )
+    return Response(cc_result(events))

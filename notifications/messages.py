@@ -144,6 +144,10 @@ def for_event(event) -> Message:
         waited = f"（自 {_when(document.state_since)} 起等待）" if document.state_since else ""
         what = f"{actor}于 {when} 催办{label}{name}的“{step}”{waited}。"
         todo, extra = "请尽快打开链接审核，通过或退回修改。", (f"催办说明：{comment}" if comment else "")
+    elif event.action == Action.CC:
+        heading = "抄送"
+        what = f"{actor}于 {when} 将{label}{name}抄送给您（当前环节：{chain.label(event.to_state)}）。"
+        todo, extra = "无需办理，请知悉；可打开链接查看。", (f"说明：{comment}" if comment else "")
     elif event.action == Action.REASSIGN:
         heading = "转办给您"
         what = f"{actor}于 {when} 将{label}{name}的“{chain.label(event.to_state)}”转办给您。"

@@ -340,6 +340,22 @@ def users_with_role(role: str, scope, *, at=None):
     return get_user_model().objects.filter(holding, is_active=True).order_by("username")
 
 
+def works_for(user, agency) -> bool:
+    """Does ``user`` hold a role of their own on ``agency`` or one of its sections (its 财政审核人 included)?"""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import Q
+    from guardian.models import UserObjectPermission
+
+    if agency is None or user.pk is None:
+        return False
+    sections = [str(pk) for pk in Section.objects.filter(agency=agency).values_list("pk", flat=True)]
+    agency_type, section_type = (ContentType.objects.get_for_model(model) for model in (Agency, Section))
+    return UserObjectPermission.objects.filter(
+        Q(content_type=agency_type, object_pk=str(agency.pk)) | Q(content_type=section_type, object_pk__in=sections),
+        user=user, permission__codename__in=[codename(role) for role in SCOPE_PERMISSIONS],
+    ).exists()
+
+
 def has_direct_grant(user, role: str, scope) -> bool:
     """Does ``user`` hold ``role`` on ``scope`` by a grant of their own (not through a delegation)?"""
     if scope is None or user.pk is None:

@@ -28,7 +28,7 @@ from sheets.serializers import (
 from workflow import flow, permissions, services
 from workflow.documents import chain_of
 from workflow.etags import if_match
-from workflow.serializers import CommentSerializer, ReturnSerializer, RevokeSerializer
+from workflow.serializers import CcResultSerializer, CcSerializer, CommentSerializer, ReturnSerializer, RevokeSerializer, cc_result
 
 
 def _sheet_for(user, pk, queryset=None):
@@ -212,6 +212,23 @@ def sheet_urge(request, pk):
         serializer.is_valid(raise_exception=True)
         event = services.document_urge(document=sheet, user=request.user, **serializer.validated_data)
     return Response(move_result(sheet, event), headers={"ETag": sheet.etag})
+
+
+@extend_schema(
+    request=CcSerializer, responses={200: CcResultSerializer},
+    description="抄送：经办人或当前环节的审核人把表抄送给本单位人员或本单位的财政审核人（每人一条办理记录和一条通知）；"
+                "被抄送人可以查看，不能办理。表的版本不变。",
+)
+@api_view(["POST"])
+def sheet_cc(request, pk):
+    with transaction.atomic():
+        sheet = _actor_sheet(request.user, pk)
+        serializer = CcSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        events = services.document_cc(
+            document=sheet, user=request.user, to_users=serializer.validated_data["users"], comment=serializer.validated_data["comment"],
+        )
+    return Response(cc_result(events), headers={"ETag": sheet.etag})
 
 
 @extend_schema(request=ReassignSerializer, responses=MOVE_RESPONSES, parameters=MOVE_PARAMETERS)

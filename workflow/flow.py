@@ -80,6 +80,8 @@ def audience(event) -> list:
         users = holders(chain.author, document) + approvers_this_round(document)
     elif action == Action.REASSIGN:
         users = [event.target_user] if event.target_user is not None and event.target_user.is_active else reviewers(document)
+    elif action == Action.CC:
+        users = [event.target_user] if event.target_user is not None and event.target_user.is_active else []
     else:
         users = []
     seen, result = set(), []
@@ -243,6 +245,10 @@ class ApprovalFlow:
         """催办: a drafter of the document (a holder of the author role on its scope) while it waits at a step."""
         return self.chain.step_for(self.document.state) is not None and self.may_author(user)
 
+    def may_cc(self, user) -> bool:
+        """抄送: a drafter of the document, or whoever may decide its current step."""
+        return self.may_author(user) or self.may_review(user)
+
     def _last_approval(self):
         """The move that brought the document where it is, when it was an approval (通过 or 公开), else None."""
         last = (
@@ -327,6 +333,22 @@ class ApprovalFlow:
             )
         self.document.assignee = to_user
 
+    def _cc_checked(self, user, to_user) -> None:
+        """Whom a document may be copied to: an active person of its agency (a role on the agency or one of its
+        sections, or its 财政审核人), not oneself, not twice."""
+        document = self.document
+        if to_user is None or not to_user.is_active:
+            raise errors.invalid("没有找到抄送对象，请填写其用户名（已停用的账号不能抄送）。")
+        if to_user.pk == user.pk:
+            raise errors.invalid("不能抄送给自己。")
+        if not roles.works_for(to_user, document.agency):
+            raise errors.invalid(
+                f"只能抄送给{document.agency.name}的人员或其财政审核人：{roles.display_name(to_user)}不能查看{document.approval_this}。",
+                code="cc_outsider",
+            )
+        if document.events.filter(action=Action.CC, target_user=to_user).exists():
+            raise errors.conflict(f"{document.approval_this}已抄送给{roles.display_name(to_user)}。", code="already_copied")
+
     def _urge_checked(self) -> None:
         """At most one 催办 per step and working day (a weekend's counts for the next working day): 429 otherwise."""
         document = self.document
@@ -373,6 +395,16 @@ class ApprovalFlow:
         chain, document = self.chain, self.document
         if slug in ("submit", "withdraw", "urge"):
             role = chain.author
+        elif slug == "cc":  # made as a drafter, or as the step's reviewer
+            if holds(user, chain.author, document):
+                role = chain.author
+            else:
+                step = chain.step_for(source)
+                if step is None:
+                    return None
+                if self._assignee_before not in (None, user.pk):
+                    return self._assignee_before
+                role = step.role
         elif slug in ("approve", "return_for_revision", "reassign"):
             if self._assignee_before not in (None, user.pk):
                 return self._assignee_before
@@ -400,7 +432,7 @@ class ApprovalFlow:
             resume_state = source  # the round is kept while the drafters revise: the resubmission comes back here
         if document.state not in chain.review_states and not resume_state:  # the round ended (returned, withdrawn, done)
             document.round_actors = ""
-        if slug != "urge":  # a 催办 only asks: the reviewer's open page stays current
+        if slug not in ("urge", "cc"):  # a 催办 only asks, a 抄送 only tells: the reviewer's open page stays current
             document.bump_version(user)
             document.save(update_fields=["state", "state_since", "assignee", "round_actors", "version", "updated_by", "updated"])
         action = TRANSITION_ACTIONS[slug]
@@ -411,7 +443,7 @@ class ApprovalFlow:
         self.event = Event.objects.create(
             document=document, actor=actor, on_behalf_of_id=self._principal(slug, source, actor), action=action,
             from_state=from_state, to_state=document.state, comment=(comment or "").strip(),
-            target_user=to_user if slug == "reassign" else None,
+            target_user=to_user if slug in ("reassign", "cc") else None,
             snapshot=document.snapshot() if slug == "submit" else None, resume_state=resume_state,
         )
         event_recorded.send(sender=Event, event=self.event)
@@ -471,6 +503,11 @@ def flow_class(chain: Chain) -> type[ApprovalFlow]:
         def urge(self, *, user, comment: str = "", **kwargs):
             """The drafters ask whoever holds the step to act (notified, WeCom card included): once per working day."""
             self._urge_checked()
+
+        @state.transition(source=fsm.State.ANY, label="抄送", permission=this.may_cc)
+        def cc(self, *, user, to_user, comment: str = "", **kwargs):
+            """抄送: tell one person of the document's agency, who may read it from then on (nothing more)."""
+            self._cc_checked(user, to_user)
 
         @state.transition(source=review, label="退回待办", permission=None)
         def release(self, *, user, comment: str = "", **kwargs):

@@ -16,6 +16,7 @@ from projects.models import SheetState, TargetSheet
 from workflow import flow
 from workflow.documents import chain_of
 from workflow.flow import holds
+from workflow.models import Action
 
 
 def _scope_key(role: str) -> str:
@@ -87,7 +88,12 @@ def can_view(user, document) -> bool:
         states = chain.visible_states(role)
         if (states is None or document.state in states) and holds(user, role, document):
             return True
-    return False
+    return is_copied(user, document)
+
+
+def is_copied(user, document) -> bool:
+    """Was the document copied to ``user`` (抄送)? They may read it, nothing more."""
+    return user.is_authenticated and document.events.filter(action=Action.CC, target_user=user).exists()
 
 
 def can_edit(user, document) -> bool:

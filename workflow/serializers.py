@@ -28,3 +28,47 @@ class RevokeSerializer(serializers.Serializer):
         allow_blank=True, required=False, default="", max_length=validation.COMMENT_MAX,
         help_text="撤回原因（撤回公开时必填）",
     )
+
+
+class CcSerializer(serializers.Serializer):
+    """抄送: whom (user names, people of the document's agency or its 财政审核人) and why."""
+
+    users = serializers.ListField(
+        child=serializers.CharField(max_length=150), min_length=1, max_length=20,
+        help_text="抄送对象的用户名（本单位人员或本单位的财政审核人），最多 20 人",
+        error_messages={"min_length": "请选择抄送对象。", "max_length": "一次最多抄送 20 人。", "required": "请选择抄送对象。"},
+    )
+    comment = serializers.CharField(allow_blank=True, required=False, default="", max_length=validation.COMMENT_MAX, help_text="说明")
+
+    def validate_users(self, names):
+        from django.contrib.auth import get_user_model
+
+        names = list(dict.fromkeys(name.strip() for name in names))
+        found = {user.username: user for user in get_user_model().objects.filter(username__in=names)}
+        missing = [name for name in names if name not in found]
+        if missing:
+            raise serializers.ValidationError(f"没有找到用户：{'、'.join(missing)}。")
+        return [found[name] for name in names]
+
+
+class CcEventSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    target_user = serializers.CharField(help_text="抄送对象的用户名")
+    actor_text = serializers.CharField(help_text="抄送人（受托人代办时为“受托人 代 委托人”）")
+    created = serializers.DateTimeField()
+
+
+class CcResultSerializer(serializers.Serializer):
+    copied = serializers.ListField(child=serializers.CharField(), help_text="已抄送的用户名")
+    events = CcEventSerializer(many=True, help_text="办理记录中的抄送条目，每人一条")
+
+
+def cc_result(events) -> dict:
+    moment = serializers.DateTimeField()
+    return {
+        "copied": [event.target_user.username for event in events],
+        "events": [
+            {"id": e.pk, "target_user": e.target_user.username, "actor_text": e.actor_text, "created": moment.to_representation(e.created)}
+            for e in events
+        ],
+    }

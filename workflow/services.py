@@ -135,6 +135,8 @@ def _refusal(name: str, document, user) -> errors.AppError:
     if name == "urge":
         author = roles.ROLE_LABELS[chain.author]
         return errors.forbidden(f"只有{_scope_word(chain.author)}{author}可以催办这{document.approval_measure}{document.approval_label}。")
+    if name == "cc":
+        return errors.forbidden(f"只有{document.approval_label}的经办人或当前环节的审核人可以抄送。")
     if name == "revoke":
         return _revoke_refusal(document, user)
     if name == "withdraw":
@@ -202,6 +204,16 @@ def document_urge(*, document, user, comment: str = "") -> Event:
     """催办 by a drafter: whoever holds the step is notified (WeCom card included); once per step and working day
     (429). It changes nothing of the document (its version stays: the reviewer's open page is still current)."""
     return _perform("urge", document=document, user=user, comment=comment)
+
+
+def document_cc(*, document, user, to_users, comment: str = "") -> list[Event]:
+    """抄送: copy the document to each of ``to_users`` (people of its agency or its 财政审核人), by a drafter or whoever
+    may decide its current step: one history entry and one notification each; they may read it from then on, nothing
+    more. All or none: one refused person refuses the whole copy. The document's version stays."""
+    if not to_users:
+        raise errors.invalid("请选择抄送对象。")
+    with transaction.atomic():
+        return [_perform("cc", document=document, user=user, to_user=to_user, comment=comment) for to_user in to_users]
 
 
 def task_reassign(*, document, user, to_user, comment: str, expected_version: int | None = None) -> Event:

@@ -43,6 +43,7 @@ MOVES = (
     Move("publish", "公开", "已公开"),
     Move("revoke", "撤回通过", "撤回通过"),
     Move("urge", "催办", "提交人催办"),
+    Move("cc", "抄送", "抄送"),  # a copy for information: the person copied may read the document, nothing more
     Move("move", "移交科室"),
     Move("import", "导入 Word"),
     Move("restore", "恢复内容"),
@@ -63,6 +64,7 @@ TRANSITION_ACTIONS = {
     "return_for_revision": Action.RETURN,
     "revoke": Action.REVOKE,
     "urge": Action.URGE,
+    "cc": Action.CC,
     "reassign": Action.REASSIGN,
     "release": Action.REASSIGN,
     "move": Action.MOVE,
@@ -70,7 +72,7 @@ TRANSITION_ACTIONS = {
 }
 # The verb of a transition in a refusal ("不能提交").
 VERBS = {"submit": "提交", "withdraw": "撤回", "approve": "通过", "return_for_revision": "退回", "reassign": "转办",
-         "revoke": "撤回通过", "urge": "催办"}
+         "revoke": "撤回通过", "urge": "催办", "cc": "抄送"}
 # Where a 退回修改 sends the resubmission: straight back to the returning step, or through the chain again.
 RESUME_HERE, RESUME_START = "here", "start"
 RESUME_CHOICES = ((RESUME_HERE, "修改后直接回到本环节"), (RESUME_START, "修改后从头重新审核"))
