@@ -144,6 +144,15 @@ def for_event(event) -> Message:
         waited = f"（自 {_when(document.state_since)} 起等待）" if document.state_since else ""
         what = f"{actor}于 {when} 催办{label}{name}的“{step}”{waited}。"
         todo, extra = "请尽快打开链接审核，通过或退回修改。", (f"催办说明：{comment}" if comment else "")
+    elif event.action == Action.CONSULT:
+        heading = "加签：请提出意见"
+        step = chain.label(event.to_state)
+        what = f"{actor}于 {when} 就{label}{name}的“{step}”向您加签，请提出意见（同意或不同意）。"
+        todo, extra = "请打开链接查看并提出加签意见。", (f"加签说明：{comment}" if comment else "")
+    elif event.action == Action.OPINION:
+        heading = Action.OPINION.label
+        what = f"{actor}于 {when} 对{label}{name}提出了加签意见，{label}现处于“{chain.label(event.to_state)}”。"
+        todo, extra = review, f"加签意见：{comment}"
     elif event.action == Action.CC:
         heading = "抄送"
         what = f"{actor}于 {when} 将{label}{name}抄送给您（当前环节：{chain.label(event.to_state)}）。"

@@ -254,7 +254,8 @@ def nudges_due(now: datetime.datetime | None = None) -> list[Due]:
         .values_list(
             "pk", "state", "state_since", "title", "project__name", "project__code", "agency_id", "agency__code",
             "agency__name", "section_id", "section__name", "assignee_id", "assignee__is_active", "assignee__username",
-            "assignee__email", "round_actors", "revision",
+            "assignee__email", "round_actors", "revision", "consultant_id", "consultant__is_active", "consultant__username",
+            "consultant__email",
         )
     )
     waited_since: dict[datetime.date, int] = {}
@@ -277,7 +278,8 @@ def nudges_due(now: datetime.datetime | None = None) -> list[Due]:
     due = []
     for row, waited, level in waiting:
         (pk, state, since, title, project_name, code, agency_id, agency_code, agency_name, section_id, section_name,
-         assignee_id, assignee_active, assignee_username, assignee_email, round_actors, revision) = row
+         assignee_id, assignee_active, assignee_username, assignee_email, round_actors, revision,
+         consultant_id, consultant_active, consultant_username, consultant_email) = row
         # the title as TargetSheet.display_title says it (an adjustment under way is nudged as one)
         shown = TargetSheet(title=title or project_name, revision=revision).display_title
         sheet = messages.SheetText(
@@ -285,7 +287,9 @@ def nudges_due(now: datetime.datetime | None = None) -> list[Due]:
         )
         role = chain.step_for(state).role
         # flow.reviewers on the batched holders: the active assignee once reassigned, else the step's role holders
-        if assignee_id and assignee_active:
+        if consultant_id and consultant_active:  # 加签: the step waits for this person's opinion
+            recipients = [roles.Holder(consultant_id, consultant_username, consultant_email)]
+        elif assignee_id and assignee_active:
             recipients = [roles.Holder(assignee_id, assignee_username, assignee_email)]
         else:
             recipients = holders.shared(role, section_id if roles.is_section_role(role) else agency_id)

@@ -430,9 +430,9 @@ class Holder(NamedTuple):
 
 
 def holders_by_scope(wanted: dict[str, set[int]], *, at=None) -> dict[tuple[str, int], list[Holder]]:
-    """Active users holding each role on each scope id at ``at`` (now), in two queries (reminders for a whole
-    province): the grants, then the delegations in force of their holders (a delegate holds the principal's
-    delegated roles: listed after the holders, with ``on_behalf``). ``{(role, scope id): [holders by username]}``.
+    """Active users holding each role on each scope id at ``at`` (now), in one query (reminders for a whole
+    province): the grants, each with its holder's delegation in force (a delegate holds the principal's delegated
+    roles: listed after the holders, with ``on_behalf``). ``{(role, scope id): [holders by username]}``.
     The set-based counterpart of ``users_with_role``."""
     from django.contrib.contenttypes.models import ContentType
     from django.db.models import Q
@@ -454,48 +454,42 @@ def holders_by_scope(wanted: dict[str, set[int]], *, at=None) -> dict[tuple[str,
         )
     if not role_of:
         return {}
+    from django.db.models import FilteredRelation
+
+    at = at or timezone.now()
+    lent = "user__delegations_given"  # each holder's delegation in force, if any: the same query (a left join)
     rows = (
         UserObjectPermission.objects.filter(condition, user__is_active=True)
+        .annotate(lent=FilteredRelation(lent, condition=Q(**{
+            f"{lent}__start__lte": at, f"{lent}__end__gt": at, f"{lent}__cancelled__isnull": True,
+        })))
         .order_by("user__username", "id")
         .values_list(
             "content_type_id", "permission__codename", "object_pk", "user_id", "user__username", "user__email",
-            "user__last_name", "user__first_name",
+            "user__last_name", "user__first_name", "lent__delegate_id", "lent__delegate__username", "lent__delegate__email",
+            "lent__delegate__last_name", "lent__delegate__first_name", "lent__delegate__is_active",
         )
     )
     result: dict[tuple[str, int], list[Holder]] = {}
     people: dict[int, Holder] = {}
-    for content_type_id, permission, object_pk, user_id, username, email, last_name, first_name in rows:
+    lent_to: dict[tuple[str, int], list[Holder]] = {}
+    for (content_type_id, permission, object_pk, user_id, username, email, last_name, first_name,
+         delegate_id, delegate_username, delegate_email, delegate_last, delegate_first, delegate_active) in rows:
         person = people.get(user_id)
         if person is None:
             person = people[user_id] = Holder(user_id, username, email, f"{last_name}{first_name}".strip() or username)
-        result.setdefault((role_of[(content_type_id, permission)], int(object_pk)), []).append(person)
-    if people and any(role in DELEGATED_ROLES for role in role_of.values()):
-        _delegates_add(result, people, at or timezone.now())
-    return result
-
-
-def _delegates_add(result: dict, people: dict, at) -> None:
-    """Add to each (delegated role, scope) of ``result`` the delegates in force at ``at`` of its holders."""
-    from core.db import in_values
-
-    rows = (
-        Delegation.objects.active_at(at)
-        .filter(principal_id__in=in_values(people, "integer"), delegate__is_active=True)
-        .order_by("delegate__username", "id")
-        .values_list("principal_id", "delegate_id", "delegate__username", "delegate__email", "delegate__last_name", "delegate__first_name")
-    )
-    delegates: dict[int, list[Holder]] = {}
-    for principal_id, user_id, username, email, last_name, first_name in rows:
-        name = f"{last_name}{first_name}".strip() or username
-        delegates.setdefault(principal_id, []).append(Holder(user_id, username, email, name, people[principal_id].name))
-    if not delegates:
-        return
-    for (role, scope_id), holders in result.items():
-        if role not in DELEGATED_ROLES:
-            continue
+        key = (role_of[(content_type_id, permission)], int(object_pk))
+        holders = result.setdefault(key, [])
+        if not holders or holders[-1].pk != user_id:  # (one row per delegation in force: the holder once)
+            holders.append(person)
+        if delegate_id is not None and delegate_active and key[0] in DELEGATED_ROLES:
+            name = f"{delegate_last}{delegate_first}".strip() or delegate_username
+            lent_to.setdefault(key, []).append(Holder(delegate_id, delegate_username, delegate_email, name, person.name))
+    for key, delegates in lent_to.items():  # a delegate holds the principal's role: listed after the holders
+        holders = result[key]
         present = {holder.pk for holder in holders}
-        for holder in list(holders):
-            for delegate in delegates.get(holder.pk, ()):
-                if delegate.pk not in present:
-                    present.add(delegate.pk)
-                    holders.append(delegate)
+        for delegate in delegates:
+            if delegate.pk not in present:
+                present.add(delegate.pk)
+                holders.append(delegate)
+    return result

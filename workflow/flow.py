@@ -21,7 +21,7 @@ from workdays.days import first_workday_on_or_after
 from workflow.documents import chain_of
 from workflow.models import Action, Event
 from workflow.signals import event_recorded
-from workflow.steps import RESUME_HERE, RESUME_START, TRANSITION_ACTIONS, Chain
+from workflow.steps import CONSULT_AFTER, CONSULT_BEFORE, RESUME_HERE, RESUME_START, TRANSITION_ACTIONS, Chain
 
 REVISION_NOTE_REQUIRED = "退回修改后重新提交，请填写修改说明（简要说明按退回意见改了什么）。"
 
@@ -53,6 +53,9 @@ def reviewers(document) -> list:
     step = chain_of(document).step_for(document.state)
     if step is None:
         return []
+    consultant = consulted(document)
+    if consultant is not None:  # 加签: the step waits for this person's opinion
+        return [consultant]
     if document.assignee_id and document.assignee.is_active:
         users = [document.assignee, *roles.delegates_of([document.assignee_id]).get(document.assignee_id, [])]  # 委托
     else:
@@ -60,12 +63,31 @@ def reviewers(document) -> list:
     return [user for user in users if not acted_this_round(document, user)]  # 提交与审核分离
 
 
+def consulted(document):
+    """The active person whose opinion the document's step waits for (加签), or None."""
+    if document.consultant_id is None:
+        return None
+    consultant = document.consultant
+    return consultant if consultant.is_active else None
+
+
+def no_consultation() -> Q:
+    """The documents whose step waits for nobody's opinion (加签): their reviewers may decide (a condition on rows)."""
+    return Q(consultant__isnull=True) | Q(consultant__is_active=False)
+
+
 def audience(event) -> list:
     """Who hears about an event (never its actor): derived from the chain."""
     document, action = event.document, event.action
     chain = chain_of(document)
-    if action in (Action.SUBMIT, Action.APPROVE, Action.MOVE, Action.URGE):
+    if action == Action.APPROVE and document.consultant_id is not None:
+        users = []  # a 后加签 approval: the person asked is told by the 加签 entry recorded with it
+    elif action in (Action.SUBMIT, Action.APPROVE, Action.MOVE, Action.URGE):
         users = reviewers(document)
+    elif action == Action.CONSULT:
+        users = [event.target_user] if event.target_user is not None and event.target_user.is_active else []
+    elif action == Action.OPINION:  # back to the reviewer who asked, or — an extra approval given — on to the next step
+        users = [document.assignee] if document.assignee_id else reviewers(document)
     elif action == Action.WITHDRAW:
         users = holders(chain.first.role, document)
     elif action == Action.PUBLISH:
@@ -134,10 +156,14 @@ def round_replay(chain: Chain, rows) -> list[int]:
             ids.append(actor_id)
         elif action == Action.REVOKE and ids[1:] and to_state != chain.steps[-1].state:
             ids.pop()  # (a publication taken back lands at the last step: its approver was never added)
+        elif action == Action.OPINION and chain.step_for(to_state) is not None:
+            # a 后加签 disagreement takes the reviewer's approval back (the document waits at their step again): a
+            # document waiting at the n-th step counts its submitter and n approvals
+            ids = ids[: 1 + chain.steps.index(chain.step_for(to_state))]
     return ids
 
 
-ROUND_ACTIONS = (Action.SUBMIT, Action.APPROVE, Action.REVOKE)
+ROUND_ACTIONS = (Action.SUBMIT, Action.APPROVE, Action.REVOKE, Action.OPINION)
 
 
 def round_of_history(document, *, until=None) -> list[int]:
@@ -231,7 +257,17 @@ class ApprovalFlow:
         if self.document.assignee_id is not None and self.document.assignee_id != user.pk:
             if self.document.assignee_id not in roles.principals_now(user):  # the assignee's delegate acts for them
                 return False
+        if consulted(self.document) is not None:  # 加签: waiting for someone's opinion first
+            return False
         return not acted_this_round(self.document, user)  # 提交与审核分离
+
+    def may_consult(self, user) -> bool:
+        """加签: whoever may decide the step asks one more person (one at a time)."""
+        return self.may_review(user)
+
+    def may_opinion(self, user) -> bool:
+        """The person asked (加签) gives their opinion."""
+        return user is not None and user.is_authenticated and user.is_active and self.document.consultant_id == user.pk
 
     def may_withdraw(self, user) -> bool:
         """Only the submitter, while they are still an author on the scope and the first reviewer has not acted (nor
@@ -264,6 +300,8 @@ class ApprovalFlow:
         holder of the last step's role who may review it again (the same working day: ``_revoke_checked``)."""
         if user is None or not user.is_authenticated or self.document.assignee_id is not None:
             return False
+        if self.document.consultant_id is not None:  # a 后加签 is under way: its answer decides
+            return False
         last = self._last_approval()
         if last is None:
             return False
@@ -282,6 +320,22 @@ class ApprovalFlow:
     def content_clean(self):
         found = self.document.approval_errors()
         return fsm.State.CONDITION(not found, "体检发现错误，请先修改：" + "；".join(found))
+
+    def consulted_state(self, *, when: str = CONSULT_BEFORE, **kwargs) -> str:
+        """Where a 加签 leaves the document: at its step (前加签), or at the next step after the reviewer's approval
+        (后加签; the next step waits for the extra approval)."""
+        self._consult_source = self.document.state  # (the transition's body runs in the state it leads to)
+        if when == CONSULT_AFTER and not self.chain.publishes(self.document.state):
+            return self.chain.next_state(self.document.state)
+        return self.document.state
+
+    def opinion_state(self, *, agree: bool = True, **kwargs) -> str:
+        """Where an opinion leaves the document: where it is, or — a 后加签 disagreed with — back at the step whose
+        approval it was asked after."""
+        if self.document.consult_after and not agree:
+            step = self.chain.step_for(self.document.state)
+            return self.chain.earlier_steps(step)[-1].state
+        return self.document.state
 
     def approved_state(self, **kwargs) -> str:
         return self.chain.next_state(self.document.state)
@@ -349,6 +403,34 @@ class ApprovalFlow:
         if document.events.filter(action=Action.CC, target_user=to_user).exists():
             raise errors.conflict(f"{document.approval_this}已抄送给{roles.display_name(to_user)}。", code="already_copied")
 
+    def _consult_checked(self, user, to_user, when: str, comment: str) -> None:
+        """One person who may see the document, not oneself, not someone of its round (提交与审核分离)."""
+        from workflow import permissions  # (permissions reads this module)
+
+        document = self.document
+        if when not in (CONSULT_BEFORE, CONSULT_AFTER):
+            raise errors.invalid("加签方式只能是“before”（前加签）或“after”（后加签）。")
+        source = getattr(self, "_consult_source", document.state)
+        if when == CONSULT_AFTER and self.chain.publishes(source):
+            raise errors.invalid(f"“{self.chain.label(source)}”是最后一个环节，只能前加签（征求意见后由您决定）。")
+        if not (comment or "").strip():
+            raise errors.invalid("加签必须填写说明（请对方看什么）。")
+        if to_user is None or not to_user.is_active:
+            raise errors.invalid("没有找到加签人，请填写其用户名（已停用的账号不能加签）。")
+        if to_user.pk == user.pk:
+            raise errors.invalid("不能加签给自己。")
+        if not permissions.can_view(to_user, document):
+            raise errors.invalid(f"{roles.display_name(to_user)}无权查看{document.approval_this}，不能加签。", code="consult_outsider")
+        if acted_this_round(document, to_user):
+            raise errors.invalid(
+                f"不能加签给{roles.display_name(to_user)}：此人本轮已提交或审核过{document.approval_this}（{DUTIES_RULE}）。"
+            )
+        self._consultant = to_user
+
+    def _opinion_checked(self, comment: str) -> None:
+        if not (comment or "").strip():
+            raise errors.invalid("请填写加签意见。")
+
     def _urge_checked(self) -> None:
         """At most one 催办 per step and working day (a weekend's counts for the next working day): 429 otherwise."""
         document = self.document
@@ -405,7 +487,7 @@ class ApprovalFlow:
                 if self._assignee_before not in (None, user.pk):
                     return self._assignee_before
                 role = step.role
-        elif slug in ("approve", "return_for_revision", "reassign"):
+        elif slug in ("approve", "return_for_revision", "reassign", "consult"):
             if self._assignee_before not in (None, user.pk):
                 return self._assignee_before
             role = chain.step_for(source).role
@@ -422,10 +504,32 @@ class ApprovalFlow:
             document.state_since = timezone.now()
             document.assignee = None
         resume_state = ""
+        consult_after = slug == "consult" and target != source  # 后加签: the reviewer's approval, and the hold
+        if target is not None and target != source:
+            document.consultant, document.consult_after = None, False
+        if slug == "consult":
+            document.consultant, document.consult_after = self._consultant, consult_after
+            if not consult_after:  # 前加签: the answer comes back to whoever asked (a delegate's: to their principal)
+                step = chain.step_for(source)
+                document.assignee_id = (
+                    self._assignee_before or roles.acting_for(user, step.role, scope_of(document, step.role)) or user.pk
+                )
+        elif slug == "opinion":
+            asker = round_ids(document.round_actors)[-1] if target != source else None
+            document.consultant, document.consult_after = None, False
+            if asker is not None:  # a 后加签 disagreed with: back to the reviewer who approved (if they still hold it)
+                step = chain.step_for(document.state)
+                reviewer = type(user).objects.filter(pk=asker, is_active=True).first()
+                if reviewer is not None and holds(reviewer, step.role, document) and roles.acting_for(
+                    reviewer, step.role, scope_of(document, step.role)
+                ) is None:
+                    document.assignee = reviewer
         if slug == "submit":  # a new round, or the returned one resumed (the approvals of the steps passed kept)
             document.round_actors = round_text([user.pk, *getattr(self, "_kept", [])])
-        elif slug == "approve":
+        elif slug == "approve" or consult_after:
             document.round_actors = round_text([*round_ids(document.round_actors), user.pk])
+        elif slug == "opinion" and target != source:
+            document.round_actors = round_text(round_ids(document.round_actors)[:-1])
         elif slug == "revoke":
             document.round_actors = round_text(self._revoked_round)
         elif slug == "return_for_revision" and self.resume_of(source, resume) == RESUME_HERE:
@@ -434,18 +538,31 @@ class ApprovalFlow:
             document.round_actors = ""
         if slug not in ("urge", "cc"):  # a 催办 only asks, a 抄送 only tells: the reviewer's open page stays current
             document.bump_version(user)
-            document.save(update_fields=["state", "state_since", "assignee", "round_actors", "version", "updated_by", "updated"])
+            document.save(update_fields=[
+                "state", "state_since", "assignee", "round_actors", "consultant", "consult_after", "version", "updated_by", "updated",
+            ])
         action = TRANSITION_ACTIONS[slug]
+        if consult_after:  # recorded as the approval it is, then the 加签 that holds the next step
+            action = Action.APPROVE
         if slug == "approve" and document.state == chain.done:
             action = Action.PUBLISH
         from_state = getattr(self, "_repaired_from", None) or source
+        if slug == "opinion":
+            comment = f"{'同意' if kwargs.get('agree', True) else '不同意'}：{(comment or '').strip()}"
         actor = user if (user is not None and user.is_authenticated) else None
         self.event = Event.objects.create(
             document=document, actor=actor, on_behalf_of_id=self._principal(slug, source, actor), action=action,
             from_state=from_state, to_state=document.state, comment=(comment or "").strip(),
-            target_user=to_user if slug in ("reassign", "cc") else None,
+            target_user=to_user if slug in ("reassign", "cc") or (slug == "consult" and not consult_after) else None,
             snapshot=document.snapshot() if slug == "submit" else None, resume_state=resume_state,
         )
+        if consult_after:  # the approval recorded, then the 加签 that holds the next step for the person asked
+            event_recorded.send(sender=Event, event=self.event)
+            self.event = Event.objects.create(
+                document=document, actor=self.event.actor, on_behalf_of_id=self.event.on_behalf_of_id, action=Action.CONSULT,
+                from_state=document.state, to_state=document.state, comment=f"后加签（通过后请其审批）：{self.event.comment}",
+                target_user=to_user,
+            )
         event_recorded.send(sender=Event, event=self.event)
 
 
@@ -508,6 +625,20 @@ def flow_class(chain: Chain) -> type[ApprovalFlow]:
         def cc(self, *, user, to_user, comment: str = "", **kwargs):
             """抄送: tell one person of the document's agency, who may read it from then on (nothing more)."""
             self._cc_checked(user, to_user)
+
+        @state.transition(source=review, target=fsm.State.GET_STATE(ApprovalFlow.consulted_state, states=review),
+                          label="加签", permission=this.may_consult)
+        def consult(self, *, user, to_user, when: str = "before", comment: str = "", **kwargs):
+            """加签: the reviewer asks one person who may see the document — before deciding (the step waits for the
+            opinion, then comes back to them) or after approving (the next step waits for this extra approval)."""
+            self._consult_checked(user, to_user, when, comment)
+
+        @state.transition(source=review, target=fsm.State.GET_STATE(ApprovalFlow.opinion_state, states=review),
+                          label="加签意见", permission=this.may_opinion)
+        def opinion(self, *, user, agree: bool = True, comment: str = "", **kwargs):
+            """The person asked answers: the step goes back to the reviewer who asked (前加签), on to the next step's
+            holders (后加签 agreed) or back to the reviewer's step, their approval taken back (后加签 disagreed)."""
+            self._opinion_checked(comment)
 
         @state.transition(source=review, label="退回待办", permission=None)
         def release(self, *, user, comment: str = "", **kwargs):

@@ -29,10 +29,15 @@ def review_tasks(user, model) -> QuerySet:
     for step in chain_of(model).steps:
         if roles.holds_any(user, step.role):
             scope |= Q(state=step.state) & roles.scope_in(user, step.role, f"{step.scope_field}_id")
+    deciding = (
+        scope
+        & (Q(assignee__isnull=True) | Q(assignee=user) | Q(assignee_id__in=roles.principal_ids(user)))  # 委托: and their principals'
+        & flow.not_acted_this_round(user)
+        & flow.no_consultation()  # 加签: not while the step waits for someone's opinion
+    )
+    asked = Q(consultant=user, state__in=chain_of(model).review_states) if user.is_active else Q(pk__in=[])  # 加签: theirs to answer
     return (
-        documents_of(model).filter(scope)
-        .filter(Q(assignee__isnull=True) | Q(assignee=user) | Q(assignee_id__in=roles.principal_ids(user)))  # 委托: and their principals'
-        .filter(flow.not_acted_this_round(user))
+        documents_of(model).filter(deciding | asked)
         .select_related(*model.approval_related, "assignee")
         .order_by("state_since", "id")
     )
@@ -103,7 +108,9 @@ def holdings_attach(documents) -> None:
         step = chain_of(document).step_for(document.state)
         if step is None:
             continue
-        if document.assignee_id:
+        if document.consultant_id:  # 加签
+            assignee_ids.add(document.consultant_id)
+        elif document.assignee_id:
             assignee_ids.add(document.assignee_id)
         else:
             scope_id = getattr(document, f"{step.scope_field}_id")
@@ -117,7 +124,10 @@ def holdings_attach(documents) -> None:
             document.holding = None
             continue
         acted = set(flow.round_ids(document.round_actors))  # 提交与审核分离: they may not act on it
-        if document.assignee_id:
+        consultant = assignees.get(document.consultant_id) if document.consultant_id else None
+        if consultant is not None:  # 加签: the step waits for this person's opinion
+            names = (f"{roles.display_name(consultant)}（加签）",)
+        elif document.assignee_id:
             assignee = assignees.get(document.assignee_id)
             names = (roles.display_name(assignee),) if assignee is not None else ()
         else:

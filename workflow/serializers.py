@@ -4,7 +4,7 @@ where the resubmission goes (``resume``); a revoke's reason. Each document's API
 from rest_framework import serializers
 
 from projects import validation
-from workflow.steps import RESUME_CHOICES
+from workflow.steps import CONSULT_BEFORE, CONSULT_CHOICES, RESUME_CHOICES
 
 
 class CommentSerializer(serializers.Serializer):
@@ -72,3 +72,26 @@ def cc_result(events) -> dict:
             for e in events
         ],
     }
+
+
+class ConsultSerializer(serializers.Serializer):
+    """加签: whom (a user name: someone who may see the document), before or after deciding, and what to look at."""
+
+    user = serializers.CharField(max_length=150, help_text="加签人的用户名（须有权查看）", error_messages={"required": "请填写加签人。", "blank": "请填写加签人。"})
+    when = serializers.ChoiceField(
+        choices=CONSULT_CHOICES, required=False, default=CONSULT_BEFORE,
+        help_text="before：前加签，征求其意见后由您决定；after：后加签，您通过后由其审批，同意后进入下一环节",
+        error_messages={"invalid_choice": "加签方式只能是“before”（前加签）或“after”（后加签）。"},
+    )
+    comment = serializers.CharField(
+        max_length=validation.COMMENT_MAX, help_text="加签说明", error_messages={"required": "加签必须填写说明（请对方看什么）。", "blank": "加签必须填写说明（请对方看什么）。"},
+    )
+
+
+class OpinionSerializer(serializers.Serializer):
+    """The person asked (加签) answers."""
+
+    agree = serializers.BooleanField(help_text="true：同意；false：不同意（后加签不同意时，撤回加签人之前的通过）")
+    comment = serializers.CharField(
+        max_length=validation.COMMENT_MAX, help_text="加签意见", error_messages={"required": "请填写加签意见。", "blank": "请填写加签意见。"},
+    )

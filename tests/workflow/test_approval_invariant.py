@@ -24,8 +24,10 @@ of what the invariant reads). After every step, the invariant holds:
 * no round of a sheet's history (a submission, the approvals it kept and the approvals after it) has one actor twice: nobody approves what
   they submitted, nobody approves two steps (提交与审核分离);
 * a grant someone made themself never gave them a second role of the approval on the same sheets;
-* every 待办 notification a move wrote (the ones WeCom turns into approval cards: 提交, 通过, 转办 to someone)
-  went to someone allowed to act on the sheet at that moment (``can_review``), delegates included;
+* every 待办 notification a move wrote (提交, 通过, 转办 to someone — the ones WeCom turns into approval cards —
+  and 加签) went to someone allowed to act on the sheet at that moment (``can_review``, or the person whose 加签
+  opinion it waits for), delegates included; 待办 holds a sheet for the person asked (加签) and for nobody else
+  while it waits for their opinion;
 * 目标调整: sheet 1 (公共资源交易中心) is published with an adjustment opened (a draft); steps move that adjustment
   like any sheet and open new ones (refused while one is under way). At most one adjustment of the sheet is under way
   (the one-open rule), the sheet stays published, it has one archived version per approved adjustment, and its
@@ -93,11 +95,11 @@ POOL_ROLES = {
 SHEET_ROLES = (roles.STAFF, roles.SECTION_HEAD, roles.LEADER, roles.FINANCE_REVIEWER)
 EVERYONE = DEMO + POOL
 CHANGEABLE_ROLES = SHEET_ROLES
-SHEET_MOVES = ("submit", "withdraw", "approve", "return", "reassign", "revoke", "cc")
+SHEET_MOVES = ("submit", "withdraw", "approve", "return", "reassign", "revoke", "cc", "consult", "opinion")
 # what a step is, by weight: mostly a move of a sheet, sometimes a section move of its project or a role change
 KINDS = ("sheet",) * 10 + ("section",) * 2 + ("role",) * 3 + ("activation",) + ("adjust",) * 2 + ("delegate",) * 3 + ("clock",) * 2
 CLOCK_STEP = datetime.timedelta(hours=13)  # the clock moves on by this much: delegation windows open and close
-WAITING_KINDS = ("submit", "approve", "reassign", "urge")  # the notifications that ask to act (WeCom: approval cards)
+WAITING_KINDS = ("submit", "approve", "reassign", "urge", "consult")  # the notifications that ask to act (WeCom: approval cards)
 LIKELY = (True, True, True, False)  # three times in four the likely choice, else any
 MAX_STEPS = 5  # the starting point is mid-approval, so short sequences reach every state; 500 of them take ~80 s here
 
@@ -227,7 +229,7 @@ def _fingerprint(pks) -> tuple:
             f"""SELECT s.id, s.state, s.version, s.assignee_id, s.section_id, s.agency_id, s.state_since, p.section_id, p.agency_id,
                 (SELECT COUNT(*) FROM {event} e WHERE e.sheet_id = s.id),
                 (SELECT e.to_state FROM {event} e WHERE e.sheet_id = s.id ORDER BY e.created DESC, e.id DESC LIMIT 1),
-                s.round_actors
+                s.round_actors, s.consultant_id, s.consult_after
             FROM {sheet} s JOIN {project} p ON p.id = s.project_id
             WHERE s.id IN ({", ".join(["%s"] * (len(SHEET_POSITIONS) + 2))}) ORDER BY s.id""",
             f"""SELECT u.username, u.is_active, COUNT(g.id), SUM(g.id) FROM {user} u LEFT JOIN {grant} g ON g.user_id = u.id
@@ -298,18 +300,24 @@ def _assert_invariant(world, pks, judges: Judges, fingerprint: tuple | None = No
     tasks = judges.tasks()
     for person in judges.values():
         for sheet in sheets:
-            allowed = can_review(person, sheet)
+            allowed = may_act(person, sheet)
             assert ((person.pk, sheet.pk) in tasks) == allowed, (
                 f"{person.username}: 待办 {'has' if (person.pk, sheet.pk) in tasks else 'lacks'} sheet {sheet.pk} "
                 f"({sheet.state}, section {sheet.section_id}, assignee {sheet.assignee_id}) but can_review is {allowed}"
             )
 
 
+def may_act(person, sheet) -> bool:
+    """May ``person`` act on the sheet's current step: decide it (``can_review``), or give the opinion it waits for
+    (加签)?"""
+    return can_review(person, sheet) or (person.is_active and sheet.consultant_id == person.pk and sheet.state in chain_of(sheet).review_states)
+
+
 def _rounds(pks) -> list[tuple[int, list[int]]]:
     """Every round of the sheets' histories after each of its moves: (sheet id, the actors of its submission and of
     the approvals it counts — those a submission straight back to a step keeps included, a publication's too)."""
     rounds, moves = [], {}
-    events = Event.objects.filter(sheet_id__in=pks, action__in=("submit", "approve", "publish", "revoke")).order_by("sheet_id", "created", "id")
+    events = Event.objects.filter(sheet_id__in=pks, action__in=("submit", "approve", "publish", "revoke", "opinion")).order_by("sheet_id", "created", "id")
     for sheet_id, action, actor_id, to_state in events.values_list("sheet_id", "action", "actor_id", "to_state"):
         rows = moves.setdefault(sheet_id, [])
         rows.append(("approve" if action == "publish" else action, actor_id, to_state))
@@ -343,10 +351,12 @@ def _allowed_moves(sheet: TargetSheet) -> tuple[str, ...]:
     chain = chain_of(sheet)
     if sheet.state in chain.drafting:
         return ("submit",)
+    if sheet.consultant_id is not None and sheet.state in chain.review_states:  # 加签: waiting for an opinion
+        return ("opinion", "opinion", "approve", "cc")
     if sheet.state == chain.first.state:
-        return ("withdraw", "approve", "return", "reassign", "cc")
+        return ("withdraw", "approve", "return", "reassign", "cc", "consult")
     if sheet.state in chain.review_states:
-        return ("approve", "return", "reassign", "revoke", "cc")
+        return ("approve", "return", "reassign", "revoke", "cc", "consult")
     if sheet.state == chain.done:
         return ("revoke",)
     return ()
@@ -359,8 +369,10 @@ def _likely_actors(move: str, sheet: TargetSheet, judges: dict) -> list[str]:
     if move == "withdraw":
         submitter = sheet.events.filter(action="submit").order_by("-created", "-id").values_list("actor__username", flat=True).first()
         return [submitter] if submitter in judges else []
-    if move in ("approve", "return", "reassign"):
+    if move in ("approve", "return", "reassign", "consult"):
         return [name for name, judge in judges.items() if can_review(judge, sheet)]
+    if move == "opinion":
+        return [name for name, judge in judges.items() if judge.pk == sheet.consultant_id]
     if move == "cc":  # its drafters and its reviewer
         return [name for name, judge in judges.items() if can_review(judge, sheet) or flow.holds(judge, chain_of(sheet).author, sheet)]
     if move == "revoke":  # the last approver; a publication: the last step's role holders
@@ -445,6 +457,18 @@ def _step(plan: Plan, who: dict, judges: dict, world):
             comment = "请补充依据" if plan.with_comment else "  "
             return move, f"{done} «{comment}» resume {plan.resume}", (
                 lambda: services.document_return(comment=comment, resume=plan.resume, **kwargs)
+            ), None
+        if move == "consult":  # 加签 of anyone drawn (often someone who may not see the sheet), before or after deciding
+            to_user = who[EVERYONE[plan.to]]
+            when = {None: "before", "here": "before", "start": "after"}[plan.resume]
+            comment = "请提出意见" if plan.with_comment else " "
+            return move, f"{done} consult {to_user.username} {when} «{comment}»", (
+                lambda: services.document_consult(to_user=to_user, when=when, comment=comment, **kwargs)
+            ), None
+        if move == "opinion":
+            comment = "意见" if plan.with_comment else ""
+            return move, f"{done} opinion agree={plan.grant} «{comment}»", (
+                lambda: services.document_opinion(agree=plan.grant, comment=comment, **kwargs)
             ), None
         if move == "cc":  # to anyone drawn: often someone of another section, sometimes refused (oneself, twice)
             to_user = who[EVERYONE[plan.to]]
@@ -543,7 +567,7 @@ def _assert_waiting_notices(after_id: int, pks) -> None:
     for recipient_id, sheet_id, kind in rows.values_list("recipient_id", "sheet_id", "kind"):
         person = get_user_model().objects.get(pk=recipient_id)
         sheet = TargetSheet.documents.select_related("section", "agency").get(pk=sheet_id)
-        assert can_review(person, sheet), f"{kind} notice of sheet {sheet_id} ({sheet.state}) went to {person.username}, who may not act on it"
+        assert may_act(person, sheet), f"{kind} notice of sheet {sheet_id} ({sheet.state}) went to {person.username}, who may not act on it"
 
 
 def _run(world, steps) -> None:
