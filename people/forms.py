@@ -206,7 +206,7 @@ class DelegationForm(forms.Form):
                              widget=forms.TextInput(attrs={"placeholder": "如：休假期间由刘洋代为审批"}))
 
     def __init__(self, *args, principals, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, label_suffix="：", **kwargs)
         self.principals = {str(p.pk): p for p in principals}
         self.fields["principal"].choices = [(str(p.pk), f"{display_name(p)}（{p.username}）") for p in principals]
         if len(principals) == 1:

@@ -202,3 +202,32 @@ def test_in_the_openapi_schema(org):
     schema = client_for(org.leader).get("/api/schema/", HTTP_ACCEPT="application/json").content.decode()
     for path in ("/api/sheets/{id}/consult/", "/api/sheets/{id}/opinion/", "/api/evaluations/{id}/consult/"):
         assert path in schema
+
+
+def test_on_the_page_the_leader_asks_and_the_deputy_answers(client, org, make_sheet, deputy_leader):
+    sheet = at_leader_review(org, make_sheet)
+    client.force_login(org.leader)
+    page = client.get(f"/sheets/{sheet.pk}/").content.decode()
+    assert 'data-testid="open-consult"' in page
+
+    response = client.post(f"/sheets/{sheet.pk}/consult/", {"user": "deputy_leader", "when": "before", "comment": "请看依据",
+                                                         "version": sheet.version}, follow=True)
+    assert "已加签" in response.content.decode() and "正在等待 钱副局长 的加签意见" in response.content.decode()
+
+    client.force_login(deputy_leader)
+    page = client.get(f"/sheets/{sheet.pk}/").content.decode()
+    assert 'data-testid="opinion-panel"' in page
+    sheet.refresh_from_db()
+    response = client.post(f"/sheets/{sheet.pk}/opinion/", {"agree": "1", "comment": "同意", "version": sheet.version}, follow=True)
+    assert "已提出加签意见" in response.content.decode()
+    sheet.refresh_from_db()
+    assert sheet.consultant_id is None and sheet.assignee_id == org.leader.pk
+
+
+def test_on_the_page_the_drafter_copies_a_colleague(client, org, make_sheet):
+    sheet = make_sheet()
+    client.force_login(org.owner)
+    response = client.post(f"/sheets/{sheet.pk}/cc/", {"users": "colleague", "comment": "请知悉"}, follow=True)
+    assert "已抄送给孙经办" in response.content.decode()
+    response = client.post(f"/sheets/{sheet.pk}/cc/", {"users": "outsider"}, follow=True)
+    assert "只能抄送给" in response.content.decode()
