@@ -295,8 +295,8 @@ def nudges_due(now: datetime.datetime | None = None) -> list[Due]:
             recipients = holders.shared(role, section_id if roles.is_section_role(role) else agency_id)
         # never those who submitted or approved it in this round: they may not act on it (提交与审核分离)
         acted = flow.round_ids(round_actors)
-        if any(holder.pk in acted for holder in recipients):
-            recipients = [holder for holder in recipients if holder.pk not in acted]
+        if any(holder.pk in acted or holder.principal in acted for holder in recipients):  # (a delegate acts for the principal)
+            recipients = [holder for holder in recipients if holder.pk not in acted and holder.principal not in acted]
         if level == 2:
             recipients = recipients + holders.shared(Role.LEADER, agency_id)
         title, body, url = text(sheet, state=state, workdays=waited, since=since, level=level)

@@ -78,7 +78,7 @@ def forget(user) -> None:
 
 def _cache(user) -> dict:
     """Per role: the scope ids (a set), or None when the user holds it on more than ``LITERAL_IDS_MAX`` scopes;
-    ("via", role) → {scope id: principal id} of the scopes held only through a delegation in force; plus ("all", role)
+    ("via", role) → {scope id: [principal ids]} of the scopes held only through delegations in force; plus ("all", role)
     → every id and ("one", role, pk) → bool, read when asked. Remembered on the user (one request): the delegations
     are those in force when it was read."""
     cache = vars(user).setdefault(_CACHE, {})
@@ -133,10 +133,10 @@ def _scope_summary(user) -> dict:
         if holder_id == user.pk:
             result[role].add(int(object_pk))
         else:  # a principal's grant, held through a delegation in force
-            via[role].setdefault(int(object_pk), holder_id)
+            via[role].setdefault(int(object_pk), set()).add(holder_id)
     summary: dict = {}
     for role, ids in result.items():
-        delegated = {pk: principal for pk, principal in via[role].items() if pk not in ids}
+        delegated = {pk: sorted(principals) for pk, principals in via[role].items() if pk not in ids}
         ids = ids | set(delegated)
         summary[role] = None if len(ids) > LITERAL_IDS_MAX else ids
         summary[("via", role)] = delegated
@@ -318,9 +318,10 @@ def has_role(user, role: str, scope) -> bool:
     return cache[key]
 
 
-def users_with_role(role: str, scope, *, at=None):
+def users_with_role(role: str, scope, *, at=None, lent_outside=()):
     """Active users who hold ``role`` on ``scope`` (a Section or an Agency) at ``at`` (now): by a grant, or — a
-    delegated role — as the delegate of a holder whose delegation is in force."""
+    delegated role — as the delegate of a holder whose delegation is in force (``lent_outside``: a holder not among
+    these ids)."""
     if scope is None:
         return get_user_model().objects.none()
     from django.contrib.contenttypes.models import ContentType
@@ -336,7 +337,10 @@ def users_with_role(role: str, scope, *, at=None):
     ).values("user_id")
     holding = Q(pk__in=granted)
     if role in DELEGATED_ROLES:
-        holding |= Q(pk__in=Delegation.objects.active_at(at or timezone.now()).filter(principal_id__in=granted).values("delegate_id"))
+        lent = Delegation.objects.active_at(at or timezone.now()).filter(principal_id__in=granted)
+        if lent_outside:
+            lent = lent.exclude(principal_id__in=list(lent_outside))
+        holding |= Q(pk__in=lent.values("delegate_id"))
     return get_user_model().objects.filter(holding, is_active=True).order_by("username")
 
 
@@ -365,14 +369,30 @@ def has_direct_grant(user, role: str, scope) -> bool:
 
 def acting_for(user, role: str, scope):
     """The id of the principal for whom ``user`` holds ``role`` on ``scope`` now, when they hold it only through a
-    delegation in force; None when they hold it themself (or not at all)."""
+    delegation in force (the first, when two principals lent it); None when they hold it themself (or not at all)."""
+    principals = principals_for(user, role, scope)
+    return principals[0] if principals else None
+
+
+def delegated_scopes(user, role: str) -> dict[int, list[int]] | None:
+    """{scope id: [principal ids]} of the scopes where ``user`` holds ``role`` only through delegations in force;
+    None when they hold the role on more than ``LITERAL_IDS_MAX`` scopes (not read into Python)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active or role not in DELEGATED_ROLES:
+        return {}
+    cache = _cache(user)
+    return None if cache[role] is None else dict(cache[("via", role)])
+
+
+def principals_for(user, role: str, scope) -> list[int]:
+    """The ids of the principals through whose delegations in force ``user`` holds ``role`` on ``scope``, when they
+    do not hold it themself; [] otherwise."""
     if scope is None or not getattr(user, "is_authenticated", False) or role not in DELEGATED_ROLES:
-        return None
+        return []
     cache = _cache(user)
     if cache[role] is not None:
-        return cache[("via", role)].get(scope.pk)
+        return list(cache[("via", role)].get(scope.pk, []))
     if has_direct_grant(user, role, scope):
-        return None
+        return []
     from django.contrib.contenttypes.models import ContentType
     from guardian.models import UserObjectPermission
 
@@ -381,9 +401,9 @@ def acting_for(user, role: str, scope):
         content_type=content_type, object_pk=str(scope.pk), permission__content_type=content_type,
         permission__codename=codename(role),
     ).values("user_id")
-    return (
+    return sorted(
         Delegation.objects.active_at(timezone.now()).filter(delegate_id=user.pk, principal_id__in=granted)
-        .order_by("start", "id").values_list("principal_id", flat=True).first()
+        .values_list("principal_id", flat=True)
     )
 
 
@@ -427,6 +447,7 @@ class Holder(NamedTuple):
     email: str
     name: str = ""  # 姓名 in Chinese order (``display_name``)
     on_behalf: str = ""  # a delegate's: the name of the principal they hold the role for (委托)
+    principal: int = 0  # a delegate's: that principal's id
 
 
 def holders_by_scope(wanted: dict[str, set[int]], *, at=None) -> dict[tuple[str, int], list[Holder]]:
@@ -484,7 +505,7 @@ def holders_by_scope(wanted: dict[str, set[int]], *, at=None) -> dict[tuple[str,
             holders.append(person)
         if delegate_id is not None and delegate_active and key[0] in DELEGATED_ROLES:
             name = f"{delegate_last}{delegate_first}".strip() or delegate_username
-            lent_to.setdefault(key, []).append(Holder(delegate_id, delegate_username, delegate_email, name, person.name))
+            lent_to.setdefault(key, []).append(Holder(delegate_id, delegate_username, delegate_email, name, person.name, user_id))
     for key, delegates in lent_to.items():  # a delegate holds the principal's role: listed after the holders
         holders = result[key]
         present = {holder.pk for holder in holders}

@@ -38,13 +38,14 @@ def holds(user, role: str, document) -> bool:
     return roles.has_role(user, role, scope_of(document, role))
 
 
-def holders(role: str, document) -> list:
+def holders(role: str, document, *, lent_outside=()) -> list:
     """Active users holding ``role`` on the document's section or agency, each read with their notification preference
-    (the move's notifications choose channels by it: no second query)."""
+    (the move's notifications choose channels by it: no second query). ``lent_outside``: delegates count only through
+    principals not among these ids (the round's: 提交与审核分离)."""
     scope = scope_of(document, role)
     if scope is None:
         return []
-    return list(roles.users_with_role(role, scope).select_related("notification_preference"))
+    return list(roles.users_with_role(role, scope, lent_outside=lent_outside).select_related("notification_preference"))
 
 
 def reviewers(document) -> list:
@@ -59,7 +60,7 @@ def reviewers(document) -> list:
     if document.assignee_id and document.assignee.is_active:
         users = [document.assignee, *roles.delegates_of([document.assignee_id]).get(document.assignee_id, [])]  # 委托
     else:
-        users = holders(step.role, document)
+        users = holders(step.role, document, lent_outside=round_ids(document.round_actors))
     return [user for user in users if not acted_this_round(document, user)]  # 提交与审核分离
 
 
@@ -192,6 +193,27 @@ def round_as_of(event) -> str:
     return round_text(round_of_history(event.document, until=event))
 
 
+def principal_acted_this_round(document, user, role: str) -> bool:
+    """Does ``user`` hold ``role`` on the document only through delegations, each of whose principals submitted it or
+    approved a step of it in this round? (A delegate acts for a principal: 提交与审核分离 holds for the principal.)"""
+    principals = roles.principals_for(user, role, scope_of(document, role))
+    return bool(principals) and set(principals) <= set(round_ids(document.round_actors))
+
+
+def not_for_acted_principals(user, role: str, field: str) -> Q:
+    """The documents ``user`` may act on through ``role`` as far as their principals go (a condition on the rows a
+    queue reads): not those of a scope ``user`` holds only through delegations whose principals are all of the
+    round."""
+    via = roles.delegated_scopes(user, role) or {}
+    condition = Q()
+    for scope_id, principals in via.items():
+        every = Q(**{field: scope_id})
+        for principal in principals:
+            every &= Q(round_actors__contains=f",{principal},")
+        condition &= ~every
+    return condition
+
+
 def not_acted_this_round(user) -> Q:
     """The documents whose round ``user`` took no part in (a condition on the rows a queue reads: nothing more)."""
     return ~Q(round_actors__contains=f",{user.pk},")
@@ -202,7 +224,13 @@ def duties_refusal(document, user) -> str | None:
     chain = chain_of(document)
     step = chain.step_for(document.state)
     ids = round_ids(document.round_actors)
-    if step is None or user is None or user.pk not in ids:
+    if step is None or user is None:
+        return None
+    if user.pk not in ids:
+        principals = set(roles.principals_for(user, step.role, scope_of(document, step.role)))
+        if principals and principals <= set(ids):
+            name = roles.name_of(min(principals))
+            return f"{DUTIES_RULE}：您是{name}的受托人，{name}本轮已提交或审核过{document.approval_this}，“{step.label}”须由其他{roles.ROLE_LABELS[step.role]}办理。"
         return None
     other = f"“{step.label}”须由其他{roles.ROLE_LABELS[step.role]}办理（{DUTIES_RULE}）。"
     first = ids.index(user.pk)  # 0: the submitter; n: the approver of the n-th step
@@ -244,6 +272,7 @@ class ApprovalFlow:
         self.document = document
         self.event: Event | None = None
         self._assignee_before = document.assignee_id  # whom a 转办 had given the step to before the move
+        self._round_before = round_ids(document.round_actors)
 
     # ------------------------------------------------------------ permissions
 
@@ -259,7 +288,9 @@ class ApprovalFlow:
                 return False
         if consulted(self.document) is not None:  # 加签: waiting for someone's opinion first
             return False
-        return not acted_this_round(self.document, user)  # 提交与审核分离
+        if acted_this_round(self.document, user):  # 提交与审核分离
+            return False
+        return not principal_acted_this_round(self.document, user, step.role)
 
     def may_consult(self, user) -> bool:
         """加签: whoever may decide the step asks one more person (one at a time)."""
@@ -495,7 +526,9 @@ class ApprovalFlow:
             role = chain.steps[-1].role if source == chain.done else chain.step_for(document.state).role
         else:
             return None
-        return roles.acting_for(user, role, scope_of(document, role))
+        principals = roles.principals_for(user, role, scope_of(document, role))
+        free = [pk for pk in principals if pk not in self._round_before]  # (提交与审核分离: one not of the round)
+        return (free or principals or [None])[0]
 
     def _record(self, descriptor, source, target, user=None, comment: str = "", to_user=None, resume=None, **kwargs) -> None:
         document, chain = self.document, self.chain

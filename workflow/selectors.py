@@ -28,7 +28,10 @@ def review_tasks(user, model) -> QuerySet:
     scope = Q(pk__in=[])
     for step in chain_of(model).steps:
         if roles.holds_any(user, step.role):
-            scope |= Q(state=step.state) & roles.scope_in(user, step.role, f"{step.scope_field}_id")
+            scope |= (
+                Q(state=step.state) & roles.scope_in(user, step.role, f"{step.scope_field}_id")
+                & flow.not_for_acted_principals(user, step.role, f"{step.scope_field}_id")  # 委托: 提交与审核分离 for the principal
+            )
     deciding = (
         scope
         & (Q(assignee__isnull=True) | Q(assignee=user) | Q(assignee_id__in=roles.principal_ids(user)))  # 委托: and their principals'
@@ -132,7 +135,7 @@ def holdings_attach(documents) -> None:
             names = (roles.display_name(assignee),) if assignee is not None else ()
         else:
             holders = by_scope.get((step.role, getattr(document, f"{step.scope_field}_id")), [])
-            names = tuple(holder_name(h) for h in holders if h.pk not in acted)
+            names = tuple(holder_name(h) for h in holders if h.pk not in acted and h.principal not in acted)
         document.holding = Holding(step.label, names, document.state_since)
 
 

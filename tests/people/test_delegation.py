@@ -344,3 +344,27 @@ def test_a_delegate_is_not_a_reassignment_target(org, make_sheet, deputy):
     with pytest.raises(AppError) as refused:
         services.task_reassign(document=sheet, user=second, to_user=fresh(deputy), comment="请代审")
     assert refused.value.status == 400 and "不能作为转办对象" in refused.value.message and "赵局长" in refused.value.message
+
+
+def test_a_delegate_may_not_approve_what_their_principal_submitted(org, make_sheet, deputy):
+    """周科长 (colleague_head) is 业务科's 科室负责人 and also drafts as its 经办人: they submit a sheet, then delegate to
+    冯 (a 经办人 of 业务科), who now holds 科室负责人 for them — but may not approve, for 周科长, what 周科长 submitted
+    (提交与审核分离 holds for the principal). 刘洋, the section's other head, still may."""
+    role_grant(user=org.colleague_head, role=roles.STAFF, scope=org.business)
+    sheet = make_sheet(org.business)
+    services.document_submit(document=sheet, user=fresh(org.colleague_head))
+    sheet.refresh_from_db()
+    other = make_user("other_deputy", first_name="冯")
+    role_grant(user=other, role=roles.STAFF, scope=org.business)
+    delegation_set(by=org.colleague_head, principal=org.colleague_head, delegate=other, reason="出差",
+                   start=timezone.now() - datetime.timedelta(hours=1), end=timezone.now() + datetime.timedelta(days=1))
+    other = fresh(other)
+
+    assert roles.has_role(other, roles.SECTION_HEAD, org.business)  # holds it, for 周科长
+    assert list(review_tasks(other, type(sheet))) == []
+    with pytest.raises(AppError) as refused:
+        services.document_approve(document=sheet, user=other)
+    assert refused.value.status == 403 and refused.value.code == "separation_of_duties"
+    assert "周科长的受托人" in refused.value.message
+    # the section's own head (deputy) still may
+    assert list(review_tasks(fresh(deputy), type(sheet))) == [sheet]
