@@ -29,7 +29,7 @@ from notifications.models import Preference, WeComCard
 from people import roles
 from people import selectors as people_selectors
 from people.roles import display_name
-from workflow import permissions
+from workflow import flow, permissions
 from workflow.documents import chain_of, chain_of_event
 from workflow import services as workflow_services
 from workflow.models import Action, Event
@@ -416,6 +416,9 @@ def _approve(card: WeComCard, user) -> CardAnswer:
     document = card.document
     if not permissions.can_view(user, document):
         return CardAnswer(NOT_YOURS)
+    waiting = flow.consulted(document) if document.consultant_id else None
+    if waiting is not None:  # 加签: the step waits for someone's opinion first (the page decides afterwards)
+        return CardAnswer(cut_to_bytes(f"正在等待{display_name(waiting)}的加签意见，请在页面办理", 48, marker="…"))
     try:
         event = workflow_services.document_approve(document=document, user=user, expected_version=card.version)
     except AppError as error:

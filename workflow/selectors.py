@@ -65,6 +65,8 @@ class TaskCard:
     def batchable(self) -> bool:
         """Clean for the content check: may be approved in a batch (never one with errors), if its type is approved in
         batches at all (``approval_batch``, a document hook; true unless it says otherwise)."""
+        if self.document.consultant_id:  # 加签: it waits for an opinion, not a decision
+            return False
         return self.error_count == 0 and getattr(self.document, "approval_batch", True)
 
     @property
@@ -74,7 +76,8 @@ class TaskCard:
 
     @property
     def step_label(self) -> str:
-        return chain_of(self.document).label(self.document.state)
+        label = chain_of(self.document).label(self.document.state)
+        return f"{label} · 加签意见" if self.document.consultant_id else label  # 加签: an opinion is asked
 
     @property
     def publishes(self) -> bool:
