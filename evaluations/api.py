@@ -11,7 +11,7 @@ from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
 from core import errors
-from evaluations import services
+from evaluations import selectors, services
 from evaluations.models import SelfEvaluation
 from evaluations.serializers import (
     CreatedSerializer,
@@ -40,7 +40,7 @@ def _evaluations():
 
 
 def _evaluation_for(user, pk, queryset=None) -> SelfEvaluation:
-    return permissions.visible_document_or_404(user, pk, _evaluations() if queryset is None else queryset)
+    return selectors.evaluation_or_404(user, pk, _evaluations() if queryset is None else queryset)
 
 
 def _detail(evaluation, status=200) -> Response:

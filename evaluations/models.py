@@ -9,12 +9,13 @@ the sheet's indicators as the evaluator filled them. Scores, total and grade are
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
 
 from projects.approvable import Approvable, approval_indexes
-from projects.models import MONEY, EDITABLE_STATES, SheetState
+from projects.models import MONEY, EDITABLE_STATES, SheetState, TargetSheet
 
 TEXT_MAX = 200  # 评价结论, 存在问题, 改进措施, 未完成原因分析 (the 自评表's boxes, ≤ 200 characters)
 TEXTS = (("conclusion", "评价结论"), ("problems", "存在问题"), ("improvements", "改进措施"))
@@ -30,6 +31,8 @@ class SelfEvaluation(Approvable):
     approval_related = ("sheet__project", "sheet__fiscal_year", "agency", "section")
     approval_title_related = ("sheet__project", "sheet__fiscal_year")
     history_field = "evaluation"
+    approval_detail_route = "evaluation_detail"
+    approval_text_fields = ("sheet__title", "sheet__project__name", "sheet__project__code", "sheet__revision", "sheet__fiscal_year__year")
     approval_drafts_order = ("-state", "id")  # 待办: returned ones first
     approval_batch = False  # approved one at a time, its scores read (待办's batch carries sheets)
 
@@ -68,6 +71,11 @@ class SelfEvaluation(Approvable):
     def get_absolute_url(self) -> str:
         return reverse("evaluation_detail", args=[self.pk])
 
+    @staticmethod
+    def approval_text_title(title, project_name, code, revision, year) -> tuple[str, str]:
+        """As ``display_title`` says it, from values (a province-wide 催办 builds no model)."""
+        return f"{TargetSheet(title=title or project_name, revision=revision).display_title}（{year}年自评）", code
+
     def approval_facts(self) -> list[tuple[str, str | None]]:
         return [
             ("项目编码", self.sheet.project.code), ("预算单位", self.agency.unit_line),
@@ -82,7 +90,19 @@ class SelfEvaluation(Approvable):
             ("自评得分", f"{self.total} 分，{self.grade}" if self.total is not None else "未完成评分"),
         ]
 
+    def approval_publication_pending(self) -> str | None:
+        """Approved by finance but waiting for the publication date finance set (待公开): when it becomes public."""
+        from evaluations.selectors import public_from
+
+        waiting = public_from(self)
+        return f"将于 {waiting:%Y-%m-%d} 与决算一同公开" if waiting is not None else None
+
     def approval_done_next(self) -> tuple[str, str]:
+        from evaluations.selectors import public_from
+
+        waiting = public_from(self)
+        if waiting is not None:
+            return f"自评结果待公开，将于 {waiting:%Y-%m-%d} 与决算一同公开，无需再办理。", self.get_absolute_url()
         return "自评结果已公开，无需再办理。", self.get_absolute_url()
 
     def approval_errors(self) -> list[str]:
@@ -151,3 +171,26 @@ class EvaluationRow(models.Model):
 # text limits checked at every door (service, API, page)
 TEXT_SPECS = {name: (label, TEXT_MAX, True) for name, label in (*TEXTS, ("spent_reason", "执行率偏低原因"))}
 ROW_TEXT_SPECS = {"actual": ("实际完成值", 100, False), "reason": ("未完成原因分析", TEXT_MAX, True)}
+
+
+class Publication(models.Model):
+    """公开日期: the day finance publishes an agency's self-evaluations of a year (with its final accounts, 决算).
+
+    Without one, finance's approval publishes a self-evaluation at once. With one, approved self-evaluations of that
+    agency and year wait as 待公开 until the date and are public from it (read on every request: nothing to run on the
+    day). Set by the agency's finance reviewers only (``evaluations.services.publication_set``)."""
+
+    agency = models.ForeignKey("projects.Agency", verbose_name="预算单位", on_delete=models.CASCADE, related_name="+")
+    fiscal_year = models.ForeignKey("projects.FiscalYear", verbose_name="预算年度", on_delete=models.CASCADE, related_name="+")
+    public_from = models.DateField("公开日期")
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="设置人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated = models.DateTimeField("设置时间", auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "自评结果公开日期"
+        constraints = [models.UniqueConstraint(fields=["agency", "fiscal_year"], name="evaluation_publication_once")]
+
+    def __str__(self):
+        return f"{self.agency.unit_line} {self.fiscal_year.year}年：{self.public_from:%Y-%m-%d}"

@@ -38,7 +38,7 @@ class Scorecard:
 
 
 def rule_of(target: str) -> str:
-    parsed = values.parse_target_value(target)
+    parsed = scoring.parse_target(target)
     return scoring.rule_for(parsed) if parsed.kind != values.EMPTY else scoring.QUALITATIVE
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Iterable, Mapping, Sequence
 
 from core import errors
@@ -212,8 +213,15 @@ def check_weights(weights: Iterable[Decimal], *, total: Decimal = INDICATORS_TOT
 # ---------------------------------------------------------------- one row
 
 
+@lru_cache(maxsize=8192)
+def parse_target(text: str) -> values.ParsedValue:
+    """``projects.values.parse_target_value``, remembered: a province's sheets share a few thousand target texts, and a
+    row's target is read for its rule and its score (the result is a frozen dataclass: sharing it is safe)."""
+    return values.parse_target_value(text)
+
+
 def _target(row: IndicatorRow) -> values.ParsedValue:
-    parsed = values.parse_target_value(row.target)
+    parsed = parse_target(row.target)
     if parsed.kind == values.EMPTY:
         raise errors.invalid(f"“{row.name}”没有指标值，无法评分。")
     return parsed

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from evaluations import scorecard, scoring
+from evaluations import scorecard, scoring, selectors
 from evaluations.models import SelfEvaluation
 from people.roles import display_name
-from workflow.documents import chain_of
 
 LEVEL_CHOICES = [scoring.ACHIEVED, scoring.PARTLY, scoring.NOT_ACHIEVED]
 NUMBER_HELP = "数字或数字文本，最多两位小数"
@@ -35,7 +34,8 @@ class EvaluationSerializer(serializers.Serializer):
     sheet = serializers.IntegerField(help_text="绩效目标表编号")
     title = serializers.CharField()
     state = serializers.CharField()
-    state_label = serializers.CharField()
+    state_label = serializers.CharField(help_text="状态；财政审核通过、等待公开日期的为“待公开（YYYY-MM-DD 公开）”")
+    public_from = serializers.DateField(allow_null=True, help_text="待公开的自评表的公开日期；已公开或未通过审核时为空")
     version = serializers.IntegerField()
     budget = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="年初预算数（万元）")
     adjusted_budget = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="调整后预算数（万元）")
@@ -64,7 +64,7 @@ def represent(evaluation: SelfEvaluation) -> dict:
     results = card.rows if card is not None else [None] * len(rows)
     return {
         "id": evaluation.pk, "sheet": evaluation.sheet_id, "title": evaluation.display_title, "state": evaluation.state,
-        "state_label": chain_of(evaluation).label(evaluation.state), "version": evaluation.version,
+        "state_label": selectors.state_label(evaluation), "public_from": selectors.public_from(evaluation), "version": evaluation.version,
         "budget": evaluation.budget, "adjusted_budget": evaluation.adjusted_budget, "spent": evaluation.spent,
         "rate": card.budget.rate if card is not None and card.budget is not None else None,
         "spent_reason": evaluation.spent_reason, "budget_score": evaluation.budget_score,

@@ -15,11 +15,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core import errors
-from evaluations import scorecard, scoring
-from evaluations.models import ROW_TEXT_SPECS, TEXT_SPECS, EvaluationRow, SelfEvaluation
+from evaluations import scorecard, scoring, selectors
+from evaluations.models import ROW_TEXT_SPECS, TEXT_SPECS, EvaluationRow, Publication, SelfEvaluation
 from people import roles
 from projects import validation
-from projects.models import SheetState, TargetSheet
+from projects.models import Agency, FiscalYear, SheetState, TargetSheet
 from spending.models import SpendReport
 from workflow import flow, permissions
 from workflow.services import _changed_by, document_lock
@@ -189,3 +189,43 @@ def _write_scores(evaluation: SelfEvaluation, *, refuse: bool) -> None:
             budget_score=evaluation.budget_score, total=evaluation.total, grade=evaluation.grade,
             check_errors=evaluation.check_errors,
         )
+
+
+# ---------------------------------------------------------------- publication date (公开日期)
+
+
+def may_set_publication(user, agency) -> bool:
+    """The agency's finance reviewers (and superusers) set when its self-evaluations are published."""
+    return user.is_authenticated and (user.is_superuser or roles.has_role(user, roles.Role.FINANCE_REVIEWER, agency))
+
+
+@transaction.atomic
+def publication_set(*, agency, year: int, public_from: datetime.date | None, user, today: datetime.date | None = None):
+    """Set (or, with None, remove) the day the agency's self-evaluations of ``year`` are published.
+
+    A date is today or later. A later date is refused once a self-evaluation of that agency and year is public: what
+    everyone has read is not taken back by a date (撤回公开 is the engine's move). Removing the date publishes the
+    approved ones waiting at once. Returns the Publication, or None when removed."""
+    if not may_set_publication(user, agency):
+        raise errors.forbidden("只有本单位的财政审核人可以设置自评结果公开日期。")
+    today = today or timezone.localdate()
+    fiscal_year = FiscalYear.objects.filter(year=year).first()
+    if fiscal_year is None:
+        raise errors.invalid(f"没有{year}年度。")
+    Agency.objects.select_for_update().filter(pk=agency.pk).first()  # one setter at a time per agency
+    if public_from is None:
+        Publication.objects.filter(agency=agency, fiscal_year=fiscal_year).delete()
+        return None
+    if public_from < today:
+        raise errors.invalid(f"公开日期不能早于今天（{today:%Y-%m-%d}）。")
+    if public_from > today:
+        public = selectors.public_evaluations(today).filter(agency=agency, sheet__fiscal_year=fiscal_year)
+        count = public.count()
+        if count:
+            raise errors.conflict(
+                f"{agency.name}{year}年度已有 {count} 张自评表公开，不能再推迟公开日期；已公开的自评表如需收回，请在当个工作日内撤回公开。"
+            )
+    publication, _created = Publication.objects.update_or_create(
+        agency=agency, fiscal_year=fiscal_year, defaults={"public_from": public_from, "set_by": user}
+    )
+    return publication

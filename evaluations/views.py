@@ -6,15 +6,19 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_POST
 
 from core.errors import AppError
+from core.pagination import keyset_page, page_size
+from evaluations import agency as agency_reads
 from evaluations import scoring, selectors as evaluation_selectors, services
 from evaluations.models import SelfEvaluation
 from evaluations.serializers import represent
 from people import roles
-from projects.models import TargetSheet
+from projects.models import FiscalYear, TargetSheet
+from projects.selectors import agency_or_404
 from workflow import permissions, selectors
 from workflow import services as moves
 from workflow.documents import chain_of
@@ -30,8 +34,7 @@ MOVES = {
 
 
 def _evaluation_for(user, pk) -> SelfEvaluation:
-    queryset = SelfEvaluation.objects.select_related(*SelfEvaluation.approval_related, "updated_by").prefetch_related("rows")
-    return permissions.visible_document_or_404(user, pk, queryset)
+    return evaluation_selectors.evaluation_or_404(user, pk)
 
 
 LIST_MAX = 200
@@ -44,6 +47,7 @@ def evaluation_list(request):
     return render(request, "evaluations/list.html", {
         "to_start": list(evaluation_selectors.sheets_to_evaluate(request.user)[:LIST_MAX]),
         "evaluations": list(evaluation_selectors.evaluations_visible(request.user)[:LIST_MAX]),
+        "overviews": evaluation_selectors.overviews(request.user),
         "nav": "evaluations",
     })
 
@@ -126,7 +130,8 @@ def evaluation_detail(request, pk):
         "evaluation": evaluation, "data": data, "sheet": evaluation.sheet, "can_edit": can_edit,
         "can_submit": can_edit, "can_withdraw": moves.withdraw_refusal(evaluation, request.user) is None,
         "can_review": permissions.can_review(request.user, evaluation),
-        "publishes": chain.publishes(evaluation.state), "stepbar": _stepbar(evaluation), "history": history,
+        "publishes": chain.publishes(evaluation.state),
+        "public_date": evaluation_selectors.pending_publication(evaluation.agency_id, evaluation.sheet.fiscal_year_id), "stepbar": _stepbar(evaluation), "history": history,
         "return_comment": last_return if evaluation.state == chain.returned else None,
         "levels": [(code, label) for code, (label, *_rest) in scoring.LEVELS.items()],
         "author_label": roles.ROLE_LABELS[chain.author], "nav": "evaluations",
@@ -154,3 +159,52 @@ def evaluation_move(request, pk, move):
     if not permissions.can_view(request.user, evaluation):
         return redirect("inbox")
     return redirect(evaluation)
+
+
+# ---------------------------------------------------------------- the agency's view and the publication date
+
+
+def _agency_year(request, code, year):
+    """The agency and year of the agency's view, for its leader and finance (and admins); 404 for anyone else."""
+    agency = agency_or_404(code)
+    if not permissions.can_download_package(request.user, agency):
+        raise Http404("没有找到该单位。")
+    return agency, get_object_or_404(FiscalYear, year=year)
+
+
+@login_required
+def agency_evaluations(request, code, year):
+    """单位自评总览: every published sheet of the agency's year with its self-evaluation's score, grade and flags, a
+    keyset page at a time; the figures over the whole year; the publication date (set here by finance)."""
+    agency, fiscal_year = _agency_year(request, code, year)
+    can_set = services.may_set_publication(request.user, agency)
+    if request.method == "POST":
+        if not can_set:
+            raise Http404("没有找到该单位。")
+        text = (request.POST.get("public_from") or "").strip()
+        try:
+            if request.POST.get("clear"):
+                date = None
+            else:
+                date = parse_date(text) if text else None
+                if date is None:
+                    raise AppError("请填写公开日期（如 2025-06-30）。", status=400, code="invalid")
+            services.publication_set(agency=agency, year=fiscal_year.year, public_from=date, user=request.user)
+        except (AppError, ValueError) as error:
+            messages.error(request, getattr(error, "message", "公开日期的格式应为 2025-06-30。"))
+        else:
+            messages.success(request, f"已设置公开日期 {date:%Y-%m-%d}：此前财政审核通过的自评表为“待公开”，到期自动公开。"
+                             if date else "已取消公开日期：财政审核通过的自评表立即公开。")
+            return redirect(request.path)
+    pending = evaluation_selectors.pending_publication(agency.pk, fiscal_year.pk)
+    page = keyset_page(
+        agency_reads.sheets_of(agency, fiscal_year).select_related("agency", "fiscal_year"), agency_reads.SHEET_ORDER,
+        cursor=request.GET.get("cursor"), size=page_size(request.GET.get("size")),
+    )
+    return render(request, "evaluations/agency.html", {
+        "agency": agency, "year": fiscal_year.year, "page": page, "pending": pending,
+        "rows": [agency_reads.summary_row(sheet, pending=pending) for sheet in page.rows],
+        "figures": agency_reads.figures(agency, fiscal_year), "can_set": can_set,
+        "publication": evaluation_selectors.publication_date(agency.pk, fiscal_year.pk),
+        "nav": "evaluations",
+    })

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from exports import views
+from exports import evaluation_views, views
 
 urlpatterns = [
     path("agencies/<str:code>/<int:year>/package.docx", views.package_download, name="package_download"),
@@ -13,5 +13,9 @@ urlpatterns = [
     path("api/sheets/export.xlsx", views.api_sheets_xlsx, name="api_sheet_list_xlsx"),
     path("api/exports/<int:pk>/", views.api_export_job, name="api_export_job"),
     path("api/exports/<int:pk>/retry/", views.api_export_retry, name="api_export_retry"),
+    path("public/evaluations/<int:pk>/evaluation.docx", evaluation_views.public_evaluation_docx, name="public_evaluation_docx"),
+    path("public/agencies/<str:code>/<int:year>/evaluations.xlsx", evaluation_views.public_summary_xlsx, name="public_evaluation_xlsx"),
+    path("evaluations/<int:pk>/evaluation.docx", evaluation_views.evaluation_docx, name="evaluation_docx"),
+    path("agencies/<str:code>/<int:year>/evaluations.xlsx", evaluation_views.agency_summary_xlsx, name="agency_evaluation_xlsx"),
     path("api/exports/<int:pk>/download", views.api_export_download, name="api_export_download"),
 ]

@@ -81,9 +81,9 @@ def _about(document) -> str:
     return _about_lines(document.approval_label, document.display_title, document.approval_facts())
 
 
-def _about_text(sheet: SheetText) -> str:
+def _about_text(sheet: SheetText, label: str = TargetSheet.approval_label) -> str:
     facts = (("项目编码", sheet.code), ("预算单位", sheet.unit_line), ("科室", sheet.section))
-    return _about_lines(TargetSheet.approval_label, sheet.title, facts)
+    return _about_lines(label, sheet.title, facts)
 
 
 def _when(moment: datetime.datetime) -> str:
@@ -119,6 +119,10 @@ def for_event(event) -> Message:
     elif event.action == Action.PUBLISH:
         heading = chain.label(chain.done)
         what = f"{label}{name}已于 {when} 通过{chain.label(event.from_state)}并{Action.PUBLISH.label}。"
+        pending = getattr(document, "approval_publication_pending", None)  # optional hook: public only from a date
+        later = pending() if pending is not None else None
+        if later:
+            heading, what = "待公开", f"{label}{name}已于 {when} 通过{chain.label(event.from_state)}，{later}。"
         todo, path = document.approval_done_next()
         url, extra = absolute(path), ""
     elif event.action == Action.RETURN:
@@ -195,20 +199,26 @@ def _join(*parts: str) -> str:
 
 
 class NudgeText:
-    """The 催办 of any waiting sheet: ``(title, body, url)``, the URL reversed once for all of them."""
+    """The 催办 of any waiting document of ``model``: ``(title, body, url)``, the URL reversed once for all of them
+    (the document's page, ``approval_detail_route``)."""
 
-    def __init__(self):
-        self.url = url_of("sheet_detail")
+    def __init__(self, model=TargetSheet):
+        route = getattr(model, "approval_detail_route", None)  # a page reversed from the id, else the row names its path
+        self.url = url_of(route) if route else None
+        self.chain, self.label = chain_of(model), model.approval_label
 
-    def __call__(self, sheet: SheetText, *, state: str, workdays: int, since: datetime.datetime, level: int) -> tuple[str, str, str]:
-        step = chain_of(TargetSheet).label(state)
-        what = f"绩效目标表“{sheet.title}”已在“{step}”等待 {workdays} 个工作日（自 {_when(since)} 起）。"
+    def __call__(
+        self, sheet: SheetText, *, state: str, workdays: int, since: datetime.datetime, level: int, path: str | None = None,
+    ) -> tuple[str, str, str]:
+        step = self.chain.label(state)
+        what = f"{self.label}“{sheet.title}”已在“{step}”等待 {workdays} 个工作日（自 {_when(since)} 起）。"
         if level >= 2:
             todo = "等待时间已超过催办期限的两倍，请尽快审核；局领导请督促办理。"
         else:
             todo = "请尽快打开链接审核，通过或退回修改。"
         title = f"{'再次催办' if level >= 2 else '催办'}：{sheet.title}"
-        return title, _join(what, _about_text(sheet), f"下一步：{todo}"), self.url(sheet.pk)
+        url = absolute(path) if path is not None else self.url(sheet.pk)
+        return title, _join(what, _about_text(sheet, self.label), f"下一步：{todo}"), url
 
 
 # ---------------------------------------------------------------- spending checkpoints

@@ -45,12 +45,14 @@ def sheet_data(sheet: TargetSheet, original: revisions.Original | None = None) -
         published=sheet.is_published,
         state_label=sheet.get_state_display(),
         year=sheet.fiscal_year.year,
+        original_budget=original.budget_if_changed(sheet.budget_total) if original is not None else None,
     )
 
 
-def goals_data(agency: Agency, year: int) -> DepartmentGoalsData:
+def goals_data(agency: Agency, year: int, *, published_only: bool = False) -> DepartmentGoalsData:
+    """The agency's department goals of the year (``published_only``: only once finance published them)."""
     record = DepartmentGoals.objects.filter(agency=agency, fiscal_year__year=year).first()
-    if record is None:
+    if record is None or (published_only and not record.is_published):
         return DepartmentGoalsData()
     return DepartmentGoalsData(
         overall=record.paragraphs(record.overall),
@@ -72,7 +74,8 @@ def package_data(agency: Agency, year: int, *, states=None, progress=None, every
             if progress and number % every == 0:
                 progress(number)
     return DocumentData(
-        agency_code=agency.code, agency_name=agency.name, goals=goals_data(agency, year), sheets=sheets, year=year,
+        agency_code=agency.code, agency_name=agency.name, sheets=sheets, year=year,
+        goals=goals_data(agency, year, published_only=package_scope(states) == "已公开"),
         scope=package_scope(states), generated=timezone.localdate(),
     )
 

@@ -232,6 +232,10 @@ class TargetSheet(Approvable):
     approval_drafts_order = ("-state", "position")  # 待办's drafts: returned first, in the package's order
     approval_search_fields = ("project__name", "project__code")  # 待办/已办/通知 search (trigram indexes, projects 0005)
     history_field = "sheet"  # its foreign key on workflow.Event (and on the notifications, WeCom cards)
+    approval_detail_route = "sheet_detail"  # its page (a 催办 links to it)
+    # what a province-wide read (催办) takes of it to name it, as values; ``approval_text_title`` makes them its
+    # display title and code
+    approval_text_fields = ("title", "project__name", "project__code", "revision")
 
     project = models.ForeignKey(Project, verbose_name="预算项目", on_delete=models.PROTECT, related_name="sheets")
     fiscal_year = models.ForeignKey(FiscalYear, verbose_name="预算年度", on_delete=models.PROTECT, related_name="sheets")
@@ -332,6 +336,23 @@ class TargetSheet(Approvable):
         if self.in_force_from is not None:
             return self.in_force_from
         return self.state_since if self.is_published else None
+
+    @staticmethod
+    def approval_text_title(title, project_name, code, revision) -> tuple[str, str]:
+        return TargetSheet(title=title or project_name, revision=revision).display_title, code
+
+    @classmethod
+    def approval_scope_divergences(cls, documents) -> list[tuple[int, str, str]]:
+        """``check_workflow``: sheets whose scope keys disagree with their project's (``projects.scope_integrity``)."""
+        from projects.scope_integrity import sheet_scope_divergences
+
+        return sheet_scope_divergences(documents)
+
+    def approval_scope_repair(self, codes) -> list[str]:
+        """``check_workflow --repair``: the scope keys back to the project's (``projects.scope_integrity``)."""
+        from projects.scope_integrity import sheet_scope_repair
+
+        return sheet_scope_repair(self, codes)
 
     def get_absolute_url(self) -> str:
         from django.urls import reverse
@@ -537,11 +558,33 @@ class Indicator(SheetContentRow):
         self.value_unit = parsed.unit
 
 
-class DepartmentGoals(models.Model):
-    """部门整体绩效目标: an agency's goals for a year, each part as ordered paragraphs (one per line)."""
+class DepartmentGoals(Approvable):
+    """部门整体绩效目标: an agency's goals for a year, each part as ordered paragraphs (one per line).
+
+    A document on the approval engine (issue 22 item 3): the agency's 局领导 drafts and submits them, finance reviews
+    and publishes them with the sheets (its chain, leader → finance, is attached by ``sheets.apps``: this layer does
+    not import the engine)."""
+
+    approval_label = "部门整体绩效目标"
+    approval_measure = "份"
+    approval_this = "这份部门整体绩效目标"
+    approval_related = ("agency", "fiscal_year")
+    approval_title_related = ("agency", "fiscal_year")
+    approval_drafts_order = ("-state", "id")
+    approval_batch = False  # read and approved one at a time
+    history_field = "goals"
+    approval_text_fields = ("agency__name", "agency__code", "fiscal_year__year")  # a 催办 names it by these
+
+    @staticmethod
+    def approval_text_title(agency_name, agency_code, year) -> tuple[str, str, str]:
+        """As ``display_title`` says it, no code of its own, and its page (by agency and year, not by id)."""
+        from django.urls import reverse
+
+        return f"{agency_name}{year}年部门整体绩效目标", "", reverse("goals_edit", args=[agency_code, year])
 
     agency = models.ForeignKey(Agency, verbose_name="预算单位", on_delete=models.CASCADE, related_name="goals")
     fiscal_year = models.ForeignKey(FiscalYear, verbose_name="预算年度", on_delete=models.PROTECT, related_name="+")
+    state = models.CharField("状态", max_length=20, choices=SheetState.choices, default=SheetState.DRAFT, db_index=True)
     overall = models.TextField("总体绩效目标", blank=True, help_text="每段一行")
     itemized = models.TextField("分项绩效目标", blank=True, help_text="每段一行")
     safeguards = models.TextField("工作保障措施", blank=True, help_text="每段一行")
@@ -553,9 +596,51 @@ class DepartmentGoals(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "部门整体绩效目标"
         constraints = [models.UniqueConstraint(fields=["agency", "fiscal_year"], name="goals_unique_per_agency_year")]
+        indexes = approval_indexes("goals")
 
     def __str__(self):
         return f"{self.agency.name} {self.fiscal_year.year}年部门整体绩效目标"
+
+    # ------------------------------------------------------------ the engine's hooks (workflow.documents.Document)
+
+    @property
+    def display_title(self) -> str:
+        return f"{self.agency.name}{self.fiscal_year.year}年部门整体绩效目标"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("goals_edit", args=[self.agency.code, self.fiscal_year.year])
+
+    def approval_facts(self) -> list[tuple[str, str | None]]:
+        return [("预算单位", self.agency.unit_line), ("年度", f"{self.fiscal_year.year}年")]
+
+    def approval_card_facts(self) -> list[tuple[str, str]]:
+        return [("单位", self.agency.name), ("年度", f"{self.fiscal_year.year}年"),
+                ("总体绩效目标", (self.paragraphs(self.overall) or ["—"])[0])]
+
+    def approval_done_next(self) -> tuple[str, str]:
+        return "部门整体绩效目标已与绩效目标表一同公开，无需再办理。", self.get_absolute_url()
+
+    def approval_errors(self) -> list[str]:
+        """A submission needs the 总体绩效目标 at least."""
+        return [] if self.paragraphs(self.overall) else ["请填写总体绩效目标。"]
+
+    @classmethod
+    def approval_verdicts(cls, documents) -> None:
+        for document in documents:
+            document.error_count, document.warning_count = len(document.approval_errors()), 0
+
+    def snapshot(self) -> dict:
+        return {name: self.paragraphs(getattr(self, name)) for name in ("overall", "itemized", "safeguards")}
+
+    @property
+    def is_editable(self) -> bool:
+        return self.state in EDITABLE_STATES
+
+    @property
+    def is_published(self) -> bool:
+        return self.state == SheetState.PUBLISHED
 
     @staticmethod
     def paragraphs(text: str) -> list[str]:

@@ -83,8 +83,12 @@ def document_import(
     if kept_name:
         result.notes.append(kept_name)
     if not data.goals.is_empty() and not restrict_to_section:
-        goals_set(agency=agency, fiscal_year=fiscal_year, goals=data.goals, user=user)
-        result.goals_updated = True
+        refusal = goals_editable_refusal(DepartmentGoals.objects.filter(agency=agency, fiscal_year=fiscal_year).first())
+        if refusal:  # on the approval engine: an import never changes goals under review or published
+            result.notes.append(f"本次导入未修改部门整体绩效目标：{refusal}")
+        else:
+            goals_set(agency=agency, fiscal_year=fiscal_year, goals=data.goals, user=user)
+            result.goals_updated = True
     for sheet_data in data.sheets:
         _sheet_import(
             sheet_data, agency=agency, fiscal_year=fiscal_year, section=section,
@@ -294,6 +298,47 @@ def _content_write(*, sheet: TargetSheet, budget_total, fiscal_funds, other_fund
     return sheet
 
 
+def sheets_create_many(*, drafts: list[tuple[TargetSheet, dict]], user=None) -> tuple[list[TargetSheet], list[tuple[TargetSheet, str]]]:
+    """Create many new sheets at once, each ``(unsaved sheet, content as sheet_content_replace's keywords)``: what
+    ``sheet_content_replace`` does for one (the same validation, parsed values and checker verdict, the library told),
+    in a fixed number of statements however many (a rollover of a province's agencies). A sheet whose content would
+    be refused is left out with the reason. Returns (created, refused). Runs in the caller's transaction."""
+    created, refused, plans, rows = [], [], [], []
+    actor = user if (user is not None and user.is_authenticated) else None
+    years = {id(sheet.fiscal_year): sheet.fiscal_year for sheet, _ in drafts}
+    prefetch_related_objects(list(years.values()), "checkpoints")  # the checker reads each year's once
+    for sheet, content in drafts:
+        try:
+            validation.validate_sheet_content(**content)
+        except errors.AppError as error:
+            refused.append((sheet, error.message))
+            continue
+        sheet.updated_by = actor
+        for name in ("budget_total", "fiscal_funds", "other_funds", "purpose", "goal"):
+            setattr(sheet, name, content[name])
+        sheet_plans = [SpendPlan(sheet=sheet, checkpoint=checkpoint, cumulative_percent=percent) for checkpoint, percent in content["plan"].items()]
+        sheet_rows = []
+        for order, item in enumerate(content["indicators"]):
+            row = Indicator(
+                sheet=sheet, order=order, category=item.category, subcategory=item.subcategory, name=item.name,
+                description=item.description, target_value=item.target_value, basis=item.basis,
+            )
+            row.apply_parsed_value()
+            sheet_rows.append(row)
+        sheet.check_errors, sheet.check_warnings = rules.verdict(sheet.content(plan=sheet_plans, indicators=sheet_rows))
+        created.append(sheet)
+        plans += sheet_plans
+        rows += sheet_rows
+    TargetSheet.objects.bulk_create(created, batch_size=1000)
+    for row in (*plans, *rows):
+        row.sheet_id = row.sheet.pk  # bulk_create set the sheets' ids after the rows were made
+    SpendPlan.objects.bulk_create(plans, batch_size=2000)
+    Indicator.objects.bulk_create(rows, batch_size=2000)
+    for sheet in created:
+        signals.sheet_content_replaced.send(sender=TargetSheet, sheet=sheet)
+    return created, refused
+
+
 def sheet_verdicts_forget(*, fiscal_year_id: int) -> int:
     """The year's checkpoints changed: every sheet of the year is checked against them, so its stored verdict is
     unknown until its content is next written (lists run the checker on such rows). Returns how many were reset."""
@@ -392,12 +437,31 @@ def project_section_set(*, project: Project, section: Section | None, user=None)
 
 
 @transaction.atomic
-def goals_set(*, agency: Agency, fiscal_year: FiscalYear, goals: DepartmentGoalsData, user=None) -> DepartmentGoals:
+def goals_editable_refusal(record: DepartmentGoals | None) -> str | None:
+    """Why the department goals may not be written now (they left draft: under review or published), or None."""
+    if record is None or record.is_editable:
+        return None
+    return f"{record.display_title}处于“{record.get_state_display()}”状态，不能修改；需要修改时请财政审核人退回。"
+
+
+@transaction.atomic
+def goals_set(
+    *, agency: Agency, fiscal_year: FiscalYear, goals: DepartmentGoalsData, user=None, expected_version: int | None = None
+) -> DepartmentGoals:
+    """Write the agency's department goals of a year (a draft or returned one only: they are on the approval engine);
+    ``expected_version``: the version the writer read (an older one is refused, 412)."""
     validation.validate_goals(goals)
-    record, _ = DepartmentGoals.objects.get_or_create(agency=agency, fiscal_year=fiscal_year)
+    record, _ = DepartmentGoals.objects.select_for_update().get_or_create(agency=agency, fiscal_year=fiscal_year)
+    refusal = goals_editable_refusal(record)
+    if refusal:
+        raise errors.conflict(refusal)
+    if expected_version is not None and expected_version != record.version:
+        raise errors.stale(
+            f"部门整体绩效目标已被他人修改（当前版本 {record.version}，您编辑的是版本 {expected_version}），您的修改未保存。请刷新页面后重新修改。"
+        )
     record.overall = "\n".join(goals.overall)
     record.itemized = "\n".join(goals.itemized)
     record.safeguards = "\n".join(goals.safeguards)
-    record.updated_by = user if (user is not None and user.is_authenticated) else None
+    record.bump_version(user)
     record.save()
     return record

@@ -4,6 +4,10 @@ another year, with its indicators and their basis, purpose and goal kept and the
 All of an agency's (or a section's) sheets are rolled over in one transaction: a sheet that cannot be (the
 project already has a sheet of that year, or last year's sheet is not published) is listed as refused and the
 others are created; a dry run reports the same and writes nothing.
+
+Many agencies at once (``sheets_rollover_many``, the command's ``--all-agencies``): a chunk of agencies per
+transaction, each chunk in a fixed number of statements; a run stopped half-way is run again and goes on where it
+stopped (the projects already rolled over are skipped as existing).
 """
 
 from __future__ import annotations
@@ -16,8 +20,8 @@ from django.db import transaction
 from core import errors
 from people import roles
 from projects.docx.data import IndicatorData
-from projects.models import Agency, FiscalYear, Section, SheetState, TargetSheet
-from projects.services import sheet_content_replace
+from projects.models import Agency, FiscalYear, Indicator, Section, SheetState, TargetSheet
+from projects.services import sheet_content_replace, sheets_create_many
 from workflow.models import Action, Event
 
 
@@ -115,3 +119,117 @@ def _rollover(*, agency, from_year, to_year, user, section, result: RolloverResu
             comment=f"由{from_year}年已公开的绩效目标表结转（预算数待填写，指标及依据沿用上年）。",
         )
         result.created.append(sheet)
+
+
+ROLLOVER_CHUNK = 200  # agencies per transaction in a many-agency rollover (a province: 20,000 agencies, 100 chunks)
+
+
+@dataclass
+class ManyRolloverResult:
+    from_year: int
+    to_year: int
+    agencies: int = 0
+    created: int = 0
+    not_published: int = 0  # last year's sheets not published: not rolled over
+    existing: int = 0  # projects that already have a sheet of the target year: skipped
+    refused: list[str] = field(default_factory=list)  # sheets whose content would not be stored (why)
+    dry_run: bool = False
+
+    def summary(self) -> str:
+        verb = "将结转" if self.dry_run else "已结转"
+        text = (
+            f"{self.from_year}年 → {self.to_year}年，{self.agencies} 个单位：{verb} {self.created} 张；"
+            f"未公开未结转 {self.not_published} 张，目标年度已有表跳过 {self.existing} 张"
+        )
+        if self.refused:
+            text += f"，内容不能保存未结转 {len(self.refused)} 张"
+        return "\n".join([text + "。", *self.refused])
+
+
+def sheets_rollover_many(
+    *, agency_codes: list[str] | None, from_year: int, to_year: int, dry_run: bool = False, chunk: int = ROLLOVER_CHUNK,
+    progress=None,
+) -> ManyRolloverResult:
+    """由上年结转 for every agency (``agency_codes`` None) or the listed ones: what ``sheets_rollover`` does for one
+    agency, ``chunk`` agencies per transaction, each chunk in a fixed number of statements (the sheets, their plans,
+    indicators and history entries written in bulk). ``progress(done, total)`` after each chunk. Only the command
+    calls it (an administrator's act, recorded as the system's)."""
+    if to_year <= from_year:
+        raise errors.invalid(f"结转的目标年度（{to_year}）必须晚于来源年度（{from_year}）。")
+    agencies = Agency.objects.order_by("pk")
+    if agency_codes is not None:
+        codes = list(dict.fromkeys(agency_codes))
+        agencies = agencies.filter(code__in=codes)
+        missing = set(codes) - set(agencies.values_list("code", flat=True))
+        if missing:
+            raise errors.invalid(f"没有编码为 {'、'.join(sorted(missing))} 的单位。")
+    ids = list(agencies.values_list("pk", flat=True))
+    result = ManyRolloverResult(from_year=from_year, to_year=to_year, agencies=len(ids), dry_run=dry_run)
+    target_year = FiscalYear.objects.filter(year=to_year).first() if dry_run else FiscalYear.get_or_create_with_defaults(to_year)
+    for start in range(0, len(ids), chunk):
+        try:
+            with transaction.atomic():
+                _rollover_chunk(ids[start:start + chunk], from_year=from_year, target_year=target_year, result=result)
+                if dry_run:
+                    raise _DryRun
+        except _DryRun:
+            pass
+        if progress is not None:
+            progress(min(start + chunk, len(ids)), len(ids))
+    return result
+
+
+def _rollover_chunk(agency_ids: list[int], *, from_year: int, target_year, result: ManyRolloverResult) -> None:
+    sources = list(
+        TargetSheet.objects.filter(agency_id__in=agency_ids, fiscal_year__year=from_year)
+        .order_by("agency_id", "position", "id")
+        .values_list("pk", "state", "project_id", "project__section_id", "agency_id", "position", "title", "purpose", "goal")
+    )
+    existing = set() if target_year is None else set(
+        TargetSheet.objects.select_for_update(of=("self",), no_key=True)
+        .filter(project_id__in=[row[2] for row in sources], fiscal_year=target_year).values_list("project_id", flat=True)
+    )
+    wanted = []
+    for row in sources:
+        if row[1] != SheetState.PUBLISHED:
+            result.not_published += 1
+        elif row[2] in existing:
+            result.existing += 1
+        else:
+            wanted.append(row)
+    if target_year is None:  # a dry run into a year not created yet: every published sheet would be rolled over
+        result.created += len(wanted)
+        return
+    indicators: dict[int, list[IndicatorData]] = {}
+    for sheet_id, *fields in (
+        Indicator.objects.filter(sheet_id__in=[row[0] for row in wanted]).order_by("sheet_id", "order", "id")
+        .values_list("sheet_id", "category", "subcategory", "name", "description", "target_value", "basis")
+    ):
+        indicators.setdefault(sheet_id, []).append(IndicatorData(*fields))
+    plan = {cp: cp.planned_percent for cp in target_year.checkpoints.all()}
+    drafts = [
+        (
+            TargetSheet(
+                project_id=project_id, fiscal_year=target_year, agency_id=agency_id, section_id=section_id,
+                position=position, title=title, state=SheetState.DRAFT, rolled_over_from_id=pk,
+            ),
+            {
+                "budget_total": Decimal("0.00"), "fiscal_funds": Decimal("0.00"), "other_funds": Decimal("0.00"),
+                "purpose": purpose, "goal": goal, "plan": plan, "indicators": indicators.get(pk, []),
+            },
+        )
+        for pk, _state, project_id, section_id, agency_id, position, title, purpose, goal in wanted
+    ]
+    created, refused = sheets_create_many(drafts=drafts)
+    result.created += len(created)
+    result.refused += [f"项目 {sheet.project_id}（{from_year}年表 {sheet.rolled_over_from_id}）：{why}" for sheet, why in refused]
+    Event.objects.bulk_create(
+        [
+            Event(
+                sheet=sheet, actor=None, action=Action.ROLLOVER, from_state=SheetState.DRAFT, to_state=SheetState.DRAFT,
+                comment=f"由{from_year}年已公开的绩效目标表结转（预算数待填写，指标及依据沿用上年）。",
+            )
+            for sheet in created
+        ],
+        batch_size=2000,
+    )

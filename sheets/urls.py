@@ -28,4 +28,5 @@ urlpatterns = [
     path("import/<int:pk>/cancel/", import_views.import_cancel, name="import_cancel"),
     path("goals/", goals.goals_list, name="goals_list"),
     path("goals/<str:code>/<int:year>/", goals.goals_edit, name="goals_edit"),
+    path("goals/<str:code>/<int:year>/<str:move>/", goals.goals_move, name="goals_move"),
 ]

@@ -13,7 +13,7 @@ from workflow.steps import CHAIN, Action
 
 # The history's foreign key of each document (its ``history_field``), by string reference: a second document adds its
 # nullable foreign key below and its name here.
-DOCUMENT_FIELDS = ("sheet", "evaluation")
+DOCUMENT_FIELDS = ("sheet", "evaluation", "goals")
 
 
 def exactly_one_document(fields=DOCUMENT_FIELDS) -> Q:
@@ -44,6 +44,10 @@ class Event(models.Model):
         "evaluations.SelfEvaluation", verbose_name="绩效自评表", null=True, blank=True, on_delete=models.CASCADE,
         related_name="events",
     )
+    goals = models.ForeignKey(
+        "projects.DepartmentGoals", verbose_name="部门整体绩效目标", null=True, blank=True, on_delete=models.CASCADE,
+        related_name="events",
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -71,6 +75,7 @@ class Event(models.Model):
         indexes = [
             models.Index(fields=["sheet", "created"], name="event_sheet_created"),
             models.Index(fields=["evaluation", "created"], name="event_evaluation_created"),
+            models.Index(fields=["goals", "created"], name="event_goals_created"),
             models.Index(fields=["actor", "-created", "-id"], name="event_actor_created"),  # 已办, a keyset page at a time
         ]
         constraints = [models.CheckConstraint(condition=exactly_one_document(), name="event_one_document")]

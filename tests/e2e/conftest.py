@@ -60,6 +60,21 @@ def e2e_demo(request):
 
     request.getfixturevalue("transactional_db")
     _seed_demo()
+    _demo_goals_published()
+
+
+def _demo_goals_published() -> None:
+    """The demo's department goals (部门整体绩效目标, on the approval engine) submitted by the agency's leader and
+    published by finance, so that the sheets are all that wait in 待办, as these walks expect."""
+    from django.contrib.auth import get_user_model
+
+    from projects.models import DepartmentGoals
+    from workflow.services import document_approve, document_submit
+
+    users = get_user_model().objects.in_bulk(["leader", "finance"], field_name="username")
+    for goals in DepartmentGoals.objects.filter(state="draft", agency__code="483001"):
+        document_submit(document=goals, user=users["leader"])
+        document_approve(document=goals, user=users["finance"])
 
 
 def _open_page(request, browser, **options):

@@ -42,7 +42,20 @@ def test_staff_open_an_adjustment_at_desktop_and_the_leader_approves_it_on_the_p
     adjustment = TargetSheet.documents.get(revises=sheet)
     expect(page).to_have_url(re.compile(rf"/sheets/{adjustment.pk}/edit/$"))
     expect(page.get_by_test_id("adjustment-diff")).to_contain_text(f"{budget}")
+    # the diff follows the typing, before any save: the changed value is marked and says the value in force
+    # the new budget: 预算数 and its 财政资金 differ from the version in force
+    expect(page.get_by_test_id("live-diff-count")).to_contain_text("2 处不同于现行版本")
+    expect(page.locator("input[name='sheet-budget_total']")).to_have_class(re.compile("changed-from-in-force"))
+    value = page.locator("tr.indicator-row [name$='-target_value']").first
+    in_force_value = value.input_value()
+    value.fill("≥9999件")
+    expect(value).to_have_class(re.compile("changed-from-in-force"))
+    expect(value).to_have_attribute("title", f"现行版本：{in_force_value}")
+    expect(page.get_by_test_id("live-diff-count")).to_contain_text("3 处不同于现行版本")
     shot(page, "03-editor-with-diff")
+    value.fill(in_force_value)  # typed back: the mark goes, and nothing unsaved is left to leave behind
+    expect(value).not_to_have_class(re.compile("changed-from-in-force"))
+    expect(page.get_by_test_id("live-diff-count")).to_contain_text("2 处不同于现行版本")
     page.goto(f"{live_server.url}/sheets/{adjustment.pk}/")
     page.get_by_role("button", name="提交审核").click()
     expect(page.get_by_test_id("sheet-state")).to_have_text("科室审核")

@@ -1,0 +1,43 @@
+"""The public self-evaluations (no sign-in): per agency and year, the department goals once finance published them,
+the published targets with their self-evaluations' scores and grades once public, each self-evaluation's table, and the links to its Word 自评表 and the year's Excel
+summary (``exports.evaluation_views``). An approved self-evaluation waiting for the publication date finance set
+(待公开) shows nowhere here before that day."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404, render
+
+from core.pagination import keyset_page, page_size
+from evaluations import agency as agency_reads
+from evaluations import selectors, tables
+from projects.models import DepartmentGoals, FiscalYear, SheetState
+from projects.selectors import agency_or_404
+
+
+def public_agency_year(request, code, year):
+    """An agency's year: its published targets a keyset page at a time, each with its public self-evaluation's total
+    and grade, and the figures over the public ones."""
+    agency = agency_or_404(code)
+    fiscal_year = get_object_or_404(FiscalYear, year=year)
+    pending = selectors.pending_publication(agency.pk, fiscal_year.pk)
+    page = keyset_page(
+        agency_reads.sheets_of(agency, fiscal_year).select_related("agency", "fiscal_year"), agency_reads.SHEET_ORDER,
+        cursor=request.GET.get("cursor"), size=page_size(request.GET.get("size")),
+    )
+    rows = [agency_reads.summary_row(sheet, pending=pending, public_only=True) for sheet in page.rows]
+    goals = DepartmentGoals.objects.filter(agency=agency, fiscal_year=fiscal_year, state=SheetState.PUBLISHED).first()
+    return render(request, "evaluations/public_agency.html", {
+        "goals": goals, "goals_parts": [
+            (title, DepartmentGoals.paragraphs(getattr(goals, name))) for title, name in
+            (("一、总体绩效目标", "overall"), ("二、分项绩效目标", "itemized"), ("三、工作保障措施", "safeguards"))
+        ] if goals is not None else [],
+        "agency": agency, "year": fiscal_year.year, "rows": rows, "page": page, "pending": pending,
+        "figures": agency_reads.figures(agency, fiscal_year, public_only=True),
+    })
+
+
+def public_evaluation(request, pk):
+    """One public self-evaluation in the 自评表's layout."""
+    evaluation = selectors.public_evaluation_or_404(pk)
+    table = tables.evaluation_table(evaluation, public_on=selectors.published_on(evaluation))
+    return render(request, "evaluations/public_detail.html", {"evaluation": evaluation, "table": table, "sheet": evaluation.sheet})
