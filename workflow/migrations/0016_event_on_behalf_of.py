@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('workflow', '0014_discard_adjustment'),
+        ('workflow', '0015_event_goals'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
