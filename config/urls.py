@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("adjustments.urls")),  # 目标调整: /sheets/<id>/adjust/, /api/sheets/<id>/adjustments/
     path("api/", include("sheets.api_urls")),
     path("api/", include("evaluations.api_urls")),
+    path("api/", include("people.api_urls")),  # 委托: /api/delegations/
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("", include("exports.urls")),
     path("wecom/", include("wecom.urls")),

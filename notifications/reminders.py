@@ -258,6 +258,7 @@ def nudges_due(now: datetime.datetime | None = None) -> list[Due]:
 _NUDGE_VALUES = (
     "pk", "state", "state_since", "agency_id", "agency__code", "agency__name", "section_id", "section__name",
     "assignee_id", "assignee__is_active", "assignee__username", "assignee__email", "round_actors",
+    "consultant_id", "consultant__is_active", "consultant__username", "consultant__email",  # 加签
 )
 
 
@@ -292,20 +293,23 @@ def _nudges_due_of(model, today: datetime.date) -> list[Due]:
     count = len(_NUDGE_VALUES)
     for row, waited, level in waiting:
         (pk, state, since, agency_id, agency_code, agency_name, section_id, section_name,
-         assignee_id, assignee_active, assignee_username, assignee_email, round_actors) = row[:count]
+         assignee_id, assignee_active, assignee_username, assignee_email, round_actors,
+         consultant_id, consultant_active, consultant_username, consultant_email) = row[:count]
         # the title as its display_title says it, its code, and its page where that is not reversed from the id
         shown, code, *path = model.approval_text_title(*row[count:])
         document = messages.SheetText(pk, shown, code, f"{agency_code}{agency_name}", section_name if section_id else None)
         role = chain.step_for(state).role
         # flow.reviewers on the batched holders: the active assignee once reassigned, else the step's role holders
-        if assignee_id and assignee_active:
+        if consultant_id and consultant_active:  # 加签: the step waits for this person's opinion
+            recipients = [roles.Holder(consultant_id, consultant_username, consultant_email)]
+        elif assignee_id and assignee_active:
             recipients = [roles.Holder(assignee_id, assignee_username, assignee_email)]
         else:
             recipients = holders.shared(role, section_id if roles.is_section_role(role) else agency_id)
         # never those who submitted or approved it in this round: they may not act on it (提交与审核分离)
         acted = flow.round_ids(round_actors)
-        if any(holder.pk in acted for holder in recipients):
-            recipients = [holder for holder in recipients if holder.pk not in acted]
+        if any(holder.pk in acted or holder.principal in acted for holder in recipients):  # (a delegate acts for the principal)
+            recipients = [holder for holder in recipients if holder.pk not in acted and holder.principal not in acted]
         if level == 2:
             recipients = recipients + holders.shared(Role.LEADER, agency_id)
         title, body, url = text(document, state=state, workdays=waited, since=since, level=level, path=path[0] if path else None)

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from people.roles import display_name
 from workflow.steps import CHAIN, Action
 
 # The history's foreign key of each document (its ``history_field``), by string reference: a second document adds its
@@ -20,6 +21,13 @@ def exactly_one_document(fields=DOCUMENT_FIELDS) -> Q:
     return reduce(or_, (
         Q(**{f"{name}__isnull": False}, **{f"{other}__isnull": True for other in fields if other != name}) for name in fields
     ))
+
+
+def acted_by(actor, principal=None) -> str:
+    """"刘洋 代 张建国" when ``actor`` acted for ``principal`` (委托), else the actor's name."""
+    if principal is None:
+        return display_name(actor)
+    return f"{display_name(actor)} 代 {display_name(principal)}"
 
 
 class Event(models.Model):
@@ -42,6 +50,10 @@ class Event(models.Model):
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    on_behalf_of = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="委托人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="受托人代委托人办理时（委托）：委托人；记录显示为“受托人 代 委托人”",
     )
     action = models.CharField("操作", max_length=20, choices=Action.choices)
     from_state = models.CharField("原状态", max_length=20, choices=CHAIN.state_choices)
@@ -70,6 +82,11 @@ class Event(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()} {self.document} @ {timezone.localtime(self.created):%Y-%m-%d %H:%M}"
+
+    @property
+    def actor_text(self) -> str:
+        """Who acted, as the history, the notifications and the API say it: 张建国, or 刘洋 代 张建国 (委托)."""
+        return acted_by(self.actor, self.on_behalf_of if self.on_behalf_of_id else None)
 
     @property
     def document_field(self) -> str:

@@ -29,11 +29,19 @@ def review_tasks(user, model) -> QuerySet:
     scope = Q(pk__in=[])
     for step in chain_of(model).steps:
         if roles.holds_any(user, step.role):
-            scope |= Q(state=step.state) & roles.scope_in(user, step.role, f"{step.scope_field}_id")
+            scope |= (
+                Q(state=step.state) & roles.scope_in(user, step.role, f"{step.scope_field}_id")
+                & flow.not_for_acted_principals(user, step.role, f"{step.scope_field}_id")  # 委托: 提交与审核分离 for the principal
+            )
+    deciding = (
+        scope
+        & (Q(assignee__isnull=True) | Q(assignee=user) | Q(assignee_id__in=roles.principal_ids(user)))  # 委托: and their principals'
+        & flow.not_acted_this_round(user)
+        & flow.no_consultation()  # 加签: not while the step waits for someone's opinion
+    )
+    asked = Q(consultant=user, state__in=chain_of(model).review_states) if user.is_active else Q(pk__in=[])  # 加签: theirs to answer
     return (
-        documents_of(model).filter(scope)
-        .filter(Q(assignee__isnull=True) | Q(assignee=user))
-        .filter(flow.not_acted_this_round(user))
+        documents_of(model).filter(deciding | asked)
         .select_related(*model.approval_related, "assignee")
         .order_by("state_since", "id")
     )
@@ -58,6 +66,8 @@ class TaskCard:
     def batchable(self) -> bool:
         """Clean for the content check: may be approved in a batch (never one with errors), if its type is approved in
         batches at all (``approval_batch``, a document hook; true unless it says otherwise)."""
+        if self.document.consultant_id:  # 加签: it waits for an opinion, not a decision
+            return False
         return self.error_count == 0 and getattr(self.document, "approval_batch", True)
 
     @property
@@ -67,7 +77,8 @@ class TaskCard:
 
     @property
     def step_label(self) -> str:
-        return chain_of(self.document).label(self.document.state)
+        label = chain_of(self.document).label(self.document.state)
+        return f"{label} · 加签意见" if self.document.consultant_id else label  # 加签: an opinion is asked
 
     @property
     def publishes(self) -> bool:
@@ -88,6 +99,12 @@ class Holding:
         return "、".join(self.names) if self.names else "暂无可办理的人"
 
 
+def holder_name(holder) -> str:
+    """A holder (``roles.Holder``) by name; a delegate as 刘洋（代张建国） (委托)."""
+    name = holder.name or holder.username
+    return f"{name}（代{holder.on_behalf}）" if holder.on_behalf else name
+
+
 def holdings_attach(documents) -> None:
     """Set ``holding`` (a ``Holding``, or None outside the review steps) on each of ``documents`` (any types): two
     reads however many documents — the assignees, and the holders of every (role, scope) involved."""
@@ -98,7 +115,9 @@ def holdings_attach(documents) -> None:
         step = chain_of(document).step_for(document.state)
         if step is None:
             continue
-        if document.assignee_id:
+        if document.consultant_id:  # 加签
+            assignee_ids.add(document.consultant_id)
+        elif document.assignee_id:
             assignee_ids.add(document.assignee_id)
         else:
             scope_id = getattr(document, f"{step.scope_field}_id")
@@ -112,12 +131,15 @@ def holdings_attach(documents) -> None:
             document.holding = None
             continue
         acted = set(flow.round_ids(document.round_actors))  # 提交与审核分离: they may not act on it
-        if document.assignee_id:
+        consultant = assignees.get(document.consultant_id) if document.consultant_id else None
+        if consultant is not None:  # 加签: the step waits for this person's opinion
+            names = (f"{roles.display_name(consultant)}（加签）",)
+        elif document.assignee_id:
             assignee = assignees.get(document.assignee_id)
             names = (roles.display_name(assignee),) if assignee is not None else ()
         else:
             holders = by_scope.get((step.role, getattr(document, f"{step.scope_field}_id")), [])
-            names = tuple(h.name or h.username for h in holders if h.pk not in acted)
+            names = tuple(holder_name(h) for h in holders if h.pk not in acted and h.principal not in acted)
         document.holding = Holding(step.label, names, document.state_since)
 
 
@@ -384,7 +406,7 @@ def done_events(user, *, search: str = "") -> QuerySet:
 
 
 def document_history(document) -> QuerySet:
-    return document.events.select_related("actor", "target_user").order_by("created", "id")
+    return document.events.select_related("actor", "target_user", "on_behalf_of").order_by("created", "id")
 
 
 def saved_phrases(user, *, defaults=SavedPhrase.DEFAULTS) -> list[dict]:

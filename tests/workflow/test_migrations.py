@@ -42,6 +42,7 @@ def as_left_by_the_old_migrations():
     with connection.cursor() as cursor:  # the history table as it was then (workflow 0011 renamed it, added the checks)
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the test's own rows checked now: the tables may be altered
         cursor.execute("ALTER TABLE workflow_event DROP COLUMN resume_state")  # workflow 0013 added it
+        cursor.execute("ALTER TABLE workflow_event DROP COLUMN on_behalf_of_id")  # workflow 0015 added it (委托)
         cursor.execute("ALTER TABLE workflow_event DROP CONSTRAINT event_one_document")
         cursor.execute("ALTER TABLE workflow_event RENAME TO workflow_sheetevent")
         cursor.execute("ALTER TABLE notifications_pendingfanout DROP CONSTRAINT pending_fan_out_one_document")
