@@ -80,6 +80,13 @@ class Notification(models.Model):
         "evaluations.SelfEvaluation", verbose_name="绩效自评表", null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
     )
+    monitoring_report = models.ForeignKey(
+        "monitoring.MonitoringReport", verbose_name="运行监控表", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    disposal = models.ForeignKey(
+        "monitoring.Disposal", verbose_name="监控处置", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+    )
     title = models.CharField("标题", max_length=200)
     body = models.TextField("正文")
     url = models.URLField("链接", max_length=500, blank=True)
@@ -187,6 +194,13 @@ class WeComCard(models.Model):
         "evaluations.SelfEvaluation", verbose_name="绩效自评表", null=True, blank=True, on_delete=models.CASCADE,
         related_name="+",
     )
+    monitoring_report = models.ForeignKey(
+        "monitoring.MonitoringReport", verbose_name="运行监控表", null=True, blank=True, on_delete=models.CASCADE,
+        related_name="+",
+    )
+    disposal = models.ForeignKey(
+        "monitoring.Disposal", verbose_name="监控处置", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+    )
     state = models.CharField("发送时状态", max_length=20)
     version = models.PositiveIntegerField("发送时版本")
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="接收人", on_delete=models.CASCADE, related_name="+")
@@ -227,6 +241,13 @@ class PendingFanOut(models.Model):
     evaluation = models.ForeignKey(
         "evaluations.SelfEvaluation", verbose_name="绩效自评表", null=True, blank=True, on_delete=models.CASCADE,
         related_name="+",
+    )
+    monitoring_report = models.ForeignKey(
+        "monitoring.MonitoringReport", verbose_name="运行监控表", null=True, blank=True, on_delete=models.CASCADE,
+        related_name="+",
+    )
+    disposal = models.ForeignKey(
+        "monitoring.Disposal", verbose_name="监控处置", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
     )
     created = models.DateTimeField("记录时间", auto_now_add=True)
 

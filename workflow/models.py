@@ -12,7 +12,7 @@ from workflow.steps import CHAIN, Action
 
 # The history's foreign key of each document (its ``history_field``), by string reference: a second document adds its
 # nullable foreign key below and its name here.
-DOCUMENT_FIELDS = ("sheet", "evaluation")
+DOCUMENT_FIELDS = ("sheet", "evaluation", "monitoring_report", "disposal")
 
 
 def exactly_one_document(fields=DOCUMENT_FIELDS) -> Q:
@@ -35,6 +35,13 @@ class Event(models.Model):
     evaluation = models.ForeignKey(
         "evaluations.SelfEvaluation", verbose_name="绩效自评表", null=True, blank=True, on_delete=models.CASCADE,
         related_name="events",
+    )
+    monitoring_report = models.ForeignKey(
+        "monitoring.MonitoringReport", verbose_name="运行监控表", null=True, blank=True, on_delete=models.CASCADE,
+        related_name="events",
+    )
+    disposal = models.ForeignKey(
+        "monitoring.Disposal", verbose_name="监控处置", null=True, blank=True, on_delete=models.CASCADE, related_name="events",
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, on_delete=models.SET_NULL, related_name="+"
@@ -59,6 +66,8 @@ class Event(models.Model):
         indexes = [
             models.Index(fields=["sheet", "created"], name="event_sheet_created"),
             models.Index(fields=["evaluation", "created"], name="event_evaluation_created"),
+            models.Index(fields=["monitoring_report", "created"], name="event_monrep_created"),
+            models.Index(fields=["disposal", "created"], name="event_disposal_created"),
             models.Index(fields=["actor", "-created", "-id"], name="event_actor_created"),  # 已办, a keyset page at a time
         ]
         constraints = [models.CheckConstraint(condition=exactly_one_document(), name="event_one_document")]

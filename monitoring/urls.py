@@ -1,0 +1,11 @@
+from django.urls import path
+
+from monitoring import views
+
+urlpatterns = [
+    path("sheets/<int:pk>/monitoring/", views.sheet_monitoring, name="sheet_monitoring"),
+    path("sheets/<int:pk>/monitoring/<str:point>/", views.monitoring_report, name="monitoring_report"),
+    path("sheets/<int:pk>/monitoring/<str:point>/<str:move>/", views.monitoring_report_move, name="monitoring_report_move"),
+    path("monitoring/disposals/<int:pk>/", views.monitoring_disposal, name="monitoring_disposal"),
+    path("monitoring/disposals/<int:pk>/<str:move>/", views.monitoring_disposal_move, name="monitoring_disposal_move"),
+]
