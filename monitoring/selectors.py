@@ -99,10 +99,10 @@ def disposal_for(user, pk) -> Disposal:
 
 
 def open_disposals(sheet_ids) -> dict:
-    """{sheet id: its latest 处置 not yet done or carrying a consequence} of the sheets (one query)."""
+    """{sheet id: its latest 处置 not yet done} of the sheets (one query)."""
     found = {}
     for disposal in (
-        Disposal.objects.filter(sheet_id__in=list(sheet_ids)).exclude(state=SheetState.PUBLISHED, consequence="")
+        Disposal.objects.filter(sheet_id__in=list(sheet_ids)).exclude(state=SheetState.PUBLISHED)
         .order_by("sheet_id", "-point_date")
     ):
         found.setdefault(disposal.sheet_id, disposal)

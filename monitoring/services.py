@@ -314,7 +314,7 @@ def disposals_run(*, day: datetime.date) -> DisposalRun:
                 for pk, agency_id, section_id in sheets
             ], ignore_conflicts=True)
             run.opened += list(Disposal.objects.filter(sheet_id__in=list(red), point_date=point.date, warned_on=day, version=1,
-                                                       state=SheetState.DRAFT).select_related(*Disposal.approval_related))
+                                                       state=SheetState.DRAFT).select_related(*Disposal.approval_related, "pack"))
     overdue = Disposal.objects.filter(due__lt=day, state__in=DISPOSAL_CHAIN.drafting).select_related(*Disposal.approval_related, "pack")
     for disposal in overdue:
         run.overdue.append(disposal)

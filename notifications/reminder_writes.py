@@ -3,6 +3,7 @@ set-based statement each run; and the superusers' notice that next year's holida
 
 from __future__ import annotations
 
+import datetime
 import functools
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -13,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.db import in_values, is_postgresql
+from monitoring import services as monitoring
 from notifications import reminders
 from notifications.messages import Message, absolute
 from notifications.models import Channel, Kind, Notification, Preference, Status
@@ -44,8 +46,25 @@ def reminders_send(*, day, dry_run: bool = False, catch_up_days: int = 1) -> lis
     never written (the job did not run): the dedupe keys make sure nothing is sent twice.
     """
     if catch_up_days > 1:
-        return _send_due(reminders.spending_due_since(day, days=catch_up_days), dry_run=dry_run)
-    return _send_due(reminders.spending_due_on(day), dry_run=dry_run)
+        dues = reminders.spending_due_since(day, days=catch_up_days)
+    else:
+        dues = reminders.spending_due_on(day)
+    if not dry_run:  # 处置 (issue 21): open them on a point's warning date, record a missed deadline's consequence
+        dues += _disposals_due(day, catch_up_days)
+    return _send_due(dues, dry_run=dry_run)
+
+
+@transaction.atomic
+def _disposals_due(day, catch_up_days: int) -> list:
+    """Run the 处置 work of ``day`` and the days the job missed before it; the notices of what it opened, and the
+    nudges of today's overdue ones."""
+    dues = []
+    for back in range(catch_up_days - 1, -1, -1):
+        run = monitoring.disposals_run(day=day - datetime.timedelta(days=back))
+        if back:
+            run.overdue = []  # nudged once, for today
+        dues += reminders.disposal_dues(run, today=day)
+    return dues
 
 
 def nudges_send(*, now=None, dry_run: bool = False) -> list[Sent]:
