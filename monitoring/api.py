@@ -11,15 +11,17 @@ from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
 from core import errors
-from monitoring import reporting, selectors, services
+from monitoring import county, reporting, selectors, services
 from monitoring.models import Disposal, MonitoringReport
 from monitoring.serializers import (
+    CountySerializer,
     DisposalPutSerializer,
     DisposalSerializer,
-    PointSerializer,
-    ReportPutSerializer,
-    ReportSerializer,
+    MonitoringPointSerializer,
+    MonitoringReportPutSerializer,
+    MonitoringReportSerializer,
     represent,
+    represent_county,
     represent_disposal,
 )
 from workflow import flow
@@ -50,10 +52,10 @@ def _report_response(report, status=200) -> Response:
     fresh = MonitoringReport.objects.select_related(*MonitoringReport.approval_related, "pack", "updated_by").prefetch_related(
         "rows"
     ).get(pk=report.pk)
-    return Response(ReportSerializer(represent(fresh)).data, status=status, headers={"ETag": fresh.etag})
+    return Response(MonitoringReportSerializer(represent(fresh)).data, status=status, headers={"ETag": fresh.etag})
 
 
-@extend_schema(responses=PointSerializer(many=True), operation_id="sheet_monitoring_list")
+@extend_schema(responses=MonitoringPointSerializer(many=True), operation_id="sheet_monitoring_list")
 @api_view(["GET"])
 def sheet_monitoring(request, pk):
     """The monitoring points of the sheet's year (its rule pack), each with its report (null until one is started)."""
@@ -66,12 +68,12 @@ def sheet_monitoring(request, pk):
         shown = represent(report) if report is not None and selectors.can_see(request.user, report) else None
         data.append({"point": point.date, "label": point.label, "expected": point.expected, "report_by": point.report_by,
                      "report": shown})
-    return Response(PointSerializer(data, many=True).data)
+    return Response(MonitoringPointSerializer(data, many=True).data)
 
 
-@extend_schema(methods=["GET"], parameters=[POINT], responses=ReportSerializer, operation_id="monitoring_report_read")
+@extend_schema(methods=["GET"], parameters=[POINT], responses=MonitoringReportSerializer, operation_id="monitoring_report_read")
 @extend_schema(
-    methods=["PUT"], parameters=[POINT], request=ReportPutSerializer, responses={200: ReportSerializer, 201: ReportSerializer},
+    methods=["PUT"], parameters=[POINT], request=MonitoringReportPutSerializer, responses={200: MonitoringReportSerializer, 201: MonitoringReportSerializer},
     operation_id="monitoring_report_put",
     description="填报该时点的运行监控表：尚无时新建（201，从上一时点的填报值开始），已有时须带 If-Match（GET 取得的 ETag）。",
 )
@@ -87,7 +89,7 @@ def monitoring_report(request, pk, point):
     if report is not None:
         services.report_ensure_editable(request.user, report)  # who may edit is answered before what they sent
         expected_version = if_match(request, report, required=True, this=MonitoringReport.approval_this)
-    serializer = ReportPutSerializer(data=request.data)
+    serializer = MonitoringReportPutSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     rows = [dict(row) for row in serializer.validated_data["rows"]]
     ids = [row["id"] for row in rows]
@@ -128,7 +130,7 @@ def _perform(request, model, pk, move):
     return document
 
 
-@extend_schema(parameters=[POINT, MOVE], request=ReturnSerializer, responses=ReportSerializer, operation_id="monitoring_report_move")
+@extend_schema(parameters=[POINT, MOVE], request=ReturnSerializer, responses=MonitoringReportSerializer, operation_id="monitoring_report_move")
 @api_view(["POST"])
 def monitoring_report_move(request, pk, point, move):
     sheet = selectors.sheet_for_monitoring(request.user, pk)
@@ -168,3 +170,36 @@ def monitoring_disposal(request, pk):
 def monitoring_disposal_move(request, pk, move):
     disposal = selectors.disposal_for(request.user, pk)
     return _disposal_response(_perform(request, Disposal, disposal.pk, move))
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("year", int, required=True, description="预算年度"),
+        OpenApiParameter("point", str, description="监控时点 YYYY-MM-DD；默认今天之前最近的时点"),
+        OpenApiParameter("grade", str, enum=list(county.GRADES), description="运行监控表的灯色；none：未填报"),
+        OpenApiParameter("agency", str, description="单位编码"),
+        OpenApiParameter("after", int, description="上一页的 next_after"),
+        OpenApiParameter("size", int, description=f"每页行数，最多 {county.PAGE_MAX}"),
+    ],
+    responses=CountySerializer, operation_id="monitoring_county",
+)
+@api_view(["GET"])
+def county_monitoring(request):
+    """运行监控汇总 (局领导、财政审核): the published sheets of the agencies the user oversees at one point."""
+    def number(name):
+        value = request.query_params.get(name)
+        if value in (None, ""):
+            return None
+        if not value.isdigit():
+            raise errors.invalid(f"参数 {name} 应为正整数。")
+        return int(value)
+
+    year = number("year")
+    if year is None:
+        raise errors.invalid("请提供 year（预算年度）。")
+    page = county.county_page(
+        request.user, year=year, point=request.query_params.get("point") or None,
+        grade=request.query_params.get("grade", ""), agency=request.query_params.get("agency", "").strip(),
+        after=number("after"), size=number("size") or county.PAGE_SIZE,
+    )
+    return Response(CountySerializer(represent_county(page)).data)

@@ -3,6 +3,7 @@ from django.urls import path
 from monitoring import api
 
 urlpatterns = [
+    path("monitoring/", api.county_monitoring, name="api_county_monitoring"),
     path("sheets/<int:pk>/monitoring/", api.sheet_monitoring, name="api_sheet_monitoring"),
     path("sheets/<int:pk>/monitoring/<str:point>/", api.monitoring_report, name="api_monitoring_report"),
     path("sheets/<int:pk>/monitoring/<str:point>/<str:move>/", api.monitoring_report_move, name="api_monitoring_report_move"),

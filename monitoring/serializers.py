@@ -43,7 +43,7 @@ def represent(report) -> dict:
     }
 
 
-class SpendingSerializer(serializers.Serializer):
+class MonitoringSpendingSerializer(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True, help_text="累计实际支出（万元），未填报为空")
     percent = serializers.DecimalField(max_digits=8, decimal_places=2, help_text="累计支出进度（%），未填报按 0")
     planned = serializers.DecimalField(max_digits=8, decimal_places=2, allow_null=True, help_text="本表资金支出计划（%）")
@@ -53,7 +53,7 @@ class SpendingSerializer(serializers.Serializer):
     how = serializers.CharField(help_text="规则与算式")
 
 
-class RowSerializer(serializers.Serializer):
+class MonitoringRowSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     category = serializers.CharField(help_text="一级指标")
     subcategory = serializers.CharField(help_text="二级指标")
@@ -73,7 +73,7 @@ class RowSerializer(serializers.Serializer):
     reason_required = serializers.BooleanField(help_text="规则包要求说明偏差原因")
 
 
-class ReportSerializer(serializers.Serializer):
+class MonitoringReportSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     sheet = serializers.IntegerField()
     point = serializers.DateField(help_text="监控时点")
@@ -83,8 +83,8 @@ class ReportSerializer(serializers.Serializer):
     state = serializers.CharField()
     state_label = serializers.CharField()
     version = serializers.IntegerField()
-    spending = SpendingSerializer()
-    rows = RowSerializer(many=True)
+    spending = MonitoringSpendingSerializer()
+    rows = MonitoringRowSerializer(many=True)
     colour = serializers.CharField(help_text=f"全表灯色（取最差）；{COLOUR_HELP}")
     label = serializers.CharField()
     how = serializers.CharField()
@@ -92,15 +92,15 @@ class ReportSerializer(serializers.Serializer):
     updated_by = serializers.CharField(allow_null=True)
 
 
-class PointSerializer(serializers.Serializer):
+class MonitoringPointSerializer(serializers.Serializer):
     point = serializers.DateField(help_text="监控时点")
     label = serializers.CharField()
     expected = serializers.DecimalField(max_digits=6, decimal_places=2, help_text="累计支出进度（%）")
     report_by = serializers.DateField(help_text="报送截止日")
-    report = ReportSerializer(allow_null=True, help_text="该时点的运行监控表；未填报为空")
+    report = MonitoringReportSerializer(allow_null=True, help_text="该时点的运行监控表；未填报为空")
 
 
-class RowPutSerializer(serializers.Serializer):
+class MonitoringRowPutSerializer(serializers.Serializer):
     id = serializers.IntegerField(help_text="行编号（GET 的 rows[].id）")
     current = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
     level = serializers.CharField(required=False, allow_blank=True)
@@ -111,8 +111,8 @@ class RowPutSerializer(serializers.Serializer):
     measures = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
 
 
-class ReportPutSerializer(serializers.Serializer):
-    rows = RowPutSerializer(many=True)
+class MonitoringReportPutSerializer(serializers.Serializer):
+    rows = MonitoringRowPutSerializer(many=True)
 
 
 def represent_disposal(disposal) -> dict:
@@ -151,3 +151,45 @@ class DisposalPutSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, help_text="处置说明")
 
 
+
+
+class CountyRowSerializer(serializers.Serializer):
+    sheet = serializers.IntegerField()
+    title = serializers.CharField()
+    code = serializers.CharField(help_text="项目编码")
+    agency = serializers.CharField(help_text="单位编码")
+    section = serializers.CharField(allow_null=True)
+    spending = MonitoringSpendingSerializer()
+    report = serializers.DictField(allow_null=True, help_text="该时点的运行监控表：id、state、colour；未填报为空")
+    disposal = serializers.DictField(allow_null=True, help_text="未办结的处置：id、due、choice、consequence")
+
+
+class CountySerializer(serializers.Serializer):
+    year = serializers.IntegerField()
+    pack = serializers.CharField()
+    point = serializers.DateField()
+    rows = CountyRowSerializer(many=True)
+    next_after = serializers.IntegerField(allow_null=True, help_text="下一页：以 after=此值 再次请求；为空时没有下一页")
+
+
+def represent_county(page) -> dict:
+    return {
+        "year": page.year, "pack": page.pack.name, "point": page.point.date, "next_after": page.next_after,
+        "rows": [
+            {
+                "sheet": row.sheet.pk, "title": row.sheet.display_title, "code": row.sheet.project.code,
+                "agency": row.sheet.agency.code, "section": row.sheet.section.name if row.sheet.section_id else None,
+                "spending": {"amount": row.spending.amount, "percent": row.spending.actual, "planned": row.spending.planned,
+                             "line": row.spending.line, "colour": row.money.colour, "label": row.money.label, "how": row.money.how},
+                "report": None if row.report is None else {
+                    "id": row.report.pk, "state": row.report.state, "colour": row.report.colour,
+                    "url": row.report.get_absolute_url(),
+                },
+                "disposal": None if row.disposal is None else {
+                    "id": row.disposal.pk, "due": row.disposal.due.isoformat(), "choice": row.disposal.choice,
+                    "consequence": row.disposal.consequence,
+                },
+            }
+            for row in page.rows
+        ],
+    }

@@ -3,6 +3,7 @@ from django.urls import path
 from monitoring import views
 
 urlpatterns = [
+    path("monitoring/", views.county_monitoring, name="county_monitoring"),
     path("sheets/<int:pk>/monitoring/", views.sheet_monitoring, name="sheet_monitoring"),
     path("sheets/<int:pk>/monitoring/<str:point>/", views.monitoring_report, name="monitoring_report"),
     path("sheets/<int:pk>/monitoring/<str:point>/<str:move>/", views.monitoring_report_move, name="monitoring_report_move"),

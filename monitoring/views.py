@@ -7,14 +7,16 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from core.errors import AppError
-from monitoring import grading, reporting, selectors, services
+from monitoring import county, grading, reporting, selectors, services
 from monitoring.models import DISPOSAL_CHAIN, REPORT_CHAIN, Likelihood, ReasonKind
 from monitoring.serializers import represent, represent_disposal
+from projects.models import FiscalYear
 from workflow import flow, permissions
 from workflow import selectors as workflow_selectors
 from workflow import services as moves
@@ -195,3 +197,32 @@ def monitoring_disposal(request, pk):
 @require_POST
 def monitoring_disposal_move(request, pk, move):
     return _move(request, selectors.disposal_for(request.user, pk), move)
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@login_required
+def county_monitoring(request):
+    """运行监控汇总: the leader's and finance's table of the sheets they oversee at one monitoring point."""
+    if not county.may_see(request.user):
+        raise PermissionDenied("只有局领导、财政审核人员可以查看运行监控汇总。")
+    year = _int_or_none(request.GET.get("year")) or datetime.date.today().year
+    try:
+        page = county.county_page(
+            request.user, year=year, point=request.GET.get("point") or None, grade=request.GET.get("grade", ""),
+            agency=request.GET.get("agency", "").strip(), after=_int_or_none(request.GET.get("after")),
+        )
+    except AppError as error:
+        messages.error(request, error.message)
+        return redirect("county_monitoring")
+    query = request.GET.copy()
+    query.pop("after", None)
+    return render(request, "monitoring/county.html", {
+        "page": page, "grades": county.GRADES, "filters": request.GET, "query": query.urlencode(), "nav": "monitoring",
+        "years": list(FiscalYear.objects.order_by("-year").values_list("year", flat=True)[:10]),
+    })

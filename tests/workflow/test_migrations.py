@@ -49,6 +49,9 @@ def as_left_by_the_old_migrations():
         # nor had it the self-evaluation's foreign keys (workflow 0012, notifications 0010 add them)
         for table in ("workflow_sheetevent", "notifications_notification", "notifications_pendingfanout", "notifications_wecomcard"):
             cursor.execute(f"ALTER TABLE {table} DROP COLUMN evaluation_id")
+            # nor the monitoring report's and the 处置's (workflow 0015, notifications 0012 add them)
+            cursor.execute(f"ALTER TABLE {table} DROP COLUMN monitoring_report_id")
+            cursor.execute(f"ALTER TABLE {table} DROP COLUMN disposal_id")
     recorder = MigrationRecorder(connection)
     for name in ("0001_initial", "0010_viewflow20", "0015_task_scheduled"):
         recorder.record_applied("viewflow", name)
