@@ -46,25 +46,23 @@ def reminders_send(*, day, dry_run: bool = False, catch_up_days: int = 1) -> lis
     never written (the job did not run): the dedupe keys make sure nothing is sent twice.
     """
     if catch_up_days > 1:
-        dues = reminders.spending_due_since(day, days=catch_up_days)
-    else:
-        dues = reminders.spending_due_on(day)
-    if not dry_run:  # 处置 (issue 21): open them on a point's warning date, record a missed deadline's consequence
-        dues += _disposals_due(day, catch_up_days)
-    return _send_due(dues, dry_run=dry_run)
+        return _send_due(reminders.spending_due_since(day, days=catch_up_days), dry_run=dry_run)
+    return _send_due(reminders.spending_due_on(day), dry_run=dry_run)
 
 
 @transaction.atomic
-def _disposals_due(day, catch_up_days: int) -> list:
-    """Run the 处置 work of ``day`` and the days the job missed before it; the notices of what it opened, and the
-    nudges of today's overdue ones."""
+def disposals_send(*, day, catch_up_days: int = 1) -> list[Sent]:
+    """处置 (issue 21; run_reminders and the daily job, after ``reminders_send``): run the 处置 work of ``day`` and of
+    the days the job missed before it (``monitoring.services.disposals_run``: open them on a point's warning date,
+    record a missed deadline's consequence), and write its notices: what it opened, and today's nudges of the
+    overdue ones. A separate step, so that a checkpoint day's reminders cost what they cost."""
     dues = []
     for back in range(catch_up_days - 1, -1, -1):
         run = monitoring.disposals_run(day=day - datetime.timedelta(days=back))
         if back:
             run.overdue = []  # nudged once, for today
         dues += reminders.disposal_dues(run, today=day)
-    return dues
+    return _send_due(dues, dry_run=False)
 
 
 def nudges_send(*, now=None, dry_run: bool = False) -> list[Sent]:
