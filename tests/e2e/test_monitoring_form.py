@@ -79,3 +79,19 @@ def test_fill_a_monitoring_report(screen, request, live_server, shot):
     page.get_by_test_id("submit").click()
     expect(page.get_by_test_id("report-state")).to_have_text("科室审核")
     shot(page, f"{screen}-04-submitted")
+
+
+@pytest.mark.parametrize("screen", ["page", "phone"])
+def test_the_county_table_for_the_leader(screen, request, live_server, shot):
+    page = request.getfixturevalue(screen)
+    sheet = published_sheet()
+    sign_in(page, live_server, "leader")
+    page.goto(f"{live_server.url}/monitoring/?year=2024&point=2024-06-30")
+    row = page.get_by_test_id("county-row").filter(has_text=sheet.project.code)
+    expect(row).to_contain_text("50.00%")
+    expect(row).to_contain_text("绿灯")
+    expect(row).to_contain_text("未填报")
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    shot(page, f"{screen}-01-county")
+    row.get_by_role("link", name=sheet.display_title).click()
+    expect(page.get_by_test_id("monitoring-points")).to_be_visible()
