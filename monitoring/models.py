@@ -350,6 +350,10 @@ class Disposal(Approvable):
     )
     consequence = models.CharField("逾期后果", max_length=100, blank=True)
     consequence_on = models.DateField("逾期后果记录日期", null=True, blank=True)
+    proposal_due = models.DateField(
+        "方案提交期限", null=True, blank=True, help_text="处置决定需提交方案时（如调剂、取消），按规则包的工作日计"
+    )
+    flagged = models.CharField("连续预警后果", max_length=100, blank=True, help_text="连续若干个时点红灯时，如“列入现场核查”")
     created = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:
@@ -406,6 +410,7 @@ class Disposal(Approvable):
         return {
             "sheet": self.sheet_id, "point": self.point_date.isoformat(), "due": self.due.isoformat(),
             "choice": self.choice, "note": self.note, "adjustment": self.adjustment_id, "consequence": self.consequence,
+            "proposal_due": self.proposal_due.isoformat() if self.proposal_due else None, "flagged": self.flagged,
         }
 
     @property

@@ -122,7 +122,7 @@ def represent_disposal(disposal) -> dict:
         "version": disposal.version, "warned_on": disposal.warned_on, "due": disposal.due, "grounds": disposal.grounds,
         "options": list(disposal.options), "choice": disposal.choice, "note": disposal.note,
         "adjustment": disposal.adjustment_id, "consequence": disposal.consequence,
-        "consequence_on": disposal.consequence_on,
+        "consequence_on": disposal.consequence_on, "proposal_due": disposal.proposal_due, "flagged": disposal.flagged,
     }
 
 
@@ -144,6 +144,8 @@ class DisposalSerializer(serializers.Serializer):
     adjustment = serializers.IntegerField(allow_null=True, help_text="选择调整时打开的目标调整（绩效目标表编号）")
     consequence = serializers.CharField(help_text="逾期未处置时记录的后果，如 暂停执行")
     consequence_on = serializers.DateField(allow_null=True)
+    proposal_due = serializers.DateField(allow_null=True, help_text="需提交方案的处置决定：方案提交期限（工作日计）")
+    flagged = serializers.CharField(help_text="连续预警的后果，如 列入现场核查")
 
 
 class DisposalPutSerializer(serializers.Serializer):

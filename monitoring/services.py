@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
+from django.utils import timezone
 
 from adjustments.services import adjustment_open
 from core import errors
@@ -313,6 +314,7 @@ def disposals_run(*, day: datetime.date) -> DisposalRun:
                          state=SheetState.DRAFT, warned_on=day, due=due, grounds=red[pk], options=list(pack.disposal_options))
                 for pk, agency_id, section_id in sheets
             ], ignore_conflicts=True)
+            _flag_consecutive(pack, fiscal_year.year, point, list(red))
             run.opened += list(Disposal.objects.filter(sheet_id__in=list(red), point_date=point.date, warned_on=day, version=1,
                                                        state=SheetState.DRAFT).select_related(*Disposal.approval_related, "pack"))
     overdue = Disposal.objects.filter(due__lt=day, state__in=DISPOSAL_CHAIN.drafting).select_related(*Disposal.approval_related, "pack")
@@ -326,6 +328,26 @@ def disposals_run(*, day: datetime.date) -> DisposalRun:
     return run
 
 
+def _flag_consecutive(pack, year: int, point, sheet_ids: list[int]) -> None:
+    """Mark the pack's consequence of consecutive warnings (四川: 3 red points in a row → 列入现场核查 [2nd]) on the
+    point's 处置 of the sheets red at each of the points before it too (one query to read, one to write)."""
+    count = pack.consecutive_warnings
+    if not count or not (pack.consecutive_consequence or "").strip():
+        return
+    dates = [p.date for p in reporting.monitored_points(pack, year) if p.date <= point.date][-count:]
+    if len(dates) < count:
+        return
+    red_at: dict[int, set] = {}
+    for sheet_id, date in Disposal.objects.filter(sheet_id__in=sheet_ids, point_date__in=dates).values_list("sheet_id", "point_date"):
+        red_at.setdefault(sheet_id, set()).add(date)
+    flagged = [
+        sheet_id for sheet_id, seen in red_at.items()
+        if grading.consecutive_warnings(pack, [grading.RED if date in seen else grading.GREEN for date in dates])
+    ]
+    if flagged:
+        Disposal.objects.filter(sheet_id__in=flagged, point_date=point.date, flagged="").update(flagged=pack.consecutive_consequence)
+
+
 def disposal_ensure_editable(user, disposal: Disposal) -> None:
     if not permissions.can_edit(user, disposal):
         if disposal.is_editable:
@@ -334,9 +356,12 @@ def disposal_ensure_editable(user, disposal: Disposal) -> None:
 
 
 @transaction.atomic
-def disposal_decide(*, disposal: Disposal, user, expected_version: int, choice: str, note: str = "") -> Disposal:
-    """The section's decision (one of the pack's options) and its note, on ``expected_version``. An option naming
-    调整 opens a target adjustment of the sheet linked to the 处置 (or links the one already under way)."""
+def disposal_decide(*, disposal: Disposal, user, expected_version: int, choice: str, note: str = "",
+                    today: datetime.date | None = None) -> Disposal:
+    """The section's decision (one of the pack's options) and its note, on ``expected_version``, made ``today``. An
+    option naming 调整 opens a target adjustment of the sheet linked to the 处置 (or links the one already under way);
+    an option the pack asks a proposal for (四川: 调剂, 取消) sets the proposal's deadline in working days."""
+    today = today or timezone.localdate()
     locked = document_lock(Disposal, disposal.pk)
     disposal_ensure_editable(user, locked)
     if expected_version != locked.version:
@@ -355,6 +380,8 @@ def disposal_decide(*, disposal: Disposal, user, expected_version: int, choice: 
             reason = f"{locked.point_label}运行监控红灯处置：{choice}。{note}".strip()
             under_way = adjustment_open(sheet=sheet, user=user, reason=reason[:ADJUSTMENT_REASON_MAX])
         locked.adjustment = under_way
+    pack = RulePack.objects.get(pk=locked.pack_id)
+    locked.proposal_due = deadlines.proposal_deadline(pack, decided_on=today) if choice in (pack.proposal_options or ()) else None
     locked.choice, locked.note = choice, note
     locked.bump_version(user)
     locked.save()

@@ -42,6 +42,7 @@ Kind = models.TextChoices("Kind", [
     ("SPEND_REMINDER", ("spend_reminder", "填报提醒")),
     ("SPEND_WARNING", ("spend_warning", "支出预警")),
     ("SPEND_DIGEST", ("spend_digest", "预警汇总")),
+    ("DISPOSAL", ("disposal", "监控处置")),
     ("CALENDAR", ("calendar", "节假日日历")),
     ("ACCOUNT", ("account", "账号安全")),
 ], module=__name__)

@@ -324,7 +324,7 @@ def disposal_dues(run, *, today: datetime.date) -> list[Due]:
             f"请在 {disposal.due:%Y-%m-%d} 前作出处置决定（{options}），逾期未处置将记录为“{disposal.pack.overdue_consequence}”。"
         )
         due.append(Due(
-            Kind.SPEND_WARNING, f"监控处置：“{sheet.title}”（{sheet.code}） {disposal.point_label}红灯，{disposal.due:%Y-%m-%d} 前处置",
+            Kind.DISPOSAL, f"监控处置：“{sheet.title}”（{sheet.code}） {disposal.point_label}红灯，{disposal.due:%Y-%m-%d} 前处置",
             holders.shared(Role.STAFF, disposal.section_id) + holders.shared(Role.SECTION_HEAD, disposal.section_id),
             f"【监控预警】{sheet.title}：请在 {disposal.due:%Y-%m-%d} 前处置", body,
             messages.absolute(disposal.get_absolute_url()), disposal.sheet_id, f"disposal-open:{disposal.pk}",
@@ -337,7 +337,7 @@ def disposal_dues(run, *, today: datetime.date) -> list[Due]:
             f"尚未作出处置决定。{consequence}请尽快作出处置决定并提交审批。"
         )
         due.append(Due(
-            Kind.NUDGE, f"处置催办：“{sheet.title}”（{sheet.code}） 期限 {disposal.due:%Y-%m-%d} 已过",
+            Kind.DISPOSAL, f"处置催办：“{sheet.title}”（{sheet.code}） 期限 {disposal.due:%Y-%m-%d} 已过",
             holders.shared(Role.STAFF, disposal.section_id) + holders.shared(Role.SECTION_HEAD, disposal.section_id)
             + holders.shared(Role.LEADER, disposal.agency_id),
             f"【处置逾期】{sheet.title}", body, messages.absolute(disposal.get_absolute_url()), disposal.sheet_id,

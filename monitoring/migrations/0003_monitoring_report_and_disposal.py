@@ -90,6 +90,8 @@ class Migration(migrations.Migration):
                 ('note', models.CharField(blank=True, max_length=200, verbose_name='处置说明')),
                 ('consequence', models.CharField(blank=True, max_length=100, verbose_name='逾期后果')),
                 ('consequence_on', models.DateField(blank=True, null=True, verbose_name='逾期后果记录日期')),
+                ('proposal_due', models.DateField(blank=True, help_text='处置决定需提交方案时（如调剂、取消），按规则包的工作日计', null=True, verbose_name='方案提交期限')),
+                ('flagged', models.CharField(blank=True, help_text='连续若干个时点红灯时，如“列入现场核查”', max_length=100, verbose_name='连续预警后果')),
                 ('created', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
                 ('adjustment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='projects.targetsheet', verbose_name='目标调整')),
                 ('agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='projects.agency', verbose_name='预算单位')),

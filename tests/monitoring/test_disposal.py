@@ -71,7 +71,7 @@ def test_red_on_may_first_due_may_sixteenth_nudged_and_suspended_on_the_seventee
     disposal.refresh_from_db()
     assert (disposal.consequence, disposal.consequence_on) == ("暂停执行", datetime.date(2024, 5, 17))
     nudge = Notification.objects.get(recipient=org.owner, dedupe_key=f"disposal-overdue:{disposal.pk}:20240517", channel="in_app")
-    assert nudge.kind == "nudge" and "已记录为“暂停执行”" in nudge.body
+    assert nudge.kind == "disposal" and "已记录为“暂停执行”" in nudge.body
     assert Notification.objects.filter(recipient=org.leader, dedupe_key=f"disposal-overdue:{disposal.pk}:20240517").exists()
     run_reminders("2024-05-20")  # nudged again, the consequence recorded once
     disposal.refresh_from_db()
@@ -129,3 +129,25 @@ def test_the_consequence_is_shown_on_the_sheet_and_the_list_not_on_the_public_pa
     client.force_login(org.leader)
     page = client.get(disposal.get_absolute_url()).content.decode()
     assert "暂停执行" in page and "2024-05-16" in page
+
+
+def test_a_proposal_deadline_for_cancelling_and_three_red_points_in_a_row_flag_an_on_site_check(sichuan, red_sheet):
+    org = sichuan
+    run_reminders("2024-05-01")
+    april = Disposal.objects.get(sheet=red_sheet)
+    # 取消项目 decided on Monday 2024-05-06: a proposal within 15 working days — May 7–10 (4), the 调休 Saturday 05-11
+    # (5), May 13–17 (10), May 20–24 (15) → 2024-05-24
+    services.disposal_decide(disposal=april, user=org.owner, expected_version=april.version, choice="取消项目",
+                             today=datetime.date(2024, 5, 6))
+    april.refresh_from_db()
+    assert april.proposal_due == datetime.date(2024, 5, 24) and april.adjustment_id is None
+    services.disposal_decide(disposal=april, user=org.owner, expected_version=april.version, choice="确定继续执行",
+                             today=datetime.date(2024, 5, 6))
+    april.refresh_from_db()
+    assert april.proposal_due is None
+    # nothing reported for June and August: 0%, red again at each (warned on 07-01 and 09-01)
+    run_reminders("2024-07-01")
+    assert Disposal.objects.get(sheet=red_sheet, point_date=datetime.date(2024, 6, 30)).flagged == ""
+    run_reminders("2024-09-01")
+    august = Disposal.objects.get(sheet=red_sheet, point_date=datetime.date(2024, 8, 31))
+    assert august.flagged == "列入现场核查"
