@@ -50,6 +50,7 @@ class Row:
     money: grading.Light
     report: MonitoringReport | None
     disposal: Disposal | None
+    report_readable: bool = False  # may the viewer open it (finance: from its step on)
 
     @property
     def report_label(self) -> str:
@@ -104,7 +105,10 @@ def county_page(user, *, year: int, point: str | None = None, grade: str = "", a
     more = len(page) > size
     page = page[:size]
     ids = [sheet.pk for sheet in page]
-    reports = {r.sheet_id: r for r in MonitoringReport.objects.filter(sheet_id__in=ids, point_date=chosen.date)}
+    reports = {
+        r.sheet_id: r
+        for r in MonitoringReport.objects.filter(sheet_id__in=ids, point_date=chosen.date).select_related("agency", "section")
+    }
     checkpoint = Checkpoint.objects.filter(fiscal_year__year=year, date=chosen.date).first()
     amounts, plans = {}, {}
     if checkpoint is not None and ids:
@@ -118,6 +122,7 @@ def county_page(user, *, year: int, point: str | None = None, grade: str = "", a
         if amount is not None and sheet.budget_total:
             actual = (amount / sheet.budget_total * 100).quantize(reporting.CENT)
         spending = reporting.Spending(actual, plans.get(sheet.pk), chosen.expected, amount)
-        rows.append(Row(sheet, spending, reporting.spending_light(pack, chosen, spending), reports.get(sheet.pk),
-                        disposals.get(sheet.pk)))
+        report = reports.get(sheet.pk)
+        rows.append(Row(sheet, spending, reporting.spending_light(pack, chosen, spending), report, disposals.get(sheet.pk),
+                        report is not None and selectors.can_see(user, report)))
     return Page(year, pack, points, chosen, rows, page[-1].pk if more and page else None)

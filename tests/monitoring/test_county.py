@@ -81,7 +81,8 @@ def test_keyset_pages_and_a_fixed_number_of_queries(county, make_sheet, publish)
 
     small = queries(1)
     for _ in range(3):
-        publish(make_sheet())
+        sheet = publish(make_sheet())
+        services.report_open(sheet=sheet, point_date=APRIL, user=org.owner)  # a report on each row read
     assert queries(6) == small
 
 
@@ -98,3 +99,13 @@ def test_refused_to_staff_to_the_anonymous_and_the_other_agency_sees_only_its_ow
     client.force_login(org.leader)
     page = client.get("/monitoring/", {"year": 2024, "point": "2024-04-30"}).content.decode()
     assert "低支出项目" in page and "累计支出 12.5% 低于预警线 25%，预警" in page
+
+
+def test_finance_reads_a_report_from_its_step_on(county, client):
+    org, _low, _on_line, reported = county
+    report = reported.monitoring_reports.get()
+    client.force_login(org.finance)
+    page = client.get("/monitoring/", {"year": 2024, "point": "2024-04-30"}).content.decode()
+    assert "低支出项目" in page and report.get_absolute_url() not in page  # a draft: not theirs to open
+    client.force_login(org.leader)
+    assert report.get_absolute_url() in client.get("/monitoring/", {"year": 2024, "point": "2024-04-30"}).content.decode()
