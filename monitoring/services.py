@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError
+from django.db.models import F, ProtectedError
 from django.utils import timezone
 
 from adjustments.services import adjustment_open
@@ -250,6 +250,8 @@ def report_edit(*, report: MonitoringReport, user, expected_version: int, rows: 
 
 # ---------------------------------------------------------------- 处置 (issue 21 item 3)
 
+# what the notices of a day's 处置 read of each (no query per 处置)
+_DISPOSAL_READ_WITH = (*Disposal.approval_related, "sheet__agency", "sheet__section", "pack")
 ADJUSTMENT_WORD = "调整"  # an option naming it (四川: 调剂预算（含绩效目标调整）) opens a target adjustment
 
 
@@ -316,14 +318,20 @@ def disposals_run(*, day: datetime.date) -> DisposalRun:
             ], ignore_conflicts=True)
             _flag_consecutive(pack, fiscal_year.year, point, list(red))
             run.opened += list(Disposal.objects.filter(sheet_id__in=list(red), point_date=point.date, warned_on=day, version=1,
-                                                       state=SheetState.DRAFT).select_related(*Disposal.approval_related, "pack"))
-    overdue = Disposal.objects.filter(due__lt=day, state__in=DISPOSAL_CHAIN.drafting).select_related(*Disposal.approval_related, "pack")
+                                                       state=SheetState.DRAFT).select_related(*_DISPOSAL_READ_WITH))
+    overdue = Disposal.objects.filter(due__lt=day, state__in=DISPOSAL_CHAIN.drafting).select_related(*_DISPOSAL_READ_WITH)
+    by_consequence: dict[str, list[Disposal]] = {}
     for disposal in overdue:
         run.overdue.append(disposal)
         if not disposal.consequence and disposal.pack.overdue_consequence:
-            disposal.consequence, disposal.consequence_on = disposal.pack.overdue_consequence, day
-            disposal.bump_version(None)
-            disposal.save(update_fields=["consequence", "consequence_on", "version", "updated_by", "updated"])
+            by_consequence.setdefault(disposal.pack.overdue_consequence, []).append(disposal)
+    now = timezone.now()
+    for consequence, disposals in by_consequence.items():  # one statement per distinct consequence, not per 处置
+        Disposal.objects.filter(pk__in=[d.pk for d in disposals], consequence="").update(
+            consequence=consequence, consequence_on=day, version=F("version") + 1, updated_by=None, updated=now,
+        )
+        for disposal in disposals:
+            disposal.consequence, disposal.consequence_on, disposal.version = consequence, day, disposal.version + 1
             run.consequences.append(disposal)
     return run
 

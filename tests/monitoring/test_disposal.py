@@ -118,6 +118,9 @@ def test_the_consequence_is_shown_on_the_sheet_and_the_list_not_on_the_public_pa
     client.force_login(org.owner)
     page = client.get(f"/sheets/{red_sheet.pk}/").content.decode()
     assert "请在 <strong>2024-05-16</strong> 前作出处置决定" in page and disposal.get_absolute_url() in page
+    inbox = client.get("/tasks/").content.decode()  # 待办: the 处置 with its deadline, for the section's 经办人
+    assert f'<a href="{disposal.get_absolute_url()}"><strong>{disposal.display_title}</strong></a>' in inbox
+    assert "4月底红灯处置，2024-05-16前" in disposal.display_title
     run_reminders("2024-05-17")
     page = client.get(f"/sheets/{red_sheet.pk}/").content.decode()
     assert 'data-testid="monitoring-consequence"><strong>暂停执行</strong>' in page
@@ -151,3 +154,24 @@ def test_a_proposal_deadline_for_cancelling_and_three_red_points_in_a_row_flag_a
     run_reminders("2024-09-01")
     august = Disposal.objects.get(sheet=red_sheet, point_date=datetime.date(2024, 8, 31))
     assert august.flagged == "列入现场核查"
+
+
+def test_the_day_of_warnings_costs_the_same_for_few_and_many_red_sheets(sichuan, make_sheet, publish):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from notifications import reminder_writes
+
+    def queries(day):
+        with CaptureQueriesContext(connection) as captured:
+            reminder_writes.disposals_send(day=day)
+        return sum(1 for q in captured.captured_queries if "calendarday" not in q["sql"])
+
+    for _ in range(2):
+        publish(make_sheet())  # nothing reported: 0%, red at every point
+    few_opened, few_overdue = queries(datetime.date(2024, 5, 1)), queries(datetime.date(2024, 5, 17))
+    for _ in range(5):
+        publish(make_sheet())
+    assert queries(datetime.date(2024, 7, 1)) == few_opened  # June's warnings: seven red sheets
+    assert queries(datetime.date(2024, 7, 17)) == few_overdue
+    assert Disposal.objects.filter(point_date=datetime.date(2024, 6, 30)).count() >= 7
