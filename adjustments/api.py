@@ -48,7 +48,8 @@ def adjustment_open(request, pk):
         sheet=sheet, user=request.user, reason=data["reason"], adjusted_budget=data.get("adjusted_budget"),
         restore=data.get("restore"),
     )
-    return Response({"id": adjustment.pk}, status=201, headers={"Location": f"/api/sheets/{adjustment.pk}/"})
+    # its ETag: the client edits it (PATCH with If-Match) without reading it first
+    return Response({"id": adjustment.pk}, status=201, headers={"Location": f"/api/sheets/{adjustment.pk}/", "ETag": adjustment.etag})
 
 
 class AdjustmentDiscardedSerializer(serializers.Serializer):

@@ -35,12 +35,15 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import psycopg
 
-from benchmarks.scales import SCALES, Scale
+from benchmarks.scales import APPROVAL_POOL_SPARE, SCALES, Scale
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 SEED = ROOT / "projects" / "fixtures" / "laoting-approval-bureau-targets.docx"
 REQUESTS_PER_ROUND = 5
+# 目标调整: the last sheets of the approval pool stay published; each round adjusts this many of them
+ADJUSTMENT_POOL = APPROVAL_POOL_SPARE
+ADJUSTMENTS_PER_ROUND = 5
 
 
 # --------------------------------------------------------------------------- environment
@@ -109,10 +112,20 @@ def prepare(scale: Scale, base: str, db: str, anchor_db: str, log) -> tuple[dict
 
 
 def reset_pool(url: str) -> None:
-    """The approval pool back at 科室审核 (a rerun approves the same sheets again), the floor's tables, no outbox."""
+    """The approval pool back at 科室审核 (a rerun approves the same sheets again) but for its last
+    ``ADJUSTMENT_POOL`` sheets, published (each run adjusts them once more: an approved adjustment leaves the sheet in
+    force, published, with one more archived version), the floor's tables, no outbox."""
     with psycopg.connect(url) as conn:
-        conn.execute("""UPDATE projects_targetsheet t SET state = 'section_review', version = t.version + 1, assignee_id = NULL,
-                        round_actors = '' FROM projects_agency a WHERE a.id = t.agency_id AND a.code = 'BAPPROVE'""")
+        conn.execute("""UPDATE projects_targetsheet t SET state = CASE WHEN t.id IN (
+                            SELECT p.id FROM projects_targetsheet p WHERE p.agency_id = a.id AND p.revises_id IS NULL
+                            ORDER BY p.id DESC LIMIT %s) THEN 'published' ELSE 'section_review' END,
+                        version = t.version + 1, assignee_id = NULL, round_actors = ''
+                        FROM projects_agency a WHERE a.id = t.agency_id AND a.code = 'BAPPROVE' AND t.revises_id IS NULL""",
+                     [ADJUSTMENT_POOL])
+        # an adjustment a stopped run left open would refuse the next one (one open adjustment per sheet): close it
+        conn.execute("""UPDATE projects_targetsheet t SET state = 'published', assignee_id = NULL, round_actors = ''
+                        FROM projects_agency a WHERE a.id = t.agency_id AND a.code = 'BAPPROVE' AND t.revision = 'adjustment'
+                        AND t.state <> 'published'""")
         conn.execute("DELETE FROM notifications_notification")
         conn.execute("CREATE TABLE IF NOT EXISTS bench_floor (id int PRIMARY KEY, n bigint NOT NULL)")
         conn.execute("CREATE TABLE IF NOT EXISTS bench_floor_log (id bigserial PRIMARY KEY, floor_id int, at timestamptz)")
@@ -211,6 +224,10 @@ class Http:
         headers = {"X-CSRFToken": self.csrf or "", "Referer": str(self.client.base_url) + "/"}
         return self.client.post(path, headers=headers, **kwargs)
 
+    def patch(self, path: str, *, headers: dict, **kwargs):
+        headers = {"X-CSRFToken": self.csrf or "", "Referer": str(self.client.base_url) + "/", **headers}
+        return self.client.patch(path, headers=headers, **kwargs)
+
 
 def _approve_targetflow(http: Http, row: Row, ids: list[int]):
     started = time.perf_counter()
@@ -221,6 +238,44 @@ def _approve_targetflow(http: Http, row: Row, ids: list[int]):
             raise SystemExit(f"approve {pk}: {response.status_code} {response.text[:300]}")
         row.add(time.perf_counter() - t, response.headers.get("X-Bench-Queries"), response.headers.get("X-Bench-Maxrss-Kb"))
     row.rate.append(len(ids) / (time.perf_counter() - started))
+
+
+# what the 经办人 writes into the adjustment: the year's spending plan and a full indicator table (the filled
+# sheets carry neither, so the checker would refuse to submit them as they are)
+ADJUSTED_INDICATORS = [
+    {"category": c, "subcategory": s, "name": n, "target_value": v, "basis": "压测"}
+    for c, s, n, v in (
+        ("产出指标", "数量指标", "服务事项", "≥12个"), ("产出指标", "质量指标", "系统正常运行率", "≥98%"),
+        ("产出指标", "时效指标", "按时完成率", "≥95%"), ("产出指标", "成本指标", "经费控制数", "≤10万元"),
+        ("效益指标", "社会效益指标", "营商环境", "有效改善"), ("满意度指标", "服务对象满意度指标", "群众满意度", "≥95%"),
+    )
+]
+
+
+def _adjust_targetflow(staff: Http, reviewers: list[Http], row: Row, ids: list[int], plan: list[dict]):
+    """目标调整 of each published sheet over HTTP, as its users do it: the 经办人 opens it with a reason, writes the
+    new targets (PATCH with the ETag the opening answered) and submits it; the section head, the leader and finance
+    approve it (the last approval puts it in force)."""
+    for pk in ids:
+        t, queries = time.perf_counter(), 0
+        response = staff.post(f"/api/sheets/{pk}/adjustments/", json={"reason": "压测：年中调整绩效目标"})
+        if response.status_code != 201:
+            raise SystemExit(f"adjust {pk}: {response.status_code} {response.text[:300]}")
+        adjustment = response.json()["id"]
+        queries += int(response.headers.get("X-Bench-Queries", 0))
+        response = staff.patch(
+            f"/api/sheets/{adjustment}/", json={"plan": plan, "indicators": ADJUSTED_INDICATORS},
+            headers={"If-Match": response.headers["ETag"]},
+        )
+        if response.status_code != 200:
+            raise SystemExit(f"edit adjustment {adjustment}: {response.status_code} {response.text[:300]}")
+        queries += int(response.headers.get("X-Bench-Queries", 0))
+        for http, move in ((staff, "submit"), *((reviewer, "approve") for reviewer in reviewers)):
+            response = http.post(f"/api/sheets/{adjustment}/{move}/", json={"comment": ""})
+            if response.status_code != 200:
+                raise SystemExit(f"{move} adjustment {adjustment}: {response.status_code} {response.text[:300]}")
+            queries += int(response.headers.get("X-Bench-Queries", 0))
+        row.add(time.perf_counter() - t, queries, response.headers.get("X-Bench-Maxrss-Kb"))
 
 
 def _approve_anchor(http: Http, row: Row, tasks: list[tuple[int, int]]):
@@ -266,7 +321,14 @@ def run(scale: Scale, rounds: int, base: str, db: str, anchor_db: str, output: P
     with psycopg.connect(tf_url) as conn:
         pool = [r[0] for r in conn.execute(
             """SELECT t.id FROM projects_targetsheet t JOIN projects_agency a ON a.id = t.agency_id
-               WHERE a.code = 'BAPPROVE' ORDER BY t.id""")]
+               WHERE a.code = 'BAPPROVE' AND t.revises_id IS NULL ORDER BY t.id""")]
+        adjust_pool, pool = pool[-ADJUSTMENT_POOL:], pool[:-ADJUSTMENT_POOL]
+        plan = [{"date": str(date), "percent": str(percent)} for date, percent in conn.execute(
+            """SELECT c.date, c.planned_percent FROM projects_checkpoint c JOIN projects_fiscalyear y ON y.id = c.fiscal_year_id
+               WHERE y.year = 2024 ORDER BY c.date""")]
+        [pool_staff] = conn.execute(
+            """SELECT 'bs_' || min(s.id) FROM projects_section s JOIN projects_agency a ON a.id = s.agency_id
+               WHERE a.code = 'BAPPROVE'""").fetchone()
         staff = [r[0] for r in conn.execute("SELECT id FROM auth_user WHERE username LIKE 'bs\\_%%' ORDER BY id")]
     with psycopg.connect(anchor_url) as conn:
         anchor_pool = conn.execute(
@@ -286,10 +348,13 @@ def run(scale: Scale, rounds: int, base: str, db: str, anchor_db: str, output: P
         anchor_kept = _gunicorn(procs, {**anchor_env, "ANCHOR_CONN_MAX_AGE": "60"}, "anchor-kept")
         procs.start([PY, "-m", "celery", "-A", "config", "worker", "-Q", env["NOTIFY_QUEUE"], "-c", "2", "-P", "prefork",
                      "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"], env, "celery")
-        cookies = _inproc("sessions", env, "bench_head", "bench_finance")["cookies"]
+        cookies = _inproc("sessions", env, "bench_head", "bench_finance", "bench_leader", pool_staff)["cookies"]
         anchor_cookies = _inproc("sessions", anchor_env, "anchor_head")["cookies"]
         head, finance, public = Http(tf, cookies["bench_head"]), Http(tf, cookies["bench_finance"]), Http(tf, None)
         head.ensure_csrf("/tasks/")
+        staff, leader = Http(tf, cookies[pool_staff]), Http(tf, cookies["bench_leader"])
+        for http in (staff, leader, finance):
+            http.ensure_csrf("/tasks/")
         ahead = Http(anchor, anchor_cookies["anchor_head"])
         ahead.ensure_csrf("/accounts/login/")
         ahead_kept = Http(anchor_kept, anchor_cookies["anchor_head"])
@@ -305,6 +370,7 @@ def run(scale: Scale, rounds: int, base: str, db: str, anchor_db: str, output: P
             Row("api_deep", "/api/sheets/ 第 N 页（游标）", anchor="a_queue"),
             Row("public", "公开列表 /public/（匿名）", anchor="a_queue"),
             Row("approvals", "审批（API，HTTP）：每次通过", unit="op", anchor="a_approve"),
+            Row("adjustments", "目标调整（API，HTTP）：开启 + 修改 + 提交 + 三级通过，每份", unit="op"),
             Row("reminders", f"run_reminders {datetime.date(2024, 6, 23)}", unit="run"),
             Row("delivery", "通知投递（Celery 2 进程 → 假企业微信）：每条", unit="op"),
             Row("export", f"Word 导出（{scale.export_sheets} 张表的单位）", unit="run"),
@@ -344,6 +410,8 @@ def run(scale: Scale, rounds: int, base: str, db: str, anchor_db: str, output: P
                     http.get(rows[key], path)
             batch = pool[r * scale.approvals_per_round:(r + 1) * scale.approvals_per_round]
             _approve_targetflow(head, rows["approvals"], batch)
+            n = ADJUSTMENTS_PER_ROUND
+            _adjust_targetflow(staff, [head, leader, finance], rows["adjustments"], adjust_pool[r * n:(r + 1) * n], plan)
             # the reminders' own e-mail rows go to a queue no worker reads (emptied at the end): their delivery
             # would otherwise load the worker while the delivery row is measured
             result = _inproc("reminders", {**env, "NOTIFY_QUEUE": idle_queue})

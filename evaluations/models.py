@@ -14,7 +14,7 @@ from django.db import models
 from django.urls import reverse
 
 from projects.approvable import Approvable, approval_indexes
-from projects.models import MONEY, EDITABLE_STATES, SheetState
+from projects.models import MONEY, EDITABLE_STATES, SheetState, TargetSheet
 
 TEXT_MAX = 200  # 评价结论, 存在问题, 改进措施, 未完成原因分析 (the 自评表's boxes, ≤ 200 characters)
 TEXTS = (("conclusion", "评价结论"), ("problems", "存在问题"), ("improvements", "改进措施"))
@@ -30,6 +30,8 @@ class SelfEvaluation(Approvable):
     approval_related = ("sheet__project", "sheet__fiscal_year", "agency", "section")
     approval_title_related = ("sheet__project", "sheet__fiscal_year")
     history_field = "evaluation"
+    approval_detail_route = "evaluation_detail"
+    approval_text_fields = ("sheet__title", "sheet__project__name", "sheet__project__code", "sheet__revision", "sheet__fiscal_year__year")
     approval_drafts_order = ("-state", "id")  # 待办: returned ones first
     approval_batch = False  # approved one at a time, its scores read (待办's batch carries sheets)
 
@@ -67,6 +69,11 @@ class SelfEvaluation(Approvable):
 
     def get_absolute_url(self) -> str:
         return reverse("evaluation_detail", args=[self.pk])
+
+    @staticmethod
+    def approval_text_title(title, project_name, code, revision, year) -> tuple[str, str]:
+        """As ``display_title`` says it, from values (a province-wide 催办 builds no model)."""
+        return f"{TargetSheet(title=title or project_name, revision=revision).display_title}（{year}年自评）", code
 
     def approval_facts(self) -> list[tuple[str, str | None]]:
         return [

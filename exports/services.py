@@ -40,7 +40,7 @@ from exports.xlsx import ROW_LIMIT, write_summary
 from projects import exporting
 from projects.models import Agency
 from projects.selectors import package_sheets
-from workflow import permissions
+from sheets import permissions as sheet_permissions
 
 logger = logging.getLogger(__name__)
 
@@ -163,13 +163,13 @@ def xlsx_file_name(filters: dict) -> str:
 def package_agency(user, filters: dict) -> tuple[Agency, int, list | None]:
     """The agency, year and states of a Word package ``user`` may download; refused in Chinese otherwise."""
     agency = Agency.objects.filter(code=str(filters.get("agency") or "")[:20]).first()
-    if agency is None or not permissions.can_download_package(user, agency):
+    if agency is None or not sheet_permissions.can_download_package(user, agency):
         raise errors.not_found("没有找到该单位，或您无权下载它的绩效目标汇总。")
     try:
         year = int(filters.get("year"))
     except (TypeError, ValueError):
         raise errors.invalid("请选择年度。") from None
-    states = permissions.package_states(user, agency, published_only=bool(filters.get("published_only")))
+    states = sheet_permissions.package_states(user, agency, published_only=bool(filters.get("published_only")))
     return agency, year, states
 
 
@@ -189,7 +189,7 @@ def _job_total(user, kind: str, filters: dict) -> tuple[dict, int]:
     if kind == ExportKind.DOCX:
         agency, year, _ = package_agency(user, filters)
         filters = {"agency": agency.code, "year": year, "published_only": bool(filters.get("published_only"))}
-        total = package_sheets(agency=agency, year=year, states=permissions.package_states(user, agency, published_only=filters["published_only"])).count()
+        total = package_sheets(agency=agency, year=year, states=sheet_permissions.package_states(user, agency, published_only=filters["published_only"])).count()
     else:
         filters = {name: filters.get(name) for name in selectors.FILTER_NAMES}
         total = selectors.summary_sheets(user, filters).order_by().count()

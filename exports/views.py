@@ -27,7 +27,7 @@ from projects import exporting
 from projects.models import SheetState
 from projects.selectors import agency_or_404, package_sheets
 from sheets import downloads
-from workflow import permissions
+from sheets import permissions as sheet_permissions
 
 
 def file_response(handle, file_name: str, content_type: str) -> FileResponse:
@@ -60,10 +60,10 @@ def start_page(request, *, kind: str, filters: dict, back: str):
 def package_download(request, code, year):
     """An agency's year of sheets as one Word package (全部, or 已公开 only); a large one is built in the background."""
     agency = agency_or_404(code)
-    if not permissions.can_download_package(request.user, agency):
+    if not sheet_permissions.can_download_package(request.user, agency):
         raise Http404("没有找到该单位。")
     published_only = request.GET.get("published") == "1"
-    states = permissions.package_states(request.user, agency, published_only=published_only)
+    states = sheet_permissions.package_states(request.user, agency, published_only=published_only)
     if selectors.count_upto(package_sheets(agency=agency, year=year, states=states), services.background_from()) >= services.background_from():
         filters = {"agency": agency.code, "year": year, "published_only": published_only}
         return start_page(request, kind="docx", filters=filters, back=reverse("sheet_list"))

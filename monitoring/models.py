@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from monitoring import grading, packs
 from projects.approvable import Approvable, approval_indexes
-from projects.models import EDITABLE_STATES, SheetState
+from projects.models import EDITABLE_STATES, SheetState, TargetSheet
 
 
 class Confidence(models.TextChoices):
@@ -181,6 +181,10 @@ class ReasonKind(models.TextChoices):
     OTHER = "other", "其他"
 
 
+def _point_label(date) -> str:
+    return packs.Point(date, 0, date).label
+
+
 def _report_chain():
     from workflow.steps import CHAIN, Chain
 
@@ -208,6 +212,8 @@ class MonitoringReport(Approvable):
     approval_related = ("sheet__project", "sheet__fiscal_year", "agency", "section")
     approval_title_related = ("sheet__project", "sheet__fiscal_year")
     history_field = "monitoring_report"
+    approval_detail_route = "monitoring_report_by_id"
+    approval_text_fields = ("sheet__title", "sheet__project__name", "sheet__project__code", "sheet__revision", "point_date")
     approval_drafts_order = ("-state", "id")
     approval_batch = False
 
@@ -236,7 +242,7 @@ class MonitoringReport(Approvable):
 
     @property
     def point_label(self) -> str:
-        return packs.Point(self.point_date, 0, self.point_date).label
+        return _point_label(self.point_date)
 
     @property
     def display_title(self) -> str:
@@ -244,6 +250,12 @@ class MonitoringReport(Approvable):
 
     def get_absolute_url(self) -> str:
         return reverse("monitoring_report", args=[self.sheet_id, self.point_date.isoformat()])
+
+    @staticmethod
+    def approval_text_title(title, project_name, code, revision, point_date) -> tuple[str, str]:
+        """As ``display_title`` says it, from values (a province-wide 催办 builds no model)."""
+        sheet = TargetSheet(title=title or project_name, revision=revision).display_title
+        return f"{sheet}（{_point_label(point_date)}运行监控）", code
 
     def approval_facts(self) -> list[tuple[str, str | None]]:
         return [
@@ -332,6 +344,10 @@ class Disposal(Approvable):
     approval_related = ("sheet__project", "sheet__fiscal_year", "agency", "section")
     approval_title_related = ("sheet__project", "sheet__fiscal_year")
     history_field = "disposal"
+    approval_detail_route = "monitoring_disposal"
+    approval_text_fields = (
+        "sheet__title", "sheet__project__name", "sheet__project__code", "sheet__revision", "point_date", "due",
+    )
     approval_drafts_order = ("due", "id")  # 待办: the nearest deadline first
     approval_batch = False
 
@@ -371,7 +387,7 @@ class Disposal(Approvable):
 
     @property
     def point_label(self) -> str:
-        return packs.Point(self.point_date, 0, self.point_date).label
+        return _point_label(self.point_date)
 
     @property
     def display_title(self) -> str:
@@ -379,6 +395,11 @@ class Disposal(Approvable):
 
     def get_absolute_url(self) -> str:
         return reverse("monitoring_disposal", args=[self.pk])
+
+    @staticmethod
+    def approval_text_title(title, project_name, code, revision, point_date, due) -> tuple[str, str]:
+        sheet = TargetSheet(title=title or project_name, revision=revision).display_title
+        return f"{sheet}（{_point_label(point_date)}红灯处置，{due:%Y-%m-%d}前）", code
 
     def approval_facts(self) -> list[tuple[str, str | None]]:
         return [

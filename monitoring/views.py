@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from core.errors import AppError
 from monitoring import county, grading, reporting, selectors, services
-from monitoring.models import DISPOSAL_CHAIN, REPORT_CHAIN, Likelihood, ReasonKind
+from monitoring.models import DISPOSAL_CHAIN, REPORT_CHAIN, Likelihood, MonitoringReport, ReasonKind
 from monitoring.serializers import represent, represent_disposal
 from projects.models import FiscalYear
 from workflow import flow, permissions
@@ -137,6 +137,15 @@ def monitoring_report(request, pk, point):
         "levels": [(code, label) for code, (label, _colour) in grading.QUALITATIVE_LEVELS.items()],
         "likelihoods": Likelihood.choices, "reason_kinds": ReasonKind.choices, "nav": "sheets",
     })
+
+
+@login_required
+def monitoring_report_by_id(request, pk):
+    """A report by its id (a 催办 links here): its page under its sheet, for who may read it."""
+    report = MonitoringReport.objects.select_related("agency", "section").filter(pk=pk).first()
+    if report is None or not selectors.can_see(request.user, report):
+        raise Http404("没有找到这张运行监控表。")
+    return redirect(report)
 
 
 def _move(request, document, move):

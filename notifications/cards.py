@@ -22,7 +22,7 @@ from notifications.channels.text import cut_to_bytes
 from notifications.models import Kind, Notification, WeComCard
 from people.roles import display_name
 from workflow import permissions
-from workflow.documents import chain_of, type_of_field
+from workflow.documents import chain_of, documents_of, type_of_field
 from workflow.models import DOCUMENT_FIELDS, Action
 
 APPROVE_KEY = "approve"
@@ -61,7 +61,8 @@ def approval_card(notification: Notification, userid: str) -> Card | None:
     if field is None:
         return None
     model = type_of_field(field)
-    document = model.objects.select_related(*model.approval_related).filter(pk=getattr(notification, f"{field}_id")).first()
+    # every document of its type the engine moves (a sheet's adjustment included), not only the sheets in force
+    document = documents_of(model).select_related(*model.approval_related).filter(pk=getattr(notification, f"{field}_id")).first()
     step = chain_of(document).step_for(document.state) if document is not None else None
     if step is None or not permissions.can_review(notification.recipient, document):
         return None  # handled meanwhile, or no longer theirs: a plain message says what happened
@@ -76,7 +77,7 @@ def approval_card(notification: Notification, userid: str) -> Card | None:
     facts = [*document.approval_card_facts(), ("提交人", submitter_of(document))]
     payload = {
         "card_type": "button_interaction",
-        "source": {"desc": "预算绩效目标", "desc_color": 0},
+        "source": {"desc": document.approval_label, "desc_color": 0},  # 绩效目标表, 目标调整, 绩效自评表 …
         "main_title": {"title": _text(f"待{step.label}", 78), "desc": _text(document.display_title)},
         "sub_title_text": _text(document.agency.unit_line, 300),
         "horizontal_content_list": [{"keyname": name, "value": _text(value)} for name, value in facts],

@@ -81,9 +81,9 @@ def _about(document) -> str:
     return _about_lines(document.approval_label, document.display_title, document.approval_facts())
 
 
-def _about_text(sheet: SheetText) -> str:
+def _about_text(sheet: SheetText, label: str = TargetSheet.approval_label) -> str:
     facts = (("项目编码", sheet.code), ("预算单位", sheet.unit_line), ("科室", sheet.section))
-    return _about_lines(TargetSheet.approval_label, sheet.title, facts)
+    return _about_lines(label, sheet.title, facts)
 
 
 def _when(moment: datetime.datetime) -> str:
@@ -182,20 +182,22 @@ def _join(*parts: str) -> str:
 
 
 class NudgeText:
-    """The 催办 of any waiting sheet: ``(title, body, url)``, the URL reversed once for all of them."""
+    """The 催办 of any waiting document of ``model``: ``(title, body, url)``, the URL reversed once for all of them
+    (the document's page, ``approval_detail_route``)."""
 
-    def __init__(self):
-        self.url = url_of("sheet_detail")
+    def __init__(self, model=TargetSheet):
+        self.url = url_of(model.approval_detail_route)
+        self.chain, self.label = chain_of(model), model.approval_label
 
     def __call__(self, sheet: SheetText, *, state: str, workdays: int, since: datetime.datetime, level: int) -> tuple[str, str, str]:
-        step = chain_of(TargetSheet).label(state)
-        what = f"绩效目标表“{sheet.title}”已在“{step}”等待 {workdays} 个工作日（自 {_when(since)} 起）。"
+        step = self.chain.label(state)
+        what = f"{self.label}“{sheet.title}”已在“{step}”等待 {workdays} 个工作日（自 {_when(since)} 起）。"
         if level >= 2:
             todo = "等待时间已超过催办期限的两倍，请尽快审核；局领导请督促办理。"
         else:
             todo = "请尽快打开链接审核，通过或退回修改。"
         title = f"{'再次催办' if level >= 2 else '催办'}：{sheet.title}"
-        return title, _join(what, _about_text(sheet), f"下一步：{todo}"), self.url(sheet.pk)
+        return title, _join(what, _about_text(sheet, self.label), f"下一步：{todo}"), self.url(sheet.pk)
 
 
 # ---------------------------------------------------------------- spending checkpoints

@@ -22,6 +22,7 @@ from notifications.outbox import (
     channels_for, keys_written, notifications_create, notifications_enqueue, rows_insert_portable,
 )
 from workdays import days
+from workflow.models import DOCUMENT_FIELDS
 
 
 class Written(NamedTuple):
@@ -146,13 +147,20 @@ class _Runs:
 
 
 # the items in order, each expanded over its run of recipients (a nested loop keeps that order, so ids follow it)
-_INSERT_DUE = """
-    INSERT INTO notifications_notification (recipient_id, channel, kind, sheet_id, title, body, url, status, attempts,
+def _insert_due_sql() -> str:
+    """The insert of ``_due_rows_insert``: the items in order, each expanded over its run of recipients (a nested loop
+    keeps that order, so ids follow it); one bigint[] column per document foreign key (``DOCUMENT_FIELDS``)."""
+    columns = ", ".join(f"{name}_id" for name in DOCUMENT_FIELDS)
+    values = ", ".join(f"i.{name}" for name in DOCUMENT_FIELDS)
+    arrays = "".join(f"%({name})s::bigint[], " for name in DOCUMENT_FIELDS)
+    names = "".join(f"{name}, " for name in DOCUMENT_FIELDS)
+    return f"""
+    INSERT INTO notifications_notification (recipient_id, channel, kind, {columns}, title, body, url, status, attempts,
         last_error, failure_kind, revivals, dedupe_key, created, sent_at)
-    SELECT r.user_id[j], r.channel[r.variant[j]], i.k, i.s, i.t, i.b, i.u, r.status[r.variant[j]], 0, '', '', 0, i.d,
+    SELECT r.user_id[j], r.channel[r.variant[j]], i.k, {values}, i.t, i.b, i.u, r.status[r.variant[j]], 0, '', '', 0, i.d,
         %(now)s, CASE WHEN r.status[r.variant[j]] = %(sent)s THEN %(now)s::timestamptz END
-    FROM unnest(%(kind)s::text[], %(sheet)s::bigint[], %(title)s::text[], %(body)s::text[], %(url)s::text[],
-                %(key)s::text[], %(first)s::int[], %(count)s::int[]) AS i(k, s, t, b, u, d, f, n)
+    FROM unnest(%(kind)s::text[], {arrays}%(title)s::text[], %(body)s::text[], %(url)s::text[],
+                %(key)s::text[], %(first)s::int[], %(count)s::int[]) AS i(k, {names}t, b, u, d, f, n)
     CROSS JOIN (SELECT %(user_id)s::int[] AS user_id, %(variant)s::int[] AS variant,
                        %(channel)s::text[] AS channel, %(status)s::text[] AS status) AS r
     CROSS JOIN LATERAL generate_series(i.f, i.f + i.n - 1) AS j
@@ -161,20 +169,24 @@ _INSERT_DUE = """
 """
 
 
+_INSERT_DUE = _insert_due_sql()
+
+
 def _due_rows_insert(dues, spans: list[tuple[int, int]], runs: _Runs) -> list[tuple]:
     """Write every item's rows in one statement; (id, recipient id, channel, dedupe key, status) of those written
     (what was already written for the recipient, channel and dedupe key is skipped by the unique constraints)."""
     now = timezone.now()
     if not is_postgresql():
         return rows_insert_portable([
-            {"recipient_id": user_id, "channel": channel, "kind": due.kind, "sheet_id": due.sheet_id,
+            {"recipient_id": user_id, "channel": channel, "kind": due.kind, **due.document_key,
              "title": due.title[:200], "body": due.body, "url": due.url, "status": status, "dedupe_key": due.dedupe_key,
              "created": now, "sent_at": now if status == Status.SENT else None}
             for due, span in zip(dues, spans) for user_id, channel, status in runs.pairs(*span)
         ])
     params = {
         "now": now, "sent": Status.SENT,
-        "kind": [due.kind for due in dues], "sheet": [due.sheet_id for due in dues],
+        "kind": [due.kind for due in dues],
+        **{name: [due.document_id if due.document_field == name else None for due in dues] for name in DOCUMENT_FIELDS},
         "title": [due.title[:200] for due in dues], "body": [due.body for due in dues], "url": [due.url for due in dues],
         "key": [due.dedupe_key for due in dues],
         "first": [first for first, _ in spans], "count": [count for _, count in spans],

@@ -40,7 +40,7 @@ from people.roles import Role
 from spending import services as spending
 from spending.models import SpendReport
 from workflow import flow
-from workflow.documents import chain_of, documents_of
+from workflow.documents import chain_of, document_types, documents_of
 
 REMINDER_DAYS_BEFORE = (7, 1)
 # a checkpoint's first working day after it is at most this far away (the longest holiday is 8 days)
@@ -59,13 +59,20 @@ class Due:
     title: str
     body: str
     url: str
-    sheet_id: int | None
+    document_field: str | None  # the document it is about: its foreign key's name on the notification ("sheet") …
+    document_id: int | None  # … and its id (None for an agency's digest)
     dedupe_key: str
 
     @classmethod
     def of(cls, *, kind: str, summary: str, recipients: list, message: Message, dedupe_key: str) -> "Due":
-        sheet_id = message.document.pk if message.document is not None else None
-        return cls(kind, summary, recipients, message.title, message.body, message.url, sheet_id, dedupe_key)
+        document = message.document
+        field = type(document).history_field if document is not None else None
+        return cls(kind, summary, recipients, message.title, message.body, message.url, field, document and document.pk, dedupe_key)
+
+    @property
+    def document_key(self) -> dict:
+        """The notification's document foreign key, as ``{"sheet_id": 12}`` (empty for none)."""
+        return {f"{self.document_field}_id": self.document_id} if self.document_field else {}
 
 
 class _Holders:
@@ -121,7 +128,7 @@ def _reminders(day: datetime.date, today: datetime.date) -> list[Due]:
             title, body, url = text(sheet, plans.get(sheet.pk, default))  # spending.planned_percent, read in one query
             due.append(Due(
                 Kind.SPEND_REMINDER, f"填报提醒（还有 {left} 天）：“{sheet.title}”（{sheet.code}） {label}",
-                holders.shared(Role.STAFF, section_id), title, body, url, sheet.pk,
+                holders.shared(Role.STAFF, section_id), title, body, url, "sheet", sheet.pk,
                 f"spend-reminder:{sheet.pk}:{checkpoint.pk}:{days_left}",
             ))
     return due
@@ -186,7 +193,7 @@ def _warnings(day: datetime.date, today: datetime.date) -> list[Due]:
                 Kind.SPEND_WARNING,
                 f"{spending.LEVEL_LABELS[point.level]}：“{sheet.title}”（{sheet.code}） {checkpoint.label} "
                 f"计划 {format_number(point.planned)}%，{state}",
-                recipients, title, body, url, sheet.pk, f"spend-warning:{sheet.pk}:{checkpoint.pk}",
+                recipients, title, body, url, "sheet", sheet.pk, f"spend-warning:{sheet.pk}:{checkpoint.pk}",
             ))
             by_agency.setdefault(agency.pk, (agency, []))[1].append((sheet, point.planned, point.actual, point.level))
         for agency, warned in by_agency.values():
@@ -241,21 +248,28 @@ def _published(checkpoint) -> tuple[list, dict, dict]:
 
 
 def nudges_due(now: datetime.datetime | None = None) -> list[Due]:
-    """催办 due at ``now``: one per waiting review task and level (1: reviewers; 2: reviewers and leaders).
-
-    The waiting sheets are read as tuples; how long a task waited depends only on the day it started, so the
-    working days are counted once per such day, not once per sheet."""
+    """催办 due at ``now``: one per waiting review task of every document type and level (1: reviewers; 2: reviewers
+    and leaders). A fixed number of queries per document type."""
     today = timezone.localdate(now or timezone.now())
+    return [due for model in document_types() for due in _nudges_due_of(model, today)]
+
+
+# what a nudge reads of any waiting document, before the document's own text values (``approval_text_fields``)
+_NUDGE_VALUES = (
+    "pk", "state", "state_since", "agency_id", "agency__code", "agency__name", "section_id", "section__name",
+    "assignee_id", "assignee__is_active", "assignee__username", "assignee__email", "round_actors",
+)
+
+
+def _nudges_due_of(model, today: datetime.date) -> list[Due]:
+    """The nudges of ``model``'s waiting documents. They are read as tuples; how long a task waited depends only on
+    the day it started, so the working days are counted once per such day, not once per document."""
     after = settings.NUDGE_AFTER_WORKDAYS
-    chain = chain_of(TargetSheet)
+    chain = chain_of(model)
     rows = (
-        documents_of(TargetSheet).filter(state__in=chain.review_states, state_since__isnull=False)
-        .order_by("agency__code", "position", "id")
-        .values_list(
-            "pk", "state", "state_since", "title", "project__name", "project__code", "agency_id", "agency__code",
-            "agency__name", "section_id", "section__name", "assignee_id", "assignee__is_active", "assignee__username",
-            "assignee__email", "round_actors", "revision",
-        )
+        documents_of(model).filter(state__in=chain.review_states, state_since__isnull=False)
+        .order_by("agency__code", "id")
+        .values_list(*_NUDGE_VALUES, *model.approval_text_fields)
     )
     waited_since: dict[datetime.date, int] = {}
     waiting = []
@@ -269,20 +283,18 @@ def nudges_due(now: datetime.datetime | None = None) -> list[Due]:
     wanted: dict[str, set[int]] = {}
     for row, _, level in waiting:
         role = chain.step_for(row[1]).role
-        wanted.setdefault(role, set()).add(row[9] if roles.is_section_role(role) else row[6])
+        wanted.setdefault(role, set()).add(row[6] if roles.is_section_role(role) else row[3])
         if level == 2:
-            wanted.setdefault(Role.LEADER, set()).add(row[6])
+            wanted.setdefault(Role.LEADER, set()).add(row[3])
     holders = _Holders(wanted)
-    text = messages.NudgeText()
+    text = messages.NudgeText(model)
     due = []
+    count = len(_NUDGE_VALUES)
     for row, waited, level in waiting:
-        (pk, state, since, title, project_name, code, agency_id, agency_code, agency_name, section_id, section_name,
-         assignee_id, assignee_active, assignee_username, assignee_email, round_actors, revision) = row
-        # the title as TargetSheet.display_title says it (an adjustment under way is nudged as one)
-        shown = TargetSheet(title=title or project_name, revision=revision).display_title
-        sheet = messages.SheetText(
-            pk, shown, code, f"{agency_code}{agency_name}", section_name if section_id else None
-        )
+        (pk, state, since, agency_id, agency_code, agency_name, section_id, section_name,
+         assignee_id, assignee_active, assignee_username, assignee_email, round_actors) = row[:count]
+        shown, code = model.approval_text_title(*row[count:])  # the title as its display_title says it
+        document = messages.SheetText(pk, shown, code, f"{agency_code}{agency_name}", section_name if section_id else None)
         role = chain.step_for(state).role
         # flow.reviewers on the batched holders: the active assignee once reassigned, else the step's role holders
         if assignee_id and assignee_active:
@@ -295,13 +307,20 @@ def nudges_due(now: datetime.datetime | None = None) -> list[Due]:
             recipients = [holder for holder in recipients if holder.pk not in acted]
         if level == 2:
             recipients = recipients + holders.shared(Role.LEADER, agency_id)
-        title, body, url = text(sheet, state=state, workdays=waited, since=since, level=level)
+        title, body, url = text(document, state=state, workdays=waited, since=since, level=level)
         due.append(Due(
             Kind.NUDGE,
-            f"{'再次催办' if level == 2 else '催办'}：“{sheet.title}”（{code}） 已在“{chain.label(state)}”等待 {waited} 个工作日",
-            recipients, title, body, url, pk, f"nudge:{pk}:{state}:{since:%Y%m%d%H%M%S%f}:{level}",
+            f"{'再次催办' if level == 2 else '催办'}：“{document.title}”（{code}） 已在“{chain.label(state)}”等待 {waited} 个工作日",
+            recipients, title, body, url, model.history_field, pk, _nudge_key(model, pk, state, since, level),
         ))
     return due
+
+
+def _nudge_key(model, pk: int, state: str, since: datetime.datetime, level: int) -> str:
+    """Once per document, step, arrival at it and level. (A sheet's key names no type: the keys written before the
+    other documents came stay valid.)"""
+    kind = "" if model.history_field == "sheet" else f"{model.history_field}:"
+    return f"nudge:{kind}{pk}:{state}:{since:%Y%m%d%H%M%S%f}:{level}"
 
 
 # ---------------------------------------------------------------- 处置 (the monitoring of issue 21)
@@ -327,7 +346,7 @@ def disposal_dues(run, *, today: datetime.date) -> list[Due]:
             Kind.DISPOSAL, f"监控处置：“{sheet.title}”（{sheet.code}） {disposal.point_label}红灯，{disposal.due:%Y-%m-%d} 前处置",
             holders.shared(Role.STAFF, disposal.section_id) + holders.shared(Role.SECTION_HEAD, disposal.section_id),
             f"【监控预警】{sheet.title}：请在 {disposal.due:%Y-%m-%d} 前处置", body,
-            messages.absolute(disposal.get_absolute_url()), disposal.sheet_id, f"disposal-open:{disposal.pk}",
+            messages.absolute(disposal.get_absolute_url()), "disposal", disposal.pk, f"disposal-open:{disposal.pk}",
         ))
     for disposal in overdue:
         sheet = messages.SheetText.of(disposal.sheet)
@@ -340,7 +359,7 @@ def disposal_dues(run, *, today: datetime.date) -> list[Due]:
             Kind.DISPOSAL, f"处置催办：“{sheet.title}”（{sheet.code}） 期限 {disposal.due:%Y-%m-%d} 已过",
             holders.shared(Role.STAFF, disposal.section_id) + holders.shared(Role.SECTION_HEAD, disposal.section_id)
             + holders.shared(Role.LEADER, disposal.agency_id),
-            f"【处置逾期】{sheet.title}", body, messages.absolute(disposal.get_absolute_url()), disposal.sheet_id,
+            f"【处置逾期】{sheet.title}", body, messages.absolute(disposal.get_absolute_url()), "disposal", disposal.pk,
             f"disposal-overdue:{disposal.pk}:{today:%Y%m%d}",
         ))
     return due

@@ -54,6 +54,16 @@ class Approvable(models.Model):
     def etag(self) -> str:
         return f'"{self.pk}-{self.version}"'
 
+    # ``check_workflow`` (``workflow.integrity``): a document whose scope keys copy another row's (a sheet's copy its
+    # project's) says where they disagree, as ``(id, code, message)``, and sets them right under its lock, answering
+    # what it did. A document that copies nothing has nothing to say.
+    @classmethod
+    def approval_scope_divergences(cls, documents) -> list[tuple[int, str, str]]:
+        return []
+
+    def approval_scope_repair(self, codes) -> list[str]:
+        return []
+
 
 def approval_indexes(prefix: str) -> list[models.Index]:
     """The indexes of a document's approval columns, named ``<prefix>_…``: 待办 by the section's or the agency's

@@ -45,6 +45,7 @@ def sheet_data(sheet: TargetSheet, original: revisions.Original | None = None) -
         published=sheet.is_published,
         state_label=sheet.get_state_display(),
         year=sheet.fiscal_year.year,
+        original_budget=original.budget_if_changed(sheet.budget_total) if original is not None else None,
     )
 
 

@@ -232,6 +232,10 @@ class TargetSheet(Approvable):
     approval_drafts_order = ("-state", "position")  # 待办's drafts: returned first, in the package's order
     approval_search_fields = ("project__name", "project__code")  # 待办/已办/通知 search (trigram indexes, projects 0005)
     history_field = "sheet"  # its foreign key on workflow.Event (and on the notifications, WeCom cards)
+    approval_detail_route = "sheet_detail"  # its page (a 催办 links to it)
+    # what a province-wide read (催办) takes of it to name it, as values; ``approval_text_title`` makes them its
+    # display title and code
+    approval_text_fields = ("title", "project__name", "project__code", "revision")
 
     project = models.ForeignKey(Project, verbose_name="预算项目", on_delete=models.PROTECT, related_name="sheets")
     fiscal_year = models.ForeignKey(FiscalYear, verbose_name="预算年度", on_delete=models.PROTECT, related_name="sheets")
@@ -332,6 +336,23 @@ class TargetSheet(Approvable):
         if self.in_force_from is not None:
             return self.in_force_from
         return self.state_since if self.is_published else None
+
+    @staticmethod
+    def approval_text_title(title, project_name, code, revision) -> tuple[str, str]:
+        return TargetSheet(title=title or project_name, revision=revision).display_title, code
+
+    @classmethod
+    def approval_scope_divergences(cls, documents) -> list[tuple[int, str, str]]:
+        """``check_workflow``: sheets whose scope keys disagree with their project's (``projects.scope_integrity``)."""
+        from projects.scope_integrity import sheet_scope_divergences
+
+        return sheet_scope_divergences(documents)
+
+    def approval_scope_repair(self, codes) -> list[str]:
+        """``check_workflow --repair``: the scope keys back to the project's (``projects.scope_integrity``)."""
+        from projects.scope_integrity import sheet_scope_repair
+
+        return sheet_scope_repair(self, codes)
 
     def get_absolute_url(self) -> str:
         from django.urls import reverse

@@ -13,12 +13,12 @@ from projects.models import Agency, DepartmentGoals, FiscalYear
 from projects.selectors import agency_or_404
 from projects.services import goals_set
 from sheets import forms
-from workflow import permissions
+from sheets import permissions as sheet_permissions
 
 
 @login_required
 def goals_list(request):
-    agencies = [a for a in Agency.objects.all() if permissions.can_view_goals(request.user, a)]
+    agencies = [a for a in Agency.objects.all() if sheet_permissions.can_view_goals(request.user, a)]
     years = FiscalYear.objects.all()
     return render(request, "sheets/goals_list.html", {"agencies": agencies, "years": years, "nav": "goals"})
 
@@ -26,11 +26,11 @@ def goals_list(request):
 @login_required
 def goals_edit(request, code, year):
     agency = agency_or_404(code)
-    if not permissions.can_view_goals(request.user, agency):
+    if not sheet_permissions.can_view_goals(request.user, agency):
         raise Http404("没有找到该单位。")
     fiscal_year = get_object_or_404(FiscalYear, year=year)
     record = DepartmentGoals.objects.filter(agency=agency, fiscal_year=fiscal_year).first()
-    can_edit = permissions.can_edit_goals(request.user, agency)
+    can_edit = sheet_permissions.can_edit_goals(request.user, agency)
     initial = {name: getattr(record, name, "") for name in ("overall", "itemized", "safeguards")}
     form = forms.GoalsForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST":

@@ -1,5 +1,5 @@
-"""``manage.py check --deploy`` warns when sheets' approval state disagrees with itself (see ``check_workflow``): a deploy
-check, so no other command runs it, read a chunk of sheets at a time."""
+"""``manage.py check --deploy`` warns when a document's approval state disagrees with itself (see ``check_workflow``): a deploy
+check, so no other command runs it, read a chunk of documents at a time."""
 
 from django.core import checks
 from django.db import DatabaseError
@@ -21,7 +21,7 @@ def workflow_consistent(app_configs=None, **kwargs):
         return []
     listed = "；".join(str(d) for d in first) + ("……" if count > 5 else "")
     return [checks.Warning(
-        f"{count} 处绩效目标表的审批状态与项目、转办人或办理记录不一致：{listed}",
-        hint="运行 manage.py check_workflow 查看全部，manage.py check_workflow --repair 修复（每张表记入办理记录）。",
+        f"{count} 处审批状态与项目、转办人或办理记录不一致：{listed}",
+        hint="运行 manage.py check_workflow 查看全部，manage.py check_workflow --repair 修复（每份文件记入办理记录）。",
         id="workflow.W001",
     )]

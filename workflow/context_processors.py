@@ -8,5 +8,7 @@ def inbox(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    count = inbox_count(user, cap=BADGE_MAX + 1)
+    count = getattr(request, "inbox_count", None)  # counted by the page already (待办 reads its tasks)
+    if count is None:
+        count = inbox_count(user, cap=BADGE_MAX + 1)
     return {"inbox_count": f"{BADGE_MAX}+" if count > BADGE_MAX else count}

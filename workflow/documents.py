@@ -30,6 +30,9 @@ class Document(Protocol):
     approval_batch: ClassVar[bool]  # optional: may 待办 approve it in a batch (True when it does not say)
     approval_drafts_order: ClassVar[tuple[str, ...]]  # the order of its drafts in 待办
     history_field: ClassVar[str]  # its foreign key on workflow.Event, Notification and WeComCard: "sheet"
+    approval_detail_route: ClassVar[str]  # the URL name of its page, taking its id (a 催办 links to it)
+    approval_text_fields: ClassVar[tuple[str, ...]]  # the values a province-wide 催办 reads to name it …
+    # … and ``approval_text_title(*values) -> (display title, code)`` makes them its title and code (a static method)
     approval_manager: ClassVar[str]  # optional: the manager the engine reads (``documents_of``), "objects" by default
     approval_search_fields: ClassVar[tuple[str, ...]]  # optional: text fields 待办, 已办 and 通知 search (icontains)
 

@@ -1,7 +1,7 @@
 """Who may see and do what with a document: one place for every page, download and API endpoint.
 
 Everything step-specific comes from the document's chain (``workflow.steps``); roles and their scopes from
-``people.roles``. The target sheet's own rules (department goals, the agency's package) follow.
+``people.roles``. A document's own rules live in its app (the sheets': ``sheets.permissions``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from django.shortcuts import get_object_or_404
 
 from people import roles
 from people.roles import Role
-from projects.models import SheetState, TargetSheet
 from workflow import flow
 from workflow.documents import chain_of
 from workflow.flow import holds
@@ -98,37 +97,3 @@ def can_edit(user, document) -> bool:
 def can_review(user, document) -> bool:
     """May ``user`` approve or return the document at its current step (or reassign that step)?"""
     return user.is_authenticated and flow.flow_of(document).may_review(user)
-
-
-# ---------------------------------------------------------------- the target sheet's own rules
-
-
-def can_edit_goals(user, agency) -> bool:
-    return user.is_authenticated and (user.is_superuser or roles.has_role(user, Role.LEADER, agency))
-
-
-def can_download_package(user, agency) -> bool:
-    """The agency's package (all its sheets) goes to its leader, its finance reviewers and admins."""
-    return user.is_authenticated and (
-        user.is_superuser or roles.has_role(user, Role.LEADER, agency) or roles.has_role(user, Role.FINANCE_REVIEWER, agency)
-    )
-
-
-def package_states(user, agency, *, published_only: bool):
-    """Which sheets of the agency's package ``user`` gets: all for its leader and admins, what finance sees for finance."""
-    if published_only:
-        return [SheetState.PUBLISHED]
-    if user.is_superuser or roles.has_role(user, Role.LEADER, agency):
-        return None
-    return list(chain_of(TargetSheet).visible_states(Role.FINANCE_REVIEWER) or SheetState.values)
-
-
-def can_view_goals(user, agency) -> bool:
-    """Department goals are read by everyone working for or reviewing the agency."""
-    if not user.is_authenticated:
-        return False
-    if user.is_superuser or can_download_package(user, agency):
-        return True
-    sections = roles.scope_ids(user, Role.STAFF) | roles.scope_ids(user, Role.SECTION_HEAD)
-    return agency.sections.filter(pk__in=sections).exists()
-

@@ -4,6 +4,7 @@ The pages of a document (its list, detail, editor, moves) live in its app (``she
 
 from __future__ import annotations
 
+from collections import Counter
 from decimal import Decimal
 
 from django.conf import settings
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from core.pagination import keyset_page, page_size
 from people import roles
-from workflow import permissions, selectors, services
+from workflow import context_processors, permissions, selectors, services
 from workflow.documents import chain_of, document_types, documents_of
 from workflow.models import Action
 
@@ -25,19 +26,24 @@ def home(request):
 
 
 TASKS_SHOWN = 50  # a page of cards (each shows its stored checker verdict: batch 通过 only for clean sheets)
+BADGE_COUNTED = context_processors.BADGE_MAX + 1
 
 
 @login_required
 def inbox(request):
     # the oldest TASKS_SHOWN tasks: a province's finance reviewer may have 25,000 waiting (they are oldest first)
     search = selectors.search_text(request.GET.get("q"))
-    cards = selectors.task_cards(request.user, limit=TASKS_SHOWN + 1, search=search)
-    tasks_more = len(cards) > TASKS_SHOWN
-    cards = cards[:TASKS_SHOWN]
+    people = selectors.people_matching(search) if search else []
+    # read as many as the nav badge counts (its "99+"): the badge then needs no count of its own
+    waiting = selectors.waiting_ids(request.user, limit=BADGE_COUNTED, search=search, people=people)
+    cards = selectors.task_cards(request.user, limit=TASKS_SHOWN, waiting=waiting)
+    tasks_more = len(waiting) > TASKS_SHOWN
     drafts = [
         draft for model in document_types()
         for draft in selectors.drafts_to_do(request.user, model).select_related(*model.approval_related).order_by(*model.approval_drafts_order)
     ]
+    if not search:
+        request.inbox_count = len(waiting) + sum(min(BADGE_COUNTED, n) for n in Counter(type(d) for d in drafts).values())
     context = {
         "cards": cards, "tasks_more": tasks_more, "drafts": drafts, "total": len(cards) + len(drafts), "nav": "inbox",
         "search": search,

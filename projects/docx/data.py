@@ -74,6 +74,8 @@ class SheetData:
     published: bool = True
     state_label: str = ""
     year: int | None = None
+    # 目标调整: the 年初 预算数 of a sheet an approved adjustment changed, written beside today's (None: unchanged)
+    original_budget: Decimal | None = None
 
 
 @dataclass

@@ -130,9 +130,13 @@ def normalize_label(text: str) -> str:
     return _LABEL_SUFFIX.sub("", text).rstrip(":")
 
 
+_ORIGINAL_NOTE = re.compile(r"（年初：[^）]*）\s*$")  # the 年初 value an export writes beside an adjusted one
+
+
 def parse_amount(text: str) -> Decimal:
-    """“1，200.5万元” → Decimal("1200.50"); blank → Decimal("0.00")."""
-    cleaned = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).replace(",", "")
+    """“1，200.5万元” → Decimal("1200.50"); blank → Decimal("0.00"); “30.50（年初：25.00）” (a package exported after
+    目标调整) → the adjusted Decimal("30.50")."""
+    cleaned = _INVISIBLE.sub("", unicodedata.normalize("NFKC", _ORIGINAL_NOTE.sub("", text))).replace(",", "")
     cleaned = cleaned.removesuffix("万元")
     if not cleaned:
         return Decimal("0.00")
@@ -597,6 +601,8 @@ class _IndicatorTable:
             values = {field: _text_at(row, columns[field]) if field in columns else "" for field in INDICATOR_COLUMNS}
             if not any(values.values()):
                 continue
+            if "target_value" in values:  # a package exported after 目标调整: the adjusted value, not its 年初 beside it
+                values["target_value"] = _ORIGINAL_NOTE.sub("", values["target_value"])
             if indicators and not values["category"]:
                 values["category"] = indicators[-1].category
                 values["subcategory"] = values["subcategory"] or indicators[-1].subcategory

@@ -315,6 +315,9 @@ def _sheet(sheet: SheetData) -> str:
     return "".join(parts)
 
 
+ORIGINAL_OPEN = "（年初："  # how a value an adjustment changed names its 年初 value beside it
+
+
 def _header_part(table: _Table, sheet: SheetData) -> None:
     row = table.row
     row(_header_cells([(f"{sheet.agency_code}{sheet.agency_name}", 0, 3, True, "left", None), ("单位：万元", 4, LAST, False, "right", None)]))
@@ -323,7 +326,10 @@ def _header_part(table: _Table, sheet: SheetData) -> None:
         ("项目名称", 4, 4, True, "left", None), (sheet.project_name, 5, LAST, False, "left", None),
     ]))
     other = format_amount(sheet.other_funds) if sheet.other_funds else ""
-    amounts = (format_amount(sheet.budget_total), format_amount(sheet.fiscal_funds), other)
+    budget = format_amount(sheet.budget_total)
+    if sheet.original_budget is not None:  # 年初 and 调整后 side by side (the reader reads back the adjusted amount)
+        budget = f"{budget}{ORIGINAL_OPEN}{format_amount(sheet.original_budget)}）"
+    amounts = (budget, format_amount(sheet.fiscal_funds), other)
     items = [("预算规模及资金用途", 0, 0, True, "left", "restart")]
     for index, (label, amount) in enumerate(zip(AMOUNT_LABELS, amounts)):
         items.append((label, 1 + 2 * index, 1 + 2 * index, True, "left", None))

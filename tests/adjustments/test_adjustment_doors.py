@@ -5,6 +5,7 @@ anonymous user refused at every new door."""
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 
 import pytest
@@ -87,6 +88,7 @@ def test_the_api_opens_reads_patches_and_moves_an_adjustment_by_its_own_id(peopl
     opened = staff.post(f"/api/sheets/{published.pk}/adjustments/", {"reason": REASON, "adjusted_budget": "40.00"}, format="json")
     assert opened.status_code == 201, opened.content
     pk = opened.json()["id"]
+    assert opened["ETag"] == TargetSheet.documents.get(pk=pk).etag  # ready to PATCH with If-Match
     second = staff.post(f"/api/sheets/{published.pk}/adjustments/", {"reason": "又一次"}, format="json")
     assert second.status_code == 409 and "进行中的目标调整" in second.json()["detail"]
 
@@ -108,6 +110,15 @@ def test_the_api_opens_reads_patches_and_moves_an_adjustment_by_its_own_id(peopl
     assert sheet["adjustment"] is None and sheet["indicators"][0]["target_value"] == NEW_VALUE
     assert [v["reason"] for v in sheet["versions"]] == ["", REASON] and sheet["budget_total"] == "40.00"
     assert sheet["versions"][0]["until"] == sheet["versions"][1]["date"]
+    # its Word file: the budget with its 年初 amount beside it, read back as the adjusted amount
+    from projects.docx.reader import read_document
+    from projects.docx.writer import format_amount
+    from tests.projects.docx_helpers import all_cell_texts, open_docx
+
+    word = b"".join(_browser().get(f"/public/sheets/{published.pk}/export.docx").streaming_content)
+    assert f"40.00（年初：{format_amount(published.budget_total)}）" in all_cell_texts(open_docx(word))
+    [read] = read_document(io.BytesIO(word)).sheets
+    assert read.budget_total == Decimal("40.00") and NEW_VALUE in [i.target_value for i in read.indicators]
 
 
 def test_the_reviewer_sees_the_reason_and_the_diff(people, published):
@@ -154,8 +165,14 @@ def test_the_public_page_shows_the_version_in_force_and_the_earlier_ones_as_word
     current = all_cell_texts(open_docx(b"".join(anonymous.get(f"/public/sheets/{published.pk}/export.docx").streaming_content)))
     assert f"{NEW_VALUE}（年初：{old_value}）" in current
     leader = _browser(people.leader)
-    package = all_cell_texts(open_docx(b"".join(leader.get(f"/agencies/{published.agency.code}/2024/package.docx").streaming_content)))
+    package_bytes = b"".join(leader.get(f"/agencies/{published.agency.code}/2024/package.docx").streaming_content)
+    package = all_cell_texts(open_docx(package_bytes))
     assert f"{NEW_VALUE}（年初：{old_value}）" in package
+    # read back (the package imported again, say into next year): the adjusted values, not their 年初 notes
+    from projects.docx.reader import read_document
+
+    [read] = [s for s in read_document(io.BytesIO(package_bytes)).sheets if s.project_code == published.project.code]
+    assert NEW_VALUE in [i.target_value for i in read.indicators]
     # an adjustment is not a version, nor another sheet's
     assert anonymous.get(f"/public/sheets/{published.pk}/versions/{pk}/export.docx").status_code == 404
     assert anonymous.get(f"/public/sheets/{pk}/versions/{archived.pk}/export.docx").status_code == 404

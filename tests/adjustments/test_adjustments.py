@@ -225,7 +225,7 @@ def test_an_adjustment_waiting_too_long_is_nudged_as_an_adjustment(people, publi
     adjustment = _open(people, published)
     drive(adjustment, ("submit", people.staff_ggzy))
     TargetSheet.documents.filter(pk=adjustment.pk).update(state_since=timezone.now() - datetime.timedelta(days=40))
-    due = [d for d in nudges_due() if d.sheet_id == adjustment.pk]
+    due = [d for d in nudges_due() if d.document_id == adjustment.pk]
     assert due and "目标调整" in due[0].summary
 
 
@@ -237,6 +237,11 @@ def test_the_notifications_of_an_adjustment_say_adjustment_and_link_to_it(people
     told = Notification.objects.filter(sheet=adjustment, recipient=people.head_ggzy, channel=Channel.IN_APP).get()
     assert "目标调整" in told.title + told.body and REASON in told.body
     assert told.url.endswith(f"/sheets/{adjustment.pk}/")
+    from notifications import cards
+
+    card = cards.approval_card(told, "head.wx")  # the WeCom card with its one-tap 通过, said as an adjustment
+    assert card is not None and card.payload["source"]["desc"] == "目标调整"
+    assert card.payload["main_title"]["desc"] == adjustment.display_title and card.record.sheet_id == adjustment.pk
     drive(adjustment, ("approve", people.head_ggzy), ("approve", people.leader), ("approve", people.finance))
     done = Notification.objects.filter(sheet=adjustment, recipient=people.staff_ggzy, channel=Channel.IN_APP, kind="publish").get()
     assert "调整已生效" in done.body

@@ -241,7 +241,7 @@ def diverged(people, to_state):
 
 
 def test_check_workflow_lists_each_divergence_and_exits_1(diverged):
-    found = {(d.sheet_id, d.code) for d in divergences()}
+    found = {(d.document_id, d.code) for d in divergences()}
     assert found == {
         (diverged["section"].pk, "section"),
         (diverged["state"].pk, "history"),
@@ -254,11 +254,11 @@ def test_check_workflow_lists_each_divergence_and_exits_1(diverged):
     code, output = _check_workflow()
     assert code == 1
     lines = output.splitlines()
-    assert f"表 {diverged['section'].pk}：所属科室“{ZWFW}”与项目的科室“{GGZY}”不一致" in lines
-    assert f"表 {diverged['state'].pk}：状态“已公开”与办理记录最后的状态“科室审核”不一致" in lines
-    assert f"表 {diverged['perm'].pk}：“局领导审批”转办给的人已不是本范围的局领导（或已停用）" in lines
-    assert f"表 {diverged['inactive'].pk}：“财政审核”转办给的人已不是本范围的财政审核人（或已停用）" in lines
-    assert f"表 {diverged['no_such_state'].pk}：状态“leader_reviw”不是有效的审批状态" in lines
+    assert f"绩效目标表 {diverged['section'].pk}：所属科室“{ZWFW}”与项目的科室“{GGZY}”不一致" in lines
+    assert f"绩效目标表 {diverged['state'].pk}：状态“已公开”与办理记录最后的状态“科室审核”不一致" in lines
+    assert f"绩效目标表 {diverged['perm'].pk}：“局领导审批”转办给的人已不是本范围的局领导（或已停用）" in lines
+    assert f"绩效目标表 {diverged['inactive'].pk}：“财政审核”转办给的人已不是本范围的财政审核人（或已停用）" in lines
+    assert f"绩效目标表 {diverged['no_such_state'].pk}：状态“leader_reviw”不是有效的审批状态" in lines
     assert "发现 7 处问题" in lines[-1]
 
 
@@ -303,24 +303,24 @@ def test_check_workflow_repair_commits_batch_by_batch_and_keeps_what_it_fixed_wh
     first = min(diverged.values(), key=lambda sheet: sheet.pk)
     real_repair, repaired = integrity._repair, []
 
-    def failing_second(found, **kwargs):
+    def failing_second(model, found, **kwargs):
         if found:
             repaired.append(found)
             if len(repaired) == 2:
                 raise RuntimeError("the machine stopped")
-        return real_repair(found, **kwargs)
+        return real_repair(model, found, **kwargs)
 
     monkeypatch.setattr(integrity, "_repair", failing_second)
     batches = divergences_repair_batches(batch=1)
-    assert {d.sheet_id for d in next(batches)} == {first.pk}
+    assert {d.document_id for d in next(batches)} == {first.pk}
     with pytest.raises(RuntimeError):
         next(batches)
     first.refresh_from_db()
     assert first.events.last().action == Action.REPAIR
-    left = {d.sheet_id for d in divergences()}
+    left = {d.document_id for d in divergences()}
     assert first.pk not in left and left == {s.pk for s in diverged.values()} - {first.pk}
     monkeypatch.setattr(integrity, "_repair", real_repair)
-    assert {d.sheet_id for d in divergences_repair(batch=2)} == left
+    assert {d.document_id for d in divergences_repair(batch=2)} == left
     assert divergences() == []
 
 
@@ -368,7 +368,7 @@ def test_a_project_moved_into_another_agencys_section_is_found_and_never_left_th
     type(sheet.project).objects.filter(pk=sheet.project_id).update(section=people.other_section)
     assert _other_staff_opens(client, people, sheet) == 200  # the leak the check must find
 
-    assert [(d.sheet_id, d.code) for d in divergences()] == [(sheet.pk, "section_agency")]
+    assert [(d.document_id, d.code) for d in divergences()] == [(sheet.pk, "section_agency")]
     code, output = _check_workflow()
     assert code == 1
     assert f"表 {sheet.pk}：所属科室“其他局办公室”属于其他单位“乐亭县其他局本级”，不属于本表的单位“{sheet.agency.name}”" in output
@@ -402,7 +402,7 @@ def test_a_project_alone_moved_into_another_agencys_section_goes_back_to_the_sec
 def test_a_draft_published_by_raw_sql_goes_back_to_draft_and_off_the_public_list(client, sheet, people):
     TargetSheet.objects.filter(pk=sheet.pk).update(state=SheetState.PUBLISHED)
     assert client.get(f"/public/sheets/{sheet.pk}/").status_code == 200  # public without any approval
-    assert [(d.sheet_id, d.code) for d in divergences()] == [(sheet.pk, "history")]
+    assert [(d.document_id, d.code) for d in divergences()] == [(sheet.pk, "history")]
 
     assert _check_workflow("--repair")[0] == 0
     sheet.refresh_from_db()

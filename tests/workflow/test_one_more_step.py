@@ -101,7 +101,7 @@ def test_the_added_step_has_its_queue_audience_texts_step_bar_refusals_and_nudge
 
     # 催办 of the new step goes to its holders, named by the step
     TargetSheet.objects.filter(pk=sheet.pk).update(state_since=timezone.now() - datetime.timedelta(days=10))
-    nudges = [due for due in nudges_due() if due.sheet_id == sheet.pk]
+    nudges = [due for due in nudges_due() if due.document_id == sheet.pk]
     assert len(nudges) == 1 and "已在“分管领导审批”等待" in nudges[0].summary
     assert deputy.pk in {holder.pk for holder in nudges[0].recipients}
 

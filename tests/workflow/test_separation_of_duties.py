@@ -210,7 +210,7 @@ def test_an_approver_may_not_approve_the_next_step_of_the_same_round_but_may_in_
 def test_reminders_go_to_the_holders_who_may_act(people, sheet, head_who_drafts):
     services.document_submit(document=sheet, user=head_who_drafts)
     TargetSheet.objects.filter(pk=sheet.pk).update(state_since=timezone.now() - datetime.timedelta(days=30))
-    [nudge] = [due for due in nudges_due() if due.sheet_id == sheet.pk]  # 再次催办: the reviewers and the leaders
+    [nudge] = [due for due in nudges_due() if due.document_id == sheet.pk]  # 再次催办: the reviewers and the leaders
     assert sorted(holder.username for holder in nudge.recipients) == ["head_ggzy", "leader", "leader2"]
 
 
