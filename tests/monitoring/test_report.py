@@ -112,3 +112,27 @@ def test_refusals_in_chinese_and_nothing_changed(sichuan, make_sheet, publish):
         services.report_open(sheet=sheet, point_date=JUNE, user=org.colleague)
     with pytest.raises(AppError):  # a draft sheet is not monitored
         services.report_open(sheet=make_sheet(), point_date=APRIL, user=org.owner)
+
+
+def test_a_report_waiting_too_long_is_nudged_with_a_link_to_its_page(sichuan, make_sheet, publish, client):
+    from django.utils import timezone
+
+    from notifications.models import Kind, Notification
+    from notifications.reminder_writes import nudges_send
+
+    org = sichuan
+    sheet = publish(make_sheet())
+    spent(sheet, APRIL, "2.50", org.owner)
+    report = services.report_open(sheet=sheet, point_date=APRIL, user=org.owner)
+    fill(report, org.owner)
+    moves.document_submit(document=report, user=org.owner)
+    # submitted on Monday 2024-03-04; Thursday is 3 working days later
+    MonitoringReport.objects.filter(pk=report.pk).update(state_since=timezone.make_aware(datetime.datetime(2024, 3, 4, 9, 0)))
+    nudges_send(now=timezone.make_aware(datetime.datetime(2024, 3, 7, 10, 0)))
+    [nudge] = Notification.objects.filter(kind=Kind.NUDGE, channel="in_app", monitoring_report=report)
+    assert nudge.recipient == org.head and nudge.title == f"催办：{report.display_title}"
+    assert nudge.url.endswith(f"/monitoring/reports/{report.pk}/")
+    client.force_login(org.head)
+    assert client.get(f"/monitoring/reports/{report.pk}/")["Location"] == report.get_absolute_url()
+    client.force_login(org.colleague_head)
+    assert client.get(f"/monitoring/reports/{report.pk}/").status_code == 404
