@@ -96,9 +96,11 @@ def test_refused_to_staff_to_the_anonymous_and_the_other_agency_sees_only_its_ow
     assert client.get("/monitoring/").status_code == 302  # to the login
     client.force_login(org.owner)
     assert client.get("/monitoring/").status_code == 403
+    assert 'data-testid="nav-monitoring"' not in client.get("/sheets/").content.decode()
     client.force_login(org.leader)
     page = client.get("/monitoring/", {"year": 2024, "point": "2024-04-30"}).content.decode()
     assert "低支出项目" in page and "累计支出 12.5% 低于预警线 25%，预警" in page
+    assert 'data-testid="nav-monitoring">运行监控</a>' in page
 
 
 def test_finance_reads_a_report_from_its_step_on(county, client):
