@@ -4,16 +4,19 @@ and numbers beside each light) and its moves; the 处置 page (the decision) and
 from __future__ import annotations
 
 import datetime
+import io
+from urllib.parse import quote, urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from core.errors import AppError
-from monitoring import county, grading, reporting, selectors, services
+from monitoring import county, grading, reporting, selectors, services, xlsx
 from monitoring.models import DISPOSAL_CHAIN, REPORT_CHAIN, Likelihood, MonitoringReport, ReasonKind
 from monitoring.serializers import represent, represent_disposal
 from projects.models import FiscalYear
@@ -221,6 +224,8 @@ def county_monitoring(request):
     if not county.may_see(request.user):
         raise PermissionDenied("只有局领导、财政审核人员可以查看运行监控汇总。")
     year = _int_or_none(request.GET.get("year")) or datetime.date.today().year
+    if request.GET.get("format") == "xlsx":
+        return _county_xlsx(request, year)
     try:
         page = county.county_page(
             request.user, year=year, point=request.GET.get("point") or None, grade=request.GET.get("grade", ""),
@@ -231,7 +236,24 @@ def county_monitoring(request):
         return redirect("county_monitoring")
     query = request.GET.copy()
     query.pop("after", None)
+    query.pop("format", None)
     return render(request, "monitoring/county.html", {
         "page": page, "grades": county.GRADES, "filters": request.GET, "query": query.urlencode(), "nav": "monitoring",
         "years": list(FiscalYear.objects.order_by("-year").values_list("year", flat=True)[:10]),
     })
+
+
+def _county_xlsx(request, year: int):
+    filters = {"year": year, "point": request.GET.get("point") or None, "grade": request.GET.get("grade", ""),
+               "agency": request.GET.get("agency", "").strip()}
+    try:
+        page, rows = xlsx.county_rows(request.user, **filters)
+    except AppError as error:
+        messages.error(request, error.message)
+        return redirect(f"{reverse('county_monitoring')}?{urlencode({k: v for k, v in filters.items() if v})}")
+    buffer = io.BytesIO()
+    xlsx.write(buffer, page, rows)
+    response = HttpResponse(buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    name = f"运行监控汇总-{page.year}-{page.point.date:%m%d}.xlsx"
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    return response

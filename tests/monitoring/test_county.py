@@ -111,3 +111,28 @@ def test_finance_reads_a_report_from_its_step_on(county, client):
     assert "低支出项目" in page and report.get_absolute_url() not in page  # a draft: not theirs to open
     client.force_login(org.leader)
     assert report.get_absolute_url() in client.get("/monitoring/", {"year": 2024, "point": "2024-04-30"}).content.decode()
+
+
+def test_the_excel_export_keeps_text_as_text(county, client):
+    import io
+
+    from openpyxl import load_workbook
+
+    from projects.models import Project
+
+    org, low, _on_line, _reported = county
+    Project.objects.filter(pk=low.project_id).update(name='=HYPERLINK("http://evil")')
+    type(low).objects.filter(pk=low.pk).update(title="")  # the sheet is named by its project
+    low.refresh_from_db()
+    client.force_login(org.owner)
+    assert client.get("/monitoring/", {"year": 2024, "format": "xlsx"}).status_code == 403
+    client.force_login(org.finance)
+    answer = client.get("/monitoring/", {"year": 2024, "point": "2024-04-30", "agency": org.agency.code, "format": "xlsx"})
+    assert answer.status_code == 200 and answer["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(answer.content)).active
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert rows[0][:6] == ["单位", "项目编码", "项目名称", "科室", "累计支出（万元）", "累计支出进度（%）"]
+    evil = next(row for row in rows if row[1] == low.project.code)
+    assert evil[2] == '=HYPERLINK("http://evil")' and sheet.cell(rows.index(evil) + 1, 3).data_type == "s"
+    assert (evil[4], evil[5], evil[6]) == (1.25, 12.5, "红灯")
+    assert len(rows) == 4  # the header and the agency's three sheets, never the other agency's
