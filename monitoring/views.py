@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from core.errors import AppError
 from monitoring import county, grading, reporting, selectors, services, xlsx
+from monitoring import word
 from monitoring.models import DISPOSAL_CHAIN, REPORT_CHAIN, Likelihood, MonitoringReport, ReasonKind
 from monitoring.serializers import represent, represent_disposal
 from projects.models import FiscalYear
@@ -166,6 +167,23 @@ def _move(request, document, move):
     if not selectors.can_see(request.user, document):
         return redirect("inbox")
     return redirect(document)
+
+
+@login_required
+def monitoring_report_docx(request, pk, point):
+    """The report as a Word 绩效运行监控表 (the common layout), for who may read it."""
+    sheet = selectors.sheet_for_monitoring(request.user, pk)
+    report = selectors.report_for(request.user, sheet, _date(point))
+    if report is None:
+        raise Http404("该时点尚未填报运行监控表。")
+    buffer = io.BytesIO()
+    word.write(buffer, report, represent(report))
+    response = HttpResponse(
+        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    )
+    name = f"绩效运行监控表-{sheet.project.code}-{report.point_date:%Y%m%d}.docx"
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    return response
 
 
 @login_required

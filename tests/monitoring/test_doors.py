@@ -166,3 +166,35 @@ def test_the_schema_names_the_monitoring_doors(api, sichuan):
     assert "get" in paths["/api/sheets/{id}/monitoring/"]
     assert "post" in paths["/api/sheets/{id}/monitoring/{point}/{move}/"]
     assert {"get", "put"} <= set(paths["/api/monitoring/disposals/{id}/"])
+
+
+def test_the_report_as_a_word_file_in_the_common_layout(client, sichuan, published):
+    import io
+
+    import docx
+
+    from monitoring import services
+
+    org = sichuan
+    report = services.report_open(sheet=published, point_date=datetime.date(2024, 4, 30), user=org.owner)
+    rows = {row.name: row.pk for row in report.rows.all()}
+    services.report_edit(report=report, user=org.owner, expected_version=report.version, rows={
+        rows["服务事项"]: {"current": "1个", "forecast": "年底完成 10 个", "likelihood": "有可能", "reason_kind": "人员保障",
+                          "reason_note": "窗口人员调整", "measures": "增派人员"},
+    })
+    url = f"/sheets/{published.pk}/monitoring/{APRIL}/export.docx"
+    client.force_login(org.outsider_leader)
+    assert client.get(url).status_code == 404
+    client.force_login(org.head)
+    answer = client.get(url)
+    assert answer.status_code == 200 and "attachment" in answer["Content-Disposition"]
+    document = docx.Document(io.BytesIO(answer.content))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "项目支出绩效目标执行监控表" in text and "（2024年度 · 4月底，截至 2024-04-30）" in text
+    indicators = document.tables[2]
+    assert [c.text for c in indicators.rows[0].cells][:5] == ["一级指标", "二级指标", "三级指标", "年度指标值", "当前完成值"]
+    row = next(r for r in indicators.rows if r.cells[2].text == "服务事项")
+    assert [c.text for c in row.cells][3:9] == ["≥10个", "1个", "年底完成 10 个", "有可能", "人员保障：窗口人员调整", "增派人员"]
+    assert "相差 15.00 个百分点" in row.cells[9].text
+    money = document.tables[1]
+    assert [c.text for c in money.rows[1].cells][:4] == ["10", "2.5", "25%", "绿灯"]
