@@ -96,6 +96,7 @@ TEMPLATES = [
                 "workflow.context_processors.inbox",
                 "notifications.context_processors.unread_notifications",
                 "people.context_processors.people_admin",
+                "monitoring.context_processors.monitoring_nav",
             ],
         },
     },

@@ -42,6 +42,7 @@ Kind = models.TextChoices("Kind", [
     ("SPEND_REMINDER", ("spend_reminder", "填报提醒")),
     ("SPEND_WARNING", ("spend_warning", "支出预警")),
     ("SPEND_DIGEST", ("spend_digest", "预警汇总")),
+    ("DISPOSAL", ("disposal", "监控处置")),
     ("CALENDAR", ("calendar", "节假日日历")),
     ("ACCOUNT", ("account", "账号安全")),
 ], module=__name__)
@@ -83,6 +84,13 @@ class Notification(models.Model):
     goals = models.ForeignKey(
         "projects.DepartmentGoals", verbose_name="部门整体绩效目标", null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
+    )
+    monitoring_report = models.ForeignKey(
+        "monitoring.MonitoringReport", verbose_name="运行监控表", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    disposal = models.ForeignKey(
+        "monitoring.Disposal", verbose_name="监控处置", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
     )
     title = models.CharField("标题", max_length=200)
     body = models.TextField("正文")
@@ -195,6 +203,13 @@ class WeComCard(models.Model):
         "projects.DepartmentGoals", verbose_name="部门整体绩效目标", null=True, blank=True, on_delete=models.CASCADE,
         related_name="+",
     )
+    monitoring_report = models.ForeignKey(
+        "monitoring.MonitoringReport", verbose_name="运行监控表", null=True, blank=True, on_delete=models.CASCADE,
+        related_name="+",
+    )
+    disposal = models.ForeignKey(
+        "monitoring.Disposal", verbose_name="监控处置", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+    )
     state = models.CharField("发送时状态", max_length=20)
     version = models.PositiveIntegerField("发送时版本")
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="接收人", on_delete=models.CASCADE, related_name="+")
@@ -239,6 +254,13 @@ class PendingFanOut(models.Model):
     goals = models.ForeignKey(
         "projects.DepartmentGoals", verbose_name="部门整体绩效目标", null=True, blank=True, on_delete=models.CASCADE,
         related_name="+",
+    )
+    monitoring_report = models.ForeignKey(
+        "monitoring.MonitoringReport", verbose_name="运行监控表", null=True, blank=True, on_delete=models.CASCADE,
+        related_name="+",
+    )
+    disposal = models.ForeignKey(
+        "monitoring.Disposal", verbose_name="监控处置", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
     )
     created = models.DateTimeField("记录时间", auto_now_add=True)
 

@@ -51,6 +51,9 @@ def as_left_by_the_old_migrations():
         for table in ("workflow_sheetevent", "notifications_notification", "notifications_pendingfanout", "notifications_wecomcard"):
             cursor.execute(f"ALTER TABLE {table} DROP COLUMN evaluation_id")
             cursor.execute(f"ALTER TABLE {table} DROP COLUMN goals_id")  # nor the department goals' (workflow 0015, notifications 0012)
+            # nor the monitoring report's and the 处置's (workflow 0018, notifications 0014 add them)
+            cursor.execute(f"ALTER TABLE {table} DROP COLUMN monitoring_report_id")
+            cursor.execute(f"ALTER TABLE {table} DROP COLUMN disposal_id")
     recorder = MigrationRecorder(connection)
     for name in ("0001_initial", "0010_viewflow20", "0015_task_scheduled"):
         recorder.record_applied("viewflow", name)
