@@ -265,7 +265,7 @@ class DisposalRun:
     consequences: list = field(default_factory=list)
 
 
-def _red_at(pack, point, fiscal_year) -> dict[int, str]:
+def red_sheets_at(pack, point, fiscal_year) -> dict[int, str]:
     """{sheet id: why it is red} of the year's published sheets graded red at ``point`` by ``pack``: the spending
     light from the spending reports (no report: 0), or the sheet's monitoring report graded red. Four queries, plain
     values (a province's sheets are read as tuples)."""
@@ -306,7 +306,7 @@ def disposals_run(*, day: datetime.date) -> DisposalRun:
         for point in reporting.monitored_points(pack, fiscal_year.year):
             if deadlines.warning_date(pack, point.date) != day:
                 continue
-            red = _red_at(pack, point, fiscal_year)
+            red = red_sheets_at(pack, point, fiscal_year)
             if not red:
                 continue
             due = deadlines.disposal_deadline(pack, warned_on=day)
