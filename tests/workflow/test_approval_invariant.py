@@ -10,8 +10,10 @@ the step's role), a section move of a sheet's project among the three sections o
 grant or revoke of 经办人 / 科室负责人 / 局领导 / 财政审核人 to someone of the pool (sometimes by that person
 themself), the deactivation / reactivation of pool_a, a 委托 set (someone delegates their approval roles to someone
 for a window starting now or later, by themself or by someone else — often refused: oneself, another agency, a
-finance reviewer's roles to agency staff, a loop, two at once) or cancelled, or the clock moving on 13 hours (so the
-windows open and close while the sheets wait: every check reads the delegations in force at its moment). Each is made by someone drawn from the demo people and the
+finance reviewer's roles to agency staff, a loop, two at once) or cancelled, the clock moving on 13 hours (so the
+windows open and close while the sheets wait: every check reads the delegations in force at its moment), a 加签 (by
+someone likely to decide a sheet's step, of someone likely to be asked, before deciding or after approving) or a move
+on the document waiting for a 加签 opinion (mostly that opinion, 同意 or 不同意). Each is made by someone drawn from the demo people and the
 pool — mostly someone likely to be allowed, often not — so many moves are refused: a refusal must be an ``AppError``
 and must change nothing (each sheet's state, version, assignee and number of history entries, and the rest
 of what the invariant reads). After every step, the invariant holds:
@@ -54,7 +56,7 @@ from django.db import connection, transaction
 from django.db.models import IntegerField, Q, Value
 from django.utils import timezone
 from guardian.models import UserObjectPermission
-from hypothesis import HealthCheck, Phase, given, note, settings
+from hypothesis import HealthCheck, Phase, event, given, note, settings
 from hypothesis import strategies as st
 
 from adjustments import services as adjustments
@@ -69,6 +71,7 @@ from workflow.documents import chain_of
 from workflow.steps import CHAIN, Step
 from workflow.integrity import divergences
 from workflow.models import Event
+from workflow import permissions
 from workflow.permissions import can_review
 from workflow.selectors import review_tasks
 from tests.support import drive
@@ -97,7 +100,11 @@ EVERYONE = DEMO + POOL
 CHANGEABLE_ROLES = SHEET_ROLES
 SHEET_MOVES = ("submit", "withdraw", "approve", "return", "reassign", "revoke", "cc", "consult", "opinion")
 # what a step is, by weight: mostly a move of a sheet, sometimes a section move of its project or a role change
-KINDS = ("sheet",) * 10 + ("section",) * 2 + ("role",) * 3 + ("activation",) + ("adjust",) * 2 + ("delegate",) * 3 + ("clock",) * 2
+KINDS = (
+    ("sheet",) * 10 + ("section",) * 2 + ("role",) * 3 + ("activation",) + ("adjust",) * 2 + ("delegate",) * 3 + ("clock",) * 2
+    + ("ask",) * 2  # a 加签 by someone likely to decide the sheet's step, of someone likely to be asked
+    + ("answer",) * 2  # a move on the document waiting for an opinion, if any: mostly the opinion (加签意见)
+)
 CLOCK_STEP = datetime.timedelta(hours=13)  # the clock moves on by this much: delegation windows open and close
 WAITING_KINDS = ("submit", "approve", "reassign", "urge", "consult")  # the notifications that ask to act (WeCom: approval cards)
 LIKELY = (True, True, True, False)  # three times in four the likely choice, else any
@@ -352,11 +359,11 @@ def _allowed_moves(sheet: TargetSheet) -> tuple[str, ...]:
     if sheet.state in chain.drafting:
         return ("submit",)
     if sheet.consultant_id is not None and sheet.state in chain.review_states:  # 加签: waiting for an opinion
-        return ("opinion", "opinion", "approve", "cc")
+        return ("opinion", "opinion", "opinion", "approve", "cc")
     if sheet.state == chain.first.state:
-        return ("withdraw", "approve", "return", "reassign", "cc", "consult")
+        return ("withdraw", "approve", "return", "reassign", "cc", "consult", "consult")
     if sheet.state in chain.review_states:
-        return ("approve", "return", "reassign", "revoke", "cc", "consult")
+        return ("approve", "return", "reassign", "revoke", "cc", "consult", "consult")
     if sheet.state == chain.done:
         return ("revoke",)
     return ()
@@ -431,12 +438,17 @@ def _step(plan: Plan, who: dict, judges: dict, world):
     """The step ``plan`` stands for now, to be made by someone of ``who``: (its kind, what it is, the call, and for a
     grant someone makes themself what they were granted)."""
     pk = _pks(world)[plan.sheet]
-    sheet = TargetSheet.documents.select_related("section", "agency").get(pk=pk)
     move = plan.kind
+    if move == "answer":  # the document a 加签 waits on, if one does (else the sheet drawn)
+        asked = TargetSheet.documents.filter(pk__in=_pks(world), consultant__isnull=False).order_by("pk").values_list("pk", flat=True)
+        pk, move = (asked[0] if asked else pk), "sheet"
+    sheet = TargetSheet.documents.select_related("section", "agency").get(pk=pk)
     if move == "sheet":
         allowed = _allowed_moves(sheet)
         choices = allowed if allowed and plan.by_state else SHEET_MOVES
         move = choices[plan.move % len(choices)]
+    elif move == "ask":
+        move = "consult"
     likely = _likely_actors(move, sheet, judges)
     actor = who[_pick(likely, plan.actor) if likely and plan.likely_actor else EVERYONE[plan.actor]]
 
@@ -458,8 +470,12 @@ def _step(plan: Plan, who: dict, judges: dict, world):
             return move, f"{done} «{comment}» resume {plan.resume}", (
                 lambda: services.document_return(comment=comment, resume=plan.resume, **kwargs)
             ), None
-        if move == "consult":  # 加签 of anyone drawn (often someone who may not see the sheet), before or after deciding
-            to_user = who[EVERYONE[plan.to]]
+        if move == "consult":  # 加签 of someone who may be asked, or of anyone (often refused), before or after deciding
+            askable = [
+                name for name, judge in judges.items()
+                if judge.pk != actor.pk and judge.is_active and permissions.can_view(judge, sheet) and not flow.acted_this_round(sheet, judge)
+            ]
+            to_user = who[_pick(askable, plan.to) if askable and plan.to_holder else EVERYONE[plan.to]]
             when = {None: "before", "here": "before", "start": "after"}[plan.resume]
             comment = "请提出意见" if plan.with_comment else " "
             return move, f"{done} consult {to_user.username} {when} «{comment}»", (
@@ -584,6 +600,7 @@ def _run(world, steps) -> None:
                 last_notice = Notification.objects.order_by("-id").values_list("pk", flat=True).first() or 0
                 try:
                     made = make()
+                    event(f"made: {move}")  # (--hypothesis-show-statistics: how often each kind of step went through)
                     if made == "clock":
                         clock.shift(CLOCK_STEP)
                 except AppError as refusal:

@@ -231,3 +231,31 @@ def test_on_the_page_the_drafter_copies_a_colleague(client, org, make_sheet):
     assert "已抄送给孙经办" in response.content.decode()
     response = client.post(f"/sheets/{sheet.pk}/cc/", {"users": "outsider"}, follow=True)
     assert "只能抄送给" in response.content.decode()
+
+
+def test_on_the_self_evaluations_page_the_head_asks_and_the_deputy_answers(client, org, evaluation, deputy_leader):
+    from evaluations.models import SelfEvaluation
+
+    SelfEvaluation.objects.filter(pk=evaluation.pk).update(state="section_review", round_actors=f",{org.owner.pk},")
+    Event.objects.create(evaluation=evaluation, actor=org.owner, action=Action.SUBMIT, from_state="draft", to_state="section_review")
+    evaluation = SelfEvaluation.objects.get(pk=evaluation.pk)
+    client.force_login(org.head)
+    assert 'data-testid="consult-form"' in client.get(f"/evaluations/{evaluation.pk}/").content.decode()
+
+    response = client.post(f"/evaluations/{evaluation.pk}/consult/", {"user": "deputy_leader", "comment": "请看得分",
+                                                                   "version": evaluation.version}, follow=True)
+    assert "已加签" in response.content.decode() and "正在等待 钱副局长 的加签意见" in response.content.decode()
+
+    client.force_login(deputy_leader)
+    evaluation.refresh_from_db()
+    assert 'data-testid="opinion-panel"' in client.get(f"/evaluations/{evaluation.pk}/").content.decode()
+    response = client.post(f"/evaluations/{evaluation.pk}/opinion/", {"agree": "0", "comment": "得分偏高", "version": evaluation.version}, follow=True)
+    assert "已提出加签意见" in response.content.decode()
+    evaluation.refresh_from_db()
+    assert (evaluation.consultant_id, evaluation.assignee_id) == (None, org.head.pk)
+
+    client.force_login(org.head)
+    response = client.post(f"/evaluations/{evaluation.pk}/cc/", {"users": "colleague, nobody_here"}, follow=True)
+    assert "没有找到用户：nobody_here" in response.content.decode()
+    response = client.post(f"/evaluations/{evaluation.pk}/cc/", {"users": "colleague"}, follow=True)
+    assert "已抄送" in response.content.decode() and "→ 孙经办" in response.content.decode()
