@@ -20,15 +20,18 @@ with their values so that a viewer which does not recalculate still shows the to
 from __future__ import annotations
 
 import datetime
+import functools
 import re
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import BinaryIO
 
 import xlsxwriter
+import xlsxwriter.workbook
 from django.utils import timezone
-from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.utility import _datetime_to_excel_datetime, xl_col_to_name
 
 from projects.models import SheetState
 from workflow.steps import CHAIN
@@ -122,19 +125,21 @@ def write_summary(
     expected_rows: tuple[int, int] | None = None,
     row_limit: int = ROW_LIMIT,
     tmpdir: str | None = None,
+    fast: bool = True,
 ) -> int:
     """Write the workbook of ``records`` (``exports.selectors.SheetRecord``, in the list's order) to ``target`` (a
     path or a binary file). Returns the number of sheets; ``progress(n)`` is called every ``every`` sheets and once
     the file is complete. ``expected_rows`` (sheets, indicators), when known, puts 目录 first if a table will not fit
-    one worksheet; ``tmpdir`` holds the rows until the workbook is zipped."""
-    book = xlsxwriter.Workbook(target, {**_OPTIONS, **({"tmpdir": tmpdir} if tmpdir else {})})
+    one worksheet; ``tmpdir`` holds the rows until the workbook is zipped. ``fast=False`` writes every cell through
+    XlsxWriter's calls (``write_row``) instead of ``RowXml``: the same cells, for the tests to compare."""
+    book = _Workbook(target, {**_OPTIONS, **({"tmpdir": tmpdir} if tmpdir else {})})
     formats = _Formats(book)
     index = None
     if expected_rows and (expected_rows[0] > row_limit - 2 or expected_rows[1] > row_limit - 1):
         index = book.add_worksheet(INDEX_TITLE)
     summary_columns = [*SUMMARY_COLUMNS, *checkpoint_columns(checkpoint_labels), *SUMMARY_TAIL]
-    summary = _Table(book, formats, SUMMARY_TITLE, summary_columns, capacity=row_limit - 2)  # header and 合计
-    details = _Table(book, formats, INDICATORS_TITLE, INDICATOR_COLUMNS, capacity=row_limit - 1)
+    summary = _Table(book, formats, SUMMARY_TITLE, summary_columns, capacity=row_limit - 2, fast=fast)  # header and 合计
+    details = _Table(book, formats, INDICATORS_TITLE, INDICATOR_COLUMNS, capacity=row_limit - 1, fast=fast)
     money_at = [summary_columns.index(c) for c in SUMMARY_COLUMNS if c.number_format == MONEY_FORMAT and c is not ORIGINAL_BUDGET]
     sums = {index: Decimal(0) for index in money_at}
     count, unit, summary_rows, detail_rows = 0, None, [], []
@@ -165,6 +170,25 @@ def write_summary(
     if progress:
         progress(count)
     return count
+
+
+_ZIP_LOCK = threading.Lock()
+
+
+class _Workbook(xlsxwriter.Workbook):
+    """XlsxWriter's workbook, zipped at ``ZIP_LEVEL`` rather than zlib's default 6: a province's 1 GB of worksheet XML
+    takes a third of the time to deflate for a file about a quarter larger."""
+
+    ZIP_LEVEL = 1
+
+    def _store_workbook(self) -> None:
+        with _ZIP_LOCK:  # the module's ZipFile, swapped while this workbook is stored
+            plain = xlsxwriter.workbook.ZipFile
+            xlsxwriter.workbook.ZipFile = functools.partial(plain, compresslevel=self.ZIP_LEVEL)
+            try:
+                super()._store_workbook()
+            finally:
+                xlsxwriter.workbook.ZipFile = plain
 
 
 class _Formats:
@@ -200,9 +224,10 @@ class _Table:
     """A table written to one worksheet, going on in ``title2``, ``title3``… when ``capacity`` data rows are full:
     a unit's rows start a new worksheet when they do not fit the current one."""
 
-    def __init__(self, book, formats: _Formats, title: str, columns: Sequence[Column], *, capacity: int):
+    def __init__(self, book, formats: _Formats, title: str, columns: Sequence[Column], *, capacity: int, fast: bool = True):
         self.book, self.formats, self.title, self.columns, self.capacity = book, formats, title, columns, capacity
         self.cell_formats = [formats.of(column) for column in columns]
+        self.cells = RowXml(self.cell_formats) if fast else None
         self.parts: list[_Part] = []
         self._new_part()
 
@@ -229,12 +254,19 @@ class _Table:
             return
         if self.part.rows and self.part.rows + len(rows) > self.capacity:
             self._new_part()
-        for values in rows:
+        start = 0
+        while start < len(rows):
             if self.part.rows == self.capacity:  # a unit larger than a worksheet
                 self._new_part()
             part = self.part
-            part.rows += 1
-            write_row(part.worksheet, part.rows, values, self.cell_formats, self.formats.plain)
+            chunk = rows[start:start + self.capacity - part.rows]
+            if self.cells is None:
+                for values in chunk:
+                    part.rows += 1
+                    write_row(part.worksheet, part.rows, values, self.cell_formats, self.formats.plain)
+            else:
+                part.rows = self.cells.write(part.worksheet, part.rows + 1, chunk) - 1
+            start += len(chunk)
             part.first = part.first or unit
             part.last = unit
 
@@ -254,6 +286,105 @@ def write_row(worksheet, row: int, values: Sequence, cell_formats: Sequence, pla
             worksheet.write_datetime(row, column, value, cell_formats[column])
         else:
             worksheet.write_number(row, column, float(value) if isinstance(value, Decimal) else value, cell_formats[column])
+
+
+class RowXml:
+    """The data rows of a table as the worksheet XML XlsxWriter writes for them in constant-memory mode (``write_row``
+    cell by cell: the same cells, types, formats and escapes), made a row at a time and appended to the worksheet's
+    row file in one write a batch. A province's 1.6 million indicator rows spend most of their time in XlsxWriter's
+    per-cell calls otherwise. Each column keeps the XML of its recent values (units, states, names repeat)."""
+
+    CACHE = 4096  # values remembered per column
+
+    def __init__(self, cell_formats: Sequence):
+        self.letters = [xl_col_to_name(at) for at in range(len(cell_formats))]
+        self.cell_formats = cell_formats
+        self.styles: list[str] | None = None
+        self.caches: list[dict] = [{} for _ in cell_formats]
+
+    def _cell(self, at: int, value) -> str:
+        """What follows ``<c r="A1"`` for ``value`` in column ``at``; "" for no cell."""
+        if value is None or value == "":
+            return ""
+        style = self.styles[at]
+        if isinstance(value, str):
+            return f"{style} t=\"inlineStr\"><is>{text_xml(value)}</is></c>"
+        if isinstance(value, datetime.date):
+            value = _excel_date(value)
+        elif isinstance(value, Decimal):
+            value = float(value)
+        return f"{style}><v>{value:.16G}</v></c>"
+
+    def write(self, worksheet, first: int, rows: Sequence[Sequence]) -> int:
+        """Write ``rows`` from row ``first`` (0-based) on; returns the row after the last."""
+        if self.styles is None:  # the formats' indexes, as XlsxWriter gives them when it writes a cell
+            self.styles = [f' s="{cell_format._get_xf_index()}"' if cell_format else "" for cell_format in self.cell_formats]
+        if worksheet.previous_row < first:  # what XlsxWriter holds (the header) goes to the file first
+            worksheet._write_single_row(first)
+        letters, caches, cell = self.letters, self.caches, self._cell
+        out = []
+        row = first
+        for values in rows:
+            number = str(row + 1)
+            out.append(f'<row r="{number}">')
+            for at, value in enumerate(values):
+                cache = caches[at]
+                try:
+                    xml = cache[value]
+                except KeyError:
+                    xml = cell(at, value)
+                    if len(cache) >= self.CACHE:
+                        cache.clear()
+                    cache[value] = xml
+                except TypeError:  # not hashable
+                    xml = cell(at, value)
+                if xml:
+                    out.append(f'<c r="{letters[at]}{number}"{xml}')
+            out.append("</row>")
+            row += 1
+        worksheet.row_data_fh.write("".join(out))
+        last = row - 1
+        worksheet.previous_row = last
+        if worksheet.dim_rowmax is None or last > worksheet.dim_rowmax:
+            worksheet.dim_rowmax = last
+        if worksheet.dim_rowmin is None:
+            worksheet.dim_rowmin = first
+        return row
+
+
+_ESCAPED = re.compile("(_x[0-9a-fA-F]{4}_)")
+
+
+def text_xml(text: str) -> str:
+    """``<t>…</t>`` of an inline string as XlsxWriter writes ``write_text``'s: characters no workbook holds dropped,
+    literal ``_xHHHH_`` and carriage returns escaped, XML escaped, leading or trailing whitespace preserved. A text
+    that reads like rich-text XML is escaped like any other (XlsxWriter writes it as a rich string of two runs)."""
+    if _ILLEGAL.search(text):
+        text = _ILLEGAL.sub("", text)
+    if "_x" in text:
+        text = _ESCAPED.sub(r"_x005F\1", text)
+    if "\r" in text:
+        text = text.replace("\r", "_x000D_")
+    if "\ufffe" in text or "\uffff" in text:
+        text = text.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
+    if "&" in text or "<" in text or ">" in text:
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if text and (text[0].isspace() or text[-1].isspace()):
+        return f'<t xml:space="preserve">{text}</t>'
+    return f"<t>{text}</t>"
+
+
+_EXCEL_DATES: dict = {}
+
+
+def _excel_date(value: datetime.date) -> float:
+    """Excel's serial number of a date or time, as ``write_datetime`` writes it."""
+    number = _EXCEL_DATES.get(value)
+    if number is None:
+        number = _datetime_to_excel_datetime(value, False, False)
+        if len(_EXCEL_DATES) < 10_000:
+            _EXCEL_DATES[value] = number
+    return number
 
 
 def write_text(worksheet, row: int, column: int, text: str, cell_format, plain) -> None:
