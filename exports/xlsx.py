@@ -292,56 +292,36 @@ class RowXml:
     """The data rows of a table as the worksheet XML XlsxWriter writes for them in constant-memory mode (``write_row``
     cell by cell: the same cells, types, formats and escapes), made a row at a time and appended to the worksheet's
     row file in one write a batch. A province's 1.6 million indicator rows spend most of their time in XlsxWriter's
-    per-cell calls otherwise. Each column keeps the XML of its recent values (units, states, names repeat)."""
+    per-cell calls otherwise.
 
-    CACHE = 4096  # values remembered per column
+    Each column keeps the XML of its recent values (units, states, names repeat), the cell reference's row written as
+    ``ROW_MARK``, which no text holds (it is one of the characters a workbook cannot hold, dropped from every text):
+    a row is its cells' XML joined and the mark replaced by the row's number."""
+
+    ROW_MARK = "\x01"
 
     def __init__(self, cell_formats: Sequence):
-        self.letters = [xl_col_to_name(at) for at in range(len(cell_formats))]
         self.cell_formats = cell_formats
-        self.styles: list[str] | None = None
-        self.caches: list[dict] = [{} for _ in cell_formats]
-
-    def _cell(self, at: int, value) -> str:
-        """What follows ``<c r="A1"`` for ``value`` in column ``at``; "" for no cell."""
-        if value is None or value == "":
-            return ""
-        style = self.styles[at]
-        if isinstance(value, str):
-            return f"{style} t=\"inlineStr\"><is>{text_xml(value)}</is></c>"
-        if isinstance(value, datetime.date):
-            value = _excel_date(value)
-        elif isinstance(value, Decimal):
-            value = float(value)
-        return f"{style}><v>{value:.16G}</v></c>"
+        self.caches: list[_ColumnXml] | None = None
 
     def write(self, worksheet, first: int, rows: Sequence[Sequence]) -> int:
         """Write ``rows`` from row ``first`` (0-based) on; returns the row after the last."""
-        if self.styles is None:  # the formats' indexes, as XlsxWriter gives them when it writes a cell
-            self.styles = [f' s="{cell_format._get_xf_index()}"' if cell_format else "" for cell_format in self.cell_formats]
+        if self.caches is None:  # the formats' indexes, as XlsxWriter gives them when it writes a cell
+            self.caches = [
+                _ColumnXml(xl_col_to_name(at), f' s="{cell_format._get_xf_index()}"' if cell_format else "")
+                for at, cell_format in enumerate(self.cell_formats)
+            ]
         if worksheet.previous_row < first:  # what XlsxWriter holds (the header) goes to the file first
             worksheet._write_single_row(first)
-        letters, caches, cell = self.letters, self.caches, self._cell
-        out = []
+        caches, mark, out = self.caches, self.ROW_MARK, []
         row = first
         for values in rows:
-            number = str(row + 1)
-            out.append(f'<row r="{number}">')
-            for at, value in enumerate(values):
-                cache = caches[at]
-                try:
-                    xml = cache[value]
-                except KeyError:
-                    xml = cell(at, value)
-                    if len(cache) >= self.CACHE:
-                        cache.clear()
-                    cache[value] = xml
-                except TypeError:  # not hashable
-                    xml = cell(at, value)
-                if xml:
-                    out.append(f'<c r="{letters[at]}{number}"{xml}')
-            out.append("</row>")
             row += 1
+            try:
+                cells = "".join([cache[value] for cache, value in zip(caches, values)])
+            except TypeError:  # a value that is not hashable
+                cells = "".join([cache.xml(value) for cache, value in zip(caches, values)])
+            out.append(f'<row r="{row}">{cells.replace(mark, str(row))}</row>')
         worksheet.row_data_fh.write("".join(out))
         last = row - 1
         worksheet.previous_row = last
@@ -350,6 +330,34 @@ class RowXml:
         if worksheet.dim_rowmin is None:
             worksheet.dim_rowmin = first
         return row
+
+
+class _ColumnXml(dict):
+    """A column's cells by value: ``<c r="C\x01" s="3"><v>12.5</v></c>``; "" for no cell. Remembers ``SIZE`` values."""
+
+    SIZE = 4096
+
+    def __init__(self, letter: str, style: str):
+        super().__init__()
+        self.head = f'<c r="{letter}{RowXml.ROW_MARK}"{style}'
+
+    def __missing__(self, value) -> str:
+        xml = self.xml(value)
+        if len(self) >= self.SIZE:
+            self.clear()
+        self[value] = xml
+        return xml
+
+    def xml(self, value) -> str:
+        if value is None or value == "":
+            return ""
+        if isinstance(value, str):
+            return f'{self.head} t="inlineStr"><is>{text_xml(value)}</is></c>'
+        if isinstance(value, datetime.date):
+            value = _excel_date(value)
+        elif isinstance(value, Decimal):
+            value = float(value)
+        return f"{self.head}><v>{value:.16G}</v></c>"
 
 
 _ESCAPED = re.compile("(_x[0-9a-fA-F]{4}_)")
