@@ -335,7 +335,7 @@ class RowXml:
 class _ColumnXml(dict):
     """A column's cells by value: ``<c r="C\x01" s="3"><v>12.5</v></c>``; "" for no cell. Remembers ``SIZE`` values."""
 
-    SIZE = 4096
+    SIZE = 1024
 
     def __init__(self, letter: str, style: str):
         super().__init__()
