@@ -306,13 +306,10 @@ class RowXml:
 
     def write(self, worksheet, first: int, rows: Sequence[Sequence]) -> int:
         """Write ``rows`` from row ``first`` (0-based) on; returns the row after the last."""
-        if self.caches is None:  # the formats' indexes, as XlsxWriter gives them when it writes a cell
-            self.caches = [
-                _ColumnXml(xl_col_to_name(at), f' s="{cell_format._get_xf_index()}"' if cell_format else "")
-                for at, cell_format in enumerate(self.cell_formats)
-            ]
         if worksheet.previous_row < first:  # what XlsxWriter holds (the header) goes to the file first
             worksheet._write_single_row(first)
+        if self.caches is None:
+            self.caches = [_ColumnXml(xl_col_to_name(at), cell_format) for at, cell_format in enumerate(self.cell_formats)]
         caches, mark, out = self.caches, self.ROW_MARK, []
         row = first
         for values in rows:
@@ -337,9 +334,18 @@ class _ColumnXml(dict):
 
     SIZE = 1024
 
-    def __init__(self, letter: str, style: str):
+    def __init__(self, letter: str, cell_format):
         super().__init__()
-        self.head = f'<c r="{letter}{RowXml.ROW_MARK}"{style}'
+        self.letter, self.cell_format, self._head = letter, cell_format, None
+
+    @property
+    def head(self) -> str:
+        """``<c r="C\x01" s="3"``: the format's index taken when the column's first cell is written, as XlsxWriter
+        does (the workbook's styles list the formats in the order they are first used)."""
+        if self._head is None:
+            style = f' s="{self.cell_format._get_xf_index()}"' if self.cell_format else ""
+            self._head = f'<c r="{self.letter}{RowXml.ROW_MARK}"{style}'
+        return self._head
 
     def __missing__(self, value) -> str:
         xml = self.xml(value)

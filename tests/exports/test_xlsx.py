@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 import zipfile
 from decimal import Decimal
 
@@ -304,3 +305,28 @@ def test_the_fast_rows_are_the_cells_xlsxwriter_writes_cell_by_cell(people, host
     # leading and trailing spaces kept for Excel too (it trims a text that does not say to preserve them)
     xml = "".join(_worksheet_xml((tmp_path / "True.xlsx").read_bytes()).values())
     assert '<t xml:space="preserve"> 前后有空格 </t>' in xml and "<f>" not in xml.replace("<f>SUBTOTAL", "")
+
+
+def test_the_rows_read_ahead_hand_over_their_errors_and_stop_with_the_export():
+    """The next chunk is read in a thread: a database error there is raised to the export (which fails the job), and
+    an export that stops early (its job claimed by another run) stops the reading too."""
+
+    def failing():
+        yield 1
+        raise RuntimeError("数据库断开")
+
+    rows = selectors._ahead(failing(), "default")
+    assert next(rows) == 1
+    with pytest.raises(RuntimeError, match="数据库断开"):
+        next(rows)
+
+    def endless():
+        number = 0
+        while True:
+            number += 1
+            yield number
+
+    rows = selectors._ahead(endless(), "default")
+    assert [next(rows), next(rows)] == [1, 2]
+    rows.close()
+    assert not any(thread.name == "xlsx-rows" and thread.is_alive() for thread in threading.enumerate())
