@@ -15,6 +15,10 @@ Every text is written as a text cell (an inline string): a value that begins wit
 or a carriage return, or reads like an error code (``#N/A``), is shown as written and never becomes a formula
 (OWASP, CSV injection). Numbers and dates are written as numbers. The only formulas are the 合计 row's, written
 with their values so that a viewer which does not recalculate still shows the totals.
+
+The two tables' data rows are written as worksheet XML by ``RowXml`` (the cells XlsxWriter would write, byte for byte)
+rather than through XlsxWriter's per-cell calls, and the workbook is zipped at level 1: the province (201,389 sheets,
+1.6 M indicator rows) takes about 20 s of CPU instead of 133 s (``python -m benchmarks.xlsx_export measure --user admin``).
 """
 
 from __future__ import annotations
