@@ -356,7 +356,7 @@ class RowXml:
 
 
 class _ColumnXml(dict):
-    """A column's cells by value: ``<c r="C\x01" s="3"><v>12.5</v></c>``; "" for no cell. Remembers ``SIZE`` values."""
+    """A column's cells by value: ``<c r="C\\x01" s="3"><v>12.5</v></c>``; "" for no cell. Remembers ``SIZE`` values."""
 
     SIZE = 1024
 
@@ -366,7 +366,7 @@ class _ColumnXml(dict):
 
     @property
     def head(self) -> str:
-        """``<c r="C\x01" s="3"``: the format's index taken when the column's first cell is written, as XlsxWriter
+        """``<c r="C\\x01" s="3"``: the format's index taken when the column's first cell is written, as XlsxWriter
         does (the workbook's styles list the formats in the order they are first used)."""
         if self._head is None:
             style = f' s="{self.cell_format._get_xf_index()}"' if self.cell_format else ""
