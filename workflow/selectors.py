@@ -395,10 +395,22 @@ def drafts_to_do(user, model) -> QuerySet:
 def inbox_count(user, *, cap: int) -> int:
     """Tasks and drafts waiting for ``user``, of every document type, each kind of each type counted up to ``cap``
     (the nav badge's "99+" reads at most that many index entries, however many thousand sheets a province's reviewer
-    holds): one statement, the sum of the capped counts (a part the user holds no role for is left out)."""
+    holds): one statement, the sum of the capped counts. On every page: a type the user may neither act on nor draft
+    adds nothing, not even a query to build."""
+    if not user.is_authenticated:
+        return 0
+    common = deciding_condition(user)
     parts = []
     for model in document_types():
-        parts += [review_tasks(user, model), drafts_to_do(user, model)]
+        conditions = task_conditions(user, model, common=common)
+        if conditions:
+            either = conditions[0]
+            for condition in conditions[1:]:
+                either |= condition
+            parts.append(documents_of(model).filter(either))
+        drafts = drafts_to_do(user, model)
+        if not drafts.query.is_empty():
+            parts.append(drafts)
     return count_capped(parts, cap=cap)
 
 
