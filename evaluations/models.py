@@ -194,3 +194,26 @@ class Publication(models.Model):
 
     def __str__(self):
         return f"{self.agency.unit_line} {self.fiscal_year.year}年：{self.public_from:%Y-%m-%d}"
+
+
+class Deadline(models.Model):
+    """自评截止日期: the day an agency's self-evaluations of a year are to be submitted, set by its finance reviewers.
+
+    The daily reminders (``notifications.reminders.evaluation_due_on``) remind the section's 经办人 of every published
+    sheet of that agency and year without a submitted self-evaluation 7 days and 1 day before it, and warn them and
+    their section heads on the first working day after it. Set on the agency's view (``evaluations.services.deadline_set``)."""
+
+    agency = models.ForeignKey("projects.Agency", verbose_name="预算单位", on_delete=models.CASCADE, related_name="+")
+    fiscal_year = models.ForeignKey("projects.FiscalYear", verbose_name="预算年度", on_delete=models.CASCADE, related_name="+")
+    due = models.DateField("截止日期", db_index=True)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="设置人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated = models.DateTimeField("设置时间", auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "自评截止日期"
+        constraints = [models.UniqueConstraint(fields=["agency", "fiscal_year"], name="evaluation_deadline_once")]
+
+    def __str__(self):
+        return f"{self.agency.unit_line} {self.fiscal_year.year}年：{self.due:%Y-%m-%d}"

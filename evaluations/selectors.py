@@ -6,7 +6,7 @@ from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Subquery, When
 from django.http import Http404
 from django.utils import timezone
 
-from evaluations.models import Publication, SelfEvaluation
+from evaluations.models import Deadline, Publication, SelfEvaluation
 from people import roles
 from projects.models import SheetState, TargetSheet
 from workflow import flow
@@ -78,6 +78,13 @@ def publication_date(agency_id: int, fiscal_year_id: int):
     return (
         Publication.objects.filter(agency_id=agency_id, fiscal_year_id=fiscal_year_id)
         .values_list("public_from", flat=True).first()
+    )
+
+
+def deadline_of(agency_id: int, fiscal_year_id: int):
+    """The deadline finance set for an agency's year's self-evaluations (自评截止日期), or None."""
+    return (
+        Deadline.objects.filter(agency_id=agency_id, fiscal_year_id=fiscal_year_id).values_list("due", flat=True).first()
     )
 
 

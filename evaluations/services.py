@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from core import errors
 from evaluations import scorecard, scoring, selectors
-from evaluations.models import ROW_TEXT_SPECS, TEXT_SPECS, EvaluationRow, Publication, SelfEvaluation
+from evaluations.models import ROW_TEXT_SPECS, TEXT_SPECS, Deadline, EvaluationRow, Publication, SelfEvaluation
 from people import roles
 from projects import validation
 from projects.models import Agency, FiscalYear, SheetState, TargetSheet
@@ -229,3 +229,30 @@ def publication_set(*, agency, year: int, public_from: datetime.date | None, use
         agency=agency, fiscal_year=fiscal_year, defaults={"public_from": public_from, "set_by": user}
     )
     return publication
+
+
+# ---------------------------------------------------------------- the deadline (自评截止日期)
+
+
+@transaction.atomic
+def deadline_set(*, agency, year: int, due: datetime.date | None, user, today: datetime.date | None = None):
+    """Set (or, with None, remove) the day the agency's self-evaluations of ``year`` are to be submitted by; the daily
+    reminders read it. A new date is today or later. The agency's finance reviewers (and superusers) only. Returns the
+    Deadline, or None when removed."""
+    if not may_set_publication(user, agency):
+        raise errors.forbidden("只有本单位的财政审核人可以设置自评截止日期。")
+    today = today or timezone.localdate()
+    fiscal_year = FiscalYear.objects.filter(year=year).first()
+    if fiscal_year is None:
+        raise errors.invalid(f"没有{year}年度。")
+    if due is None:
+        Deadline.objects.filter(agency=agency, fiscal_year=fiscal_year).delete()
+        return None
+    if due < today:
+        raise errors.invalid(f"自评截止日期不能早于今天（{today:%Y-%m-%d}）。")
+    if due.year <= year:
+        raise errors.invalid(f"{year}年度的自评在年度结束后开展，截止日期应在 {year + 1}-01-01 或以后。")
+    deadline, _created = Deadline.objects.update_or_create(
+        agency=agency, fiscal_year=fiscal_year, defaults={"due": due, "set_by": user}
+    )
+    return deadline

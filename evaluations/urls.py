@@ -7,6 +7,7 @@ urlpatterns = [
     path("sheets/<int:pk>/evaluation/", views.evaluation_start, name="evaluation_start"),
     path("evaluations/<int:pk>/", views.evaluation_detail, name="evaluation_detail"),
     path("agencies/<str:code>/<int:year>/evaluations/", views.agency_evaluations, name="agency_evaluations"),
+    path("agencies/<str:code>/<int:year>/evaluations/deadline/", views.agency_deadline, name="agency_evaluation_deadline"),
     path("public/agencies/<str:code>/<int:year>/", public.public_agency_year, name="public_agency_year"),
     path("public/evaluations/<int:pk>/", public.public_evaluation, name="public_evaluation"),
     path("evaluations/<int:pk>/<str:move>/", views.evaluation_move, name="evaluation_move"),

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_POST
 
@@ -206,5 +207,32 @@ def agency_evaluations(request, code, year):
         "rows": [agency_reads.summary_row(sheet, pending=pending) for sheet in page.rows],
         "figures": agency_reads.figures(agency, fiscal_year), "can_set": can_set,
         "publication": evaluation_selectors.publication_date(agency.pk, fiscal_year.pk),
+        "deadline": evaluation_selectors.deadline_of(agency.pk, fiscal_year.pk),
         "nav": "evaluations",
     })
+
+
+@login_required
+@require_POST
+def agency_deadline(request, code, year):
+    """自评截止日期: finance sets (or removes) the day the agency's self-evaluations of the year are due; the daily
+    reminders read it. 404 for anyone but the agency's finance reviewers (and admins)."""
+    agency, fiscal_year = _agency_year(request, code, year)
+    if not services.may_set_publication(request.user, agency):
+        raise Http404("没有找到该单位。")
+    back = reverse("agency_evaluations", args=[agency.code, fiscal_year.year])
+    text = (request.POST.get("due") or "").strip()
+    try:
+        if request.POST.get("clear"):
+            due = None
+        else:
+            due = parse_date(text) if text else None
+            if due is None:
+                raise AppError("请填写自评截止日期（如 2025-03-31）。", status=400, code="invalid")
+        services.deadline_set(agency=agency, year=fiscal_year.year, due=due, user=request.user)
+    except (AppError, ValueError) as error:
+        messages.error(request, getattr(error, "message", "自评截止日期的格式应为 2025-03-31。"))
+    else:
+        messages.success(request, f"已设置自评截止日期 {due:%Y-%m-%d}：截止前 7 天和 1 天提醒尚未提交自评的科室经办人，逾期后预警。"
+                         if due else "已取消自评截止日期。")
+    return redirect(back)

@@ -42,6 +42,8 @@ Kind = models.TextChoices("Kind", [
     ("SPEND_REMINDER", ("spend_reminder", "填报提醒")),
     ("SPEND_WARNING", ("spend_warning", "支出预警")),
     ("SPEND_DIGEST", ("spend_digest", "预警汇总")),
+    ("EVAL_REMINDER", ("eval_reminder", "自评提醒")),
+    ("EVAL_OVERDUE", ("eval_overdue", "自评逾期")),
     ("CALENDAR", ("calendar", "节假日日历")),
     ("ACCOUNT", ("account", "账号安全")),
 ], module=__name__)
