@@ -15,7 +15,7 @@ from core.errors import AppError
 from core.pagination import keyset_page, page_size
 from evaluations import agency as agency_reads
 from evaluations import scoring, selectors as evaluation_selectors, services
-from evaluations.models import SelfEvaluation
+from evaluations.models import DepartmentEvaluation, SelfEvaluation
 from evaluations.serializers import represent
 from people import roles
 from projects.models import FiscalYear, TargetSheet
@@ -208,6 +208,8 @@ def agency_evaluations(request, code, year):
         "figures": agency_reads.figures(agency, fiscal_year), "can_set": can_set,
         "publication": evaluation_selectors.publication_date(agency.pk, fiscal_year.pk),
         "deadline": evaluation_selectors.deadline_of(agency.pk, fiscal_year.pk),
+        "department": DepartmentEvaluation.objects.filter(agency=agency, fiscal_year=fiscal_year).first(),
+        "may_start_department": roles.has_role(request.user, roles.Role.LEADER, agency),
         "nav": "evaluations",
     })
 
@@ -236,3 +238,124 @@ def agency_deadline(request, code, year):
         messages.success(request, f"已设置自评截止日期 {due:%Y-%m-%d}：截止前 7 天和 1 天提醒尚未提交自评的科室经办人，逾期后预警。"
                          if due else "已取消自评截止日期。")
     return redirect(back)
+
+
+# ---------------------------------------------------------------- 部门整体自评
+
+DEPARTMENT_ROW_INPUTS = ("target", *ROW_INPUTS)
+
+
+def _department_for(user, pk) -> DepartmentEvaluation:
+    return permissions.visible_document_or_404(
+        user, pk, DepartmentEvaluation.objects.select_related("agency", "fiscal_year", "goals")
+    )
+
+
+@login_required
+@require_POST
+def department_evaluation_start(request, code, year):
+    """开展部门整体自评: the agency's department-wide self-evaluation of the year, created pre-filled (or the one it
+    has). The agency's 局领导 only (404 for anyone who may not see the agency's view)."""
+    agency, fiscal_year = _agency_year(request, code, year)
+    existing = DepartmentEvaluation.objects.filter(agency=agency, fiscal_year=fiscal_year).first()
+    if existing is not None:
+        return redirect(existing)
+    try:
+        evaluation = services.department_evaluation_create(agency=agency, year=fiscal_year.year, user=request.user)
+    except AppError as error:
+        messages.error(request, error.message)
+        return redirect("agency_evaluations", agency.code, fiscal_year.year)
+    messages.success(request, "已按部门整体绩效目标生成部门整体自评表，请填写各项目标的完成情况。")
+    return redirect(evaluation)
+
+
+def _department_rows(evaluation, typed=None) -> tuple[list[dict], object, list[str]]:
+    """The rows as shown (with the rule and numbers of each score), the scorecard (None when what is saved no longer
+    scores) and what a submission still needs."""
+    from evaluations import scorecard
+
+    try:
+        card = scorecard.of(evaluation)
+    except AppError as error:
+        card, missing = None, [error.message]
+    else:
+        missing = card.missing
+    rows = []
+    for index, row in enumerate(evaluation.rows.all()):
+        shown = {"id": row.pk, "category": row.category, "name": row.name, "target": row.target, "weight": row.weight,
+                 "actual": row.actual, "level": row.level, "score": row.score, "reason": row.reason,
+                 "rule": scorecard.rule_of(row.target), "how": card.rows[index].how if card is not None else ""}
+        for name in DEPARTMENT_ROW_INPUTS:
+            key = f"row-{row.pk}-{name}"
+            if typed is not None and key in typed:
+                shown[name] = typed[key]
+        rows.append(shown)
+    return rows, card, missing
+
+
+@login_required
+def department_evaluation_detail(request, pk):
+    """部门整体自评表: the agency's goals as rows scored by the rules (a goal's 指标值 may be quantified), the budget
+    line over its published sheets, the texts; the engine's moves (局领导 → 财政审核 → 已公开) and the history."""
+    evaluation = _department_for(request.user, pk)
+    can_edit = permissions.can_edit(request.user, evaluation)
+    typed = None
+    if request.method == "POST":
+        if not can_edit:
+            messages.error(request, "这份部门整体自评表当前不能由您修改。")
+            return redirect(evaluation)
+        try:
+            version = int(request.POST.get("version", ""))
+        except ValueError:
+            version = -1
+        changes = {name: request.POST.get(name, "") for name in TEXT_INPUTS if name in request.POST}
+        changes["rows"] = {
+            row.pk: {name: request.POST.get(f"row-{row.pk}-{name}") for name in DEPARTMENT_ROW_INPUTS
+                     if f"row-{row.pk}-{name}" in request.POST}
+            for row in evaluation.rows.all()
+        }
+        try:
+            services.department_evaluation_edit(evaluation=evaluation, user=request.user, expected_version=version, **changes)
+        except AppError as error:
+            messages.error(request, error.message)
+            typed = request.POST
+        else:
+            messages.success(request, "已保存，得分已按评分规则重新计算。")
+            return redirect(evaluation)
+    rows, card, missing = _department_rows(evaluation, typed)
+    chain = chain_of(evaluation)
+    history = list(selectors.document_history(evaluation))
+    last_return = next((e for e in reversed(history) if e.action == "return"), None)
+    texts = {name: (typed.get(name, getattr(evaluation, name)) if typed is not None else getattr(evaluation, name))
+             for name in TEXT_INPUTS}
+    return render(request, "evaluations/department.html", {
+        "evaluation": evaluation, "rows": rows, "card": card, "missing": missing, "texts": texts,
+        "can_edit": can_edit, "can_withdraw": moves.withdraw_refusal(evaluation, request.user) is None,
+        "can_review": permissions.can_review(request.user, evaluation), "publishes": chain.publishes(evaluation.state),
+        "state_label": chain.label(evaluation.state), "stepbar": _stepbar(evaluation), "history": history,
+        "return_comment": last_return if evaluation.state == chain.returned else None,
+        "levels": [(code, label) for code, (label, *_rest) in scoring.LEVELS.items()], "nav": "evaluations",
+    })
+
+
+@login_required
+@require_POST
+def department_evaluation_move(request, pk, move):
+    if move not in MOVES:
+        raise Http404("没有这项操作。")
+    evaluation = _department_for(request.user, pk)
+    service, success = MOVES[move]
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        version = None
+    try:
+        service(document=evaluation, user=request.user, expected_version=version, comment=request.POST.get("comment", ""))
+    except AppError as error:
+        messages.error(request, error.message)
+        return redirect(evaluation)
+    messages.success(request, success.format(first=chain_of(evaluation).first.label))
+    evaluation.refresh_from_db()
+    if not permissions.can_view(request.user, evaluation):
+        return redirect("inbox")
+    return redirect(evaluation)

@@ -86,6 +86,10 @@ class Notification(models.Model):
         "projects.DepartmentGoals", verbose_name="部门整体绩效目标", null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
     )
+    department_evaluation = models.ForeignKey(
+        "evaluations.DepartmentEvaluation", verbose_name="部门整体自评表", null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
     title = models.CharField("标题", max_length=200)
     body = models.TextField("正文")
     url = models.URLField("链接", max_length=500, blank=True)
@@ -197,6 +201,10 @@ class WeComCard(models.Model):
         "projects.DepartmentGoals", verbose_name="部门整体绩效目标", null=True, blank=True, on_delete=models.CASCADE,
         related_name="+",
     )
+    department_evaluation = models.ForeignKey(
+        "evaluations.DepartmentEvaluation", verbose_name="部门整体自评表", null=True, blank=True,
+        on_delete=models.CASCADE, related_name="+",
+    )
     state = models.CharField("发送时状态", max_length=20)
     version = models.PositiveIntegerField("发送时版本")
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="接收人", on_delete=models.CASCADE, related_name="+")
@@ -241,6 +249,10 @@ class PendingFanOut(models.Model):
     goals = models.ForeignKey(
         "projects.DepartmentGoals", verbose_name="部门整体绩效目标", null=True, blank=True, on_delete=models.CASCADE,
         related_name="+",
+    )
+    department_evaluation = models.ForeignKey(
+        "evaluations.DepartmentEvaluation", verbose_name="部门整体自评表", null=True, blank=True,
+        on_delete=models.CASCADE, related_name="+",
     )
     created = models.DateTimeField("记录时间", auto_now_add=True)
 

@@ -12,7 +12,7 @@ from workflow.steps import CHAIN, Action
 
 # The history's foreign key of each document (its ``history_field``), by string reference: a second document adds its
 # nullable foreign key below and its name here.
-DOCUMENT_FIELDS = ("sheet", "evaluation", "goals")
+DOCUMENT_FIELDS = ("sheet", "evaluation", "goals", "department_evaluation")
 
 
 def exactly_one_document(fields=DOCUMENT_FIELDS) -> Q:
@@ -40,6 +40,10 @@ class Event(models.Model):
         "projects.DepartmentGoals", verbose_name="部门整体绩效目标", null=True, blank=True, on_delete=models.CASCADE,
         related_name="events",
     )
+    department_evaluation = models.ForeignKey(
+        "evaluations.DepartmentEvaluation", verbose_name="部门整体自评表", null=True, blank=True,
+        on_delete=models.CASCADE, related_name="events",
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -64,6 +68,7 @@ class Event(models.Model):
             models.Index(fields=["sheet", "created"], name="event_sheet_created"),
             models.Index(fields=["evaluation", "created"], name="event_evaluation_created"),
             models.Index(fields=["goals", "created"], name="event_goals_created"),
+            models.Index(fields=["department_evaluation", "created"], name="event_dept_evaluation_created"),
             models.Index(fields=["actor", "-created", "-id"], name="event_actor_created"),  # 已办, a keyset page at a time
         ]
         constraints = [models.CheckConstraint(condition=exactly_one_document(), name="event_one_document")]

@@ -50,6 +50,8 @@ def as_left_by_the_old_migrations():
         for table in ("workflow_sheetevent", "notifications_notification", "notifications_pendingfanout", "notifications_wecomcard"):
             cursor.execute(f"ALTER TABLE {table} DROP COLUMN evaluation_id")
             cursor.execute(f"ALTER TABLE {table} DROP COLUMN goals_id")  # nor the department goals' (workflow 0015, notifications 0012)
+            # nor the department-wide self-evaluation's (workflow 0016, notifications 0014)
+            cursor.execute(f"ALTER TABLE {table} DROP COLUMN department_evaluation_id")
     recorder = MigrationRecorder(connection)
     for name in ("0001_initial", "0010_viewflow20", "0015_task_scheduled"):
         recorder.record_applied("viewflow", name)
