@@ -296,6 +296,8 @@ def department_evaluation_create(*, agency, year: int, user) -> DepartmentEvalua
         raise errors.conflict(f"{agency.name}{year}年度已有部门整体自评。", code="exists")
     sheets = TargetSheet.objects.filter(agency=agency, fiscal_year=fiscal_year, state=SheetState.PUBLISHED)
     budget = sum(sheets.values_list("budget_total", flat=True), Decimal(0))
+    if not budget:
+        raise errors.conflict(f"{agency.name}{year}年度没有已公开且有预算的绩效目标表，无法计算部门整体的预算执行情况。")
     reports = list(
         SpendReport.objects.filter(sheet__in=sheets, checkpoint__date=datetime.date(year, 12, 31)).values_list("amount", flat=True)
     )

@@ -91,6 +91,8 @@ def test_the_leader_drafts_it_from_the_goals_and_finance_publishes_it_after_a_re
 
     _move(leader, evaluation, "submit")
     assert evaluation.state == "finance_review"
+    tasks = finance.get("/tasks/").content.decode()  # 待办 names it and links its page
+    assert "测试县行政审批局本级2024年部门整体自评" in tasks and f"/department-evaluations/{evaluation.pk}/" in tasks
     assert _move(finance, evaluation, "return", comment="请补充存在问题").state == "returned"
     data = _form(evaluation, **WORKED)
     data["problems"] = "办件量未达预期；营商环境指标改善不明显。"
@@ -132,3 +134,10 @@ def test_not_before_the_goals_are_published(org, worked_sheet):
     DepartmentGoals.objects.create(agency=org.agency, fiscal_year=org.year, state="draft", itemized=GOALS)
     with refused(409, match="部门整体绩效目标尚未公开"):
         services.department_evaluation_create(agency=org.agency, year=2024, user=org.leader)
+
+
+def test_not_without_a_published_sheet_to_count_the_budget(org):
+    DepartmentGoals.objects.create(agency=org.agency, fiscal_year=org.year, state="published", itemized=GOALS)
+    with refused(409, match="无法计算部门整体的预算执行情况"):
+        services.department_evaluation_create(agency=org.agency, year=2024, user=org.leader)
+    assert not DepartmentEvaluation.objects.exists()
