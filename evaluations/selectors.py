@@ -88,6 +88,17 @@ def deadline_of(agency_id: int, fiscal_year_id: int):
     )
 
 
+def deadlines_of(pairs) -> dict[tuple[int, int], object]:
+    """{(agency id, fiscal year id): deadline} of the given pairs that have one (one query)."""
+    pairs = set(pairs)
+    if not pairs:
+        return {}
+    rows = Deadline.objects.filter(
+        agency_id__in={a for a, _ in pairs}, fiscal_year_id__in={y for _, y in pairs}
+    ).values_list("agency_id", "fiscal_year_id", "due")
+    return {(a, y): due for a, y, due in rows if (a, y) in pairs}
+
+
 def pending_publication(agency_id: int, fiscal_year_id: int, today=None):
     """The publication date of an agency's year while it is still to come (approved ones wait for it), else None."""
     date = publication_date(agency_id, fiscal_year_id)

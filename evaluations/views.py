@@ -45,8 +45,12 @@ LIST_MAX = 200
 def evaluation_list(request):
     """绩效自评: the sheets waiting for their self-evaluation (for their section's 经办人) and the self-evaluations the
     person may read, with their state, total and grade."""
+    to_start = list(evaluation_selectors.sheets_to_evaluate(request.user)[:LIST_MAX])
+    deadlines = evaluation_selectors.deadlines_of((sheet.agency_id, sheet.fiscal_year_id) for sheet in to_start)
+    for sheet in to_start:
+        sheet.evaluation_due = deadlines.get((sheet.agency_id, sheet.fiscal_year_id))
     return render(request, "evaluations/list.html", {
-        "to_start": list(evaluation_selectors.sheets_to_evaluate(request.user)[:LIST_MAX]),
+        "to_start": to_start,
         "evaluations": list(evaluation_selectors.evaluations_visible(request.user)[:LIST_MAX]),
         "overviews": evaluation_selectors.overviews(request.user),
         "nav": "evaluations",

@@ -157,3 +157,10 @@ def test_finance_sets_it_on_the_agency_view_and_nobody_else_may(org):
     assert 'data-testid="deadline-form"' not in leader_page
     assert "已取消自评截止日期" in finance.post(url, {"clear": "1"}, follow=True).content.decode()
     assert not Deadline.objects.exists()
+
+
+def test_the_staff_see_the_deadline_beside_the_sheets_waiting_for_their_self_evaluation(org, world):
+    page = _client(org.owner).get("/evaluations/").content.decode()
+    assert page.count('<td data-label="截止日期" data-testid="evaluation-due">2025-04-30</td>') == 1  # 空白 (the others started)
+    other = _client(org.outsider).get("/evaluations/").content.decode()
+    assert "2025-04-30" not in other
