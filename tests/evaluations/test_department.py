@@ -141,3 +141,21 @@ def test_not_without_a_published_sheet_to_count_the_budget(org):
     with refused(409, match="无法计算部门整体的预算执行情况"):
         services.department_evaluation_create(agency=org.agency, year=2024, user=org.leader)
     assert not DepartmentEvaluation.objects.exists()
+
+
+def test_waiting_at_finance_it_is_nudged_with_a_link_to_its_page(org, goals):
+    """Submitted Tuesday 2025-06-03 10:00; Friday 06-06 it has waited 3 working days (more than 2): finance is nudged."""
+    import datetime
+    from zoneinfo import ZoneInfo
+
+    from notifications.models import Channel, Kind, Notification
+    from tests.notifications.test_nudges import nudge_on
+
+    evaluation = services.department_evaluation_create(agency=org.agency, year=2024, user=org.leader)
+    since = datetime.datetime(2025, 6, 3, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    DepartmentEvaluation.objects.filter(pk=evaluation.pk).update(state="finance_review", state_since=since)
+    assert nudge_on("2025-06-05") == []
+    assert nudge_on("2025-06-06") == [("agency_finance", "催办：测试县行政审批局本级2024年部门整体自评")]
+    note = Notification.objects.get(kind=Kind.NUDGE, channel=Channel.IN_APP)
+    assert note.url.endswith(f"/department-evaluations/{evaluation.pk}/") and note.department_evaluation_id == evaluation.pk
+    assert "部门整体自评表“测试县行政审批局本级2024年部门整体自评”已在“财政审核”等待 3 个工作日" in note.body
