@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_POST
 
@@ -201,7 +202,8 @@ def agency_evaluations(request, code, year):
             messages.success(request, f"已设置公开日期 {date:%Y-%m-%d}：此前财政审核通过的自评表为“待公开”，到期自动公开。"
                              if date else "已取消公开日期：财政审核通过的自评表立即公开。")
             return redirect(request.path)
-    pending = evaluation_selectors.pending_publication(agency.pk, fiscal_year.pk)
+    publication = evaluation_selectors.publication_date(agency.pk, fiscal_year.pk)
+    pending = publication if publication is not None and publication > timezone.localdate() else None  # as pending_publication
     page = keyset_page(
         agency_reads.sheets_of(agency, fiscal_year).select_related("agency", "fiscal_year"), agency_reads.SHEET_ORDER,
         cursor=request.GET.get("cursor"), size=page_size(request.GET.get("size")),
@@ -210,9 +212,10 @@ def agency_evaluations(request, code, year):
         "agency": agency, "year": fiscal_year.year, "page": page, "pending": pending,
         "rows": [agency_reads.summary_row(sheet, pending=pending) for sheet in page.rows],
         "figures": agency_reads.figures(agency, fiscal_year), "can_set": can_set,
-        "publication": evaluation_selectors.publication_date(agency.pk, fiscal_year.pk),
+        "publication": publication,
         "deadline": evaluation_selectors.deadline_of(agency.pk, fiscal_year.pk),
-        "department": DepartmentEvaluation.objects.filter(agency=agency, fiscal_year=fiscal_year).first(),
+        "department": DepartmentEvaluation.objects.filter(agency=agency, fiscal_year=fiscal_year)
+        .select_related("agency", "fiscal_year").first(),
         "may_start_department": roles.has_role(request.user, roles.Role.LEADER, agency),
         "nav": "evaluations",
     })
