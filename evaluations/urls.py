@@ -13,5 +13,6 @@ urlpatterns = [
     path("department-evaluations/<int:pk>/<str:move>/", views.department_evaluation_move, name="department_evaluation_move"),
     path("public/agencies/<str:code>/<int:year>/", public.public_agency_year, name="public_agency_year"),
     path("public/evaluations/<int:pk>/", public.public_evaluation, name="public_evaluation"),
+    path("public/department-evaluations/<int:pk>/", public.public_department_evaluation, name="public_department_evaluation"),
     path("evaluations/<int:pk>/<str:move>/", views.evaluation_move, name="evaluation_move"),
 ]

@@ -1,5 +1,5 @@
 """Finance sets the self-evaluations' deadline on the agency's view; the 局领导 starts the 部门整体自评 there, scores the
-department-wide goals and submits it; finance approves and publishes it. In Chromium at desktop width and at 390 px,
+department-wide goals and submits it; finance approves and publishes it; an anonymous visitor reads it. In Chromium at desktop width and at 390 px,
 no page scrolling sideways on a phone."""
 
 import datetime
@@ -71,4 +71,10 @@ def test_the_deadline_and_the_department_wide_self_evaluation(screen, request, l
     page.get_by_test_id("department-approve").click()
     expect(page.get_by_test_id("department-state")).to_have_text("已公开")
     shot(page, "03-published")
+    no_sideways_scroll(page)
+    public_url = page.url.replace("/department-evaluations/", "/public/department-evaluations/")
+    sign_out(page)
+    page.goto(public_url)
+    expect(page.get_by_test_id("public-department-meta")).to_contain_text("等级 优")
+    shot(page, "04-public")
     no_sideways_scroll(page)

@@ -11,8 +11,11 @@ Total 9.20 + 27.00 + 30.00 + 20.00 = 86.20 → 良.
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from evaluations import services
 from evaluations.models import DepartmentEvaluation
@@ -103,6 +106,16 @@ def test_the_leader_drafts_it_from_the_goals_and_finance_publishes_it_after_a_re
     view = finance.get("/agencies/489001/2024/evaluations/").content.decode()
     assert f'href="/department-evaluations/{evaluation.pk}/"' in view and "86.20" in view
     assert _client(org.outsider).get(f"/department-evaluations/{evaluation.pk}/").status_code == 200
+    # and on the public agency page, without signing in
+    public = _client(None).get("/public/agencies/489001/2024/").content.decode()
+    assert f'href="/public/department-evaluations/{evaluation.pk}/"' in public and "86.20" in public
+    table = _client(None).get(f"/public/department-evaluations/{evaluation.pk}/").content.decode()
+    assert "全年办理审批事项不少于1万件" in table and "9000件" in table and "办件量未达预期；营商环境指标改善不明显。" in table
+    # a publication date finance sets for the agency's year keeps it off the public pages until that day
+    later = timezone.localdate() + datetime.timedelta(days=10)
+    services.publication_set(agency=org.agency, year=2024, public_from=later, user=org.finance)
+    assert _client(None).get(f"/public/department-evaluations/{evaluation.pk}/").status_code == 404
+    assert "public-department" not in _client(None).get("/public/agencies/489001/2024/").content.decode()
     # no second one
     assert leader.post(START).status_code == 302 and DepartmentEvaluation.objects.count() == 1
 
@@ -122,6 +135,8 @@ def test_only_the_agencys_leader_starts_it_and_reads_its_draft(org, goals):
         assert _client(user).post(f"{url}submit/", {"version": evaluation.version}).status_code == 404
     anonymous = _client(None).get(url)
     assert anonymous.status_code == 302 and "/login" in anonymous["Location"]
+    assert _client(None).get(f"/public/department-evaluations/{evaluation.pk}/").status_code == 404  # a draft
+    assert "public-department" not in _client(None).get("/public/agencies/489001/2024/").content.decode()
     # finance reads it from its step on (as the engine's chain says), not a draft, and never changes it
     assert _client(org.finance).get(url).status_code == 404
     with refused(403, match="局领导"):
