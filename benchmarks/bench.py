@@ -373,6 +373,8 @@ def run(scale: Scale, rounds: int, base: str, db: str, anchor_db: str, output: P
             Row("public", "公开列表 /public/（匿名）", anchor="a_queue"),
             Row("approvals", "审批（API，HTTP）：每次通过", unit="op", anchor="a_approve"),
             Row("adjustments", "目标调整（API，HTTP）：开启 + 修改 + 提交 + 三级通过，每份", unit="op"),
+            Row("county", "运行监控汇总 /monitoring/（财政审核人，全省）"),
+            Row("grading", "运行监控：全省已公开的表按规则包在一个监控点评级（进程内）"),
             Row("agency_evaluations", "单位自评总览 /agencies/BEXPORT/2024/evaluations/（财政审核人）", note="目标 p95 ≤ 25 ms"),
             Row("reminders", f"run_reminders {datetime.date(2024, 6, 23)}", unit="run"),
             Row("delivery", "通知投递（Celery 2 进程 → 假企业微信）：每条", unit="op"),
@@ -400,6 +402,7 @@ def run(scale: Scale, rounds: int, base: str, db: str, anchor_db: str, output: P
         pages = [("tasks", head, "/tasks/"), ("sheets_head", head, "/sheets/"), ("sheets_finance", finance, "/sheets/"),
                  ("sheets_filtered", head, "/sheets/?year=2024&state=published"), ("sheets_search", head, f"/sheets/?q={search}"),
                  ("api_sheets", head, "/api/sheets/"), ("api_deep", head, deep), ("public", public, "/public/"),
+                 ("county", finance, "/monitoring/?year=2024"),
                  ("agency_evaluations", finance, "/agencies/BEXPORT/2024/evaluations/")]
         for key, http, path in pages:  # warm up (templates, connections) once, unmeasured
             http.client.get(path)
@@ -426,6 +429,9 @@ def run(scale: Scale, rounds: int, base: str, db: str, anchor_db: str, output: P
             rows["delivery"].add(result["seconds"] / scale.deliveries_per_round, None, result["maxrss_kb"])
             rows["delivery"].rate.append(scale.deliveries_per_round / result["seconds"])
             rows["delivery"].note = "、".join(f"{k} {v}" for k, v in result["statuses"].items())
+            result = _inproc("grading", env)
+            rows["grading"].add(result["seconds"], result["queries"], result["maxrss_kb"])
+            rows["grading"].note = f"{result['sheets']:,} 张已公开，{result['red']:,} 张红灯"
             for key in ("export", "seed_import", "seed_export"):
                 if key == "export" and r >= scale.export_rounds:
                     continue

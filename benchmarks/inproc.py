@@ -204,6 +204,25 @@ def delivery(count: str, round_no: str) -> dict:
     return result
 
 
+def grading() -> dict:
+    """Issue 21: every published sheet of the year graded at one monitoring point by the year's rule pack (the 6月底
+    point of the default pack): what the 处置 run reads on a warning day, without writing the 处置."""
+    from monitoring import packs
+    from monitoring.selectors import pack_for_year
+    from monitoring.services import red_sheets_at
+    from projects.models import FiscalYear, SheetState, TargetSheet
+
+    year = FiscalYear.objects.get(year=2024)
+    pack = pack_for_year(2024)
+    point = next(p for p in packs.points_in(pack, 2024) if p.date.month == 6)
+
+    def run():
+        red = red_sheets_at(pack, point, year)
+        return {"sheets": TargetSheet.objects.filter(state=SheetState.PUBLISHED, fiscal_year=year).count(), "red": len(red)}
+
+    return _timed(run)
+
+
 def sessions(*usernames: str) -> dict:
     from django.conf import settings
     from django.contrib.auth import get_user_model
@@ -217,7 +236,7 @@ def sessions(*usernames: str) -> dict:
     return {"cookies": cookies, "seconds": 0, "queries": 0}
 
 
-MEASURES = {f.__name__: f for f in (reminders, evaluations, export, seed_import, seed_export, delivery, sessions)}
+MEASURES = {f.__name__: f for f in (reminders, evaluations, export, seed_import, seed_export, delivery, grading, sessions)}
 
 if __name__ == "__main__":
     import django

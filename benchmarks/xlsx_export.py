@@ -1,7 +1,7 @@
 """Times the finance view's Excel export as a background job runs it (a script, not a test).
 
     python -m benchmarks.xlsx_export fill SHEETS          # (re)create DB and fill it: SHEETS sheets × 8 indicators
-    python -m benchmarks.xlsx_export measure [--code DIR]  # one export job of bench_finance's whole 2024 list
+    python -m benchmarks.xlsx_export measure [--code DIR] [--user NAME]  # one export job of bench_finance's (NAME's) whole 2024 list
 
 ``DATABASE_URL`` names the database (default ``postgres://postgres@127.0.0.1:5432/tf_xlsx_bench``). ``fill`` drops
 and refills it with ``benchmarks.fill`` (the province benchmark's set-based fill) at SHEETS / 10 budget units of 10
@@ -37,7 +37,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from exports import services
 from exports.models import ExportJob
-user = get_user_model().objects.get(username="bench_finance")
+user = get_user_model().objects.get(username=os.environ.get("XLSX_BENCH_USER", "bench_finance"))
 filters = {"year": 2024, "section": None, "state": None, "agency": None, "search": None}
 total = services.selectors.summary_sheets(user, filters).order_by().count()
 job = ExportJob.objects.create(owner=user, kind="xlsx", filters=filters, total=total, attempts=1, queued=timezone.now(),
@@ -81,13 +81,13 @@ def fill(sheets: int) -> None:
     print(out.strip().splitlines()[-1], f"({time.monotonic() - started:.0f} s)")
 
 
-def measure(code: Path) -> dict:
+def measure(code: Path, user: str = "bench_finance") -> dict:
     command = [sys.executable, "-c", CHILD]
     timer = shutil.which("time") or ("/usr/bin/time" if Path("/usr/bin/time").exists() else None)
     if timer:
         command = [timer, "-v", *command]
     started = time.monotonic()
-    done = subprocess.run(command, env=_env(code), cwd=code, capture_output=True, text=True)
+    done = subprocess.run(command, env=_env(code) | {"XLSX_BENCH_USER": user}, cwd=code, capture_output=True, text=True)
     wall = time.monotonic() - started
     if done.returncode:
         raise SystemExit(done.stdout[-3000:] + done.stderr[-3000:])
@@ -109,11 +109,12 @@ def main(argv=None) -> None:
     commands.add_parser("fill").add_argument("sheets", type=int)
     measuring = commands.add_parser("measure")
     measuring.add_argument("--code", type=Path, default=ROOT, help="a checkout whose exports code runs (default: this one)")
+    measuring.add_argument("--user", default="bench_finance", help="whose list (admin: the whole province)")
     args = parser.parse_args(argv)
     if args.command == "fill":
         fill(args.sheets)
     else:
-        print(json.dumps(measure(args.code.resolve()), ensure_ascii=False))
+        print(json.dumps(measure(args.code.resolve(), args.user), ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ urlpatterns = [
     path("", include("adjustments.urls")),  # 目标调整: /sheets/<id>/adjust/, /api/sheets/<id>/adjustments/
     path("api/", include("sheets.api_urls")),
     path("api/", include("evaluations.api_urls")),
+    path("api/", include("people.api_urls")),  # 委托: /api/delegations/
+    path("api/", include("monitoring.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("", include("exports.urls")),
     path("wecom/", include("wecom.urls")),
@@ -27,6 +29,7 @@ urlpatterns = [
     path("", include("sheets.urls")),
     path("", include("library.urls")),
     path("", include("evaluations.urls")),
+    path("", include("monitoring.urls")),
 ]
 
 handler404 = "config.errors.page_not_found"

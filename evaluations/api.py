@@ -24,7 +24,15 @@ from workflow import flow, permissions
 from workflow import services as moves
 from workflow.documents import chain_of
 from workflow.etags import if_match
-from workflow.serializers import CommentSerializer, ReturnSerializer
+from workflow.serializers import (
+    CcResultSerializer,
+    CcSerializer,
+    CommentSerializer,
+    ConsultSerializer,
+    OpinionSerializer,
+    ReturnSerializer,
+    cc_result,
+)
 
 
 def _evaluations():
@@ -76,7 +84,7 @@ def evaluation_detail(request, pk):
 def _actor_evaluation(user, pk) -> SelfEvaluation:
     """The evaluation for a move, under its row lock; 403 before the body is read for someone with no role on it."""
     evaluation = moves.mark_locked(_evaluation_for(user, pk, moves.documents_locked(SelfEvaluation)))
-    if user.is_superuser or evaluation.assignee_id == user.pk:
+    if user.is_superuser or evaluation.assignee_id == user.pk or evaluation.consultant_id == user.pk:  # (加签)
         return evaluation
     if not any(flow.holds(user, role, evaluation) for role in chain_of(evaluation).roles):
         raise errors.forbidden()
@@ -116,3 +124,43 @@ def evaluation_approve(request, pk):
 @api_view(["POST"])
 def evaluation_return(request, pk):
     return _move(request, pk, moves.document_return, ReturnSerializer)
+
+
+@extend_schema(request=CcSerializer, responses={200: CcResultSerializer}, operation_id="evaluation_cc",
+               description="抄送：经办人或当前环节的审核人把自评表抄送给本单位人员或本单位的财政审核人；被抄送人可以查看，不能办理。")
+@api_view(["POST"])
+def evaluation_cc(request, pk):
+    with transaction.atomic():
+        evaluation = _actor_evaluation(request.user, pk)
+        serializer = CcSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        events = moves.document_cc(
+            document=evaluation, user=request.user, to_users=serializer.validated_data["users"],
+            comment=serializer.validated_data["comment"],
+        )
+    return Response(cc_result(events))
+
+
+@extend_schema(request=ConsultSerializer, responses=EvaluationSerializer, operation_id="evaluation_consult",
+               description="加签：前加签（before）征求意见后回到本人决定；后加签（after）本人通过后由其审批。")
+@api_view(["POST"])
+def evaluation_consult(request, pk):
+    from django.contrib.auth import get_user_model
+
+    with transaction.atomic():
+        evaluation = _actor_evaluation(request.user, pk)
+        serializer = ConsultSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        moves.document_consult(
+            document=evaluation, user=request.user, to_user=get_user_model().objects.filter(username=data["user"].strip()).first(),
+            when=data["when"], comment=data["comment"],
+            expected_version=if_match(request, evaluation, required=False, this=SelfEvaluation.approval_this),
+        )
+    return _detail(evaluation)
+
+
+@extend_schema(request=OpinionSerializer, responses=EvaluationSerializer, operation_id="evaluation_opinion")
+@api_view(["POST"])
+def evaluation_opinion(request, pk):
+    return _move(request, pk, moves.document_opinion, OpinionSerializer)

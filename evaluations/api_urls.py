@@ -9,4 +9,7 @@ urlpatterns = [
     path("evaluations/<int:pk>/withdraw/", api.evaluation_withdraw, name="api_evaluation_withdraw"),
     path("evaluations/<int:pk>/approve/", api.evaluation_approve, name="api_evaluation_approve"),
     path("evaluations/<int:pk>/return/", api.evaluation_return, name="api_evaluation_return"),
+    path("evaluations/<int:pk>/cc/", api.evaluation_cc, name="api_evaluation_cc"),
+    path("evaluations/<int:pk>/consult/", api.evaluation_consult, name="api_evaluation_consult"),
+    path("evaluations/<int:pk>/opinion/", api.evaluation_opinion, name="api_evaluation_opinion"),
 ]

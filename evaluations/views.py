@@ -21,7 +21,7 @@ from evaluations.serializers import represent
 from people import roles
 from projects.models import FiscalYear, TargetSheet
 from projects.selectors import agency_or_404
-from workflow import permissions, selectors
+from workflow import flow, permissions, selectors
 from workflow import services as moves
 from workflow.documents import chain_of
 
@@ -32,7 +32,32 @@ MOVES = {
     "withdraw": (moves.document_withdraw, "已撤回，可以继续修改。"),
     "approve": (moves.document_approve, "已通过。"),
     "return": (moves.document_return, "已退回修改。"),
+    "consult": (moves.document_consult, "已加签。"),  # 加签 (its person and way from the form)
+    "opinion": (moves.document_opinion, "已提出加签意见。"),
+    "cc": (moves.document_cc, "已抄送。"),  # 抄送 (user names from the form)
 }
+
+
+def _move_arguments(request, move: str) -> dict:
+    """What a move takes from its form besides the comment: 加签's person and way, 加签意见's 同意/不同意, 抄送's people."""
+    import re
+
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    if move == "consult":
+        username = (request.POST.get("user") or "").strip()
+        return {"to_user": User.objects.filter(username=username).first() if username else None, "when": request.POST.get("when") or "before"}
+    if move == "opinion":
+        return {"agree": request.POST.get("agree") == "1"}
+    if move == "cc":
+        names = [name for name in re.split(r"[\s,，、;；]+", request.POST.get("users", "")) if name]
+        people = list(User.objects.filter(username__in=names))
+        missing = sorted(set(names) - {person.username for person in people})
+        if missing:
+            raise AppError(f"没有找到用户：{'、'.join(missing)}。", status=400, code="invalid")
+        return {"to_users": people}
+    return {}
 
 
 def _evaluation_for(user, pk) -> SelfEvaluation:
@@ -136,6 +161,8 @@ def evaluation_detail(request, pk):
         "evaluation": evaluation, "data": data, "sheet": evaluation.sheet, "can_edit": can_edit,
         "can_submit": can_edit, "can_withdraw": moves.withdraw_refusal(evaluation, request.user) is None,
         "can_review": permissions.can_review(request.user, evaluation),
+        "can_cc": moves.may(evaluation, request.user, "cc"),  # 抄送
+        "consultant": flow.consulted(evaluation) if evaluation.consultant_id else None,  # 加签
         "publishes": chain.publishes(evaluation.state),
         "public_date": evaluation_selectors.pending_publication(evaluation.agency_id, evaluation.sheet.fiscal_year_id), "stepbar": _stepbar(evaluation), "history": history,
         "return_comment": last_return if evaluation.state == chain.returned else None,
@@ -156,7 +183,10 @@ def evaluation_move(request, pk, move):
     except ValueError:
         version = None
     try:
-        service(document=evaluation, user=request.user, expected_version=version, comment=request.POST.get("comment", ""))
+        extra = _move_arguments(request, move)
+        if move != "cc":  # (抄送 changes nothing of the document: made on whatever version)
+            extra["expected_version"] = version
+        service(document=evaluation, user=request.user, comment=request.POST.get("comment", ""), **extra)
     except AppError as error:
         messages.error(request, error.message)
         return redirect(evaluation)

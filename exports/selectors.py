@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import queue
+import threading
 from collections.abc import Iterator
 from decimal import Decimal
 from itertools import islice
 from typing import NamedTuple
 
+from django.db import connection, connections
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from projects.models import Checkpoint, Indicator, SheetState, SpendPlan, TargetSheet
@@ -76,41 +79,122 @@ _SHEET_FIELDS = (
 INDICATOR_FIELDS = ("category", "subcategory", "name", "description", "target_value", "value_operator", "value_number", "value_unit", "basis")
 
 
-def summary_records(sheets: QuerySet, *, chunk: int = 2000) -> Iterator[SheetRecord]:
+def _columns(model, names) -> str:
+    return ", ".join(connection.ops.quote_name(model._meta.get_field(name).column) for name in names)
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+# A chunk's spending plans and indicators by ``= ANY(%s)`` of one array (an IN of 2,000 placeholders costs more to
+# build and send than the rows it reads), as plain tuples in the order the ORM query gave them.
+_PLANS_SQL = (
+    f"SELECT p.{_columns(SpendPlan, ['sheet'])}, c.{_columns(Checkpoint, ['date'])}, p.{_columns(SpendPlan, ['cumulative_percent'])} "
+    f"FROM {_table(SpendPlan)} p JOIN {_table(Checkpoint)} c ON c.{_columns(Checkpoint, ['id'])} = p.{_columns(SpendPlan, ['checkpoint'])} "
+    f"WHERE p.{_columns(SpendPlan, ['sheet'])} = ANY(%s) ORDER BY c.{_columns(Checkpoint, ['date'])}"
+)
+_INDICATORS_SQL = (
+    f"SELECT {_columns(Indicator, ['sheet', *INDICATOR_FIELDS[:5]])}, NULL, {_columns(Indicator, INDICATOR_FIELDS[5:])} "
+    f"FROM {_table(Indicator)} "
+    f"WHERE {_columns(Indicator, ['sheet'])} = ANY(%s) ORDER BY {_columns(Indicator, ['sheet', 'order', 'id'])}"
+)
+
+
+def _rows(sql: str, ids: list[int]) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ids])
+        return cursor.fetchall()
+
+
+def summary_records(sheets: QuerySet, *, chunk: int = 1000) -> Iterator[SheetRecord]:
     """``summary_sheets``' rows in their order, a chunk of sheets at a time (a server-side cursor): per chunk one query
     for the spending plans and one for the indicators, and two for 年初 when a sheet of the chunk was adjusted
-    (``projects.revisions.originals_by_id``). A sheet whose checker verdict is not stored is checked here."""
+    (``projects.revisions.originals_by_id``). A sheet whose checker verdict is not stored (rare: the stored verdicts
+    were reset and not yet recomputed) is checked here. The reads run a chunk ahead in a thread of their own on this
+    thread's connection, while the caller writes the previous chunk."""
     states = dict(SheetState.choices)
-    labels: dict[datetime.date, str] = {}
-    rows = sheets.prefetch_related(None).values_list(*_SHEET_FIELDS).iterator(chunk_size=chunk)
-    while batch := list(islice(rows, chunk)):
-        ids = [row[0] for row in batch]
-        plans: dict[int, dict] = {}
-        for sheet_id, date, percent in SpendPlan.objects.filter(sheet_id__in=ids).order_by("checkpoint__date").values_list(
-            "sheet_id", "checkpoint__date", "cumulative_percent"
-        ):
-            if date not in labels:
-                labels[date] = Checkpoint(date=date).label
-            plans.setdefault(sheet_id, {})[labels[date]] = percent
-        indicators: dict[int, list] = {}
-        for sheet_id, *fields in Indicator.objects.filter(sheet_id__in=ids).order_by("sheet_id", "order", "id").values_list(
-            "sheet_id", *INDICATOR_FIELDS
-        ):
-            indicators.setdefault(sheet_id, []).append(fields)
-        originals = originals_by_id([row[0] for row in batch if row[18] is not None])
-        unknown = [row[0] for row in batch if row[13] is None or row[14] is None]
-        verdicts = {sheet.pk: sheet.verdict() for sheet in sheets_with_content(TargetSheet.objects.filter(pk__in=unknown))} if unknown else {}
+    for batch, plans, indicators, originals, verdicts in _ahead(_chunks(sheets, chunk), sheets.db):
         for (pk, year, code, name, position, project_code, title, project_name, section, state, budget, fiscal, other,
              errors, warnings, submitted, approved, published, _in_force_from) in batch:
             if pk in verdicts:
                 errors, warnings = verdicts[pk]
             original = originals.get(pk)
-            rows_of_sheet = [(*fields[:5], _original_value(original, fields), *fields[5:]) for fields in indicators.get(pk, [])]
+            rows_of_sheet = indicators.get(pk, [])
+            if original is not None:
+                rows_of_sheet = [(*fields[:5], _original_value(original, fields), *fields[6:]) for fields in rows_of_sheet]
             yield SheetRecord(
                 year, code, name, position, project_code, title or project_name, section or "", states.get(state, state),
                 budget, fiscal, other, errors, warnings, submitted, approved, published, plans.get(pk, {}), rows_of_sheet,
                 original.budget_if_changed(budget) if original is not None else None,
             )
+
+
+def _chunks(sheets: QuerySet, chunk: int) -> Iterator[tuple]:
+    """What ``summary_records`` reads, a chunk at a time: the sheets' rows, their plans by label, their indicator rows
+    (``INDICATOR_FIELDS`` with None for 年初 after the value), the 年初 of the adjusted ones and missing verdicts."""
+    labels: dict[datetime.date, str] = {}
+    rows = sheets.prefetch_related(None).values_list(*_SHEET_FIELDS).iterator(chunk_size=chunk)
+    while batch := list(islice(rows, chunk)):
+        ids = [row[0] for row in batch]
+        plans: dict[int, dict] = {}
+        for sheet_id, date, percent in _rows(_PLANS_SQL, ids):
+            if date not in labels:
+                labels[date] = Checkpoint(date=date).label
+            plans.setdefault(sheet_id, {})[labels[date]] = percent
+        indicators: dict[int, list] = {}
+        for row in _rows(_INDICATORS_SQL, ids):
+            indicators.setdefault(row[0], []).append(row[1:])
+        originals = originals_by_id([row[0] for row in batch if row[18] is not None])
+        unknown = [row[0] for row in batch if row[13] is None or row[14] is None]
+        verdicts = {sheet.pk: sheet.verdict() for sheet in sheets_with_content(TargetSheet.objects.filter(pk__in=unknown))} if unknown else {}
+        yield batch, plans, indicators, originals, verdicts
+
+
+def _ahead(items: Iterator, alias: str, *, depth: int = 1) -> Iterator:
+    """``items`` produced in a thread that shares this thread's database connection (the same transaction, so the
+    rows are the ones this thread would read), up to ``depth`` ahead: PostgreSQL answers the next chunk's queries
+    while this thread writes the current one. Its errors are raised here; closing this generator stops it."""
+    shared = connections[alias]
+    shared.inc_thread_sharing()
+    handoff: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        connections[alias] = shared
+        try:
+            for item in items:
+                if not put((True, item)):
+                    return
+            put((False, None))
+        except BaseException as error:  # handed to the reader
+            put((False, error))
+        finally:
+            items.close()
+
+    reader = threading.Thread(target=run, name="xlsx-rows", daemon=True)
+    reader.start()
+    try:
+        while True:
+            more, item = handoff.get()
+            if not more:
+                if item is not None:
+                    raise item
+                return
+            yield item
+    finally:
+        stop.set()
+        reader.join()
+        shared.dec_thread_sharing()
 
 
 def indicator_count(sheets: QuerySet) -> int:

@@ -86,10 +86,14 @@ def xlsx_write(*, user, filters: dict, target, progress=None, expected_sheets: i
     sheets = selectors.summary_sheets(user, filters)
     labels = selectors.checkpoint_labels(sheets)
     expected = (expected_sheets, selectors.indicator_count(sheets)) if expected_sheets is not None else None
-    return write_summary(
-        selectors.summary_records(sheets), target, checkpoint_labels=labels, progress=progress, expected_rows=expected,
-        tmpdir=tmpdir, row_limit=row_limit,
-    )
+    records = selectors.summary_records(sheets)
+    try:
+        return write_summary(
+            records, target, checkpoint_labels=labels, progress=progress, expected_rows=expected, tmpdir=tmpdir,
+            row_limit=row_limit,
+        )
+    finally:
+        records.close()  # a run stopped midway stops its read-ahead thread here, not when collected
 
 
 # ---------------------------------------------------------------- where files are kept

@@ -5,8 +5,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.urls import reverse
 
 from monitoring import grading, packs
+from projects.approvable import Approvable, approval_indexes
+from projects.models import EDITABLE_STATES, SheetState, TargetSheet
 
 
 class Confidence(models.TextChoices):
@@ -153,3 +156,292 @@ class YearRulePack(models.Model):
         for year, pack_id in cls.objects.order_by("chosen_at", "id").values_list("fiscal_year__year", "pack_id"):
             latest[year] = pack_id
         return {year for year, pack_id in latest.items() if pack_id == pack.pk}
+
+
+# ---------------------------------------------------------------- the monitoring report and 处置 (documents)
+
+REPORT_TEXT_MAX = 200  # 全年预计完成情况, 偏差原因说明, 纠偏措施
+
+
+class Likelihood(models.TextChoices):
+    """完成目标可能性."""
+
+    CERTAIN = "certain", "确定能"
+    POSSIBLE = "possible", "有可能"
+    IMPOSSIBLE = "impossible", "完全不可能"
+
+
+class ReasonKind(models.TextChoices):
+    """偏差原因."""
+
+    FUNDS = "funds", "经费保障"
+    RULES = "rules", "制度保障"
+    STAFF = "staff", "人员保障"
+    HARDWARE = "hardware", "硬件保障"
+    OTHER = "other", "其他"
+
+
+def _point_label(date) -> str:
+    return packs.Point(date, 0, date).label
+
+
+def _report_chain():
+    from workflow.steps import CHAIN, Chain
+
+    labels = {**dict(CHAIN.labels), CHAIN.done: "已办结"}
+    return Chain(author=CHAIN.author, drafting=CHAIN.drafting, steps=CHAIN.steps, done=CHAIN.done, labels=labels)
+
+
+def _disposal_chain():
+    """处置: the section's 经办人 decides, the agency's leader and finance approve (issue 21 item 3)."""
+    from workflow.steps import CHAIN, Chain
+
+    labels = {**dict(CHAIN.labels), CHAIN.done: "已办结"}
+    steps = [step for step in CHAIN.steps if step.state != SheetState.SECTION_REVIEW]
+    return Chain(author=CHAIN.author, drafting=CHAIN.drafting, steps=steps, done=CHAIN.done, labels=labels)
+
+
+class MonitoringReport(Approvable):
+    """绩效运行监控表: a published sheet's report at one monitoring point of its year's pack, drafted by its section and
+    approved section head → leader → finance. Its lights are written by ``monitoring.reporting`` on every save
+    (graded by the year's pack, ``monitoring.grading``); the spending is the sheet's spending report at the point."""
+
+    approval_label = "运行监控表"
+    approval_measure = "张"
+    approval_this = "这张运行监控表"
+    approval_related = ("sheet__project", "sheet__fiscal_year", "agency", "section")
+    approval_title_related = ("sheet__project", "sheet__fiscal_year")
+    history_field = "monitoring_report"
+    approval_detail_route = "monitoring_report_by_id"
+    approval_text_fields = ("sheet__title", "sheet__project__name", "sheet__project__code", "sheet__revision", "point_date")
+    approval_drafts_order = ("-state", "id")
+    approval_batch = False
+
+    sheet = models.ForeignKey(
+        "projects.TargetSheet", verbose_name="绩效目标表", on_delete=models.PROTECT, related_name="monitoring_reports"
+    )
+    point_date = models.DateField("监控时点")
+    pack = models.ForeignKey(RulePack, verbose_name="规则包", on_delete=models.PROTECT, related_name="+")
+    state = models.CharField("状态", max_length=20, choices=SheetState.choices, default=SheetState.DRAFT, db_index=True)
+    # written with the content by the services (graded by the pack)
+    spending_percent = models.DecimalField("累计支出进度（%）", max_digits=8, decimal_places=2, null=True, blank=True, editable=False)
+    spending_colour = models.CharField("支出灯", max_length=10, blank=True, editable=False)
+    spending_how = models.TextField("支出灯算式", blank=True, editable=False)
+    colour = models.CharField("总灯", max_length=10, blank=True, editable=False)
+    check_errors = models.PositiveSmallIntegerField("待补充项数", default=0, editable=False)
+    created = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "绩效运行监控表"
+        ordering = ["sheet", "point_date"]
+        indexes = [*approval_indexes("monrep"), models.Index(fields=["point_date", "colour"], name="monrep_point_colour")]
+        constraints = [models.UniqueConstraint(fields=["sheet", "point_date"], name="monitoring_report_one_per_point")]
+
+    def __str__(self):
+        return self.display_title
+
+    @property
+    def point_label(self) -> str:
+        return _point_label(self.point_date)
+
+    @property
+    def display_title(self) -> str:
+        return f"{self.sheet.display_title}（{self.point_label}运行监控）"
+
+    def get_absolute_url(self) -> str:
+        return reverse("monitoring_report", args=[self.sheet_id, self.point_date.isoformat()])
+
+    @staticmethod
+    def approval_text_title(title, project_name, code, revision, point_date) -> tuple[str, str]:
+        """As ``display_title`` says it, from values (a province-wide 催办 builds no model)."""
+        sheet = TargetSheet(title=title or project_name, revision=revision).display_title
+        return f"{sheet}（{_point_label(point_date)}运行监控）", code
+
+    def approval_facts(self) -> list[tuple[str, str | None]]:
+        return [
+            ("项目编码", self.sheet.project.code), ("预算单位", self.agency.unit_line),
+            ("科室", self.section.name if self.section_id else None),
+            ("监控结果", grading.COLOUR_LABELS.get(self.colour, "") or None),
+        ]
+
+    def approval_card_facts(self) -> list[tuple[str, str]]:
+        return [
+            ("项目", self.sheet.project.name), ("科室", self.section.name if self.section_id else ""),
+            ("监控时点", self.point_label), ("监控结果", grading.COLOUR_LABELS.get(self.colour, "")),
+        ]
+
+    def approval_done_next(self) -> tuple[str, str]:
+        return "运行监控表已办结，无需再办理。", self.get_absolute_url()
+
+    def approval_errors(self) -> list[str]:
+        from monitoring.reporting import content_errors
+
+        return content_errors(self)
+
+    @classmethod
+    def approval_verdicts(cls, documents) -> None:
+        for document in documents:
+            document.error_count, document.warning_count = document.check_errors, 0
+
+    def snapshot(self) -> dict:
+        return {
+            "sheet": self.sheet_id, "point": self.point_date.isoformat(), "pack": self.pack_id,
+            "spending_percent": None if self.spending_percent is None else str(self.spending_percent),
+            "colour": self.colour, "rows": [row.snapshot() for row in self.rows.all()],
+        }
+
+    @property
+    def is_editable(self) -> bool:
+        return self.state in EDITABLE_STATES
+
+
+class MonitoringRow(models.Model):
+    """One indicator of a monitoring report: the sheet's indicator (copied, 指标值 in force) and what the section
+    reported of it; its light written by the services."""
+
+    report = models.ForeignKey(MonitoringReport, on_delete=models.CASCADE, related_name="rows")
+    indicator = models.ForeignKey(
+        "projects.Indicator", verbose_name="绩效指标", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    order = models.PositiveSmallIntegerField("顺序", default=0)
+    category = models.CharField("一级指标", max_length=50)
+    subcategory = models.CharField("二级指标", max_length=50, blank=True)
+    name = models.CharField("三级指标", max_length=200)
+    target = models.CharField("指标值", max_length=100)
+    current = models.CharField("当前完成值", max_length=100, blank=True)
+    level = models.CharField("完成情况（定性）", max_length=10, blank=True)
+    forecast = models.CharField("全年预计完成情况", max_length=REPORT_TEXT_MAX, blank=True)
+    likelihood = models.CharField("完成目标可能性", max_length=12, choices=Likelihood.choices, blank=True)
+    reason_kind = models.CharField("偏差原因", max_length=12, choices=ReasonKind.choices, blank=True)
+    reason_note = models.CharField("偏差原因说明", max_length=REPORT_TEXT_MAX, blank=True)
+    measures = models.CharField("纠偏措施", max_length=REPORT_TEXT_MAX, blank=True)
+    colour = models.CharField("灯色", max_length=10, blank=True, editable=False)
+    how = models.TextField("评价算式", blank=True, editable=False)
+    reason_required = models.BooleanField("需说明偏差原因", default=False, editable=False)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "运行监控指标"
+        ordering = ["report", "order", "id"]
+
+    def __str__(self):
+        return f"{self.name}：{self.current or '—'}"
+
+    def snapshot(self) -> dict:
+        return {name: getattr(self, name) for name in (
+            "category", "subcategory", "name", "target", "current", "level", "forecast", "likelihood", "reason_kind",
+            "reason_note", "measures", "colour",
+        )}
+
+
+class Disposal(Approvable):
+    """处置: a sheet graded red at a monitoring point, its section's decision among the pack's options within the
+    pack's working days, approved by the leader and finance. Past the deadline without a decision the pack's
+    consequence is recorded (``consequence``, e.g. 暂停执行)."""
+
+    approval_label = "监控处置"
+    approval_measure = "项"
+    approval_this = "这项监控处置"
+    approval_related = ("sheet__project", "sheet__fiscal_year", "agency", "section")
+    approval_title_related = ("sheet__project", "sheet__fiscal_year")
+    history_field = "disposal"
+    approval_detail_route = "monitoring_disposal"
+    approval_text_fields = (
+        "sheet__title", "sheet__project__name", "sheet__project__code", "sheet__revision", "point_date", "due",
+    )
+    approval_drafts_order = ("due", "id")  # 待办: the nearest deadline first
+    approval_batch = False
+
+    sheet = models.ForeignKey("projects.TargetSheet", verbose_name="绩效目标表", on_delete=models.PROTECT, related_name="disposals")
+    point_date = models.DateField("监控时点")
+    pack = models.ForeignKey(RulePack, verbose_name="规则包", on_delete=models.PROTECT, related_name="+")
+    state = models.CharField("状态", max_length=20, choices=SheetState.choices, default=SheetState.DRAFT, db_index=True)
+    warned_on = models.DateField("预警日期")
+    due = models.DateField("处置期限")
+    grounds = models.TextField("预警依据", blank=True)
+    options = models.JSONField("处置选项", default=_empty_list)
+    choice = models.CharField("处置决定", max_length=100, blank=True)
+    note = models.CharField("处置说明", max_length=REPORT_TEXT_MAX, blank=True)
+    adjustment = models.ForeignKey(
+        "projects.TargetSheet", verbose_name="目标调整", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    consequence = models.CharField("逾期后果", max_length=100, blank=True)
+    consequence_on = models.DateField("逾期后果记录日期", null=True, blank=True)
+    proposal_due = models.DateField(
+        "方案提交期限", null=True, blank=True, help_text="处置决定需提交方案时（如调剂、取消），按规则包的工作日计"
+    )
+    flagged = models.CharField("连续预警后果", max_length=100, blank=True, help_text="连续若干个时点红灯时，如“列入现场核查”")
+    created = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "监控处置"
+        ordering = ["due", "id"]
+        indexes = [
+            *approval_indexes("disposal"),
+            models.Index(fields=["sheet", "state"], name="disposal_sheet_state"),
+            models.Index(fields=["due", "state"], name="disposal_due_state"),
+        ]
+        constraints = [models.UniqueConstraint(fields=["sheet", "point_date"], name="disposal_one_per_point")]
+
+    def __str__(self):
+        return self.display_title
+
+    @property
+    def point_label(self) -> str:
+        return _point_label(self.point_date)
+
+    @property
+    def display_title(self) -> str:
+        return f"{self.sheet.display_title}（{self.point_label}红灯处置，{self.due:%Y-%m-%d}前）"
+
+    def get_absolute_url(self) -> str:
+        return reverse("monitoring_disposal", args=[self.pk])
+
+    @staticmethod
+    def approval_text_title(title, project_name, code, revision, point_date, due) -> tuple[str, str]:
+        sheet = TargetSheet(title=title or project_name, revision=revision).display_title
+        return f"{sheet}（{_point_label(point_date)}红灯处置，{due:%Y-%m-%d}前）", code
+
+    def approval_facts(self) -> list[tuple[str, str | None]]:
+        return [
+            ("项目编码", self.sheet.project.code), ("预算单位", self.agency.unit_line),
+            ("科室", self.section.name if self.section_id else None), ("处置期限", f"{self.due:%Y-%m-%d}"),
+            ("处置决定", self.choice or None), ("逾期后果", self.consequence or None),
+        ]
+
+    def approval_card_facts(self) -> list[tuple[str, str]]:
+        return [
+            ("项目", self.sheet.project.name), ("科室", self.section.name if self.section_id else ""),
+            ("处置期限", f"{self.due:%Y-%m-%d}"), ("处置决定", self.choice or "未决定"),
+        ]
+
+    def approval_done_next(self) -> tuple[str, str]:
+        return "处置决定已办结。", self.get_absolute_url()
+
+    def approval_errors(self) -> list[str]:
+        if not self.choice:
+            return [f"请选择处置决定（{'、'.join(self.options)}）。"]
+        return []
+
+    @classmethod
+    def approval_verdicts(cls, documents) -> None:
+        for document in documents:
+            document.error_count, document.warning_count = (0 if document.choice else 1), 0
+
+    def snapshot(self) -> dict:
+        return {
+            "sheet": self.sheet_id, "point": self.point_date.isoformat(), "due": self.due.isoformat(),
+            "choice": self.choice, "note": self.note, "adjustment": self.adjustment_id, "consequence": self.consequence,
+            "proposal_due": self.proposal_due.isoformat() if self.proposal_due else None, "flagged": self.flagged,
+        }
+
+    @property
+    def is_editable(self) -> bool:
+        return self.state in EDITABLE_STATES
+
+    @property
+    def is_open(self) -> bool:
+        return self.state != SheetState.PUBLISHED
+
+
+REPORT_CHAIN = MonitoringReport.approval_chain = _report_chain()
+DISPOSAL_CHAIN = Disposal.approval_chain = _disposal_chain()

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from core import errors
+from django.http import Http404
 
-from monitoring.models import RulePack, YearRulePack
+from core import errors
+from people.roles import Role
+from projects.models import SheetState, TargetSheet
+from workflow import flow
+from workflow.documents import chain_of
+
+from monitoring.models import Disposal, MonitoringReport, RulePack, YearRulePack
 
 
 def default_pack() -> RulePack:
@@ -31,3 +37,73 @@ def pack_by_code(code: str) -> RulePack:
         known = "、".join(RulePack.objects.values_list("code", flat=True))
         raise errors.not_found(f"没有代码为“{code}”的监控规则包（现有：{known}）。")
     return pack
+
+
+# ---------------------------------------------------------------- who sees the monitoring of a sheet
+
+MONITOR_ROLES = (Role.STAFF, Role.SECTION_HEAD, Role.LEADER, Role.FINANCE_REVIEWER)
+
+
+def can_monitor(user, sheet) -> bool:
+    """May ``user`` read the monitoring of ``sheet`` (its reports and 处置)? Its section's staff and head, its agency's
+    leaders and finance reviewers, superusers: a published sheet is public, its monitoring is not."""
+    if not user.is_authenticated:
+        return False
+    return user.is_superuser or any(flow.holds(user, role, sheet) for role in MONITOR_ROLES)
+
+
+def can_see(user, document) -> bool:
+    """A monitoring document (report or 处置): its chain's roles in the states the chain shows them (finance from its
+    step on), done ones included, never everyone (unlike a published sheet)."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    chain = chain_of(document)
+    for role in chain.roles:
+        states = chain.visible_states(role)
+        if (states is None or document.state in states) and flow.holds(user, role, document):
+            return True
+    return False
+
+
+def sheet_for_monitoring(user, pk) -> TargetSheet:
+    """The published sheet ``pk`` if ``user`` may read its monitoring; 404 otherwise (nothing is revealed)."""
+    sheet = TargetSheet.objects.select_related("project", "fiscal_year", "agency", "section").filter(pk=pk).first()
+    if sheet is None or not can_monitor(user, sheet):
+        raise Http404("没有找到这张绩效目标表。")
+    return sheet
+
+
+def reports_of(sheet) -> dict:
+    """{point date: report} of the sheet (one query, the rows prefetched)."""
+    queryset = (
+        MonitoringReport.objects.filter(sheet=sheet)
+        .select_related(*MonitoringReport.approval_related, "pack", "updated_by").prefetch_related("rows")
+    )
+    return {report.point_date: report for report in queryset}
+
+
+def report_for(user, sheet, point_date) -> MonitoringReport | None:
+    report = reports_of(sheet).get(point_date)
+    if report is not None and not can_see(user, report):
+        raise Http404("没有找到这张运行监控表。")
+    return report
+
+
+def disposal_for(user, pk) -> Disposal:
+    disposal = Disposal.objects.select_related(*Disposal.approval_related, "pack", "adjustment").filter(pk=pk).first()
+    if disposal is None or not can_see(user, disposal):
+        raise Http404("没有找到这项监控处置。")
+    return disposal
+
+
+def open_disposals(sheet_ids) -> dict:
+    """{sheet id: its latest 处置 not yet done} of the sheets (one query)."""
+    found = {}
+    for disposal in (
+        Disposal.objects.filter(sheet_id__in=list(sheet_ids)).exclude(state=SheetState.PUBLISHED)
+        .order_by("sheet_id", "-point_date")
+    ):
+        found.setdefault(disposal.sheet_id, disposal)
+    return found

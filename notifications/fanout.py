@@ -115,7 +115,7 @@ def fan_outs_run(*, field: str, pk: int, lock_timeout: float | None = None) -> i
             return 0
         model = type_of_field(field)
         events = Event.objects.select_related(
-            *(f"{field}__{name}" for name in model.approval_related), "actor"
+            *(f"{field}__{name}" for name in model.approval_related), "actor", "on_behalf_of"
         ).filter(pk__in=pending).order_by("pk")
         for event in events:
             # as the move left the document: in the step it moved to, with no assignee and its round's actors (who may

@@ -100,7 +100,7 @@ def _pct(value: Decimal) -> str:
 def for_event(event) -> Message:
     """The message an Event sends to the people it concerns (see ``receivers``): its words from the document's chain
     and hooks."""
-    document, actor, when = event.document, _name(event.actor), _when(event.created)
+    document, actor, when = event.document, event.actor_text, _when(event.created)  # 委托: 刘洋 代 张建国
     chain, label, title = chain_of(document), document.approval_label, document.display_title
     name = f"“{title}”"
     comment = event.comment.strip()
@@ -148,6 +148,19 @@ def for_event(event) -> Message:
         waited = f"（自 {_when(document.state_since)} 起等待）" if document.state_since else ""
         what = f"{actor}于 {when} 催办{label}{name}的“{step}”{waited}。"
         todo, extra = "请尽快打开链接审核，通过或退回修改。", (f"催办说明：{comment}" if comment else "")
+    elif event.action == Action.CONSULT:
+        heading = "加签：请提出意见"
+        step = chain.label(event.to_state)
+        what = f"{actor}于 {when} 就{label}{name}的“{step}”向您加签，请提出意见（同意或不同意）。"
+        todo, extra = "请打开链接查看并提出加签意见。", (f"加签说明：{comment}" if comment else "")
+    elif event.action == Action.OPINION:
+        heading = Action.OPINION.label
+        what = f"{actor}于 {when} 对{label}{name}提出了加签意见，{label}现处于“{chain.label(event.to_state)}”。"
+        todo, extra = review, f"加签意见：{comment}"
+    elif event.action == Action.CC:
+        heading = "抄送"
+        what = f"{actor}于 {when} 将{label}{name}抄送给您（当前环节：{chain.label(event.to_state)}）。"
+        todo, extra = "无需办理，请知悉；可打开链接查看。", (f"说明：{comment}" if comment else "")
     elif event.action == Action.REASSIGN:
         heading = "转办给您"
         what = f"{actor}于 {when} 将{label}{name}的“{chain.label(event.to_state)}”转办给您。"

@@ -42,6 +42,7 @@ Kind = models.TextChoices("Kind", [
     ("SPEND_REMINDER", ("spend_reminder", "填报提醒")),
     ("SPEND_WARNING", ("spend_warning", "支出预警")),
     ("SPEND_DIGEST", ("spend_digest", "预警汇总")),
+    ("DISPOSAL", ("disposal", "监控处置")),
     ("EVAL_REMINDER", ("eval_reminder", "自评提醒")),
     ("EVAL_OVERDUE", ("eval_overdue", "自评逾期")),
     ("CALENDAR", ("calendar", "节假日日历")),
@@ -85,6 +86,13 @@ class Notification(models.Model):
     goals = models.ForeignKey(
         "projects.DepartmentGoals", verbose_name="部门整体绩效目标", null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
+    )
+    monitoring_report = models.ForeignKey(
+        "monitoring.MonitoringReport", verbose_name="运行监控表", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    disposal = models.ForeignKey(
+        "monitoring.Disposal", verbose_name="监控处置", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
     )
     department_evaluation = models.ForeignKey(
         "evaluations.DepartmentEvaluation", verbose_name="部门整体自评表", null=True, blank=True,
@@ -201,6 +209,13 @@ class WeComCard(models.Model):
         "projects.DepartmentGoals", verbose_name="部门整体绩效目标", null=True, blank=True, on_delete=models.CASCADE,
         related_name="+",
     )
+    monitoring_report = models.ForeignKey(
+        "monitoring.MonitoringReport", verbose_name="运行监控表", null=True, blank=True, on_delete=models.CASCADE,
+        related_name="+",
+    )
+    disposal = models.ForeignKey(
+        "monitoring.Disposal", verbose_name="监控处置", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+    )
     department_evaluation = models.ForeignKey(
         "evaluations.DepartmentEvaluation", verbose_name="部门整体自评表", null=True, blank=True,
         on_delete=models.CASCADE, related_name="+",
@@ -249,6 +264,13 @@ class PendingFanOut(models.Model):
     goals = models.ForeignKey(
         "projects.DepartmentGoals", verbose_name="部门整体绩效目标", null=True, blank=True, on_delete=models.CASCADE,
         related_name="+",
+    )
+    monitoring_report = models.ForeignKey(
+        "monitoring.MonitoringReport", verbose_name="运行监控表", null=True, blank=True, on_delete=models.CASCADE,
+        related_name="+",
+    )
+    disposal = models.ForeignKey(
+        "monitoring.Disposal", verbose_name="监控处置", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
     )
     department_evaluation = models.ForeignKey(
         "evaluations.DepartmentEvaluation", verbose_name="部门整体自评表", null=True, blank=True,

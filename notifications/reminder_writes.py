@@ -3,6 +3,7 @@ set-based statement each run; and the superusers' notice that next year's holida
 
 from __future__ import annotations
 
+import datetime
 import functools
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -13,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.db import in_values, is_postgresql
+from monitoring import services as monitoring
 from notifications import reminders
 from notifications.messages import Message, absolute
 from notifications.models import Channel, Kind, Notification, Preference, Status
@@ -48,6 +50,21 @@ def reminders_send(*, day, dry_run: bool = False, catch_up_days: int = 1) -> lis
     if catch_up_days > 1:
         return _send_due(reminders.spending_due_since(day, days=catch_up_days, of=reminders.due_on), dry_run=dry_run)
     return _send_due(reminders.due_on(day), dry_run=dry_run)
+
+
+@transaction.atomic
+def disposals_send(*, day, catch_up_days: int = 1) -> list[Sent]:
+    """处置 (issue 21; run_reminders and the daily job, after ``reminders_send``): run the 处置 work of ``day`` and of
+    the days the job missed before it (``monitoring.services.disposals_run``: open them on a point's warning date,
+    record a missed deadline's consequence), and write its notices: what it opened, and today's nudges of the
+    overdue ones. A separate step, so that a checkpoint day's reminders cost what they cost."""
+    dues = []
+    for back in range(catch_up_days - 1, -1, -1):
+        run = monitoring.disposals_run(day=day - datetime.timedelta(days=back))
+        if back:
+            run.overdue = []  # nudged once, for today
+        dues += reminders.disposal_dues(run, today=day)
+    return _send_due(dues, dry_run=False)
 
 
 def nudges_send(*, now=None, dry_run: bool = False) -> list[Sent]:

@@ -346,6 +346,7 @@ def nudges_due(now: datetime.datetime | None = None) -> list[Due]:
 _NUDGE_VALUES = (
     "pk", "state", "state_since", "agency_id", "agency__code", "agency__name", "section_id", "section__name",
     "assignee_id", "assignee__is_active", "assignee__username", "assignee__email", "round_actors",
+    "consultant_id", "consultant__is_active", "consultant__username", "consultant__email",  # 加签
 )
 
 
@@ -380,20 +381,23 @@ def _nudges_due_of(model, today: datetime.date) -> list[Due]:
     count = len(_NUDGE_VALUES)
     for row, waited, level in waiting:
         (pk, state, since, agency_id, agency_code, agency_name, section_id, section_name,
-         assignee_id, assignee_active, assignee_username, assignee_email, round_actors) = row[:count]
+         assignee_id, assignee_active, assignee_username, assignee_email, round_actors,
+         consultant_id, consultant_active, consultant_username, consultant_email) = row[:count]
         # the title as its display_title says it, its code, and its page where that is not reversed from the id
         shown, code, *path = model.approval_text_title(*row[count:])
         document = messages.SheetText(pk, shown, code, f"{agency_code}{agency_name}", section_name if section_id else None)
         role = chain.step_for(state).role
         # flow.reviewers on the batched holders: the active assignee once reassigned, else the step's role holders
-        if assignee_id and assignee_active:
+        if consultant_id and consultant_active:  # 加签: the step waits for this person's opinion
+            recipients = [roles.Holder(consultant_id, consultant_username, consultant_email)]
+        elif assignee_id and assignee_active:
             recipients = [roles.Holder(assignee_id, assignee_username, assignee_email)]
         else:
             recipients = holders.shared(role, section_id if roles.is_section_role(role) else agency_id)
         # never those who submitted or approved it in this round: they may not act on it (提交与审核分离)
         acted = flow.round_ids(round_actors)
-        if any(holder.pk in acted for holder in recipients):
-            recipients = [holder for holder in recipients if holder.pk not in acted]
+        if any(holder.pk in acted or holder.principal in acted for holder in recipients):  # (a delegate acts for the principal)
+            recipients = [holder for holder in recipients if holder.pk not in acted and holder.principal not in acted]
         if level == 2:
             recipients = recipients + holders.shared(Role.LEADER, agency_id)
         title, body, url = text(document, state=state, workdays=waited, since=since, level=level, path=path[0] if path else None)
@@ -410,3 +414,45 @@ def _nudge_key(model, pk: int, state: str, since: datetime.datetime, level: int)
     other documents came stay valid.)"""
     kind = "" if model.history_field == "sheet" else f"{model.history_field}:"
     return f"nudge:{kind}{pk}:{state}:{since:%Y%m%d%H%M%S%f}:{level}"
+
+
+# ---------------------------------------------------------------- 处置 (the monitoring of issue 21)
+
+
+def disposal_dues(run, *, today: datetime.date) -> list[Due]:
+    """The notices of a day's 处置 work (``monitoring.services.disposals_run``): each 处置 opened goes to its section's
+    staff and head (with the deadline); each overdue one is nudged every day to them and the agency's leaders, with
+    the consequence the pack recorded. Reads the role holders in one query."""
+    overdue = [d for d in run.overdue]
+    sections = {d.section_id for d in (*run.opened, *overdue)} - {None}
+    agencies = {d.agency_id for d in overdue}
+    holders = _Holders({Role.STAFF: sections, Role.SECTION_HEAD: sections, Role.LEADER: agencies})
+    due = []
+    for disposal in run.opened:
+        sheet = messages.SheetText.of(disposal.sheet)
+        options = "、".join(disposal.options)
+        body = (
+            f"{sheet.unit_line}“{sheet.title}”（{sheet.code}）在{disposal.point_label}运行监控中评价为红灯：{disposal.grounds}。\n"
+            f"请在 {disposal.due:%Y-%m-%d} 前作出处置决定（{options}），逾期未处置将记录为“{disposal.pack.overdue_consequence}”。"
+        )
+        due.append(Due(
+            Kind.DISPOSAL, f"监控处置：“{sheet.title}”（{sheet.code}） {disposal.point_label}红灯，{disposal.due:%Y-%m-%d} 前处置",
+            holders.shared(Role.STAFF, disposal.section_id) + holders.shared(Role.SECTION_HEAD, disposal.section_id),
+            f"【监控预警】{sheet.title}：请在 {disposal.due:%Y-%m-%d} 前处置", body,
+            messages.absolute(disposal.get_absolute_url()), "disposal", disposal.pk, f"disposal-open:{disposal.pk}",
+        ))
+    for disposal in overdue:
+        sheet = messages.SheetText.of(disposal.sheet)
+        consequence = f"已记录为“{disposal.consequence}”。" if disposal.consequence else ""
+        body = (
+            f"{sheet.unit_line}“{sheet.title}”（{sheet.code}）{disposal.point_label}红灯的处置期限 {disposal.due:%Y-%m-%d} 已过，"
+            f"尚未作出处置决定。{consequence}请尽快作出处置决定并提交审批。"
+        )
+        due.append(Due(
+            Kind.DISPOSAL, f"处置催办：“{sheet.title}”（{sheet.code}） 期限 {disposal.due:%Y-%m-%d} 已过",
+            holders.shared(Role.STAFF, disposal.section_id) + holders.shared(Role.SECTION_HEAD, disposal.section_id)
+            + holders.shared(Role.LEADER, disposal.agency_id),
+            f"【处置逾期】{sheet.title}", body, messages.absolute(disposal.get_absolute_url()), "disposal", disposal.pk,
+            f"disposal-overdue:{disposal.pk}:{today:%Y%m%d}",
+        ))
+    return due

@@ -83,6 +83,7 @@ def run_daily_reminders() -> int:
 
     day = timezone.localdate()
     sent = reminder_writes.reminders_send(day=day, catch_up_days=CATCH_UP_DAYS)
+    sent += reminder_writes.disposals_send(day=day, catch_up_days=CATCH_UP_DAYS)  # 处置 (issue 21)
     _log_sent(f"{day} 提醒", sent)
     return sum(len(item.rows) for item in sent)
 

@@ -189,3 +189,28 @@ class RoleRevokeForm(_AgencyForm):
 
     def clean_role(self):
         return self._clean_role("role")
+
+
+class DelegationForm(forms.Form):
+    """设置委托: for whom (oneself, or — a 单位管理员 — a person of their agency), to whom (a username), from which day
+    to which day (both included), why."""
+
+    principal = forms.ChoiceField(label="委托人")
+    delegate = forms.CharField(label="受托人（用户名）", max_length=150, error_messages={"required": "请填写受托人。"},
+                               widget=forms.TextInput(attrs={"list": "delegate-candidates", "autocomplete": "off"}))
+    start = forms.DateField(label="开始日期", error_messages={"required": "请选择开始日期。", "invalid": "开始日期的格式应为 2026-12-07。"},
+                            widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label="结束日期（含当天）", error_messages={"required": "请选择结束日期。", "invalid": "结束日期的格式应为 2026-12-20。"},
+                          widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label="委托原因", max_length=200, error_messages={"required": "请填写委托原因。"},
+                             widget=forms.TextInput(attrs={"placeholder": "如：休假期间由刘洋代为审批"}))
+
+    def __init__(self, *args, principals, **kwargs):
+        super().__init__(*args, label_suffix="：", **kwargs)
+        self.principals = {str(p.pk): p for p in principals}
+        self.fields["principal"].choices = [(str(p.pk), f"{display_name(p)}（{p.username}）") for p in principals]
+        if len(principals) == 1:
+            self.fields["principal"].widget = forms.HiddenInput()
+
+    def clean_principal(self):
+        return self.principals[self.cleaned_data["principal"]]

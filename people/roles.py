@@ -13,7 +13,9 @@ from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.db import connection, models
+from django.utils import timezone
 
+from people.models import Delegation
 from projects.models import Agency, Section
 
 
@@ -42,6 +44,11 @@ SECTION_ROLES = tuple(role for role, (_, model) in SCOPE_PERMISSIONS.items() if 
 # them equal).
 SHEET_ROLES = (Role.STAFF, Role.SECTION_HEAD, Role.LEADER, Role.FINANCE_REVIEWER)
 DUTIES_RULE = "提交与审核分离"  # named in every refusal of it: a self-grant (people.services), a move (workflow.flow)
+# 委托: the roles a delegate holds for their principal while a delegation is in force (``people.models.Delegation``),
+# read at the moment of each check (every read below: ``has_role``, ``scope_in``, ``users_with_role``,
+# ``holders_by_scope``). Never 单位管理员: a delegation lends the approval, not the management of people. Not
+# transitive: a delegate holds what the principal was granted, never what the principal holds by a delegation.
+DELEGATED_ROLES = SHEET_ROLES
 
 
 def scope_model(role: str):
@@ -71,7 +78,9 @@ def forget(user) -> None:
 
 def _cache(user) -> dict:
     """Per role: the scope ids (a set), or None when the user holds it on more than ``LITERAL_IDS_MAX`` scopes;
-    plus ("all", role) → every id and ("one", role, pk) → bool, read when asked. Remembered on the user (one request)."""
+    ("via", role) → {scope id: [principal ids]} of the scopes held only through delegations in force; plus ("all", role)
+    → every id and ("one", role, pk) → bool, read when asked. Remembered on the user (one request): the delegations
+    are those in force when it was read."""
     cache = vars(user).setdefault(_CACHE, {})
     if not cache:
         cache.update(_scope_summary(user))  # every role at once: one query per request, not one per role
@@ -118,9 +127,40 @@ def _scope_summary(user) -> dict:
     role_of = _role_of_permission()
     read_grants = _summary_grants if is_postgresql() else _summary_grants_portable
     result: dict = {role: set() for role in SCOPE_PERMISSIONS}
-    for content_type_id, permission_codename, object_pk in read_grants(user, role_of):
-        result[role_of[(content_type_id, permission_codename)]].add(int(object_pk))
-    return {role: None if len(ids) > LITERAL_IDS_MAX else ids for role, ids in result.items()}
+    via: dict = {role: {} for role in SCOPE_PERMISSIONS}
+    for content_type_id, permission_codename, object_pk, holder_id in read_grants(user, role_of, timezone.now()):
+        role = role_of[(content_type_id, permission_codename)]
+        if holder_id == user.pk:
+            result[role].add(int(object_pk))
+        else:  # a principal's grant, held through a delegation in force
+            via[role].setdefault(int(object_pk), set()).add(holder_id)
+    summary: dict = {}
+    for role, ids in result.items():
+        delegated = {pk: sorted(principals) for pk, principals in via[role].items() if pk not in ids}
+        ids = ids | set(delegated)
+        summary[role] = None if len(ids) > LITERAL_IDS_MAX else ids
+        summary[("via", role)] = delegated
+    return summary
+
+
+def _principals_sql(user_id_sql: str = "%s") -> tuple[str, int]:
+    """SQL of the ids of the principals whose delegation to the user ``user_id_sql`` names is in force at a moment
+    (two parameters after the user's: the moment, twice), and how many parameters it takes."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model()._meta.db_table
+    return (
+        f"SELECT d.principal_id FROM {Delegation._meta.db_table} d JOIN {users} u ON u.id = d.principal_id "
+        f"WHERE d.delegate_id = {user_id_sql} AND d.start <= %s AND d.\"end\" > %s AND d.cancelled IS NULL AND u.is_active"
+    ), 3
+
+
+def _holder_ids_sql(role_codename_sql: str) -> str:
+    """SQL of the users whose grants a user holds: themself, and — for a delegated role (the codename
+    ``role_codename_sql`` names) — their principals in force. Parameters: user id, user id, moment, moment."""
+    principals, _ = _principals_sql()
+    delegated = ", ".join(f"'{codename(role)}'" for role in DELEGATED_ROLES)
+    return f"SELECT CAST(%s AS INTEGER) UNION ALL {principals} AND {role_codename_sql} IN ({delegated})"
 
 
 def _role_of_permission() -> dict[tuple[int, str], str]:
@@ -131,9 +171,11 @@ def _role_of_permission() -> dict[tuple[int, str], str]:
     return {(ContentType.objects.get_for_model(model).pk, codename(role)): role for role, (_, model) in SCOPE_PERMISSIONS.items()}
 
 
-def _summary_grants(user, role_of) -> list[tuple]:
-    """The user's grants of the roles in ``role_of`` on existing scopes, at most ``LITERAL_IDS_MAX + 1`` a role: plain
-    SQL with PostgreSQL's LATERAL join, read straight from the cursor."""
+def _summary_grants(user, role_of, now) -> list[tuple]:
+    """The grants of the roles in ``role_of`` on existing scopes that ``user`` holds — theirs, and their principals'
+    of the delegated roles through delegations in force at ``now`` — at most ``LITERAL_IDS_MAX + 1`` a role: plain
+    SQL with PostgreSQL's LATERAL join, read straight from the cursor as (content type, codename, scope pk, the
+    grant's user)."""
     from django.contrib.contenttypes.models import ContentType
 
     parts, params = [], []
@@ -141,20 +183,22 @@ def _summary_grants(user, role_of) -> list[tuple]:
         content_type_id = ContentType.objects.get_for_model(model).pk
         names = [name for (ct, name) in role_of if ct == content_type_id]
         parts.append(
-            "SELECT p.content_type_id, p.codename, x.object_pk FROM auth_permission p CROSS JOIN LATERAL "
-            "(SELECT g.object_pk FROM guardian_userobjectpermission g WHERE g.user_id = %s AND g.permission_id = p.id "
+            "SELECT p.content_type_id, p.codename, x.object_pk, x.user_id FROM auth_permission p CROSS JOIN LATERAL "
+            f"(SELECT g.object_pk, g.user_id FROM guardian_userobjectpermission g WHERE g.user_id = ANY(ARRAY({_holder_ids_sql('p.codename')})) "
+            "AND g.permission_id = p.id "
             f"AND g.content_type_id = p.content_type_id AND {_scope_table_condition(model)} LIMIT %s) x "
             f"WHERE p.content_type_id = %s AND p.codename IN ({', '.join(['%s'] * len(names))})"
         )
-        params += [user.pk, LITERAL_IDS_MAX + 1, content_type_id, *names]
+        params += [user.pk, user.pk, now, now, LITERAL_IDS_MAX + 1, content_type_id, *names]
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), params)
         return cursor.fetchall()
 
 
-def _summary_grants_portable(user, role_of) -> list[tuple]:
-    """``_summary_grants`` without the LATERAL join (SQLite, the embedded demo): every grant of the user read at
-    once, kept when its role is one of ours and its scope still exists."""
+def _summary_grants_portable(user, role_of, now) -> list[tuple]:
+    """``_summary_grants`` without the LATERAL join (SQLite, the embedded demo): every grant of the user and of their
+    principals in force read at once, kept when its role is one of ours (a principal's: a delegated one) and its
+    scope still exists."""
     from django.contrib.contenttypes.models import ContentType
     from guardian.models import UserObjectPermission
 
@@ -162,20 +206,45 @@ def _summary_grants_portable(user, role_of) -> list[tuple]:
         ContentType.objects.get_for_model(model).pk: {str(pk) for pk in model.objects.values_list("pk", flat=True)}
         for model in (Section, Agency)
     }
-    grants = UserObjectPermission.objects.filter(user_id=user.pk, content_type_id__in=list(existing)).values_list(
-        "content_type_id", "permission__codename", "object_pk"
+    principals = set(Delegation.objects.active_at(now).filter(delegate_id=user.pk).values_list("principal_id", flat=True))
+    delegated = {codename(role) for role in DELEGATED_ROLES}
+    grants = UserObjectPermission.objects.filter(user_id__in={user.pk} | principals, content_type_id__in=list(existing)).values_list(
+        "content_type_id", "permission__codename", "object_pk", "user_id"
     )
-    return [row for row in grants if (row[0], row[1]) in role_of and row[2] in existing[row[0]]]
+    return [
+        row for row in grants
+        if (row[0], row[1]) in role_of and row[2] in existing[row[0]] and (row[3] == user.pk or row[1] in delegated)
+    ]
 
 
-def _grants(user, role: str):
-    """The user's grant rows of ``role`` (object_pk as text), as a queryset."""
+def principal_ids(user, at=None):
+    """A queryset of the ids of the principals whose delegation to ``user`` is in force at ``at`` (now)."""
+    return Delegation.objects.active_at(at or timezone.now()).filter(delegate_id=user.pk).values("principal_id")
+
+
+def principals_now(user) -> set[int]:
+    """The ids of the principals whose delegation to ``user`` is in force (read once a request, when asked)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return set()
+    cache = _cache(user)
+    if ("principals",) not in cache:
+        cache[("principals",)] = {row["principal_id"] for row in principal_ids(user)}
+    return set(cache[("principals",)])
+
+
+def _grants(user, role: str, *, direct: bool = False):
+    """The grant rows of ``role`` (object_pk as text) ``user`` holds — their own, and (unless ``direct``) their
+    principals' through a delegation in force — as a queryset."""
     from django.contrib.contenttypes.models import ContentType
+    from django.db.models import Q
     from guardian.models import UserObjectPermission
 
     content_type = ContentType.objects.get_for_model(scope_model(role))
+    whose = Q(user=user)
+    if not direct and role in DELEGATED_ROLES:
+        whose |= Q(user_id__in=principal_ids(user))
     return UserObjectPermission.objects.filter(
-        user=user, content_type=content_type, permission__content_type=content_type, permission__codename=codename(role)
+        whose, content_type=content_type, permission__content_type=content_type, permission__codename=codename(role)
     )
 
 
@@ -196,6 +265,7 @@ class _GrantOn(models.Expression):
     def __init__(self, column, *, user_id: int, content_type_id: int, codename: str):
         super().__init__()
         self.column, self.user_id, self.content_type_id, self.codename = column, user_id, content_type_id, codename
+        self.now = timezone.now()  # the delegations in force when the condition was made
 
     def get_source_expressions(self):
         return [self.column]
@@ -207,12 +277,16 @@ class _GrantOn(models.Expression):
         from guardian.models import UserObjectPermission
 
         column, params = compiler.compile(self.column)
+        holder_ids = _holder_ids_sql("%s")
+        whose = f"= ANY(ARRAY({holder_ids}))" if connection.vendor == "postgresql" else f"IN ({holder_ids})"
         sql = (
-            f"EXISTS (SELECT 1 FROM {UserObjectPermission._meta.db_table} g WHERE g.user_id = %s AND g.content_type_id = %s "
+            f"EXISTS (SELECT 1 FROM {UserObjectPermission._meta.db_table} g WHERE g.user_id {whose} "
+            "AND g.content_type_id = %s "
             "AND g.permission_id = (SELECT p.id FROM auth_permission p WHERE p.content_type_id = %s AND p.codename = %s) "
             f"AND g.object_pk = CAST({column} AS VARCHAR){' OFFSET 0' if connection.vendor == 'postgresql' else ''})"
         )
-        return sql, [self.user_id, self.content_type_id, self.content_type_id, self.codename, *params]
+        holders = [self.user_id, self.user_id, self.now, self.now, self.codename]
+        return sql, [*holders, self.content_type_id, self.content_type_id, self.codename, *params]
 
 
 def scope_in(user, role: str, field: str):
@@ -252,22 +326,112 @@ def oversees(user, agency) -> bool:
     )
 
 
-def users_with_role(role: str, scope):
-    """Active users who hold ``role`` on ``scope`` (a Section or an Agency)."""
+def users_with_role(role: str, scope, *, at=None, lent_outside=()):
+    """Active users who hold ``role`` on ``scope`` (a Section or an Agency) at ``at`` (now): by a grant, or — a
+    delegated role — as the delegate of a holder whose delegation is in force (``lent_outside``: a holder not among
+    these ids)."""
     if scope is None:
         return get_user_model().objects.none()
     from django.contrib.contenttypes.models import ContentType
+    from django.db.models import Q
+    from guardian.models import UserObjectPermission
 
     # what get_users_with_perms(scope, only_with_perms_in=[…], with_group_users=False, with_superusers=False)
-    # answers, in one plain join (it runs in every move's transaction)
+    # answers, as one statement (it runs in every move's transaction)
     content_type = ContentType.objects.get_for_model(scope)
-    return get_user_model().objects.filter(
-        is_active=True,
-        userobjectpermission__content_type=content_type,
-        userobjectpermission__object_pk=str(scope.pk),
-        userobjectpermission__permission__content_type=content_type,
-        userobjectpermission__permission__codename=codename(role),
-    ).distinct().order_by("username")
+    granted = UserObjectPermission.objects.filter(
+        content_type=content_type, object_pk=str(scope.pk), permission__content_type=content_type,
+        permission__codename=codename(role),
+    ).values("user_id")
+    holding = Q(pk__in=granted)
+    if role in DELEGATED_ROLES:
+        lent = Delegation.objects.active_at(at or timezone.now()).filter(principal_id__in=granted)
+        if lent_outside:
+            lent = lent.exclude(principal_id__in=list(lent_outside))
+        holding |= Q(pk__in=lent.values("delegate_id"))
+    return get_user_model().objects.filter(holding, is_active=True).order_by("username")
+
+
+def works_for(user, agency) -> bool:
+    """Does ``user`` hold a role of their own on ``agency`` or one of its sections (its 财政审核人 included)?"""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import Q
+    from guardian.models import UserObjectPermission
+
+    if agency is None or user.pk is None:
+        return False
+    sections = [str(pk) for pk in Section.objects.filter(agency=agency).values_list("pk", flat=True)]
+    agency_type, section_type = (ContentType.objects.get_for_model(model) for model in (Agency, Section))
+    return UserObjectPermission.objects.filter(
+        Q(content_type=agency_type, object_pk=str(agency.pk)) | Q(content_type=section_type, object_pk__in=sections),
+        user=user, permission__codename__in=[codename(role) for role in SCOPE_PERMISSIONS],
+    ).exists()
+
+
+def has_direct_grant(user, role: str, scope) -> bool:
+    """Does ``user`` hold ``role`` on ``scope`` by a grant of their own (not through a delegation)?"""
+    if scope is None or user.pk is None:
+        return False
+    return _grants(user, role, direct=True).filter(object_pk=str(scope.pk)).exists()
+
+
+def acting_for(user, role: str, scope):
+    """The id of the principal for whom ``user`` holds ``role`` on ``scope`` now, when they hold it only through a
+    delegation in force (the first, when two principals lent it); None when they hold it themself (or not at all)."""
+    principals = principals_for(user, role, scope)
+    return principals[0] if principals else None
+
+
+def delegated_scopes(user, role: str) -> dict[int, list[int]] | None:
+    """{scope id: [principal ids]} of the scopes where ``user`` holds ``role`` only through delegations in force;
+    None when they hold the role on more than ``LITERAL_IDS_MAX`` scopes (not read into Python)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active or role not in DELEGATED_ROLES:
+        return {}
+    cache = _cache(user)
+    return None if cache[role] is None else dict(cache[("via", role)])
+
+
+def principals_for(user, role: str, scope) -> list[int]:
+    """The ids of the principals through whose delegations in force ``user`` holds ``role`` on ``scope``, when they
+    do not hold it themself; [] otherwise."""
+    if scope is None or not getattr(user, "is_authenticated", False) or role not in DELEGATED_ROLES:
+        return []
+    cache = _cache(user)
+    if cache[role] is not None:
+        return list(cache[("via", role)].get(scope.pk, []))
+    if has_direct_grant(user, role, scope):
+        return []
+    from django.contrib.contenttypes.models import ContentType
+    from guardian.models import UserObjectPermission
+
+    content_type = ContentType.objects.get_for_model(scope_model(role))
+    granted = UserObjectPermission.objects.filter(
+        content_type=content_type, object_pk=str(scope.pk), permission__content_type=content_type,
+        permission__codename=codename(role),
+    ).values("user_id")
+    return sorted(
+        Delegation.objects.active_at(timezone.now()).filter(delegate_id=user.pk, principal_id__in=granted)
+        .values_list("principal_id", flat=True)
+    )
+
+
+def name_of(user_id: int) -> str:
+    """The name of the person of id ``user_id`` (a principal named in a refusal)."""
+    return display_name(get_user_model().objects.filter(pk=user_id).first())
+
+
+def delegates_of(user_ids, *, at=None) -> dict[int, list]:
+    """{principal id: [active delegates]} of the delegations in force at ``at`` (now) of the users ``user_ids``."""
+    result: dict[int, list] = {}
+    if not user_ids:
+        return result
+    rows = (
+        Delegation.objects.active_at(at or timezone.now()).filter(principal_id__in=list(user_ids), delegate__is_active=True)
+        .select_related("delegate").order_by("delegate__username")
+    )
+    for row in rows:
+        result.setdefault(row.principal_id, []).append(row.delegate)
+    return result
 
 
 def display_name(user) -> str:
@@ -290,11 +454,15 @@ class Holder(NamedTuple):
     username: str
     email: str
     name: str = ""  # 姓名 in Chinese order (``display_name``)
+    on_behalf: str = ""  # a delegate's: the name of the principal they hold the role for (委托)
+    principal: int = 0  # a delegate's: that principal's id
 
 
-def holders_by_scope(wanted: dict[str, set[int]]) -> dict[tuple[str, int], list[Holder]]:
-    """Active users holding each role on each scope id, in one query (reminders for a whole province):
-    ``{(role, scope id): [holders by username]}``. The set-based counterpart of ``users_with_role``."""
+def holders_by_scope(wanted: dict[str, set[int]], *, at=None) -> dict[tuple[str, int], list[Holder]]:
+    """Active users holding each role on each scope id at ``at`` (now), in one query (reminders for a whole
+    province): the grants, each with its holder's delegation in force (a delegate holds the principal's delegated
+    roles: listed after the holders, with ``on_behalf``). ``{(role, scope id): [holders by username]}``.
+    The set-based counterpart of ``users_with_role``."""
     from django.contrib.contenttypes.models import ContentType
     from django.db.models import Q
     from guardian.models import UserObjectPermission
@@ -315,19 +483,42 @@ def holders_by_scope(wanted: dict[str, set[int]]) -> dict[tuple[str, int], list[
         )
     if not role_of:
         return {}
+    from django.db.models import FilteredRelation
+
+    at = at or timezone.now()
+    lent = "user__delegations_given"  # each holder's delegation in force, if any: the same query (a left join)
     rows = (
         UserObjectPermission.objects.filter(condition, user__is_active=True)
+        .annotate(lent=FilteredRelation(lent, condition=Q(**{
+            f"{lent}__start__lte": at, f"{lent}__end__gt": at, f"{lent}__cancelled__isnull": True,
+        })))
         .order_by("user__username", "id")
         .values_list(
             "content_type_id", "permission__codename", "object_pk", "user_id", "user__username", "user__email",
-            "user__last_name", "user__first_name",
+            "user__last_name", "user__first_name", "lent__delegate_id", "lent__delegate__username", "lent__delegate__email",
+            "lent__delegate__last_name", "lent__delegate__first_name", "lent__delegate__is_active",
         )
     )
     result: dict[tuple[str, int], list[Holder]] = {}
     people: dict[int, Holder] = {}
-    for content_type_id, permission, object_pk, user_id, username, email, last_name, first_name in rows:
+    lent_to: dict[tuple[str, int], list[Holder]] = {}
+    for (content_type_id, permission, object_pk, user_id, username, email, last_name, first_name,
+         delegate_id, delegate_username, delegate_email, delegate_last, delegate_first, delegate_active) in rows:
         person = people.get(user_id)
         if person is None:
             person = people[user_id] = Holder(user_id, username, email, f"{last_name}{first_name}".strip() or username)
-        result.setdefault((role_of[(content_type_id, permission)], int(object_pk)), []).append(person)
+        key = (role_of[(content_type_id, permission)], int(object_pk))
+        holders = result.setdefault(key, [])
+        if not holders or holders[-1].pk != user_id:  # (one row per delegation in force: the holder once)
+            holders.append(person)
+        if delegate_id is not None and delegate_active and key[0] in DELEGATED_ROLES:
+            name = f"{delegate_last}{delegate_first}".strip() or delegate_username
+            lent_to.setdefault(key, []).append(Holder(delegate_id, delegate_username, delegate_email, name, person.name, user_id))
+    for key, delegates in lent_to.items():  # a delegate holds the principal's role: listed after the holders
+        holders = result[key]
+        present = {holder.pk for holder in holders}
+        for delegate in delegates:
+            if delegate.pk not in present:
+                present.add(delegate.pk)
+                holders.append(delegate)
     return result

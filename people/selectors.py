@@ -13,7 +13,7 @@ from guardian.models import UserObjectPermission
 from people import roles
 from people.models import RoleChange
 from people.roles import Role
-from projects.models import Agency, TargetSheet
+from projects.models import Agency, Section, TargetSheet
 
 ROLE_ORDER = {role: index for index, role in enumerate(Role.values)}
 _ROLE_OF_CODENAME = {roles.codename(role): role for role in Role.values}
@@ -227,3 +227,94 @@ def grant_candidate_by_username(by, agency, username: str):
     if person is None:
         return None
     return person if by.is_superuser or may_manage_person(by, agency, person_row(agency, person)) else None
+
+
+# ---------------------------------------------------------------- 委托 (delegations)
+
+DELEGATION_PAGE = 100  # a page lists at most this many delegations (the newest first)
+
+
+def own_scope_ids(user, role: str) -> set[int]:
+    """Scope ids of ``role`` granted to ``user`` themself, whether or not the account is active (no delegation)."""
+    return {int(pk) for pk in roles._grants(user, role, direct=True).values_list("object_pk", flat=True)}
+
+
+def person_agency_ids(user, role_list=(Role.STAFF, Role.SECTION_HEAD, Role.LEADER, Role.AGENCY_ADMIN)) -> set[int]:
+    """The agencies ``user`` works for by their own grants (active or not) of ``role_list``: a section role counts
+    for the section's agency. 财政审核人 is not among the defaults: it is held on the agencies finance reviews."""
+    ids: set[int] = set()
+    for role in role_list:
+        scopes = own_scope_ids(user, role)
+        if roles.is_section_role(role):
+            ids |= set(Section.objects.filter(pk__in=scopes).values_list("agency_id", flat=True))
+        else:
+            ids |= scopes
+    return ids
+
+
+def delegation_managers_agencies(by) -> set[int]:
+    """The agencies whose people ``by`` sets delegations for (their 单位管理员's agencies)."""
+    return set(roles.scope_ids(by, Role.AGENCY_ADMIN)) if by.is_authenticated and by.is_active else set()
+
+
+def may_manage_delegation_of(by, principal) -> bool:
+    """May ``by`` set or cancel ``principal``'s delegations? The person themself, a superuser, or a 单位管理员 of an
+    agency the principal works for (``may_manage_person``: never a superuser's, never a finance-only person's)."""
+    if not (by.is_authenticated and by.is_active) or principal is None:
+        return False
+    if by.is_superuser or by.pk == principal.pk:
+        return True
+    agencies = delegation_managers_agencies(by) & person_agency_ids(principal)
+    return any(may_manage_person(by, agency, person_row(agency, principal)) for agency in Agency.objects.filter(pk__in=agencies))
+
+
+def delegations_visible(user) -> QuerySet:
+    """The delegations ``user`` may read, newest first: their own (as principal or delegate, or set by them), and
+    — a 单位管理员 — those of the people of their agencies; a superuser, all."""
+    from people.models import Delegation
+
+    rows = Delegation.objects.select_related("principal", "delegate", "created_by", "cancelled_by").order_by("-start", "-id")
+    if not (user.is_authenticated and user.is_active):
+        return rows.none()
+    if user.is_superuser:
+        return rows
+    mine = Q(principal=user) | Q(delegate=user) | Q(created_by=user)
+    agencies = delegation_managers_agencies(user)
+    if agencies:
+        agency_type = ContentType.objects.get_for_model(Agency)
+        section_type = ContentType.objects.get_for_model(Section)
+        sections = [str(pk) for pk in Section.objects.filter(agency_id__in=agencies).values_list("pk", flat=True)]
+        scoped = _role_rows().filter(
+            Q(content_type=agency_type, object_pk__in=[str(pk) for pk in agencies]) | Q(content_type=section_type, object_pk__in=sections)
+        ).exclude(permission__codename=roles.codename(Role.FINANCE_REVIEWER))
+        mine |= Q(principal_id__in=scoped.values("user_id"))
+    return rows.filter(mine)
+
+
+def delegation_principals(by) -> list:
+    """Whom ``by`` may set a delegation for on the page: themself first, then the people of the agencies they
+    administer (bounded by the agencies' people: tens)."""
+    found = {by.pk: by}
+    for agency in Agency.objects.filter(pk__in=delegation_managers_agencies(by)).order_by("code"):
+        for row in agency_people(agency):
+            if row.user.is_active and row.grants and may_manage_person(by, agency, row):
+                found.setdefault(row.user.pk, row.user)
+    return list(found.values())
+
+
+def delegation_candidates(principal, *, limit: int = 200) -> list:
+    """Whom ``principal`` may delegate to (the page's list): the active people of the agencies they work for, or —
+    a finance reviewer — the other finance reviewers; never themself."""
+    from guardian.models import UserObjectPermission
+
+    agencies = person_agency_ids(principal)
+    User = get_user_model()
+    if agencies:
+        found: dict[int, object] = {}
+        for agency in Agency.objects.filter(pk__in=agencies).order_by("code"):
+            for row in agency_people(agency):
+                if row.user.is_active and row.user.pk != principal.pk and any(g.role != Role.FINANCE_REVIEWER for g in row.grants):
+                    found.setdefault(row.user.pk, row.user)
+        return list(found.values())[:limit]
+    finance = UserObjectPermission.objects.filter(permission__codename=roles.codename(Role.FINANCE_REVIEWER)).values("user_id")
+    return list(User.objects.filter(pk__in=finance, is_active=True).exclude(pk=principal.pk).order_by("username")[:limit])

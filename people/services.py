@@ -68,7 +68,7 @@ def role_grant(*, user, role: str, scope, by=None, note: str = "") -> bool:
     """Give ``user`` the role on ``scope``; True when it is new (a grant already held changes nothing). Nobody grants
     themself a role that reviews their own work (``_refuse_reviewing_own_work``)."""
     _check_scope(role, scope)
-    if roles.has_role(user, role, scope) or (not user.is_active and scope.pk in _raw_scope_ids(user, role)):
+    if roles.has_direct_grant(user, role, scope):  # (held through a delegation is not held: the grant is made)
         return False
     if by is not None and by.pk == user.pk:
         _refuse_reviewing_own_work(user=user, role=role, scope=scope)
@@ -269,3 +269,138 @@ def managed_person_activate(*, by, agency, user) -> None:
     if user.is_active:
         raise errors.conflict("该账号已经启用。", code="already_active")
     person_activate(user=user, by=by, agency=agency)
+
+
+# ---------------------------------------------------------------- 委托 (delegations)
+# A delegation gives no grant: ``people.roles`` reads the ones in force at each check, so it ends by itself.
+
+DELEGATION_MAX_DAYS = 366
+REASON_MAX = 200
+
+
+def _when(moment) -> str:
+    from django.utils import timezone
+
+    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
+
+
+def _delegation_note(delegation) -> str:
+    return (
+        f"{roles.display_name(delegation.delegate)} 代 {roles.display_name(delegation.principal)}，"
+        f"{_when(delegation.start)} 至 {_when(delegation.end)}：{delegation.reason}"
+    )
+
+
+def _delegation_agency(principal):
+    from projects.models import Agency
+
+    ids = selectors.person_agency_ids(principal)
+    return Agency.objects.filter(pk__in=ids).order_by("code").first() if ids else None
+
+
+def _delegation_refusal(*, principal, delegate, start, end) -> None:
+    """What a delegation may not be (each a clear message, nothing written)."""
+    from people.models import Delegation
+
+    if delegate is None or not delegate.is_active:
+        raise errors.invalid("没有找到受托人，请填写受托人的用户名（已停用的账号不能受托）。")
+    if delegate.pk == principal.pk:
+        raise errors.invalid("不能委托给自己。")
+    if delegate.is_superuser and not principal.is_superuser:
+        raise errors.invalid("不能委托给系统管理员。")
+    held = {role: _raw_scope_ids(principal, role) for role in roles.DELEGATED_ROLES}
+    if not any(held.values()):
+        raise errors.invalid(f"{roles.display_name(principal)}没有可以委托的审批角色（{'、'.join(roles.ROLE_LABELS[r] for r in roles.DELEGATED_ROLES)}）。")
+    delegate_agencies = selectors.person_agency_ids(delegate)
+    if held[Role.FINANCE_REVIEWER]:
+        if delegate_agencies:
+            raise errors.invalid("财政审核人的角色不能委托给单位人员：请委托给财政部门的其他财政审核人。", code="finance_to_agency")
+        if not _raw_scope_ids(delegate, Role.FINANCE_REVIEWER):
+            raise errors.invalid("财政审核人的角色只能委托给财政部门的其他财政审核人。", code="finance_to_agency")
+    agencies = selectors.person_agency_ids(principal, (Role.STAFF, Role.SECTION_HEAD, Role.LEADER))
+    if not agencies <= delegate_agencies:
+        from projects.models import Agency
+
+        names = "、".join(Agency.objects.filter(pk__in=agencies - delegate_agencies).order_by("code").values_list("name", flat=True))
+        raise errors.invalid(f"不能跨单位委托：{roles.display_name(delegate)}不是{names}的人员。", code="cross_agency")
+    if end <= start:
+        raise errors.invalid("结束时间必须晚于开始时间。")
+    from django.utils import timezone
+
+    if end <= timezone.now():
+        raise errors.invalid("结束时间已过，请重新选择委托期间。")
+    if (end - start).days > DELEGATION_MAX_DAYS:
+        raise errors.invalid(f"委托期限不能超过 {DELEGATION_MAX_DAYS} 天；到期后可以重新设置。")
+    overlapping = Delegation.objects.overlapping(start, end)
+    same = overlapping.filter(principal=principal).select_related("delegate").first()
+    if same is not None:
+        raise errors.conflict(
+            f"{roles.display_name(principal)}在 {_when(same.start)} 至 {_when(same.end)} 已委托给{roles.display_name(same.delegate)}，"
+            "同一时间只能委托一人；请先取消原委托或调整期间。", code="delegation_overlap",
+        )
+    # a loop: the delegate (or someone they delegate to in the same period, and so on) delegates back to the principal
+    seen, frontier = {delegate.pk}, [delegate.pk]
+    while frontier:
+        nxt = set(overlapping.filter(principal_id__in=frontier).values_list("delegate_id", flat=True)) - seen
+        if principal.pk in nxt:
+            raise errors.invalid(
+                f"不能委托给{roles.display_name(delegate)}：此人在该期间已（直接或间接）委托给{roles.display_name(principal)}，"
+                "委托会形成循环。", code="delegation_loop",
+            )
+        seen |= nxt
+        frontier = list(nxt)
+
+
+@transaction.atomic
+def delegation_set(*, by, principal, delegate, start, end, reason: str):
+    """委托: ``delegate`` holds ``principal``'s approval roles from ``start`` to ``end`` (set by the principal, their
+    agency's 单位管理员, or a superuser), recorded in the people's audit. Refused: a delegate of another agency, a
+    finance reviewer's roles to agency staff, oneself, a loop, two delegations of one person at once."""
+    from people.models import Delegation
+    from projects import validation
+
+    if not selectors.may_manage_delegation_of(by, principal):
+        raise errors.forbidden("只能为自己，或作为单位管理员为本单位人员设置委托。")
+    reason = (reason or "").strip()
+    if not reason:
+        raise errors.invalid("请填写委托原因。")
+    problem = validation.text_problem(reason, "委托原因", max_length=REASON_MAX, multiline=False)
+    if problem:
+        raise errors.invalid(problem)
+    User = get_user_model()
+    User.objects.select_for_update().filter(pk=principal.pk).first()  # one delegation of a person written at a time
+    _delegation_refusal(principal=principal, delegate=delegate, start=start, end=end)
+    delegation = Delegation.objects.create(principal=principal, delegate=delegate, start=start, end=end, reason=reason, created_by=by)
+    RoleChange.objects.create(
+        kind=RoleChange.Kind.DELEGATE, person=principal, by=by, agency=_delegation_agency(principal),
+        note=_delegation_note(delegation)[:500],
+    )
+    roles.forget(delegate)
+    return delegation
+
+
+@transaction.atomic
+def delegation_cancel(*, by, delegation_id: int):
+    """End a delegation now (one not yet begun never begins): by its principal, whoever set it, or whoever may set
+    the principal's delegations. One ended already is refused with 409."""
+    from django.utils import timezone
+
+    from people.models import Delegation
+
+    delegation = Delegation.objects.select_for_update(of=("self",)).select_related("principal", "delegate").filter(pk=delegation_id).first()
+    visible = delegation is not None and selectors.delegations_visible(by).filter(pk=delegation.pk).exists()
+    if not visible:
+        raise errors.not_found("没有找到这项委托。")
+    if not (selectors.may_manage_delegation_of(by, delegation.principal) or delegation.created_by_id == by.pk):
+        raise errors.forbidden("只有委托人、设置人或其单位管理员可以取消委托。")
+    now = timezone.now()
+    if delegation.cancelled is not None or delegation.end <= now:
+        raise errors.conflict("这项委托已经结束。", code="delegation_ended")
+    delegation.cancelled, delegation.cancelled_by = now, by
+    delegation.save(update_fields=["cancelled", "cancelled_by"])
+    RoleChange.objects.create(
+        kind=RoleChange.Kind.UNDELEGATE, person=delegation.principal, by=by, agency=_delegation_agency(delegation.principal),
+        note=_delegation_note(delegation)[:500],
+    )
+    roles.forget(delegation.delegate)
+    return delegation

@@ -4,6 +4,8 @@ from people import views
 
 urlpatterns = [
     path("people/", views.people_index, name="people_index"),
+    path("people/delegations/", views.delegations, name="delegations"),  # 委托 (before the agency codes)
+    path("people/delegations/<int:pk>/cancel/", views.delegation_cancel, name="delegation_cancel"),
     path("people/<str:code>/", views.people_agency, name="people_agency"),
     path("people/<str:code>/add/", views.person_add, name="person_add"),
     path("people/<str:code>/grant/", views.role_grant, name="role_grant"),

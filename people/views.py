@@ -8,12 +8,15 @@ anything else the service refuses comes back as a message on the page.
 
 from __future__ import annotations
 
+import datetime
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import AppError
@@ -229,3 +232,61 @@ def _handed_back(count: int, holders: str) -> str:
     if not count:
         return "没有转办给此人的待办需要退回。"
     return f"{count} 项转办给此人的待办已退回给其他{holders}办理。"
+
+
+# ---------------------------------------------------------------- 委托 (delegations)
+
+
+def _delegation_page(request, form=None, status=200):
+    user = request.user
+    principals = selectors.delegation_principals(user)
+    form = form or forms.DelegationForm(principals=principals, initial={"principal": str(user.pk)})
+    rows = list(selectors.delegations_visible(user)[: selectors.DELEGATION_PAGE])
+    now = timezone.now()
+    for row in rows:
+        row.status = "已取消" if row.cancelled else "已结束" if row.end <= now else "生效中" if row.start <= now else "未开始"
+        row.cancellable = row.cancelled is None and row.end > now and (
+            selectors.may_manage_delegation_of(user, row.principal) or row.created_by_id == user.pk
+        )
+        row.last_day = timezone.localtime(row.end - datetime.timedelta(microseconds=1))
+    candidates = selectors.delegation_candidates(user) if len(principals) == 1 else []
+    context = {"form": form, "rows": rows, "candidates": candidates, "nav": "delegations", "many_principals": len(principals) > 1}
+    return render(request, "people/delegations.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delegations(request):
+    """委托: the delegations one may read, and a form to set one (for oneself, or a person of one's agency)."""
+    if request.method == "GET":
+        return _delegation_page(request)
+    form = forms.DelegationForm(request.POST, principals=selectors.delegation_principals(request.user))
+    if form.is_valid():
+        data = form.cleaned_data
+        delegate = get_user_model().objects.filter(username=data["delegate"].strip()).first()
+        start = timezone.make_aware(datetime.datetime.combine(data["start"], datetime.time()))
+        end = timezone.make_aware(datetime.datetime.combine(data["end"] + datetime.timedelta(days=1), datetime.time()))
+        try:
+            delegation = services.delegation_set(
+                by=request.user, principal=data["principal"], delegate=delegate, start=start, end=end, reason=data["reason"],
+            )
+        except AppError as error:
+            if error.status in (403, 404):
+                raise
+            form.add_error(None, error.message)
+        else:
+            messages.success(
+                request,
+                f"已设置委托：{display_name(delegation.delegate)} 代 {display_name(delegation.principal)}，"
+                f"{data['start']:%Y-%m-%d} 至 {data['end']:%Y-%m-%d}，到期自动结束。",
+            )
+            return redirect("delegations")
+    return _delegation_page(request, form, status=400)
+
+
+@login_required
+@require_POST
+def delegation_cancel(request, pk):
+    delegation = services.delegation_cancel(by=request.user, delegation_id=pk)
+    messages.success(request, f"已取消委托：{display_name(delegation.delegate)} 代 {display_name(delegation.principal)}。")
+    return redirect("delegations")

@@ -35,6 +35,15 @@ class Approvable(models.Model):
     # permission check reads nothing more and 待办 filters the rows it reads. (A database default too: rows inserted
     # in SQL, as ``benchmarks/fill.py`` does, start with no round.)
     round_actors = models.CharField("本轮提交人与审核人", max_length=200, blank=True, default="", db_default="", editable=False)
+    # 加签: the one person whose opinion the current step waits for (written only by the flow). Before the reviewer
+    # decides (``consult_after`` false: the step is assigned to the reviewer who asked, who decides once the opinion is
+    # in), or after the reviewer's approval (true: the next step waits for this extra approval; a disagreement takes
+    # the approval back to the reviewer). Cleared by the opinion and by any move of the document to another state.
+    consultant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="加签人", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="加签：当前等待此人的意见",
+    )
+    consult_after = models.BooleanField("后加签", default=False, db_default=False, editable=False)
     # Every write (content or state) bumps the version: a write based on an older version is refused.
     version = models.PositiveIntegerField("版本", default=1)
     updated_by = models.ForeignKey(

@@ -28,7 +28,16 @@ from sheets.serializers import (
 from workflow import flow, permissions, services
 from workflow.documents import chain_of
 from workflow.etags import if_match
-from workflow.serializers import CommentSerializer, ReturnSerializer, RevokeSerializer
+from workflow.serializers import (
+    CcResultSerializer,
+    CcSerializer,
+    CommentSerializer,
+    ConsultSerializer,
+    OpinionSerializer,
+    ReturnSerializer,
+    RevokeSerializer,
+    cc_result,
+)
 
 
 def _sheet_for(user, pk, queryset=None):
@@ -125,7 +134,7 @@ def _actor_sheet(user, pk):
     row), and without its content, which a move does not change (only ``Prefer: return=representation`` reads it,
     once, after the move)."""
     sheet = services.mark_locked(_sheet_for(user, pk, services.documents_locked(TargetSheet)))
-    if user.is_superuser or sheet.assignee_id == user.pk:
+    if user.is_superuser or sheet.assignee_id == user.pk or sheet.consultant_id == user.pk:  # (加签: the person asked)
         return sheet
     if not any(flow.holds(user, role, sheet) for role in chain_of(sheet).roles):
         raise errors.forbidden()
@@ -212,6 +221,52 @@ def sheet_urge(request, pk):
         serializer.is_valid(raise_exception=True)
         event = services.document_urge(document=sheet, user=request.user, **serializer.validated_data)
     return Response(move_result(sheet, event), headers={"ETag": sheet.etag})
+
+
+@extend_schema(
+    request=CcSerializer, responses={200: CcResultSerializer},
+    description="抄送：经办人或当前环节的审核人把表抄送给本单位人员或本单位的财政审核人（每人一条办理记录和一条通知）；"
+                "被抄送人可以查看，不能办理。表的版本不变。",
+)
+@api_view(["POST"])
+def sheet_cc(request, pk):
+    with transaction.atomic():
+        sheet = _actor_sheet(request.user, pk)
+        serializer = CcSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        events = services.document_cc(
+            document=sheet, user=request.user, to_users=serializer.validated_data["users"], comment=serializer.validated_data["comment"],
+        )
+    return Response(cc_result(events), headers={"ETag": sheet.etag})
+
+
+@extend_schema(
+    request=ConsultSerializer, responses=MOVE_RESPONSES, parameters=MOVE_PARAMETERS,
+    description="加签：当前环节的审核人请一位有权查看的人提出意见——前加签（before）：收到意见后回到本人决定；"
+                "后加签（after）：本人通过后由其审批，同意后进入下一环节，不同意则撤回本人的通过。",
+)
+@api_view(["POST"])
+def sheet_consult(request, pk):
+    with transaction.atomic():
+        sheet = _actor_sheet(request.user, pk)
+        serializer = ConsultSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        to_user = get_user_model().objects.filter(username=data["user"].strip()).first()
+        event = services.document_consult(
+            document=sheet, user=request.user, to_user=to_user, when=data["when"], comment=data["comment"],
+            expected_version=if_match(request, sheet, required=False, this=SHEET),
+        )
+    return _moved(request, sheet, event)
+
+
+@extend_schema(
+    request=OpinionSerializer, responses=MOVE_RESPONSES, parameters=MOVE_PARAMETERS,
+    description="加签意见：加签人同意或不同意，并填写意见。",
+)
+@api_view(["POST"])
+def sheet_opinion(request, pk):
+    return _move(request, pk, services.document_opinion, OpinionSerializer)
 
 
 @extend_schema(request=ReassignSerializer, responses=MOVE_RESPONSES, parameters=MOVE_PARAMETERS)

@@ -12,5 +12,8 @@ urlpatterns = [
     path("sheets/<int:pk>/reassign/", api.sheet_reassign, name="api_sheet_reassign"),
     path("sheets/<int:pk>/revoke/", api.sheet_revoke, name="api_sheet_revoke"),
     path("sheets/<int:pk>/urge/", api.sheet_urge, name="api_sheet_urge"),
+    path("sheets/<int:pk>/cc/", api.sheet_cc, name="api_sheet_cc"),
+    path("sheets/<int:pk>/consult/", api.sheet_consult, name="api_sheet_consult"),
+    path("sheets/<int:pk>/opinion/", api.sheet_opinion, name="api_sheet_opinion"),
     path("sheets/<int:pk>/export.docx", api.sheet_export, name="api_sheet_export"),
 ]

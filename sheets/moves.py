@@ -1,4 +1,4 @@
-"""The moves' page handlers of a sheet: 提交, 撤回, 通过, 退回修改, 转办, 催办, 撤回通过 — each a POST running the engine's move service
+"""The moves' page handlers of a sheet: 提交, 撤回, 通过, 退回修改, 转办, 催办, 撤回通过, 加签, 加签意见, 抄送 — each a POST running the engine's move service
 on the version the page showed, then back to the sheet (or, after a reviewer's decision, on to the next task)."""
 
 from __future__ import annotations
@@ -112,3 +112,53 @@ def sheet_reassign(request, pk):
         request, sheet, services.task_reassign, f"已转办给{display_name(form.cleaned_data['user'])}。", decision=True,
         to_user=form.cleaned_data["user"], comment=form.cleaned_data["comment"],
     )
+
+
+def _person(username: str):
+    from django.contrib.auth import get_user_model
+
+    username = (username or "").strip()
+    return get_user_model().objects.filter(username=username).first() if username else None
+
+
+@login_required
+@require_POST
+def sheet_consult(request, pk):
+    """加签: the reviewer asks one person (by user name), before deciding or after approving."""
+    sheet = sheet_for(request.user, pk)
+    to_user = _person(request.POST.get("user"))
+    when = request.POST.get("when") or "before"
+    done = "已加签，收到意见后再由您决定。" if when == "before" else "已通过并加签，加签人同意后进入下一环节。"
+    return run_move(request, sheet, services.document_consult, f"{done}（加签人：{display_name(to_user)}）" if to_user else done,
+                    to_user=to_user, when=when, comment=request.POST.get("comment", ""))
+
+
+@login_required
+@require_POST
+def sheet_opinion(request, pk):
+    """The person asked (加签) answers: 同意 or 不同意, with their opinion."""
+    sheet = sheet_for(request.user, pk)
+    agree = request.POST.get("agree") == "1"
+    return run_move(request, sheet, services.document_opinion, "已提出加签意见。", agree=agree, comment=request.POST.get("comment", ""))
+
+
+@login_required
+@require_POST
+def sheet_cc(request, pk):
+    """抄送: user names separated by commas, spaces or 、."""
+    import re
+
+    sheet = sheet_for(request.user, pk)
+    names = [name for name in re.split(r"[\s,，、;；]+", request.POST.get("users", "")) if name]
+    people = [_person(name) for name in names]
+    missing = [name for name, person in zip(names, people) if person is None]
+    if missing:
+        messages.error(request, f"没有找到用户：{'、'.join(missing)}。")
+        return redirect("sheet_detail", pk=sheet.pk)
+    try:
+        events = services.document_cc(document=sheet, user=request.user, to_users=people, comment=request.POST.get("comment", ""))
+    except AppError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"已抄送给{'、'.join(display_name(e.target_user) for e in events)}。")
+    return redirect("sheet_detail", pk=sheet.pk)

@@ -45,6 +45,7 @@ def event_data(event: Event) -> dict:
     return {
         "id": event.pk, "action": event.action, "action_label": event.get_action_display(),
         "actor": event.actor.username if event.actor_id else None, "actor_name": display_name(event.actor),
+        "on_behalf_of": event.on_behalf_of.username if event.on_behalf_of_id else None, "actor_text": event.actor_text,
         "target_user": event.target_user.username if event.target_user_id else None,
         "from_state": event.from_state, "to_state": event.to_state, "comment": event.comment,
         "created": _CREATED.to_representation(event.created),
@@ -117,7 +118,7 @@ class SheetDetailSerializer(SheetListSerializer):
 
     def get_history(self, sheet) -> list[dict]:
         # the snapshot (a copy of the whole sheet at each submit) is not shown: not read either
-        events = sheet.events.select_related("actor", "target_user").defer("snapshot").order_by("created", "id")
+        events = sheet.events.select_related("actor", "target_user", "on_behalf_of").defer("snapshot").order_by("created", "id")
         return [event_data(event) for event in events]
 
 
@@ -129,6 +130,8 @@ class EventDataSerializer(serializers.Serializer):
     action_label = serializers.CharField()
     actor = serializers.CharField(allow_null=True, help_text="用户名；系统办理时为 null")
     actor_name = serializers.CharField()
+    on_behalf_of = serializers.CharField(allow_null=True, help_text="委托：受托人代委托人办理时，委托人的用户名；否则为 null")
+    actor_text = serializers.CharField(help_text="办理人，受托人代委托人办理时为“受托人 代 委托人”（如“刘洋 代 张建国”）")
     target_user = serializers.CharField(allow_null=True, help_text="转办对象的用户名")
     from_state = serializers.CharField()
     to_state = serializers.CharField()

@@ -159,6 +159,8 @@ def sheet_detail(request, pk):
         "can_withdraw": services.withdraw_refusal(sheet, request.user) is None,
         "can_urge": services.may(sheet, request.user, "urge"),
         "can_revoke": services.may(sheet, request.user, "revoke"),
+        "can_cc": services.may(sheet, request.user, "cc"),  # 抄送
+        "consultant": flow.consulted(sheet) if sheet.consultant_id else None,  # 加签: whose opinion the step waits for
         "return_resume": services.return_resume_default(sheet) if can_review else None,
         "return_comment": last_return if sheet.state == SheetState.RETURNED else None,
         "last_return": last_return,

@@ -87,6 +87,19 @@ def _seed_demo():
     if not get_user_model().objects.filter(username="finance").exists():
         with override_hashers():
             call_command("seed_demo", "--year", "2024", stdout=open("/dev/null", "w"))  # the seed's own year
+    _ship_rule_packs()
+
+
+def _ship_rule_packs():
+    """The shipped 监控规则包 (a data migration's rows, which a transactional test's flush wipes)."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from monitoring.models import RulePack
+
+    if not RulePack.objects.exists():
+        import_module("monitoring.migrations.0002_shipped_rule_packs").ship(apps, None)
 
 
 def override_hashers():

@@ -29,7 +29,7 @@ from notifications.models import Preference, WeComCard
 from people import roles
 from people import selectors as people_selectors
 from people.roles import display_name
-from workflow import permissions
+from workflow import flow, permissions
 from workflow.documents import chain_of, chain_of_event
 from workflow import services as workflow_services
 from workflow.models import Action, Event
@@ -416,8 +416,11 @@ def _approve(card: WeComCard, user) -> CardAnswer:
     document = card.document
     if not permissions.can_view(user, document):
         return CardAnswer(NOT_YOURS)
+    waiting = flow.consulted(document) if document.consultant_id else None
+    if waiting is not None:  # 加签: the step waits for someone's opinion first (the page decides afterwards)
+        return CardAnswer(cut_to_bytes(f"正在等待{display_name(waiting)}的加签意见，请在页面办理", 48, marker="…"))
     try:
-        workflow_services.document_approve(document=document, user=user, expected_version=card.version)
+        event = workflow_services.document_approve(document=document, user=user, expected_version=card.version)
     except AppError as error:
         if error.status == 409:
             return CardAnswer(HANDLED_ELSEWHERE)
@@ -426,7 +429,7 @@ def _approve(card: WeComCard, user) -> CardAnswer:
         if error.status in (403, 404):
             return CardAnswer(NOT_YOURS)
         return CardAnswer(cut_to_bytes(error.message, 48, marker="…"))
-    return CardAnswer(f"已通过 · {display_name(user)}", approved=True)
+    return CardAnswer(f"已通过 · {event.actor_text}", approved=True)  # 委托: 刘洋 代 赵局长
 
 
 SETTLED_TEXTS = {  # what a card's button says once its task was handled elsewhere ({name}: who did it)
@@ -451,10 +454,10 @@ def cards_settle(*, event_id: int) -> list[WeComCard]:
     ``response_code`` its send returned. A later tap on it answers the same words and changes nothing.
 
     Cards sent after the event (the next step's) and a reassigned task's new holder's cards stay open."""
-    event = Event.objects.select_related("actor").filter(pk=event_id).first()
+    event = Event.objects.select_related("actor", "on_behalf_of").filter(pk=event_id).first()
     if event is None or not settles_cards(event):
         return []
-    name = display_name(event.actor) if event.actor_id else "系统"
+    name = event.actor_text if event.actor_id else "系统"  # 委托: 刘洋 代 张建国
     text = SETTLED_TEXTS.get(event.action, HANDLED_ELSEWHERE).format(name=name)
     with transaction.atomic():
         open_cards = WeComCard.objects.select_for_update(skip_locked=True).filter(

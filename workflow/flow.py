@@ -21,7 +21,7 @@ from workdays.days import first_workday_on_or_after
 from workflow.documents import chain_of
 from workflow.models import Action, Event
 from workflow.signals import event_recorded
-from workflow.steps import RESUME_HERE, RESUME_START, TRANSITION_ACTIONS, Chain
+from workflow.steps import CONSULT_AFTER, CONSULT_BEFORE, RESUME_HERE, RESUME_START, TRANSITION_ACTIONS, Chain
 
 REVISION_NOTE_REQUIRED = "退回修改后重新提交，请填写修改说明（简要说明按退回意见改了什么）。"
 
@@ -38,13 +38,14 @@ def holds(user, role: str, document) -> bool:
     return roles.has_role(user, role, scope_of(document, role))
 
 
-def holders(role: str, document) -> list:
+def holders(role: str, document, *, lent_outside=()) -> list:
     """Active users holding ``role`` on the document's section or agency, each read with their notification preference
-    (the move's notifications choose channels by it: no second query)."""
+    (the move's notifications choose channels by it: no second query). ``lent_outside``: delegates count only through
+    principals not among these ids (the round's: 提交与审核分离)."""
     scope = scope_of(document, role)
     if scope is None:
         return []
-    return list(roles.users_with_role(role, scope).select_related("notification_preference"))
+    return list(roles.users_with_role(role, scope, lent_outside=lent_outside).select_related("notification_preference"))
 
 
 def reviewers(document) -> list:
@@ -53,19 +54,46 @@ def reviewers(document) -> list:
     step = chain_of(document).step_for(document.state)
     if step is None:
         return []
+    consultant = consulted(document)
+    if consultant is not None:  # 加签: the step waits for this person's opinion
+        return [consultant]
     if document.assignee_id and document.assignee.is_active:
-        users = [document.assignee]
+        users = [document.assignee, *roles.delegates_of([document.assignee_id]).get(document.assignee_id, [])]  # 委托
     else:
-        users = holders(step.role, document)
+        users = holders(step.role, document, lent_outside=round_ids(document.round_actors))
     return [user for user in users if not acted_this_round(document, user)]  # 提交与审核分离
+
+
+def consulted(document):
+    """The active person whose opinion the document's step waits for (加签), or None."""
+    if document.consultant_id is None:
+        return None
+    consultant = document.consultant
+    return consultant if consultant.is_active else None
+
+
+def no_consultation() -> Q:
+    """The documents whose step waits for nobody's opinion (加签): their reviewers may decide (a condition on rows)."""
+    # a subquery, not a join: a 待办 read walks the (state, state_since) index and checks the few rows it reads
+    from django.contrib.auth import get_user_model
+    from django.db.models import Exists, OuterRef
+
+    active = get_user_model().objects.filter(pk=OuterRef("consultant_id"), is_active=True)
+    return Q(consultant__isnull=True) | ~Exists(active)
 
 
 def audience(event) -> list:
     """Who hears about an event (never its actor): derived from the chain."""
     document, action = event.document, event.action
     chain = chain_of(document)
-    if action in (Action.SUBMIT, Action.APPROVE, Action.MOVE, Action.URGE):
+    if action == Action.APPROVE and document.consultant_id is not None:
+        users = []  # a 后加签 approval: the person asked is told by the 加签 entry recorded with it
+    elif action in (Action.SUBMIT, Action.APPROVE, Action.MOVE, Action.URGE):
         users = reviewers(document)
+    elif action == Action.CONSULT:
+        users = [event.target_user] if event.target_user is not None and event.target_user.is_active else []
+    elif action == Action.OPINION:  # back to the reviewer who asked, or — an extra approval given — on to the next step
+        users = [document.assignee] if document.assignee_id else reviewers(document)
     elif action == Action.WITHDRAW:
         users = holders(chain.first.role, document)
     elif action == Action.PUBLISH:
@@ -80,6 +108,8 @@ def audience(event) -> list:
         users = holders(chain.author, document) + approvers_this_round(document)
     elif action == Action.REASSIGN:
         users = [event.target_user] if event.target_user is not None and event.target_user.is_active else reviewers(document)
+    elif action == Action.CC:
+        users = [event.target_user] if event.target_user is not None and event.target_user.is_active else []
     else:
         users = []
     seen, result = set(), []
@@ -132,10 +162,14 @@ def round_replay(chain: Chain, rows) -> list[int]:
             ids.append(actor_id)
         elif action == Action.REVOKE and ids[1:] and to_state != chain.steps[-1].state:
             ids.pop()  # (a publication taken back lands at the last step: its approver was never added)
+        elif action == Action.OPINION and chain.step_for(to_state) is not None:
+            # a 后加签 disagreement takes the reviewer's approval back (the document waits at their step again): a
+            # document waiting at the n-th step counts its submitter and n approvals
+            ids = ids[: 1 + chain.steps.index(chain.step_for(to_state))]
     return ids
 
 
-ROUND_ACTIONS = (Action.SUBMIT, Action.APPROVE, Action.REVOKE)
+ROUND_ACTIONS = (Action.SUBMIT, Action.APPROVE, Action.REVOKE, Action.OPINION)
 
 
 def round_of_history(document, *, until=None) -> list[int]:
@@ -164,6 +198,27 @@ def round_as_of(event) -> str:
     return round_text(round_of_history(event.document, until=event))
 
 
+def principal_acted_this_round(document, user, role: str) -> bool:
+    """Does ``user`` hold ``role`` on the document only through delegations, each of whose principals submitted it or
+    approved a step of it in this round? (A delegate acts for a principal: 提交与审核分离 holds for the principal.)"""
+    principals = roles.principals_for(user, role, scope_of(document, role))
+    return bool(principals) and set(principals) <= set(round_ids(document.round_actors))
+
+
+def not_for_acted_principals(user, role: str, field: str) -> Q:
+    """The documents ``user`` may act on through ``role`` as far as their principals go (a condition on the rows a
+    queue reads): not those of a scope ``user`` holds only through delegations whose principals are all of the
+    round."""
+    via = roles.delegated_scopes(user, role) or {}
+    condition = Q()
+    for scope_id, principals in via.items():
+        every = Q(**{field: scope_id})
+        for principal in principals:
+            every &= Q(round_actors__contains=f",{principal},")
+        condition &= ~every
+    return condition
+
+
 def not_acted_this_round(user) -> Q:
     """The documents whose round ``user`` took no part in (a condition on the rows a queue reads: nothing more)."""
     return ~Q(round_actors__contains=f",{user.pk},")
@@ -174,7 +229,13 @@ def duties_refusal(document, user) -> str | None:
     chain = chain_of(document)
     step = chain.step_for(document.state)
     ids = round_ids(document.round_actors)
-    if step is None or user is None or user.pk not in ids:
+    if step is None or user is None:
+        return None
+    if user.pk not in ids:
+        principals = set(roles.principals_for(user, step.role, scope_of(document, step.role)))
+        if principals and principals <= set(ids):
+            name = roles.name_of(min(principals))
+            return f"{DUTIES_RULE}：您是{name}的受托人，{name}本轮已提交或审核过{document.approval_this}，“{step.label}”须由其他{roles.ROLE_LABELS[step.role]}办理。"
         return None
     other = f"“{step.label}”须由其他{roles.ROLE_LABELS[step.role]}办理（{DUTIES_RULE}）。"
     first = ids.index(user.pk)  # 0: the submitter; n: the approver of the n-th step
@@ -215,6 +276,8 @@ class ApprovalFlow:
     def __init__(self, document):
         self.document = document
         self.event: Event | None = None
+        self._assignee_before = document.assignee_id  # whom a 转办 had given the step to before the move
+        self._round_before = round_ids(document.round_actors)
 
     # ------------------------------------------------------------ permissions
 
@@ -226,8 +289,21 @@ class ApprovalFlow:
         if step is None or not holds(user, step.role, self.document):
             return False
         if self.document.assignee_id is not None and self.document.assignee_id != user.pk:
+            if self.document.assignee_id not in roles.principals_now(user):  # the assignee's delegate acts for them
+                return False
+        if consulted(self.document) is not None:  # 加签: waiting for someone's opinion first
             return False
-        return not acted_this_round(self.document, user)  # 提交与审核分离
+        if acted_this_round(self.document, user):  # 提交与审核分离
+            return False
+        return not principal_acted_this_round(self.document, user, step.role)
+
+    def may_consult(self, user) -> bool:
+        """加签: whoever may decide the step asks one more person (one at a time)."""
+        return self.may_review(user)
+
+    def may_opinion(self, user) -> bool:
+        """The person asked (加签) gives their opinion."""
+        return user is not None and user.is_authenticated and user.is_active and self.document.consultant_id == user.pk
 
     def may_withdraw(self, user) -> bool:
         """Only the submitter, while they are still an author on the scope and the first reviewer has not acted (nor
@@ -240,6 +316,10 @@ class ApprovalFlow:
     def may_urge(self, user) -> bool:
         """催办: a drafter of the document (a holder of the author role on its scope) while it waits at a step."""
         return self.chain.step_for(self.document.state) is not None and self.may_author(user)
+
+    def may_cc(self, user) -> bool:
+        """抄送: a drafter of the document, or whoever may decide its current step."""
+        return self.may_author(user) or self.may_review(user)
 
     def _last_approval(self):
         """The move that brought the document where it is, when it was an approval (通过 or 公开), else None."""
@@ -255,6 +335,8 @@ class ApprovalFlow:
         """撤回 after 通过: the approver, while the next step has not acted (nor been reassigned); a publication, any
         holder of the last step's role who may review it again (the same working day: ``_revoke_checked``)."""
         if user is None or not user.is_authenticated or self.document.assignee_id is not None:
+            return False
+        if self.document.consultant_id is not None:  # a 后加签 is under way: its answer decides
             return False
         last = self._last_approval()
         if last is None:
@@ -274,6 +356,22 @@ class ApprovalFlow:
     def content_clean(self):
         found = self.document.approval_errors()
         return fsm.State.CONDITION(not found, "体检发现错误，请先修改：" + "；".join(found))
+
+    def consulted_state(self, *, when: str = CONSULT_BEFORE, **kwargs) -> str:
+        """Where a 加签 leaves the document: at its step (前加签), or at the next step after the reviewer's approval
+        (后加签; the next step waits for the extra approval)."""
+        self._consult_source = self.document.state  # (the transition's body runs in the state it leads to)
+        if when == CONSULT_AFTER and not self.chain.publishes(self.document.state):
+            return self.chain.next_state(self.document.state)
+        return self.document.state
+
+    def opinion_state(self, *, agree: bool = True, **kwargs) -> str:
+        """Where an opinion leaves the document: where it is, or — a 后加签 disagreed with — back at the step whose
+        approval it was asked after."""
+        if self.document.consult_after and not agree:
+            step = self.chain.step_for(self.document.state)
+            return self.chain.earlier_steps(step)[-1].state
+        return self.document.state
 
     def approved_state(self, **kwargs) -> str:
         return self.chain.next_state(self.document.state)
@@ -312,12 +410,62 @@ class ApprovalFlow:
             raise errors.invalid(f"只能转办给同一范围内的其他{roles.ROLE_LABELS[step.role]}。")
         if to_user.pk == user.pk:
             raise errors.invalid("不能转办给自己。")
+        principal = roles.acting_for(to_user, step.role, scope_of(self.document, step.role))
+        if principal is not None:  # the task would outlive the delegation: it goes to the principal (and so to them)
+            raise errors.invalid(
+                f"{roles.display_name(to_user)}只是在委托期间代{roles.name_of(principal)}办理，不能作为转办对象；"
+                f"请转办给{roles.name_of(principal)}本人（委托期间由其受托人一并办理）。"
+            )
         if acted_this_round(self.document, to_user):
             raise errors.invalid(
                 f"不能转办给{roles.display_name(to_user)}：此人本轮已提交或审核过{self.document.approval_this}，"
                 f"不能再审核（{DUTIES_RULE}）。"
             )
         self.document.assignee = to_user
+
+    def _cc_checked(self, user, to_user) -> None:
+        """Whom a document may be copied to: an active person of its agency (a role on the agency or one of its
+        sections, or its 财政审核人), not oneself, not twice."""
+        document = self.document
+        if to_user is None or not to_user.is_active:
+            raise errors.invalid("没有找到抄送对象，请填写其用户名（已停用的账号不能抄送）。")
+        if to_user.pk == user.pk:
+            raise errors.invalid("不能抄送给自己。")
+        if not roles.works_for(to_user, document.agency):
+            raise errors.invalid(
+                f"只能抄送给{document.agency.name}的人员或其财政审核人：{roles.display_name(to_user)}不能查看{document.approval_this}。",
+                code="cc_outsider",
+            )
+        if document.events.filter(action=Action.CC, target_user=to_user).exists():
+            raise errors.conflict(f"{document.approval_this}已抄送给{roles.display_name(to_user)}。", code="already_copied")
+
+    def _consult_checked(self, user, to_user, when: str, comment: str) -> None:
+        """One person who may see the document, not oneself, not someone of its round (提交与审核分离)."""
+        from workflow import permissions  # (permissions reads this module)
+
+        document = self.document
+        if when not in (CONSULT_BEFORE, CONSULT_AFTER):
+            raise errors.invalid("加签方式只能是“before”（前加签）或“after”（后加签）。")
+        source = getattr(self, "_consult_source", document.state)
+        if when == CONSULT_AFTER and self.chain.publishes(source):
+            raise errors.invalid(f"“{self.chain.label(source)}”是最后一个环节，只能前加签（征求意见后由您决定）。")
+        if not (comment or "").strip():
+            raise errors.invalid("加签必须填写说明（请对方看什么）。")
+        if to_user is None or not to_user.is_active:
+            raise errors.invalid("没有找到加签人，请填写其用户名（已停用的账号不能加签）。")
+        if to_user.pk == user.pk:
+            raise errors.invalid("不能加签给自己。")
+        if not permissions.can_view(to_user, document):
+            raise errors.invalid(f"{roles.display_name(to_user)}无权查看{document.approval_this}，不能加签。", code="consult_outsider")
+        if acted_this_round(document, to_user):
+            raise errors.invalid(
+                f"不能加签给{roles.display_name(to_user)}：此人本轮已提交或审核过{document.approval_this}（{DUTIES_RULE}）。"
+            )
+        self._consultant = to_user
+
+    def _opinion_checked(self, comment: str) -> None:
+        if not (comment or "").strip():
+            raise errors.invalid("请填写加签意见。")
 
     def _urge_checked(self) -> None:
         """At most one 催办 per step and working day (a weekend's counts for the next working day): 429 otherwise."""
@@ -357,6 +505,36 @@ class ApprovalFlow:
         if self.document.assignee_id and (step is None or not holds(self.document.assignee, step.role, self.document)):
             self.document.assignee = None
 
+    def _principal(self, slug: str, source: str, user) -> int | None:
+        """委托: the id of the person ``user`` made the move ``slug`` for — the assignee of a step reassigned to them
+        whose delegate they are, or the holder of the move's role whose delegation gave it to them — else None."""
+        if user is None:
+            return None
+        chain, document = self.chain, self.document
+        if slug in ("submit", "withdraw", "urge"):
+            role = chain.author
+        elif slug == "cc":  # made as a drafter, or as the step's reviewer
+            if holds(user, chain.author, document):
+                role = chain.author
+            else:
+                step = chain.step_for(source)
+                if step is None:
+                    return None
+                if self._assignee_before not in (None, user.pk):
+                    return self._assignee_before
+                role = step.role
+        elif slug in ("approve", "return_for_revision", "reassign", "consult"):
+            if self._assignee_before not in (None, user.pk):
+                return self._assignee_before
+            role = chain.step_for(source).role
+        elif slug == "revoke":
+            role = chain.steps[-1].role if source == chain.done else chain.step_for(document.state).role
+        else:
+            return None
+        principals = roles.principals_for(user, role, scope_of(document, role))
+        free = [pk for pk in principals if pk not in self._round_before]  # (提交与审核分离: one not of the round)
+        return (free or principals or [None])[0]
+
     def _record(self, descriptor, source, target, user=None, comment: str = "", to_user=None, resume=None, **kwargs) -> None:
         document, chain = self.document, self.chain
         slug = next(iter(descriptor.get_transitions())).slug  # the transition method's name (viewflow.fsm's public API)
@@ -364,29 +542,65 @@ class ApprovalFlow:
             document.state_since = timezone.now()
             document.assignee = None
         resume_state = ""
+        consult_after = slug == "consult" and target != source  # 后加签: the reviewer's approval, and the hold
+        if target is not None and target != source:
+            document.consultant, document.consult_after = None, False
+        if slug == "consult":
+            document.consultant, document.consult_after = self._consultant, consult_after
+            if not consult_after:  # 前加签: the answer comes back to whoever asked (a delegate's: to their principal)
+                step = chain.step_for(source)
+                document.assignee_id = (
+                    self._assignee_before or roles.acting_for(user, step.role, scope_of(document, step.role)) or user.pk
+                )
+        elif slug == "opinion":
+            asker = round_ids(document.round_actors)[-1] if target != source else None
+            document.consultant, document.consult_after = None, False
+            if asker is not None:  # a 后加签 disagreed with: back to the reviewer who approved (if they still hold it)
+                step = chain.step_for(document.state)
+                reviewer = type(user).objects.filter(pk=asker, is_active=True).first()
+                if reviewer is not None and holds(reviewer, step.role, document) and roles.acting_for(
+                    reviewer, step.role, scope_of(document, step.role)
+                ) is None:
+                    document.assignee = reviewer
         if slug == "submit":  # a new round, or the returned one resumed (the approvals of the steps passed kept)
             document.round_actors = round_text([user.pk, *getattr(self, "_kept", [])])
-        elif slug == "approve":
+        elif slug == "approve" or consult_after:
             document.round_actors = round_text([*round_ids(document.round_actors), user.pk])
+        elif slug == "opinion" and target != source:
+            document.round_actors = round_text(round_ids(document.round_actors)[:-1])
         elif slug == "revoke":
             document.round_actors = round_text(self._revoked_round)
         elif slug == "return_for_revision" and self.resume_of(source, resume) == RESUME_HERE:
             resume_state = source  # the round is kept while the drafters revise: the resubmission comes back here
         if document.state not in chain.review_states and not resume_state:  # the round ended (returned, withdrawn, done)
             document.round_actors = ""
-        if slug != "urge":  # a 催办 only asks: the reviewer's open page stays current
+        if slug not in ("urge", "cc"):  # a 催办 only asks, a 抄送 only tells: the reviewer's open page stays current
             document.bump_version(user)
-            document.save(update_fields=["state", "state_since", "assignee", "round_actors", "version", "updated_by", "updated"])
+            document.save(update_fields=[
+                "state", "state_since", "assignee", "round_actors", "consultant", "consult_after", "version", "updated_by", "updated",
+            ])
         action = TRANSITION_ACTIONS[slug]
+        if consult_after:  # recorded as the approval it is, then the 加签 that holds the next step
+            action = Action.APPROVE
         if slug == "approve" and document.state == chain.done:
             action = Action.PUBLISH
         from_state = getattr(self, "_repaired_from", None) or source
+        if slug == "opinion":
+            comment = f"{'同意' if kwargs.get('agree', True) else '不同意'}：{(comment or '').strip()}"
+        actor = user if (user is not None and user.is_authenticated) else None
         self.event = Event.objects.create(
-            document=document, actor=user if (user is not None and user.is_authenticated) else None, action=action,
+            document=document, actor=actor, on_behalf_of_id=self._principal(slug, source, actor), action=action,
             from_state=from_state, to_state=document.state, comment=(comment or "").strip(),
-            target_user=to_user if slug == "reassign" else None,
+            target_user=to_user if slug in ("reassign", "cc") or (slug == "consult" and not consult_after) else None,
             snapshot=document.snapshot() if slug == "submit" else None, resume_state=resume_state,
         )
+        if consult_after:  # the approval recorded, then the 加签 that holds the next step for the person asked
+            event_recorded.send(sender=Event, event=self.event)
+            self.event = Event.objects.create(
+                document=document, actor=self.event.actor, on_behalf_of_id=self.event.on_behalf_of_id, action=Action.CONSULT,
+                from_state=document.state, to_state=document.state, comment=f"后加签（通过后请其审批）：{self.event.comment}",
+                target_user=to_user,
+            )
         event_recorded.send(sender=Event, event=self.event)
 
 
@@ -444,6 +658,25 @@ def flow_class(chain: Chain) -> type[ApprovalFlow]:
         def urge(self, *, user, comment: str = "", **kwargs):
             """The drafters ask whoever holds the step to act (notified, WeCom card included): once per working day."""
             self._urge_checked()
+
+        @state.transition(source=fsm.State.ANY, label="抄送", permission=this.may_cc)
+        def cc(self, *, user, to_user, comment: str = "", **kwargs):
+            """抄送: tell one person of the document's agency, who may read it from then on (nothing more)."""
+            self._cc_checked(user, to_user)
+
+        @state.transition(source=review, target=fsm.State.GET_STATE(ApprovalFlow.consulted_state, states=review),
+                          label="加签", permission=this.may_consult)
+        def consult(self, *, user, to_user, when: str = "before", comment: str = "", **kwargs):
+            """加签: the reviewer asks one person who may see the document — before deciding (the step waits for the
+            opinion, then comes back to them) or after approving (the next step waits for this extra approval)."""
+            self._consult_checked(user, to_user, when, comment)
+
+        @state.transition(source=review, target=fsm.State.GET_STATE(ApprovalFlow.opinion_state, states=review),
+                          label="加签意见", permission=this.may_opinion)
+        def opinion(self, *, user, agree: bool = True, comment: str = "", **kwargs):
+            """The person asked answers: the step goes back to the reviewer who asked (前加签), on to the next step's
+            holders (后加签 agreed) or back to the reviewer's step, their approval taken back (后加签 disagreed)."""
+            self._opinion_checked(comment)
 
         @state.transition(source=review, label="退回待办", permission=None)
         def release(self, *, user, comment: str = "", **kwargs):

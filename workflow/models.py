@@ -8,11 +8,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from people.roles import display_name
 from workflow.steps import CHAIN, Action
 
 # The history's foreign key of each document (its ``history_field``), by string reference: a second document adds its
 # nullable foreign key below and its name here.
-DOCUMENT_FIELDS = ("sheet", "evaluation", "goals", "department_evaluation")
+DOCUMENT_FIELDS = ("sheet", "evaluation", "goals", "monitoring_report", "disposal", "department_evaluation")
 
 
 def exactly_one_document(fields=DOCUMENT_FIELDS) -> Q:
@@ -20,6 +21,13 @@ def exactly_one_document(fields=DOCUMENT_FIELDS) -> Q:
     return reduce(or_, (
         Q(**{f"{name}__isnull": False}, **{f"{other}__isnull": True for other in fields if other != name}) for name in fields
     ))
+
+
+def acted_by(actor, principal=None) -> str:
+    """"刘洋 代 张建国" when ``actor`` acted for ``principal`` (委托), else the actor's name."""
+    if principal is None:
+        return display_name(actor)
+    return f"{display_name(actor)} 代 {display_name(principal)}"
 
 
 class Event(models.Model):
@@ -40,12 +48,23 @@ class Event(models.Model):
         "projects.DepartmentGoals", verbose_name="部门整体绩效目标", null=True, blank=True, on_delete=models.CASCADE,
         related_name="events",
     )
+    monitoring_report = models.ForeignKey(
+        "monitoring.MonitoringReport", verbose_name="运行监控表", null=True, blank=True, on_delete=models.CASCADE,
+        related_name="events",
+    )
+    disposal = models.ForeignKey(
+        "monitoring.Disposal", verbose_name="监控处置", null=True, blank=True, on_delete=models.CASCADE, related_name="events",
+    )
     department_evaluation = models.ForeignKey(
         "evaluations.DepartmentEvaluation", verbose_name="部门整体自评表", null=True, blank=True,
         on_delete=models.CASCADE, related_name="events",
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    on_behalf_of = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="委托人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="受托人代委托人办理时（委托）：委托人；记录显示为“受托人 代 委托人”",
     )
     action = models.CharField("操作", max_length=20, choices=Action.choices)
     from_state = models.CharField("原状态", max_length=20, choices=CHAIN.state_choices)
@@ -68,6 +87,8 @@ class Event(models.Model):
             models.Index(fields=["sheet", "created"], name="event_sheet_created"),
             models.Index(fields=["evaluation", "created"], name="event_evaluation_created"),
             models.Index(fields=["goals", "created"], name="event_goals_created"),
+            models.Index(fields=["monitoring_report", "created"], name="event_monrep_created"),
+            models.Index(fields=["disposal", "created"], name="event_disposal_created"),
             models.Index(fields=["department_evaluation", "created"], name="event_dept_evaluation_created"),
             models.Index(fields=["actor", "-created", "-id"], name="event_actor_created"),  # 已办, a keyset page at a time
         ]
@@ -75,6 +96,11 @@ class Event(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()} {self.document} @ {timezone.localtime(self.created):%Y-%m-%d %H:%M}"
+
+    @property
+    def actor_text(self) -> str:
+        """Who acted, as the history, the notifications and the API say it: 张建国, or 刘洋 代 张建国 (委托)."""
+        return acted_by(self.actor, self.on_behalf_of if self.on_behalf_of_id else None)
 
     @property
     def document_field(self) -> str:

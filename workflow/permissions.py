@@ -15,6 +15,7 @@ from people.roles import Role
 from workflow import flow
 from workflow.documents import chain_of
 from workflow.flow import holds
+from workflow.models import Action
 
 
 def _scope_key(role: str) -> str:
@@ -86,7 +87,14 @@ def can_view(user, document) -> bool:
         states = chain.visible_states(role)
         if (states is None or document.state in states) and holds(user, role, document):
             return True
-    return False
+    if document.consultant_id == user.pk:  # 加签: the person asked reads what they are asked about
+        return True
+    return is_copied(user, document)
+
+
+def is_copied(user, document) -> bool:
+    """Was the document copied to ``user`` (抄送)? They may read it, nothing more."""
+    return user.is_authenticated and document.events.filter(action=Action.CC, target_user=user).exists()
 
 
 def can_edit(user, document) -> bool:

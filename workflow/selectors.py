@@ -23,20 +23,48 @@ from workflow.models import Action, Event, SavedPhrase
 def review_tasks(user, model) -> QuerySet:
     """Documents of ``model`` waiting at a step ``user`` may act on: by state and the indexed section/agency keys,
     oldest first; not those whose round ``user`` submitted or approved a step of (提交与审核分离: a condition on the
-    rows read)."""
-    if not user.is_authenticated:
+    rows read); and those whose 加签 opinion is asked of ``user``."""
+    conditions = task_conditions(user, model)
+    if not conditions:
         return documents_of(model).none()
-    scope = Q(pk__in=[])
+    either = conditions[0]
+    for condition in conditions[1:]:
+        either |= condition
+    return _tasks(model, either).order_by("state_since", "id")
+
+
+def _tasks(model, condition: Q) -> QuerySet:
+    return documents_of(model).filter(condition).select_related(*model.approval_related, "assignee")
+
+
+def deciding_condition(user) -> Q:
+    """What every step's task of ``user`` asks of the row besides its step and scope (the same for every document
+    type: built once for 待办's read of them all)."""
+    return (
+        (Q(assignee__isnull=True) | Q(assignee=user) | Q(assignee_id__in=roles.principal_ids(user)))  # 委托: and their principals'
+        & flow.not_acted_this_round(user)
+        & flow.no_consultation()  # 加签: not while the step waits for someone's opinion
+    )
+
+
+def task_conditions(user, model, *, common: Q | None = None) -> list[Q]:
+    """``review_tasks`` as separate conditions, each read along the (state, state_since, id) index on its own (one per
+    step ``user`` may decide, one for the 加签 opinions asked of them): 待办 reads the oldest of each, not every task
+    of an OR sorted (a province's finance reviewer holds 25,000). None for a user who may act on nothing of ``model``."""
+    if not user.is_authenticated:
+        return []
+    conditions = []
+    common = deciding_condition(user) if common is None else common
     for step in chain_of(model).steps:
         if roles.holds_any(user, step.role):
-            scope |= Q(state=step.state) & roles.scope_in(user, step.role, f"{step.scope_field}_id")
-    return (
-        documents_of(model).filter(scope)
-        .filter(Q(assignee__isnull=True) | Q(assignee=user))
-        .filter(flow.not_acted_this_round(user))
-        .select_related(*model.approval_related, "assignee")
-        .order_by("state_since", "id")
-    )
+            conditions.append(
+                Q(state=step.state) & roles.scope_in(user, step.role, f"{step.scope_field}_id")
+                & flow.not_for_acted_principals(user, step.role, f"{step.scope_field}_id")  # 委托: 提交与审核分离 for the principal
+                & common
+            )
+    if user.is_active:  # 加签: the opinions asked of them
+        conditions.append(Q(consultant=user, state__in=chain_of(model).review_states))
+    return conditions
 
 
 def has_review_tasks(user) -> bool:
@@ -58,6 +86,8 @@ class TaskCard:
     def batchable(self) -> bool:
         """Clean for the content check: may be approved in a batch (never one with errors), if its type is approved in
         batches at all (``approval_batch``, a document hook; true unless it says otherwise)."""
+        if self.document.consultant_id:  # 加签: it waits for an opinion, not a decision
+            return False
         return self.error_count == 0 and getattr(self.document, "approval_batch", True)
 
     @property
@@ -67,7 +97,8 @@ class TaskCard:
 
     @property
     def step_label(self) -> str:
-        return chain_of(self.document).label(self.document.state)
+        label = chain_of(self.document).label(self.document.state)
+        return f"{label} · 加签意见" if self.document.consultant_id else label  # 加签: an opinion is asked
 
     @property
     def publishes(self) -> bool:
@@ -88,6 +119,12 @@ class Holding:
         return "、".join(self.names) if self.names else "暂无可办理的人"
 
 
+def holder_name(holder) -> str:
+    """A holder (``roles.Holder``) by name; a delegate as 刘洋（代张建国） (委托)."""
+    name = holder.name or holder.username
+    return f"{name}（代{holder.on_behalf}）" if holder.on_behalf else name
+
+
 def holdings_attach(documents) -> None:
     """Set ``holding`` (a ``Holding``, or None outside the review steps) on each of ``documents`` (any types): two
     reads however many documents — the assignees, and the holders of every (role, scope) involved."""
@@ -98,7 +135,9 @@ def holdings_attach(documents) -> None:
         step = chain_of(document).step_for(document.state)
         if step is None:
             continue
-        if document.assignee_id:
+        if document.consultant_id:  # 加签
+            assignee_ids.add(document.consultant_id)
+        elif document.assignee_id:
             assignee_ids.add(document.assignee_id)
         else:
             scope_id = getattr(document, f"{step.scope_field}_id")
@@ -112,12 +151,15 @@ def holdings_attach(documents) -> None:
             document.holding = None
             continue
         acted = set(flow.round_ids(document.round_actors))  # 提交与审核分离: they may not act on it
-        if document.assignee_id:
+        consultant = assignees.get(document.consultant_id) if document.consultant_id else None
+        if consultant is not None:  # 加签: the step waits for this person's opinion
+            names = (f"{roles.display_name(consultant)}（加签）",)
+        elif document.assignee_id:
             assignee = assignees.get(document.assignee_id)
             names = (roles.display_name(assignee),) if assignee is not None else ()
         else:
             holders = by_scope.get((step.role, getattr(document, f"{step.scope_field}_id")), [])
-            names = tuple(h.name or h.username for h in holders if h.pk not in acted)
+            names = tuple(holder_name(h) for h in holders if h.pk not in acted and h.principal not in acted)
         document.holding = Holding(step.label, names, document.state_since)
 
 
@@ -205,20 +247,23 @@ WAITING_ORDER = (F("state_since").asc(nulls_last=True), "id")
 def waiting_ids(user, *, limit: int, search: str = "", people=(), exclude=None) -> list[tuple[type, int]]:
     """The oldest ``limit`` documents waiting for ``user`` across every document type, as ``(model, id)`` in 待办's
     order (longest waiting first; never reached a step last): one statement, a ``UNION ALL`` of each type's
-    ``review_tasks`` (a type none of whose steps the user holds adds nothing). ``search``/``people``: 待办's search
+    ``task_conditions`` (a type none of whose steps the user holds adds only the 加签 asked of them). ``search``/``people``: 待办's search
     (``task_search``); ``exclude``: a document left out (the one just decided)."""
     types = document_types()
     parts = []
+    sliced = connection.features.supports_slicing_ordering_in_compound
+    common = deciding_condition(user) if user.is_authenticated else None
     for index, model in enumerate(types):
-        tasks = review_tasks(user, model)
-        if search:
-            tasks = tasks.filter(task_search(model, search, people))
-        if exclude is not None and isinstance(exclude, model):
-            tasks = tasks.exclude(pk=exclude.pk)
-        part = tasks.annotate(document_type=Value(index)).values_list("document_type", "id", "state_since")
-        # each part its own oldest ``limit`` where the database allows it: read along the (state, state_since) index
-        # and stop, instead of sorting a province's 25,000 tasks (SQLite, a county's laptop, sorts them all)
-        parts.append(part.order_by(*WAITING_ORDER)[:limit] if connection.features.supports_slicing_ordering_in_compound else part.order_by())
+        for condition in task_conditions(user, model, common=common):
+            tasks = _tasks(model, condition)
+            if search:
+                tasks = tasks.filter(task_search(model, search, people))
+            if exclude is not None and isinstance(exclude, model):
+                tasks = tasks.exclude(pk=exclude.pk)
+            part = tasks.annotate(document_type=Value(index)).values_list("document_type", "id", "state_since")
+            # each part its own oldest ``limit`` where the database allows it: read along the (state, state_since)
+            # index and stop, instead of sorting a province's 25,000 tasks (SQLite, a county's laptop, sorts them all)
+            parts.append(part.order_by(*WAITING_ORDER)[:limit] if sliced else part.order_by())
     if not parts:
         return []
     union = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
@@ -384,7 +429,7 @@ def done_events(user, *, search: str = "") -> QuerySet:
 
 
 def document_history(document) -> QuerySet:
-    return document.events.select_related("actor", "target_user").order_by("created", "id")
+    return document.events.select_related("actor", "target_user", "on_behalf_of").order_by("created", "id")
 
 
 def saved_phrases(user, *, defaults=SavedPhrase.DEFAULTS) -> list[dict]:

@@ -135,6 +135,15 @@ def _refusal(name: str, document, user) -> errors.AppError:
     if name == "urge":
         author = roles.ROLE_LABELS[chain.author]
         return errors.forbidden(f"只有{_scope_word(chain.author)}{author}可以催办这{document.approval_measure}{document.approval_label}。")
+    if name == "cc":
+        return errors.forbidden(f"只有{document.approval_label}的经办人或当前环节的审核人可以抄送。")
+    if name == "opinion":
+        if document.consultant_id is None:
+            return errors.conflict(f"{document.approval_this}没有等待加签意见。")
+        return errors.forbidden("只有加签人可以提出加签意见。")
+    waiting = flow.consulted(document) if chain.step_for(document.state) is not None else None
+    if waiting is not None and waiting.pk != user.pk:
+        return errors.conflict(f"{document.approval_this}正在等待{display_name(waiting)}的加签意见，收到意见后再办理。", code="consulting")
     if name == "revoke":
         return _revoke_refusal(document, user)
     if name == "withdraw":
@@ -202,6 +211,31 @@ def document_urge(*, document, user, comment: str = "") -> Event:
     """催办 by a drafter: whoever holds the step is notified (WeCom card included); once per step and working day
     (429). It changes nothing of the document (its version stays: the reviewer's open page is still current)."""
     return _perform("urge", document=document, user=user, comment=comment)
+
+
+def document_cc(*, document, user, to_users, comment: str = "") -> list[Event]:
+    """抄送: copy the document to each of ``to_users`` (people of its agency or its 财政审核人), by a drafter or whoever
+    may decide its current step: one history entry and one notification each; they may read it from then on, nothing
+    more. All or none: one refused person refuses the whole copy. The document's version stays."""
+    if not to_users:
+        raise errors.invalid("请选择抄送对象。")
+    with transaction.atomic():
+        return [_perform("cc", document=document, user=user, to_user=to_user, comment=comment) for to_user in to_users]
+
+
+def document_consult(*, document, user, to_user, when: str = "before", comment: str, expected_version: int | None = None) -> Event:
+    """加签: whoever may decide the step asks ``to_user`` (who may see the document) — ``before`` deciding (the step waits
+    for the opinion, then comes back to them) or ``after`` approving (their approval is recorded; the next step waits
+    for this extra approval). Returns the 加签 entry (after: recorded right after the approval)."""
+    return _perform("consult", document=document, user=user, to_user=to_user, when=when, comment=comment,
+                    expected_version=expected_version)
+
+
+def document_opinion(*, document, user, agree: bool, comment: str, expected_version: int | None = None) -> Event:
+    """The person asked (加签) answers: 同意 or 不同意, with their opinion. Before: the step goes back to the reviewer who
+    asked. After: agreed, the next step's holders act; disagreed, the reviewer's approval is taken back and the step
+    is theirs again."""
+    return _perform("opinion", document=document, user=user, agree=agree, comment=comment, expected_version=expected_version)
 
 
 def task_reassign(*, document, user, to_user, comment: str, expected_version: int | None = None) -> Event:
@@ -274,7 +308,12 @@ def reassign_candidates(document, user) -> list:
     step = chain_of(document).step_for(document.state)
     if step is None:
         return []
-    return [u for u in flow.holders(step.role, document) if u.pk != user.pk and not flow.acted_this_round(document, u)]
+    scope = flow.scope_of(document, step.role)
+    return [
+        u for u in flow.holders(step.role, document)
+        if u.pk != user.pk and not flow.acted_this_round(document, u)
+        and roles.acting_for(u, step.role, scope) is None  # a delegate only: the task would outlive the delegation
+    ]
 
 
 @transaction.atomic

@@ -43,6 +43,9 @@ MOVES = (
     Move("publish", "公开", "已公开"),
     Move("revoke", "撤回通过", "撤回通过"),
     Move("urge", "催办", "提交人催办"),
+    Move("cc", "抄送", "抄送"),
+    Move("consult", "加签", "加签征求意见"),  # the reviewer asks one more person, before deciding or after approving
+    Move("opinion", "加签意见", "加签意见"),  # that person's answer  # a copy for information: the person copied may read the document, nothing more
     Move("move", "移交科室"),
     Move("import", "导入 Word"),
     Move("restore", "恢复内容"),
@@ -63,6 +66,9 @@ TRANSITION_ACTIONS = {
     "return_for_revision": Action.RETURN,
     "revoke": Action.REVOKE,
     "urge": Action.URGE,
+    "cc": Action.CC,
+    "consult": Action.CONSULT,
+    "opinion": Action.OPINION,
     "reassign": Action.REASSIGN,
     "release": Action.REASSIGN,
     "move": Action.MOVE,
@@ -70,7 +76,12 @@ TRANSITION_ACTIONS = {
 }
 # The verb of a transition in a refusal ("不能提交").
 VERBS = {"submit": "提交", "withdraw": "撤回", "approve": "通过", "return_for_revision": "退回", "reassign": "转办",
-         "revoke": "撤回通过", "urge": "催办"}
+         "revoke": "撤回通过", "urge": "催办", "cc": "抄送", "consult": "加签",
+         "opinion": "提出加签意见"}
+# 加签: the person asked answers before the reviewer decides, or after the reviewer's approval (an extra approval
+# before the next step).
+CONSULT_BEFORE, CONSULT_AFTER = "before", "after"
+CONSULT_CHOICES = ((CONSULT_BEFORE, "前加签：征求意见后由本人决定"), (CONSULT_AFTER, "后加签：本人通过后再由其审批"))
 # Where a 退回修改 sends the resubmission: straight back to the returning step, or through the chain again.
 RESUME_HERE, RESUME_START = "here", "start"
 RESUME_CHOICES = ((RESUME_HERE, "修改后直接回到本环节"), (RESUME_START, "修改后从头重新审核"))

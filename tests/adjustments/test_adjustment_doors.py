@@ -199,3 +199,12 @@ def test_an_earlier_version_is_restored_from_the_sheets_page_as_a_new_adjustment
     response = staff.post(f"/sheets/{published.pk}/adjust/", {"reason": "撤销上次调整", "restore": archived.pk})
     undo = TargetSheet.documents.get(revises=published, state=SheetState.DRAFT)
     assert response.status_code == 302 and undo.budget_total == archived.budget_total != Decimal("12.00")
+
+
+def test_finance_is_told_approving_an_adjustment_puts_it_in_force_not_that_it_publishes_a_sheet(people, published):
+    staff = _api(people.staff_ggzy)
+    pk = staff.post(f"/api/sheets/{published.pk}/adjustments/", {"reason": REASON}, format="json").json()["id"]
+    adjustment = TargetSheet.documents.get(pk=pk)
+    drive(adjustment, ("submit", people.staff_ggzy), ("approve", people.head_ggzy), ("approve", people.leader))
+    page = _browser(people.finance).get(f"/sheets/{pk}/").content.decode()
+    assert "通过后这份调整立即生效" in page and "这张表将立即公开" not in page

@@ -101,3 +101,44 @@ def test_an_unlinked_wecom_user_gets_the_password_login(wecom_phone, live_server
     screenshot(page, "wecom-phone-approval", "03-unlinked")
     page.get_by_test_id("password-login").tap()
     expect(page).to_have_url(re.compile(r"/login/\?next=%2Ftasks%2F(#.*)?$"))
+
+
+def test_the_leaders_delegate_approves_from_the_wecom_card_while_the_leader_is_on_leave(wecom_phone, live_server, wecom_site):
+    """张建国 is on leave and has delegated to 孙磊 (科室负责人 of another section, who took no part in this sheet): the
+    局领导审批 card goes to 孙磊 too, who approves from it in two taps, recorded as 孙磊 代 张建国."""
+    import datetime
+
+    from django.utils import timezone
+
+    from people.services import delegation_set
+
+    users = {u.username: u for u in get_user_model().objects.filter(username__in=["staff_ggzy", "head_ggzy", "leader", "head_xy"])}
+    Preference.objects.update_or_create(user=users["head_xy"], defaults={"wecom_userid": "lihua.wx"})
+    now = timezone.now()
+    delegation_set(
+        by=users["leader"], principal=users["leader"], delegate=users["head_xy"],
+        start=now - datetime.timedelta(hours=1), end=now + datetime.timedelta(days=5), reason="休假",
+    )
+    sheet = TargetSheet.objects.get(position=3, fiscal_year__year=2024)
+    services.document_submit(document=sheet, user=users["staff_ggzy"])
+    services.document_approve(document=sheet, user=users["head_ggzy"])  # the 局领导审批 cards are sent after this commits
+
+    [sent] = [c for c in wecom_site.template_cards() if c["delivered_to"] == ["lihua.wx"]]
+    assert sent["card"]["main_title"]["title"] == "待局领导审批"
+    detail = next(b["url"] for b in sent["card"]["button_list"] if b["text"] == "查看详情")
+
+    wecom_site.current_user = "lihua.wx"
+    page = wecom_phone
+    page.goto(detail)  # tap 1: 查看详情 in the card
+    expect(page).to_have_url(re.compile(rf"/sheets/{sheet.pk}/(#.*)?$"))
+    expect(page.get_by_test_id("sheet-state")).to_have_text("局领导审批")
+    screenshot(page, "wecom-phone-delegate", "01-delegate-landed")
+    approve = page.get_by_test_id("approve")
+    approve.scroll_into_view_if_needed()
+    approve.tap()  # tap 2: 通过
+    expect(page.locator(".messages")).to_contain_text("已通过")
+    screenshot(page, "wecom-phone-delegate", "02-delegate-approved")
+
+    sheet.refresh_from_db()
+    last = sheet.events.order_by("-created", "-id").first()
+    assert (sheet.state, last.actor.username, last.on_behalf_of.username) == ("finance_review", "head_xy", "leader")

@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 import zipfile
 from decimal import Decimal
 
@@ -21,6 +22,8 @@ from openpyxl import load_workbook
 from openpyxl.utils.escape import unescape
 from rest_framework.test import APIClient
 
+from exports import selectors, services
+from exports.xlsx import write_summary
 from projects.models import Indicator, TargetSheet
 from tests.exports.conftest import drive
 
@@ -239,3 +242,91 @@ def test_libreoffice_shows_the_text_as_written_and_the_totals(client, people, ho
     total = summary[-1]
     assert total[5].startswith("合计") and total[8] not in ("", "0", "0.00")
     assert Decimal(total[8].replace(",", "")) == sum(Decimal(row[8].replace(",", "")) for row in summary[1:-1])
+
+
+# ---------------------------------------------------------------- the fast row writer
+
+
+EDGE_TEXTS = (
+    "=SUM(A1:A9)",  # a formula, as typed
+    '<r><t>x</t></r></is></c><c r="Z2"><f>HYPERLINK("http://evil.example","看")</f></c><c><is><r>',  # XML of the file's own
+    " 前后有空格 ",
+    "A&B <c> \"引号\"",
+    "_x0041_ 字面的转义",
+    "第一行\r\n第二行\t制表",
+    "\ufffe非字符",
+)
+
+
+def _cells(path) -> dict:
+    """Every cell of every worksheet: value, type, number format, wrap; and each worksheet's size, panes and filter."""
+    book = load_workbook(path)
+    cells = {}
+    for worksheet in book.worksheets:
+        cells[worksheet.title] = (worksheet.max_row, worksheet.max_column, worksheet.freeze_panes, worksheet.auto_filter.ref)
+        for row in worksheet.iter_rows():
+            for cell in row:
+                if cell.value is not None:
+                    cells[(worksheet.title, cell.coordinate)] = (cell.value, cell.data_type, cell.number_format, cell.alignment.wrap_text)
+    return cells, book.sheetnames, book.active.title
+
+
+@pytest.mark.parametrize("row_limit", [services.ROW_LIMIT, 6])
+def test_the_fast_rows_are_the_cells_xlsxwriter_writes_cell_by_cell(people, hostile_sheet, foreign_sheet, tmp_path, row_limit):
+    """The 指标明细 and 项目汇总 rows written as XML by ``RowXml`` hold the same cells as XlsxWriter's own calls: a
+    formula-looking text stays a text, dates stay dates, and a table split at the row limit splits the same way."""
+    first = hostile_sheet.indicators.order_by("order", "id").first()
+    first.description = EDGE_TEXTS[0]
+    first.basis = EDGE_TEXTS[1]
+    first.save()
+    for row, text in zip(hostile_sheet.indicators.order_by("order", "id")[2:], EDGE_TEXTS[2:]):
+        row.description = text
+        row.save()
+    drive(hostile_sheet, ("submit", people.staff_ggzy))  # a 提交日期
+    filters = {"year": None, "section": None, "state": None, "agency": None, "search": None}
+    written = {}
+    for fast in (True, False):
+        sheets = selectors.summary_sheets(people.staff_ggzy, filters)
+        path = tmp_path / f"{fast}.xlsx"
+        count = write_summary(
+            selectors.summary_records(sheets), str(path), checkpoint_labels=selectors.checkpoint_labels(sheets),
+            expected_rows=(sheets.count(), selectors.indicator_count(sheets)), row_limit=row_limit, fast=fast,
+        )
+        written[fast] = (count, *_cells(path))
+    assert written[True] == written[False]
+    count, cells, names, active = written[True]
+    assert count >= 2 and names[:2] == (["目录", "项目汇总"] if row_limit == 6 else ["项目汇总", "指标明细"])
+    texts = {value[0] for key, value in cells.items() if isinstance(key, tuple) and value[1] == "s"}
+    assert {EDGE_TEXTS[0], EDGE_TEXTS[1], "=1+1项目", "=10台"} <= texts
+    formula_cells = [key for key, value in cells.items() if isinstance(key, tuple) and str(value[0]).startswith("=") and value[1] == "f"]
+    assert all(key[0].startswith("项目汇总") for key in formula_cells)  # only the 合计
+    dates = [value for key, value in cells.items() if isinstance(key, tuple) and isinstance(value[0], datetime.datetime)]
+    assert dates and all(value[2] == "yyyy-mm-dd" for value in dates)
+    # leading and trailing spaces kept for Excel too (it trims a text that does not say to preserve them)
+    xml = "".join(_worksheet_xml((tmp_path / "True.xlsx").read_bytes()).values())
+    assert '<t xml:space="preserve"> 前后有空格 </t>' in xml and "<f>" not in xml.replace("<f>SUBTOTAL", "")
+
+
+def test_the_rows_read_ahead_hand_over_their_errors_and_stop_with_the_export():
+    """The next chunk is read in a thread: a database error there is raised to the export (which fails the job), and
+    an export that stops early (its job claimed by another run) stops the reading too."""
+
+    def failing():
+        yield 1
+        raise RuntimeError("数据库断开")
+
+    rows = selectors._ahead(failing(), "default")
+    assert next(rows) == 1
+    with pytest.raises(RuntimeError, match="数据库断开"):
+        next(rows)
+
+    def endless():
+        number = 0
+        while True:
+            number += 1
+            yield number
+
+    rows = selectors._ahead(endless(), "default")
+    assert [next(rows), next(rows)] == [1, 2]
+    rows.close()
+    assert not any(thread.name == "xlsx-rows" and thread.is_alive() for thread in threading.enumerate())

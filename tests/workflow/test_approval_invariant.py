@@ -4,11 +4,16 @@ Each example starts from the same point — the seeded demo plus a pool of three
 roles on the same sheets (the two-role people of 提交与审核分离), with sheet 3 (公共资源交易中心) at 科室审核
 reassigned to pool_a, sheet 5 (信用与放管服办公室) at 局领导审批 (submitted by pool_b, one of its 局领导) and sheet 7
 (政务服务中心, which has a checker error) a draft — inside a savepoint rolled back after it, and makes up to five steps:
-a move of a sheet (提交, 撤回, 通过, 撤回通过 (of an approval, of a publication), 退回修改 with or without a comment — straight back to the step, through the
+a move of a sheet (提交, 撤回, 通过, 抄送, 撤回通过 (of an approval, of a publication), 退回修改 with or without a comment — straight back to the step, through the
 chain again or by default —, 转办 to anyone — mostly to another holder of
 the step's role), a section move of a sheet's project among the three sections of 483001 (``project_section_set``), a
 grant or revoke of 经办人 / 科室负责人 / 局领导 / 财政审核人 to someone of the pool (sometimes by that person
-themself), or the deactivation / reactivation of pool_a. Each is made by someone drawn from the demo people and the
+themself), the deactivation / reactivation of pool_a, a 委托 set (someone delegates their approval roles to someone
+for a window starting now or later, by themself or by someone else — often refused: oneself, another agency, a
+finance reviewer's roles to agency staff, a loop, two at once) or cancelled, the clock moving on 13 hours (so the
+windows open and close while the sheets wait: every check reads the delegations in force at its moment), a 加签 (by
+someone likely to decide a sheet's step, of someone likely to be asked, before deciding or after approving) or a move
+on the document waiting for a 加签 opinion (mostly that opinion, 同意 or 不同意). Each is made by someone drawn from the demo people and the
 pool — mostly someone likely to be allowed, often not — so many moves are refused: a refusal must be an ``AppError``
 and must change nothing (each sheet's state, version, assignee and number of history entries, and the rest
 of what the invariant reads). After every step, the invariant holds:
@@ -21,6 +26,10 @@ of what the invariant reads). After every step, the invariant holds:
 * no round of a sheet's history (a submission, the approvals it kept and the approvals after it) has one actor twice: nobody approves what
   they submitted, nobody approves two steps (提交与审核分离);
 * a grant someone made themself never gave them a second role of the approval on the same sheets;
+* every 待办 notification a move wrote (提交, 通过, 转办 to someone — the ones WeCom turns into approval cards —
+  and 加签) went to someone allowed to act on the sheet at that moment (``can_review``, or the person whose 加签
+  opinion it waits for), delegates included; 待办 holds a sheet for the person asked (加签) and for nobody else
+  while it waits for their opinion;
 * 目标调整: sheet 1 (公共资源交易中心) is published with an adjustment opened (a draft); steps move that adjustment
   like any sheet and open new ones (refused while one is under way). At most one adjustment of the sheet is under way
   (the one-open rule), the sheet stays published, it has one archived version per approved adjustment, and its
@@ -37,18 +46,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import SimpleNamespace
 
+import datetime
+
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import IntegerField, Q, Value
+from django.utils import timezone
 from guardian.models import UserObjectPermission
-from hypothesis import HealthCheck, Phase, given, note, settings
+from hypothesis import HealthCheck, Phase, event, given, note, settings
 from hypothesis import strategies as st
 
 from adjustments import services as adjustments
 from core.errors import AppError
+from notifications.models import Channel, Notification
 from people import roles, services as people_services
+from people.models import Delegation
 from projects.models import Agency, Project, Revision, Section, SheetState, TargetSheet
 from projects.services import project_section_set
 from workflow import flow, services
@@ -56,6 +71,7 @@ from workflow.documents import chain_of
 from workflow.steps import CHAIN, Step
 from workflow.integrity import divergences
 from workflow.models import Event
+from workflow import permissions
 from workflow.permissions import can_review
 from workflow.selectors import review_tasks
 from tests.support import drive
@@ -82,9 +98,15 @@ POOL_ROLES = {
 SHEET_ROLES = (roles.STAFF, roles.SECTION_HEAD, roles.LEADER, roles.FINANCE_REVIEWER)
 EVERYONE = DEMO + POOL
 CHANGEABLE_ROLES = SHEET_ROLES
-SHEET_MOVES = ("submit", "withdraw", "approve", "return", "reassign", "revoke")
+SHEET_MOVES = ("submit", "withdraw", "approve", "return", "reassign", "revoke", "cc", "consult", "opinion")
 # what a step is, by weight: mostly a move of a sheet, sometimes a section move of its project or a role change
-KINDS = ("sheet",) * 10 + ("section",) * 2 + ("role",) * 3 + ("activation",) + ("adjust",) * 2
+KINDS = (
+    ("sheet",) * 10 + ("section",) * 2 + ("role",) * 3 + ("activation",) + ("adjust",) * 2 + ("delegate",) * 3 + ("clock",) * 2
+    + ("ask",) * 2  # a 加签 by someone likely to decide the sheet's step, of someone likely to be asked
+    + ("answer",) * 2  # a move on the document waiting for an opinion, if any: mostly the opinion (加签意见)
+)
+CLOCK_STEP = datetime.timedelta(hours=13)  # the clock moves on by this much: delegation windows open and close
+WAITING_KINDS = ("submit", "approve", "reassign", "urge", "consult")  # the notifications that ask to act (WeCom: approval cards)
 LIKELY = (True, True, True, False)  # three times in four the likely choice, else any
 MAX_STEPS = 5  # the starting point is mid-approval, so short sequences reach every state; 500 of them take ~80 s here
 
@@ -214,13 +236,14 @@ def _fingerprint(pks) -> tuple:
             f"""SELECT s.id, s.state, s.version, s.assignee_id, s.section_id, s.agency_id, s.state_since, p.section_id, p.agency_id,
                 (SELECT COUNT(*) FROM {event} e WHERE e.sheet_id = s.id),
                 (SELECT e.to_state FROM {event} e WHERE e.sheet_id = s.id ORDER BY e.created DESC, e.id DESC LIMIT 1),
-                s.round_actors
+                s.round_actors, s.consultant_id, s.consult_after
             FROM {sheet} s JOIN {project} p ON p.id = s.project_id
             WHERE s.id IN ({", ".join(["%s"] * (len(SHEET_POSITIONS) + 2))}) ORDER BY s.id""",
             f"""SELECT u.username, u.is_active, COUNT(g.id), SUM(g.id) FROM {user} u LEFT JOIN {grant} g ON g.user_id = u.id
             WHERE u.username IN ({", ".join(["%s"] * len(EVERYONE))}) GROUP BY u.id, u.username, u.is_active ORDER BY u.id""",
             f"""SELECT s.id, s.revision, s.state, s.version FROM {sheet} s
             WHERE s.revises_id IN ({", ".join(["%s"] * (len(SHEET_POSITIONS) + 2))}) ORDER BY s.id""",
+            f"""SELECT d.id, d.cancelled IS NOT NULL, d.start <= %s AND d."end" > %s FROM {Delegation._meta.db_table} d ORDER BY d.id""",
         )
     with connection.cursor() as cursor:
         cursor.execute(_FINGERPRINT_SQL[0], pks)
@@ -229,7 +252,10 @@ def _fingerprint(pks) -> tuple:
         people = {row[0]: row[1:] for row in cursor.fetchall()}
         cursor.execute(_FINGERPRINT_SQL[2], pks)
         revisions = tuple(cursor.fetchall())
-    return sheets, people, revisions
+        now = timezone.now()
+        cursor.execute(_FINGERPRINT_SQL[3], [now, now])
+        delegations = tuple(cursor.fetchall())  # which delegations exist, are cancelled, are in force now
+    return sheets, people, revisions, delegations
 
 
 def _content(document) -> tuple:
@@ -281,18 +307,24 @@ def _assert_invariant(world, pks, judges: Judges, fingerprint: tuple | None = No
     tasks = judges.tasks()
     for person in judges.values():
         for sheet in sheets:
-            allowed = can_review(person, sheet)
+            allowed = may_act(person, sheet)
             assert ((person.pk, sheet.pk) in tasks) == allowed, (
                 f"{person.username}: 待办 {'has' if (person.pk, sheet.pk) in tasks else 'lacks'} sheet {sheet.pk} "
                 f"({sheet.state}, section {sheet.section_id}, assignee {sheet.assignee_id}) but can_review is {allowed}"
             )
 
 
+def may_act(person, sheet) -> bool:
+    """May ``person`` act on the sheet's current step: decide it (``can_review``), or give the opinion it waits for
+    (加签)?"""
+    return can_review(person, sheet) or (person.is_active and sheet.consultant_id == person.pk and sheet.state in chain_of(sheet).review_states)
+
+
 def _rounds(pks) -> list[tuple[int, list[int]]]:
     """Every round of the sheets' histories after each of its moves: (sheet id, the actors of its submission and of
     the approvals it counts — those a submission straight back to a step keeps included, a publication's too)."""
     rounds, moves = [], {}
-    events = Event.objects.filter(sheet_id__in=pks, action__in=("submit", "approve", "publish", "revoke")).order_by("sheet_id", "created", "id")
+    events = Event.objects.filter(sheet_id__in=pks, action__in=("submit", "approve", "publish", "revoke", "opinion")).order_by("sheet_id", "created", "id")
     for sheet_id, action, actor_id, to_state in events.values_list("sheet_id", "action", "actor_id", "to_state"):
         rows = moves.setdefault(sheet_id, [])
         rows.append(("approve" if action == "publish" else action, actor_id, to_state))
@@ -326,10 +358,12 @@ def _allowed_moves(sheet: TargetSheet) -> tuple[str, ...]:
     chain = chain_of(sheet)
     if sheet.state in chain.drafting:
         return ("submit",)
+    if sheet.consultant_id is not None and sheet.state in chain.review_states:  # 加签: waiting for an opinion
+        return ("opinion", "opinion", "opinion", "approve", "cc")
     if sheet.state == chain.first.state:
-        return ("withdraw", "approve", "return", "reassign")
+        return ("withdraw", "approve", "return", "reassign", "cc", "consult", "consult")
     if sheet.state in chain.review_states:
-        return ("approve", "return", "reassign", "revoke")
+        return ("approve", "return", "reassign", "revoke", "cc", "consult", "consult")
     if sheet.state == chain.done:
         return ("revoke",)
     return ()
@@ -342,8 +376,12 @@ def _likely_actors(move: str, sheet: TargetSheet, judges: dict) -> list[str]:
     if move == "withdraw":
         submitter = sheet.events.filter(action="submit").order_by("-created", "-id").values_list("actor__username", flat=True).first()
         return [submitter] if submitter in judges else []
-    if move in ("approve", "return", "reassign"):
+    if move in ("approve", "return", "reassign", "consult"):
         return [name for name, judge in judges.items() if can_review(judge, sheet)]
+    if move == "opinion":
+        return [name for name, judge in judges.items() if judge.pk == sheet.consultant_id]
+    if move == "cc":  # its drafters and its reviewer
+        return [name for name, judge in judges.items() if can_review(judge, sheet) or flow.holds(judge, chain_of(sheet).author, sheet)]
     if move == "revoke":  # the last approver; a publication: the last step's role holders
         chain = chain_of(sheet)
         if sheet.state == chain.done:
@@ -400,12 +438,17 @@ def _step(plan: Plan, who: dict, judges: dict, world):
     """The step ``plan`` stands for now, to be made by someone of ``who``: (its kind, what it is, the call, and for a
     grant someone makes themself what they were granted)."""
     pk = _pks(world)[plan.sheet]
-    sheet = TargetSheet.documents.select_related("section", "agency").get(pk=pk)
     move = plan.kind
+    if move == "answer":  # the document a 加签 waits on, if one does (else the sheet drawn)
+        asked = TargetSheet.documents.filter(pk__in=_pks(world), consultant__isnull=False).order_by("pk").values_list("pk", flat=True)
+        pk, move = (asked[0] if asked else pk), "sheet"
+    sheet = TargetSheet.documents.select_related("section", "agency").get(pk=pk)
     if move == "sheet":
         allowed = _allowed_moves(sheet)
         choices = allowed if allowed and plan.by_state else SHEET_MOVES
         move = choices[plan.move % len(choices)]
+    elif move == "ask":
+        move = "consult"
     likely = _likely_actors(move, sheet, judges)
     actor = who[_pick(likely, plan.actor) if likely and plan.likely_actor else EVERYONE[plan.actor]]
 
@@ -426,6 +469,27 @@ def _step(plan: Plan, who: dict, judges: dict, world):
             comment = "请补充依据" if plan.with_comment else "  "
             return move, f"{done} «{comment}» resume {plan.resume}", (
                 lambda: services.document_return(comment=comment, resume=plan.resume, **kwargs)
+            ), None
+        if move == "consult":  # 加签 of someone who may be asked, or of anyone (often refused), before or after deciding
+            askable = [
+                name for name, judge in judges.items()
+                if judge.pk != actor.pk and judge.is_active and permissions.can_view(judge, sheet) and not flow.acted_this_round(sheet, judge)
+            ]
+            to_user = who[_pick(askable, plan.to) if askable and plan.to_holder else EVERYONE[plan.to]]
+            when = {None: "before", "here": "before", "start": "after"}[plan.resume]
+            comment = "请提出意见" if plan.with_comment else " "
+            return move, f"{done} consult {to_user.username} {when} «{comment}»", (
+                lambda: services.document_consult(to_user=to_user, when=when, comment=comment, **kwargs)
+            ), None
+        if move == "opinion":
+            comment = "意见" if plan.with_comment else ""
+            return move, f"{done} opinion agree={plan.grant} «{comment}»", (
+                lambda: services.document_opinion(agree=plan.grant, comment=comment, **kwargs)
+            ), None
+        if move == "cc":  # to anyone drawn: often someone of another section, sometimes refused (oneself, twice)
+            to_user = who[EVERYONE[plan.to]]
+            return move, f"{done} cc {to_user.username}", (
+                lambda: services.document_cc(document=sheet, user=actor, to_users=[to_user], comment="请知悉")
             ), None
         holders = [name for name in _step_holders(sheet, judges) if name != actor.username]
         to_user = who[_pick(holders, plan.to) if holders and plan.to_holder else EVERYONE[plan.to]]
@@ -458,6 +522,24 @@ def _step(plan: Plan, who: dict, judges: dict, world):
         return move, f"{actor.username}: revokes {person.username}'s {role} on {scope}", (
             lambda: people_services.role_revoke(user=person, role=role, scope=scope, by=actor)
         ), None
+    if move == "delegate":
+        principal, delegate = who[EVERYONE[plan.actor]], who[EVERYONE[plan.to]]
+        by = principal if plan.by_themself or plan.likely_actor else actor
+        if not plan.grant:  # cancel the latest delegation still open
+            latest = Delegation.objects.filter(cancelled__isnull=True).order_by("-id").values_list("pk", flat=True).first()
+            if latest is None:
+                return move, f"{by.username}: cancels no delegation", (lambda: None), None
+            return move, f"{by.username}: cancels delegation {latest}", (
+                lambda: people_services.delegation_cancel(by=by, delegation_id=latest)
+            ), None
+        start = timezone.now() + datetime.timedelta(hours=(-1, 6, 20)[plan.section])
+        end = start + datetime.timedelta(hours=12 * (1 + plan.role))
+        reason = "休假" if plan.with_comment else " "
+        return move, f"{by.username}: {delegate.username} 代 {principal.username} from {start:%d %H:%M} to {end:%d %H:%M} «{reason}»", (
+            lambda: people_services.delegation_set(by=by, principal=principal, delegate=delegate, start=start, end=end, reason=reason)
+        ), None
+    if move == "clock":
+        return move, f"the clock moves on {CLOCK_STEP}", (lambda: "clock"), None
     person = who["pool_a"]  # activation
     if person.is_active:
         return move, f"{actor.username}: deactivates pool_a", lambda: people_services.person_deactivate(user=person, by=actor), None
@@ -489,29 +571,53 @@ def test_approval_state_stays_consistent_on_a_chain_with_one_more_step(world, st
     _run(world, steps)
 
 
+def _everyone():
+    """One object per person, as a request reads them (their role cache empty)."""
+    return {u.username: u for u in get_user_model().objects.filter(username__in=EVERYONE)}
+
+
+def _assert_waiting_notices(after_id: int, pks) -> None:
+    """Every notification asking to act (the ones WeCom makes approval cards of) written since ``after_id`` went to
+    someone allowed to act on its sheet now (the move just made; nothing happened since)."""
+    rows = Notification.objects.filter(pk__gt=after_id, channel=Channel.IN_APP, kind__in=WAITING_KINDS, sheet_id__in=pks)
+    for recipient_id, sheet_id, kind in rows.values_list("recipient_id", "sheet_id", "kind"):
+        person = get_user_model().objects.get(pk=recipient_id)
+        sheet = TargetSheet.documents.select_related("section", "agency").get(pk=sheet_id)
+        assert may_act(person, sheet), f"{kind} notice of sheet {sheet_id} ({sheet.state}) went to {person.username}, who may not act on it"
+
+
 def _run(world, steps) -> None:
-    with transaction.atomic():  # a savepoint: each example starts from the starting point and is rolled back
+    # the clock runs from now and moves on at the "clock" steps (time-machine): delegation windows open and close
+    with transaction.atomic(), time_machine.travel(timezone.now(), tick=True) as clock:
         try:
-            who = {u.username: u for u in get_user_model().objects.filter(username__in=EVERYONE)}  # one object per person
+            who = _everyone()
             judges = world.judges
             pks = _pks(world)
             before = _fingerprint(pks)
             for plan in steps:
                 move, done, make, self_grant = _step(plan, who, judges, world)
                 note(done)
+                last_notice = Notification.objects.order_by("-id").values_list("pk", flat=True).first() or 0
                 try:
                     made = make()
+                    event(f"made: {move}")  # (--hypothesis-show-statistics: how often each kind of step went through)
+                    if made == "clock":
+                        clock.shift(CLOCK_STEP)
                 except AppError as refusal:
                     note(f"  refused ({refusal.status}): {refusal.message}")
-                    assert refusal.status in (400, 403, 409, 412), refusal.status
+                    # (a delegation someone may not read is not found)
+                    assert refusal.status in (400, 403, 409, 412) or (move == "delegate" and refusal.status == 404), refusal.status
                     assert _fingerprint(pks) == before, "a refused move changed something"
                     continue
                 if self_grant is not None and made:  # a new role someone gave themself
                     assert _reviews_own_work(*self_grant) == [], f"{done}: they now review their own work"
                 if move == "adjust":  # the new adjustment is the latest: the document the next steps move
                     pks = _pks(world)
+                _assert_waiting_notices(last_notice, pks)
                 after = _fingerprint(pks)
                 changed = [name for name in EVERYONE if after[1][name] != before[1][name]]
+                if after[3] != before[3]:  # a delegation set, cancelled, begun or ended: anyone's roles may have changed
+                    changed, who = list(EVERYONE), _everyone()
                 if changed:  # someone's roles or activation changed (someone of the pool)
                     judges = judges.reread(changed, world.scope)
                 if after != before:

@@ -42,6 +42,7 @@ def as_left_by_the_old_migrations():
     with connection.cursor() as cursor:  # the history table as it was then (workflow 0011 renamed it, added the checks)
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the test's own rows checked now: the tables may be altered
         cursor.execute("ALTER TABLE workflow_event DROP COLUMN resume_state")  # workflow 0013 added it
+        cursor.execute("ALTER TABLE workflow_event DROP COLUMN on_behalf_of_id")  # workflow 0015 added it (委托)
         cursor.execute("ALTER TABLE workflow_event DROP CONSTRAINT event_one_document")
         cursor.execute("ALTER TABLE workflow_event RENAME TO workflow_sheetevent")
         cursor.execute("ALTER TABLE notifications_pendingfanout DROP CONSTRAINT pending_fan_out_one_document")
@@ -50,7 +51,10 @@ def as_left_by_the_old_migrations():
         for table in ("workflow_sheetevent", "notifications_notification", "notifications_pendingfanout", "notifications_wecomcard"):
             cursor.execute(f"ALTER TABLE {table} DROP COLUMN evaluation_id")
             cursor.execute(f"ALTER TABLE {table} DROP COLUMN goals_id")  # nor the department goals' (workflow 0015, notifications 0012)
-            # nor the department-wide self-evaluation's (workflow 0016, notifications 0014)
+            # nor the monitoring report's and the 处置's (workflow 0018, notifications 0014 add them)
+            cursor.execute(f"ALTER TABLE {table} DROP COLUMN monitoring_report_id")
+            cursor.execute(f"ALTER TABLE {table} DROP COLUMN disposal_id")
+            # nor the department-wide self-evaluation's (workflow 0019, notifications 0015)
             cursor.execute(f"ALTER TABLE {table} DROP COLUMN department_evaluation_id")
     recorder = MigrationRecorder(connection)
     for name in ("0001_initial", "0010_viewflow20", "0015_task_scheduled"):

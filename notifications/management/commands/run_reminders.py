@@ -14,7 +14,7 @@ CHANNEL_LABELS = dict(Channel.choices)
 
 
 class Command(BaseCommand):
-    help = "按资金支出时间节点发送填报提醒、支出预警与财政汇总（与每日 09:00 定时任务相同）；同一天重复执行不会重复发送。"
+    help = "按资金支出时间节点发送填报提醒、支出预警与财政汇总，按监控规则包对红灯项目发起处置、记录逾期后果并催办（与每日 09:00 定时任务相同）；同一天重复执行不会重复发送。"
 
     def add_arguments(self, parser):
         parser.add_argument("--date", help="按哪一天执行，格式 YYYY-MM-DD，默认今天（北京时间）")
@@ -31,6 +31,8 @@ class Command(BaseCommand):
         if catch_up < 1:
             raise CommandError("--catch-up 至少为 1（只发当天）。")
         sent = reminder_writes.reminders_send(day=day, dry_run=dry_run, catch_up_days=catch_up)
+        if not dry_run:  # 处置 are opened and their consequences recorded only for real
+            sent += reminder_writes.disposals_send(day=day, catch_up_days=catch_up)
         verb = "将发送" if dry_run else "已发送"
         heading = f"{day:%Y-%m-%d} 资金支出提醒与预警" + ("（演练，未发送）" if dry_run else "")
         self.stdout.write(heading)
