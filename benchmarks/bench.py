@@ -439,7 +439,8 @@ def run(scale: Scale, rounds: int, base: str, db: str, anchor_db: str, output: P
                 rows[key].add(result["seconds"], result["queries"], result["maxrss_kb"])
             result = _inproc("evaluations", env)
             rows["scoring"].add(result["seconds"], result["queries"], result["maxrss_kb"])
-            rows["scoring"].note = f"{result['evaluations']:,} 张自评表，{result['rows']:,} 行指标；目标 ≤ 30 s"
+            refused = f"（{result['refused']:,} 张按规则不能计分，未写回）" if result.get("refused") else ""
+            rows["scoring"].note = f"{result['evaluations']:,} 张自评表{refused}，{result['rows']:,} 行指标；目标 ≤ 30 s"
             _whole_process(rows["seed_import_cmd"], [PY, "manage.py", "import_targets", str(SEED), "--year", "2024"], seed_cmd_env)
             _whole_process(rows["seed_export_cmd"], [PY, "manage.py", "export_targets", "--agency", "483001", "--year", "2024",
                                                      "--output", str(out_docx)], seed_cmd_env)

@@ -126,8 +126,8 @@ def fill_evaluations() -> dict:
     are there already (a database filled before the evaluations came gains them on the next run).
 
     Each has the sheet's budget as 年初 and 调整后, 执行数 70–100% of it, the three texts; its rows are the sheet's
-    indicators with the default weights (产出 50 over four rows, 效益 30 over two, 满意度 10 over two) and an actual
-    value 85–99% against targets of 91–98% (some rows short of their target)."""
+    indicators with the default weights (each category's points split over its rows, as ``scoring.default_weights``
+    does) and an actual value 85–99% against targets of 91–98% (some rows short of their target)."""
     from django.db import connection, transaction
 
     from benchmarks.inproc import score_every_evaluation
@@ -153,11 +153,18 @@ def fill_evaluations() -> dict:
         c.execute("""INSERT INTO evaluations_evaluationrow (evaluation_id, indicator_id, "order", category, subcategory, name,
                          target, original_target, weight, actual, level, reason)
                      SELECT e.id, i.id, i."order", i.category, i.subcategory, i.name, i.target_value, i.target_value,
-                         CASE i.category WHEN '产出指标' THEN 12.5 WHEN '效益指标' THEN 15 ELSE 5 END,
+                         -- the default split (scoring.default_weights): the category's points in cents over its rows,
+                         -- the spare cents to its first rows
+                         ((w.cents / count(*) OVER c + CASE WHEN row_number() OVER c - 1 < w.cents %% count(*) OVER c
+                                                            THEN 1 ELSE 0 END) / 100.0)::numeric(6, 2),
                          (85 + (e.id + i."order") %% %s) || '%%', '', '压测未完成原因'
                      FROM evaluations_selfevaluation e JOIN projects_agency a ON a.id = e.agency_id
                      JOIN projects_indicator i ON i.sheet_id = e.sheet_id
-                     WHERE a.code LIKE 'B%%'""", [15])
+                     CROSS JOIN LATERAL (SELECT CASE WHEN i.category LIKE '产出%%' THEN 5000
+                                                     WHEN i.category LIKE '效益%%' THEN 3000 ELSE 1000 END AS cents) w
+                     WHERE a.code LIKE 'B%%'
+                     WINDOW c AS (PARTITION BY e.id, i.category ORDER BY i."order", i.id
+                                  ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)""", [15])
     scored = score_every_evaluation()
     with connection.cursor() as c:
         for table in ("evaluations_selfevaluation", "evaluations_evaluationrow"):

@@ -64,6 +64,7 @@ def score_every_evaluation() -> dict:
     statement. The rows are read as tuples, streamed in the order of their evaluation (no model per row)."""
     from django.db import connection
 
+    from core.errors import AppError
     from evaluations import scoring
     from evaluations.models import EvaluationRow
     from projects.models import SheetState
@@ -78,8 +79,15 @@ def score_every_evaluation() -> dict:
     ids, budget_scores, totals, grades = [], [], [], []
     rows_read = 0
 
+    refused = 0
+
     def score(pk, adjusted_budget, spent, rows):
-        result = scoring.evaluation_score(rows=rows, adjusted_budget=adjusted_budget, spent=spent)
+        nonlocal refused
+        try:
+            result = scoring.evaluation_score(rows=rows, adjusted_budget=adjusted_budget, spent=spent)
+        except AppError:  # what the rules refuse (weights not totalling 90 …) stays unscored, as on its page
+            refused += 1
+            return
         ids.append(pk)
         budget_scores.append(result.budget.score)
         totals.append(result.total)
@@ -101,7 +109,7 @@ def score_every_evaluation() -> dict:
                FROM unnest(%s::bigint[], %s::numeric[], %s::numeric[], %s::text[]) AS u(id, b, t, g) WHERE e.id = u.id""",
             [ids, budget_scores, totals, grades],
         )
-    return {"evaluations": len(ids), "rows": rows_read}
+    return {"evaluations": len(ids), "rows": rows_read, "refused": refused}
 
 
 def evaluations() -> dict:
