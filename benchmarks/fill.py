@@ -11,7 +11,10 @@ What it writes (``B`` codes, so nothing collides with the seed):
 - ``bench_finance``: 财政审核人 of every agency (the province's finance view);
 - the approval pool: a section of its own (agency ``BAPPROVE``) with enough sheets waiting at 科室审核 for
   every approval round, its head ``bench_head``, leader ``bench_leader`` and finance ``bench_finance``;
-- the export agency ``BEXPORT`` with ``export_sheets`` published sheets (the Word package row).
+- the export agency ``BEXPORT`` with ``export_sheets`` published sheets (the Word package row);
+- a self-evaluation of every published bench sheet (``fill_evaluations``), its rows from the sheet's indicators with
+  actual values around the targets, then scored (``benchmarks.inproc.score_every_evaluation``): the scoring row and
+  the agency summary page (``BEXPORT``'s, as ``bench_finance``).
 """
 
 from __future__ import annotations
@@ -98,6 +101,7 @@ def fill(scale) -> dict:
         run(c, """UPDATE auth_user u SET username = 'bench_head' FROM projects_section s JOIN projects_agency a ON a.id = s.agency_id
                   WHERE a.code = 'BAPPROVE' AND u.username = 'bh_' || s.id
                   AND s.id = (SELECT min(s2.id) FROM projects_section s2 WHERE s2.agency_id = a.id)""")
+    evaluations = fill_evaluations()
     # the rows above bypass sheet_content_replace: store the checker's verdict as it would have
     from projects.services import sheet_verdicts_fill
 
@@ -110,7 +114,62 @@ def fill(scale) -> dict:
             c.execute(f"VACUUM ANALYZE {table}")
         c.execute("SELECT count(*) FROM projects_targetsheet")
         sheets = c.fetchone()[0]
-    return {"sheets": sheets, "seconds": round(time.monotonic() - started, 1), "verdict_seconds": verdict_seconds}
+    return {"sheets": sheets, "seconds": round(time.monotonic() - started, 1), "verdict_seconds": verdict_seconds, **evaluations}
+
+
+# a fifth of the self-evaluations at each state: drafts, one at each review step, the rest published
+EVALUATION_STATES = ["published", "draft", "published", "section_review", "published", "leader_review", "finance_review", "published"]
+
+
+def fill_evaluations() -> dict:
+    """The self-evaluation of every published bench sheet (``B`` agencies), set-based, then scored: nothing when they
+    are there already (a database filled before the evaluations came gains them on the next run).
+
+    Each has the sheet's budget as 年初 and 调整后, 执行数 70–100% of it, the three texts; its rows are the sheet's
+    indicators with the default weights (each category's points split over its rows, as ``scoring.default_weights``
+    does) and an actual value 85–99% against targets of 91–98% (some rows short of their target)."""
+    from django.db import connection, transaction
+
+    from benchmarks.inproc import score_every_evaluation
+
+    started = time.monotonic()
+    with connection.cursor() as c:
+        c.execute("""SELECT EXISTS (SELECT 1 FROM evaluations_selfevaluation e JOIN projects_agency a ON a.id = e.agency_id
+                                    WHERE a.code LIKE %s)""", ["B%"])
+        if c.fetchone()[0]:
+            return {}
+    with transaction.atomic(), connection.cursor() as c:
+        c.execute("SET LOCAL synchronous_commit = off")
+        c.execute("""INSERT INTO evaluations_selfevaluation (sheet_id, agency_id, section_id, state, state_since, round_actors,
+                         version, updated, created, budget, adjusted_budget, spent, spent_reason, conclusion, problems,
+                         improvements, grade, check_errors)
+                     SELECT t.id, t.agency_id, t.section_id, (%s::text[])[1 + t.id %% %s],
+                         now() - make_interval(mins => (t.id %% 10000)::int), '', 1, now(), now(), t.budget_total,
+                         t.budget_total, round(t.budget_total * (70 + t.id %% 31) / 100, 2), '压测执行率偏低原因',
+                         '压测评价结论', '压测存在问题', '压测改进措施', '', 0
+                     FROM projects_targetsheet t JOIN projects_agency a ON a.id = t.agency_id
+                     WHERE a.code LIKE 'B%%' AND t.state = 'published' AND t.revises_id IS NULL""",
+                  [EVALUATION_STATES, len(EVALUATION_STATES)])
+        c.execute("""INSERT INTO evaluations_evaluationrow (evaluation_id, indicator_id, "order", category, subcategory, name,
+                         target, original_target, weight, actual, level, reason)
+                     SELECT e.id, i.id, i."order", i.category, i.subcategory, i.name, i.target_value, i.target_value,
+                         -- the default split (scoring.default_weights): the category's points in cents over its rows,
+                         -- the spare cents to its first rows
+                         ((w.cents / count(*) OVER c + CASE WHEN row_number() OVER c - 1 < w.cents %% count(*) OVER c
+                                                            THEN 1 ELSE 0 END) / 100.0)::numeric(6, 2),
+                         (85 + (e.id + i."order") %% %s) || '%%', '', '压测未完成原因'
+                     FROM evaluations_selfevaluation e JOIN projects_agency a ON a.id = e.agency_id
+                     JOIN projects_indicator i ON i.sheet_id = e.sheet_id
+                     CROSS JOIN LATERAL (SELECT CASE WHEN i.category LIKE '产出%%' THEN 5000
+                                                     WHEN i.category LIKE '效益%%' THEN 3000 ELSE 1000 END AS cents) w
+                     WHERE a.code LIKE 'B%%'
+                     WINDOW c AS (PARTITION BY e.id, i.category ORDER BY i."order", i.id
+                                  ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)""", [15])
+    scored = score_every_evaluation()
+    with connection.cursor() as c:
+        for table in ("evaluations_selfevaluation", "evaluations_evaluationrow"):
+            c.execute(f"VACUUM ANALYZE {table}")
+    return {"evaluations": scored["evaluations"], "evaluation_seconds": round(time.monotonic() - started, 1)}
 
 
 if __name__ == "__main__":
@@ -123,4 +182,7 @@ if __name__ == "__main__":
     django.setup()
     from benchmarks.scales import SCALES
 
-    print(fill(SCALES[sys.argv[1]]))
+    if sys.argv[1] == "evaluations":  # a database filled before the self-evaluations came
+        print(fill_evaluations())
+    else:
+        print(fill(SCALES[sys.argv[1]]))

@@ -1,6 +1,6 @@
 """One in-process measurement, run in a fresh process by ``benchmarks.bench`` (so its peak RSS is its own):
 
-    python -m benchmarks.inproc reminders|export|seed_import|seed_export|delivery|sessions [args]
+    python -m benchmarks.inproc reminders|evaluations|export|seed_import|seed_export|delivery|sessions [args]
 
 Prints one JSON line: ``seconds``, ``queries``, ``maxrss_kb`` and what else the measurement reports.
 Runs under ``config.settings`` (``sessions`` also under the anchor's settings).
@@ -56,6 +56,64 @@ def reminders() -> dict:
         return {"items": len(sent), "rows": sum(len(s.rows) for s in sent)}
 
     return _timed(run)
+
+
+def score_every_evaluation() -> dict:
+    """Score the self-evaluation of every published sheet from its values, as ``evaluations.scoring`` does (the budget
+    line, each row by its rule, the total and the grade), and write each total, budget score and grade back in one
+    statement. The rows are read as tuples, streamed in the order of their evaluation (no model per row)."""
+    from django.db import connection
+
+    from core.errors import AppError
+    from evaluations import scoring
+    from evaluations.models import EvaluationRow
+    from projects.models import SheetState
+
+    read = (
+        EvaluationRow.objects.filter(evaluation__sheet__state=SheetState.PUBLISHED)
+        .order_by("evaluation_id", "order", "id")
+        .values_list("evaluation_id", "evaluation__adjusted_budget", "evaluation__spent", "name", "category", "target",
+                     "actual", "weight", "level", "score")
+        .iterator(chunk_size=10_000)
+    )
+    ids, budget_scores, totals, grades = [], [], [], []
+    rows_read = 0
+
+    refused = 0
+
+    def score(pk, adjusted_budget, spent, rows):
+        nonlocal refused
+        try:
+            result = scoring.evaluation_score(rows=rows, adjusted_budget=adjusted_budget, spent=spent)
+        except AppError:  # what the rules refuse (weights not totalling 90 …) stays unscored, as on its page
+            refused += 1
+            return
+        ids.append(pk)
+        budget_scores.append(result.budget.score)
+        totals.append(result.total)
+        grades.append(result.grade)
+
+    current, rows, budget, spent = None, [], None, None
+    for pk, adjusted_budget, spent_, name, category, target, actual, weight, level, row_score in read:
+        rows_read += 1
+        if pk != current:
+            if current is not None:
+                score(current, budget, spent, rows)
+            current, rows, budget, spent = pk, [], adjusted_budget, spent_
+        rows.append(scoring.IndicatorRow(name, category, target, actual=actual, weight=weight, level=level, score=row_score))
+    if current is not None:
+        score(current, budget, spent, rows)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """UPDATE evaluations_selfevaluation e SET budget_score = u.b, total = u.t, grade = u.g, check_errors = 0
+               FROM unnest(%s::bigint[], %s::numeric[], %s::numeric[], %s::text[]) AS u(id, b, t, g) WHERE e.id = u.id""",
+            [ids, budget_scores, totals, grades],
+        )
+    return {"evaluations": len(ids), "rows": rows_read, "refused": refused}
+
+
+def evaluations() -> dict:
+    return _timed(score_every_evaluation)
 
 
 def export() -> dict:
@@ -186,7 +244,7 @@ def sessions(*usernames: str) -> dict:
     return {"cookies": cookies, "seconds": 0, "queries": 0}
 
 
-MEASURES = {f.__name__: f for f in (reminders, export, seed_import, seed_export, delivery, grading, sessions)}
+MEASURES = {f.__name__: f for f in (reminders, evaluations, export, seed_import, seed_export, delivery, grading, sessions)}
 
 if __name__ == "__main__":
     import django

@@ -194,3 +194,165 @@ class Publication(models.Model):
 
     def __str__(self):
         return f"{self.agency.unit_line} {self.fiscal_year.year}年：{self.public_from:%Y-%m-%d}"
+
+
+class Deadline(models.Model):
+    """自评截止日期: the day an agency's self-evaluations of a year are to be submitted, set by its finance reviewers.
+
+    The daily reminders (``notifications.reminders.evaluation_due_on``) remind the section's 经办人 of every published
+    sheet of that agency and year without a submitted self-evaluation 7 days and 1 day before it, and warn them and
+    their section heads on the first working day after it. Set on the agency's view (``evaluations.services.deadline_set``)."""
+
+    agency = models.ForeignKey("projects.Agency", verbose_name="预算单位", on_delete=models.CASCADE, related_name="+")
+    fiscal_year = models.ForeignKey("projects.FiscalYear", verbose_name="预算年度", on_delete=models.CASCADE, related_name="+")
+    due = models.DateField("截止日期", db_index=True)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="设置人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated = models.DateTimeField("设置时间", auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "自评截止日期"
+        constraints = [models.UniqueConstraint(fields=["agency", "fiscal_year"], name="evaluation_deadline_once")]
+
+    def __str__(self):
+        return f"{self.agency.unit_line} {self.fiscal_year.year}年：{self.due:%Y-%m-%d}"
+
+
+DEPARTMENT_TARGET = "达成年度目标"  # a goal's 指标值 until the evaluator quantifies it (a qualitative row)
+
+
+class DepartmentEvaluation(Approvable):
+    """部门整体自评表: an agency's year-end self-evaluation over its department-wide goals (部门整体绩效目标), scored the
+    same way as a sheet's (``evaluations.scorecard``): the agency's budget line (its published sheets' budgets and
+    their 执行数) and one row per 分项绩效目标 (or the 总体绩效目标 when there are none), weights totalling 90.
+
+    A document on the approval engine: the agency's 局领导 drafts and submits it, finance approves (publishes) or
+    returns it (its chain, ``evaluations.apps``)."""
+
+    approval_label = "部门整体自评表"
+    approval_measure = "份"
+    approval_this = "这份部门整体自评表"
+    approval_related = ("agency", "fiscal_year")
+    approval_title_related = ("agency", "fiscal_year")
+    approval_drafts_order = ("-state", "id")
+    approval_batch = False
+    history_field = "department_evaluation"
+    approval_detail_route = "department_evaluation_detail"
+    approval_text_fields = ("agency__name", "fiscal_year__year")
+
+    fiscal_year = models.ForeignKey("projects.FiscalYear", verbose_name="预算年度", on_delete=models.PROTECT, related_name="+")
+    goals = models.ForeignKey(
+        "projects.DepartmentGoals", verbose_name="部门整体绩效目标", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    state = models.CharField("状态", max_length=20, choices=SheetState.choices, default=SheetState.DRAFT, db_index=True)
+    budget = models.DecimalField("年初预算数（万元）", **MONEY, validators=[MinValueValidator(0)])
+    adjusted_budget = models.DecimalField("调整后预算数（万元）", **MONEY, validators=[MinValueValidator(0)])
+    spent = models.DecimalField("执行数（万元）", **MONEY, null=True, blank=True, validators=[MinValueValidator(0)])
+    spent_reason = models.CharField("执行率偏低原因", max_length=TEXT_MAX, blank=True, help_text="执行率低于 90% 时必填")
+    conclusion = models.CharField("评价结论", max_length=TEXT_MAX, blank=True)
+    problems = models.CharField("存在问题", max_length=TEXT_MAX, blank=True)
+    improvements = models.CharField("改进措施", max_length=TEXT_MAX, blank=True)
+    budget_score = models.DecimalField("预算执行得分", **SCORE, null=True, blank=True, editable=False)
+    total = models.DecimalField("总分", **SCORE, null=True, blank=True, editable=False)
+    grade = models.CharField("等级", max_length=2, blank=True, editable=False)
+    check_errors = models.PositiveSmallIntegerField("待补充项数", default=0, editable=False)
+    created = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "部门整体自评表"
+        ordering = ["-created", "-id"]
+        indexes = approval_indexes("dept_evaluation")
+        constraints = [models.UniqueConstraint(fields=["agency", "fiscal_year"], name="department_evaluation_once")]
+
+    def __str__(self):
+        return self.display_title
+
+    @property
+    def display_title(self) -> str:
+        return f"{self.agency.name}{self.fiscal_year.year}年部门整体自评"
+
+    def get_absolute_url(self) -> str:
+        return reverse("department_evaluation_detail", args=[self.pk])
+
+    @staticmethod
+    def approval_text_title(agency_name, year) -> tuple[str, str]:
+        return f"{agency_name}{year}年部门整体自评", ""
+
+    def approval_facts(self) -> list[tuple[str, str | None]]:
+        return [
+            ("预算单位", self.agency.unit_line), ("年度", f"{self.fiscal_year.year}年"),
+            ("自评得分", f"{self.total}（{self.grade}）" if self.total is not None else None),
+        ]
+
+    def approval_card_facts(self) -> list[tuple[str, str]]:
+        return [
+            ("单位", self.agency.name), ("调整后预算数", f"{self.adjusted_budget} 万元"),
+            ("自评得分", f"{self.total} 分，{self.grade}" if self.total is not None else "未完成评分"),
+        ]
+
+    def approval_done_next(self) -> tuple[str, str]:
+        return "部门整体自评结果已公开，无需再办理。", self.get_absolute_url()
+
+    def approval_errors(self) -> list[str]:
+        from evaluations.scorecard import content_errors
+
+        return content_errors(self)
+
+    @classmethod
+    def approval_verdicts(cls, documents) -> None:
+        for document in documents:
+            document.error_count, document.warning_count = document.check_errors, 0
+
+    def snapshot(self) -> dict:
+        return {
+            "goals": self.goals_id, "adjusted_budget": str(self.adjusted_budget),
+            "spent": None if self.spent is None else str(self.spent), "spent_reason": self.spent_reason,
+            **{name: getattr(self, name) for name, _label in TEXTS},
+            "total": None if self.total is None else str(self.total), "grade": self.grade,
+            "rows": [row.snapshot() for row in self.rows.all()],
+        }
+
+    @property
+    def is_editable(self) -> bool:
+        return self.state in EDITABLE_STATES
+
+    def texts(self) -> list[tuple[str, str]]:
+        return [(label, getattr(self, name)) for name, label in TEXTS]
+
+
+class DepartmentRow(models.Model):
+    """One department-wide goal of the 部门整体自评表: the goal as written (一级 总体/分项), its 指标值 (qualitative
+    ``DEPARTMENT_TARGET`` unless the evaluator quantifies it, e.g. ``≥10000件``), weight, actual value, level, score and
+    未完成原因分析 — scored as a sheet's indicator is."""
+
+    evaluation = models.ForeignKey(DepartmentEvaluation, on_delete=models.CASCADE, related_name="rows")
+    order = models.PositiveSmallIntegerField("顺序", default=0)
+    category = models.CharField("类别", max_length=50)
+    name = models.TextField("绩效目标")
+    target = models.CharField("指标值", max_length=100, default=DEPARTMENT_TARGET)
+    weight = models.DecimalField("分值", **SCORE, null=True, blank=True, validators=[MinValueValidator(0)])
+    actual = models.CharField("实际完成值", max_length=100, blank=True)
+    level = models.CharField("评价等级", max_length=10, blank=True)
+    score = models.DecimalField("得分", **SCORE, null=True, blank=True)
+    reason = models.CharField("未完成原因分析", max_length=TEXT_MAX, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "部门整体自评目标"
+        ordering = ["evaluation", "order", "id"]
+
+    def __str__(self):
+        return f"{self.name[:30]}：{self.actual or self.level or '—'}"
+
+    subcategory = original_target = ""  # what a sheet's row has besides (``scorecard.rows_of`` reads them)
+
+    def snapshot(self) -> dict:
+        return {
+            "category": self.category, "name": self.name, "target": self.target,
+            "weight": None if self.weight is None else str(self.weight), "actual": self.actual, "level": self.level,
+            "score": None if self.score is None else str(self.score), "reason": self.reason,
+        }
+
+
+DEPARTMENT_ROW_TEXT_SPECS = {**ROW_TEXT_SPECS, "target": ("指标值", 100, False)}

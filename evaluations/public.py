@@ -5,11 +5,13 @@ summary (``exports.evaluation_views``). An approved self-evaluation waiting for 
 
 from __future__ import annotations
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 
 from core.pagination import keyset_page, page_size
 from evaluations import agency as agency_reads
 from evaluations import selectors, tables
+from evaluations.models import DepartmentEvaluation
 from projects.models import DepartmentGoals, FiscalYear, SheetState
 from projects.selectors import agency_or_404
 
@@ -33,6 +35,8 @@ def public_agency_year(request, code, year):
         ] if goals is not None else [],
         "agency": agency, "year": fiscal_year.year, "rows": rows, "page": page, "pending": pending,
         "figures": agency_reads.figures(agency, fiscal_year, public_only=True),
+        "department": None if pending is not None else DepartmentEvaluation.objects.filter(
+            agency=agency, fiscal_year=fiscal_year, state=SheetState.PUBLISHED).first(),
     })
 
 
@@ -41,3 +45,15 @@ def public_evaluation(request, pk):
     evaluation = selectors.public_evaluation_or_404(pk)
     table = tables.evaluation_table(evaluation, public_on=selectors.published_on(evaluation))
     return render(request, "evaluations/public_detail.html", {"evaluation": evaluation, "table": table, "sheet": evaluation.sheet})
+
+
+def public_department_evaluation(request, pk):
+    """One public 部门整体自评表: published by finance and not waiting for the agency's year's publication date."""
+    evaluation = get_object_or_404(
+        DepartmentEvaluation.objects.select_related("agency", "fiscal_year"), pk=pk, state=SheetState.PUBLISHED
+    )
+    if selectors.pending_publication(evaluation.agency_id, evaluation.fiscal_year_id) is not None:
+        raise Http404("没有找到这份部门整体自评表。")
+    return render(request, "evaluations/public_department.html", {
+        "evaluation": evaluation, "rows": list(evaluation.rows.all()),
+    })

@@ -6,7 +6,7 @@ from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Subquery, When
 from django.http import Http404
 from django.utils import timezone
 
-from evaluations.models import Publication, SelfEvaluation
+from evaluations.models import Deadline, Publication, SelfEvaluation
 from people import roles
 from projects.models import SheetState, TargetSheet
 from workflow import flow
@@ -79,6 +79,24 @@ def publication_date(agency_id: int, fiscal_year_id: int):
         Publication.objects.filter(agency_id=agency_id, fiscal_year_id=fiscal_year_id)
         .values_list("public_from", flat=True).first()
     )
+
+
+def deadline_of(agency_id: int, fiscal_year_id: int):
+    """The deadline finance set for an agency's year's self-evaluations (自评截止日期), or None."""
+    return (
+        Deadline.objects.filter(agency_id=agency_id, fiscal_year_id=fiscal_year_id).values_list("due", flat=True).first()
+    )
+
+
+def deadlines_of(pairs) -> dict[tuple[int, int], object]:
+    """{(agency id, fiscal year id): deadline} of the given pairs that have one (one query)."""
+    pairs = set(pairs)
+    if not pairs:
+        return {}
+    rows = Deadline.objects.filter(
+        agency_id__in={a for a, _ in pairs}, fiscal_year_id__in={y for _, y in pairs}
+    ).values_list("agency_id", "fiscal_year_id", "due")
+    return {(a, y): due for a, y, due in rows if (a, y) in pairs}
 
 
 def pending_publication(agency_id: int, fiscal_year_id: int, today=None):

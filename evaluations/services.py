@@ -16,10 +16,13 @@ from django.utils import timezone
 
 from core import errors
 from evaluations import scorecard, scoring, selectors
-from evaluations.models import ROW_TEXT_SPECS, TEXT_SPECS, EvaluationRow, Publication, SelfEvaluation
+from evaluations.models import (
+    DEPARTMENT_ROW_TEXT_SPECS, ROW_TEXT_SPECS, TEXT_SPECS, Deadline, DepartmentEvaluation, DepartmentRow, EvaluationRow,
+    Publication, SelfEvaluation,
+)
 from people import roles
 from projects import validation
-from projects.models import Agency, FiscalYear, SheetState, TargetSheet
+from projects.models import Agency, DepartmentGoals, FiscalYear, SheetState, TargetSheet
 from spending.models import SpendReport
 from workflow import flow, permissions
 from workflow.services import _changed_by, document_lock
@@ -111,6 +114,11 @@ def evaluation_edit(*, evaluation: SelfEvaluation, user, expected_version: int, 
     sent for a quantitative row is ignored."""
     locked = document_lock(SelfEvaluation, evaluation.pk)
     ensure_editable(user, locked)
+    return _edit(evaluation, locked, user, expected_version, changes, ROW_TEXT_SPECS)
+
+
+def _edit(evaluation, locked, user, expected_version: int, changes: dict, row_specs: dict):
+    """The edit of a self-evaluation or a department-wide one (``locked``, its row model ``locked.rows.model``)."""
     if expected_version != locked.version:
         raise errors.stale(
             f"这张自评表已由{_changed_by(locked)}修改（当前版本 {locked.version}，您编辑的是版本 {expected_version}），"
@@ -127,10 +135,10 @@ def evaluation_edit(*, evaluation: SelfEvaluation, user, expected_version: int, 
         row = rows.get(pk)
         if row is None:
             raise errors.invalid(f"自评表中没有编号为 {pk} 的指标行。")
-        _row_apply(row, values)
+        _row_apply(row, values, row_specs)
     locked._prefetched_objects_cache = {"rows": _OrderedRows(sorted(rows.values(), key=lambda r: (r.order, r.pk)))}
     _write_scores(locked, refuse=True)
-    EvaluationRow.objects.bulk_update(list(rows.values()), ["weight", "actual", "level", "score", "reason"])
+    locked.rows.model.objects.bulk_update(list(rows.values()), [*row_specs, "weight", "level", "score"])
     locked.bump_version(user)
     locked.save()
     for name in ("version", "updated_by_id", "updated", "spent", "total", "grade", "budget_score", "check_errors"):
@@ -145,11 +153,11 @@ class _OrderedRows(list):
         return self
 
 
-def _row_apply(row: EvaluationRow, values: dict) -> None:
+def _row_apply(row, values: dict, row_specs: dict = ROW_TEXT_SPECS) -> None:
     if "weight" in values:
         weight = values["weight"]
-        row.weight = None if weight in (None, "") else scoring.amount(weight, f"“{row.name}”的分值")
-    for name, spec in ROW_TEXT_SPECS.items():
+        row.weight = None if weight in (None, "") else scoring.amount(weight, f"“{row.name[:30]}”的分值")
+    for name, spec in row_specs.items():
         if name in values:
             setattr(row, name, _text(values[name], spec))
     qualitative = scorecard.rule_of(row.target) == scoring.QUALITATIVE
@@ -164,7 +172,7 @@ def _row_apply(row: EvaluationRow, values: dict) -> None:
             row.score = None if score in (None, "") else scoring.amount(score, f"“{row.name}”的得分")
 
 
-def _write_scores(evaluation: SelfEvaluation, *, refuse: bool) -> None:
+def _write_scores(evaluation, *, refuse: bool) -> None:
     """Recompute every score (a quantitative row's from its actual value) and the stored total, grade and count of
     what is missing. ``refuse``: raise what the rules refuse (an edit); else (the pre-filled creation) leave it to the
     content check."""
@@ -175,7 +183,7 @@ def _write_scores(evaluation: SelfEvaluation, *, refuse: bool) -> None:
         if refuse:
             raise
         evaluation.check_errors, evaluation.total, evaluation.grade, evaluation.budget_score = 1, None, "", None
-        SelfEvaluation.objects.filter(pk=evaluation.pk).update(check_errors=1)
+        type(evaluation).objects.filter(pk=evaluation.pk).update(check_errors=1)
         del error
         return
     for row, result in zip(rows, card.rows):
@@ -184,8 +192,8 @@ def _write_scores(evaluation: SelfEvaluation, *, refuse: bool) -> None:
     evaluation.budget_score = card.budget.score if card.budget is not None else None
     evaluation.total, evaluation.grade, evaluation.check_errors = card.total, card.grade, len(card.missing)
     if not refuse:
-        EvaluationRow.objects.bulk_update(rows, ["score", "level"])
-        SelfEvaluation.objects.filter(pk=evaluation.pk).update(
+        evaluation.rows.model.objects.bulk_update(rows, ["score", "level"])
+        type(evaluation).objects.filter(pk=evaluation.pk).update(
             budget_score=evaluation.budget_score, total=evaluation.total, grade=evaluation.grade,
             check_errors=evaluation.check_errors,
         )
@@ -229,3 +237,91 @@ def publication_set(*, agency, year: int, public_from: datetime.date | None, use
         agency=agency, fiscal_year=fiscal_year, defaults={"public_from": public_from, "set_by": user}
     )
     return publication
+
+
+# ---------------------------------------------------------------- the deadline (自评截止日期)
+
+
+@transaction.atomic
+def deadline_set(*, agency, year: int, due: datetime.date | None, user, today: datetime.date | None = None):
+    """Set (or, with None, remove) the day the agency's self-evaluations of ``year`` are to be submitted by; the daily
+    reminders read it. A new date is today or later. The agency's finance reviewers (and superusers) only. Returns the
+    Deadline, or None when removed."""
+    if not may_set_publication(user, agency):
+        raise errors.forbidden("只有本单位的财政审核人可以设置自评截止日期。")
+    today = today or timezone.localdate()
+    fiscal_year = FiscalYear.objects.filter(year=year).first()
+    if fiscal_year is None:
+        raise errors.invalid(f"没有{year}年度。")
+    if due is None:
+        Deadline.objects.filter(agency=agency, fiscal_year=fiscal_year).delete()
+        return None
+    if due < today:
+        raise errors.invalid(f"自评截止日期不能早于今天（{today:%Y-%m-%d}）。")
+    if due.year <= year:
+        raise errors.invalid(f"{year}年度的自评在年度结束后开展，截止日期应在 {year + 1}-01-01 或以后。")
+    deadline, _created = Deadline.objects.update_or_create(
+        agency=agency, fiscal_year=fiscal_year, defaults={"due": due, "set_by": user}
+    )
+    return deadline
+
+
+# ---------------------------------------------------------------- 部门整体自评
+
+
+def _equal_weights(count: int) -> list[Decimal]:
+    """90 split equally over ``count`` goals (2 decimals; the last takes what rounding leaves)."""
+    if not count:
+        return []
+    share = (scoring.INDICATORS_TOTAL / count).quantize(scoring.CENT)
+    return [share] * (count - 1) + [scoring.INDICATORS_TOTAL - share * (count - 1)]
+
+
+@transaction.atomic
+def department_evaluation_create(*, agency, year: int, user) -> DepartmentEvaluation:
+    """The agency's department-wide self-evaluation of ``year``, pre-filled: a row per 分项绩效目标 of its published
+    department-wide goals (the 总体绩效目标 when none are itemized), each a qualitative goal (达成年度目标) weighted
+    equally (90 in all), and the budget line over its published sheets (年初 = 调整后 = their budgets; 执行数 = their
+    year-end spending reports, when any). The agency's 局领导 only; after the year; one per agency and year."""
+    if not roles.has_role(user, roles.Role.LEADER, agency):
+        raise errors.forbidden("只有本单位的局领导可以填写部门整体自评。")
+    if not year_over(year):
+        raise errors.conflict(f"{year}年度尚未结束，年度结束后才能开展部门整体自评。")
+    fiscal_year = FiscalYear.objects.filter(year=year).first()
+    goals = DepartmentGoals.objects.filter(agency=agency, fiscal_year=fiscal_year, state=SheetState.PUBLISHED).first()
+    if fiscal_year is None or goals is None:
+        raise errors.conflict(f"{agency.name}{year}年度的部门整体绩效目标尚未公开，公开后才能开展部门整体自评。")
+    Agency.objects.select_for_update().filter(pk=agency.pk).first()  # one at a time per agency
+    if DepartmentEvaluation.objects.filter(agency=agency, fiscal_year=fiscal_year).exists():
+        raise errors.conflict(f"{agency.name}{year}年度已有部门整体自评。", code="exists")
+    sheets = TargetSheet.objects.filter(agency=agency, fiscal_year=fiscal_year, state=SheetState.PUBLISHED)
+    budget = sum(sheets.values_list("budget_total", flat=True), Decimal(0))
+    if not budget:
+        raise errors.conflict(f"{agency.name}{year}年度没有已公开且有预算的绩效目标表，无法计算部门整体的预算执行情况。")
+    reports = list(
+        SpendReport.objects.filter(sheet__in=sheets, checkpoint__date=datetime.date(year, 12, 31)).values_list("amount", flat=True)
+    )
+    evaluation = DepartmentEvaluation.objects.create(
+        agency=agency, fiscal_year=fiscal_year, goals=goals, state=SheetState.DRAFT, budget=budget,
+        adjusted_budget=budget, spent=sum(reports, Decimal(0)) if reports else None, updated_by=user,
+    )
+    itemized = goals.paragraphs(goals.itemized)
+    texts = [("分项绩效目标", text) for text in itemized] or [("总体绩效目标", text) for text in goals.paragraphs(goals.overall)]
+    DepartmentRow.objects.bulk_create(
+        DepartmentRow(evaluation=evaluation, order=order, category=category, name=text, weight=weight)
+        for order, ((category, text), weight) in enumerate(zip(texts, _equal_weights(len(texts))))
+    )
+    _write_scores(evaluation, refuse=False)
+    return evaluation
+
+
+@transaction.atomic
+def department_evaluation_edit(*, evaluation: DepartmentEvaluation, user, expected_version: int, **changes):
+    """Save edits of a draft (or returned) department-wide self-evaluation made on ``expected_version`` (stale: 412).
+    As ``evaluation_edit``; a row's ``target`` (指标值) may be typed too, quantifying a goal (``≥10000件``)."""
+    locked = document_lock(DepartmentEvaluation, evaluation.pk)
+    if not permissions.can_edit(user, locked):
+        if locked.is_editable:
+            raise errors.forbidden("只有本单位的局领导可以修改部门整体自评。")
+        raise errors.conflict(f"这份部门整体自评表处于“{locked.get_state_display()}”状态，不能修改。")
+    return _edit(evaluation, locked, user, expected_version, changes, DEPARTMENT_ROW_TEXT_SPECS)

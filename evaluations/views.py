@@ -7,6 +7,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_POST
 
@@ -14,7 +16,7 @@ from core.errors import AppError
 from core.pagination import keyset_page, page_size
 from evaluations import agency as agency_reads
 from evaluations import scoring, selectors as evaluation_selectors, services
-from evaluations.models import SelfEvaluation
+from evaluations.models import DepartmentEvaluation, SelfEvaluation
 from evaluations.serializers import represent
 from people import roles
 from projects.models import FiscalYear, TargetSheet
@@ -69,8 +71,12 @@ LIST_MAX = 200
 def evaluation_list(request):
     """绩效自评: the sheets waiting for their self-evaluation (for their section's 经办人) and the self-evaluations the
     person may read, with their state, total and grade."""
+    to_start = list(evaluation_selectors.sheets_to_evaluate(request.user)[:LIST_MAX])
+    deadlines = evaluation_selectors.deadlines_of((sheet.agency_id, sheet.fiscal_year_id) for sheet in to_start)
+    for sheet in to_start:
+        sheet.evaluation_due = deadlines.get((sheet.agency_id, sheet.fiscal_year_id))
     return render(request, "evaluations/list.html", {
-        "to_start": list(evaluation_selectors.sheets_to_evaluate(request.user)[:LIST_MAX]),
+        "to_start": to_start,
         "evaluations": list(evaluation_selectors.evaluations_visible(request.user)[:LIST_MAX]),
         "overviews": evaluation_selectors.overviews(request.user),
         "nav": "evaluations",
@@ -226,7 +232,8 @@ def agency_evaluations(request, code, year):
             messages.success(request, f"已设置公开日期 {date:%Y-%m-%d}：此前财政审核通过的自评表为“待公开”，到期自动公开。"
                              if date else "已取消公开日期：财政审核通过的自评表立即公开。")
             return redirect(request.path)
-    pending = evaluation_selectors.pending_publication(agency.pk, fiscal_year.pk)
+    publication = evaluation_selectors.publication_date(agency.pk, fiscal_year.pk)
+    pending = publication if publication is not None and publication > timezone.localdate() else None  # as pending_publication
     page = keyset_page(
         agency_reads.sheets_of(agency, fiscal_year).select_related("agency", "fiscal_year"), agency_reads.SHEET_ORDER,
         cursor=request.GET.get("cursor"), size=page_size(request.GET.get("size")),
@@ -235,6 +242,157 @@ def agency_evaluations(request, code, year):
         "agency": agency, "year": fiscal_year.year, "page": page, "pending": pending,
         "rows": [agency_reads.summary_row(sheet, pending=pending) for sheet in page.rows],
         "figures": agency_reads.figures(agency, fiscal_year), "can_set": can_set,
-        "publication": evaluation_selectors.publication_date(agency.pk, fiscal_year.pk),
+        "publication": publication,
+        "deadline": evaluation_selectors.deadline_of(agency.pk, fiscal_year.pk),
+        "department": DepartmentEvaluation.objects.filter(agency=agency, fiscal_year=fiscal_year)
+        .select_related("agency", "fiscal_year").first(),
+        "may_start_department": roles.has_role(request.user, roles.Role.LEADER, agency),
         "nav": "evaluations",
     })
+
+
+@login_required
+@require_POST
+def agency_deadline(request, code, year):
+    """自评截止日期: finance sets (or removes) the day the agency's self-evaluations of the year are due; the daily
+    reminders read it. 404 for anyone but the agency's finance reviewers (and admins)."""
+    agency, fiscal_year = _agency_year(request, code, year)
+    if not services.may_set_publication(request.user, agency):
+        raise Http404("没有找到该单位。")
+    back = reverse("agency_evaluations", args=[agency.code, fiscal_year.year])
+    text = (request.POST.get("due") or "").strip()
+    try:
+        if request.POST.get("clear"):
+            due = None
+        else:
+            due = parse_date(text) if text else None
+            if due is None:
+                raise AppError("请填写自评截止日期（如 2025-03-31）。", status=400, code="invalid")
+        services.deadline_set(agency=agency, year=fiscal_year.year, due=due, user=request.user)
+    except (AppError, ValueError) as error:
+        messages.error(request, getattr(error, "message", "自评截止日期的格式应为 2025-03-31。"))
+    else:
+        messages.success(request, f"已设置自评截止日期 {due:%Y-%m-%d}：截止前 7 天和 1 天提醒尚未提交自评的科室经办人，逾期后预警。"
+                         if due else "已取消自评截止日期。")
+    return redirect(back)
+
+
+# ---------------------------------------------------------------- 部门整体自评
+
+DEPARTMENT_ROW_INPUTS = ("target", *ROW_INPUTS)
+
+
+def _department_for(user, pk) -> DepartmentEvaluation:
+    return permissions.visible_document_or_404(
+        user, pk, DepartmentEvaluation.objects.select_related("agency", "fiscal_year", "goals")
+    )
+
+
+@login_required
+@require_POST
+def department_evaluation_start(request, code, year):
+    """开展部门整体自评: the agency's department-wide self-evaluation of the year, created pre-filled (or the one it
+    has). The agency's 局领导 only (404 for anyone who may not see the agency's view)."""
+    agency, fiscal_year = _agency_year(request, code, year)
+    existing = DepartmentEvaluation.objects.filter(agency=agency, fiscal_year=fiscal_year).first()
+    if existing is not None:
+        return redirect(existing)
+    try:
+        evaluation = services.department_evaluation_create(agency=agency, year=fiscal_year.year, user=request.user)
+    except AppError as error:
+        messages.error(request, error.message)
+        return redirect("agency_evaluations", agency.code, fiscal_year.year)
+    messages.success(request, "已按部门整体绩效目标生成部门整体自评表，请填写各项目标的完成情况。")
+    return redirect(evaluation)
+
+
+def _department_rows(evaluation, typed=None) -> tuple[list[dict], object, list[str]]:
+    """The rows as shown (with the rule and numbers of each score), the scorecard (None when what is saved no longer
+    scores) and what a submission still needs."""
+    from evaluations import scorecard
+
+    try:
+        card = scorecard.of(evaluation)
+    except AppError as error:
+        card, missing = None, [error.message]
+    else:
+        missing = card.missing
+    rows = []
+    for index, row in enumerate(evaluation.rows.all()):
+        shown = {"id": row.pk, "category": row.category, "name": row.name, "target": row.target, "weight": row.weight,
+                 "actual": row.actual, "level": row.level, "score": row.score, "reason": row.reason,
+                 "rule": scorecard.rule_of(row.target), "how": card.rows[index].how if card is not None else ""}
+        for name in DEPARTMENT_ROW_INPUTS:
+            key = f"row-{row.pk}-{name}"
+            if typed is not None and key in typed:
+                shown[name] = typed[key]
+        rows.append(shown)
+    return rows, card, missing
+
+
+@login_required
+def department_evaluation_detail(request, pk):
+    """部门整体自评表: the agency's goals as rows scored by the rules (a goal's 指标值 may be quantified), the budget
+    line over its published sheets, the texts; the engine's moves (局领导 → 财政审核 → 已公开) and the history."""
+    evaluation = _department_for(request.user, pk)
+    can_edit = permissions.can_edit(request.user, evaluation)
+    typed = None
+    if request.method == "POST":
+        if not can_edit:
+            messages.error(request, "这份部门整体自评表当前不能由您修改。")
+            return redirect(evaluation)
+        try:
+            version = int(request.POST.get("version", ""))
+        except ValueError:
+            version = -1
+        changes = {name: request.POST.get(name, "") for name in TEXT_INPUTS if name in request.POST}
+        changes["rows"] = {
+            row.pk: {name: request.POST.get(f"row-{row.pk}-{name}") for name in DEPARTMENT_ROW_INPUTS
+                     if f"row-{row.pk}-{name}" in request.POST}
+            for row in evaluation.rows.all()
+        }
+        try:
+            services.department_evaluation_edit(evaluation=evaluation, user=request.user, expected_version=version, **changes)
+        except AppError as error:
+            messages.error(request, error.message)
+            typed = request.POST
+        else:
+            messages.success(request, "已保存，得分已按评分规则重新计算。")
+            return redirect(evaluation)
+    rows, card, missing = _department_rows(evaluation, typed)
+    chain = chain_of(evaluation)
+    history = list(selectors.document_history(evaluation))
+    last_return = next((e for e in reversed(history) if e.action == "return"), None)
+    texts = {name: (typed.get(name, getattr(evaluation, name)) if typed is not None else getattr(evaluation, name))
+             for name in TEXT_INPUTS}
+    return render(request, "evaluations/department.html", {
+        "evaluation": evaluation, "rows": rows, "card": card, "missing": missing, "texts": texts,
+        "can_edit": can_edit, "can_withdraw": moves.withdraw_refusal(evaluation, request.user) is None,
+        "can_review": permissions.can_review(request.user, evaluation), "publishes": chain.publishes(evaluation.state),
+        "state_label": chain.label(evaluation.state), "stepbar": _stepbar(evaluation), "history": history,
+        "return_comment": last_return if evaluation.state == chain.returned else None,
+        "levels": [(code, label) for code, (label, *_rest) in scoring.LEVELS.items()], "nav": "evaluations",
+    })
+
+
+@login_required
+@require_POST
+def department_evaluation_move(request, pk, move):
+    if move not in MOVES:
+        raise Http404("没有这项操作。")
+    evaluation = _department_for(request.user, pk)
+    service, success = MOVES[move]
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        version = None
+    try:
+        service(document=evaluation, user=request.user, expected_version=version, comment=request.POST.get("comment", ""))
+    except AppError as error:
+        messages.error(request, error.message)
+        return redirect(evaluation)
+    messages.success(request, success.format(first=chain_of(evaluation).first.label))
+    evaluation.refresh_from_db()
+    if not permissions.can_view(request.user, evaluation):
+        return redirect("inbox")
+    return redirect(evaluation)

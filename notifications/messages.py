@@ -266,6 +266,31 @@ class SpendWarningText:
         return title, _join(state, _about_text(sheet), f"下一步：{todo}"), self.url(sheet.pk)
 
 
+# ---------------------------------------------------------------- self-evaluations' deadlines
+
+
+class EvaluationDueText:
+    """The reminder (``days_left`` days before finance's deadline for an agency's year of self-evaluations) or, with
+    ``days_left`` None, the overdue warning, for any sheet: ``(title, body, url)``. The URL is the sheet's
+    self-evaluation (its id given) or 绩效自评, where it is started; both reversed once."""
+
+    def __init__(self, *, due: datetime.date, year: int, days_left: int | None, today: datetime.date):
+        self.year, self.overdue = year, days_left is None
+        if self.overdue:
+            self.what = f"{year}年度绩效自评的截止日期（{due:%Y-%m-%d}）已过，本项目的自评表尚未提交审核。"
+            self.todo = "下一步：请尽快完成自评并提交审核；科室负责人请督促办理。"
+        else:
+            self.what = f"{year}年度绩效自评将于 {due:%Y-%m-%d} 截止（还有 {(due - today).days} 天），本项目的自评表尚未提交审核。"
+            self.todo = "下一步：请打开链接填写实际完成值、执行数和评价结论，评分完成后提交审核。"
+        self.detail = url_of("evaluation_detail")
+        self.start = absolute(reverse("evaluation_list"))
+
+    def __call__(self, sheet: SheetText, evaluation_id: int | None) -> tuple[str, str, str]:
+        title = f"{'自评逾期' if self.overdue else '自评提醒'}：{sheet.title}（{self.year}年度）"
+        url = self.detail(evaluation_id) if evaluation_id is not None else self.start
+        return title, f"{self.what}\n{_about_text(sheet)}\n{self.todo}", url
+
+
 def for_spend_digest(agency, checkpoint, warnings: list) -> Message:
     """One message to the agency's finance reviewers listing every warned sheet at ``checkpoint``.
 

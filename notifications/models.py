@@ -43,6 +43,8 @@ Kind = models.TextChoices("Kind", [
     ("SPEND_WARNING", ("spend_warning", "支出预警")),
     ("SPEND_DIGEST", ("spend_digest", "预警汇总")),
     ("DISPOSAL", ("disposal", "监控处置")),
+    ("EVAL_REMINDER", ("eval_reminder", "自评提醒")),
+    ("EVAL_OVERDUE", ("eval_overdue", "自评逾期")),
     ("CALENDAR", ("calendar", "节假日日历")),
     ("ACCOUNT", ("account", "账号安全")),
 ], module=__name__)
@@ -91,6 +93,10 @@ class Notification(models.Model):
     )
     disposal = models.ForeignKey(
         "monitoring.Disposal", verbose_name="监控处置", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+    )
+    department_evaluation = models.ForeignKey(
+        "evaluations.DepartmentEvaluation", verbose_name="部门整体自评表", null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
     )
     title = models.CharField("标题", max_length=200)
     body = models.TextField("正文")
@@ -210,6 +216,10 @@ class WeComCard(models.Model):
     disposal = models.ForeignKey(
         "monitoring.Disposal", verbose_name="监控处置", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
     )
+    department_evaluation = models.ForeignKey(
+        "evaluations.DepartmentEvaluation", verbose_name="部门整体自评表", null=True, blank=True,
+        on_delete=models.CASCADE, related_name="+",
+    )
     state = models.CharField("发送时状态", max_length=20)
     version = models.PositiveIntegerField("发送时版本")
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="接收人", on_delete=models.CASCADE, related_name="+")
@@ -261,6 +271,10 @@ class PendingFanOut(models.Model):
     )
     disposal = models.ForeignKey(
         "monitoring.Disposal", verbose_name="监控处置", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+    )
+    department_evaluation = models.ForeignKey(
+        "evaluations.DepartmentEvaluation", verbose_name="部门整体自评表", null=True, blank=True,
+        on_delete=models.CASCADE, related_name="+",
     )
     created = models.DateTimeField("记录时间", auto_now_add=True)
 

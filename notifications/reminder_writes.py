@@ -1,4 +1,4 @@
-"""The scheduled notices' writes: spending reminders, warnings and digests, 催办 (what is due: ``reminders``), in one
+"""The scheduled notices' writes: spending reminders, warnings and digests, self-evaluation deadlines, 催办 (what is due: ``reminders``), in one
 set-based statement each run; and the superusers' notice that next year's holiday calendar is missing."""
 
 from __future__ import annotations
@@ -41,14 +41,15 @@ class Sent:
 
 
 def reminders_send(*, day, dry_run: bool = False, catch_up_days: int = 1) -> list[Sent]:
-    """Write the spending reminders, warnings and digests due on ``day`` (the daily 09:00 job and run_reminders).
+    """Write the spending reminders, warnings and digests and the self-evaluations' deadline reminders and warnings due
+    on ``day`` (the daily 09:00 job and run_reminders).
 
     With ``catch_up_days`` > 1 also what was due on the days before ``day`` within that window and
     never written (the job did not run): the dedupe keys make sure nothing is sent twice.
     """
     if catch_up_days > 1:
-        return _send_due(reminders.spending_due_since(day, days=catch_up_days), dry_run=dry_run)
-    return _send_due(reminders.spending_due_on(day), dry_run=dry_run)
+        return _send_due(reminders.spending_due_since(day, days=catch_up_days, of=reminders.due_on), dry_run=dry_run)
+    return _send_due(reminders.due_on(day), dry_run=dry_run)
 
 
 @transaction.atomic

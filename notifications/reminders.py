@@ -8,6 +8,11 @@ Spending checkpoints, for each published sheet and each checkpoint of its year:
   behind; red: more, which also goes to the agency's leaders); the agency's
   finance reviewers get one digest listing every warned sheet.
 
+Self-evaluations, for each deadline finance set for an agency's year (``evaluations.Deadline``):
+- 7 days and 1 day before it: remind the section's staff of every published sheet of that agency and year whose
+  self-evaluation is not submitted (none yet, a draft or returned);
+- on the first working day after it: warn the staff and the section heads of those still not submitted.
+
 Nudges: a review task waiting more than ``NUDGE_AFTER_WORKDAYS`` working days
 goes to its reviewers; waiting more than twice as long, also to the agency's leaders.
 
@@ -26,14 +31,15 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from notifications import messages
 from notifications.messages import Message
 from notifications.models import Kind
 from workdays.days import next_workday, workdays_between
-from projects.models import Checkpoint, SheetState, SpendPlan, TargetSheet
+from evaluations.models import Deadline
+from projects.models import EDITABLE_STATES, Checkpoint, SheetState, SpendPlan, TargetSheet
 from projects.values import format_number
 from people import roles
 from people.roles import Role
@@ -100,11 +106,18 @@ def spending_due_on(day: datetime.date, *, today: datetime.date | None = None) -
     return _reminders(day, today) + _warnings(day, today)
 
 
-def spending_due_since(today: datetime.date, *, days: int = CATCH_UP_DAYS) -> list[Due]:
-    """What was due on ``today`` and on each of the ``days - 1`` days before it (the dedupe keys skip what was sent)."""
+def due_on(day: datetime.date, *, today: datetime.date | None = None) -> list[Due]:
+    """Everything the daily job sends for ``day``: the spending checkpoints' and the self-evaluations' deadlines'."""
+    return spending_due_on(day, today=today) + evaluation_due_on(day, today=today)
+
+
+def spending_due_since(today: datetime.date, *, days: int = CATCH_UP_DAYS, of=None) -> list[Due]:
+    """What was due on ``today`` and on each of the ``days - 1`` days before it (the dedupe keys skip what was sent);
+    ``of``: the reads of one day (default ``spending_due_on``; ``due_on`` for all the daily notices)."""
+    of = of or spending_due_on
     due: dict[str, Due] = {}
     for back in range(days - 1, -1, -1):
-        for item in spending_due_on(today - datetime.timedelta(days=back), today=today):
+        for item in of(today - datetime.timedelta(days=back), today=today):
             due.setdefault(item.dedupe_key, item)
     return list(due.values())
 
@@ -245,6 +258,81 @@ def _published(checkpoint) -> tuple[list, dict, dict]:
         for sheet_id, amount in SpendReport.objects.filter(checkpoint=checkpoint, sheet__in=published).values_list("sheet_id", "amount")
     }
     return sheets, plans, reports
+
+
+# ---------------------------------------------------------------- self-evaluations' deadlines (自评截止日期)
+
+
+def evaluation_due_on(day: datetime.date, *, today: datetime.date | None = None) -> list[Due]:
+    """The self-evaluation reminders (7 and 1 days before a deadline) and overdue warnings (its first working day
+    after) due on ``day``, sent on ``today`` (default ``day``; a day caught up later skips a reminder a later one has
+    overtaken, and one whose deadline passed). A fixed number of queries: the deadlines near the day, then (only when
+    one is due) the sheets not submitted of those agencies' years and their staff and heads, as tuples."""
+    today = today or day
+    near = Deadline.objects.filter(
+        due__gte=day - WARNING_LOOKBACK, due__lte=day + datetime.timedelta(days=max(REMINDER_DAYS_BEFORE))
+    ).values_list("pk", "agency_id", "fiscal_year_id", "due", "fiscal_year__year")
+    work: dict[tuple[int, int], tuple] = {}  # (agency, year) → (deadline, year, days_left or None for the warning)
+    for pk, agency_id, fiscal_year_id, due, year in near:
+        days_left = (due - day).days
+        if days_left in REMINDER_DAYS_BEFORE:
+            if due < today:
+                continue  # caught up too late: the deadline passed, its warning tells the rest
+            if any(d < days_left and due - datetime.timedelta(days=d) <= today for d in REMINDER_DAYS_BEFORE):
+                continue  # a later reminder for the same deadline is due by now: send that one only
+            work[(agency_id, fiscal_year_id)] = (due, year, days_left)
+        elif due < day and next_workday(due) == day:
+            work[(agency_id, fiscal_year_id)] = (due, year, None)
+    if not work:
+        return []
+    sheets = _not_submitted([due for due, _, _ in work.values()])
+    sections = {row[6] for row in sheets if (row[4], row[5]) in work} - {None}
+    warned = any(days_left is None for _, _, days_left in work.values())
+    holders = _Holders({Role.STAFF: sections, Role.SECTION_HEAD: sections if warned else set()})
+    texts: dict[tuple, messages.EvaluationDueText] = {}
+    audiences: dict[tuple, list] = {}
+    result = []
+    for pk, title, project_name, code, agency_id, fiscal_year_id, section_id, section_name, agency_code, agency_name, evaluation_id in sheets:
+        found = work.get((agency_id, fiscal_year_id))
+        if found is None:
+            continue  # a deadline of the same day for another agency's year
+        due, year, days_left = found
+        text = texts.get(found)
+        if text is None:
+            text = texts[found] = messages.EvaluationDueText(due=due, year=year, days_left=days_left, today=today)
+        sheet = messages.SheetText(pk, title or project_name, code, f"{agency_code}{agency_name}", section_name if section_id else None)
+        subject, body, url = text(sheet, evaluation_id)
+        if days_left is None:
+            recipients = audiences.get(section_id)
+            if recipients is None:
+                recipients = audiences[section_id] = holders.shared(Role.STAFF, section_id) + holders.shared(Role.SECTION_HEAD, section_id)
+            result.append(Due(
+                Kind.EVAL_OVERDUE, f"自评逾期：“{sheet.title}”（{code}） {year}年度自评截止 {due:%Y-%m-%d}",
+                recipients, subject, body, url, "sheet", pk, f"eval-overdue:{pk}:{due:%Y%m%d}",
+            ))
+        else:
+            result.append(Due(
+                Kind.EVAL_REMINDER, f"自评提醒（还有 {(due - today).days} 天）：“{sheet.title}”（{code}） {year}年度自评截止 {due:%Y-%m-%d}",
+                holders.shared(Role.STAFF, section_id), subject, body, url, "sheet", pk,
+                f"eval-reminder:{pk}:{due:%Y%m%d}:{days_left}",
+            ))
+    return result
+
+
+def _not_submitted(dues: list[datetime.date]) -> list[tuple]:
+    """The published sheets (in force) of every agency's year with a deadline on one of ``dues`` whose self-evaluation
+    is not submitted (none, a draft, returned), as value tuples: one query (the caller keeps its own agencies' years)."""
+    deadline = Deadline.objects.filter(agency_id=OuterRef("agency_id"), fiscal_year_id=OuterRef("fiscal_year_id"), due__in=dues)
+    return list(
+        TargetSheet.objects.filter(state=SheetState.PUBLISHED)
+        .filter(Exists(deadline))
+        .filter(Q(evaluation__isnull=True) | Q(evaluation__state__in=EDITABLE_STATES))
+        .order_by("agency__code", "position", "id")
+        .values_list(
+            "pk", "title", "project__name", "project__code", "agency_id", "fiscal_year_id", "section_id", "section__name",
+            "agency__code", "agency__name", "evaluation__id",
+        )
+    )
 
 
 def nudges_due(now: datetime.datetime | None = None) -> list[Due]:

@@ -14,8 +14,8 @@ from benchmarks.bench import ROOT
 
 ROWS = (
     "待办 /tasks/", "/sheets/（科室负责人", "/sheets/（财政审核人", "/sheets/?year=2024&state=published", "文字搜索",
-    "/api/sheets/（科室负责人）", "/api/sheets/ 第 N 页", "公开列表", "审批（API，HTTP）", "目标调整（API，HTTP）", "运行监控汇总", "运行监控：全省已公开的表", "run_reminders", "通知投递",
-    "Word 导出", "种子导入（进程内）", "种子导出（进程内）", "种子导入（整个进程", "种子导出（整个进程",
+    "/api/sheets/（科室负责人）", "/api/sheets/ 第 N 页", "公开列表", "单位自评总览", "审批（API，HTTP）", "目标调整（API，HTTP）", "运行监控汇总", "运行监控：全省已公开的表", "run_reminders", "通知投递",
+    "Word 导出", "自评评分", "种子导入（进程内）", "种子导出（进程内）", "种子导入（整个进程", "种子导出（整个进程",
     "锚点 viewflow 收件箱", "锚点 viewflow 队列", "锚点 viewflow 审批", "事务底线",
 )
 

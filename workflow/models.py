@@ -13,7 +13,7 @@ from workflow.steps import CHAIN, Action
 
 # The history's foreign key of each document (its ``history_field``), by string reference: a second document adds its
 # nullable foreign key below and its name here.
-DOCUMENT_FIELDS = ("sheet", "evaluation", "goals", "monitoring_report", "disposal")
+DOCUMENT_FIELDS = ("sheet", "evaluation", "goals", "monitoring_report", "disposal", "department_evaluation")
 
 
 def exactly_one_document(fields=DOCUMENT_FIELDS) -> Q:
@@ -55,6 +55,10 @@ class Event(models.Model):
     disposal = models.ForeignKey(
         "monitoring.Disposal", verbose_name="监控处置", null=True, blank=True, on_delete=models.CASCADE, related_name="events",
     )
+    department_evaluation = models.ForeignKey(
+        "evaluations.DepartmentEvaluation", verbose_name="部门整体自评表", null=True, blank=True,
+        on_delete=models.CASCADE, related_name="events",
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -85,6 +89,7 @@ class Event(models.Model):
             models.Index(fields=["goals", "created"], name="event_goals_created"),
             models.Index(fields=["monitoring_report", "created"], name="event_monrep_created"),
             models.Index(fields=["disposal", "created"], name="event_disposal_created"),
+            models.Index(fields=["department_evaluation", "created"], name="event_dept_evaluation_created"),
             models.Index(fields=["actor", "-created", "-id"], name="event_actor_created"),  # 已办, a keyset page at a time
         ]
         constraints = [models.CheckConstraint(condition=exactly_one_document(), name="event_one_document")]

@@ -54,6 +54,8 @@ def as_left_by_the_old_migrations():
             # nor the monitoring report's and the 处置's (workflow 0018, notifications 0014 add them)
             cursor.execute(f"ALTER TABLE {table} DROP COLUMN monitoring_report_id")
             cursor.execute(f"ALTER TABLE {table} DROP COLUMN disposal_id")
+            # nor the department-wide self-evaluation's (workflow 0019, notifications 0015)
+            cursor.execute(f"ALTER TABLE {table} DROP COLUMN department_evaluation_id")
     recorder = MigrationRecorder(connection)
     for name in ("0001_initial", "0010_viewflow20", "0015_task_scheduled"):
         recorder.record_applied("viewflow", name)
