@@ -402,12 +402,9 @@ def inbox_count(user, *, cap: int) -> int:
     common = deciding_condition(user)
     parts = []
     for model in document_types():
-        conditions = task_conditions(user, model, common=common)
-        if conditions:
-            either = conditions[0]
-            for condition in conditions[1:]:
-                either |= condition
-            parts.append(documents_of(model).filter(either))
+        # each condition its own capped count (they are disjoint: a step's state, or the opinions asked), read along
+        # its index and stopped at the cap, as 待办 reads them
+        parts += [documents_of(model).filter(condition) for condition in task_conditions(user, model, common=common)]
         drafts = drafts_to_do(user, model)
         if not drafts.query.is_empty():
             parts.append(drafts)
