@@ -22,7 +22,60 @@ TEXTS = (("conclusion", "评价结论"), ("problems", "存在问题"), ("improve
 SCORE = {"max_digits": 6, "decimal_places": 2}
 
 
-class SelfEvaluation(Approvable):
+class ScoredDocument(Approvable):
+    """What a sheet's self-evaluation and the 部门整体自评 share: the budget line, the three texts, the scores written
+    with the content by ``evaluations.services`` (None until every value is typed; recomputed by
+    ``evaluations.scorecard``), and the engine's hooks that read them. Its rows are ``rows``."""
+
+    state = models.CharField("状态", max_length=20, choices=SheetState.choices, default=SheetState.DRAFT, db_index=True)
+    budget = models.DecimalField("年初预算数（万元）", **MONEY, validators=[MinValueValidator(0)])
+    adjusted_budget = models.DecimalField("调整后预算数（万元）", **MONEY, validators=[MinValueValidator(0)])
+    spent = models.DecimalField("执行数（万元）", **MONEY, null=True, blank=True, validators=[MinValueValidator(0)])
+    spent_reason = models.CharField("执行率偏低原因", max_length=TEXT_MAX, blank=True, help_text="执行率低于 90% 时必填")
+    conclusion = models.CharField("评价结论", max_length=TEXT_MAX, blank=True)
+    problems = models.CharField("存在问题", max_length=TEXT_MAX, blank=True)
+    improvements = models.CharField("改进措施", max_length=TEXT_MAX, blank=True)
+    # written with the content by ``evaluations.services`` (None until every value is typed)
+    budget_score = models.DecimalField("预算执行得分", **SCORE, null=True, blank=True, editable=False)
+    total = models.DecimalField("总分", **SCORE, null=True, blank=True, editable=False)
+    grade = models.CharField("等级", max_length=2, blank=True, editable=False)
+    check_errors = models.PositiveSmallIntegerField("待补充项数", default=0, editable=False)
+    created = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+    def approval_errors(self) -> list[str]:
+        from evaluations.scorecard import content_errors
+
+        return content_errors(self)
+
+    @classmethod
+    def approval_verdicts(cls, documents) -> None:
+        for document in documents:
+            document.error_count, document.warning_count = document.check_errors, 0
+
+    def scored_snapshot(self) -> dict:
+        """The scored content as plain JSON-able data (the document adds what it evaluates)."""
+        return {
+            "adjusted_budget": str(self.adjusted_budget),
+            "spent": None if self.spent is None else str(self.spent), "spent_reason": self.spent_reason,
+            **{name: getattr(self, name) for name, _label in TEXTS},
+            "total": None if self.total is None else str(self.total), "grade": self.grade,
+            "rows": [row.snapshot() for row in self.rows.all()],
+        }
+
+    @property
+    def is_editable(self) -> bool:
+        return self.state in EDITABLE_STATES
+
+    def texts(self) -> list[tuple[str, str]]:
+        """(label, value) of 评价结论, 存在问题, 改进措施."""
+        return [(label, getattr(self, name)) for name, label in TEXTS]
+
+
+
+class SelfEvaluation(ScoredDocument):
     """项目支出绩效自评表: one published sheet's self-evaluation (the version in force), drafted by its section."""
 
     approval_label = "绩效自评表"
@@ -39,20 +92,6 @@ class SelfEvaluation(Approvable):
     sheet = models.OneToOneField(
         "projects.TargetSheet", verbose_name="绩效目标表", on_delete=models.PROTECT, related_name="evaluation"
     )
-    state = models.CharField("状态", max_length=20, choices=SheetState.choices, default=SheetState.DRAFT, db_index=True)
-    budget = models.DecimalField("年初预算数（万元）", **MONEY, validators=[MinValueValidator(0)])
-    adjusted_budget = models.DecimalField("调整后预算数（万元）", **MONEY, validators=[MinValueValidator(0)])
-    spent = models.DecimalField("执行数（万元）", **MONEY, null=True, blank=True, validators=[MinValueValidator(0)])
-    spent_reason = models.CharField("执行率偏低原因", max_length=TEXT_MAX, blank=True, help_text="执行率低于 90% 时必填")
-    conclusion = models.CharField("评价结论", max_length=TEXT_MAX, blank=True)
-    problems = models.CharField("存在问题", max_length=TEXT_MAX, blank=True)
-    improvements = models.CharField("改进措施", max_length=TEXT_MAX, blank=True)
-    # written with the content by ``evaluations.services`` (None until every value is typed)
-    budget_score = models.DecimalField("预算执行得分", **SCORE, null=True, blank=True, editable=False)
-    total = models.DecimalField("总分", **SCORE, null=True, blank=True, editable=False)
-    grade = models.CharField("等级", max_length=2, blank=True, editable=False)
-    check_errors = models.PositiveSmallIntegerField("待补充项数", default=0, editable=False)
-    created = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "绩效自评表"
@@ -105,32 +144,8 @@ class SelfEvaluation(Approvable):
             return f"自评结果待公开，将于 {waiting:%Y-%m-%d} 与决算一同公开，无需再办理。", self.get_absolute_url()
         return "自评结果已公开，无需再办理。", self.get_absolute_url()
 
-    def approval_errors(self) -> list[str]:
-        from evaluations.scorecard import content_errors
-
-        return content_errors(self)
-
-    @classmethod
-    def approval_verdicts(cls, documents) -> None:
-        for document in documents:
-            document.error_count, document.warning_count = document.check_errors, 0
-
     def snapshot(self) -> dict:
-        return {
-            "sheet": self.sheet_id, "adjusted_budget": str(self.adjusted_budget),
-            "spent": None if self.spent is None else str(self.spent), "spent_reason": self.spent_reason,
-            **{name: getattr(self, name) for name, _label in TEXTS},
-            "total": None if self.total is None else str(self.total), "grade": self.grade,
-            "rows": [row.snapshot() for row in self.rows.all()],
-        }
-
-    @property
-    def is_editable(self) -> bool:
-        return self.state in EDITABLE_STATES
-
-    def texts(self) -> list[tuple[str, str]]:
-        """(label, value) of 评价结论, 存在问题, 改进措施."""
-        return [(label, getattr(self, name)) for name, label in TEXTS]
+        return {"sheet": self.sheet_id, **self.scored_snapshot()}
 
 
 class EvaluationRow(models.Model):
@@ -222,7 +237,7 @@ class Deadline(models.Model):
 DEPARTMENT_TARGET = "达成年度目标"  # a goal's 指标值 until the evaluator quantifies it (a qualitative row)
 
 
-class DepartmentEvaluation(Approvable):
+class DepartmentEvaluation(ScoredDocument):
     """部门整体自评表: an agency's year-end self-evaluation over its department-wide goals (部门整体绩效目标), scored the
     same way as a sheet's (``evaluations.scorecard``): the agency's budget line (its published sheets' budgets and
     their 执行数) and one row per 分项绩效目标 (or the 总体绩效目标 when there are none), weights totalling 90.
@@ -246,19 +261,6 @@ class DepartmentEvaluation(Approvable):
         "projects.DepartmentGoals", verbose_name="部门整体绩效目标", null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
     )
-    state = models.CharField("状态", max_length=20, choices=SheetState.choices, default=SheetState.DRAFT, db_index=True)
-    budget = models.DecimalField("年初预算数（万元）", **MONEY, validators=[MinValueValidator(0)])
-    adjusted_budget = models.DecimalField("调整后预算数（万元）", **MONEY, validators=[MinValueValidator(0)])
-    spent = models.DecimalField("执行数（万元）", **MONEY, null=True, blank=True, validators=[MinValueValidator(0)])
-    spent_reason = models.CharField("执行率偏低原因", max_length=TEXT_MAX, blank=True, help_text="执行率低于 90% 时必填")
-    conclusion = models.CharField("评价结论", max_length=TEXT_MAX, blank=True)
-    problems = models.CharField("存在问题", max_length=TEXT_MAX, blank=True)
-    improvements = models.CharField("改进措施", max_length=TEXT_MAX, blank=True)
-    budget_score = models.DecimalField("预算执行得分", **SCORE, null=True, blank=True, editable=False)
-    total = models.DecimalField("总分", **SCORE, null=True, blank=True, editable=False)
-    grade = models.CharField("等级", max_length=2, blank=True, editable=False)
-    check_errors = models.PositiveSmallIntegerField("待补充项数", default=0, editable=False)
-    created = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "部门整体自评表"
@@ -295,31 +297,8 @@ class DepartmentEvaluation(Approvable):
     def approval_done_next(self) -> tuple[str, str]:
         return "部门整体自评结果已公开，无需再办理。", self.get_absolute_url()
 
-    def approval_errors(self) -> list[str]:
-        from evaluations.scorecard import content_errors
-
-        return content_errors(self)
-
-    @classmethod
-    def approval_verdicts(cls, documents) -> None:
-        for document in documents:
-            document.error_count, document.warning_count = document.check_errors, 0
-
     def snapshot(self) -> dict:
-        return {
-            "goals": self.goals_id, "adjusted_budget": str(self.adjusted_budget),
-            "spent": None if self.spent is None else str(self.spent), "spent_reason": self.spent_reason,
-            **{name: getattr(self, name) for name, _label in TEXTS},
-            "total": None if self.total is None else str(self.total), "grade": self.grade,
-            "rows": [row.snapshot() for row in self.rows.all()],
-        }
-
-    @property
-    def is_editable(self) -> bool:
-        return self.state in EDITABLE_STATES
-
-    def texts(self) -> list[tuple[str, str]]:
-        return [(label, getattr(self, name)) for name, label in TEXTS]
+        return {"goals": self.goals_id, **self.scored_snapshot()}
 
 
 class DepartmentRow(models.Model):

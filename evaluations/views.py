@@ -208,6 +208,18 @@ def _agency_year(request, code, year):
     return agency, get_object_or_404(FiscalYear, year=year)
 
 
+def _posted_date(request, name: str, label: str, example: str):
+    """The date posted as ``name`` (None when the form's 取消 button ``clear`` was pressed); a missing one is refused
+    in Chinese, a malformed one raises ValueError (the caller says how to write it)."""
+    if request.POST.get("clear"):
+        return None
+    text = (request.POST.get(name) or "").strip()
+    date = parse_date(text) if text else None
+    if date is None:
+        raise AppError(f"请填写{label}（如 {example}）。", status=400, code="invalid")
+    return date
+
+
 @login_required
 def agency_evaluations(request, code, year):
     """单位自评总览: every published sheet of the agency's year with its self-evaluation's score, grade and flags, a
@@ -217,14 +229,8 @@ def agency_evaluations(request, code, year):
     if request.method == "POST":
         if not can_set:
             raise Http404("没有找到该单位。")
-        text = (request.POST.get("public_from") or "").strip()
         try:
-            if request.POST.get("clear"):
-                date = None
-            else:
-                date = parse_date(text) if text else None
-                if date is None:
-                    raise AppError("请填写公开日期（如 2025-06-30）。", status=400, code="invalid")
+            date = _posted_date(request, "public_from", "公开日期", "2025-06-30")
             services.publication_set(agency=agency, year=fiscal_year.year, public_from=date, user=request.user)
         except (AppError, ValueError) as error:
             messages.error(request, getattr(error, "message", "公开日期的格式应为 2025-06-30。"))
@@ -260,14 +266,8 @@ def agency_deadline(request, code, year):
     if not services.may_set_publication(request.user, agency):
         raise Http404("没有找到该单位。")
     back = reverse("agency_evaluations", args=[agency.code, fiscal_year.year])
-    text = (request.POST.get("due") or "").strip()
     try:
-        if request.POST.get("clear"):
-            due = None
-        else:
-            due = parse_date(text) if text else None
-            if due is None:
-                raise AppError("请填写自评截止日期（如 2025-03-31）。", status=400, code="invalid")
+        due = _posted_date(request, "due", "自评截止日期", "2025-03-31")
         services.deadline_set(agency=agency, year=fiscal_year.year, due=due, user=request.user)
     except (AppError, ValueError) as error:
         messages.error(request, getattr(error, "message", "自评截止日期的格式应为 2025-03-31。"))
