@@ -222,6 +222,20 @@ def principal_ids(user, at=None):
     return Delegation.objects.active_at(at or timezone.now()).filter(delegate_id=user.pk).values("principal_id")
 
 
+def summary_key(user) -> tuple:
+    """What every condition built from ``user``'s roles depends on, as a hashable value: their id and whether they are
+    active, and per role the scope ids read this request (or "many") with those held through delegations. Two users,
+    or two requests, with equal keys get the same conditions (for the same moment)."""
+    if not getattr(user, "is_authenticated", False):
+        return (None,)
+    cache = _cache(user) if user.is_active else {}
+    return (user.pk, user.is_active, *(
+        (role, None if cache[role] is None else frozenset(cache[role]),
+         tuple(sorted((pk, tuple(principals)) for pk, principals in cache[("via", role)].items())))
+        for role in SCOPE_PERMISSIONS if cache
+    ))
+
+
 def principals_now(user) -> set[int]:
     """The ids of the principals whose delegation to ``user`` is in force (read once a request, when asked)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
@@ -262,10 +276,10 @@ class _GrantOn(models.Expression):
     output_field = models.BooleanField()
     conditional = True
 
-    def __init__(self, column, *, user_id: int, content_type_id: int, codename: str):
+    def __init__(self, column, *, user_id: int, content_type_id: int, codename: str, at=None):
         super().__init__()
         self.column, self.user_id, self.content_type_id, self.codename = column, user_id, content_type_id, codename
-        self.now = timezone.now()  # the delegations in force when the condition was made
+        self.now = at or timezone.now()  # the delegations in force at this moment (when the condition was made)
 
     def get_source_expressions(self):
         return [self.column]
@@ -289,10 +303,11 @@ class _GrantOn(models.Expression):
         return sql, [*holders, self.content_type_id, self.content_type_id, self.codename, *params]
 
 
-def scope_in(user, role: str, field: str):
+def scope_in(user, role: str, field: str, *, at=None):
     """A Q: ``field`` (a Section or Agency id column) is one of the scopes where ``user`` holds ``role``: a literal
     list of at most ``LITERAL_IDS_MAX`` ids, else a grant looked up per row (``_GrantOn``; the rows' ``field``
-    references an existing scope, so a grant on a deleted one matches nothing)."""
+    references an existing scope, so a grant on a deleted one matches nothing), with the delegations in force at
+    ``at`` (now)."""
     from django.contrib.contenttypes.models import ContentType
     from django.db.models import F, Q
 
@@ -300,7 +315,7 @@ def scope_in(user, role: str, field: str):
     if ids is not None:
         return Q(**{f"{field}__in": ids}) if ids else Q(pk__in=[])
     content_type = ContentType.objects.get_for_model(scope_model(role))
-    return Q(_GrantOn(F(field), user_id=user.pk, content_type_id=content_type.pk, codename=codename(role)))
+    return Q(_GrantOn(F(field), user_id=user.pk, content_type_id=content_type.pk, codename=codename(role), at=at))
 
 
 def has_role(user, role: str, scope) -> bool:

@@ -26,7 +26,7 @@ from people.models import Delegation, RoleChange
 from people.services import delegation_cancel, delegation_set, role_grant
 from workflow import permissions, services
 from workflow.models import Action
-from workflow.selectors import document_history as history, review_tasks
+from workflow.selectors import document_history as history, inbox_count, review_tasks, waiting_ids
 from tests.support import make_user
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -331,6 +331,32 @@ def test_a_delegation_that_starts_and_ends_while_the_sheet_waits_routes_it_there
             services.document_approve(document=sheet, user=fresh(deputy))
         event = services.document_approve(document=sheet, user=fresh(org.leader))
     assert event.on_behalf_of is None
+
+
+def test_the_delegates_badge_and_inbox_follow_the_window_from_request_to_request(org, make_sheet, deputy):
+    """The badge's count and 待办's read are statements a worker keeps for the user's roles: before, during and after
+    赵局长's leave the same worker counts the sheet waiting at 局领导审批 for 刘洋 only during it, and for 赵局长
+    throughout."""
+    sheet = make_sheet()
+    with at("2024-06-03", 10):
+        services.document_submit(document=sheet, user=org.owner)
+        services.document_approve(document=sheet, user=org.head)
+        delegation_set(by=org.leader, principal=org.leader, delegate=deputy, start=moment("2024-06-04"),
+                       end=moment("2024-06-08"), reason="休假")
+    seen = {}
+    for day, hour in (("2024-06-03", 11), ("2024-06-05", 10), ("2024-06-07", 23), ("2024-06-08", 0)):
+        with at(day, hour):
+            seen[day] = [
+                (inbox_count(fresh(person), cap=100), waiting_ids(fresh(person), limit=50))
+                for person in (deputy, org.leader)
+            ]
+    waiting = [(type(sheet), sheet.pk)]
+    assert seen == {
+        "2024-06-03": [(0, []), (1, waiting)],
+        "2024-06-05": [(1, waiting), (1, waiting)],
+        "2024-06-07": [(1, waiting), (1, waiting)],
+        "2024-06-08": [(0, []), (1, waiting)],
+    }
 
 
 def test_a_delegate_is_not_a_reassignment_target(org, make_sheet, deputy):
