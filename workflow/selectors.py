@@ -422,10 +422,9 @@ def drafts_to_do(user, model, *, at=None) -> QuerySet:
 
 
 def inbox_count(user, *, cap: int) -> int:
-    """Tasks and drafts waiting for ``user``, of every document type, each kind of each type counted up to ``cap``
-    (the nav badge's "99+" reads at most that many index entries, however many thousand sheets a province's reviewer
-    holds): one statement, the sum of the capped counts, on every page (built once per worker for the user's roles:
-    ``role_statements``)."""
+    """Tasks and drafts waiting for ``user``, of every document type, counted up to ``cap`` (the nav badge's "99+"
+    reads at most that many rows, however many thousand sheets a province's reviewer holds): one statement on every
+    page (built once per worker for the user's roles: ``role_statements``)."""
     if not user.is_authenticated:
         return 0
     statement = role_statements.get(
@@ -443,9 +442,8 @@ def _badge_parts(user, *, at) -> list[QuerySet]:
     common = deciding_condition(user, at=at)
     parts = []
     for model in document_types():
-        # each condition its own capped count (they are disjoint: a step's state, or the opinions asked), read along
-        # its index and stopped at the cap, as 待办 reads them; a type the user may neither act on nor draft adds
-        # nothing
+        # each condition on its own (they are disjoint: a step's state, or the opinions asked), read along its index
+        # as 待办 reads them; a type the user may neither act on nor draft adds nothing
         parts += [documents_of(model).filter(condition) for condition in task_conditions(user, model, common=common, at=at)]
         drafts = drafts_to_do(user, model, at=at)
         if not drafts.query.is_empty():
@@ -502,19 +500,20 @@ role_statements = RoleStatements(size=512)
 
 
 def capped_count_sql(querysets, *, cap: int) -> tuple[str, list] | None:
-    """One statement summing each of ``querysets``' row counts, each counted up to ``cap`` (``SELECT (SELECT COUNT(*)
-    FROM (… LIMIT cap)) + …``), and its parameters; None when every one is empty by its conditions."""
+    """One statement counting the rows of ``querysets`` together up to ``cap`` (``SELECT COUNT(*) FROM (… UNION ALL …
+    LIMIT cap)``: the database reads each in turn and stops at the cap, however many rows are there), and its
+    parameters; None when every one is empty by its conditions."""
     parts, params = [], []
     for queryset in querysets:
         try:
-            sql, part_params = queryset.order_by().values("pk")[:cap].query.sql_with_params()
+            sql, part_params = queryset.order_by().values("pk").query.sql_with_params()
         except EmptyResultSet:
             continue
-        parts.append(f"(SELECT COUNT(*) FROM ({sql}) capped_{len(parts)})")
+        parts.append(f"SELECT pk FROM ({sql}) part_{len(parts)}")
         params.extend(part_params)
     if not parts:
         return None
-    return "SELECT " + " + ".join(parts), params
+    return f"SELECT COUNT(*) FROM ({' UNION ALL '.join(parts)} LIMIT {int(cap)}) capped", params
 
 
 def done_events(user, *, search: str = "") -> QuerySet:
