@@ -259,3 +259,20 @@ def test_on_the_self_evaluations_page_the_head_asks_and_the_deputy_answers(clien
     assert "没有找到用户：nobody_here" in response.content.decode()
     response = client.post(f"/evaluations/{evaluation.pk}/cc/", {"users": "colleague"}, follow=True)
     assert "已抄送" in response.content.decode() and "→ 孙经办" in response.content.decode()
+
+
+def test_an_opinion_asked_of_someone_who_then_leaves_no_longer_holds_the_step(org, make_sheet, deputy_leader):
+    """钱副局长's account is disabled while the step waits for his opinion: the step is 赵局长's to decide again, in
+    his 待办 and its badge (the consultant is looked up per row, as every 待办 read checks it)."""
+    from workflow.selectors import inbox_count, waiting_ids
+
+    sheet = at_leader_review(org, make_sheet)
+    services.document_consult(document=sheet, user=org.leader, to_user=deputy_leader, when="before", comment="请看预算依据")
+    assert waiting_ids(org.leader, limit=10) == [] and inbox_count(org.leader, cap=100) == 0
+
+    deputy_leader.is_active = False
+    deputy_leader.save(update_fields=["is_active"])
+
+    leader = type(org.leader).objects.get(pk=org.leader.pk)
+    assert waiting_ids(leader, limit=10) == [(type(sheet), sheet.pk)] and inbox_count(leader, cap=100) == 1
+    assert list(review_tasks(leader, type(sheet))) == [sheet]
