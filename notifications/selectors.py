@@ -46,7 +46,12 @@ def inbox(user, *, search: str = "") -> QuerySet:
     return rows.filter(condition)
 
 
-def unread_count(user) -> int:
+def unread_count(user, *, cap: int | None = None) -> int:
+    """The user's unread in-app notifications; with ``cap``, counted up to it (the badge on every page reads at most
+    that many index entries, however many a province's finance reviewer has left unread)."""
     if not user.is_authenticated:
         return 0
-    return Notification.objects.filter(recipient=user, channel=Channel.IN_APP, read_at__isnull=True).count()
+    unread = Notification.objects.filter(recipient=user, channel=Channel.IN_APP, read_at__isnull=True)
+    if cap is None:
+        return unread.count()
+    return unread.order_by().values("pk")[:cap].count()

@@ -56,6 +56,30 @@ def test_the_unread_count_shows_on_other_pages_too(client, org):
     assert '<span class="badge" data-testid="unread-count">1</span>' in page
 
 
+def test_the_badge_says_99_plus_beyond_99_unread_and_the_centre_lists_them(client, org):
+    """The badge on every page counts at most 100 unread (a province's finance reviewer may have thousands)."""
+    outbox.notifications_create(
+        recipients=[org.owner], message=Message(Kind.SUBMIT, "待科室审核：表", "待科室审核：表：请审核。", "http://127.0.0.1:8000/tasks/"),
+        dedupe_key="first",
+    )
+    first = Notification.objects.get(recipient=org.owner, channel=Channel.IN_APP)
+    Notification.objects.bulk_create([
+        Notification(recipient=org.owner, channel=Channel.IN_APP, kind=first.kind, title=f"待科室审核：表{i}", body=first.body,
+                     url=first.url, dedupe_key=f"many-{i}", status=first.status)
+        for i in range(100)
+    ])
+    client.force_login(org.owner)
+
+    page = client.get(reverse("notification_preferences")).content.decode()
+    assert '<span class="badge" data-testid="unread-count">99+</span>' in page
+
+    Notification.objects.filter(recipient=org.owner, dedupe_key__startswith="many-").exclude(dedupe_key="many-0").update(
+        read_at="2024-06-01T00:00Z"
+    )
+    page = client.get(reverse("notification_preferences")).content.decode()
+    assert '<span class="badge" data-testid="unread-count">2</span>' in page
+
+
 def test_someone_without_notifications_sees_an_empty_centre_and_no_badge(client, org):
     client.force_login(org.outsider)
     page = client.get(reverse("notification_list")).content.decode()
