@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from itertools import islice
 
-from django.db.models import Avg, Case, Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, When
-from django.db.models.functions import Round
+from django.db.models import Avg, Case, Count, DecimalField, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models.functions import Coalesce, Round
 
 from evaluations import scoring, selectors, tables
-from evaluations.models import SelfEvaluation
-from projects.models import SheetState, TargetSheet
+from evaluations.models import Deadline, DepartmentEvaluation, Publication, SelfEvaluation
+from projects.models import FiscalYear, SheetState, TargetSheet
 from workflow.documents import chain_of
 
 SHEET_ORDER = ("position", "id")
@@ -70,6 +70,71 @@ def sheets_of(agency, fiscal_year) -> QuerySet:
     )
 
 
+# what a line of the agency's view shows (``summary_row``): a page reads only these, and not the agency and year again
+PAGE_COLUMNS = (
+    "id", "position", "agency_id", "fiscal_year_id", "project_id", "section_id", "budget_total", "project__code",
+    "project__name", "section__name", *(f"evaluation__{name}" for name in (
+        "id", "sheet_id", "agency_id", "section_id", "state", "budget", "adjusted_budget", "spent", "budget_score", "total",
+        "grade", "conclusion", "section__name",
+    )),
+)
+
+
+def page_of(agency, fiscal_year, *, cursor=None, size=None, public_only: bool = False):
+    """One keyset page of the agency's year for its view (or the public page): the sheets with their projects,
+    sections and self-evaluations in one narrow query (the agency and year are the caller's, not joined again)."""
+    from core.pagination import keyset_page, page_size
+
+    page = keyset_page(
+        sheets_of(agency, fiscal_year).only(*PAGE_COLUMNS), SHEET_ORDER, cursor=cursor, size=page_size(size),
+    )
+    for sheet in page.rows:
+        sheet.agency, sheet.fiscal_year = agency, fiscal_year
+    return page
+
+
+@dataclass
+class Year:
+    """What the agency's view shows of its year besides the sheets, read in one query (``year_of``): the year, finance's
+    publication date and deadline, how many published sheets it has, and its department-wide self-evaluation (its
+    id, state and scores; None when it has none)."""
+
+    fiscal_year: FiscalYear
+    publication: object  # datetime.date | None
+    deadline: object  # datetime.date | None
+    sheets: int
+    department: DepartmentEvaluation | None
+
+
+def year_of(agency, year: int) -> Year | None:
+    """The agency's ``year`` as its view shows it (one query; None when there is no such year)."""
+    by_year = {"agency": agency, "fiscal_year": OuterRef("pk")}
+    department = DepartmentEvaluation.objects.filter(**by_year)
+    count = (
+        TargetSheet.objects.filter(agency=agency, fiscal_year=OuterRef("pk"), state=SheetState.PUBLISHED)
+        .order_by().values("agency").annotate(n=Count("id")).values("n")
+    )
+    row = (
+        FiscalYear.objects.filter(year=year).annotate(
+            public_from=Subquery(Publication.objects.filter(**by_year).values("public_from")[:1]),
+            due=Subquery(Deadline.objects.filter(**by_year).values("due")[:1]),
+            published_sheets=Coalesce(Subquery(count), 0),
+            **{f"department_{name}": Subquery(department.values(name)[:1])
+               for name in ("id", "state", "version", "total", "grade", "budget_score")},
+        ).first()
+    )
+    if row is None:
+        return None
+    evaluation = None
+    if row.department_id is not None:
+        evaluation = DepartmentEvaluation(
+            pk=row.department_id, agency=agency, fiscal_year=row, state=row.department_state,
+            version=row.department_version, total=row.department_total, grade=row.department_grade,
+            budget_score=row.department_budget_score,
+        )
+    return Year(fiscal_year=row, publication=row.public_from, deadline=row.due, sheets=row.published_sheets, department=evaluation)
+
+
 def _rate_expression():
     return Case(
         When(adjusted_budget__gt=0, spent__isnull=False,
@@ -78,12 +143,22 @@ def _rate_expression():
     )
 
 
-def figures(agency, fiscal_year, *, public_only: bool = False) -> Figures:
+_UNREAD = object()
+
+
+def figures(agency, fiscal_year, *, public_only: bool = False, pending=_UNREAD, sheets: int | None = None) -> Figures:
     """The year's figures over every self-evaluation of the agency (public ones only for the public page): how many,
-    the average of the scored ones, the red and yellow flags, and the grades."""
-    evaluations = SelfEvaluation.objects.filter(agency=agency, sheet__fiscal_year=fiscal_year)
+    the average of the scored ones, the red and yellow flags (as ``tables.flags`` says them), and the grades.
+
+    Read from the index of the agency's year (``evaluation_agency_year`` holds every column counted here: an
+    index-only scan, no sheet joined). ``pending``: the year's publication date still to come, when the caller read
+    it (public_only: nothing is public before it); ``sheets``: the count of published sheets, when the caller read it
+    (``year_of``)."""
+    evaluations = SelfEvaluation.objects.filter(agency=agency, fiscal_year=fiscal_year)
     if public_only:
-        evaluations = evaluations.filter(pk__in=selectors.public_evaluations().filter(agency=agency).values("pk"))
+        if pending is _UNREAD:
+            pending = selectors.pending_publication(agency.pk, fiscal_year.pk)
+        evaluations = evaluations.filter(state=SheetState.PUBLISHED) if pending is None else evaluations.none()
     indicators_rate = ExpressionWrapper((F("total") - F("budget_score")) * 100 / scoring.INDICATORS_TOTAL, output_field=DecimalField())
     numbers = evaluations.annotate(rate=_rate_expression(), indicators_rate=indicators_rate).aggregate(
         count=Count("id"), scored=Count("id", filter=Q(total__isnull=False)), average=Avg("total"),
@@ -91,12 +166,14 @@ def figures(agency, fiscal_year, *, public_only: bool = False) -> Figures:
         yellow=Count("id", filter=Q(rate__lt=YELLOW)),
         **{f"grade_{code}": Count("id", filter=Q(grade=grade)) for code, grade in enumerate(GRADE_ORDER)},
     )
-    sheets = TargetSheet.objects.filter(agency=agency, fiscal_year=fiscal_year, state=SheetState.PUBLISHED).count()
+    if sheets is None:
+        sheets = TargetSheet.objects.filter(agency=agency, fiscal_year=fiscal_year, state=SheetState.PUBLISHED).count()
     average = numbers["average"]
     return Figures(
-        sheets=sheets, evaluations=numbers["count"], scored=numbers["scored"],
-        average=scoring.round2(average) if average is not None else None, red=numbers["red"], yellow=numbers["yellow"],
-        by_grade={grade: numbers[f"grade_{code}"] for code, grade in enumerate(GRADE_ORDER)},
+        sheets=sheets, evaluations=numbers["count"] or 0, scored=numbers["scored"] or 0,
+        average=scoring.round2(average) if average is not None else None, red=numbers["red"] or 0,
+        yellow=numbers["yellow"] or 0,
+        by_grade={grade: numbers[f"grade_{code}"] or 0 for code, grade in enumerate(GRADE_ORDER)},
     )
 
 

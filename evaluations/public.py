@@ -8,7 +8,6 @@ from __future__ import annotations
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 
-from core.pagination import keyset_page, page_size
 from evaluations import agency as agency_reads
 from evaluations import selectors, tables
 from evaluations.models import DepartmentEvaluation
@@ -22,10 +21,7 @@ def public_agency_year(request, code, year):
     agency = agency_or_404(code)
     fiscal_year = get_object_or_404(FiscalYear, year=year)
     pending = selectors.pending_publication(agency.pk, fiscal_year.pk)
-    page = keyset_page(
-        agency_reads.sheets_of(agency, fiscal_year).select_related("agency", "fiscal_year"), agency_reads.SHEET_ORDER,
-        cursor=request.GET.get("cursor"), size=page_size(request.GET.get("size")),
-    )
+    page = agency_reads.page_of(agency, fiscal_year, cursor=request.GET.get("cursor"), size=request.GET.get("size"))
     rows = [agency_reads.summary_row(sheet, pending=pending, public_only=True) for sheet in page.rows]
     goals = DepartmentGoals.objects.filter(agency=agency, fiscal_year=fiscal_year, state=SheetState.PUBLISHED).first()
     return render(request, "evaluations/public_agency.html", {
@@ -34,7 +30,7 @@ def public_agency_year(request, code, year):
             (("一、总体绩效目标", "overall"), ("二、分项绩效目标", "itemized"), ("三、工作保障措施", "safeguards"))
         ] if goals is not None else [],
         "agency": agency, "year": fiscal_year.year, "rows": rows, "page": page, "pending": pending,
-        "figures": agency_reads.figures(agency, fiscal_year, public_only=True),
+        "figures": agency_reads.figures(agency, fiscal_year, public_only=True, pending=pending),
         "department": None if pending is not None else DepartmentEvaluation.objects.filter(
             agency=agency, fiscal_year=fiscal_year, state=SheetState.PUBLISHED).first(),
     })

@@ -71,7 +71,8 @@ def evaluation_create(*, sheet: TargetSheet, user) -> SelfEvaluation:
     try:
         with transaction.atomic():
             evaluation = SelfEvaluation.objects.create(
-                sheet=sheet, agency_id=sheet.agency_id, section_id=sheet.section_id, state=SheetState.DRAFT,
+                sheet=sheet, fiscal_year_id=sheet.fiscal_year_id, agency_id=sheet.agency_id, section_id=sheet.section_id,
+                state=SheetState.DRAFT,
                 budget=sheet.budget_total, adjusted_budget=sheet.budget_total, spent=spent_at_year_end(sheet),
                 updated_by=user,
             )
