@@ -206,6 +206,30 @@ def summary_row(sheet, *, pending, public_only: bool = False) -> SummaryRow:
     )
 
 
+DEPARTMENT_TITLE = "部门整体自评"
+
+
+def department_row(agency, fiscal_year, *, public_only: bool = False) -> SummaryRow | None:
+    """The agency's department-wide self-evaluation of the year as a summary line (None when it has none, or,
+    ``public_only``, when it is not public: not published, or waiting for the year's publication date)."""
+    evaluation = DepartmentEvaluation.objects.filter(agency=agency, fiscal_year=fiscal_year).first()
+    if evaluation is None:
+        return None
+    pending = selectors.pending_publication(agency.pk, fiscal_year.pk) if evaluation.state == SheetState.PUBLISHED else None
+    public = evaluation.state == SheetState.PUBLISHED and pending is None
+    if public_only and not public:
+        return None
+    rate = tables.rate_of(evaluation)
+    red, yellow = tables.flags(total=evaluation.total, budget_score=evaluation.budget_score, rate=rate)
+    label = f"待公开（{pending:%Y-%m-%d} 公开）" if pending is not None else chain_of(evaluation).label(evaluation.state)
+    indicators = evaluation.total - evaluation.budget_score if evaluation.total is not None and evaluation.budget_score is not None else None
+    return SummaryRow(
+        None, evaluation.pk, fiscal_year.year, agency.code, agency.name, "", f"{agency.name}{DEPARTMENT_TITLE}", "",
+        label, evaluation.budget, evaluation.adjusted_budget, evaluation.spent, rate, evaluation.budget_score, indicators,
+        evaluation.total, evaluation.grade, red, yellow, evaluation.conclusion, public,
+    )
+
+
 def summary_rows(agency, fiscal_year, *, public_only: bool = False, chunk: int = 500):
     """Every published sheet of the agency's year as a ``SummaryRow``, read ``chunk`` at a time (the Excel summary);
     ``public_only``: only the sheets whose self-evaluation is public."""

@@ -5,7 +5,6 @@ summary (``exports.evaluation_views``). An approved self-evaluation waiting for 
 
 from __future__ import annotations
 
-from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 
 from evaluations import agency as agency_reads
@@ -45,11 +44,7 @@ def public_evaluation(request, pk):
 
 def public_department_evaluation(request, pk):
     """One public 部门整体自评表: published by finance and not waiting for the agency's year's publication date."""
-    evaluation = get_object_or_404(
-        DepartmentEvaluation.objects.select_related("agency", "fiscal_year"), pk=pk, state=SheetState.PUBLISHED
-    )
-    if selectors.pending_publication(evaluation.agency_id, evaluation.fiscal_year_id) is not None:
-        raise Http404("没有找到这份部门整体自评表。")
+    evaluation = selectors.public_department_or_404(pk)
     return render(request, "evaluations/public_department.html", {
         "evaluation": evaluation, "rows": list(evaluation.rows.all()),
     })

@@ -316,13 +316,17 @@ def department_evaluation_create(*, agency, year: int, user) -> DepartmentEvalua
     return evaluation
 
 
+def department_ensure_editable(user, evaluation: DepartmentEvaluation) -> None:
+    if not permissions.can_edit(user, evaluation):
+        if evaluation.is_editable:
+            raise errors.forbidden("只有本单位的局领导可以修改部门整体自评。")
+        raise errors.conflict(f"这份部门整体自评表处于“{evaluation.get_state_display()}”状态，不能修改。")
+
+
 @transaction.atomic
 def department_evaluation_edit(*, evaluation: DepartmentEvaluation, user, expected_version: int, **changes):
     """Save edits of a draft (or returned) department-wide self-evaluation made on ``expected_version`` (stale: 412).
     As ``evaluation_edit``; a row's ``target`` (指标值) may be typed too, quantifying a goal (``≥10000件``)."""
     locked = document_lock(DepartmentEvaluation, evaluation.pk)
-    if not permissions.can_edit(user, locked):
-        if locked.is_editable:
-            raise errors.forbidden("只有本单位的局领导可以修改部门整体自评。")
-        raise errors.conflict(f"这份部门整体自评表处于“{locked.get_state_display()}”状态，不能修改。")
+    department_ensure_editable(user, locked)
     return _edit(evaluation, locked, user, expected_version, changes, DEPARTMENT_ROW_TEXT_SPECS)

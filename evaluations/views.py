@@ -283,9 +283,7 @@ DEPARTMENT_ROW_INPUTS = ("target", *ROW_INPUTS)
 
 
 def _department_for(user, pk) -> DepartmentEvaluation:
-    return permissions.visible_document_or_404(
-        user, pk, DepartmentEvaluation.objects.select_related("agency", "fiscal_year", "goals")
-    )
+    return evaluation_selectors.department_or_404(user, pk)
 
 
 @login_required
