@@ -21,7 +21,8 @@ def public_agency_year(request, code, year):
     fiscal_year = get_object_or_404(FiscalYear, year=year)
     pending = selectors.pending_publication(agency.pk, fiscal_year.pk)
     page = agency_reads.page_of(agency, fiscal_year, cursor=request.GET.get("cursor"), size=request.GET.get("size"))
-    rows = [agency_reads.summary_row(sheet, pending=pending, public_only=True) for sheet in page.rows]
+    rows = [agency_reads.summary_row(row, agency=agency, fiscal_year=fiscal_year, pending=pending, public_only=True)
+            for row in page.rows]
     goals = DepartmentGoals.objects.filter(agency=agency, fiscal_year=fiscal_year, state=SheetState.PUBLISHED).first()
     return render(request, "evaluations/public_agency.html", {
         "goals": goals, "goals_parts": [

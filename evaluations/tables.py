@@ -75,11 +75,16 @@ def _split(target: str) -> tuple[str, str, str]:
     return NATURE[scoring.QUALITATIVE], target, ""
 
 
-def rate_of(evaluation) -> Decimal | None:
-    """执行率 (%, 2 decimals) = 执行数 ÷ 调整后预算数."""
-    if evaluation.spent is None or not evaluation.adjusted_budget:
+def rate(*, spent, adjusted_budget) -> Decimal | None:
+    """执行率 (%, 2 decimals) = 执行数 ÷ 调整后预算数 (None without 执行数 or a budget)."""
+    if spent is None or not adjusted_budget:
         return None
-    return scoring.round2(evaluation.spent / evaluation.adjusted_budget * 100)
+    return scoring.round2(spent / adjusted_budget * 100)
+
+
+def rate_of(evaluation) -> Decimal | None:
+    """执行率 (%, 2 decimals) of a self-evaluation."""
+    return rate(spent=evaluation.spent, adjusted_budget=evaluation.adjusted_budget)
 
 
 def evaluation_table(evaluation, *, state_label: str = "", public_on: datetime.date | None = None) -> EvaluationTable:

@@ -249,7 +249,7 @@ def agency_evaluations(request, code, year):
     page = agency_reads.page_of(agency, fiscal_year, cursor=request.GET.get("cursor"), size=request.GET.get("size"))
     return render(request, "evaluations/agency.html", {
         "agency": agency, "year": fiscal_year.year, "page": page, "pending": pending,
-        "rows": [agency_reads.summary_row(sheet, pending=pending) for sheet in page.rows],
+        "rows": [agency_reads.summary_row(row, agency=agency, fiscal_year=fiscal_year, pending=pending) for row in page.rows],
         "figures": agency_reads.figures(agency, fiscal_year, sheets=this_year.sheets), "can_set": can_set,
         "publication": publication, "deadline": this_year.deadline, "department": this_year.department,
         "may_start_department": roles.has_role(request.user, roles.Role.LEADER, agency),

@@ -35,6 +35,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='selfevaluation',
-            index=models.Index(fields=['agency', 'fiscal_year'], include=['id', 'state', 'adjusted_budget', 'spent', 'budget_score', 'total', 'grade'], name='evaluation_agency_year'),
+            index=models.Index(fields=['agency', 'fiscal_year', 'state', 'adjusted_budget', 'spent', 'budget_score', 'total', 'grade'], name='evaluation_agency_year'),
         ),
     ]
