@@ -22,7 +22,7 @@ from evaluations.models import (
 )
 from people import roles
 from projects import validation
-from projects.models import Agency, DepartmentGoals, FiscalYear, SheetState, TargetSheet
+from projects.models import Agency, DepartmentGoals, FiscalYear, Revision, SheetState, TargetSheet
 from spending.models import SpendReport
 from workflow import flow, permissions
 from workflow.services import _changed_by, document_lock
@@ -43,6 +43,23 @@ def spent_at_year_end(sheet) -> Decimal | None:
     return report
 
 
+def _indicator_key(indicator) -> tuple[str, str, str]:
+    return indicator.category, indicator.subcategory, indicator.name
+
+
+def year_start_of(sheet) -> tuple[Decimal, dict | None]:
+    """The sheet's 年初 budget and targets: those of its first version in force, archived when an approved adjustment
+    replaced it (``Revision.VERSION``), as {(一级, 二级, 三级): 指标值}; the sheet's own budget and None (its targets
+    are the year's start) when it was never adjusted. An indicator an adjustment added has no 年初 value."""
+    first = (
+        TargetSheet.all_objects.filter(revises=sheet, revision=Revision.VERSION)
+        .order_by("in_force_from", "id").prefetch_related("indicators").first()
+    )
+    if first is None:
+        return sheet.budget_total, None
+    return first.budget_total, {_indicator_key(i): i.target_value for i in first.indicators.all()}
+
+
 def _default_weights(categories: list[str]) -> list[Decimal | None]:
     try:
         return scoring.default_weights(categories)
@@ -53,7 +70,8 @@ def _default_weights(categories: list[str]) -> list[Decimal | None]:
 @transaction.atomic
 def evaluation_create(*, sheet: TargetSheet, user) -> SelfEvaluation:
     """The self-evaluation of a published sheet after its year, pre-filled: its indicators with their targets in
-    force and the default weights, the budget (年初 and 调整后: the sheet's), 执行数 from the year-end spending report.
+    force (调整后) and, adjusted, their 年初 targets, the default weights, the budget (年初: the first version's,
+    ``year_start_of``; 调整后: the sheet's), 执行数 from the year-end spending report.
     Refused unless ``user`` drafts for the sheet's section; one per sheet."""
     sheet = document_lock(TargetSheet, sheet.pk)
     if not flow.holds(user, roles.Role.STAFF, sheet):
@@ -68,12 +86,13 @@ def evaluation_create(*, sheet: TargetSheet, user) -> SelfEvaluation:
         raise errors.conflict(f"这张表已有绩效自评（编号 {existing}）。", code="exists")
     indicators = list(sheet.indicators.order_by("order", "id"))
     weights = _default_weights([i.category for i in indicators])
+    start_budget, start_targets = year_start_of(sheet)
     try:
         with transaction.atomic():
             evaluation = SelfEvaluation.objects.create(
                 sheet=sheet, fiscal_year_id=sheet.fiscal_year_id, agency_id=sheet.agency_id, section_id=sheet.section_id,
                 state=SheetState.DRAFT,
-                budget=sheet.budget_total, adjusted_budget=sheet.budget_total, spent=spent_at_year_end(sheet),
+                budget=start_budget, adjusted_budget=sheet.budget_total, spent=spent_at_year_end(sheet),
                 updated_by=user,
             )
     except IntegrityError:  # created at the same moment in another tab
@@ -82,7 +101,8 @@ def evaluation_create(*, sheet: TargetSheet, user) -> SelfEvaluation:
         EvaluationRow(
             evaluation=evaluation, indicator=indicator, order=order, category=indicator.category,
             subcategory=indicator.subcategory, name=indicator.name, target=indicator.target_value,
-            original_target=indicator.target_value, weight=weight,
+            original_target=start_targets.get(_indicator_key(indicator), "") if start_targets is not None
+            else indicator.target_value, weight=weight,
         )
         for order, (indicator, weight) in enumerate(zip(indicators, weights))
     )
