@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core import errors
-from evaluations import scorecard, scoring, selectors
+from evaluations import prefill, scorecard, scoring, selectors
 from evaluations.models import (
     DEPARTMENT_ROW_TEXT_SPECS, ROW_TEXT_SPECS, TEXT_SPECS, Deadline, DepartmentEvaluation, DepartmentRow, EvaluationRow,
     Publication, SelfEvaluation,
@@ -71,7 +71,8 @@ def _default_weights(categories: list[str]) -> list[Decimal | None]:
 def evaluation_create(*, sheet: TargetSheet, user) -> SelfEvaluation:
     """The self-evaluation of a published sheet after its year, pre-filled: its indicators with their targets in
     force (调整后) and, adjusted, their 年初 targets, the default weights, the budget (年初: the first version's,
-    ``year_start_of``; 调整后: the sheet's), 执行数 from the year-end spending report.
+    ``year_start_of``; 调整后: the sheet's), 执行数 from the year-end spending report, and the 实际完成值 the
+    registered providers know (``evaluations.prefill``: the last monitoring report's current values).
     Refused unless ``user`` drafts for the sheet's section; one per sheet."""
     sheet = document_lock(TargetSheet, sheet.pk)
     if not flow.holds(user, roles.Role.STAFF, sheet):
@@ -87,6 +88,7 @@ def evaluation_create(*, sheet: TargetSheet, user) -> SelfEvaluation:
     indicators = list(sheet.indicators.order_by("order", "id"))
     weights = _default_weights([i.category for i in indicators])
     start_budget, start_targets = year_start_of(sheet)
+    actuals = prefill.actual_values(sheet, indicators)
     try:
         with transaction.atomic():
             evaluation = SelfEvaluation.objects.create(
@@ -101,6 +103,7 @@ def evaluation_create(*, sheet: TargetSheet, user) -> SelfEvaluation:
         EvaluationRow(
             evaluation=evaluation, indicator=indicator, order=order, category=indicator.category,
             subcategory=indicator.subcategory, name=indicator.name, target=indicator.target_value,
+            actual=actuals.get(indicator.pk, ""),
             original_target=start_targets.get(_indicator_key(indicator), "") if start_targets is not None
             else indicator.target_value, weight=weight,
         )
