@@ -12,6 +12,8 @@ import datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core import errors
@@ -305,7 +307,8 @@ def _equal_weights(count: int) -> list[Decimal]:
 def department_evaluation_create(*, agency, year: int, user) -> DepartmentEvaluation:
     """The agency's department-wide self-evaluation of ``year``, pre-filled: a row per 分项绩效目标 of its published
     department-wide goals (the 总体绩效目标 when none are itemized), each a qualitative goal (达成年度目标) weighted
-    equally (90 in all), and the budget line over its published sheets (年初 = 调整后 = their budgets; 执行数 = their
+    equally (90 in all), and the budget line over its published sheets (调整后: their budgets; 年初: their first
+    versions' where an approved adjustment changed them, ``year_start_of``; 执行数 = their
     year-end spending reports, when any). The agency's 局领导 only; after the year; one per agency and year."""
     if not roles.has_role(user, roles.Role.LEADER, agency):
         raise errors.forbidden("只有本单位的局领导可以填写部门整体自评。")
@@ -319,14 +322,20 @@ def department_evaluation_create(*, agency, year: int, user) -> DepartmentEvalua
     if DepartmentEvaluation.objects.filter(agency=agency, fiscal_year=fiscal_year).exists():
         raise errors.conflict(f"{agency.name}{year}年度已有部门整体自评。", code="exists")
     sheets = TargetSheet.objects.filter(agency=agency, fiscal_year=fiscal_year, state=SheetState.PUBLISHED)
-    budget = sum(sheets.values_list("budget_total", flat=True), Decimal(0))
+    first_version = (
+        TargetSheet.all_objects.filter(revises=OuterRef("pk"), revision=Revision.VERSION)
+        .order_by("in_force_from", "id").values("budget_total")[:1]
+    )
+    budgets = list(sheets.annotate(start=Coalesce(Subquery(first_version), F("budget_total"))).values_list("budget_total", "start"))
+    budget = sum((adjusted for adjusted, _start in budgets), Decimal(0))
+    start_budget = sum((start for _adjusted, start in budgets), Decimal(0))  # 年初: each sheet's first version's
     if not budget:
         raise errors.conflict(f"{agency.name}{year}年度没有已公开且有预算的绩效目标表，无法计算部门整体的预算执行情况。")
     reports = list(
         SpendReport.objects.filter(sheet__in=sheets, checkpoint__date=datetime.date(year, 12, 31)).values_list("amount", flat=True)
     )
     evaluation = DepartmentEvaluation.objects.create(
-        agency=agency, fiscal_year=fiscal_year, goals=goals, state=SheetState.DRAFT, budget=budget,
+        agency=agency, fiscal_year=fiscal_year, goals=goals, state=SheetState.DRAFT, budget=start_budget,
         adjusted_budget=budget, spent=sum(reports, Decimal(0)) if reports else None, updated_by=user,
     )
     itemized = goals.paragraphs(goals.itemized)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from evaluations import services, tables
 from projects.models import Indicator, Revision, TargetSheet
 from tests.evaluations.conftest import WORKED
+from tests.evaluations.test_department import goals  # noqa: F401 — the fixture
 
 
 def _archive_year_start(sheet):
@@ -62,3 +63,12 @@ def test_a_sheet_never_adjusted_starts_and_ends_the_year_alike(org, worked_sheet
     evaluation = services.evaluation_create(sheet=worked_sheet, user=org.owner)
     assert evaluation.budget == evaluation.adjusted_budget == Decimal("50.00")
     assert all(row.original_target == row.target for row in evaluation.rows.all())
+
+
+def test_the_department_wide_budget_line_starts_from_each_sheets_first_version(org, worked_sheet, goals, make_sheet, publish):  # noqa: F811
+    """The agency's published sheets: the worked example's (调整后 50 万元, 年初 60 万元: adjusted) and one never adjusted
+    (10 万元): 年初 60 + 10 = 70, 调整后 50 + 10 = 60."""
+    _archive_year_start(worked_sheet)
+    publish(make_sheet(budget="10.00"))
+    evaluation = services.department_evaluation_create(agency=org.agency, year=2024, user=org.leader)
+    assert (evaluation.budget, evaluation.adjusted_budget) == (Decimal("70.00"), Decimal("60.00"))
