@@ -123,3 +123,13 @@ def test_a_page_at_a_time_with_the_same_queries(org, make_sheet, publish):
         second = client.get(f"{URL}?size=3&cursor={cursor}").content.decode()
     assert second.count('data-testid="agency-row"') == 3 and "项目D" in second and "项目A" not in second
     assert len(captured.captured_queries) <= 9
+
+
+def test_nothing_spent_shows_as_zero_not_as_missing(org, make_sheet, publish):
+    """执行数 0 of 100 万元: 执行率 0.00% → yellow; the line says 0.00 (a missing 执行数 says —)."""
+    _evaluated(org, make_sheet, publish, "Z", "100.00", "0.00", None)
+    _evaluated(org, make_sheet, publish, "G", *CASES["G"][0])
+    page = _client(org.finance).get(URL).content.decode()
+    assert '<td data-label="执行数" class="num">0.00</td><td data-label="执行率" class="num">0.00%</td>' in page
+    assert '<td data-label="执行数" class="num">—</td><td data-label="执行率" class="num">—</td>' in page
+    assert page.count('data-testid="flag-yellow"') == 1
