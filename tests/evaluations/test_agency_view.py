@@ -133,3 +133,22 @@ def test_nothing_spent_shows_as_zero_not_as_missing(org, make_sheet, publish):
     assert '<td data-label="执行数" class="num">0.00</td><td data-label="执行率" class="num">0.00%</td>' in page
     assert '<td data-label="执行数" class="num">—</td><td data-label="执行率" class="num">—</td>' in page
     assert page.count('data-testid="flag-yellow"') == 1
+
+
+def test_the_public_page_reads_five_queries_and_refuses_an_unknown_year(org, make_sheet, publish, goals):  # noqa: F811
+    """The agency, its year (with the publication date, sheet count and department-wide evaluation), a page of lines,
+    the published goals and the figures: 5, whatever the agency's size."""
+    for name in "ABC":
+        _evaluated(org, make_sheet, publish, name, *CASES[name][0])
+    anonymous = Client()
+    anonymous.get("/public/agencies/489001/2024/")
+    with CaptureQueriesContext(connection) as few:
+        assert anonymous.get("/public/agencies/489001/2024/").status_code == 200
+    for name in "DEFG":
+        _evaluated(org, make_sheet, publish, name, *CASES[name][0])
+    with CaptureQueriesContext(connection) as many:
+        assert anonymous.get("/public/agencies/489001/2024/").status_code == 200
+    assert len(many.captured_queries) == len(few.captured_queries) <= 5
+    assert anonymous.get("/public/agencies/489001/2099/").status_code == 404
+    assert Client().get("/agencies/489001/2099/evaluations/").status_code == 302  # signed out: to the login page
+    assert _client(org.finance).get("/agencies/489001/2099/evaluations/").status_code == 404
