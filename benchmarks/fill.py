@@ -140,10 +140,10 @@ def fill_evaluations() -> dict:
             return {}
     with transaction.atomic(), connection.cursor() as c:
         c.execute("SET LOCAL synchronous_commit = off")
-        c.execute("""INSERT INTO evaluations_selfevaluation (sheet_id, agency_id, section_id, state, state_since, round_actors,
-                         version, updated, created, budget, adjusted_budget, spent, spent_reason, conclusion, problems,
-                         improvements, grade, check_errors)
-                     SELECT t.id, t.agency_id, t.section_id, (%s::text[])[1 + t.id %% %s],
+        c.execute("""INSERT INTO evaluations_selfevaluation (sheet_id, fiscal_year_id, agency_id, section_id, state, state_since,
+                         round_actors, version, updated, created, budget, adjusted_budget, spent, spent_reason, conclusion,
+                         problems, improvements, grade, check_errors)
+                     SELECT t.id, t.fiscal_year_id, t.agency_id, t.section_id, (%s::text[])[1 + t.id %% %s],
                          now() - make_interval(mins => (t.id %% 10000)::int), '', 1, now(), now(), t.budget_total,
                          t.budget_total, round(t.budget_total * (70 + t.id %% 31) / 100, 2), '压测执行率偏低原因',
                          '压测评价结论', '压测存在问题', '压测改进措施', '', 0

@@ -8,16 +8,17 @@ streams in chunks of 500.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import islice
 
-from django.db.models import Avg, Case, Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, When
-from django.db.models.functions import Round
+from django.db import connection
+from django.db.models import QuerySet
 
 from evaluations import scoring, selectors, tables
-from evaluations.models import SelfEvaluation
-from projects.models import SheetState, TargetSheet
+from evaluations.models import DepartmentEvaluation, SelfEvaluation
+from projects.models import FiscalYear, SheetState, TargetSheet
 from workflow.documents import chain_of
 
 SHEET_ORDER = ("position", "id")
@@ -63,69 +64,185 @@ class Figures:
 
 
 def sheets_of(agency, fiscal_year) -> QuerySet:
-    """The agency's published sheets of the year (in force) with their self-evaluation, in the package's order."""
-    return (
-        TargetSheet.objects.filter(agency=agency, fiscal_year=fiscal_year, state=SheetState.PUBLISHED)
-        .select_related("project", "section", "evaluation", "evaluation__section")
-    )
+    """The agency's published sheets of the year (in force), in the package's order."""
+    return TargetSheet.objects.filter(agency=agency, fiscal_year=fiscal_year, state=SheetState.PUBLISHED)
 
 
-def _rate_expression():
-    return Case(
-        When(adjusted_budget__gt=0, spent__isnull=False,
-             then=Round(ExpressionWrapper(F("spent") * 100 / F("adjusted_budget"), output_field=DecimalField()), 2)),
-        default=None, output_field=DecimalField(),
-    )
+# what a line of the agency's view and its Excel summary shows (``summary_row``): read as plain tuples, the agency and
+# the year being the caller's (not joined again)
+LINE_COLUMNS = (
+    "id", "position", "budget_total", "project__code", "project__name", "section__name", *(f"evaluation__{name}" for name in (
+        "id", "state", "budget", "adjusted_budget", "spent", "budget_score", "total", "grade", "conclusion", "section__name",
+    )),
+)
 
 
-def figures(agency, fiscal_year, *, public_only: bool = False) -> Figures:
-    """The year's figures over every self-evaluation of the agency (public ones only for the public page): how many,
-    the average of the scored ones, the red and yellow flags, and the grades."""
-    evaluations = SelfEvaluation.objects.filter(agency=agency, sheet__fiscal_year=fiscal_year)
-    if public_only:
-        evaluations = evaluations.filter(pk__in=selectors.public_evaluations().filter(agency=agency).values("pk"))
-    indicators_rate = ExpressionWrapper((F("total") - F("budget_score")) * 100 / scoring.INDICATORS_TOTAL, output_field=DecimalField())
-    numbers = evaluations.annotate(rate=_rate_expression(), indicators_rate=indicators_rate).aggregate(
-        count=Count("id"), scored=Count("id", filter=Q(total__isnull=False)), average=Avg("total"),
-        red=Count("id", filter=Q(total__isnull=False, budget_score__isnull=False, indicators_rate__gt=F("rate") + RED)),
-        yellow=Count("id", filter=Q(rate__lt=YELLOW)),
-        **{f"grade_{code}": Count("id", filter=Q(grade=grade)) for code, grade in enumerate(GRADE_ORDER)},
-    )
-    sheets = TargetSheet.objects.filter(agency=agency, fiscal_year=fiscal_year, state=SheetState.PUBLISHED).count()
-    average = numbers["average"]
-    return Figures(
-        sheets=sheets, evaluations=numbers["count"], scored=numbers["scored"],
-        average=scoring.round2(average) if average is not None else None, red=numbers["red"], yellow=numbers["yellow"],
-        by_grade={grade: numbers[f"grade_{code}"] for code, grade in enumerate(GRADE_ORDER)},
-    )
+def lines_of(agency, fiscal_year) -> QuerySet:
+    """The agency's published sheets of the year as ``LINE_COLUMNS`` tuples (attribute access: ``row.evaluation__total``)
+    with their projects, sections and self-evaluations (one query, no model built)."""
+    return sheets_of(agency, fiscal_year).values_list(*LINE_COLUMNS, named=True)
 
 
-def summary_row(sheet, *, pending, public_only: bool = False) -> SummaryRow:
-    """One sheet's line: its self-evaluation's numbers and flags (none when it has none, or, ``public_only``, when
-    it is not public). ``pending``: the agency's year's publication date still to come (None: none)."""
-    try:
-        evaluation = sheet.evaluation
-    except SelfEvaluation.DoesNotExist:
-        evaluation = None
-    public = evaluation is not None and evaluation.state == SheetState.PUBLISHED and pending is None
-    if evaluation is None or (public_only and not public):
-        return SummaryRow(
-            sheet.pk, None, sheet.fiscal_year.year, sheet.agency.code, sheet.agency.name, sheet.project.code,
-            sheet.project.name, sheet.section.name if sheet.section_id else "", NOT_STARTED if evaluation is None else "未公开",
-            sheet.budget_total, None, None, None, None, None, None, "", False, False, "", False,
+def page_of(agency, fiscal_year, *, cursor=None, size=None):
+    """One keyset page of the agency's year (its view, the public page) as ``lines_of`` tuples."""
+    from core.pagination import keyset_page, page_size
+
+    return keyset_page(lines_of(agency, fiscal_year), SHEET_ORDER, cursor=cursor, size=page_size(size))
+
+
+@dataclass
+class Year:
+    """What the agency's view shows of its year besides the sheets, read in one query (``year_of``): the year, finance's
+    publication date and deadline, how many published sheets it has, and its department-wide self-evaluation (its
+    id, state and scores; None when it has none)."""
+
+    fiscal_year: FiscalYear
+    publication: object  # datetime.date | None
+    deadline: object  # datetime.date | None
+    sheets: int
+    department: DepartmentEvaluation | None
+
+
+# ``year_of``'s statement: the year, finance's publication date and deadline for the agency's year, its count of
+# published sheets in force (``projects.models.InForceSheets``: revises_id IS NULL) and its department-wide
+# self-evaluation, each on its unique (agency, year) index. A fixed statement: nothing to compile per request.
+YEAR_SQL = """
+    SELECT y.id, y.year,
+           (SELECT p.public_from FROM evaluations_publication p WHERE p.agency_id = %(agency)s AND p.fiscal_year_id = y.id),
+           (SELECT d.due FROM evaluations_deadline d WHERE d.agency_id = %(agency)s AND d.fiscal_year_id = y.id),
+           (SELECT count(*) FROM projects_targetsheet t WHERE t.agency_id = %(agency)s AND t.fiscal_year_id = y.id
+                AND t.state = %(published)s AND t.revises_id IS NULL),
+           e.id, e.state, e.version, e.total, e.grade, e.budget_score
+    FROM projects_fiscalyear y
+    LEFT JOIN evaluations_departmentevaluation e ON e.agency_id = %(agency)s AND e.fiscal_year_id = y.id
+    WHERE y.year = %(year)s
+"""
+
+
+def year_of(agency, year: int) -> Year | None:
+    """The agency's ``year`` as its view shows it (one query, ``YEAR_SQL``; None when there is no such year)."""
+    with connection.cursor() as cursor:
+        cursor.execute(YEAR_SQL, {"agency": agency.pk, "year": year, "published": SheetState.PUBLISHED})
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    year_id, number, publication, deadline, sheets, department_id, *department = row
+    fiscal_year = FiscalYear(pk=year_id, year=number)
+    evaluation = None
+    if department_id is not None:
+        state, version, total, grade, budget_score = department
+        evaluation = DepartmentEvaluation(
+            pk=department_id, agency=agency, fiscal_year=fiscal_year, state=state, version=version,
+            total=_score(total), grade=grade, budget_score=_score(budget_score),
         )
-    rate = tables.rate_of(evaluation)
-    red, yellow = tables.flags(total=evaluation.total, budget_score=evaluation.budget_score, rate=rate)
-    if evaluation.state == SheetState.PUBLISHED and pending is not None:
+    return Year(fiscal_year=fiscal_year, publication=_date(publication), deadline=_date(deadline), sheets=sheets,
+                department=evaluation)
+
+
+def _date(value):
+    """A date column as a date (SQLite's cursor answers text)."""
+    return datetime.date.fromisoformat(value[:10]) if isinstance(value, str) else value
+
+
+def _score(value):
+    """A score column as a 2-decimal Decimal (SQLite's cursor answers a float)."""
+    return value if value is None or isinstance(value, Decimal) else Decimal(str(value)).quantize(scoring.CENT)
+
+
+_UNREAD = object()
+
+# The figures over an agency's year, in one index-only scan of ``evaluation_agency_year`` (every column read here is in
+# it). The flags as ``tables.flags`` says them: 执行率 = 执行数 ÷ 调整后预算数 rounded to 2 decimals; red where the
+# indicators' score ÷ 90 exceeds it by more than RED points, yellow where it is below YELLOW percent. A fixed statement:
+# nothing to compile per request.
+FIGURES_SQL = f"""
+    SELECT count(*), count(total), avg(total),
+           count(*) FILTER (WHERE total IS NOT NULL AND budget_score IS NOT NULL
+                              AND (total - budget_score) * 100 / {scoring.INDICATORS_TOTAL} > rate + {RED}),
+           count(*) FILTER (WHERE rate < {YELLOW}),
+           {", ".join("count(*) FILTER (WHERE grade = %s)" for _grade in GRADE_ORDER)}
+    FROM (SELECT total, budget_score, grade,
+                 CASE WHEN adjusted_budget > 0 AND spent IS NOT NULL THEN round(spent * 100 / adjusted_budget, 2) END AS rate
+          FROM evaluations_selfevaluation
+          WHERE agency_id = %s AND fiscal_year_id = %s AND (%s OR state = %s)) AS e
+"""
+
+
+def figures(agency, fiscal_year, *, public_only: bool = False, pending=_UNREAD, sheets: int | None = None) -> Figures:
+    """The year's figures over every self-evaluation of the agency (public ones only for the public page): how many,
+    the average of the scored ones, the red and yellow flags (as ``tables.flags`` says them), and the grades.
+
+    Read from the index of the agency's year (``FIGURES_SQL``: an index-only scan, no sheet joined). ``pending``: the
+    year's publication date still to come, when the caller read it (public_only: nothing is public before it);
+    ``sheets``: the count of published sheets, when the caller read it (``year_of``)."""
+    if public_only:
+        if pending is _UNREAD:
+            pending = selectors.pending_publication(agency.pk, fiscal_year.pk)
+    if public_only and pending is not None:
+        count = scored = red = yellow = 0
+        average, grades = None, [0] * len(GRADE_ORDER)
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(FIGURES_SQL, [*GRADE_ORDER, agency.pk, fiscal_year.pk, not public_only, SheetState.PUBLISHED])
+            count, scored, average, red, yellow, *grades = cursor.fetchone()
+    if sheets is None:
+        sheets = TargetSheet.objects.filter(agency=agency, fiscal_year=fiscal_year, state=SheetState.PUBLISHED).count()
+    return Figures(
+        sheets=sheets, evaluations=count, scored=scored,
+        average=scoring.round2(Decimal(str(average))) if average is not None else None, red=red, yellow=yellow,
+        by_grade=dict(zip(GRADE_ORDER, grades)),
+    )
+
+
+def summary_row(row, *, agency, fiscal_year, pending, public_only: bool = False) -> SummaryRow:
+    """One sheet's line (``row``: a ``lines_of`` tuple): its self-evaluation's numbers and flags (none when it has
+    none, or, ``public_only``, when it is not public). ``pending``: the agency's year's publication date still to come
+    (None: none)."""
+    state = row.evaluation__state
+    public = state == SheetState.PUBLISHED and pending is None
+    if row.evaluation__id is None or (public_only and not public):
+        return SummaryRow(
+            row.id, None, fiscal_year.year, agency.code, agency.name, row.project__code, row.project__name,
+            row.section__name or "", NOT_STARTED if row.evaluation__id is None else "未公开", row.budget_total,
+            None, None, None, None, None, None, "", False, False, "", False,
+        )
+    total, budget_score = row.evaluation__total, row.evaluation__budget_score
+    rate = tables.rate(spent=row.evaluation__spent, adjusted_budget=row.evaluation__adjusted_budget)
+    red, yellow = tables.flags(total=total, budget_score=budget_score, rate=rate)
+    if state == SheetState.PUBLISHED and pending is not None:
         label = f"待公开（{pending:%Y-%m-%d} 公开）"
     else:
-        label = chain_of(evaluation).label(evaluation.state)
+        label = chain_of(SelfEvaluation).label(state)
+    indicators = total - budget_score if total is not None and budget_score is not None else None
+    return SummaryRow(
+        row.id, row.evaluation__id, fiscal_year.year, agency.code, agency.name, row.project__code, row.project__name,
+        row.evaluation__section__name or "", label, row.evaluation__budget, row.evaluation__adjusted_budget,
+        row.evaluation__spent, rate, budget_score, indicators, total, row.evaluation__grade, red, yellow,
+        row.evaluation__conclusion, public,
+    )
+
+
+DEPARTMENT_TITLE = "部门整体自评"
+
+
+def department_row(agency, fiscal_year, *, public_only: bool = False) -> SummaryRow | None:
+    """The agency's department-wide self-evaluation of the year as a summary line (None when it has none, or,
+    ``public_only``, when it is not public: not published, or waiting for the year's publication date)."""
+    evaluation = DepartmentEvaluation.objects.filter(agency=agency, fiscal_year=fiscal_year).first()
+    if evaluation is None:
+        return None
+    pending = selectors.pending_publication(agency.pk, fiscal_year.pk) if evaluation.state == SheetState.PUBLISHED else None
+    public = evaluation.state == SheetState.PUBLISHED and pending is None
+    if public_only and not public:
+        return None
+    rate = tables.rate_of(evaluation)
+    red, yellow = tables.flags(total=evaluation.total, budget_score=evaluation.budget_score, rate=rate)
+    label = f"待公开（{pending:%Y-%m-%d} 公开）" if pending is not None else chain_of(evaluation).label(evaluation.state)
     indicators = evaluation.total - evaluation.budget_score if evaluation.total is not None and evaluation.budget_score is not None else None
     return SummaryRow(
-        sheet.pk, evaluation.pk, sheet.fiscal_year.year, sheet.agency.code, sheet.agency.name, sheet.project.code,
-        sheet.project.name, evaluation.section.name if evaluation.section_id else "", label, evaluation.budget,
-        evaluation.adjusted_budget, evaluation.spent, rate, evaluation.budget_score, indicators, evaluation.total,
-        evaluation.grade, red, yellow, evaluation.conclusion, public,
+        None, evaluation.pk, fiscal_year.year, agency.code, agency.name, "", f"{agency.name}{DEPARTMENT_TITLE}", "",
+        label, evaluation.budget, evaluation.adjusted_budget, evaluation.spent, rate, evaluation.budget_score, indicators,
+        evaluation.total, evaluation.grade, red, yellow, evaluation.conclusion, public,
     )
 
 
@@ -135,10 +252,10 @@ def summary_rows(agency, fiscal_year, *, public_only: bool = False, chunk: int =
     pending = selectors.pending_publication(agency.pk, fiscal_year.pk)
     if public_only and pending is not None:
         return
-    sheets = sheets_of(agency, fiscal_year).select_related("agency", "fiscal_year").order_by(*SHEET_ORDER)
+    lines = lines_of(agency, fiscal_year).order_by(*SHEET_ORDER)
     if public_only:
-        sheets = sheets.filter(evaluation__state=SheetState.PUBLISHED)
-    read = sheets.iterator(chunk_size=chunk)
+        lines = lines.filter(evaluation__state=SheetState.PUBLISHED)
+    read = lines.iterator(chunk_size=chunk)
     while batch := list(islice(read, chunk)):
-        for sheet in batch:
-            yield summary_row(sheet, pending=pending, public_only=public_only)
+        for row in batch:
+            yield summary_row(row, agency=agency, fiscal_year=fiscal_year, pending=pending, public_only=public_only)

@@ -12,14 +12,19 @@ from rest_framework.response import Response
 
 from core import errors
 from evaluations import selectors, services
-from evaluations.models import SelfEvaluation
+from evaluations.models import DepartmentEvaluation, SelfEvaluation
 from evaluations.serializers import (
     CreatedSerializer,
+    DepartmentEvaluationPatchSerializer,
+    DepartmentEvaluationSerializer,
     EvaluationPatchSerializer,
     EvaluationSerializer,
     represent,
+    represent_department,
 )
+from people import roles
 from projects.models import TargetSheet
+from projects.selectors import agency_or_404
 from workflow import flow, permissions
 from workflow import services as moves
 from workflow.documents import chain_of
@@ -81,25 +86,36 @@ def evaluation_detail(request, pk):
     return _detail(evaluation)
 
 
+def _actor(document):
+    """``document`` (read under its row lock) for a move by ``user``; 403 before the body is read for someone with no
+    role on it."""
+    def check(user):
+        if user.is_superuser or document.assignee_id == user.pk or document.consultant_id == user.pk:  # (加签)
+            return document
+        if not any(flow.holds(user, role, document) for role in chain_of(document).roles):
+            raise errors.forbidden()
+        return document
+    return check
+
+
 def _actor_evaluation(user, pk) -> SelfEvaluation:
     """The evaluation for a move, under its row lock; 403 before the body is read for someone with no role on it."""
     evaluation = moves.mark_locked(_evaluation_for(user, pk, moves.documents_locked(SelfEvaluation)))
-    if user.is_superuser or evaluation.assignee_id == user.pk or evaluation.consultant_id == user.pk:  # (加签)
-        return evaluation
-    if not any(flow.holds(user, role, evaluation) for role in chain_of(evaluation).roles):
-        raise errors.forbidden()
-    return evaluation
+    return _actor(evaluation)(user)
 
 
-def _move(request, pk, move, serializer_class=CommentSerializer):
+def _move(request, pk, move, serializer_class=CommentSerializer, *, actor=None, detail=None):
+    """A move of the engine through the API: the document under its lock (``actor``: a sheet's self-evaluation by
+    default), its body, If-Match (optional), then its detail (``detail``)."""
+    actor, detail = actor or _actor_evaluation, detail or _detail
     with transaction.atomic():
-        evaluation = _actor_evaluation(request.user, pk)
+        document = actor(request.user, pk)
         serializer = serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
-        expected_version = if_match(request, evaluation, required=False, this=SelfEvaluation.approval_this)
-        move(document=evaluation, user=request.user, expected_version=expected_version,
+        expected_version = if_match(request, document, required=False, this=type(document).approval_this)
+        move(document=document, user=request.user, expected_version=expected_version,
              **serializer.validated_data)
-    return _detail(evaluation)
+    return detail(document)
 
 
 @extend_schema(request=CommentSerializer, responses=EvaluationSerializer, operation_id="evaluation_submit")
@@ -164,3 +180,91 @@ def evaluation_consult(request, pk):
 @api_view(["POST"])
 def evaluation_opinion(request, pk):
     return _move(request, pk, moves.document_opinion, OpinionSerializer)
+
+
+# ---------------------------------------------------------------- 部门整体自评 (an agency's department-wide one)
+
+
+def _departments():
+    return DepartmentEvaluation.objects.select_related(*DepartmentEvaluation.approval_related, "updated_by").prefetch_related("rows")
+
+
+def _department_for(user, pk, queryset=None) -> DepartmentEvaluation:
+    """The department-wide self-evaluation ``user`` may read (the engine's rule, as its page): 404 otherwise."""
+    return permissions.visible_document_or_404(user, pk, _departments() if queryset is None else queryset)
+
+
+def _department_detail(evaluation, status=200) -> Response:
+    fresh = _departments().get(pk=evaluation.pk)
+    return Response(DepartmentEvaluationSerializer(represent_department(fresh)).data, status=status, headers={"ETag": fresh.etag})
+
+
+def _actor_department(user, pk) -> DepartmentEvaluation:
+    department = moves.mark_locked(_department_for(user, pk, moves.documents_locked(DepartmentEvaluation)))
+    return _actor(department)(user)
+
+
+@extend_schema(request=None, responses={201: CreatedSerializer}, operation_id="department_evaluation_create")
+@api_view(["POST"])
+def department_evaluation_create(request, code, year):
+    """Create the agency's department-wide self-evaluation of ``year`` (its 局领导), pre-filled from its published
+    department-wide goals and sheets. 404 for who may not see the agency's view, as the page."""
+    agency = agency_or_404(code)
+    if not roles.oversees(request.user, agency):
+        raise errors.not_found("没有找到该单位。")
+    evaluation = services.department_evaluation_create(agency=agency, year=year, user=request.user)
+    return Response({"id": evaluation.pk}, status=201, headers={"Location": f"/api/department-evaluations/{evaluation.pk}/"})
+
+
+@extend_schema(methods=["GET"], responses=DepartmentEvaluationSerializer, operation_id="department_evaluation_read")
+@extend_schema(methods=["PATCH"], request=DepartmentEvaluationPatchSerializer, responses=DepartmentEvaluationSerializer,
+               operation_id="department_evaluation_edit")
+@api_view(["GET", "PATCH"])
+def department_evaluation_detail(request, pk):
+    """部门整体自评表: read it; edit its draft (If-Match required; a row's ``target`` may quantify a goal)."""
+    evaluation = _department_for(request.user, pk)
+    if request.method == "GET":
+        return _department_detail(evaluation)
+    services.department_ensure_editable(request.user, evaluation)  # who may edit is answered before what they sent
+    expected_version = if_match(request, evaluation, required=True, this=DepartmentEvaluation.approval_this)
+    serializer = DepartmentEvaluationPatchSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = dict(serializer.validated_data)
+    if "rows" in data:
+        ids = [row["id"] for row in data["rows"]]
+        if len(set(ids)) != len(ids):
+            raise errors.invalid("同一目标行只能出现一次。")
+        data["rows"] = {row.pop("id"): row for row in (dict(r) for r in data["rows"])}
+    with transaction.atomic():
+        if expected_version is None:
+            expected_version = moves.document_lock(DepartmentEvaluation, evaluation.pk).version
+        services.department_evaluation_edit(evaluation=evaluation, user=request.user, expected_version=expected_version, **data)
+    return _department_detail(evaluation)
+
+
+def _department_move(request, pk, move, serializer_class=CommentSerializer):
+    return _move(request, pk, move, serializer_class, actor=_actor_department, detail=_department_detail)
+
+
+@extend_schema(request=CommentSerializer, responses=DepartmentEvaluationSerializer, operation_id="department_evaluation_submit")
+@api_view(["POST"])
+def department_evaluation_submit(request, pk):
+    return _department_move(request, pk, moves.document_submit)
+
+
+@extend_schema(request=CommentSerializer, responses=DepartmentEvaluationSerializer, operation_id="department_evaluation_withdraw")
+@api_view(["POST"])
+def department_evaluation_withdraw(request, pk):
+    return _department_move(request, pk, moves.document_withdraw)
+
+
+@extend_schema(request=CommentSerializer, responses=DepartmentEvaluationSerializer, operation_id="department_evaluation_approve")
+@api_view(["POST"])
+def department_evaluation_approve(request, pk):
+    return _department_move(request, pk, moves.document_approve)
+
+
+@extend_schema(request=ReturnSerializer, responses=DepartmentEvaluationSerializer, operation_id="department_evaluation_return")
+@api_view(["POST"])
+def department_evaluation_return(request, pk):
+    return _department_move(request, pk, moves.document_return, ReturnSerializer)

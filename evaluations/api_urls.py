@@ -13,3 +13,13 @@ urlpatterns = [
     path("evaluations/<int:pk>/consult/", api.evaluation_consult, name="api_evaluation_consult"),
     path("evaluations/<int:pk>/opinion/", api.evaluation_opinion, name="api_evaluation_opinion"),
 ]
+
+urlpatterns += [
+    path("agencies/<str:code>/<int:year>/department-evaluation/", api.department_evaluation_create,
+         name="api_department_evaluation_create"),
+    path("department-evaluations/<int:pk>/", api.department_evaluation_detail, name="api_department_evaluation_detail"),
+    path("department-evaluations/<int:pk>/submit/", api.department_evaluation_submit, name="api_department_evaluation_submit"),
+    path("department-evaluations/<int:pk>/withdraw/", api.department_evaluation_withdraw, name="api_department_evaluation_withdraw"),
+    path("department-evaluations/<int:pk>/approve/", api.department_evaluation_approve, name="api_department_evaluation_approve"),
+    path("department-evaluations/<int:pk>/return/", api.department_evaluation_return, name="api_department_evaluation_return"),
+]

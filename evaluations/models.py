@@ -75,6 +75,11 @@ class ScoredDocument(Approvable):
 
 
 
+# what 单位自评总览's figures read of each self-evaluation: key columns of ``evaluation_agency_year`` after (agency, year)
+# (an index-only scan; key columns rather than INCLUDE, which SQLite lacks)
+AGENCY_FIGURES = ["state", "adjusted_budget", "spent", "budget_score", "total", "grade"]
+
+
 class SelfEvaluation(ScoredDocument):
     """项目支出绩效自评表: one published sheet's self-evaluation (the version in force), drafted by its section."""
 
@@ -92,11 +97,25 @@ class SelfEvaluation(ScoredDocument):
     sheet = models.OneToOneField(
         "projects.TargetSheet", verbose_name="绩效目标表", on_delete=models.PROTECT, related_name="evaluation"
     )
+    # no index of its own: the agency's indexes lead with it (``evaluation_agency_state``, ``evaluation_agency_year``),
+    # and the planner would otherwise read the agency's evaluations of every year through it and filter the year
+    agency = models.ForeignKey(
+        "projects.Agency", verbose_name="预算单位", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    # the sheet's year, copied at creation (a sheet never changes year): the agency's view reads its figures from
+    # ``evaluation_agency_year`` alone, without joining the sheets
+    fiscal_year = models.ForeignKey(
+        "projects.FiscalYear", verbose_name="预算年度", on_delete=models.PROTECT, related_name="+", editable=False,
+        db_index=False,
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "绩效自评表"
         ordering = ["-created", "-id"]
-        indexes = approval_indexes("evaluation")
+        indexes = [
+            *approval_indexes("evaluation"),
+            models.Index(fields=["agency", "fiscal_year", *AGENCY_FIGURES], name="evaluation_agency_year"),
+        ]
 
     def __str__(self):
         return self.display_title

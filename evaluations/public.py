@@ -6,13 +6,12 @@ summary (``exports.evaluation_views``). An approved self-evaluation waiting for 
 from __future__ import annotations
 
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
+from django.utils import timezone
 
-from core.pagination import keyset_page, page_size
 from evaluations import agency as agency_reads
 from evaluations import selectors, tables
-from evaluations.models import DepartmentEvaluation
-from projects.models import DepartmentGoals, FiscalYear, SheetState
+from projects.models import DepartmentGoals, SheetState
 from projects.selectors import agency_or_404
 
 
@@ -20,13 +19,15 @@ def public_agency_year(request, code, year):
     """An agency's year: its published targets a keyset page at a time, each with its public self-evaluation's total
     and grade, and the figures over the public ones."""
     agency = agency_or_404(code)
-    fiscal_year = get_object_or_404(FiscalYear, year=year)
-    pending = selectors.pending_publication(agency.pk, fiscal_year.pk)
-    page = keyset_page(
-        agency_reads.sheets_of(agency, fiscal_year).select_related("agency", "fiscal_year"), agency_reads.SHEET_ORDER,
-        cursor=request.GET.get("cursor"), size=page_size(request.GET.get("size")),
-    )
-    rows = [agency_reads.summary_row(sheet, pending=pending, public_only=True) for sheet in page.rows]
+    this_year = agency_reads.year_of(agency, year)  # the year, its publication date, sheets and department-wide one
+    if this_year is None:
+        raise Http404("没有找到该年度。")
+    fiscal_year, publication = this_year.fiscal_year, this_year.publication
+    pending = publication if publication is not None and publication > timezone.localdate() else None  # as pending_publication
+    department = this_year.department
+    page = agency_reads.page_of(agency, fiscal_year, cursor=request.GET.get("cursor"), size=request.GET.get("size"))
+    rows = [agency_reads.summary_row(row, agency=agency, fiscal_year=fiscal_year, pending=pending, public_only=True)
+            for row in page.rows]
     goals = DepartmentGoals.objects.filter(agency=agency, fiscal_year=fiscal_year, state=SheetState.PUBLISHED).first()
     return render(request, "evaluations/public_agency.html", {
         "goals": goals, "goals_parts": [
@@ -34,9 +35,9 @@ def public_agency_year(request, code, year):
             (("一、总体绩效目标", "overall"), ("二、分项绩效目标", "itemized"), ("三、工作保障措施", "safeguards"))
         ] if goals is not None else [],
         "agency": agency, "year": fiscal_year.year, "rows": rows, "page": page, "pending": pending,
-        "figures": agency_reads.figures(agency, fiscal_year, public_only=True),
-        "department": None if pending is not None else DepartmentEvaluation.objects.filter(
-            agency=agency, fiscal_year=fiscal_year, state=SheetState.PUBLISHED).first(),
+        "figures": agency_reads.figures(agency, fiscal_year, public_only=True, pending=pending, sheets=this_year.sheets),
+        "department": department if department is not None and department.state == SheetState.PUBLISHED and pending is None
+        else None,
     })
 
 
@@ -49,11 +50,7 @@ def public_evaluation(request, pk):
 
 def public_department_evaluation(request, pk):
     """One public 部门整体自评表: published by finance and not waiting for the agency's year's publication date."""
-    evaluation = get_object_or_404(
-        DepartmentEvaluation.objects.select_related("agency", "fiscal_year"), pk=pk, state=SheetState.PUBLISHED
-    )
-    if selectors.pending_publication(evaluation.agency_id, evaluation.fiscal_year_id) is not None:
-        raise Http404("没有找到这份部门整体自评表。")
+    evaluation = selectors.public_department_or_404(pk)
     return render(request, "evaluations/public_department.html", {
         "evaluation": evaluation, "rows": list(evaluation.rows.all()),
     })

@@ -6,7 +6,7 @@ from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Subquery, When
 from django.http import Http404
 from django.utils import timezone
 
-from evaluations.models import Deadline, Publication, SelfEvaluation
+from evaluations.models import Deadline, DepartmentEvaluation, Publication, SelfEvaluation
 from people import roles
 from projects.models import SheetState, TargetSheet
 from workflow import flow
@@ -159,6 +159,36 @@ def public_evaluation_or_404(pk) -> SelfEvaluation:
     if evaluation is None:
         raise Http404("没有找到这张已公开的绩效自评表。")
     return evaluation
+
+
+def department_or_404(user, pk):
+    """The department-wide self-evaluation ``user`` may read (the engine's rule: its roles by state; a published one
+    everyone signed in), with what its pages and its Word table read."""
+    return visible_document_or_404(
+        user, pk, DepartmentEvaluation.objects.select_related("agency", "fiscal_year", "goals").prefetch_related("rows")
+    )
+
+
+def public_department_or_404(pk):
+    """A public department-wide self-evaluation for everyone: published by finance and not waiting for its agency's
+    year's publication date."""
+    evaluation = (
+        DepartmentEvaluation.objects.select_related("agency", "fiscal_year", "goals").prefetch_related("rows")
+        .filter(pk=pk, state=SheetState.PUBLISHED).first()
+    )
+    if evaluation is None or pending_publication(evaluation.agency_id, evaluation.fiscal_year_id) is not None:
+        raise Http404("没有找到这份部门整体自评表。")
+    return evaluation
+
+
+def department_published_on(evaluation, today=None):
+    """The day a public department-wide self-evaluation became public (finance's approval, or the publication date it
+    waited for); None when it is not public."""
+    if evaluation.state != SheetState.PUBLISHED or pending_publication(evaluation.agency_id, evaluation.fiscal_year_id, today):
+        return None
+    approved = timezone.localtime(evaluation.state_since).date() if evaluation.state_since else None
+    date = publication_date(evaluation.agency_id, evaluation.fiscal_year_id)
+    return max(d for d in (approved, date) if d is not None) if (approved or date) else None
 
 
 OVERVIEW_AGENCIES, OVERVIEW_YEARS = 20, 3

@@ -12,17 +12,19 @@ import datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core import errors
-from evaluations import scorecard, scoring, selectors
+from evaluations import prefill, scorecard, scoring, selectors
 from evaluations.models import (
     DEPARTMENT_ROW_TEXT_SPECS, ROW_TEXT_SPECS, TEXT_SPECS, Deadline, DepartmentEvaluation, DepartmentRow, EvaluationRow,
     Publication, SelfEvaluation,
 )
 from people import roles
 from projects import validation
-from projects.models import Agency, DepartmentGoals, FiscalYear, SheetState, TargetSheet
+from projects.models import Agency, DepartmentGoals, FiscalYear, Revision, SheetState, TargetSheet
 from spending.models import SpendReport
 from workflow import flow, permissions
 from workflow.services import _changed_by, document_lock
@@ -43,6 +45,23 @@ def spent_at_year_end(sheet) -> Decimal | None:
     return report
 
 
+def _indicator_key(indicator) -> tuple[str, str, str]:
+    return indicator.category, indicator.subcategory, indicator.name
+
+
+def year_start_of(sheet) -> tuple[Decimal, dict | None]:
+    """The sheet's 年初 budget and targets: those of its first version in force, archived when an approved adjustment
+    replaced it (``Revision.VERSION``), as {(一级, 二级, 三级): 指标值}; the sheet's own budget and None (its targets
+    are the year's start) when it was never adjusted. An indicator an adjustment added has no 年初 value."""
+    first = (
+        TargetSheet.all_objects.filter(revises=sheet, revision=Revision.VERSION)
+        .order_by("in_force_from", "id").prefetch_related("indicators").first()
+    )
+    if first is None:
+        return sheet.budget_total, None
+    return first.budget_total, {_indicator_key(i): i.target_value for i in first.indicators.all()}
+
+
 def _default_weights(categories: list[str]) -> list[Decimal | None]:
     try:
         return scoring.default_weights(categories)
@@ -53,7 +72,9 @@ def _default_weights(categories: list[str]) -> list[Decimal | None]:
 @transaction.atomic
 def evaluation_create(*, sheet: TargetSheet, user) -> SelfEvaluation:
     """The self-evaluation of a published sheet after its year, pre-filled: its indicators with their targets in
-    force and the default weights, the budget (年初 and 调整后: the sheet's), 执行数 from the year-end spending report.
+    force (调整后) and, adjusted, their 年初 targets, the default weights, the budget (年初: the first version's,
+    ``year_start_of``; 调整后: the sheet's), 执行数 from the year-end spending report, and the 实际完成值 the
+    registered providers know (``evaluations.prefill``: the last monitoring report's current values).
     Refused unless ``user`` drafts for the sheet's section; one per sheet."""
     sheet = document_lock(TargetSheet, sheet.pk)
     if not flow.holds(user, roles.Role.STAFF, sheet):
@@ -68,11 +89,14 @@ def evaluation_create(*, sheet: TargetSheet, user) -> SelfEvaluation:
         raise errors.conflict(f"这张表已有绩效自评（编号 {existing}）。", code="exists")
     indicators = list(sheet.indicators.order_by("order", "id"))
     weights = _default_weights([i.category for i in indicators])
+    start_budget, start_targets = year_start_of(sheet)
+    actuals = prefill.actual_values(sheet, indicators)
     try:
         with transaction.atomic():
             evaluation = SelfEvaluation.objects.create(
-                sheet=sheet, agency_id=sheet.agency_id, section_id=sheet.section_id, state=SheetState.DRAFT,
-                budget=sheet.budget_total, adjusted_budget=sheet.budget_total, spent=spent_at_year_end(sheet),
+                sheet=sheet, fiscal_year_id=sheet.fiscal_year_id, agency_id=sheet.agency_id, section_id=sheet.section_id,
+                state=SheetState.DRAFT,
+                budget=start_budget, adjusted_budget=sheet.budget_total, spent=spent_at_year_end(sheet),
                 updated_by=user,
             )
     except IntegrityError:  # created at the same moment in another tab
@@ -81,7 +105,9 @@ def evaluation_create(*, sheet: TargetSheet, user) -> SelfEvaluation:
         EvaluationRow(
             evaluation=evaluation, indicator=indicator, order=order, category=indicator.category,
             subcategory=indicator.subcategory, name=indicator.name, target=indicator.target_value,
-            original_target=indicator.target_value, weight=weight,
+            actual=actuals.get(indicator.pk, ""),
+            original_target=start_targets.get(_indicator_key(indicator), "") if start_targets is not None
+            else indicator.target_value, weight=weight,
         )
         for order, (indicator, weight) in enumerate(zip(indicators, weights))
     )
@@ -281,7 +307,8 @@ def _equal_weights(count: int) -> list[Decimal]:
 def department_evaluation_create(*, agency, year: int, user) -> DepartmentEvaluation:
     """The agency's department-wide self-evaluation of ``year``, pre-filled: a row per 分项绩效目标 of its published
     department-wide goals (the 总体绩效目标 when none are itemized), each a qualitative goal (达成年度目标) weighted
-    equally (90 in all), and the budget line over its published sheets (年初 = 调整后 = their budgets; 执行数 = their
+    equally (90 in all), and the budget line over its published sheets (调整后: their budgets; 年初: their first
+    versions' where an approved adjustment changed them, ``year_start_of``; 执行数 = their
     year-end spending reports, when any). The agency's 局领导 only; after the year; one per agency and year."""
     if not roles.has_role(user, roles.Role.LEADER, agency):
         raise errors.forbidden("只有本单位的局领导可以填写部门整体自评。")
@@ -295,14 +322,20 @@ def department_evaluation_create(*, agency, year: int, user) -> DepartmentEvalua
     if DepartmentEvaluation.objects.filter(agency=agency, fiscal_year=fiscal_year).exists():
         raise errors.conflict(f"{agency.name}{year}年度已有部门整体自评。", code="exists")
     sheets = TargetSheet.objects.filter(agency=agency, fiscal_year=fiscal_year, state=SheetState.PUBLISHED)
-    budget = sum(sheets.values_list("budget_total", flat=True), Decimal(0))
+    first_version = (
+        TargetSheet.all_objects.filter(revises=OuterRef("pk"), revision=Revision.VERSION)
+        .order_by("in_force_from", "id").values("budget_total")[:1]
+    )
+    budgets = list(sheets.annotate(start=Coalesce(Subquery(first_version), F("budget_total"))).values_list("budget_total", "start"))
+    budget = sum((adjusted for adjusted, _start in budgets), Decimal(0))
+    start_budget = sum((start for _adjusted, start in budgets), Decimal(0))  # 年初: each sheet's first version's
     if not budget:
         raise errors.conflict(f"{agency.name}{year}年度没有已公开且有预算的绩效目标表，无法计算部门整体的预算执行情况。")
     reports = list(
         SpendReport.objects.filter(sheet__in=sheets, checkpoint__date=datetime.date(year, 12, 31)).values_list("amount", flat=True)
     )
     evaluation = DepartmentEvaluation.objects.create(
-        agency=agency, fiscal_year=fiscal_year, goals=goals, state=SheetState.DRAFT, budget=budget,
+        agency=agency, fiscal_year=fiscal_year, goals=goals, state=SheetState.DRAFT, budget=start_budget,
         adjusted_budget=budget, spent=sum(reports, Decimal(0)) if reports else None, updated_by=user,
     )
     itemized = goals.paragraphs(goals.itemized)
@@ -315,13 +348,17 @@ def department_evaluation_create(*, agency, year: int, user) -> DepartmentEvalua
     return evaluation
 
 
+def department_ensure_editable(user, evaluation: DepartmentEvaluation) -> None:
+    if not permissions.can_edit(user, evaluation):
+        if evaluation.is_editable:
+            raise errors.forbidden("只有本单位的局领导可以修改部门整体自评。")
+        raise errors.conflict(f"这份部门整体自评表处于“{evaluation.get_state_display()}”状态，不能修改。")
+
+
 @transaction.atomic
 def department_evaluation_edit(*, evaluation: DepartmentEvaluation, user, expected_version: int, **changes):
     """Save edits of a draft (or returned) department-wide self-evaluation made on ``expected_version`` (stale: 412).
     As ``evaluation_edit``; a row's ``target`` (指标值) may be typed too, quantifying a goal (``≥10000件``)."""
     locked = document_lock(DepartmentEvaluation, evaluation.pk)
-    if not permissions.can_edit(user, locked):
-        if locked.is_editable:
-            raise errors.forbidden("只有本单位的局领导可以修改部门整体自评。")
-        raise errors.conflict(f"这份部门整体自评表处于“{locked.get_state_display()}”状态，不能修改。")
+    department_ensure_editable(user, locked)
     return _edit(evaluation, locked, user, expected_version, changes, DEPARTMENT_ROW_TEXT_SPECS)

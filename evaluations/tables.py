@@ -75,11 +75,16 @@ def _split(target: str) -> tuple[str, str, str]:
     return NATURE[scoring.QUALITATIVE], target, ""
 
 
-def rate_of(evaluation) -> Decimal | None:
-    """执行率 (%, 2 decimals) = 执行数 ÷ 调整后预算数."""
-    if evaluation.spent is None or not evaluation.adjusted_budget:
+def rate(*, spent, adjusted_budget) -> Decimal | None:
+    """执行率 (%, 2 decimals) = 执行数 ÷ 调整后预算数 (None without 执行数 or a budget)."""
+    if spent is None or not adjusted_budget:
         return None
-    return scoring.round2(evaluation.spent / evaluation.adjusted_budget * 100)
+    return scoring.round2(spent / adjusted_budget * 100)
+
+
+def rate_of(evaluation) -> Decimal | None:
+    """执行率 (%, 2 decimals) of a self-evaluation."""
+    return rate(spent=evaluation.spent, adjusted_budget=evaluation.adjusted_budget)
 
 
 def evaluation_table(evaluation, *, state_label: str = "", public_on: datetime.date | None = None) -> EvaluationTable:
@@ -116,3 +121,55 @@ def flags(*, total, budget_score, rate) -> tuple[bool, bool]:
     if total is not None and budget_score is not None:
         red = (total - budget_score) / scoring.INDICATORS_TOTAL * 100 - rate > 5
     return red, rate < 80
+
+
+@dataclass
+class DepartmentTable:
+    """The 部门整体支出绩效自评表 in the common layout: the agency and year, its budget line (its published sheets'
+    budgets and 执行数), the 总体绩效目标, one row per goal (scored as an indicator), the total, grade and texts."""
+
+    id: int
+    year: int
+    agency_code: str
+    agency_name: str
+    unit: str  # 填报单位 (the agency's line)
+    goal: str  # 年度总体目标 (the department-wide goals' 总体绩效目标)
+    budget: Decimal
+    adjusted_budget: Decimal
+    spent: Decimal | None
+    rate: Decimal | None
+    budget_score: Decimal | None
+    spent_reason: str
+    rows: list[RowTable] = field(default_factory=list)
+    total: Decimal | None = None
+    grade: str = ""
+    conclusion: str = ""
+    problems: str = ""
+    improvements: str = ""
+    state_label: str = ""
+    public_on: datetime.date | None = None
+
+    @property
+    def title(self) -> str:
+        return f"{self.agency_name}{self.year}年部门整体自评"
+
+
+def department_table(evaluation, *, state_label: str = "", public_on: datetime.date | None = None) -> DepartmentTable:
+    """The 部门整体自评表 of a saved department-wide self-evaluation (its agency, year and goals read with it)."""
+    rows = []
+    for row in evaluation.rows.all():
+        nature, value, unit = _split(row.target)
+        qualitative = nature == NATURE[scoring.QUALITATIVE]
+        actual = (scoring.LEVELS[row.level][0] if row.level in scoring.LEVELS else row.level) if qualitative else row.actual
+        rows.append(RowTable(row.category, "", row.name, nature, value, unit, row.target, "", actual, row.weight,
+                             row.score, row.reason))
+    goals = evaluation.goals
+    overall = "\n".join(goals.paragraphs(goals.overall)) if goals is not None else ""
+    return DepartmentTable(
+        id=evaluation.pk, year=evaluation.fiscal_year.year, agency_code=evaluation.agency.code,
+        agency_name=evaluation.agency.name, unit=evaluation.agency.unit_line, goal=overall, budget=evaluation.budget,
+        adjusted_budget=evaluation.adjusted_budget, spent=evaluation.spent, rate=rate_of(evaluation),
+        budget_score=evaluation.budget_score, spent_reason=evaluation.spent_reason, rows=rows, total=evaluation.total,
+        grade=evaluation.grade, conclusion=evaluation.conclusion, problems=evaluation.problems,
+        improvements=evaluation.improvements, state_label=state_label, public_on=public_on,
+    )

@@ -13,7 +13,6 @@ from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_POST
 
 from core.errors import AppError
-from core.pagination import keyset_page, page_size
 from evaluations import agency as agency_reads
 from evaluations import scoring, selectors as evaluation_selectors, services
 from evaluations.models import DepartmentEvaluation, SelfEvaluation
@@ -223,35 +222,36 @@ def _posted_date(request, name: str, label: str, example: str):
 @login_required
 def agency_evaluations(request, code, year):
     """单位自评总览: every published sheet of the agency's year with its self-evaluation's score, grade and flags, a
-    keyset page at a time; the figures over the whole year; the publication date (set here by finance)."""
-    agency, fiscal_year = _agency_year(request, code, year)
+    keyset page at a time; the figures over the whole year (one index-only aggregate); the publication date (set here
+    by finance), the deadline and the department-wide self-evaluation (read with the year, one query)."""
+    agency = agency_or_404(code)
+    if not roles.oversees(request.user, agency):
+        raise Http404("没有找到该单位。")
     can_set = services.may_set_publication(request.user, agency)
     if request.method == "POST":
         if not can_set:
             raise Http404("没有找到该单位。")
+        get_object_or_404(FiscalYear, year=year)
         try:
             date = _posted_date(request, "public_from", "公开日期", "2025-06-30")
-            services.publication_set(agency=agency, year=fiscal_year.year, public_from=date, user=request.user)
+            services.publication_set(agency=agency, year=year, public_from=date, user=request.user)
         except (AppError, ValueError) as error:
             messages.error(request, getattr(error, "message", "公开日期的格式应为 2025-06-30。"))
         else:
             messages.success(request, f"已设置公开日期 {date:%Y-%m-%d}：此前财政审核通过的自评表为“待公开”，到期自动公开。"
                              if date else "已取消公开日期：财政审核通过的自评表立即公开。")
             return redirect(request.path)
-    publication = evaluation_selectors.publication_date(agency.pk, fiscal_year.pk)
+    this_year = agency_reads.year_of(agency, year)
+    if this_year is None:
+        raise Http404("没有找到该年度。")
+    fiscal_year, publication = this_year.fiscal_year, this_year.publication
     pending = publication if publication is not None and publication > timezone.localdate() else None  # as pending_publication
-    page = keyset_page(
-        agency_reads.sheets_of(agency, fiscal_year).select_related("agency", "fiscal_year"), agency_reads.SHEET_ORDER,
-        cursor=request.GET.get("cursor"), size=page_size(request.GET.get("size")),
-    )
+    page = agency_reads.page_of(agency, fiscal_year, cursor=request.GET.get("cursor"), size=request.GET.get("size"))
     return render(request, "evaluations/agency.html", {
         "agency": agency, "year": fiscal_year.year, "page": page, "pending": pending,
-        "rows": [agency_reads.summary_row(sheet, pending=pending) for sheet in page.rows],
-        "figures": agency_reads.figures(agency, fiscal_year), "can_set": can_set,
-        "publication": publication,
-        "deadline": evaluation_selectors.deadline_of(agency.pk, fiscal_year.pk),
-        "department": DepartmentEvaluation.objects.filter(agency=agency, fiscal_year=fiscal_year)
-        .select_related("agency", "fiscal_year").first(),
+        "rows": [agency_reads.summary_row(row, agency=agency, fiscal_year=fiscal_year, pending=pending) for row in page.rows],
+        "figures": agency_reads.figures(agency, fiscal_year, sheets=this_year.sheets), "can_set": can_set,
+        "publication": publication, "deadline": this_year.deadline, "department": this_year.department,
         "may_start_department": roles.has_role(request.user, roles.Role.LEADER, agency),
         "nav": "evaluations",
     })
@@ -283,9 +283,7 @@ DEPARTMENT_ROW_INPUTS = ("target", *ROW_INPUTS)
 
 
 def _department_for(user, pk) -> DepartmentEvaluation:
-    return permissions.visible_document_or_404(
-        user, pk, DepartmentEvaluation.objects.select_related("agency", "fiscal_year", "goals")
-    )
+    return evaluation_selectors.department_or_404(user, pk)
 
 
 @login_required

@@ -20,7 +20,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
-from evaluations.tables import EvaluationTable
+from evaluations.tables import DepartmentTable, EvaluationTable
 from exports.xlsx import write_text
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -108,8 +108,8 @@ RIGHT = {"align": WD_ALIGN_PARAGRAPH.RIGHT}
 TEXT: dict = {}
 
 
-def write_evaluation(table: EvaluationTable, target) -> None:
-    """One 项目支出绩效自评表 (.docx) into ``target`` (a path or a binary file)."""
+def _page(heading: str, title: str, year: int):
+    """A4 landscape, 20 mm margins, the heading and （年度） centred above the table."""
     document = docx.Document()
     section = document.sections[0]
     section.orientation = WD_ORIENT.LANDSCAPE
@@ -117,21 +117,20 @@ def write_evaluation(table: EvaluationTable, target) -> None:
     for side in ("left_margin", "right_margin"):
         setattr(section, side, Mm(20))
     section.top_margin = section.bottom_margin = Mm(18)
-    document.core_properties.title = f"{table.title}{table.year}年度绩效自评表"
+    document.core_properties.title = title
     document.core_properties.author = "targetflow"
-
-    title = document.add_paragraph()
-    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _font(title.add_run("项目支出绩效自评表"), bold=True, size=Pt(18))
+    paragraph = document.add_paragraph()
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _font(paragraph.add_run(heading), bold=True, size=Pt(18))
     subtitle = document.add_paragraph()
     subtitle.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _font(subtitle.add_run(f"（{table.year}年度）"), size=Pt(12))
+    _font(subtitle.add_run(f"（{year}年度）"), size=Pt(12))
+    return document
 
-    grid = _Grid(document)
-    grid.row([("项目名称", 0, 1, LABEL), (f"{table.title}（{table.project_code}）", 2, 9, TEXT)])
-    grid.row([("主管部门", 0, 1, LABEL), (f"{table.agency_code} {table.agency_name}", 2, 4, TEXT),
-              ("实施单位", 5, 6, LABEL), (table.unit, 7, 9, TEXT)])
-    grid.row([("项目资金（万元）", 0, 1, LABEL), ("年初预算数", 2, 2, LABEL), ("调整后预算数", 3, 4, LABEL),
+
+def _budget(grid: _Grid, table, label: str) -> None:
+    """预算执行情况: 年初预算数, 调整后预算数, 执行数, 分值 10, 执行率, 得分 (and the reason below 90%)."""
+    grid.row([(label, 0, 1, LABEL), ("年初预算数", 2, 2, LABEL), ("调整后预算数", 3, 4, LABEL),
               ("执行数", 5, 6, LABEL), ("分值", 7, 7, LABEL), ("执行率", 8, 8, LABEL), ("得分", 9, 9, LABEL)])
     grid.row([("年度资金总额", 0, 1, LABEL), (_money(table.budget), 2, 2, RIGHT), (_money(table.adjusted_budget), 3, 4, RIGHT),
               (_money(table.spent), 5, 6, RIGHT), ("10", 7, 7, RIGHT),
@@ -139,6 +138,28 @@ def write_evaluation(table: EvaluationTable, target) -> None:
     if table.spent_reason:
         grid.row([("执行率偏低原因", 0, 1, LABEL), (table.spent_reason, 2, 9, TEXT)])
     grid.row([("年度总体目标", 0, 1, LABEL), (table.goal or "—", 2, 9, TEXT)])
+
+
+def _closing(document, grid: _Grid, table) -> None:
+    """总分 and 等级, 评价结论, 存在问题, 改进措施, and the line under the table (填报单位, 公开日期 or the state)."""
+    grid.row([("总分", 0, 6, LABEL), ("100", 7, 7, RIGHT), (_number(table.total), 8, 8, RIGHT),
+              (f"等级：{table.grade or '—'}", 9, 9, {"bold": True})])
+    for label, text in (("评价结论", table.conclusion), ("存在问题", table.problems), ("改进措施", table.improvements)):
+        grid.row([(label, 0, 1, LABEL), (text or "—", 2, 9, TEXT)])
+    _keep_rows_whole(grid.table)
+    note = document.add_paragraph()
+    when = f"公开日期：{table.public_on:%Y年%m月%d日}" if table.public_on else (table.state_label or "")
+    _font(note.add_run(f"填报单位：{table.unit}　　{when}"), size=Pt(10))
+
+
+def write_evaluation(table: EvaluationTable, target) -> None:
+    """One 项目支出绩效自评表 (.docx) into ``target`` (a path or a binary file)."""
+    document = _page("项目支出绩效自评表", f"{table.title}{table.year}年度绩效自评表", table.year)
+    grid = _Grid(document)
+    grid.row([("项目名称", 0, 1, LABEL), (f"{table.title}（{table.project_code}）", 2, 9, TEXT)])
+    grid.row([("主管部门", 0, 1, LABEL), (f"{table.agency_code} {table.agency_name}", 2, 4, TEXT),
+              ("实施单位", 5, 6, LABEL), (table.unit, 7, 9, TEXT)])
+    _budget(grid, table, "项目资金（万元）")
     header = grid.row([(label, i, i, LABEL) for i, label in enumerate(
         ("一级指标", "二级指标", "三级指标", "指标性质", "指标值", "度量单位", "实际完成值", "分值", "得分", "未完成原因分析"))])
     _repeat_header(header)
@@ -149,15 +170,31 @@ def write_evaluation(table: EvaluationTable, target) -> None:
             (value, 4, 4, RIGHT if row.unit else TEXT), (row.unit, 5, 5, CENTER), (row.actual or "—", 6, 6, TEXT),
             (_number(row.weight), 7, 7, RIGHT), (_number(row.score), 8, 8, RIGHT), (row.reason, 9, 9, TEXT),
         ])
-    grid.row([("总分", 0, 6, LABEL), ("100", 7, 7, RIGHT), (_number(table.total), 8, 8, RIGHT),
-              (f"等级：{table.grade or '—'}", 9, 9, {"bold": True})])
-    for label, text in (("评价结论", table.conclusion), ("存在问题", table.problems), ("改进措施", table.improvements)):
-        grid.row([(label, 0, 1, LABEL), (text or "—", 2, 9, TEXT)])
-    _keep_rows_whole(grid.table)
+    _closing(document, grid, table)
+    document.save(target)
 
-    note = document.add_paragraph()
-    when = f"公开日期：{table.public_on:%Y年%m月%d日}" if table.public_on else (table.state_label or "")
-    _font(note.add_run(f"填报单位：{table.unit}　　{when}"), size=Pt(10))
+
+def department_file_name(table: DepartmentTable) -> str:
+    return f"{table.agency_code}-{table.agency_name}{table.year}年度部门整体绩效自评表.docx"
+
+
+def write_department_evaluation(table: DepartmentTable, target) -> None:
+    """One 部门整体支出绩效自评表 (.docx) into ``target``: the 自评表's layout with the agency in the project's place and
+    one row per department-wide goal (类别 | 绩效目标 over two columns | 指标性质 … 未完成原因分析)."""
+    document = _page("部门整体支出绩效自评表", f"{table.title}表", table.year)
+    grid = _Grid(document)
+    grid.row([("部门（单位）名称", 0, 1, LABEL), (f"{table.agency_code} {table.agency_name}", 2, 9, TEXT)])
+    _budget(grid, table, "部门预算资金（万元）")
+    header = grid.row([("类别", 0, 0, LABEL), ("绩效目标", 1, 2, LABEL), *((label, i, i, LABEL) for i, label in enumerate(
+        ("指标性质", "指标值", "度量单位", "实际完成值", "分值", "得分", "未完成原因分析"), start=3))])
+    _repeat_header(header)
+    for row in table.rows:
+        grid.row([
+            (row.category, 0, 0, TEXT), (row.name, 1, 2, TEXT), (row.nature, 3, 3, CENTER),
+            (row.value, 4, 4, RIGHT if row.unit else TEXT), (row.unit, 5, 5, CENTER), (row.actual or "—", 6, 6, TEXT),
+            (_number(row.weight), 7, 7, RIGHT), (_number(row.score), 8, 8, RIGHT), (row.reason, 9, 9, TEXT),
+        ])
+    _closing(document, grid, table)
     document.save(target)
 
 
@@ -179,9 +216,26 @@ def summary_file_name(agency_code: str, agency_name: str, year: int, *, public: 
     return f"{agency_code}{agency_name}{year}年度绩效自评汇总（{scope}）-{today:%Y%m%d}.xlsx"
 
 
-def write_summary(records: Iterable, target, *, average: Decimal | None, tmpdir: str | None = None) -> int:
+def _summary_line(sheet, row: int, record, formats, plain) -> None:
+    values = [
+        record.year, record.agency_code, record.agency_name, record.project_code, record.title, record.section,
+        record.state_label, record.budget, record.adjusted_budget, record.spent, record.rate, record.budget_score,
+        record.indicators_score, record.total, record.grade, RED_TEXT if record.red else "",
+        YELLOW_TEXT if record.yellow else "", record.conclusion,
+    ]
+    for column, value in enumerate(values):
+        if value is None or value == "":
+            continue
+        if isinstance(value, str):
+            write_text(sheet, row, column, value, formats[column], plain)
+        else:
+            sheet.write_number(row, column, float(value), formats[column])
+
+
+def write_summary(records: Iterable, target, *, average: Decimal | None, department=None, tmpdir: str | None = None) -> int:
     """The agency's self-evaluations of a year, one row per record (``evaluations.agency.SummaryRow``), then the
-    average. Returns how many rows were written."""
+    average, then (``department``, a ``SummaryRow`` too) the department-wide self-evaluation's line. Returns how many
+    project rows were written."""
     options = {"constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
     if tmpdir:
         options["tmpdir"] = tmpdir
@@ -198,22 +252,13 @@ def write_summary(records: Iterable, target, *, average: Decimal | None, tmpdir:
     count = 0
     for record in records:
         count += 1
-        values = [
-            record.year, record.agency_code, record.agency_name, record.project_code, record.title, record.section,
-            record.state_label, record.budget, record.adjusted_budget, record.spent, record.rate, record.budget_score,
-            record.indicators_score, record.total, record.grade, RED_TEXT if record.red else "",
-            YELLOW_TEXT if record.yellow else "", record.conclusion,
-        ]
-        for column, value in enumerate(values):
-            if value is None or value == "":
-                continue
-            if isinstance(value, str):
-                write_text(sheet, count, column, value, formats[column], plain)
-            else:
-                sheet.write_number(count, column, float(value), formats[column])
+        _summary_line(sheet, count, record, formats, plain)
     sheet.autofilter(0, 0, max(count, 1), len(SUMMARY_COLUMNS) - 1)
     sheet.write_string(count + 2, 4, f"平均分（{count} 个项目中已评分的）", bold)
     if average is not None:
         sheet.write_number(count + 2, 13, float(average), formats[13])
+    if department is not None:
+        sheet.write_string(count + 4, 0, "部门整体自评", bold)
+        _summary_line(sheet, count + 5, department, formats, plain)
     book.close()
     return count

@@ -18,6 +18,7 @@ from exports import evaluation_files, services
 from projects.models import FiscalYear
 from projects.selectors import agency_or_404
 from people import roles
+from workflow.documents import chain_of
 
 
 def _file(handle, name: str, content_type: str) -> FileResponse:
@@ -47,6 +48,27 @@ def evaluation_docx(request, pk):
     return _docx(evaluation, public_on=selectors.published_on(evaluation), state_label=selectors.state_label(evaluation))
 
 
+def _department_docx(evaluation, *, state_label: str = "") -> FileResponse:
+    table = tables.department_table(evaluation, state_label=state_label, public_on=selectors.department_published_on(evaluation))
+    buffer = io.BytesIO()
+    evaluation_files.write_department_evaluation(table, buffer)
+    buffer.seek(0)
+    return _file(buffer, evaluation_files.department_file_name(table), evaluation_files.DOCX)
+
+
+def public_department_evaluation_docx(request, pk):
+    """A public 部门整体自评表 as Word, for everyone."""
+    return _department_docx(selectors.public_department_or_404(pk))
+
+
+@login_required
+def department_evaluation_docx(request, pk):
+    """A 部门整体自评表 as Word for whoever may read it (as its page: the agency's leader at every state, finance from
+    its step on, everyone signed in once published)."""
+    evaluation = selectors.department_or_404(request.user, pk)
+    return _department_docx(evaluation, state_label=chain_of(evaluation).label(evaluation.state))
+
+
 def _summary(agency, fiscal_year, *, public_only: bool) -> FileResponse:
     figures = agency_reads.figures(agency, fiscal_year, public_only=public_only)
     handle = tempfile.TemporaryFile(dir=services.exports_root())
@@ -54,7 +76,8 @@ def _summary(agency, fiscal_year, *, public_only: bool) -> FileResponse:
         with services.run_directory() as directory:
             evaluation_files.write_summary(
                 agency_reads.summary_rows(agency, fiscal_year, public_only=public_only), handle,
-                average=figures.average, tmpdir=str(directory),
+                average=figures.average, department=agency_reads.department_row(agency, fiscal_year, public_only=public_only),
+                tmpdir=str(directory),
             )
     except BaseException:
         handle.close()

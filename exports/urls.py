@@ -16,6 +16,10 @@ urlpatterns = [
     path("public/evaluations/<int:pk>/evaluation.docx", evaluation_views.public_evaluation_docx, name="public_evaluation_docx"),
     path("public/agencies/<str:code>/<int:year>/evaluations.xlsx", evaluation_views.public_summary_xlsx, name="public_evaluation_xlsx"),
     path("evaluations/<int:pk>/evaluation.docx", evaluation_views.evaluation_docx, name="evaluation_docx"),
+    path("public/department-evaluations/<int:pk>/evaluation.docx", evaluation_views.public_department_evaluation_docx,
+         name="public_department_evaluation_docx"),
+    path("department-evaluations/<int:pk>/evaluation.docx", evaluation_views.department_evaluation_docx,
+         name="department_evaluation_docx"),
     path("agencies/<str:code>/<int:year>/evaluations.xlsx", evaluation_views.agency_summary_xlsx, name="agency_evaluation_xlsx"),
     path("api/exports/<int:pk>/download", views.api_export_download, name="api_export_download"),
 ]

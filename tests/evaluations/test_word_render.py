@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 
 from tests.evaluations.test_publication import _published
+from tests.evaluations.test_department import goals  # noqa: F401 — the fixture
 from tests.projects.test_docx_rendering import ARTIFACTS, OFFICE, render
 
 pytestmark = pytest.mark.skipif(OFFICE is None, reason="LibreOffice is not installed")
@@ -35,3 +36,31 @@ def test_the_worked_example_prints_on_one_landscape_page(org, evaluation, tmp_pa
         for table in page.find_tables():
             assert table.bbox[0] >= 0 and table.bbox[2] <= page.width
     shutil.copy(path, ARTIFACTS / "evaluation.docx")
+
+
+def test_the_department_wide_table_prints_on_one_landscape_page(org, goals, tmp_path):  # noqa: F811
+    """The 部门整体支出绩效自评表 of test_department's worked example (86.20, 良), published, downloaded from its public
+    page and rendered through LibreOffice: one landscape page, every column inside it, the goals and scores there."""
+    from django.utils import timezone
+
+    from evaluations.models import DepartmentEvaluation
+    from tests.evaluations.test_department_doors import _scored
+
+    evaluation = _scored(org)
+    DepartmentEvaluation.objects.filter(pk=evaluation.pk).update(state="published", state_since=timezone.now())
+    word = Client().get(f"/public/department-evaluations/{evaluation.pk}/evaluation.docx")
+    path = tmp_path / "department.docx"
+    path.write_bytes(b"".join(word.streaming_content))
+    with pdfplumber.open(render(path, tmp_path)) as pdf:
+        assert len(pdf.pages) == 1
+        page = pdf.pages[0]
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.to_image(resolution=90).save(str(ARTIFACTS / "department-evaluation-page01.png"))
+        assert page.width > page.height
+        text = page.extract_text().replace(" ", "").replace("\n", "")
+        for expected in ("部门整体支出绩效自评表", "（2024年度）", "部门预算资金", "92.00%", "9.20", "全年办理审批事项不少于1万件",
+                         "9000件", "27.00", "20.00", "86.20", "等级：良", "评价结论"):
+            assert expected in text, expected
+        for table in page.find_tables():
+            assert table.bbox[0] >= 0 and table.bbox[2] <= page.width
+    shutil.copy(path, ARTIFACTS / "department-evaluation.docx")
