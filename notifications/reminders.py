@@ -3,10 +3,11 @@
 Spending checkpoints, for each published sheet and each checkpoint of its year:
 - 7 days and 1 day before the checkpoint: remind the section's staff to report
   (unless they already did);
-- on the first working day after it: if there is no report or the actual % is
-  below the plan, warn the staff and the section heads (yellow: up to 10 points
-  behind; red: more, which also goes to the agency's leaders); the agency's
-  finance reviewers get one digest listing every warned sheet.
+- on the day the year's rule pack issues its warnings (today's rule: the first working day after it; 四川: the 1st
+  of the next month), at each point the pack monitors: if the pack's spending rule grades the sheet yellow or red
+  (today's rule: no report or the actual % below the plan, yellow up to 10 points behind, red more; 四川: below
+  the point's line 25/40/60/80%), warn the staff and the section heads (red also the agency's leaders); the
+  agency's finance reviewers get one digest listing every warned sheet.
 
 Self-evaluations, for each deadline finance set for an agency's year (``evaluations.Deadline``):
 - 7 days and 1 day before it: remind the section's staff of every published sheet of that agency and year whose
@@ -38,7 +39,10 @@ from notifications import messages
 from notifications.messages import Message
 from notifications.models import Kind
 from workdays.days import next_workday, workdays_between
+from core.errors import AppError
 from evaluations.models import Deadline
+from monitoring import deadlines as monitoring_deadlines, packs as monitoring_packs, selectors as monitoring_selectors
+from monitoring import spend_rules
 from projects.models import EDITABLE_STATES, Checkpoint, SheetState, SpendPlan, TargetSheet
 from projects.values import format_number
 from people import roles
@@ -172,27 +176,51 @@ def _unreported(checkpoint) -> tuple[list, dict]:
     return sheets, plans
 
 
+def _year_pack(year: int) -> tuple:
+    """(the rule pack ``year`` follows or None, {point date: spending rule}); one or two queries."""
+    try:
+        pack = monitoring_selectors.pack_for_year(year)
+    except AppError:  # no default pack: today's rule
+        return None, {}
+    return pack, {point.date: spend_rules.rule_of(pack, point) for point in monitoring_packs.points_in(pack, year)}
+
+
+def _warned_points(day: datetime.date) -> list[tuple]:
+    """(checkpoint, its rule) of the points whose warnings the year's pack issues on ``day`` (monitored points only)."""
+    found, years = [], {}
+    for checkpoint in Checkpoint.objects.filter(date__lt=day, date__gte=day - WARNING_LOOKBACK).select_related("fiscal_year").order_by("date"):
+        year = checkpoint.fiscal_year.year
+        if year not in years:
+            years[year] = _year_pack(year)
+        pack, rules = years[year]
+        rule = spending.rule_at(rules, checkpoint)
+        warned_on = monitoring_deadlines.warning_date(pack, checkpoint.date) if pack is not None else next_workday(checkpoint.date)
+        if warned_on == day and rule.monitored:
+            found.append((checkpoint, rule))
+    return found
+
+
 def _warnings(day: datetime.date, today: datetime.date) -> list[Due]:
-    checkpoints = Checkpoint.objects.filter(date__lt=day, date__gte=day - WARNING_LOOKBACK).order_by("date")
-    work = [(checkpoint, *_published(checkpoint)) for checkpoint in checkpoints if next_workday(checkpoint.date) == day]
-    sections = {section_id for _, sheets, _, _ in work for _, section_id, _, _ in sheets} - {None}
-    agencies = {agency.pk for _, sheets, _, _ in work for _, _, agency, _ in sheets}
+    work = [(checkpoint, rule, *_published(checkpoint)) for checkpoint, rule in _warned_points(day)]
+    sections = {section_id for _, _, sheets, _, _ in work for _, section_id, _, _ in sheets} - {None}
+    agencies = {agency.pk for _, _, sheets, _, _ in work for _, _, agency, _ in sheets}
     holders = _Holders({
         Role.STAFF: sections, Role.SECTION_HEAD: sections, Role.LEADER: agencies, Role.FINANCE_REVIEWER: agencies,
     })
     audiences: dict[tuple, list] = {}  # (section, agency, red) → staff and heads (and leaders), shared by its sheets
     due = []
-    for checkpoint, sheets, plans, reports in work:
+    for checkpoint, rule, sheets, plans, reports in work:
         text = messages.SpendWarningText(checkpoint)
         default = checkpoint.planned_percent
         by_agency: dict[int, tuple[object, list]] = {}
         for sheet, section_id, agency, budget_total in sheets:
             point = spending.spend_at(
                 checkpoint, planned=plans.get(sheet.pk, default), budget_total=budget_total,
-                report=reports.get(sheet.pk), today=today,
+                report=reports.get(sheet.pk), today=today, rule=rule,
             )
             if point.level not in (spending.YELLOW, spending.RED):
                 continue
+            planned = rule.reference(point.planned)  # what the sheet is compared with: its plan, or the pack's line
             red = point.level == spending.RED
             recipients = audiences.get((section_id, agency.pk, red))
             if recipients is None:
@@ -201,14 +229,14 @@ def _warnings(day: datetime.date, today: datetime.date) -> list[Due]:
                     recipients += holders.shared(Role.LEADER, agency.pk)
                 audiences[(section_id, agency.pk, red)] = recipients
             state = "未填报" if point.actual is None else f"实际 {format_number(point.actual)}%"
-            title, body, url = text(sheet, planned=point.planned, actual=point.actual, behind=point.behind, level=point.level)
+            title, body, url = text(sheet, planned=planned, actual=point.actual, behind=point.behind, level=point.level)
             due.append(Due(
                 Kind.SPEND_WARNING,
                 f"{spending.LEVEL_LABELS[point.level]}：“{sheet.title}”（{sheet.code}） {checkpoint.label} "
-                f"计划 {format_number(point.planned)}%，{state}",
+                f"计划 {format_number(planned)}%，{state}",
                 recipients, title, body, url, "sheet", sheet.pk, f"spend-warning:{sheet.pk}:{checkpoint.pk}",
             ))
-            by_agency.setdefault(agency.pk, (agency, []))[1].append((sheet, point.planned, point.actual, point.level))
+            by_agency.setdefault(agency.pk, (agency, []))[1].append((sheet, planned, point.actual, point.level))
         for agency, warned in by_agency.values():
             due.append(Due.of(
                 kind=Kind.SPEND_DIGEST,
