@@ -175,3 +175,26 @@ def test_the_day_of_warnings_costs_the_same_for_few_and_many_red_sheets(sichuan,
     assert queries(datetime.date(2024, 7, 1)) == few_opened  # June's warnings: seven red sheets
     assert queries(datetime.date(2024, 7, 17)) == few_overdue
     assert Disposal.objects.filter(point_date=datetime.date(2024, 6, 30)).count() >= 7
+
+
+def test_a_dry_run_says_which_disposals_would_be_opened_and_keeps_none(sichuan, red_sheet):
+    from monitoring.models import MonitoringReport
+
+    before = (Notification.objects.count(), MonitoringReport.objects.count())
+    output = run_reminders_dry("2024-05-01")
+    assert "（演练，未发送）" in output
+    assert f"[将发送] 监控处置：“{red_sheet.display_title}”（{red_sheet.project.code}） 4月底红灯，2024-05-16 前处置" in output
+    assert not Disposal.objects.exists() and (Notification.objects.count(), MonitoringReport.objects.count()) == before
+    # the real run opens exactly that one; a dry run of a later day says which consequence it would record
+    assert "2024-05-16 前处置" in run_reminders("2024-05-01")
+    disposal = Disposal.objects.get(sheet=red_sheet)
+    output = run_reminders_dry("2024-05-17")
+    assert f"[将发送] 处置催办：“{red_sheet.display_title}”（{red_sheet.project.code}） 期限 2024-05-16 已过" in output
+    disposal.refresh_from_db()
+    assert (disposal.consequence, disposal.version) == ("", 1)
+
+
+def run_reminders_dry(day: str) -> str:
+    out = StringIO()
+    call_command("run_reminders", "--date", day, "--dry-run", stdout=out)
+    return out.getvalue()
