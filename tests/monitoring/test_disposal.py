@@ -198,3 +198,26 @@ def run_reminders_dry(day: str) -> str:
     out = StringIO()
     call_command("run_reminders", "--date", day, "--dry-run", stdout=out)
     return out.getvalue()
+
+
+def test_the_admin_shows_reports_and_disposals_read_only_in_chinese(sichuan, red_sheet, client):
+    from django.contrib.auth import get_user_model
+
+    from monitoring.models import MonitoringReport
+
+    run_reminders("2024-05-01")
+    disposal = Disposal.objects.get(sheet=red_sheet)
+    report = services.report_open(sheet=red_sheet, point_date=APRIL, user=sichuan.owner)
+    admin = get_user_model().objects.create_superuser("monitor_admin", "monitor_admin@example.gov.cn", "pw")
+    client.force_login(admin)
+    for base, obj in (("/admin/monitoring/monitoringreport/", report), ("/admin/monitoring/disposal/", disposal)):
+        listing = client.get(base).content.decode()
+        assert obj.display_title in listing and "名称" in listing and f'href="{base}add/"' not in listing
+        page = client.get(f"{base}{obj.pk}/change/")
+        assert page.status_code == 200 and "查看" in page.content.decode()
+        assert client.post(f"{base}{obj.pk}/change/", {"state": "published"}).status_code == 403
+        assert client.post(f"{base}{obj.pk}/delete/", {"post": "yes"}).status_code == 403
+        assert client.get(f"{base}add/").status_code == 403
+    assert "服务事项" in client.get(f"/admin/monitoring/monitoringreport/{report.pk}/change/").content.decode()
+    disposal.refresh_from_db()
+    assert disposal.state == "draft" and MonitoringReport.objects.get(pk=report.pk).state == "draft"
