@@ -26,8 +26,6 @@ LEVELS = {grading.RED: spending.RED, grading.YELLOW: spending.YELLOW, grading.BL
 class PackSpendRule(spending.SpendRule):
     """A pack's rule other than ``below_plan`` at one point: 四川's line (``below_line``), 山西's v (``time_ratio``)."""
 
-    by_plan = False
-
     def __init__(self, pack, point: packs.Point):
         super().__init__(monitored=point.monitored)
         self.pack, self.point = pack, point
@@ -44,6 +42,18 @@ class PackSpendRule(spending.SpendRule):
             green_from = Decimal(str(self.pack.spending_thresholds["yellow_below"]))
             return (green_from * self.point.date.month / 12).quantize(spending.CENT)
         return self.point.expected
+
+    @property
+    def sql_cuts(self):
+        """四川's line as cut-offs of the spent % (below it: the pack's colour); 山西's v only in Python (its
+        ÷ (月份/12) is rounded as ``grading`` rounds it)."""
+        if not self.monitored:
+            return ("off", Decimal(0), Decimal(0))
+        if self.pack.spending_rule != grading.BELOW_LINE:
+            return None
+        line, never = self.point.expected, Decimal(-1)
+        below = LEVELS[(self.pack.spending_thresholds or {}).get("colour", grading.RED)]
+        return {spending.RED: ("line", line, line), spending.YELLOW: ("line", never, line)}.get(below, ("line", never, never))
 
     @property
     def legend(self):

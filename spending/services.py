@@ -81,7 +81,6 @@ class SpendRule:
     (``monitoring``: 四川's line, 山西's ratio) are subclasses that override ``level`` and ``reference``."""
 
     monitored = True  # False: a point of the spending plan only (四川's year end): nothing is warned there
-    by_plan = True  # graded against the sheet's plan by ``level_for`` (the agency totals' SQL computes it)
 
     def __init__(self, yellow_max_behind: Decimal = YELLOW_MAX_BEHIND, *, monitored: bool = True):
         self.yellow_max_behind = Decimal(yellow_max_behind)
@@ -93,6 +92,13 @@ class SpendRule:
 
     def level(self, *, planned: Decimal, actual: Decimal) -> str:
         return level_for(planned=planned, actual=actual, yellow_max_behind=self.yellow_max_behind)
+
+    @property
+    def sql_cuts(self) -> tuple[str, Decimal, Decimal] | None:
+        """The rule as the agency totals' SQL grades it (``_SUMS_SQL``): ("plan", most behind for yellow, 0), ("line",
+        red below, yellow below), ("off", 0, 0) when not monitored; None when only Python can (the totals are then
+        reckoned sheet by sheet)."""
+        return ("plan", self.yellow_max_behind, Decimal(0)) if self.monitored else ("off", Decimal(0), Decimal(0))
 
     @property
     def legend(self) -> tuple[tuple[str, str], ...]:
@@ -317,13 +323,9 @@ def agency_spending(*, agency, year: int, today: datetime.date | None = None) ->
     summary = sheets.aggregate(budget=Sum("budget_total"), count=Count("pk"))
     budget, count = summary["budget"] or Decimal(0), summary["count"]
     rules = year_rules(year)
-    # the SQL grades against the plan with one threshold (today's rule); any other rule is graded by the rule itself
-    by_plan = {rule_at(rules, cp).yellow_max_behind for cp in checkpoints if rule_at(rules, cp).by_plan and rule_at(rules, cp).monitored}
-    in_sql = is_postgresql() and len(by_plan) <= 1 and all(
-        rule_at(rules, cp).by_plan and rule_at(rules, cp).monitored for cp in checkpoints
-    )
-    if in_sql:
-        sums = _checkpoint_sums_sql(agency=agency, year=year, today=today, yellow=next(iter(by_plan), YELLOW_MAX_BEHIND))
+    # one SQL statement grades every rule it can say (the plan's, a line); any other (山西's ratio) sheet by sheet
+    if is_postgresql() and all(rule_at(rules, cp).sql_cuts is not None for cp in checkpoints):
+        sums = _checkpoint_sums_sql(agency=agency, year=year, today=today, rules=rules, checkpoints=checkpoints)
     else:
         sums = _checkpoint_sums_python(agency=agency, year=year, today=today, rules=rules)
     totals = []
@@ -342,19 +344,23 @@ def agency_spending(*, agency, year: int, today: datetime.date | None = None) ->
 # ``spend_at`` decides it: the actual % is rounded half to even to cents, as Decimal.quantize does).
 _SUMS_SQL = """
 WITH cell AS (
-    SELECT c.id AS checkpoint_id, c.date < %(today)s AS passed, s.budget_total AS budget,
+    SELECT c.id AS checkpoint_id, c.date < %(today)s AS passed, s.budget_total AS budget, rule.mode, rule.a, rule.b,
            COALESCE(p.cumulative_percent, c.planned_percent) AS planned, r.amount, r.id IS NOT NULL AS reported,
            CASE WHEN r.id IS NULL OR s.budget_total = 0 THEN 0 ELSE r.amount / s.budget_total * 10000 END AS hundredths
     FROM projects_targetsheet s
     JOIN projects_fiscalyear y ON y.id = s.fiscal_year_id
     JOIN projects_checkpoint c ON c.fiscal_year_id = s.fiscal_year_id
+    JOIN unnest(%(ids)s::bigint[], %(modes)s::text[], %(a)s::numeric[], %(b)s::numeric[]) AS rule(checkpoint_id, mode, a, b)
+      ON rule.checkpoint_id = c.id
     LEFT JOIN projects_spendplan p ON p.sheet_id = s.id AND p.checkpoint_id = c.id
     LEFT JOIN projects_spendreport r ON r.sheet_id = s.id AND r.checkpoint_id = c.id
     WHERE s.agency_id = %(agency)s AND y.year = %(year)s AND s.state = %(published)s
 ), levelled AS (
     SELECT cell.*, CASE WHEN NOT reported AND NOT passed THEN 'not_due'
-                        WHEN planned - spent <= 0 THEN 'green'
-                        WHEN planned - spent <= %(yellow)s THEN 'yellow' ELSE 'red' END AS level
+                        WHEN mode = 'off' THEN 'not_monitored'
+                        WHEN mode = 'plan' THEN CASE WHEN planned - spent <= 0 THEN 'green'
+                                                     WHEN planned - spent <= a THEN 'yellow' ELSE 'red' END
+                        WHEN spent < a THEN 'red' WHEN spent < b THEN 'yellow' ELSE 'green' END AS level
     FROM cell CROSS JOIN LATERAL (
         SELECT (CASE WHEN hundredths - FLOOR(hundredths) > 0.5
                        OR (hundredths - FLOOR(hundredths) = 0.5 AND MOD(FLOOR(hundredths), 2) = 1)
@@ -364,20 +370,32 @@ WITH cell AS (
 SELECT checkpoint_id, SUM(budget * planned / 100), COALESCE(SUM(amount), 0), COUNT(*) FILTER (WHERE reported),
        COUNT(*) FILTER (WHERE NOT reported AND passed),
        COUNT(*) FILTER (WHERE level = 'green'), COUNT(*) FILTER (WHERE level = 'yellow'),
-       COUNT(*) FILTER (WHERE level = 'red'), COUNT(*) FILTER (WHERE level = 'not_due')
+       COUNT(*) FILTER (WHERE level = 'red'), COUNT(*) FILTER (WHERE level = 'not_due'),
+       COUNT(*) FILTER (WHERE level = 'not_monitored')
 FROM levelled GROUP BY checkpoint_id
 """
 
 
-def _checkpoint_sums_sql(*, agency, year: int, today: datetime.date, yellow: Decimal = YELLOW_MAX_BEHIND) -> dict[int, _Sums]:
-    params = {"today": today, "agency": agency.pk, "year": year, "published": SheetState.PUBLISHED, "yellow": yellow}
+def _checkpoint_sums_sql(*, agency, year: int, today: datetime.date, rules: dict | None = None, checkpoints=None) -> dict[int, _Sums]:
+    """``rules``: the year's (``year_rules``), each of its checkpoints' with ``sql_cuts``."""
+    rules = year_rules(year) if rules is None else rules
+    if checkpoints is None:
+        checkpoints = list(Checkpoint.objects.filter(fiscal_year__year=year))
+    cuts = [(cp.pk, *rule_at(rules, cp).sql_cuts) for cp in checkpoints]
+    params = {
+        "today": today, "agency": agency.pk, "year": year, "published": SheetState.PUBLISHED,
+        "ids": [c[0] for c in cuts], "modes": [c[1] for c in cuts], "a": [c[2] for c in cuts], "b": [c[3] for c in cuts],
+    }
     with connection.cursor() as cursor:
         cursor.execute(_SUMS_SQL, params)
         rows = cursor.fetchall()
-    return {
-        checkpoint_id: _Sums(planned, actual, reported, missing, {GREEN: green, YELLOW: yellow, RED: red, NOT_DUE: not_due})
-        for checkpoint_id, planned, actual, reported, missing, green, yellow, red, not_due in rows
-    }
+    sums = {}
+    for checkpoint_id, planned, actual, reported, missing, green, yellow, red, not_due, not_monitored in rows:
+        counts = {GREEN: green, YELLOW: yellow, RED: red, NOT_DUE: not_due}
+        if not_monitored:
+            counts[NOT_MONITORED] = not_monitored
+        sums[checkpoint_id] = _Sums(planned, actual, reported, missing, counts)
+    return sums
 
 
 def _checkpoint_sums_python(*, agency, year: int, today: datetime.date, rules: dict | None = None) -> dict[int, _Sums]:

@@ -114,6 +114,13 @@ def test_the_spending_pages_colour_by_the_pack(sichuan, make_sheet, client):
     august = next(t for t in data.totals if t.checkpoint.date == AUGUST)
     assert (august.actual, august.counts[spending.RED], august.counts[spending.GREEN]) == (Decimal("57.50"), 1, 1)
     assert august.level == spending.RED  # 57.5% of the agency's budget, below 60
+    december = next(t for t in data.totals if t.checkpoint.date == DECEMBER)
+    assert (december.level, december.counts[spending.NOT_MONITORED]) == (spending.NOT_MONITORED, 2)
+    # the one SQL statement grades the line as the rule does sheet by sheet
+    spent(other, DECEMBER, "10.00", sichuan.owner)
+    for day in (datetime.date(2024, 8, 31), today):
+        assert spending._checkpoint_sums_sql(agency=sichuan.agency, year=2024, today=day) == \
+            spending._checkpoint_sums_python(agency=sichuan.agency, year=2024, today=day)
 
     client.force_login(sichuan.leader)
     page = client.get(f"/agencies/{sichuan.agency.code}/spending/?year=2024").content.decode()
