@@ -132,3 +132,20 @@ def test_under_the_default_pack_the_chart_says_todays_rule(org, make_sheet, clie
     client.force_login(org.owner)
     page = client.get(f"/sheets/{sheet.pk}/spending/").content.decode()
     assert "黄色预警（落后 ≤10 个百分点）" in page and "红色预警（落后 &gt;10 个百分点）" in page
+
+
+def test_a_year_added_in_the_admin_without_checkpoints_takes_the_default_packs(db, client):
+    from django.contrib.auth import get_user_model
+
+    sichuan = RulePack.objects.get(code="sichuan")
+    sichuan.is_default = True
+    sichuan.save()
+    client.force_login(get_user_model().objects.create_superuser("years_admin", "years_admin@example.gov.cn", "pw"))
+    management = {"checkpoints-TOTAL_FORMS": "0", "checkpoints-INITIAL_FORMS": "0", "checkpoints-MIN_NUM_FORMS": "0",
+                  "checkpoints-MAX_NUM_FORMS": "1000"}
+    assert client.post("/admin/projects/fiscalyear/add/", {"year": "2036", **management}).status_code == 302
+    assert [cp.label for cp in Checkpoint.objects.filter(fiscal_year__year=2036)] == ["4月底", "6月底", "8月底", "10月底", "12月底"]
+    # checkpoints typed with the year are kept as typed
+    typed = {**management, "checkpoints-TOTAL_FORMS": "1", "checkpoints-0-date": "2037-12-31", "checkpoints-0-planned_percent": "100"}
+    assert client.post("/admin/projects/fiscalyear/add/", {"year": "2037", **typed}).status_code == 302
+    assert [cp.label for cp in Checkpoint.objects.filter(fiscal_year__year=2037)] == ["12月底"]
