@@ -53,8 +53,11 @@ from workflow import flow
 from workflow.documents import chain_of, document_types, documents_of
 
 REMINDER_DAYS_BEFORE = (7, 1)
-# a checkpoint's first working day after it is at most this far away (the longest holiday is 8 days)
+# a deadline's first working day after it is at most this far away (the longest holiday is 8 days)
 WARNING_LOOKBACK = datetime.timedelta(days=20)
+# a checkpoint's warning day is at most this far after it: the first working day after it, or after its report
+# deadline in the year's pack (河北: the June point reported by the end of July)
+POINT_WARNING_LOOKBACK = datetime.timedelta(days=75)
 # the daily job also sends what was due on this many days before today and was missed (beat or the worker down)
 CATCH_UP_DAYS = 7
 
@@ -177,24 +180,28 @@ def _unreported(checkpoint) -> tuple[list, dict]:
 
 
 def _year_pack(year: int) -> tuple:
-    """(the rule pack ``year`` follows or None, {point date: spending rule}); one or two queries."""
+    """(the rule pack ``year`` follows or None, {point date: (spending rule, point)}); one query."""
     try:
         pack = monitoring_selectors.pack_for_year(year)
     except AppError:  # no default pack: today's rule
         return None, {}
-    return pack, {point.date: spend_rules.rule_of(pack, point) for point in monitoring_packs.points_in(pack, year)}
+    return pack, {point.date: (spend_rules.rule_of(pack, point), point) for point in monitoring_packs.points_in(pack, year)}
 
 
 def _warned_points(day: datetime.date) -> list[tuple]:
     """(checkpoint, its rule) of the points whose warnings the year's pack issues on ``day`` (monitored points only)."""
     found, years = [], {}
-    for checkpoint in Checkpoint.objects.filter(date__lt=day, date__gte=day - WARNING_LOOKBACK).select_related("fiscal_year").order_by("date"):
+    near = Checkpoint.objects.filter(date__lt=day, date__gte=day - POINT_WARNING_LOOKBACK)
+    for checkpoint in near.select_related("fiscal_year").order_by("date"):
         year = checkpoint.fiscal_year.year
         if year not in years:
             years[year] = _year_pack(year)
-        pack, rules = years[year]
-        rule = spending.rule_at(rules, checkpoint)
-        warned_on = monitoring_deadlines.warning_date(pack, checkpoint.date) if pack is not None else next_workday(checkpoint.date)
+        pack, points = years[year]
+        rule, point = points.get(checkpoint.date, (spending.TODAY_RULE, None))
+        if pack is None or point is None:
+            warned_on = next_workday(checkpoint.date)
+        else:  # after the point's report deadline when that is later (河北: the June point reported in July)
+            warned_on = monitoring_deadlines.warning_date(pack, checkpoint.date, point.report_by)
         if warned_on == day and rule.monitored:
             found.append((checkpoint, rule))
     return found

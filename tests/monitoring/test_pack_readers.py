@@ -149,3 +149,15 @@ def test_a_year_added_in_the_admin_without_checkpoints_takes_the_default_packs(d
     typed = {**management, "checkpoints-TOTAL_FORMS": "1", "checkpoints-0-date": "2037-12-31", "checkpoints-0-planned_percent": "100"}
     assert client.post("/admin/projects/fiscalyear/add/", {"year": "2037", **typed}).status_code == 302
     assert [cp.label for cp in Checkpoint.objects.filter(fiscal_year__year=2037)] == ["12月底"]
+
+
+def test_under_hebei_the_june_point_is_warned_after_its_report_deadline(org, make_sheet):
+    from tests.monitoring.conftest import use_pack
+
+    use_pack(org, "hebei")  # 6月底 reported by 07-31, today's rule against the plan; 12月底 a plan point only
+    behind, on_plan = published(make_sheet, 2)
+    spent(on_plan, JUNE, "5.00", org.owner)
+    assert warnings_on(datetime.date(2024, 7, 1)) == {}  # the report is not due yet
+    warned = warnings_on(datetime.date(2024, 8, 1))  # the first working day after 07-31
+    assert set(warned) == {behind.pk} and "红色预警：" in warned[behind.pk][0] and "6月底 计划 50%，未填报" in warned[behind.pk][0]
+    assert warnings_on(datetime.date(2025, 1, 2)) == {}
