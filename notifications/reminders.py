@@ -1,8 +1,8 @@
 """Which reminders, warnings and nudges are due: reads only (``services`` writes the notifications).
 
 Spending checkpoints, for each published sheet and each checkpoint of its year:
-- 7 days and 1 day before the checkpoint: remind the section's staff to report
-  (unless they already did);
+- 7 days and 1 day before the checkpoint (before its report deadline in the year's pack when that is later: 河北's
+  June point is reported by the end of July): remind the section's staff to report (unless they already did);
 - on the day the year's rule pack issues its warnings (today's rule: the first working day after it; 四川: the 1st
   of the next month), at each point the pack monitors: if the pack's spending rule grades the sheet yellow or red
   (today's rule: no report or the actual % below the plan, yellow up to 10 points behind, red more; 四川: below
@@ -110,7 +110,8 @@ def spending_due_on(day: datetime.date, *, today: datetime.date | None = None) -
     and the days left as of ``today``, and skips reminders a later one has overtaken.
     """
     today = today or day
-    return _reminders(day, today) + _warnings(day, today)
+    years: dict = {}  # each year's pack, read once for the day's reminders and warnings
+    return _reminders(day, today, years) + _warnings(day, today, years)
 
 
 def due_on(day: datetime.date, *, today: datetime.date | None = None) -> list[Due]:
@@ -129,20 +130,39 @@ def spending_due_since(today: datetime.date, *, days: int = CATCH_UP_DAYS, of=No
     return list(due.values())
 
 
-def _reminders(day: datetime.date, today: datetime.date) -> list[Due]:
+def _report_dues(first: datetime.date, last: datetime.date, years: dict) -> list[tuple]:
+    """(checkpoint, the day its report is due) of the reports due between ``first`` and ``last``: the checkpoint's
+    own day, or its report deadline in the year's pack when later (河北: the June point by the end of July)."""
+    found = []
+    near = Checkpoint.objects.filter(date__lte=last, date__gte=first - POINT_WARNING_LOOKBACK).select_related("fiscal_year")
+    for checkpoint in near.order_by("date"):
+        year = checkpoint.fiscal_year.year
+        if year not in years:
+            years[year] = _year_pack(year)
+        _rule, point = years[year][1].get(checkpoint.date, (None, None))
+        due = max(checkpoint.date, point.report_by) if point is not None else checkpoint.date
+        if first <= due <= last:
+            found.append((checkpoint, due))
+    return found
+
+
+def _reminders(day: datetime.date, today: datetime.date, years: dict) -> list[Due]:
     work = []
-    for days_left in REMINDER_DAYS_BEFORE:
-        for checkpoint in Checkpoint.objects.filter(date=day + datetime.timedelta(days=days_left)):
-            if checkpoint.date < today:
-                continue  # caught up too late: the checkpoint passed, its warning tells the rest
-            if any(d < days_left and checkpoint.date - datetime.timedelta(days=d) <= today for d in REMINDER_DAYS_BEFORE):
-                continue  # a later reminder for the same checkpoint is due by now: send that one only
-            work.append((days_left, checkpoint, *_unreported(checkpoint)))
-    holders = _Holders({Role.STAFF: {section_id for _, _, sheets, _ in work for _, section_id in sheets} - {None}})
+    by_day = {day + datetime.timedelta(days=days_left): days_left for days_left in REMINDER_DAYS_BEFORE}
+    for checkpoint, report_due in _report_dues(min(by_day), max(by_day), years):
+        days_left = by_day.get(report_due)
+        if days_left is None:
+            continue
+        if report_due < today:
+            continue  # caught up too late: the report's day passed, its warning tells the rest
+        if any(d < days_left and report_due - datetime.timedelta(days=d) <= today for d in REMINDER_DAYS_BEFORE):
+            continue  # a later reminder for the same checkpoint is due by now: send that one only
+        work.append((days_left, checkpoint, report_due, *_unreported(checkpoint)))
+    holders = _Holders({Role.STAFF: {section_id for _, _, _, sheets, _ in work for _, section_id in sheets} - {None}})
     due = []
-    for days_left, checkpoint, sheets, plans in work:
-        left = (checkpoint.date - today).days
-        text = messages.SpendReminderText(checkpoint, days_left=left)
+    for days_left, checkpoint, report_due, sheets, plans in work:
+        left = (report_due - today).days
+        text = messages.SpendReminderText(checkpoint, days_left=left, due=report_due)
         label, default = checkpoint.label, checkpoint.planned_percent
         for sheet, section_id in sheets:
             title, body, url = text(sheet, plans.get(sheet.pk, default))  # spending.planned_percent, read in one query
@@ -188,9 +208,9 @@ def _year_pack(year: int) -> tuple:
     return pack, {point.date: (spend_rules.rule_of(pack, point), point) for point in monitoring_packs.points_in(pack, year)}
 
 
-def _warned_points(day: datetime.date) -> list[tuple]:
+def _warned_points(day: datetime.date, years: dict) -> list[tuple]:
     """(checkpoint, its rule) of the points whose warnings the year's pack issues on ``day`` (monitored points only)."""
-    found, years = [], {}
+    found = []
     near = Checkpoint.objects.filter(date__lt=day, date__gte=day - POINT_WARNING_LOOKBACK)
     for checkpoint in near.select_related("fiscal_year").order_by("date"):
         year = checkpoint.fiscal_year.year
@@ -207,8 +227,8 @@ def _warned_points(day: datetime.date) -> list[tuple]:
     return found
 
 
-def _warnings(day: datetime.date, today: datetime.date) -> list[Due]:
-    work = [(checkpoint, rule, *_published(checkpoint)) for checkpoint, rule in _warned_points(day)]
+def _warnings(day: datetime.date, today: datetime.date, years: dict) -> list[Due]:
+    work = [(checkpoint, rule, *_published(checkpoint)) for checkpoint, rule in _warned_points(day, years)]
     sections = {section_id for _, _, sheets, _, _ in work for _, section_id, _, _ in sheets} - {None}
     agencies = {agency.pk for _, _, sheets, _, _ in work for _, _, agency, _ in sheets}
     holders = _Holders({

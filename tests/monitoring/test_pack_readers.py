@@ -161,3 +161,8 @@ def test_under_hebei_the_june_point_is_warned_after_its_report_deadline(org, mak
     warned = warnings_on(datetime.date(2024, 8, 1))  # the first working day after 07-31
     assert set(warned) == {behind.pk} and "红色预警：" in warned[behind.pk][0] and "6月底 计划 50%，未填报" in warned[behind.pk][0]
     assert warnings_on(datetime.date(2025, 1, 2)) == {}
+    # reminded 7 and 1 days before the report deadline, not before the point
+    reminded = lambda day: {d.document_id: d.body for d in reminders.spending_due_on(day) if d.kind == Kind.SPEND_REMINDER}
+    assert reminded(datetime.date(2024, 6, 23)) == reminded(datetime.date(2024, 6, 29)) == {}
+    assert set(reminded(datetime.date(2024, 7, 24))) == {behind.pk}
+    assert "资金支出时间节点“6月底”（2024-06-30）的执行进度应于 2024-07-31 前填报，还有 1 天" in reminded(datetime.date(2024, 7, 30))[behind.pk]
