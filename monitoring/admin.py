@@ -1,11 +1,14 @@
-"""监控规则包 in the admin: the finance bureau reads the shipped packs, copies one (复制) and changes the copy."""
+"""监控规则包 in the admin: the finance bureau reads the shipped packs, copies one (复制) and changes the copy.
+绩效运行监控表 and 监控处置 are read here only: their content is written on their pages (versioned, graded,
+checked) and their states only by the approval engine, so the admin neither adds, changes nor deletes them."""
 
 from django.contrib import admin, messages
 
 from core.errors import AppError
 
 from monitoring import services
-from monitoring.models import RULE_FIELDS, RulePack, YearRulePack
+from monitoring import grading
+from monitoring.models import RULE_FIELDS, Disposal, MonitoringReport, MonitoringRow, RulePack, YearRulePack
 
 
 @admin.register(RulePack)
@@ -62,3 +65,62 @@ class YearRulePackAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class _ReadOnly:
+    """Neither added, changed nor deleted here: the document's pages and the approval engine own it."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class MonitoringRowInline(_ReadOnly, admin.TabularInline):
+    model = MonitoringRow
+    extra = 0
+    fields = ["category", "subcategory", "name", "target", "current", "level", "forecast", "likelihood", "reason_kind",
+              "reason_note", "measures", "colour_label", "how"]
+    readonly_fields = fields
+
+    @admin.display(description="灯色")
+    def colour_label(self, obj):
+        return grading.COLOUR_LABELS.get(obj.colour, "")
+
+
+@admin.display(description="名称")
+def _title(obj) -> str:
+    return obj.display_title
+
+
+def _colour(obj) -> str:
+    return grading.COLOUR_LABELS.get(obj.colour, "") if obj.colour else "—"
+
+
+@admin.register(MonitoringReport)
+class MonitoringReportAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = [_title, "agency", "section", "point_date", "state", "report_colour", "spending_percent", "version"]
+    list_filter = ["state", "point_date", "colour", "pack"]
+    search_fields = ["sheet__project__code", "sheet__project__name", "sheet__title"]
+    list_select_related = ["sheet__project", "sheet__fiscal_year", "agency", "section"]
+    raw_id_fields = ["sheet"]
+    inlines = [MonitoringRowInline]
+    show_full_result_count = False  # a province's reports: no COUNT(*) of the whole table per page
+
+    @admin.display(description="总灯", ordering="colour")
+    def report_colour(self, obj):
+        return _colour(obj)
+
+
+@admin.register(Disposal)
+class DisposalAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = [_title, "agency", "section", "point_date", "due", "state", "choice", "consequence", "flagged"]
+    list_filter = ["state", "point_date", "due", "consequence", "pack"]
+    search_fields = ["sheet__project__code", "sheet__project__name", "sheet__title"]
+    list_select_related = ["sheet__project", "sheet__fiscal_year", "agency", "section"]
+    raw_id_fields = ["sheet", "adjustment"]
+    show_full_result_count = False

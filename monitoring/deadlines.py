@@ -17,12 +17,15 @@ from workdays.days import add_workdays, next_workday
 from monitoring import packs
 
 
-def warning_date(pack, point_date: datetime.date) -> datetime.date:
+def warning_date(pack, point_date: datetime.date, report_by: datetime.date | None = None) -> datetime.date:
     """The day a point's warnings go out: the first working day after it, or the 1st of the next month (四川, even a
-    holiday: 2024-05-01)."""
+    holiday: 2024-05-01). With ``report_by`` (the point's report deadline) later than the point, counted from the
+    deadline instead: 河北 reports the June point by the end of July, so nobody is warned for a report not yet due
+    (our reading, [U]; the shipped packs other than 河北's report on the point's own day)."""
+    base = max(point_date, report_by) if report_by is not None else point_date
     if pack.warning_timing == packs.WARNING_NEXT_MONTH:
-        return (point_date.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
-    return next_workday(point_date)
+        return (base.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+    return next_workday(base)
 
 
 def disposal_deadline(pack, *, warned_on: datetime.date) -> datetime.date | None:

@@ -304,7 +304,7 @@ def disposals_run(*, day: datetime.date) -> DisposalRun:
         if not pack.disposal_options or not pack.disposal_workdays:
             continue
         for point in reporting.monitored_points(pack, fiscal_year.year):
-            if deadlines.warning_date(pack, point.date) != day:
+            if deadlines.warning_date(pack, point.date, point.report_by) != day:
                 continue
             red = red_sheets_at(pack, point, fiscal_year)
             if not red:

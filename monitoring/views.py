@@ -244,6 +244,8 @@ def county_monitoring(request):
     year = _int_or_none(request.GET.get("year")) or datetime.date.today().year
     if request.GET.get("format") == "xlsx":
         return _county_xlsx(request, year)
+    if request.GET.get("format") == "docx":
+        return _agency_docx(request, year)
     try:
         page = county.county_page(
             request.user, year=year, point=request.GET.get("point") or None, grade=request.GET.get("grade", ""),
@@ -259,6 +261,32 @@ def county_monitoring(request):
         "page": page, "grades": county.GRADES, "filters": request.GET, "query": query.urlencode(), "nav": "monitoring",
         "years": list(FiscalYear.objects.order_by("-year").values_list("year", flat=True)[:10]),
     })
+
+
+def _agency_docx(request, year: int):
+    """The agency's 绩效运行监控表 in Word: every sheet of the table filtered to one agency, at its point."""
+    filters = {"year": year, "point": request.GET.get("point") or None, "grade": request.GET.get("grade", ""),
+               "agency": request.GET.get("agency", "").strip()}
+    back = f"{reverse('county_monitoring')}?{urlencode({k: v for k, v in filters.items() if v})}"
+    if not filters["agency"]:
+        messages.error(request, "请先按单位编码筛选，再导出该单位的 Word 绩效运行监控表。")
+        return redirect(back)
+    try:
+        page, rows = xlsx.county_rows(request.user, **filters)
+    except AppError as error:
+        messages.error(request, error.message)
+        return redirect(back)
+    if not rows:
+        messages.error(request, f"单位编码“{filters['agency']}”下没有您可以查看的已公开绩效目标表。")
+        return redirect(back)
+    buffer = io.BytesIO()
+    word.write_agency(buffer, page, rows)
+    response = HttpResponse(
+        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    )
+    name = f"绩效运行监控表-{rows[0].sheet.agency.code}-{page.point.date:%Y%m%d}.docx"
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    return response
 
 
 def _county_xlsx(request, year: int):

@@ -233,9 +233,15 @@ class SpendReminderText:
 
     TODO = "下一步：请在节点前后填报截至该节点的累计实际支出；进度落后于计划时请说明原因。"
 
-    def __init__(self, checkpoint, *, days_left: int):
+    def __init__(self, checkpoint, *, days_left: int, due=None):
         self.label = checkpoint.label
-        self.what = f"资金支出时间节点“{self.label}”（{checkpoint.date:%Y-%m-%d}）还有 {days_left} 天，计划累计支出进度 "
+        if due is not None and due != checkpoint.date:  # reported after the point (河北: the June point in July)
+            self.what = (
+                f"资金支出时间节点“{self.label}”（{checkpoint.date:%Y-%m-%d}）的执行进度应于 {due:%Y-%m-%d} 前填报，"
+                f"还有 {days_left} 天，计划累计支出进度 "
+            )
+        else:
+            self.what = f"资金支出时间节点“{self.label}”（{checkpoint.date:%Y-%m-%d}）还有 {days_left} 天，计划累计支出进度 "
         self.url = url_of("sheet_spending")
         self._pct: dict[Decimal, str] = {}
 

@@ -52,19 +52,40 @@ def reminders_send(*, day, dry_run: bool = False, catch_up_days: int = 1) -> lis
     return _send_due(reminders.due_on(day), dry_run=dry_run)
 
 
+class _Undone(Exception):
+    """Carries a dry run's answer out of the savepoint it rolls back."""
+
+    def __init__(self, sent):
+        super().__init__()
+        self.sent = sent
+
+
 @transaction.atomic
-def disposals_send(*, day, catch_up_days: int = 1) -> list[Sent]:
+def disposals_send(*, day, catch_up_days: int = 1, dry_run: bool = False) -> list[Sent]:
     """处置 (issue 21; run_reminders and the daily job, after ``reminders_send``): run the 处置 work of ``day`` and of
     the days the job missed before it (``monitoring.services.disposals_run``: open them on a point's warning date,
     record a missed deadline's consequence), and write its notices: what it opened, and today's nudges of the
-    overdue ones. A separate step, so that a checkpoint day's reminders cost what they cost."""
+    overdue ones. A separate step, so that a checkpoint day's reminders cost what they cost.
+
+    ``dry_run``: the same work in a savepoint rolled back before returning, so that the answer (which 处置 would be
+    opened, which consequences recorded, who would be told) is exactly a real run's and nothing stays written."""
+    if dry_run:
+        try:
+            with transaction.atomic():
+                raise _Undone(_disposals_due_send(day, catch_up_days, dry_run=True))
+        except _Undone as undone:
+            return undone.sent
+    return _disposals_due_send(day, catch_up_days, dry_run=False)
+
+
+def _disposals_due_send(day, catch_up_days: int, *, dry_run: bool) -> list[Sent]:
     dues = []
     for back in range(catch_up_days - 1, -1, -1):
         run = monitoring.disposals_run(day=day - datetime.timedelta(days=back))
         if back:
             run.overdue = []  # nudged once, for today
         dues += reminders.disposal_dues(run, today=day)
-    return _send_due(dues, dry_run=False)
+    return _send_due(dues, dry_run=dry_run)
 
 
 def nudges_send(*, now=None, dry_run: bool = False) -> list[Sent]:

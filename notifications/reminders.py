@@ -1,12 +1,13 @@
 """Which reminders, warnings and nudges are due: reads only (``services`` writes the notifications).
 
 Spending checkpoints, for each published sheet and each checkpoint of its year:
-- 7 days and 1 day before the checkpoint: remind the section's staff to report
-  (unless they already did);
-- on the first working day after it: if there is no report or the actual % is
-  below the plan, warn the staff and the section heads (yellow: up to 10 points
-  behind; red: more, which also goes to the agency's leaders); the agency's
-  finance reviewers get one digest listing every warned sheet.
+- 7 days and 1 day before the checkpoint (before its report deadline in the year's pack when that is later: 河北's
+  June point is reported by the end of July): remind the section's staff to report (unless they already did);
+- on the day the year's rule pack issues its warnings (today's rule: the first working day after it; 四川: the 1st
+  of the next month), at each point the pack monitors: if the pack's spending rule grades the sheet yellow or red
+  (today's rule: no report or the actual % below the plan, yellow up to 10 points behind, red more; 四川: below
+  the point's line 25/40/60/80%), warn the staff and the section heads (red also the agency's leaders); the
+  agency's finance reviewers get one digest listing every warned sheet.
 
 Self-evaluations, for each deadline finance set for an agency's year (``evaluations.Deadline``):
 - 7 days and 1 day before it: remind the section's staff of every published sheet of that agency and year whose
@@ -38,7 +39,10 @@ from notifications import messages
 from notifications.messages import Message
 from notifications.models import Kind
 from workdays.days import next_workday, workdays_between
+from core.errors import AppError
 from evaluations.models import Deadline
+from monitoring import deadlines as monitoring_deadlines, packs as monitoring_packs, selectors as monitoring_selectors
+from monitoring import spend_rules
 from projects.models import EDITABLE_STATES, Checkpoint, SheetState, SpendPlan, TargetSheet
 from projects.values import format_number
 from people import roles
@@ -49,8 +53,11 @@ from workflow import flow
 from workflow.documents import chain_of, document_types, documents_of
 
 REMINDER_DAYS_BEFORE = (7, 1)
-# a checkpoint's first working day after it is at most this far away (the longest holiday is 8 days)
+# a deadline's first working day after it is at most this far away (the longest holiday is 8 days)
 WARNING_LOOKBACK = datetime.timedelta(days=20)
+# a checkpoint's warning day is at most this far after it: the first working day after it, or after its report
+# deadline in the year's pack (河北: the June point reported by the end of July)
+POINT_WARNING_LOOKBACK = datetime.timedelta(days=75)
 # the daily job also sends what was due on this many days before today and was missed (beat or the worker down)
 CATCH_UP_DAYS = 7
 
@@ -103,7 +110,8 @@ def spending_due_on(day: datetime.date, *, today: datetime.date | None = None) -
     and the days left as of ``today``, and skips reminders a later one has overtaken.
     """
     today = today or day
-    return _reminders(day, today) + _warnings(day, today)
+    years: dict = {}  # each year's pack, read once for the day's reminders and warnings
+    return _reminders(day, today, years) + _warnings(day, today, years)
 
 
 def due_on(day: datetime.date, *, today: datetime.date | None = None) -> list[Due]:
@@ -122,20 +130,39 @@ def spending_due_since(today: datetime.date, *, days: int = CATCH_UP_DAYS, of=No
     return list(due.values())
 
 
-def _reminders(day: datetime.date, today: datetime.date) -> list[Due]:
+def _report_dues(first: datetime.date, last: datetime.date, years: dict) -> list[tuple]:
+    """(checkpoint, the day its report is due) of the reports due between ``first`` and ``last``: the checkpoint's
+    own day, or its report deadline in the year's pack when later (河北: the June point by the end of July)."""
+    found = []
+    near = Checkpoint.objects.filter(date__lte=last, date__gte=first - POINT_WARNING_LOOKBACK).select_related("fiscal_year")
+    for checkpoint in near.order_by("date"):
+        year = checkpoint.fiscal_year.year
+        if year not in years:
+            years[year] = _year_pack(year)
+        _rule, point = years[year][1].get(checkpoint.date, (None, None))
+        due = max(checkpoint.date, point.report_by) if point is not None else checkpoint.date
+        if first <= due <= last:
+            found.append((checkpoint, due))
+    return found
+
+
+def _reminders(day: datetime.date, today: datetime.date, years: dict) -> list[Due]:
     work = []
-    for days_left in REMINDER_DAYS_BEFORE:
-        for checkpoint in Checkpoint.objects.filter(date=day + datetime.timedelta(days=days_left)):
-            if checkpoint.date < today:
-                continue  # caught up too late: the checkpoint passed, its warning tells the rest
-            if any(d < days_left and checkpoint.date - datetime.timedelta(days=d) <= today for d in REMINDER_DAYS_BEFORE):
-                continue  # a later reminder for the same checkpoint is due by now: send that one only
-            work.append((days_left, checkpoint, *_unreported(checkpoint)))
-    holders = _Holders({Role.STAFF: {section_id for _, _, sheets, _ in work for _, section_id in sheets} - {None}})
+    by_day = {day + datetime.timedelta(days=days_left): days_left for days_left in REMINDER_DAYS_BEFORE}
+    for checkpoint, report_due in _report_dues(min(by_day), max(by_day), years):
+        days_left = by_day.get(report_due)
+        if days_left is None:
+            continue
+        if report_due < today:
+            continue  # caught up too late: the report's day passed, its warning tells the rest
+        if any(d < days_left and report_due - datetime.timedelta(days=d) <= today for d in REMINDER_DAYS_BEFORE):
+            continue  # a later reminder for the same checkpoint is due by now: send that one only
+        work.append((days_left, checkpoint, report_due, *_unreported(checkpoint)))
+    holders = _Holders({Role.STAFF: {section_id for _, _, _, sheets, _ in work for _, section_id in sheets} - {None}})
     due = []
-    for days_left, checkpoint, sheets, plans in work:
-        left = (checkpoint.date - today).days
-        text = messages.SpendReminderText(checkpoint, days_left=left)
+    for days_left, checkpoint, report_due, sheets, plans in work:
+        left = (report_due - today).days
+        text = messages.SpendReminderText(checkpoint, days_left=left, due=report_due)
         label, default = checkpoint.label, checkpoint.planned_percent
         for sheet, section_id in sheets:
             title, body, url = text(sheet, plans.get(sheet.pk, default))  # spending.planned_percent, read in one query
@@ -172,27 +199,55 @@ def _unreported(checkpoint) -> tuple[list, dict]:
     return sheets, plans
 
 
-def _warnings(day: datetime.date, today: datetime.date) -> list[Due]:
-    checkpoints = Checkpoint.objects.filter(date__lt=day, date__gte=day - WARNING_LOOKBACK).order_by("date")
-    work = [(checkpoint, *_published(checkpoint)) for checkpoint in checkpoints if next_workday(checkpoint.date) == day]
-    sections = {section_id for _, sheets, _, _ in work for _, section_id, _, _ in sheets} - {None}
-    agencies = {agency.pk for _, sheets, _, _ in work for _, _, agency, _ in sheets}
+def _year_pack(year: int) -> tuple:
+    """(the rule pack ``year`` follows or None, {point date: (spending rule, point)}); one query."""
+    try:
+        pack = monitoring_selectors.pack_for_year(year)
+    except AppError:  # no default pack: today's rule
+        return None, {}
+    return pack, {point.date: (spend_rules.rule_of(pack, point), point) for point in monitoring_packs.points_in(pack, year)}
+
+
+def _warned_points(day: datetime.date, years: dict) -> list[tuple]:
+    """(checkpoint, its rule) of the points whose warnings the year's pack issues on ``day`` (monitored points only)."""
+    found = []
+    near = Checkpoint.objects.filter(date__lt=day, date__gte=day - POINT_WARNING_LOOKBACK)
+    for checkpoint in near.select_related("fiscal_year").order_by("date"):
+        year = checkpoint.fiscal_year.year
+        if year not in years:
+            years[year] = _year_pack(year)
+        pack, points = years[year]
+        rule, point = points.get(checkpoint.date, (spending.TODAY_RULE, None))
+        if pack is None or point is None:
+            warned_on = next_workday(checkpoint.date)
+        else:  # after the point's report deadline when that is later (河北: the June point reported in July)
+            warned_on = monitoring_deadlines.warning_date(pack, checkpoint.date, point.report_by)
+        if warned_on == day and rule.monitored:
+            found.append((checkpoint, rule))
+    return found
+
+
+def _warnings(day: datetime.date, today: datetime.date, years: dict) -> list[Due]:
+    work = [(checkpoint, rule, *_published(checkpoint)) for checkpoint, rule in _warned_points(day, years)]
+    sections = {section_id for _, _, sheets, _, _ in work for _, section_id, _, _ in sheets} - {None}
+    agencies = {agency.pk for _, _, sheets, _, _ in work for _, _, agency, _ in sheets}
     holders = _Holders({
         Role.STAFF: sections, Role.SECTION_HEAD: sections, Role.LEADER: agencies, Role.FINANCE_REVIEWER: agencies,
     })
     audiences: dict[tuple, list] = {}  # (section, agency, red) → staff and heads (and leaders), shared by its sheets
     due = []
-    for checkpoint, sheets, plans, reports in work:
+    for checkpoint, rule, sheets, plans, reports in work:
         text = messages.SpendWarningText(checkpoint)
         default = checkpoint.planned_percent
         by_agency: dict[int, tuple[object, list]] = {}
         for sheet, section_id, agency, budget_total in sheets:
             point = spending.spend_at(
                 checkpoint, planned=plans.get(sheet.pk, default), budget_total=budget_total,
-                report=reports.get(sheet.pk), today=today,
+                report=reports.get(sheet.pk), today=today, rule=rule,
             )
             if point.level not in (spending.YELLOW, spending.RED):
                 continue
+            planned = rule.reference(point.planned)  # what the sheet is compared with: its plan, or the pack's line
             red = point.level == spending.RED
             recipients = audiences.get((section_id, agency.pk, red))
             if recipients is None:
@@ -201,14 +256,14 @@ def _warnings(day: datetime.date, today: datetime.date) -> list[Due]:
                     recipients += holders.shared(Role.LEADER, agency.pk)
                 audiences[(section_id, agency.pk, red)] = recipients
             state = "未填报" if point.actual is None else f"实际 {format_number(point.actual)}%"
-            title, body, url = text(sheet, planned=point.planned, actual=point.actual, behind=point.behind, level=point.level)
+            title, body, url = text(sheet, planned=planned, actual=point.actual, behind=point.behind, level=point.level)
             due.append(Due(
                 Kind.SPEND_WARNING,
                 f"{spending.LEVEL_LABELS[point.level]}：“{sheet.title}”（{sheet.code}） {checkpoint.label} "
-                f"计划 {format_number(point.planned)}%，{state}",
+                f"计划 {format_number(planned)}%，{state}",
                 recipients, title, body, url, "sheet", sheet.pk, f"spend-warning:{sheet.pk}:{checkpoint.pk}",
             ))
-            by_agency.setdefault(agency.pk, (agency, []))[1].append((sheet, point.planned, point.actual, point.level))
+            by_agency.setdefault(agency.pk, (agency, []))[1].append((sheet, planned, point.actual, point.level))
         for agency, warned in by_agency.values():
             due.append(Due.of(
                 kind=Kind.SPEND_DIGEST,

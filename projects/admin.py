@@ -11,7 +11,7 @@ from projects.models import (
     SpendPlan,
     TargetSheet,
 )
-from projects.models import SheetState
+from projects.models import SheetState, new_year_points
 from projects.services import project_section_set
 
 admin.site.site_header = "targetflow 预算绩效目标管理"
@@ -69,6 +69,15 @@ def _published_fields(obj) -> list[str]:
 class FiscalYearAdmin(admin.ModelAdmin):
     list_display = ["year"]
     inlines = [CheckpointInline]
+
+    def save_related(self, request, form, formsets, change):
+        """A year added without checkpoints takes the region's default rule pack's points (as every new year does)."""
+        super().save_related(request, form, formsets, change)
+        year = form.instance
+        if not change and not year.checkpoints.exists():
+            Checkpoint.objects.bulk_create(
+                Checkpoint(fiscal_year=year, date=date, planned_percent=percent) for date, percent in new_year_points(year.year)
+            )
 
 
 @admin.register(Project)

@@ -16,7 +16,22 @@ from projects.approvable import Approvable, approval_indexes
 MONEY = {"max_digits": 14, "decimal_places": 2}
 PERCENT = {"max_digits": 5, "decimal_places": 2, "validators": [MinValueValidator(0), MaxValueValidator(100)]}
 
+# today's checkpoints: a new year's when no rule pack says otherwise (the default pack ships the same points)
 DEFAULT_CHECKPOINTS = (((3, 31), Decimal(25)), ((6, 30), Decimal(50)), ((10, 31), Decimal(75)), ((12, 31), Decimal(100)))
+
+# (year) → [(date, cumulative %)]: a new year's checkpoints, the points of the region's default rule pack. Set by
+# monitoring when it is installed (it sits above projects in the layers, so projects is told rather than asking);
+# an empty answer, or none set, gives ``DEFAULT_CHECKPOINTS``.
+_new_year_points: list = []
+
+
+def new_year_points_source(source) -> None:
+    _new_year_points[:] = [source]
+
+
+def new_year_points(year: int) -> list[tuple[datetime.date, Decimal]]:
+    points = _new_year_points[0](year) if _new_year_points else []
+    return list(points) or [(datetime.date(year, m, d), p) for (m, d), p in DEFAULT_CHECKPOINTS]
 
 
 class PublishedContent:
@@ -106,11 +121,12 @@ class FiscalYear(models.Model):
 
     @classmethod
     def get_or_create_with_defaults(cls, year: int) -> "FiscalYear":
+        """The year, created with the checkpoints of the region's default rule pack (``new_year_points``) when new."""
         fiscal_year, created = cls.objects.get_or_create(year=year)
         if created:
             Checkpoint.objects.bulk_create(
-                Checkpoint(fiscal_year=fiscal_year, date=datetime.date(year, m, d), planned_percent=p)
-                for (m, d), p in DEFAULT_CHECKPOINTS
+                Checkpoint(fiscal_year=fiscal_year, date=date, planned_percent=percent)
+                for date, percent in new_year_points(year)
             )
         return fiscal_year
 

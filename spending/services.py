@@ -1,9 +1,10 @@
 """Spending against the plan (执行进度): record a report, and read plan against actual per checkpoint.
 
 The actual % of a checkpoint is the reported cumulative amount over the sheet's
-budget. Against the plan's cumulative %: on or ahead of plan is green, up to
-10 points behind is yellow, more is red. A checkpoint whose date has passed
-without a report counts as 0% spent.
+budget. A checkpoint whose date has passed without a report counts as 0% spent.
+How it is graded is the year's rule pack's (``SpendRule``; monitoring supplies the pack's rules through
+``rules_source``): today's rule (the default pack) compares with the sheet's plan — on or ahead of plan is green,
+up to 10 points behind is yellow, more is red; 四川 compares with the point's line (25/40/60/80%).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from typing import Callable
 
 from django.db import connection, transaction
 from django.db.models import Count, Prefetch, QuerySet, Sum
@@ -26,8 +28,8 @@ from spending.models import EXPLANATION, SpendReport
 from workflow import permissions
 
 YELLOW_MAX_BEHIND = Decimal(10)
-GREEN, YELLOW, RED, NOT_DUE = "green", "yellow", "red", "not_due"
-LEVEL_LABELS = {GREEN: "正常", YELLOW: "黄色预警", RED: "红色预警", NOT_DUE: "未到期"}
+GREEN, YELLOW, RED, NOT_DUE, NOT_MONITORED = "green", "yellow", "red", "not_due", "not_monitored"
+LEVEL_LABELS = {GREEN: "正常", YELLOW: "黄色预警", RED: "红色预警", NOT_DUE: "未到期", NOT_MONITORED: "不预警"}
 CENT = Decimal("0.01")
 
 
@@ -63,11 +65,81 @@ def can_view_agency(user, agency) -> bool:
 # ---------------------------------------------------------------- plan against actual
 
 
-def level_for(*, planned: Decimal, actual: Decimal) -> str:
+def level_for(*, planned: Decimal, actual: Decimal, yellow_max_behind: Decimal = YELLOW_MAX_BEHIND) -> str:
     behind = planned - actual
     if behind <= 0:
         return GREEN
-    return YELLOW if behind <= YELLOW_MAX_BEHIND else RED
+    return YELLOW if behind <= yellow_max_behind else RED
+
+
+# ---------------------------------------------------------------- how a checkpoint is graded (the year's rule pack)
+
+
+class SpendRule:
+    """How spending at a checkpoint is graded: against the sheet's own plan, at most ``yellow_max_behind`` points
+    behind yellow, more red (today's rule, the default pack's ``below_plan``). A rule pack's other rules
+    (``monitoring``: 四川's line, 山西's ratio) are subclasses that override ``level`` and ``reference``."""
+
+    monitored = True  # False: a point of the spending plan only (四川's year end): nothing is warned there
+
+    def __init__(self, yellow_max_behind: Decimal = YELLOW_MAX_BEHIND, *, monitored: bool = True):
+        self.yellow_max_behind = Decimal(yellow_max_behind)
+        self.monitored = monitored
+
+    def reference(self, planned: Decimal) -> Decimal:
+        """The % a sheet is compared with (its plan here; a line for 四川): how far behind it is counts from it."""
+        return planned
+
+    def level(self, *, planned: Decimal, actual: Decimal) -> str:
+        return level_for(planned=planned, actual=actual, yellow_max_behind=self.yellow_max_behind)
+
+    @property
+    def sql_cuts(self) -> tuple[str, Decimal, Decimal] | None:
+        """The rule as the agency totals' SQL grades it (``_SUMS_SQL``): ("plan", most behind for yellow, 0), ("line",
+        red below, yellow below), ("off", 0, 0) when not monitored; None when only Python can (the totals are then
+        reckoned sheet by sheet)."""
+        return ("plan", self.yellow_max_behind, Decimal(0)) if self.monitored else ("off", Decimal(0), Decimal(0))
+
+    @property
+    def legend(self) -> tuple[tuple[str, str], ...]:
+        """The chart's key of this rule: (level, words) pairs."""
+        limit = format_number(self.yellow_max_behind)
+        return ((GREEN, "正常"), (YELLOW, f"黄色预警（落后 ≤{limit} 个百分点）"), (RED, f"红色预警（落后 >{limit} 个百分点）"))
+
+    def __eq__(self, other):
+        return type(other) is type(self) and vars(other) == vars(self)
+
+    def __hash__(self):
+        return hash((type(self), self.yellow_max_behind, self.monitored))
+
+
+TODAY_RULE = SpendRule()
+
+# (year) → {checkpoint date: SpendRule}: the year's rule pack, set by monitoring when it is installed (it sits above
+# spending in the layers, so spending is told rather than asking); without it every checkpoint follows today's rule
+_rules_source: list[Callable[[int], dict]] = []
+
+
+def rules_source(source: Callable[[int], dict]) -> None:
+    _rules_source[:] = [source]
+
+
+def year_rules(year: int) -> dict[datetime.date, SpendRule]:
+    """{checkpoint date: its rule} of ``year`` (a date the pack does not name follows today's rule): a query or two."""
+    return _rules_source[0](year) if _rules_source else {}
+
+
+def rule_at(rules: dict, checkpoint) -> SpendRule:
+    return rules.get(checkpoint.date, TODAY_RULE)
+
+
+def legend(rules) -> list[tuple[str, str]]:
+    """The chart's key: the (level, words) of these rules (the monitored ones), each once."""
+    found: list[tuple[str, str]] = []
+    for rule in rules:
+        if rule.monitored:
+            found += [item for item in rule.legend if item not in found]
+    return found or list(TODAY_RULE.legend)
 
 
 def planned_percent(sheet: TargetSheet, checkpoint: Checkpoint) -> Decimal:
@@ -99,6 +171,7 @@ class CheckpointSpend:
     behind: Decimal | None
     level: str
     published: bool = True  # before publication nothing is reported, so nothing is due
+    rule: SpendRule = TODAY_RULE
 
     @property
     def level_label(self) -> str:
@@ -117,23 +190,27 @@ class CheckpointSpend:
         return self.checkpoint.label
 
 
-def checkpoint_spend(sheet: TargetSheet, checkpoint: Checkpoint, report: SpendReport | None, today: datetime.date) -> CheckpointSpend:
-    return spend_at(checkpoint, planned=planned_percent(sheet, checkpoint), budget_total=sheet.budget_total, report=report, today=today)
+def checkpoint_spend(sheet: TargetSheet, checkpoint: Checkpoint, report: SpendReport | None, today: datetime.date,
+                     rule: SpendRule = TODAY_RULE) -> CheckpointSpend:
+    return spend_at(
+        checkpoint, planned=planned_percent(sheet, checkpoint), budget_total=sheet.budget_total, report=report,
+        today=today, rule=rule,
+    )
 
 
-def spend_at(checkpoint: Checkpoint, *, planned: Decimal, budget_total: Decimal, report, today: datetime.date) -> CheckpointSpend:
+def spend_at(checkpoint: Checkpoint, *, planned: Decimal, budget_total: Decimal, report, today: datetime.date,
+             rule: SpendRule = TODAY_RULE) -> CheckpointSpend:
     """``checkpoint_spend`` on plain values (a province's sheets are read as tuples): ``report`` is anything with
-    the report's ``amount``, or None."""
+    the report's ``amount``, or None; ``rule`` the checkpoint's (``rule_at(year_rules(year), checkpoint)``)."""
     if report is not None:
         actual = (percent_of(budget_total, report.amount) if budget_total else None) or Decimal(0)
     elif checkpoint.date < today:
         actual = None
     else:
-        return CheckpointSpend(checkpoint, planned, None, None, None, NOT_DUE)
+        return CheckpointSpend(checkpoint, planned, None, None, None, NOT_DUE, rule=rule)
     spent = actual if actual is not None else Decimal(0)
-    return CheckpointSpend(
-        checkpoint, planned, report, actual, max(planned - spent, Decimal(0)), level_for(planned=planned, actual=spent)
-    )
+    level = rule.level(planned=planned, actual=spent) if rule.monitored else NOT_MONITORED
+    return CheckpointSpend(checkpoint, planned, report, actual, max(rule.reference(planned) - spent, Decimal(0)), level, rule=rule)
 
 
 def with_spending(queryset: QuerySet) -> QuerySet:
@@ -145,8 +222,9 @@ def with_spending(queryset: QuerySet) -> QuerySet:
     )
 
 
-def sheet_spending(*, sheet: TargetSheet, today: datetime.date | None = None) -> list[CheckpointSpend]:
-    """Plan against actual at each checkpoint of the sheet's year (use a sheet from ``with_spending``).
+def sheet_spending(*, sheet: TargetSheet, today: datetime.date | None = None, rules: dict | None = None) -> list[CheckpointSpend]:
+    """Plan against actual at each checkpoint of the sheet's year (use a sheet from ``with_spending``), graded by the
+    year's rules (``rules``: ``year_rules`` of its year, read here when not given).
 
     A sheet not yet published is not being executed against (its spending is reported from publication on): its
     checkpoints show the plan only, never a missing report or a warning."""
@@ -156,8 +234,11 @@ def sheet_spending(*, sheet: TargetSheet, today: datetime.date | None = None) ->
             CheckpointSpend(cp, planned_percent(sheet, cp), None, None, None, NOT_DUE, published=False)
             for cp in sheet.fiscal_year.checkpoints.all()
         ]
+    rules = year_rules(sheet.fiscal_year.year) if rules is None else rules
     reports = {r.checkpoint_id: r for r in sheet.spend_reports.all()}
-    return [checkpoint_spend(sheet, cp, reports.get(cp.pk), today) for cp in sheet.fiscal_year.checkpoints.all()]
+    return [
+        checkpoint_spend(sheet, cp, reports.get(cp.pk), today, rule_at(rules, cp)) for cp in sheet.fiscal_year.checkpoints.all()
+    ]
 
 
 def published_sheets(*, agency=None, fiscal_year=None) -> QuerySet:
@@ -183,6 +264,7 @@ class AgencyTotal:
     level: str
     missing: int
     counts: dict = field(default_factory=dict)
+    rule: SpendRule = TODAY_RULE
 
     @property
     def label(self) -> str:
@@ -211,7 +293,7 @@ class _Sums:
     actual_amount: Decimal = Decimal(0)
     reported: int = 0
     missing: int = 0
-    counts: dict = field(default_factory=lambda: {GREEN: 0, YELLOW: 0, RED: 0, NOT_DUE: 0})
+    counts: dict = field(default_factory=lambda: {GREEN: 0, YELLOW: 0, RED: 0, NOT_DUE: 0})  # and NOT_MONITORED when any
 
 
 def agency_sheets(*, agency, year: int) -> QuerySet:
@@ -220,9 +302,16 @@ def agency_sheets(*, agency, year: int) -> QuerySet:
 
 
 def agency_rows(sheets, *, today: datetime.date | None = None) -> list[AgencyRow]:
-    """Plan against actual of these sheets (a page of ``agency_sheets``)."""
+    """Plan against actual of these sheets (a page of ``agency_sheets``); each year's rules read once."""
     today = today or timezone.localdate()
-    return [AgencyRow(sheet, sheet_spending(sheet=sheet, today=today)) for sheet in sheets]
+    rules: dict[int, dict] = {}
+    rows = []
+    for sheet in sheets:
+        year = sheet.fiscal_year.year
+        if year not in rules:
+            rules[year] = year_rules(year)
+        rows.append(AgencyRow(sheet, sheet_spending(sheet=sheet, today=today, rules=rules[year])))
+    return rows
 
 
 def agency_spending(*, agency, year: int, today: datetime.date | None = None) -> AgencySpending:
@@ -233,17 +322,21 @@ def agency_spending(*, agency, year: int, today: datetime.date | None = None) ->
     sheets = TargetSheet.objects.filter(agency=agency, fiscal_year__year=year, state=SheetState.PUBLISHED)
     summary = sheets.aggregate(budget=Sum("budget_total"), count=Count("pk"))
     budget, count = summary["budget"] or Decimal(0), summary["count"]
-    sums = (_checkpoint_sums_sql if is_postgresql() else _checkpoint_sums_python)(agency=agency, year=year, today=today)
+    rules = year_rules(year)
+    # one SQL statement grades every rule it can say (the plan's, a line); any other (山西's ratio) sheet by sheet
+    if is_postgresql() and all(rule_at(rules, cp).sql_cuts is not None for cp in checkpoints):
+        sums = _checkpoint_sums_sql(agency=agency, year=year, today=today, rules=rules, checkpoints=checkpoints)
+    else:
+        sums = _checkpoint_sums_python(agency=agency, year=year, today=today, rules=rules)
     totals = []
     for checkpoint in checkpoints:
+        rule = rule_at(rules, checkpoint)
         found = sums.get(checkpoint.pk) or _Sums()
         planned = (found.planned_amount / budget * 100).quantize(CENT) if budget else Decimal(0)
         actual = (found.actual_amount / budget * 100).quantize(CENT) if budget else Decimal(0)
         due = checkpoint.date < today or found.reported > 0
-        totals.append(AgencyTotal(
-            checkpoint, planned, actual if due else None, level_for(planned=planned, actual=actual) if due else NOT_DUE,
-            found.missing, found.counts,
-        ))
+        level = NOT_DUE if not due else rule.level(planned=planned, actual=actual) if rule.monitored else NOT_MONITORED
+        totals.append(AgencyTotal(checkpoint, planned, actual if due else None, level, found.missing, found.counts, rule))
     return AgencySpending(agency, year, checkpoints, totals, budget, count)
 
 
@@ -251,19 +344,23 @@ def agency_spending(*, agency, year: int, today: datetime.date | None = None) ->
 # ``spend_at`` decides it: the actual % is rounded half to even to cents, as Decimal.quantize does).
 _SUMS_SQL = """
 WITH cell AS (
-    SELECT c.id AS checkpoint_id, c.date < %(today)s AS passed, s.budget_total AS budget,
+    SELECT c.id AS checkpoint_id, c.date < %(today)s AS passed, s.budget_total AS budget, rule.mode, rule.a, rule.b,
            COALESCE(p.cumulative_percent, c.planned_percent) AS planned, r.amount, r.id IS NOT NULL AS reported,
            CASE WHEN r.id IS NULL OR s.budget_total = 0 THEN 0 ELSE r.amount / s.budget_total * 10000 END AS hundredths
     FROM projects_targetsheet s
     JOIN projects_fiscalyear y ON y.id = s.fiscal_year_id
     JOIN projects_checkpoint c ON c.fiscal_year_id = s.fiscal_year_id
+    JOIN unnest(%(ids)s::bigint[], %(modes)s::text[], %(a)s::numeric[], %(b)s::numeric[]) AS rule(checkpoint_id, mode, a, b)
+      ON rule.checkpoint_id = c.id
     LEFT JOIN projects_spendplan p ON p.sheet_id = s.id AND p.checkpoint_id = c.id
     LEFT JOIN projects_spendreport r ON r.sheet_id = s.id AND r.checkpoint_id = c.id
     WHERE s.agency_id = %(agency)s AND y.year = %(year)s AND s.state = %(published)s
 ), levelled AS (
     SELECT cell.*, CASE WHEN NOT reported AND NOT passed THEN 'not_due'
-                        WHEN planned - spent <= 0 THEN 'green'
-                        WHEN planned - spent <= %(yellow)s THEN 'yellow' ELSE 'red' END AS level
+                        WHEN mode = 'off' THEN 'not_monitored'
+                        WHEN mode = 'plan' THEN CASE WHEN planned - spent <= 0 THEN 'green'
+                                                     WHEN planned - spent <= a THEN 'yellow' ELSE 'red' END
+                        WHEN spent < a THEN 'red' WHEN spent < b THEN 'yellow' ELSE 'green' END AS level
     FROM cell CROSS JOIN LATERAL (
         SELECT (CASE WHEN hundredths - FLOOR(hundredths) > 0.5
                        OR (hundredths - FLOOR(hundredths) = 0.5 AND MOD(FLOOR(hundredths), 2) = 1)
@@ -273,24 +370,38 @@ WITH cell AS (
 SELECT checkpoint_id, SUM(budget * planned / 100), COALESCE(SUM(amount), 0), COUNT(*) FILTER (WHERE reported),
        COUNT(*) FILTER (WHERE NOT reported AND passed),
        COUNT(*) FILTER (WHERE level = 'green'), COUNT(*) FILTER (WHERE level = 'yellow'),
-       COUNT(*) FILTER (WHERE level = 'red'), COUNT(*) FILTER (WHERE level = 'not_due')
+       COUNT(*) FILTER (WHERE level = 'red'), COUNT(*) FILTER (WHERE level = 'not_due'),
+       COUNT(*) FILTER (WHERE level = 'not_monitored')
 FROM levelled GROUP BY checkpoint_id
 """
 
 
-def _checkpoint_sums_sql(*, agency, year: int, today: datetime.date) -> dict[int, _Sums]:
-    params = {"today": today, "agency": agency.pk, "year": year, "published": SheetState.PUBLISHED, "yellow": YELLOW_MAX_BEHIND}
+def _checkpoint_sums_sql(*, agency, year: int, today: datetime.date, rules: dict | None = None, checkpoints=None) -> dict[int, _Sums]:
+    """``rules``: the year's (``year_rules``), each of its checkpoints' with ``sql_cuts``."""
+    rules = year_rules(year) if rules is None else rules
+    if checkpoints is None:
+        checkpoints = list(Checkpoint.objects.filter(fiscal_year__year=year))
+    cuts = [(cp.pk, *rule_at(rules, cp).sql_cuts) for cp in checkpoints]
+    params = {
+        "today": today, "agency": agency.pk, "year": year, "published": SheetState.PUBLISHED,
+        "ids": [c[0] for c in cuts], "modes": [c[1] for c in cuts], "a": [c[2] for c in cuts], "b": [c[3] for c in cuts],
+    }
     with connection.cursor() as cursor:
         cursor.execute(_SUMS_SQL, params)
         rows = cursor.fetchall()
-    return {
-        checkpoint_id: _Sums(planned, actual, reported, missing, {GREEN: green, YELLOW: yellow, RED: red, NOT_DUE: not_due})
-        for checkpoint_id, planned, actual, reported, missing, green, yellow, red, not_due in rows
-    }
+    sums = {}
+    for checkpoint_id, planned, actual, reported, missing, green, yellow, red, not_due, not_monitored in rows:
+        counts = {GREEN: green, YELLOW: yellow, RED: red, NOT_DUE: not_due}
+        if not_monitored:
+            counts[NOT_MONITORED] = not_monitored
+        sums[checkpoint_id] = _Sums(planned, actual, reported, missing, counts)
+    return sums
 
 
-def _checkpoint_sums_python(*, agency, year: int, today: datetime.date) -> dict[int, _Sums]:
-    """``_checkpoint_sums_sql`` on SQLite (the demo, a few sheets), from plain tuples through ``spend_at`` itself."""
+def _checkpoint_sums_python(*, agency, year: int, today: datetime.date, rules: dict | None = None) -> dict[int, _Sums]:
+    """``_checkpoint_sums_sql`` on SQLite (the demo, a few sheets) and for a pack's other rules (an agency's sheets),
+    from plain tuples through ``spend_at`` itself."""
+    rules = year_rules(year) if rules is None else rules
     sheets = dict(
         TargetSheet.objects.filter(agency=agency, fiscal_year__year=year, state=SheetState.PUBLISHED).values_list("pk", "budget_total")
     )
@@ -302,12 +413,15 @@ def _checkpoint_sums_python(*, agency, year: int, today: datetime.date) -> dict[
         for pk, budget in sheets.items():
             planned = plans.get((pk, checkpoint.pk), checkpoint.planned_percent)
             amount = reports.get((pk, checkpoint.pk))
-            point = spend_at(checkpoint, planned=planned, budget_total=budget, report=None if amount is None else _Amount(amount), today=today)
+            point = spend_at(
+                checkpoint, planned=planned, budget_total=budget, report=None if amount is None else _Amount(amount),
+                today=today, rule=rule_at(rules, checkpoint),
+            )
             found.planned_amount += budget * planned / 100
             found.actual_amount += amount or Decimal(0)
             found.reported += amount is not None
             found.missing += point.missing
-            found.counts[point.level] += 1
+            found.counts[point.level] = found.counts.get(point.level, 0) + 1
     return sums
 
 
@@ -411,6 +525,7 @@ class Chart:
     plan_points: str
     plan_dots: list[tuple[float, float, str]]
     bars: list[ChartBar]
+    legend: list = field(default_factory=list)  # (level, words): the key of the rules the bars are coloured by
 
 
 def chart(points) -> Chart:
@@ -440,4 +555,4 @@ def chart(points) -> Chart:
             ),
             level=point.level,
         ))
-    return Chart(width, height, left, right, top, bottom, grid, " ".join(plan), dots, bars)
+    return Chart(width, height, left, right, top, bottom, grid, " ".join(plan), dots, bars, legend(point.rule for point in points))

@@ -95,3 +95,33 @@ def test_the_county_table_for_the_leader(screen, request, live_server, shot):
     shot(page, f"{screen}-01-county")
     row.get_by_role("link", name=sheet.display_title).click()
     expect(page.get_by_test_id("monitoring-points")).to_be_visible()
+
+
+@pytest.mark.parametrize("screen", ["page", "phone"])
+def test_the_spending_dashboard_and_the_agencys_word_follow_the_pack(screen, request, live_server, shot, tmp_path):
+    """The year's pack grades the agency's spending dashboard (山西's v, its key under the chart); the county table
+    filtered to the agency offers the agency's 绩效运行监控表 in Word, which downloads and opens."""
+    import docx
+
+    page = request.getfixturevalue(screen)
+    sheet = published_sheet()
+    sign_in(page, live_server, "leader")
+    page.goto(f"{live_server.url}/agencies/{sheet.agency.code}/spending/?year=2024")
+    caption = page.locator(".spend-chart figcaption").first
+    expect(caption).to_contain_text("正常（v ≥80）")
+    expect(caption).to_contain_text("红色预警（v <60；v = 执行率 ÷ (月份/12) × 100）")
+    expect(page.locator(f'tr[data-sheet="{sheet.pk}"] td[data-label="6月底"]')).to_contain_text("正常")  # v = 100
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    shot(page, f"{screen}-01-agency-spending")
+
+    page.goto(f"{live_server.url}/monitoring/?year=2024&point=2024-06-30&agency={sheet.agency.code}")
+    link = page.get_by_test_id("agency-docx")
+    expect(link).to_have_text("导出本单位绩效运行监控表（Word）")
+    shot(page, f"{screen}-02-county-agency")
+    with page.expect_download() as caught:
+        link.click()
+    saved = tmp_path / caught.value.suggested_filename
+    caught.value.save_as(saved)
+    assert saved.name == f"绩效运行监控表-{sheet.agency.code}-20240630.docx"
+    text = "\n".join(p.text for p in docx.Document(str(saved)).paragraphs)
+    assert "项目支出绩效目标执行监控表" in text and "6月底的运行监控表尚未填报。" in text

@@ -136,3 +136,33 @@ def test_the_excel_export_keeps_text_as_text(county, client):
     assert evil[2] == '=HYPERLINK("http://evil")' and sheet.cell(rows.index(evil) + 1, 3).data_type == "s"
     assert (evil[4], evil[5], evil[6]) == (1.25, 12.5, "红灯")
     assert len(rows) == 4  # the header and the agency's three sheets, never the other agency's
+
+
+def test_the_page_costs_a_fixed_number_of_queries_whatever_it_shows(county, make_sheet, publish, client):
+    """The page reads the year's pack and the year together, the page's ids, its sheets with their spending at the
+    point (subqueries of the row), their reports and their 处置: one query each, none per row."""
+    org = county[0]
+    client.force_login(org.leader)
+    url = "/monitoring/?year=2024&point=2024-04-30"
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get(url)
+        assert page.status_code == 200
+        return [q["sql"] for q in captured.captured_queries], page.content.decode()
+
+    few, page = queries()
+    assert page.count('data-testid="county-row"') == 3
+    for n in range(4):
+        sheet = publish(make_sheet(title=f"更多项目{n}"))
+        spent(sheet, APRIL, "1.00", org.owner)
+        services.report_open(sheet=sheet, point_date=APRIL, user=org.owner)
+    services.disposals_run(day=datetime.date(2024, 5, 1))  # 处置 for the red ones
+    many, page = queries()
+    assert page.count('data-testid="county-row"') == 7 and "2024-05-16 前" in page
+    assert len(many) == len(few), "\n".join(q[:120] for q in many)
+    monitoring = [q for q in many if ("monitoring_" in q or "projects_spend" in q or "projects_checkpoint" in q)
+                  and "COUNT(" not in q]  # not the nav's count of 待办
+    # the pack (with the year's id), the reports at the point, the open 处置; the spending inside the sheets' read
+    assert len(monitoring) == 4, "\n".join(q[:160] for q in monitoring)
+    assert len(many) <= 11, "\n".join(q[:120] for q in many)

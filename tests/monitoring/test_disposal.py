@@ -175,3 +175,49 @@ def test_the_day_of_warnings_costs_the_same_for_few_and_many_red_sheets(sichuan,
     assert queries(datetime.date(2024, 7, 1)) == few_opened  # June's warnings: seven red sheets
     assert queries(datetime.date(2024, 7, 17)) == few_overdue
     assert Disposal.objects.filter(point_date=datetime.date(2024, 6, 30)).count() >= 7
+
+
+def test_a_dry_run_says_which_disposals_would_be_opened_and_keeps_none(sichuan, red_sheet):
+    from monitoring.models import MonitoringReport
+
+    before = (Notification.objects.count(), MonitoringReport.objects.count())
+    output = run_reminders_dry("2024-05-01")
+    assert "（演练，未发送）" in output
+    assert f"[将发送] 监控处置：“{red_sheet.display_title}”（{red_sheet.project.code}） 4月底红灯，2024-05-16 前处置" in output
+    assert not Disposal.objects.exists() and (Notification.objects.count(), MonitoringReport.objects.count()) == before
+    # the real run opens exactly that one; a dry run of a later day says which consequence it would record
+    assert "2024-05-16 前处置" in run_reminders("2024-05-01")
+    disposal = Disposal.objects.get(sheet=red_sheet)
+    output = run_reminders_dry("2024-05-17")
+    assert f"[将发送] 处置催办：“{red_sheet.display_title}”（{red_sheet.project.code}） 期限 2024-05-16 已过" in output
+    disposal.refresh_from_db()
+    assert (disposal.consequence, disposal.version) == ("", 1)
+
+
+def run_reminders_dry(day: str) -> str:
+    out = StringIO()
+    call_command("run_reminders", "--date", day, "--dry-run", stdout=out)
+    return out.getvalue()
+
+
+def test_the_admin_shows_reports_and_disposals_read_only_in_chinese(sichuan, red_sheet, client):
+    from django.contrib.auth import get_user_model
+
+    from monitoring.models import MonitoringReport
+
+    run_reminders("2024-05-01")
+    disposal = Disposal.objects.get(sheet=red_sheet)
+    report = services.report_open(sheet=red_sheet, point_date=APRIL, user=sichuan.owner)
+    admin = get_user_model().objects.create_superuser("monitor_admin", "monitor_admin@example.gov.cn", "pw")
+    client.force_login(admin)
+    for base, obj in (("/admin/monitoring/monitoringreport/", report), ("/admin/monitoring/disposal/", disposal)):
+        listing = client.get(base).content.decode()
+        assert obj.display_title in listing and "名称" in listing and f'href="{base}add/"' not in listing
+        page = client.get(f"{base}{obj.pk}/change/")
+        assert page.status_code == 200 and "查看" in page.content.decode()
+        assert client.post(f"{base}{obj.pk}/change/", {"state": "published"}).status_code == 403
+        assert client.post(f"{base}{obj.pk}/delete/", {"post": "yes"}).status_code == 403
+        assert client.get(f"{base}add/").status_code == 403
+    assert "服务事项" in client.get(f"/admin/monitoring/monitoringreport/{report.pk}/change/").content.decode()
+    disposal.refresh_from_db()
+    assert disposal.state == "draft" and MonitoringReport.objects.get(pk=report.pk).state == "draft"

@@ -18,7 +18,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--date", help="按哪一天执行，格式 YYYY-MM-DD，默认今天（北京时间）")
-        parser.add_argument("--dry-run", action="store_true", help="只列出将要发送的通知，不写入也不发送")
+        parser.add_argument("--dry-run", action="store_true", help="只列出将要发送的通知和将要发起的监控处置，不写入也不发送")
         parser.add_argument(
             "--catch-up", type=int, default=None, metavar="DAYS",
             help=f"同时补发此前若干天（含当天共 DAYS 天）应发而未发的提醒与预警；不指定 --date 时默认 {reminders.CATCH_UP_DAYS} 天，指定时默认只发当天",
@@ -31,8 +31,8 @@ class Command(BaseCommand):
         if catch_up < 1:
             raise CommandError("--catch-up 至少为 1（只发当天）。")
         sent = reminder_writes.reminders_send(day=day, dry_run=dry_run, catch_up_days=catch_up)
-        if not dry_run:  # 处置 are opened and their consequences recorded only for real
-            sent += reminder_writes.disposals_send(day=day, catch_up_days=catch_up)
+        # 处置: a dry run says which would be opened (and which consequences recorded) and keeps none of it
+        sent += reminder_writes.disposals_send(day=day, catch_up_days=catch_up, dry_run=dry_run)
         verb = "将发送" if dry_run else "已发送"
         heading = f"{day:%Y-%m-%d} 资金支出提醒与预警" + ("（演练，未发送）" if dry_run else "")
         self.stdout.write(heading)
