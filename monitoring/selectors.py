@@ -11,7 +11,7 @@ from projects.models import SheetState, TargetSheet
 from workflow import flow
 from workflow.documents import chain_of
 
-from monitoring.models import Disposal, MonitoringReport, RulePack, YearRulePack
+from monitoring.models import Disposal, MonitoringReport, MonitoringRow, RulePack, YearRulePack
 
 
 def default_pack() -> RulePack:
@@ -129,3 +129,11 @@ def open_disposals(sheet_ids) -> dict:
     ):
         found.setdefault(disposal.sheet_id, disposal)
     return found
+
+
+def last_current_values(sheet) -> dict[int, str]:
+    """{indicator id: 当前完成值} of the sheet's last approved (已办结) monitoring report, for a new self-evaluation's
+    实际完成值 (``evaluations.prefill``, which keeps those that score against the 指标值): one query."""
+    last = MonitoringReport.objects.filter(sheet_id=sheet.pk, state=MonitoringReport.approval_chain.done).order_by("-point_date")
+    rows = MonitoringRow.objects.filter(report=Subquery(last.values("pk")[:1]), indicator__isnull=False).exclude(current="")
+    return dict(rows.values_list("indicator_id", "current"))

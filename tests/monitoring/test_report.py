@@ -136,3 +136,26 @@ def test_a_report_waiting_too_long_is_nudged_with_a_link_to_its_page(sichuan, ma
     assert client.get(f"/monitoring/reports/{report.pk}/")["Location"] == report.get_absolute_url()
     client.force_login(org.colleague_head)
     assert client.get(f"/monitoring/reports/{report.pk}/").status_code == 404
+
+
+def test_a_self_evaluation_starts_from_the_last_approved_reports_current_values(sichuan, make_sheet, publish):
+    """After the year, the sheet's self-evaluation takes the 当前完成值 of its last approved monitoring report where they
+    score against the 指标值 (服务事项 1个, 系统正常运行率 99%, 经费控制数 2.5万元), not those of a report still
+    in draft (服务事项 5个 at the end of June), and leaves the qualitative 营商环境 to the evaluator."""
+    from evaluations import services as evaluations
+
+    org = sichuan
+    sheet = publish(make_sheet())
+    spent(sheet, APRIL, "2.50", org.owner)
+    report = fill(services.report_open(sheet=sheet, point_date=APRIL, user=org.owner), org.owner)
+    moves.document_submit(document=report, user=org.owner)
+    for reviewer in (org.head, org.leader, org.finance):
+        moves.document_approve(document=report, user=reviewer)
+    june = services.report_open(sheet=sheet, point_date=JUNE, user=org.owner)
+    fill(june, org.owner, 服务事项={"current": "5个"})
+
+    evaluation = evaluations.evaluation_create(sheet=sheet, user=org.owner)
+
+    actual = {row.name: row.actual for row in evaluation.rows.all()}
+    assert (actual["服务事项"], actual["系统正常运行率"], actual["经费控制数"]) == ("1个", "99%", "2.5万元")
+    assert actual["营商环境"] == ""
