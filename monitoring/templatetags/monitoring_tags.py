@@ -23,12 +23,7 @@ def monitoring_panel(context, sheet):
 
 
 @register.simple_tag
-def monitoring_flags(sheets) -> dict:
-    """{sheet id: its 处置 carrying a consequence or still open} of a page of sheets: one query."""
-    return selectors.open_disposals([sheet.pk for sheet in sheets])
-
-
-@register.filter
-def consequence_of(flags: dict, sheet_id):
-    disposal = flags.get(sheet_id)
-    return disposal.consequence if disposal is not None and disposal.is_open else ""
+def monitoring_consequences(sheets) -> dict:
+    """{sheet id: the consequence (暂停执行) recorded by its open 处置} of a page of sheets, for the list: one query."""
+    found = selectors.open_disposals([sheet.pk for sheet in sheets])
+    return {pk: disposal.consequence for pk, disposal in found.items() if disposal.is_open and disposal.consequence}
