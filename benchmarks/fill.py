@@ -119,7 +119,10 @@ def fill_rest(scale) -> dict:
     verdicts_started = time.monotonic()
     verdicts = sheet_verdicts_fill()
     verdict_seconds = round(time.monotonic() - verdicts_started, 1)
-    library = library_fill() if realism else {}
+    with connection.cursor() as c:  # the statistics of the rows just written: without them the library's join is
+        for table in ("projects_indicator", "projects_targetsheet", "library_entry", "library_usage"):  # a nested loop
+            c.execute(f"ANALYZE {table}")
+    library = library_fill()
     with connection.cursor() as c:
         for table in ("projects_agency", "projects_section", "projects_project", "projects_targetsheet",
                       "projects_indicator", "projects_spendplan", "workflow_event", "library_entry", "library_usage",

@@ -132,10 +132,32 @@ def _grant(user, permission_id: int, content_type_id: int, object_pk: int) -> No
 
 
 def library_fill() -> dict:
-    """The library built from every sheet (``library_rebuild``): an entry per distinct name, a usage row per row."""
+    """The library built from every sheet (``library_rebuild``): an entry per distinct name, a usage row per row;
+    nothing when the bench sheets have their usage rows."""
+    from library.models import Usage
     from library.services import library_rebuild
 
+    if Usage.objects.filter(sheet__agency__code__startswith="B").exists():
+        return {}
+    from django.db import connection
+
+    from library import services
+
     started = time.monotonic()
-    result = library_rebuild()
+    # the rebuild writes 1.6 million usage rows and then counts them in the same transaction, planned on statistics
+    # that still say the table is empty (a sequential scan per entry): analysed in between, as autovacuum would
+    counts_update = services._counts_update
+
+    def analysed_first(entry_ids):
+        with connection.cursor() as c:
+            c.execute("ANALYZE library_usage")
+            c.execute("ANALYZE library_entry")
+        counts_update(entry_ids)
+
+    services._counts_update = analysed_first
+    try:
+        result = library_rebuild()
+    finally:
+        services._counts_update = counts_update
     return {"library_entries_created": result["entries_created"], "library_usages": result["usages"],
             "library_seconds": round(time.monotonic() - started, 1)}
