@@ -269,6 +269,9 @@ def _save_draft(http: Http, row: Row, pk: int, names: list[str], n: int):
         response = http.patch(f"/api/sheets/{pk}/", json={"indicators": rows}, headers={"If-Match": etag})
         if response.status_code != 200:
             raise SystemExit(f"save draft {pk}: {response.status_code} {response.text[:300]}")
+        saved = [r["name"] for r in response.json().get("indicators", [])]
+        if saved != [r["name"] for r in rows]:
+            raise SystemExit(f"save draft {pk}: saved {saved}, sent {[r['name'] for r in rows]}")
         row.add(time.perf_counter() - t, response.headers.get("X-Bench-Queries"), response.headers.get("X-Bench-Maxrss-Kb"))
         etag = response.headers["ETag"]
 
