@@ -102,8 +102,8 @@ def prepare(scale: Scale, base: str, db: str, anchor_db: str, log) -> tuple[dict
         log(_run([PY, "-m", "benchmarks.fill", scale.name], env).strip().splitlines()[-1])
     else:
         _run([PY, "manage.py", "migrate", "-v0"], env)  # new indexes reach a kept database
-        # a database filled before the self-evaluations came gains them (nothing when they are there)
-        log("evaluations " + _run([PY, "-m", "benchmarks.fill", "evaluations"], env).strip().splitlines()[-1])
+        # a database filled by an earlier version gains what it lacks (nothing when it is there)
+        log("fill rest " + _run([PY, "-m", "benchmarks.fill", "rest", scale.name], env).strip().splitlines()[-1])
     with _admin_conn(base) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [anchor_db]).fetchone():
             conn.execute(f'CREATE DATABASE "{anchor_db}"')
@@ -213,12 +213,17 @@ class Http:
         self.client.get(path)
         self.csrf = self.client.cookies.get("csrftoken")
 
-    def get(self, row: Row, path: str, expect=200):
+    def get(self, row: Row, path: str, expect=200, check=None):
+        """``check(response)``: what the page must show (None when it does), so a page that answers 200 with the
+        wrong content (an empty list, a refusal) stops the run instead of timing it."""
         started = time.perf_counter()
         response = self.client.get(path)
         seconds = time.perf_counter() - started
         if response.status_code != expect:
             raise SystemExit(f"GET {path}: {response.status_code} {response.text[:300]}")
+        problem = check(response) if check else None
+        if problem:
+            raise SystemExit(f"GET {path}: {problem}")
         row.add(seconds, response.headers.get("X-Bench-Queries"), response.headers.get("X-Bench-Maxrss-Kb"))
         return response
 
@@ -229,6 +234,46 @@ class Http:
     def patch(self, path: str, *, headers: dict, **kwargs):
         headers = {"X-CSRFToken": self.csrf or "", "Referer": str(self.client.base_url) + "/", **headers}
         return self.client.patch(path, headers=headers, **kwargs)
+
+
+def shows(*texts: str, times: int = 1):
+    """A page check: each text appears at least ``times`` times."""
+    def check(response):
+        for text in texts:
+            if response.text.count(text) < times:
+                return f"expected {text!r} ×{times}, found {response.text.count(text)}"
+        return None
+    return check
+
+
+def lists(key: str = "results", at_least: int = 1, containing: str = ""):
+    """A JSON check: ``key`` holds at least ``at_least`` items, each with ``containing`` in it."""
+    def check(response):
+        items = response.json().get(key) or []
+        if len(items) < at_least:
+            return f"expected {at_least}+ {key}, got {len(items)}"
+        missing = [item for item in items if containing not in json.dumps(item, ensure_ascii=False)]
+        return f"{len(missing)} {key} without {containing!r}" if missing else None
+    return check
+
+
+def _save_draft(http: Http, row: Row, pk: int, names: list[str], n: int):
+    """The 经办人 saves an 8-row draft (PATCH, If-Match) ``n`` times, the rows' names alternating between two sets of
+    the library's names (each save adds and removes usage rows of popular entries)."""
+    etag = http.client.get(f"/api/sheets/{pk}/").headers["ETag"]
+    groups = [("产出指标", "数量指标"), ("产出指标", "质量指标"), ("效益指标", "社会效益指标"), ("满意度指标", "服务对象满意度指标")]
+    for i in range(n):
+        rows = [{"category": c, "subcategory": sc, "name": names[(2 * k + j + i) % len(names)], "target_value": "≥95%",
+                 "basis": "压测"} for k, (c, sc) in enumerate(groups) for j in range(2)]
+        t = time.perf_counter()
+        response = http.patch(f"/api/sheets/{pk}/", json={"indicators": rows}, headers={"If-Match": etag})
+        if response.status_code != 200:
+            raise SystemExit(f"save draft {pk}: {response.status_code} {response.text[:300]}")
+        saved = [r["name"] for r in response.json().get("indicators", [])]
+        if saved != [r["name"] for r in rows]:
+            raise SystemExit(f"save draft {pk}: saved {saved}, sent {[r['name'] for r in rows]}")
+        row.add(time.perf_counter() - t, response.headers.get("X-Bench-Queries"), response.headers.get("X-Bench-Maxrss-Kb"))
+        etag = response.headers["ETag"]
 
 
 def _approve_targetflow(http: Http, row: Row, ids: list[int]):
@@ -350,12 +395,14 @@ def run(scale: Scale, rounds: int, base: str, db: str, anchor_db: str, output: P
         anchor_kept = _gunicorn(procs, {**anchor_env, "ANCHOR_CONN_MAX_AGE": "60"}, "anchor-kept")
         procs.start([PY, "-m", "celery", "-A", "config", "worker", "-Q", env["NOTIFY_QUEUE"], "-c", "2", "-P", "prefork",
                      "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"], env, "celery")
-        cookies = _inproc("sessions", env, "bench_head", "bench_finance", "bench_leader", pool_staff)["cookies"]
+        cookies = _inproc("sessions", env, "bench_head", "bench_finance", "bench_leader", pool_staff, "bench_big_staff",
+                          "bench_people_admin")["cookies"]
         anchor_cookies = _inproc("sessions", anchor_env, "anchor_head")["cookies"]
         head, finance, public = Http(tf, cookies["bench_head"]), Http(tf, cookies["bench_finance"]), Http(tf, None)
         head.ensure_csrf("/tasks/")
         staff, leader = Http(tf, cookies[pool_staff]), Http(tf, cookies["bench_leader"])
-        for http in (staff, leader, finance):
+        big_staff, people_admin = Http(tf, cookies["bench_big_staff"]), Http(tf, cookies["bench_people_admin"])
+        for http in (staff, leader, finance, big_staff):
             http.ensure_csrf("/tasks/")
         ahead = Http(anchor, anchor_cookies["anchor_head"])
         ahead.ensure_csrf("/accounts/login/")
@@ -376,6 +423,12 @@ def run(scale: Scale, rounds: int, base: str, db: str, anchor_db: str, output: P
             Row("county", "运行监控汇总 /monitoring/（财政审核人，全省）"),
             Row("grading", "运行监控：全省已公开的表按规则包在一个监控点评级（进程内）"),
             Row("agency_evaluations", "单位自评总览 /agencies/BEXPORT/2024/evaluations/（财政审核人）", note="目标 p95 ≤ 25 ms"),
+            Row("editor_big", "编辑页 /sheets/<id>/edit/：200 条指标的草稿（经办人）", note="目标 ≤ 150 ms"),
+            Row("save_draft", "保存 8 条指标的草稿（API PATCH，HTTP），指标库满", unit="op"),
+            Row("suggest", "指标库联想 /library/suggest/?q=办件（每次按键）", note="目标 p95 ≤ 20 ms"),
+            Row("library_finance", "指标库 /library/（财政审核人，全省）"),
+            Row("library_head", "指标库 /library/（科室负责人）"),
+            Row("people", "人员与角色 /people/<单位>/（单位管理员）"),
             Row("reminders", f"run_reminders {datetime.date(2024, 6, 23)}", unit="run"),
             Row("delivery", "通知投递（Celery 2 进程 → 假企业微信）：每条", unit="op"),
             Row("export", f"Word 导出（{scale.export_sheets} 张表的单位）", unit="run"),
@@ -399,12 +452,30 @@ def run(scale: Scale, rounds: int, base: str, db: str, anchor_db: str, output: P
             deep = nxt.split(tf, 1)[-1] if nxt.startswith(tf) else urlsplit(nxt)._replace(scheme="", netloc="").geturl()
         with psycopg.connect(tf_url) as conn:
             search = conn.execute("SELECT name FROM projects_project WHERE code LIKE 'BP%%' ORDER BY id DESC LIMIT 1").fetchone()[0]
-        pages = [("tasks", head, "/tasks/"), ("sheets_head", head, "/sheets/"), ("sheets_finance", finance, "/sheets/"),
-                 ("sheets_filtered", head, "/sheets/?year=2024&state=published"), ("sheets_search", head, f"/sheets/?q={search}"),
-                 ("api_sheets", head, "/api/sheets/"), ("api_deep", head, deep), ("public", public, "/public/"),
-                 ("county", finance, "/monitoring/?year=2024"),
-                 ("agency_evaluations", finance, "/agencies/BEXPORT/2024/evaluations/")]
-        for key, http, path in pages:  # warm up (templates, connections) once, unmeasured
+            big_sheets = [r[0] for r in conn.execute(
+                "SELECT t.id FROM projects_targetsheet t JOIN projects_agency a ON a.id = t.agency_id WHERE a.code = 'XBIG' ORDER BY t.id")]
+            popular = [r[0] for r in conn.execute(
+                """SELECT name FROM library_entry WHERE category = '产出指标' AND subcategory = '数量指标' AND kind = 'specific'
+                   ORDER BY use_count DESC, name LIMIT 40""")]
+            [crowd_person] = conn.execute("SELECT last_name || first_name FROM auth_user WHERE username = 'bp_1'").fetchone()
+        big_sheet, save_sheet = big_sheets[0], big_sheets[-1]
+        pages = [("tasks", head, "/tasks/", shows("压测项目BAPPROVE")),
+                 ("sheets_head", head, "/sheets/", shows("压测项目B", times=10)),
+                 ("sheets_finance", finance, "/sheets/", shows("压测项目B", times=10)),
+                 ("sheets_filtered", head, "/sheets/?year=2024&state=published", shows("压测项目B", times=10)),
+                 ("sheets_search", head, f"/sheets/?q={search}", shows(search)),
+                 ("api_sheets", head, "/api/sheets/", lists(at_least=10)), ("api_deep", head, deep, lists(at_least=10)),
+                 ("public", public, "/public/", shows("压测项目", times=10)),
+                 ("county", finance, "/monitoring/?year=2024", shows("压测单位")),
+                 ("agency_evaluations", finance, "/agencies/BEXPORT/2024/evaluations/", shows("压测项目BEXPORT")),
+                 # every row of the sheet and its empty template row
+                 ("editor_big", big_staff, f"/sheets/{big_sheet}/edit/", shows('data-testid="indicator-row"', times=201)),
+                 ("suggest", big_staff, "/library/suggest/?category=产出指标&subcategory=数量指标&q=办件",
+                  lists(at_least=1, containing="办件")),
+                 ("library_finance", finance, "/library/", shows(popular[0])),
+                 ("library_head", head, "/library/", shows("办件")),
+                 ("people", people_admin, "/people/XPEOPLE/", shows(crowd_person, "压测人员科室1"))]
+        for key, http, path, _check in pages:  # warm up (templates, connections) once, unmeasured
             http.client.get(path)
         ahead.client.get("/approval/inbox/")
         ahead.client.get("/approval/queue/")
@@ -413,9 +484,10 @@ def run(scale: Scale, rounds: int, base: str, db: str, anchor_db: str, output: P
         idle_queue = f"bench-{os.getpid()}-unread"
         for r in range(rounds):
             log(f"round {r + 1}/{rounds}")
-            for key, http, path in pages:
+            for key, http, path, check in pages:
                 for _ in range(REQUESTS_PER_ROUND):
-                    http.get(rows[key], path)
+                    http.get(rows[key], path, check=check)
+            _save_draft(big_staff, rows["save_draft"], save_sheet, popular, REQUESTS_PER_ROUND)
             batch = pool[r * scale.approvals_per_round:(r + 1) * scale.approvals_per_round]
             _approve_targetflow(head, rows["approvals"], batch)
             n = ADJUSTMENTS_PER_ROUND

@@ -30,6 +30,7 @@ def fill(scale) -> dict:
     from django.contrib.contenttypes.models import ContentType
     from django.db import connection, transaction
 
+    from benchmarks.realism import name_sql
     from benchmarks.scales import APPROVAL_POOL_SPARE
     from projects.models import Agency, FiscalYear, Section
 
@@ -75,10 +76,10 @@ def fill(scale) -> dict:
                   SELECT t.id, k, CASE WHEN k <= 4 THEN '产出指标' WHEN k <= 6 THEN '效益指标' ELSE '满意度指标' END,
                       CASE WHEN k <= 2 THEN '数量指标' WHEN k <= 4 THEN '质量指标' WHEN k <= 6 THEN '社会效益指标'
                            ELSE '服务对象满意度指标' END,
-                      '压测指标' || k, '压测指标描述' || k, '≥' || (90 + k) || '%%', 'number', '>=', 90 + k, '%%', '压测依据'
+                      {name}, '压测指标描述' || k, '≥' || (90 + k) || '%%', 'number', '>=', 90 + k, '%%', '压测依据'
                   FROM projects_targetsheet t JOIN projects_project p ON p.id = t.project_id,
                        generate_series(1, %s) k
-                  WHERE p.code LIKE 'BP%%'""", [scale.indicators])
+                  WHERE p.code LIKE 'BP%%'""".replace("{name}", name_sql("t.id", "k", scale.library_names)), [scale.indicators])
         # people: a staff member and a head per section; the pool's leader; finance over every bench agency
         run(c, """INSERT INTO auth_user (username, password, is_superuser, is_staff, is_active, first_name, last_name, email, date_joined)
                   SELECT r || s.id, '!', false, false, true, '压测', r || s.id, r || s.id || '@example.cn', now()
@@ -101,20 +102,35 @@ def fill(scale) -> dict:
         run(c, """UPDATE auth_user u SET username = 'bench_head' FROM projects_section s JOIN projects_agency a ON a.id = s.agency_id
                   WHERE a.code = 'BAPPROVE' AND u.username = 'bh_' || s.id
                   AND s.id = (SELECT min(s2.id) FROM projects_section s2 WHERE s2.agency_id = a.id)""")
-    evaluations = fill_evaluations()
-    # the rows above bypass sheet_content_replace: store the checker's verdict as it would have
+    return {**fill_rest(scale), "seconds": round(time.monotonic() - started, 1)}
+
+
+def fill_rest(scale) -> dict:
+    """What a database filled by an earlier version lacks, added (each step does nothing when it is there): the
+    province's realism (``benchmarks.realism``), the self-evaluations, the checker's verdicts, the library."""
+    from django.db import connection
+
+    from benchmarks.realism import fill_realism, library_fill
     from projects.services import sheet_verdicts_fill
 
+    realism = fill_realism(scale)
+    evaluations = fill_evaluations()
+    # the rows above bypass sheet_content_replace: store the checker's verdict as it would have
     verdicts_started = time.monotonic()
-    sheet_verdicts_fill()
+    verdicts = sheet_verdicts_fill()
     verdict_seconds = round(time.monotonic() - verdicts_started, 1)
+    with connection.cursor() as c:  # the statistics of the rows just written: without them the library's join is
+        for table in ("projects_indicator", "projects_targetsheet", "library_entry", "library_usage"):  # a nested loop
+            c.execute(f"ANALYZE {table}")
+    library = library_fill()
     with connection.cursor() as c:
         for table in ("projects_agency", "projects_section", "projects_project", "projects_targetsheet",
-                      "projects_indicator", "auth_user", "guardian_userobjectpermission"):
+                      "projects_indicator", "projects_spendplan", "workflow_event", "library_entry", "library_usage",
+                      "auth_user", "guardian_userobjectpermission"):
             c.execute(f"VACUUM ANALYZE {table}")
         c.execute("SELECT count(*) FROM projects_targetsheet")
         sheets = c.fetchone()[0]
-    return {"sheets": sheets, "seconds": round(time.monotonic() - started, 1), "verdict_seconds": verdict_seconds, **evaluations}
+    return {"sheets": sheets, "verdicts": verdicts, "verdict_seconds": verdict_seconds, **realism, **evaluations, **library}
 
 
 # a fifth of the self-evaluations at each state: drafts, one at each review step, the rest published
@@ -182,7 +198,7 @@ if __name__ == "__main__":
     django.setup()
     from benchmarks.scales import SCALES
 
-    if sys.argv[1] == "evaluations":  # a database filled before the self-evaluations came
-        print(fill_evaluations())
+    if sys.argv[1] == "rest":  # a database filled by an earlier version: what it lacks
+        print(fill_rest(SCALES[sys.argv[2]]))
     else:
         print(fill(SCALES[sys.argv[1]]))

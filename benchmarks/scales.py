@@ -16,6 +16,9 @@ class Scale:
     deliveries_per_round: int
     export_sheets: int  # sheets of the agency whose Word package is exported
     export_rounds: int  # the Word export runs in this many of the rounds
+    big_sheets: int = 1  # drafts of 200 indicators (agency XBIG)
+    library_names: int = 40  # distinct indicator names over the bench sheets
+    crowd: int = 10  # people of agency XPEOPLE
 
     @property
     def sheets(self) -> int:
@@ -23,9 +26,9 @@ class Scale:
 
 
 SCALES = {
-    "tiny": Scale("tiny", 4, 5, 2, 8, 2, 4, 20, 5, 2),
-    "county": Scale("county", 100, 10, 2, 8, 3, 40, 1500, 200, 3),
-    "province": Scale("province", 20_000, 10, 2, 8, 3, 60, 4000, 1000, 3),
+    "tiny": Scale("tiny", 4, 5, 2, 8, 2, 4, 20, 5, 2, big_sheets=1, library_names=40, crowd=10),
+    "county": Scale("county", 100, 10, 2, 8, 3, 40, 1500, 200, 3, big_sheets=2, library_names=3_000, crowd=100),
+    "province": Scale("province", 20_000, 10, 2, 8, 3, 60, 4000, 1000, 3, big_sheets=5, library_names=30_000, crowd=1_000),
 }
 
 # The approval pool: sheets waiting at 科室审核 in one section of its own, approved over HTTP by its head.
