@@ -235,7 +235,8 @@ class Deadline(models.Model):
 
     The daily reminders (``notifications.reminders.evaluation_due_on``) remind the section's 经办人 of every published
     sheet of that agency and year without a submitted self-evaluation 7 days and 1 day before it, and warn them and
-    their section heads on the first working day after it. Set on the agency's view (``evaluations.services.deadline_set``)."""
+    their section heads on the first working day after it, when each finance reviewer also gets one digest of the
+    agencies they review (how many sheets are still not submitted, with each agency's view). Set on the agency's view (``evaluations.services.deadline_set``)."""
 
     agency = models.ForeignKey("projects.Agency", verbose_name="预算单位", on_delete=models.CASCADE, related_name="+")
     fiscal_year = models.ForeignKey("projects.FiscalYear", verbose_name="预算年度", on_delete=models.CASCADE, related_name="+")

@@ -67,6 +67,11 @@ class Page:
     rows: list[Row]
     next_after: int | None
 
+    @property
+    def measure(self) -> str:
+        """What the point's spending is measured against, by the pack's rule (四川's 预警线, 山西's 执行进度比)."""
+        return grading.spending_measure(self.pack, point_date=self.point.date, line=self.point.expected)
+
 
 def _point(points, wanted: str | None, today: datetime.date):
     if wanted:

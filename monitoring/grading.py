@@ -170,6 +170,20 @@ def spending_light(pack, *, point_date: datetime.date, line: Decimal, planned: D
     raise ValueError(f"unknown spending rule {rule!r}")
 
 
+def spending_measure(pack, *, point_date: datetime.date, line: Decimal) -> str:
+    """What spending at a point is measured against under the pack's rule, in the county table's words: 四川's
+    预警线, 山西's 执行进度比 v, today's (and 河北's) each sheet's own plan."""
+    thresholds = pack.spending_thresholds or {}
+    rule = pack.spending_rule
+    if rule == BELOW_LINE:
+        return f"预警线 {_n(line)}%"
+    if rule == TIME_RATIO:
+        red, yellow = _n(_d(thresholds, "red_below")), _n(_d(thresholds, "yellow_below"))
+        return f"执行进度比 v = 执行率 ÷ ({point_date.month}/12) × 100（<{red} 红灯，{red}–<{yellow} 黄灯，≥{yellow} 绿灯）"
+    limit = _n(_d(thresholds, "yellow_max_behind")) if "yellow_max_behind" in thresholds else "10"
+    return f"对照各表的资金支出计划（默认 {_n(line)}%；落后 ≤{limit} 个百分点黄灯，超过红灯）"
+
+
 # ---------------------------------------------------------------- attainment
 
 

@@ -2,8 +2,8 @@
 and the checkpoints a new year takes (the default pack's points, ``projects.models.new_year_points``).
 
 Spending sits below monitoring in the layers, so it is told: ``MonitoringConfig.ready`` hands ``year_rules`` to
-``spending.services.rules_source``. A pack's ``below_plan`` points are today's rule with the pack's threshold (the
-agency totals keep their one SQL statement); its other rules grade through ``monitoring.grading.spending_light``,
+``spending.services.rules_source``. A pack's ``below_plan`` points are today's rule with the pack's threshold and
+its reason colours (the agency totals keep their one SQL statement); its other rules grade through ``monitoring.grading.spending_light``,
 the same function the monitoring report and 处置 read, so a sheet has one spending light whichever page shows it.
 """
 
@@ -35,6 +35,23 @@ class PackSpendRule(spending.SpendRule):
 
     def level(self, *, planned: Decimal, actual: Decimal) -> str:
         return LEVELS[self.light(planned=planned, actual=actual).colour]
+
+    def reason_problem(self, *, planned: Decimal, actual: Decimal) -> str | None:
+        """A 进度说明 is required where the pack's light asks for a reason (its ``reason_colours``: 四川 red, below
+        the line; 山西 red and yellow, v < 80); the message says the rule and the numbers."""
+        if not self.monitored:
+            return None
+        light = self.light(planned=planned, actual=actual)
+        if not light.reason_required:
+            return None
+        return f"按“{self.pack.name}”监控规则，支出评为{light.label}（{light.how}），请填写进度说明（原因和措施）。"
+
+    @property
+    def reason_hint(self) -> str:
+        colours = [grading.COLOUR_LABELS[c] for c in grading.COLOURS if c in (self.pack.reason_colours or ())]
+        if not colours:
+            return f"按“{self.pack.name}”监控规则选填：原因和加快支出的措施。"
+        return f"按“{self.pack.name}”监控规则，支出评为{'、'.join(colours)}时必填：原因和加快支出的措施。"
 
     def reference(self, planned: Decimal) -> Decimal:
         """The % at which the sheet is on track: the line (四川), the green bound of v at the month (山西)."""
@@ -77,7 +94,9 @@ class PackSpendRule(spending.SpendRule):
 def rule_of(pack, point: packs.Point) -> spending.SpendRule:
     if pack.spending_rule == grading.BELOW_PLAN:
         limit = (pack.spending_thresholds or {}).get("yellow_max_behind", spending.YELLOW_MAX_BEHIND)
-        return spending.SpendRule(Decimal(str(limit)), monitored=point.monitored)
+        # below the plan a light is green, yellow or red, named alike on the spending pages
+        reasons = {LEVELS[c] for c in (pack.reason_colours or ()) if c in (grading.RED, grading.YELLOW, grading.GREEN)}
+        return spending.SpendRule(Decimal(str(limit)), monitored=point.monitored, reason_levels=reasons)
     return PackSpendRule(pack, point)
 
 

@@ -297,6 +297,44 @@ class EvaluationDueText:
         return title, f"{self.what}\n{_about_text(sheet)}\n{self.todo}", url
 
 
+class OverdueAgency(NamedTuple):
+    """One agency's year past its self-evaluation deadline, as finance's digest lists it."""
+
+    code: str
+    name: str
+    year: int
+    due: datetime.date
+    count: int  # its published sheets of the year whose self-evaluation is not submitted
+
+    @property
+    def unit_line(self) -> str:
+        return f"{self.code}{self.name}"  # as Agency.unit_line
+
+    @property
+    def url(self) -> str:
+        return absolute(reverse("agency_evaluations", args=[self.code, self.year]))
+
+
+def for_evaluation_digest(agencies: list[OverdueAgency], *, today: datetime.date) -> Message:
+    """One message to a finance reviewer on the first working day after the self-evaluation deadline of the agencies
+    they review: per agency, how many published sheets still have no submitted self-evaluation, and its view. The
+    link is that view (one agency) or 绩效自评, which lists every agency they review."""
+    total = sum(agency.count for agency in agencies)
+    title = f"自评逾期汇总：{agencies[0].name}" if len(agencies) == 1 else f"自评逾期汇总：{len(agencies)} 个单位"
+    lines = [
+        f"截至 {today:%Y-%m-%d}，您审核的 {len(agencies)} 个单位已过绩效自评截止日期，"
+        f"共有 {total} 张已公开的绩效目标表的自评表尚未提交审核："
+    ]
+    for number, agency in enumerate(agencies, start=1):
+        lines.append(
+            f"{number}. {agency.unit_line} {agency.year}年度（截止 {agency.due:%Y-%m-%d}）：{agency.count} 张未提交，"
+            f"查看：{agency.url}"
+        )
+    lines.append("下一步：请打开链接查看单位自评情况，督促相关单位尽快完成自评并提交审核。")
+    url = agencies[0].url if len(agencies) == 1 else absolute(reverse("evaluation_list"))
+    return Message(Kind.EVAL_DIGEST, title, "\n".join(lines), url, None)
+
+
 def for_spend_digest(agency, checkpoint, warnings: list) -> Message:
     """One message to the agency's finance reviewers listing every warned sheet at ``checkpoint``.
 

@@ -45,6 +45,7 @@ Kind = models.TextChoices("Kind", [
     ("DISPOSAL", ("disposal", "监控处置")),
     ("EVAL_REMINDER", ("eval_reminder", "自评提醒")),
     ("EVAL_OVERDUE", ("eval_overdue", "自评逾期")),
+    ("EVAL_DIGEST", ("eval_digest", "自评逾期汇总")),
     ("CALENDAR", ("calendar", "节假日日历")),
     ("ACCOUNT", ("account", "账号安全")),
 ], module=__name__)

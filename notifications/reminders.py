@@ -12,7 +12,8 @@ Spending checkpoints, for each published sheet and each checkpoint of its year:
 Self-evaluations, for each deadline finance set for an agency's year (``evaluations.Deadline``):
 - 7 days and 1 day before it: remind the section's staff of every published sheet of that agency and year whose
   self-evaluation is not submitted (none yet, a draft or returned);
-- on the first working day after it: warn the staff and the section heads of those still not submitted.
+- on the first working day after it: warn the staff and the section heads of those still not submitted, and send
+  each finance reviewer of those agencies one digest: per agency they review, how many are still not submitted.
 
 Nudges: a review task waiting more than ``NUDGE_AFTER_WORKDAYS`` working days
 goes to its reviewers; waiting more than twice as long, also to the agency's leaders.
@@ -321,8 +322,10 @@ def _published(checkpoint) -> tuple[list, dict, dict]:
 def evaluation_due_on(day: datetime.date, *, today: datetime.date | None = None) -> list[Due]:
     """The self-evaluation reminders (7 and 1 days before a deadline) and overdue warnings (its first working day
     after) due on ``day``, sent on ``today`` (default ``day``; a day caught up later skips a reminder a later one has
-    overtaken, and one whose deadline passed). A fixed number of queries: the deadlines near the day, then (only when
-    one is due) the sheets not submitted of those agencies' years and their staff and heads, as tuples."""
+    overtaken, and one whose deadline passed); on that first working day also one digest to each finance reviewer of
+    those agencies, listing per agency they review how many sheets are still not submitted (``_evaluation_digests``).
+    A fixed number of queries: the deadlines near the day, then (only when one is due) the sheets not submitted of
+    those agencies' years, and their staff, heads and finance reviewers, as tuples."""
     today = today or day
     near = Deadline.objects.filter(
         due__gte=day - WARNING_LOOKBACK, due__lte=day + datetime.timedelta(days=max(REMINDER_DAYS_BEFORE))
@@ -343,9 +346,13 @@ def evaluation_due_on(day: datetime.date, *, today: datetime.date | None = None)
     sheets = _not_submitted([due for due, _, _ in work.values()])
     sections = {row[6] for row in sheets if (row[4], row[5]) in work} - {None}
     warned = any(days_left is None for _, _, days_left in work.values())
-    holders = _Holders({Role.STAFF: sections, Role.SECTION_HEAD: sections if warned else set()})
+    overdue_agencies = {row[4] for row in sheets if work.get((row[4], row[5]), (None, None, 0))[2] is None}
+    holders = _Holders({
+        Role.STAFF: sections, Role.SECTION_HEAD: sections if warned else set(), Role.FINANCE_REVIEWER: overdue_agencies,
+    })
     texts: dict[tuple, messages.EvaluationDueText] = {}
     audiences: dict[tuple, list] = {}
+    overdue: dict[tuple[int, int], list] = {}  # (agency, year) → [code, name, year, deadline, sheets not submitted]
     result = []
     for pk, title, project_name, code, agency_id, fiscal_year_id, section_id, section_name, agency_code, agency_name, evaluation_id in sheets:
         found = work.get((agency_id, fiscal_year_id))
@@ -358,6 +365,10 @@ def evaluation_due_on(day: datetime.date, *, today: datetime.date | None = None)
         sheet = messages.SheetText(pk, title or project_name, code, f"{agency_code}{agency_name}", section_name if section_id else None)
         subject, body, url = text(sheet, evaluation_id)
         if days_left is None:
+            counted = overdue.get((agency_id, fiscal_year_id))
+            if counted is None:
+                counted = overdue[(agency_id, fiscal_year_id)] = [agency_code, agency_name, year, due, 0]
+            counted[4] += 1
             recipients = audiences.get(section_id)
             if recipients is None:
                 recipients = audiences[section_id] = holders.shared(Role.STAFF, section_id) + holders.shared(Role.SECTION_HEAD, section_id)
@@ -371,6 +382,32 @@ def evaluation_due_on(day: datetime.date, *, today: datetime.date | None = None)
                 holders.shared(Role.STAFF, section_id), subject, body, url, "sheet", pk,
                 f"eval-reminder:{pk}:{due:%Y%m%d}:{days_left}",
             ))
+    return result + _evaluation_digests(overdue, holders, day=day, today=today)
+
+
+def _evaluation_digests(overdue: dict[tuple[int, int], list], holders: _Holders, *, day: datetime.date,
+                        today: datetime.date) -> list[Due]:
+    """One digest per finance reviewer of the agencies whose deadline's first working day after is ``day``: the
+    agencies they review (in code order) with their count of sheets not submitted. Built from what the warnings read
+    (no query of its own); reviewers of the same agencies share one text. Once per reviewer and day."""
+    mine: dict[int, tuple[roles.Holder, dict]] = {}  # reviewer → (holder, {(agency, year): OverdueAgency})
+    for key, (code, name, year, due, count) in overdue.items():
+        agency = messages.OverdueAgency(code, name, year, due, count)
+        for holder in holders.shared(Role.FINANCE_REVIEWER, key[0]):
+            mine.setdefault(holder.pk, (holder, {}))[1].setdefault(key, agency)  # a delegate listed twice: once
+    texts: dict[tuple, Message] = {}
+    result = []
+    for holder, agencies in mine.values():
+        listed = sorted(agencies.values(), key=lambda agency: (agency.code, agency.year))
+        message = texts.get(tuple(listed))
+        if message is None:
+            message = texts[tuple(listed)] = messages.for_evaluation_digest(listed, today=today)
+        units = "、".join(agency.unit_line for agency in listed)
+        result.append(Due.of(
+            kind=Kind.EVAL_DIGEST,
+            summary=f"自评逾期汇总：{holder.name or holder.username}（{units}）共 {sum(a.count for a in listed)} 张未提交",
+            recipients=[holder], message=message, dedupe_key=f"eval-digest:{holder.pk}:{day:%Y%m%d}",
+        ))
     return result
 
 

@@ -23,7 +23,7 @@ class SpendReportInputSerializer(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, help_text="截至该节点累计实际支出（万元）")
     explanation = serializers.CharField(
         required=False, allow_blank=True, default="", validators=[validation.validator(EXPLANATION)],
-        help_text=f"进度落后于计划时必填；最多 {EXPLANATION[1]} 个字",
+        help_text=f"年度监控规则包要求说明时必填（现行规则：进度落后于计划；四川：低于时点预警线；山西：执行进度比评为红灯、黄灯）；最多 {EXPLANATION[1]} 个字",
     )
 
 

@@ -31,6 +31,8 @@ YELLOW_MAX_BEHIND = Decimal(10)
 GREEN, YELLOW, RED, NOT_DUE, NOT_MONITORED = "green", "yellow", "red", "not_due", "not_monitored"
 LEVEL_LABELS = {GREEN: "正常", YELLOW: "黄色预警", RED: "红色预警", NOT_DUE: "未到期", NOT_MONITORED: "不预警"}
 CENT = Decimal("0.01")
+REASON_LEVELS = frozenset({YELLOW, RED})  # today's rule: a report behind the sheet's plan needs its 进度说明
+REASON_HINT = "实际进度落后于计划时必填：原因和加快支出的措施。"
 
 
 # ---------------------------------------------------------------- who may
@@ -82,9 +84,34 @@ class SpendRule:
 
     monitored = True  # False: a point of the spending plan only (四川's year end): nothing is warned there
 
-    def __init__(self, yellow_max_behind: Decimal = YELLOW_MAX_BEHIND, *, monitored: bool = True):
+    def __init__(self, yellow_max_behind: Decimal = YELLOW_MAX_BEHIND, *, monitored: bool = True,
+                 reason_levels=REASON_LEVELS):
         self.yellow_max_behind = Decimal(yellow_max_behind)
         self.monitored = monitored
+        # the levels at which a report needs its 进度说明 (the pack's ``reason_colours``; today's: behind the plan)
+        self.reason_levels = frozenset(reason_levels)
+
+    def reason_problem(self, *, planned: Decimal, actual: Decimal) -> str | None:
+        """The Chinese message asking for a 进度说明 when this rule requires one of a report at ``actual`` % against
+        the sheet's plan ``planned`` %; None when it does not (a point the pack does not monitor never does)."""
+        if not self.monitored:
+            return None
+        level = self.level(planned=planned, actual=actual)
+        if level not in self.reason_levels:
+            return None
+        if actual < planned:
+            return f"实际支出进度 {format_number(actual)}% 低于计划 {format_number(planned)}%，请填写进度说明（原因和措施）。"
+        return f"实际支出进度 {format_number(actual)}% 为{LEVEL_LABELS[level]}，请填写进度说明（原因和措施）。"
+
+    @property
+    def reason_hint(self) -> str:
+        """When the form's 进度说明 is required under this rule."""
+        if self.reason_levels == REASON_LEVELS:
+            return REASON_HINT
+        if not self.reason_levels:
+            return "选填：原因和加快支出的措施。"
+        levels = "、".join(LEVEL_LABELS[level] for level in (RED, YELLOW, GREEN) if level in self.reason_levels)
+        return f"执行进度为{levels}时必填：原因和加快支出的措施。"
 
     def reference(self, planned: Decimal) -> Decimal:
         """The % a sheet is compared with (its plan here; a line for 四川): how far behind it is counts from it."""
@@ -110,7 +137,7 @@ class SpendRule:
         return type(other) is type(self) and vars(other) == vars(self)
 
     def __hash__(self):
-        return hash((type(self), self.yellow_max_behind, self.monitored))
+        return hash((type(self), self.yellow_max_behind, self.monitored, self.reason_levels))
 
 
 TODAY_RULE = SpendRule()
@@ -140,6 +167,13 @@ def legend(rules) -> list[tuple[str, str]]:
         if rule.monitored:
             found += [item for item in rule.legend if item not in found]
     return found or list(TODAY_RULE.legend)
+
+
+def reason_hint(rules) -> str:
+    """What the report form says of the 进度说明 under a year's rules (``year_rules(...).values()``): the rule's own
+    words when its monitored points agree, else today's."""
+    hints = list(dict.fromkeys(rule.reason_hint for rule in rules if rule.monitored))
+    return hints[0] if len(hints) == 1 else REASON_HINT
 
 
 def planned_percent(sheet: TargetSheet, checkpoint: Checkpoint) -> Decimal:
@@ -451,7 +485,8 @@ def spend_report_record(*, sheet: TargetSheet, checkpoint: Checkpoint, amount, e
 
     Only the sheet's section staff; the amount in 万元 is between 0 and the
     budget and does not go back below an earlier checkpoint's (nor above a later
-    one's); an explanation is required when the % lags the plan.
+    one's); an explanation is required where the year's rule pack says (``SpendRule.reason_problem``: today's rule
+    when the % lags the plan; a pack's rule where it grades the point in a colour of its ``reason_colours``).
     """
     sheet = with_spending(TargetSheet.objects.select_for_update(of=("self",), no_key=True)).get(pk=sheet.pk)
     if not can_record(user, sheet):
@@ -484,10 +519,11 @@ def spend_report_record(*, sheet: TargetSheet, checkpoint: Checkpoint, amount, e
         raise errors.invalid(problem)
     planned = planned_percent(sheet, checkpoint)
     actual = percent_of_budget(sheet, amount)
-    if actual < planned and not explanation:
-        raise errors.invalid(
-            f"实际支出进度 {format_number(actual)}% 低于计划 {format_number(planned)}%，请填写进度说明（原因和措施）。"
-        )
+    # the year's rule pack says when a 进度说明 is required: today's rule (the default pack) when behind the plan,
+    # 四川 below the point's line, 山西 where v grades red or yellow
+    problem = rule_at(year_rules(sheet.fiscal_year.year), checkpoint).reason_problem(planned=planned, actual=actual)
+    if problem and not explanation:
+        raise errors.invalid(problem)
     report, _ = SpendReport.objects.update_or_create(
         sheet=sheet, checkpoint=checkpoint,
         defaults={"amount": amount, "explanation": explanation, "reported_by": user, "reported_at": timezone.now()},

@@ -34,11 +34,13 @@ class SpendReportForm(forms.Form):
     explanation = forms.CharField(
         label="进度说明", required=False, validators=[validation.validator(EXPLANATION)],
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": EXPLANATION[1]}),
-        help_text="实际进度落后于计划时必填：原因和加快支出的措施。",
+        help_text=spending.REASON_HINT,
     )
 
-    def __init__(self, *args, sheet: TargetSheet, **kwargs):
+    def __init__(self, *args, sheet: TargetSheet, rules: dict | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        if rules:  # the year's rule pack says when the 进度说明 is required
+            self.fields["explanation"].help_text = spending.reason_hint(rules.values())
         field = self.fields["checkpoint"]
         field.queryset = sheet.fiscal_year.checkpoints.order_by("date")
         field.label_from_instance = lambda cp: f"{cp.label}（{cp.date:%Y-%m-%d}）"
@@ -65,11 +67,12 @@ def _current_checkpoint(sheet: TargetSheet, today: datetime.date):
 def sheet_spending(request, pk):
     sheet = _sheet_for(request.user, pk)
     may_record = spending.can_record(request.user, sheet)
+    rules = spending.year_rules(sheet.fiscal_year.year)
     form, status = None, 200
     if request.method == "POST":
         if not may_record:
             raise PermissionDenied("只有本科室经办人可以填报执行进度。")
-        form = SpendReportForm(request.POST, sheet=sheet)
+        form = SpendReportForm(request.POST, sheet=sheet, rules=rules)
         if form.is_valid():
             try:
                 report = spending.spend_report_record(sheet=sheet, user=request.user, **form.cleaned_data)
@@ -87,8 +90,8 @@ def sheet_spending(request, pk):
             status = 400
         sheet = _sheet_for(request.user, pk)  # the page shows the stored figures, not the refused ones
     elif may_record and sheet.is_published:
-        form = SpendReportForm(sheet=sheet, initial={"checkpoint": _current_checkpoint(sheet, timezone.localdate())})
-    points = spending.sheet_spending(sheet=sheet)
+        form = SpendReportForm(sheet=sheet, rules=rules, initial={"checkpoint": _current_checkpoint(sheet, timezone.localdate())})
+    points = spending.sheet_spending(sheet=sheet, rules=rules)
     context = {
         "sheet": sheet,
         "points": points,

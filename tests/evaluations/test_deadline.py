@@ -84,7 +84,9 @@ def test_reminded_seven_days_and_one_day_before_and_warned_on_the_first_workday_
     assert "科室负责人请督促办理" in warning.body
     # run twice, nothing new
     assert reminder_writes.reminders_send(day=FIRST_WORKDAY_AFTER) == []
-    assert not Notification.objects.filter(recipient__in=[org.outsider, org.leader, org.finance]).exists()
+    assert not Notification.objects.filter(recipient__in=[org.outsider, org.leader]).exists()
+    # finance gets its digest of the agency only (tests/evaluations/test_finance_digest.py), no sheet's warning
+    assert set(Notification.objects.filter(recipient=org.finance).values_list("kind", flat=True)) == {Kind.EVAL_DIGEST}
 
 
 def test_a_day_caught_up_sends_the_latest_reminder_only_and_a_moved_deadline_reminds_again(org, world):
