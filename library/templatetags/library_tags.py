@@ -14,12 +14,17 @@ def clip(text, length: int) -> str:
     return text if len(text) <= length else text[: max(length - 1, 0)] + "…"
 
 
+RECOMMENDED = '<span class="tag tag-rec">推荐</span> '
+
+
 @register.simple_tag
 def library_entries(entries):
     """The ``<li>`` of each entry on /library/ (written here, not by a template loop: a page lists up to 300 entries
-    and their uses, where the template's lookups cost most of the request). The same markup as before."""
+    and their uses, where the template's lookups cost most of the request). The same markup as the loop wrote; every
+    text escaped as Django escapes it (``html.escape``, quotes included)."""
+    from html import escape
+
     from django.urls import reverse
-    from django.utils.html import format_html, format_html_join
     from django.utils.safestring import mark_safe
 
     from library.models import Kind
@@ -28,26 +33,27 @@ def library_entries(entries):
     for e in entries:
         retired = ""
         if e.retired:
-            merged = format_html("，已合并到“{}”", e.merge_target.name) if getattr(e, "merge_target", None) else ""
-            retired = format_html('<span class="tag tag-off">已停用{}</span> ', merged)
-        facts = format_html(
-            "已公开的表使用 {} 次{}{}", e.use_count,
-            format_html(" · 参考值 {}", e.example_value) if e.example_value else "",
-            format_html(" · 单位 {}", e.value_unit) if e.value_unit else "",
-        )
-        description = format_html('<div class="entry-desc">{}</div>', clip(e.description, 120)) if e.description else ""
+            target = getattr(e, "merge_target", None)
+            merged = f"，已合并到“{escape(target.name)}”" if target else ""
+            retired = f'<span class="tag tag-off">已停用{merged}</span> '
+        facts = f"已公开的表使用 {e.use_count} 次"
+        if e.example_value:
+            facts += f" · 参考值 {escape(e.example_value)}"
+        if e.value_unit:
+            facts += f" · 单位 {escape(e.value_unit)}"
+        description = f'<div class="entry-desc">{escape(clip(e.description, 120))}</div>' if e.description else ""
         uses = getattr(e, "visible_usages", None)
-        used = format_html(
-            '<div class="muted entry-uses">用过的值：{}</div>',
-            mark_safe("；".join(
-                format_html("{} {} <b>{}</b>", u.year, clip(u.sheet.project.name, 16), u.target_value or "—") for u in uses
-            )),
-        ) if uses else ""
-        items.append(format_html(
-            '<li class="library-entry{}" data-testid="library-entry"><div class="entry-head"><a href="{}"><strong>{}</strong></a> '
-            '{}<span class="tag {}">{}</span> {}<span class="muted">{}</span></div>{}{}</li>',
-            " retired" if e.retired else "", reverse("library_entry", args=[e.pk]), e.name,
-            mark_safe('<span class="tag tag-rec">推荐</span> ') if e.recommended else "",
-            "tag-common" if e.kind == Kind.COMMON else "", e.get_kind_display(), retired, facts, description, used,
-        ))
+        used = ""
+        if uses:
+            shown = "；".join(
+                f"{u.year} {escape(clip(u.sheet.project.name, 16))} <b>{escape(u.target_value or '—')}</b>" for u in uses
+            )
+            used = f'<div class="muted entry-uses">用过的值：{shown}</div>'
+        items.append(
+            f'<li class="library-entry{" retired" if e.retired else ""}" data-testid="library-entry"><div class="entry-head">'
+            f'<a href="{escape(reverse("library_entry", args=[e.pk]))}"><strong>{escape(e.name)}</strong></a> '
+            f'{RECOMMENDED if e.recommended else ""}'
+            f'<span class="tag {"tag-common" if e.kind == Kind.COMMON else ""}">{escape(str(e.get_kind_display()))}</span> '
+            f'{retired}<span class="muted">{facts}</span></div>{description}{used}</li>'
+        )
     return mark_safe("".join(items))

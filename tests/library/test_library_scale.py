@@ -175,6 +175,8 @@ def test_the_library_page_runs_the_same_queries_however_many_entries_and_uses_it
               published_name_uses=1, use_count=1000 + n)
         for n in range(40)
     ])
+    added[0].name, added[0].value_unit = """<i>满意度"'&""", "<b>%</b>"
+    added[0].save()
     Usage.objects.bulk_create([
         Usage(entry=entry, named_entry=entry, sheet=sheet, year=2020 + k, target_value=f"{k}件", published=True)
         for entry in added for k in range(5)
@@ -185,3 +187,4 @@ def test_the_library_page_runs_the_same_queries_however_many_entries_and_uses_it
     entry = page.split("新增的个性指标39</strong>")[1].split("</li>")[0]
     assert "用过的值：2024 " in entry and "<b>4件</b>；2023" in entry and "2021" not in entry
     assert "第39个说明第39个说明" in entry and "…</div>" in entry  # the description cut at 120 characters
+    assert "<strong>&lt;i&gt;满意度&quot;&#x27;&amp;</strong>" in page and "单位 &lt;b&gt;%&lt;/b&gt;" in page  # text, never markup
