@@ -70,11 +70,12 @@ class PersonRow:
     finance_anywhere: bool = False  # a 财政审核人 somewhere: belongs to the finance bureau
 
 
-def _scope_filter(agency) -> Q:
-    """The guardian rows of role grants on ``agency`` and its sections (``agency.sections`` read once, or prefetched)."""
+def _scope_filter(agency, sections=None) -> Q:
+    """The guardian rows of role grants on ``agency`` and its sections (``sections``: those already read, else
+    ``agency.sections``, read here or prefetched)."""
     agency_type = ContentType.objects.get_for_model(Agency)
     section_type = ContentType.objects.get_for_model(Section)
-    section_pks = [str(section.pk) for section in agency.sections.all()]
+    section_pks = [str(section.pk) for section in (agency.sections.all() if sections is None else sections)]
     return Q(content_type=agency_type, object_pk=str(agency.pk)) | Q(content_type=section_type, object_pk__in=section_pks)
 
 
@@ -113,7 +114,7 @@ def agency_people_queryset(agency, *, search: str = "", section=None) -> QuerySe
         output_field=IntegerField(),
     )
     first_role = _role_rows().filter(scope, user_id=OuterRef("pk")).order_by().values("user_id").annotate(rank=Min(rank))
-    members = _role_rows().filter(scope).values_list("user_id").union(_changes_here(agency).values_list("person_id"))
+    members = _role_rows().filter(scope).order_by().values_list("user_id").union(_changes_here(agency).order_by().values_list("person_id"))
     people = get_user_model().objects.filter(pk__in=members).annotate(
         role_rank=Coalesce(Subquery(first_role.values("rank"), output_field=IntegerField()), Value(len(ROLE_ORDER))),
         full_name=Concat("last_name", "first_name", output_field=CharField()),
@@ -130,14 +131,15 @@ def agency_people_queryset(agency, *, search: str = "", section=None) -> QuerySe
 def person_rows(agency, users) -> list[PersonRow]:
     """``users`` (people of ``agency``'s page) as the page's rows, in the order given: their grants here and what
     the page decides by (added or managed here, roles elsewhere, a 财政审核人 anywhere), in five queries whatever
-    their number."""
+    their number (and one for the sections, unless prefetched)."""
     users = list(users)
     user_ids = [user.pk for user in users]
     if not user_ids:
         return []
     sections = {str(section.pk): section for section in agency.sections.all()}
+    here = _scope_filter(agency, sections.values())
     grants: dict[int, list[Grant]] = {}
-    for user_id, code, object_pk in _role_rows().filter(_scope_filter(agency), user_id__in=user_ids).values_list(
+    for user_id, code, object_pk in _role_rows().filter(here, user_id__in=user_ids).values_list(
         "user_id", "permission__codename", "object_pk"
     ):
         role = _ROLE_OF_CODENAME[code]
@@ -148,7 +150,7 @@ def person_rows(agency, users) -> list[PersonRow]:
     for person_id, kind in _changes_here(agency).filter(person_id__in=user_ids).order_by().values_list("person_id", "kind").distinct():
         (created_ids if kind == RoleChange.Kind.CREATE else held_ids).add(person_id)
     elsewhere = set(
-        _role_rows().filter(user_id__in=user_ids).exclude(_scope_filter(agency)).order_by().values_list("user_id", flat=True).distinct()
+        _role_rows().filter(user_id__in=user_ids).exclude(here).order_by().values_list("user_id", flat=True).distinct()
     )
     finance = set(
         _role_rows().filter(user_id__in=user_ids, permission__codename=roles.codename(Role.FINANCE_REVIEWER))
