@@ -136,9 +136,13 @@ def _crowd(agency, section, count, *, prefix="crowd"):
         role_grant(user=user, role=Role.STAFF, scope=section)
 
 
-def _next_link(page: str) -> str | None:
-    found = re.search(r'<a class="button" href="(\?[^"]+)" rel="next">', page)
+def _link(page: str, rel: str) -> str | None:
+    found = re.search(rf'<a class="button" href="(\?[^"]+)" rel="{rel}">', page)
     return found.group(1).replace("&amp;", "&") if found else None
+
+
+def _next_link(page: str) -> str | None:
+    return _link(page, "next")
 
 
 def test_a_big_agency_is_shown_a_page_at_a_time_with_the_same_queries_as_a_small_one(browser, owner, agency, ggzy):
@@ -167,6 +171,13 @@ def test_a_big_agency_is_shown_a_page_at_a_time_with_the_same_queries_as_a_small
         link = _next_link(page)
     assert len(seen) == len(set(seen)) == len(rows(small)) + 120
     assert 'rel="prev"' in page and "上一页" in page
+    # and back again: 上一页 from the last page gives the same pages in the same order
+    back, link = list(rows(page)), _link(page, "prev")
+    while link:
+        page = client.get(PAGE + link).content.decode()
+        back = list(rows(page)) + back
+        link = _link(page, "prev")
+    assert back == seen
     crowd = [name for name in seen if name.startswith("crowd_")]
     assert crowd == sorted(crowd) and seen.index("crowd_119") < seen.index("head_ggzy") < seen.index("leader") < seen.index("unit_admin")
 
