@@ -1,7 +1,9 @@
 """Keyset pages: "下一页"/"上一页" by the last row's sort key, never OFFSET and never COUNT(*).
 
 A list is ordered by a few columns of its own table (the first may run either way, the rest one
-way, e.g. ``("-fiscal_year_id", "agency_id", "position", "id")``), the last one unique. The page
+way, e.g. ``("-fiscal_year_id", "agency_id", "position", "id")``), the last one unique. A key may also be an
+annotation of the queryset (e.g. a person's first role on a page of people): the rows beyond it are then found
+by the same comparison written out (``a > x OR (a = x AND b > y)``), for lists bounded by their own filter. The page
 after a row whose key is ``(y, a, p, i)`` is read in at most two index range scans:
 ``first = y AND (a, p, i) > (…)`` and, when that runs out, ``first beyond y`` — the same cost on
 page 1 and page 10,000. The cursor is an opaque token (base64 JSON of the key and a direction).
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 DEFAULT_SIZE = 50
 MAX_SIZE = 100
@@ -103,7 +105,7 @@ def keyset_page(queryset: QuerySet, ordering, *, cursor: str | None = None, size
     values, backwards = _decode(cursor, len(keys))
     if values is not None:
         try:
-            values = [queryset.model._meta.get_field(name).to_python(v) for (name, _), v in zip(keys, values)]
+            values = [_field(queryset, name).to_python(v) for (name, _), v in zip(keys, values)]
         except Exception:  # a value that is not of the column's type: the first page
             values, backwards = None, False
     # going back reads in the reverse order, then turns the rows round
@@ -133,12 +135,25 @@ def keyset_page(queryset: QuerySet, ordering, *, cursor: str | None = None, size
     return page
 
 
+def _field(queryset: QuerySet, name: str):
+    """The field of a key: the model's column, or the output field of an annotation."""
+    annotation = queryset.query.annotations.get(name)
+    return annotation.output_field if annotation is not None else queryset.model._meta.get_field(name)
+
+
 def _after(queryset: QuerySet, read, values) -> QuerySet:
     """Rows with the same first key and the rest beyond ``values`` in the reading order (a row-value comparison)."""
     (first, _), rest = read[0], read[1:]
     queryset = queryset.filter(**{first: values[0]})
     if not rest:
         return queryset.none()
+    lookup = "lt" if rest[0][1] else "gt"
+    if any(name in queryset.query.annotations for name, _ in rest):
+        (last, _), *inner = reversed(rest)
+        condition = Q(**{f"{last}__{lookup}": values[-1]})
+        for (name, _), value in zip(inner, reversed(values[1:-1])):
+            condition = Q(**{f"{name}__{lookup}": value}) | (Q(**{name: value}) & condition)
+        return queryset.filter(condition)
     meta = queryset.model._meta
     table = connection.ops.quote_name(meta.db_table)
     columns = [f"{table}.{connection.ops.quote_name(meta.get_field(name).column)}" for name, _ in rest]

@@ -7,6 +7,7 @@ whose name is used by a sheet the reader may see (a published one, or one of the
 
 from __future__ import annotations
 
+from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import StrIndex, Upper
 from django.db.models.lookups import GreaterThan
@@ -137,11 +138,20 @@ def usages_visible(user, entries, *, per_entry: int = 6) -> dict[int, list[Usage
     visible = _usages_of_visible_sheets(user).order_by("-year", "sheet_id")
     if len(ids) == 1:
         picked = list(visible.filter(entry_id=ids[0]).values_list("pk", flat=True)[:per_entry])
+    elif connection.vendor == "postgresql":  # one walk of each entry's index for its top rows, not one per row
+        from django.contrib.postgres.expressions import ArraySubquery
+
+        latest = ArraySubquery(visible.filter(entry_id=OuterRef("pk")).values("pk")[:per_entry])
+        picked = [pk for tops in Entry.objects.filter(pk__in=ids).annotate(tops=latest).values_list("tops", flat=True) for pk in tops]
     else:
         latest = visible.filter(entry_id=OuterRef("pk")).values("pk")
         tops = {f"top{k}": Subquery(latest[k:k + 1]) for k in range(per_entry)}
         picked = [pk for row in Entry.objects.filter(pk__in=ids).annotate(**tops).values_list(*tops) for pk in row if pk]
-    rows = Usage.objects.filter(pk__in=picked).select_related("sheet__project").order_by("entry_id", "-year", "sheet_id")
+    rows = (
+        Usage.objects.filter(pk__in=picked).select_related("sheet__project")
+        .only("entry", "named_entry", "sheet__project__name", "year", "target_value", "published")  # what the pages show
+        .order_by("entry_id", "-year", "sheet_id")
+    )
     result: dict[int, list[Usage]] = {}
     for usage in rows:
         result.setdefault(usage.entry_id, []).append(usage)

@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import CharField, Q, QuerySet
-from django.db.models.functions import Concat
+from django.db.models import Case, CharField, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce, Concat
 from guardian.models import UserObjectPermission
 
+from core.pagination import keyset_page
 from people import roles
 from people.models import RoleChange
 from people.roles import Role
@@ -68,17 +69,13 @@ class PersonRow:
     elsewhere: bool = False  # holds roles in other agencies too
     finance_anywhere: bool = False  # a 财政审核人 somewhere: belongs to the finance bureau
 
-    @property
-    def sort_key(self):
-        first = min((ROLE_ORDER[g.role] for g in self.grants), default=len(ROLE_ORDER))
-        return (not self.user.is_active, first, self.user.username)
 
-
-def _scope_filter(agency) -> Q:
-    """The guardian rows of role grants on ``agency`` and its sections."""
+def _scope_filter(agency, sections=None) -> Q:
+    """The guardian rows of role grants on ``agency`` and its sections (``sections``: those already read, else
+    ``agency.sections``, read here or prefetched)."""
     agency_type = ContentType.objects.get_for_model(Agency)
-    section_type = ContentType.objects.get_for_model(agency.sections.model)
-    section_pks = [str(pk) for pk in agency.sections.values_list("pk", flat=True)]
+    section_type = ContentType.objects.get_for_model(Section)
+    section_pks = [str(section.pk) for section in (agency.sections.all() if sections is None else sections)]
     return Q(content_type=agency_type, object_pk=str(agency.pk)) | Q(content_type=section_type, object_pk__in=section_pks)
 
 
@@ -86,46 +83,110 @@ def _role_rows():
     return UserObjectPermission.objects.filter(permission__codename__in=list(_ROLE_OF_CODENAME))
 
 
+# The page's order: active people first, then by their first role here (单位管理员 after 经办人, as ``Role``), then by
+# username; ``role_rank`` is an annotation of ``agency_people_queryset``, so a page is a keyset page on all three.
+PEOPLE_ORDER = ("-is_active", "role_rank", "username")
+PEOPLE_PAGE = 50
+
+
+def _changes_here(agency) -> QuerySet:
+    """The RoleChange records that keep a person on ``agency``'s page: added for it, or once given or denied one
+    of its roles other than 财政审核人."""
+    return RoleChange.objects.filter(agency=agency).filter(
+        Q(kind=RoleChange.Kind.CREATE)
+        | Q(kind__in=[RoleChange.Kind.GRANT, RoleChange.Kind.REVOKE]) & ~Q(role=Role.FINANCE_REVIEWER)
+    )
+
+
+def _text_filter(query: str) -> Q:
+    """A person whose username, 姓名 (family name first) or e-mail contains ``query`` (any case); needs ``full_name``."""
+    return Q(username__icontains=query) | Q(full_name__icontains=query) | Q(email__icontains=query)
+
+
+def agency_people_queryset(agency, *, search: str = "", section=None) -> QuerySet:
+    """The people of ``agency``'s page (see ``agency_people``) as one query, annotated with ``role_rank`` (their
+    first role here in ``Role``'s order; no role: last) and ``full_name``, for ``PEOPLE_ORDER``.
+
+    ``search``: username, 姓名 or e-mail containing it; ``section``: people holding a role on that section."""
+    scope = _scope_filter(agency)
+    rank = Case(
+        *[When(permission__codename=code, then=Value(ROLE_ORDER[role])) for code, role in _ROLE_OF_CODENAME.items()],
+        output_field=IntegerField(),
+    )
+    first_role = _role_rows().filter(scope, user_id=OuterRef("pk")).order_by().values("user_id").annotate(rank=Min(rank))
+    members = _role_rows().filter(scope).order_by().values_list("user_id").union(_changes_here(agency).order_by().values_list("person_id"))
+    people = get_user_model().objects.filter(pk__in=members).annotate(
+        role_rank=Coalesce(Subquery(first_role.values("rank"), output_field=IntegerField()), Value(len(ROLE_ORDER))),
+        full_name=Concat("last_name", "first_name", output_field=CharField()),
+    )
+    search = (search or "").strip()[:100]
+    if search:
+        people = people.filter(_text_filter(search))
+    if section is not None:
+        section_type = ContentType.objects.get_for_model(Section)
+        people = people.filter(pk__in=_role_rows().filter(content_type=section_type, object_pk=str(section.pk)).values("user_id"))
+    return people
+
+
+def person_rows(agency, users) -> list[PersonRow]:
+    """``users`` (people of ``agency``'s page) as the page's rows, in the order given: their grants here and what
+    the page decides by (added or managed here, roles elsewhere, a 财政审核人 anywhere), in five queries whatever
+    their number (and one for the sections, unless prefetched)."""
+    users = list(users)
+    user_ids = [user.pk for user in users]
+    if not user_ids:
+        return []
+    sections = {str(section.pk): section for section in agency.sections.all()}
+    here = _scope_filter(agency, sections.values())
+    grants: dict[int, list[Grant]] = {}
+    for user_id, code, object_pk in _role_rows().filter(here, user_id__in=user_ids).values_list(
+        "user_id", "permission__codename", "object_pk"
+    ):
+        role = _ROLE_OF_CODENAME[code]
+        scope = sections.get(object_pk) if roles.is_section_role(role) else agency
+        if scope is not None:
+            grants.setdefault(user_id, []).append(Grant(role, scope))
+    created_ids, held_ids = set(), set()
+    for person_id, kind in _changes_here(agency).filter(person_id__in=user_ids).order_by().values_list("person_id", "kind").distinct():
+        (created_ids if kind == RoleChange.Kind.CREATE else held_ids).add(person_id)
+    elsewhere = set(
+        _role_rows().filter(user_id__in=user_ids).exclude(here).order_by().values_list("user_id", flat=True).distinct()
+    )
+    finance = set(
+        _role_rows().filter(user_id__in=user_ids, permission__codename=roles.codename(Role.FINANCE_REVIEWER))
+        .order_by().values_list("user_id", flat=True).distinct()
+    )
+    return [
+        PersonRow(
+            user, sorted(grants.get(user.pk, []), key=lambda g: (ROLE_ORDER[g.role], g.scope.name if g.on_section else "")),
+            created_here=user.pk in created_ids, held_here=user.pk in held_ids, elsewhere=user.pk in elsewhere,
+            finance_anywhere=user.pk in finance,
+        )
+        for user in users
+    ]
+
+
+def agency_people_page(agency, *, search: str = "", section=None, cursor=None, size: int = PEOPLE_PAGE, params=None):
+    """One keyset page of ``agency``'s people (``PEOPLE_ORDER``) as ``PersonRow``s: the same queries on page 1 of
+    an agency of 5 people and page 20 of one of 1,000."""
+    page = keyset_page(
+        agency_people_queryset(agency, search=search, section=section), PEOPLE_ORDER, cursor=cursor, size=size, params=params,
+    )
+    page.rows = person_rows(agency, page.rows)
+    return page
+
+
 def agency_people(agency, *, only=None) -> list[PersonRow]:
     """Everyone who holds a role on ``agency`` or one of its sections (active or not), everyone added for it, and
     everyone who once held one of its roles other than 财政审核人 (their last role taken away, they stay listed
-    without roles and can be given one again).
+    without roles and can be given one again), in the page's order. Every one of them: the page itself reads
+    ``agency_people_page``.
 
     ``only``: restrict to one user (for a permission check)."""
-    rows = _role_rows().filter(_scope_filter(agency)).select_related("permission")
-    created = RoleChange.objects.filter(agency=agency, kind=RoleChange.Kind.CREATE)
-    held = RoleChange.objects.filter(agency=agency, kind__in=[RoleChange.Kind.GRANT, RoleChange.Kind.REVOKE]).exclude(
-        role=Role.FINANCE_REVIEWER
-    )
+    people = agency_people_queryset(agency)
     if only is not None:
-        rows = rows.filter(user=only)
-        created = created.filter(person=only)
-        held = held.filter(person=only)
-    sections = {str(s.pk): s for s in agency.sections.all()}
-    grants: dict[int, list[Grant]] = {}
-    for row in rows:
-        role = _ROLE_OF_CODENAME[row.permission.codename]
-        scope = sections.get(row.object_pk) if roles.is_section_role(role) else agency
-        if scope is not None:
-            grants.setdefault(row.user_id, []).append(Grant(role, scope))
-    created_ids = set(created.values_list("person_id", flat=True))
-    held_ids = set(held.values_list("person_id", flat=True).distinct())
-    user_ids = set(grants) | created_ids | held_ids
-    if not user_ids:
-        return []
-    elsewhere = set(_role_rows().filter(user_id__in=user_ids).exclude(_scope_filter(agency)).values_list("user_id", flat=True))
-    finance_rows = _role_rows().filter(user_id__in=user_ids, permission__codename=roles.codename(Role.FINANCE_REVIEWER))
-    finance = set(finance_rows.values_list("user_id", flat=True))
-    people = []
-    for user in get_user_model().objects.filter(pk__in=user_ids):
-        held = sorted(grants.get(user.pk, []), key=lambda g: (ROLE_ORDER[g.role], g.scope.name if g.on_section else ""))
-        people.append(
-            PersonRow(
-                user, held, created_here=user.pk in created_ids, held_here=user.pk in held_ids, elsewhere=user.pk in elsewhere,
-                finance_anywhere=user.pk in finance,
-            )
-        )
-    return sorted(people, key=lambda p: p.sort_key)
+        people = people.filter(pk=only.pk)
+    return person_rows(agency, people.order_by(*PEOPLE_ORDER))
 
 
 def person_row(agency, person) -> PersonRow | None:
@@ -189,31 +250,25 @@ def agency_log(agency) -> QuerySet:
 CANDIDATE_LIMIT = 20
 
 
-def _matches(user, query: str) -> bool:
-    text = query.casefold()
-    return not text or any(text in value.casefold() for value in (user.username, roles.display_name(user), user.email or ""))
-
-
 def grant_candidates(by, agency, query: str = "", *, limit: int = CANDIDATE_LIMIT) -> list:
     """At most ``limit`` people ``by`` may give a role of ``agency`` to, matching ``query`` (username, 姓名 or
     e-mail, any case), in the page's order: the type-ahead of 授予角色. Whom it offers is what the page offered
     before as a list: a superuser, anyone (the province's accounts, searched in the database); an agency
-    administrator, the people of the page they manage (``may_manage_person``), no one else."""
+    administrator, the people of the page they manage (``may_manage_person``, written as a filter), no one else."""
     query = (query or "").strip()[:100]
     if not roles.can_manage_people(by, agency):
         return []
     if by.is_superuser and query:
         User = get_user_model()
         name = Concat("last_name", "first_name", output_field=CharField())
-        condition = Q(username__icontains=query) | Q(email__icontains=query) | Q(full_name__icontains=query)
-        return list(User.objects.annotate(full_name=name).filter(condition).order_by("username", "pk")[:limit])
-    found = []
-    for row in agency_people(agency):
-        if may_manage_person(by, agency, row) and _matches(row.user, query):
-            found.append(row.user)
-            if len(found) == limit:
-                break
-    return found
+        return list(User.objects.annotate(full_name=name).filter(_text_filter(query)).order_by("username", "pk")[:limit])
+    people = agency_people_queryset(agency, search=query)
+    if not by.is_superuser:
+        own_grants = _role_rows().filter(_scope_filter(agency)).exclude(permission__codename=roles.codename(Role.FINANCE_REVIEWER))
+        people = people.filter(is_superuser=False).filter(
+            Q(pk__in=_changes_here(agency).values("person_id")) | Q(pk__in=own_grants.values("user_id"))
+        )
+    return list(people.order_by(*PEOPLE_ORDER)[:limit])
 
 
 def grant_candidate_by_username(by, agency, username: str):

@@ -174,3 +174,42 @@ def test_the_person_picker_searches_at_desktop_and_phone_width(page, phone, live
     grant.get_by_label("人员").fill("王")
     expect(grant.get_by_role("listbox").get_by_role("option", name="王芳（staff_ggzy）")).to_be_visible()
     assert page.js_errors == [] and phone.js_errors == []
+
+
+def test_a_big_agency_is_read_a_page_at_a_time_searched_and_filtered(page, phone, live_server, shot):
+    """70 经办人 more: the page shows 50, 下一页 the rest; the search finds one person, the 科室 filter one section's."""
+    from django.contrib.auth import get_user_model
+
+    from people.roles import Role
+    from people.services import role_grant
+    from projects.models import Section
+
+    User = get_user_model()
+    ggzy = Section.objects.get(agency__code="483001", name="公共资源交易中心")
+    for n in range(70):
+        user = User.objects.create_user(f"crowd_{n:03d}", password="pw", last_name="孙", first_name=f"{n}号")
+        role_grant(user=user, role=Role.STAFF, scope=ggzy)
+    for view, name in ((page, "desktop"), (phone, "phone")):
+        sign_in(view, live_server, "unit_admin")
+        view.goto(f"{live_server.url}/people/483001/")
+        expect(view.get_by_test_id("person")).to_have_count(50)
+        expect(view.get_by_test_id("pager")).to_be_visible()
+        assert horizontal_overflow(view) <= 0, "the people page scrolls sideways"
+        shot(view, f"01-first-page-{name}")
+        view.get_by_role("link", name="下一页").click()
+        expect(person_row(view, "unit_admin")).to_contain_text("单位管理员（本单位）")
+        expect(view.get_by_role("link", name="上一页")).to_be_visible()
+        filters = view.get_by_test_id("people-filters")
+        filters.get_by_label("姓名或用户名").fill("孙7号")
+        filters.get_by_role("button", name="筛选").click()
+        expect(view.get_by_test_id("person")).to_have_count(1)
+        expect(person_row(view, "crowd_007")).to_contain_text("经办人（公共资源交易中心）")
+        filters = view.get_by_test_id("people-filters")
+        filters.get_by_label("姓名或用户名").fill("")
+        filters.get_by_label("科室").select_option(label="信用与放管服办公室")
+        filters.get_by_role("button", name="筛选").click()
+        expect(person_row(view, "staff_xy")).to_be_visible()
+        expect(person_row(view, "crowd_000")).to_have_count(0)
+        assert horizontal_overflow(view) <= 0, "the filtered page scrolls sideways"
+        shot(view, f"02-section-filter-{name}")
+    assert page.js_errors == [] and phone.js_errors == []

@@ -158,3 +158,33 @@ def test_suggestions_are_the_visible_matches_in_rank_order(library, people, quer
         for category, subcategory in (("产出指标", "数量指标"), ("产出指标", ""), ("满意度指标", "服务对象满意度指标")):
             found = selectors.suggestions(user, category=category, subcategory=subcategory, query=query)
             assert [e.pk for e in found] == _suggest_expected(user, category, subcategory, query), (user, category, query)
+
+
+@pytest.mark.parametrize("who", ["finance", "head_ggzy"])
+def test_the_library_page_runs_the_same_queries_however_many_entries_and_uses_it_shows(library, people, sheet, to_state, client, who):
+    """40 more entries of the sheets, each used on the published sheet 5 times: the page shows them with their 3
+    latest uses and runs the same queries as before (no query per entry, per use or per deferred field)."""
+    to_state(sheet, "published")
+    services.library_sheets_refresh(sheet_ids=[sheet.pk])
+    client.force_login(getattr(people, who))
+    client.get("/library/")
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/library/").status_code == 200
+    added = Entry.objects.bulk_create([
+        Entry(category="产出指标", subcategory="数量指标", name=f"新增的个性指标{n}", kind=Kind.SPECIFIC, description=f"第{n}个说明" * 30,
+              published_name_uses=1, use_count=1000 + n)
+        for n in range(40)
+    ])
+    added[0].name, added[0].value_unit = """<i>满意度"'&""", "<b>%</b>"
+    added[0].save()
+    Usage.objects.bulk_create([
+        Usage(entry=entry, named_entry=entry, sheet=sheet, year=2020 + k, target_value=f"{k}件", published=True)
+        for entry in added for k in range(5)
+    ])
+    with CaptureQueriesContext(connection) as many:
+        page = client.get("/library/").content.decode()
+    assert len(many.captured_queries) == len(few.captured_queries)
+    entry = page.split("新增的个性指标39</strong>")[1].split("</li>")[0]
+    assert "用过的值：2024 " in entry and "<b>4件</b>；2023" in entry and "2021" not in entry
+    assert "第39个说明第39个说明" in entry and "…</div>" in entry  # the description cut at 120 characters
+    assert "<strong>&lt;i&gt;满意度&quot;&#x27;&amp;</strong>" in page and "单位 &lt;b&gt;%&lt;/b&gt;" in page  # text, never markup

@@ -7,6 +7,7 @@ import pytest
 from people import roles, selectors
 from people.roles import Role
 from people.services import person_deactivate, role_revoke
+from projects.models import Section
 from tests.people.conftest import PAGE
 
 
@@ -118,3 +119,99 @@ def test_nav_link_only_for_people_who_manage_an_agency(browser, owner, colleague
     for user in (colleague, people.leader, people.finance):
         assert 'data-testid="nav-people"' not in browser(user).get("/tasks/").content.decode(), user
     assert roles.can_manage_people(owner, people.other_agency) is False
+
+
+# ---------------------------------------------------------------- a page at a time
+
+
+def _crowd(agency, section, count, *, prefix="crowd"):
+    """``count`` 经办人 of ``section`` named 测试人员<n> (username ``<prefix>_<nnn>``)."""
+    from django.contrib.auth import get_user_model
+
+    from people.services import role_grant
+
+    User = get_user_model()
+    for n in range(count):
+        user = User.objects.create_user(f"{prefix}_{n:03}", password="pw", last_name="测试", first_name=f"人员{n}")
+        role_grant(user=user, role=Role.STAFF, scope=section)
+
+
+def _link(page: str, rel: str) -> str | None:
+    found = re.search(rf'<a class="button" href="(\?[^"]+)" rel="{rel}">', page)
+    return found.group(1).replace("&amp;", "&") if found else None
+
+
+def _next_link(page: str) -> str | None:
+    return _link(page, "next")
+
+
+def test_a_big_agency_is_shown_a_page_at_a_time_with_the_same_queries_as_a_small_one(browser, owner, agency, ggzy):
+    """Page 1 of an agency of 11 people and of one of 131 run the same queries, later pages at most one more; walking the
+    pages shows everyone once, in the page's order (by first role: 经办人 … 单位管理员, then by username)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = browser(owner)
+    client.get(PAGE)
+    with CaptureQueriesContext(connection) as few:
+        small = client.get(PAGE).content.decode()
+    assert 'data-testid="pager"' not in small
+    _crowd(agency, ggzy, 120)
+    with CaptureQueriesContext(connection) as many:
+        first = client.get(PAGE).content.decode()
+    assert len(many.captured_queries) == len(few.captured_queries)
+    assert len(rows(first)) == 50 and 'data-testid="pager"' in first
+    seen, page, link = list(rows(first)), first, _next_link(first)
+    while link:
+        with CaptureQueriesContext(connection) as later:
+            page = client.get(PAGE + link).content.decode()
+        # a later page reads on past the last active person in a second query (core.pagination: at most two reads)
+        assert len(later.captured_queries) <= len(few.captured_queries) + 1
+        seen += list(rows(page))
+        link = _next_link(page)
+    assert len(seen) == len(set(seen)) == len(rows(small)) + 120
+    assert 'rel="prev"' in page and "上一页" in page
+    # and back again: 上一页 from the last page gives the same pages in the same order
+    back, link = list(rows(page)), _link(page, "prev")
+    while link:
+        page = client.get(PAGE + link).content.decode()
+        back = list(rows(page)) + back
+        link = _link(page, "prev")
+    assert back == seen
+    crowd = [name for name in seen if name.startswith("crowd_")]
+    assert crowd == sorted(crowd) and seen.index("crowd_119") < seen.index("head_ggzy") < seen.index("leader") < seen.index("unit_admin")
+
+
+def test_the_people_are_searched_by_name_or_username_and_filtered_by_section(browser, owner, agency, ggzy):
+    _crowd(agency, ggzy, 60)
+    client = browser(owner)
+    found = rows(client.get(PAGE, {"q": "人员7"}).content.decode())
+    assert set(found) == {"crowd_007"}
+    assert set(rows(client.get(PAGE, {"q": "CROWD_05"}).content.decode())) == {f"crowd_05{n}" for n in range(10)}
+    xy = agency.sections.get(name="信用与放管服办公室")
+    in_xy = client.get(PAGE, {"section": xy.pk}).content.decode()
+    assert "staff_xy" in rows(in_xy) and not {"staff_ggzy", "leader", "crowd_001"} & set(rows(in_xy))
+    assert f'<option value="{xy.pk}" selected>信用与放管服办公室</option>' in in_xy
+    both = client.get(PAGE, {"q": "王芳", "section": ggzy.pk}).content.decode()
+    assert set(rows(both)) == {"staff_ggzy"}
+    none = client.get(PAGE, {"q": "没有这个人"}).content.decode()
+    assert not rows(none) and "没有符合条件的人员。" in none and 'data-testid="grant-form"' in none
+    # a page link keeps the search and the section
+    link = _next_link(client.get(PAGE, {"q": "crowd", "section": ggzy.pk}).content.decode())
+    assert link and "q=crowd" in link and f"section={ggzy.pk}" in link
+    # a section of another agency, or a damaged cursor, is no filter: the first page of everyone
+    other = Section.objects.exclude(agency=agency).first()
+    assert list(rows(client.get(PAGE, {"section": other.pk, "cursor": "not-a-cursor"}).content.decode()))[:2] == ["crowd_000", "crowd_001"]
+
+
+def test_the_grant_picker_offers_the_matching_people_the_administrator_manages(browser, owner, agency, ggzy, people):
+    """The type-ahead reads the people in the database (at most 20), never a finance reviewer of the agency or a
+    superuser, whatever the agency's size."""
+    _crowd(agency, ggzy, 30)
+    client = browser(owner)
+    usernames = [r["username"] for r in client.get(f"{PAGE}candidates/", {"q": "crowd"}).json()["results"]]
+    assert usernames == [f"crowd_{n:03}" for n in range(20)]
+    assert [r["username"] for r in client.get(f"{PAGE}candidates/", {"q": "人员29"}).json()["results"]] == ["crowd_029"]
+    everyone = [r["username"] for r in client.get(f"{PAGE}candidates/").json()["results"]]
+    assert len(everyone) == 20 and not {"finance", "finance2", "admin"} & set(everyone)
+    assert [r["username"] for r in client.get(f"{PAGE}candidates/", {"q": "finance"}).json()["results"]] == []
