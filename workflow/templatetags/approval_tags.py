@@ -17,15 +17,15 @@ def unstaffed_steps(agency) -> list[str]:
     for step in CHAIN.steps:
         scopes = {s.pk for s in sections} if roles.is_section_role(step.role) else {agency.pk}
         wanted.setdefault(step.role, set()).update(scopes)
-    held = roles.holders_by_scope(wanted)
+    held = roles.staffed_scopes(wanted)  # whether anyone holds each, not who (a big agency has a thousand people)
     warnings = []
     for step in CHAIN.steps:
         label = roles.ROLE_LABELS[step.role]
         if roles.is_section_role(step.role):
             for section in sections:
-                if not held.get((step.role, section.pk)):
+                if (step.role, section.pk) not in held:
                     warnings.append(f"科室“{section.name}”没有{label}：该科室的“{step.label}”无人可以办理。")
-        elif not held.get((step.role, agency.pk)):
+        elif (step.role, agency.pk) not in held:
             warnings.append(f"本单位没有{label}：“{step.label}”无人可以办理。")
     return warnings
 
