@@ -73,17 +73,23 @@ def evaluation_detail(request, pk):
     expected_version = if_match(request, evaluation, required=True, this=SelfEvaluation.approval_this)
     serializer = EvaluationPatchSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
-    data = dict(serializer.validated_data)
-    if "rows" in data:
-        ids = [row["id"] for row in data["rows"]]
-        if len(set(ids)) != len(ids):
-            raise errors.invalid("同一指标行只能出现一次。")
-        data["rows"] = {row.pop("id"): row for row in (dict(r) for r in data["rows"])}
+    data = _rows_by_id(serializer.validated_data, "同一指标行只能出现一次。")
     with transaction.atomic():
         if expected_version is None:
             expected_version = moves.document_lock(SelfEvaluation, evaluation.pk).version
         services.evaluation_edit(evaluation=evaluation, user=request.user, expected_version=expected_version, **data)
     return _detail(evaluation)
+
+
+def _rows_by_id(validated: dict, repeated: str) -> dict:
+    """A PATCH's fields with its ``rows`` as {row id: changes}; a row sent twice is refused with ``repeated``."""
+    data = dict(validated)
+    if "rows" in data:
+        ids = [row["id"] for row in data["rows"]]
+        if len(set(ids)) != len(ids):
+            raise errors.invalid(repeated)
+        data["rows"] = {row.pop("id"): row for row in (dict(r) for r in data["rows"])}
+    return data
 
 
 def _actor(document):
@@ -229,12 +235,7 @@ def department_evaluation_detail(request, pk):
     expected_version = if_match(request, evaluation, required=True, this=DepartmentEvaluation.approval_this)
     serializer = DepartmentEvaluationPatchSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
-    data = dict(serializer.validated_data)
-    if "rows" in data:
-        ids = [row["id"] for row in data["rows"]]
-        if len(set(ids)) != len(ids):
-            raise errors.invalid("同一目标行只能出现一次。")
-        data["rows"] = {row.pop("id"): row for row in (dict(r) for r in data["rows"])}
+    data = _rows_by_id(serializer.validated_data, "同一目标行只能出现一次。")
     with transaction.atomic():
         if expected_version is None:
             expected_version = moves.document_lock(DepartmentEvaluation, evaluation.pk).version

@@ -477,23 +477,9 @@ def staffed_scopes(wanted: dict[str, set[int]]) -> set[tuple[str, int]]:
     """The (role, scope id) pairs of ``wanted`` that some active user holds by a grant, in one query: whether anyone
     may act there (a delegate acts only for an active holder), without reading who (``holders_by_scope`` reads them
     all, with their names: a 1,000-person agency's)."""
-    from django.contrib.contenttypes.models import ContentType
-    from django.db.models import Q
     from guardian.models import UserObjectPermission
 
-    from core.db import in_values
-
-    condition = Q(pk__in=[])
-    role_of = {}
-    for role, ids in wanted.items():
-        if not ids:
-            continue
-        content_type = ContentType.objects.get_for_model(scope_model(role))
-        role_of[(content_type.pk, codename(role))] = role
-        condition |= Q(
-            content_type=content_type, permission__content_type=content_type, permission__codename=codename(role),
-            object_pk__in=in_values((str(pk) for pk in ids), "text"),
-        )
+    condition, role_of = _grants_condition(wanted)
     if not role_of:
         return set()
     rows = (
@@ -503,14 +489,11 @@ def staffed_scopes(wanted: dict[str, set[int]]) -> set[tuple[str, int]]:
     return {(role_of[(ct, name)], int(pk)) for ct, name, pk in rows}
 
 
-def holders_by_scope(wanted: dict[str, set[int]], *, at=None) -> dict[tuple[str, int], list[Holder]]:
-    """Active users holding each role on each scope id at ``at`` (now), in one query (reminders for a whole
-    province): the grants, each with its holder's delegation in force (a delegate holds the principal's delegated
-    roles: listed after the holders, with ``on_behalf``). ``{(role, scope id): [holders by username]}``.
-    The set-based counterpart of ``users_with_role``."""
+def _grants_condition(wanted: dict[str, set[int]]):
+    """A condition on the grant table for each role of ``wanted`` on its scope ids, and {(content type id, codename):
+    role} of the roles it names."""
     from django.contrib.contenttypes.models import ContentType
     from django.db.models import Q
-    from guardian.models import UserObjectPermission
 
     from core.db import in_values
 
@@ -526,9 +509,20 @@ def holders_by_scope(wanted: dict[str, set[int]], *, at=None) -> dict[tuple[str,
             # one array parameter, not one placeholder per scope (a province has 40,000 sections)
             object_pk__in=in_values((str(pk) for pk in ids), "text"),
         )
+    return condition, role_of
+
+
+def holders_by_scope(wanted: dict[str, set[int]], *, at=None) -> dict[tuple[str, int], list[Holder]]:
+    """Active users holding each role on each scope id at ``at`` (now), in one query (reminders for a whole
+    province): the grants, each with its holder's delegation in force (a delegate holds the principal's delegated
+    roles: listed after the holders, with ``on_behalf``). ``{(role, scope id): [holders by username]}``.
+    The set-based counterpart of ``users_with_role``."""
+    from django.db.models import FilteredRelation, Q
+    from guardian.models import UserObjectPermission
+
+    condition, role_of = _grants_condition(wanted)
     if not role_of:
         return {}
-    from django.db.models import FilteredRelation
 
     at = at or timezone.now()
     lent = "user__delegations_given"  # each holder's delegation in force, if any: the same query (a left join)
