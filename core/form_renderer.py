@@ -13,6 +13,8 @@ from html import escape
 from django.forms.renderers import DjangoTemplates
 from django.utils.safestring import SafeData, mark_safe
 
+from core.html import escaped
+
 # the widget templates that are exactly ``input.html`` (each includes it and nothing else)
 _INPUT = frozenset(
     f"django/forms/widgets/{name}.html"
@@ -28,18 +30,13 @@ def _formatted(value) -> str:
     return text if isinstance(value, SafeData) else escape(text)
 
 
-def _escaped(value) -> str:
-    """``conditional_escape``."""
-    return str(value.__html__()) if hasattr(value, "__html__") else escape(str(value))
-
-
 def _attrs(attrs: dict) -> str:
     """``attrs.html``: ``name="value"``, a bare ``name`` for True, nothing for False."""
     out = []
     for name, value in attrs.items():
         if value is False:
             continue
-        out.append(f" {_escaped(name)}" if value is True else f' {_escaped(name)}="{_formatted(value)}"')
+        out.append(f" {escaped(name)}" if value is True else f' {escaped(name)}="{_formatted(value)}"')
     return "".join(out)
 
 
@@ -50,12 +47,12 @@ class PlainWidgetRenderer(DjangoTemplates):
             return super().render(template_name, context, request=request)
         if template_name == _TEXTAREA:
             value = widget["value"]
-            text = _escaped(value) if value else ""
-            return mark_safe(f'<textarea name="{_escaped(widget["name"])}"{_attrs(widget["attrs"])}>\n{text}</textarea>'.strip())
+            text = escaped(value) if value else ""
+            return mark_safe(f'<textarea name="{escaped(widget["name"])}"{_attrs(widget["attrs"])}>\n{text}</textarea>'.strip())
         if template_name in _INPUT:
             value = widget["value"]
             shown = "" if value is None else f' value="{_formatted(value)}"'
             return mark_safe(
-                f'<input type="{_escaped(widget["type"])}" name="{_escaped(widget["name"])}"{shown}{_attrs(widget["attrs"])}>'
+                f'<input type="{escaped(widget["type"])}" name="{escaped(widget["name"])}"{shown}{_attrs(widget["attrs"])}>'
             )
         return super().render(template_name, context, request=request)

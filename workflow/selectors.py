@@ -12,7 +12,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.utils import timezone
 
 from people import roles
@@ -79,7 +80,7 @@ class TaskCard:
     """One card of 待办: what a reviewer needs to decide without opening the document."""
 
     document: object
-    submitter: object | None
+    submitter_name: str | None  # the last submitter's 姓名 (``roles.display_name``), None when nobody submitted it
     waited: int  # whole working days at this step
     overdue: bool  # past the 催办 threshold (NUDGE_AFTER_WORKDAYS)
     error_count: int
@@ -233,10 +234,13 @@ def done_search(text: str, people: list[int]) -> Q:
     return condition
 
 
-def _last_submitter(model):
+def _last_submitter_name(model):
+    """The last submitter of each document by name (``roles.display_name``: 姓名, else the username), read with the
+    documents: no read of the people afterwards."""
+    name = Coalesce(NullIf(Trim(Concat("actor__last_name", "actor__first_name", output_field=CharField())), Value("")), "actor__username")
     return Subquery(
         Event.objects.filter(**{model.history_field: OuterRef("pk")}, action=Action.SUBMIT)
-        .order_by("-created", "-id").values("actor_id")[:1]
+        .order_by("-created", "-id").annotate(name=name).values("name")[:1]
     )
 
 
@@ -299,9 +303,9 @@ def task_cards(user, *, limit: int | None = None, now=None, search: str = "", wa
     step, working days waited, checker counts.
 
     A fixed number of queries however many tasks: which documents (one statement across the types, ``waiting_ids``),
-    then each type's documents shown with the last submitter's id and their content check's verdicts (only the types
-    present; one decided since drops out), then the submitters and the holiday table (cached) once. ``limit``: the
-    oldest that many only.
+    then each type's documents shown with the last submitter's name and their content check's verdicts (only the types
+    present; one decided since drops out), then who holds each step (``holdings_attach``) and the holiday table
+    (cached) once. ``limit``: the oldest that many only.
     ``search``: those whose name or code, or a person of whose round, matches (``task_search``). ``waiting``: the
     ``(model, id)`` pairs already read by the caller (待办 reads a few more for its badge).
     """
@@ -318,12 +322,10 @@ def task_cards(user, *, limit: int | None = None, now=None, search: str = "", wa
         # the documents ``waiting`` names, still under review (one decided in between, e.g. published, drops out): not
         # ``review_tasks`` again, whose conditions cost more to build than the read
         shown = _tasks(model, Q(pk__in=ids, state__in=chain_of(model).review_states))
-        documents = list(shown.annotate(submitter_id=_last_submitter(model)))
+        documents = list(shown.annotate(submitter_name=_last_submitter_name(model)))
         model.approval_verdicts(documents)
         found.update(((model, d.pk), d) for d in documents)
     documents = [found[key] for key in waiting if key in found]  # one taken by someone else in between drops out
-    ids = {d.submitter_id for d in documents if d.submitter_id}
-    submitters = get_user_model().objects.in_bulk(ids) if ids else {}
     today = timezone.localdate(now or timezone.now())
     after = settings.NUDGE_AFTER_WORKDAYS
     holdings_attach(documents)  # who holds each step, by name: two reads for all of them
@@ -332,7 +334,7 @@ def task_cards(user, *, limit: int | None = None, now=None, search: str = "", wa
     for document in documents:
         waited = workdays_between(timezone.localtime(document.state_since), today, table=holidays) if document.state_since else 0
         cards.append(TaskCard(
-            document=document, submitter=submitters.get(document.submitter_id), waited=waited, overdue=waited > after,
+            document=document, submitter_name=document.submitter_name, waited=waited, overdue=waited > after,
             error_count=document.error_count, warning_count=document.warning_count,
         ))
     return cards
@@ -421,21 +423,31 @@ def drafts_to_do(user, model, *, at=None) -> QuerySet:
     return documents_of(model).filter(roles.scope_in(user, chain.author, field, at=at), state__in=chain.drafting)
 
 
+BADGE_MAX = 99  # the nav badges show "99+" beyond this
+
+
 def inbox_count(user, *, cap: int) -> int:
     """Tasks and drafts waiting for ``user``, of every document type, counted up to ``cap`` (the nav badge's "99+"
-    reads at most that many rows, however many thousand sheets a province's reviewer holds): one statement on every
-    page (built once per worker for the user's roles: ``role_statements``)."""
-    if not user.is_authenticated:
-        return 0
-    statement = role_statements.get(
-        ("badge", roles.summary_key(user), cap), at=timezone.now(),
-        build=lambda at: capped_count_sql(_badge_parts(user, at=at), cap=cap),
-    )
+    reads at most that many rows, however many thousand sheets a province's reviewer holds): one statement
+    (``inbox_count_statement``)."""
+    statement = inbox_count_statement(user, cap=cap)
     if statement is None:
         return 0
     with connection.cursor() as cursor:
         cursor.execute(*statement)
         return cursor.fetchone()[0]
+
+
+def inbox_count_statement(user, *, cap: int) -> tuple[str, list] | None:
+    """``inbox_count``'s statement and its parameters (built once per worker for the user's roles:
+    ``role_statements``), or None when nothing can be waiting for ``user``: the nav reads it with its other counts in
+    one round trip (``notifications.selectors.nav_counts``)."""
+    if not user.is_authenticated:
+        return None
+    return role_statements.get(
+        ("badge", roles.summary_key(user), cap), at=timezone.now(),
+        build=lambda at: capped_count_sql(_badge_parts(user, at=at), cap=cap),
+    )
 
 
 def _badge_parts(user, *, at) -> list[QuerySet]:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from core.pagination import keyset_page, page_size
 from people import roles
-from workflow import context_processors, permissions, selectors, services
+from workflow import permissions, selectors, services
 from workflow.documents import chain_of, document_types, documents_of
 from workflow.models import Action
 
@@ -26,7 +26,7 @@ def home(request):
 
 
 TASKS_SHOWN = 50  # a page of cards (each shows its stored checker verdict: batch 通过 only for clean sheets)
-BADGE_COUNTED = context_processors.BADGE_MAX + 1
+BADGE_COUNTED = selectors.BADGE_MAX + 1
 
 
 @login_required

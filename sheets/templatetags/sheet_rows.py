@@ -1,15 +1,15 @@
 """The sheet list's table body (``{% load sheet_rows %}{% sheet_rows sheets consequences %}``), written in Python: at
 50 rows a page the template language's lookups, filters and ``{% url %}`` cost more than the rest of the page (the
-lists' benchmark rows). Every text is escaped by ``format_html``; the markup is the table's in
-``templates/sheets/sheet_list.html``."""
+lists' benchmark rows). Every text is escaped (``core.html``, as ``format_html`` escapes); the markup is the
+table's in ``templates/sheets/sheet_list.html``."""
 
 from __future__ import annotations
 
 from django import template
 from django.urls import reverse
-from django.utils.formats import localize
-from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+
+from core.html import html_format, html_join, number_writer
 
 register = template.Library()
 
@@ -27,8 +27,8 @@ def _findings(sheet):
     if not sheet.error_count and not sheet.warning_count:
         return PASSED
     return mark_safe(
-        (format_html('<span class="finding error">{} 个错误</span>', sheet.error_count) if sheet.error_count else "")
-        + (format_html('<span class="finding warning">{} 个提示</span>', sheet.warning_count) if sheet.warning_count else "")
+        (html_format('<span class="finding error">{} 个错误</span>', sheet.error_count) if sheet.error_count else "")
+        + (html_format('<span class="finding warning">{} 个提示</span>', sheet.warning_count) if sheet.warning_count else "")
     )
 
 
@@ -38,16 +38,17 @@ def sheet_rows(sheets, consequences=None):
     state (``monitoring_consequences``)."""
     pattern = reverse("sheet_detail", args=[_SENTINEL])  # reversed once, each id put in its place
     consequences = consequences or {}
+    number = number_writer()
 
     def cells(sheet):
         consequence = consequences.get(sheet.pk)
         return (
-            localize(sheet.position), pattern.replace(str(_SENTINEL), str(sheet.pk)), sheet.display_title,
+            number(sheet.position), pattern.replace(str(_SENTINEL), str(sheet.pk)), sheet.display_title,
             sheet.project.code, sheet.section.name if sheet.section_id and sheet.section.name else "—",
-            localize(sheet.budget_total), sheet.state, sheet.get_state_display(),
-            format_html(' <span class="level level-red" data-testid="sheet-consequence">{}</span>', consequence)
+            number(sheet.budget_total), sheet.state, sheet.get_state_display(),
+            html_format(' <span class="level level-red" data-testid="sheet-consequence">{}</span>', consequence)
             if consequence else "",
             _findings(sheet),
         )
 
-    return format_html_join("", ROW, (cells(sheet) for sheet in sheets))
+    return html_join(ROW, (cells(sheet) for sheet in sheets))

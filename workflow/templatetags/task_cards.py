@@ -1,18 +1,15 @@
 """待办's cards (``{% load task_cards %}{% task_card_items cards show_agency nudge_after %}``), written in Python: at 50
 cards a page the template language's lookups, filters and ``{% url %}`` cost half of 待办's time (the 待办 benchmark
-row). Every text is escaped by ``format_html``; the markup is the card's in ``templates/workflow/inbox.html`` before
-this tag, and a document type shows on its card what the template showed of it: what it lacks is left out."""
+row). Every text is escaped (``core.html``, as ``format_html`` escapes); the markup is the card's in
+``templates/workflow/inbox.html`` before this tag, and a document type shows on its card what the template showed of it: what it lacks is left out."""
 
 from __future__ import annotations
 
 from django import template
-from django.template.defaultfilters import date as date_filter
-from django.utils.formats import localize
-from django.utils.html import format_html, format_html_join
+from django.utils import timezone
 from django.utils.safestring import mark_safe
-from django.utils.timezone import template_localtime
 
-from people.roles import display_name
+from core.html import html_format, html_join, number_writer
 
 register = template.Library()
 
@@ -30,27 +27,29 @@ PICK = (
 )
 
 
-def _shown(value) -> str:
-    """``{{ value }}``: a number localized, None as "None", a missing attribute (``""``) as nothing."""
-    return localize(value) if value is not None else "None"
+def _shown(value, number) -> str:
+    """``{{ value }}``: a number localized (``number``: ``core.html.number_writer``), None as "None", a missing
+    attribute (``""``) as nothing."""
+    return number(value) if value is not None else "None"
 
 
-def _picker(card, document) -> str:
+def _picker(card, document, number) -> str:
     if not card.batchable:
         return ""
-    return format_html(
-        PICK, document.pk, _shown(getattr(document, "budget_total", "")), mark_safe(" data-publishes") if card.publishes else "",
-        document.display_title, document.pk, _shown(document.version),
+    return html_format(
+        PICK, document.pk, _shown(getattr(document, "budget_total", ""), number),
+        mark_safe(" data-publishes") if card.publishes else "", document.display_title, document.pk,
+        _shown(document.version, number),
     )
 
 
-def _funds(card, document) -> str:
+def _funds(card, document, number) -> str:
     if not card.shows_funds:
         return ""
-    other = format_html("，其他 {}", _shown(document.other_funds)) if document.other_funds else ""
-    return format_html(
+    other = html_format("，其他 {}", _shown(document.other_funds, number)) if document.other_funds else ""
+    return html_format(
         '<div class="task-amount" data-testid="task-amount"><strong>{}</strong> 万元<span class="muted">（财政 {}{}）</span></div>',
-        _shown(document.budget_total), _shown(document.fiscal_funds), other,
+        _shown(document.budget_total, number), _shown(document.fiscal_funds, number), other,
     )
 
 
@@ -59,40 +58,43 @@ def _section(document) -> str:
     if not section and not getattr(document, "project", None):
         return ""
     name = section.name if section is not None and section.name else "未分配科室"
-    return format_html('<div><dt>科室</dt><dd data-testid="task-section">{}</dd></div>', name)
+    return html_format('<div><dt>科室</dt><dd data-testid="task-section">{}</dd></div>', name)
 
 
 def _holding(document) -> str:
     holding = getattr(document, "holding", None)
     if not holding:
         return ""
-    since = format_html(' <span class="muted">自 {}</span>', date_filter(template_localtime(holding.since), "m-d H:i")) if holding.since else ""
-    return format_html('<div><dt>办理人</dt><dd data-testid="task-holders">{}{}</dd></div>', holding.text, since)
+    # ``{{ since|date:"m-d H:i" }}`` in the current time zone
+    since = html_format(' <span class="muted">自 {}</span>', timezone.localtime(holding.since).strftime("%m-%d %H:%M")) if holding.since else ""
+    return html_format('<div><dt>办理人</dt><dd data-testid="task-holders">{}{}</dd></div>', holding.text, since)
 
 
 def _finding(card) -> str:
     if card.error_count:
-        return format_html('<span class="finding error">{} 个错误</span>', card.error_count)
+        return html_format('<span class="finding error">{} 个错误</span>', card.error_count)
     if card.warning_count:
-        return format_html('<span class="finding warning">{} 个提示</span>', card.warning_count)
+        return html_format('<span class="finding warning">{} 个提示</span>', card.warning_count)
     return mark_safe('<span class="ok">无误</span>')
 
 
 @register.simple_tag
 def task_card_items(cards, show_agency, nudge_after):
+    number = number_writer()
+
     def fields(card):
         document = card.document
         agency = (
-            format_html('<div><dt>单位</dt><dd data-testid="task-agency">{}</dd></div>', document.agency.name)
+            html_format('<div><dt>单位</dt><dd data-testid="task-agency">{}</dd></div>', document.agency.name)
             if show_agency else ""
         )
         return (
-            " overdue" if card.overdue else "", document.pk, _picker(card, document), document.get_absolute_url(),
-            document.display_title, _funds(card, document), agency, _section(document),
-            display_name(card.submitter) if card.submitter else "—",
+            " overdue" if card.overdue else "", document.pk, _picker(card, document, number), document.get_absolute_url(),
+            document.display_title, _funds(card, document, number), agency, _section(document),
+            card.submitter_name or "—",
             document.state, card.step_label, mark_safe(' <span class="muted">已转办给我</span>') if document.assignee_id else "",
-            _holding(document), " late" if card.overdue else "", _shown(nudge_after), _shown(card.waited),
+            _holding(document), " late" if card.overdue else "", _shown(nudge_after, number), _shown(card.waited, number),
             "（已超催办期限）" if card.overdue else "", _finding(card),
         )
 
-    return format_html_join("", CARD, (fields(card) for card in cards))
+    return html_join(CARD, (fields(card) for card in cards))
