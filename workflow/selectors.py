@@ -446,17 +446,22 @@ def inbox_count_statement(user, *, cap: int) -> tuple[str, list] | None:
         return None
     return role_statements.get(
         ("badge", roles.summary_key(user), cap), at=timezone.now(),
-        build=lambda at: capped_count_sql(_badge_parts(user, at=at), cap=cap),
+        build=lambda at: capped_count_sql(_badge_parts(user, at=at, cap=cap), cap=cap),
     )
 
 
-def _badge_parts(user, *, at) -> list[QuerySet]:
+def _badge_parts(user, *, at, cap: int) -> list[QuerySet]:
     common = deciding_condition(user, at=at)
     parts = []
     for model in document_types():
         # each condition on its own (they are disjoint: a step's state, or the opinions asked), read along its index
         # as 待办 reads them; a type the user may neither act on nor draft adds nothing
-        parts += [documents_of(model).filter(condition) for condition in task_conditions(user, model, common=common, at=at)]
+        parts += [
+            # read along the (state, state_since, id) index and stop at the cap, as 待办 reads them: unordered, the
+            # planner gathers every row of the state first (a bitmap of a province's 25,000 waiting at 财政审核)
+            documents_of(model).filter(condition).order_by(*WAITING_ORDER)[:cap]
+            for condition in task_conditions(user, model, common=common, at=at)
+        ]
         drafts = drafts_to_do(user, model, at=at)
         if not drafts.query.is_empty():
             parts.append(drafts)
@@ -517,8 +522,10 @@ def capped_count_sql(querysets, *, cap: int) -> tuple[str, list] | None:
     parameters; None when every one is empty by its conditions."""
     parts, params = [], []
     for queryset in querysets:
+        if not queryset.query.is_sliced:  # a sliced one keeps its order: it reads its first rows along an index
+            queryset = queryset.order_by()
         try:
-            sql, part_params = queryset.order_by().values("pk").query.sql_with_params()
+            sql, part_params = queryset.values("pk").query.sql_with_params()
         except EmptyResultSet:
             continue
         parts.append(f"SELECT pk FROM ({sql}) part_{len(parts)}")
