@@ -111,6 +111,10 @@ DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     options = DATABASES["default"].setdefault("OPTIONS", {})
     options["options"] = (options.get("options", "") + " -c jit=off").strip()
+    # Statements run through ``core.db.prepared_cursor`` (the nav badges, 待办's read, the role summary: the same
+    # text on every page) are prepared on their first run and planned once per connection; Django's own cursors bind
+    # on the client and are never prepared, so this changes nothing else
+    options.setdefault("prepare_threshold", 0)
 # Except under the development server (`make run`, manage.py runserver): it serves each request in a thread of its own,
 # so a kept connection is never used again and they pile up until PostgreSQL refuses new ones ("too many clients").
 if sys.argv[1:2] == ["runserver"]:

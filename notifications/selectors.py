@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.db import connection
 from django.db.models import Q, QuerySet
 
+from core.db import prepared_cursor
 from notifications.models import Channel, Notification
 from workflow import flow
 from workflow import selectors as workflow_selectors
@@ -56,7 +56,7 @@ def unread_count(user, *, cap: int | None = None) -> int:
     if cap is None:
         return unread.count()
     sql, params = _unread_sql(user, cap)
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()[0]
 
@@ -76,7 +76,7 @@ def nav_counts(user, *, cap: int, inbox: int | None = None) -> tuple[int, int]:
     the page counted them already) and unread notifications, each up to ``cap``: one round trip to the database."""
     unread_sql, unread_params = _unread_sql(user, cap)
     statement = workflow_selectors.inbox_count_statement(user, cap=cap) if inbox is None else None
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:  # the same text on every page: planned once per connection
         if statement is None:
             cursor.execute(unread_sql, unread_params)
             return inbox or 0, cursor.fetchone()[0]

@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, models
 from django.utils import timezone
 
+from core.db import prepared_cursor
 from people.models import Delegation
 from projects.models import Agency, Section
 
@@ -190,7 +191,7 @@ def _summary_grants(user, role_of, now) -> list[tuple]:
             f"WHERE p.content_type_id = %s AND p.codename IN ({', '.join(['%s'] * len(names))})"
         )
         params += [user.pk, user.pk, now, now, LITERAL_IDS_MAX + 1, content_type_id, *names]
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:  # read on every page: planned once per connection
         cursor.execute(" UNION ALL ".join(parts), params)
         return cursor.fetchall()
 

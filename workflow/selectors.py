@@ -16,6 +16,7 @@ from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Subque
 from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.utils import timezone
 
+from core.db import prepared_cursor
 from people import roles
 from workdays.days import overrides, workdays_between  # calendar logic; the holiday table read once a page
 from workflow import flow
@@ -267,12 +268,14 @@ def waiting_ids(user, *, limit: int, search: str = "", people=(), exclude=None) 
 
     at = timezone.now()
     if search or exclude is not None:
-        statement = build(at)
+        statement, cursor = build(at), connection.cursor()
     else:
         statement = role_statements.get(("waiting", roles.summary_key(user), limit), at=at, build=build)
+        cursor = prepared_cursor()  # the same text on every visit: planned once
     if statement is None:
+        cursor.close()
         return []
-    with connection.cursor() as cursor:
+    with cursor:
         cursor.execute(*statement)
         return [(types[index], pk) for index, pk, _since in cursor.fetchall()]
 
@@ -433,7 +436,7 @@ def inbox_count(user, *, cap: int) -> int:
     statement = inbox_count_statement(user, cap=cap)
     if statement is None:
         return 0
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(*statement)
         return cursor.fetchone()[0]
 
