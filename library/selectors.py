@@ -26,6 +26,7 @@ from workflow.permissions import visible_documents, visible_unfinished_documents
 
 SUGGEST_LIMIT = 12
 BROWSE_LIMIT = 300
+NOT_LISTED = ("initials", "source", "published_name_uses", "created", "updated")  # what /library/'s rows never show
 
 
 def _ranked(queryset: QuerySet) -> QuerySet:
