@@ -363,6 +363,16 @@ def _named(people: QuerySet, query: str) -> QuerySet:
     return people.filter(_text_filter(query)) if query else people
 
 
+def _person_named(pk, typed: str):
+    """The person of a chosen id (a picker's hidden field), else of a typed username or “姓名（用户名）”; None if none."""
+    User = get_user_model()
+    if pk not in (None, ""):
+        pk = str(pk).strip()
+        return User.objects.filter(pk=int(pk)).first() if pk.isdigit() and len(pk) <= 18 else None
+    username = _typed_username(typed)
+    return User.objects.filter(username=username).first() if username else None
+
+
 def _typed_username(text: str) -> str:
     """A username typed, or “姓名（用户名）” as a picker lists a person."""
     text = (text or "").strip()
@@ -387,15 +397,7 @@ def delegation_principals(by, query: str = "", *, limit: int = CANDIDATE_LIMIT) 
 def delegation_principal(by, *, pk=None, typed: str = ""):
     """The 委托人 the form names (a chosen id, else a typed username or “姓名（用户名）”) when ``by`` may set their
     delegations, else None: a person ``by`` may not reach is not found, as one that does not exist."""
-    User = get_user_model()
-    if pk not in (None, ""):
-        try:
-            person = User.objects.filter(pk=int(pk)).first()
-        except (TypeError, ValueError):
-            person = None
-    else:
-        username = _typed_username(typed)
-        person = User.objects.filter(username=username).first() if username else None
+    person = _person_named(pk, typed)
     return person if person is not None and may_manage_delegation_of(by, person) else None
 
 
@@ -408,7 +410,7 @@ def _delegation_pool(principal):
     finance = bool(own_scope_ids(principal, Role.FINANCE_REVIEWER))
     agencies = person_agency_ids(principal, (Role.STAFF, Role.SECTION_HEAD, Role.LEADER))
     if finance and agencies:
-        return None, "您同时担任财政审核人和单位的审批角色，不能委托。"
+        return None, f"{roles.display_name(principal)}同时担任财政审核人和单位的审批角色，不能委托。"
     if finance:
         reviewers = _role_rows().filter(permission__codename=roles.codename(Role.FINANCE_REVIEWER)).values("user_id")
         agency_roles = _role_rows().exclude(permission__codename=roles.codename(Role.FINANCE_REVIEWER)).values("user_id")
@@ -438,18 +440,10 @@ def delegation_candidate(principal, *, pk=None, typed: str = ""):
     """(the 受托人 the form names — a chosen id, else a typed username or “姓名（用户名）” — , None) when the type-ahead
     could have offered them for ``principal``, else (None, a Chinese message). A person outside the principal's pool
     is not found, as one that does not exist (their name is not shown)."""
-    User = get_user_model()
     typed = (typed or "").strip()
-    if pk not in (None, ""):
-        try:
-            person = User.objects.filter(pk=int(pk)).first()
-        except (TypeError, ValueError):
-            person = None
-    else:
-        if not typed:
-            return None, "请填写受托人。"
-        username = _typed_username(typed)
-        person = User.objects.filter(username=username).first() if username else None
+    if pk in (None, "") and not typed:
+        return None, "请填写受托人。"
+    person = _person_named(pk, typed)
     pool, rule = _delegation_pool(principal)
     if pool is None:
         return None, rule

@@ -189,3 +189,15 @@ def test_the_anonymous_user_is_sent_to_sign_in(client):
     for url in (PAGE, CANDIDATES, PRINCIPALS):
         response = client.get(url)
         assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("forged", ["abc", "-1", "99999999999999999999999", "0"])
+def test_a_malformed_or_unknown_id_is_not_found(client, org, deputy, admin_of, forged):
+    client.force_login(admin_of)
+    text = post(client, principal=forged, delegate="deputy").content.decode()
+    assert "没有找到可以为其设置委托的人员" in text
+    client.force_login(org.leader)
+    response = post(client, delegate_id=forged)
+    assert response.status_code == 400 and "没有找到可以受托的人员：" in response.content.decode()
+    assert client.get(CANDIDATES, {"principal": forged}).status_code == 404
+    assert Delegation.objects.count() == 0
