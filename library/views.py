@@ -25,7 +25,7 @@ def library_index(request):
     category, subcategory, query = _param(request, "category", 50), _param(request, "subcategory", 50), _param(request, "q")
     show_retired = request.GET.get("retired") == "1"
     browsed = selectors.entries_browse(request.user, category=category, subcategory=subcategory, query=query, include_retired=show_retired)
-    entries = list(browsed[: selectors.BROWSE_LIMIT + 1])
+    entries = list(browsed.defer(*selectors.NOT_LISTED)[: selectors.BROWSE_LIMIT + 1])
     truncated = len(entries) > selectors.BROWSE_LIMIT
     entries = entries[: selectors.BROWSE_LIMIT]
     usages = selectors.usages_visible(request.user, entries, per_entry=3)

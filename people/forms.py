@@ -191,13 +191,32 @@ class RoleRevokeForm(_AgencyForm):
         return self._clean_role("role")
 
 
-class DelegationForm(forms.Form):
-    """设置委托: for whom (oneself, or — a 单位管理员 — a person of their agency), to whom (a username), from which day
-    to which day (both included), why."""
+def _picker(*, list_id: str, hidden: str, url: str, empty: str, placeholder: str = "姓名或用户名", **extra) -> forms.TextInput:
+    """A text input searched as one types (``static/js/people_picker.js``): at most 20 matches from ``url``, the chosen
+    person's id written to the form's hidden field ``hidden``."""
+    return forms.TextInput(attrs={
+        "type": "search", "autocomplete": "off", "role": "combobox", "aria-autocomplete": "list", "aria-expanded": "false",
+        "aria-controls": list_id, "data-person-picker": hidden, "data-candidates-url": url, "data-picker-empty": empty,
+        "placeholder": placeholder, **extra,
+    })
 
-    principal = forms.ChoiceField(label="委托人")
-    delegate = forms.CharField(label="受托人（用户名）", max_length=150, error_messages={"required": "请填写受托人。"},
-                               widget=forms.TextInput(attrs={"list": "delegate-candidates", "autocomplete": "off"}))
+
+class DelegationForm(forms.Form):
+    """设置委托: for whom (oneself, or — a 单位管理员 — a person of their agency, searched), to whom (searched among the
+    people the principal may delegate to, never listed: an agency of 1,000), from which day to which day (both
+    included), why.
+
+    Each person is picked from a type-ahead (``principal``/``delegate_id``: the chosen id); without JavaScript the
+    username typed (or “姓名（用户名）” as listed) is looked up. Either way the server accepts only whom the type-ahead
+    could have offered (``selectors.delegation_principal``, ``selectors.delegation_candidate``), else a Chinese
+    message on the field: another agency's person is not found (not named), oneself and a stopped account are said so."""
+
+    principal_query = forms.CharField(
+        label="委托人", required=False, max_length=200, help_text="本人，或本单位人员：输入姓名或用户名搜索，从列表中选择",
+    )
+    principal = forms.CharField(required=False, widget=forms.HiddenInput)
+    delegate = forms.CharField(label="受托人", max_length=200, required=False, help_text="输入姓名或用户名搜索，从列表中选择")
+    delegate_id = forms.CharField(required=False, widget=forms.HiddenInput)
     start = forms.DateField(label="开始日期", error_messages={"required": "请选择开始日期。", "invalid": "开始日期的格式应为 2026-12-07。"},
                             widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label="结束日期（含当天）", error_messages={"required": "请选择结束日期。", "invalid": "结束日期的格式应为 2026-12-20。"},
@@ -205,12 +224,38 @@ class DelegationForm(forms.Form):
     reason = forms.CharField(label="委托原因", max_length=200, error_messages={"required": "请填写委托原因。"},
                              widget=forms.TextInput(attrs={"placeholder": "如：休假期间由刘洋代为审批"}))
 
-    def __init__(self, *args, principals, **kwargs):
-        super().__init__(*args, label_suffix="：", **kwargs)
-        self.principals = {str(p.pk): p for p in principals}
-        self.fields["principal"].choices = [(str(p.pk), f"{display_name(p)}（{p.username}）") for p in principals]
-        if len(principals) == 1:
-            self.fields["principal"].widget = forms.HiddenInput()
+    def __init__(self, *args, user, manages_others: bool, **kwargs):
+        from django.urls import reverse
 
-    def clean_principal(self):
-        return self.principals[self.cleaned_data["principal"]]
+        kwargs.setdefault("initial", {"principal": str(user.pk), "principal_query": f"{display_name(user)}（{user.username}）"})
+        super().__init__(*args, label_suffix="：", **kwargs)
+        self.user = user
+        self.fields["delegate"].widget = _picker(
+            list_id="delegate_list", hidden="delegate_id", url=reverse("delegation_candidates"), empty="没有找到可以受托的人员",
+            **{"data-picker-with": "principal"},
+        )
+        if manages_others:
+            self.fields["principal_query"].widget = _picker(
+                list_id="principal_list", hidden="principal", url=reverse("delegation_principals"),
+                empty="没有找到可以为其设置委托的人员",
+            )
+        else:
+            del self.fields["principal_query"]
+
+    def clean(self):
+        from people import selectors
+
+        data = super().clean()
+        pk, typed = data.get("principal"), (data.get("principal_query") or "").strip()
+        principal = selectors.delegation_principal(self.user, pk=pk, typed=typed) if (pk or typed) else self.user
+        data["principal"] = principal
+        if principal is None:
+            where = "principal_query" if "principal_query" in self.fields else None
+            named = f"“{typed}”" if typed else ""
+            self.add_error(where, f"没有找到可以为其设置委托的人员{named}：只能为自己，或作为单位管理员为本单位人员设置委托。")
+            return data
+        delegate, problem = selectors.delegation_candidate(principal, pk=data.get("delegate_id"), typed=data.get("delegate", ""))
+        if problem:
+            self.add_error("delegate", problem)
+        data["delegate"] = delegate
+        return data

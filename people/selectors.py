@@ -346,30 +346,112 @@ def delegations_visible(user) -> QuerySet:
     return rows.filter(mine)
 
 
-def delegation_principals(by) -> list:
-    """Whom ``by`` may set a delegation for on the page: themself first, then the people of the agencies they
-    administer (bounded by the agencies' people: tens)."""
-    found = {by.pk: by}
-    for agency in Agency.objects.filter(pk__in=delegation_managers_agencies(by)).order_by("code"):
-        for row in agency_people(agency):
-            if row.user.is_active and row.grants and may_manage_person(by, agency, row):
-                found.setdefault(row.user.pk, row.user)
-    return list(found.values())
+def _agency_roles_on(agency_ids) -> QuerySet:
+    """The grant rows (other than 财政审核人) on these agencies and their sections: who works for them."""
+    agency_type = ContentType.objects.get_for_model(Agency)
+    section_type = ContentType.objects.get_for_model(Section)
+    sections = [str(pk) for pk in Section.objects.filter(agency_id__in=agency_ids).values_list("pk", flat=True)]
+    return _role_rows().filter(
+        Q(content_type=agency_type, object_pk__in=[str(pk) for pk in agency_ids]) | Q(content_type=section_type, object_pk__in=sections)
+    ).exclude(permission__codename=roles.codename(Role.FINANCE_REVIEWER))
 
 
-def delegation_candidates(principal, *, limit: int = 200) -> list:
-    """Whom ``principal`` may delegate to (the page's list): the active people of the agencies they work for, or —
-    a finance reviewer — the other finance reviewers; never themself."""
-    from guardian.models import UserObjectPermission
+def _named(people: QuerySet, query: str) -> QuerySet:
+    """``people`` whose username, 姓名 or e-mail contains ``query`` (any case; all of them for no query)."""
+    people = people.annotate(full_name=Concat("last_name", "first_name", output_field=CharField()))
+    query = (query or "").strip()[:100]
+    return people.filter(_text_filter(query)) if query else people
 
-    agencies = person_agency_ids(principal)
+
+def _person_named(pk, typed: str):
+    """The person of a chosen id (a picker's hidden field), else of a typed username or “姓名（用户名）”; None if none."""
     User = get_user_model()
-    if agencies:
-        found: dict[int, object] = {}
-        for agency in Agency.objects.filter(pk__in=agencies).order_by("code"):
-            for row in agency_people(agency):
-                if row.user.is_active and row.user.pk != principal.pk and any(g.role != Role.FINANCE_REVIEWER for g in row.grants):
-                    found.setdefault(row.user.pk, row.user)
-        return list(found.values())[:limit]
-    finance = UserObjectPermission.objects.filter(permission__codename=roles.codename(Role.FINANCE_REVIEWER)).values("user_id")
-    return list(User.objects.filter(pk__in=finance, is_active=True).exclude(pk=principal.pk).order_by("username")[:limit])
+    if pk not in (None, ""):
+        pk = str(pk).strip()
+        return User.objects.filter(pk=int(pk)).first() if pk.isdigit() and len(pk) <= 18 else None
+    username = _typed_username(typed)
+    return User.objects.filter(username=username).first() if username else None
+
+
+def _typed_username(text: str) -> str:
+    """A username typed, or “姓名（用户名）” as a picker lists a person."""
+    text = (text or "").strip()
+    return text.rsplit("（", 1)[-1].rstrip("）").strip() if text.endswith("）") else text
+
+
+def delegation_principals(by, query: str = "", *, limit: int = CANDIDATE_LIMIT) -> list:
+    """Whom ``by`` may set a delegation for (the 委托人 type-ahead), at most ``limit`` matching ``query``: themself
+    first, then the active people who work for an agency ``by`` administers (``may_manage_delegation_of`` written as
+    a filter: a role there other than 财政审核人, never a superuser), by username. Searched in the database: an
+    agency of 1,000 people is never read whole."""
+    query = (query or "").strip()[:100]
+    User = get_user_model()
+    found = list(_named(User.objects.filter(pk=by.pk), query)) if by.is_authenticated else []
+    agencies = delegation_managers_agencies(by)
+    if agencies and len(found) < limit:
+        others = User.objects.filter(is_active=True, is_superuser=False, pk__in=_agency_roles_on(agencies).values("user_id"))
+        found += list(_named(others.exclude(pk=by.pk), query).order_by("username", "pk")[: limit - len(found)])
+    return found
+
+
+def delegation_principal(by, *, pk=None, typed: str = ""):
+    """The 委托人 the form names (a chosen id, else a typed username or “姓名（用户名）”) when ``by`` may set their
+    delegations, else None: a person ``by`` may not reach is not found, as one that does not exist."""
+    person = _person_named(pk, typed)
+    return person if person is not None and may_manage_delegation_of(by, person) else None
+
+
+def _delegation_pool(principal):
+    """(the people ``principal`` may delegate to, active or not, themself included; what the form says they must be)
+    as the service decides (``people.services._delegation_refusal``): for a finance reviewer, the other finance
+    reviewers who work for no agency; else the people who work for every agency whose sheets the principal reviews
+    (经办人, 科室负责人, 局领导). (None, why) when no one can be: nothing to delegate, or both kinds at once."""
+    User = get_user_model()
+    finance = bool(own_scope_ids(principal, Role.FINANCE_REVIEWER))
+    agencies = person_agency_ids(principal, (Role.STAFF, Role.SECTION_HEAD, Role.LEADER))
+    if finance and agencies:
+        return None, f"{roles.display_name(principal)}同时担任财政审核人和单位的审批角色，不能委托。"
+    if finance:
+        reviewers = _role_rows().filter(permission__codename=roles.codename(Role.FINANCE_REVIEWER)).values("user_id")
+        agency_roles = _role_rows().exclude(permission__codename=roles.codename(Role.FINANCE_REVIEWER)).values("user_id")
+        return User.objects.filter(pk__in=reviewers).exclude(pk__in=agency_roles), "财政审核人只能委托给财政部门的其他财政审核人"
+    if not agencies:
+        return None, f"{roles.display_name(principal)}没有可以委托的审批角色。"
+    people = User.objects.all()
+    for agency_id in agencies:  # every one of them: a delegate reviews the principal's sheets of each
+        people = people.filter(pk__in=_agency_roles_on([agency_id]).values("user_id"))
+    names = "、".join(Agency.objects.filter(pk__in=agencies).order_by("code").values_list("name", flat=True))
+    return people, f"不能跨单位委托，受托人须是{names}的人员"
+
+
+def delegation_candidates(principal, query: str = "", *, limit: int = CANDIDATE_LIMIT) -> list:
+    """At most ``limit`` people ``principal`` may delegate to, matching ``query`` (username, 姓名 or e-mail), by
+    username: the 受托人 type-ahead. Active, never the principal, never a superuser (unless the principal is one)."""
+    pool, _ = _delegation_pool(principal)
+    if pool is None:
+        return []
+    pool = pool.filter(is_active=True).exclude(pk=principal.pk)
+    if not principal.is_superuser:
+        pool = pool.filter(is_superuser=False)
+    return list(_named(pool, query).order_by("username", "pk")[:limit])
+
+
+def delegation_candidate(principal, *, pk=None, typed: str = ""):
+    """(the 受托人 the form names — a chosen id, else a typed username or “姓名（用户名）” — , None) when the type-ahead
+    could have offered them for ``principal``, else (None, a Chinese message). A person outside the principal's pool
+    is not found, as one that does not exist (their name is not shown)."""
+    typed = (typed or "").strip()
+    if pk in (None, "") and not typed:
+        return None, "请填写受托人。"
+    person = _person_named(pk, typed)
+    pool, rule = _delegation_pool(principal)
+    if pool is None:
+        return None, rule
+    if person is not None and person.pk == principal.pk:
+        return None, "不能委托给自己。"
+    if person is None or not pool.filter(pk=person.pk).exists() or (person.is_superuser and not principal.is_superuser):
+        named = f"“{typed}”" if typed else ""  # a forged id's owner is not named
+        return None, f"没有找到可以受托的人员{named}：{rule}。请输入姓名或用户名，从列表中选择。"
+    if not person.is_active:
+        return None, f"{roles.display_name(person)}的账号已停用，不能受托。"
+    return person, None

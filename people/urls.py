@@ -5,6 +5,8 @@ from people import views
 urlpatterns = [
     path("people/", views.people_index, name="people_index"),
     path("people/delegations/", views.delegations, name="delegations"),  # 委托 (before the agency codes)
+    path("people/delegations/candidates/", views.delegation_candidates, name="delegation_candidates"),
+    path("people/delegations/principals/", views.delegation_principals, name="delegation_principals"),
     path("people/delegations/<int:pk>/cancel/", views.delegation_cancel, name="delegation_cancel"),
     path("people/<str:code>/", views.people_agency, name="people_agency"),
     path("people/<str:code>/add/", views.person_add, name="person_add"),

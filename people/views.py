@@ -250,8 +250,8 @@ def _handed_back(count: int, holders: str) -> str:
 
 def _delegation_page(request, form=None, status=200):
     user = request.user
-    principals = selectors.delegation_principals(user)
-    form = form or forms.DelegationForm(principals=principals, initial={"principal": str(user.pk)})
+    manages_others = bool(selectors.delegation_managers_agencies(user))
+    form = form or forms.DelegationForm(user=user, manages_others=manages_others)
     rows = list(selectors.delegations_visible(user)[: selectors.DELEGATION_PAGE])
     now = timezone.now()
     for row in rows:
@@ -260,8 +260,7 @@ def _delegation_page(request, form=None, status=200):
             selectors.may_manage_delegation_of(user, row.principal) or row.created_by_id == user.pk
         )
         row.last_day = timezone.localtime(row.end - datetime.timedelta(microseconds=1))
-    candidates = selectors.delegation_candidates(user) if len(principals) == 1 else []
-    context = {"form": form, "rows": rows, "candidates": candidates, "nav": "delegations", "many_principals": len(principals) > 1}
+    context = {"form": form, "rows": rows, "nav": "delegations", "many_principals": manages_others}
     return render(request, "people/delegations.html", context, status=status)
 
 
@@ -271,15 +270,15 @@ def delegations(request):
     """委托: the delegations one may read, and a form to set one (for oneself, or a person of one's agency)."""
     if request.method == "GET":
         return _delegation_page(request)
-    form = forms.DelegationForm(request.POST, principals=selectors.delegation_principals(request.user))
+    manages_others = bool(selectors.delegation_managers_agencies(request.user))
+    form = forms.DelegationForm(request.POST, user=request.user, manages_others=manages_others)
     if form.is_valid():
         data = form.cleaned_data
-        delegate = get_user_model().objects.filter(username=data["delegate"].strip()).first()
         start = timezone.make_aware(datetime.datetime.combine(data["start"], datetime.time()))
         end = timezone.make_aware(datetime.datetime.combine(data["end"] + datetime.timedelta(days=1), datetime.time()))
         try:
             delegation = services.delegation_set(
-                by=request.user, principal=data["principal"], delegate=delegate, start=start, end=end, reason=data["reason"],
+                by=request.user, principal=data["principal"], delegate=data["delegate"], start=start, end=end, reason=data["reason"],
             )
         except AppError as error:
             if error.status in (403, 404):
@@ -293,6 +292,32 @@ def delegations(request):
             )
             return redirect("delegations")
     return _delegation_page(request, form, status=400)
+
+
+def _people_json(found) -> JsonResponse:
+    return JsonResponse({"results": [
+        {"id": person.pk, "username": person.username, "label": f"{display_name(person)}（{person.username}）"} for person in found
+    ]})
+
+
+@login_required
+@require_GET
+def delegation_candidates(request):
+    """``?principal=<id>&q=刘`` → at most 20 people that principal may delegate to (the 受托人 type-ahead; the principal
+    is oneself when not given): ``{"results": [{"id", "label", "username"}]}``. A principal the signed-in user may not
+    set delegations for is 404."""
+    pk = request.GET.get("principal") or None
+    principal = selectors.delegation_principal(request.user, pk=pk) if pk else request.user
+    if principal is None:
+        raise Http404("没有找到该委托人。")
+    return _people_json(selectors.delegation_candidates(principal, request.GET.get("q", "")))
+
+
+@login_required
+@require_GET
+def delegation_principals(request):
+    """``?q=王`` → oneself and at most 20 people the signed-in 单位管理员 may set a delegation for (the 委托人 type-ahead)."""
+    return _people_json(selectors.delegation_principals(request.user, request.GET.get("q", "")))
 
 
 @login_required

@@ -35,6 +35,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import AppError
+from core.pagination import page_size
 from notifications.channels.wecom import WeComError
 from notifications.delivery import wecom_client
 from notifications.models import Preference
@@ -280,12 +281,21 @@ def _managed_agency_or_404(user, code) -> Agency:
 
 @login_required
 def accounts(request, code):
-    """企业微信账号: who signs in as whom from WeCom (and receives WeCom messages), and the changes still waiting."""
+    """企业微信账号: who signs in as whom from WeCom (and receives WeCom messages), and the changes still waiting.
+
+    A keyset page of the agency's people at a time (``people_selectors.agency_people_page``, the 人员与角色 page's
+    order and search), and their ids and waiting changes read for that page only: the same queries for an agency of
+    5 people and page 20 of one of 1,000."""
     agency = _managed_agency_or_404(request.user, code)
-    rows = people_selectors.agency_people(agency)
-    ids = dict(Preference.objects.filter(user__in=[r.user for r in rows]).values_list("user_id", "wecom_userid"))
-    waiting = {r.person_id: r for r in IdChangeRequest.objects.filter(person__in=[r.user for r in rows], status__in=IdChangeRequest.OPEN)
-               .select_related("requested_by", "approved_by")}
+    search = (request.GET.get("q") or "").strip()[:100]
+    page = people_selectors.agency_people_page(
+        agency, search=search, cursor=request.GET.get("cursor"), size=page_size(request.GET.get("size")), params={"q": search},
+    )
+    rows = page.rows
+    users = [r.user for r in rows]
+    ids = dict(Preference.objects.filter(user__in=users).values_list("user_id", "wecom_userid")) if users else {}
+    waiting = {r.person_id: r for r in IdChangeRequest.objects.filter(person__in=users, status__in=IdChangeRequest.OPEN)
+               .select_related("requested_by", "approved_by")} if users else {}
     for row in rows:
         row.wecom_userid = ids.get(row.user.pk, "")
         row.request = waiting.get(row.user.pk)
@@ -297,8 +307,23 @@ def accounts(request, code):
                 row.manageable and row.request.status == IdChangeRequest.Status.AWAITING_ADMIN
                 and request.user.pk not in (row.request.requested_by_id, row.user.pk)
             )
-    context = {"agency": agency, "people": rows, "nav": "people", "signin_configured": wecom_signin_configured()}
+    context = {
+        "agency": agency, "people": rows, "page": page, "filters": {"q": search}, "back": _back_fields(request.GET),
+        "nav": "people", "signin_configured": wecom_signin_configured(),
+    }
     return render(request, "wecom/accounts.html", context)
+
+
+def _back_fields(query) -> dict:
+    """The list's place (search and page) that a form on it carries, to come back to it after the change."""
+    return {name: (query.get(name) or "").strip()[:limit] for name, limit in (("q", 100), ("cursor", 500)) if query.get(name)}
+
+
+def _back_to_list(request, agency):
+    """The accounts page at the place the form was sent from (its search and page), else its first page."""
+    url = reverse("wecom_accounts", kwargs={"code": agency.code})
+    back = _back_fields(request.POST)
+    return redirect(f"{url}?{urlencode(back)}" if back else url)
 
 
 OUTCOME_TEXTS = {
@@ -327,7 +352,7 @@ def account_set(request, code):
         messages.error(request, error.message)
     else:
         messages.success(request, OUTCOME_TEXTS[outcome.status].format(name=display_name(person), userid=outcome.userid))
-    return redirect("wecom_accounts", code=agency.code)
+    return _back_to_list(request, agency)
 
 
 def _person_or_404(value):
@@ -347,7 +372,7 @@ def _decide(request, code, pk, write, done: str):
         messages.error(request, error.message)
     else:
         messages.success(request, done.format(name=display_name(change_request.person)))
-    return redirect("wecom_accounts", code=agency.code)
+    return _back_to_list(request, agency)
 
 
 @login_required

@@ -29,6 +29,9 @@ def library_entries(entries):
 
     from library.models import Kind
 
+    kinds = dict(Kind.choices)
+    marker = 987654321  # an id no entry has: its URL, cut at the id, is every entry's URL (one ``reverse`` a page)
+    before, after = reverse("library_entry", args=[marker]).split(str(marker))
     items = []
     for e in entries:
         retired = ""
@@ -46,14 +49,14 @@ def library_entries(entries):
         used = ""
         if uses:
             shown = "；".join(
-                f"{u.year} {escape(clip(u.sheet.project.name, 16))} <b>{escape(u.target_value or '—')}</b>" for u in uses
+                f"{u.year} {escape(clip(u.project_name, 16))} <b>{escape(u.target_value or '—')}</b>" for u in uses
             )
             used = f'<div class="muted entry-uses">用过的值：{shown}</div>'
         items.append(
             f'<li class="library-entry{" retired" if e.retired else ""}" data-testid="library-entry"><div class="entry-head">'
-            f'<a href="{escape(reverse("library_entry", args=[e.pk]))}"><strong>{escape(e.name)}</strong></a> '
+            f'<a href="{escape(before)}{e.pk}{escape(after)}"><strong>{escape(e.name)}</strong></a> '
             f'{RECOMMENDED if e.recommended else ""}'
-            f'<span class="tag {"tag-common" if e.kind == Kind.COMMON else ""}">{escape(str(e.get_kind_display()))}</span> '
+            f'<span class="tag {"tag-common" if e.kind == Kind.COMMON else ""}">{escape(str(kinds.get(e.kind, e.kind)))}</span> '
             f'{retired}<span class="muted">{facts}</span></div>{description}{used}</li>'
         )
     return mark_safe("".join(items))

@@ -170,3 +170,28 @@ def test_the_library_pages_read_a_fixed_number_of_queries_however_many_drafts_th
     services.library_sheets_refresh(sheet_ids=[s.pk for s in sheets])
     assert queries() == before
     assert max(before) <= 10, before
+
+
+def test_a_group_outside_the_framework_is_offered_only_to_those_who_may_see_an_entry_of_it(client, people, library, foreign_sheet):
+    """The filters list a (一级, 二级) the framework does not name when the reader may see an entry of it: the other
+    agency's draft's own group shows to its staff, not to another agency's staff nor to a person with no role; a group
+    whose entries are all retired shows to nobody."""
+    row = foreign_sheet.indicators.get(name="数量")
+    row.category, row.subcategory = "自定义一级", "保密二级"
+    row.save()
+    services.library_sheets_refresh(sheet_ids=[foreign_sheet.pk])
+    Entry.objects.create(category="停用一级", subcategory="停用二级", name="已停用的指标", retired=True, published_name_uses=1)
+    for who, sees in (("other_staff", True), ("other_leader", True), ("staff_ggzy", False), ("nobody", False), ("finance", False)):
+        client.force_login(getattr(people, who))
+        page = client.get(reverse("library_index")).content.decode()
+        assert ("保密二级" in page) is sees and ("自定义一级" in page) is sees, who
+        assert "停用二级" not in page and "资金执行率" in page, who
+
+
+def test_the_uses_name_each_sheets_project_on_the_list_and_the_entry_page(client, people, library, secret, foreign_sheet):
+    client.force_login(people.other_staff)
+    listed = client.get(reverse("library_index"), {"q": "保密指标"}).content.decode()
+    assert "用过的值：2024 其他局项目 <b>≥42个</b>" in listed
+    page = client.get(reverse("library_entry", args=[secret.pk])).content.decode()
+    assert f'<a href="/sheets/{foreign_sheet.pk}/">其他局项目</a></td><td>≥42个</td>' in page
+    assert f'<a href="/library/{secret.pk}/"><strong>其他局保密指标</strong></a>' in listed

@@ -103,7 +103,9 @@ def test_the_schema_describes_the_delegations(client, org):
 def test_the_page_sets_and_cancels_a_delegation(client, org, deputy):
     client.force_login(org.leader)
     page = client.get("/people/delegations/")
-    assert page.status_code == 200 and "设置委托" in page.content.decode() and 'value="deputy"' in page.content.decode()
+    assert page.status_code == 200 and "设置委托" in page.content.decode()
+    assert "deputy" not in page.content.decode()  # searched (the 受托人 type-ahead), never listed
+    assert [p["username"] for p in client.get("/people/delegations/candidates/", {"q": "刘"}).json()["results"]] == ["deputy"]
 
     response = client.post("/people/delegations/", {"principal": str(org.leader.pk), "delegate": "deputy", "start": days(0),
                                                     "end": days(2), "reason": "休假"}, follow=True)
