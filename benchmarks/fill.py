@@ -107,13 +107,16 @@ def fill(scale) -> dict:
 
 def fill_rest(scale) -> dict:
     """What a database filled by an earlier version lacks, added (each step does nothing when it is there): the
-    province's realism (``benchmarks.realism``), the self-evaluations, the checker's verdicts, the library."""
+    province's realism (``benchmarks.realism``: names, plans, history, large sheets, many people, the approval pool
+    over many sections, the spending reports), the self-evaluations, the checker's verdicts, the library."""
     from django.db import connection
 
-    from benchmarks.realism import fill_realism, library_fill
+    from benchmarks.realism import fill_approval_spread, fill_realism, fill_spend_reports, library_fill
     from projects.services import sheet_verdicts_fill
 
     realism = fill_realism(scale)
+    realism |= fill_approval_spread(scale)
+    realism |= fill_spend_reports()
     evaluations = fill_evaluations()
     # the rows above bypass sheet_content_replace: store the checker's verdict as it would have
     verdicts_started = time.monotonic()
@@ -125,7 +128,7 @@ def fill_rest(scale) -> dict:
     library = library_fill()
     with connection.cursor() as c:
         for table in ("projects_agency", "projects_section", "projects_project", "projects_targetsheet",
-                      "projects_indicator", "projects_spendplan", "workflow_event", "library_entry", "library_usage",
+                      "projects_indicator", "projects_spendplan", "projects_spendreport", "workflow_event", "library_entry", "library_usage",
                       "auth_user", "guardian_userobjectpermission"):
             c.execute(f"VACUUM ANALYZE {table}")
         c.execute("SELECT count(*) FROM projects_targetsheet")
