@@ -9,8 +9,9 @@ What it writes (``B`` codes, so nothing collides with the seed):
   ``indicators`` rows per sheet;
 - per section one 经办人 (``bs_<section id>``) and one 科室负责人 (``bh_<section id>``), granted in bulk;
 - ``bench_finance``: 财政审核人 of every agency (the province's finance view);
-- the approval pool: a section of its own (agency ``BAPPROVE``) with enough sheets waiting at 科室审核 for
-  every approval round, its head ``bench_head``, leader ``bench_leader`` and finance ``bench_finance``;
+- the approval pool: agency ``BAPPROVE`` with enough sheets waiting at 科室审核 for every approval round, written
+  into its first section (head ``bench_head``), then spread over ``scale.review_sections`` sections with their own
+  heads (``benchmarks.realism.fill_approval_spread``); its leader ``bench_leader`` and finance ``bench_finance``;
 - the export agency ``BEXPORT`` with ``export_sheets`` published sheets (the Word package row);
 - a self-evaluation of every published bench sheet (``fill_evaluations``), its rows from the sheet's indicators with
   actual values around the targets, then scored (``benchmarks.inproc.score_every_evaluation``): the scoring row and
