@@ -9,8 +9,9 @@ What it writes (``B`` codes, so nothing collides with the seed):
   ``indicators`` rows per sheet;
 - per section one 经办人 (``bs_<section id>``) and one 科室负责人 (``bh_<section id>``), granted in bulk;
 - ``bench_finance``: 财政审核人 of every agency (the province's finance view);
-- the approval pool: a section of its own (agency ``BAPPROVE``) with enough sheets waiting at 科室审核 for
-  every approval round, its head ``bench_head``, leader ``bench_leader`` and finance ``bench_finance``;
+- the approval pool: agency ``BAPPROVE`` with enough sheets waiting at 科室审核 for every approval round, written
+  into its first section (head ``bench_head``), then spread over ``scale.review_sections`` sections with their own
+  heads (``benchmarks.realism.fill_approval_spread``); its leader ``bench_leader`` and finance ``bench_finance``;
 - the export agency ``BEXPORT`` with ``export_sheets`` published sheets (the Word package row);
 - a self-evaluation of every published bench sheet (``fill_evaluations``), its rows from the sheet's indicators with
   actual values around the targets, then scored (``benchmarks.inproc.score_every_evaluation``): the scoring row and
@@ -107,13 +108,16 @@ def fill(scale) -> dict:
 
 def fill_rest(scale) -> dict:
     """What a database filled by an earlier version lacks, added (each step does nothing when it is there): the
-    province's realism (``benchmarks.realism``), the self-evaluations, the checker's verdicts, the library."""
+    province's realism (``benchmarks.realism``: names, plans, history, large sheets, many people, the approval pool
+    over many sections, the spending reports), the self-evaluations, the checker's verdicts, the library."""
     from django.db import connection
 
-    from benchmarks.realism import fill_realism, library_fill
+    from benchmarks.realism import fill_approval_spread, fill_realism, fill_spend_reports, library_fill
     from projects.services import sheet_verdicts_fill
 
     realism = fill_realism(scale)
+    realism |= fill_approval_spread(scale)
+    realism |= fill_spend_reports()
     evaluations = fill_evaluations()
     # the rows above bypass sheet_content_replace: store the checker's verdict as it would have
     verdicts_started = time.monotonic()
@@ -125,7 +129,7 @@ def fill_rest(scale) -> dict:
     library = library_fill()
     with connection.cursor() as c:
         for table in ("projects_agency", "projects_section", "projects_project", "projects_targetsheet",
-                      "projects_indicator", "projects_spendplan", "workflow_event", "library_entry", "library_usage",
+                      "projects_indicator", "projects_spendplan", "projects_spendreport", "workflow_event", "library_entry", "library_usage",
                       "auth_user", "guardian_userobjectpermission"):
             c.execute(f"VACUUM ANALYZE {table}")
         c.execute("SELECT count(*) FROM projects_targetsheet")

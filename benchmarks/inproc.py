@@ -1,6 +1,6 @@
 """One in-process measurement, run in a fresh process by ``benchmarks.bench`` (so its peak RSS is its own):
 
-    python -m benchmarks.inproc reminders|evaluations|export|seed_import|seed_export|delivery|sessions [args]
+    python -m benchmarks.inproc reminders|evaluations|export|seed_import|seed_export|delivery|grading|rollover|sessions [args]
 
 Prints one JSON line: ``seconds``, ``queries``, ``maxrss_kb`` and what else the measurement reports.
 Runs under ``config.settings`` (``sessions`` also under the anchor's settings).
@@ -222,13 +222,58 @@ def grading() -> dict:
 
     year = FiscalYear.objects.get(year=2024)
     pack = pack_for_year(2024)
-    point = next(p for p in packs.points_in(pack, 2024) if p.date.month == 6)
+    # the latest monitored point by the reminder day (3月底 in the default pack): the one the fill's spending reports
+    # are for (benchmarks.realism.fill_spend_reports); at 6月底 no sheet has reported yet on 06-23
+    point = [p for p in packs.points_in(pack, 2024) if p.monitored and p.date <= REMINDER_DAY][-1]
 
     def run():
         red = red_sheets_at(pack, point, year)
-        return {"sheets": TargetSheet.objects.filter(state=SheetState.PUBLISHED, fiscal_year=year).count(), "red": len(red)}
+        unreported = sum(1 for why in red.values() if "未填报" in why)
+        return {"sheets": TargetSheet.objects.filter(state=SheetState.PUBLISHED, fiscal_year=year).count(), "red": len(red),
+                "unreported": unreported, "point": f"{point.date:%m-%d}"}
 
     return _timed(run)
+
+
+def rollover(count: str) -> dict:
+    """由上年结转 2024 → 2025 of the first ``count`` bench agencies (B000001…) in one run of ``manage.py rollover
+    --agency …`` (as the command runs it: its batches, one transaction each), all of it inside one transaction rolled
+    back at the end, so the bench database is the same after it (and after a run stopped half-way: PostgreSQL drops
+    the open transaction). What the batches' commits would have run (the library's refresh of the new drafts) runs
+    before the rollback and is timed. Checked: every published sheet of those agencies became a 2025 draft, and none
+    is left after the rollback."""
+    from django.core.management import call_command
+    from django.db import connection, transaction
+
+    from projects.models import SheetState, TargetSheet
+
+    codes = [f"B{n:06d}" for n in range(1, int(count) + 1)]
+    expected = TargetSheet.objects.filter(agency__code__in=codes, fiscal_year__year=2024, state=SheetState.PUBLISHED,
+                                          revises_id__isnull=True).count()
+    args = [arg for code in codes for arg in ("--agency", code)] + ["--from", "2024", "--to", "2025"]
+
+    class Rollback(Exception):
+        pass
+
+    result = {}
+    try:
+        with transaction.atomic():
+            def run():
+                out = io.StringIO()
+                call_command("rollover", *args, stdout=out, stderr=io.StringIO())
+                callbacks, connection.run_on_commit = connection.run_on_commit, []
+                for _savepoints, callback, _robust in callbacks:  # what the commits would have run
+                    callback()
+                created = TargetSheet.objects.filter(agency__code__in=codes, fiscal_year__year=2025).count()
+                return {"agencies": len(codes), "expected": expected, "created": created,
+                        "summary": out.getvalue().strip().splitlines()[0]}
+
+            result = _timed(run)
+            raise Rollback
+    except Rollback:
+        pass
+    result["left"] = TargetSheet.objects.filter(agency__code__in=codes, fiscal_year__year=2025).count()
+    return result
 
 
 def sessions(*usernames: str) -> dict:
@@ -244,7 +289,8 @@ def sessions(*usernames: str) -> dict:
     return {"cookies": cookies, "seconds": 0, "queries": 0}
 
 
-MEASURES = {f.__name__: f for f in (reminders, evaluations, export, seed_import, seed_export, delivery, grading, sessions)}
+MEASURES = {f.__name__: f for f in (reminders, evaluations, export, seed_import, seed_export, delivery, grading, rollover,
+                                    sessions)}
 
 if __name__ == "__main__":
     import django

@@ -11,6 +11,15 @@
 - **Many people**: agency ``XPEOPLE`` with ``scale.crowd`` people, each 经办人 of one of its 20 sections, and its
   单位管理员 ``bench_people_admin``.
 - **The library**: ``library_rebuild`` over all of it (an entry per distinct name, a usage row per indicator row).
+- **Approvals over many sections** (``fill_approval_spread``): the approval pool of agency ``BAPPROVE`` spread over
+  ``scale.review_sections`` sections, each with its own 经办人 and 科室负责人: every other sheet stays in the first
+  section (``bench_head``'s: his 待办 keeps a full page through a run), the rest go round the other sections; the
+  approvals row asks each section's head in turn. The pool's last ``APPROVAL_POOL_SPARE`` sheets (the adjustments')
+  stay in the first section.
+- **Spending reports** (``fill_spend_reports``): the published bench sheets' 执行进度 as of the reminder day
+  (2024-06-23): a 3月底 report of cumulative spending spread around the plan's 25% (most on or above it, a quarter
+  behind by up to 10 points, a tenth further behind, one in twenty not reported). No 6月底 report yet: the reminders
+  of 06-23 are for the sheets that have not reported it, and the run_reminders row keeps every published sheet.
 
 The existing rows keep their meaning: the same sheets in the same states, seen by the same people; the approval
 pool and the export agency are untouched but for their indicator names, plans and history.
@@ -121,6 +130,87 @@ def fill_realism(scale) -> dict:
                                   goal="压测绩效目标", plan=plan, indicators=big_indicators(rows, seed=n))
         out["big_sheets"] = scale.big_sheets
     return {**out, "realism_seconds": round(time.monotonic() - started, 1)}
+
+
+def fill_approval_spread(scale) -> dict:
+    """The approval pool over ``scale.review_sections`` sections of ``BAPPROVE`` (see the module's docstring); nothing
+    when the agency has them. The pool's sheets and projects change section, their submit event its 经办人."""
+    from django.contrib.auth.models import Permission
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection, transaction
+
+    from benchmarks.scales import APPROVAL_POOL_SPARE
+    from projects.models import Section
+
+    sections = scale.review_sections
+    with transaction.atomic(), connection.cursor() as c:
+        c.execute("SELECT id FROM projects_agency WHERE code = 'BAPPROVE'")
+        [agency] = c.fetchone()
+        c.execute("SELECT count(*) FROM projects_section WHERE agency_id = %s", [agency])
+        have = c.fetchone()[0]
+        if have >= sections:
+            return {}
+        section_type = ContentType.objects.get_for_model(Section).pk
+        perm = {p.codename: p.pk for p in Permission.objects.filter(content_type_id=section_type)}
+        c.execute("""INSERT INTO projects_section (agency_id, name, wecom_robot_key)
+                     SELECT %s, '压测审批科室' || k, '' FROM generate_series(%s, %s) k""", [agency, have + 1, sections])
+        c.execute("""INSERT INTO auth_user (username, password, is_superuser, is_staff, is_active, first_name, last_name, email, date_joined)
+                     SELECT r || s.id, '!', false, false, true, '压测', r || s.id, r || s.id || '@example.cn', now()
+                     FROM projects_section s, unnest(ARRAY['bs_', 'bh_']) r
+                     WHERE s.agency_id = %s AND s.name LIKE '压测审批科室%%'""", [agency])
+        c.execute("""INSERT INTO guardian_userobjectpermission (permission_id, content_type_id, object_pk, user_id)
+                     SELECT CASE WHEN u.username LIKE 'bs\\_%%' THEN %s ELSE %s END, %s, substr(u.username, 4), u.id
+                     FROM auth_user u JOIN projects_section s ON u.username IN ('bs_' || s.id, 'bh_' || s.id)
+                     WHERE s.agency_id = %s AND s.name LIKE '压测审批科室%%'""",
+                  [perm["draft_section"], perm["head_section"], section_type, agency])
+        # pool sheet i (by id, the adjustments' last ones left out): even ones in the first section, odd ones round
+        # the others
+        c.execute("""CREATE TEMP TABLE bench_spread ON COMMIT DROP AS
+                     WITH pool AS (SELECT t.id, t.project_id, row_number() OVER (ORDER BY t.id) - 1 AS i,
+                                          count(*) OVER () AS n
+                                   FROM projects_targetsheet t WHERE t.agency_id = %s AND t.revises_id IS NULL),
+                          section AS (SELECT s.id, row_number() OVER (ORDER BY s.id) - 1 AS j
+                                      FROM projects_section s WHERE s.agency_id = %s)
+                     SELECT pool.id, pool.project_id, section.id AS section_id
+                     FROM pool JOIN section ON section.j = CASE WHEN pool.i >= pool.n - %s OR pool.i %% 2 = 0 THEN 0
+                                                                 ELSE 1 + (pool.i / 2) %% (%s - 1) END""",
+                  [agency, agency, APPROVAL_POOL_SPARE, sections])
+        c.execute("UPDATE projects_targetsheet t SET section_id = b.section_id FROM bench_spread b WHERE t.id = b.id")
+        moved = c.rowcount
+        c.execute("UPDATE projects_project p SET section_id = b.section_id FROM bench_spread b WHERE p.id = b.project_id")
+        c.execute("""UPDATE workflow_event e SET actor_id = u.id FROM bench_spread b, auth_user u
+                     WHERE e.sheet_id = b.id AND e.action = 'submit' AND u.username = 'bs_' || b.section_id""")
+    return {"review_sections": sections, "pool_spread": moved}
+
+
+def fill_spend_reports() -> dict:
+    """The 3月底 执行进度 of every published bench sheet (see the module's docstring), set-based; nothing when the
+    bench sheets have reports. The spread is a hash of the sheet's id: 5% no report, 10% at 5–14% of the budget
+    (red: more than 10 points behind 25%), 25% at 15–24.6% (yellow), 60% at 25–39.75% (green)."""
+    from django.db import connection, transaction
+
+    started = time.monotonic()
+    with transaction.atomic(), connection.cursor() as c:
+        c.execute("""SELECT EXISTS (SELECT 1 FROM projects_spendreport r JOIN projects_targetsheet t ON t.id = r.sheet_id
+                                    JOIN projects_agency a ON a.id = t.agency_id WHERE a.code LIKE 'B%%')""", [])
+        if c.fetchone()[0]:
+            return {}
+        c.execute("SET LOCAL synchronous_commit = off")
+        c.execute("""INSERT INTO projects_spendreport (sheet_id, checkpoint_id, amount, explanation, reported_by_id, reported_at)
+                     SELECT t.id, cp.id, round(t.budget_total * h.pct / 100, 2),
+                            CASE WHEN h.pct < cp.planned_percent THEN '压测：项目招标推迟，支出进度滞后' ELSE '' END,
+                            u.id, (cp.date + 1 + (t.id %% 10)::int)::timestamptz + interval '9 hours'
+                     FROM projects_targetsheet t JOIN projects_agency a ON a.id = t.agency_id
+                     JOIN projects_fiscalyear y ON y.id = t.fiscal_year_id
+                     JOIN projects_checkpoint cp ON cp.fiscal_year_id = y.id AND cp.date = make_date(y.year, 3, 31)
+                     CROSS JOIN LATERAL (SELECT (t.id * 7919 + 13) %% 100 AS h) k
+                     CROSS JOIN LATERAL (SELECT CASE WHEN k.h < 15 THEN 5 + (k.h - 5)
+                                                     WHEN k.h < 40 THEN 15 + (k.h - 15) * 0.4
+                                                     ELSE 25 + (k.h - 40) * 0.25 END::numeric AS pct) h
+                     LEFT JOIN auth_user u ON u.username = 'bs_' || t.section_id
+                     WHERE a.code LIKE 'B%%' AND t.state = 'published' AND k.h >= 5""", [])
+        reports = c.rowcount
+    return {"spend_reports": reports, "spend_report_seconds": round(time.monotonic() - started, 1)}
 
 
 def _grant(user, permission_id: int, content_type_id: int, object_pk: int) -> None:

@@ -19,6 +19,9 @@ class Scale:
     big_sheets: int = 1  # drafts of 200 indicators (agency XBIG)
     library_names: int = 40  # distinct indicator names over the bench sheets
     crowd: int = 10  # people of agency XPEOPLE
+    review_sections: int = 4  # sections of the approval pool (BAPPROVE), each with its own 科室负责人
+    rollover_agencies: int = 4  # agencies rolled over in one run (the rollover row)
+    xlsx_rounds: int = 1  # the province-wide Excel export runs in this many of the rounds
 
     @property
     def sheets(self) -> int:
@@ -26,10 +29,14 @@ class Scale:
 
 
 SCALES = {
-    "tiny": Scale("tiny", 4, 5, 2, 8, 2, 4, 20, 5, 2, big_sheets=1, library_names=40, crowd=10),
-    "county": Scale("county", 100, 10, 2, 8, 3, 40, 1500, 200, 3, big_sheets=2, library_names=3_000, crowd=100),
-    "province": Scale("province", 20_000, 10, 2, 8, 3, 60, 4000, 1000, 3, big_sheets=5, library_names=30_000, crowd=1_000),
+    "tiny": Scale("tiny", 4, 5, 2, 8, 2, 4, 20, 5, 2, big_sheets=1, library_names=40, crowd=10,
+                  review_sections=4, rollover_agencies=4, xlsx_rounds=1),
+    "county": Scale("county", 100, 10, 2, 8, 3, 40, 1500, 200, 3, big_sheets=2, library_names=3_000,
+                    crowd=100, review_sections=10, rollover_agencies=100, xlsx_rounds=3),
+    "province": Scale("province", 20_000, 10, 2, 8, 3, 60, 4000, 1000, 3, big_sheets=5,
+                      library_names=30_000, crowd=1_000, review_sections=20, rollover_agencies=1_000, xlsx_rounds=1),
 }
 
-# The approval pool: sheets waiting at 科室审核 in one section of its own, approved over HTTP by its head.
+# The approval pool: sheets waiting at 科室审核 in agency BAPPROVE, spread over ``review_sections`` sections (half of
+# them in the first, bench_head's), approved over HTTP by each section's head in turn (benchmarks.realism).
 APPROVAL_POOL_SPARE = 20

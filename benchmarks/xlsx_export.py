@@ -56,8 +56,9 @@ print("XLSX-BENCH " + json.dumps(result, ensure_ascii=False))
 """
 
 
-def _env(code: Path) -> dict:
-    return {**os.environ, "TARGETFLOW_DEMO": "1", "DATABASE_URL": os.environ.get("DATABASE_URL", DEFAULT_DB),
+def _env(code: Path, base: dict | None = None) -> dict:
+    base = os.environ if base is None else base
+    return {**base, "TARGETFLOW_DEMO": "1", "DATABASE_URL": base.get("DATABASE_URL", DEFAULT_DB),
             "DJANGO_SETTINGS_MODULE": "config.settings", "PYTHONPATH": str(code), "AXES_ENABLED": "false"}
 
 
@@ -81,13 +82,14 @@ def fill(sheets: int) -> None:
     print(out.strip().splitlines()[-1], f"({time.monotonic() - started:.0f} s)")
 
 
-def measure(code: Path, user: str = "bench_finance") -> dict:
+def measure(code: Path, user: str = "bench_finance", env: dict | None = None) -> dict:
+    """One export job in a fresh process (``env``: the environment to run it in, default this process's)."""
     command = [sys.executable, "-c", CHILD]
     timer = shutil.which("time") or ("/usr/bin/time" if Path("/usr/bin/time").exists() else None)
     if timer:
         command = [timer, "-v", *command]
     started = time.monotonic()
-    done = subprocess.run(command, env=_env(code) | {"XLSX_BENCH_USER": user}, cwd=code, capture_output=True, text=True)
+    done = subprocess.run(command, env=_env(code, env) | {"XLSX_BENCH_USER": user}, cwd=code, capture_output=True, text=True)
     wall = time.monotonic() - started
     if done.returncode:
         raise SystemExit(done.stdout[-3000:] + done.stderr[-3000:])

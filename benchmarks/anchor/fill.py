@@ -47,15 +47,22 @@ def fill(scale) -> dict:
                   "DELETE FROM anchor_section; DELETE FROM anchor_agency")
         c.execute("""INSERT INTO anchor_agency (code) SELECT 'B' || lpad(g::text, 6, '0') FROM generate_series(1, %s) g
                      UNION ALL SELECT 'BAPPROVE'""", [scale.agencies])
+        # the approval pool's agency has review_sections sections, its pool round them (the last
+        # APPROVAL_POOL_SPARE sheets, like targetflow's adjustment pool, in the first), each approved by its own head:
+        # both approval rows (a new connection per request, then kept) ask each head in turn, as targetflow's does
         c.execute("""INSERT INTO anchor_section (agency_id, name)
-                     SELECT a.id, '压测科室' || k FROM anchor_agency a, generate_series(1, %s) k""", [scale.sections_per_agency])
+                     SELECT a.id, '压测科室' || k FROM anchor_agency a,
+                         generate_series(1, CASE a.code WHEN 'BAPPROVE' THEN %s ELSE %s END) k""",
+                  [scale.review_sections, scale.sections_per_agency])
         c.execute("""INSERT INTO anchor_sheet (agency_id, section_id, title, approved_by)
                      SELECT a.id, s.id, '压测项目' || a.code || '-' || n, ''
                      FROM anchor_agency a
                      CROSS JOIN LATERAL generate_series(1, CASE a.code WHEN 'BAPPROVE' THEN %s ELSE %s END) n
                      JOIN LATERAL (SELECT s.id FROM anchor_section s WHERE s.agency_id = a.id ORDER BY s.id
-                                   OFFSET (CASE a.code WHEN 'BAPPROVE' THEN 0 ELSE n %% %s END) LIMIT 1) s ON true""",
-                  [pool, scale.projects_per_agency, scale.sections_per_agency])
+                                   OFFSET (CASE WHEN a.code <> 'BAPPROVE' THEN n %% %s WHEN n > %s THEN 0
+                                                ELSE (n - 1) %% %s END) LIMIT 1) s ON true""",
+                  [pool, scale.projects_per_agency, scale.sections_per_agency, pool - APPROVAL_POOL_SPARE,
+                   scale.review_sections])
         c.execute("""CREATE TEMP TABLE bench_sheet ON COMMIT DROP AS
                      SELECT t.id, t.section_id, t.agency_id, CASE a.code WHEN 'BAPPROVE' THEN 'section_review'
                          ELSE (%s::text[])[1 + t.id %% %s] END AS bench_state
