@@ -163,3 +163,31 @@ def test_an_unknown_or_unreadable_agency_code_and_another_agencys_reviewer_are_r
         assert Client().get(f"/public/agencies/{code}/2024/").status_code == 404, code
     assert _client(org.outsider_leader).get(URL).status_code == 404
     assert _client(org.outsider_leader).post(URL, {"public_from": "2030-01-01"}).status_code == 404
+
+
+def test_the_page_of_lines_walks_as_the_keyset_pages_do(org, make_sheet, publish):
+    """``page_of`` (its own statement) gives the rows and tokens ``keyset_page`` gives over ``lines_of``: forward,
+    back, and a damaged token is the first page."""
+    from core.pagination import keyset_page
+
+    for name in "ABCDE":
+        _evaluated(org, make_sheet, publish, name, *CASES[name][0])
+
+    def same(cursor):
+        mine = agency_reads.page_of(org.agency, org.year, cursor=cursor, size=2)
+        theirs = keyset_page(agency_reads.lines_of(org.agency, org.year), agency_reads.SHEET_ORDER, cursor=cursor, size=2)
+        assert [tuple(row) for row in mine.rows] == [tuple(row) for row in theirs.rows]
+        assert (mine.next_cursor, mine.previous_cursor) == (theirs.next_cursor, theirs.previous_cursor)
+        return mine
+
+    page, seen = same(None), []
+    while True:
+        seen += [row.id for row in page.rows]
+        if page.next_cursor is None:
+            break
+        page = same(page.next_cursor)
+    assert len(seen) == len(set(seen)) == agency_reads.sheets_of(org.agency, org.year).count()
+    back = same(page.previous_cursor)
+    assert back.rows and back.next_cursor
+    assert same("not-a-token").rows == same(None).rows
+    assert same("eyJrIjpbIngiLCJ5Il0sImIiOmZhbHNlfQ").rows == same(None).rows  # {"k":["x","y"],"b":false}
