@@ -120,6 +120,16 @@ def _stepbar(evaluation) -> list[dict]:
     return bar
 
 
+def _posted_version(post, *, missing: int | None = None) -> int | None:
+    """The document version a form posted (the one its page showed), or ``missing`` when it posted none or not a
+    number: a move then checks the state the page showed instead (``workflow.services``), an edit is refused as
+    stale (-1)."""
+    try:
+        return int(post.get("version", ""))
+    except ValueError:
+        return missing
+
+
 @login_required
 def evaluation_detail(request, pk):
     evaluation = _evaluation_for(request.user, pk)
@@ -129,10 +139,7 @@ def evaluation_detail(request, pk):
         if not can_edit:
             messages.error(request, "这张自评表当前不能由您修改。")
             return redirect(evaluation)
-        try:
-            version = int(request.POST.get("version", ""))
-        except ValueError:
-            version = -1
+        version = _posted_version(request.POST, missing=-1)  # an edit without its version is stale
         try:
             services.evaluation_edit(evaluation=evaluation, user=request.user, expected_version=version,
                                      **_changes(request.POST, evaluation))
@@ -176,10 +183,7 @@ def evaluation_move(request, pk, move):
         raise Http404("没有这项操作。")
     evaluation = _evaluation_for(request.user, pk)
     service, success = MOVES[move]
-    try:
-        version = int(request.POST.get("version", ""))
-    except ValueError:
-        version = None
+    version = _posted_version(request.POST)
     try:
         extra = _move_arguments(request, move)
         if move != "cc":  # (抄送 changes nothing of the document: made on whatever version)
@@ -338,10 +342,7 @@ def department_evaluation_detail(request, pk):
         if not can_edit:
             messages.error(request, "这份部门整体自评表当前不能由您修改。")
             return redirect(evaluation)
-        try:
-            version = int(request.POST.get("version", ""))
-        except ValueError:
-            version = -1
+        version = _posted_version(request.POST, missing=-1)  # an edit without its version is stale
         changes = {name: request.POST.get(name, "") for name in TEXT_INPUTS if name in request.POST}
         changes["rows"] = {
             row.pk: {name: request.POST.get(f"row-{row.pk}-{name}") for name in DEPARTMENT_ROW_INPUTS
@@ -379,10 +380,7 @@ def department_evaluation_move(request, pk, move):
         raise Http404("没有这项操作。")
     evaluation = _department_for(request.user, pk)
     service, success = MOVES[move]
-    try:
-        version = int(request.POST.get("version", ""))
-    except ValueError:
-        version = None
+    version = _posted_version(request.POST)
     try:
         service(document=evaluation, user=request.user, expected_version=version, comment=request.POST.get("comment", ""))
     except AppError as error:

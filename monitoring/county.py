@@ -183,8 +183,8 @@ ROWS_SQL = f"""
 
 
 def _decimal(value):
-    """A decimal column as a Decimal (SQLite's cursor answers a float or an int)."""
-    return value if value is None or isinstance(value, Decimal) else Decimal(str(value))
+    """A money or percent column (2 decimals) as the ORM reads it (SQLite's cursor answers a float or an int)."""
+    return value if value is None or isinstance(value, Decimal) else Decimal(str(value)).quantize(reporting.CENT)
 
 
 def _date(value):
