@@ -2,9 +2,10 @@
 one of its monitoring points: per published sheet its spending light at the point, its report's light and state, its
 open 处置 and deadline; filters by grade, point and agency; keyset pages (``after`` the last id shown).
 
-A page costs a fixed number of queries whatever its size or the province's: the year's pack, the page's ids, its
-sheets with their spending at the point (the amount and the plan as subqueries of the row), their reports and
-their 处置 at the point, each in one query (``tests/monitoring/test_county.py`` counts them).
+A page costs two statements whatever its size or the province's: the year's pack (with the year's id), then its
+rows (``ROWS_SQL``: the page's ids with each sheet's names, its spending at the point, its report and its open 处置);
+``tests/monitoring/test_county.py`` counts them. The rows are plain values, not models (``SheetLine``), but a
+report or a 处置 where there is one.
 """
 
 from __future__ import annotations
