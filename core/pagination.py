@@ -92,6 +92,16 @@ def _decode(cursor: str | None, width: int):
     return values, backwards
 
 
+def encode_cursor(values: list, backwards: bool = False) -> str:
+    """The opaque token of a row's key, for a list read by a statement of its own (``keyset_page``'s format)."""
+    return _encode(values, backwards)
+
+
+def decode_cursor(cursor: str | None, width: int) -> tuple[list | None, bool]:
+    """(the key, backwards) of a token ``encode_cursor`` wrote; (None, False) for none or a damaged one."""
+    return _decode(cursor, width)
+
+
 def _split(ordering) -> list[tuple[str, bool]]:
     return [(name.lstrip("-"), name.startswith("-")) for name in ordering]
 

@@ -9,16 +9,21 @@ streams in chunks of 500.
 from __future__ import annotations
 
 import datetime
+from collections import namedtuple
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import islice
 
 from django.db import connection
 from django.db.models import QuerySet
+from django.utils import timezone
+
+from core.pagination import KeysetPage, decode_cursor, encode_cursor, page_size
 
 from evaluations import scoring, selectors, tables
 from evaluations.models import DepartmentEvaluation, SelfEvaluation
-from projects.models import FiscalYear, SheetState, TargetSheet
+from projects import validation
+from projects.models import Agency, FiscalYear, SheetState, TargetSheet
 from workflow.documents import chain_of
 
 SHEET_ORDER = ("position", "id")
@@ -83,50 +88,145 @@ def lines_of(agency, fiscal_year) -> QuerySet:
     return sheets_of(agency, fiscal_year).values_list(*LINE_COLUMNS, named=True)
 
 
-def page_of(agency, fiscal_year, *, cursor=None, size=None):
-    """One keyset page of the agency's year (its view, the public page) as ``lines_of`` tuples."""
-    from core.pagination import keyset_page, page_size
+Line = namedtuple("Line", LINE_COLUMNS)
 
-    return keyset_page(lines_of(agency, fiscal_year), SHEET_ORDER, cursor=cursor, size=page_size(size))
+# A page of ``lines_of`` read by a fixed statement (nothing compiled per request; the names are scalar subqueries, which
+# PostgreSQL plans in a fraction of the time of the joins), after (or, going back, before) a line's (position, id)
+# on the index of the agency's year (``sheet_list_order``). Plain SQL that SQLite runs too.
+LINES_SQL = """
+    SELECT t.id, t.position, t.budget_total,
+           (SELECT p.code FROM projects_project p WHERE p.id = t.project_id),
+           (SELECT p.name FROM projects_project p WHERE p.id = t.project_id),
+           (SELECT s.name FROM projects_section s WHERE s.id = t.section_id),
+           e.id, e.state, e.budget, e.adjusted_budget, e.spent, e.budget_score, e.total, e.grade, e.conclusion,
+           (SELECT s.name FROM projects_section s WHERE s.id = e.section_id)
+    FROM projects_targetsheet t
+    LEFT JOIN evaluations_selfevaluation e ON e.sheet_id = t.id
+    WHERE t.agency_id = %(agency)s AND t.fiscal_year_id = %(fiscal_year)s AND t.state = %(published)s
+          AND t.revises_id IS NULL {beyond}
+    ORDER BY t.position {order}, t.id {order}
+    LIMIT %(limit)s
+"""
+_MONEY_COLUMNS = {LINE_COLUMNS.index(name) for name in (
+    "budget_total", "evaluation__budget", "evaluation__adjusted_budget", "evaluation__spent", "evaluation__budget_score",
+    "evaluation__total",
+)}
+
+
+def page_of(agency, fiscal_year, *, cursor=None, size=None) -> KeysetPage:
+    """One keyset page of the agency's year (its view, the public page) as ``lines_of`` tuples, in ``SHEET_ORDER``
+    (``core.pagination.keyset_page``'s pages and tokens, read by ``LINES_SQL``)."""
+    size = page_size(size)
+    key, backwards = decode_cursor(cursor, len(SHEET_ORDER))
+    try:
+        key = [int(value) for value in key] if key is not None else None
+    except (TypeError, ValueError):  # a key that is not two numbers: the first page
+        key, backwards = None, False
+    beyond = "" if key is None else f"AND (t.position, t.id) {'<' if backwards else '>'} (%(position)s, %(id)s)"
+    sql = LINES_SQL.format(beyond=beyond, order="DESC" if backwards else "ASC")
+    params = {"agency": agency.pk, "fiscal_year": fiscal_year.pk, "published": SheetState.PUBLISHED, "limit": size + 1}
+    if key is not None:
+        params.update(position=key[0], id=key[1])
+    with connection.cursor() as read:
+        read.execute(sql, params)
+        found = read.fetchall()
+    rows = [Line(*(_score(value) if at in _MONEY_COLUMNS else value for at, value in enumerate(line))) for line in found]
+    more = len(rows) > size
+    rows = rows[:size]
+    if backwards:
+        rows.reverse()
+    page = KeysetPage(rows=rows, size=size)
+    if rows:  # as keyset_page links them
+        has_next, has_previous = (more, key is not None) if not backwards else (True, more)
+        page.next_cursor = encode_cursor([rows[-1].position, rows[-1].id]) if has_next else None
+        page.previous_cursor = encode_cursor([rows[0].position, rows[0].id], True) if has_previous else None
+    return page
 
 
 @dataclass
 class Year:
-    """What the agency's view shows of its year besides the sheets, read in one query (``year_of``): the year, finance's
-    publication date and deadline, how many published sheets it has, and its department-wide self-evaluation (its
-    id, state and scores; None when it has none)."""
+    """What the agency's view (and its public page) shows besides the sheets, read in one query (``year_of``): the
+    agency, the year (None when there is no such year), finance's publication date and deadline, how many published
+    sheets it has, its department-wide self-evaluation (its id, state and scores; None when it has none) and the
+    figures over its self-evaluations."""
 
-    fiscal_year: FiscalYear
+    agency: Agency
+    fiscal_year: FiscalYear | None
     publication: object  # datetime.date | None
+    pending: object  # the publication date while it is still to come (approved ones wait for it), else None
     deadline: object  # datetime.date | None
     sheets: int
     department: DepartmentEvaluation | None
+    figures: Figures | None
 
 
-# ``year_of``'s statement: the year, finance's publication date and deadline for the agency's year, its count of
-# published sheets in force (``projects.models.InForceSheets``: revises_id IS NULL) and its department-wide
-# self-evaluation, each on its unique (agency, year) index. A fixed statement: nothing to compile per request.
-YEAR_SQL = """
-    SELECT y.id, y.year,
-           (SELECT p.public_from FROM evaluations_publication p WHERE p.agency_id = %(agency)s AND p.fiscal_year_id = y.id),
-           (SELECT d.due FROM evaluations_deadline d WHERE d.agency_id = %(agency)s AND d.fiscal_year_id = y.id),
-           (SELECT count(*) FROM projects_targetsheet t WHERE t.agency_id = %(agency)s AND t.fiscal_year_id = y.id
+_UNREAD = object()
+
+
+def _figures_sql(agency: str, fiscal_year: str) -> str:
+    """The figures over an agency's year (``agency`` and ``fiscal_year``: the SQL of their ids), in one index-only scan
+    of ``evaluation_agency_year`` (every column read here is in it). The flags as ``tables.flags`` says them: 执行率 =
+    执行数 ÷ 调整后预算数 rounded to 2 decimals; red where the indicators' score ÷ 90 exceeds it by more than RED
+    points, yellow where it is below YELLOW percent. Parameters: ``all`` (False: the published ones only),
+    ``published`` and ``grade_0``… (``GRADE_ORDER``)."""
+    grades = ", ".join(f"count(*) FILTER (WHERE grade = %(grade_{at})s)" for at, _grade in enumerate(GRADE_ORDER))
+    return f"""
+        SELECT count(*), count(total), avg(total),
+               count(*) FILTER (WHERE total IS NOT NULL AND budget_score IS NOT NULL
+                                  AND (total - budget_score) * 100 / {scoring.INDICATORS_TOTAL} > rate + {RED}),
+               count(*) FILTER (WHERE rate < {YELLOW}), {grades}
+        FROM (SELECT total, budget_score, grade,
+                     CASE WHEN adjusted_budget > 0 AND spent IS NOT NULL THEN round(spent * 100 / adjusted_budget, 2) END AS rate
+              FROM evaluations_selfevaluation
+              WHERE agency_id = {agency} AND fiscal_year_id = {fiscal_year} AND (%(all)s OR state = %(published)s)) AS e
+    """
+
+
+# Fixed statements: nothing to compile per request.
+FIGURES_SQL = _figures_sql("%(agency)s", "%(fiscal_year)s")
+# ``year_of``'s statement: the agency by its code; the year, finance's publication date and deadline for the agency's
+# year, its count of published sheets in force (``projects.models.InForceSheets``: revises_id IS NULL) and its
+# department-wide self-evaluation, each on its unique (agency, year) index; the figures (``_figures_sql``, the ids
+# looked up by their unique keys).
+YEAR_SQL = f"""
+    SELECT a.id, a.code, a.name, y.id, y.year,
+           (SELECT p.public_from FROM evaluations_publication p WHERE p.agency_id = a.id AND p.fiscal_year_id = y.id),
+           (SELECT d.due FROM evaluations_deadline d WHERE d.agency_id = a.id AND d.fiscal_year_id = y.id),
+           (SELECT count(*) FROM projects_targetsheet t WHERE t.agency_id = a.id AND t.fiscal_year_id = y.id
                 AND t.state = %(published)s AND t.revises_id IS NULL),
-           e.id, e.state, e.version, e.total, e.grade, e.budget_score
-    FROM projects_fiscalyear y
-    LEFT JOIN evaluations_departmentevaluation e ON e.agency_id = %(agency)s AND e.fiscal_year_id = y.id
-    WHERE y.year = %(year)s
+           e.id, e.state, e.version, e.total, e.grade, e.budget_score, f.*
+    FROM projects_agency a
+    LEFT JOIN projects_fiscalyear y ON y.year = %(year)s
+    LEFT JOIN evaluations_departmentevaluation e ON e.agency_id = a.id AND e.fiscal_year_id = y.id
+    CROSS JOIN ({_figures_sql(
+        "(SELECT a2.id FROM projects_agency a2 WHERE a2.code = %(code)s)",
+        "(SELECT y2.id FROM projects_fiscalyear y2 WHERE y2.year = %(year)s)",
+    )}) AS f
+    WHERE a.code = %(code)s
 """
 
 
-def year_of(agency, year: int) -> Year | None:
-    """The agency's ``year`` as its view shows it (one query, ``YEAR_SQL``; None when there is no such year)."""
+def _figure_params(*, public_only: bool) -> dict:
+    return {"all": not public_only, "published": SheetState.PUBLISHED, **{f"grade_{at}": g for at, g in enumerate(GRADE_ORDER)}}
+
+
+def year_of(code: str, year: int, *, public_only: bool = False, today=None) -> Year | None:
+    """The agency of ``code`` and its ``year`` as its view shows them, with the figures over the year's
+    self-evaluations (public ones only for the public page, none while its publication date is to come), in one
+    query (``YEAR_SQL``). None when there is no such agency (or ``code`` is one no column can hold)."""
+    if validation.text_problem(code, "单位编码", max_length=Agency._meta.get_field("code").max_length, multiline=False):
+        return None
     with connection.cursor() as cursor:
-        cursor.execute(YEAR_SQL, {"agency": agency.pk, "year": year, "published": SheetState.PUBLISHED})
+        cursor.execute(YEAR_SQL, {"code": code, "year": year, **_figure_params(public_only=public_only)})
         row = cursor.fetchone()
     if row is None:
         return None
-    year_id, number, publication, deadline, sheets, department_id, *department = row
+    agency_id, agency_code, agency_name, year_id, number, publication, deadline, sheets, department_id, *rest = row
+    department, counts = rest[:5], rest[5:]
+    agency = Agency.from_db(connection.alias, ["id", "code", "name"], [agency_id, agency_code, agency_name])
+    if year_id is None:
+        return Year(agency=agency, fiscal_year=None, publication=None, pending=None, deadline=None, sheets=0,
+                    department=None, figures=None)
     fiscal_year = FiscalYear(pk=year_id, year=number)
     evaluation = None
     if department_id is not None:
@@ -135,8 +235,12 @@ def year_of(agency, year: int) -> Year | None:
             pk=department_id, agency=agency, fiscal_year=fiscal_year, state=state, version=version,
             total=_score(total), grade=grade, budget_score=_score(budget_score),
         )
-    return Year(fiscal_year=fiscal_year, publication=_date(publication), deadline=_date(deadline), sheets=sheets,
-                department=evaluation)
+    publication = _date(publication)
+    # as selectors.pending_publication
+    pending = publication if publication is not None and publication > (today or timezone.localdate()) else None
+    return Year(agency=agency, fiscal_year=fiscal_year, publication=publication, pending=pending, deadline=_date(deadline),
+                sheets=sheets, department=evaluation,
+                figures=_figures(counts, sheets=sheets, hidden=public_only and pending is not None))
 
 
 def _date(value):
@@ -145,27 +249,22 @@ def _date(value):
 
 
 def _score(value):
-    """A score column as a 2-decimal Decimal (SQLite's cursor answers a float)."""
+    """A score or money column (2 decimals) as a 2-decimal Decimal (SQLite's cursor answers a float or an int)."""
     return value if value is None or isinstance(value, Decimal) else Decimal(str(value)).quantize(scoring.CENT)
 
 
-_UNREAD = object()
-
-# The figures over an agency's year, in one index-only scan of ``evaluation_agency_year`` (every column read here is in
-# it). The flags as ``tables.flags`` says them: 执行率 = 执行数 ÷ 调整后预算数 rounded to 2 decimals; red where the
-# indicators' score ÷ 90 exceeds it by more than RED points, yellow where it is below YELLOW percent. A fixed statement:
-# nothing to compile per request.
-FIGURES_SQL = f"""
-    SELECT count(*), count(total), avg(total),
-           count(*) FILTER (WHERE total IS NOT NULL AND budget_score IS NOT NULL
-                              AND (total - budget_score) * 100 / {scoring.INDICATORS_TOTAL} > rate + {RED}),
-           count(*) FILTER (WHERE rate < {YELLOW}),
-           {", ".join("count(*) FILTER (WHERE grade = %s)" for _grade in GRADE_ORDER)}
-    FROM (SELECT total, budget_score, grade,
-                 CASE WHEN adjusted_budget > 0 AND spent IS NOT NULL THEN round(spent * 100 / adjusted_budget, 2) END AS rate
-          FROM evaluations_selfevaluation
-          WHERE agency_id = %s AND fiscal_year_id = %s AND (%s OR state = %s)) AS e
-"""
+def _figures(counts, *, sheets: int, hidden: bool = False) -> Figures:
+    """``Figures`` of a row of ``_figures_sql`` (``hidden``: none shown, the public page before the publication date)."""
+    if hidden:
+        count = scored = red = yellow = 0
+        average, grades = None, [0] * len(GRADE_ORDER)
+    else:
+        count, scored, average, red, yellow, *grades = counts
+    return Figures(
+        sheets=sheets, evaluations=count, scored=scored,
+        average=scoring.round2(Decimal(str(average))) if average is not None else None, red=red, yellow=yellow,
+        by_grade=dict(zip(GRADE_ORDER, grades)),
+    )
 
 
 def figures(agency, fiscal_year, *, public_only: bool = False, pending=_UNREAD, sheets: int | None = None) -> Figures:
@@ -174,24 +273,21 @@ def figures(agency, fiscal_year, *, public_only: bool = False, pending=_UNREAD, 
 
     Read from the index of the agency's year (``FIGURES_SQL``: an index-only scan, no sheet joined). ``pending``: the
     year's publication date still to come, when the caller read it (public_only: nothing is public before it);
-    ``sheets``: the count of published sheets, when the caller read it (``year_of``)."""
+    ``sheets``: the count of published sheets, when the caller read it. (The agency's view and its public page read
+    them with their year: ``year_of``.)"""
     if public_only:
         if pending is _UNREAD:
             pending = selectors.pending_publication(agency.pk, fiscal_year.pk)
-    if public_only and pending is not None:
-        count = scored = red = yellow = 0
-        average, grades = None, [0] * len(GRADE_ORDER)
-    else:
+    hidden = public_only and pending is not None
+    counts = None
+    if not hidden:
         with connection.cursor() as cursor:
-            cursor.execute(FIGURES_SQL, [*GRADE_ORDER, agency.pk, fiscal_year.pk, not public_only, SheetState.PUBLISHED])
-            count, scored, average, red, yellow, *grades = cursor.fetchone()
+            cursor.execute(FIGURES_SQL, {"agency": agency.pk, "fiscal_year": fiscal_year.pk,
+                                         **_figure_params(public_only=public_only)})
+            counts = cursor.fetchone()
     if sheets is None:
         sheets = TargetSheet.objects.filter(agency=agency, fiscal_year=fiscal_year, state=SheetState.PUBLISHED).count()
-    return Figures(
-        sheets=sheets, evaluations=count, scored=scored,
-        average=scoring.round2(Decimal(str(average))) if average is not None else None, red=red, yellow=yellow,
-        by_grade=dict(zip(GRADE_ORDER, grades)),
-    )
+    return _figures(counts, sheets=sheets, hidden=hidden)
 
 
 def summary_row(row, *, agency, fiscal_year, pending, public_only: bool = False) -> SummaryRow:

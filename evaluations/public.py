@@ -7,24 +7,22 @@ from __future__ import annotations
 
 from django.http import Http404
 from django.shortcuts import render
-from django.utils import timezone
 
 from evaluations import agency as agency_reads
 from evaluations import selectors, tables
 from projects.models import DepartmentGoals, SheetState
-from projects.selectors import agency_or_404
 
 
 def public_agency_year(request, code, year):
     """An agency's year: its published targets a keyset page at a time, each with its public self-evaluation's total
     and grade, and the figures over the public ones."""
-    agency = agency_or_404(code)
-    this_year = agency_reads.year_of(agency, year)  # the year, its publication date, sheets and department-wide one
+    # the agency, the year, its publication date, sheets, department-wide one and figures over the public ones
+    this_year = agency_reads.year_of(code, year, public_only=True)
     if this_year is None:
+        raise Http404("没有找到该单位。")
+    if this_year.fiscal_year is None:
         raise Http404("没有找到该年度。")
-    fiscal_year, publication = this_year.fiscal_year, this_year.publication
-    pending = publication if publication is not None and publication > timezone.localdate() else None  # as pending_publication
-    department = this_year.department
+    agency, fiscal_year, pending, department = this_year.agency, this_year.fiscal_year, this_year.pending, this_year.department
     page = agency_reads.page_of(agency, fiscal_year, cursor=request.GET.get("cursor"), size=request.GET.get("size"))
     rows = [agency_reads.summary_row(row, agency=agency, fiscal_year=fiscal_year, pending=pending, public_only=True)
             for row in page.rows]
@@ -35,7 +33,7 @@ def public_agency_year(request, code, year):
             (("一、总体绩效目标", "overall"), ("二、分项绩效目标", "itemized"), ("三、工作保障措施", "safeguards"))
         ] if goals is not None else [],
         "agency": agency, "year": fiscal_year.year, "rows": rows, "page": page, "pending": pending,
-        "figures": agency_reads.figures(agency, fiscal_year, public_only=True, pending=pending, sheets=this_year.sheets),
+        "figures": this_year.figures,
         "department": department if department is not None and department.state == SheetState.PUBLISHED and pending is None
         else None,
     })

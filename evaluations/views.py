@@ -8,7 +8,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_POST
 
@@ -121,6 +120,16 @@ def _stepbar(evaluation) -> list[dict]:
     return bar
 
 
+def _posted_version(post, *, missing: int | None = None) -> int | None:
+    """The document version a form posted (the one its page showed), or ``missing`` when it posted none or not a
+    number: a move then checks the state the page showed instead (``workflow.services``), an edit is refused as
+    stale (-1)."""
+    try:
+        return int(post.get("version", ""))
+    except ValueError:
+        return missing
+
+
 @login_required
 def evaluation_detail(request, pk):
     evaluation = _evaluation_for(request.user, pk)
@@ -130,10 +139,7 @@ def evaluation_detail(request, pk):
         if not can_edit:
             messages.error(request, "这张自评表当前不能由您修改。")
             return redirect(evaluation)
-        try:
-            version = int(request.POST.get("version", ""))
-        except ValueError:
-            version = -1
+        version = _posted_version(request.POST, missing=-1)  # an edit without its version is stale
         try:
             services.evaluation_edit(evaluation=evaluation, user=request.user, expected_version=version,
                                      **_changes(request.POST, evaluation))
@@ -177,10 +183,7 @@ def evaluation_move(request, pk, move):
         raise Http404("没有这项操作。")
     evaluation = _evaluation_for(request.user, pk)
     service, success = MOVES[move]
-    try:
-        version = int(request.POST.get("version", ""))
-    except ValueError:
-        version = None
+    version = _posted_version(request.POST)
     try:
         extra = _move_arguments(request, move)
         if move != "cc":  # (抄送 changes nothing of the document: made on whatever version)
@@ -224,14 +227,16 @@ def agency_evaluations(request, code, year):
     """单位自评总览: every published sheet of the agency's year with its self-evaluation's score, grade and flags, a
     keyset page at a time; the figures over the whole year (one index-only aggregate); the publication date (set here
     by finance), the deadline and the department-wide self-evaluation (read with the year, one query)."""
-    agency = agency_or_404(code)
-    if not roles.oversees(request.user, agency):
+    this_year = agency_reads.year_of(code, year)  # the agency, the year, its figures: one query
+    if this_year is None or not roles.oversees(request.user, this_year.agency):
         raise Http404("没有找到该单位。")
+    agency, fiscal_year = this_year.agency, this_year.fiscal_year
     can_set = services.may_set_publication(request.user, agency)
     if request.method == "POST":
         if not can_set:
             raise Http404("没有找到该单位。")
-        get_object_or_404(FiscalYear, year=year)
+        if fiscal_year is None:
+            raise Http404("没有找到该年度。")
         try:
             date = _posted_date(request, "public_from", "公开日期", "2025-06-30")
             services.publication_set(agency=agency, year=year, public_from=date, user=request.user)
@@ -241,17 +246,15 @@ def agency_evaluations(request, code, year):
             messages.success(request, f"已设置公开日期 {date:%Y-%m-%d}：此前财政审核通过的自评表为“待公开”，到期自动公开。"
                              if date else "已取消公开日期：财政审核通过的自评表立即公开。")
             return redirect(request.path)
-    this_year = agency_reads.year_of(agency, year)
-    if this_year is None:
+    if fiscal_year is None:
         raise Http404("没有找到该年度。")
-    fiscal_year, publication = this_year.fiscal_year, this_year.publication
-    pending = publication if publication is not None and publication > timezone.localdate() else None  # as pending_publication
+    pending = this_year.pending
     page = agency_reads.page_of(agency, fiscal_year, cursor=request.GET.get("cursor"), size=request.GET.get("size"))
     return render(request, "evaluations/agency.html", {
         "agency": agency, "year": fiscal_year.year, "page": page, "pending": pending,
         "rows": [agency_reads.summary_row(row, agency=agency, fiscal_year=fiscal_year, pending=pending) for row in page.rows],
-        "figures": agency_reads.figures(agency, fiscal_year, sheets=this_year.sheets), "can_set": can_set,
-        "publication": publication, "deadline": this_year.deadline, "department": this_year.department,
+        "figures": this_year.figures, "can_set": can_set,
+        "publication": this_year.publication, "deadline": this_year.deadline, "department": this_year.department,
         "may_start_department": roles.has_role(request.user, roles.Role.LEADER, agency),
         "nav": "evaluations",
     })
@@ -339,10 +342,7 @@ def department_evaluation_detail(request, pk):
         if not can_edit:
             messages.error(request, "这份部门整体自评表当前不能由您修改。")
             return redirect(evaluation)
-        try:
-            version = int(request.POST.get("version", ""))
-        except ValueError:
-            version = -1
+        version = _posted_version(request.POST, missing=-1)  # an edit without its version is stale
         changes = {name: request.POST.get(name, "") for name in TEXT_INPUTS if name in request.POST}
         changes["rows"] = {
             row.pk: {name: request.POST.get(f"row-{row.pk}-{name}") for name in DEPARTMENT_ROW_INPUTS
@@ -380,10 +380,7 @@ def department_evaluation_move(request, pk, move):
         raise Http404("没有这项操作。")
     evaluation = _department_for(request.user, pk)
     service, success = MOVES[move]
-    try:
-        version = int(request.POST.get("version", ""))
-    except ValueError:
-        version = None
+    version = _posted_version(request.POST)
     try:
         service(document=evaluation, user=request.user, expected_version=version, comment=request.POST.get("comment", ""))
     except AppError as error:

@@ -2,9 +2,10 @@
 one of its monitoring points: per published sheet its spending light at the point, its report's light and state, its
 open 处置 and deadline; filters by grade, point and agency; keyset pages (``after`` the last id shown).
 
-A page costs a fixed number of queries whatever its size or the province's: the year's pack, the page's ids, its
-sheets with their spending at the point (the amount and the plan as subqueries of the row), their reports and
-their 处置 at the point, each in one query (``tests/monitoring/test_county.py`` counts them).
+A page costs two statements whatever its size or the province's: the year's pack (with the year's id), then its
+rows (``ROWS_SQL``: the page's ids with each sheet's names, its spending at the point, its report and its open 处置);
+``tests/monitoring/test_county.py`` counts them. The rows are plain values, not models (``SheetLine``), but a
+report or a 处置 where there is one.
 """
 
 from __future__ import annotations
@@ -13,14 +14,15 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q
 
 from core import errors
 from monitoring import grading, reporting, selectors
 from monitoring.models import Disposal, MonitoringReport
 from people import roles
 from people.roles import Role
-from projects.models import SheetState, SpendPlan, TargetSheet
+from projects.models import Agency, Checkpoint, Project, Section, SheetState, SpendPlan, TargetSheet
 from spending.models import SpendReport
 
 PAGE_SIZE = 50
@@ -44,9 +46,36 @@ def scope(user) -> Q:
     return condition
 
 
+class Line:
+    """What a row shows of its project, agency or section (read as plain columns: no model built per row)."""
+
+    __slots__ = ("pk", "code", "name")
+    unit_line = Agency.unit_line  # the agency's 编码名称, as the model says it
+
+    def __init__(self, pk, code, name):
+        self.pk, self.code, self.name = pk, code, name
+
+
+class SheetLine:
+    """What a row shows of its sheet: its id, title (``display_title`` as the model says it), budget, project, agency
+    and section — all the table, its Excel and Word exports and the API read of it."""
+
+    __slots__ = ("pk", "title", "revision", "budget_total", "section_id", "project", "agency", "section")
+    display_title = TargetSheet.display_title
+    is_adjustment = TargetSheet.is_adjustment
+
+    def __init__(self, pk, title, revision, budget_total, section_id, project, agency, section):
+        self.pk, self.title, self.revision, self.budget_total = pk, title, revision, budget_total
+        self.section_id, self.project, self.agency, self.section = section_id, project, agency, section
+
+    @property
+    def id(self):
+        return self.pk
+
+
 @dataclass
 class Row:
-    sheet: TargetSheet
+    sheet: SheetLine
     spending: reporting.Spending
     money: grading.Light
     report: MonitoringReport | None
@@ -108,33 +137,100 @@ def county_page(user, *, year: int, point: str | None = None, grade: str = "", a
         sheets = sheets.filter(Exists(at_point.filter(colour=grade)))
     if after is not None:
         sheets = sheets.filter(pk__gt=after)
-    # the page's ids first, then its rows with what they show: joined into the filtered read, a province's estimate
-    # of "a few rows" had PostgreSQL loop over every section for each of 100,000 sheets (58 s for finance)
-    found = list(sheets.order_by("pk").values_list("pk", flat=True)[: size + 1]) if year_id is not None else []
+    if year_id is None:
+        return Page(year, pack, points, chosen, [], None)
+    # the page's ids (the filtered read, its plan its own), then its rows with what they show, in one statement
+    ids_sql, ids_params = sheets.order_by("pk").values_list("id")[: size + 1].query.sql_with_params()
+    params = [year_id, chosen.date, year_id, chosen.date, *ids_params, chosen.date, SheetState.PUBLISHED]
+    with connection.cursor() as cursor:
+        cursor.execute(ROWS_SQL.replace("{ids}", ids_sql), params)
+        found = cursor.fetchall()
     more = len(found) > size
-    ids = found[:size]
-    # each row's spending at the point (its report's amount and its plan) read with the row: an index lookup each
-    at = {"sheet": OuterRef("pk"), "checkpoint__fiscal_year__year": year, "checkpoint__date": chosen.date}
-    page = list(
-        TargetSheet.objects.filter(pk__in=ids).select_related("project", "agency", "section")
-        .annotate(
-            point_amount=Subquery(SpendReport.objects.filter(**at).order_by().values("amount")[:1]),
-            point_plan=Subquery(SpendPlan.objects.filter(**at).order_by().values("cumulative_percent")[:1]),
-        ).order_by("pk")
-    ) if ids else []
-    reports = {
-        r.sheet_id: r
-        for r in MonitoringReport.objects.filter(sheet_id__in=ids, point_date=chosen.date).select_related("agency", "section").order_by()
-    } if ids else {}
-    disposals = selectors.open_disposals(ids) if ids else {}
-    rows = []
-    for sheet in page:
-        amount = sheet.point_amount
-        actual = Decimal(0)
-        if amount is not None and sheet.budget_total:
-            actual = (amount / sheet.budget_total * 100).quantize(reporting.CENT)
-        spending = reporting.Spending(actual, sheet.point_plan, chosen.expected, amount)
-        report = reports.get(sheet.pk)
-        rows.append(Row(sheet, spending, reporting.spending_light(pack, chosen, spending), report, disposals.get(sheet.pk),
-                        report is not None and selectors.can_see(user, report)))
-    return Page(year, pack, points, chosen, rows, page[-1].pk if more and page else None)
+    rows = [_row(user, pack, chosen, line) for line in found[:size]]
+    return Page(year, pack, points, chosen, rows, rows[-1].sheet.pk if more else None)
+
+
+def _table(model) -> str:
+    return model._meta.db_table
+
+
+# A page's rows in one statement: the page's ids (``{ids}``: the filtered read, compiled by the ORM, ``size + 1`` of
+# them) with what each row shows — its project's, agency's and section's names, its spending report's amount and its
+# plan at the point (an index lookup each), its report at the point (one per sheet and point) and its latest 处置 not
+# yet done. The ids are a subquery with a LIMIT, planned on their own (joined into the filter, a province's estimate
+# of "a few rows" had PostgreSQL loop over every section for each of 100,000 sheets); the names are scalar subqueries
+# rather than joins (planning the joins cost PostgreSQL more than running the whole statement). Plain SQL that SQLite
+# runs too.
+ROWS_SQL = f"""
+    SELECT t.id, t.title, t.revision, t.budget_total, t.project_id, t.agency_id, t.section_id,
+           (SELECT pr.code FROM {_table(Project)} pr WHERE pr.id = t.project_id),
+           (SELECT pr.name FROM {_table(Project)} pr WHERE pr.id = t.project_id),
+           (SELECT a.code FROM {_table(Agency)} a WHERE a.id = t.agency_id),
+           (SELECT a.name FROM {_table(Agency)} a WHERE a.id = t.agency_id),
+           (SELECT s.name FROM {_table(Section)} s WHERE s.id = t.section_id),
+           (SELECT sr.amount FROM {_table(SpendReport)} sr JOIN {_table(Checkpoint)} c ON c.id = sr.checkpoint_id
+            WHERE sr.sheet_id = t.id AND c.fiscal_year_id = %s AND c.date = %s),
+           (SELECT sp.cumulative_percent FROM {_table(SpendPlan)} sp JOIN {_table(Checkpoint)} c ON c.id = sp.checkpoint_id
+            WHERE sp.sheet_id = t.id AND c.fiscal_year_id = %s AND c.date = %s),
+           r.id, r.state, r.colour, r.agency_id, r.section_id,
+           d.id, d.point_date, d.state, d.due, d.choice, d.consequence, d.agency_id, d.section_id
+    FROM ({{ids}}) page
+    JOIN {_table(TargetSheet)} t ON t.id = page.id
+    LEFT JOIN {_table(MonitoringReport)} r ON r.sheet_id = t.id AND r.point_date = %s
+    LEFT JOIN {_table(Disposal)} d ON d.id = (
+        SELECT o.id FROM {_table(Disposal)} o WHERE o.sheet_id = t.id AND o.state <> %s ORDER BY o.point_date DESC LIMIT 1)
+    ORDER BY t.id
+"""
+
+
+def _decimal(value):
+    """A money or percent column (2 decimals) as the ORM reads it (SQLite's cursor answers a float or an int)."""
+    return value if value is None or isinstance(value, Decimal) else Decimal(str(value)).quantize(reporting.CENT)
+
+
+def _date(value):
+    """A date column as a date (SQLite's cursor answers text)."""
+    return datetime.date.fromisoformat(value[:10]) if isinstance(value, str) else value
+
+
+REPORT_COLUMNS = ("id", "state", "colour", "agency_id", "section_id")
+DISPOSAL_COLUMNS = ("id", "point_date", "state", "due", "choice", "consequence", "agency_id", "section_id")
+
+
+def _row(user, pack, point, line) -> Row:
+    """A ``ROWS_SQL`` line as a ``Row``: the sheet as plain values, its report and 处置 (when it has them) as models
+    holding the columns read (any other one is read when asked, as a deferred field)."""
+    (pk, title, revision, budget, project_id, agency_id, section_id, project_code, project_name, agency_code, agency_name,
+     section_name, amount, plan, *rest) = line
+    report_values, disposal_values = rest[:len(REPORT_COLUMNS)], rest[len(REPORT_COLUMNS):]
+    sheet = SheetLine(pk, title, revision, _decimal(budget), section_id, Line(project_id, project_code, project_name),
+                      Line(agency_id, agency_code, agency_name),
+                      Line(section_id, "", section_name) if section_id is not None else None)
+    amount = _decimal(amount)
+    actual = Decimal(0)
+    if amount is not None and sheet.budget_total:
+        actual = (amount / sheet.budget_total * 100).quantize(reporting.CENT)
+    spending = reporting.Spending(actual, _decimal(plan), point.expected, amount)
+    report = disposal = None
+    if report_values[0] is not None:
+        report = _document(MonitoringReport, sheet_id=pk, point_date=point.date, **dict(zip(REPORT_COLUMNS, report_values)))
+    if disposal_values[0] is not None:
+        values = dict(zip(DISPOSAL_COLUMNS, disposal_values))
+        values.update(point_date=_date(values["point_date"]), due=_date(values["due"]))
+        disposal = _document(Disposal, sheet_id=pk, **values)
+    return Row(sheet, spending, reporting.spending_light(pack, point, spending), report, disposal,
+               report is not None and selectors.can_see(user, report))
+
+
+def _model(model, **values):
+    """A ``model`` instance of the columns read (any other one is read when asked, as a deferred field)."""
+    fields = [field.attname for field in model._meta.concrete_fields if field.attname in values]
+    return model.from_db(connection.alias, fields, [values[name] for name in fields])
+
+
+def _document(model, **values):
+    """A report or 处置 of the columns read, its agency and section by their ids (what a role check reads of them)."""
+    document = _model(model, **values)
+    document.agency = _model(Agency, id=document.agency_id)
+    document.section = _model(Section, id=document.section_id) if document.section_id is not None else None
+    return document

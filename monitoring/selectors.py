@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Case, IntegerField, Q, Subquery, Value, When
+from django.db.models import Subquery
 from django.http import Http404
 
 from core import errors
@@ -26,31 +26,33 @@ def year_choice(year: int) -> YearRulePack | None:
     return YearRulePack.objects.select_related("pack", "chosen_by").filter(fiscal_year__year=year).first()
 
 
-def _pack_of_year(year: int):
-    """The query of the pack ``year`` follows: its latest choice first, else the default pack."""
-    chosen = YearRulePack.objects.filter(fiscal_year__year=year).order_by("-chosen_at", "-id").values("pack_id")[:1]
-    return RulePack.objects.filter(Q(pk=Subquery(chosen)) | Q(is_default=True)).order_by(
-        Case(When(pk=Subquery(chosen), then=Value(0)), default=Value(1), output_field=IntegerField())
-    )
-
-
-def pack_for_year(year: int) -> RulePack:
-    """The pack a year's monitoring follows: its latest choice, else the default pack (one query: every page and
-    notice of the year reads it)."""
-    pack = _pack_of_year(year).first()
-    return pack if pack is not None else default_pack()
+# The pack a year follows, with the year's id: its latest choice, else the default pack (a year that does not exist
+# follows the default, its id NULL). A fixed statement, nothing compiled per request: every page, notice and
+# reminder of a year reads it (the ORM's version of it cost more to build than to run).
+_PACK_SQL = """
+    SELECT p.*, y.id AS year_id
+    FROM monitoring_rulepack p
+    LEFT JOIN projects_fiscalyear y ON y.year = %s
+    WHERE p.id = COALESCE(
+        (SELECT c.pack_id FROM monitoring_yearrulepack c WHERE c.fiscal_year_id = y.id
+         ORDER BY c.chosen_at DESC, c.id DESC LIMIT 1),
+        (SELECT d.id FROM monitoring_rulepack d WHERE d.is_default))
+"""
 
 
 def pack_and_year_id(year: int) -> tuple[RulePack, int | None]:
     """(``pack_for_year``, the year's id or None when it does not exist) in one query: a page filters its sheets by
     the id as a constant (PostgreSQL plans a join to the year, or a subquery of it, worse on a province)."""
-    from projects.models import FiscalYear
-
-    year_id = Subquery(FiscalYear.objects.filter(year=year).values("pk")[:1])
-    pack = _pack_of_year(year).annotate(year_id=year_id).first()
-    if pack is None:
-        return default_pack(), FiscalYear.objects.filter(year=year).values_list("pk", flat=True).first()
+    pack = next(iter(RulePack.objects.raw(_PACK_SQL, [year])), None)
+    if pack is None:  # no choice and no default pack
+        return default_pack(), None
     return pack, pack.year_id
+
+
+def pack_for_year(year: int) -> RulePack:
+    """The pack a year's monitoring follows: its latest choice, else the default pack (one query: every page and
+    notice of the year reads it)."""
+    return pack_and_year_id(year)[0]
 
 
 def pack_by_code(code: str) -> RulePack:

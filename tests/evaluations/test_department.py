@@ -174,3 +174,21 @@ def test_waiting_at_finance_it_is_nudged_with_a_link_to_its_page(org, goals):
     note = Notification.objects.get(kind=Kind.NUDGE, channel=Channel.IN_APP)
     assert note.url.endswith(f"/department-evaluations/{evaluation.pk}/") and note.department_evaluation_id == evaluation.pk
     assert "部门整体自评表“测试县行政审批局本级2024年部门整体自评”已在“财政审核”等待 3 个工作日" in note.body
+
+
+def test_a_move_checks_the_version_the_page_posted(org, goals):
+    """As the self-evaluation's moves: a stale version is refused in Chinese and nothing moves; a form without a
+    number moves on the state its page showed."""
+    leader = _client(org.leader)
+    leader.post(START)
+    evaluation = DepartmentEvaluation.objects.get()
+    assert leader.post(f"/department-evaluations/{evaluation.pk}/", _form(evaluation, **WORKED)).status_code == 302
+    evaluation.refresh_from_db()
+    url = f"/department-evaluations/{evaluation.pk}/submit/"
+    page = leader.post(url, {"version": evaluation.version - 1}, follow=True)
+    assert "请刷新页面后再操作" in page.content.decode()
+    evaluation.refresh_from_db()
+    assert evaluation.state == "draft"
+    assert leader.post(url, {"version": ""}).status_code == 302
+    evaluation.refresh_from_db()
+    assert evaluation.state != "draft"

@@ -121,3 +121,18 @@ def test_the_list_offers_the_sheets_to_evaluate_and_shows_the_evaluations(browse
     page = owner.get("/evaluations/").content.decode()
     assert 'data-testid="start-evaluation"' not in page and "草稿" in page
     assert worked_sheet.display_title not in browser(org.outsider).get("/evaluations/").content.decode()
+
+
+def test_a_move_checks_the_version_the_page_posted(browser, org, evaluation):
+    """A stale version is refused in Chinese and nothing moves; a form without a number moves on the state its page
+    showed (the same reading as the department-wide one's moves)."""
+    owner = browser(org.owner)
+    assert owner.post(f"/evaluations/{evaluation.pk}/", form_of(evaluation, **WORKED_ROWS)).status_code == 302
+    evaluation.refresh_from_db()
+    page = owner.post(f"/evaluations/{evaluation.pk}/submit/", {"version": evaluation.version - 1}, follow=True)
+    assert "请刷新页面后再操作" in page.content.decode()
+    evaluation.refresh_from_db()
+    assert evaluation.state == "draft"
+    assert owner.post(f"/evaluations/{evaluation.pk}/submit/", {"version": "第二版"}).status_code == 302
+    evaluation.refresh_from_db()
+    assert evaluation.state != "draft"
