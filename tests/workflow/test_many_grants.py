@@ -72,3 +72,33 @@ def test_finance_lists_and_tasks_show_what_reached_finance_and_nothing_of_other_
     assert signed_in(people.head_xy).get(f"/sheets/{sheet.pk}/").status_code == 404
     anonymous = Client().get("/sheets/")
     assert anonymous.status_code == 302 and anonymous["Location"].startswith("/login/")
+
+
+def test_one_scope_lookup_counts_a_delegation_only_while_it_is_in_force(people):
+    """The finance reviewer lends their role to a colleague of the bureau for a week: the colleague holds it on the
+    reviewer's agency during the week — and on no other — and not before it or after it is cancelled."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from people.models import Delegation
+
+    finance, deputy = people.finance, people.other_finance
+    own, other = TargetSheet.objects.get(position=3).agency, people.other_agency
+    now = timezone.now()
+
+    def holds(agency):
+        return roles.has_role(type(deputy).objects.get(pk=deputy.pk), roles.FINANCE_REVIEWER, agency)
+
+    assert not holds(own)
+    delegation = Delegation.objects.create(
+        principal=finance, delegate=deputy, start=now + timedelta(days=1), end=now + timedelta(days=8), reason="休假", created_by=finance,
+    )
+    assert not holds(own)  # not yet
+    delegation.start = now - timedelta(hours=1)
+    delegation.save()
+    assert holds(own)
+    assert holds(other)  # their own agency, by their own grant
+    delegation.cancelled = now
+    delegation.save()
+    assert not holds(own)
