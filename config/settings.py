@@ -280,8 +280,13 @@ NOTIFY_SWEEP_BATCH = env.int("NOTIFY_SWEEP_BATCH", default=500)
 NOTIFY_SWEEP_REQUEUE_SECONDS = env.int("NOTIFY_SWEEP_REQUEUE_SECONDS", default=600)
 NOTIFY_SENDING_TIMEOUT_SECONDS = env.int("NOTIFY_SENDING_TIMEOUT_SECONDS", default=900)
 # The worker (and the sweep) writing a move's notifications waits at most this many seconds for a lock on the outbox,
-# then lets go and tries again later (notifications.tasks.write_event_notifications).
+# then lets go and tries again later (notifications.pickup).
 NOTIFY_FAN_OUT_LOCK_TIMEOUT = env.float("NOTIFY_FAN_OUT_LOCK_TIMEOUT", default=10.0)
+# Each worker listens for moves whose notifications are pending (PostgreSQL NOTIFY: picked up at once) and also looks
+# every this many seconds without being told (a notification missed while it reconnected; SQLite, which has none).
+NOTIFY_PICKUP_POLL_SECONDS = env.float("NOTIFY_PICKUP_POLL_SECONDS", default=10.0)
+# false: this worker does not listen (another does); the sweep still writes what is left.
+NOTIFY_PICKUP_LISTEN = env.bool("NOTIFY_PICKUP_LISTEN", default=True)
 NOTIFY_EMAIL_SUBJECT_PREFIX = env("NOTIFY_EMAIL_SUBJECT_PREFIX", default="【预算绩效】")
 # Automatic revival of failed rows (notifications.sweep.outbox_sweep): at most this many per row, and while
 # a channel stays silent one probe row per channel every NOTIFY_REVIVE_PROBE_SECONDS.
