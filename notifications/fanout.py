@@ -14,7 +14,7 @@ from django.utils import timezone
 from core.db import is_postgresql
 from notifications import messages, selectors
 from notifications.models import Channel, Kind, Notification, PendingFanOut
-from notifications.outbox import notifications_create, preferences_read_with
+from notifications.outbox import Outgoing, notifications_create, notifications_create_many, preferences_read_with
 from notifications.signals import event_notified
 from workflow import flow
 from workflow.documents import field_of, type_of_field
@@ -158,15 +158,14 @@ def fan_outs_write(*, documents: list[tuple[str, int]], lock_timeout: float | No
                 *(f"{field}__{name}" for name in model.approval_related), "actor", "on_behalf_of"
             ).filter(pk__in=list(pending), **{f"{field}__isnull": False})
         events.sort(key=lambda event: event.pk)
-        with flow.holders_remembered():  # the same step's holders for many moves: read once
-            for event in events:
-                # as the move left the document: in the step it moved to, with no assignee and its round's actors (who
-                # may not review it), whatever happened since
-                document = event.document
-                document.state, document.assignee = event.to_state, None
-                recorded = pending[event.pk]
-                document.round_actors = recorded if recorded is not None else flow.round_as_of(event)
-                _event_fan_out(event)
+        for event in events:
+            # as the move left the document: in the step it moved to, with no assignee and its round's actors (who may
+            # not review it), whatever happened since
+            document = event.document
+            document.state, document.assignee = event.to_state, None
+            recorded = pending[event.pk]
+            document.round_actors = recorded if recorded is not None else flow.round_as_of(event)
+        _events_fan_out(events)
         PendingFanOut.objects.filter(event_id__in=list(pending)).delete()
     return len(pending), busy
 
@@ -203,6 +202,45 @@ def _event_fan_out(event) -> None:
         preferences=preferences_read_with(recipients),
     )
     event_notified.send(sender=type(event), event=event)
+
+
+def _events_fan_out(events) -> None:
+    """``_event_fan_out`` for many moves (oldest first) in a number of statements that grows with the moves of one
+    document, not with the documents: in waves — each document's first move, then each one's second… — a wave
+    settles its documents' earlier notifications (one UPDATE per kind of move), then writes all its notifications
+    (one INSERT, their deliveries queued together), so each document's moves are written in their order. The step's
+    holders are read once for all."""
+    waves: list[list] = []
+    seen: dict[tuple[str, int], int] = {}
+    for event in events:
+        key = (event.document_field, event.document_id)
+        seen[key] = seen.get(key, -1) + 1
+        if seen[key] == len(waves):
+            waves.append([])
+        waves[seen[key]].append(event)
+    with flow.holders_remembered():
+        for wave in waves:
+            settle: dict[tuple, dict[str, list[int]]] = {}
+            for event in wave:
+                kinds = SETTLED_BY.get(event.action)
+                if kinds:
+                    settle.setdefault(kinds, {}).setdefault(event.document_field, []).append(event.document_id)
+            now = timezone.now()
+            for kinds, documents in settle.items():
+                condition = Q()
+                for field, pks in documents.items():
+                    condition |= Q(**{f"{field}_id__in": pks})
+                Notification.objects.filter(
+                    condition, channel=Channel.IN_APP, kind__in=kinds, handled_at__isnull=True
+                ).update(handled_at=now, read_at=Coalesce("read_at", Value(now)))
+            items, preferences = [], {}
+            for event in wave:
+                recipients = selectors.event_recipients(event)
+                preferences.update(preferences_read_with(recipients))
+                items.append(Outgoing(recipients, messages.for_event(event), f"event:{event.pk}", robot=True))
+            notifications_create_many(items, preferences=preferences)
+            for event in wave:
+                event_notified.send(sender=type(event), event=event)
 
 
 def notifications_mark_handled(*, document, action: str) -> int:
