@@ -23,9 +23,12 @@ import json
 import os
 import queue
 import statistics
+import subprocess
 import sys
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import psycopg
@@ -43,13 +46,15 @@ def _percentile(values, q):
     return ordered[min(len(ordered) - 1, max(0, int(round(q * len(ordered) + 0.5)) - 1))] if ordered else None
 
 
-def _start_servers(procs: Processes, env: dict, web_workers: int, celery_concurrency: int) -> str:
+def _start_servers(procs: Processes, env: dict, web_workers: int, celery_concurrency: int, root) -> str:
     port = _free_port()
-    procs.start([PY, "-m", "gunicorn", "-w", str(web_workers), "-b", f"127.0.0.1:{port}", "--timeout", "600",
-                 "config.wsgi:application"], env, "sustained-web")
-    procs.start([PY, "-m", "celery", "-A", "config", "worker", "-Q", env["NOTIFY_QUEUE"], "-c", str(celery_concurrency),
-                 "-P", "prefork", "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"],
-                env, "sustained-celery")
+    web = [PY, "-m", "gunicorn", "-w", str(web_workers), "-b", f"127.0.0.1:{port}", "--timeout", "600", "config.wsgi:application"]
+    worker = [PY, "-m", "celery", "-A", "config", "worker", "-Q", env["NOTIFY_QUEUE"], "-c", str(celery_concurrency),
+              "-P", "prefork", "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"]
+    for command, name in ((web, "sustained-web"), (worker, "sustained-celery")):
+        out = open(Path(tempfile.gettempdir()) / f"bench-{os.getpid()}-{name}.log", "w")
+        procs.procs.append(subprocess.Popen(command, env=env, cwd=root, stdout=out, stderr=subprocess.STDOUT,
+                                            start_new_session=True))
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
@@ -69,9 +74,10 @@ def _client(base: str, cookie: str) -> httpx.Client:
 
 
 def measure(url: str, *, seconds: float = 20.0, clients: int = 6, web_workers: int = 3, celery_concurrency: int = 2,
-            redis_url: str | None = None, warmup: float = 2.0, log=print) -> dict:
+            redis_url: str | None = None, warmup: float = 2.0, root=ROOT, log=print) -> dict:
     """Approve for ``seconds`` (after ``warmup`` seconds unmeasured) from ``clients`` threads; see the module's
-    docstring. ``url``: the targetflow database (a bench fill)."""
+    docstring. ``url``: the targetflow database (a bench fill); ``root``: the code the servers run (another checkout:
+    a before/after comparison on the same database)."""
     redis_url = redis_url or os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/5")
     env = {**os.environ, "TARGETFLOW_DEMO": "1", "DATABASE_URL": url, "AXES_ENABLED": "false",
            "DJANGO_SETTINGS_MODULE": "config.settings", "REDIS_URL": redis_url, "CELERY_TASK_ALWAYS_EAGER": "false",
@@ -84,7 +90,7 @@ def measure(url: str, *, seconds: float = 20.0, clients: int = 6, web_workers: i
     cookies = _inproc("sessions", env, "bench_head", "bench_leader")["cookies"]
     procs = Processes()
     try:
-        base = _start_servers(procs, env, web_workers, celery_concurrency)
+        base = _start_servers(procs, env, web_workers, celery_concurrency, root)
         heads = queue.Queue()
         leaders = queue.Queue()
         for pk in pool:
@@ -164,6 +170,7 @@ def measure(url: str, *, seconds: float = 20.0, clients: int = 6, web_workers: i
             "lag_max_ms": round(max(lags) * 1000, 1) if lags else None,
             "drain_seconds": round(drain, 2), "pending_left": pending,
             "load_before": [round(x, 2) for x in load_before], "load_after": [round(x, 2) for x in os.getloadavg()],
+            "root": str(root),
         }
         log(json.dumps(result, ensure_ascii=False))
         return result
@@ -179,11 +186,12 @@ def main(argv=None) -> None:
     parser.add_argument("--clients", type=int, default=6)
     parser.add_argument("--web-workers", type=int, default=3)
     parser.add_argument("--celery-concurrency", type=int, default=2)
+    parser.add_argument("--root", type=Path, default=ROOT, help="the checkout whose code the servers run")
     args = parser.parse_args(argv)
     base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/targetflow")
     sys.path.insert(0, str(ROOT))
     measure(_db_url(base, args.db), seconds=args.seconds, clients=args.clients, web_workers=args.web_workers,
-            celery_concurrency=args.celery_concurrency)
+            celery_concurrency=args.celery_concurrency, root=args.root)
 
 
 if __name__ == "__main__":

@@ -87,12 +87,18 @@ def _pending_record(event) -> None:
                        [event.pk, pk, round_actors, FAN_OUT_CHANNEL])
 
 
-def fan_outs_pending(*, limit: int) -> list[tuple[str, int]]:
-    """Documents (history foreign key, id) with moves whose notifications are pending, the oldest move first; at most
-    ``limit`` pending moves are looked at."""
+def fan_outs_pending(*, limit: int, exclude=()) -> list[tuple[str, int]]:
+    """Documents (history foreign key, id) with moves whose notifications are pending, the oldest move first, but
+    those in ``exclude``; at most ``limit`` pending moves are looked at."""
     columns = [f"{field}_id" for field in DOCUMENT_FIELDS]
     documents: dict[tuple[str, int], None] = {}
-    for row in PendingFanOut.objects.order_by("event_id").values_list(*columns)[:limit]:
+    rows = PendingFanOut.objects.order_by("event_id")
+    by_field: dict[str, list[int]] = {}
+    for field, pk in exclude:
+        by_field.setdefault(field, []).append(pk)
+    for field, pks in by_field.items():
+        rows = rows.exclude(**{f"{field}_id__in": pks})
+    for row in rows.values_list(*columns)[:limit]:
         for field, pk in zip(DOCUMENT_FIELDS, row):
             if pk is not None:
                 documents[(field, pk)] = None

@@ -44,7 +44,8 @@ class Pickup:
         written = skipped = 0
         while True:
             now = time.monotonic()
-            documents = [d for d in fanout.fan_outs_pending(limit=BATCH) if self.retry_at.get(d, (0.0,))[0] <= now]
+            later = [d for d, (at, _) in self.retry_at.items() if at > now]  # failed: tried again later
+            documents = fanout.fan_outs_pending(limit=BATCH, exclude=later)
             if not documents:
                 return written, skipped
             self.failing = set()

@@ -174,3 +174,31 @@ def test_the_sweep_still_writes_what_no_worker_picked_up(org, make_sheet, wecom,
     assert sweep.outbox_sweep().written == 1
 
     assert not PendingFanOut.objects.exists() and head_notices(sheet) == [("office_head", "submit")]
+
+
+def test_a_sheet_whose_notifications_fail_holds_up_no_other_and_is_tried_again_later(
+    org, make_sheet, wecom, broker, monkeypatch
+):
+    from notifications import messages
+
+    broken, fine = make_sheet(), make_sheet()
+    services.document_submit(document=broken, user=org.owner)
+    services.document_submit(document=fine, user=org.owner)
+    for_event = messages.for_event
+
+    def failing(event):
+        if event.document_id == broken.pk:
+            raise RuntimeError("a message that cannot be written")
+        return for_event(event)
+
+    monkeypatch.setattr(messages, "for_event", failing)
+    picker = pickup.Pickup()
+
+    assert picker.run() == (1, 0)  # the other sheet's, in a transaction of its own
+
+    assert head_notices(fine) == [("office_head", "submit")] and head_notices(broken) == []
+    assert list(PendingFanOut.objects.values_list("sheet_id", flat=True)) == [broken.pk]  # kept for later
+    assert picker.run() == (0, 0)  # not tried again at once
+    monkeypatch.setattr(messages, "for_event", for_event)
+    picker.retry_at[("sheet", broken.pk)] = (0.0, 5.0)  # its time has come
+    assert picker.run() == (1, 0) and head_notices(broken) == [("office_head", "submit")]
