@@ -33,7 +33,7 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from benchmarks.bench import PY, ROOT, Processes, _db_url, _free_port, _inproc, reset_pool
+from benchmarks.bench import PY, ROOT, Processes, _db_url, _drop_queue, _free_port, _inproc, reset_pool
 
 POOL_SQL = """SELECT t.id FROM projects_targetsheet t JOIN projects_agency a ON a.id = t.agency_id
               WHERE a.code = 'BAPPROVE' AND t.revises_id IS NULL AND t.state = 'section_review' ORDER BY t.id"""
@@ -177,6 +177,7 @@ def measure(url: str, *, seconds: float = 20.0, clients: int = 6, web_workers: i
     finally:
         procs.stop()
         reset_pool(url)
+        _drop_queue(redis_url, env["NOTIFY_QUEUE"])
 
 
 def main(argv=None) -> None:
