@@ -1,6 +1,9 @@
 import os
 
-from celery import Celery
+import logging
+import threading
+
+from celery import Celery, bootsteps
 from celery.signals import worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -27,3 +30,44 @@ def _heartbeat_on_start(sender=None, **kwargs):
         health.heartbeat_write()
     except Exception:  # Redis is not there yet: the first beat heartbeat will write it
         pass
+
+
+class FanOutListener(bootsteps.StartStopStep):
+    """A thread of the worker's main process that writes the notifications of moves as they commit
+    (``notifications.pickup``: PostgreSQL LISTEN/NOTIFY, no message per move).
+
+    Started after the pool, so the prefork children are forked before it runs; a child forked later (one that died
+    is replaced) inherits no use of its connections: they live in this thread's own Django connection and a
+    psycopg connection of its own, which the child never touches (psycopg does not close a connection in a process
+    it was not opened in). Stopped with the worker."""
+
+    requires = {"celery.worker.components:Pool"}
+
+    def __init__(self, worker, **kwargs):
+        super().__init__(worker, **kwargs)
+        self.thread = None
+        self.stop_event = threading.Event()
+
+    def include_if(self, worker):
+        from django.conf import settings
+
+        return settings.NOTIFY_PICKUP_LISTEN
+
+    def start(self, worker):
+        from notifications import pickup
+
+        self.stop_event.clear()
+        self.thread = threading.Thread(target=pickup.listen, args=(self.stop_event,), name="fan-out-listener", daemon=True)
+        self.thread.start()
+        logging.getLogger(__name__).info("办理通知监听已启动")
+
+    def stop(self, worker):
+        self.stop_event.set()
+        if self.thread is not None:
+            self.thread.join(timeout=15)
+            self.thread = None
+
+    terminate = shutdown = stop
+
+
+app.steps["worker"].add(FanOutListener)

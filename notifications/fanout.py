@@ -4,26 +4,21 @@ earlier notifications that asked for the task the move handled."""
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 
-from django.conf import settings
-from django.db import DatabaseError, connection, transaction
-from django.db.models import Value
+from django.db import connection, transaction
+from django.db.models import Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.db import is_postgresql
 from notifications import messages, selectors
 from notifications.models import Channel, Kind, Notification, PendingFanOut
-from notifications.outbox import notifications_create, preferences_read_with
+from notifications.outbox import Outgoing, notifications_create, notifications_create_many, preferences_read_with
 from notifications.signals import event_notified
 from workflow import flow
 from workflow.documents import field_of, type_of_field
 from workflow.models import DOCUMENT_FIELDS, Action
-
-logger = logging.getLogger(__name__)
-
 
 # Which notifications ask someone to act on a document, and which moves (``Action``) settle that: the review task
 # of a step by any decision on it (or a withdrawal, a 转办 that hands it to someone else), the drafters' task of
@@ -48,16 +43,15 @@ DEFERRED_ACTIONS = frozenset({"submit", "approve", "withdraw", "publish"})
 
 def event_notify(*, event) -> None:
     """A move was recorded (inside its transaction): write its notifications now, or — with a worker to hand them
-    to, for ``DEFERRED_ACTIONS`` — record a ``PendingFanOut`` with the move and let the worker write them once the
-    move commits. Notifications are written in the order of the sheet's moves either way: a move written now first
-    writes those still pending for the sheet."""
+    to, for ``DEFERRED_ACTIONS`` — record a ``PendingFanOut`` with the move, which wakes the workers up when the move
+    commits (``notifications.pickup``: no message to the broker), and let a worker write them. Notifications are
+    written in the order of the sheet's moves either way: a move written now first writes those still pending for
+    the sheet."""
     if not _worker_available():
         _event_fan_out(event)
         return
     if event.action in DEFERRED_ACTIONS:
-        field, pk = event.document_field, event.document_id
-        PendingFanOut.objects.create(event_id=event.pk, **{f"{field}_id": pk})
-        transaction.on_commit(lambda: _fan_outs_enqueue(field, pk))
+        _pending_record(event)
         return
     fan_outs_run(field=event.document_field, pk=event.document_id)
     _event_fan_out(event)
@@ -70,25 +64,51 @@ def _worker_available() -> bool:
     return not app.conf.task_always_eager
 
 
-def _fan_outs_enqueue(field: str, pk: int) -> None:
-    """After the move commits: the worker writes its notifications. If the broker cannot take the task, they are
-    written here and now instead (in a transaction of their own), so they never wait for the sweep."""
-    from notifications.tasks import write_event_notifications
+FAN_OUT_CHANNEL = "targetflow_fan_out"  # what the workers LISTEN on (``notifications.pickup``)
 
-    try:
-        write_event_notifications.apply_async(args=[field, pk], queue=settings.NOTIFY_QUEUE)
-    except Exception:  # noqa: BLE001 — the broker is down: do it here
-        logger.warning("无法把办理通知交给后台任务（消息队列不可用），改为当场写入", exc_info=True)
-        try:
-            fan_outs_run(field=field, pk=pk)
-        except DatabaseError:  # the move is saved: never turn it into an error page; the sweep writes them
-            logger.warning("当场写入 %s %s 的办理通知失败，留待定时巡检补写", field, pk, exc_info=True)
+# the pending row and the worker's wake-up in one statement: PostgreSQL delivers the notification when the move
+# commits (never for a move rolled back), to every worker listening (``notifications.pickup``)
+_PENDING_INSERT = """
+    INSERT INTO notifications_pendingfanout (event_id, {column}, round_actors, created)
+    SELECT %s, %s, %s, now() FROM (SELECT pg_notify(%s, '')) AS woken
+"""
+
+
+def _pending_record(event) -> None:
+    """Record the move for the worker, in the move's transaction, with the round as the move left it, and wake the
+    workers up when it commits."""
+    field, pk = event.document_field, event.document_id
+    round_actors = event.document.round_actors
+    if not is_postgresql():  # no NOTIFY: the worker looks every NOTIFY_PICKUP_POLL_SECONDS
+        PendingFanOut.objects.create(event_id=event.pk, round_actors=round_actors, **{f"{field}_id": pk})
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(_PENDING_INSERT.format(column=connection.ops.quote_name(f"{field}_id")),
+                       [event.pk, pk, round_actors, FAN_OUT_CHANNEL])
+
+
+def fan_outs_pending(*, limit: int, exclude=()) -> list[tuple[str, int]]:
+    """Documents (history foreign key, id) with moves whose notifications are pending, the oldest move first, but
+    those in ``exclude``; at most ``limit`` pending moves are looked at."""
+    columns = [f"{field}_id" for field in DOCUMENT_FIELDS]
+    documents: dict[tuple[str, int], None] = {}
+    rows = PendingFanOut.objects.order_by("event_id")
+    by_field: dict[str, list[int]] = {}
+    for field, pk in exclude:
+        by_field.setdefault(field, []).append(pk)
+    for field, pks in by_field.items():
+        rows = rows.exclude(**{f"{field}_id__in": pks})
+    for row in rows.values_list(*columns)[:limit]:
+        for field, pk in zip(DOCUMENT_FIELDS, row):
+            if pk is not None:
+                documents[(field, pk)] = None
+    return list(documents)
 
 
 def fan_outs_run(*, field: str, pk: int, lock_timeout: float | None = None) -> int:
     """Write the notifications of the moves still pending of one document (its history foreign key ``field``, e.g.
     "sheet", and its id ``pk``), oldest first, and forget them: in the caller's
-    transaction (a move written at once, a sheet being deleted), or in one of its own (the worker, the sweep).
+    transaction (a move written at once, a sheet being deleted), or in one of its own (the sweep).
     Returns how many moves were written.
 
     The lock held while the outbox is written is on the sheet's pending rows, taken in the order of its moves: two
@@ -100,6 +120,18 @@ def fan_outs_run(*, field: str, pk: int, lock_timeout: float | None = None) -> i
 
     ``lock_timeout`` (seconds; the worker and the sweep, running outside any transaction): wait no longer than that
     for a lock, then raise OperationalError with nothing written and the pending rows kept for another try."""
+    return fan_outs_write(documents=[(field, pk)], lock_timeout=lock_timeout)[0]
+
+
+def fan_outs_write(*, documents: list[tuple[str, int]], lock_timeout: float | None = None,
+                   skip_busy: bool = False) -> tuple[int, list[tuple[str, int]]]:
+    """``fan_outs_run`` for several documents in one transaction (the worker's pickup writes what it found pending
+    a batch at a time): each document's pending moves in their order. Returns (moves written, documents skipped).
+
+    ``skip_busy`` (``notifications.pickup``): a document another worker is writing is skipped at once instead of
+    waited for, and returned (the caller looks again for the moves that worker had not seen). The claim is a
+    transaction-level advisory lock per document that only the pickups take; the order of a document's moves is kept
+    by its pending rows' locks, as above."""
     from workflow.models import Event
 
     limit = lock_timeout and is_postgresql() and not connection.in_atomic_block
@@ -107,25 +139,53 @@ def fan_outs_run(*, field: str, pk: int, lock_timeout: float | None = None) -> i
         if limit:
             with connection.cursor() as cursor:  # this transaction only
                 cursor.execute("SELECT set_config('lock_timeout', %s, true)", [str(max(int(lock_timeout * 1000), 1))])
-        pending = list(
-            PendingFanOut.objects.select_for_update().filter(**{f"{field}_id": pk}).order_by("event_id")
-            .values_list("event_id", flat=True)
+        busy = []
+        if skip_busy and is_postgresql():
+            claimed = _documents_claimed(documents)
+            busy = [document for document in documents if document not in claimed]
+            documents = [document for document in documents if document in claimed]
+        if not documents:
+            return 0, busy
+        by_field: dict[str, list[int]] = {}
+        for field, pk in documents:
+            by_field.setdefault(field, []).append(pk)
+        condition = Q()
+        for field, pks in by_field.items():
+            condition |= Q(**{f"{field}_id__in": pks})
+        pending = dict(
+            PendingFanOut.objects.select_for_update().filter(condition).order_by("event_id").values_list("event_id", "round_actors")
         )
         if not pending:
-            return 0
-        model = type_of_field(field)
-        events = Event.objects.select_related(
-            *(f"{field}__{name}" for name in model.approval_related), "actor", "on_behalf_of"
-        ).filter(pk__in=pending).order_by("pk")
+            return 0, busy
+        events = []
+        for field in by_field:
+            model = type_of_field(field)
+            events += Event.objects.select_related(
+                *(f"{field}__{name}" for name in model.approval_related), "actor", "on_behalf_of"
+            ).filter(pk__in=list(pending), **{f"{field}__isnull": False})
+        events.sort(key=lambda event: event.pk)
         for event in events:
             # as the move left the document: in the step it moved to, with no assignee and its round's actors (who may
             # not review it), whatever happened since
             document = event.document
             document.state, document.assignee = event.to_state, None
-            document.round_actors = flow.round_as_of(event)
-            _event_fan_out(event)
-        PendingFanOut.objects.filter(event_id__in=pending).delete()
-    return len(pending)
+            recorded = pending[event.pk]
+            document.round_actors = recorded if recorded is not None else flow.round_as_of(event)
+        _events_fan_out(events)
+        PendingFanOut.objects.filter(event_id__in=list(pending)).delete()
+    return len(pending), busy
+
+
+def _documents_claimed(documents: list[tuple[str, int]]) -> set[tuple[str, int]]:
+    """Take the pickup's claim on each document for this transaction, but those another worker holds (not waited
+    for); the documents claimed."""
+    keys = [f"fan-out:{field}:{pk}" for field, pk in documents]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT k FROM unnest(%s::text[]) AS k WHERE pg_try_advisory_xact_lock(hashtextextended(k, 0))", [keys]
+        )
+        claimed = {row[0] for row in cursor.fetchall()}
+    return {document for document, key in zip(documents, keys) if key in claimed}
 
 
 def fan_outs_overdue(*, older_than: timedelta) -> list[tuple[str, int]]:
@@ -148,6 +208,45 @@ def _event_fan_out(event) -> None:
         preferences=preferences_read_with(recipients),
     )
     event_notified.send(sender=type(event), event=event)
+
+
+def _events_fan_out(events) -> None:
+    """``_event_fan_out`` for many moves (oldest first) in a number of statements that grows with the moves of one
+    document, not with the documents: in waves — each document's first move, then each one's second… — a wave
+    settles its documents' earlier notifications (one UPDATE per kind of move), then writes all its notifications
+    (one INSERT, their deliveries queued together), so each document's moves are written in their order. The step's
+    holders are read once for all."""
+    waves: list[list] = []
+    seen: dict[tuple[str, int], int] = {}
+    for event in events:
+        key = (event.document_field, event.document_id)
+        seen[key] = seen.get(key, -1) + 1
+        if seen[key] == len(waves):
+            waves.append([])
+        waves[seen[key]].append(event)
+    with flow.holders_remembered():
+        for wave in waves:
+            settle: dict[tuple, dict[str, list[int]]] = {}
+            for event in wave:
+                kinds = SETTLED_BY.get(event.action)
+                if kinds:
+                    settle.setdefault(kinds, {}).setdefault(event.document_field, []).append(event.document_id)
+            now = timezone.now()
+            for kinds, documents in settle.items():
+                condition = Q()
+                for field, pks in documents.items():
+                    condition |= Q(**{f"{field}_id__in": pks})
+                Notification.objects.filter(
+                    condition, channel=Channel.IN_APP, kind__in=kinds, handled_at__isnull=True
+                ).update(handled_at=now, read_at=Coalesce("read_at", Value(now)))
+            items, preferences = [], {}
+            for event in wave:
+                recipients = selectors.event_recipients(event)
+                preferences.update(preferences_read_with(recipients))
+                items.append(Outgoing(recipients, messages.for_event(event), f"event:{event.pk}", robot=True))
+            notifications_create_many(items, preferences=preferences)
+            for event in wave:
+                event_notified.send(sender=type(event), event=event)
 
 
 def notifications_mark_handled(*, document, action: str) -> int:

@@ -277,6 +277,9 @@ class PendingFanOut(models.Model):
         "evaluations.DepartmentEvaluation", verbose_name="部门整体自评表", null=True, blank=True,
         on_delete=models.CASCADE, related_name="+",
     )
+    # the document's round (``round_actors``) as the move left it, which its audience depends on (提交与审核分离):
+    # written with the move, so the worker need not read it back from the history (null: recorded before it was)
+    round_actors = models.CharField("本轮提交人与审核人", max_length=200, null=True, blank=True)
     created = models.DateTimeField("记录时间", auto_now_add=True)
 
     class Meta:

@@ -51,8 +51,9 @@ FAN_OUT_RETRIES = 5  # after 5, 10, 20, 40 and 80 seconds; then the sweep writes
 @shared_task(bind=True, name="notifications.tasks.write_event_notifications", ignore_result=True, acks_late=True,
              max_retries=FAN_OUT_RETRIES)
 def write_event_notifications(self, field: str, pk: int) -> int:
-    """Right after a move commits: write the notifications of the document's pending moves, in their order. A lock on
-    the outbox held longer than NOTIFY_FAN_OUT_LOCK_TIMEOUT (or the database away): let go and try again later."""
+    """Write the notifications of the document's pending moves, in their order. A lock on the outbox held longer than
+    NOTIFY_FAN_OUT_LOCK_TIMEOUT (or the database away): let go and try again later. (Moves no longer send it: the
+    workers pick pending moves up themselves, ``notifications.pickup``; kept for messages an earlier version queued.)"""
     try:
         return fanout.fan_outs_run(field=field, pk=pk, lock_timeout=settings.NOTIFY_FAN_OUT_LOCK_TIMEOUT)
     except OperationalError as exc:

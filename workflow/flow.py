@@ -9,6 +9,8 @@ buttons, cards and reminders derived from it never offer it.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 
 from django.db.models import BooleanField, Expression, Q
@@ -38,6 +40,20 @@ def holds(user, role: str, document) -> bool:
     return roles.has_role(user, role, scope_of(document, role))
 
 
+_holders_memo: ContextVar[dict | None] = ContextVar("holders_memo", default=None)
+
+
+@contextmanager
+def holders_remembered():
+    """Within the block, ``holders`` reads each step's holders once (the worker writing the notifications of many
+    moves at once, in one transaction: their role holders do not change meanwhile)."""
+    token = _holders_memo.set({})
+    try:
+        yield
+    finally:
+        _holders_memo.reset(token)
+
+
 def holders(role: str, document, *, lent_outside=()) -> list:
     """Active users holding ``role`` on the document's section or agency, each read with their notification preference
     (the move's notifications choose channels by it: no second query). ``lent_outside``: delegates count only through
@@ -45,7 +61,14 @@ def holders(role: str, document, *, lent_outside=()) -> list:
     scope = scope_of(document, role)
     if scope is None:
         return []
-    return list(roles.users_with_role(role, scope, lent_outside=lent_outside).select_related("notification_preference"))
+    memo = _holders_memo.get()
+    key = (role, type(scope), scope.pk, tuple(sorted(lent_outside)))
+    if memo is not None and key in memo:
+        return list(memo[key])
+    found = list(roles.users_with_role(role, scope, lent_outside=lent_outside).select_related("notification_preference"))
+    if memo is not None:
+        memo[key] = found
+    return list(found)
 
 
 def reviewers(document) -> list:

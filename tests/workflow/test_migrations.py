@@ -46,6 +46,7 @@ def as_left_by_the_old_migrations():
         cursor.execute("ALTER TABLE workflow_event DROP CONSTRAINT event_one_document")
         cursor.execute("ALTER TABLE workflow_event RENAME TO workflow_sheetevent")
         cursor.execute("ALTER TABLE notifications_pendingfanout DROP CONSTRAINT pending_fan_out_one_document")
+        cursor.execute("ALTER TABLE notifications_pendingfanout DROP COLUMN round_actors")  # notifications 0017 adds it
         cursor.execute("ALTER TABLE notifications_wecomcard DROP CONSTRAINT wecom_card_one_document")
         # nor had it the self-evaluation's foreign keys (workflow 0012, notifications 0010 add them)
         for table in ("workflow_sheetevent", "notifications_notification", "notifications_pendingfanout", "notifications_wecomcard"):
