@@ -7,6 +7,8 @@ same answers; ``tests/test_sqlite_demo.py`` walks the demo's doors on SQLite so 
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from django.db import connection
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models.expressions import RawSQL
@@ -39,6 +41,28 @@ def prepared_cursor():
     connection.validate_thread_sharing()
     cursor = ServerBindingCursor(connection.connection)  # prepared by the connection's prepare_threshold (settings)
     return _PreparedDebugCursor(cursor, connection) if connection.queries_logged else connection.make_cursor(cursor)
+
+
+@contextmanager
+def prepared_statements():
+    """Inside this block the ORM's statements are prepared as ``prepared_cursor``'s are: for a read whose text every
+    move repeats with another id (a document's lock read), so it is planned once per connection. The same rule: only
+    for statements whose plan does not depend on the values. Nothing changes elsewhere (SQLite)."""
+    if not is_postgresql():
+        yield
+        return
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    connection.ensure_connection()
+    raw = connection.connection
+    factory = raw.cursor_factory
+    raw.cursor_factory = ServerBindingCursor
+    connection.features.uses_server_side_binding = True  # logged with the values in place, as ever
+    try:
+        yield
+    finally:
+        raw.cursor_factory = factory
+        del connection.features.uses_server_side_binding  # computed again from the settings
 
 
 class _PreparedDebugCursor(CursorDebugWrapper):

@@ -10,6 +10,7 @@ from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
 from core import errors
+from core.db import prepared_statements
 from core.pagination import KeysetPagination
 from projects.docx.data import IndicatorData
 from projects.models import SheetState, TargetSheet
@@ -133,7 +134,8 @@ def _actor_sheet(user, pk):
     Read once, under its row lock, in the transaction the caller holds for the move (the service moves this very
     row), and without its content, which a move does not change (only ``Prefer: return=representation`` reads it,
     once, after the move)."""
-    sheet = services.mark_locked(_sheet_for(user, pk, services.documents_locked(TargetSheet)))
+    with prepared_statements():  # the same statement on every move: planned once per connection
+        sheet = services.mark_locked(_sheet_for(user, pk, services.documents_locked(TargetSheet)))
     if user.is_superuser or sheet.assignee_id == user.pk or sheet.consultant_id == user.pk:  # (加签: the person asked)
         return sheet
     if not any(flow.holds(user, role, sheet) for role in chain_of(sheet).roles):

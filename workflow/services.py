@@ -15,6 +15,7 @@ from django.utils import timezone
 from viewflow.fsm import TransitionConditionsUnmet
 
 from core import errors
+from core.db import prepared_statements
 from people import roles
 from people.roles import display_name
 from projects import validation
@@ -51,7 +52,8 @@ def documents_locked(model) -> QuerySet:
 
 def document_lock(model, pk: int):
     """The document under a row lock: writes on one document run one after another."""
-    return documents_locked(model).get(pk=pk)
+    with prepared_statements():  # the same statement on every move: planned once per connection
+        return documents_locked(model).get(pk=pk)
 
 
 def _locked_here(document) -> bool:
