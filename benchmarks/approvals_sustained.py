@@ -35,8 +35,10 @@ import psycopg
 
 from benchmarks.bench import PY, ROOT, Processes, _db_url, _drop_queue, _free_port, _inproc, reset_pool
 
+# the pool's sheets of ``bench_head``'s section (the agency's first: the pool spans many sections, each its own head)
 POOL_SQL = """SELECT t.id FROM projects_targetsheet t JOIN projects_agency a ON a.id = t.agency_id
-              WHERE a.code = 'BAPPROVE' AND t.revises_id IS NULL AND t.state = 'section_review' ORDER BY t.id"""
+              WHERE a.code = 'BAPPROVE' AND t.revises_id IS NULL AND t.state = 'section_review'
+              AND t.section_id = (SELECT min(s.id) FROM projects_section s WHERE s.agency_id = a.id) ORDER BY t.id"""
 RECYCLE_SQL = """UPDATE projects_targetsheet SET state = 'section_review', version = version + 1, assignee_id = NULL,
                  round_actors = '' WHERE id = %s AND state = 'finance_review'"""
 

@@ -203,6 +203,27 @@ class Row:
         return ordered[min(len(ordered) - 1, max(0, int(round(0.95 * len(ordered) + 0.5)) - 1))]
 
 
+SUSTAINED_CLIENTS = 6
+SUSTAINED_SECONDS = 20.0
+
+
+def _approvals_sustained(row: Row, url: str, log) -> None:
+    """``benchmarks.approvals_sustained`` (issue 24 item 5: ≥ 200 approvals a second with the worker running): its
+    approvals/s, the median approval, and in the note its p95 and how long after a move its notifications were
+    written."""
+    from benchmarks import approvals_sustained
+
+    result = approvals_sustained.measure(url, seconds=SUSTAINED_SECONDS, clients=SUSTAINED_CLIENTS, log=log)
+    if not result["approvals"] or result["pending_left"]:
+        raise SystemExit(f"持续审批：{result['approvals']} 次通过，{result['pending_left']} 条待写通知未写")
+    row.add(result["median_ms"] / 1000)
+    row.rate.append(result["approvals_per_second"])
+    row.note = (
+        f"{result['approvals']:,} 次 / {result['seconds']} s，p95 {result['p95_ms']} ms；通知写入延迟中位 "
+        f"{result['lag_median_ms']} ms（p95 {result['lag_p95_ms']} ms），目标 ≥ 200 次/秒"
+    )
+
+
 class Http:
     def __init__(self, base: str, cookie: str | None, session_cookie="sessionid"):
         self.client = httpx.Client(base_url=base, timeout=600, follow_redirects=False)
@@ -507,9 +528,8 @@ def run(scale: Scale, rounds: int, base: str, db: str, anchor_db: str, output: P
             Row("api_deep", "/api/sheets/ 第 N 页（游标）", anchor="a_queue"),
             Row("public", "公开列表 /public/（匿名）", anchor="a_queue"),
             Row("approvals", "审批（API，HTTP）：每次通过，各科室负责人轮流", unit="op", anchor="a_approve"),
-            # issue 24 items 5 and 7: the sustained approvals with the worker running (benchmarks/approvals_sustained.py,
-            # written separately) get their row here, beside the approvals row
-            # Row("approvals_sustained", "持续审批（工作进程运行中）：每秒", unit="op"),
+            # issue 24 items 5 and 7: approvals sustained with the worker writing their notifications
+            Row("approvals_sustained", f"持续审批（HTTP，{SUSTAINED_CLIENTS} 个客户端，3 个 Web 进程，Celery 运行中）：每次通过", unit="op"),
             Row("adjustments", "目标调整（API，HTTP）：开启 + 修改 + 提交 + 三级通过，每份", unit="op"),
             Row("county", "运行监控汇总 /monitoring/（财政审核人，全省）"),
             Row("grading", "运行监控：全省已公开的表按规则包在一个监控点评级（进程内）"),
@@ -594,7 +614,8 @@ def run(scale: Scale, rounds: int, base: str, db: str, anchor_db: str, output: P
             _save_draft(big_staff, rows["save_draft"], save_sheet, popular, REQUESTS_PER_ROUND)
             batch = approval_turns[r * scale.approvals_per_round:(r + 1) * scale.approvals_per_round]
             _approve_targetflow(rows["approvals"], batch)
-            # the sustained approvals with the worker running (benchmarks/approvals_sustained.py, issue 24) go here
+            if r == rounds - 1:  # once, after the other rows of the last round: it runs servers of its own
+                _approvals_sustained(rows["approvals_sustained"], tf_url, log)
             n = ADJUSTMENTS_PER_ROUND
             _adjust_targetflow(staff, [head, leader, finance], rows["adjustments"], adjust_pool[r * n:(r + 1) * n], plan)
             # the reminders' own e-mail rows go to a queue no worker reads (emptied at the end): their delivery

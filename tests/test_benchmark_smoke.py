@@ -14,7 +14,7 @@ from benchmarks.bench import ROOT
 
 ROWS = (
     "待办 /tasks/", "/sheets/（科室负责人", "/sheets/（财政审核人", "/sheets/?year=2024&state=published", "文字搜索",
-    "/api/sheets/（科室负责人）", "/api/sheets/ 第 N 页", "公开列表", "单位自评总览", "审批（API，HTTP）", "目标调整（API，HTTP）", "运行监控汇总", "运行监控：全省已公开的表", "run_reminders", "通知投递",
+    "/api/sheets/（科室负责人）", "/api/sheets/ 第 N 页", "公开列表", "单位自评总览", "审批（API，HTTP）", "持续审批（HTTP", "目标调整（API，HTTP）", "运行监控汇总", "运行监控：全省已公开的表", "run_reminders", "通知投递",
     "Word 导出", "自评评分", "种子导入（进程内）", "种子导出（进程内）", "种子导入（整个进程", "种子导出（整个进程",
     "200 条指标的草稿", "保存 8 条指标的草稿", "指标库联想", "指标库 /library/（财政审核人", "指标库 /library/（科室负责人",
     "人员与角色", "单位执行进度 /agencies/BEXPORT/spending/", "命令启动 import_targets", "命令启动 export_targets",
