@@ -4,6 +4,7 @@ checked) and their states only by the approval engine, so the admin neither adds
 
 from django.contrib import admin, messages
 
+from core.admin_readonly import ReadOnly
 from core.errors import AppError
 
 from monitoring import services
@@ -50,37 +51,15 @@ class RulePackAdmin(admin.ModelAdmin):
 
 
 @admin.register(YearRulePack)
-class YearRulePackAdmin(admin.ModelAdmin):
+class YearRulePackAdmin(ReadOnly, admin.ModelAdmin):
     """The record of each year's choices: made with ``manage.py monitoring_rules``, read here."""
 
     list_display = ["fiscal_year", "pack", "chosen_at", "chosen_by", "checkpoints_changed"]
     list_filter = ["pack"]
     list_select_related = ["fiscal_year", "pack", "chosen_by"]
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class _ReadOnly:
-    """Neither added, changed nor deleted here: the document's pages and the approval engine own it."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class MonitoringRowInline(_ReadOnly, admin.TabularInline):
+class MonitoringRowInline(ReadOnly, admin.TabularInline):
     model = MonitoringRow
     extra = 0
     fields = ["category", "subcategory", "name", "target", "current", "level", "forecast", "likelihood", "reason_kind",
@@ -102,7 +81,7 @@ def _colour(obj) -> str:
 
 
 @admin.register(MonitoringReport)
-class MonitoringReportAdmin(_ReadOnly, admin.ModelAdmin):
+class MonitoringReportAdmin(ReadOnly, admin.ModelAdmin):
     list_display = [_title, "agency", "section", "point_date", "state", "report_colour", "spending_percent", "version"]
     list_filter = ["state", "point_date", "colour", "pack"]
     search_fields = ["sheet__project__code", "sheet__project__name", "sheet__title"]
@@ -117,7 +96,7 @@ class MonitoringReportAdmin(_ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(Disposal)
-class DisposalAdmin(_ReadOnly, admin.ModelAdmin):
+class DisposalAdmin(ReadOnly, admin.ModelAdmin):
     list_display = [_title, "agency", "section", "point_date", "due", "state", "choice", "consequence", "flagged"]
     list_filter = ["state", "point_date", "due", "consequence", "pack"]
     search_fields = ["sheet__project__code", "sheet__project__name", "sheet__title"]
