@@ -1,8 +1,14 @@
+from __future__ import annotations
+
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.core.management.base import BaseCommand, CommandError
 
 from core.errors import AppError
+
+if TYPE_CHECKING:
+    from sheets import word_import
 
 
 class Command(BaseCommand):
