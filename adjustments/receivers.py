@@ -3,7 +3,6 @@ transaction (a failure undoes the approval)."""
 
 from __future__ import annotations
 
-from adjustments import services
 from projects.models import TargetSheet
 from workflow.steps import Action
 
@@ -13,4 +12,6 @@ def on_event(sender, event, **kwargs) -> None:
         return
     document = event.document
     if document.is_adjustment:
+        from adjustments import services  # here, not at start-up
+
         services.adjustment_apply(adjustment=document, user=event.actor)

@@ -43,7 +43,8 @@ INSTALLED_APPS = [
     "config.login_protection.LoginProtectionConfig",  # django-axes, named 登录保护
     "csp",
     "django_celery_beat",
-    "viewflow",
+    # not "viewflow": the approval engine uses viewflow.fsm, a library that needs no app; the app would only add two
+    # middlewares for viewflow's own sites and Turbo forms (neither used here) and, when ready, import django.test
     "projects",
     "people",
     "workdays",

@@ -7,7 +7,6 @@ from django.contrib import admin, messages
 from core.admin_readonly import ReadOnly
 from core.errors import AppError
 
-from monitoring import services
 from monitoring import grading
 from monitoring.models import RULE_FIELDS, Disposal, MonitoringReport, MonitoringRow, RulePack, YearRulePack
 
@@ -38,6 +37,8 @@ class RulePackAdmin(admin.ModelAdmin):
 
     @admin.action(description="复制选中的规则包")
     def copy(self, request, queryset):
+        from monitoring import services  # here, not at start-up (the admin is loaded by every process)
+
         made = []
         for pack in queryset.order_by("code"):
             try:

@@ -2,7 +2,7 @@
 and the checkpoints a new year takes (the default pack's points, ``projects.models.new_year_points``).
 
 Spending sits below monitoring in the layers, so it is told: ``MonitoringConfig.ready`` hands ``year_rules`` to
-``spending.services.rules_source``. A pack's ``below_plan`` points are today's rule with the pack's threshold and
+``spending.sources.rules_source``. A pack's ``below_plan`` points are today's rule with the pack's threshold and
 its reason colours (the agency totals keep their one SQL statement); its other rules grade through ``monitoring.grading.spending_light``,
 the same function the monitoring report and 处置 read, so a sheet has one spending light whichever page shows it.
 """

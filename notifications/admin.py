@@ -1,6 +1,5 @@
 from django.contrib import admin, messages
 
-from notifications import sweep
 from notifications.models import Notification, Preference
 
 
@@ -28,6 +27,8 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.action(description="重新发送选中的发送失败通知")
     def resend(self, request, queryset):
+        from notifications import sweep  # here, not at start-up (the admin is loaded by every process)
+
         count = sweep.notifications_resend(notifications=queryset)
         if count:
             self.message_user(request, f"已重新放入发件箱 {count} 条，稍后发送。", messages.SUCCESS)

@@ -12,7 +12,6 @@ from projects.models import (
     TargetSheet,
 )
 from projects.models import SheetState, new_year_points
-from projects.services import project_section_set
 
 admin.site.site_header = "targetflow 预算绩效目标管理"
 admin.site.site_title = "targetflow"
@@ -97,6 +96,8 @@ class ProjectAdmin(admin.ModelAdmin):
             other = [name for name in form.changed_data if name != "section"]
             if other:
                 obj.save(update_fields=other)
+            from projects.services import project_section_set  # here, not at start-up (every process loads the admin)
+
             project_section_set(project=obj, section=section, user=request.user)
         else:
             super().save_model(request, obj, form, change)

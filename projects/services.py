@@ -333,10 +333,41 @@ def sheets_create_many(*, drafts: list[tuple[TargetSheet, dict]], user=None) -> 
     for row in (*plans, *rows):
         row.sheet_id = row.sheet.pk  # bulk_create set the sheets' ids after the rows were made
     SpendPlan.objects.bulk_create(plans, batch_size=2000)
-    Indicator.objects.bulk_create(rows, batch_size=2000)
+    _indicators_insert(rows)
     for sheet in created:
         signals.sheet_content_replaced.send(sender=TargetSheet, sheet=sheet)
     return created, refused
+
+
+# the columns of an indicator row as written by ``_indicators_insert`` (its id aside), with their PostgreSQL types
+_INDICATOR_COLUMNS = (
+    ("sheet_id", "bigint"), ("order", "smallint"), ("category", "text"), ("subcategory", "text"), ("name", "text"),
+    ("description", "text"), ("target_value", "text"), ("value_kind", "text"), ("value_operator", "text"),
+    ("value_number", "numeric"), ("value_unit", "text"), ("basis", "text"),
+)
+
+
+def _indicators_insert(rows: list[Indicator]) -> None:
+    """Insert these new rows (their ids are not read back). PostgreSQL: one INSERT … SELECT from an array per column,
+    built straight from the rows' values: ``bulk_create`` spends more time preparing 40,000 rows' half a million
+    values one by one (a rollover of 1,000 agencies) than the database spends storing them. Elsewhere
+    ``bulk_create``."""
+    from core.db import is_postgresql
+
+    if not is_postgresql():
+        Indicator.objects.bulk_create(rows, batch_size=2000)
+        return
+    fields = {field.attname: field for field in Indicator._meta.concrete_fields}
+    assert set(fields) == {"id"} | {name for name, _type in _INDICATOR_COLUMNS}, "an Indicator field is not written here"
+    columns = ", ".join(f'"{fields[name].column}"' for name, _type in _INDICATOR_COLUMNS)
+    arrays = ", ".join(f"%s::{array_type}[]" for _name, array_type in _INDICATOR_COLUMNS)
+    sql = f"INSERT INTO {Indicator._meta.db_table} ({columns}) SELECT * FROM unnest({arrays})"
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 10000):
+            batch = rows[start:start + 10000]
+            cursor.execute(sql, [[getattr(row, name) for row in batch] for name, _type in _INDICATOR_COLUMNS])
 
 
 def sheet_verdicts_forget(*, fiscal_year_id: int) -> int:

@@ -9,6 +9,7 @@ touches the database.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -104,7 +105,10 @@ def normalize(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+@functools.lru_cache(maxsize=8192)
 def parse_target_value(raw: str) -> ParsedValue:
+    """What a 指标值 says (kind, operator, number, unit). Remembered per text: the same few values recur on most
+    rows (a rollover of 1,000 agencies parses 40,000 rows two or three times each), and a ``ParsedValue`` cannot change."""
     text = normalize(raw).strip("\"'“”‘’")
     if not text:
         return ParsedValue(EMPTY)

@@ -15,21 +15,9 @@ from projects.selectors import agency_or_404
 from projects.services import goals_editable_refusal, goals_set
 from sheets import forms
 from sheets import permissions as sheet_permissions
-from people.roles import Role
-from projects.models import EDITABLE_STATES, SheetState
+from sheets.chains import GOALS_CHAIN
 from workflow import permissions
 from workflow import services as moves
-from workflow.steps import Chain, Step
-
-# 部门整体绩效目标 on the approval engine (issue 22 item 3): the agency's 局领导 drafts and submits them, finance reviews
-# them and publishes them with the sheets; nobody approves alone (the author and the reviewer hold different roles).
-GOALS_CHAIN = Chain(
-    author=Role.LEADER,
-    drafting=EDITABLE_STATES,
-    steps=(Step(SheetState.FINANCE_REVIEW, Role.FINANCE_REVIEWER, outside=True),),
-    done=SheetState.PUBLISHED,
-    labels=SheetState.choices,
-)
 
 
 @login_required

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Callable
 
 from django.db import connection, transaction
 from django.db.models import Count, Prefetch, QuerySet, Sum
@@ -24,6 +23,7 @@ from projects.values import format_number
 from core import errors
 from core.db import is_postgresql
 from people import roles
+from spending import sources
 from spending.models import EXPLANATION, SpendReport
 from workflow import permissions
 
@@ -142,18 +142,9 @@ class SpendRule:
 
 TODAY_RULE = SpendRule()
 
-# (year) → {checkpoint date: SpendRule}: the year's rule pack, set by monitoring when it is installed (it sits above
-# spending in the layers, so spending is told rather than asking); without it every checkpoint follows today's rule
-_rules_source: list[Callable[[int], dict]] = []
-
-
-def rules_source(source: Callable[[int], dict]) -> None:
-    _rules_source[:] = [source]
-
-
 def year_rules(year: int) -> dict[datetime.date, SpendRule]:
     """{checkpoint date: its rule} of ``year`` (a date the pack does not name follows today's rule): a query or two."""
-    return _rules_source[0](year) if _rules_source else {}
+    return sources.source_rules(year)  # the year's rule pack, as monitoring tells (``spending.sources``)
 
 
 def rule_at(rules: dict, checkpoint) -> SpendRule:

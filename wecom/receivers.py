@@ -7,8 +7,6 @@ import logging
 from django.conf import settings
 from django.db import transaction
 
-from notifications.delivery import wecom_configured
-
 logger = logging.getLogger(__name__)
 
 
@@ -17,6 +15,7 @@ def on_event_notified(sender, event, **kwargs) -> None:
     queued when the notifications' transaction commits (a WeCom call never runs inside it, and a rolled-back move
     settles nothing). If the broker cannot take the task the cards stay as they are: a tap on one still answers
     已由他人处理 and changes nothing."""
+    from notifications.delivery import wecom_configured  # here, not at start-up: it brings the channels (httpx)
     from wecom import services
 
     if not wecom_configured() or not services.settles_cards(event):

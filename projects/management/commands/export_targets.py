@@ -1,6 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from projects.exporting import export_package
 from projects.models import Agency, SheetState
 
 
@@ -20,6 +19,8 @@ class Command(BaseCommand):
         if record is None:
             raise CommandError(f"没有编码为 {agency} 的预算单位。")
         try:
+            from projects.exporting import export_package  # the Word writer: once the input is known good
+
             states = [SheetState.PUBLISHED] if published_only else None
             data = export_package(agency=record, year=year, target=output, states=states)
         except OSError as error:

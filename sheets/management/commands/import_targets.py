@@ -1,10 +1,14 @@
+from __future__ import annotations
+
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.core.management.base import BaseCommand, CommandError
 
 from core.errors import AppError
-from projects.docx.reader import read_document
-from sheets import word_import
+
+if TYPE_CHECKING:
+    from sheets import word_import
 
 
 class Command(BaseCommand):
@@ -24,6 +28,9 @@ class Command(BaseCommand):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"找不到文件“{file}”。")
+        from projects.docx.reader import read_document  # the Word reader: once there is a file to read
+        from sheets import word_import
+
         try:
             if dry_run:
                 self._preview(word_import.import_preview(content=path.read_bytes(), file_name=path.name, year=year))
