@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django import template
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from core.html import html_format, html_join, number_writer
@@ -52,3 +53,36 @@ def sheet_rows(sheets, consequences=None):
         )
 
     return html_join(ROW, (cells(sheet) for sheet in sheets))
+
+
+PUBLIC_ROW = (
+    '<tr><td data-label="年度">{}</td><td data-label="公开日期" data-testid="published-on">{}</td>'
+    '<td data-label="单位"><a href="{}" title="本单位该年度绩效目标与自评结果">{}</a></td>'
+    '<td data-label="项目名称"><a href="{}">{}</a></td><td data-label="项目编码" class="code">{}</td>'
+    '<td data-label="预算数（万元）" class="num">{}</td></tr>'
+)
+
+
+@register.simple_tag
+def public_rows(sheets):
+    """The public list's rows (``templates/sheets/public_list.html``): year, the day it was published (local time),
+    the agency's page of that year, the sheet's page, its code and amount."""
+    detail = reverse("public_detail", args=[_SENTINEL])
+    number = number_writer()
+    agency_pages = {}
+
+    def agency_page(sheet):
+        key = (sheet.agency.code, sheet.fiscal_year.year)
+        if key not in agency_pages:
+            agency_pages[key] = reverse("public_agency_year", args=key)
+        return agency_pages[key]
+
+    def cells(sheet):
+        return (
+            number(sheet.fiscal_year.year),
+            timezone.localtime(sheet.state_since).strftime("%Y-%m-%d") if sheet.state_since else "—",
+            agency_page(sheet), sheet.agency.name, detail.replace(str(_SENTINEL), str(sheet.pk)), sheet.display_title,
+            sheet.project.code, number(sheet.budget_total),
+        )
+
+    return html_join(PUBLIC_ROW, (cells(sheet) for sheet in sheets))
