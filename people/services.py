@@ -322,7 +322,8 @@ def _delegation_refusal(*, principal, delegate, start, end) -> None:
         from projects.models import Agency
 
         names = "、".join(Agency.objects.filter(pk__in=agencies - delegate_agencies).order_by("code").values_list("name", flat=True))
-        raise errors.invalid(f"不能跨单位委托：{roles.display_name(delegate)}不是{names}的人员。", code="cross_agency")
+        # the delegate is not named: they may be a person of another agency, whom the principal may not look up
+        raise errors.invalid(f"不能跨单位委托：受托人须是{names}的人员。", code="cross_agency")
     if end <= start:
         raise errors.invalid("结束时间必须晚于开始时间。")
     from django.utils import timezone
