@@ -54,15 +54,18 @@ def prepared_statements():
     from django.db.backends.postgresql.base import ServerBindingCursor
 
     connection.ensure_connection()
-    raw = connection.connection
-    factory = raw.cursor_factory
+    raw, features = connection.connection, vars(connection.features)
+    factory, binding = raw.cursor_factory, features.get("uses_server_side_binding")
     raw.cursor_factory = ServerBindingCursor
-    connection.features.uses_server_side_binding = True  # logged with the values in place, as ever
+    features["uses_server_side_binding"] = True  # logged with the values in place, as ever
     try:
         yield
     finally:
         raw.cursor_factory = factory
-        del connection.features.uses_server_side_binding  # computed again from the settings
+        if binding is None:
+            features.pop("uses_server_side_binding", None)  # computed again from the settings
+        else:
+            features["uses_server_side_binding"] = binding
 
 
 class _PreparedDebugCursor(CursorDebugWrapper):

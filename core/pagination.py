@@ -74,12 +74,14 @@ class KeysetPage:
         return self._query(None)
 
 
-def _encode(values: list, backwards: bool) -> str:
+def encode_cursor(values: list, backwards: bool = False) -> str:
+    """The opaque token of a row's key (also for a list read by a statement of its own)."""
     raw = json.dumps({"k": values, "b": backwards}, default=str, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode(cursor: str | None, width: int):
+def decode_cursor(cursor: str | None, width: int) -> tuple[list | None, bool]:
+    """(the key, backwards) of a token ``encode_cursor`` wrote; (None, False) for none or a damaged one."""
     if not cursor:
         return None, False
     try:
@@ -92,16 +94,6 @@ def _decode(cursor: str | None, width: int):
     return values, backwards
 
 
-def encode_cursor(values: list, backwards: bool = False) -> str:
-    """The opaque token of a row's key, for a list read by a statement of its own (``keyset_page``'s format)."""
-    return _encode(values, backwards)
-
-
-def decode_cursor(cursor: str | None, width: int) -> tuple[list | None, bool]:
-    """(the key, backwards) of a token ``encode_cursor`` wrote; (None, False) for none or a damaged one."""
-    return _decode(cursor, width)
-
-
 def _split(ordering) -> list[tuple[str, bool]]:
     return [(name.lstrip("-"), name.startswith("-")) for name in ordering]
 
@@ -112,7 +104,7 @@ def keyset_page(queryset: QuerySet, ordering, *, cursor: str | None = None, size
     (first, _), rest = keys[0], keys[1:]
     if len({desc for _, desc in rest}) > 1:
         raise ValueError("keyset ordering: all but the first column must run the same way")
-    values, backwards = _decode(cursor, len(keys))
+    values, backwards = decode_cursor(cursor, len(keys))
     if values is not None:
         try:
             values = [_field(queryset, name).to_python(v) for (name, _), v in zip(keys, values)]
@@ -138,8 +130,8 @@ def keyset_page(queryset: QuerySet, ordering, *, cursor: str | None = None, size
         key = lambda row: [getattr(row, name) for name, _ in keys]  # noqa: E731
         has_next = more if not backwards else True
         has_previous = (values is not None) if not backwards else more
-        page.next_cursor = _encode(key(rows[-1]), False) if has_next else None
-        page.previous_cursor = _encode(key(rows[0]), True) if has_previous else None
+        page.next_cursor = encode_cursor(key(rows[-1]), False) if has_next else None
+        page.previous_cursor = encode_cursor(key(rows[0]), True) if has_previous else None
     elif values is not None:
         page.previous_cursor = None
     return page

@@ -14,10 +14,10 @@ from django.utils import timezone
 from core.db import is_postgresql
 from notifications import messages, selectors
 from notifications.models import Channel, Kind, Notification, PendingFanOut
-from notifications.outbox import Outgoing, notifications_create, notifications_create_many, preferences_read_with
+from notifications.outbox import Outgoing, notifications_create_many, preferences_read_with
 from notifications.signals import event_notified
 from workflow import flow
-from workflow.documents import field_of, type_of_field
+from workflow.documents import type_of_field
 from workflow.models import DOCUMENT_FIELDS, Action
 
 # Which notifications ask someone to act on a document, and which moves (``Action``) settle that: the review task
@@ -48,13 +48,13 @@ def event_notify(*, event) -> None:
     written in the order of the sheet's moves either way: a move written now first writes those still pending for
     the sheet."""
     if not _worker_available():
-        _event_fan_out(event)
+        _events_fan_out([event])
         return
     if event.action in DEFERRED_ACTIONS:
         _pending_record(event)
         return
     fan_outs_run(field=event.document_field, pk=event.document_id)
-    _event_fan_out(event)
+    _events_fan_out([event])
 
 
 def _worker_available() -> bool:
@@ -171,7 +171,8 @@ def fan_outs_write(*, documents: list[tuple[str, int]], lock_timeout: float | No
             document.state, document.assignee = event.to_state, None
             recorded = pending[event.pk]
             document.round_actors = recorded if recorded is not None else flow.round_as_of(event)
-        _events_fan_out(events)
+        with flow.holders_remembered():  # the steps' holders read once for the batch: they do not change meanwhile
+            _events_fan_out(events)
         PendingFanOut.objects.filter(event_id__in=list(pending)).delete()
     return len(pending), busy
 
@@ -198,24 +199,13 @@ def fan_outs_overdue(*, older_than: timedelta) -> list[tuple[str, int]]:
     ]
 
 
-def _event_fan_out(event) -> None:
-    """Settle the earlier notifications that asked for the task the move handled (read and handled), then notify the
-    people the event concerns, and the section's group robot; then ``signals.event_notified``."""
-    notifications_mark_handled(document=event.document, action=event.action)
-    recipients = selectors.event_recipients(event)  # the role holders come with their preferences: not read again
-    notifications_create(
-        recipients=recipients, message=messages.for_event(event), dedupe_key=f"event:{event.pk}", robot=True,
-        preferences=preferences_read_with(recipients),
-    )
-    event_notified.send(sender=type(event), event=event)
-
-
 def _events_fan_out(events) -> None:
-    """``_event_fan_out`` for many moves (oldest first) in a number of statements that grows with the moves of one
+    """For each move (oldest first): settle the earlier notifications that asked for the task it handled (read and
+    handled), then notify the people it concerns and the section's group robot; then ``signals.event_notified``.
+    One move written with it, or many (the worker's pickup) in a number of statements that grows with the moves of one
     document, not with the documents: in waves — each document's first move, then each one's second… — a wave
     settles its documents' earlier notifications (one UPDATE per kind of move), then writes all its notifications
-    (one INSERT, their deliveries queued together), so each document's moves are written in their order. The step's
-    holders are read once for all."""
+    (one INSERT, their deliveries queued together), so each document's moves are written in their order."""
     waves: list[list] = []
     seen: dict[tuple[str, int], int] = {}
     for event in events:
@@ -224,40 +214,25 @@ def _events_fan_out(events) -> None:
         if seen[key] == len(waves):
             waves.append([])
         waves[seen[key]].append(event)
-    with flow.holders_remembered():
-        for wave in waves:
-            settle: dict[tuple, dict[str, list[int]]] = {}
-            for event in wave:
-                kinds = SETTLED_BY.get(event.action)
-                if kinds:
-                    settle.setdefault(kinds, {}).setdefault(event.document_field, []).append(event.document_id)
-            now = timezone.now()
-            for kinds, documents in settle.items():
-                condition = Q()
-                for field, pks in documents.items():
-                    condition |= Q(**{f"{field}_id__in": pks})
-                Notification.objects.filter(
-                    condition, channel=Channel.IN_APP, kind__in=kinds, handled_at__isnull=True
-                ).update(handled_at=now, read_at=Coalesce("read_at", Value(now)))
-            items, preferences = [], {}
-            for event in wave:
-                recipients = selectors.event_recipients(event)
-                preferences.update(preferences_read_with(recipients))
-                items.append(Outgoing(recipients, messages.for_event(event), f"event:{event.pk}", robot=True))
-            notifications_create_many(items, preferences=preferences)
-            for event in wave:
-                event_notified.send(sender=type(event), event=event)
-
-
-def notifications_mark_handled(*, document, action: str) -> int:
-    """The task a document's notifications asked for was handled (by anyone): mark them handled and read.
-
-    Called for every move before its own notifications are written, so only the earlier ones are settled.
-    """
-    kinds = SETTLED_BY.get(action)
-    if not kinds or document is None:
-        return 0
-    now = timezone.now()
-    rows = Notification.objects.filter(**{field_of(document): document}, channel=Channel.IN_APP, kind__in=kinds, handled_at__isnull=True)
-    return rows.update(handled_at=now, read_at=Coalesce("read_at", Value(now)))
-
+    for wave in waves:
+        settle: dict[tuple, dict[str, list[int]]] = {}
+        for event in wave:
+            kinds = SETTLED_BY.get(event.action)
+            if kinds:
+                settle.setdefault(kinds, {}).setdefault(event.document_field, []).append(event.document_id)
+        now = timezone.now()
+        for kinds, documents in settle.items():
+            condition = Q()
+            for field, pks in documents.items():
+                condition |= Q(**{f"{field}_id__in": pks})
+            Notification.objects.filter(
+                condition, channel=Channel.IN_APP, kind__in=kinds, handled_at__isnull=True
+            ).update(handled_at=now, read_at=Coalesce("read_at", Value(now)))
+        items, preferences = [], {}
+        for event in wave:
+            recipients = selectors.event_recipients(event)
+            preferences.update(preferences_read_with(recipients))
+            items.append(Outgoing(recipients, messages.for_event(event), f"event:{event.pk}", robot=True))
+        notifications_create_many(items, preferences=preferences)
+        for event in wave:
+            event_notified.send(sender=type(event), event=event)

@@ -47,22 +47,16 @@ def inbox(user, *, search: str = "") -> QuerySet:
     return rows.filter(condition)
 
 
-def unread_count(user, *, cap: int | None = None) -> int:
-    """The user's unread in-app notifications; with ``cap``, counted up to it (the badge on every page reads at most
-    that many index entries, however many a province's finance reviewer has left unread)."""
+def unread_count(user) -> int:
+    """The user's unread in-app notifications, all counted (the API); the nav's badge counts them up to its cap
+    (``nav_counts``)."""
     if not user.is_authenticated:
         return 0
-    unread = Notification.objects.filter(recipient=user, channel=Channel.IN_APP, read_at__isnull=True)
-    if cap is None:
-        return unread.count()
-    sql, params = _unread_sql(user, cap)
-    with prepared_cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()[0]
+    return Notification.objects.filter(recipient=user, channel=Channel.IN_APP, read_at__isnull=True).count()
 
 
 def _unread_sql(user, cap: int) -> tuple[str, list]:
-    """``unread_count``'s capped statement, written once (the ORM built and compiled it on every page): read along
+    """The nav badge's capped count of unread notifications, written once (the ORM built and compiled it on every page): read along
     the (recipient, channel, read_at) index, stopping at ``cap``."""
     return (
         f"SELECT COUNT(*) FROM (SELECT 1 FROM {Notification._meta.db_table} WHERE recipient_id = %s AND channel = %s"

@@ -259,9 +259,7 @@ def grant_candidates(by, agency, query: str = "", *, limit: int = CANDIDATE_LIMI
     if not roles.can_manage_people(by, agency):
         return []
     if by.is_superuser and query:
-        User = get_user_model()
-        name = Concat("last_name", "first_name", output_field=CharField())
-        return list(User.objects.annotate(full_name=name).filter(_text_filter(query)).order_by("username", "pk")[:limit])
+        return list(_named(get_user_model().objects.all(), query).order_by("username", "pk")[:limit])
     people = agency_people_queryset(agency, search=query)
     if not by.is_superuser:
         own_grants = _role_rows().filter(_scope_filter(agency)).exclude(permission__codename=roles.codename(Role.FINANCE_REVIEWER))

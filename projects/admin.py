@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from core.admin_readonly import ReadOnly
 from projects.models import (
     Agency,
     Checkpoint,
@@ -108,17 +109,8 @@ def _locked(obj) -> bool:
     return obj is not None and not obj.is_editable
 
 
-class SheetPartInline(admin.TabularInline):
+class SheetPartInline(ReadOnly, admin.TabularInline):
     extra = 0
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class SpendPlanInline(SheetPartInline):

@@ -1,7 +1,6 @@
 from django.contrib import admin
 
 from core.admin_readonly import ReadOnly
-
 from workflow.models import Event
 
 

@@ -268,14 +268,13 @@ def waiting_ids(user, *, limit: int, search: str = "", people=(), exclude=None) 
 
     at = timezone.now()
     if search or exclude is not None:
-        statement, cursor = build(at), connection.cursor()
+        statement, cursor = build(at), connection.cursor
     else:
         statement = role_statements.get(("waiting", roles.summary_key(user), limit), at=at, build=build)
-        cursor = prepared_cursor()  # the same text on every visit: planned once
+        cursor = prepared_cursor  # the same text on every visit: planned once
     if statement is None:
-        cursor.close()
         return []
-    with cursor:
+    with cursor() as cursor:
         cursor.execute(*statement)
         return [(types[index], pk) for index, pk, _since in cursor.fetchall()]
 

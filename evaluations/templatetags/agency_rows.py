@@ -1,19 +1,17 @@
 """单位自评总览's table body (``{% load agency_rows %}{% agency_rows rows %}``), written in Python: at 50 lines a page the
 template language's lookups and filters cost more than the rest of the page (issue 22's benchmark row). Every text
-is escaped as Django escapes it (``html.escape``, quotes included; ``format_html``'s checks for lazy text cost more
-than the escaping); the markup is the table's in ``templates/evaluations/agency.html``."""
+is escaped as Django escapes it (``core.html``; ``format_html``'s checks for lazy text cost more than the escaping);
+the markup is the table's in ``templates/evaluations/agency.html``."""
 
 from __future__ import annotations
 
-from html import escape
-
 from django import template
-from django.urls import reverse
 from django.utils.safestring import mark_safe
+
+from core.html import html_join, id_url
 
 register = template.Library()
 
-_SENTINEL = 987654321
 DASH = "—"
 RED = mark_safe('<span class="flag flag-red" data-testid="flag-red" title="指标得分率高于执行率逾 5 个百分点">红色</span>')
 YELLOW = mark_safe('<span class="flag flag-yellow" data-testid="flag-yellow" title="执行率低于 80%">黄色</span>')
@@ -26,24 +24,13 @@ ROW = (
 )
 
 
-def _linker(route: str):
-    """A route's URL for any id: reversed once, the id put in its place."""
-    pattern = reverse(route, args=[_SENTINEL])
-    return lambda pk: pattern.replace(str(_SENTINEL), str(pk))
-
-
-def _html(value) -> str:
-    """``conditional_escape`` without its checks for lazy text: markup (``__html__``) kept, any other value escaped."""
-    return value.__html__() if hasattr(value, "__html__") else escape(str(value))
-
-
 def _shown(value) -> str:
     return DASH if value is None or value == "" else str(value)
 
 
 @register.simple_tag
 def agency_rows(rows):
-    evaluation_url, sheet_url = _linker("evaluation_detail"), _linker("sheet_detail")
+    evaluation_url, sheet_url = id_url("evaluation_detail"), id_url("sheet_detail")
 
     def cells(r):
         flags = mark_safe((RED if r.red else "") + (YELLOW if r.yellow else ""))  # two constants
@@ -55,4 +42,4 @@ def agency_rows(rows):
             flags if (r.red or r.yellow) else DASH,
         )
 
-    return mark_safe("".join(ROW.format(*map(_html, cells(r))) for r in rows))
+    return html_join(ROW, (cells(r) for r in rows))

@@ -24,14 +24,13 @@ def library_entries(entries):
     text escaped as Django escapes it (``html.escape``, quotes included)."""
     from html import escape
 
-    from django.urls import reverse
     from django.utils.safestring import mark_safe
 
+    from core.html import id_url
     from library.models import Kind
 
     kinds = dict(Kind.choices)
-    marker = 987654321  # an id no entry has: its URL, cut at the id, is every entry's URL (one ``reverse`` a page)
-    before, after = reverse("library_entry", args=[marker]).split(str(marker))
+    entry_url = id_url("library_entry")  # one ``reverse`` a page
     items = []
     for e in entries:
         retired = ""
@@ -54,7 +53,7 @@ def library_entries(entries):
             used = f'<div class="muted entry-uses">用过的值：{shown}</div>'
         items.append(
             f'<li class="library-entry{" retired" if e.retired else ""}" data-testid="library-entry"><div class="entry-head">'
-            f'<a href="{escape(before)}{e.pk}{escape(after)}"><strong>{escape(e.name)}</strong></a> '
+            f'<a href="{escape(entry_url(e.pk))}"><strong>{escape(e.name)}</strong></a> '
             f'{RECOMMENDED if e.recommended else ""}'
             f'<span class="tag {"tag-common" if e.kind == Kind.COMMON else ""}">{escape(str(kinds.get(e.kind, e.kind)))}</span> '
             f'{retired}<span class="muted">{facts}</span></div>{description}{used}</li>'

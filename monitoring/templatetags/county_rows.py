@@ -1,19 +1,19 @@
 """运行监控汇总's table body (``{% load county_rows %}{% county_rows page.rows %}``), written in Python: at 50 rows a
 page the template language's lookups, filters and ``{% url %}`` cost more than reading the rows (issue 21's benchmark
-row). Every text is escaped as Django escapes it (``html.escape``, quotes included; ``format_html``'s checks for lazy
-text cost more than the escaping); the markup is the table's in ``templates/monitoring/county.html``."""
+row). Every text is escaped as Django escapes it (``core.html``; ``format_html``'s checks for lazy text cost more
+than the escaping); the markup is the table's in ``templates/monitoring/county.html``."""
 
 from __future__ import annotations
 
 from html import escape
 
 from django import template
-from django.urls import reverse
 from django.utils.safestring import mark_safe
+
+from core.html import html_join, id_url
 
 register = template.Library()
 
-_SENTINEL = 987654321
 DASH = "—"
 NOT_REPORTED = mark_safe('<span class="muted">未填报</span>')
 ROW = (
@@ -23,17 +23,6 @@ ROW = (
     '<td data-label="支出灯"><span class="level level-{}" title="{}">{}</span></td>'
     '<td data-label="运行监控表">{}</td><td data-label="处置">{}</td></tr>'
 )
-
-
-def _html(value) -> str:
-    """``conditional_escape`` without its checks for lazy text: markup (``__html__``) kept, any other value escaped."""
-    return value.__html__() if hasattr(value, "__html__") else escape(str(value))
-
-
-def _linker(route: str):
-    """A route's URL for any id: reversed once, the id put in its place."""
-    pattern = reverse(route, args=[_SENTINEL])
-    return lambda pk: pattern.replace(str(_SENTINEL), str(pk))
 
 
 def _report(row) -> str:
@@ -58,15 +47,15 @@ def _disposal(disposal_url, disposal) -> str:
 
 @register.simple_tag
 def county_rows(rows):
-    sheet_url, disposal_url = _linker("sheet_monitoring"), _linker("monitoring_disposal")
-    lines = []
-    for row in rows:
+    sheet_url, disposal_url = id_url("sheet_monitoring"), id_url("monitoring_disposal")
+
+    def cells(row):
         sheet, money = row.sheet, row.money
-        cells = (
+        return (
             sheet.agency.unit_line, sheet_url(sheet.pk), sheet.display_title, sheet.project.code,
             (sheet.section.name if sheet.section is not None else "") or DASH,
             NOT_REPORTED if row.spending.amount is None else f"{row.spending.actual}%",
             money.colour, money.how, money.label, _report(row), _disposal(disposal_url, row.disposal),
         )
-        lines.append(ROW.format(*map(_html, cells)))
-    return mark_safe("".join(lines))
+
+    return html_join(ROW, (cells(row) for row in rows))

@@ -10,11 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from core.html import html_format, html_join, number_writer
+from core.html import html_format, html_join, id_url, number_writer
 
 register = template.Library()
 
-_SENTINEL = 987654321
 PASSED = mark_safe('<span class="ok">通过</span>')
 ROW = (
     '<tr><td data-label="序号">{}</td><td data-label="项目名称"><a href="{}">{}</a></td>'
@@ -37,14 +36,14 @@ def _findings(sheet):
 def sheet_rows(sheets, consequences=None):
     """The rows of ``sheets``; ``consequences``: {sheet id: the consequence recorded on it (暂停执行)} shown beside its
     state (``monitoring_consequences``)."""
-    pattern = reverse("sheet_detail", args=[_SENTINEL])  # reversed once, each id put in its place
+    detail = id_url("sheet_detail")
     consequences = consequences or {}
     number = number_writer()
 
     def cells(sheet):
         consequence = consequences.get(sheet.pk)
         return (
-            number(sheet.position), pattern.replace(str(_SENTINEL), str(sheet.pk)), sheet.display_title,
+            number(sheet.position), detail(sheet.pk), sheet.display_title,
             sheet.project.code, sheet.section.name if sheet.section_id and sheet.section.name else "—",
             number(sheet.budget_total), sheet.state, sheet.get_state_display(),
             html_format(' <span class="level level-red" data-testid="sheet-consequence">{}</span>', consequence)
@@ -67,7 +66,7 @@ PUBLIC_ROW = (
 def public_rows(sheets):
     """The public list's rows (``templates/sheets/public_list.html``): year, the day it was published (local time),
     the agency's page of that year, the sheet's page, its code and amount."""
-    detail = reverse("public_detail", args=[_SENTINEL])
+    detail = id_url("public_detail")
     number = number_writer()
     agency_pages = {}
 
@@ -81,7 +80,7 @@ def public_rows(sheets):
         return (
             number(sheet.fiscal_year.year),
             timezone.localtime(sheet.state_since).strftime("%Y-%m-%d") if sheet.state_since else "—",
-            agency_page(sheet), sheet.agency.name, detail.replace(str(_SENTINEL), str(sheet.pk)), sheet.display_title,
+            agency_page(sheet), sheet.agency.name, detail(sheet.pk), sheet.display_title,
             sheet.project.code, number(sheet.budget_total),
         )
 

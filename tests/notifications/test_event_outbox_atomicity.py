@@ -11,10 +11,10 @@ from workflow.models import Event
 def test_a_move_whose_notifications_cannot_be_written_is_rolled_back(demo, monkeypatch):
     from django.contrib.auth import get_user_model
 
-    def broken(**kwargs):
+    def broken(*args, **kwargs):
         raise RuntimeError("outbox unavailable")
 
-    monkeypatch.setattr("notifications.fanout.notifications_create", broken)
+    monkeypatch.setattr("notifications.fanout.notifications_create_many", broken)
     sheet = TargetSheet.objects.get(position=3)
     with pytest.raises(RuntimeError):
         services.document_submit(document=sheet, user=get_user_model().objects.get(username="staff_ggzy"))

@@ -1,7 +1,8 @@
 """待办's cards (``{% load task_cards %}{% task_card_items cards show_agency nudge_after %}``), written in Python: at 50
 cards a page the template language's lookups, filters and ``{% url %}`` cost half of 待办's time (the 待办 benchmark
 row). Every text is escaped (``core.html``, as ``format_html`` escapes); the markup is the card's in
-``templates/workflow/inbox.html`` before this tag, and a document type shows on its card what the template showed of it: what it lacks is left out."""
+``templates/workflow/inbox.html`` before this tag, and a document type shows on its card what the template showed of
+it: what it lacks is left out."""
 
 from __future__ import annotations
 
