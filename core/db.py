@@ -7,6 +7,7 @@ same answers; ``tests/test_sqlite_demo.py`` walks the demo's doors on SQLite so 
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 
 from django.db import connection
@@ -66,6 +67,26 @@ def prepared_statements():
             features.pop("uses_server_side_binding", None)  # computed again from the settings
         else:
             features["uses_server_side_binding"] = binding
+
+
+def params_inlined(sql: str, params, *, kept) -> tuple[str, list]:
+    """``sql`` with each parameter but those ``kept(value)`` answers true for written into its text as a literal (as
+    Django's client-side binding writes every one), and the kept ones' values in order.
+
+    For a statement prepared once per connection (``prepared_cursor``) whose values are fixed for its text but one
+    (a user's ids, states and permission names, but the moment): PostgreSQL then plans it knowing them, and its
+    generic plan is as good as a custom one, so it stops planning it; with every value a parameter it judged the
+    generic plan by unknown states (a province's 25,000 sheets at 财政审核) and planned each run again."""
+    text, values, kept_values = [], iter(params), []
+    for piece in re.split(r"(%%|%s)", sql):
+        if piece == "%s":
+            value = next(values)
+            if kept(value):
+                kept_values.append(value)
+            else:  # a literal's own % (a LIKE pattern) doubled: the text is still read for placeholders
+                piece = connection.ops.compose_sql("%s", [value]).replace("%", "%%")
+        text.append(piece)
+    return "".join(text), kept_values
 
 
 class _PreparedDebugCursor(CursorDebugWrapper):

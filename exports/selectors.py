@@ -31,7 +31,7 @@ def summary_sheets(user, filters: dict) -> QuerySet:
     """What ``user`` sees in the sheet list with ``filters``, in the list's order, with the content the summary
     writes and the dates of the last submission, leader approval and publication."""
     listed = sheet_selectors.sheet_list(user, **{name: filters.get(name) for name in FILTER_NAMES})
-    return sheets_with_content(listed).annotate(
+    return sheets_with_content(listed.defer(None)).annotate(  # every column, not only a list row's
         submitted_at=_last_event(action=Action.SUBMIT),
         approved_at=_last_event(action=Action.APPROVE, from_state=SheetState.LEADER_REVIEW),
         published_at=_last_event(to_state=SheetState.PUBLISHED),

@@ -6,6 +6,7 @@ from django.db.models import Subquery
 from django.http import Http404
 
 from core import errors
+from core.db import in_values, prepared_statements
 from people.roles import Role
 from projects.models import SheetState, TargetSheet
 from workflow import flow
@@ -131,6 +132,20 @@ def open_disposals(sheet_ids) -> dict:
     ):
         found.setdefault(disposal.sheet_id, disposal)
     return found
+
+
+def open_consequences(sheet_ids) -> dict[int, str]:
+    """{sheet id: the consequence (暂停执行) recorded by its latest 处置 not yet done} of the sheets with one, for the
+    sheet list: one read of two values a row, its text the same for every page (prepared: planned once)."""
+    latest = {}
+    rows = (
+        Disposal.objects.filter(sheet_id__in=in_values(sheet_ids, "int")).exclude(state=SheetState.PUBLISHED)
+        .order_by("sheet_id", "-point_date").values_list("sheet_id", "consequence")
+    )
+    with prepared_statements():
+        for sheet_id, consequence in rows:
+            latest.setdefault(sheet_id, consequence)
+    return {pk: consequence for pk, consequence in latest.items() if consequence}
 
 
 def last_current_values(sheet) -> dict[int, str]:

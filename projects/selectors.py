@@ -45,12 +45,12 @@ def content_load(sheet: TargetSheet) -> TargetSheet:
 
 def verdicts_load(sheets) -> None:
     """Set ``error_count`` and ``warning_count`` on each sheet of a list: the verdict stored with its content; the
-    content is read and checked only for rows without one (``TargetSheet.verdict``)."""
-    unknown = [sheet for sheet in sheets if not sheet.verdict_known]
-    if unknown:
-        prefetch_related_objects(unknown, *_content())
+    rows without one (``TargetSheet.verdict``) are read again whole with their content and checked (a list reads only
+    the columns its rows show)."""
+    unknown = [sheet.pk for sheet in sheets if not sheet.verdict_known]
+    checked = {sheet.pk: sheet.verdict() for sheet in sheets_with_content(TargetSheet.objects.filter(pk__in=unknown))} if unknown else {}
     for sheet in sheets:
-        sheet.error_count, sheet.warning_count = sheet.verdict()
+        sheet.error_count, sheet.warning_count = checked[sheet.pk] if sheet.pk in checked else sheet.verdict()
 
 
 def package_sheets(*, agency, year: int, states=None) -> QuerySet:

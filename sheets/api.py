@@ -82,10 +82,10 @@ def sheet_list(request):
         section = int(params["section"]) if params.get("section") else None
     except ValueError:
         return Response({"detail": "year 与 section 必须是整数。", "code": "invalid"}, status=400)
-    sheets = sheet_selectors.sheet_list(
+    sheets = sheet_selectors.with_year_and_agency(sheet_selectors.sheet_list(
         request.user, year=year, section=section, state=state,
         agency=(params.get("agency") or "").strip()[:20] or None, search=(params.get("q") or "").strip()[:100] or None,
-    )
+    ))
     paginator = KeysetPagination(sheet_selectors.SHEET_LIST_ORDER)
     page = paginator.paginate_queryset(sheets, request)
     return paginator.get_paginated_response(SheetListSerializer(page, many=True).data)

@@ -55,8 +55,8 @@ def event_data(event: Event) -> dict:
 class SheetListSerializer(serializers.ModelSerializer):
     project_code = serializers.CharField(source="project.code")
     title = serializers.CharField(source="display_title")
-    year = serializers.IntegerField(source="fiscal_year.year")
-    agency = serializers.CharField(source="agency.code")
+    year = serializers.IntegerField(source="listed_year")  # read with the page (``sheets.selectors.with_year_and_agency``)
+    agency = serializers.CharField(source="agency_code")
     section = serializers.CharField(source="section.name", default=None)
     state_label = serializers.CharField(source="get_state_display")
 
@@ -86,6 +86,8 @@ class OpenAdjustmentSerializer(serializers.Serializer):
 
 
 class SheetDetailSerializer(SheetListSerializer):
+    year = serializers.IntegerField(source="fiscal_year.year")
+    agency = serializers.CharField(source="agency.code")
     plan = PlanPointSerializer(many=True)
     indicators = IndicatorSerializer(many=True)
     findings = serializers.SerializerMethodField()

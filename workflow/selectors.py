@@ -16,7 +16,7 @@ from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Subque
 from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.utils import timezone
 
-from core.db import prepared_cursor
+from core.db import params_inlined, prepared_cursor
 from people import roles
 from workdays.days import overrides, workdays_between  # calendar logic; the holiday table read once a page
 from workflow import flow
@@ -476,8 +476,9 @@ class RoleStatements:
     Such a statement is a function of what its key names — ``roles.summary_key`` (the user, and the scopes of each
     role read this request, delegations included) and the statement's own arguments — and of the moment whose
     delegations count. Building it from the conditions (ten-odd querysets, compiled) cost 5–12 ms a page; running it
-    under a millisecond. So it is built once for a key and kept with the positions of the moment among its
-    parameters, where each later request binds its own. The ``size`` most recently used are kept.
+    under a millisecond. So it is built once for a key and kept with its other values written into its text
+    (``core.db.params_inlined``) and the moment its only parameter, which each later request binds: prepared, it is
+    then planned once per connection. The ``size`` most recently used are kept.
 
     Kept only where the moment is a parameter of its own: on PostgreSQL (SQLite, a county's laptop, adapts it to text;
     it builds each time), and when no other moment is among the parameters (a condition reading the clock itself
@@ -495,24 +496,23 @@ class RoleStatements:
         if entry is None:
             built = build(at)
             if built is None:
-                entry = (None, (), ())
+                entry = (None, 0)
             else:
                 sql, params = built
                 clocks = [p for p in params if isinstance(p, datetime.datetime) and p is not at]
                 if connection.vendor != "postgresql" or clocks:
                     return sql, list(params)
-                entry = (sql, tuple(params), tuple(i for i, p in enumerate(params) if p is at))
+                # the values fixed by the key written into the text: only the moment stays a parameter
+                sql, moments = params_inlined(sql, params, kept=lambda value: value is at)
+                entry = (sql, len(moments))
         with self.lock:
             if len(self.entries) >= self.size:
                 self.entries.pop(next(iter(self.entries)))  # the least recently used
             self.entries[key] = entry
-        sql, params, moments = entry
+        sql, moments = entry
         if sql is None:
             return None
-        params = list(params)
-        for i in moments:
-            params[i] = at
-        return sql, params
+        return sql, [at] * moments
 
 
 role_statements = RoleStatements(size=512)

@@ -25,5 +25,4 @@ def monitoring_panel(context, sheet):
 @register.simple_tag
 def monitoring_consequences(sheets) -> dict:
     """{sheet id: the consequence (暂停执行) recorded by its open 处置} of a page of sheets, for the list: one query."""
-    found = selectors.open_disposals([sheet.pk for sheet in sheets])
-    return {pk: disposal.consequence for pk, disposal in found.items() if disposal.is_open and disposal.consequence}
+    return selectors.open_consequences([sheet.pk for sheet in sheets])
