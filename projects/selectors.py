@@ -6,8 +6,9 @@ from django.db.models import prefetch_related_objects, Prefetch, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from core.db import prepared_cursor
 from projects import validation
-from projects.models import Agency, Indicator, SpendPlan, TargetSheet
+from projects.models import Agency, FiscalYear, Indicator, SpendPlan, TargetSheet
 
 
 def agency_or_404(code: str) -> Agency:
@@ -15,6 +16,13 @@ def agency_or_404(code: str) -> Agency:
     if validation.text_problem(code, "单位编码", max_length=20, multiline=False):
         raise Http404("没有找到该单位。")
     return get_object_or_404(Agency, code=code)
+
+
+def fiscal_years() -> list[int]:
+    """Every fiscal year, newest first (the lists' 年度 filter): a fixed statement, prepared once per connection."""
+    with prepared_cursor() as cursor:
+        cursor.execute(f"SELECT year FROM {FiscalYear._meta.db_table} ORDER BY year DESC")
+        return [year for (year,) in cursor.fetchall()]
 
 
 def sheets_with_content(queryset: QuerySet | None = None) -> QuerySet:

@@ -11,7 +11,10 @@ from workflow.permissions import visible_documents
 
 def rollover_sections(user) -> QuerySet:
     """The sections whose sheets ``user`` may roll over (经办人)."""
-    return Section.objects.filter(pk__in=roles.scope_ids(user, roles.Role.STAFF)).select_related("agency").order_by("agency__code", "name")
+    section_ids = roles.scope_ids(user, roles.Role.STAFF)
+    if not section_ids:  # no 经办人 of any section (a head, a leader, finance): no query to build
+        return Section.objects.none()
+    return Section.objects.filter(pk__in=section_ids).select_related("agency").order_by("agency__code", "name")
 
 
 # The sheet lists' order: newest year first, then the package order of each agency. Only the
@@ -53,10 +56,13 @@ def sheet_list(user, *, year=None, section=None, state=None, agency=None, search
     return queryset.select_related("project", "section").only(*LIST_FIELDS).order_by(*SHEET_LIST_ORDER)
 
 
-def with_year_and_agency(queryset: QuerySet) -> QuerySet:
-    """``sheet_list`` with each row's year (``listed_year``) and agency code (``agency_code``), read for the page's
-    rows only (scalar subqueries, which cost the planner next to nothing)."""
-    return queryset.annotate(
+def with_year_and_agency(queryset: QuerySet, *, agency_name: bool = False) -> QuerySet:
+    """A sheet list with each row's year (``listed_year``) and agency code (``agency_code``; its name too,
+    ``agency_name``, when asked), read for the page's rows only (scalar subqueries, which cost the planner next to
+    nothing)."""
+    agency = Agency.objects.filter(pk=OuterRef("agency_id"))
+    queryset = queryset.annotate(
         listed_year=Subquery(FiscalYear.objects.filter(pk=OuterRef("fiscal_year_id")).values("year")),
-        agency_code=Subquery(Agency.objects.filter(pk=OuterRef("agency_id")).values("code")),
+        agency_code=Subquery(agency.values("code")),
     )
+    return queryset.annotate(agency_name=Subquery(agency.values("name"))) if agency_name else queryset

@@ -17,9 +17,9 @@ from django.views.decorators.http import require_POST
 from core.errors import AppError
 from core.pagination import keyset_page, page_size
 from people import roles
-from projects.models import Agency, FiscalYear, Section, SheetState, TargetSheet
+from projects.models import Agency, Section, SheetState, TargetSheet
 from projects.rules import check_sheet
-from projects.selectors import documents_with_content, verdicts_load
+from projects.selectors import documents_with_content, fiscal_years, verdicts_load
 from sheets import forms, rollover
 from sheets import selectors as sheet_selectors
 from sheets.snapshots import submission_diffs
@@ -72,7 +72,7 @@ def sheet_list(request):
         "page": page,
         "filters": filters,
         "errors_filter": has_errors,
-        "years": FiscalYear.objects.values_list("year", flat=True),
+        "years": fiscal_years(),
         "sections": _filter_sections(request.user, filters["agency"]),
         "states": SheetState.choices,
         "agencies": agencies,

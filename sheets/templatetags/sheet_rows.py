@@ -65,22 +65,23 @@ PUBLIC_ROW = (
 @register.simple_tag
 def public_rows(sheets):
     """The public list's rows (``templates/sheets/public_list.html``): year, the day it was published (local time),
-    the agency's page of that year, the sheet's page, its code and amount."""
+    the agency's page of that year, the sheet's page, its code and amount (``sheets.public.PUBLIC_FIELDS``, the year
+    and agency as ``sheets.selectors.with_year_and_agency`` reads them)."""
     detail = id_url("public_detail")
     number = number_writer()
     agency_pages = {}
 
     def agency_page(sheet):
-        key = (sheet.agency.code, sheet.fiscal_year.year)
+        key = (sheet.agency_code, sheet.listed_year)
         if key not in agency_pages:
             agency_pages[key] = reverse("public_agency_year", args=key)
         return agency_pages[key]
 
     def cells(sheet):
         return (
-            number(sheet.fiscal_year.year),
+            number(sheet.listed_year),
             timezone.localtime(sheet.state_since).strftime("%Y-%m-%d") if sheet.state_since else "—",
-            agency_page(sheet), sheet.agency.name, detail(sheet.pk), sheet.display_title,
+            agency_page(sheet), sheet.agency_name, detail(sheet.pk), sheet.display_title,
             sheet.project.code, number(sheet.budget_total),
         )
 
