@@ -9,10 +9,11 @@ looked up once per list (``number_writer``)."""
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 from html import escape
 
 from django.conf import settings
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.formats import get_format, localize
 from django.utils.safestring import SafeString, mark_safe
 
@@ -36,9 +37,16 @@ _STAND_IN = 987654321  # an id no row has: it marks the id's place in a reversed
 
 
 def id_url(route: str):
-    """``pk -> reverse(route, args=[pk])`` for a whole list: reversed once, each id put in its place."""
-    head, tail = reverse(route, args=[_STAND_IN]).split(str(_STAND_IN))
+    """``pk -> reverse(route, args=[pk])``: reversed once per worker (for the script prefix and URLconf in force), each
+    id put in its place."""
+    head, tail = _id_url_parts(route, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
     return lambda pk: f"{head}{pk}{tail}"
+
+
+@lru_cache(maxsize=256)
+def _id_url_parts(route: str, prefix: str, urlconf: str) -> tuple[str, str]:
+    head, tail = reverse(route, args=[_STAND_IN], urlconf=urlconf).split(str(_STAND_IN))
+    return head, tail
 
 
 def number_writer():

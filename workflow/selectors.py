@@ -16,7 +16,7 @@ from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Subque
 from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.utils import timezone
 
-from core.db import params_inlined, prepared_cursor
+from core.db import in_values, params_inlined, prepared_cursor, prepared_statements
 from people import roles
 from workdays.days import overrides, workdays_between  # calendar logic; the holiday table read once a page
 from workflow import flow
@@ -148,7 +148,10 @@ def holdings_attach(documents) -> None:
             scope_id = getattr(document, f"{step.scope_field}_id")
             if scope_id is not None:
                 wanted.setdefault(step.role, set()).add(scope_id)
-    by_scope = roles.holders_by_scope(wanted) if wanted else {}
+    by_scope = {}
+    if wanted:
+        with prepared_statements():  # a page's few scopes, its text the same on every visit: planned once per connection
+            by_scope = roles.holders_by_scope(wanted)
     assignees = get_user_model().objects.filter(is_active=True).in_bulk(assignee_ids) if assignee_ids else {}
     for document in documents:
         step = chain_of(document).step_for(document.state)
@@ -323,8 +326,9 @@ def task_cards(user, *, limit: int | None = None, now=None, search: str = "", wa
     for model, ids in by_type.items():
         # the documents ``waiting`` names, still under review (one decided in between, e.g. published, drops out): not
         # ``review_tasks`` again, whose conditions cost more to build than the read
-        shown = _tasks(model, Q(pk__in=ids, state__in=chain_of(model).review_states))
-        documents = list(shown.annotate(submitter_name=_last_submitter_name(model)))
+        shown = _tasks(model, Q(pk__in=in_values(ids, "int"), state__in=chain_of(model).review_states))
+        with prepared_statements():  # its text the same on every visit (the ids one array): planned once per connection
+            documents = list(shown.annotate(submitter_name=_last_submitter_name(model)))
         model.approval_verdicts(documents)
         found.update(((model, d.pk), d) for d in documents)
     documents = [found[key] for key in waiting if key in found]  # one taken by someone else in between drops out
