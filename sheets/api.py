@@ -25,6 +25,7 @@ from sheets.serializers import (
     SheetListSerializer,
     SheetPatchSerializer,
     move_result,
+    sheet_list_rows,
 )
 from workflow import flow, permissions, services
 from workflow.documents import chain_of
@@ -88,7 +89,7 @@ def sheet_list(request):
     ))
     paginator = KeysetPagination(sheet_selectors.SHEET_LIST_ORDER)
     page = paginator.paginate_queryset(sheets, request)
-    return paginator.get_paginated_response(SheetListSerializer(page, many=True).data)
+    return paginator.get_paginated_response(sheet_list_rows(page))
 
 
 @extend_schema(methods=["GET"], responses=SheetDetailSerializer)

@@ -65,6 +65,23 @@ class SheetListSerializer(serializers.ModelSerializer):
         fields = ["id", "project_code", "title", "year", "agency", "section", "state", "state_label", "version", "budget_total"]
 
 
+def sheet_list_rows(sheets) -> list[dict]:
+    """``SheetListSerializer(sheets, many=True).data``, written directly: DRF's walk over each row's fields cost more
+    than reading the page (a 100-row page of the API). The serializer stays the schema's declaration; a test holds
+    the two to the same output."""
+    money = SheetListSerializer().fields["budget_total"]  # DRF's own rounding and string form of an amount
+    return [
+        {
+            "id": sheet.pk, "project_code": str(sheet.project.code), "title": str(sheet.display_title),
+            "year": int(sheet.listed_year), "agency": str(sheet.agency_code),
+            "section": str(sheet.section.name) if sheet.section_id else None,
+            "state": str(sheet.state), "state_label": str(sheet.get_state_display()), "version": int(sheet.version),
+            "budget_total": money.to_representation(sheet.budget_total) if sheet.budget_total is not None else None,
+        }
+        for sheet in sheets
+    ]
+
+
 class VersionSerializer(serializers.Serializer):
     """One version of a published sheet's targets (``projects.revisions.Version``)."""
 

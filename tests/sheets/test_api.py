@@ -1,5 +1,7 @@
 """The REST API: filters, PATCH, moves, JSON errors in Chinese, token auth, no flash messages."""
 
+from decimal import Decimal
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
@@ -10,6 +12,8 @@ from rest_framework.test import APIClient
 from people import roles
 from people.services import role_grant
 from projects.models import SheetState, TargetSheet
+from sheets import selectors as sheet_selectors
+from sheets.serializers import SheetListSerializer, sheet_list_rows
 
 
 @pytest.fixture
@@ -45,6 +49,18 @@ def test_list_filters_by_agency_and_text(api):
     assert codes("?q=040A") == ["040A"] and codes("?q=040a") == ["040A"]
     name = TargetSheet.objects.get(position=7).project.name
     assert codes("?q=" + name[2:6]) == [TargetSheet.objects.get(position=7).project.code[-4:]]
+
+
+def test_the_list_writes_each_row_as_its_serializer_declares(people):
+    """The list's rows are written directly (``sheet_list_rows``): the same JSON as the schema's serializer, a sheet
+    without a section and an amount with cents included."""
+    first = TargetSheet.objects.order_by("pk").first()
+    TargetSheet.objects.filter(pk=first.pk).update(section=None, budget_total=Decimal("1234567.5"))
+    listed = list(sheet_selectors.with_year_and_agency(sheet_selectors.sheet_list(people.leader)))
+    assert len(listed) >= 9 and any(sheet.section_id is None for sheet in listed)
+    assert sheet_list_rows(listed) == SheetListSerializer(listed, many=True).data
+    row = next(row for row in sheet_list_rows(listed) if row["id"] == first.pk)
+    assert row["section"] is None and row["budget_total"] == "1234567.50"
 
 
 def test_list_pages_with_a_cursor_and_caps_the_size(api):
