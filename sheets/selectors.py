@@ -4,17 +4,38 @@ from __future__ import annotations
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
+from core.db import in_values, prepared_statements
 from people import roles
 from projects.models import Agency, FiscalYear, Section, TargetSheet
 from workflow.permissions import visible_documents
 
 
+ROLLOVER_ORDER = ("agency__code", "name")
+
+
+def rollover_choices(user) -> list[dict]:
+    """The sections whose sheets ``user`` may roll over (经办人), as the list page offers them (``pk`` and ``name``)."""
+    return sections_named(roles.scope_ids(user, roles.Role.STAFF), order=ROLLOVER_ORDER)
+
+
 def rollover_sections(user) -> QuerySet:
     """The sections whose sheets ``user`` may roll over (经办人)."""
-    section_ids = roles.scope_ids(user, roles.Role.STAFF)
-    if not section_ids:  # no 经办人 of any section (a head, a leader, finance): no query to build
-        return Section.objects.none()
-    return Section.objects.filter(pk__in=section_ids).select_related("agency").order_by("agency__code", "name")
+    return Section.objects.filter(pk__in=roles.scope_ids(user, roles.Role.STAFF)).select_related("agency").order_by("agency__code", "name")
+
+
+def sections_named(section_ids, agency_ids=(), *, order=("agency_id", "name")) -> list[dict]:
+    """The sections of ``section_ids`` and of the agencies ``agency_ids`` (``pk`` and ``name``) in ``order``: a list
+    page's 科室 choices, read by one statement whose text every page repeats (planned once)."""
+    # each part read along its index (an OR of the two array conditions read every section of a province)
+    parts = [
+        Section.objects.filter(**{lookup: in_values(ids, "int")}).values("pk", "name", *(name.lstrip("-") for name in order))
+        for lookup, ids in (("pk__in", section_ids), ("agency_id__in", agency_ids)) if ids
+    ]
+    if not parts:
+        return []
+    sections = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+    with prepared_statements():
+        return [{"pk": row["pk"], "name": row["name"]} for row in sections.order_by(*order)]
 
 
 # The sheet lists' order: newest year first, then the package order of each agency. Only the

@@ -77,7 +77,7 @@ def sheet_list(request):
         "states": SheetState.choices,
         "agencies": agencies,
         "agencies_many": agencies_many,
-        "rollover_sections": sheet_selectors.rollover_sections(request.user),
+        "rollover_sections": sheet_selectors.rollover_choices(request.user),
         "nav": "sheets",
     }
     return render(request, "sheets/sheet_list.html", context)
@@ -88,18 +88,18 @@ def sheet_list(request):
 CHOICES_AGENCIES_MAX = 20
 
 
-def _filter_sections(user, agency_code=None):
-    """The 科室 choices: the sections of the user's roles (and of their agencies' roles), not every section the list
-    may show; with more than ``CHOICES_AGENCIES_MAX`` agencies, those of the filtered agency only."""
+def _filter_sections(user, agency_code=None) -> list[dict]:
+    """The 科室 choices (``pk`` and ``name``): the sections of the user's roles (and of their agencies' roles), not
+    every section the list may show; with more than ``CHOICES_AGENCIES_MAX`` agencies, those of the filtered agency
+    only."""
     if user.is_superuser:
-        sections = Section.objects.select_related("agency").order_by("agency__code", "name")
-        return sections.filter(agency__code=agency_code) if agency_code else sections[:200]
+        sections = Section.objects.order_by("agency__code", "name").values("pk", "name")
+        return list(sections.filter(agency__code=agency_code) if agency_code else sections[:200])
     section_ids = set().union(*(roles.scope_ids(user, role) for role in roles.SECTION_ROLES))
     agency_ids = _agency_ids_upto(user)
     if agency_ids is None or len(agency_ids) > CHOICES_AGENCIES_MAX:  # the filtered agency's sections, if one of theirs
-        named = [a.pk for a in _agency_of_theirs(user, agency_code)]
-        return Section.objects.filter(Q(pk__in=section_ids) | Q(agency_id__in=named)).order_by("agency_id", "name")
-    return Section.objects.filter(Q(pk__in=section_ids) | Q(agency_id__in=agency_ids)).order_by("agency_id", "name")
+        agency_ids = [a.pk for a in _agency_of_theirs(user, agency_code)]
+    return sheet_selectors.sections_named(section_ids, agency_ids)
 
 
 def _agency_ids_upto(user) -> set[int] | None:
