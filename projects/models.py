@@ -333,9 +333,14 @@ class TargetSheet(Approvable):
 
     @property
     def display_title(self) -> str:
-        title = self.title or self.project.name
-        if self.revision:  # an adjustment under way, or an earlier version (its Word file says so too)
-            return f"{title}（目标调整）" if self.is_adjustment else f"{title}（调整前）"
+        return self.title_shown(self.title or self.project.name, self.revision)
+
+    @staticmethod
+    def title_shown(title: str, revision: str) -> str:
+        """How a sheet of ``title`` (its own, else its project's name) is named: an adjustment under way, or an earlier
+        version, says so (its Word file too). For a list read as values (``sheets.selectors.sheet_list``)."""
+        if revision:
+            return f"{title}（目标调整）" if revision == Revision.ADJUSTMENT else f"{title}（调整前）"
         return title
 
     @property

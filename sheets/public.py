@@ -1,5 +1,6 @@
 """Published sheets for everyone, without signing in."""
 
+from django.db.models import F
 from django.shortcuts import get_object_or_404, render
 
 from core.pagination import keyset_page, page_size
@@ -12,11 +13,10 @@ from sheets.views import int_or_none
 def _published():
     return sheets_with_content().filter(state=SheetState.PUBLISHED)
 
-# What a public row shows and its keyset order (its year and agency: ``with_year_and_agency``)
-PUBLIC_FIELDS = (
-    "id", "position", "title", "revision", "state_since", "budget_total", "fiscal_year_id", "agency_id", "project_id",
-    "project__code", "project__name",
-)
+# What a public row shows and its keyset order (its project's code and name as values; its year and agency:
+# ``with_year_and_agency``)
+PUBLIC_FIELDS = ("id", "position", "title", "revision", "state_since", "budget_total", "fiscal_year_id", "agency_id", "project_id")
+PUBLIC_VALUES = {"project_code": F("project__code"), "project_name": F("project__name")}
 
 
 def public_list(request):
@@ -27,7 +27,7 @@ def public_list(request):
         "search": (request.GET.get("q") or "").strip()[:100] or None,
     }
     sheets = with_year_and_agency(
-        sheet_filter(TargetSheet.objects.filter(state=SheetState.PUBLISHED), **filters).select_related("project").only(*PUBLIC_FIELDS),
+        sheet_filter(TargetSheet.objects.filter(state=SheetState.PUBLISHED), **filters).only(*PUBLIC_FIELDS).annotate(**PUBLIC_VALUES),
         agency_name=True,
     )
     page = keyset_page(

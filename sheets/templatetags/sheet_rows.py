@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from core.html import html_format, html_join, id_url, number_writer
+from projects.models import SheetState, TargetSheet
 
 register = template.Library()
 
@@ -34,18 +35,19 @@ def _findings(sheet):
 
 @register.simple_tag
 def sheet_rows(sheets, consequences=None):
-    """The rows of ``sheets``; ``consequences``: {sheet id: the consequence recorded on it (暂停执行)} shown beside its
+    """The rows of ``sheets`` (as ``sheets.selectors.sheet_list`` reads them); ``consequences``: {sheet id: the consequence recorded on it (暂停执行)} shown beside its
     state (``monitoring_consequences``)."""
     detail = id_url("sheet_detail")
+    states = dict(SheetState.choices)
     consequences = consequences or {}
     number = number_writer()
 
     def cells(sheet):
         consequence = consequences.get(sheet.pk)
         return (
-            number(sheet.position), detail(sheet.pk), sheet.display_title,
-            sheet.project.code, sheet.section.name if sheet.section_id and sheet.section.name else "—",
-            number(sheet.budget_total), sheet.state, sheet.get_state_display(),
+            number(sheet.position), detail(sheet.pk), TargetSheet.title_shown(sheet.title or sheet.project_name, sheet.revision),
+            sheet.project_code, sheet.section_name or "—",
+            number(sheet.budget_total), sheet.state, states.get(sheet.state, sheet.state),
             html_format(' <span class="level level-red" data-testid="sheet-consequence">{}</span>', consequence)
             if consequence else "",
             _findings(sheet),
@@ -65,7 +67,7 @@ PUBLIC_ROW = (
 @register.simple_tag
 def public_rows(sheets):
     """The public list's rows (``templates/sheets/public_list.html``): year, the day it was published (local time),
-    the agency's page of that year, the sheet's page, its code and amount (``sheets.public.PUBLIC_FIELDS``, the year
+    the agency's page of that year, the sheet's page, its code and amount (``sheets.public.PUBLIC_FIELDS`` and ``PUBLIC_VALUES``, the year
     and agency as ``sheets.selectors.with_year_and_agency`` reads them)."""
     detail = id_url("public_detail")
     number = number_writer()
@@ -81,8 +83,8 @@ def public_rows(sheets):
         return (
             number(sheet.listed_year),
             timezone.localtime(sheet.state_since).strftime("%Y-%m-%d") if sheet.state_since else "—",
-            agency_page(sheet), sheet.agency_name, detail(sheet.pk), sheet.display_title,
-            sheet.project.code, number(sheet.budget_total),
+            agency_page(sheet), sheet.agency_name, detail(sheet.pk), TargetSheet.title_shown(sheet.title or sheet.project_name, sheet.revision),
+            sheet.project_code, number(sheet.budget_total),
         )
 
     return html_join(PUBLIC_ROW, (cells(sheet) for sheet in sheets))
