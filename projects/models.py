@@ -333,7 +333,7 @@ class TargetSheet(Approvable):
 
     @property
     def display_title(self) -> str:
-        return self.title_shown(self.title or self.project.name, self.revision)
+        return TargetSheet.title_shown(self.title or self.project.name, self.revision)  # (borrowed by monitoring.county's lines)
 
     @staticmethod
     def title_shown(title: str, revision: str) -> str:
