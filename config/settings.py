@@ -119,6 +119,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # statement run twice prepared (one approve in process 7.2 → 5.5 ms; but a statement may then run on a plan made
     # for other values, e.g. a search's LIKE pattern). "off": none, behind a pooler that cannot keep a connection's
     # prepared statements (pgbouncer in transaction mode before 1.21).
+    # Under "selected" PostgreSQL plans a prepared statement once, for any values (plan_cache_mode=force_generic_plan,
+    # which touches prepared statements only): by default it plans the first five runs of each on every connection, and
+    # a connection lives DB_CONN_MAX_AGE seconds, so a page visited now and then never got past them. Hence the rule for
+    # what runs through ``prepared_cursor``: a statement whose best plan does not depend on the values bound.
     prepared = env("DB_PREPARED_STATEMENTS", default="selected")
     if prepared not in ("selected", "all", "off"):
         raise ImproperlyConfigured(f"DB_PREPARED_STATEMENTS 只能是 selected、all 或 off，而不是“{prepared}”。")
@@ -127,6 +131,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         options["prepare_threshold"] = 2
     else:
         options.setdefault("prepare_threshold", None if prepared == "off" else 0)
+    if prepared == "selected":
+        options["options"] += " -c plan_cache_mode=force_generic_plan"
 # Except under the development server (`make run`, manage.py runserver): it serves each request in a thread of its own,
 # so a kept connection is never used again and they pile up until PostgreSQL refuses new ones ("too many clients").
 if sys.argv[1:2] == ["runserver"]:
