@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 
 from core.db import in_values, prepared_statements
@@ -83,10 +85,16 @@ def sheet_list(user, *, year=None, section=None, state=None, agency=None, search
 def with_year_and_agency(queryset: QuerySet, *, agency_name: bool = False) -> QuerySet:
     """A sheet list with each row's year (``listed_year``) and agency code (``agency_code``; its name too,
     ``agency_name``, when asked), read for the page's rows only (scalar subqueries, which cost the planner next to
-    nothing)."""
+    nothing; built once per worker, as ``annotate`` resolves a copy of each)."""
+    year, code, name = _year_and_agency()
+    queryset = queryset.annotate(listed_year=year, agency_code=code)
+    return queryset.annotate(agency_name=name) if agency_name else queryset
+
+
+@cache
+def _year_and_agency() -> tuple[Subquery, Subquery, Subquery]:
     agency = Agency.objects.filter(pk=OuterRef("agency_id"))
-    queryset = queryset.annotate(
-        listed_year=Subquery(FiscalYear.objects.filter(pk=OuterRef("fiscal_year_id")).values("year")),
-        agency_code=Subquery(agency.values("code")),
+    return (
+        Subquery(FiscalYear.objects.filter(pk=OuterRef("fiscal_year_id")).values("year")),
+        Subquery(agency.values("code")), Subquery(agency.values("name")),
     )
-    return queryset.annotate(agency_name=Subquery(agency.values("name"))) if agency_name else queryset
