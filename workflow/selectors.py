@@ -4,6 +4,7 @@ list's filters are ``sheets.selectors``)."""
 from __future__ import annotations
 
 import datetime
+import functools
 import threading
 from dataclasses import dataclass
 from decimal import Decimal
@@ -238,9 +239,10 @@ def done_search(text: str, people: list[int]) -> Q:
     return condition
 
 
+@functools.cache
 def _last_submitter_name(model):
     """The last submitter of each document by name (``roles.display_name``: 姓名, else the username), read with the
-    documents: no read of the people afterwards."""
+    documents: no read of the people afterwards. Built once per worker and type (``annotate`` resolves a copy)."""
     name = Coalesce(NullIf(Trim(Concat("actor__last_name", "actor__first_name", output_field=CharField())), Value("")), "actor__username")
     return Subquery(
         Event.objects.filter(**{model.history_field: OuterRef("pk")}, action=Action.SUBMIT)
