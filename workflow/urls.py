@@ -1,10 +1,10 @@
 from django.urls import path
 
-from workflow import views
+from workflow import queues
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("tasks/", views.inbox, name="inbox"),
-    path("tasks/done/", views.done_list, name="done_list"),
-    path("tasks/batch-approve/", views.inbox_batch_approve, name="inbox_batch_approve"),
+    path("", queues.home, name="home"),
+    path("tasks/", queues.inbox, name="inbox"),
+    path("tasks/done/", queues.done_list, name="done_list"),
+    path("tasks/batch-approve/", queues.inbox_batch_approve, name="inbox_batch_approve"),
 ]

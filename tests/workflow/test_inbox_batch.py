@@ -158,7 +158,7 @@ def test_batch_without_a_version_or_a_choice_is_refused_in_chinese(people):
 
 
 def test_a_long_queue_shows_the_oldest_page_of_cards_and_says_there_are_more(people, monkeypatch):
-    monkeypatch.setattr("workflow.views.TASKS_SHOWN", 2)
+    monkeypatch.setattr("workflow.queues.TASKS_SHOWN", 2)
     oldest, middle, newest = clean_sheets(people, 3)
     for hours, sheet in ((9, oldest), (10, middle), (11, newest)):
         TargetSheet.objects.filter(pk=sheet.pk).update(state_since=f"2024-04-01T{hours:02d}:00:00+08:00")
