@@ -233,7 +233,7 @@ class Publication(models.Model):
 class Deadline(models.Model):
     """自评截止日期: the day an agency's self-evaluations of a year are to be submitted, set by its finance reviewers.
 
-    The daily reminders (``notifications.reminders.evaluation_due_on``) remind the section's 经办人 of every published
+    The daily reminders (``notifications.evaluation_dues.evaluation_due_on``) remind the section's 经办人 of every published
     sheet of that agency and year without a submitted self-evaluation 7 days and 1 day before it, and warn them and
     their section heads on the first working day after it, when each finance reviewer also gets one digest of the
     agencies they review (how many sheets are still not submitted, with each agency's view). Set on the agency's view (``evaluations.services.deadline_set``)."""

@@ -1,4 +1,4 @@
-"""The scheduled notices' writes: spending reminders, warnings and digests, self-evaluation deadlines, 催办 (what is due: ``reminders``), in one
+"""The scheduled notices' writes: spending reminders, warnings and digests, self-evaluation deadlines, 催办 (what is due: ``reminders``, ``evaluation_dues``, ``nudges``), in one
 set-based statement each run; and the superusers' notice that next year's holiday calendar is missing."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from core.db import in_values, is_postgresql
 from monitoring import services as monitoring
-from notifications import reminders
+from notifications import nudges, reminders
 from notifications.messages import Message, absolute
 from notifications.models import Channel, Kind, Notification, Preference, Status
 from notifications.outbox import (
@@ -36,7 +36,7 @@ class Written(NamedTuple):
 
 @dataclass
 class Sent:
-    due: object  # reminders.Due
+    due: object  # dues.Due
     rows: list[Written]
 
 
@@ -90,7 +90,7 @@ def _disposals_due_send(day, catch_up_days: int, *, dry_run: bool) -> list[Sent]
 
 def nudges_send(*, now=None, dry_run: bool = False) -> list[Sent]:
     """Write the 催办 due at ``now`` for review tasks waiting too long."""
-    return _send_due(reminders.nudges_due(now), dry_run=dry_run)
+    return _send_due(nudges.nudges_due(now), dry_run=dry_run)
 
 
 @transaction.atomic

@@ -1,4 +1,6 @@
-"""Which reminders, warnings and nudges are due: reads only (``services`` writes the notifications).
+"""Which spending reminders and warnings and which 处置 notices are due: reads only (``reminder_writes`` writes the
+notifications). The self-evaluations' deadlines are ``evaluation_dues``, the nudges ``nudges``, what they share
+``dues``.
 
 Spending checkpoints, for each published sheet and each checkpoint of its year:
 - 7 days and 1 day before the checkpoint (before its report deadline in the year's pack when that is later: 河北's
@@ -8,15 +10,6 @@ Spending checkpoints, for each published sheet and each checkpoint of its year:
   (today's rule: no report or the actual % below the plan, yellow up to 10 points behind, red more; 四川: below
   the point's line 25/40/60/80%), warn the staff and the section heads (red also the agency's leaders); the
   agency's finance reviewers get one digest listing every warned sheet.
-
-Self-evaluations, for each deadline finance set for an agency's year (``evaluations.Deadline``):
-- 7 days and 1 day before it: remind the section's staff of every published sheet of that agency and year whose
-  self-evaluation is not submitted (none yet, a draft or returned);
-- on the first working day after it: warn the staff and the section heads of those still not submitted, and send
-  each finance reviewer of those agencies one digest: per agency they review, how many are still not submitted.
-
-Nudges: a review task waiting more than ``NUDGE_AFTER_WORKDAYS`` working days
-goes to its reviewers; waiting more than twice as long, also to the agency's leaders.
 
 Every item carries a dedupe key, so running a day twice writes nothing new.
 
@@ -28,34 +21,25 @@ fixed number of queries (no model object per sheet), each text is filled into on
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.conf import settings
-from django.db.models import Exists, OuterRef, Q
-from django.utils import timezone
+from django.db.models import Exists, OuterRef
 
 from notifications import messages
-from notifications.messages import Message
+from notifications.dues import REMINDER_DAYS_BEFORE, Due, Holders
+from notifications.evaluation_dues import evaluation_due_on
 from notifications.models import Kind
-from workdays.days import next_workday, workdays_between
+from workdays.days import next_workday
 from core.errors import AppError
-from evaluations.models import Deadline
 from monitoring import deadlines as monitoring_deadlines, packs as monitoring_packs, selectors as monitoring_selectors
 from monitoring import spend_rules
-from projects.models import EDITABLE_STATES, Checkpoint, SheetState, SpendPlan, TargetSheet
+from projects.models import Checkpoint, SheetState, SpendPlan, TargetSheet
 from projects.values import format_number
-from people import roles
 from people.roles import Role
 from spending import services as spending
 from spending.models import SpendReport
-from workflow import flow
-from workflow.documents import chain_of, document_types, documents_of
 
-REMINDER_DAYS_BEFORE = (7, 1)
-# a deadline's first working day after it is at most this far away (the longest holiday is 8 days)
-WARNING_LOOKBACK = datetime.timedelta(days=20)
 # a checkpoint's warning day is at most this far after it: the first working day after it, or after its report
 # deadline in the year's pack (河北: the June point reported by the end of July)
 POINT_WARNING_LOOKBACK = datetime.timedelta(days=75)
@@ -63,45 +47,6 @@ POINT_WARNING_LOOKBACK = datetime.timedelta(days=75)
 CATCH_UP_DAYS = 7
 
 
-@dataclass(slots=True)
-class Due:
-    """One message due to its recipients (``services`` writes a row per recipient and channel, once per dedupe key)."""
-
-    kind: str
-    summary: str  # one line for the run_reminders output
-    recipients: list  # people (``pk``, ``username``, ``email``); items of one scope share the list: never change it
-    title: str
-    body: str
-    url: str
-    document_field: str | None  # the document it is about: its foreign key's name on the notification ("sheet") …
-    document_id: int | None  # … and its id (None for an agency's digest)
-    dedupe_key: str
-
-    @classmethod
-    def of(cls, *, kind: str, summary: str, recipients: list, message: Message, dedupe_key: str) -> "Due":
-        document = message.document
-        field = type(document).history_field if document is not None else None
-        return cls(kind, summary, recipients, message.title, message.body, message.url, field, document and document.pk, dedupe_key)
-
-    @property
-    def document_key(self) -> dict:
-        """The notification's document foreign key, as ``{"sheet_id": 12}`` (empty for none)."""
-        return {f"{self.document_field}_id": self.document_id} if self.document_field else {}
-
-
-class _Holders:
-    """Role holders of every section and agency involved, read in one query (never one per sheet)."""
-
-    def __init__(self, wanted: dict[str, set[int]]):
-        self._map = roles.holders_by_scope(wanted) if any(wanted.values()) else {}
-
-    def shared(self, role: str, scope_id: int | None) -> list:
-        """The holders of ``role`` on a scope (a section or agency id) as one list shared by every caller: read it,
-        never change it."""
-        return self._map.get((role, scope_id), _NOBODY)
-
-
-_NOBODY: list = []
 
 
 def spending_due_on(day: datetime.date, *, today: datetime.date | None = None) -> list[Due]:
@@ -159,7 +104,7 @@ def _reminders(day: datetime.date, today: datetime.date, years: dict) -> list[Du
         if any(d < days_left and report_due - datetime.timedelta(days=d) <= today for d in REMINDER_DAYS_BEFORE):
             continue  # a later reminder for the same checkpoint is due by now: send that one only
         work.append((days_left, checkpoint, report_due, *_unreported(checkpoint)))
-    holders = _Holders({Role.STAFF: {section_id for _, _, _, sheets, _ in work for _, section_id in sheets} - {None}})
+    holders = Holders({Role.STAFF: {section_id for _, _, _, sheets, _ in work for _, section_id in sheets} - {None}})
     due = []
     for days_left, checkpoint, report_due, sheets, plans in work:
         left = (report_due - today).days
@@ -232,7 +177,7 @@ def _warnings(day: datetime.date, today: datetime.date, years: dict) -> list[Due
     work = [(checkpoint, rule, *_published(checkpoint)) for checkpoint, rule in _warned_points(day, years)]
     sections = {section_id for _, _, sheets, _, _ in work for _, section_id, _, _ in sheets} - {None}
     agencies = {agency.pk for _, _, sheets, _, _ in work for _, _, agency, _ in sheets}
-    holders = _Holders({
+    holders = Holders({
         Role.STAFF: sections, Role.SECTION_HEAD: sections, Role.LEADER: agencies, Role.FINANCE_REVIEWER: agencies,
     })
     audiences: dict[tuple, list] = {}  # (section, agency, red) → staff and heads (and leaders), shared by its sheets
@@ -316,198 +261,6 @@ def _published(checkpoint) -> tuple[list, dict, dict]:
     return sheets, plans, reports
 
 
-# ---------------------------------------------------------------- self-evaluations' deadlines (自评截止日期)
-
-
-def evaluation_due_on(day: datetime.date, *, today: datetime.date | None = None) -> list[Due]:
-    """The self-evaluation reminders (7 and 1 days before a deadline) and overdue warnings (its first working day
-    after) due on ``day``, sent on ``today`` (default ``day``; a day caught up later skips a reminder a later one has
-    overtaken, and one whose deadline passed); on that first working day also one digest to each finance reviewer of
-    those agencies, listing per agency they review how many sheets are still not submitted (``_evaluation_digests``).
-    A fixed number of queries: the deadlines near the day, then (only when one is due) the sheets not submitted of
-    those agencies' years, and their staff, heads and finance reviewers, as tuples."""
-    today = today or day
-    near = Deadline.objects.filter(
-        due__gte=day - WARNING_LOOKBACK, due__lte=day + datetime.timedelta(days=max(REMINDER_DAYS_BEFORE))
-    ).values_list("pk", "agency_id", "fiscal_year_id", "due", "fiscal_year__year")
-    work: dict[tuple[int, int], tuple] = {}  # (agency, year) → (deadline, year, days_left or None for the warning)
-    for pk, agency_id, fiscal_year_id, due, year in near:
-        days_left = (due - day).days
-        if days_left in REMINDER_DAYS_BEFORE:
-            if due < today:
-                continue  # caught up too late: the deadline passed, its warning tells the rest
-            if any(d < days_left and due - datetime.timedelta(days=d) <= today for d in REMINDER_DAYS_BEFORE):
-                continue  # a later reminder for the same deadline is due by now: send that one only
-            work[(agency_id, fiscal_year_id)] = (due, year, days_left)
-        elif due < day and next_workday(due) == day:
-            work[(agency_id, fiscal_year_id)] = (due, year, None)
-    if not work:
-        return []
-    sheets = _not_submitted([due for due, _, _ in work.values()])
-    sections = {row[6] for row in sheets if (row[4], row[5]) in work} - {None}
-    warned = any(days_left is None for _, _, days_left in work.values())
-    overdue_agencies = {row[4] for row in sheets if work.get((row[4], row[5]), (None, None, 0))[2] is None}
-    holders = _Holders({
-        Role.STAFF: sections, Role.SECTION_HEAD: sections if warned else set(), Role.FINANCE_REVIEWER: overdue_agencies,
-    })
-    texts: dict[tuple, messages.EvaluationDueText] = {}
-    audiences: dict[tuple, list] = {}
-    overdue: dict[tuple[int, int], list] = {}  # (agency, year) → [code, name, year, deadline, sheets not submitted]
-    result = []
-    for pk, title, project_name, code, agency_id, fiscal_year_id, section_id, section_name, agency_code, agency_name, evaluation_id in sheets:
-        found = work.get((agency_id, fiscal_year_id))
-        if found is None:
-            continue  # a deadline of the same day for another agency's year
-        due, year, days_left = found
-        text = texts.get(found)
-        if text is None:
-            text = texts[found] = messages.EvaluationDueText(due=due, year=year, days_left=days_left, today=today)
-        sheet = messages.SheetText(pk, title or project_name, code, f"{agency_code}{agency_name}", section_name if section_id else None)
-        subject, body, url = text(sheet, evaluation_id)
-        if days_left is None:
-            counted = overdue.get((agency_id, fiscal_year_id))
-            if counted is None:
-                counted = overdue[(agency_id, fiscal_year_id)] = [agency_code, agency_name, year, due, 0]
-            counted[4] += 1
-            recipients = audiences.get(section_id)
-            if recipients is None:
-                recipients = audiences[section_id] = holders.shared(Role.STAFF, section_id) + holders.shared(Role.SECTION_HEAD, section_id)
-            result.append(Due(
-                Kind.EVAL_OVERDUE, f"自评逾期：“{sheet.title}”（{code}） {year}年度自评截止 {due:%Y-%m-%d}",
-                recipients, subject, body, url, "sheet", pk, f"eval-overdue:{pk}:{due:%Y%m%d}",
-            ))
-        else:
-            result.append(Due(
-                Kind.EVAL_REMINDER, f"自评提醒（还有 {(due - today).days} 天）：“{sheet.title}”（{code}） {year}年度自评截止 {due:%Y-%m-%d}",
-                holders.shared(Role.STAFF, section_id), subject, body, url, "sheet", pk,
-                f"eval-reminder:{pk}:{due:%Y%m%d}:{days_left}",
-            ))
-    return result + _evaluation_digests(overdue, holders, day=day, today=today)
-
-
-def _evaluation_digests(overdue: dict[tuple[int, int], list], holders: _Holders, *, day: datetime.date,
-                        today: datetime.date) -> list[Due]:
-    """One digest per finance reviewer of the agencies whose deadline's first working day after is ``day``: the
-    agencies they review (in code order) with their count of sheets not submitted. Built from what the warnings read
-    (no query of its own); reviewers of the same agencies share one text. Once per reviewer and day."""
-    mine: dict[int, tuple[roles.Holder, dict]] = {}  # reviewer → (holder, {(agency, year): OverdueAgency})
-    for key, (code, name, year, due, count) in overdue.items():
-        agency = messages.OverdueAgency(code, name, year, due, count)
-        for holder in holders.shared(Role.FINANCE_REVIEWER, key[0]):
-            mine.setdefault(holder.pk, (holder, {}))[1].setdefault(key, agency)  # a delegate listed twice: once
-    texts: dict[tuple, Message] = {}
-    result = []
-    for holder, agencies in mine.values():
-        listed = sorted(agencies.values(), key=lambda agency: (agency.code, agency.year))
-        message = texts.get(tuple(listed))
-        if message is None:
-            message = texts[tuple(listed)] = messages.for_evaluation_digest(listed, today=today)
-        units = "、".join(agency.unit_line for agency in listed)
-        result.append(Due.of(
-            kind=Kind.EVAL_DIGEST,
-            summary=f"自评逾期汇总：{holder.name or holder.username}（{units}）共 {sum(a.count for a in listed)} 张未提交",
-            recipients=[holder], message=message, dedupe_key=f"eval-digest:{holder.pk}:{day:%Y%m%d}",
-        ))
-    return result
-
-
-def _not_submitted(dues: list[datetime.date]) -> list[tuple]:
-    """The published sheets (in force) of every agency's year with a deadline on one of ``dues`` whose self-evaluation
-    is not submitted (none, a draft, returned), as value tuples: one query (the caller keeps its own agencies' years)."""
-    deadline = Deadline.objects.filter(agency_id=OuterRef("agency_id"), fiscal_year_id=OuterRef("fiscal_year_id"), due__in=dues)
-    return list(
-        TargetSheet.objects.filter(state=SheetState.PUBLISHED)
-        .filter(Exists(deadline))
-        .filter(Q(evaluation__isnull=True) | Q(evaluation__state__in=EDITABLE_STATES))
-        .order_by("agency__code", "position", "id")
-        .values_list(
-            "pk", "title", "project__name", "project__code", "agency_id", "fiscal_year_id", "section_id", "section__name",
-            "agency__code", "agency__name", "evaluation__id",
-        )
-    )
-
-
-def nudges_due(now: datetime.datetime | None = None) -> list[Due]:
-    """催办 due at ``now``: one per waiting review task of every document type and level (1: reviewers; 2: reviewers
-    and leaders). A fixed number of queries per document type."""
-    today = timezone.localdate(now or timezone.now())
-    return [due for model in document_types() for due in _nudges_due_of(model, today)]
-
-
-# what a nudge reads of any waiting document, before the document's own text values (``approval_text_fields``)
-_NUDGE_VALUES = (
-    "pk", "state", "state_since", "agency_id", "agency__code", "agency__name", "section_id", "section__name",
-    "assignee_id", "assignee__is_active", "assignee__username", "assignee__email", "round_actors",
-    "consultant_id", "consultant__is_active", "consultant__username", "consultant__email",  # 加签
-)
-
-
-def _nudges_due_of(model, today: datetime.date) -> list[Due]:
-    """The nudges of ``model``'s waiting documents. They are read as tuples; how long a task waited depends only on
-    the day it started, so the working days are counted once per such day, not once per document."""
-    after = settings.NUDGE_AFTER_WORKDAYS
-    chain = chain_of(model)
-    rows = (
-        documents_of(model).filter(state__in=chain.review_states, state_since__isnull=False)
-        .order_by("agency__code", "id")
-        .values_list(*_NUDGE_VALUES, *model.approval_text_fields)
-    )
-    waited_since: dict[datetime.date, int] = {}
-    waiting = []
-    for row in rows:
-        since_day = timezone.localtime(row[2]).date()
-        waited = waited_since.get(since_day)
-        if waited is None:
-            waited = waited_since[since_day] = workdays_between(since_day, today)
-        if waited > after:
-            waiting.append((row, waited, 2 if waited > 2 * after else 1))
-    wanted: dict[str, set[int]] = {}
-    for row, _, level in waiting:
-        role = chain.step_for(row[1]).role
-        wanted.setdefault(role, set()).add(row[6] if roles.is_section_role(role) else row[3])
-        if level == 2:
-            wanted.setdefault(Role.LEADER, set()).add(row[3])
-    holders = _Holders(wanted)
-    text = messages.NudgeText(model)
-    due = []
-    count = len(_NUDGE_VALUES)
-    for row, waited, level in waiting:
-        (pk, state, since, agency_id, agency_code, agency_name, section_id, section_name,
-         assignee_id, assignee_active, assignee_username, assignee_email, round_actors,
-         consultant_id, consultant_active, consultant_username, consultant_email) = row[:count]
-        # the title as its display_title says it, its code, and its page where that is not reversed from the id
-        shown, code, *path = model.approval_text_title(*row[count:])
-        document = messages.SheetText(pk, shown, code, f"{agency_code}{agency_name}", section_name if section_id else None)
-        role = chain.step_for(state).role
-        # flow.reviewers on the batched holders: the active assignee once reassigned, else the step's role holders
-        if consultant_id and consultant_active:  # 加签: the step waits for this person's opinion
-            recipients = [roles.Holder(consultant_id, consultant_username, consultant_email)]
-        elif assignee_id and assignee_active:
-            recipients = [roles.Holder(assignee_id, assignee_username, assignee_email)]
-        else:
-            recipients = holders.shared(role, section_id if roles.is_section_role(role) else agency_id)
-        # never those who submitted or approved it in this round: they may not act on it (提交与审核分离)
-        acted = flow.round_ids(round_actors)
-        if any(holder.pk in acted or holder.principal in acted for holder in recipients):  # (a delegate acts for the principal)
-            recipients = [holder for holder in recipients if holder.pk not in acted and holder.principal not in acted]
-        if level == 2:
-            recipients = recipients + holders.shared(Role.LEADER, agency_id)
-        title, body, url = text(document, state=state, workdays=waited, since=since, level=level, path=path[0] if path else None)
-        due.append(Due(
-            Kind.NUDGE,
-            f"{'再次催办' if level == 2 else '催办'}：“{document.title}”{f'（{code}）' if code else ''} 已在“{chain.label(state)}”等待 {waited} 个工作日",
-            recipients, title, body, url, model.history_field, pk, _nudge_key(model, pk, state, since, level),
-        ))
-    return due
-
-
-def _nudge_key(model, pk: int, state: str, since: datetime.datetime, level: int) -> str:
-    """Once per document, step, arrival at it and level. (A sheet's key names no type: the keys written before the
-    other documents came stay valid.)"""
-    kind = "" if model.history_field == "sheet" else f"{model.history_field}:"
-    return f"nudge:{kind}{pk}:{state}:{since:%Y%m%d%H%M%S%f}:{level}"
-
-
 # ---------------------------------------------------------------- 处置 (the monitoring of issue 21)
 
 
@@ -518,7 +271,7 @@ def disposal_dues(run, *, today: datetime.date) -> list[Due]:
     overdue = [d for d in run.overdue]
     sections = {d.section_id for d in (*run.opened, *overdue)} - {None}
     agencies = {d.agency_id for d in overdue}
-    holders = _Holders({Role.STAFF: sections, Role.SECTION_HEAD: sections, Role.LEADER: agencies})
+    holders = Holders({Role.STAFF: sections, Role.SECTION_HEAD: sections, Role.LEADER: agencies})
     due = []
     for disposal in run.opened:
         sheet = messages.SheetText.of(disposal.sheet)

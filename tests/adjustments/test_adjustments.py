@@ -16,7 +16,7 @@ from adjustments import services as adjustments
 from projects import revisions as selectors
 from core.errors import AppError
 from library.models import Usage
-from notifications.reminders import nudges_due
+from notifications.nudges import nudges_due
 from projects.docx.data import IndicatorData
 from projects.models import Revision, SheetState, TargetSheet
 from spending import services as spending

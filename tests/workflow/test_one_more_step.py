@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from core.errors import AppError
 from notifications.models import Channel, Kind, Notification
-from notifications.reminders import nudges_due
+from notifications.nudges import nudges_due
 from people import roles
 from people.services import role_grant
 from projects.models import SheetState, TargetSheet

@@ -18,7 +18,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from notifications.models import Channel, Notification
-from notifications.reminders import nudges_due
+from notifications.nudges import nudges_due
 from people import roles
 from people.services import role_grant, role_revoke
 from projects.models import Agency, Section, TargetSheet
