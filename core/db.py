@@ -7,7 +7,9 @@ same answers; ``tests/test_sqlite_demo.py`` walks the demo's doors on SQLite so 
 
 from __future__ import annotations
 
+import datetime
 import re
+import threading
 from contextlib import contextmanager
 
 from django.db import connection
@@ -22,7 +24,7 @@ def is_postgresql() -> bool:
 def in_values(values, array_type: str):
     """What ``field__in=`` takes for a list that may be long: one array parameter on PostgreSQL, the list elsewhere.
     ``array_type``: the PostgreSQL element type (``int``, ``bigint``, ``text``)."""
-    values = list(values)
+    values = values if isinstance(values, list) else list(values)  # a list as given (``CompiledStatements`` binds it)
     if is_postgresql():
         return RawSQL(f"SELECT unnest(%s::{array_type}[])", [values])
     return values
@@ -87,6 +89,54 @@ def params_inlined(sql: str, params, *, kept) -> tuple[str, list]:
                 piece = connection.ops.compose_sql("%s", [value]).replace("%", "%%")
         text.append(piece)
     return "".join(text), kept_values
+
+
+class CompiledStatements:
+    """Statements compiled once per worker for a key, each later run binding only the values named ``bound``: the
+    key names everything else the statement is made of (a user's roles, the shape of a page's read), and those
+    values are written into its text (``params_inlined``). Run through ``prepared_cursor``, it is then neither built,
+    compiled nor planned again on that connection. The ``size`` most recently used are kept.
+
+    Kept only where that is safe: on PostgreSQL (SQLite, a county's laptop, adapts values to text: built each time),
+    when each bound value is among the parameters as the very object given or not among them at all (one copied on
+    the way would be written into the text and go stale), and when no other moment is among them (a condition
+    reading the clock itself would go stale too). Else it is built each time."""
+
+    def __init__(self, size: int):
+        self.size, self.entries, self.lock = size, {}, threading.Lock()  # (a threaded server shares the worker's)
+
+    def get(self, key, *, bound: dict, build) -> tuple[str, list] | None:
+        """The statement of ``key`` with ``bound``'s values as its parameters, as (sql, params), or None when there
+        is nothing to read. ``build()`` compiles it from those very values: (sql, params) or None."""
+        key = (connection.vendor, *key)
+        with self.lock:
+            entry = self.entries.pop(key, None)
+        if entry is None:
+            built = build()
+            if built is None:
+                entry = (None, ())
+            else:
+                sql, params = built
+                names = {id(value): name for name, value in bound.items()}
+                if not self._keepable(params, bound, names):
+                    return sql, list(params)
+                sql, kept = params_inlined(sql, params, kept=lambda value: id(value) in names)
+                entry = (sql, tuple(names[id(value)] for value in kept))
+        with self.lock:
+            if len(self.entries) >= self.size:
+                self.entries.pop(next(iter(self.entries)))  # the least recently used
+            self.entries[key] = entry
+        sql, slots = entry
+        return None if sql is None else (sql, [bound[name] for name in slots])
+
+    @staticmethod
+    def _keepable(params, bound: dict, names: dict) -> bool:
+        if connection.vendor != "postgresql" or len(names) != len(bound):
+            return False
+        given = {id(p) for p in params}
+        if any(id(value) not in given and any(p == value for p in params) for value in bound.values()):
+            return False  # copied on the way: it would be written into the text
+        return not any(isinstance(p, datetime.datetime) and id(p) not in names for p in params)
 
 
 class _PreparedDebugCursor(CursorDebugWrapper):

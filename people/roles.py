@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, models
 from django.utils import timezone
 
-from core.db import prepared_cursor
+from core.db import CompiledStatements, prepared_cursor
 from people.models import Delegation
 from projects.models import Agency, Section
 
@@ -511,9 +511,9 @@ def staffed_scopes(wanted: dict[str, set[int]]) -> set[tuple[str, int]]:
     return {(role_of[(ct, name)], int(pk)) for ct, name, pk in rows}
 
 
-def _grants_condition(wanted: dict[str, set[int]]):
-    """A condition on the grant table for each role of ``wanted`` on its scope ids, and {(content type id, codename):
-    role} of the roles it names."""
+def _grants_condition(wanted: dict[str, set[int] | list[str]]):
+    """A condition on the grant table for each role of ``wanted`` on its scope ids (a list of them as text is bound
+    as it is: ``holders_by_scope``), and {(content type id, codename): role} of the roles it names."""
     from django.contrib.contenttypes.models import ContentType
     from django.db.models import Q
 
@@ -529,37 +529,56 @@ def _grants_condition(wanted: dict[str, set[int]]):
         condition |= Q(
             content_type=content_type, permission__content_type=content_type, permission__codename=codename(role),
             # one array parameter, not one placeholder per scope (a province has 40,000 sections)
-            object_pk__in=in_values((str(pk) for pk in ids), "text"),
+            object_pk__in=in_values(ids if isinstance(ids, list) else [str(pk) for pk in ids], "text"),
         )
     return condition, role_of
 
 
-def holders_by_scope(wanted: dict[str, set[int]], *, at=None) -> dict[tuple[str, int], list[Holder]]:
+# ``holders_by_scope``'s statements for a page's few scopes, per set of roles asked
+_holders_statements = CompiledStatements(size=64)
+
+
+def holders_by_scope(wanted: dict[str, set[int]], *, at=None, compiled_once: bool = False) -> dict[tuple[str, int], list[Holder]]:
     """Active users holding each role on each scope id at ``at`` (now), in one query (reminders for a whole
     province): the grants, each with its holder's delegation in force (a delegate holds the principal's delegated
     roles: listed after the holders, with ``on_behalf``). ``{(role, scope id): [holders by username]}``.
-    The set-based counterpart of ``users_with_role``."""
+    The set-based counterpart of ``users_with_role``. ``compiled_once``: for a page's few scopes (待办's cards), the
+    statement is compiled once per worker for the roles asked and prepared (``core.db.CompiledStatements``); a
+    province's run, whose arrays are long, is compiled and planned for its own."""
     from django.db.models import FilteredRelation, Q
     from guardian.models import UserObjectPermission
 
-    condition, role_of = _grants_condition(wanted)
-    if not role_of:
+    arrays = {role: [str(pk) for pk in ids] for role, ids in wanted.items() if ids}
+    if not arrays:
         return {}
-
     at = at or timezone.now()
-    lent = "user__delegations_given"  # each holder's delegation in force, if any: the same query (a left join)
-    rows = (
-        UserObjectPermission.objects.filter(condition, user__is_active=True)
-        .annotate(lent=FilteredRelation(lent, condition=Q(**{
-            f"{lent}__start__lte": at, f"{lent}__end__gt": at, f"{lent}__cancelled__isnull": True,
-        })))
-        .order_by("user__username", "id")
-        .values_list(
-            "content_type_id", "permission__codename", "object_pk", "user_id", "user__username", "user__email",
-            "user__last_name", "user__first_name", "lent__delegate_id", "lent__delegate__username", "lent__delegate__email",
-            "lent__delegate__last_name", "lent__delegate__first_name", "lent__delegate__is_active",
+    condition, role_of = _grants_condition(arrays)
+
+    def build():
+        lent = "user__delegations_given"  # each holder's delegation in force, if any: the same query (a left join)
+        return (
+            UserObjectPermission.objects.filter(condition, user__is_active=True)
+            .annotate(lent=FilteredRelation(lent, condition=Q(**{
+                f"{lent}__start__lte": at, f"{lent}__end__gt": at, f"{lent}__cancelled__isnull": True,
+            })))
+            .order_by("user__username", "id")
+            .values_list(
+                "content_type_id", "permission__codename", "object_pk", "user_id", "user__username", "user__email",
+                "user__last_name", "user__first_name", "lent__delegate_id", "lent__delegate__username", "lent__delegate__email",
+                "lent__delegate__last_name", "lent__delegate__first_name", "lent__delegate__is_active",
+            )
         )
-    )
+
+    if compiled_once:
+        sql, params = _holders_statements.get(
+            ("holders", *arrays), bound={"at": at, **{f"role {role}": ids for role, ids in arrays.items()}},
+            build=lambda: build().query.sql_with_params(),
+        )
+        with prepared_cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+    else:
+        rows = build()
     result: dict[tuple[str, int], list[Holder]] = {}
     people: dict[int, Holder] = {}
     lent_to: dict[tuple[str, int], list[Holder]] = {}

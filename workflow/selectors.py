@@ -17,7 +17,7 @@ from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Subque
 from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.utils import timezone
 
-from core.db import in_values, params_inlined, prepared_cursor, prepared_statements
+from core.db import CompiledStatements, in_values, prepared_cursor, prepared_statements
 from people import roles
 from workdays.days import overrides, workdays_between  # calendar logic; the holiday table read once a page
 from workflow import flow
@@ -149,10 +149,7 @@ def holdings_attach(documents) -> None:
             scope_id = getattr(document, f"{step.scope_field}_id")
             if scope_id is not None:
                 wanted.setdefault(step.role, set()).add(scope_id)
-    by_scope = {}
-    if wanted:
-        with prepared_statements():  # a page's few scopes, its text the same on every visit: planned once per connection
-            by_scope = roles.holders_by_scope(wanted)
+    by_scope = roles.holders_by_scope(wanted, compiled_once=True) if wanted else {}  # a page's few scopes
     assignees = get_user_model().objects.filter(is_active=True).in_bulk(assignee_ids) if assignee_ids else {}
     for document in documents:
         step = chain_of(document).step_for(document.state)
@@ -265,17 +262,18 @@ def waiting_ids(user, *, limit: int, search: str = "", people=(), exclude=None) 
     built once per worker for the user's roles (``role_statements``)."""
     types = document_types()
 
-    def build(at):
+    at = timezone.now()
+
+    def build():
         try:
             return _waiting(user, types, limit=limit, search=search, people=people, exclude=exclude, at=at).query.sql_with_params()
         except EmptyResultSet:
             return None
 
-    at = timezone.now()
     if search or exclude is not None:
-        statement, cursor = build(at), connection.cursor
+        statement, cursor = build(), connection.cursor
     else:
-        statement = role_statements.get(("waiting", roles.summary_key(user), limit), at=at, build=build)
+        statement = role_statements.get(("waiting", roles.summary_key(user), limit), bound={"at": at}, build=build)
         cursor = prepared_cursor  # the same text on every visit: planned once
     if statement is None:
         return []
@@ -452,9 +450,10 @@ def inbox_count_statement(user, *, cap: int) -> tuple[str, list] | None:
     one round trip (``notifications.selectors.nav_counts``)."""
     if not user.is_authenticated:
         return None
+    at = timezone.now()
     return role_statements.get(
-        ("badge", roles.summary_key(user), cap), at=timezone.now(),
-        build=lambda at: capped_count_sql(_badge_parts(user, at=at, cap=cap), cap=cap),
+        ("badge", roles.summary_key(user), cap), bound={"at": at},
+        build=lambda: capped_count_sql(_badge_parts(user, at=at, cap=cap), cap=cap),
     )
 
 
@@ -476,52 +475,11 @@ def _badge_parts(user, *, at, cap: int) -> list[QuerySet]:
     return parts
 
 
-class RoleStatements:
-    """Statements made from a user's roles, kept per worker: the nav badge's count and 待办's read.
-
-    Such a statement is a function of what its key names — ``roles.summary_key`` (the user, and the scopes of each
-    role read this request, delegations included) and the statement's own arguments — and of the moment whose
-    delegations count. Building it from the conditions (ten-odd querysets, compiled) cost 5–12 ms a page; running it
-    under a millisecond. So it is built once for a key and kept with its other values written into its text
-    (``core.db.params_inlined``) and the moment its only parameter, which each later request binds: prepared, it is
-    then planned once per connection. The ``size`` most recently used are kept.
-
-    Kept only where the moment is a parameter of its own: on PostgreSQL (SQLite, a county's laptop, adapts it to text;
-    it builds each time), and when no other moment is among the parameters (a condition reading the clock itself
-    would go stale: it is built each time)."""
-
-    def __init__(self, size: int):
-        self.size, self.entries, self.lock = size, {}, threading.Lock()  # (a threaded server shares the worker's)
-
-    def get(self, key, *, at, build) -> tuple[str, list] | None:
-        """The statement of ``key`` bound to the moment ``at``, as (sql, params), or None when there is nothing to read.
-        ``build(at)`` makes it when it is not kept: (sql, params) or None."""
-        key = (connection.vendor, *key)
-        with self.lock:
-            entry = self.entries.pop(key, None)
-        if entry is None:
-            built = build(at)
-            if built is None:
-                entry = (None, 0)
-            else:
-                sql, params = built
-                clocks = [p for p in params if isinstance(p, datetime.datetime) and p is not at]
-                if connection.vendor != "postgresql" or clocks:
-                    return sql, list(params)
-                # the values fixed by the key written into the text: only the moment stays a parameter
-                sql, moments = params_inlined(sql, params, kept=lambda value: value is at)
-                entry = (sql, len(moments))
-        with self.lock:
-            if len(self.entries) >= self.size:
-                self.entries.pop(next(iter(self.entries)))  # the least recently used
-            self.entries[key] = entry
-        sql, moments = entry
-        if sql is None:
-            return None
-        return sql, [at] * moments
-
-
-role_statements = RoleStatements(size=512)
+# The statements made from a user's roles, kept per worker: the nav badge's count and 待办's read. Such a statement is
+# a function of ``roles.summary_key`` (the user, and the scopes of each role read this request, delegations included),
+# its own arguments and the moment whose delegations count: building it from the conditions (ten-odd querysets,
+# compiled) cost 5–12 ms a page, running it under a millisecond. Kept with the moment its only parameter.
+role_statements = CompiledStatements(size=512)
 
 
 def capped_count_sql(querysets, *, cap: int) -> tuple[str, list] | None:

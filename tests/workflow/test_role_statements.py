@@ -6,7 +6,8 @@ import datetime
 from django.db import connection
 from django.utils import timezone
 
-from core.db import params_inlined, prepared_cursor
+from core.db import CompiledStatements, params_inlined, prepared_cursor
+from people import roles
 from projects.models import SheetState, TargetSheet
 from workflow import selectors
 
@@ -39,3 +40,34 @@ def test_finance_badge_counts_as_built_and_is_planned_once_per_connection(people
     with prepared_cursor() as cursor:
         cursor.execute("SELECT generic_plans FROM pg_prepared_statements WHERE statement LIKE %s", ["SELECT COUNT(*) FROM (%"])
         assert any(generic for (generic,) in cursor.fetchall())
+
+
+def test_a_kept_statement_binds_each_runs_own_values_and_keeps_nothing_it_cannot_rebind(db):
+    statements = CompiledStatements(size=4)
+    sql = "SELECT %s::int[], %s::timestamptz, %s::text"
+
+    def run(ids, at, *, key=("k",), copy=False, clock=None):
+        bound = {"ids": ids, "at": at}
+        return statements.get(key, bound=bound, build=lambda: (sql, [list(ids) if copy else ids, clock or at, "fixed"]))
+
+    first, second = timezone.now(), timezone.now() + datetime.timedelta(seconds=1)
+    assert run([1, 2], first) == (sql.replace("%s::text", "'fixed'::text"), [[1, 2], first])
+    assert run([3], second) == (sql.replace("%s::text", "'fixed'::text"), [[3], second])  # kept: the new values bound
+    # a value copied on the way would be written into the text: that statement is built each time
+    assert run([4], first, key=("copied",), copy=True) == (sql, [[4], first, "fixed"])
+    assert run([5], first, key=("copied",), copy=True)[1] == [[5], first, "fixed"]
+    # another moment among the parameters (a condition reading the clock) is never written in either
+    assert run([6], first, key=("clock",), clock=second)[1] == [[6], second, "fixed"]
+
+
+def test_holders_of_a_page_read_by_a_kept_statement_are_those_read_afresh(people):
+    sections = sorted(roles.scope_ids(people.head_ggzy, roles.Role.SECTION_HEAD))
+    agencies = sorted(roles.scope_ids(people.finance, roles.Role.FINANCE_REVIEWER))
+    other = sorted(roles.scope_ids(people.other_finance, roles.Role.FINANCE_REVIEWER))
+    for wanted in (
+        {roles.Role.SECTION_HEAD: set(sections), roles.Role.FINANCE_REVIEWER: set(agencies)},
+        {roles.Role.SECTION_HEAD: set(sections), roles.Role.FINANCE_REVIEWER: set(other)},  # the same shape, other ids
+    ):
+        kept = roles.holders_by_scope(wanted, compiled_once=True)
+        assert kept == roles.holders_by_scope(wanted) and kept
+    assert {h.username for h in kept[(roles.Role.FINANCE_REVIEWER, other[0])]} == {"other_finance"}
