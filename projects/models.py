@@ -10,7 +10,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from core.html import id_url
 from projects import values
 from projects.approvable import Approvable, approval_indexes
 
@@ -377,6 +376,8 @@ class TargetSheet(Approvable):
         return sheet_scope_repair(self, codes)
 
     def get_absolute_url(self) -> str:
+        from core.html import id_url  # (not at import: the commands' start-up)
+
         return id_url("sheet_detail")(self.pk)  # reversed once per worker: 待办 writes 50 a page
 
     @classmethod
