@@ -226,11 +226,16 @@ def principal_ids(user, at=None):
 def summary_key(user) -> tuple:
     """What every condition built from ``user``'s roles depends on, as a hashable value: their id and whether they are
     active, and per role the scope ids read this request (or "many") with those held through delegations. Two users,
-    or two requests, with equal keys get the same conditions (for the same moment)."""
+    or two requests, with equal keys get the same conditions (for the same moment); and the content types of the
+    grants' scopes, which those conditions name by id (a database made again, as the browser tests' are, renumbers
+    them)."""
     if not getattr(user, "is_authenticated", False):
         return (None,)
+    from django.contrib.contenttypes.models import ContentType
+
     cache = _cache(user) if user.is_active else {}
-    return (user.pk, user.is_active, *(
+    types = tuple(ContentType.objects.get_for_model(model).pk for model in (Section, Agency))  # cached by Django
+    return (user.pk, user.is_active, types, *(
         (role, None if cache[role] is None else frozenset(cache[role]),
          tuple(sorted((pk, tuple(principals)) for pk, principals in cache[("via", role)].items())))
         for role in SCOPE_PERMISSIONS if cache
@@ -571,7 +576,9 @@ def holders_by_scope(wanted: dict[str, set[int]], *, at=None, compiled_once: boo
 
     if compiled_once:
         sql, params = _holders_statements.get(
-            ("holders", *arrays), bound={"at": at, **{f"role {role}": ids for role, ids in arrays.items()}},
+            # the roles asked and their grants' content types and codenames (a database made again, as the browser
+            # tests' are, gives them other ids): all the statement is made of but the bound values
+            ("holders", *arrays, *role_of), bound={"at": at, **{f"role {role}": ids for role, ids in arrays.items()}},
             build=lambda: build().query.sql_with_params(),
         )
         with prepared_cursor() as cursor:
