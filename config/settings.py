@@ -129,9 +129,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     if prepared == "all":
         options["server_side_binding"] = True
         options["prepare_threshold"] = 2
+    elif prepared == "off":
+        options.setdefault("prepare_threshold", None)
     else:
-        options.setdefault("prepare_threshold", None if prepared == "off" else 0)
-    if prepared == "selected":
+        options.setdefault("prepare_threshold", 0)
         options["options"] += " -c plan_cache_mode=force_generic_plan"
 # Except under the development server (`make run`, manage.py runserver): it serves each request in a thread of its own,
 # so a kept connection is never used again and they pile up until PostgreSQL refuses new ones ("too many clients").

@@ -576,9 +576,9 @@ def holders_by_scope(wanted: dict[str, set[int]], *, at=None, compiled_once: boo
 
     if compiled_once:
         sql, params = _holders_statements.get(
-            # the roles asked and their grants' content types and codenames (a database made again, as the browser
+            # the roles asked, as their grants' content types and codenames (a database made again, as the browser
             # tests' are, gives them other ids): all the statement is made of but the bound values
-            ("holders", *arrays, *role_of), bound={"at": at, **{f"role {role}": ids for role, ids in arrays.items()}},
+            ("holders", *role_of), bound={"at": at, **{f"role {role}": ids for role, ids in arrays.items()}},
             build=lambda: build().query.sql_with_params(),
         )
         with prepared_cursor() as cursor:

@@ -7,6 +7,6 @@ class SheetsConfig(AppConfig):
 
     def ready(self):
         from projects.models import DepartmentGoals
-        from sheets.chains import GOALS_CHAIN
+        from workflow.steps import AGENCY_CHAIN
 
-        DepartmentGoals.approval_chain = GOALS_CHAIN  # 部门整体绩效目标: 局领导 → 财政审核 → 已公开
+        DepartmentGoals.approval_chain = AGENCY_CHAIN  # 部门整体绩效目标: 局领导 → 财政审核 → 已公开

@@ -15,7 +15,6 @@ from projects.selectors import agency_or_404
 from projects.services import goals_editable_refusal, goals_set
 from sheets import forms
 from sheets import permissions as sheet_permissions
-from sheets.chains import GOALS_CHAIN
 from workflow import permissions
 from workflow import services as moves
 
@@ -39,13 +38,14 @@ def _goals_page(request, code, year):
 
 
 def _stepbar(record) -> list[dict]:
-    order = GOALS_CHAIN.order
-    current = GOALS_CHAIN.draft if record is None or record.state in GOALS_CHAIN.drafting else record.state
+    chain = DepartmentGoals.approval_chain
+    order = chain.order
+    current = chain.draft if record is None or record.state in chain.drafting else record.state
     position = order.index(current)
-    bar = [{"label": GOALS_CHAIN.label(state), "status": "done" if i < position else "current" if i == position else "todo"}
+    bar = [{"label": chain.label(state), "status": "done" if i < position else "current" if i == position else "todo"}
            for i, state in enumerate(order)]
-    if record is not None and record.state == GOALS_CHAIN.returned:
-        bar[0]["label"] = GOALS_CHAIN.label(GOALS_CHAIN.returned)
+    if record is not None and record.state == chain.returned:
+        bar[0]["label"] = chain.label(chain.returned)
     return bar
 
 
@@ -77,14 +77,15 @@ def goals_edit(request, code, year):
                 return redirect("goals_edit", code=code, year=year)
     history = list(record.events.select_related("actor").order_by("created", "id")) if record is not None else []
     last_return = next((e for e in reversed(history) if e.action == "return"), None)
+    chain = DepartmentGoals.approval_chain
     context = {
         "agency": agency, "fiscal_year": fiscal_year, "form": form, "record": record, "can_edit": can_edit, "nav": "goals",
         "stepbar": _stepbar(record), "history": history,
-        "state_label": GOALS_CHAIN.label(record.state) if record is not None else GOALS_CHAIN.label(GOALS_CHAIN.draft),
+        "state_label": chain.label(record.state) if record is not None else chain.label(chain.draft),
         "can_submit": record is not None and record.is_editable and permissions.can_edit(request.user, record),
         "can_withdraw": record is not None and moves.withdraw_refusal(record, request.user) is None,
         "can_review": record is not None and permissions.can_review(request.user, record),
-        "return_comment": last_return if record is not None and record.state == GOALS_CHAIN.returned else None,
+        "return_comment": last_return if record is not None and record.state == chain.returned else None,
     }
     return render(request, "sheets/goals_edit.html", context)
 

@@ -22,7 +22,7 @@ def rollover_choices(user) -> list[dict]:
 
 def rollover_sections(user) -> QuerySet:
     """The sections whose sheets ``user`` may roll over (经办人)."""
-    return Section.objects.filter(pk__in=roles.scope_ids(user, roles.Role.STAFF)).select_related("agency").order_by("agency__code", "name")
+    return Section.objects.filter(pk__in=roles.scope_ids(user, roles.Role.STAFF)).select_related("agency").order_by(*ROLLOVER_ORDER)
 
 
 def sections_named(section_ids, agency_ids=(), *, order=("agency_id", "name")) -> list[dict]:
@@ -80,6 +80,11 @@ def sheet_list(user, *, year=None, section=None, state=None, agency=None, search
     read at province)."""
     queryset = sheet_filter(visible_documents(user, TargetSheet.objects.all(), state=state), year=year, section=section, agency=agency, search=search)
     return queryset.only(*LIST_FIELDS).annotate(**LIST_VALUES).order_by(*SHEET_LIST_ORDER)
+
+
+def listed_title(sheet) -> str:
+    """``display_title`` of a row read with its project's name as a value (``LIST_VALUES``, the public list's too)."""
+    return TargetSheet.title_shown(sheet.title or sheet.project_name, sheet.revision)
 
 
 def with_year_and_agency(queryset: QuerySet, *, agency_name: bool = False) -> QuerySet:

@@ -6,6 +6,7 @@ from rest_framework import serializers
 from people.roles import display_name
 from projects import revisions, validation
 from projects.models import SheetState, TargetSheet
+from sheets.selectors import listed_title
 from workflow.models import Event
 
 
@@ -66,15 +67,15 @@ class SheetListSerializer(serializers.ModelSerializer):
 
 
 def sheet_list_rows(sheets) -> list[dict]:
-    """``SheetListSerializer(sheets, many=True).data`` of a page of ``sheets.selectors.sheet_list``, written directly: DRF's walk over each row's fields cost more
-    than reading the page (a 100-row page of the API). The serializer stays the schema's declaration; a test holds
-    the two to the same output."""
+    """``SheetListSerializer(sheets, many=True).data`` of a page of ``sheets.selectors.sheet_list``, written directly:
+    DRF's walk over each row's fields cost more than reading the page (a 100-row page of the API). The serializer
+    stays the schema's declaration; a test holds the two to the same output."""
     money = SheetListSerializer().fields["budget_total"]  # DRF's own rounding and string form of an amount
     states = dict(SheetState.choices)
     return [
         {
             "id": sheet.pk, "project_code": str(sheet.project_code),
-            "title": TargetSheet.title_shown(sheet.title or sheet.project_name, sheet.revision),
+            "title": listed_title(sheet),
             "year": int(sheet.listed_year), "agency": str(sheet.agency_code),
             "section": str(sheet.section_name) if sheet.section_id else None,
             "state": str(sheet.state), "state_label": str(states.get(sheet.state, sheet.state)), "version": int(sheet.version),

@@ -3,9 +3,7 @@ list's filters are ``sheets.selectors``)."""
 
 from __future__ import annotations
 
-import datetime
 import functools
-import threading
 from dataclasses import dataclass
 from decimal import Decimal
 

@@ -183,6 +183,16 @@ class Chain:
         return Chain(author=self.author, drafting=self.drafting, steps=steps, done=self.done, labels=labels)
 
 
+# An agency's own documents, drafted by its 局领导: they submit them, finance reviews and publishes them; nobody
+# approves alone (the author and the reviewer hold different roles). Declared by such a document as its chain.
+AGENCY_CHAIN = Chain(
+    author=Role.LEADER,
+    drafting=EDITABLE_STATES,
+    steps=(Step(SheetState.FINANCE_REVIEW, Role.FINANCE_REVIEWER, outside=True),),
+    done=SheetState.PUBLISHED,
+    labels=SheetState.choices,
+)
+
 CHAIN = Chain(
     author=Role.STAFF,
     drafting=EDITABLE_STATES,  # draft, returned

@@ -11,7 +11,8 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from core.html import html_format, html_join, id_url, number_writer
-from projects.models import SheetState, TargetSheet
+from projects.models import SheetState
+from sheets.selectors import listed_title
 
 register = template.Library()
 
@@ -35,8 +36,8 @@ def _findings(sheet):
 
 @register.simple_tag
 def sheet_rows(sheets, consequences=None):
-    """The rows of ``sheets`` (as ``sheets.selectors.sheet_list`` reads them); ``consequences``: {sheet id: the consequence recorded on it (暂停执行)} shown beside its
-    state (``monitoring_consequences``)."""
+    """The rows of ``sheets`` (as ``sheets.selectors.sheet_list`` reads them); ``consequences``: {sheet id: the
+    consequence recorded on it (暂停执行)} shown beside its state (``monitoring_consequences``)."""
     detail = id_url("sheet_detail")
     states = dict(SheetState.choices)
     consequences = consequences or {}
@@ -45,7 +46,7 @@ def sheet_rows(sheets, consequences=None):
     def cells(sheet):
         consequence = consequences.get(sheet.pk)
         return (
-            number(sheet.position), detail(sheet.pk), TargetSheet.title_shown(sheet.title or sheet.project_name, sheet.revision),
+            number(sheet.position), detail(sheet.pk), listed_title(sheet),
             sheet.project_code, sheet.section_name or "—",
             number(sheet.budget_total), sheet.state, states.get(sheet.state, sheet.state),
             html_format(' <span class="level level-red" data-testid="sheet-consequence">{}</span>', consequence)
@@ -67,8 +68,8 @@ PUBLIC_ROW = (
 @register.simple_tag
 def public_rows(sheets):
     """The public list's rows (``templates/sheets/public_list.html``): year, the day it was published (local time),
-    the agency's page of that year, the sheet's page, its code and amount (``sheets.public.PUBLIC_FIELDS`` and ``PUBLIC_VALUES``, the year
-    and agency as ``sheets.selectors.with_year_and_agency`` reads them)."""
+    the agency's page of that year, the sheet's page, its code and amount (``sheets.public.PUBLIC_FIELDS`` and
+    ``PUBLIC_VALUES``, the year and agency as ``sheets.selectors.with_year_and_agency`` reads them)."""
     detail = id_url("public_detail")
     number = number_writer()
     agency_pages = {}
@@ -83,7 +84,7 @@ def public_rows(sheets):
         return (
             number(sheet.listed_year),
             timezone.localtime(sheet.state_since).strftime("%Y-%m-%d") if sheet.state_since else "—",
-            agency_page(sheet), sheet.agency_name, detail(sheet.pk), TargetSheet.title_shown(sheet.title or sheet.project_name, sheet.revision),
+            agency_page(sheet), sheet.agency_name, detail(sheet.pk), listed_title(sheet),
             sheet.project_code, number(sheet.budget_total),
         )
 
