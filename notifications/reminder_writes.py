@@ -1,5 +1,6 @@
-"""The scheduled notices' writes: spending reminders, warnings and digests, self-evaluation deadlines, 催办 (what is due: ``reminders``, ``evaluation_dues``, ``nudges``), in one
-set-based statement each run; and the superusers' notice that next year's holiday calendar is missing."""
+"""The scheduled notices' writes: spending reminders, warnings and digests, self-evaluation deadlines, 催办 (what is
+due: ``reminders``, ``evaluation_dues``, ``nudges``), in one set-based statement each run; and the superusers' notice
+that next year's holiday calendar is missing."""
 
 from __future__ import annotations
 
